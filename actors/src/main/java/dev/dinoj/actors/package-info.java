@@ -1,0 +1,2 @@
+/** dinoj actors module. */
+package dev.dinoj.actors;

@@ -1,0 +1,2 @@
+/** dinoj evaluation module. */
+package dev.dinoj.evaluation;

@@ -1,0 +1,2 @@
+/** dinoj pipeline module. */
+package dev.dinoj.pipeline;

@@ -1,0 +1,346 @@
+package dev.dinoj.trainer.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.training.GradientCollector;
+import dev.dinoj.trainer.loss.DinoLosses;
+import dev.dinoj.trainer.loss.GlobalSum;
+import dev.dinoj.trainer.loss.SinkhornKnopp;
+import dev.dinoj.trainer.loss.SoftmaxCenter;
+import dev.dinoj.trainer.model.BackboneOutput;
+import dev.dinoj.trainer.model.DinoHead;
+import dev.dinoj.trainer.model.ModelInit;
+import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.model.VisionTransformer;
+import dev.dinoj.trainer.optim.AdamW;
+import dev.dinoj.trainer.optim.GradClip;
+import dev.dinoj.trainer.optim.ParamGroup;
+import dev.dinoj.trainer.schedule.Schedules;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The DINOv2 student/teacher pair and its training step (dinov2/train/ssl_meta_arch.py + the optimiser logic of
+ * train.py): teacher targets with centering, student forward on masked global and local crops, DINO + KoLeo + iBOT
+ * losses, backward, per-submodule gradient clipping, AdamW with the official parameter groups, EMA teacher.
+ *
+ * <p>Parameters use the official names with the {@code backbone.}, {@code dino_head.} and {@code ibot_head.}
+ * prefixes. The teacher starts as an exact copy of the student.
+ */
+public final class SslMetaArch implements AutoCloseable {
+
+    public static final String BACKBONE = "backbone";
+    public static final String DINO_HEAD = "dino_head";
+    public static final String IBOT_HEAD = "ibot_head";
+    private static final int SINKHORN_ITERATIONS = 3;
+    private static final int N_GLOBAL_CROPS = 2;
+
+    private final NDManager manager;
+    private final SslConfig cfg;
+    private final ParamSet student;
+    private final ParamSet teacher;
+    private final VisionTransformer studentBackbone;
+    private final VisionTransformer teacherBackbone;
+    private final DinoHead studentDino;
+    private final DinoHead teacherDino;
+    private final DinoHead studentIbot;
+    private final DinoHead teacherIbot;
+    private final SoftmaxCenter dinoCenter;
+    private final SoftmaxCenter ibotCenter;
+    private final List<ParamGroup> groups;
+    private final AdamW optimizer;
+    private GlobalSum sums = GlobalSum.LOCAL;
+
+    /** Losses of one step: the logged values (official keys and scaling) and the back-propagated total. */
+    public record StepLosses(Map<String, Double> logged, double total) {
+    }
+
+    /** What one full training step reports. */
+    public record StepResult(StepLosses losses, Map<String, Double> gradNorms) {
+    }
+
+    private SslMetaArch(NDManager parent, SslConfig cfg, ParamSet student) {
+        this.manager = parent;
+        this.cfg = cfg;
+        this.student = student;
+        this.teacher = student.copy(parent);
+        student.attachGradients();
+        this.studentBackbone = new VisionTransformer(cfg.backbone(), student, BACKBONE + ".");
+        this.teacherBackbone = new VisionTransformer(cfg.backbone(), teacher, BACKBONE + ".");
+        this.studentDino = new DinoHead(cfg.dinoHead(), student, DINO_HEAD + ".");
+        this.teacherDino = new DinoHead(cfg.dinoHead(), teacher, DINO_HEAD + ".");
+        this.studentIbot = cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), student, IBOT_HEAD + ".") : studentDino;
+        this.teacherIbot = cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
+        this.dinoCenter = new SoftmaxCenter(parent, cfg.dinoHead().prototypes(), cfg.centerMomentum());
+        this.ibotCenter = new SoftmaxCenter(parent, cfg.ibotPrototypes(), cfg.centerMomentum());
+        this.groups = paramGroups(cfg, student.names());
+        this.optimizer = new AdamW(student, groups, cfg.adamBeta1(), cfg.adamBeta2(), 1e-8);
+    }
+
+    /** A freshly initialised model (dinov2 initialisation, deterministic in {@code seed}). */
+    public static SslMetaArch create(NDManager manager, SslConfig cfg, long seed) {
+        ParamSet p = new ParamSet(manager);
+        ModelInit init = new ModelInit(seed);
+        init.backbone(p, BACKBONE + ".", cfg.backbone());
+        init.head(p, DINO_HEAD + ".", cfg.dinoHead());
+        if (cfg.separateIbotHead()) {
+            init.head(p, IBOT_HEAD + ".", cfg.ibotHead());
+        }
+        return new SslMetaArch(manager, cfg, p);
+    }
+
+    /** The official parameter groups of every student parameter (layer-wise decay only inside the backbone). */
+    public static List<ParamGroup> paramGroups(SslConfig cfg, List<String> names) {
+        List<ParamGroup> out = new ArrayList<>();
+        for (String name : names) {
+            String sub = name.substring(0, name.indexOf('.'));
+            String local = name.substring(sub.length() + 1);
+            int blocks = sub.equals(BACKBONE) ? cfg.backbone().depth() : 0;
+            out.add(ParamGroup.of(sub, local, blocks, cfg.layerwiseDecay(), cfg.patchEmbedLrMult()));
+        }
+        return out;
+    }
+
+    public SslConfig config() {
+        return cfg;
+    }
+
+    public ParamSet student() {
+        return student;
+    }
+
+    public ParamSet teacher() {
+        return teacher;
+    }
+
+    public VisionTransformer teacherBackbone() {
+        return teacherBackbone;
+    }
+
+    public VisionTransformer studentBackbone() {
+        return studentBackbone;
+    }
+
+    public SoftmaxCenter dinoCenter() {
+        return dinoCenter;
+    }
+
+    public SoftmaxCenter ibotCenter() {
+        return ibotCenter;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    public List<ParamGroup> groups() {
+        return groups;
+    }
+
+    /** Sets how statistics are summed over ranks (default: single process). */
+    public void setGlobalSum(GlobalSum sums) {
+        this.sums = sums;
+    }
+
+    /**
+     * One full iteration: zero gradients → forward/backward → clip per submodule → AdamW → EMA teacher.
+     *
+     * @throws DivergenceException on a non-finite loss or gradient norm (nothing is updated then)
+     */
+    public StepResult trainStep(long step, StepBatch batch, Schedules.Values v, SplittableRandom rng) {
+        student.zeroGradients();
+        StepLosses losses = forwardBackward(batch, v.teacherTemp(), rng);
+        if (!Double.isFinite(losses.total())) {
+            throw new DivergenceException(step, "total loss is " + losses.total() + " " + losses.logged());
+        }
+        Map<String, Double> norms = GradClip.norms(student, groups);
+        for (Map.Entry<String, Double> e : norms.entrySet()) {
+            if (!Double.isFinite(e.getValue())) {
+                throw new DivergenceException(step, "gradient norm of " + e.getKey() + " is " + e.getValue());
+            }
+        }
+        GradClip.clip(student, groups, norms, cfg.clipGrad());
+        optimizer.step(v.lr(), v.lastLayerLr(), v.wd());
+        updateTeacher(v.momentum());
+        return new StepResult(losses, norms);
+    }
+
+    /** The gradient norms of the current gradients per submodule (before clipping). */
+    public Map<String, Double> gradNorms() {
+        return GradClip.norms(student, groups);
+    }
+
+    /**
+     * dinov2 {@code forward_backward}: computes teacher targets and student losses and accumulates the gradient of
+     * the total loss into the student parameters.
+     */
+    public StepLosses forwardBackward(StepBatch batch, double teacherTemp, SplittableRandom rng) {
+        int b = batch.batchSize();
+        int nLocal = cfg.nLocalCrops();
+        int nLocalTerms = Math.max(nLocal * N_GLOBAL_CROPS, 1);
+        int nGlobalTerms = (N_GLOBAL_CROPS - 1) * N_GLOBAL_CROPS;
+        boolean doIbot = cfg.doIbot() && batch.nMaskedPatches() > 0;
+        Map<String, Double> logged = new LinkedHashMap<>();
+        try (NDScope scope = new NDScope()) {
+            // ---- teacher targets (no gradient) ----
+            Targets t = teacherTargets(batch, teacherTemp, doIbot);
+
+            // ---- student forward / losses / backward ----
+            double total;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                BackboneOutput global = studentBackbone.forward(batch.globalCrops(), batch.masks(), true, rng);
+                BackboneOutput local = nLocal > 0
+                        ? studentBackbone.forward(batch.localCrops(), null, true, rng) : null;
+                NDArray maskedPatches = doIbot ? maskedRows(global.patchTokens(), batch.maskIndices()) : null;
+
+                // all DINO-head inputs in one pass: [local CLS (L·B); global CLS (2B); masked patches (n) if shared]
+                NDList headIn = new NDList();
+                if (local != null) {
+                    headIn.add(local.clsToken());
+                }
+                headIn.add(global.clsToken());
+                boolean sharedIbot = doIbot && !cfg.separateIbotHead();
+                if (sharedIbot) {
+                    headIn.add(maskedPatches);
+                }
+                NDArray headOut = studentDino.forward(NDArrays.concat(headIn, 0));
+                long off = 0;
+                NDArray localOut = null;
+                if (local != null) {
+                    localOut = headOut.get(new NDIndex("{}:{}", 0, (long) nLocal * b));
+                    off = (long) nLocal * b;
+                }
+                NDArray globalOut = headOut.get(new NDIndex("{}:{}", off, off + 2L * b));
+                NDArray maskedOut = null;
+                if (doIbot) {
+                    maskedOut = sharedIbot ? headOut.get(new NDIndex("{}:", off + 2L * b)) : studentIbot.forward(maskedPatches);
+                }
+
+                NDArray loss = null;
+                if (cfg.doDino()) {
+                    List<NDArray> teacherChunks = Arrays.asList(t.dino.get(new NDIndex(":{}", b)),
+                            t.dino.get(new NDIndex("{}:", b)));
+                    if (localOut != null) {
+                        NDArray dinoLocal = DinoLosses.dino(chunks(localOut, nLocal), teacherChunks, cfg.studentTemp())
+                                .div((float) (nGlobalTerms + nLocalTerms));
+                        logged.put("dino_local_crops_loss", (double) dinoLocal.getFloat());
+                        loss = dinoLocal.mul((float) cfg.dinoLossWeight());
+                    }
+                    NDArray dinoGlobal = DinoLosses.dino(List.of(globalOut), List.of(t.dino), cfg.studentTemp())
+                            .mul((float) (2.0 / (nGlobalTerms + nLocalTerms)));
+                    logged.put("dino_global_crops_loss", (double) dinoGlobal.getFloat());
+                    loss = add(loss, dinoGlobal.mul((float) cfg.dinoLossWeight()));
+                    if (cfg.doKoleo()) {
+                        NDArray cls = global.clsToken();
+                        NDArray koleo = DinoLosses.koleo(cls.get(new NDIndex(":{}", b)))
+                                .add(DinoLosses.koleo(cls.get(new NDIndex("{}:", b))))
+                                .mul((float) cfg.koleoLossWeight());
+                        logged.put("koleo_loss", koleo.getFloat() / 2.0);
+                        loss = add(loss, koleo);
+                    }
+                }
+                if (doIbot) {
+                    NDArray ibot = DinoLosses.ibot(maskedOut, t.ibot, batch.masksWeight(), 2L * b, cfg.studentTemp())
+                            .mul((float) (2 * (1.0 / N_GLOBAL_CROPS)));
+                    logged.put("ibot_loss", ibot.getFloat() / 2.0);
+                    loss = add(loss, ibot.mul((float) cfg.ibotLossWeight()));
+                }
+                total = loss.getFloat();
+                if (Double.isFinite(total)) {
+                    gc.backward(loss);
+                }
+            }
+            scope.suppressNotUsedWarning();
+            return new StepLosses(logged, total);
+        }
+    }
+
+    /** Teacher targets for the DINO loss (2B, K) in swapped crop order, and for iBOT (n, K). */
+    private record Targets(NDArray dino, NDArray ibot) {
+    }
+
+    private Targets teacherTargets(StepBatch batch, double teacherTemp, boolean doIbot) {
+        int b = batch.batchSize();
+        BackboneOutput out = teacherBackbone.forward(batch.globalCrops(), null, false, null);
+        NDArray cls = out.clsToken();                                   // (2B, D)
+        // swapped so that crop A's student is matched to crop B's teacher
+        NDArray swapped = NDArrays.concat(new NDList(cls.get(new NDIndex("{}:", b)), cls.get(new NDIndex(":{}", b))), 0);
+        NDArray clsOut;
+        NDArray maskedOut = null;
+        if (doIbot) {
+            NDArray masked = maskedRows(out.patchTokens(), batch.maskIndices());   // (n, D)
+            if (cfg.separateIbotHead()) {
+                clsOut = teacherDino.forward(swapped);
+                maskedOut = teacherIbot.forward(masked);
+            } else {
+                NDArray both = teacherDino.forward(NDArrays.concat(new NDList(swapped, masked), 0));
+                clsOut = both.get(new NDIndex(":{}", 2L * b));
+                maskedOut = both.get(new NDIndex("{}:", 2L * b));
+            }
+        } else {
+            clsOut = teacherDino.forward(swapped);
+        }
+        NDArray dinoTargets;
+        NDArray ibotTargets = null;
+        if (cfg.centering() == Centering.SOFTMAX) {
+            dinoTargets = dinoCenter.softmaxCentered(clsOut, teacherTemp);
+            dinoCenter.update(clsOut, sums);
+            if (doIbot) {
+                ibotTargets = ibotCenter.softmaxCentered(maskedOut, teacherTemp);
+                ibotCenter.update(maskedOut, sums);
+            }
+        } else {
+            double globalCls = sums.sum((double) clsOut.getShape().get(0));
+            dinoTargets = SinkhornKnopp.apply(clsOut, teacherTemp, globalCls, SINKHORN_ITERATIONS, sums);
+            if (doIbot) {
+                double globalMasked = sums.sum((double) batch.nMaskedPatches());
+                ibotTargets = SinkhornKnopp.apply(maskedOut, teacherTemp, globalMasked, SINKHORN_ITERATIONS, sums);
+            }
+        }
+        return new Targets(dinoTargets, ibotTargets);
+    }
+
+    /** Rows of the flattened patch tokens (2B·N, D) selected by {@code mask_indices_list}. */
+    private static NDArray maskedRows(NDArray patchTokens, NDArray maskIndices) {
+        long d = patchTokens.getShape().get(2);
+        return patchTokens.reshape(-1, d).get(maskIndices);
+    }
+
+    private static List<NDArray> chunks(NDArray x, int n) {
+        NDList parts = x.split(n, 0);
+        return new ArrayList<>(parts);
+    }
+
+    private static NDArray add(NDArray acc, NDArray term) {
+        return acc == null ? term : acc.add(term);
+    }
+
+    /** EMA: teacher ← m·teacher + (1 − m)·student, over every parameter. */
+    public void updateTeacher(double m) {
+        try (NDScope scope = new NDScope()) {
+            for (String name : teacher.names()) {
+                teacher.get(name).muli(m).addi(student.get(name).mul(1 - m));
+            }
+            scope.suppressNotUsedWarning();
+        }
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+        dinoCenter.close();
+        ibotCenter.close();
+        teacher.close();
+        student.close();
+    }
+}
