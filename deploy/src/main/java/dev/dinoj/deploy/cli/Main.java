@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./dinoj}. */
 @Command(name = "dinoj", mixinStandardHelpOptions = true, version = "dinoj 0.1.0",
         description = "DINOv2 on the JVM: curate, pretrain, evaluate, export.",
-        subcommands = {VerifyReferenceCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, VerifyReferenceCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -20,7 +20,10 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException) {
+            if (ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
+                    || ex instanceof dev.dinoj.trainer.checkpoint.CheckpointException
+                    || ex instanceof dev.dinoj.trainer.train.DivergenceException
+                    || ex instanceof dev.dinoj.pipeline.data.DatasetException) {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 2;
             }

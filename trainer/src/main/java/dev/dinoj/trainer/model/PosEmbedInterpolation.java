@@ -48,7 +48,7 @@ public final class PosEmbedInterpolation {
     }
 
     /** 1-D weights: out × in, each row the contribution of every source index to one output index. */
-    static double[][] weights(int in, int out, double offset, boolean antialias) {
+    public static double[][] weights(int in, int out, double offset, boolean antialias) {
         // PyTorch: scale = 1/scale_factor when scale_factor is given, else in/out
         double scale = offset > 0 ? 1.0 / ((out + offset) / in) : (double) in / out;
         double[][] w = new double[out][in];

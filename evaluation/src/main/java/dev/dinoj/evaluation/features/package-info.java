@@ -1,0 +1,2 @@
+/** Frozen-backbone feature extraction for the evaluation protocols. */
+package dev.dinoj.evaluation.features;

@@ -1,0 +1,107 @@
+package dev.dinoj.evaluation.knn;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The outcome of one k-NN evaluation: the metrics of each k and what they were measured on.
+ *
+ * @param temperature the voting temperature T
+ * @param numClasses the number of classes C
+ * @param nTrain train samples used (with few-shot: the size of one draw)
+ * @param nTest test samples (queries)
+ * @param nPerClass few-shot samples per class, or 0 for the full train set
+ * @param tries few-shot draws averaged (1 for the full train set)
+ * @param accuracies the metrics of each k, ascending k
+ */
+public record KnnResult(
+        double temperature, int numClasses, int nTrain, int nTest, int nPerClass, int tries,
+        List<KnnAccuracy> accuracies) {
+
+    /**
+     * Copies the metrics into an unmodifiable list.
+     *
+     * @param temperature the voting temperature
+     * @param numClasses the number of classes
+     * @param nTrain train samples used
+     * @param nTest test samples
+     * @param nPerClass few-shot samples per class, or 0
+     * @param tries few-shot draws averaged
+     * @param accuracies the metrics of each k
+     */
+    public KnnResult {
+        accuracies = List.copyOf(accuracies);
+    }
+
+    /**
+     * The metrics of one k.
+     *
+     * @param k an evaluated k
+     * @return its metrics
+     */
+    public KnnAccuracy forK(int k) {
+        for (KnnAccuracy a : accuracies) {
+            if (a.k() == k) {
+                return a;
+            }
+        }
+        throw new IllegalArgumentException("k=" + k + " was not evaluated");
+    }
+
+    /** @return whether this is a few-shot result */
+    public boolean isFewShot() {
+        return nPerClass > 0;
+    }
+
+    /**
+     * One line of JSON, e.g. {@code {"eval":"knn","T":0.07,"num_classes":10,"n_train":60000,"n_test":10000,
+     * "k":{"10":{"top1":85.6,"top5":98.1,"mean_per_class":85.5}}}}; few-shot results add {@code n_per_class} and
+     * {@code tries}; {@code top5} is left out below 5 classes. Percentages have 4 decimals.
+     *
+     * @return the JSON object, without a line break
+     */
+    public String toJson() {
+        StringBuilder sb = new StringBuilder(128 + 80 * accuracies.size());
+        sb.append("{\"eval\":\"knn\",\"T\":").append(temperature)
+                .append(",\"num_classes\":").append(numClasses)
+                .append(",\"n_train\":").append(nTrain)
+                .append(",\"n_test\":").append(nTest);
+        if (isFewShot()) {
+            sb.append(",\"n_per_class\":").append(nPerClass).append(",\"tries\":").append(tries);
+        }
+        sb.append(",\"k\":{");
+        for (int i = 0; i < accuracies.size(); i++) {
+            KnnAccuracy a = accuracies.get(i);
+            sb.append(i == 0 ? "" : ",").append('"').append(a.k()).append("\":{\"top1\":").append(pct(a.top1()));
+            if (a.hasTop5()) {
+                sb.append(",\"top5\":").append(pct(a.top5()));
+            }
+            sb.append(",\"mean_per_class\":").append(pct(a.meanPerClass())).append('}');
+        }
+        return sb.append("}}").toString();
+    }
+
+    /**
+     * A small text table, one row per k, for logs and reports.
+     *
+     * @return the table, lines separated by {@code \n}, ending with one
+     */
+    public String toTable() {
+        StringBuilder sb = new StringBuilder(256);
+        sb.append(String.format(Locale.ROOT, "k-NN  T=%s  classes=%d  train=%d  test=%d%n",
+                temperature, numClasses, nTrain, nTest));
+        if (isFewShot()) {
+            sb.append(String.format(Locale.ROOT, "few-shot: %d per class, mean of %d tries%n", nPerClass, tries));
+        }
+        sb.append(String.format(Locale.ROOT, "%6s %9s %9s %14s%n", "k", "top-1 %", "top-5 %", "mean/class %"));
+        for (KnnAccuracy a : accuracies) {
+            sb.append(String.format(Locale.ROOT, "%6d %9.2f %9s %14.2f%n", a.k(), a.top1(),
+                    a.hasTop5() ? String.format(Locale.ROOT, "%.2f", a.top5()) : "-", a.meanPerClass()));
+        }
+        return sb.toString().replace(System.lineSeparator(), "\n");
+    }
+
+    private static String pct(double v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+}

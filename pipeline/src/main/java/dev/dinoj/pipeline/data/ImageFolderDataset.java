@@ -1,0 +1,215 @@
+package dev.dinoj.pipeline.data;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Images in a directory, in the layout of torchvision's {@code ImageFolder}.
+ *
+ * <ul>
+ *   <li>With subdirectories: each subdirectory is a class; sorted subdirectory names get labels
+ *       {@code 0..C-1}; the images of a class are found recursively and sorted by relative path. Image files
+ *       directly in {@code dir} are then ignored (with a warning).</li>
+ *   <li>Without subdirectories: the images in {@code dir}, sorted by name, unlabelled (label -1).</li>
+ * </ul>
+ * Images are png, jpg, jpeg, gif or bmp (case-insensitive); hidden files are skipped. Decoding uses
+ * {@link ImageIO} on each {@link #image} call; alpha is dropped and grayscale expands to 3 channels (PIL's
+ * {@code convert("RGB")}). The file list is fixed at {@link #open}; the order is stable across runs.
+ */
+public final class ImageFolderDataset implements ImageDataset {
+  private static final Logger log = LoggerFactory.getLogger(ImageFolderDataset.class);
+  private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp");
+
+  private final Path root;
+  private final List<Path> files;
+  private final int[] labels; // null when flat
+  private final List<String> classes;
+
+  private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes) {
+    this.root = root;
+    this.files = files;
+    this.labels = labels;
+    this.classes = classes;
+  }
+
+  /**
+   * Lists the images under {@code dir} (see the class comment for the layout).
+   *
+   * @throws DatasetException if {@code dir} is not a directory, cannot be listed, or holds no images
+   */
+  public static ImageFolderDataset open(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw DatasetException.of(dir, "image folder not found or not a directory",
+          "pass a directory of images, or of one subdirectory of images per class");
+    }
+    List<Path> entries = list(dir);
+    List<Path> classDirs = entries.stream().filter(Files::isDirectory).toList();
+    List<Path> topImages = entries.stream().filter(ImageFolderDataset::isImage).toList();
+    List<Path> files = new ArrayList<>();
+    int[] labels = null;
+    List<String> classes = List.of();
+    if (classDirs.isEmpty()) {
+      files.addAll(topImages);
+    } else {
+      if (!topImages.isEmpty()) {
+        log.warn("{}: ignoring [{}] image files outside the [{}] class subdirectories", dir, topImages.size(),
+            classDirs.size());
+      }
+      List<Integer> labelList = new ArrayList<>();
+      for (int c = 0; c < classDirs.size(); c++) {
+        List<Path> inClass = walk(classDirs.get(c));
+        files.addAll(inClass);
+        for (int i = 0; i < inClass.size(); i++) {
+          labelList.add(c);
+        }
+      }
+      labels = labelList.stream().mapToInt(Integer::intValue).toArray();
+      classes = classDirs.stream().map(p -> p.getFileName().toString()).toList();
+    }
+    if (files.isEmpty()) {
+      throw DatasetException.of(dir, "no images found (extensions " + EXTENSIONS + ")",
+          "check the path, or put the images (or class subdirectories of images) there");
+    }
+    return new ImageFolderDataset(dir, List.copyOf(files), labels, classes);
+  }
+
+  /** Sorted, non-hidden entries of {@code dir}. */
+  private static List<Path> list(Path dir) {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+    } catch (IOException | UncheckedIOException e) {
+      throw DatasetException.of(dir, "cannot be listed (" + e + ")", "check its permissions", e);
+    }
+  }
+
+  /** Image files anywhere under {@code dir}, sorted by path (so by relative path). */
+  private static List<Path> walk(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(p -> !isHidden(dir.relativize(p))).filter(ImageFolderDataset::isImage).sorted().toList();
+    } catch (IOException | UncheckedIOException e) {
+      throw DatasetException.of(dir, "cannot be listed (" + e + ")", "check its permissions", e);
+    }
+  }
+
+  private static boolean isHidden(Path relative) {
+    for (Path name : relative) {
+      if (name.toString().startsWith(".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isImage(Path p) {
+    String name = p.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    return dot > 0 && Files.isRegularFile(p) && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+  }
+
+  @Override
+  public int size() {
+    return files.size();
+  }
+
+  /** The file of image {@code index}. */
+  public Path file(int index) {
+    return files.get(index);
+  }
+
+  /** Class names (subdirectory names) in label order; empty when the folder is flat. */
+  public List<String> classes() {
+    return classes;
+  }
+
+  @Override
+  public RgbImage image(int index) {
+    Path file = files.get(index);
+    BufferedImage img;
+    try {
+      img = ImageIO.read(file.toFile());
+    } catch (IOException | RuntimeException e) {
+      throw DatasetException.of(file, "cannot be decoded (" + e.getMessage() + ")",
+          "replace or delete the file; it is corrupt or not really an image", e);
+    }
+    if (img == null) {
+      throw DatasetException.of(file, "cannot be decoded: no image reader recognises its contents",
+          "replace or delete the file; it is corrupt or not really a png/jpeg/gif/bmp image");
+    }
+    return toRgb(img);
+  }
+
+  /**
+   * Converts to RGB floats. Single-band gray images are read from the raster directly: {@code getRGB} would
+   * push them through a linear-gray-to-sRGB conversion and change their values.
+   */
+  static RgbImage toRgb(BufferedImage img) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    int plane = w * h;
+    float[] chw = new float[3 * plane];
+    ColorModel cm = img.getColorModel();
+    Raster raster = img.getRaster();
+    if (cm instanceof ComponentColorModel && cm.getNumColorComponents() == 1) {
+      float max = (1 << cm.getComponentSize(0)) - 1;
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          float v = Math.min(raster.getSample(x, y, 0) / max, 1f);
+          int i = y * w + x;
+          chw[i] = v;
+          chw[plane + i] = v;
+          chw[2 * plane + i] = v;
+        }
+      }
+    } else {
+      int[] row = new int[w];
+      for (int y = 0; y < h; y++) {
+        img.getRGB(0, y, w, 1, row, 0, w);
+        for (int x = 0; x < w; x++) {
+          int argb = row[x];
+          int i = y * w + x;
+          chw[i] = ((argb >> 16) & 0xff) / 255f;
+          chw[plane + i] = ((argb >> 8) & 0xff) / 255f;
+          chw[2 * plane + i] = (argb & 0xff) / 255f;
+        }
+      }
+    }
+    return new RgbImage(w, h, chw);
+  }
+
+  @Override
+  public int label(int index) {
+    Objects.checkIndex(index, files.size());
+    return labels == null ? -1 : labels[index];
+  }
+
+  @Override
+  public int numClasses() {
+    return classes.size();
+  }
+
+  @Override
+  public String describe() {
+    return "image folder " + root + ": " + files.size() + " images, "
+        + (classes.isEmpty() ? "unlabelled" : classes.size() + " classes");
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+}

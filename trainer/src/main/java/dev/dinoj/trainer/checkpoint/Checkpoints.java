@@ -1,0 +1,284 @@
+package dev.dinoj.trainer.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.trainer.io.NpyArray;
+import dev.dinoj.trainer.io.Safetensors;
+import dev.dinoj.trainer.loss.SoftmaxCenter;
+import dev.dinoj.trainer.train.SslMetaArch;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * Full training state on disk, atomically: a checkpoint is the directory {@code checkpoints/step-NNNNNNNN} holding
+ * {@code student.safetensors}, {@code teacher.safetensors}, {@code optimizer.safetensors} (AdamW moments),
+ * {@code centers.safetensors} (softmax centers and their pending update), {@code state.json} (next step,
+ * data-sampler position, optimiser step count, seed) and {@code config.conf} (the resolved config), with
+ * {@code SHA256SUMS} over all of them. It is written under a temporary name, flushed, and renamed into place, so a
+ * crash never leaves a directory that looks complete but is not; loading verifies every checksum.
+ */
+public final class Checkpoints {
+
+    public static final String DIR = "checkpoints";
+    private static final String PREFIX = "step-";
+    private static final String SUMS = "SHA256SUMS";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What a checkpoint records besides tensors. */
+    public record State(long step, long samplerPosition, long optimizerSteps, long seed, String config) {
+    }
+
+    private Checkpoints() {
+    }
+
+    /** Writes a checkpoint of {@code model} after {@code state.step()} steps, then prunes to the newest {@code keep}. */
+    public static Path save(Path runDir, SslMetaArch model, State state, int keep) {
+        Path root = runDir.resolve(DIR);
+        Path fin = root.resolve(name(state.step()));
+        Path tmp = root.resolve(".tmp-" + name(state.step()) + "-" + UUID.randomUUID());
+        try {
+            Files.createDirectories(tmp);
+            Safetensors.write(tmp.resolve("student.safetensors"), model.student().toHost(), Map.of("format", "pt"));
+            Safetensors.write(tmp.resolve("teacher.safetensors"), model.teacher().toHost(), Map.of("format", "pt"));
+            Safetensors.write(tmp.resolve("optimizer.safetensors"), model.optimizer().stateHost(), Map.of());
+            Map<String, String> centerMeta = new LinkedHashMap<>();
+            Safetensors.write(tmp.resolve("centers.safetensors"), centers(model, centerMeta), centerMeta);
+            ObjectNode s = JSON.createObjectNode();
+            s.put("step", state.step());
+            s.put("sampler_position", state.samplerPosition());
+            s.put("optimizer_steps", state.optimizerSteps());
+            s.put("seed", state.seed());
+            s.put("rng", "every random draw of step s derives from (seed, s) and of sample p from (seed, p)");
+            writeSynced(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+            writeSynced(tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
+            StringBuilder sums = new StringBuilder();
+            try (Stream<Path> files = Files.list(tmp)) {
+                for (Path f : (Iterable<Path>) files.sorted()::iterator) {
+                    sums.append(sha256(f)).append("  ").append(f.getFileName()).append('\n');
+                }
+            }
+            writeSynced(tmp.resolve(SUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
+            if (Files.exists(fin)) {
+                deleteTree(fin);
+            }
+            Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
+            syncDir(root);
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            throw new CheckpointException(fin + ": could not write the checkpoint (" + e.getMessage()
+                    + "); check free space and permissions of " + runDir, e);
+        }
+        prune(root, keep);
+        return fin;
+    }
+
+    private static Map<String, NpyArray> centers(SslMetaArch model, Map<String, String> meta) {
+        Map<String, NpyArray> out = new LinkedHashMap<>();
+        center(out, meta, "dino", model.dinoCenter());
+        center(out, meta, "ibot", model.ibotCenter());
+        return out;
+    }
+
+    private static void center(Map<String, NpyArray> out, Map<String, String> meta, String name, SoftmaxCenter c) {
+        float[] center = c.centerHost();
+        out.put(name + "_center", NpyArray.ofFloats(name + "_center", new long[] {1, center.length}, center));
+        float[] pending = c.pendingHost();
+        if (pending != null) {
+            out.put(name + "_pending_sum", NpyArray.ofFloats(name + "_pending_sum", new long[] {1, pending.length}, pending));
+            meta.put(name + "_pending_count", Double.toString(c.pendingCount()));
+        }
+    }
+
+    /** Checkpoint directories of a run, oldest first (temporary directories excluded). */
+    public static List<Path> list(Path runDir) {
+        Path root = runDir.resolve(DIR);
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            List<Path> out = new ArrayList<>();
+            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isDirectory(p)).forEach(out::add);
+            out.sort(Comparator.comparing(p -> p.getFileName().toString()));
+            return out;
+        } catch (IOException e) {
+            throw new CheckpointException(root + ": cannot list checkpoints: " + e.getMessage(), e);
+        }
+    }
+
+    /** The newest checkpoint of a run, if any. */
+    public static Optional<Path> latest(Path runDir) {
+        List<Path> all = list(runDir);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /**
+     * Verifies every checksum, then restores parameters, optimiser moments and centers into {@code model}.
+     *
+     * @param checkpoint a {@code step-N} directory, or a run directory (its newest checkpoint)
+     */
+    public static State load(Path checkpoint, SslMetaArch model) {
+        Path dir = resolve(checkpoint);
+        verify(dir);
+        try {
+            JsonNode s = JSON.readTree(dir.resolve("state.json").toFile());
+            String config = Files.readString(dir.resolve("config.conf"));
+            model.student().load(Safetensors.read(dir.resolve("student.safetensors")).tensors(), dir + "/student.safetensors");
+            model.teacher().load(Safetensors.read(dir.resolve("teacher.safetensors")).tensors(), dir + "/teacher.safetensors");
+            model.optimizer().restore(Safetensors.read(dir.resolve("optimizer.safetensors")).tensors(),
+                    s.get("optimizer_steps").asLong(), dir + "/optimizer.safetensors");
+            Safetensors.Contents c = Safetensors.read(dir.resolve("centers.safetensors"));
+            restoreCenter(c, "dino", model.dinoCenter());
+            restoreCenter(c, "ibot", model.ibotCenter());
+            return new State(s.get("step").asLong(), s.get("sampler_position").asLong(), s.get("optimizer_steps").asLong(),
+                    s.get("seed").asLong(), config);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CheckpointException(dir + ": cannot be loaded: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads only the resolved config and state of a checkpoint (to rebuild the model before {@link #load}). */
+    public static State peek(Path checkpoint) {
+        Path dir = resolve(checkpoint);
+        try {
+            JsonNode s = JSON.readTree(dir.resolve("state.json").toFile());
+            return new State(s.get("step").asLong(), s.get("sampler_position").asLong(), s.get("optimizer_steps").asLong(),
+                    s.get("seed").asLong(), Files.readString(dir.resolve("config.conf")));
+        } catch (IOException e) {
+            throw new CheckpointException(dir + ": not a dinoj checkpoint (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The teacher parameters of a checkpoint (checksums verified). */
+    public static Map<String, NpyArray> teacher(Path checkpoint) {
+        Path dir = resolve(checkpoint);
+        verify(dir);
+        try {
+            return Safetensors.read(dir.resolve("teacher.safetensors")).tensors();
+        } catch (IOException e) {
+            throw new CheckpointException(dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A step directory as given, or the newest checkpoint of a run directory. */
+    public static Path resolve(Path checkpoint) {
+        if (Files.isRegularFile(checkpoint.resolve("state.json"))) {
+            return checkpoint;
+        }
+        return latest(checkpoint).orElseThrow(() -> new CheckpointException(checkpoint
+                + ": neither a checkpoint (no state.json) nor a run directory with checkpoints/step-*"));
+    }
+
+    private static void restoreCenter(Safetensors.Contents c, String name, SoftmaxCenter center) {
+        NpyArray value = c.tensors().get(name + "_center");
+        NpyArray pending = c.tensors().get(name + "_pending_sum");
+        double count = pending == null ? 0 : Double.parseDouble(c.metadata().get(name + "_pending_count"));
+        center.restore(value.asFloats(), pending == null ? null : pending.asFloats(), count);
+    }
+
+    /** Checks every file against {@code SHA256SUMS}; throws naming the first file that does not match. */
+    public static void verify(Path dir) {
+        Path sums = dir.resolve(SUMS);
+        try {
+            if (!Files.isRegularFile(sums)) {
+                throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + "); delete this directory "
+                        + "to fall back to the previous checkpoint");
+            }
+            for (String line : Files.readAllLines(sums)) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                String want = line.substring(0, 64);
+                Path f = dir.resolve(line.substring(66).trim());
+                if (!Files.isRegularFile(f)) {
+                    throw new CheckpointException(f + ": missing from the checkpoint; delete " + dir
+                            + " to fall back to the previous checkpoint");
+                }
+                String got = sha256(f);
+                if (!got.equals(want)) {
+                    throw new CheckpointException(f + ": checksum mismatch (truncated or corrupted: SHA-256 " + got
+                            + ", recorded " + want + "); delete " + dir + " to fall back to the previous checkpoint");
+                }
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(dir + ": cannot verify: " + e.getMessage(), e);
+        }
+    }
+
+    private static String name(long step) {
+        return String.format("%s%08d", PREFIX, step);
+    }
+
+    private static void prune(Path root, int keep) {
+        List<Path> all = list(root.getParent());
+        for (int i = 0; i < all.size() - keep; i++) {
+            deleteQuietly(all.get(i));
+        }
+    }
+
+    static String sha256(Path f) throws IOException {
+        try (InputStream in = Files.newInputStream(f)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int r;
+            while ((r = in.read(buf)) > 0) {
+                md.update(buf, 0, r);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void writeSynced(Path f, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(java.nio.ByteBuffer.wrap(bytes));
+            ch.force(true);
+        }
+    }
+
+    private static void syncDir(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // not every file system can fsync a directory; the rename itself is atomic
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path f : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                Files.delete(f);
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            if (Files.exists(p)) {
+                deleteTree(p);
+            }
+        } catch (IOException ignored) {
+            // best effort: a leftover temporary or old checkpoint is never read as complete
+        }
+    }
+}

@@ -1,0 +1,345 @@
+package dev.dinoj.trainer.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import dev.dinoj.pipeline.augment.MultiCropConfig;
+import dev.dinoj.trainer.model.FfnType;
+import dev.dinoj.trainer.model.HeadConfig;
+import dev.dinoj.trainer.model.VitConfig;
+import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.train.Centering;
+import dev.dinoj.trainer.train.SslConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The resolved, validated training configuration: {@code reference.conf} (every key with its default) under a
+ * preset or file under {@code --set} overrides. Unknown keys and out-of-range values are rejected with the key's
+ * full name.
+ */
+public final class TrainSettings {
+
+    /** Presets shipped in the jar ({@code dinoj/presets/NAME.conf}). */
+    public static final List<String> PRESETS = List.of("fmnist-tiny", "fmnist-pico");
+
+    private final Config config;
+    private final SslConfig ssl;
+    private final Schedules schedules;
+
+    private TrainSettings(Config config) {
+        this.config = config;
+        this.ssl = get(this::buildSsl);
+        this.schedules = get(this::buildSchedules);
+        get(this::validate);
+    }
+
+    /**
+     * Loads a configuration.
+     *
+     * @param configFile a HOCON file, a preset name ({@link #PRESETS}), or null for the defaults
+     * @param sets       {@code key=value} overrides; keys may omit the {@code dinoj.} prefix
+     */
+    public static TrainSettings load(String configFile, List<String> sets) {
+        Config reference = ConfigFactory.parseResources(TrainSettings.class.getClassLoader(), "reference.conf")
+                .withOnlyPath("dinoj");
+        Config user = ConfigFactory.empty();
+        if (configFile != null) {
+            user = parseFileOrPreset(configFile);
+        }
+        for (String set : sets) {
+            int eq = set.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigError("--set " + set + ": expected key=value, e.g. --set optim.base-lr=0.002");
+            }
+            String key = set.substring(0, eq).trim();
+            String full = key.startsWith("dinoj.") ? key : "dinoj." + key;
+            try {
+                user = ConfigFactory.parseString(full + " = " + set.substring(eq + 1).trim()).withFallback(user);
+            } catch (ConfigException e) {
+                throw new ConfigError("--set " + set + ": " + e.getMessage());
+            }
+        }
+        rejectUnknownKeys(user, reference);
+        return fromConfig(user.withFallback(reference));
+    }
+
+    /** Settings from an already merged config (a checkpoint's resolved config). */
+    public static TrainSettings fromConfig(Config merged) {
+        try {
+            return new TrainSettings(merged.resolve());
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+    }
+
+    private static Config parseFileOrPreset(String spec) {
+        Path p = Path.of(spec);
+        if (Files.isRegularFile(p)) {
+            try {
+                return ConfigFactory.parseFile(p.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            } catch (ConfigException e) {
+                throw new ConfigError(spec + ": " + e.getMessage());
+            }
+        }
+        String name = spec.endsWith(".conf") ? spec.substring(0, spec.length() - 5) : spec;
+        if (PRESETS.contains(name)) {
+            return ConfigFactory.parseResources(TrainSettings.class.getClassLoader(), "dinoj/presets/" + name + ".conf",
+                    ConfigParseOptions.defaults().setAllowMissing(false));
+        }
+        throw new ConfigError(spec + ": no such config file and not a preset; use a HOCON file or one of " + PRESETS);
+    }
+
+    private static void rejectUnknownKeys(Config user, Config reference) {
+        List<String> unknown = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
+            if (!reference.hasPath(e.getKey())) {
+                unknown.add(e.getKey() + " (" + e.getValue().origin().description() + ")");
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new ConfigError("unknown config key" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
+                    + ": every accepted key is listed with its default in trainer/src/main/resources/reference.conf"
+                    + " (keys use dashes, e.g. optim.base-lr)");
+        }
+    }
+
+    private static <T> T get(Supplier<T> s) {
+        try {
+            return s.get();
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+    }
+
+    private static void get(Runnable r) {
+        get(() -> {
+            r.run();
+            return null;
+        });
+    }
+
+    // ---- typed accessors with the key in every error ----
+
+    public Config config() {
+        return config;
+    }
+
+    /** The resolved configuration as HOCON text (written beside the checkpoints). */
+    public String render() {
+        return config.withOnlyPath("dinoj").root().render(ConfigRenderOptions.defaults().setOriginComments(false)
+                .setJson(false));
+    }
+
+    private int intAt(String key, int min) {
+        int v = config.getInt(key);
+        if (v < min) {
+            throw new ConfigError(key + " = " + v + " is out of range: must be >= " + min);
+        }
+        return v;
+    }
+
+    private double doubleAt(String key, double min, double max) {
+        double v = config.getDouble(key);
+        if (!(v >= min && v <= max)) {
+            throw new ConfigError(key + " = " + v + " is out of range: must be in [" + min + ", " + max + "]");
+        }
+        return v;
+    }
+
+    private double[] pairAt(String key, double min, double max) {
+        List<Double> l = config.getDoubleList(key);
+        if (l.size() != 2 || !(l.get(0) >= min && l.get(0) <= l.get(1) && l.get(1) <= max)) {
+            throw new ConfigError(key + " = " + l + " must be [low, high] with " + min + " <= low <= high <= " + max);
+        }
+        return new double[] {l.get(0), l.get(1)};
+    }
+
+    private SslConfig buildSsl() {
+        String arch = config.getString("dinoj.model.arch");
+        VitConfig preset;
+        try {
+            preset = VitConfig.preset(arch, intAt("dinoj.crops.global-crops-size", 1), intAt("dinoj.model.patch-size", 1));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.model.arch / crops.global-crops-size / model.patch-size: " + e.getMessage());
+        }
+        VitConfig vit;
+        try {
+            vit = new VitConfig(preset.imgSize(), preset.patchSize(), preset.embedDim(), preset.depth(), preset.numHeads(),
+                    preset.mlpRatio(), FfnType.parse(config.getString("dinoj.model.ffn-layer")),
+                    intAt("dinoj.model.num-register-tokens", 0), doubleAt("dinoj.model.layerscale", 0, 10),
+                    config.getBoolean("dinoj.model.qkv-bias"), config.getBoolean("dinoj.model.proj-bias"),
+                    config.getBoolean("dinoj.model.ffn-bias"), doubleAt("dinoj.model.drop-path-rate", 0, 0.99),
+                    config.getBoolean("dinoj.model.drop-path-uniform"), doubleAt("dinoj.model.interpolate-offset", 0, 0.99),
+                    config.getBoolean("dinoj.model.interpolate-antialias"));
+        } catch (ConfigError e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.model: " + e.getMessage());
+        }
+        HeadConfig dino = head("dinoj.dino", vit.embedDim());
+        HeadConfig ibot = config.getBoolean("dinoj.ibot.separate-head") ? head("dinoj.ibot", vit.embedDim()) : null;
+        Centering centering;
+        try {
+            centering = Centering.parse(config.getString("dinoj.train.centering"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.train.centering: " + e.getMessage());
+        }
+        return new SslConfig(vit, dino, ibot, intAt("dinoj.crops.local-crops-number", 0),
+                doubleAt("dinoj.dino.loss-weight", 0, 1e6), doubleAt("dinoj.dino.koleo-loss-weight", 0, 1e6),
+                doubleAt("dinoj.ibot.loss-weight", 0, 1e6), centering, 0.1, 0.9,
+                doubleAt("dinoj.optim.clip-grad", 0, 1e9), doubleAt("dinoj.optim.layerwise-decay", 0, 1),
+                doubleAt("dinoj.optim.patch-embed-lr-mult", 0, 1e3), doubleAt("dinoj.optim.adamw-beta1", 0, 0.999999),
+                doubleAt("dinoj.optim.adamw-beta2", 0, 0.999999999));
+    }
+
+    private HeadConfig head(String p, int inDim) {
+        return new HeadConfig(inDim, intAt(p + ".head-n-prototypes", 1), intAt(p + ".head-hidden-dim", 1),
+                intAt(p + ".head-bottleneck-dim", 1), intAt(p + ".head-nlayers", 1));
+    }
+
+    private Schedules buildSchedules() {
+        long epochLength = intAt("dinoj.train.epoch-length", 1);
+        long epochs = intAt("dinoj.optim.epochs", 1);
+        long warmup = intAt("dinoj.optim.warmup-epochs", 0);
+        if (warmup > epochs) {
+            throw new ConfigError("dinoj.optim.warmup-epochs = " + warmup + " exceeds dinoj.optim.epochs = " + epochs);
+        }
+        double lr;
+        try {
+            lr = Schedules.scaledLr(config.getString("dinoj.optim.scaling-rule"), doubleAt("dinoj.optim.base-lr", 0, 10),
+                    batchSize());
+        } catch (ConfigError e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.optim.scaling-rule: " + e.getMessage());
+        }
+        return Schedules.official(epochs, epochLength, lr, doubleAt("dinoj.optim.min-lr", 0, 10), warmup,
+                doubleAt("dinoj.optim.weight-decay", 0, 10), doubleAt("dinoj.optim.weight-decay-end", 0, 10),
+                doubleAt("dinoj.teacher.momentum-teacher", 0, 1), doubleAt("dinoj.teacher.final-momentum-teacher", 0, 1),
+                doubleAt("dinoj.teacher.teacher-temp", 1e-6, 10), doubleAt("dinoj.teacher.warmup-teacher-temp", 1e-6, 10),
+                intAt("dinoj.teacher.warmup-teacher-temp-epochs", 0), intAt("dinoj.optim.freeze-last-layer-epochs", 0));
+    }
+
+    private void validate() {
+        intAt("dinoj.data.loader-threads", 0);
+        intAt("dinoj.data.prefetch", 1);
+        intAt("dinoj.train.log-every", 1);
+        intAt("dinoj.checkpoint.every-steps", 1);
+        intAt("dinoj.checkpoint.keep-last", 1);
+        doubleAt("dinoj.train.max-minutes", 0, 1e9);
+        config.getLong("dinoj.train.max-steps");
+        doubleAt("dinoj.ibot.mask-sample-probability", 0, 1);
+        pairAt("dinoj.ibot.mask-ratio-min-max", 0, 1);
+        int p = ssl.backbone().patchSize();
+        for (String k : new String[] {"dinoj.crops.global-crops-size", "dinoj.crops.local-crops-size"}) {
+            int s = intAt(k, 1);
+            if (s % p != 0) {
+                throw new ConfigError(k + " = " + s + " must be a multiple of dinoj.model.patch-size = " + p);
+            }
+        }
+        if (highResStartStep() > 0) {
+            for (String k : new String[] {"dinoj.high-res.global-crops-size", "dinoj.high-res.local-crops-size"}) {
+                int s = intAt(k, 1);
+                if (s % p != 0) {
+                    throw new ConfigError(k + " = " + s + " must be a multiple of dinoj.model.patch-size = " + p);
+                }
+            }
+        }
+        multiCrop(false);
+        dataset();
+    }
+
+    // ---- public view ----
+
+    public SslConfig ssl() {
+        return ssl;
+    }
+
+    public Schedules schedules() {
+        return schedules;
+    }
+
+    public int batchSize() {
+        return intAt("dinoj.train.batch-size", 1);
+    }
+
+    public long seed() {
+        return config.getLong("dinoj.train.seed");
+    }
+
+    /** Steps to run: {@code train.max-steps}, or all scheduled iterations. */
+    public long totalSteps() {
+        long max = config.getLong("dinoj.train.max-steps");
+        long scheduled = (long) config.getInt("dinoj.optim.epochs") * config.getInt("dinoj.train.epoch-length");
+        return max > 0 ? max : scheduled;
+    }
+
+    public double maxMinutes() {
+        return config.getDouble("dinoj.train.max-minutes");
+    }
+
+    public int logEvery() {
+        return config.getInt("dinoj.train.log-every");
+    }
+
+    public int checkpointEvery() {
+        return config.getInt("dinoj.checkpoint.every-steps");
+    }
+
+    public int keepLast() {
+        return config.getInt("dinoj.checkpoint.keep-last");
+    }
+
+    public int loaderThreads() {
+        int t = config.getInt("dinoj.data.loader-threads");
+        return t > 0 ? t : Runtime.getRuntime().availableProcessors();
+    }
+
+    public int prefetch() {
+        return config.getInt("dinoj.data.prefetch");
+    }
+
+    /** First step of the high-resolution phase, 0 when disabled. */
+    public long highResStartStep() {
+        return config.getLong("dinoj.high-res.start-step");
+    }
+
+    public double maskSampleProbability() {
+        return config.getDouble("dinoj.ibot.mask-sample-probability");
+    }
+
+    public double[] maskRatioMinMax() {
+        return pairAt("dinoj.ibot.mask-ratio-min-max", 0, 1);
+    }
+
+    /** Multi-crop recipe of the normal phase, or of the high-resolution phase. */
+    public MultiCropConfig multiCrop(boolean highRes) {
+        try {
+            int g = highRes ? config.getInt("dinoj.high-res.global-crops-size") : config.getInt("dinoj.crops.global-crops-size");
+            int l = highRes ? config.getInt("dinoj.high-res.local-crops-size") : config.getInt("dinoj.crops.local-crops-size");
+            double[] blur = config.getDoubleList("dinoj.crops.blur-probabilities").stream().mapToDouble(Double::doubleValue).toArray();
+            return MultiCropConfig.official(g, pairAt("dinoj.crops.global-crops-scale", 0, 1),
+                    config.getInt("dinoj.crops.local-crops-number"), l, pairAt("dinoj.crops.local-crops-scale", 0, 1))
+                    .toBuilder().blurProbabilities(blur)
+                    .solarizeProbability(config.getDouble("dinoj.crops.solarize-probability")).build();
+        } catch (ConfigError | ConfigException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.crops: " + e.getMessage());
+        }
+    }
+
+    /** The dataset spec and the Fashion-MNIST folder. */
+    public DatasetSpec dataset() {
+        return DatasetSpec.parse(config.getString("dinoj.data.dataset"), Path.of(config.getString("dinoj.data.fashion-mnist-dir")));
+    }
+}

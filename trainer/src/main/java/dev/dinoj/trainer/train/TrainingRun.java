@@ -1,0 +1,210 @@
+package dev.dinoj.trainer.train;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.pipeline.augment.MultiCropAugmentation;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.loader.BatchLoader;
+import dev.dinoj.pipeline.loader.EpochSampler;
+import dev.dinoj.pipeline.masking.CollatedBatch;
+import dev.dinoj.pipeline.masking.Collator;
+import dev.dinoj.pipeline.masking.MaskingGenerator;
+import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.schedule.Schedules;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A single-process DINOv2 pretraining run, in dinov2's train.py order: schedules → forward/backward → clip →
+ * AdamW → EMA teacher → log → checkpoint. Writes the resolved config, {@code metrics.jsonl} (one line per step)
+ * and checkpoints under the output directory; {@code resume} continues the same data stream from the newest
+ * checkpoint, so an interrupted and resumed run reaches the same parameters as an uninterrupted one.
+ */
+public final class TrainingRun {
+
+    private static final Logger log = LoggerFactory.getLogger(TrainingRun.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Receives progress; the CLI draws a progress bar with it. */
+    public interface Listener {
+        void onStep(StepReport report);
+    }
+
+    /** What happened in one step. */
+    public record StepReport(long step, long totalSteps, Map<String, Double> losses, double totalLoss,
+                             Schedules.Values schedule, Map<String, Double> gradNorms, double imagesPerSecond,
+                             double dataWaitSeconds, double computeSeconds, int globalCropSize) {
+    }
+
+    /** The outcome of {@link #run()}. */
+    public record Result(long startStep, long endStep, Path lastCheckpoint, List<StepReport> steps, double seconds) {
+    }
+
+    private final TrainSettings settings;
+    private final Path outDir;
+    private final boolean resume;
+    private final Listener listener;
+    private ImageDataset dataset;
+
+    public TrainingRun(TrainSettings settings, Path outDir, boolean resume, Listener listener) {
+        this.settings = settings;
+        this.outDir = outDir;
+        this.resume = resume;
+        this.listener = listener == null ? r -> { } : listener;
+    }
+
+    /** Uses an already opened dataset instead of {@code data.dataset} (tests, embedded use). */
+    public TrainingRun withDataset(ImageDataset ds) {
+        this.dataset = ds;
+        return this;
+    }
+
+    public Result run() throws IOException {
+        Files.createDirectories(outDir);
+        Files.writeString(outDir.resolve("config.conf"), settings.render());
+        ImageDataset data = dataset != null ? dataset : settings.dataset().open();
+        int batchSize = settings.batchSize();
+        if (data.size() < batchSize) {
+            throw new IllegalArgumentException(data.describe() + " has " + data.size()
+                    + " images, fewer than dinoj.train.batch-size = " + batchSize);
+        }
+        long totalSteps = settings.totalSteps();
+        long deadline = settings.maxMinutes() > 0 ? System.nanoTime() + (long) (settings.maxMinutes() * 60e9) : Long.MAX_VALUE;
+        long t0 = System.nanoTime();
+        List<StepReport> reports = new ArrayList<>();
+        try (NDManager manager = NDManager.newBaseManager();
+             SslMetaArch model = SslMetaArch.create(manager, settings.ssl(), settings.seed())) {
+            long step = 0;
+            long position = 0;
+            if (resume) {
+                var latest = Checkpoints.latest(outDir);
+                if (latest.isPresent()) {
+                    Checkpoints.State st = Checkpoints.load(latest.get(), model);
+                    step = st.step();
+                    position = st.samplerPosition();
+                    log.info("Resuming from {} at step {} (sampler position {})", latest.get(), step, position);
+                } else {
+                    log.info("--resume: no checkpoint in {}, starting from scratch", outDir.resolve(Checkpoints.DIR));
+                }
+            }
+            long startStep = step;
+            Path last = Checkpoints.latest(outDir).orElse(null);
+            try (BufferedWriter metrics = openMetrics(step)) {
+                boolean timeUp = false;
+                while (step < totalSteps && !timeUp) {
+                    long hr = settings.highResStartStep();
+                    boolean highRes = hr > 0 && step >= hr;
+                    long phaseEnd = highRes || hr <= 0 ? totalSteps : Math.min(totalSteps, hr);
+                    var crops = settings.multiCrop(highRes);
+                    EpochSampler sampler = new EpochSampler(data.size(), settings.seed());
+                    sampler.seek(position);
+                    Collator collator = new Collator(settings.maskRatioMinMax()[0], settings.maskRatioMinMax()[1],
+                            settings.maskSampleProbability(),
+                            MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), settings.ssl().backbone().patchSize()));
+                    if (highRes) {
+                        log.info("High-resolution phase from step {}: global crops {} px, local crops {} px", step,
+                                crops.globalCropsSize(), crops.localCropsSize());
+                    }
+                    try (BatchLoader loader = new BatchLoader(data, new MultiCropAugmentation(crops), collator, sampler,
+                            batchSize, settings.seed(), settings.loaderThreads(), settings.prefetch())) {
+                        while (step < phaseEnd) {
+                            long s0 = System.nanoTime();
+                            CollatedBatch cb = loader.next();
+                            long s1 = System.nanoTime();
+                            Schedules.Values v = settings.schedules().at(step);
+                            SslMetaArch.StepResult res;
+                            try (NDManager stepManager = manager.newSubManager()) {
+                                StepBatch batch = StepBatch.fromHost(stepManager, cb.batchSize(), cb.globalSize(),
+                                        cb.globalCrops(), cb.nLocal(), cb.localSize(), cb.localCrops(), cb.masks(),
+                                        cb.maskIndices(), cb.masksWeight(), cb.upperbound());
+                                res = model.trainStep(step, batch, v, StepRandom.forStep(settings.seed(), step));
+                            }
+                            long s2 = System.nanoTime();
+                            step++;
+                            position = loader.position();
+                            StepReport r = new StepReport(step, totalSteps, res.losses().logged(), res.losses().total(), v,
+                                    res.gradNorms(), batchSize / ((s2 - s0) / 1e9), (s1 - s0) / 1e9, (s2 - s1) / 1e9,
+                                    cb.globalSize());
+                            reports.add(r);
+                            writeMetrics(metrics, r);
+                            listener.onStep(r);
+                            if (step % settings.logEvery() == 0 || step == totalSteps) {
+                                log.info(format(r));
+                            }
+                            timeUp = System.nanoTime() > deadline;
+                            if (step % settings.checkpointEvery() == 0 || step == totalSteps || timeUp) {
+                                metrics.flush();
+                                last = Checkpoints.save(outDir, model, new Checkpoints.State(step, position,
+                                        model.optimizer().stepCount(), settings.seed(), settings.render()), settings.keepLast());
+                            }
+                            if (timeUp) {
+                                log.info("dinoj.train.max-minutes reached after step {}", step);
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            return new Result(startStep, step, last, reports, (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** metrics.jsonl, with lines of steps after the resumed step dropped (they will be recomputed). */
+    private BufferedWriter openMetrics(long fromStep) throws IOException {
+        Path f = outDir.resolve("metrics.jsonl");
+        if (Files.exists(f)) {
+            List<String> keep = new ArrayList<>();
+            for (String line : Files.readAllLines(f)) {
+                if (!line.isBlank() && JSON.readTree(line).get("step").asLong() <= fromStep) {
+                    keep.add(line);
+                }
+            }
+            Files.write(f, keep);
+        }
+        return Files.newBufferedWriter(f, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    private static void writeMetrics(BufferedWriter w, StepReport r) throws IOException {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("step", r.step());
+        r.losses().forEach(o::put);
+        o.put("total_loss", r.totalLoss());
+        o.put("lr", r.schedule().lr());
+        o.put("wd", r.schedule().wd());
+        o.put("momentum", r.schedule().momentum());
+        o.put("teacher_temp", r.schedule().teacherTemp());
+        o.put("last_layer_lr", r.schedule().lastLayerLr());
+        r.gradNorms().forEach((k, v) -> o.put("grad_norm_" + k, v));
+        o.put("images_per_s", r.imagesPerSecond());
+        o.put("data_wait_s", r.dataWaitSeconds());
+        o.put("compute_s", r.computeSeconds());
+        o.put("global_crop_size", r.globalCropSize());
+        w.write(JSON.writeValueAsString(o));
+        w.newLine();
+    }
+
+    /** One human-readable log line. */
+    public static String format(StepReport r) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "step %d/%d  loss %.4f (", r.step(), r.totalSteps(), r.totalLoss()));
+        r.losses().forEach((k, v) -> sb.append(String.format(Locale.ROOT, "%s %.4f, ",
+                k.replace("_crops_loss", "").replace("_loss", ""), v)));
+        sb.setLength(sb.length() - 2);
+        Schedules.Values v = r.schedule();
+        sb.append(String.format(Locale.ROOT, ")  lr %.2e  wd %.4f  mom %.5f  t-temp %.4f  %.1f img/s", v.lr(), v.wd(),
+                v.momentum(), v.teacherTemp(), r.imagesPerSecond()));
+        return sb.toString();
+    }
+}

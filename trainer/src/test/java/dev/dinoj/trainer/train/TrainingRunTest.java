@@ -1,0 +1,77 @@
+package dev.dinoj.trainer.train;
+
+import dev.dinoj.trainer.checkpoint.CheckpointException;
+import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.config.TrainSettings;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainingRunTest {
+
+    static TrainSettings pico(String... extra) {
+        List<String> sets = new ArrayList<>(List.of("train.max-steps=10", "checkpoint.every-steps=5",
+                "data.loader-threads=2"));
+        sets.addAll(List.of(extra));
+        return TrainSettings.load("fmnist-pico", sets);
+    }
+
+    @Test
+    void resumedRunReachesTheSameParametersAsAnUninterruptedOne(@TempDir Path tmp) throws Exception {
+        TestData data = new TestData(64, 20);
+        Path a = tmp.resolve("a");
+        TrainingRun.Result full = new TrainingRun(pico(), a, false, null).withDataset(data).run();
+        assertEquals(10, full.endStep());
+
+        Path b = tmp.resolve("b");
+        new TrainingRun(pico("train.max-steps=5"), b, false, null).withDataset(data).run();
+        TrainingRun.Result resumed = new TrainingRun(pico(), b, true, null).withDataset(data).run();
+        assertEquals(5, resumed.startStep());
+        assertEquals(10, resumed.endStep());
+
+        for (String f : new String[] {"student.safetensors", "teacher.safetensors", "optimizer.safetensors",
+                "centers.safetensors"}) {
+            assertArrayEquals(Files.readAllBytes(a.resolve("checkpoints/step-00000010/" + f)),
+                    Files.readAllBytes(b.resolve("checkpoints/step-00000010/" + f)), f + " differs after resume");
+        }
+        // losses of steps 6..10 are identical too
+        for (int i = 5; i < 10; i++) {
+            assertEquals(full.steps().get(i).totalLoss(), resumed.steps().get(i - 5).totalLoss(), "loss of step " + (i + 1));
+        }
+        List<String> lines = Files.readAllLines(b.resolve("metrics.jsonl"));
+        assertEquals(10, lines.size(), "metrics.jsonl keeps one line per step across the resume");
+    }
+
+    @Test
+    void lossesFallOnASmallDataset(@TempDir Path tmp) throws Exception {
+        TrainingRun.Result r = new TrainingRun(pico("train.max-steps=30", "checkpoint.every-steps=100"), tmp, false, null)
+                .withDataset(new TestData(64, 20)).run();
+        double first = (r.steps().get(0).totalLoss() + r.steps().get(1).totalLoss() + r.steps().get(2).totalLoss()) / 3;
+        int n = r.steps().size();
+        double last = (r.steps().get(n - 1).totalLoss() + r.steps().get(n - 2).totalLoss() + r.steps().get(n - 3).totalLoss()) / 3;
+        assertTrue(last < first - 0.3, "loss should fall: first " + first + ", last " + last);
+    }
+
+    @Test
+    void truncatedCheckpointIsDetectedByChecksum(@TempDir Path tmp) throws Exception {
+        new TrainingRun(pico("train.max-steps=5"), tmp, false, null).withDataset(new TestData(64, 20)).run();
+        Path f = tmp.resolve("checkpoints/step-00000005/student.safetensors");
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+            raf.setLength(raf.length() - 100);
+        }
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> new TrainingRun(pico(), tmp, true, null).withDataset(new TestData(64, 20)).run());
+        assertTrue(e.getMessage().contains("student.safetensors") && e.getMessage().contains("checksum"), e.getMessage());
+        assertThrows(CheckpointException.class, () -> Checkpoints.verify(f.getParent()));
+    }
+}
