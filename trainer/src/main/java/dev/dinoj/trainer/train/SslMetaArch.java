@@ -65,8 +65,14 @@ public final class SslMetaArch implements AutoCloseable {
     public record StepLosses(Map<String, Double> logged, double total) {
     }
 
-    /** What one full training step reports. */
-    public record StepResult(StepLosses losses, Map<String, Double> gradNorms) {
+    /**
+     * What one full training step reports.
+     *
+     * @param forwardBackwardSeconds teacher + student forward and backward
+     * @param optimizerSeconds       gradient norms, clipping, AdamW and the EMA update
+     */
+    public record StepResult(StepLosses losses, Map<String, Double> gradNorms, double forwardBackwardSeconds,
+                             double optimizerSeconds) {
     }
 
     private SslMetaArch(NDManager parent, SslConfig cfg, ParamSet student) {
@@ -158,8 +164,10 @@ public final class SslMetaArch implements AutoCloseable {
      * @throws DivergenceException on a non-finite loss or gradient norm (nothing is updated then)
      */
     public StepResult trainStep(long step, StepBatch batch, Schedules.Values v, SplittableRandom rng) {
+        long t0 = System.nanoTime();
         student.zeroGradients();
         StepLosses losses = forwardBackward(batch, v.teacherTemp(), rng);
+        long t1 = System.nanoTime();
         if (!Double.isFinite(losses.total())) {
             throw new DivergenceException(step, "total loss is " + losses.total() + " " + losses.logged());
         }
@@ -172,7 +180,7 @@ public final class SslMetaArch implements AutoCloseable {
         GradClip.clip(student, groups, norms, cfg.clipGrad());
         optimizer.step(v.lr(), v.lastLayerLr(), v.wd());
         updateTeacher(v.momentum());
-        return new StepResult(losses, norms);
+        return new StepResult(losses, norms, (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
     }
 
     /** The gradient norms of the current gradients per submodule (before clipping). */

@@ -1,0 +1,56 @@
+package dev.dinoj.deploy.cli;
+
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.trainer.bench.TrainStepBench;
+import dev.dinoj.trainer.config.TrainSettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code dinoj bench …}: benchmarks that print a table and one JSON line. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (a table and a JSON line each).",
+        subcommands = {BenchCommand.TrainStep.class})
+public final class BenchCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** {@code dinoj bench train-step}. */
+    @Command(name = "train-step", mixinStandardHelpOptions = true,
+            description = {"Time the DINOv2 training step: images/s, the split augment / forward-backward / optimizer, "
+                    + "and model FLOP utilisation against the GEMM peak measured in the same run.",
+                    "Default: the anchor preset fmnist-tiny (ViT 192x6, patch 4, 2x32 px + 6x16 px crops, batch 64, "
+                            + "4096 prototypes)."})
+    public static final class TrainStep implements Callable<Integer> {
+
+        @Option(names = "--config", defaultValue = "fmnist-tiny", description = "preset or HOCON file (default ${DEFAULT-VALUE})")
+        String config;
+
+        @Option(names = "--set", description = "override a key (repeatable)")
+        List<String> sets = new ArrayList<>();
+
+        @Option(names = "--steps", defaultValue = "10", description = "measured steps (default ${DEFAULT-VALUE})")
+        int steps;
+
+        @Option(names = "--warmup", defaultValue = "3", description = "unmeasured first steps (default ${DEFAULT-VALUE})")
+        int warmup;
+
+        @Override
+        public Integer call() {
+            TrainSettings s = TrainSettings.load(config, sets);
+            ImageDataset data = s.dataset().open();
+            TrainStepBench.Result r = TrainStepBench.run(config, s, data, warmup, steps);
+            System.out.print(r.table());
+            System.out.println(r.json());
+            return 0;
+        }
+    }
+}

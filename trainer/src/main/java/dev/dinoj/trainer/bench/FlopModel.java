@@ -1,0 +1,61 @@
+package dev.dinoj.trainer.bench;
+
+import dev.dinoj.trainer.model.FfnType;
+import dev.dinoj.trainer.model.HeadConfig;
+import dev.dinoj.trainer.model.VitConfig;
+import dev.dinoj.trainer.train.SslConfig;
+
+/**
+ * Analytic FLOP count of a DINOv2 step (multiply-add = 2 FLOPs; backward = 2 × forward), the way the anchor
+ * figure of 326 GFLOP per step for the tiny preset is counted: matrix products of patch embedding, attention
+ * (qkv, QKᵀ, AV, projection), FFN and heads; element-wise work is not counted.
+ */
+public final class FlopModel {
+
+    private FlopModel() {
+    }
+
+    /** Forward FLOPs of one image of {@code size}×{@code size} pixels through the backbone. */
+    public static double backboneForward(VitConfig c, int size) {
+        long n = (long) (size / c.patchSize()) * (size / c.patchSize());
+        long t = 1 + c.numRegisterTokens() + n;
+        double d = c.embedDim();
+        double h = c.ffnHiddenDim();
+        double ffn = c.ffn() == FfnType.MLP ? 2 * d * h : 3 * d * h;   // fc1 + fc2, or w12 (2h) + w3
+        double perBlock = 2.0 * t * (3 * d * d + d * d + ffn) + 4.0 * t * t * d;
+        double patchEmbed = 2.0 * n * 3 * c.patchSize() * c.patchSize() * d;
+        return c.depth() * perBlock + patchEmbed;
+    }
+
+    /** Forward FLOPs of one row through a head. */
+    public static double headForward(HeadConfig h) {
+        double f = 0;
+        for (int i = 0; i < h.nlayers(); i++) {
+            double in = i == 0 ? h.inDim() : h.hiddenDim();
+            double out = i == h.nlayers() - 1 ? h.bottleneckDim() : h.hiddenDim();
+            f += 2 * in * out;
+        }
+        return f + 2.0 * h.bottleneckDim() * h.prototypes();
+    }
+
+    /** FLOPs of one training step: student forward + backward, teacher forward, heads. */
+    public static Breakdown step(SslConfig cfg, int batch, int globalSize, int localSize, double maskedPatches) {
+        VitConfig v = cfg.backbone();
+        double studentFwd = 2.0 * batch * backboneForward(v, globalSize)
+                + (double) cfg.nLocalCrops() * batch * backboneForward(v, localSize);
+        double teacherFwd = 2.0 * batch * backboneForward(v, globalSize);
+        double clsRowsStudent = (2.0 + cfg.nLocalCrops()) * batch;
+        double dino = headForward(cfg.dinoHead());
+        double ibot = cfg.separateIbotHead() ? headForward(cfg.ibotHead()) : dino;
+        double studentHeads = clsRowsStudent * dino + (cfg.doIbot() ? maskedPatches * ibot : 0);
+        double teacherHeads = 2.0 * batch * dino + (cfg.doIbot() ? maskedPatches * ibot : 0);
+        return new Breakdown(3 * (studentFwd + studentHeads), teacherFwd + teacherHeads);
+    }
+
+    /** Student (forward + backward) and teacher (forward) FLOPs. */
+    public record Breakdown(double student, double teacher) {
+        public double total() {
+            return student + teacher;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package dev.dinoj.trainer.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.dinoj.pipeline.augment.MultiCropAugmentation;
+import dev.dinoj.pipeline.augment.MultiCropSample;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.loader.BatchLoader;
+import dev.dinoj.pipeline.loader.EpochSampler;
+import dev.dinoj.pipeline.masking.CollatedBatch;
+import dev.dinoj.pipeline.masking.Collator;
+import dev.dinoj.pipeline.masking.MaskingGenerator;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepBatch;
+import dev.dinoj.trainer.train.StepRandom;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Measures the training step of a configuration: images/s end to end (augmentation in background threads, as in
+ * training), the time split augment / forward-backward / optimizer, and the model FLOP utilisation against the
+ * float32 GEMM peak measured on the same machine in the same run.
+ */
+public final class TrainStepBench {
+
+    /** Medians over the measured steps. */
+    public record Result(String config, int batch, int steps, double imagesPerSecond, double stepSeconds,
+                         double augmentSecondsPerBatch, double forwardBackwardSeconds, double optimizerSeconds,
+                         double dataWaitSeconds, double gflopPerStep, double achievedGflops, double gemmPeakGflops,
+                         double utilisation, String engine, int threads) {
+
+        public String table() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(Locale.ROOT, "train-step benchmark: %s, batch %d, %d measured steps, %s, %d threads%n",
+                    config, batch, steps, engine, threads));
+            row(sb, "images/s", String.format(Locale.ROOT, "%.2f", imagesPerSecond));
+            row(sb, "step time (s)", String.format(Locale.ROOT, "%.3f", stepSeconds));
+            row(sb, "  forward+backward (s)", String.format(Locale.ROOT, "%.3f", forwardBackwardSeconds));
+            row(sb, "  optimizer: clip+AdamW+EMA (s)", String.format(Locale.ROOT, "%.3f", optimizerSeconds));
+            row(sb, "  waiting for data (s)", String.format(Locale.ROOT, "%.3f", dataWaitSeconds));
+            row(sb, "augment+collate, 1 thread (s/batch)", String.format(Locale.ROOT, "%.3f", augmentSecondsPerBatch));
+            row(sb, "model work (GFLOP/step)", String.format(Locale.ROOT, "%.1f", gflopPerStep));
+            row(sb, "achieved (GFLOP/s)", String.format(Locale.ROOT, "%.1f", achievedGflops));
+            row(sb, "GEMM peak, same run (GFLOP/s)", String.format(Locale.ROOT, "%.1f", gemmPeakGflops));
+            row(sb, "FLOP utilisation", String.format(Locale.ROOT, "%.1f %%", 100 * utilisation));
+            return sb.toString();
+        }
+
+        private static void row(StringBuilder sb, String k, String v) {
+            sb.append(String.format(Locale.ROOT, "  %-38s %12s%n", k, v));
+        }
+
+        public String json() {
+            return String.format(Locale.ROOT, "{\"bench\":\"train-step\",\"config\":\"%s\",\"batch\":%d,\"steps\":%d,"
+                            + "\"images_per_s\":%.3f,\"step_s\":%.4f,\"forward_backward_s\":%.4f,\"optimizer_s\":%.4f,"
+                            + "\"data_wait_s\":%.4f,\"augment_s_per_batch\":%.4f,\"gflop_per_step\":%.2f,"
+                            + "\"achieved_gflops\":%.2f,\"gemm_peak_gflops\":%.2f,\"flop_utilisation\":%.4f,"
+                            + "\"engine\":\"%s\",\"threads\":%d}",
+                    config, batch, steps, imagesPerSecond, stepSeconds, forwardBackwardSeconds, optimizerSeconds,
+                    dataWaitSeconds, augmentSecondsPerBatch, gflopPerStep, achievedGflops, gemmPeakGflops, utilisation,
+                    engine, threads);
+        }
+    }
+
+    private TrainStepBench() {
+    }
+
+    public static Result run(String configName, TrainSettings s, ImageDataset data, int warmup, int steps) {
+        int batch = s.batchSize();
+        var crops = s.multiCrop(false);
+        Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1], s.maskSampleProbability(),
+                MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
+        MultiCropAugmentation aug = new MultiCropAugmentation(crops);
+        double augment = augmentTime(data, aug, collator, batch, s.seed());
+        double peak = gemmPeak();
+        List<Double> total = new ArrayList<>();
+        List<Double> fb = new ArrayList<>();
+        List<Double> opt = new ArrayList<>();
+        List<Double> wait = new ArrayList<>();
+        double masked = 0;
+        try (NDManager manager = NDManager.newBaseManager();
+             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
+             BatchLoader loader = new BatchLoader(data, aug, collator, new EpochSampler(data.size(), s.seed()), batch,
+                     s.seed(), s.loaderThreads(), s.prefetch())) {
+            for (int i = 0; i < warmup + steps; i++) {
+                long t0 = System.nanoTime();
+                CollatedBatch cb = loader.next();
+                long t1 = System.nanoTime();
+                SslMetaArch.StepResult r;
+                try (NDManager sm = manager.newSubManager()) {
+                    StepBatch b = StepBatch.fromHost(sm, cb.batchSize(), cb.globalSize(), cb.globalCrops(), cb.nLocal(),
+                            cb.localSize(), cb.localCrops(), cb.masks(), cb.maskIndices(), cb.masksWeight(), cb.upperbound());
+                    r = model.trainStep(i, b, s.schedules().at(i), StepRandom.forStep(s.seed(), i));
+                }
+                long t2 = System.nanoTime();
+                if (i >= warmup) {
+                    total.add((t2 - t0) / 1e9);
+                    wait.add((t1 - t0) / 1e9);
+                    fb.add(r.forwardBackwardSeconds());
+                    opt.add(r.optimizerSeconds());
+                    masked += cb.nMaskedPatches();
+                }
+            }
+        }
+        double step = median(total);
+        double gflop = FlopModel.step(s.ssl(), batch, crops.globalCropsSize(), crops.localCropsSize(), masked / steps)
+                .total() / 1e9;
+        return new Result(configName, batch, steps, batch / step, step, augment, median(fb), median(opt), median(wait),
+                gflop, gflop / step, peak, gflop / step / peak, Engine.getInstance().getEngineName() + " "
+                + Engine.getInstance().getVersion(), Runtime.getRuntime().availableProcessors());
+    }
+
+    /** Seconds to augment and collate one batch on one thread (median of 3). */
+    static double augmentTime(ImageDataset data, MultiCropAugmentation aug, Collator collator, int batch, long seed) {
+        List<Double> t = new ArrayList<>();
+        for (int rep = 0; rep < 3; rep++) {
+            long t0 = System.nanoTime();
+            List<MultiCropSample> samples = new ArrayList<>();
+            SplittableRandom rng = new SplittableRandom(seed + rep);
+            for (int i = 0; i < batch; i++) {
+                samples.add(aug.apply(data.image((rep * batch + i) % data.size()), rng));
+            }
+            collator.collate(samples, rng);
+            t.add((System.nanoTime() - t0) / 1e9);
+        }
+        return median(t);
+    }
+
+    /** Best float32 GEMM throughput of 2048³ products on this engine/device, GFLOP/s. */
+    public static double gemmPeak() {
+        int n = 2048;
+        double best = 0;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
+            NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
+            for (int i = 0; i < 6; i++) {
+                long t0 = System.nanoTime();
+                try (NDArray c = a.matMul(b)) {
+                    c.getFloat(0, 0);                                   // forces completion on async devices
+                }
+                double s = (System.nanoTime() - t0) / 1e9;
+                best = Math.max(best, 2.0 * n * n * n / s / 1e9);
+            }
+        }
+        return best;
+    }
+
+    static double median(List<Double> xs) {
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(a);
+        return a.length == 0 ? Double.NaN : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    /** The JSON line as a map (for callers that merge results). */
+    public static Map<String, Object> asMap(Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("images_per_s", r.imagesPerSecond());
+        m.put("flop_utilisation", r.utilisation());
+        return m;
+    }
+}
