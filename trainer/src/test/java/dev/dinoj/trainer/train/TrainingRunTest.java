@@ -74,4 +74,37 @@ class TrainingRunTest {
         assertTrue(e.getMessage().contains("student.safetensors") && e.getMessage().contains("checksum"), e.getMessage());
         assertThrows(CheckpointException.class, () -> Checkpoints.verify(f.getParent()));
     }
+
+    @Test
+    void divergenceStopsWithATypedErrorAndKeepsTheLastGoodCheckpoint(@TempDir Path tmp) throws Exception {
+        TestData data = new TestData(64, 20);
+        new TrainingRun(pico("train.max-steps=5"), tmp, false, null).withDataset(data).run();
+        Path good = tmp.resolve("checkpoints/step-00000005");
+        byte[] before = Files.readAllBytes(good.resolve("student.safetensors"));
+        // a far too low teacher temperature overflows exp(t / τ) in Sinkhorn-Knopp: the targets become NaN
+        DivergenceException e = assertThrows(DivergenceException.class,
+                () -> new TrainingRun(pico("teacher.teacher-temp=1e-6", "teacher.warmup-teacher-temp=1e-6"),
+                        tmp, true, null).withDataset(data).run());
+        assertEquals(5, e.step(), "diverged at the first resumed step (index 5)");
+        assertTrue(e.getMessage().contains("last checkpoint is intact"), e.getMessage());
+        assertEquals(List.of(good), Checkpoints.list(tmp), "no checkpoint written after the last good one");
+        Checkpoints.verify(good);
+        assertArrayEquals(before, Files.readAllBytes(good.resolve("student.safetensors")));
+    }
+
+    @Test
+    void highResolutionPhaseSwitchesCropSizesAndResumesAcrossIt(@TempDir Path tmp) throws Exception {
+        TestData data = new TestData(64, 20);
+        TrainingRun.Result r = new TrainingRun(pico("train.max-steps=6", "high-res.start-step=3",
+                "checkpoint.every-steps=2"), tmp.resolve("a"), false, null).withDataset(data).run();
+        assertEquals(List.of(16, 16, 16, 24, 24, 24), r.steps().stream().map(TrainingRun.StepReport::globalCropSize).toList());
+        r.steps().forEach(s -> assertTrue(Double.isFinite(s.totalLoss())));
+        // stop inside the first phase, resume across the switch: same parameters as the uninterrupted run
+        new TrainingRun(pico("train.max-steps=2", "high-res.start-step=3", "checkpoint.every-steps=2"),
+                tmp.resolve("b"), false, null).withDataset(data).run();
+        new TrainingRun(pico("train.max-steps=6", "high-res.start-step=3", "checkpoint.every-steps=2"),
+                tmp.resolve("b"), true, null).withDataset(data).run();
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("a/checkpoints/step-00000006/teacher.safetensors")),
+                Files.readAllBytes(tmp.resolve("b/checkpoints/step-00000006/teacher.safetensors")));
+    }
 }
