@@ -93,6 +93,11 @@ public final class TrainingRun {
                 var latest = Checkpoints.latest(outDir);
                 if (latest.isPresent()) {
                     Checkpoints.State st = Checkpoints.load(latest.get(), model);
+                    if (!st.config().equals(settings.render())) {
+                        log.warn("Resuming {} with a configuration that differs from the checkpoint's; the run will "
+                                + "not match an uninterrupted one (compare {} with config.conf)", latest.get(),
+                                latest.get().resolve("config.conf"));
+                    }
                     step = st.step();
                     position = st.samplerPosition();
                     log.info("Resuming from {} at step {} (sampler position {})", latest.get(), step, position);
@@ -168,8 +173,16 @@ public final class TrainingRun {
         if (Files.exists(f)) {
             List<String> keep = new ArrayList<>();
             for (String line : Files.readAllLines(f)) {
-                if (!line.isBlank() && JSON.readTree(line).get("step").asLong() <= fromStep) {
-                    keep.add(line);
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    if (JSON.readTree(line).get("step").asLong() <= fromStep) {
+                        keep.add(line);
+                    }
+                } catch (IOException | NullPointerException e) {
+                    // a line cut short by a crash (kill -9): its step is recomputed after the resume
+                    log.warn("{}: dropping an incomplete line left by an interrupted run", f);
                 }
             }
             Files.write(f, keep);
@@ -194,6 +207,7 @@ public final class TrainingRun {
         o.put("global_crop_size", r.globalCropSize());
         w.write(JSON.writeValueAsString(o));
         w.newLine();
+        w.flush();                                             // whole lines only, visible while training
     }
 
     /** One human-readable log line. */
