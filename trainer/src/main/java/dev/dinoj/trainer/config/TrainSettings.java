@@ -140,7 +140,16 @@ public final class TrainSettings {
     }
 
     private int intAt(String key, int min) {
-        int v = config.getInt(key);
+        return (int) longAt(key, min);
+    }
+
+    /** An integer value (a fractional number is a wrong type, not silently truncated). */
+    private long longAt(String key, long min) {
+        Object raw = config.getValue(key).unwrapped();
+        if (raw instanceof Number n && n.doubleValue() != Math.rint(n.doubleValue())) {
+            throw new ConfigError(key + " = " + raw + " must be a whole number");
+        }
+        long v = config.getLong(key);
         if (v < min) {
             throw new ConfigError(key + " = " + v + " is out of range: must be >= " + min);
         }
@@ -153,6 +162,15 @@ public final class TrainSettings {
             throw new ConfigError(key + " = " + v + " is out of range: must be in [" + min + ", " + max + "]");
         }
         return v;
+    }
+
+    /** A crop scale range: 0 < low <= high <= 1. */
+    private double[] scaleAt(String key) {
+        double[] p = pairAt(key, 0, 1);
+        if (p[0] <= 0) {
+            throw new ConfigError(key + " = " + config.getDoubleList(key) + " must be [low, high] with 0 < low <= high <= 1");
+        }
+        return p;
     }
 
     private double[] pairAt(String key, double min, double max) {
@@ -184,6 +202,10 @@ public final class TrainSettings {
             throw e;
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.model: " + e.getMessage());
+        }
+        if (config.getDouble("dinoj.dino.loss-weight") == 0 && config.getDouble("dinoj.ibot.loss-weight") == 0) {
+            throw new ConfigError("dinoj.dino.loss-weight and dinoj.ibot.loss-weight are both 0: nothing to train; "
+                    + "set at least one of them > 0");
         }
         HeadConfig dino = head("dinoj.dino", vit.embedDim());
         HeadConfig ibot = config.getBoolean("dinoj.ibot.separate-head") ? head("dinoj.ibot", vit.embedDim()) : null;
@@ -236,7 +258,17 @@ public final class TrainSettings {
         intAt("dinoj.checkpoint.every-steps", 1);
         intAt("dinoj.checkpoint.keep-last", 1);
         doubleAt("dinoj.train.max-minutes", 0, 1e9);
-        config.getLong("dinoj.train.max-steps");
+        longAt("dinoj.train.max-steps", 0);
+        longAt("dinoj.train.seed", Long.MIN_VALUE);
+        longAt("dinoj.high-res.start-step", 0);
+        doubleAt("dinoj.crops.solarize-probability", 0, 1);
+        List<Double> blur = config.getDoubleList("dinoj.crops.blur-probabilities");
+        if (blur.size() != 3 || blur.stream().anyMatch(b -> !(b >= 0 && b <= 1))) {
+            throw new ConfigError("dinoj.crops.blur-probabilities = " + blur
+                    + " must be 3 probabilities in [0, 1]: global crop 1, global crop 2, local crops");
+        }
+        scaleAt("dinoj.crops.global-crops-scale");
+        scaleAt("dinoj.crops.local-crops-scale");
         doubleAt("dinoj.ibot.mask-sample-probability", 0, 1);
         pairAt("dinoj.ibot.mask-ratio-min-max", 0, 1);
         int p = ssl.backbone().patchSize();
@@ -327,8 +359,8 @@ public final class TrainSettings {
             int g = highRes ? config.getInt("dinoj.high-res.global-crops-size") : config.getInt("dinoj.crops.global-crops-size");
             int l = highRes ? config.getInt("dinoj.high-res.local-crops-size") : config.getInt("dinoj.crops.local-crops-size");
             double[] blur = config.getDoubleList("dinoj.crops.blur-probabilities").stream().mapToDouble(Double::doubleValue).toArray();
-            return MultiCropConfig.official(g, pairAt("dinoj.crops.global-crops-scale", 0, 1),
-                    config.getInt("dinoj.crops.local-crops-number"), l, pairAt("dinoj.crops.local-crops-scale", 0, 1))
+            return MultiCropConfig.official(g, scaleAt("dinoj.crops.global-crops-scale"),
+                    config.getInt("dinoj.crops.local-crops-number"), l, scaleAt("dinoj.crops.local-crops-scale"))
                     .toBuilder().blurProbabilities(blur)
                     .solarizeProbability(config.getDouble("dinoj.crops.solarize-probability")).build();
         } catch (ConfigError | ConfigException e) {

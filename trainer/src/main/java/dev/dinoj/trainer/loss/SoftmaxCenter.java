@@ -17,6 +17,8 @@ public final class SoftmaxCenter implements AutoCloseable {
     private NDArray center;                 // (1, K)
     private NDArray pendingSum;             // (1, K) sum of the rows of the last update, or null
     private double pendingCount;
+    private NDArray stagedSum;              // recorded by update(), becomes pending on commit()
+    private double stagedCount;
 
     public SoftmaxCenter(NDManager parent, int prototypes, double momentum) {
         this.manager = parent.newSubManager();
@@ -31,20 +33,39 @@ public final class SoftmaxCenter implements AutoCloseable {
         return teacherOutput.sub(center).div(teacherTemp).softmax(-1);
     }
 
-    /** Records the mean over all rows (of all ranks) of this step's teacher outputs (n, K). */
+    /**
+     * Records the mean over all rows (of all ranks) of this step's teacher outputs (n, K). The statistics take
+     * effect only after {@link #commit()} (called once the step's loss is known to be finite), so a diverged step
+     * cannot poison the center.
+     */
     public void update(NDArray teacherOutput, GlobalSum sums) {
         NDArray sum = sums.sum(teacherOutput.sum(new int[] {0}, true));
         double count = sums.sum((double) teacherOutput.getShape().get(0));
-        replacePending(sum, count);
+        discard();
+        stagedSum = sum.duplicate();
+        keep(stagedSum);
+        stagedCount = count;
     }
 
-    private void replacePending(NDArray sum, double count) {
+    /** Makes the statistics of the last {@link #update} the pending update (applied at the next step). */
+    public void commit() {
+        if (stagedSum == null) {
+            return;
+        }
         if (pendingSum != null) {
             pendingSum.close();
         }
-        pendingSum = sum.duplicate();
-        keep(pendingSum);
-        pendingCount = count;
+        pendingSum = stagedSum;
+        pendingCount = stagedCount;
+        stagedSum = null;
+    }
+
+    /** Forgets the statistics of the last {@link #update} (the step diverged). */
+    public void discard() {
+        if (stagedSum != null) {
+            stagedSum.close();
+            stagedSum = null;
+        }
     }
 
     /** Folds the pending statistics into the center (no-op when none are pending). */

@@ -266,6 +266,11 @@ public final class SslMetaArch implements AutoCloseable {
                 total = loss.getFloat();
                 if (Double.isFinite(total)) {
                     gc.backward(loss);
+                    dinoCenter.commit();
+                    ibotCenter.commit();
+                } else {
+                    dinoCenter.discard();
+                    ibotCenter.discard();
                 }
             }
             scope.suppressNotUsedWarning();

@@ -143,7 +143,7 @@ class SinkhornKnoppTest {
     }
 
     @Test
-    void threeIterationsDoNotYetBalancePrototypesButMoreDo() {
+    void withoutIterationsPrototypesAreUnbalanced() {
         // guards the column check above from passing trivially: with skewed logits 0 iterations is far from balanced
         int n = 12;
         int k = 5;

@@ -38,6 +38,7 @@ class SoftmaxCenterTest {
         try (NDManager m = NDManager.newBaseManager(); SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
             assertArrayEquals(new float[] {0, 0, 0}, c.centerHost());
             c.update(m.create(T1, new Shape(2, 3)), GlobalSum.LOCAL);
+            c.commit();
             assertArrayEquals(new float[] {0, 0, 0}, c.centerHost(), "center unchanged until the next step");
             assertArrayEquals(new float[] {0f, 2f, 8f}, c.pendingHost(), "pending holds the row sum");
             assertEquals(2.0, c.pendingCount());
@@ -65,6 +66,7 @@ class SoftmaxCenterTest {
 
             // a second update + applyPending: c = 0.9·[0, .1, .4] + 0.1·mean(T2)=[1, 1, 0] → [0.1, 0.19, 0.36]
             c.update(m.create(T2, new Shape(3, 3)), GlobalSum.LOCAL);
+            c.commit();
             assertArrayEquals(new float[] {0f, 0.1f, 0.4f}, c.centerHost(), 1e-7f);
             c.applyPending();
             assertArrayEquals(new float[] {0.1f, 0.19f, 0.36f}, c.centerHost(), 1e-6f);
@@ -78,7 +80,9 @@ class SoftmaxCenterTest {
         // dinov2 overwrites async_batch_center on every update_center call
         try (NDManager m = NDManager.newBaseManager(); SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
             c.update(m.create(T1, new Shape(2, 3)), GlobalSum.LOCAL);
+            c.commit();
             c.update(m.create(T2, new Shape(3, 3)), GlobalSum.LOCAL);
+            c.commit();
             c.applyPending();
             assertArrayEquals(new float[] {0.1f, 0.1f, 0f}, c.centerHost(), 1e-7f);
         }
@@ -100,6 +104,7 @@ class SoftmaxCenterTest {
         };
         try (NDManager m = NDManager.newBaseManager(); SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
             c.update(m.create(T1, new Shape(2, 3)), twoRanks);
+            c.commit();
             c.applyPending();
             assertArrayEquals(new float[] {0f, 0.1f, 0.4f}, c.centerHost(), 1e-7f);
         }
@@ -111,8 +116,10 @@ class SoftmaxCenterTest {
              SoftmaxCenter a = new SoftmaxCenter(m, 3, 0.9);
              SoftmaxCenter b = new SoftmaxCenter(m, 3, 0.9)) {
             a.update(m.create(T1, new Shape(2, 3)), GlobalSum.LOCAL);
+            a.commit();
             a.applyPending();
             a.update(m.create(T2, new Shape(3, 3)), GlobalSum.LOCAL);   // pending at "checkpoint" time
+            a.commit();
 
             float[] center = a.centerHost();
             float[] pending = a.pendingHost();
@@ -128,6 +135,7 @@ class SoftmaxCenterTest {
 
             // restoring "no pending" clears what was pending
             b.update(m.create(T2, new Shape(3, 3)), GlobalSum.LOCAL);
+            b.commit();
             b.restore(center, null, 0);
             assertNull(b.pendingHost());
             b.applyPending();
