@@ -35,7 +35,8 @@ public final class TrainStepBench {
     /** Medians over the measured steps. */
     public record Result(String config, int batch, int steps, double imagesPerSecond, double stepSeconds,
                          double augmentSecondsPerBatch, double forwardBackwardSeconds, double optimizerSeconds,
-                         double dataWaitSeconds, double gflopPerStep, double achievedGflops, double gemmPeakGflops,
+                         double dataWaitSeconds, double teacherSeconds, double studentForwardSeconds,
+                         double backwardSeconds, double gflopPerStep, double achievedGflops, double gemmPeakGflops,
                          double utilisation, String engine, int threads) {
 
         public String table() {
@@ -45,6 +46,9 @@ public final class TrainStepBench {
             row(sb, "images/s", String.format(Locale.ROOT, "%.2f", imagesPerSecond));
             row(sb, "step time (s)", String.format(Locale.ROOT, "%.3f", stepSeconds));
             row(sb, "  forward+backward (s)", String.format(Locale.ROOT, "%.3f", forwardBackwardSeconds));
+            row(sb, "    teacher forward + centering (s)", String.format(Locale.ROOT, "%.3f", teacherSeconds));
+            row(sb, "    student forward + heads + losses (s)", String.format(Locale.ROOT, "%.3f", studentForwardSeconds));
+            row(sb, "    backward (s)", String.format(Locale.ROOT, "%.3f", backwardSeconds));
             row(sb, "  optimizer: clip+AdamW+EMA (s)", String.format(Locale.ROOT, "%.3f", optimizerSeconds));
             row(sb, "  waiting for data (s)", String.format(Locale.ROOT, "%.3f", dataWaitSeconds));
             row(sb, "augment+collate, 1 thread (s/batch)", String.format(Locale.ROOT, "%.3f", augmentSecondsPerBatch));
@@ -62,11 +66,12 @@ public final class TrainStepBench {
         public String json() {
             return String.format(Locale.ROOT, "{\"bench\":\"train-step\",\"config\":\"%s\",\"batch\":%d,\"steps\":%d,"
                             + "\"images_per_s\":%.3f,\"step_s\":%.4f,\"forward_backward_s\":%.4f,\"optimizer_s\":%.4f,"
-                            + "\"data_wait_s\":%.4f,\"augment_s_per_batch\":%.4f,\"gflop_per_step\":%.2f,"
+                            + "\"data_wait_s\":%.4f,\"teacher_s\":%.4f,\"student_forward_s\":%.4f,\"backward_s\":%.4f,"
+                            + "\"augment_s_per_batch\":%.4f,\"gflop_per_step\":%.2f,"
                             + "\"achieved_gflops\":%.2f,\"gemm_peak_gflops\":%.2f,\"flop_utilisation\":%.4f,"
                             + "\"engine\":\"%s\",\"threads\":%d}",
                     config, batch, steps, imagesPerSecond, stepSeconds, forwardBackwardSeconds, optimizerSeconds,
-                    dataWaitSeconds, augmentSecondsPerBatch, gflopPerStep, achievedGflops, gemmPeakGflops, utilisation,
+                    dataWaitSeconds, teacherSeconds, studentForwardSeconds, backwardSeconds, augmentSecondsPerBatch, gflopPerStep, achievedGflops, gemmPeakGflops, utilisation,
                     engine, threads);
         }
     }
@@ -86,11 +91,15 @@ public final class TrainStepBench {
         List<Double> fb = new ArrayList<>();
         List<Double> opt = new ArrayList<>();
         List<Double> wait = new ArrayList<>();
+        List<Double> teacher = new ArrayList<>();
+        List<Double> studentFwd = new ArrayList<>();
+        List<Double> backward = new ArrayList<>();
         double masked = 0;
         try (NDManager manager = NDManager.newBaseManager();
              SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
              BatchLoader loader = new BatchLoader(data, aug, collator, new EpochSampler(data.size(), s.seed()), batch,
                      s.seed(), s.loaderThreads(), s.prefetch())) {
+            model.setCropPacking(s.cropPacking());
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
                 CollatedBatch cb = loader.next();
@@ -107,6 +116,9 @@ public final class TrainStepBench {
                     wait.add((t1 - t0) / 1e9);
                     fb.add(r.forwardBackwardSeconds());
                     opt.add(r.optimizerSeconds());
+                    teacher.add(r.losses().teacherSeconds());
+                    studentFwd.add(r.losses().studentForwardSeconds());
+                    backward.add(r.losses().backwardSeconds());
                     masked += cb.nMaskedPatches();
                 }
             }
@@ -115,7 +127,7 @@ public final class TrainStepBench {
         double gflop = FlopModel.step(s.ssl(), batch, crops.globalCropsSize(), crops.localCropsSize(), masked / steps)
                 .total() / 1e9;
         return new Result(configName, batch, steps, batch / step, step, augment, median(fb), median(opt), median(wait),
-                gflop, gflop / step, peak, gflop / step / peak, Engine.getInstance().getEngineName() + " "
+                median(teacher), median(studentFwd), median(backward), gflop, gflop / step, peak, gflop / step / peak, Engine.getInstance().getEngineName() + " "
                 + Engine.getInstance().getVersion(), Runtime.getRuntime().availableProcessors());
     }
 

@@ -259,6 +259,7 @@ public final class TrainSettings {
         intAt("dinoj.checkpoint.keep-last", 1);
         doubleAt("dinoj.train.max-minutes", 0, 1e9);
         longAt("dinoj.train.max-steps", 0);
+        config.getBoolean("dinoj.train.crop-packing");
         longAt("dinoj.train.seed", Long.MIN_VALUE);
         longAt("dinoj.high-res.start-step", 0);
         doubleAt("dinoj.crops.solarize-probability", 0, 1);
@@ -313,6 +314,11 @@ public final class TrainSettings {
         long max = config.getLong("dinoj.train.max-steps");
         long scheduled = (long) config.getInt("dinoj.optim.epochs") * config.getInt("dinoj.train.epoch-length");
         return max > 0 ? max : scheduled;
+    }
+
+    /** {@code train.crop-packing}: global and local crops through the student in one packed pass. */
+    public boolean cropPacking() {
+        return config.getBoolean("dinoj.train.crop-packing");
     }
 
     public double maxMinutes() {

@@ -10,6 +10,9 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -28,6 +31,7 @@ public final class VisionTransformer {
     private final VitConfig cfg;
     private final ParamSet params;
     private final String prefix;
+    private int attentionChunk;
 
     public VisionTransformer(VitConfig cfg, ParamSet params, String prefix) {
         this.cfg = cfg;
@@ -37,6 +41,19 @@ public final class VisionTransformer {
 
     public VitConfig config() {
         return cfg;
+    }
+
+    /**
+     * Computes attention in blocks of at most {@code queries} query tokens (0 = all at once), so no (T × T) score
+     * matrix larger than (queries × T) per head is materialised — for the long token counts of the high-resolution
+     * phase. Exactly the same result.
+     */
+    public VisionTransformer withAttentionChunk(int queries) {
+        if (queries < 0) {
+            throw new IllegalArgumentException("attention chunk must be >= 0");
+        }
+        this.attentionChunk = queries;
+        return this;
     }
 
     private NDArray p(String name) {
@@ -52,11 +69,31 @@ public final class VisionTransformer {
      * @param rng      randomness for stochastic depth (may be null when not training or when the rate is 0)
      */
     public BackboneOutput forward(NDArray images, NDArray masks, boolean training, SplittableRandom rng) {
-        NDArray x = prepareTokens(images, masks);                       // (B, T, D)
-        for (int i = 0; i < cfg.depth(); i++) {
-            x = block(i, x, training, rng);
+        return forwardPacked(List.of(images), Collections.singletonList(masks), training, rng).get(0);
+    }
+
+    /**
+     * Forward pass of several crop groups (e.g. global and local crops, of different sizes) packed together, as
+     * dinov2's nested-tensor path: LayerNorm, qkv, projection and FFN run once over the concatenated tokens of all
+     * groups (one large GEMM each), attention runs per group. Same results as one {@link #forward} per group.
+     *
+     * @param images per group (B_g, 3, H_g, W_g)
+     * @param masks  per group: null or (B_g, N_g)
+     */
+    public List<BackboneOutput> forwardPacked(List<NDArray> images, List<NDArray> masks, boolean training,
+                                              SplittableRandom rng) {
+        List<NDArray> xs = new ArrayList<>();
+        for (int g = 0; g < images.size(); g++) {
+            xs.add(prepareTokens(images.get(g), masks.get(g)));         // (B_g, T_g, D)
         }
-        return outputs(x);
+        for (int i = 0; i < cfg.depth(); i++) {
+            xs = block(i, xs, training, rng);
+        }
+        List<BackboneOutput> out = new ArrayList<>();
+        for (NDArray x : xs) {
+            out.add(outputs(x));
+        }
+        return out;
     }
 
     /** Tokens after patch embedding, masking, CLS, position embedding and registers: (B, 1 + R + N, D). */
@@ -113,61 +150,120 @@ public final class VisionTransformer {
         return NDArrays.concat(new NDList(pos.get(":, :1"), resized), 1);
     }
 
-    /** One pre-norm block with LayerScale and stochastic depth. */
+    /** One pre-norm block with LayerScale and stochastic depth, on one group of tokens (B, T, D). */
     public NDArray block(int i, NDArray x, boolean training, SplittableRandom rng) {
+        return block(i, List.of(x), training, rng).get(0);
+    }
+
+    /** One block over packed groups (see {@link #forwardPacked}). */
+    public List<NDArray> block(int i, List<NDArray> xs, boolean training, SplittableRandom rng) {
         String b = "blocks." + i + ".";
         double rate = training ? cfg.dropPath(i) : 0.0;
         if (rate > 0.1) {
-            // batch-subset trick: compute each residual branch only on the kept samples
-            x = subsetResidual(x, rate, rng, xs -> attnResidual(b, xs));
-            return subsetResidual(x, rate, rng, xs -> ffnResidual(b, xs));
+            // batch-subset trick: compute each residual branch only on the kept samples of every group
+            xs = subsetResidual(xs, rate, rng, ys -> attnResidual(b, ys));
+            return subsetResidual(xs, rate, rng, ys -> ffnResidual(b, ys));
         }
-        if (rate > 0.0) {
-            x = x.add(dropPath(attnResidual(b, x), rate, rng));
-            return x.add(dropPath(ffnResidual(b, x), rate, rng));
+        xs = addResiduals(xs, attnResidual(b, xs), rate, rng);
+        return addResiduals(xs, ffnResidual(b, xs), rate, rng);
+    }
+
+    private static List<NDArray> addResiduals(List<NDArray> xs, List<NDArray> residuals, double rate,
+                                              SplittableRandom rng) {
+        List<NDArray> out = new ArrayList<>(xs.size());
+        for (int g = 0; g < xs.size(); g++) {
+            NDArray r = residuals.get(g);
+            out.add(xs.get(g).add(rate > 0 ? dropPath(r, rate, rng) : r));
         }
-        x = x.add(attnResidual(b, x));
-        return x.add(ffnResidual(b, x));
+        return out;
     }
 
-    private NDArray attnResidual(String b, NDArray x) {
-        NDArray h = layerNorm(x, b + "norm1");
-        h = attention(b, h);
-        return cfg.layerScale() ? h.mul(p(b + "ls1.gamma")) : h;
+    private List<NDArray> attnResidual(String b, List<NDArray> xs) {
+        NDArray h = layerNorm(packRows(xs), b + "norm1");              // (R, D), R = Σ B_g·T_g
+        NDArray qkv = linear(h, b + "attn.qkv", cfg.qkvBias());        // (R, 3D)
+        List<NDArray> attended = new ArrayList<>(xs.size());
+        for (NDArray group : unpackRows(qkv, xs)) {                     // (B_g, T_g, 3D)
+            attended.add(attention(group));                             // (B_g, T_g, D)
+        }
+        NDArray o = linear(packRows(attended), b + "attn.proj", cfg.projBias());   // (R, D)
+        return unpackRows(cfg.layerScale() ? o.mul(p(b + "ls1.gamma")) : o, xs);
     }
 
-    private NDArray ffnResidual(String b, NDArray x) {
-        NDArray h = layerNorm(x, b + "norm2");
-        h = ffn(b, h);
-        return cfg.layerScale() ? h.mul(p(b + "ls2.gamma")) : h;
+    private List<NDArray> ffnResidual(String b, List<NDArray> xs) {
+        NDArray h = ffn(b, layerNorm(packRows(xs), b + "norm2"));      // (R, D)
+        return unpackRows(cfg.layerScale() ? h.mul(p(b + "ls2.gamma")) : h, xs);
     }
 
-    private NDArray attention(String b, NDArray x) {
-        Shape s = x.getShape();
+    /** Multi-head self-attention of one group from its fused qkv (B, T, 3D), without the output projection. */
+    private NDArray attention(NDArray qkvGroup) {
+        Shape s = qkvGroup.getShape();
         long bs = s.get(0);
         long t = s.get(1);
         int heads = cfg.numHeads();
         int hd = cfg.headDim();
-        NDArray qkv = linear(x, b + "attn.qkv", cfg.qkvBias())        // (B, T, 3D)
-                .reshape(bs, t, 3, heads, hd)                           // (B, T, 3, H, hd)
+        NDArray qkv = qkvGroup.reshape(bs, t, 3, heads, hd)              // (B, T, 3, H, hd)
                 .transpose(2, 0, 3, 1, 4);                              // (3, B, H, T, hd)
         NDArray q = qkv.get(0).mul(1.0 / Math.sqrt(hd));                // (B, H, T, hd)
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
-        NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1);   // (B, H, T, T)
-        NDArray o = attn.matMul(v)                                      // (B, H, T, hd)
-                .transpose(0, 2, 1, 3)                                  // (B, T, H, hd)
+        NDArray kt = k.transpose(0, 1, 3, 2);                           // (B, H, hd, T)
+        NDArray o;
+        if (attentionChunk <= 0 || t <= attentionChunk) {
+            o = q.matMul(kt).softmax(-1).matMul(v);                     // (B, H, T, T) → (B, H, T, hd)
+        } else {
+            NDList parts = new NDList();
+            for (long from = 0; from < t; from += attentionChunk) {
+                NDArray qc = q.get(new NDIndex(":, :, {}:{}", from, Math.min(t, from + attentionChunk)));
+                parts.add(qc.matMul(kt).softmax(-1).matMul(v));         // (B, H, c, T) → (B, H, c, hd)
+            }
+            o = NDArrays.concat(parts, 2);                              // (B, H, T, hd)
+        }
+        return o.transpose(0, 2, 1, 3)                                  // (B, T, H, hd)
                 .reshape(bs, t, cfg.embedDim());                        // (B, T, D)
-        return linear(o, b + "attn.proj", cfg.projBias());
+    }
+
+    /** (B_g, T_g, D) groups → (Σ B_g·T_g, D) rows. */
+    private static NDArray packRows(List<NDArray> xs) {
+        if (xs.size() == 1) {
+            NDArray x = xs.get(0);
+            return x.reshape(-1, x.getShape().get(x.getShape().dimension() - 1));
+        }
+        NDList rows = new NDList(xs.size());
+        for (NDArray x : xs) {
+            rows.add(x.reshape(-1, x.getShape().get(2)));
+        }
+        return NDArrays.concat(rows, 0);
+    }
+
+    /** (Σ B_g·T_g, C) rows → groups (B_g, T_g, C) shaped like {@code like}. */
+    private static List<NDArray> unpackRows(NDArray rows, List<NDArray> like) {
+        long c = rows.getShape().get(1);
+        if (like.size() == 1) {
+            Shape s = like.get(0).getShape();
+            return List.of(rows.reshape(s.get(0), s.get(1), c));
+        }
+        long[] cuts = new long[like.size() - 1];
+        long acc = 0;
+        for (int g = 0; g < cuts.length; g++) {
+            acc += like.get(g).getShape().get(0) * like.get(g).getShape().get(1);
+            cuts[g] = acc;
+        }
+        NDList parts = rows.split(cuts, 0);
+        List<NDArray> out = new ArrayList<>(like.size());
+        for (int g = 0; g < like.size(); g++) {
+            Shape s = like.get(g).getShape();
+            out.add(parts.get(g).reshape(s.get(0), s.get(1), c));
+        }
+        return out;
     }
 
     private NDArray ffn(String b, NDArray x) {
         if (cfg.ffn() == FfnType.MLP) {
-            NDArray h = Activation.gelu(linear(x, b + "mlp.fc1", cfg.ffnBias()));   // (B, T, hidden)
+            NDArray h = Activation.gelu(linear(x, b + "mlp.fc1", cfg.ffnBias()));   // (R, hidden)
             return linear(h, b + "mlp.fc2", cfg.ffnBias());
         }
         NDArray w12 = linear(x, b + "mlp.w12", cfg.ffnBias());
-        NDList x12 = w12.split(2, w12.getShape().dimension() - 1);                 // 2 × (B, T, hidden)
+        NDList x12 = w12.split(2, w12.getShape().dimension() - 1);                 // 2 × (R, hidden)
         NDArray x1 = x12.get(0);
         NDArray hidden = x1.mul(Activation.sigmoid(x1)).mul(x12.get(1));           // SiLU(x1) · x2
         return linear(hidden, b + "mlp.w3", cfg.ffnBias());
@@ -195,37 +291,51 @@ public final class VisionTransformer {
     }
 
     /**
-     * dinov2 {@code drop_add_residual_stochastic_depth}: the branch runs on a random subset of
-     * {@code max(int(B·(1−rate)), 1)} samples and its output, scaled by B / subset, is added back to those rows.
+     * dinov2 {@code drop_add_residual_stochastic_depth(_list)}: in every group the branch runs on a random subset of
+     * {@code max(int(B·(1−rate)), 1)} samples (the subsets of all groups packed together), and its output, scaled by
+     * B / subset, is added back to those rows.
      */
-    private static NDArray subsetResidual(NDArray x, double rate, SplittableRandom rng,
-                                          java.util.function.UnaryOperator<NDArray> branch) {
-        Shape s = x.getShape();
-        int b = (int) s.get(0);
-        int keep = Math.max((int) (b * (1 - rate)), 1);
-        int[] perm = new int[b];
-        for (int i = 0; i < b; i++) {
-            perm[i] = i;
+    private static List<NDArray> subsetResidual(List<NDArray> xs, double rate, SplittableRandom rng,
+                                                java.util.function.Function<List<NDArray>, List<NDArray>> branch) {
+        List<NDArray> subsets = new ArrayList<>(xs.size());
+        List<long[]> scatters = new ArrayList<>(xs.size());
+        List<Integer> keeps = new ArrayList<>(xs.size());
+        for (NDArray x : xs) {
+            int b = (int) x.getShape().get(0);
+            int keep = Math.max((int) (b * (1 - rate)), 1);
+            int[] perm = new int[b];
+            for (int i = 0; i < b; i++) {
+                perm[i] = i;
+            }
+            for (int i = b - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int tmp = perm[i];
+                perm[i] = perm[j];
+                perm[j] = tmp;
+            }
+            long[] subset = new long[keep];
+            long[] scatter = new long[b];                               // row of the padded residual per sample
+            java.util.Arrays.fill(scatter, keep);                       // index `keep` is the zero row
+            for (int i = 0; i < keep; i++) {
+                subset[i] = perm[i];
+                scatter[perm[i]] = i;
+            }
+            subsets.add(x.get(x.getManager().create(subset)));         // (keep, T, D)
+            scatters.add(scatter);
+            keeps.add(keep);
         }
-        for (int i = b - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int tmp = perm[i];
-            perm[i] = perm[j];
-            perm[j] = tmp;
+        List<NDArray> residuals = branch.apply(subsets);
+        List<NDArray> out = new ArrayList<>(xs.size());
+        for (int g = 0; g < xs.size(); g++) {
+            NDArray x = xs.get(g);
+            Shape s = x.getShape();
+            NDManager mgr = x.getManager();
+            NDArray zero = mgr.zeros(new Shape(1, s.get(1), s.get(2)), x.getDataType());
+            NDArray padded = NDArrays.concat(new NDList(residuals.get(g), zero), 0);  // (keep + 1, T, D)
+            NDArray added = padded.get(mgr.create(scatters.get(g)));   // (B, T, D), zeros for dropped samples
+            out.add(x.add(added.mul((double) s.get(0) / keeps.get(g))));
         }
-        long[] subset = new long[keep];
-        long[] scatter = new long[b];                                   // row of the padded residual for each sample
-        java.util.Arrays.fill(scatter, keep);                           // index `keep` is the zero row
-        for (int i = 0; i < keep; i++) {
-            subset[i] = perm[i];
-            scatter[perm[i]] = i;
-        }
-        NDManager mgr = x.getManager();
-        NDArray residual = branch.apply(x.get(mgr.create(subset)));     // (keep, T, D)
-        NDArray zero = mgr.zeros(new Shape(1, s.get(1), s.get(2)), x.getDataType());
-        NDArray padded = NDArrays.concat(new NDList(residual, zero), 0);  // (keep + 1, T, D)
-        NDArray added = padded.get(mgr.create(scatter));               // (B, T, D), zeros for dropped samples
-        return x.add(added.mul((double) b / keep));
+        return out;
     }
 
     /** Final norm and the token split of {@code forward_features}. */

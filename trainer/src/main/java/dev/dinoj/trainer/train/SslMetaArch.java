@@ -60,9 +60,14 @@ public final class SslMetaArch implements AutoCloseable {
     private final List<ParamGroup> groups;
     private final AdamW optimizer;
     private GlobalSum sums = GlobalSum.LOCAL;
+    private boolean cropPacking = true;
 
-    /** Losses of one step: the logged values (official keys and scaling) and the back-propagated total. */
-    public record StepLosses(Map<String, Double> logged, double total) {
+    /**
+     * Losses of one step: the logged values (official keys and scaling), the back-propagated total, and where the
+     * time went (teacher targets incl. centering, student forward incl. heads and losses, backward).
+     */
+    public record StepLosses(Map<String, Double> logged, double total, double teacherSeconds,
+                             double studentForwardSeconds, double backwardSeconds) {
     }
 
     /**
@@ -153,6 +158,14 @@ public final class SslMetaArch implements AutoCloseable {
         return groups;
     }
 
+    /**
+     * Runs the student's global and local crops through the backbone packed together (one GEMM per layer over all
+     * tokens, attention per crop group; default) or as two separate passes. Same results either way.
+     */
+    public void setCropPacking(boolean on) {
+        this.cropPacking = on;
+    }
+
     /** Sets how statistics are summed over ranks (default: single process). */
     public void setGlobalSum(GlobalSum sums) {
         this.sums = sums;
@@ -199,16 +212,30 @@ public final class SslMetaArch implements AutoCloseable {
         int nGlobalTerms = (N_GLOBAL_CROPS - 1) * N_GLOBAL_CROPS;
         boolean doIbot = cfg.doIbot() && batch.nMaskedPatches() > 0;
         Map<String, Double> logged = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        long t1;
+        long t2;
         try (NDScope scope = new NDScope()) {
             // ---- teacher targets (no gradient) ----
             Targets t = teacherTargets(batch, teacherTemp, doIbot);
+            t1 = System.nanoTime();
 
             // ---- student forward / losses / backward ----
             double total;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                BackboneOutput global = studentBackbone.forward(batch.globalCrops(), batch.masks(), true, rng);
-                BackboneOutput local = nLocal > 0
-                        ? studentBackbone.forward(batch.localCrops(), null, true, rng) : null;
+                BackboneOutput global;
+                BackboneOutput local = null;
+                if (nLocal > 0 && cropPacking) {
+                    List<BackboneOutput> both = studentBackbone.forwardPacked(
+                            List.of(batch.globalCrops(), batch.localCrops()), Arrays.asList(batch.masks(), null), true, rng);
+                    global = both.get(0);
+                    local = both.get(1);
+                } else {
+                    global = studentBackbone.forward(batch.globalCrops(), batch.masks(), true, rng);
+                    if (nLocal > 0) {
+                        local = studentBackbone.forward(batch.localCrops(), null, true, rng);
+                    }
+                }
                 NDArray maskedPatches = doIbot ? maskedRows(global.patchTokens(), batch.maskIndices()) : null;
 
                 // all DINO-head inputs in one pass: [local CLS (L·B); global CLS (2B); masked patches (n) if shared]
@@ -264,6 +291,7 @@ public final class SslMetaArch implements AutoCloseable {
                     loss = add(loss, ibot.mul((float) cfg.ibotLossWeight()));
                 }
                 total = loss.getFloat();
+                t2 = System.nanoTime();
                 if (Double.isFinite(total)) {
                     gc.backward(loss);
                     dinoCenter.commit();
@@ -274,7 +302,8 @@ public final class SslMetaArch implements AutoCloseable {
                 }
             }
             scope.suppressNotUsedWarning();
-            return new StepLosses(logged, total);
+            long t3 = System.nanoTime();
+            return new StepLosses(logged, total, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
         }
     }
 

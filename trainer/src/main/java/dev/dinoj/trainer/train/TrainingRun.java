@@ -87,6 +87,7 @@ public final class TrainingRun {
         List<StepReport> reports = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager();
              SslMetaArch model = SslMetaArch.create(manager, settings.ssl(), settings.seed())) {
+            model.setCropPacking(settings.cropPacking());
             long step = 0;
             long position = 0;
             if (resume) {
