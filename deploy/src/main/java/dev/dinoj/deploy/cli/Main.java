@@ -23,6 +23,7 @@ public final class Main implements Runnable {
             if (ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
                     || ex instanceof dev.dinoj.trainer.checkpoint.CheckpointException
                     || ex instanceof dev.dinoj.trainer.train.DivergenceException
+                    || ex instanceof dev.dinoj.trainer.collective.CollectiveException
                     || ex instanceof dev.dinoj.pipeline.data.DatasetException) {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 2;

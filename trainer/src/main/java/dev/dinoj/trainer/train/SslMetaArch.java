@@ -58,7 +58,7 @@ public final class SslMetaArch implements AutoCloseable {
     private final SoftmaxCenter dinoCenter;
     private final SoftmaxCenter ibotCenter;
     private final List<ParamGroup> groups;
-    private final AdamW optimizer;
+    private AdamW optimizer;                    // created on first use: a sharded step keeps its own moments
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
 
@@ -95,7 +95,6 @@ public final class SslMetaArch implements AutoCloseable {
         this.dinoCenter = new SoftmaxCenter(parent, cfg.dinoHead().prototypes(), cfg.centerMomentum());
         this.ibotCenter = new SoftmaxCenter(parent, cfg.ibotPrototypes(), cfg.centerMomentum());
         this.groups = paramGroups(cfg, student.names());
-        this.optimizer = new AdamW(student, groups, cfg.adamBeta1(), cfg.adamBeta2(), 1e-8);
     }
 
     /** A freshly initialised model (dinov2 initialisation, deterministic in {@code seed}). */
@@ -150,7 +149,11 @@ public final class SslMetaArch implements AutoCloseable {
         return ibotCenter;
     }
 
+    /** The full (unsharded) AdamW; allocated on first use. */
     public AdamW optimizer() {
+        if (optimizer == null) {
+            optimizer = new AdamW(student, groups, cfg.adamBeta1(), cfg.adamBeta2(), 1e-8);
+        }
         return optimizer;
     }
 
@@ -191,7 +194,7 @@ public final class SslMetaArch implements AutoCloseable {
             }
         }
         GradClip.clip(student, groups, norms, cfg.clipGrad());
-        optimizer.step(v.lr(), v.lastLayerLr(), v.wd());
+        optimizer().step(v.lr(), v.lastLayerLr(), v.wd());
         updateTeacher(v.momentum());
         return new StepResult(losses, norms, (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
     }
@@ -379,7 +382,9 @@ public final class SslMetaArch implements AutoCloseable {
 
     @Override
     public void close() {
-        optimizer.close();
+        if (optimizer != null) {
+            optimizer.close();
+        }
         dinoCenter.close();
         ibotCenter.close();
         teacher.close();

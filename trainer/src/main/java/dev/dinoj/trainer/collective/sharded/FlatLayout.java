@@ -1,0 +1,197 @@
+package dev.dinoj.trainer.collective.sharded;
+
+import ai.djl.ndarray.NDArray;
+import dev.dinoj.trainer.collective.Partition;
+import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.optim.ParamGroup;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * All student parameters as one flat float32 vector, in the official {@code state_dict} order: parameter {@code i}
+ * occupies elements {@code [offset(i), offset(i) + length(i))}. Shards are contiguous ranges of this vector (they may
+ * cut through a parameter); {@link #groupOf(int)} gives the optimiser settings of a parameter.
+ *
+ * <p>Copies between the vector and the parameter NDArrays go through {@code NDArray.toByteBuffer(true)}, the
+ * direct view of a contiguous CPU tensor (one memcpy each way, no allocation).
+ */
+public final class FlatLayout {
+
+    private final List<String> names;
+    private final List<long[]> shapes;
+    private final int[] offsets;
+    private final List<ParamGroup> groups;
+    private final List<String> submodules;
+    private final int[] submoduleOf;
+
+    private FlatLayout(List<String> names, List<long[]> shapes, int[] offsets, List<ParamGroup> groups) {
+        this.names = List.copyOf(names);
+        this.shapes = shapes;
+        this.offsets = offsets;
+        this.groups = List.copyOf(groups);
+        List<String> subs = new ArrayList<>();
+        this.submoduleOf = new int[names.size()];
+        for (int i = 0; i < names.size(); i++) {
+            String s = groups.get(i).submodule();
+            if (!subs.contains(s)) {
+                subs.add(s);
+            }
+            submoduleOf[i] = subs.indexOf(s);
+        }
+        this.submodules = List.copyOf(subs);
+    }
+
+    /** The layout of {@code params} with the optimiser groups {@code groups} (matched by name). */
+    public static FlatLayout of(ParamSet params, List<ParamGroup> groups) {
+        Map<String, ParamGroup> byName = new HashMap<>();
+        for (ParamGroup g : groups) {
+            byName.put(g.name(), g);
+        }
+        List<String> names = params.names();
+        List<long[]> shapes = new ArrayList<>();
+        List<ParamGroup> ordered = new ArrayList<>();
+        int[] offsets = new int[names.size() + 1];
+        long total = 0;
+        for (int i = 0; i < names.size(); i++) {
+            NDArray a = params.get(names.get(i));
+            ParamGroup g = byName.get(names.get(i));
+            if (g == null) {
+                throw new IllegalArgumentException("no optimiser group for parameter " + names.get(i));
+            }
+            ordered.add(g);
+            shapes.add(a.getShape().getShape());
+            total += a.getShape().size();
+            if (total > Integer.MAX_VALUE / 4) {
+                throw new IllegalArgumentException("the flat layout holds at most " + Integer.MAX_VALUE / 4
+                        + " parameters (one direct buffer); this model has more");
+            }
+            offsets[i + 1] = (int) total;
+        }
+        return new FlatLayout(names, shapes, offsets, ordered);
+    }
+
+    /** Parameters (not elements). */
+    public int count() {
+        return names.size();
+    }
+
+    /** Elements of the whole vector. */
+    public int total() {
+        return offsets[offsets.length - 1];
+    }
+
+    public String name(int i) {
+        return names.get(i);
+    }
+
+    public List<String> names() {
+        return names;
+    }
+
+    public long[] shape(int i) {
+        return shapes.get(i).clone();
+    }
+
+    public int offset(int i) {
+        return offsets[i];
+    }
+
+    public int length(int i) {
+        return offsets[i + 1] - offsets[i];
+    }
+
+    public ParamGroup groupOf(int i) {
+        return groups.get(i);
+    }
+
+    /** Clipping units in first-appearance order ({@code backbone}, {@code dino_head}, {@code ibot_head}). */
+    public List<String> submodules() {
+        return submodules;
+    }
+
+    /** Index into {@link #submodules()} of parameter {@code i}. */
+    public int submoduleOf(int i) {
+        return submoduleOf[i];
+    }
+
+    /** The parameter holding element {@code element} (the first of several when some are empty). */
+    public int paramAt(int element) {
+        int i = Arrays.binarySearch(offsets, element);
+        if (i >= 0) {
+            while (i < names.size() - 1 && offsets[i + 1] == element) {
+                i++;                                             // skip empty parameters
+            }
+            return Math.min(i, names.size() - 1);
+        }
+        return -i - 2;
+    }
+
+    /** {@code worldSize} nearly equal contiguous shards. */
+    public Partition shards(int worldSize) {
+        return Partition.even(total(), worldSize);
+    }
+
+    /** A direct, native-order buffer for the whole vector. */
+    public ByteBuffer allocate() {
+        return ByteBuffer.allocateDirect(total() * 4).order(java.nio.ByteOrder.nativeOrder());
+    }
+
+    /** Copies every parameter's gradient into the vector. */
+    public void copyGradients(ParamSet params, UnsafeBuffer flat) {
+        for (int i = 0; i < names.size(); i++) {
+            try (NDArray g = params.get(names.get(i)).getGradient()) {
+                copyOut(g, flat, i);
+            }
+        }
+    }
+
+    /** Copies every parameter's value into the vector. */
+    public void copyValues(ParamSet params, UnsafeBuffer flat) {
+        for (int i = 0; i < names.size(); i++) {
+            copyOut(params.get(names.get(i)), flat, i);
+        }
+    }
+
+    /** Overwrites every parameter's value in place from the vector. */
+    public void writeValues(UnsafeBuffer flat, ParamSet params) {
+        for (int i = 0; i < names.size(); i++) {
+            NDArray a = params.get(names.get(i));
+            ByteBuffer view = directView(a, i);
+            flat.getBytes(offsets[i] * 4, view, 0, length(i) * 4);
+        }
+    }
+
+    private void copyOut(NDArray a, UnsafeBuffer flat, int i) {
+        ByteBuffer view = directView(a, i);
+        flat.putBytes(offsets[i] * 4, view, 0, length(i) * 4);
+    }
+
+    private ByteBuffer directView(NDArray a, int i) {
+        ByteBuffer view = a.toByteBuffer(true);
+        if (!view.isDirect() || view.capacity() != length(i) * 4) {
+            throw new IllegalStateException("parameter " + names.get(i) + " has no direct float32 view ("
+                    + view.capacity() + " bytes, direct " + view.isDirect() + ")");
+        }
+        return view;
+    }
+
+    /** Checks that a checkpoint's names and shapes are this layout's. */
+    public void requireSame(List<String> otherNames, List<long[]> otherShapes, String source) {
+        if (!names.equals(otherNames)) {
+            throw new IllegalArgumentException(source + ": parameter names differ from the model's (" + otherNames.size()
+                    + " vs " + names.size() + " parameters)");
+        }
+        for (int i = 0; i < names.size(); i++) {
+            if (!Arrays.equals(shapes.get(i), otherShapes.get(i))) {
+                throw new IllegalArgumentException(source + ": parameter " + names.get(i) + " has shape "
+                        + Arrays.toString(otherShapes.get(i)) + " but the model has " + Arrays.toString(shapes.get(i)));
+            }
+        }
+    }
+}

@@ -1,0 +1,464 @@
+package dev.dinoj.trainer.collective.sharded;
+
+import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.trainer.checkpoint.CheckpointException;
+import dev.dinoj.trainer.collective.Communicator;
+import dev.dinoj.trainer.collective.Partition;
+import dev.dinoj.trainer.collective.ReduceOp;
+import dev.dinoj.trainer.io.NpyArray;
+import dev.dinoj.trainer.io.Safetensors;
+import dev.dinoj.trainer.loss.SoftmaxCenter;
+import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.train.SslMetaArch;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Checkpoints of sharded training state that load with any world size.
+ *
+ * <p>A checkpoint is the directory {@code RUN/checkpoints/step-NNNNNNNN} with
+ * <ul>
+ *   <li>{@code shard-RRRRR-of-NNNNN.safetensors}, one per rank: the rank's contiguous range of the flat student,
+ *       teacher, {@code exp_avg} and {@code exp_avg_sq} vectors (1-D float32), its global {@code offset} and
+ *       {@code length} in the metadata;</li>
+ *   <li>{@code manifest.json}: step, sampler position, optimiser steps, seed, world size, generation, the flat layout
+ *       (every parameter's name, shape and global offset) and the shard table (file, rank, offset, length);</li>
+ *   <li>{@code centers.safetensors} (softmax centers and their pending update, replicated state), {@code config.conf}
+ *       and {@code SHA256SUMS} over all files.</li>
+ * </ul>
+ * Every rank writes its shard into a temporary directory; when all have succeeded (an all-reduce of success flags)
+ * rank 0 writes the rest, the checksums, and renames the directory into place, so a crash never leaves a
+ * complete-looking partial checkpoint. Loading with M ranks reads the student and teacher from every shard and the
+ * moments of the new shard from the shards that overlap it, through the global offsets.
+ */
+public final class ShardedCheckpoints {
+
+    public static final String DIR = "checkpoints";
+    public static final String MANIFEST = "manifest.json";
+    private static final String PREFIX = "step-";
+    private static final String SUMS = "SHA256SUMS";
+    private static final String FORMAT = "dinoj-sharded-1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What a checkpoint records besides tensors. */
+    public record State(long step, long samplerPosition, long optimizerSteps, long seed, String config, int worldSize) {
+    }
+
+    private ShardedCheckpoints() {
+    }
+
+    /**
+     * Collective: every rank of the trainer's world calls it with the same arguments after the same step.
+     *
+     * @param state step (completed steps), sampler position, seed and config; optimizer steps and world size are
+     *              taken from the trainer
+     * @return the committed checkpoint directory
+     */
+    public static Path save(Path runDir, ShardedTrainer trainer, State state, int keep) {
+        Communicator comm = trainer.communicator();
+        int rank = comm.rank();
+        int n = comm.size();
+        Path root = runDir.resolve(DIR);
+        Path fin = root.resolve(name(state.step()));
+        Path tmp = root.resolve(".tmp-" + name(state.step()) + "-g" + comm.world().generation());
+        if (rank == 0) {
+            try {
+                deleteTree(tmp);
+                Files.createDirectories(tmp);
+            } catch (IOException e) {
+                throw new CheckpointException(tmp + ": cannot create (" + e.getMessage() + ")", e);
+            }
+        }
+        comm.barrier();
+        String error = null;
+        try {
+            writeShard(tmp.resolve(shardFile(rank, n)), trainer);
+        } catch (IOException | RuntimeException e) {
+            error = e.toString();
+        }
+        double[] ok = {error == null ? 1 : 0};
+        comm.allReduce(ok, ReduceOp.SUM);
+        if (ok[0] < n) {
+            if (rank == 0) {
+                quietDeleteTree(tmp);
+            }
+            throw new CheckpointException(fin + ": " + (int) (n - ok[0]) + " of " + n + " ranks could not write their "
+                    + "shard" + (error != null ? " (this rank: " + error + ")" : "") + "; nothing was committed");
+        }
+        String commitError = null;
+        if (rank == 0) {
+            try {
+                commit(root, tmp, fin, trainer, state, keep);
+            } catch (IOException | RuntimeException e) {
+                commitError = e.toString();
+                quietDeleteTree(tmp);
+            }
+        }
+        double[] committed = {rank == 0 && commitError == null ? 1 : 0};
+        comm.allReduce(committed, ReduceOp.SUM);
+        if (committed[0] < 1) {
+            throw new CheckpointException(fin + ": rank 0 could not commit the checkpoint"
+                    + (commitError != null ? " (" + commitError + ")" : "") + "; check free space and permissions of " + runDir);
+        }
+        return fin;
+    }
+
+    private static void writeShard(Path file, ShardedTrainer trainer) throws IOException {
+        ShardedAdamW opt = trainer.optimizer();
+        FlatLayout layout = trainer.layout();
+        int lo = opt.lo();
+        int hi = opt.hi();
+        long[] shape = {hi - lo};
+        Map<String, NpyArray> t = new LinkedHashMap<>();
+        t.put("student", NpyArray.ofFloats("student", shape, readRange(layout, trainer.model().student(), lo, hi)));
+        t.put("teacher", NpyArray.ofFloats("teacher", shape, readRange(layout, trainer.model().teacher(), lo, hi)));
+        t.put("exp_avg", NpyArray.ofFloats("exp_avg", shape, opt.expAvg().clone()));
+        t.put("exp_avg_sq", NpyArray.ofFloats("exp_avg_sq", shape, opt.expAvgSq().clone()));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("offset", Integer.toString(lo));
+        meta.put("length", Integer.toString(hi - lo));
+        meta.put("total", Integer.toString(layout.total()));
+        meta.put("rank", Integer.toString(trainer.communicator().rank()));
+        meta.put("world_size", Integer.toString(trainer.communicator().size()));
+        Safetensors.write(file, t, meta);
+        fsync(file);
+    }
+
+    private static void commit(Path root, Path tmp, Path fin, ShardedTrainer trainer, State state, int keep)
+            throws IOException {
+        SslMetaArch model = trainer.model();
+        Map<String, String> centerMeta = new LinkedHashMap<>();
+        Map<String, NpyArray> centers = new LinkedHashMap<>();
+        center(centers, centerMeta, "dino", model.dinoCenter());
+        center(centers, centerMeta, "ibot", model.ibotCenter());
+        Safetensors.write(tmp.resolve("centers.safetensors"), centers, centerMeta);
+        fsync(tmp.resolve("centers.safetensors"));
+        writeSynced(tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
+
+        FlatLayout layout = trainer.layout();
+        Partition shards = trainer.shards();
+        int n = trainer.communicator().size();
+        ObjectNode m = JSON.createObjectNode();
+        m.put("format", FORMAT);
+        m.put("step", state.step());
+        m.put("sampler_position", state.samplerPosition());
+        m.put("optimizer_steps", trainer.optimizer().stepCount());
+        m.put("seed", state.seed());
+        m.put("world_size", n);
+        m.put("generation", trainer.communicator().world().generation());
+        m.put("total_elements", layout.total());
+        ArrayNode params = m.putArray("params");
+        for (int i = 0; i < layout.count(); i++) {
+            ObjectNode p = params.addObject();
+            p.put("name", layout.name(i));
+            ArrayNode s = p.putArray("shape");
+            for (long d : layout.shape(i)) {
+                s.add(d);
+            }
+            p.put("offset", layout.offset(i));
+        }
+        ArrayNode sh = m.putArray("shards");
+        for (int r = 0; r < n; r++) {
+            ObjectNode s = sh.addObject();
+            s.put("file", shardFile(r, n));
+            s.put("rank", r);
+            s.put("offset", shards.offset(r));
+            s.put("length", shards.length(r));
+        }
+        writeSynced(tmp.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+
+        StringBuilder sums = new StringBuilder();
+        try (Stream<Path> files = Files.list(tmp)) {
+            for (Path f : (Iterable<Path>) files.sorted()::iterator) {
+                sums.append(sha256(f)).append("  ").append(f.getFileName()).append('\n');
+            }
+        }
+        writeSynced(tmp.resolve(SUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
+        if (Files.exists(fin)) {
+            deleteTree(fin);
+        }
+        Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel ch = FileChannel.open(root, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // not every file system can fsync a directory; the rename itself is atomic
+        }
+        List<Path> all = list(root.getParent());
+        for (int i = 0; i < all.size() - keep; i++) {
+            quietDeleteTree(all.get(i));
+        }
+    }
+
+    private static void center(Map<String, NpyArray> out, Map<String, String> meta, String name, SoftmaxCenter c) {
+        float[] center = c.centerHost();
+        out.put(name + "_center", NpyArray.ofFloats(name + "_center", new long[] {1, center.length}, center));
+        float[] pending = c.pendingHost();
+        if (pending != null) {
+            out.put(name + "_pending_sum", NpyArray.ofFloats(name + "_pending_sum", new long[] {1, pending.length}, pending));
+            meta.put(name + "_pending_count", Double.toString(c.pendingCount()));
+        }
+    }
+
+    /**
+     * Collective over the trainer's world (any size): restores student, teacher, this rank's moments, the optimiser
+     * step count and the centers from a checkpoint written by any number of ranks.
+     *
+     * @param checkpoint a {@code step-N} directory, or a run directory (its newest sharded checkpoint)
+     */
+    public static State load(Path checkpoint, ShardedTrainer trainer) {
+        Path dir = resolve(checkpoint);
+        verify(dir);
+        FlatLayout layout = trainer.layout();
+        try {
+            JsonNode m = JSON.readTree(dir.resolve(MANIFEST).toFile());
+            if (!FORMAT.equals(m.path("format").asText())) {
+                throw new CheckpointException(dir + ": not a " + FORMAT + " checkpoint");
+            }
+            List<String> names = new ArrayList<>();
+            List<long[]> shapes = new ArrayList<>();
+            for (JsonNode p : m.get("params")) {
+                names.add(p.get("name").asText());
+                long[] s = new long[p.get("shape").size()];
+                for (int i = 0; i < s.length; i++) {
+                    s[i] = p.get("shape").get(i).asLong();
+                }
+                shapes.add(s);
+            }
+            layout.requireSame(names, shapes, dir.toString());
+            int total = layout.total();
+            if (m.get("total_elements").asInt() != total) {
+                throw new CheckpointException(dir + ": " + m.get("total_elements").asInt() + " elements, the model has " + total);
+            }
+            float[] student = new float[total];
+            float[] teacher = new float[total];
+            ShardedAdamW opt = trainer.optimizer();
+            int lo = opt.lo();
+            int hi = opt.hi();
+            float[] expAvg = new float[hi - lo];
+            float[] expAvgSq = new float[hi - lo];
+            int covered = 0;
+            for (JsonNode s : m.get("shards")) {
+                Path f = dir.resolve(s.get("file").asText());
+                int off = s.get("offset").asInt();
+                int len = s.get("length").asInt();
+                Safetensors.Contents c = Safetensors.read(f);
+                if (Integer.parseInt(c.metadata().get("offset")) != off || Integer.parseInt(c.metadata().get("length")) != len) {
+                    throw new CheckpointException(f + ": offset/length in the file differ from the manifest");
+                }
+                System.arraycopy(floats(c, "student", len, f), 0, student, off, len);
+                System.arraycopy(floats(c, "teacher", len, f), 0, teacher, off, len);
+                int from = Math.max(lo, off);
+                int to = Math.min(hi, off + len);
+                if (to > from) {
+                    System.arraycopy(floats(c, "exp_avg", len, f), from - off, expAvg, from - lo, to - from);
+                    System.arraycopy(floats(c, "exp_avg_sq", len, f), from - off, expAvgSq, from - lo, to - from);
+                }
+                covered += len;
+            }
+            if (covered != total) {
+                throw new CheckpointException(dir + ": shards cover " + covered + " of " + total + " elements");
+            }
+            writeFull(layout, student, trainer.model().student());
+            writeFull(layout, teacher, trainer.model().teacher());
+            trainer.refreshFromStudent();
+            long optimizerSteps = m.get("optimizer_steps").asLong();
+            opt.restore(expAvg, expAvgSq, optimizerSteps);
+            Safetensors.Contents c = Safetensors.read(dir.resolve("centers.safetensors"));
+            restoreCenter(c, "dino", trainer.model().dinoCenter());
+            restoreCenter(c, "ibot", trainer.model().ibotCenter());
+            return new State(m.get("step").asLong(), m.get("sampler_position").asLong(), optimizerSteps,
+                    m.get("seed").asLong(), Files.readString(dir.resolve("config.conf")), m.get("world_size").asInt());
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CheckpointException(dir + ": cannot be loaded: " + e.getMessage(), e);
+        }
+    }
+
+    private static float[] floats(Safetensors.Contents c, String key, int len, Path f) {
+        NpyArray a = c.tensors().get(key);
+        if (a == null || a.numel() != len) {
+            throw new CheckpointException(f + ": tensor " + key + " missing or not of " + len + " elements");
+        }
+        return a.asFloats();
+    }
+
+    private static void restoreCenter(Safetensors.Contents c, String name, SoftmaxCenter center) {
+        NpyArray value = c.tensors().get(name + "_center");
+        NpyArray pending = c.tensors().get(name + "_pending_sum");
+        double count = pending == null ? 0 : Double.parseDouble(c.metadata().get(name + "_pending_count"));
+        center.restore(value.asFloats(), pending == null ? null : pending.asFloats(), count);
+    }
+
+    /** Elements {@code [lo, hi)} of the flat vector of {@code params}. */
+    static float[] readRange(FlatLayout layout, ParamSet params, int lo, int hi) {
+        float[] out = new float[hi - lo];
+        if (hi <= lo) {
+            return out;
+        }
+        for (int i = layout.paramAt(lo); i < layout.count() && layout.offset(i) < hi; i++) {
+            int start = Math.max(lo, layout.offset(i));
+            int end = Math.min(hi, layout.offset(i) + layout.length(i));
+            if (end > start) {
+                ByteBuffer view = params.get(layout.name(i)).toByteBuffer(true);
+                view.asFloatBuffer().get(start - layout.offset(i), out, start - lo, end - start);
+            }
+        }
+        return out;
+    }
+
+    /** Overwrites every parameter of {@code params} from a full flat vector. */
+    static void writeFull(FlatLayout layout, float[] full, ParamSet params) {
+        for (int i = 0; i < layout.count(); i++) {
+            NDArray a = params.get(layout.name(i));
+            ByteBuffer view = a.toByteBuffer(true);
+            if (!view.isDirect() || view.capacity() != layout.length(i) * 4) {
+                throw new IllegalStateException("parameter " + layout.name(i) + " has no direct float32 view");
+            }
+            view.asFloatBuffer().put(0, full, layout.offset(i), layout.length(i));
+        }
+    }
+
+    /** The checkpoint manifest of a checkpoint (to rebuild the model and world before {@link #load}). */
+    public static JsonNode manifest(Path checkpoint) {
+        Path dir = resolve(checkpoint);
+        try {
+            return JSON.readTree(dir.resolve(MANIFEST).toFile());
+        } catch (IOException e) {
+            throw new CheckpointException(dir + ": not a sharded dinoj checkpoint (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Sharded checkpoint directories of a run, oldest first. */
+    public static List<Path> list(Path runDir) {
+        Path root = runDir.resolve(DIR);
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            List<Path> out = new ArrayList<>();
+            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isRegularFile(p.resolve(MANIFEST)))
+                    .forEach(out::add);
+            out.sort(Comparator.comparing(p -> p.getFileName().toString()));
+            return out;
+        } catch (IOException e) {
+            throw new CheckpointException(root + ": cannot list checkpoints: " + e.getMessage(), e);
+        }
+    }
+
+    public static Optional<Path> latest(Path runDir) {
+        List<Path> all = list(runDir);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /** A step directory as given, or the newest sharded checkpoint of a run directory. */
+    public static Path resolve(Path checkpoint) {
+        if (Files.isRegularFile(checkpoint.resolve(MANIFEST))) {
+            return checkpoint;
+        }
+        return latest(checkpoint).orElseThrow(() -> new CheckpointException(checkpoint
+                + ": neither a sharded checkpoint (no " + MANIFEST + ") nor a run directory with checkpoints/step-*"));
+    }
+
+    /** Checks every file against {@code SHA256SUMS}. */
+    public static void verify(Path dir) {
+        Path sums = dir.resolve(SUMS);
+        try {
+            if (!Files.isRegularFile(sums)) {
+                throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + ")");
+            }
+            for (String line : Files.readAllLines(sums)) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                String want = line.substring(0, 64);
+                Path f = dir.resolve(line.substring(66).trim());
+                if (!Files.isRegularFile(f)) {
+                    throw new CheckpointException(f + ": missing from the checkpoint");
+                }
+                String got = sha256(f);
+                if (!got.equals(want)) {
+                    throw new CheckpointException(f + ": checksum mismatch (SHA-256 " + got + ", recorded " + want + ")");
+                }
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(dir + ": cannot verify: " + e.getMessage(), e);
+        }
+    }
+
+    private static String name(long step) {
+        return String.format("%s%08d", PREFIX, step);
+    }
+
+    static String shardFile(int rank, int n) {
+        return String.format("shard-%05d-of-%05d.safetensors", rank, n);
+    }
+
+    private static String sha256(Path f) throws IOException {
+        try (InputStream in = Files.newInputStream(f)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int r;
+            while ((r = in.read(buf)) > 0) {
+                md.update(buf, 0, r);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void fsync(Path f) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    private static void writeSynced(Path f, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(ByteBuffer.wrap(bytes));
+            ch.force(true);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path f : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                Files.delete(f);
+            }
+        }
+    }
+
+    private static void quietDeleteTree(Path p) {
+        try {
+            deleteTree(p);
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.dinoj.trainer.collective.sharded;
+
+import dev.dinoj.trainer.collective.Communicator;
+import dev.dinoj.trainer.collective.Partition;
+import dev.dinoj.trainer.collective.ReduceOp;
+import dev.dinoj.trainer.collective.WireFormat;
+import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.train.DivergenceException;
+import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepBatch;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The FSDP-like ({@code SHARD_GRAD_OP}) training step of one rank. Every rank holds the full student and teacher for
+ * forward/backward and owns shard {@code rank} of the flat parameter vector ({@link FlatLayout}) for the optimiser:
+ *
+ * <ol>
+ *   <li>forward/backward on this rank's part of the global batch, with Sinkhorn-Knopp / center statistics summed
+ *       over ranks ({@link AllReduceGlobalSum});</li>
+ *   <li>reduce-scatter of the flat gradient, divided by N (the mean over ranks = the gradient of the global-batch
+ *       loss, since every loss term is a mean over equally sized rank batches);</li>
+ *   <li>one small all-reduce of the shard's Σg² per submodule (→ global gradient norms), a non-finite-loss flag and
+ *       the loss values (→ means over ranks), so every rank takes the same decisions;</li>
+ *   <li>clip coefficient per submodule {@code min(1, max/(norm + 1e-6))} ({@link dev.dinoj.trainer.optim.GradClip}'s
+ *       rule) and AdamW on the shard ({@link ShardedAdamW});</li>
+ *   <li>all-gather of the updated parameters (float32), written back into the student;</li>
+ *   <li>EMA teacher update, computed identically on every rank.</li>
+ * </ol>
+ *
+ * <p>KoLeo is computed per rank over the rank's own batch, as dinov2 does (nearest neighbours within the rank); it is
+ * the one term whose value depends on how the batch is split.
+ */
+public final class ShardedTrainer {
+
+    private final SslMetaArch model;
+    private final Communicator comm;
+    private final FlatLayout layout;
+    private final Partition shards;
+    private final ByteBuffer gradVector;
+    private final ByteBuffer paramVector;
+    private final UnsafeBuffer grads;
+    private final UnsafeBuffer params;
+    private final ShardedAdamW optimizer;
+    private final WireFormat gradWire;
+
+    /** What one step reports; losses and norms are global (identical on every rank). */
+    public record StepResult(Map<String, Double> losses, double totalLoss, Map<String, Double> gradNorms,
+                             double forwardBackwardSeconds, double communicationSeconds, double optimizerSeconds) {
+    }
+
+    /**
+     * @param model    this rank's model; its student must be identical on every rank (same seed, or after a load)
+     * @param comm     the world's communicator for this rank
+     * @param gradWire wire format of the gradient reduce-scatter (parameters always travel as float32)
+     */
+    public ShardedTrainer(SslMetaArch model, Communicator comm, WireFormat gradWire) {
+        this.model = model;
+        this.comm = comm;
+        this.gradWire = gradWire;
+        this.layout = FlatLayout.of(model.student(), model.groups());
+        this.shards = layout.shards(comm.size());
+        this.gradVector = layout.allocate();
+        this.paramVector = layout.allocate();
+        this.grads = new UnsafeBuffer(gradVector);
+        this.params = new UnsafeBuffer(paramVector);
+        this.optimizer = new ShardedAdamW(layout, shards.offset(comm.rank()), shards.end(comm.rank()),
+                model.config().adamBeta1(), model.config().adamBeta2(), 1e-8);
+        model.setGlobalSum(new AllReduceGlobalSum(comm));
+        layout.copyValues(model.student(), params);
+    }
+
+    public FlatLayout layout() {
+        return layout;
+    }
+
+    public Partition shards() {
+        return shards;
+    }
+
+    public ShardedAdamW optimizer() {
+        return optimizer;
+    }
+
+    public Communicator communicator() {
+        return comm;
+    }
+
+    public SslMetaArch model() {
+        return model;
+    }
+
+    /** Re-reads the student into the flat vector (after its parameters were loaded from elsewhere). */
+    public void refreshFromStudent() {
+        layout.copyValues(model.student(), params);
+    }
+
+    /** The flat parameter vector (live; the student's values after every step). */
+    UnsafeBuffer parameterVector() {
+        return params;
+    }
+
+    /**
+     * One training step on this rank's part of the batch.
+     *
+     * @throws DivergenceException on every rank alike, when any rank's loss or any global gradient norm is not finite
+     *                             (nothing is updated then)
+     */
+    public StepResult step(long step, StepBatch localBatch, Schedules.Values v, SplittableRandom rng) {
+        int n = comm.size();
+        comm.setStep(step);
+        long t0 = System.nanoTime();
+        model.student().zeroGradients();
+        SslMetaArch.StepLosses local = model.forwardBackward(localBatch, v.teacherTemp(), rng);
+        layout.copyGradients(model.student(), grads);
+        long t1 = System.nanoTime();
+
+        // ---- reduce-scatter (mean) of the gradient: this rank's shard is now the global gradient ----
+        comm.reduceScatter(gradVector, shards, gradWire);
+        int lo = optimizer.lo();
+        int hi = optimizer.hi();
+        float ranks = n;
+        for (int e = lo; e < hi; e++) {
+            grads.putFloat(e << 2, grads.getFloat(e << 2) / ranks);
+        }
+
+        // ---- one small all-reduce: Σg² per submodule, non-finite flag, losses ----
+        List<String> subs = layout.submodules();
+        List<String> lossKeys = new ArrayList<>(local.logged().keySet());
+        double[] stats = new double[subs.size() + 2 + lossKeys.size()];
+        double[] sq = optimizer.sumSquares(grads);
+        System.arraycopy(sq, 0, stats, 0, sq.length);
+        boolean finite = Double.isFinite(local.total());
+        stats[subs.size()] = finite ? 0 : 1;
+        stats[subs.size() + 1] = finite ? local.total() : 0;
+        for (int i = 0; i < lossKeys.size(); i++) {
+            double x = local.logged().get(lossKeys.get(i));
+            stats[subs.size() + 2 + i] = Double.isFinite(x) ? x : 0;
+        }
+        comm.allReduce(stats, ReduceOp.SUM);
+        long t2 = System.nanoTime();
+
+        if (stats[subs.size()] > 0) {
+            throw new DivergenceException(step, "the total loss is not finite on " + (long) stats[subs.size()]
+                    + " of " + n + " ranks (this rank: " + local.total() + " " + local.logged() + ")");
+        }
+        Map<String, Double> norms = new LinkedHashMap<>();
+        double[] coef = new double[subs.size()];
+        double clip = model.config().clipGrad();
+        for (int i = 0; i < subs.size(); i++) {
+            double norm = Math.sqrt(stats[i]);
+            if (!Double.isFinite(norm)) {
+                throw new DivergenceException(step, "gradient norm of " + subs.get(i) + " is " + norm);
+            }
+            norms.put(subs.get(i), norm);
+            coef[i] = clip > 0 ? Math.min(1.0, clip / (norm + 1e-6)) : 1.0;
+        }
+        optimizer.step(grads, params, coef, v.lr(), v.lastLayerLr(), v.wd());
+        long t3 = System.nanoTime();
+
+        // ---- all-gather of the updated parameters, back into the student; EMA teacher ----
+        comm.allGather(paramVector, shards, WireFormat.F32);
+        long t4 = System.nanoTime();
+        layout.writeValues(params, model.student());
+        model.updateTeacher(v.momentum());
+        long t5 = System.nanoTime();
+
+        Map<String, Double> losses = new LinkedHashMap<>();
+        for (int i = 0; i < lossKeys.size(); i++) {
+            losses.put(lossKeys.get(i), stats[subs.size() + 2 + i] / n);
+        }
+        return new StepResult(losses, stats[subs.size() + 1] / n, norms, (t1 - t0) / 1e9,
+                ((t2 - t1) + (t4 - t3)) / 1e9, ((t3 - t2) + (t5 - t4)) / 1e9);
+    }
+}

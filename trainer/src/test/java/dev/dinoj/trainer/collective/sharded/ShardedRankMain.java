@@ -1,0 +1,132 @@
+package dev.dinoj.trainer.collective.sharded;
+
+import ai.djl.ndarray.NDManager;
+import dev.dinoj.trainer.collective.CollectiveSettings;
+import dev.dinoj.trainer.collective.Communicator;
+import dev.dinoj.trainer.collective.EmbeddedDriver;
+import dev.dinoj.trainer.collective.WireFormat;
+import dev.dinoj.trainer.collective.World;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.io.NpyArray;
+import dev.dinoj.trainer.io.Safetensors;
+import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepRandom;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A training rank in a JVM of its own (DJL allows one gradient collector per JVM, so ranks that train are processes):
+ * {@code MODE RANK WORLD SETTINGS OWN_DRIVER OUT_DIR [STEPS]} with MODE
+ * <ul>
+ *   <li>{@code train}: STEPS steps of {@link ShardedFixture#settings}, then {@code rank-R-student.safetensors},
+ *       {@code rank-R-teacher.safetensors}, {@code rank-R-losses.txt};</li>
+ *   <li>{@code save}: STEPS steps, a sharded checkpoint in OUT_DIR, and {@code snapshot-save-R.safetensors};</li>
+ *   <li>{@code load}: loads the newest checkpoint of OUT_DIR, writes {@code snapshot-load-N-R.safetensors}, then runs
+ *       one more step.</li>
+ * </ul>
+ */
+public final class ShardedRankMain {
+
+    private ShardedRankMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        int rank = Integer.parseInt(args[1]);
+        World world = World.parse(args[2], Integer.parseInt(args[3]));
+        CollectiveSettings cs = CollectiveSettings.decode(args[4]);
+        boolean ownDriver = Boolean.parseBoolean(args[5]);
+        Path out = Path.of(args[6]);
+        int steps = args.length > 7 ? Integer.parseInt(args[7]) : 0;
+        int code = 0;
+        EmbeddedDriver driver = ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), cs) : null;
+        try (Communicator comm = Communicator.join(world, rank, cs);
+             NDManager manager = NDManager.newBaseManager()) {
+            TrainSettings s = ShardedFixture.settings();
+            RankBatches rb = ShardedFixture.batches(s, world.size());
+            long seed = "load".equals(mode) ? s.seed() + 99 : s.seed();     // load must overwrite everything
+            try (SslMetaArch model = SslMetaArch.create(manager, s.ssl(), seed)) {
+                ShardedTrainer trainer = new ShardedTrainer(model, comm, WireFormat.F32);
+                int first = 0;
+                if ("load".equals(mode)) {
+                    ShardedCheckpoints.State st = ShardedCheckpoints.load(out, trainer);
+                    first = (int) st.step();
+                    steps = first + 1;
+                    Safetensors.write(out.resolve("snapshot-load-" + world.size() + "-" + rank + ".safetensors"),
+                            snapshot(trainer), Map.of("lo", Integer.toString(trainer.optimizer().lo()),
+                                    "optimizer_steps", Long.toString(trainer.optimizer().stepCount()),
+                                    "step", Long.toString(st.step()), "world_size", Integer.toString(st.worldSize())));
+                }
+                List<String> losses = new ArrayList<>();
+                for (int step = first; step < steps; step++) {
+                    try (NDManager m = manager.newSubManager()) {
+                        ShardedTrainer.StepResult r = trainer.step(step, RankBatches.toDevice(m, rb.batch(step, rank)),
+                                s.schedules().at(step), StepRandom.forStep(s.seed(), step));
+                        losses.add(Double.toString(r.totalLoss()));
+                    }
+                }
+                comm.barrier();
+                if ("train".equals(mode)) {
+                    Safetensors.write(out.resolve("rank-" + rank + "-student.safetensors"), model.student().toHost(), Map.of());
+                    Safetensors.write(out.resolve("rank-" + rank + "-teacher.safetensors"), model.teacher().toHost(), Map.of());
+                    Files.write(out.resolve("rank-" + rank + "-losses.txt"), losses);
+                } else if ("save".equals(mode)) {
+                    ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(steps, rb.positionAfter(steps - 1),
+                            0, s.seed(), s.render(), world.size()), 2);
+                    Safetensors.write(out.resolve("snapshot-save-" + rank + ".safetensors"), snapshot(trainer),
+                            Map.of("lo", Integer.toString(trainer.optimizer().lo()),
+                                    "optimizer_steps", Long.toString(trainer.optimizer().stepCount())));
+                } else {
+                    for (String l : losses) {
+                        if (!Double.isFinite(Double.parseDouble(l))) {
+                            throw new IllegalStateException("loss after the load is " + l);
+                        }
+                    }
+                }
+                System.out.println("DONE " + rank + " " + comm.stats());
+            }
+        } catch (Throwable t) {
+            System.out.println("FAILED " + t);
+            t.printStackTrace(System.out);
+            code = 1;
+        } finally {
+            if (driver != null) {
+                driver.close();
+            }
+        }
+        System.out.flush();
+        Runtime.getRuntime().halt(code);
+    }
+
+    /** Flat student and teacher, this rank's moments, the dino center. */
+    static Map<String, NpyArray> snapshot(ShardedTrainer t) {
+        FlatLayout layout = t.layout();
+        UnsafeBuffer flat = new UnsafeBuffer(layout.allocate());
+        Map<String, NpyArray> out = new LinkedHashMap<>();
+        layout.copyValues(t.model().student(), flat);
+        out.put("student", flat("student", flat, layout.total()));
+        layout.copyValues(t.model().teacher(), flat);
+        out.put("teacher", flat("teacher", flat, layout.total()));
+        float[] m = t.optimizer().expAvg().clone();
+        float[] v = t.optimizer().expAvgSq().clone();
+        out.put("exp_avg", NpyArray.ofFloats("exp_avg", new long[] {m.length}, m));
+        out.put("exp_avg_sq", NpyArray.ofFloats("exp_avg_sq", new long[] {v.length}, v));
+        float[] c = t.model().dinoCenter().centerHost();
+        out.put("dino_center", NpyArray.ofFloats("dino_center", new long[] {c.length}, c));
+        return out;
+    }
+
+    private static NpyArray flat(String name, UnsafeBuffer b, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = b.getFloat(i * 4);
+        }
+        return NpyArray.ofFloats(name, new long[] {n}, a);
+    }
+}
