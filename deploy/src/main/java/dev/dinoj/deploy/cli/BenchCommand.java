@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 
 /** {@code dinoj bench …}: benchmarks that print a table and one JSON line. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (a table and a JSON line each).",
-        subcommands = {BenchCommand.TrainStep.class, BenchCollectivesCommand.class})
+        subcommands = {BenchCommand.TrainStep.class, BenchCollectivesCommand.class, BenchCurationCommand.class})
 public final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec

@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
 
 /** {@code dinoj eval …}: evaluation protocols on frozen features. */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate frozen features.",
-        subcommands = {EvalCommand.Knn.class})
+        subcommands = {EvalCommand.Knn.class, EvalLinearCommand.class, EvalLogregCommand.class, EvalRetrievalCommand.class,
+                EvalDenseCommand.class, EvalRobustnessCommand.class})
 public final class EvalCommand implements Runnable {
 
     @picocli.CommandLine.Spec

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./dinoj}. */
 @Command(name = "dinoj", mixinStandardHelpOptions = true, version = "dinoj 0.1.0",
         description = "DINOv2 on the JVM: curate, pretrain, evaluate, export.",
-        subcommands = {DemoCommand.class, TrainCommand.class, ExportCommand.class, EvalCommand.class, BenchCommand.class, VerifyReferenceCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TrainCommand.class, ExportCommand.class, IngestCommand.class, CurateCommand.class,
+                S3ServerCommand.class, ReportCommand.class, EvalCommand.class, BenchCommand.class, VerifyReferenceCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -24,6 +25,9 @@ public final class Main implements Runnable {
                     || ex instanceof dev.dinoj.trainer.checkpoint.CheckpointException
                     || ex instanceof dev.dinoj.trainer.train.DivergenceException
                     || ex instanceof dev.dinoj.trainer.collective.CollectiveException
+                    || ex instanceof dev.dinoj.pipeline.storage.StorageException
+                    || ex instanceof com.typesafe.config.ConfigException
+                    || ex instanceof java.io.UncheckedIOException
                     || ex instanceof dev.dinoj.pipeline.data.DatasetException) {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 2;

@@ -1,0 +1,220 @@
+package dev.dinoj.deploy.cli;
+
+import akka.actor.ActorSystem;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import dev.dinoj.evaluation.embed.VitEmbedder;
+import dev.dinoj.pipeline.curate.CurateJob;
+import dev.dinoj.pipeline.curate.CurationSettings;
+import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.curate.PixelEmbedder;
+import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
+import dev.dinoj.pipeline.ingest.IngestStats;
+import dev.dinoj.pipeline.storage.ObjectStores;
+import dev.dinoj.pipeline.storage.StorageSettings;
+import dev.dinoj.pipeline.storage.StorageUri;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code dinoj curate}: ingest an uncurated pool from S3 or a directory, deduplicate it, retrieve around query sets
+ * and/or balance it to a target size, and write a curated dataset (tar shards + index + manifest).
+ */
+@Command(name = "curate", mixinStandardHelpOptions = true,
+        description = {"Curate an image pool: stream it from S3 (or a directory; IDX archives are expanded), embed it, "
+                + "drop exact duplicates (SHA-256) and near duplicates (k-NN graph of the embeddings, cosine threshold), "
+                + "then retrieve around the --queries images (N nearest + M of each query's cluster, DINOv2's "
+                + "LVD-142M recipe) and/or balance to --target-size with hierarchical k-means + balanced sampling "
+                + "(ssl-data-curation).",
+                "Writes OUT/shards/*.tar, OUT/index.jsonl, OUT/manifest.jsonl (every object's state) and "
+                        + "OUT/summary.json. A re-run with the same --work resumes: objects already recorded with the "
+                        + "same key and ETag are skipped.",
+                "Example: ./dinoj curate --local-s3 /tmp/dinoj-s3 --source s3://fmnist/train --queries s3://fmnist/queries "
+                        + "--out file:///tmp/curated --target-size 5000"})
+public final class CurateCommand implements Callable<Integer> {
+
+    @Option(names = "--source", required = true, description = "the pool: s3://bucket/prefix, file:///dir or a path")
+    String source;
+
+    @Option(names = "--queries", description = "query images (s3://... or a directory) for retrieval")
+    String queries;
+
+    @Option(names = "--out", required = true, description = "where the curated dataset goes (s3://... or a directory)")
+    String out;
+
+    @Option(names = "--target-size", description = "size of the curated set (balanced hierarchical sampling)")
+    Integer targetSize;
+
+    @Option(names = "--work", description = "local directory of the resumable state (default: .dinoj-work/curate-<hash "
+            + "of --source and the embedder>)")
+    Path work;
+
+    @Option(names = "--embedder", defaultValue = "pixels:28",
+            description = "retrieval/clustering embedder: pixels:SIDE (raw-pixel baseline), thumbnail:SIDE (centred "
+                    + "gray thumbnail) or vit:CHECKPOINT (teacher CLS of a dinoj checkpoint) (default ${DEFAULT-VALUE})")
+    String embedderSpec;
+
+    @Option(names = "--checkpoint", description = "shortcut for --embedder vit:DIR")
+    Path checkpoint;
+
+    @Option(names = "--copy-embedder", defaultValue = "thumbnail:20",
+            description = "near-duplicate embedder, same syntax, or 'same' to reuse --embedder (default ${DEFAULT-VALUE}; "
+                    + "the default threshold 0.992 is tuned for thumbnail:20)")
+    String copySpec;
+
+    @Option(names = "--batch", defaultValue = "128", description = "images per ViT forward pass (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--threshold", description = "near-duplicate cosine threshold (default dinoj.curate.near-duplicate.threshold)")
+    Float threshold;
+
+    @Option(names = "--per-query", description = "N nearest pool images per query image")
+    Integer perQuery;
+
+    @Option(names = "--per-cluster", description = "M images of each query's pool cluster")
+    Integer perCluster;
+
+    @Option(names = "--set", description = "override a dinoj.curate.* or dinoj.storage.* key (repeatable), "
+            + "e.g. --set curate.ingest.download-parallelism=16")
+    List<String> sets = new ArrayList<>();
+
+    @Mixin
+    StorageOptions storage;
+
+    @Override
+    public Integer call() throws Exception {
+        Config config = withSets(ConfigFactory.load(), sets);
+        CurationSettings cs;
+        try {
+            cs = CurationSettings.fromConfig(config);
+        } catch (ConfigException e) {
+            throw new UserError(e.getMessage());
+        }
+        if (threshold != null) {
+            cs = cs.withNearDuplicateThreshold(threshold);
+        }
+        if (perQuery != null || perCluster != null) {
+            cs = cs.withRetrieval(perQuery != null ? perQuery : cs.retrievalPerQuery(),
+                    perCluster != null ? perCluster : cs.retrievalPerCluster(), cs.retrievalClusters());
+        }
+        if (targetSize != null && targetSize < 1) {
+            throw new UserError("--target-size must be >= 1");
+        }
+        StorageUri src = StorageUri.parse(source);
+        StorageUri dst = StorageUri.parse(out);
+        StorageUri qry = queries == null ? null : StorageUri.parse(queries);
+        StorageOptions st = storage;
+        try (st; Embedder embedder = embedder(checkpoint != null ? "vit:" + checkpoint : embedderSpec, batch);
+             Embedder copy = copySpec.equals("same") ? null : embedder(copySpec, batch)) {
+            String ids = (copy == null ? "" : copy.id() + "|") + embedder.id();
+            Path workDir = work != null ? work : Path.of(".dinoj-work", "curate-" + hash(src + "|" + ids));
+            StorageSettings ss = st.settings(config);
+            System.err.println("dinoj: storage " + ss.describe());
+            System.err.println("dinoj: embedder " + embedder.id() + " (dim " + embedder.dim() + "), copy detection "
+                    + (copy == null ? "the same" : copy.id()) + ", work " + workDir);
+            ActorSystem system = ObjectStores.createSystem("dinoj-curate", config, ss);
+            try {
+                Progress p = new Progress("ingest");
+                long[] lastLog = {System.nanoTime()};
+                CurateJob.Outcome o = CurateJob.run(system, new CurateJob.Spec(src, qry, dst, workDir, targetSize),
+                        copy, embedder, cs, ss, line -> {
+                            p.done();
+                            System.err.println("dinoj: " + line);
+                        }, s -> {
+                            p.update(s.recorded() + s.resumed(), Math.max(s.listed(), 1), describe(s));
+                            long now = System.nanoTime();
+                            if (System.console() == null && now - lastLog[0] > 10_000_000_000L) {
+                                lastLog[0] = now;
+                                System.err.println("dinoj: ingest " + describe(s));
+                            }
+                        });
+                p.done();
+                System.out.println();
+                System.out.print(o.curation().summary().table());
+                System.out.printf(Locale.ROOT, "written: %d images in %d shards (%.1f MB) to %s in %.1f s%n",
+                        o.written().images(), o.written().shards(), o.written().bytes() / 1e6, dst, o.seconds());
+                IngestStats.Snapshot s = o.ingest().stats();
+                System.out.printf(Locale.ROOT, "{\"curate\":\"%s\",\"out\":\"%s\",\"listed\":%d,\"resumed\":%d,"
+                                + "\"pool\":%d,\"deduplicated\":%d,\"kept\":%d,\"queries\":%d,\"seconds\":%.2f}%n",
+                        src, dst, s.listed(), s.resumed(), o.curation().summary().pool(),
+                        o.curation().summary().deduplicated(), o.curation().summary().kept(), o.queryImages(),
+                        o.seconds());
+                return 0;
+            } finally {
+                ObjectStores.terminate(system);
+            }
+        }
+    }
+
+    /** {@code pixels:SIDE}, {@code thumbnail:SIDE} or {@code vit:CHECKPOINT}. */
+    static Embedder embedder(String spec, int batch) {
+        int colon = spec.indexOf(':');
+        String kind = colon < 0 ? spec : spec.substring(0, colon);
+        String arg = colon < 0 ? "" : spec.substring(colon + 1);
+        try {
+            switch (kind) {
+                case "pixels":
+                    return new PixelEmbedder(arg.isEmpty() ? 28 : Integer.parseInt(arg));
+                case "thumbnail":
+                    return new ThumbnailEmbedder(arg.isEmpty() ? 20 : Integer.parseInt(arg));
+                case "vit":
+                    if (arg.isEmpty()) {
+                        throw new UserError("vit:CHECKPOINT needs a checkpoint or run directory");
+                    }
+                    return VitEmbedder.fromCheckpoint(Path.of(arg), batch);
+                default:
+                    break;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message below
+        }
+        throw new UserError("embedder " + spec + ": use pixels:SIDE, thumbnail:SIDE or vit:CHECKPOINT");
+    }
+
+    private static String describe(IngestStats.Snapshot s) {
+        return String.format(Locale.ROOT, "listed %d, resumed %d, recorded %d, %.1f MB, %.0f obj/s", s.listed(),
+                s.resumed(), s.recorded(), s.bytes() / 1e6, s.rate());
+    }
+
+    /** {@code --set key=value} overrides under {@code dinoj.} (the prefix may be omitted). */
+    static Config withSets(Config base, List<String> sets) {
+        Config c = base;
+        for (String set : sets) {
+            int eq = set.indexOf('=');
+            if (eq <= 0) {
+                throw new UserError("--set " + set + ": expected key=value, e.g. --set curate.near-duplicate.k=32");
+            }
+            String key = set.substring(0, eq).trim();
+            String full = key.startsWith("dinoj.") ? key : "dinoj." + key;
+            if (!full.startsWith("dinoj.curate.") && !full.startsWith("dinoj.storage.")) {
+                throw new UserError("--set " + set + ": only dinoj.curate.* and dinoj.storage.* keys apply here");
+            }
+            if (!base.hasPath(full)) {
+                throw new UserError("--set " + set + ": unknown key " + full
+                        + " (every key is listed in pipeline/src/main/resources/reference.conf)");
+            }
+            try {
+                c = ConfigFactory.parseString(full + " = " + set.substring(eq + 1).trim()).withFallback(c);
+            } catch (ConfigException e) {
+                throw new UserError("--set " + set + ": " + e.getMessage());
+            }
+        }
+        return c.resolve();
+    }
+
+    private static String hash(String s) throws Exception {
+        byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(d, 0, 6);
+    }
+}

@@ -1,0 +1,154 @@
+package dev.dinoj.deploy.cli;
+
+import dev.dinoj.evaluation.features.EvalDataset;
+import dev.dinoj.evaluation.features.EvalFeatures;
+import dev.dinoj.evaluation.features.FeatureCache;
+import dev.dinoj.evaluation.features.FeatureKind;
+import dev.dinoj.evaluation.features.ModelSource;
+import dev.dinoj.evaluation.results.EvalLog;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.model.VitConfig;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The options every {@code dinoj eval} protocol shares (a picocli mixin): which model, which data, the feature
+ * cache and where the result is recorded.
+ */
+final class EvalOptions {
+
+    @Option(names = "--checkpoint", description = "checkpoint directory (step-N) or run directory (its newest); "
+            + "its teacher backbone is evaluated")
+    Path checkpoint;
+
+    @Option(names = "--weights", description = "official-layout safetensors backbone (dinoj export, or imported); "
+            + "needs --config for the architecture")
+    Path weights;
+
+    @Option(names = "--random-init", description = "a randomly initialised backbone of the same architecture "
+            + "(of --checkpoint, or of --config)")
+    boolean randomInit;
+
+    @Option(names = "--raw-pixels", description = "raw pixels (resized, normalised) instead of a model")
+    boolean rawPixels;
+
+    @Option(names = "--config", description = "preset or HOCON file giving the architecture for --weights or "
+            + "--random-init without --checkpoint")
+    String config;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed of --random-init (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--fashion-mnist-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "folder of the Fashion-MNIST IDX files (default ${DEFAULT-VALUE})")
+    Path fmnistDir;
+
+    @Option(names = "--batch", defaultValue = "256", description = "images per forward pass (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--cache-dir", description = "feature cache directory (default: RUN/eval/cache for a checkpoint "
+            + "of a run, else ~/.cache/dinoj/features)")
+    Path cacheDir;
+
+    @Option(names = "--no-cache", description = "extract features afresh and store nothing")
+    boolean noCache;
+
+    @Option(names = "--no-record", description = "do not append the result to RUN/eval/results.jsonl")
+    boolean noRecord;
+
+    /** The model source the options name. */
+    ModelSource source() {
+        int given = (checkpoint != null ? 1 : 0) + (weights != null ? 1 : 0) + (rawPixels ? 1 : 0);
+        if (given > 1) {
+            throw new UserError("give only one of --checkpoint, --weights and --raw-pixels");
+        }
+        if (rawPixels) {
+            return ModelSource.pixels();
+        }
+        if (weights != null) {
+            if (config == null) {
+                throw new UserError("--weights needs --config PRESET|FILE for the architecture");
+            }
+            if (!Files.isRegularFile(weights)) {
+                throw new UserError(weights + ": no such file");
+            }
+            VitConfig vit = arch();
+            return randomInit ? ModelSource.random(vit, seed) : ModelSource.safetensors(weights, vit);
+        }
+        if (checkpoint != null) {
+            ModelSource src = ModelSource.checkpoint(checkpoint);
+            return randomInit ? ModelSource.random(src.config(), seed) : src;
+        }
+        if (randomInit && config != null) {
+            return ModelSource.random(arch(), seed);
+        }
+        throw new UserError("give --checkpoint DIR, --weights FILE --config PRESET, --raw-pixels, or --random-init "
+                + "with --config PRESET");
+    }
+
+    private VitConfig arch() {
+        return TrainSettings.load(config, List.of()).ssl().backbone();
+    }
+
+    /** The cache for a source. */
+    FeatureCache cache(ModelSource src) {
+        if (noCache) {
+            return FeatureCache.none();
+        }
+        if (cacheDir != null) {
+            return FeatureCache.in(cacheDir);
+        }
+        if (src.type() == ModelSource.Type.RANDOM && checkpoint != null) {
+            return FeatureCache.defaultFor(ModelSource.checkpoint(checkpoint));
+        }
+        return FeatureCache.defaultFor(src);
+    }
+
+    /** Features of a source with a progress bar on the terminal. */
+    EvalFeatures features(ModelSource src, Progress progress) {
+        return new EvalFeatures(src, cache(src), batch, (what, done, total) -> progress.update(done, total, what));
+    }
+
+    EvalDataset train() {
+        return EvalDataset.fashionMnist(fmnistDir, true);
+    }
+
+    EvalDataset test() {
+        return EvalDataset.fashionMnist(fmnistDir, false);
+    }
+
+    /** The feature kind for a protocol: pixels when --raw-pixels, else the requested one. */
+    FeatureKind kind(String requested) {
+        if (rawPixels) {
+            return FeatureKind.PIXELS;
+        }
+        try {
+            FeatureKind k = FeatureKind.parse(requested);
+            if (k == FeatureKind.PIXELS) {
+                throw new UserError("--features pixels needs --raw-pixels");
+            }
+            return k;
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--features: " + e.getMessage());
+        }
+    }
+
+    /** Appends the result to the run's results log when the source is a checkpoint of a run (unless --no-record). */
+    void record(ModelSource src, String json) {
+        if (noRecord) {
+            return;
+        }
+        ModelSource owner = src;
+        if (src.type() == ModelSource.Type.RANDOM && checkpoint != null) {
+            owner = ModelSource.checkpoint(checkpoint);
+        }
+        Path run = EvalLog.runDirOf(owner);
+        if (run != null) {
+            Path f = EvalLog.append(run, src, json);
+            System.out.println("recorded in " + f);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.dinoj.deploy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.dinoj.pipeline.curate.CuratedDataset;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The curation commands as the CLI runs them (invoked through picocli directly, independent of their wiring in
+ * {@code Main}): upload Fashion-MNIST into a loopback S3 server, curate it into a local dataset, bench small shapes.
+ */
+@Timeout(300)
+class CurationCommandsTest {
+
+    record Out(int code, String out) {
+    }
+
+    static synchronized Out run(Object command, String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream p = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+            System.setOut(p);
+            try {
+                code = new CommandLine(command).execute(args);
+            } finally {
+                System.setOut(old);
+            }
+        }
+        String s = buf.toString(StandardCharsets.UTF_8);
+        System.out.print(s);
+        return new Out(code, s);
+    }
+
+    @Test
+    void shouldUploadCurateAndReadBackThroughTheLoopbackServer(@TempDir Path tmp) {
+        Path images = CliTestSupport.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz");
+        assumeTrue(Files.isRegularFile(images), "Fashion-MNIST not installed");
+        String s3 = tmp.resolve("s3").toString();
+        Out up = run(new IngestCommand(), "s3://fmnist/pool", "--from-idx", images.toString(), "--limit", "300",
+                "--local-s3", s3);
+        assertEquals(0, up.code(), up.out());
+        assertTrue(up.out().contains("\"objects\":300"), up.out());
+        Out again = run(new IngestCommand(), "s3://fmnist/pool", "--from-idx", images.toString(), "--limit", "300",
+                "--local-s3", s3);
+        assertTrue(again.out().contains("\"skipped\":300"), "a second upload skips what is there: " + again.out());
+        Out arch = run(new IngestCommand(), "s3://fmnist/archive", "--from-idx",
+                CliTestSupport.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz").toString(), "--as-archive",
+                "--local-s3", s3);
+        assertEquals(0, arch.code(), arch.out());
+        Out q = run(new IngestCommand(), "s3://fmnist/queries", "--from-idx",
+                CliTestSupport.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz").toString(), "--limit", "6",
+                "--local-s3", s3);
+        assertEquals(0, q.code(), q.out());
+
+        Path out = tmp.resolve("curated");
+        Out cur = run(new CurateCommand(), "--local-s3", s3, "--source", "s3://fmnist/pool/", "--queries", "s3://fmnist/queries/",
+                "--out", out.toString(), "--target-size", "40", "--work", tmp.resolve("work").toString());
+        assertEquals(0, cur.code(), cur.out());
+        assertTrue(cur.out().contains("kept (curated)"), cur.out());
+        assertTrue(cur.out().contains("\"kept\":40"), cur.out());
+        assertEquals(40, CuratedDataset.open(out).size());
+        // resumed: nothing is downloaded again
+        Out re = run(new CurateCommand(), "--local-s3", s3, "--source", "s3://fmnist/pool/", "--out",
+                tmp.resolve("curated2").toString(), "--work", tmp.resolve("work").toString());
+        assertEquals(0, re.code(), re.out());
+        assertTrue(re.out().contains("\"resumed\":300"), re.out());
+    }
+
+    @Test
+    void shouldBenchSmallShapes() {
+        Out b = run(new BenchCurationCommand(), "--n", "3000", "--dim", "384", "--k", "16", "--iterations", "3",
+                "--planted", "30", "--ann-n", "20000", "--ann-queries", "200", "--nprobe", "8", "--markdown");
+        assertEquals(0, b.code(), b.out());
+        assertTrue(b.out().contains("\"bench\":\"curation\""), b.out());
+        assertTrue(b.out().contains("recall@10"), b.out());
+        assertTrue(b.out().contains("found 30 of 30 planted pairs"), b.out());
+    }
+}

@@ -1,0 +1,109 @@
+package dev.dinoj.evaluation.features;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.data.RgbImage;
+import dev.dinoj.trainer.model.PosEmbedInterpolation;
+
+/**
+ * The evaluation transform of dinov2 ({@code make_classification_eval_transform} without the centre crop, which a
+ * 28-px dataset has no room for): each image resized (bicubic, PyTorch's weights) to the evaluation side and
+ * normalised with the ImageNet mean and std. The same arithmetic as {@link FeatureExtractor}, shared by the new
+ * protocols, plus the resized but un-normalised image the dense probe takes its labels from.
+ */
+public final class EvalImages {
+
+    static final float[] MEAN = {0.485f, 0.456f, 0.406f};
+    static final float[] STD = {0.229f, 0.224f, 0.225f};
+
+    private EvalImages() {
+    }
+
+    /**
+     * Images {@code [start, start + b)} resized to {@code size} and normalised, as (b, 3, S, S); fills their labels
+     * into {@code labels[start ..]} when {@code labels} is not null.
+     */
+    public static NDArray batch(ImageDataset ds, int start, int b, int size, NDManager m, int[] labels) {
+        RgbImage first = ds.image(start);
+        int h = first.height();
+        int w = first.width();
+        int plane = h * w;
+        float[] raw = new float[b * 3 * plane];
+        for (int i = 0; i < b; i++) {
+            RgbImage img = i == 0 ? first : ds.image(start + i);
+            if (img.height() != h || img.width() != w) {
+                throw new IllegalArgumentException(ds.describe() + ": image " + (start + i) + " is " + img.width() + "x"
+                        + img.height() + " but the batch is " + w + "x" + h + "; evaluate datasets of one image size");
+            }
+            if (labels != null) {
+                labels[start + i] = ds.label(start + i);
+            }
+            float[] chw = img.chw();
+            for (int c = 0; c < 3; c++) {
+                for (int p = 0; p < plane; p++) {
+                    raw[(i * 3 + c) * plane + p] = (chw[c * plane + p] - MEAN[c]) / STD[c];
+                }
+            }
+        }
+        NDArray x = m.create(raw, new Shape(b, 3, h, w));                 // (b, 3, h, w)
+        if (h == size && w == size) {
+            return x;
+        }
+        NDArray wh = m.create(flat(PosEmbedInterpolation.weights(h, size, 0, false)), new Shape(size, h));  // (S, h)
+        NDArray ww = m.create(flat(PosEmbedInterpolation.weights(w, size, 0, false)), new Shape(size, w));  // (S, w)
+        return wh.matMul(x).matMul(ww.transpose());                       // (b, 3, S, S)
+    }
+
+    /**
+     * One channel of an image resized to {@code size} with the same bicubic weights as {@link #batch}, not
+     * normalised (values may overshoot [0, 1] slightly, as bicubic does): {@code out[y * size + x]}.
+     */
+    public static float[] resizedPlane(RgbImage img, int channel, int size) {
+        int h = img.height();
+        int w = img.width();
+        float[] chw = img.chw();
+        int off = channel * h * w;
+        if (h == size && w == size) {
+            float[] out = new float[size * size];
+            System.arraycopy(chw, off, out, 0, out.length);
+            return out;
+        }
+        double[][] wh = PosEmbedInterpolation.weights(h, size, 0, false);    // (S, h)
+        double[][] ww = PosEmbedInterpolation.weights(w, size, 0, false);    // (S, w)
+        double[] tmp = new double[size * w];                                 // (S, w) = wh · img
+        for (int y = 0; y < size; y++) {
+            for (int r = 0; r < h; r++) {
+                double k = wh[y][r];
+                if (k == 0) {
+                    continue;
+                }
+                for (int x = 0; x < w; x++) {
+                    tmp[y * w + x] += k * chw[off + r * w + x];
+                }
+            }
+        }
+        float[] out = new float[size * size];                                // (S, S) = tmp · wwᵀ
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                double s = 0;
+                for (int c = 0; c < w; c++) {
+                    s += tmp[y * w + c] * ww[x][c];
+                }
+                out[y * size + x] = (float) s;
+            }
+        }
+        return out;
+    }
+
+    static float[] flat(double[][] a) {
+        float[] out = new float[a.length * a[0].length];
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < a[i].length; j++) {
+                out[i * a[i].length + j] = (float) a[i][j];
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,563 @@
+package dev.dinoj.evaluation.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dinoj.evaluation.features.EvalDataset;
+import dev.dinoj.evaluation.features.EvalFeatures;
+import dev.dinoj.evaluation.features.FeatureCache;
+import dev.dinoj.evaluation.features.FeatureKind;
+import dev.dinoj.evaluation.features.ModelSource;
+import dev.dinoj.evaluation.knn.FeatureSet;
+import dev.dinoj.evaluation.knn.KnnEvaluator;
+import dev.dinoj.evaluation.knn.KnnResult;
+import dev.dinoj.evaluation.results.EvalLog;
+import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.model.VitConfig;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * {@code dinoj report RUN_DIR}: an HTML page with PNG figures (XChart plots, image grids) about one training run.
+ *
+ * <ol>
+ *   <li>loss curves, one chart per loss term of {@code metrics.jsonl} (per step and smoothed);
+ *   <li>schedules (learning rate, weight decay, teacher momentum and temperature, last-layer lr), gradient norms and
+ *       throughput;
+ *   <li>k-NN over training: top-1 (k = 20, T = 0.07) of the teacher's CLS features at a few checkpoints and of a
+ *       random initialisation (step 0), against the raw-pixel baseline; features cached under
+ *       {@code RUN/eval/cache};
+ *   <li>the evaluation table: every result the eval commands recorded in {@code RUN/eval/results.jsonl}, plus the
+ *       k-NN above;
+ *   <li>the PCA of patch features as RGB (the DINOv2 figure) for a few test images;
+ *   <li>the nearest training neighbours of a few test queries;
+ *   <li>curated clusters: only when a curation manifest exists (a placeholder until the curation issue fixes
+ *       its format).
+ * </ol>
+ */
+public final class Report {
+
+    /** Fashion-MNIST class names, by label. */
+    public static final String[] FASHION_MNIST_CLASSES = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+
+    /** The loss terms plotted, in this order, when present. */
+    static final String[] LOSSES = {"total_loss", "dino_local_crops_loss", "dino_global_crops_loss", "ibot_loss",
+            "koleo_loss"};
+    /** The schedules plotted, when present. */
+    static final String[] SCHEDULES = {"lr", "last_layer_lr", "wd", "momentum", "teacher_temp"};
+
+    /**
+     * Report options.
+     *
+     * @param runDir the run directory (metrics.jsonl, checkpoints/, config.conf)
+     * @param outDir where index.html and the PNGs go
+     * @param train the k-NN reference set (e.g. Fashion-MNIST train)
+     * @param test the query set (e.g. Fashion-MNIST test)
+     * @param knnTrain reference images for the k-NN curve and the neighbours
+     * @param knnTest query images for the k-NN curve
+     * @param knnCheckpoints at most this many checkpoints on the k-NN curve (evenly spaced, newest included)
+     * @param batch images per forward pass
+     * @param pcaImages test images in the PCA figure
+     * @param pcaSize input side of the PCA figure (0 = twice the training size)
+     * @param queries queries in the nearest-neighbour figure
+     * @param neighbours neighbours shown per query
+     * @param curationManifest a curation manifest, or null to look for {@code RUN/curation/manifest.*}
+     * @param classNames class names by label (null for numbers)
+     */
+    public record Options(Path runDir, Path outDir, EvalDataset train, EvalDataset test, int knnTrain, int knnTest,
+                          int knnCheckpoints, int batch, int pcaImages, int pcaSize, int queries, int neighbours,
+                          Path curationManifest, String[] classNames) {
+    }
+
+    /**
+     * What was written.
+     *
+     * @param html the page
+     * @param figures figure id → PNG file, in page order
+     * @param knn checkpoint step → k-NN top-1 (k = 20) on the curve (step 0 is the random initialisation)
+     * @param pixelKnn the raw-pixel baseline's top-1
+     * @param curationSection whether the curated-cluster section was written
+     */
+    public record Result(Path html, Map<String, Path> figures, Map<Long, Double> knn, double pixelKnn,
+                         boolean curationSection) {
+    }
+
+    /** Told what the report is doing. */
+    @FunctionalInterface
+    public interface Listener {
+        /**
+         * @param message one line
+         */
+        void status(String message);
+    }
+
+    private final Options o;
+    private final Listener listener;
+    private final Map<String, Path> figures = new LinkedHashMap<>();
+    private final StringBuilder body = new StringBuilder(16_384);
+
+    /**
+     * @param options the options
+     * @param listener progress lines (may be null)
+     */
+    public Report(Options options, Listener listener) {
+        this.o = options;
+        this.listener = listener == null ? m -> { } : listener;
+    }
+
+    /**
+     * Writes the report.
+     *
+     * @return what was written
+     */
+    public Result write() {
+        System.setProperty("java.awt.headless", "true");
+        try {
+            Files.createDirectories(o.outDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException(o.outDir() + ": " + e.getMessage(), e);
+        }
+        List<Path> checkpoints = Checkpoints.list(o.runDir());
+        RunMetrics metrics = RunMetrics.read(o.runDir().resolve("metrics.jsonl"));
+        String title = "dinoj report: " + o.runDir().toAbsolutePath().normalize().getFileName();
+
+        section("overview", "Run");
+        overview(metrics, checkpoints);
+
+        listener.status("plots of " + metrics.size() + " steps");
+        section("losses", "Loss curves");
+        losses(metrics);
+        section("schedules", "Schedules and optimisation");
+        schedules(metrics);
+
+        Map<Long, Double> knn = new LinkedHashMap<>();
+        double pixel = Double.NaN;
+        FeatureSet latestTrain = null;
+        FeatureSet latestTest = null;
+        ModelSource latest = null;
+        section("knn", "k-NN over training");
+        if (checkpoints.isEmpty()) {
+            para("No checkpoints in " + o.runDir().resolve("checkpoints") + ": nothing to evaluate.");
+        } else {
+            FeatureCache cache = FeatureCache.in(o.runDir().resolve("eval").resolve("cache"));
+            List<Path> chosen = spaced(checkpoints, o.knnCheckpoints());
+            ModelSource first = ModelSource.checkpoint(chosen.get(0));
+            VitConfig vit = first.config();
+            KnnEvaluator knn20 = KnnEvaluator.builder().optKs(20).build();
+            List<ModelSource> sources = new ArrayList<>();
+            sources.add(ModelSource.random(vit, 0));
+            for (Path c : chosen) {
+                sources.add(ModelSource.checkpoint(c));
+            }
+            for (ModelSource src : sources) {
+                listener.status("k-NN of " + src.describe());
+                try (EvalFeatures fx = new EvalFeatures(src, cache, o.batch(), null)) {
+                    FeatureSet tr = fx.get(o.train(), o.knnTrain(), FeatureKind.CLS);
+                    FeatureSet te = fx.get(o.test(), o.knnTest(), FeatureKind.CLS);
+                    KnnResult r = knn20.evaluate(tr, te);
+                    knn.put(src.step(), r.forK(20).top1());
+                    if (src.type() == ModelSource.Type.CHECKPOINT) {
+                        latest = src;
+                        latestTrain = tr;
+                        latestTest = te;
+                    }
+                }
+            }
+            listener.status("k-NN of raw pixels");
+            try (EvalFeatures fx = new EvalFeatures(ModelSource.pixels(), FeatureCache.none(), o.batch(), null)) {
+                pixel = knn20.evaluate(fx.get(o.train(), o.knnTrain(), FeatureKind.PIXELS),
+                        fx.get(o.test(), o.knnTest(), FeatureKind.PIXELS)).forK(20).top1();
+            }
+            knnCurve(knn, pixel);
+        }
+
+        section("evaluations", "Evaluation table");
+        table(knn, pixel, latest);
+
+        section("pca", "PCA of patch features");
+        if (latest != null) {
+            pca(latest);
+        } else {
+            para("No checkpoint to take patch features from.");
+        }
+
+        section("neighbours", "Nearest neighbours");
+        if (latestTrain != null) {
+            neighbours(latestTrain, latestTest, latest);
+        } else {
+            para("No checkpoint to take features from.");
+        }
+
+        boolean curation = curation();
+
+        Path html = o.outDir().resolve("index.html");
+        try {
+            Files.writeString(html, page(title), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(html + ": " + e.getMessage(), e);
+        }
+        return new Result(html, Map.copyOf(figures), knn, pixel, curation);
+    }
+
+    // ------------------------------------------------------------------------------------------------ sections
+
+    private void overview(RunMetrics m, List<Path> checkpoints) {
+        StringBuilder sb = new StringBuilder("<table class=\"kv\">");
+        kv(sb, "run directory", o.runDir().toAbsolutePath().normalize().toString());
+        kv(sb, "steps logged", m.size() == 0 ? "0" : String.format(Locale.ROOT, "%d (%.0f … %.0f)", m.size(),
+                m.steps()[0], m.steps()[m.size() - 1]));
+        kv(sb, "checkpoints", checkpoints.isEmpty() ? "none" : checkpoints.size() + " (newest "
+                + checkpoints.get(checkpoints.size() - 1).getFileName() + ")");
+        if (!checkpoints.isEmpty()) {
+            VitConfig v = ModelSource.checkpoint(checkpoints.get(checkpoints.size() - 1)).config();
+            kv(sb, "backbone", String.format(Locale.ROOT, "ViT %d×%d, %d heads, patch %d, %d px, %d registers",
+                    v.embedDim(), v.depth(), v.numHeads(), v.patchSize(), v.imgSize(), v.numRegisterTokens()));
+        }
+        if (m.has("images_per_s")) {
+            kv(sb, "throughput (median)", String.format(Locale.ROOT, "%.1f images/s", median(m.column("images_per_s"))));
+        }
+        kv(sb, "k-NN sets", o.train().id() + " (" + o.knnTrain() + ") vs " + o.test().id() + " (" + o.knnTest() + ")");
+        kv(sb, "generated", Instant.now().toString());
+        body.append(sb).append("</table>\n");
+    }
+
+    private void losses(RunMetrics m) {
+        double[] steps = m.steps();
+        boolean any = false;
+        for (String name : LOSSES) {
+            if (!m.has(name)) {
+                continue;
+            }
+            any = true;
+            double[] y = m.column(name);
+            String id = "loss-" + name.replace('_', '-');
+            Path f = Charts.line(o.outDir().resolve(id + ".png"), name.replace('_', ' '), "step", "loss",
+                    List.of(Charts.Line.of("per step", steps, y),
+                            new Charts.Line("smoothed (EMA 0.1)", steps, Charts.ema(y, 0.1), false, true)), false);
+            figure(id, f, name + " per step and smoothed");
+        }
+        if (!any) {
+            para("metrics.jsonl has no loss columns.");
+        }
+    }
+
+    private void schedules(RunMetrics m) {
+        double[] steps = m.steps();
+        for (String name : SCHEDULES) {
+            if (m.has(name)) {
+                String id = "schedule-" + name.replace('_', '-');
+                figure(id, Charts.line(o.outDir().resolve(id + ".png"), name.replace('_', ' '), "step", name,
+                        List.of(Charts.Line.of(name, steps, m.column(name))), false), name + " by step");
+            }
+        }
+        List<Charts.Line> norms = new ArrayList<>();
+        for (String name : m.names()) {
+            if (name.startsWith("grad_norm")) {
+                norms.add(Charts.Line.of(name, steps, m.column(name)));
+            }
+        }
+        if (!norms.isEmpty()) {
+            figure("grad-norms", Charts.line(o.outDir().resolve("grad-norms.png"), "gradient norms (before clipping)",
+                    "step", "norm", norms, true), "gradient norm per submodule");
+        }
+        if (m.has("images_per_s")) {
+            figure("throughput", Charts.line(o.outDir().resolve("throughput.png"), "throughput", "step", "images/s",
+                    List.of(Charts.Line.of("images/s", steps, m.column("images_per_s"))), false), "training images per second");
+        }
+    }
+
+    private void knnCurve(Map<Long, Double> knn, double pixel) {
+        double[] x = knn.keySet().stream().mapToDouble(Long::doubleValue).toArray();
+        double[] y = knn.values().stream().mapToDouble(Double::doubleValue).toArray();
+        double[] px = {x[0], x[x.length - 1]};
+        double[] py = {pixel, pixel};
+        figure("knn-curve", Charts.line(o.outDir().resolve("knn-curve.png"), "k-NN top-1 (k = 20, T = 0.07)", "step",
+                "top-1 %", List.of(new Charts.Line("teacher CLS (step 0 = random init)", x, y, true, false),
+                        new Charts.Line("raw pixels", px, py, false, true)), false),
+                "k-NN top-1 of the teacher's CLS features at each evaluated checkpoint");
+        StringBuilder sb = new StringBuilder("<table><tr><th>step</th><th>k-NN top-1 %</th></tr>");
+        knn.forEach((s, v) -> sb.append(String.format(Locale.ROOT, "<tr><td>%d%s</td><td>%.2f</td></tr>", s,
+                s == 0 ? " (random init)" : "", v)));
+        sb.append(String.format(Locale.ROOT, "<tr><td>raw pixels</td><td>%.2f</td></tr></table>%n", pixel));
+        body.append(sb);
+    }
+
+    private void table(Map<Long, Double> knn, double pixel, ModelSource latest) {
+        List<EvalLog.Entry> entries = EvalLog.read(o.runDir());
+        StringBuilder sb = new StringBuilder("<table class=\"evals\"><tr><th>protocol</th><th>model</th><th>features</th>"
+                + "<th>headline</th><th>details</th></tr>\n");
+        if (latest != null && knn.containsKey(latest.step())) {
+            row(sb, "k-NN (this report)", "step " + latest.step(), "cls",
+                    String.format(Locale.ROOT, "top-1 %.2f %%", knn.get(latest.step())),
+                    "k = 20, T = 0.07, " + o.knnTrain() + " / " + o.knnTest() + " images");
+            row(sb, "k-NN (this report)", "raw pixels", "pixels", String.format(Locale.ROOT, "top-1 %.2f %%", pixel), "");
+        }
+        for (EvalLog.Entry e : entries) {
+            JsonNode r = e.result();
+            String model = e.source().startsWith("teacher of") ? "step " + e.step() : e.source();
+            row(sb, e.protocol(), model, r.path("features").asText(""),
+                    headline(r), details(r));
+        }
+        sb.append("</table>\n");
+        body.append(sb);
+        if (entries.isEmpty()) {
+            para("No results recorded yet: <code>dinoj eval linear|logreg|retrieval|dense|robustness --checkpoint "
+                    + "RUN</code> append theirs to <code>RUN/eval/results.jsonl</code>.");
+        }
+    }
+
+    static String headline(JsonNode r) {
+        switch (r.path("eval").asText("")) {
+            case "knn": {
+                JsonNode k = r.path("k");
+                JsonNode k20 = k.has("20") ? k.get("20") : (k.fields().hasNext() ? k.fields().next().getValue() : null);
+                return k20 == null ? "" : String.format(Locale.ROOT, "top-1 %.2f %%", k20.path("top1").asDouble());
+            }
+            case "linear":
+            case "logreg":
+                return String.format(Locale.ROOT, "top-1 %.2f %%", r.path("test").path("top1").asDouble());
+            case "retrieval":
+                return String.format(Locale.ROOT, "mAP %.2f %%", r.path("mAP").asDouble());
+            case "dense":
+                return String.format(Locale.ROOT, "mIoU %.2f %%", r.path("mIoU").asDouble());
+            case "robustness":
+                return String.format(Locale.ROOT, "corrupted k-NN %.2f %% / linear %.2f %%",
+                        r.path("mean_corrupted").path("knn_top1").asDouble(),
+                        r.path("mean_corrupted").path("linear_top1").asDouble());
+            default:
+                return "";
+        }
+    }
+
+    private static String details(JsonNode r) {
+        switch (r.path("eval").asText("")) {
+            case "linear":
+                return "best " + r.path("best").path("name").asText("") + String.format(Locale.ROOT,
+                        " (held-out %.2f %%), %d train", r.path("best").path("val_top1").asDouble(),
+                        r.path("n_train").asInt());
+            case "logreg":
+                return "C = " + r.path("best_C").asText("") + ", " + r.path("n_final").asInt() + " train";
+            case "retrieval":
+                return String.format(Locale.ROOT, "%d queries × %d copies (crops ≥ %s of the area), %d distractors, "
+                        + "R@1 %.2f %%", r.path("queries").asInt(), r.path("copies_per_query").asInt(),
+                        r.path("crop_scale").asText("?"), r.path("distractors").asInt(), r.path("recall_at_1").asDouble());
+            case "dense":
+                return String.format(Locale.ROOT, "fg IoU %.2f, bg IoU %.2f, patch mIoU %.2f",
+                        r.path("iou_foreground").asDouble(), r.path("iou_background").asDouble(),
+                        r.path("patch_mIoU").asDouble());
+            case "robustness":
+                return String.format(Locale.ROOT, "clean k-NN %.2f %% / linear %.2f %%",
+                        r.path("clean").path("knn_top1").asDouble(), r.path("clean").path("linear_top1").asDouble());
+            case "knn":
+                return r.path("n_train").asInt() + " train / " + r.path("n_test").asInt() + " test";
+            default:
+                return "";
+        }
+    }
+
+    private void pca(ModelSource src) {
+        VitConfig v = src.config();
+        int size = o.pcaSize() > 0 ? o.pcaSize() : 2 * v.imgSize();
+        size -= size % v.patchSize();
+        int grid = size / v.patchSize();
+        int n = Math.min(o.pcaImages(), o.test().size());
+        listener.status("PCA of patch features at " + size + " px");
+        FeatureSet tokens;
+        try (EvalFeatures fx = new EvalFeatures(src, FeatureCache.in(o.runDir().resolve("eval").resolve("cache")),
+                o.batch(), null)) {
+            tokens = fx.get(o.test(), n, FeatureKind.PATCH_TOKENS, size);
+        }
+        PatchPca.Maps maps = PatchPca.compute(tokens, grid);
+        int side = 96;
+        List<ImageGrids.Cell> inputs = new ArrayList<>();
+        List<ImageGrids.Cell> pcs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            inputs.add(new ImageGrids.Cell(ImageGrids.of(o.test().images().image(i), side),
+                    className(o.test().images().label(i)), null));
+            pcs.add(new ImageGrids.Cell(ImageGrids.ofPatches(maps.rgb()[i], grid, side), "PCA " + grid + "×" + grid, null));
+        }
+        figure("pca", ImageGrids.write(o.outDir().resolve("pca.png"), List.of(inputs, pcs)),
+                String.format(Locale.ROOT, "Top: test images. Bottom: the first three principal components of the "
+                        + "foreground patch tokens as RGB (step %d, %d px input, %d×%d patches); background patches "
+                        + "(first component below 0) are black. First component: %.1f %% of the variance.",
+                        src.step(), size, grid, grid, 100 * maps.explained()));
+    }
+
+    private void neighbours(FeatureSet train, FeatureSet test, ModelSource src) {
+        int q = Math.min(o.queries(), test.n());
+        int k = Math.min(o.neighbours(), train.n());
+        int side = 64;
+        List<List<ImageGrids.Cell>> rows = new ArrayList<>();
+        int right = 0;
+        for (int i = 0; i < q; i++) {
+            int query = i * (test.n() / q);                   // spread over the test subset
+            int[] nn = nearest(train, test, query, k);
+            List<ImageGrids.Cell> row = new ArrayList<>();
+            int ql = test.labels()[query];
+            row.add(new ImageGrids.Cell(ImageGrids.of(o.test().images().image(query), side),
+                    "query: " + className(ql), Color.BLUE));
+            for (int j : nn) {
+                int l = train.labels()[j];
+                if (l == ql) {
+                    right++;
+                }
+                row.add(new ImageGrids.Cell(ImageGrids.of(o.train().images().image(j), side), className(l),
+                        l == ql ? new Color(0, 150, 0) : Color.RED));
+            }
+            rows.add(row);
+        }
+        figure("neighbours", ImageGrids.write(o.outDir().resolve("neighbours.png"), rows),
+                String.format(Locale.ROOT, "Each row: a test query (blue) and its %d nearest training images by cosine "
+                        + "similarity of the teacher's CLS features (step %d), green when of the query's class, red "
+                        + "otherwise (%d of %d).", k, src.step(), right, q * k));
+    }
+
+    private boolean curation() {
+        Path manifest = o.curationManifest();
+        if (manifest == null) {
+            Path dir = o.runDir().resolve("curation");
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> s = Files.list(dir)) {
+                    manifest = s.filter(p -> p.getFileName().toString().startsWith("manifest")).findFirst().orElse(null);
+                } catch (IOException e) {
+                    manifest = null;
+                }
+            }
+        }
+        if (manifest == null || !Files.isRegularFile(manifest)) {
+            return false;
+        }
+        section("curation", "Curated clusters");
+        long lines;
+        try (Stream<String> s = Files.lines(manifest)) {
+            lines = s.count();
+        } catch (IOException | UncheckedIOException e) {
+            lines = -1;
+        }
+        para("A curation manifest was found: <code>" + esc(manifest.toString()) + "</code> (" + lines + " lines). "
+                + "Sample grids per curated cluster are drawn here once the curation pipeline's manifest format is "
+                + "fixed; this section is a placeholder until then.");
+        return true;
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private static List<Path> spaced(List<Path> all, int max) {
+        if (all.size() <= max || max <= 0) {
+            return all;
+        }
+        List<Path> out = new ArrayList<>();
+        for (int i = 0; i < max; i++) {
+            int idx = (int) Math.round((double) i * (all.size() - 1) / (max - 1));
+            Path p = all.get(idx);
+            if (!out.contains(p)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** Indices of the {@code k} rows of {@code train} most cosine-similar to row {@code q} of {@code test}. */
+    static int[] nearest(FeatureSet train, FeatureSet test, int q, int k) {
+        int d = train.dim();
+        double[] x = new double[d];
+        double qn = 0;
+        for (int c = 0; c < d; c++) {
+            x[c] = test.data()[q * d + c];
+            qn += x[c] * x[c];
+        }
+        qn = Math.sqrt(Math.max(qn, 1e-24));
+        double[] sims = new double[train.n()];
+        for (int i = 0; i < train.n(); i++) {
+            double s = 0;
+            double n = 0;
+            for (int c = 0; c < d; c++) {
+                float v = train.data()[i * d + c];
+                s += x[c] * v;
+                n += (double) v * v;
+            }
+            sims[i] = s / (qn * Math.sqrt(Math.max(n, 1e-24)));
+        }
+        int[] out = new int[k];
+        boolean[] used = new boolean[train.n()];
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int i = 0; i < sims.length; i++) {
+                if (!used[i] && (best < 0 || sims[i] > sims[best])) {
+                    best = i;
+                }
+            }
+            used[best] = true;
+            out[j] = best;
+        }
+        return out;
+    }
+
+    private String className(int label) {
+        String[] names = o.classNames();
+        return names != null && label >= 0 && label < names.length ? names[label] : "class " + label;
+    }
+
+    private void section(String id, String title) {
+        body.append("<h2 id=\"").append(id).append("\">").append(esc(title)).append("</h2>\n");
+    }
+
+    private void para(String html) {
+        body.append("<p>").append(html).append("</p>\n");
+    }
+
+    private void figure(String id, Path png, String caption) {
+        figures.put(id, png);
+        body.append("<figure id=\"fig-").append(id).append("\"><img src=\"").append(esc(png.getFileName().toString()))
+                .append("\" alt=\"").append(esc(id)).append("\"><figcaption>").append(esc(caption))
+                .append("</figcaption></figure>\n");
+    }
+
+    private static void kv(StringBuilder sb, String k, String v) {
+        sb.append("<tr><th>").append(esc(k)).append("</th><td>").append(esc(v)).append("</td></tr>");
+    }
+
+    private static void row(StringBuilder sb, String... cells) {
+        sb.append("<tr>");
+        for (String c : cells) {
+            sb.append("<td>").append(esc(c)).append("</td>");
+        }
+        sb.append("</tr>\n");
+    }
+
+    private String page(String title) {
+        return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + esc(title) + "</title>\n"
+                + "<style>body{font-family:sans-serif;max-width:1400px;margin:1em auto;padding:0 1em;color:#222}"
+                + "figure{display:inline-block;margin:.5em;vertical-align:top;max-width:660px}"
+                + "figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.85em;color:#555}"
+                + "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;"
+                + "text-align:left;font-size:.9em}h2{border-bottom:1px solid #ccc;margin-top:1.5em}</style>\n"
+                + "<script>window.addEventListener('load',function(){var imgs=document.querySelectorAll('img'),ok=0;"
+                + "imgs.forEach(function(im){var g=im.complete&&im.naturalWidth>0;im.setAttribute('data-ok',g?'1':'0');"
+                + "if(g)ok++;});document.body.setAttribute('data-images-ok',ok+'/'+imgs.length);});</script>\n"
+                + "</head><body>\n<h1>" + esc(title) + "</h1>\n<nav>"
+                + "<a href=\"#losses\">losses</a> · <a href=\"#schedules\">schedules</a> · <a href=\"#knn\">k-NN</a> · "
+                + "<a href=\"#evaluations\">evaluations</a> · <a href=\"#pca\">PCA</a> · "
+                + "<a href=\"#neighbours\">neighbours</a></nav>\n" + body + "</body></html>\n";
+    }
+
+    static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    private static double median(double[] v) {
+        double[] f = java.util.Arrays.stream(v).filter(Double::isFinite).sorted().toArray();
+        return f.length == 0 ? Double.NaN : f[f.length / 2];
+    }
+}

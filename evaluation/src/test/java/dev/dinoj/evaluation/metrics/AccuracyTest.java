@@ -1,0 +1,56 @@
+package dev.dinoj.evaluation.metrics;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class AccuracyTest {
+
+    @Test
+    void shouldCountTopOneTopFiveAndMeanPerClassByHand() {
+        // 3 samples, 6 classes
+        float[] scores = {
+            9, 1, 0, 0, 0, 0,     // label 0: rank 0
+            5, 4, 3, 2, 1, 0,     // label 5: rank 5 (outside the top 5)
+            1, 1, 0, 0, 0, 0,     // label 1: tie with class 0, which goes first → rank 1
+        };
+        Accuracy a = Accuracy.of(scores, 6, new int[] {0, 5, 1});
+        assertEquals(100.0 / 3, a.top1(), 1e-9);
+        assertEquals(200.0 / 3, a.top5(), 1e-9);
+        // classes present: 0 (1/1), 5 (0/1), 1 (0/1) → 33.3
+        assertEquals(100.0 / 3, a.meanPerClass(), 1e-9);
+        assertEquals(3, a.n());
+    }
+
+    @Test
+    void meanPerClassWeighsClassesNotSamples() {
+        Accuracy a = Accuracy.ofPredictions(new int[] {0, 0, 0, 1}, new int[] {0, 0, 0, 0 + 2}, 3);
+        assertEquals(75, a.top1(), 1e-9);
+        assertEquals(50, a.meanPerClass(), 1e-9);    // class 0: 100 %, class 2: 0 %
+        assertFalse(a.hasTop5());
+        assertThrows(IllegalArgumentException.class, () -> Accuracy.of(new float[5], 2, new int[] {0, 1}));
+        assertEquals(Double.NaN, Accuracy.of(new float[] {1, 0}, 2, new int[] {0}).top5());
+    }
+
+    @Test
+    void holdOutShouldBeASeededPartition() {
+        HoldOut h = HoldOut.of(100, 0.1, 3);
+        assertEquals(10, h.heldOut().length);
+        assertEquals(90, h.train().length);
+        boolean[] seen = new boolean[100];
+        for (int i : h.train()) {
+            seen[i] = true;
+        }
+        for (int i : h.heldOut()) {
+            assertFalse(seen[i]);
+            seen[i] = true;
+        }
+        assertArrayEquals(h.heldOut(), HoldOut.of(100, 0.1, 3).heldOut());
+        assertThrows(IllegalArgumentException.class, () -> HoldOut.of(5, 0.1, 0));
+        assertEquals("\"a\\\"b\\n\"", Json.str("a\"b\n"));
+        assertEquals("null", Json.num(Double.NaN));
+    }
+}

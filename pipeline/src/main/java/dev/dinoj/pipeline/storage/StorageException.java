@@ -1,0 +1,42 @@
+package dev.dinoj.pipeline.storage;
+
+/**
+ * A storage operation failed. {@link Kind} says whether retrying can help.
+ *
+ * <p>The message names the location and the operation, never a credential.
+ */
+public final class StorageException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  /** What went wrong, as far as a retry is concerned. */
+  public enum Kind {
+    /** The object or bucket does not exist (S3 404). Not retried. */
+    NOT_FOUND,
+    /** The object is larger than the caller allowed. Not retried. */
+    TOO_LARGE,
+    /** Refused: credentials, permissions, a bad request (S3 4xx). Not retried. */
+    PERMANENT,
+    /** Network trouble, timeouts, throttling, server errors (S3 5xx, 408, 429). Retried with backoff. */
+    TRANSIENT
+  }
+
+  private final Kind kind;
+
+  public StorageException(Kind kind, String message, Throwable cause) {
+    super(message, cause);
+    this.kind = kind;
+  }
+
+  public StorageException(Kind kind, String message) {
+    this(kind, message, null);
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** True when a retry may succeed. */
+  public boolean isTransient() {
+    return kind == Kind.TRANSIENT;
+  }
+}

@@ -1,0 +1,289 @@
+package dev.dinoj.pipeline.curate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import akka.actor.ActorSystem;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import com.typesafe.config.ConfigFactory;
+import dev.dinoj.pipeline.data.IdxDataset;
+import dev.dinoj.pipeline.data.RgbImage;
+import dev.dinoj.pipeline.ingest.DatasetUpload;
+import dev.dinoj.pipeline.ingest.Fixtures;
+import dev.dinoj.pipeline.ingest.ManifestEntry;
+import dev.dinoj.pipeline.ingest.ObjectState;
+import dev.dinoj.pipeline.storage.LoopbackS3Server;
+import dev.dinoj.pipeline.storage.ObjectStores;
+import dev.dinoj.pipeline.storage.S3ObjectStore;
+import dev.dinoj.pipeline.storage.StorageSettings;
+import dev.dinoj.pipeline.storage.StorageUri;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Acceptance 1 and 2 of issue 3, end to end against the loopback S3 server: real Fashion-MNIST images plus planted
+ * near duplicates (augmented, JPEG re-encoded copies), exact duplicates, noise images, zero-byte objects, truncated
+ * PNGs, text files and a gzipped IDX archive; curated around query images of three classes (dress, sneaker, ankle
+ * boot by default; {@code -Ddinoj.test.queryClasses=1,5,8} for others). Embedders: {@link ThumbnailEmbedder} (20×20,
+ * centred) for copy detection, {@link PixelEmbedder} (28×28, the raw-pixel baseline) for retrieval — a 15-minute
+ * ViT checkpoint retrieves worse on Fashion-MNIST (docs/CURATION.md).
+ */
+@Timeout(600)
+class CurationAcceptanceTest {
+  static final int POOL = 2000;
+  static final int NEAR = 100;
+  static final int EXACT = 50;
+  static final int[] QUERY_CLASSES = classes(System.getProperty("dinoj.test.queryClasses", "3,7,9"));
+  static final int QUERIES_PER_CLASS = 10;
+  static final int PER_QUERY = Integer.getInteger("dinoj.test.perQuery", 5);
+
+  @Test
+  void shouldDeduplicateAccountForEveryObjectAndRetrieveAroundTheQueries(@TempDir Path tmp) throws Exception {
+    Path fm = IdxDataset.FASHION_MNIST_DIR;
+    assumeTrue(Files.isRegularFile(fm.resolve("train-images-idx3-ubyte.gz")), "Fashion-MNIST not installed at " + fm);
+    IdxDataset train = IdxDataset.fashionMnist(fm, true);
+    IdxDataset test = IdxDataset.fashionMnist(fm, false);
+
+    try (LoopbackS3Server server = LoopbackS3Server.start(tmp.resolve("s3"), 0)) {
+      StorageSettings ss = server.clientSettings();
+      ActorSystem system = ObjectStores.createSystem("CurationAcceptanceTest", ConfigFactory.load(), ss);
+      try {
+        S3ObjectStore lake = new S3ObjectStore(system, "lake", ss);
+        ObjectStores.Location pool = new ObjectStores.Location(lake, "pool", StorageUri.parse("s3://lake/pool"));
+        DatasetUpload.upload(system, pool, train, POOL, 16, null);
+
+        Map<String, Integer> labelOf = new HashMap<>();
+        for (int i = 0; i < POOL; i++) {
+          labelOf.put(DatasetUpload.keyOf(pool, i, train.label(i)), train.label(i));
+        }
+        Map<String, byte[]> extra = new HashMap<>();
+        Map<String, ObjectState> wantState = new HashMap<>();
+        SplittableRandom rnd = new SplittableRandom(7);
+        // planted near duplicates: brightness/contrast jitter + noise, JPEG re-encoded; disjoint from exact copies
+        Set<Set<String>> planted = new HashSet<>();
+        for (int j = 0; j < NEAR; j++) {
+          int i = j * (POOL / NEAR);
+          String orig = DatasetUpload.keyOf(pool, i, train.label(i));
+          String copy = pool.key("near/" + String.format(Locale.ROOT, "%05d.jpg", i));
+          extra.put(copy, augmentedJpeg(train.image(i), rnd));
+          labelOf.put(copy, train.label(i));
+          planted.add(Set.of(orig, copy));
+        }
+        // exact duplicates: byte copies under other keys (larger keys, so the original is the one kept)
+        Map<String, String> exactOf = new HashMap<>();
+        for (int j = 0; j < EXACT; j++) {
+          int i = j * (POOL / EXACT) + 7;
+          String orig = DatasetUpload.keyOf(pool, i, train.label(i));
+          String copy = pool.key("zz-dup/" + String.format(Locale.ROOT, "%05d.png", i));
+          extra.put(copy, lake.get(orig, 1 << 20).toCompletableFuture().join().data());
+          exactOf.put(copy, orig);
+          wantState.put(copy, ObjectState.EXACT_DUPLICATE);
+        }
+        for (int j = 0; j < 20; j++) {
+          String key = pool.key("noise/" + j + ".png");
+          extra.put(key, Fixtures.png(Fixtures.noise(28, 28, 1000 + j)));
+          wantState.put(key, ObjectState.INGESTED);
+        }
+        for (int j = 0; j < 5; j++) {
+          extra.put(pool.key("bad/empty-" + j + ".png"), new byte[0]);
+          wantState.put(pool.key("bad/empty-" + j + ".png"), ObjectState.CORRUPT);
+          byte[] png = lake.get(DatasetUpload.keyOf(pool, 100 + j, train.label(100 + j)), 1 << 20)
+              .toCompletableFuture().join().data();
+          extra.put(pool.key("bad/truncated-" + j + ".png"), Fixtures.truncate(png, png.length / 2));
+          wantState.put(pool.key("bad/truncated-" + j + ".png"), ObjectState.CORRUPT);
+        }
+        for (int j = 0; j < 3; j++) {
+          extra.put(pool.key("bad/notes-" + j + ".txt"), ("shopping list " + j + "\nmilk\n").getBytes());
+          wantState.put(pool.key("bad/notes-" + j + ".txt"), ObjectState.NOT_AN_IMAGE);
+        }
+        // a gzipped IDX archive of 30 test images: expanded into 30 pool images
+        String archive = pool.key("archive/t10k-30-images-idx3-ubyte.gz");
+        extra.put(archive, Fixtures.gzip(idxOf(test, 30)));
+        for (int i = 0; i < 30; i++) {
+          labelOf.put(archive + "#" + i, test.label(i));
+        }
+        Source.from(new ArrayList<>(extra.entrySet()))
+            .mapAsyncUnordered(16, e -> lake.put(e.getKey(), e.getValue(), null))
+            .runWith(Sink.ignore(), system).toCompletableFuture().join();
+        // query images: 10 test images of each query class, from the end of the test set (not in the archive)
+        ObjectStores.Location qloc = new ObjectStores.Location(lake, "queries", StorageUri.parse("s3://lake/queries"));
+        int[] perClass = new int[10];
+        List<Integer> queryIdx = new ArrayList<>();
+        for (int i = test.size() - 1; i >= 0 && queryIdx.size() < QUERY_CLASSES.length * QUERIES_PER_CLASS; i--) {
+          int l = test.label(i);
+          if (contains(QUERY_CLASSES, l) && perClass[l] < QUERIES_PER_CLASS) {
+            perClass[l]++;
+            queryIdx.add(i);
+          }
+        }
+        Source.from(queryIdx)
+            .mapAsyncUnordered(8, i -> lake.put(DatasetUpload.keyOf(qloc, i, test.label(i)),
+                dev.dinoj.pipeline.ingest.ImageEncoding.png(test.image(i)), "image/png"))
+            .runWith(Sink.ignore(), system).toCompletableFuture().join();
+
+        // ---- curate
+        CurationSettings cs = CurationSettings.defaults().withRetrieval(PER_QUERY, PER_QUERY, 0).withShardImages(200);
+        if (System.getProperty("dinoj.test.threshold") != null) {
+          cs = cs.withNearDuplicateThreshold(Float.parseFloat(System.getProperty("dinoj.test.threshold")));
+        }
+        long t0 = System.nanoTime();
+        CurateJob.Outcome o = CurateJob.run(system, new CurateJob.Spec(StorageUri.parse("s3://lake/pool/"),
+                StorageUri.parse("s3://lake/queries/"), StorageUri.parse("s3://lake/curated"), tmp.resolve("work"),
+                null), new ThumbnailEmbedder(20), new PixelEmbedder(28), cs, ss,
+            line -> System.out.println("curate: " + line), null);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.print(o.curation().summary().table());
+
+        // ---- 1. every object accounted for, exactly once, in the right state
+        Map<String, ManifestEntry> byKey = new HashMap<>();
+        for (ManifestEntry e : o.curation().manifest()) {
+          assertTrue(byKey.put(e.key(), e) == null, "twice in the manifest: " + e.key());
+        }
+        Set<String> uploaded = new HashSet<>(extra.keySet());
+        for (int i = 0; i < POOL; i++) {
+          uploaded.add(DatasetUpload.keyOf(pool, i, train.label(i)));
+        }
+        for (int i = 0; i < 30; i++) {
+          uploaded.add(archive + "#" + i);
+        }
+        assertEquals(uploaded, byKey.keySet(), "every object (and archive member) accounted for");
+        for (Map.Entry<String, ObjectState> w : wantState.entrySet()) {
+          assertEquals(w.getValue(), byKey.get(w.getKey()).state(), w.getKey() + ": " + byKey.get(w.getKey()).detail());
+        }
+        for (Map.Entry<String, String> x : exactOf.entrySet()) {
+          assertEquals(x.getValue(), byKey.get(x.getKey()).duplicateOf());
+        }
+        assertEquals(30, byKey.get(archive).members());
+
+        // ---- dedup precision and recall on the planted near duplicates
+        int detected = 0;
+        for (Set<String> pair : planted) {
+          List<String> p = new ArrayList<>(pair);
+          if (rep(byKey, p.get(0)).equals(rep(byKey, p.get(1)))) {
+            detected++;
+          }
+        }
+        Set<String> inPlanted = new HashSet<>();
+        planted.forEach(inPlanted::addAll);
+        int flagged = 0;
+        int flaggedPlanted = 0;
+        for (ManifestEntry e : byKey.values()) {
+          if (e.state() == ObjectState.NEAR_DUPLICATE) {
+            flagged++;
+            if (inPlanted.contains(e.key()) && planted.contains(Set.of(e.key(), e.duplicateOf()))) {
+              flaggedPlanted++;
+            }
+          }
+        }
+        double recall = (double) detected / planted.size();
+        double precision = flagged == 0 ? 1 : (double) flaggedPlanted / flagged;
+
+        // ---- 2. retrieval: kept images from the query classes
+        int kept = 0;
+        int fromQueryClasses = 0;
+        for (ManifestEntry e : o.curation().curated()) {
+          kept++;
+          Integer label = labelOf.get(e.key());
+          if (label != null && contains(QUERY_CLASSES, label)) {
+            fromQueryClasses++;
+          }
+          assertNotNull(e.why());
+        }
+        double retrievalPrecision = (double) fromQueryClasses / kept;
+        System.out.printf(Locale.ROOT, "ACCEPTANCE near-dup recall %.3f precision %.3f (%d flagged, %d planted); "
+                + "retrieval %d kept, %.1f%% from query classes %s; %d objects; curate %.1f s%n", recall, precision,
+            flagged, planted.size(), kept, 100 * retrievalPrecision, java.util.Arrays.toString(QUERY_CLASSES),
+            byKey.size(), seconds);
+        assertTrue(recall >= 0.95, "near-duplicate recall " + recall);
+        assertTrue(precision >= 0.95, "near-duplicate precision " + precision);
+        assertTrue(retrievalPrecision >= 0.80, "retrieved from the query classes: " + retrievalPrecision);
+        assertEquals(QUERY_CLASSES.length * QUERIES_PER_CLASS, o.queryImages());
+
+        // ---- the written dataset reads back as an ImageDataset
+        Path local = CuratedDataset.fetch(StorageUri.parse("s3://lake/curated"), ss, ConfigFactory.load(),
+            tmp.resolve("cache"));
+        CuratedDataset ds = CuratedDataset.open(local);
+        assertEquals(kept, ds.size());
+        assertEquals(o.written().shards(), (kept + 199) / 200);
+        for (int i = 0; i < ds.size(); i += Math.max(1, ds.size() / 10)) {
+          RgbImage img = ds.image(i);
+          assertEquals(28, img.width());
+          assertEquals(ds.entry(i).key(), o.curation().curated().get(i).key());
+        }
+      } finally {
+        ObjectStores.terminate(system);
+      }
+    }
+  }
+
+  /** The kept object a key ended with: itself if kept, else what it duplicates (followed to the end). */
+  private static String rep(Map<String, ManifestEntry> byKey, String key) {
+    String k = key;
+    for (int guard = 0; guard < 10; guard++) {
+      ManifestEntry e = byKey.get(k);
+      if (e.duplicateOf() == null) {
+        return k;
+      }
+      k = e.duplicateOf();
+    }
+    return k;
+  }
+
+  private static int[] classes(String csv) {
+    return java.util.Arrays.stream(csv.split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
+  }
+
+  private static boolean contains(int[] a, int v) {
+    for (int x : a) {
+      if (x == v) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Contrast/brightness jitter and Gaussian noise, then JPEG at ImageIO's default quality. */
+  static byte[] augmentedJpeg(RgbImage img, SplittableRandom rnd) {
+    double a = 0.85 + 0.3 * rnd.nextDouble();
+    double b = -0.08 + 0.16 * rnd.nextDouble();
+    BufferedImage out = new BufferedImage(img.width(), img.height(), BufferedImage.TYPE_BYTE_GRAY);
+    byte[] px = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
+    for (int i = 0; i < img.planeSize(); i++) {
+      double v = a * img.chw()[i] + b + 0.02 * rnd.nextGaussian();
+      px[i] = (byte) Math.round(255 * Math.max(0, Math.min(1, v)));
+    }
+    return Fixtures.encode(out, "jpeg");
+  }
+
+  /** An IDX image file of the first {@code n} images of a dataset. */
+  static byte[] idxOf(IdxDataset ds, int n) {
+    int rows = ds.rows();
+    int cols = ds.cols();
+    ByteBuffer b = ByteBuffer.allocate(16 + n * rows * cols);
+    b.putInt(IdxDataset.IMAGES_MAGIC).putInt(n).putInt(rows).putInt(cols);
+    for (int i = 0; i < n; i++) {
+      RgbImage img = ds.image(i);
+      for (int p = 0; p < rows * cols; p++) {
+        b.put((byte) Math.round(img.chw()[p] * 255));
+      }
+    }
+    return b.array();
+  }
+}
