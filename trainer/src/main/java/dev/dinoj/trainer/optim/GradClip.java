@@ -23,7 +23,8 @@ public final class GradClip {
         try (NDScope scope = new NDScope()) {
             for (ParamGroup g : groups) {
                 NDArray grad = params.get(g.name()).getGradient();
-                double n = grad.pow(2).sum().getFloat();
+                // float64 accumulation: squares of large (finite) float32 gradients must not overflow to +inf
+                double n = grad.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).pow(2).sum().getDouble();
                 sq.merge(g.submodule(), n, Double::sum);
             }
             scope.suppressNotUsedWarning();
