@@ -9,18 +9,11 @@ import dev.dinoj.trainer.loss.SoftmaxCenter;
 import dev.dinoj.trainer.train.SslMetaArch;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +33,6 @@ public final class Checkpoints {
 
     public static final String DIR = "checkpoints";
     private static final String PREFIX = "step-";
-    private static final String SUMS = "SHA256SUMS";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a checkpoint records besides tensors. */
@@ -68,22 +60,11 @@ public final class Checkpoints {
             s.put("optimizer_steps", state.optimizerSteps());
             s.put("seed", state.seed());
             s.put("rng", "every random draw of step s derives from (seed, s) and of sample p from (seed, p)");
-            writeSynced(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
-            writeSynced(tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
-            StringBuilder sums = new StringBuilder();
-            try (Stream<Path> files = Files.list(tmp)) {
-                for (Path f : (Iterable<Path>) files.sorted()::iterator) {
-                    sums.append(sha256(f)).append("  ").append(f.getFileName()).append('\n');
-                }
-            }
-            writeSynced(tmp.resolve(SUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
-            if (Files.exists(fin)) {
-                deleteTree(fin);
-            }
-            Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
-            syncDir(root);
+            AtomicDirectory.writeSynced(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+            AtomicDirectory.writeSynced(tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
+            AtomicDirectory.commit(tmp, fin);
         } catch (IOException e) {
-            deleteQuietly(tmp);
+            AtomicDirectory.deleteQuietly(tmp);
             throw new CheckpointException(fin + ": could not write the checkpoint (" + e.getMessage()
                     + "); check free space and permissions of " + runDir, e);
         }
@@ -196,31 +177,7 @@ public final class Checkpoints {
 
     /** Checks every file against {@code SHA256SUMS}; throws naming the first file that does not match. */
     public static void verify(Path dir) {
-        Path sums = dir.resolve(SUMS);
-        try {
-            if (!Files.isRegularFile(sums)) {
-                throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + "); delete this directory "
-                        + "to fall back to the previous checkpoint");
-            }
-            for (String line : Files.readAllLines(sums)) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                String want = line.substring(0, 64);
-                Path f = dir.resolve(line.substring(66).trim());
-                if (!Files.isRegularFile(f)) {
-                    throw new CheckpointException(f + ": missing from the checkpoint; delete " + dir
-                            + " to fall back to the previous checkpoint");
-                }
-                String got = sha256(f);
-                if (!got.equals(want)) {
-                    throw new CheckpointException(f + ": checksum mismatch (truncated or corrupted: SHA-256 " + got
-                            + ", recorded " + want + "); delete " + dir + " to fall back to the previous checkpoint");
-                }
-            }
-        } catch (IOException e) {
-            throw new CheckpointException(dir + ": cannot verify: " + e.getMessage(), e);
-        }
+        AtomicDirectory.verify(dir);
     }
 
     private static String name(long step) {
@@ -230,55 +187,7 @@ public final class Checkpoints {
     private static void prune(Path root, int keep) {
         List<Path> all = list(root.getParent());
         for (int i = 0; i < all.size() - keep; i++) {
-            deleteQuietly(all.get(i));
-        }
-    }
-
-    static String sha256(Path f) throws IOException {
-        try (InputStream in = Files.newInputStream(f)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int r;
-            while ((r = in.read(buf)) > 0) {
-                md.update(buf, 0, r);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void writeSynced(Path f, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(bytes));
-            ch.force(true);
-        }
-    }
-
-    private static void syncDir(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // not every file system can fsync a directory; the rename itself is atomic
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(f);
-            }
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            if (Files.exists(p)) {
-                deleteTree(p);
-            }
-        } catch (IOException ignored) {
-            // best effort: a leftover temporary or old checkpoint is never read as complete
+            AtomicDirectory.deleteQuietly(all.get(i));
         }
     }
 }

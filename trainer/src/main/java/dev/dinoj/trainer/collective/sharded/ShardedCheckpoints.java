@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
@@ -16,19 +17,14 @@ import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.train.SslMetaArch;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +54,6 @@ public final class ShardedCheckpoints {
     public static final String DIR = "checkpoints";
     public static final String MANIFEST = "manifest.json";
     private static final String PREFIX = "step-";
-    private static final String SUMS = "SHA256SUMS";
     private static final String FORMAT = "dinoj-sharded-1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -85,7 +80,7 @@ public final class ShardedCheckpoints {
         Path tmp = root.resolve(".tmp-" + name(state.step()) + "-g" + comm.world().generation());
         if (rank == 0) {
             try {
-                deleteTree(tmp);
+                AtomicDirectory.deleteTree(tmp);
                 Files.createDirectories(tmp);
             } catch (IOException e) {
                 throw new CheckpointException(tmp + ": cannot create (" + e.getMessage() + ")", e);
@@ -102,7 +97,7 @@ public final class ShardedCheckpoints {
         comm.allReduce(ok, ReduceOp.SUM);
         if (ok[0] < n) {
             if (rank == 0) {
-                quietDeleteTree(tmp);
+                AtomicDirectory.deleteQuietly(tmp);
             }
             throw new CheckpointException(fin + ": " + (int) (n - ok[0]) + " of " + n + " ranks could not write their "
                     + "shard" + (error != null ? " (this rank: " + error + ")" : "") + "; nothing was committed");
@@ -113,7 +108,7 @@ public final class ShardedCheckpoints {
                 commit(root, tmp, fin, trainer, state, keep);
             } catch (IOException | RuntimeException e) {
                 commitError = e.toString();
-                quietDeleteTree(tmp);
+                AtomicDirectory.deleteQuietly(tmp);
             }
         }
         double[] committed = {rank == 0 && commitError == null ? 1 : 0};
@@ -156,7 +151,7 @@ public final class ShardedCheckpoints {
         center(centers, centerMeta, "ibot", model.ibotCenter());
         Safetensors.write(tmp.resolve("centers.safetensors"), centers, centerMeta);
         fsync(tmp.resolve("centers.safetensors"));
-        writeSynced(tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
+        AtomicDirectory.writeSynced(tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
 
         FlatLayout layout = trainer.layout();
         Partition shards = trainer.shards();
@@ -188,27 +183,12 @@ public final class ShardedCheckpoints {
             s.put("offset", shards.offset(r));
             s.put("length", shards.length(r));
         }
-        writeSynced(tmp.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+        AtomicDirectory.writeSynced(tmp.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
 
-        StringBuilder sums = new StringBuilder();
-        try (Stream<Path> files = Files.list(tmp)) {
-            for (Path f : (Iterable<Path>) files.sorted()::iterator) {
-                sums.append(sha256(f)).append("  ").append(f.getFileName()).append('\n');
-            }
-        }
-        writeSynced(tmp.resolve(SUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
-        if (Files.exists(fin)) {
-            deleteTree(fin);
-        }
-        Files.move(tmp, fin, StandardCopyOption.ATOMIC_MOVE);
-        try (FileChannel ch = FileChannel.open(root, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // not every file system can fsync a directory; the rename itself is atomic
-        }
+        AtomicDirectory.commit(tmp, fin);
         List<Path> all = list(root.getParent());
         for (int i = 0; i < all.size() - keep; i++) {
-            quietDeleteTree(all.get(i));
+            AtomicDirectory.deleteQuietly(all.get(i));
         }
     }
 
@@ -381,84 +361,22 @@ public final class ShardedCheckpoints {
                 + ": neither a sharded checkpoint (no " + MANIFEST + ") nor a run directory with checkpoints/step-*"));
     }
 
-    /** Checks every file against {@code SHA256SUMS}. */
-    public static void verify(Path dir) {
-        Path sums = dir.resolve(SUMS);
-        try {
-            if (!Files.isRegularFile(sums)) {
-                throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + ")");
-            }
-            for (String line : Files.readAllLines(sums)) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                String want = line.substring(0, 64);
-                Path f = dir.resolve(line.substring(66).trim());
-                if (!Files.isRegularFile(f)) {
-                    throw new CheckpointException(f + ": missing from the checkpoint");
-                }
-                String got = sha256(f);
-                if (!got.equals(want)) {
-                    throw new CheckpointException(f + ": checksum mismatch (SHA-256 " + got + ", recorded " + want + ")");
-                }
-            }
-        } catch (IOException e) {
-            throw new CheckpointException(dir + ": cannot verify: " + e.getMessage(), e);
-        }
-    }
-
     private static String name(long step) {
         return String.format("%s%08d", PREFIX, step);
+    }
+
+    /** Checks every file against {@code SHA256SUMS}. */
+    public static void verify(Path dir) {
+        AtomicDirectory.verify(dir);
     }
 
     static String shardFile(int rank, int n) {
         return String.format("shard-%05d-of-%05d.safetensors", rank, n);
     }
 
-    private static String sha256(Path f) throws IOException {
-        try (InputStream in = Files.newInputStream(f)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int r;
-            while ((r = in.read(buf)) > 0) {
-                md.update(buf, 0, r);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static void fsync(Path f) throws IOException {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
             ch.force(true);
-        }
-    }
-
-    private static void writeSynced(Path f, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(ByteBuffer.wrap(bytes));
-            ch.force(true);
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(f);
-            }
-        }
-    }
-
-    private static void quietDeleteTree(Path p) {
-        try {
-            deleteTree(p);
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }
