@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
                 + "backbone and raw pixels, and print where everything is and the headline numbers."})
 public final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--minutes", defaultValue = "8", description = "training time budget (default ${DEFAULT-VALUE})")
+    @Option(names = "--minutes", defaultValue = "6", description = "training time budget (default ${DEFAULT-VALUE})")
     double minutes;
 
     @Option(names = "--out", defaultValue = "runs/demo", description = "run directory (default ${DEFAULT-VALUE})")
