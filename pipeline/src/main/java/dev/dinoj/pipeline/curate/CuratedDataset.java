@@ -6,7 +6,6 @@ import com.typesafe.config.Config;
 import dev.dinoj.pipeline.data.DatasetException;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
-import dev.dinoj.pipeline.ingest.Decoder;
 import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
@@ -170,7 +169,7 @@ public final class CuratedDataset implements ImageDataset {
       throw new DatasetException(root + ": image " + index + " (" + this.index.get(index).key()
           + ") cannot be decoded; curate again");
     }
-    return Decoder.toRgb(img);
+    return RgbImage.of(img);
   }
 
   @Override

@@ -1,9 +1,6 @@
 package dev.dinoj.pipeline.data;
 
 import java.awt.image.BufferedImage;
-import java.awt.image.ColorModel;
-import java.awt.image.ComponentColorModel;
-import java.awt.image.Raster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -150,45 +147,7 @@ public final class ImageFolderDataset implements ImageDataset {
       throw DatasetException.of(file, "cannot be decoded: no image reader recognises its contents",
           "replace or delete the file; it is corrupt or not really a png/jpeg/gif/bmp image");
     }
-    return toRgb(img);
-  }
-
-  /**
-   * Converts to RGB floats. Single-band gray images are read from the raster directly: {@code getRGB} would
-   * push them through a linear-gray-to-sRGB conversion and change their values.
-   */
-  static RgbImage toRgb(BufferedImage img) {
-    int w = img.getWidth();
-    int h = img.getHeight();
-    int plane = w * h;
-    float[] chw = new float[3 * plane];
-    ColorModel cm = img.getColorModel();
-    Raster raster = img.getRaster();
-    if (cm instanceof ComponentColorModel && cm.getNumColorComponents() == 1) {
-      float max = (1 << cm.getComponentSize(0)) - 1;
-      for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-          float v = Math.min(raster.getSample(x, y, 0) / max, 1f);
-          int i = y * w + x;
-          chw[i] = v;
-          chw[plane + i] = v;
-          chw[2 * plane + i] = v;
-        }
-      }
-    } else {
-      int[] row = new int[w];
-      for (int y = 0; y < h; y++) {
-        img.getRGB(0, y, w, 1, row, 0, w);
-        for (int x = 0; x < w; x++) {
-          int argb = row[x];
-          int i = y * w + x;
-          chw[i] = ((argb >> 16) & 0xff) / 255f;
-          chw[plane + i] = ((argb >> 8) & 0xff) / 255f;
-          chw[2 * plane + i] = (argb & 0xff) / 255f;
-        }
-      }
-    }
-    return new RgbImage(w, h, chw);
+    return RgbImage.of(img);
   }
 
   @Override

@@ -62,4 +62,48 @@ public record RgbImage(int width, int height, float[] chw) {
   public String toString() {
     return "RgbImage[" + width + "x" + height + "]";
   }
+
+  /**
+   * RGB floats in [0, 1]; alpha is dropped, gray expands to three equal channels. Single-band gray rasters are read
+   * directly (as {@code ImageFolderDataset} does): {@code getRGB} would apply a gamma conversion.
+   */
+  /**
+   * A decoded AWT image as RGB: 1-channel images keep their exact grey levels (any bit depth, read from the raster,
+   * since {@code getRGB} would apply a colour conversion), others go through {@code getRGB}.
+   */
+  public static RgbImage of(java.awt.image.BufferedImage img) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    int plane = w * h;
+    float[] chw = new float[3 * plane];
+    java.awt.image.ColorModel cm = img.getColorModel();
+    java.awt.image.Raster raster = img.getRaster();
+    if (cm instanceof java.awt.image.ComponentColorModel && cm.getNumColorComponents() == 1) {
+      float max = (1 << cm.getComponentSize(0)) - 1;
+      int[] row = new int[w];
+      for (int y = 0; y < h; y++) {
+        raster.getSamples(0, y, w, 1, 0, row);
+        for (int x = 0; x < w; x++) {
+          float v = Math.min(row[x] / max, 1f);
+          int i = y * w + x;
+          chw[i] = v;
+          chw[plane + i] = v;
+          chw[2 * plane + i] = v;
+        }
+      }
+    } else {
+      int[] row = new int[w];
+      for (int y = 0; y < h; y++) {
+        img.getRGB(0, y, w, 1, row, 0, w);
+        for (int x = 0; x < w; x++) {
+          int argb = row[x];
+          int i = y * w + x;
+          chw[i] = ((argb >> 16) & 0xff) / 255f;
+          chw[plane + i] = ((argb >> 8) & 0xff) / 255f;
+          chw[2 * plane + i] = (argb & 0xff) / 255f;
+        }
+      }
+    }
+    return new RgbImage(w, h, chw);
+  }
 }

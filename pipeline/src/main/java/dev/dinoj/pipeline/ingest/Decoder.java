@@ -2,9 +2,6 @@ package dev.dinoj.pipeline.ingest;
 
 import dev.dinoj.pipeline.data.RgbImage;
 import java.awt.image.BufferedImage;
-import java.awt.image.ColorModel;
-import java.awt.image.ComponentColorModel;
-import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -275,7 +272,7 @@ public final class Decoder {
       if (img == null) {
         return new Rejected(ObjectState.CORRUPT, "cannot decode " + fmt, fmt);
       }
-      return new Image(fmt, w, h, toRgb(img));
+      return new Image(fmt, w, h, RgbImage.of(img));
     } catch (IOException | RuntimeException e) {
       return new Rejected(ObjectState.CORRUPT, "cannot decode " + fmt + " (" + message(e) + ")", fmt);
     } finally {
@@ -291,46 +288,6 @@ public final class Decoder {
       m = t.getMessage();
     }
     return m == null || m.isEmpty() ? e.getClass().getSimpleName() : m;
-  }
-
-  /**
-   * RGB floats in [0, 1]; alpha is dropped, gray expands to three equal channels. Single-band gray rasters are read
-   * directly (as {@code ImageFolderDataset} does): {@code getRGB} would apply a gamma conversion.
-   */
-  public static RgbImage toRgb(BufferedImage img) {
-    int w = img.getWidth();
-    int h = img.getHeight();
-    int plane = w * h;
-    float[] chw = new float[3 * plane];
-    ColorModel cm = img.getColorModel();
-    Raster raster = img.getRaster();
-    if (cm instanceof ComponentColorModel && cm.getNumColorComponents() == 1) {
-      float max = (1 << cm.getComponentSize(0)) - 1;
-      int[] row = new int[w];
-      for (int y = 0; y < h; y++) {
-        raster.getSamples(0, y, w, 1, 0, row);
-        for (int x = 0; x < w; x++) {
-          float v = Math.min(row[x] / max, 1f);
-          int i = y * w + x;
-          chw[i] = v;
-          chw[plane + i] = v;
-          chw[2 * plane + i] = v;
-        }
-      }
-    } else {
-      int[] row = new int[w];
-      for (int y = 0; y < h; y++) {
-        img.getRGB(0, y, w, 1, row, 0, w);
-        for (int x = 0; x < w; x++) {
-          int argb = row[x];
-          int i = y * w + x;
-          chw[i] = ((argb >> 16) & 0xff) / 255f;
-          chw[plane + i] = ((argb >> 8) & 0xff) / 255f;
-          chw[2 * plane + i] = (argb & 0xff) / 255f;
-        }
-      }
-    }
-    return new RgbImage(w, h, chw);
   }
 
   private static int readInt(byte[] b, int at) {

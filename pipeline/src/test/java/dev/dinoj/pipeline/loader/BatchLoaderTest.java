@@ -156,14 +156,21 @@ class BatchLoaderTest {
   }
 
   @Test
-  void shouldStopItsThreadsOnClose() {
+  void shouldStopItsThreadsOnClose() throws InterruptedException {
     BatchLoader l = loader(0, 3, 4);
     l.next();
     l.close();
     l.close(); // idempotent
     assertThrows(IllegalStateException.class, l::next);
-    boolean alive = Thread.getAllStackTraces().keySet().stream()
-        .anyMatch(t -> t.getName().startsWith("dinoj-loader-") && t.isAlive());
-    assertFalse(alive, "loader threads still running after close()");
+    // a pool thread finishes its exit a moment after awaitTermination returns: allow it that moment
+    boolean alive = true;
+    for (int i = 0; i < 200 && alive; i++) {
+      alive = Thread.getAllStackTraces().keySet().stream()
+          .anyMatch(t -> t.getName().startsWith("dinoj-loader-") && t.isAlive());
+      if (alive) {
+        Thread.sleep(10);
+      }
+    }
+    assertFalse(alive, "loader threads still running 2 s after close()");
   }
 }
