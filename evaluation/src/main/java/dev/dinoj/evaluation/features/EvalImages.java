@@ -10,8 +10,7 @@ import dev.dinoj.trainer.model.PosEmbedInterpolation;
 /**
  * The evaluation transform of dinov2 ({@code make_classification_eval_transform} without the centre crop, which a
  * 28-px dataset has no room for): each image resized (bicubic, PyTorch's weights) to the evaluation side and
- * normalised with the ImageNet mean and std. The same arithmetic as {@link FeatureExtractor}, shared by the new
- * protocols, plus the resized but un-normalised image the dense probe takes its labels from.
+ * normalised with the ImageNet mean and std. Shared by every protocol and {@link FeatureExtractor}, plus the resized but un-normalised image the dense probe takes its labels from.
  */
 public final class EvalImages {
 

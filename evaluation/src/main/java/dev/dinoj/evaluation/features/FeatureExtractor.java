@@ -5,19 +5,16 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.pipeline.data.ImageDataset;
-import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.trainer.model.BackboneOutput;
-import dev.dinoj.trainer.model.PosEmbedInterpolation;
 import dev.dinoj.trainer.model.VisionTransformer;
 
 import java.util.function.IntConsumer;
 
 /**
  * Batched features of a frozen backbone, as dinov2's evaluations take them: each image resized (bicubic) to the
- * evaluation size, normalised with the ImageNet mean/std, run through {@code forward_features} in eval mode;
+ * evaluation size, normalised with the ImageNet mean/std ({@link EvalImages}), run through {@code forward_features} in eval mode;
  * the feature is the normalised CLS token, or CLS ⊕ mean of the patch tokens.
  */
 public final class FeatureExtractor {
@@ -31,9 +28,6 @@ public final class FeatureExtractor {
         /** Raw pixels of the resized, normalised image (3·S·S): the no-learning baseline. */
         PIXELS
     }
-
-    private static final float[] MEAN = {0.485f, 0.456f, 0.406f};
-    private static final float[] STD = {0.229f, 0.224f, 0.225f};
 
     private final VisionTransformer backbone;
     private final int size;
@@ -69,7 +63,7 @@ public final class FeatureExtractor {
         for (int start = 0; start < n; start += batchSize) {
             int b = Math.min(batchSize, n - start);
             try (NDManager m = manager.newSubManager(); NDScope scope = new NDScope()) {
-                NDArray images = batch(ds, start, b, m, labels);        // (b, 3, S, S)
+                NDArray images = EvalImages.batch(ds, start, b, size, m, labels);        // (b, 3, S, S)
                 NDArray feats = features(images);                       // (b, F)
                 float[] f = feats.toFloatArray();
                 if (data == null) {
@@ -96,45 +90,5 @@ public final class FeatureExtractor {
             return out.clsToken();
         }
         return NDArrays.concat(new NDList(out.clsToken(), out.patchTokens().mean(new int[] {1})), 1);
-    }
-
-    /** Resized, normalised images of [start, start + b) as (b, 3, S, S); fills their labels. */
-    private NDArray batch(ImageDataset ds, int start, int b, NDManager m, int[] labels) {
-        RgbImage first = ds.image(start);
-        int h = first.height();
-        int w = first.width();
-        float[] raw = new float[b * 3 * h * w];
-        for (int i = 0; i < b; i++) {
-            RgbImage img = i == 0 ? first : ds.image(start + i);
-            if (img.height() != h || img.width() != w) {
-                throw new IllegalArgumentException(ds.describe() + ": image " + (start + i) + " is " + img.width() + "x"
-                        + img.height() + " but the batch is " + w + "x" + h + "; evaluate datasets of one image size");
-            }
-            labels[start + i] = ds.label(start + i);
-            float[] chw = img.chw();
-            for (int c = 0; c < 3; c++) {
-                int plane = h * w;
-                for (int p = 0; p < plane; p++) {
-                    raw[(i * 3 + c) * plane + p] = (chw[c * plane + p] - MEAN[c]) / STD[c];
-                }
-            }
-        }
-        NDArray x = m.create(raw, new Shape(b, 3, h, w));
-        if (h == size && w == size) {
-            return x;
-        }
-        NDArray wh = m.create(flat(PosEmbedInterpolation.weights(h, size, 0, false)), new Shape(size, h));   // (S, h)
-        NDArray ww = m.create(flat(PosEmbedInterpolation.weights(w, size, 0, false)), new Shape(size, w));   // (S, w)
-        return wh.matMul(x).matMul(ww.transpose());                    // (b, 3, S, S)
-    }
-
-    private static float[] flat(double[][] a) {
-        float[] out = new float[a.length * a[0].length];
-        for (int i = 0; i < a.length; i++) {
-            for (int j = 0; j < a[i].length; j++) {
-                out[i * a[i].length + j] = (float) a[i][j];
-            }
-        }
-        return out;
     }
 }
