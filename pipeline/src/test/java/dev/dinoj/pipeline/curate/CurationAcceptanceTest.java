@@ -12,17 +12,14 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
-import dev.dinoj.pipeline.ingest.Fixtures;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import dev.dinoj.pipeline.ingest.ObjectState;
+import dev.dinoj.pipeline.ingest.PlantedPool;
 import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.S3ObjectStore;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
-import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferByte;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,59 +65,15 @@ class CurationAcceptanceTest {
         ObjectStores.Location pool = new ObjectStores.Location(lake, "pool", StorageUri.parse("s3://lake/pool"));
         DatasetUpload.upload(system, pool, train, POOL, 16, null);
 
-        Map<String, Integer> labelOf = new HashMap<>();
-        for (int i = 0; i < POOL; i++) {
-          labelOf.put(DatasetUpload.keyOf(pool, i, train.label(i)), train.label(i));
-        }
-        Map<String, byte[]> extra = new HashMap<>();
-        Map<String, ObjectState> wantState = new HashMap<>();
-        SplittableRandom rnd = new SplittableRandom(7);
-        // planted near duplicates: brightness/contrast jitter + noise, JPEG re-encoded; disjoint from exact copies
-        Set<Set<String>> planted = new HashSet<>();
-        for (int j = 0; j < NEAR; j++) {
-          int i = j * (POOL / NEAR);
-          String orig = DatasetUpload.keyOf(pool, i, train.label(i));
-          String copy = pool.key("near/" + String.format(Locale.ROOT, "%05d.jpg", i));
-          extra.put(copy, augmentedJpeg(train.image(i), rnd));
-          labelOf.put(copy, train.label(i));
-          planted.add(Set.of(orig, copy));
-        }
-        // exact duplicates: byte copies under other keys (larger keys, so the original is the one kept)
-        Map<String, String> exactOf = new HashMap<>();
-        for (int j = 0; j < EXACT; j++) {
-          int i = j * (POOL / EXACT) + 7;
-          String orig = DatasetUpload.keyOf(pool, i, train.label(i));
-          String copy = pool.key("zz-dup/" + String.format(Locale.ROOT, "%05d.png", i));
-          extra.put(copy, lake.get(orig, 1 << 20).toCompletableFuture().join().data());
-          exactOf.put(copy, orig);
-          wantState.put(copy, ObjectState.EXACT_DUPLICATE);
-        }
-        for (int j = 0; j < 20; j++) {
-          String key = pool.key("noise/" + j + ".png");
-          extra.put(key, Fixtures.png(Fixtures.noise(28, 28, 1000 + j)));
-          wantState.put(key, ObjectState.INGESTED);
-        }
-        for (int j = 0; j < 5; j++) {
-          extra.put(pool.key("bad/empty-" + j + ".png"), new byte[0]);
-          wantState.put(pool.key("bad/empty-" + j + ".png"), ObjectState.CORRUPT);
-          byte[] png = lake.get(DatasetUpload.keyOf(pool, 100 + j, train.label(100 + j)), 1 << 20)
-              .toCompletableFuture().join().data();
-          extra.put(pool.key("bad/truncated-" + j + ".png"), Fixtures.truncate(png, png.length / 2));
-          wantState.put(pool.key("bad/truncated-" + j + ".png"), ObjectState.CORRUPT);
-        }
-        for (int j = 0; j < 3; j++) {
-          extra.put(pool.key("bad/notes-" + j + ".txt"), ("shopping list " + j + "\nmilk\n").getBytes());
-          wantState.put(pool.key("bad/notes-" + j + ".txt"), ObjectState.NOT_AN_IMAGE);
-        }
-        // a gzipped IDX archive of 30 test images: expanded into 30 pool images
-        String archive = pool.key("archive/t10k-30-images-idx3-ubyte.gz");
-        extra.put(archive, Fixtures.gzip(idxOf(test, 30)));
-        for (int i = 0; i < 30; i++) {
-          labelOf.put(archive + "#" + i, test.label(i));
-        }
-        Source.from(new ArrayList<>(extra.entrySet()))
-            .mapAsyncUnordered(16, e -> lake.put(e.getKey(), e.getValue(), null))
-            .runWith(Sink.ignore(), system).toCompletableFuture().join();
+        PlantedPool.Plan plan = PlantedPool.plan(pool, train, POOL, test,
+            new PlantedPool.Spec(NEAR, EXACT, 20, 5, 5, 3, 30), 7);
+        PlantedPool.upload(system, pool, plan, 16);
+        Map<String, Integer> labelOf = new HashMap<>(PlantedPool.poolLabels(pool, train, POOL));
+        labelOf.putAll(plan.labelOf());
+        Map<String, ObjectState> wantState = plan.wantState();
+        Map<String, String> exactOf = plan.exactOf();
+        Set<Set<String>> planted = plan.nearPairs();
+        String archive = plan.archiveKey();
         // query images: 10 test images of each query class, from the end of the test set (not in the archive)
         ObjectStores.Location qloc = new ObjectStores.Location(lake, "queries", StorageUri.parse("s3://lake/queries"));
         int[] perClass = new int[10];
@@ -156,13 +108,7 @@ class CurationAcceptanceTest {
         for (ManifestEntry e : o.curation().manifest()) {
           assertTrue(byKey.put(e.key(), e) == null, "twice in the manifest: " + e.key());
         }
-        Set<String> uploaded = new HashSet<>(extra.keySet());
-        for (int i = 0; i < POOL; i++) {
-          uploaded.add(DatasetUpload.keyOf(pool, i, train.label(i)));
-        }
-        for (int i = 0; i < 30; i++) {
-          uploaded.add(archive + "#" + i);
-        }
+        Set<String> uploaded = PlantedPool.expectedKeys(pool, train, POOL, plan);
         assertEquals(uploaded, byKey.keySet(), "every object (and archive member) accounted for");
         for (Map.Entry<String, ObjectState> w : wantState.entrySet()) {
           assertEquals(w.getValue(), byKey.get(w.getKey()).state(), w.getKey() + ": " + byKey.get(w.getKey()).detail());
@@ -257,33 +203,5 @@ class CurationAcceptanceTest {
       }
     }
     return false;
-  }
-
-  /** Contrast/brightness jitter and Gaussian noise, then JPEG at ImageIO's default quality. */
-  static byte[] augmentedJpeg(RgbImage img, SplittableRandom rnd) {
-    double a = 0.85 + 0.3 * rnd.nextDouble();
-    double b = -0.08 + 0.16 * rnd.nextDouble();
-    BufferedImage out = new BufferedImage(img.width(), img.height(), BufferedImage.TYPE_BYTE_GRAY);
-    byte[] px = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
-    for (int i = 0; i < img.planeSize(); i++) {
-      double v = a * img.chw()[i] + b + 0.02 * rnd.nextGaussian();
-      px[i] = (byte) Math.round(255 * Math.max(0, Math.min(1, v)));
-    }
-    return Fixtures.encode(out, "jpeg");
-  }
-
-  /** An IDX image file of the first {@code n} images of a dataset. */
-  static byte[] idxOf(IdxDataset ds, int n) {
-    int rows = ds.rows();
-    int cols = ds.cols();
-    ByteBuffer b = ByteBuffer.allocate(16 + n * rows * cols);
-    b.putInt(IdxDataset.IMAGES_MAGIC).putInt(n).putInt(rows).putInt(cols);
-    for (int i = 0; i < n; i++) {
-      RgbImage img = ds.image(i);
-      for (int p = 0; p < rows * cols; p++) {
-        b.put((byte) Math.round(img.chw()[p] * 255));
-      }
-    }
-    return b.array();
   }
 }

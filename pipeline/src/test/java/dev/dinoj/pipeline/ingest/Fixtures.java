@@ -3,13 +3,9 @@ package dev.dinoj.pipeline.ingest;
 import dev.dinoj.pipeline.curate.Embedder;
 import dev.dinoj.pipeline.data.RgbImage;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.zip.GZIPOutputStream;
 
 /** Test images and archives built in memory. */
 public final class Fixtures {
@@ -38,14 +34,7 @@ public final class Fixtures {
 
   /** Uniform random pixels. */
   public static BufferedImage noise(int w, int h, long seed) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        img.setRGB(x, y, rnd.nextInt(1 << 24));
-      }
-    }
-    return img;
+    return PlantedPool.noise(w, h, seed);
   }
 
   public static byte[] encode(BufferedImage img, String format) {
@@ -76,15 +65,7 @@ public final class Fixtures {
   }
 
   public static byte[] gzip(byte[] data) {
-    try {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
-        gz.write(data);
-      }
-      return out.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return PlantedPool.gzip(data);
   }
 
   /** An embedder that counts its calls and can be slowed down or hooked; 4-d mean colour features. */
