@@ -1,17 +1,37 @@
 package dev.dinoj.trainer.config;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.ImageFolderDataset;
 
+import dev.dinoj.pipeline.storage.StorageSettings;
+import dev.dinoj.pipeline.storage.StorageUri;
+
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
- * Where images come from: {@code fashion-mnist:train|test}, {@code idx:IMAGES_FILE} or {@code folder:/path}.
+ * Where images come from: {@code fashion-mnist:train|test}, {@code idx:IMAGES_FILE}, {@code folder:/path} or
+ * {@code curated:DIR|s3://bucket/prefix} (a dataset written by {@code dinoj curate}; an S3 one is first copied into
+ * {@code cacheDir}, once per content).
  */
-public record DatasetSpec(String kind, String location, Path fashionMnistDir) {
+public record DatasetSpec(String kind, String location, Path fashionMnistDir, Path cacheDir) {
+
+    public DatasetSpec(String kind, String location, Path fashionMnistDir) {
+        this(kind, location, fashionMnistDir, Path.of(".dinoj-work", "datasets"));
+    }
 
     public static DatasetSpec parse(String spec, Path fashionMnistDir) {
+        return parse(spec, fashionMnistDir, Path.of(".dinoj-work", "datasets"));
+    }
+
+    public static DatasetSpec parse(String spec, Path fashionMnistDir, Path cacheDir) {
         int colon = spec.indexOf(':');
         String kind = colon < 0 ? "" : spec.substring(0, colon);
         String loc = colon < 0 ? "" : spec.substring(colon + 1);
@@ -20,23 +40,50 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir) {
                 if (!loc.equals("train") && !loc.equals("test")) {
                     break;
                 }
-                return new DatasetSpec(kind, loc, fashionMnistDir);
+                return new DatasetSpec(kind, loc, fashionMnistDir, cacheDir);
             case "idx":
             case "folder":
                 if (loc.isEmpty()) {
                     break;
                 }
-                return new DatasetSpec(kind, loc, fashionMnistDir);
+                return new DatasetSpec(kind, loc, fashionMnistDir, cacheDir);
+            case "curated":
+                if (loc.isEmpty()) {
+                    break;
+                }
+                try {
+                    StorageUri.parse(loc);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigError("dinoj.data.dataset = \"" + spec + "\": " + e.getMessage());
+                }
+                return new DatasetSpec(kind, loc, fashionMnistDir, cacheDir);
             default:
                 break;
         }
         throw new ConfigError("dinoj.data.dataset = \"" + spec + "\": use fashion-mnist:train, fashion-mnist:test, "
-                + "idx:/path/to/images-idx3-ubyte[.gz] or folder:/path/to/images");
+                + "idx:/path/to/images-idx3-ubyte[.gz], folder:/path/to/images or curated:DIR|s3://bucket/prefix "
+                + "(written by dinoj curate)");
     }
 
-    /** Opens the dataset (reads IDX files into memory; lists folders). */
+    /**
+     * Opens the dataset (reads IDX files into memory; lists folders; opens curated shards). S3 settings for
+     * {@code curated:s3://...} come from {@code dinoj.storage.*} in the application config and the environment
+     * ({@code DINOJ_S3_ENDPOINT}, {@code AWS_*}).
+     */
     public ImageDataset open() {
+        Config app = ConfigFactory.load();
+        return open(StorageSettings.fromConfig(app), app);
+    }
+
+    /** Opens the dataset, fetching a curated S3 dataset with {@code storage}. */
+    public ImageDataset open(StorageSettings storage, Config app) {
         switch (kind) {
+            case "curated": {
+                StorageUri uri = StorageUri.parse(location);
+                Path local = uri.isS3() ? CuratedDataset.fetch(uri, storage, app, cacheDir.resolve("curated-" + hash(location)))
+                        : uri.localPath();
+                return CuratedDataset.open(local);
+            }
             case "fashion-mnist":
                 return IdxDataset.fashionMnist(fashionMnistDir, location.equals("train"));
             case "idx":
@@ -48,7 +95,16 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir) {
 
     /** The matching labelled test split, for k-NN (Fashion-MNIST only). */
     public DatasetSpec withSplit(String split) {
-        return new DatasetSpec(kind, split, fashionMnistDir);
+        return new DatasetSpec(kind, split, fashionMnistDir, cacheDir);
+    }
+
+    private static String hash(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

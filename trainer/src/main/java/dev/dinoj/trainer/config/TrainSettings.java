@@ -378,6 +378,7 @@ public final class TrainSettings {
 
     /** The dataset spec and the Fashion-MNIST folder. */
     public DatasetSpec dataset() {
-        return DatasetSpec.parse(config.getString("dinoj.data.dataset"), Path.of(config.getString("dinoj.data.fashion-mnist-dir")));
+        return DatasetSpec.parse(config.getString("dinoj.data.dataset"), Path.of(config.getString("dinoj.data.fashion-mnist-dir")),
+                Path.of(config.getString("dinoj.data.cache-dir")));
     }
 }
