@@ -54,7 +54,7 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--neighbours", defaultValue = "5", description = "neighbours per query (default ${DEFAULT-VALUE})")
     int neighbours;
 
-    @Option(names = "--curation-manifest", description = "a curation manifest (default: RUN_DIR/curation/manifest.*)")
+    @Option(names = {"--curated", "--curation-manifest"}, description = "the curated dataset the run trained on (a directory written by dinoj curate; default: RUN_DIR/curated)")
     Path curationManifest;
 
     @Option(names = "--batch", defaultValue = "256", description = "images per forward pass (default ${DEFAULT-VALUE})")

@@ -72,7 +72,7 @@ public final class Report {
      * @param pcaSize input side of the PCA figure (0 = twice the training size)
      * @param queries queries in the nearest-neighbour figure
      * @param neighbours neighbours shown per query
-     * @param curationManifest a curation manifest, or null to look for {@code RUN/curation/manifest.*}
+     * @param curationManifest a curated dataset directory (or a file in it), or null to look for {@code RUN/curated/}
      * @param classNames class names by label (null for numbers)
      */
     public record Options(Path runDir, Path outDir, EvalDataset train, EvalDataset test, int knnTrain, int knnTest,
@@ -424,30 +424,25 @@ public final class Report {
     }
 
     private boolean curation() {
-        Path manifest = o.curationManifest();
-        if (manifest == null) {
-            Path dir = o.runDir().resolve("curation");
-            if (Files.isDirectory(dir)) {
-                try (Stream<Path> s = Files.list(dir)) {
-                    manifest = s.filter(p -> p.getFileName().toString().startsWith("manifest")).findFirst().orElse(null);
-                } catch (IOException e) {
-                    manifest = null;
-                }
-            }
+        Path dir = CurationSection.locate(o.curationManifest());
+        if (dir == null) {
+            dir = CurationSection.locate(o.runDir().resolve("curated"));
         }
-        if (manifest == null || !Files.isRegularFile(manifest)) {
+        if (dir == null) {
+            dir = CurationSection.locate(o.runDir().resolve("curation"));
+        }
+        if (dir == null) {
             return false;
         }
-        section("curation", "Curated clusters");
-        long lines;
-        try (Stream<String> s = Files.lines(manifest)) {
-            lines = s.count();
-        } catch (IOException | UncheckedIOException e) {
-            lines = -1;
+        listener.status("curated dataset " + dir);
+        section("curation", "Curated data");
+        CurationSection.Written w = CurationSection.write(dir, o.outDir().resolve("curated-clusters.png"),
+                o.classNames(), 10, 10);
+        body.append(w.html());
+        if (w.figure() != null) {
+            figure("curated-clusters", w.figure(), "Samples of the largest top-level clusters of the curated set "
+                    + "(first cell: cluster id · size; captions: the class in the object key)");
         }
-        para("A curation manifest was found: <code>" + esc(manifest.toString()) + "</code> (" + lines + " lines). "
-                + "Sample grids per curated cluster are drawn here once the curation pipeline's manifest format is "
-                + "fixed; this section is a placeholder until then.");
         return true;
     }
 
@@ -549,7 +544,7 @@ public final class Report {
                 + "</head><body>\n<h1>" + esc(title) + "</h1>\n<nav>"
                 + "<a href=\"#losses\">losses</a> · <a href=\"#schedules\">schedules</a> · <a href=\"#knn\">k-NN</a> · "
                 + "<a href=\"#evaluations\">evaluations</a> · <a href=\"#pca\">PCA</a> · "
-                + "<a href=\"#neighbours\">neighbours</a></nav>\n" + body + "</body></html>\n";
+                + "<a href=\"#neighbours\">neighbours</a> · <a href=\"#curation\">curated data</a></nav>\n" + body + "</body></html>\n";
     }
 
     static String esc(String s) {

@@ -5,6 +5,16 @@ import dev.dinoj.evaluation.features.EvalDataset;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.results.EvalLog;
 import dev.dinoj.evaluation.transform.DatasetViews;
+import akka.actor.ActorSystem;
+import com.typesafe.config.ConfigFactory;
+import dev.dinoj.pipeline.curate.CurateJob;
+import dev.dinoj.pipeline.curate.CurationSettings;
+import dev.dinoj.pipeline.curate.PixelEmbedder;
+import dev.dinoj.pipeline.ingest.DatasetUpload;
+import dev.dinoj.pipeline.ingest.ImageEncoding;
+import dev.dinoj.pipeline.storage.ObjectStores;
+import dev.dinoj.pipeline.storage.StorageSettings;
+import dev.dinoj.pipeline.storage.StorageUri;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainingRun;
@@ -44,7 +54,7 @@ class ReportTest {
 
     static final List<String> FIGURES = List.of("loss-total-loss", "loss-dino-local-crops-loss",
             "loss-dino-global-crops-loss", "loss-ibot-loss", "loss-koleo-loss", "schedule-lr", "schedule-wd",
-            "schedule-momentum", "schedule-teacher-temp", "knn-curve", "pca", "neighbours");
+            "schedule-momentum", "schedule-teacher-temp", "knn-curve", "pca", "neighbours", "curated-clusters");
 
     @BeforeAll
     static void trainAndReport() throws Exception {
@@ -59,8 +69,25 @@ class ReportTest {
         EvalLog.append(run, ModelSource.checkpoint(run), "{\"eval\":\"linear\",\"features\":\"last-blocks\","
                 + "\"n_train\":90,\"best\":{\"name\":\"classifier_2_blocks_avgpool_True_lr_0_00050\",\"val_top1\":50.0},"
                 + "\"test\":{\"top1\":42.5}}");
-        Files.createDirectories(run.resolve("curation"));
-        Files.writeString(run.resolve("curation/manifest.jsonl"), "{\"key\":\"a\",\"cluster\":0}\n");
+        // the curated dataset the run "trained on": 300 labelled Fashion-MNIST images in a local pool, curated around
+        // 10 query images of trousers (label 1) to 120 images
+        ActorSystem system = ObjectStores.createSystem("ReportTest", ConfigFactory.load(), StorageSettings.defaults());
+        try (ObjectStores.Location pool = ObjectStores.open(StorageUri.of(tmp.resolve("pool")), StorageSettings.defaults(), system);
+             ObjectStores.Location queries = ObjectStores.open(StorageUri.of(tmp.resolve("queries")),
+                     StorageSettings.defaults(), system)) {
+            DatasetUpload.upload(system, pool, train.images(), 300, 4, null);
+            int[] trousers = java.util.stream.IntStream.range(0, 1000).filter(i -> test.images().label(i) == 1)
+                    .limit(10).toArray();
+            for (int i : trousers) {
+                queries.store().put(DatasetUpload.keyOf(queries, i, 1), ImageEncoding.png(test.images().image(i)),
+                        "image/png").toCompletableFuture().join();
+            }
+            CurateJob.run(system, new CurateJob.Spec(StorageUri.of(tmp.resolve("pool")), StorageUri.of(tmp.resolve("queries")),
+                    StorageUri.of(run.resolve("curated")), tmp.resolve("curate-work"), 120), new PixelEmbedder(28),
+                    CurationSettings.defaults().withRetrieval(5, 5, 0), StorageSettings.defaults(), null, null);
+        } finally {
+            ObjectStores.terminate(system);
+        }
         Report.Options o = new Report.Options(run, run.resolve("report"), train, test, 300, 100, 6, 128, 4, 0, 3, 4,
                 null, Report.FASHION_MNIST_CLASSES);
         result = new Report(o, null).write();
@@ -105,7 +132,11 @@ class ReportTest {
         }
         assertTrue(html.contains("classifier_2_blocks_avgpool_True_lr_0_00050"), "the recorded linear result");
         assertTrue(html.contains("top-1 42.50 %"));
-        assertTrue(html.contains("Curated clusters"), "manifest present: the placeholder section appears");
+        assertTrue(html.contains("Curated data"), "the run's curated dataset is described");
+        assertTrue(html.contains("<td>ingested</td><td>300</td>"), "every pool object's state");
+        Matcher retrieval = Pattern.compile("<b>([0-9.]+) %</b> have the query's class").matcher(html);
+        assertTrue(retrieval.find(), "retrieval precision traced through the keys");
+        assertTrue(Double.parseDouble(retrieval.group(1)) >= 70, "trouser queries retrieve trousers: " + retrieval.group(1));
         // the features of the k-NN curve are cached: a second report does not extract again
         long cached;
         try (var s = Files.list(run.resolve("eval/cache"))) {

@@ -33,7 +33,7 @@ import java.util.TreeSet;
  * <p>Proposed dataset spec for the trainer: {@code curated:/local/dir} or {@code curated:s3://bucket/prefix} (the
  * latter is first copied into a local cache with {@link #fetch}).
  */
-public final class CuratedDataset implements ImageDataset {
+public final class CuratedDataset implements ImageDataset, AutoCloseable {
   private final Path root;
   private final List<CuratedIndexEntry> index;
   private final Map<String, FileChannel> shards;
@@ -122,6 +122,18 @@ public final class CuratedDataset implements ImageDataset {
       throw new UncheckedIOException("fetching " + uri + " into " + cacheDir + " failed", e);
     } finally {
       ObjectStores.terminate(system);
+    }
+  }
+
+  /** Closes the shard files. */
+  @Override
+  public void close() {
+    for (FileChannel ch : shards.values()) {
+      try {
+        ch.close();
+      } catch (IOException e) {
+        // read-only channel: nothing to lose
+      }
     }
   }
 
