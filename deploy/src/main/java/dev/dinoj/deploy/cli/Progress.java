@@ -3,7 +3,10 @@ package dev.dinoj.deploy.cli;
 import java.io.PrintStream;
 import java.util.Locale;
 
-/** A one-line progress bar on stderr when it is a terminal; silent otherwise (log lines carry the progress). */
+/**
+ * A one-line progress bar on stderr when it is a terminal; otherwise a plain progress line every
+ * {@value #PLAIN_EVERY_SECONDS} s (logs and CI output stay readable).
+ */
 final class Progress {
 
     private final String label;
@@ -16,11 +19,17 @@ final class Progress {
         this.label = label;
     }
 
+    static final int PLAIN_EVERY_SECONDS = 20;
+
     void update(long done, long total, String info) {
+        long now = System.nanoTime();
         if (!tty) {
+            if (now - lastDraw >= PLAIN_EVERY_SECONDS * 1_000_000_000L && now - start >= PLAIN_EVERY_SECONDS * 1_000_000_000L) {
+                lastDraw = now;
+                out.printf(Locale.ROOT, "%s %d/%d %s  %s%n", label, done, total, info, hms((now - start) / 1e9));
+            }
             return;
         }
-        long now = System.nanoTime();
         if (now - lastDraw < 200_000_000L && done < total) {
             return;
         }
