@@ -1,7 +1,6 @@
 package dev.dinoj.pipeline.curate;
 
 import dev.dinoj.pipeline.data.RgbImage;
-import java.util.List;
 
 /**
  * A model-free copy-detection embedder: the image as a {@code side × side} grayscale thumbnail (area-averaged), minus
@@ -11,20 +10,11 @@ import java.util.List;
  *
  * <p>A uniform image (no contrast) embeds to the first unit vector, so all blank images are duplicates of each other.
  */
-public final class ThumbnailEmbedder implements Embedder {
-  private final int side;
+public final class ThumbnailEmbedder extends GrayThumbnailEmbedder {
 
   /** @param side thumbnail side in pixels (dimension {@code side²}) */
   public ThumbnailEmbedder(int side) {
-    if (side < 2) {
-      throw new IllegalArgumentException("thumbnail side must be >= 2: " + side);
-    }
-    this.side = side;
-  }
-
-  @Override
-  public int dim() {
-    return side * side;
+    super(side, "thumbnail");
   }
 
   @Override
@@ -33,15 +23,8 @@ public final class ThumbnailEmbedder implements Embedder {
   }
 
   @Override
-  public float[] embed(List<RgbImage> images) {
-    int d = dim();
-    float[] out = new float[images.size() * d];
-    float[] v = new float[d];
-    for (int i = 0; i < images.size(); i++) {
-      thumbnail(images.get(i), side, v);
-      System.arraycopy(v, 0, out, i * d, d);
-    }
-    return out;
+  void project(RgbImage img, float[] v) {
+    thumbnail(img, side, v);
   }
 
   /** Writes the centred, normalised thumbnail of {@code img} into {@code out} (length side²). */
