@@ -98,6 +98,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private record PhaseTimeout(int generation, long phase) implements Command {
     }
 
+    private record NextStep(int generation, long step) implements Command {
+    }
+
     private enum Tick implements Command { ASK_DATA, REFORM }
 
     private enum Phase { IDLE, WAITING, PROBING, FORMING, STEPPING, CHECKPOINTING, REFORMING, FINISHED, STOPPED }
@@ -185,6 +188,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                         ? abort(phase.name().toLowerCase() + " got no answer from ranks " + pending + " within "
                         + spec.stepTimeout().toSeconds() + " s") : this)
                 .onMessageEquals(Tick.REFORM, this::onReform)
+                .onMessage(NextStep.class, m -> current(m.generation()) && phase == Phase.STEPPING && pending.isEmpty()
+                        && m.step() == step ? nextStep() : this)
                 .onMessage(GetStatus.class, this::onGetStatus)
                 .onMessage(Stop.class, this::onStop)
                 .onMessage(CheckpointNow.class, this::onCheckpointNow)
@@ -231,10 +236,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private Behavior<Command> maybeStart() {
-        if (phase == Phase.WAITING && data != null && listed.size() >= spec.minWorkers()) {
+        if (phase == Phase.WAITING && data != null && !listed.isEmpty() && listed.size() >= neededWorkers()) {
             startProbe();
         }
         return this;
+    }
+
+    /** min-workers for the first world of a run; a run that already started re-forms with whoever is left. */
+    private int neededWorkers() {
+        return generation == 0 && committedStep < 0 ? spec.minWorkers() : 1;
     }
 
     private void startProbe() {
@@ -265,10 +275,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         while (n > 0 && settings.batchSize() % n != 0) {
             n--;
         }
-        boolean first = generation == 0 && committedStep < 0 && restarts == 0;
-        if (n == 0 || (first && n < spec.minWorkers())) {
+        if (n == 0 || n < neededWorkers()) {
             phase = Phase.WAITING;
-            message = "waiting for workers: " + candidates.size() + " answered, " + spec.minWorkers() + " needed";
+            message = "waiting for workers: " + candidates.size() + " answered, " + neededWorkers() + " needed";
             timers.startSingleTimer(Tick.REFORM, spec.reformDelay());
             return this;
         }
@@ -360,6 +369,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             getContext().getLog().info("step {}/{}: loss {} ({} ranks, {} s)", step, totalSteps,
                     String.format(java.util.Locale.ROOT, "%.4f", r0.totalLoss()), world.size(),
                     String.format(java.util.Locale.ROOT, "%.2f", r0.seconds()));
+        }
+        if (!spec.stepPause().isZero()) {
+            timers.startSingleTimer("next", new NextStep(generation, step), spec.stepPause());
+            return this;
         }
         return nextStep();
     }

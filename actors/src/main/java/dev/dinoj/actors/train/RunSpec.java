@@ -17,7 +17,8 @@ import java.util.List;
  * @param checkpointEvery checkpoint cadence in steps (0 = the config's)
  */
 public record RunSpec(String config, List<String> sets, Path runDir, long steps, int checkpointEvery, int minWorkers,
-                      Duration probeTimeout, Duration stepTimeout, Duration reformDelay) {
+                      Duration probeTimeout, Duration stepTimeout, Duration reformDelay,
+                      Duration stepPause) {
 
     public RunSpec {
         if (minWorkers < 1) {
@@ -34,7 +35,8 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
         String dir = c.getString("run.dir");
         return new RunSpec(c.getString("run.config"), c.getStringList("run.set"), dir.isEmpty() ? null : Path.of(dir),
                 c.getLong("run.steps"), c.getInt("run.checkpoint-every"), c.getInt("min-workers"),
-                c.getDuration("probe-timeout"), c.getDuration("step-timeout"), c.getDuration("reform-delay"));
+                c.getDuration("probe-timeout"), c.getDuration("step-timeout"), c.getDuration("reform-delay"),
+                c.getDuration("step-pause"));
     }
 
     public boolean hasRun() {
