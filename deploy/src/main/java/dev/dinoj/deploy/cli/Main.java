@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "dinoj", mixinStandardHelpOptions = true, version = "dinoj 0.1.0",
         description = "DINOv2 on the JVM: curate, pretrain, evaluate, export.",
         subcommands = {DemoCommand.class, TrainCommand.class, ExportCommand.class, IngestCommand.class, CurateCommand.class,
-                S3ServerCommand.class, ReportCommand.class, EvalCommand.class, BenchCommand.class, VerifyReferenceCommand.class, CommandLine.HelpCommand.class})
+                S3ServerCommand.class, ReportCommand.class, EvalCommand.class, BenchCommand.class, VerifyReferenceCommand.class,
+                NodeCommand.class, ClusterCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,557 @@
+package dev.dinoj.actors.train;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.actors.data.DataShard;
+import dev.dinoj.trainer.collective.sharded.ShardedCheckpoints;
+import dev.dinoj.trainer.config.TrainSettings;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The coordinator of the run: a cluster singleton. It waits for trainer workers (receptionist), forms the Aeron world
+ * from those that answer, drives the steps (per-step schedules: lr, wd, momentum, teacher temperature, last-layer lr,
+ * resolution phase), keeps the global sampler position, collects per-step stats, and commits checkpoints in two
+ * phases: every rank writes and acknowledges its shard (the collective save, whose manifest is written only after
+ * all shards are acknowledged), then the coordinator commits {@code run-state.json} pointing at it. A failure (a
+ * worker gone, a failed or silent step) aborts the step: the world is re-formed at the next generation with the
+ * workers that answer, loads the last committed checkpoint resharded to the new size and resumes at its sample
+ * position. A coordinator that starts elsewhere (the singleton moved) resumes the same way from {@code run-state.json}.
+ */
+public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
+
+    public interface Command {
+    }
+
+    public record WorkerHello(ActorRef<TrainerWorker.Command> worker, String aeron, String node)
+            implements Command, ClusterMessage {
+    }
+
+    public record WorldJoined(int generation, int rank, long step) implements Command, ClusterMessage {
+    }
+
+    public record WorldFailed(int generation, int rank, String error) implements Command, ClusterMessage {
+    }
+
+    public record StepDone(int generation, long step, int rank, double totalLoss, String[] lossNames, double[] lossValues,
+                           long[] positions, long[] indices, double seconds) implements Command, ClusterMessage {
+    }
+
+    public record StepFailed(int generation, long step, int rank, String error) implements Command, ClusterMessage {
+    }
+
+    public record CheckpointSaved(int generation, long step, int rank, String dir) implements Command, ClusterMessage {
+    }
+
+    public record CheckpointFailed(int generation, long step, int rank, String error) implements Command, ClusterMessage {
+    }
+
+    public record GetStatus(ActorRef<RunStatus> replyTo) implements Command, ClusterMessage {
+    }
+
+    /** Stops the run after the step in flight (no further steps; the last committed checkpoint stays). */
+    public record Stop(ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
+    }
+
+    /** Checkpoints after the step in flight. */
+    public record CheckpointNow(ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
+    }
+
+    public record Accepted(boolean ok, String message) implements ClusterMessage {
+    }
+
+    private record Listing(Set<ActorRef<TrainerWorker.Command>> workers) implements Command {
+    }
+
+    private record DataInfo(DataShard.Info info, Throwable error) implements Command {
+    }
+
+    private record ProbeOver(int probe) implements Command {
+    }
+
+    private record PhaseTimeout(int generation, long phase) implements Command {
+    }
+
+    private record NextStep(int generation, long step) implements Command {
+    }
+
+    private enum Tick implements Command { ASK_DATA, REFORM }
+
+    private enum Phase { IDLE, WAITING, PROBING, FORMING, STEPPING, CHECKPOINTING, REFORMING, FINISHED, STOPPED }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int RECENT = 200;
+
+    public static Behavior<Command> create(RunSpec spec) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, spec)));
+    }
+
+    private final TimerScheduler<Command> timers;
+    private final RunSpec spec;
+    private final TrainSettings settings;
+    private final long totalSteps;
+    private final int checkpointEvery;
+    private Phase phase;
+    private Set<ActorRef<TrainerWorker.Command>> listed = new HashSet<>();
+    private final Map<ActorRef<TrainerWorker.Command>, WorkerHello> hellos = new HashMap<>();
+    private final List<WorkerHello> world = new ArrayList<>();
+    private final Set<Integer> pending = new HashSet<>();
+    private final List<StepDone> stepReplies = new ArrayList<>();
+    private final ArrayDeque<Double> recent = new ArrayDeque<>();
+    private DataShard.Info data;
+    private int probe;
+    private long phaseId;
+    private int generation;
+    private long step;
+    private long committedStep = -1;
+    private String committedDir = "";
+    private boolean checkpointRequested;
+    private boolean stopRequested;
+    private String message = "";
+    private int restarts;
+    private String[] lossNames = new String[0];
+    private double[] lossValues = new double[0];
+
+    private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, RunSpec spec) {
+        super(ctx);
+        this.timers = timers;
+        this.spec = spec;
+        if (!spec.hasRun()) {
+            settings = null;
+            totalSteps = 0;
+            checkpointEvery = 0;
+            phase = Phase.IDLE;
+            message = "no run configured (dinoj.actors.coordinator.run.config is empty)";
+            ctx.getLog().info("Coordinator up without a run");
+            return;
+        }
+        settings = spec.load();
+        totalSteps = spec.steps() > 0 ? spec.steps() : settings.totalSteps();
+        checkpointEvery = spec.checkpointEvery() > 0 ? spec.checkpointEvery() : settings.checkpointEvery();
+        phase = Phase.WAITING;
+        restoreState();
+        ctx.getLog().info("Coordinator up: run [{}] in [{}], {} steps, checkpoint every {}, {}", spec.config(),
+                spec.runDir(), totalSteps, checkpointEvery, committedStep < 0 ? "from scratch"
+                        : "resuming from step " + committedStep + " (" + committedDir + ")");
+        if (phase == Phase.WAITING) {
+            ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class,
+                    l -> new Listing(l.getServiceInstances(TrainerWorker.KEY)));
+            ctx.getSystem().receptionist().tell(Receptionist.subscribe(TrainerWorker.KEY, adapter));
+            ctx.getSelf().tell(Tick.ASK_DATA);
+        }
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Listing.class, this::onListing)
+                .onMessageEquals(Tick.ASK_DATA, this::onAskData)
+                .onMessage(DataInfo.class, this::onDataInfo)
+                .onMessage(WorkerHello.class, this::onHello)
+                .onMessage(ProbeOver.class, m -> m.probe() == probe && phase == Phase.PROBING ? form() : this)
+                .onMessage(WorldJoined.class, this::onWorldJoined)
+                .onMessage(WorldFailed.class, m -> current(m.generation()) ? abort("rank " + m.rank() + " could not join: "
+                        + m.error()) : this)
+                .onMessage(StepDone.class, this::onStepDone)
+                .onMessage(StepFailed.class, m -> current(m.generation()) ? abort("step " + m.step() + " failed on rank "
+                        + m.rank() + ": " + m.error()) : this)
+                .onMessage(CheckpointSaved.class, this::onCheckpointSaved)
+                .onMessage(CheckpointFailed.class, m -> current(m.generation()) ? abort("checkpoint " + m.step()
+                        + " failed on rank " + m.rank() + ": " + m.error()) : this)
+                .onMessage(PhaseTimeout.class, m -> current(m.generation()) && m.phase() == phaseId
+                        ? abort(phase.name().toLowerCase() + " got no answer from ranks " + pending + " within "
+                        + spec.stepTimeout().toSeconds() + " s") : this)
+                .onMessageEquals(Tick.REFORM, this::onReform)
+                .onMessage(NextStep.class, m -> current(m.generation()) && phase == Phase.STEPPING && pending.isEmpty()
+                        && m.step() == step ? nextStep() : this)
+                .onMessage(GetStatus.class, this::onGetStatus)
+                .onMessage(Stop.class, this::onStop)
+                .onMessage(CheckpointNow.class, this::onCheckpointNow)
+                .build();
+    }
+
+    private boolean current(int gen) {
+        return gen == generation && (phase == Phase.FORMING || phase == Phase.STEPPING || phase == Phase.CHECKPOINTING);
+    }
+
+    // ---- data and workers ----
+
+    private Behavior<Command> onAskData() {
+        getContext().ask(DataShard.Info.class, ClusterSharding.get(getContext().getSystem()).entityRefFor(DataShard.KEY, "0"),
+                Duration.ofSeconds(10), DataShard.GetInfo::new, DataInfo::new);
+        return this;
+    }
+
+    private Behavior<Command> onDataInfo(DataInfo m) {
+        if (m.error() != null) {
+            getContext().getLog().info("Data shards not reachable yet ({}); asking again", m.error().toString());
+            timers.startSingleTimer(Tick.ASK_DATA, Duration.ofSeconds(2));
+            return this;
+        }
+        data = m.info();
+        getContext().getLog().info("Data shards serve [{}]: {} images, {} per shard", data.dataset(), data.size(),
+                data.sliceSize());
+        return maybeStart();
+    }
+
+    private Behavior<Command> onListing(Listing m) {
+        Set<ActorRef<TrainerWorker.Command>> gone = new HashSet<>(listed);
+        gone.removeAll(m.workers());
+        listed = new HashSet<>(m.workers());
+        getContext().getLog().info("Workers registered: {}", listed.size());
+        if (phase == Phase.FORMING || phase == Phase.STEPPING || phase == Phase.CHECKPOINTING) {
+            for (WorkerHello w : world) {
+                if (gone.contains(w.worker())) {
+                    return abort("worker " + w.node() + " left the cluster");
+                }
+            }
+        }
+        return maybeStart();
+    }
+
+    private Behavior<Command> maybeStart() {
+        if (phase == Phase.WAITING && data != null && !listed.isEmpty() && listed.size() >= neededWorkers()) {
+            startProbe();
+        }
+        return this;
+    }
+
+    /** min-workers for the first world of a run; a run that already started re-forms with whoever is left. */
+    private int neededWorkers() {
+        return generation == 0 && committedStep < 0 ? spec.minWorkers() : 1;
+    }
+
+    private void startProbe() {
+        phase = Phase.PROBING;
+        probe++;
+        hellos.clear();
+        for (ActorRef<TrainerWorker.Command> w : listed) {
+            w.tell(new TrainerWorker.Describe(getContext().getSelf()));
+        }
+        timers.startSingleTimer("probe", new ProbeOver(probe), spec.probeTimeout());
+    }
+
+    private Behavior<Command> onHello(WorkerHello m) {
+        if (phase != Phase.PROBING) {
+            return this;
+        }
+        hellos.put(m.worker(), m);
+        return hellos.keySet().containsAll(listed) ? form() : this;
+    }
+
+    // ---- forming the world ----
+
+    private Behavior<Command> form() {
+        timers.cancel("probe");
+        List<WorkerHello> candidates = new ArrayList<>(hellos.values());
+        candidates.sort(Comparator.comparing(WorkerHello::node).thenComparing(WorkerHello::aeron));
+        int n = candidates.size();
+        while (n > 0 && settings.batchSize() % n != 0) {
+            n--;
+        }
+        if (n == 0 || n < neededWorkers()) {
+            phase = Phase.WAITING;
+            message = "waiting for workers: " + candidates.size() + " answered, " + neededWorkers() + " needed";
+            timers.startSingleTimer(Tick.REFORM, spec.reformDelay());
+            return this;
+        }
+        world.clear();
+        world.addAll(candidates.subList(0, n));
+        generation++;
+        step = Math.max(committedStep, 0);
+        saveState();
+        StringBuilder spec = new StringBuilder();
+        for (WorkerHello w : world) {
+            spec.append(spec.length() > 0 ? "," : "").append(w.aeron());
+        }
+        getContext().getLog().info("Forming world generation [{}] of {} workers, resuming at step {} ({}): {}", generation,
+                n, step, committedDir.isEmpty() ? "from scratch" : committedDir, spec);
+        String config = settings.render();
+        for (int r = 0; r < n; r++) {
+            world.get(r).worker().tell(new TrainerWorker.FormWorld(generation, spec.toString(), r, config, committedDir,
+                    data.size(), data.sliceSize(), getContext().getSelf()));
+        }
+        expectAll(Phase.FORMING);
+        return this;
+    }
+
+    private void expectAll(Phase p) {
+        phase = p;
+        pending.clear();
+        for (int r = 0; r < world.size(); r++) {
+            pending.add(r);
+        }
+        phaseId++;
+        timers.startSingleTimer("phase", new PhaseTimeout(generation, phaseId), spec.stepTimeout());
+    }
+
+    private Behavior<Command> onWorldJoined(WorldJoined m) {
+        if (!current(m.generation()) || phase != Phase.FORMING) {
+            return this;
+        }
+        if (m.step() != step) {
+            return abort("rank " + m.rank() + " loaded step " + m.step() + ", expected " + step);
+        }
+        pending.remove(m.rank());
+        return pending.isEmpty() ? nextStep() : this;
+    }
+
+    // ---- steps ----
+
+    private Behavior<Command> nextStep() {
+        if (stopRequested) {
+            return finish(Phase.STOPPED, "stopped on request after step " + step);
+        }
+        boolean due = step > committedStep && (checkpointRequested || step == totalSteps
+                || (step > 0 && step % checkpointEvery == 0));
+        if (due) {
+            return checkpoint();
+        }
+        if (step >= totalSteps) {
+            return finish(Phase.FINISHED, "finished " + totalSteps + " steps");
+        }
+        long hr = settings.highResStartStep();
+        StepSchedule s = StepSchedule.of(settings.schedules().at(step), hr > 0 && step >= hr);
+        stepReplies.clear();
+        for (WorkerHello w : world) {
+            w.worker().tell(new TrainerWorker.RunStep(generation, step, s));
+        }
+        expectAll(Phase.STEPPING);
+        return this;
+    }
+
+    private Behavior<Command> onStepDone(StepDone m) {
+        if (!current(m.generation()) || phase != Phase.STEPPING || m.step() != step) {
+            return this;
+        }
+        stepReplies.add(m);
+        pending.remove(m.rank());
+        if (!pending.isEmpty()) {
+            return this;
+        }
+        stepReplies.sort(Comparator.comparingInt(StepDone::rank));
+        audit(stepReplies);
+        StepDone r0 = stepReplies.get(0);
+        lossNames = r0.lossNames();
+        lossValues = r0.lossValues();
+        recent.addLast(r0.totalLoss());
+        while (recent.size() > RECENT) {
+            recent.removeFirst();
+        }
+        step++;
+        if (step % Math.max(1, settings.logEvery()) == 0 || step == totalSteps) {
+            getContext().getLog().info("step {}/{}: loss {} ({} ranks, {} s)", step, totalSteps,
+                    String.format(java.util.Locale.ROOT, "%.4f", r0.totalLoss()), world.size(),
+                    String.format(java.util.Locale.ROOT, "%.2f", r0.seconds()));
+        }
+        if (!spec.stepPause().isZero()) {
+            timers.startSingleTimer("next", new NextStep(generation, step), spec.stepPause());
+            return this;
+        }
+        return nextStep();
+    }
+
+    // ---- checkpoints (two phases) ----
+
+    private Behavior<Command> checkpoint() {
+        checkpointRequested = false;
+        for (WorkerHello w : world) {
+            w.worker().tell(new TrainerWorker.SaveCheckpoint(generation, step, spec.runDir().toString()));
+        }
+        expectAll(Phase.CHECKPOINTING);
+        return this;
+    }
+
+    private Behavior<Command> onCheckpointSaved(CheckpointSaved m) {
+        if (!current(m.generation()) || phase != Phase.CHECKPOINTING || m.step() != step) {
+            return this;
+        }
+        pending.remove(m.rank());
+        if (!pending.isEmpty()) {
+            return this;
+        }
+        // phase 2: every rank acknowledged its shard and the manifest is in place; verify it, then commit our record
+        Path dir = Path.of(m.dir());
+        try {
+            ShardedCheckpoints.verify(dir);
+        } catch (RuntimeException e) {
+            return abort("checkpoint " + dir + " does not verify: " + e.getMessage());
+        }
+        committedStep = step;
+        committedDir = dir.toString();
+        saveState();
+        getContext().getLog().info("Checkpoint committed: step {} in {}", step, dir);
+        return nextStep();
+    }
+
+    // ---- failures ----
+
+    private Behavior<Command> abort(String why) {
+        getContext().getLog().warn("Aborting generation [{}] at step {}: {}", generation, step, why);
+        message = why;
+        restarts++;
+        for (WorkerHello w : world) {
+            w.worker().tell(new TrainerWorker.LeaveWorld(generation));
+        }
+        timers.cancel("phase");
+        phase = Phase.REFORMING;
+        timers.startSingleTimer(Tick.REFORM, spec.reformDelay());
+        return this;
+    }
+
+    private Behavior<Command> onReform() {
+        if (phase == Phase.REFORMING || phase == Phase.WAITING) {
+            phase = Phase.WAITING;
+            if (data != null && !listed.isEmpty()) {
+                startProbe();
+            }
+        }
+        return this;
+    }
+
+    private Behavior<Command> finish(Phase end, String why) {
+        phase = end;
+        message = why;
+        timers.cancel("phase");
+        for (WorkerHello w : world) {
+            w.worker().tell(new TrainerWorker.LeaveWorld(generation));
+        }
+        saveState();
+        getContext().getLog().info("Run {}: {}", end.name().toLowerCase(), why);
+        return this;
+    }
+
+    // ---- operator requests ----
+
+    private Behavior<Command> onGetStatus(GetStatus m) {
+        RunStatus.WorkerView[] views = new RunStatus.WorkerView[world.size()];
+        for (int r = 0; r < world.size(); r++) {
+            views[r] = new RunStatus.WorkerView(r, world.get(r).node(), world.get(r).aeron());
+        }
+        double[] rl = recent.stream().mapToDouble(Double::doubleValue).toArray();
+        m.replyTo().tell(new RunStatus(phase.name().toLowerCase(), step, totalSteps, generation, committedStep, committedDir,
+                settings == null ? 0 : step * settings.batchSize(), lossNames, lossValues, rl, views, message, restarts));
+        return this;
+    }
+
+    private Behavior<Command> onStop(Stop m) {
+        if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED) {
+            m.replyTo().tell(new Accepted(false, "no run in progress (" + phase.name().toLowerCase() + ")"));
+            return this;
+        }
+        stopRequested = true;
+        m.replyTo().tell(new Accepted(true, "the run stops after the step in flight"));
+        if (phase != Phase.STEPPING && phase != Phase.CHECKPOINTING && phase != Phase.FORMING) {
+            return finish(Phase.STOPPED, "stopped on request at step " + step);
+        }
+        return this;
+    }
+
+    private Behavior<Command> onCheckpointNow(CheckpointNow m) {
+        if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED) {
+            m.replyTo().tell(new Accepted(false, "no run in progress (" + phase.name().toLowerCase() + ")"));
+            return this;
+        }
+        checkpointRequested = true;
+        m.replyTo().tell(new Accepted(true, "a checkpoint follows the step in flight"));
+        return this;
+    }
+
+    // ---- run state and audit (files in the run directory) ----
+
+    private Path stateFile() {
+        return spec.runDir().resolve("run-state.json");
+    }
+
+    private void restoreState() {
+        try {
+            Files.createDirectories(spec.runDir());
+            Optional<Path> latest = ShardedCheckpoints.latest(spec.runDir());
+            if (latest.isPresent()) {
+                committedDir = latest.get().toString();
+                committedStep = ShardedCheckpoints.manifest(latest.get()).get("step").asLong();
+            }
+            if (Files.exists(stateFile())) {
+                JsonNode s = JSON.readTree(stateFile().toFile());
+                generation = s.path("generation").asInt(0);
+                restarts = s.path("restarts").asInt(0);
+                String ph = s.path("phase").asText("");
+                if (ph.equals("finished") || ph.equals("stopped")) {
+                    phase = ph.equals("finished") ? Phase.FINISHED : Phase.STOPPED;
+                    message = s.path("message").asText("");
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(spec.runDir() + ": cannot read the run state (" + e.getMessage()
+                    + "); check dinoj.actors.coordinator.run.dir", e);
+        }
+        step = Math.max(committedStep, 0);
+    }
+
+    private void saveState() {
+        ObjectNode s = JSON.createObjectNode();
+        s.put("phase", phase.name().toLowerCase());
+        s.put("generation", generation);
+        s.put("restarts", restarts);
+        s.put("committed_step", committedStep);
+        s.put("checkpoint", committedDir);
+        s.put("sampler_position", Math.max(committedStep, 0) * settings.batchSize());
+        s.put("message", message);
+        try {
+            Path tmp = stateFile().resolveSibling("run-state.json.tmp");
+            Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+            Files.move(tmp, stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new IllegalStateException(stateFile() + ": cannot write the run state (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** One line per completed step: generation, step, and the (position, index) of every sample, in rank order. */
+    private void audit(List<StepDone> replies) {
+        ObjectNode line = JSON.createObjectNode();
+        line.put("generation", generation);
+        line.put("step", step);
+        line.put("world_size", world.size());
+        var pos = line.putArray("positions");
+        var idx = line.putArray("indices");
+        for (StepDone d : replies) {
+            for (int i = 0; i < d.positions().length; i++) {
+                pos.add(d.positions()[i]);
+                idx.add(d.indices()[i]);
+            }
+        }
+        line.put("loss", replies.get(0).totalLoss());
+        try {
+            Files.write(spec.runDir().resolve("audit.jsonl"), (JSON.writeValueAsString(line) + "\n")
+                    .getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            getContext().getLog().warn("Cannot append to audit.jsonl: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.dinoj.actors.train;
+
+import com.typesafe.config.Config;
+import dev.dinoj.trainer.config.TrainSettings;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The coordinator's settings ({@code dinoj.actors.coordinator}): the run it owns and how it reacts to failures.
+ *
+ * @param config          HOCON file or preset of the run ("" = no run)
+ * @param sets            {@code key=value} overrides
+ * @param runDir          run directory (checkpoints, audit, run state), shared by every coordinator-role node
+ * @param steps           steps to train (0 = the config's)
+ * @param checkpointEvery checkpoint cadence in steps (0 = the config's)
+ */
+public record RunSpec(String config, List<String> sets, Path runDir, long steps, int checkpointEvery, int minWorkers,
+                      Duration probeTimeout, Duration stepTimeout, Duration reformDelay,
+                      Duration stepPause) {
+
+    public RunSpec {
+        if (minWorkers < 1) {
+            throw new IllegalArgumentException("dinoj.actors.coordinator.min-workers must be >= 1: " + minWorkers);
+        }
+        if (!config.isEmpty() && runDir == null) {
+            throw new IllegalArgumentException("dinoj.actors.coordinator.run.dir is empty: set the run directory "
+                    + "(shared by all coordinator nodes) for run " + config);
+        }
+    }
+
+    public static RunSpec fromConfig(Config root) {
+        Config c = root.getConfig("dinoj.actors.coordinator");
+        String dir = c.getString("run.dir");
+        return new RunSpec(c.getString("run.config"), c.getStringList("run.set"), dir.isEmpty() ? null : Path.of(dir),
+                c.getLong("run.steps"), c.getInt("run.checkpoint-every"), c.getInt("min-workers"),
+                c.getDuration("probe-timeout"), c.getDuration("step-timeout"), c.getDuration("reform-delay"),
+                c.getDuration("step-pause"));
+    }
+
+    public boolean hasRun() {
+        return !config.isEmpty();
+    }
+
+    public TrainSettings load() {
+        return TrainSettings.load(config, sets);
+    }
+}

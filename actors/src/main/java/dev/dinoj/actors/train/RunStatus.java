@@ -1,0 +1,28 @@
+package dev.dinoj.actors.train;
+
+import dev.dinoj.actors.ClusterMessage;
+
+/**
+ * What the coordinator reports about its run (management routes, {@code ./dinoj status}).
+ *
+ * @param phase           idle, waiting, probing, forming, stepping, checkpointing, reforming, finished, stopped
+ * @param step            steps completed in the current world (the next step to run)
+ * @param totalSteps      steps of the run
+ * @param generation      generation of the current Aeron world
+ * @param committedStep   step of the last committed checkpoint (-1: none)
+ * @param checkpoint      directory of the last committed checkpoint ("" if none)
+ * @param samplerPosition global data-stream position after the last completed step
+ * @param lossNames       names of the logged losses of the last step
+ * @param lossValues      their values
+ * @param recentLosses    total loss of the last steps (oldest first)
+ * @param workers         the workers of the current world, in rank order
+ * @param message         the last failure or event, for people
+ */
+public record RunStatus(String phase, long step, long totalSteps, int generation, long committedStep, String checkpoint,
+                        long samplerPosition, String[] lossNames, double[] lossValues, double[] recentLosses,
+                        WorkerView[] workers, String message, int restarts) implements ClusterMessage {
+
+    /** One worker of the world. */
+    public record WorkerView(int rank, String node, String aeron) implements ClusterMessage {
+    }
+}

@@ -1,0 +1,131 @@
+package dev.dinoj.actors.train;
+
+import ai.djl.ndarray.NDManager;
+import dev.dinoj.pipeline.augment.MultiCropAugmentation;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.loader.EpochSampler;
+import dev.dinoj.pipeline.masking.Collator;
+import dev.dinoj.pipeline.masking.MaskingGenerator;
+import dev.dinoj.trainer.collective.CollectiveSettings;
+import dev.dinoj.trainer.collective.Communicator;
+import dev.dinoj.trainer.collective.EmbeddedDriver;
+import dev.dinoj.trainer.collective.Member;
+import dev.dinoj.trainer.collective.WireFormat;
+import dev.dinoj.trainer.collective.World;
+import dev.dinoj.trainer.collective.sharded.RankBatches;
+import dev.dinoj.trainer.collective.sharded.ShardedCheckpoints;
+import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepRandom;
+
+import java.nio.file.Path;
+
+/**
+ * The plain (actor-free) work of one trainer worker: this JVM's embedded Aeron media driver, the communicator of the
+ * current world, the model and the sharded trainer. Every method runs on the worker's single training thread.
+ */
+public final class WorkerEngine implements AutoCloseable {
+
+    private final Member member;
+    private final CollectiveSettings collectiveSettings;
+    private final EmbeddedDriver driver;
+    private Communicator comm;
+    private NDManager manager;
+    private SslMetaArch model;
+    private ShardedTrainer trainer;
+    private TrainSettings settings;
+
+    public WorkerEngine(Member member, CollectiveSettings collectiveSettings) {
+        this.member = member;
+        this.collectiveSettings = collectiveSettings;
+        this.driver = EmbeddedDriver.launch(member.driverDir(), collectiveSettings);
+    }
+
+    public Member member() {
+        return member;
+    }
+
+    /**
+     * Leaves the current world (if any), joins {@code world} as {@code rank}, builds the model and, if
+     * {@code checkpoint} is given, loads it (resharded to this world's size).
+     *
+     * @return the step to continue at (0 without a checkpoint)
+     */
+    public long form(World world, int rank, TrainSettings s, Path checkpoint) {
+        leave();
+        if (!world.member(rank).equals(member)) {
+            throw new IllegalArgumentException("rank " + rank + " of " + world + " is not this worker (" + member + ")");
+        }
+        comm = Communicator.join(world, rank, collectiveSettings);
+        manager = NDManager.newBaseManager();
+        model = SslMetaArch.create(manager, s.ssl(), s.seed());
+        trainer = new ShardedTrainer(model, comm, WireFormat.F32);
+        settings = s;
+        return checkpoint == null ? 0 : ShardedCheckpoints.load(checkpoint, trainer).step();
+    }
+
+    /** One sharded step on this rank's part of the global batch, whose images are in {@code images}. */
+    public ShardedTrainer.StepResult step(long step, ImageDataset images, StepSchedule schedule) {
+        var crops = settings.multiCrop(schedule.highRes());
+        Collator collator = new Collator(settings.maskRatioMinMax()[0], settings.maskRatioMinMax()[1],
+                settings.maskSampleProbability(),
+                MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), settings.ssl().backbone().patchSize()));
+        RankBatches rb = new RankBatches(images, new MultiCropAugmentation(crops), collator, settings.batchSize(),
+                comm.size(), settings.seed());
+        try (NDManager m = manager.newSubManager()) {
+            return trainer.step(step, RankBatches.toDevice(m, rb.batch(step, comm.rank())), schedule.values(),
+                    StepRandom.forStep(settings.seed(), step));
+        }
+    }
+
+    /** Collective: a sharded checkpoint of all ranks after {@code step} completed steps. */
+    public Path save(Path runDir, long step) {
+        return ShardedCheckpoints.save(runDir, trainer, new ShardedCheckpoints.State(step,
+                step * settings.batchSize(), 0, settings.seed(), settings.render(), comm.size()), settings.keepLast());
+    }
+
+    /** Closes the model and the communicator of the current world (the media driver stays). */
+    public void leave() {
+        if (model != null) {
+            model.close();
+            model = null;
+        }
+        if (manager != null) {
+            manager.close();
+            manager = null;
+        }
+        if (comm != null) {
+            comm.close();
+            comm = null;
+        }
+        trainer = null;
+    }
+
+    @Override
+    public void close() {
+        leave();
+        driver.close();
+    }
+
+    /**
+     * Which samples rank {@code rank} of {@code worldSize} trains on at {@code step}: the global batch {@code B} of a
+     * step is stream positions {@code [step·B, (step+1)·B)} of the epoch sampler, and the rank takes
+     * {@code B/worldSize} of them ({@link RankBatches}' split).
+     *
+     * @return {@code [positions, indices]} as two arrays of the same length (positions as longs in the first)
+     */
+    public static long[][] plan(int datasetSize, long seed, int globalBatch, int worldSize, int rank, long step) {
+        int b = globalBatch / worldSize;
+        EpochSampler sampler = new EpochSampler(datasetSize, seed);
+        long first = step * globalBatch + (long) rank * b;
+        sampler.seek(first);
+        long[] positions = new long[b];
+        long[] indices = new long[b];
+        for (int i = 0; i < b; i++) {
+            positions[i] = sampler.position();
+            indices[i] = sampler.next();
+        }
+        return new long[][] {positions, indices};
+    }
+}

@@ -1,0 +1,141 @@
+package dev.dinoj.actors.serialization;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Adapter;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.ClusterEvent;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Join;
+import akka.cluster.typed.Subscribe;
+import akka.serialization.Serialization;
+import akka.serialization.SerializationExtension;
+import akka.serialization.Serializer;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.actors.data.DataShard;
+import dev.dinoj.actors.train.Coordinator;
+import dev.dinoj.actors.train.StepSchedule;
+import dev.dinoj.actors.train.TrainerWorker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.NotSerializableException;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(120)
+class KryoClusterSerializerTest {
+
+    /** A cluster message nobody registered. */
+    record Unregistered(String text) implements ClusterMessage {
+    }
+
+    /** A registered-looking message class whose loading would be visible. */
+    static final class Poison implements ClusterMessage {
+        static {
+            POISON_INITIALISED.set(true);
+        }
+    }
+
+    /** Set by {@link Poison}'s static initialiser (kept outside it, so reading it does not initialise Poison). */
+    static final java.util.concurrent.atomic.AtomicBoolean POISON_INITIALISED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    static Config config() {
+        return ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\n"
+                + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+                + "akka.cluster.split-brain-resolver.stable-after = 2s\n"
+                + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
+                + "akka.coordinated-shutdown.terminate-actor-system = on").withFallback(ConfigFactory.load());
+    }
+
+    static final ActorTestKit a = ActorTestKit.create("a", config());
+    static final ActorTestKit b = ActorTestKit.create("a", config());
+
+    @AfterAll
+    static void shutdown() {
+        b.shutdownTestKit();
+        a.shutdownTestKit();
+    }
+
+    static Serialization serialization(ActorSystem<?> s) {
+        return SerializationExtension.get(Adapter.toClassic(s));
+    }
+
+    @Test
+    void shouldRoundTripRegisteredMessagesWithActorRefs() throws Exception {
+        Serialization ser = serialization(a.system());
+        TestProbe<Coordinator.Command> probe = a.createTestProbe();
+        var msg = new TrainerWorker.FormWorld(3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", 60000, 4096, probe.ref());
+        Serializer s = ser.findSerializerFor(msg);
+        assertInstanceOf(KryoClusterSerializer.class, s);
+        byte[] bytes = ser.serialize(msg).get();
+        Object back = ser.deserialize(bytes, s.identifier(), msg.getClass().getName()).get();
+        assertEquals(msg, back);
+
+        var samples = new DataShard.Samples(2, new int[] {5, 9}, new int[] {1, 1}, new int[] {1, 1}, new byte[6], "");
+        DataShard.Samples sb = (DataShard.Samples) ser.deserialize(ser.serialize(samples).get(), s.identifier(),
+                DataShard.Samples.class.getName()).get();
+        assertArrayEquals(samples.indices(), sb.indices());
+        var run = new TrainerWorker.RunStep(1, 7, new StepSchedule(1e-3, 0.04, 0.992, 0.07, 0, true));
+        assertEquals(run, ser.deserialize(ser.serialize(run).get(), s.identifier(), run.getClass().getName()).get());
+    }
+
+    @Test
+    void shouldRefuseToSerializeAnUnregisteredClass() {
+        Serialization ser = serialization(a.system());
+        Unregistered msg = new Unregistered("hello");
+        assertInstanceOf(KryoClusterSerializer.class, ser.findSerializerFor(msg));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ser.serialize(msg).get());
+        assertTrue(e.getMessage().contains("not registered"), e.getMessage());
+        // an unregistered class nested in a registered message is refused by Kryo's registration check as well
+        var nested = new Coordinator.Accepted(true, "ok");
+        assertTrue(ser.serialize(nested).isSuccess());
+    }
+
+    @Test
+    void shouldRefuseBytesNamingAnUnregisteredClassWithoutLoadingIt() {
+        KryoClusterSerializer s = (KryoClusterSerializer) serialization(a.system())
+                .findSerializerFor(new Coordinator.Accepted(true, ""));
+        String poison = KryoClusterSerializerTest.class.getName() + "$Poison";
+        NotSerializableException e = assertThrows(NotSerializableException.class, () -> s.fromBinary(new byte[] {1, 0}, poison));
+        assertTrue(e.getMessage().contains("unregistered class " + poison), e.getMessage());
+        assertFalse(POISON_INITIALISED.get(), "the refused class must never be loaded or initialised");
+    }
+
+    @Test
+    void shouldDropAnUnregisteredMessageBetweenTwoNodesAndDeliverRegisteredOnes() {
+        Cluster ca = Cluster.get(a.system());
+        Cluster cb = Cluster.get(b.system());
+        ca.manager().tell(Join.create(ca.selfMember().address()));
+        cb.manager().tell(Join.create(ca.selfMember().address()));
+        TestProbe<ClusterEvent.MemberUp> up = a.createTestProbe();
+        ca.subscriptions().tell(Subscribe.create(up.ref(), ClusterEvent.MemberUp.class));
+        up.receiveMessage(Duration.ofSeconds(30));
+        up.receiveMessage(Duration.ofSeconds(30));
+
+        TestProbe<Object> inbox = b.createTestProbe();
+        ActorRef<Object> receiver = b.spawn(Behaviors.receiveMessage(m -> {
+            inbox.ref().tell(m);
+            return Behaviors.same();
+        }), "receiver");
+        // the ref as system a sees it (remote)
+        String path = akka.actor.typed.ActorRefResolver.get(b.system()).toSerializationFormat(receiver);
+        ActorRef<Object> remote = akka.actor.typed.ActorRefResolver.get(a.system()).resolveActorRef(path);
+
+        remote.tell(new Unregistered("must not arrive"));
+        remote.tell(new Coordinator.Accepted(true, "registered"));
+        assertEquals(new Coordinator.Accepted(true, "registered"), inbox.receiveMessage(Duration.ofSeconds(20)));
+        inbox.expectNoMessage(Duration.ofSeconds(1));
+    }
+}

@@ -1,0 +1,64 @@
+package dev.dinoj.deploy.management;
+
+import akka.actor.typed.ActorSystem;
+import akka.cluster.MemberStatus;
+import akka.cluster.typed.Cluster;
+import dev.dinoj.actors.train.RunStatus;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.StreamSupport;
+
+/**
+ * The node's Prometheus metrics: the run as the coordinator last reported it (refreshed on every scrape), the
+ * cluster membership as this node sees it, and JVM memory and threads.
+ */
+public final class NodeMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicReference<RunStatus> last = new AtomicReference<>();
+    private volatile boolean coordinatorReachable;
+
+    public NodeMetrics(ActorSystem<?> system) {
+        Cluster cluster = Cluster.get(system);
+        Gauge.builder("dinoj.cluster.members.up", cluster, c -> StreamSupport.stream(c.state().getMembers().spliterator(), false)
+                .filter(m -> m.status() == MemberStatus.up()).count()).description("members with status Up").register(registry);
+        Gauge.builder("dinoj.cluster.unreachable", cluster, c -> c.state().getUnreachable().size())
+                .description("members this node sees as unreachable").register(registry);
+        Gauge.builder("dinoj.coordinator.reachable", this, m -> m.coordinatorReachable ? 1 : 0)
+                .description("1 if the coordinator answered the last scrape").register(registry);
+        gauge("dinoj.training.step", "steps completed", s -> s.step());
+        gauge("dinoj.training.total.steps", "steps of the run", s -> s.totalSteps());
+        gauge("dinoj.training.generation", "generation of the Aeron world", s -> s.generation());
+        gauge("dinoj.training.world.size", "workers in the current world", s -> s.workers().length);
+        gauge("dinoj.training.committed.step", "step of the last committed checkpoint", s -> s.committedStep());
+        gauge("dinoj.training.sampler.position", "global data-stream position", s -> s.samplerPosition());
+        gauge("dinoj.training.restarts", "world re-formations after failures", s -> s.restarts());
+        gauge("dinoj.training.loss", "total loss of the last step",
+                s -> s.recentLosses().length == 0 ? Double.NaN : s.recentLosses()[s.recentLosses().length - 1]);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+    }
+
+    private void gauge(String name, String description, java.util.function.ToDoubleFunction<RunStatus> f) {
+        Gauge.builder(name, last, ref -> ref.get() == null ? Double.NaN : f.applyAsDouble(ref.get()))
+                .description(description).register(registry);
+    }
+
+    /** Records the coordinator's latest answer (null: it did not answer). */
+    public void update(RunStatus status) {
+        coordinatorReachable = status != null;
+        if (status != null) {
+            last.set(status);
+        }
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,184 @@
+package dev.dinoj.deploy.management;
+
+import akka.actor.ExtendedActorSystem;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Adapter;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.http.javadsl.model.ContentType;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.RawHeader;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import akka.management.javadsl.ManagementRouteProvider;
+import akka.management.javadsl.ManagementRouteProviderSettings;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import dev.dinoj.actors.node.ClusterRuntime;
+import dev.dinoj.actors.train.Coordinator;
+import dev.dinoj.actors.train.RunStatus;
+import dev.dinoj.trainer.collective.sharded.ShardedCheckpoints;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * dinoj's routes on the Akka Management HTTP server of every node (next to /alive, /ready, /cluster/members):
+ * <ul>
+ *   <li>GET /training/status, /training/step, /training/losses, /training/checkpoints, /training/workers: JSON from
+ *       the coordinator singleton (503 if it does not answer within {@code dinoj.node.ask-timeout});</li>
+ *   <li>POST /training/stop, /training/checkpoint: need {@code Authorization: Bearer TOKEN} with the token of
+ *       {@code dinoj.node.management-token} (401 without or with a wrong one; 403 when no token is configured);</li>
+ *   <li>GET /metrics: Prometheus text format ({@link NodeMetrics}).</li>
+ * </ul>
+ */
+public final class TrainingRoutes extends AllDirectives implements ManagementRouteProvider {
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    private static final ContentType PROMETHEUS = ContentTypes.parse("text/plain; version=0.0.4; charset=UTF-8");
+
+    private final ActorSystem<?> system;
+    private final byte[] token;
+    private final Duration askTimeout;
+    private final NodeMetrics metrics;
+
+    public TrainingRoutes(ExtendedActorSystem classic) {
+        this.system = Adapter.toTyped(classic);
+        this.token = classic.settings().config().getString("dinoj.node.management-token").getBytes(StandardCharsets.UTF_8);
+        this.askTimeout = classic.settings().config().getDuration("dinoj.node.ask-timeout");
+        this.metrics = new NodeMetrics(system);
+    }
+
+    @Override
+    public Route routes(ManagementRouteProviderSettings settings) {
+        return concat(
+                pathPrefix("training", () -> concat(
+                        get(() -> concat(
+                                path("status", () -> withStatus(s -> s)),
+                                path("step", () -> withStatus(s -> ordered("phase", s.phase(), "step", s.step(),
+                                        "total_steps", s.totalSteps(), "sampler_position", s.samplerPosition(),
+                                        "generation", s.generation()))),
+                                path("losses", () -> withStatus(TrainingRoutes::losses)),
+                                path("checkpoints", () -> withStatus(TrainingRoutes::checkpoints)),
+                                path("workers", () -> withStatus(s -> ordered("generation", s.generation(),
+                                        "world_size", s.workers().length, "workers", s.workers()))))),
+                        post(() -> concat(
+                                path("stop", () -> authorized(() -> control(Coordinator.Stop::new))),
+                                path("checkpoint", () -> authorized(() -> control(Coordinator.CheckpointNow::new))))))),
+                path("metrics", () -> get(() -> onSuccess(status(), s -> {
+                    metrics.update(s.orElse(null));
+                    return complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS, metrics.scrape().getBytes(StandardCharsets.UTF_8))));
+                }))));
+    }
+
+    private CompletionStage<Optional<RunStatus>> status() {
+        ActorRef<Coordinator.Command> c = coordinator();
+        if (c == null) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return AskPattern.<Coordinator.Command, RunStatus>ask(c, Coordinator.GetStatus::new, askTimeout, system.scheduler())
+                .thenApply(Optional::of).exceptionally(e -> Optional.empty());
+    }
+
+    private ActorRef<Coordinator.Command> coordinator() {
+        ClusterRuntime.Handles h = ClusterRuntime.handles(system);
+        return h == null ? null : h.coordinator();
+    }
+
+    private Route withStatus(Function<RunStatus, Object> view) {
+        return onSuccess(status(), s -> s.isEmpty()
+                ? complete(StatusCodes.SERVICE_UNAVAILABLE, "the coordinator did not answer within " + askTimeout.toMillis()
+                + " ms (cluster still forming, or the singleton is moving); try again\n")
+                : json(view.apply(s.get())));
+    }
+
+    private Route control(Function<ActorRef<Coordinator.Accepted>, Coordinator.Command> request) {
+        ActorRef<Coordinator.Command> c = coordinator();
+        if (c == null) {
+            return complete(StatusCodes.SERVICE_UNAVAILABLE, "this node has not started its runtime yet\n");
+        }
+        CompletionStage<Optional<Coordinator.Accepted>> reply = AskPattern.<Coordinator.Command, Coordinator.Accepted>ask(
+                c, request::apply, askTimeout, system.scheduler()).thenApply(Optional::of).exceptionally(e -> Optional.empty());
+        return onSuccess(reply, a -> a.isEmpty()
+                ? complete(StatusCodes.SERVICE_UNAVAILABLE, "the coordinator did not answer; try again\n")
+                : complete(a.get().ok() ? StatusCodes.OK : StatusCodes.CONFLICT, HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                toJson(ordered("accepted", a.get().ok(), "message", a.get().message())))));
+    }
+
+    private Route authorized(Supplier<Route> inner) {
+        return optionalHeaderValueByName("Authorization", header -> {
+            if (token.length == 0) {
+                return complete(StatusCodes.FORBIDDEN, "no management token configured: set dinoj.node.management-token "
+                        + "(or DINOJ_MANAGEMENT_TOKEN) on this node to enable the routes that change anything\n");
+            }
+            String h = header.orElse("");
+            byte[] given = h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+            if (!MessageDigest.isEqual(given, token)) {
+                return complete(HttpResponse.create().withStatus(StatusCodes.UNAUTHORIZED)
+                        .addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"dinoj\""))
+                        .withEntity(header.isEmpty() ? "missing Authorization: Bearer <token> header\n"
+                                : "wrong bearer token\n"));
+            }
+            return inner.get();
+        });
+    }
+
+    private Route json(Object o) {
+        return complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, toJson(o)));
+    }
+
+    private static String toJson(Object o) {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, Object> ordered(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    private static Object losses(RunStatus s) {
+        Map<String, Double> last = new LinkedHashMap<>();
+        for (int i = 0; i < s.lossNames().length; i++) {
+            last.put(s.lossNames()[i], s.lossValues()[i]);
+        }
+        return ordered("step", s.step(), "last", last, "recent_total", s.recentLosses());
+    }
+
+    private static Object checkpoints(RunStatus s) {
+        List<String> all = new ArrayList<>();
+        if (!s.checkpoint().isEmpty()) {
+            Path runDir = Path.of(s.checkpoint()).getParent().getParent();
+            try {
+                for (Path p : ShardedCheckpoints.list(runDir)) {
+                    all.add(p.toString());
+                }
+            } catch (RuntimeException e) {
+                all.add(s.checkpoint());        // the run directory is not visible from this node
+            }
+        }
+        return ordered("committed_step", s.committedStep(), "checkpoint", s.checkpoint(), "checkpoints", all);
+    }
+}

@@ -1,0 +1,51 @@
+package dev.dinoj.deploy.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** User errors of {@code dinoj node}, {@code dinoj cluster up} and {@code dinoj status}: one line, exit code 2. */
+class NodeCommandTest {
+
+    @Test
+    void shouldRejectAMissingConfigFileNamingIt() {
+        CliTestSupport.Run r = CliTestSupport.main("node", "--roles", "worker", "--config", "/nonexistent/node.conf");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("/nonexistent/node.conf: no such config file"), r.toString());
+    }
+
+    @Test
+    void shouldRejectAnUnknownRole() {
+        CliTestSupport.Run r = CliTestSupport.main("node", "--roles", "coordinator,trainer");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("unknown role 'trainer'"), r.toString());
+    }
+
+    @Test
+    void shouldRejectABadRunConfigBeforeStarting(@TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("node.conf");
+        Files.writeString(conf, "dinoj.actors.coordinator.run { config = fmnist-nano, dir = \"" + dir + "\" }\n");
+        CliTestSupport.Run r = CliTestSupport.main("node", "--roles", "coordinator", "--config", conf.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("fmnist-nano"), r.toString());
+    }
+
+    @Test
+    void shouldRejectAnUnreachableManagementUrl() {
+        CliTestSupport.Run r = CliTestSupport.main("status", "--management", "http://127.0.0.1:1");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("127.0.0.1:1/training/status: no answer"), r.toString());
+    }
+
+    @Test
+    void shouldRejectABadNodeCount() {
+        CliTestSupport.Run r = CliTestSupport.main("cluster", "up", "--nodes", "0");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--nodes 0"), r.toString());
+    }
+}

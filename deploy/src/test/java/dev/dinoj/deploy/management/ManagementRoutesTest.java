@@ -1,0 +1,195 @@
+package dev.dinoj.deploy.management;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.dinoj.deploy.node.NodeLauncher;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Acceptance 4 (management part): a real node in this JVM (cluster of one, formed through Cluster Bootstrap with
+ * config discovery), its management HTTP on loopback, the training routes, Prometheus metrics and the bearer token.
+ */
+@Timeout(180)
+class ManagementRoutesTest {
+
+    static final String TOKEN = "s3cret-token";
+    static NodeLauncher.Node node;
+    static int port;
+    static final HttpClient http = HttpClient.newHttpClient();
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        port = freePort();
+        Config c = ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\n"
+                + "akka.coordinated-shutdown.exit-jvm = off\n"
+                + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
+                + "dinoj.node.management-token = \"" + TOKEN + "\"\n"
+                + "akka.discovery.config.services.dinoj.endpoints = [{ host = \"127.0.0.1\", port = " + port + " }]\n")
+                .withFallback(NodeLauncher.config(null, List.of("coordinator"), null, port));
+        node = NodeLauncher.start(c);
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (get("/ready").statusCode() != 200) {
+            assertTrue(System.nanoTime() < deadline, "node not ready: " + get("/ready").body());
+            Thread.sleep(300);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) {
+            node.system().terminate();
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return new FakeFailure(e).response();
+        }
+    }
+
+    static HttpResponse<String> post(String path, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .POST(HttpRequest.BodyPublishers.noBody());
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldBindManagementToLoopbackByDefault() throws Exception {
+        assertEquals("127.0.0.1", NodeLauncher.config(null, null, null, null).getString("akka.management.http.hostname"));
+        assertTrue(node.managementUri().startsWith("http://127.0.0.1:" + port), node.managementUri());
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);    // reachable on loopback
+        }
+        for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                if (a instanceof Inet4Address && !a.isLoopbackAddress()) {
+                    assertThrows(IOException.class, () -> {
+                        try (Socket s = new Socket()) {
+                            s.connect(new InetSocketAddress(a, port), 2000);
+                        }
+                    }, "management must not be reachable on " + a);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldServeHealthMembersStatusAndMetrics() throws Exception {
+        assertEquals(200, get("/alive").statusCode());
+        HttpResponse<String> members = get("/cluster/members");
+        assertEquals(200, members.statusCode());
+        JsonNode m = JSON.readTree(members.body());
+        assertEquals(1, m.get("members").size(), members.body());
+        assertEquals("Up", m.get("members").get(0).get("status").asText());
+        assertTrue(m.get("members").get(0).get("roles").toString().contains("coordinator"), members.body());
+
+        HttpResponse<String> status = get("/training/status");
+        assertEquals(200, status.statusCode(), status.body());
+        assertEquals("idle", JSON.readTree(status.body()).get("phase").asText(), status.body());
+        for (String p : new String[] {"/training/step", "/training/losses", "/training/checkpoints", "/training/workers"}) {
+            HttpResponse<String> r = get(p);
+            assertEquals(200, r.statusCode(), p + ": " + r.body());
+            JSON.readTree(r.body());
+        }
+        HttpResponse<String> metrics = get("/metrics");
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"), metrics.headers().toString());
+        assertTrue(metrics.body().contains("# TYPE dinoj_training_step gauge"), metrics.body());
+        assertTrue(metrics.body().contains("dinoj_cluster_members_up 1.0"), metrics.body());
+        assertTrue(metrics.body().contains("dinoj_coordinator_reachable 1.0"), metrics.body());
+    }
+
+    @Test
+    void shouldRejectMutatingRoutesWithoutTheRightToken() throws Exception {
+        for (String p : new String[] {"/training/stop", "/training/checkpoint"}) {
+            HttpResponse<String> none = post(p, null);
+            assertEquals(401, none.statusCode(), none.body());
+            assertTrue(none.body().contains("missing Authorization"), none.body());
+            HttpResponse<String> wrong = post(p, "Bearer not-the-token");
+            assertEquals(401, wrong.statusCode(), wrong.body());
+            assertEquals(401, post(p, "Basic " + TOKEN).statusCode());
+            assertEquals(401, post(p, "Bearer " + TOKEN + "x").statusCode());
+            HttpResponse<String> right = post(p, "Bearer " + TOKEN);
+            // authorised: the coordinator answers (no run here, so nothing to stop or checkpoint)
+            assertEquals(409, right.statusCode(), right.body());
+            assertTrue(JSON.readTree(right.body()).get("message").asText().contains("no run in progress"), right.body());
+        }
+        assertEquals(4, get("/training/stop").statusCode() / 100, "GET of a mutating route must be refused");
+    }
+
+    /** A response for a refused connection, so the readiness loop can keep polling. */
+    private record FakeFailure(IOException e) {
+        HttpResponse<String> response() {
+            return new HttpResponse<>() {
+                public int statusCode() {
+                    return -1;
+                }
+
+                public HttpRequest request() {
+                    return null;
+                }
+
+                public java.util.Optional<HttpResponse<String>> previousResponse() {
+                    return java.util.Optional.empty();
+                }
+
+                public java.net.http.HttpHeaders headers() {
+                    return java.net.http.HttpHeaders.of(java.util.Map.of(), (a, b) -> true);
+                }
+
+                public String body() {
+                    return e.toString();
+                }
+
+                public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
+                    return java.util.Optional.empty();
+                }
+
+                public URI uri() {
+                    return null;
+                }
+
+                public HttpClient.Version version() {
+                    return HttpClient.Version.HTTP_1_1;
+                }
+            };
+        }
+    }
+}
