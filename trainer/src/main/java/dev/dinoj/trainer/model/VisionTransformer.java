@@ -32,6 +32,7 @@ public final class VisionTransformer {
     private final ParamSet params;
     private final String prefix;
     private int attentionChunk;
+    private dev.dinoj.trainer.train.SegmentedBackward segments;
 
     public VisionTransformer(VitConfig cfg, ParamSet params, String prefix) {
         this.cfg = cfg;
@@ -54,6 +55,14 @@ public final class VisionTransformer {
         }
         this.attentionChunk = queries;
         return this;
+    }
+
+    /**
+     * Cuts the autograd graph after every block of a training forward (the student's segmented backward); null
+     * (the default) keeps one graph.
+     */
+    public void setSegments(dev.dinoj.trainer.train.SegmentedBackward segments) {
+        this.segments = segments;
     }
 
     private NDArray p(String name) {
@@ -88,6 +97,9 @@ public final class VisionTransformer {
         }
         for (int i = 0; i < cfg.depth(); i++) {
             xs = block(i, xs, training, rng);
+            if (training && segments != null) {
+                xs = segments.cut(i, xs);                               // detached leaves (B_g, T_g, D)
+            }
         }
         List<BackboneOutput> out = new ArrayList<>();
         for (NDArray x : xs) {
