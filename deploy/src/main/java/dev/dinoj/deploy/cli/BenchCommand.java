@@ -43,8 +43,15 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "3", description = "unmeasured first steps (default ${DEFAULT-VALUE})")
         int warmup;
 
+        @Option(names = "--ranks", description = "run the sharded step in N rank JVMs on this host (dinoj.collectives "
+                + "settings: IPC, overlap on); reports compute, time blocked in communication and the overhead")
+        Integer ranks;
+
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            if (ranks != null) {
+                return ShardedTrainStep.call(config, sets, ranks, warmup, steps);
+            }
             TrainSettings s = TrainSettings.load(config, sets);
             ImageDataset data = s.dataset().open();
             TrainStepBench.Result r = TrainStepBench.run(config, s, data, warmup, steps);
