@@ -47,7 +47,8 @@ public final class ShardedStepBench {
 
     /** One rank's measurement of one step. */
     public record RankStep(int rank, int step, double stepSeconds, double computeSeconds, double communicationSeconds,
-                           double forwardBackwardSeconds, double optimizerSeconds, double dataWaitSeconds) {
+                           double forwardBackwardSeconds, double optimizerSeconds, double dataWaitSeconds,
+                           double globalSumSeconds, double gradientWaitSeconds) {
     }
 
     /** The benchmark's result (medians over the measured steps of the per-step maxima over ranks). */
@@ -55,6 +56,7 @@ public final class ShardedStepBench {
                          String gradientWire, int steps, double stepSeconds, double computeSeconds,
                          double communicationSeconds, double forwardBackwardSeconds, double optimizerSeconds,
                          double dataWaitSeconds, double overhead, double imagesPerSecond, double[] rankCommunication,
+                         double[] rankOverhead, double globalSumSeconds, double gradientWaitSeconds,
                          String machine, String date) {
 
         public String table() {
@@ -75,8 +77,15 @@ public final class ShardedStepBench {
                 per.append(per.length() > 0 ? " / " : "").append(String.format(Locale.ROOT, "%.3f", c));
             }
             row(sb, "    per rank (s)", per.toString());
+            row(sb, "    global sums in the forward (s)", String.format(Locale.ROOT, "%.3f", globalSumSeconds));
+            row(sb, "    waiting for the gradient reduce-scatter (s)", String.format(Locale.ROOT, "%.3f", gradientWaitSeconds));
             row(sb, "waiting for data (s)", String.format(Locale.ROOT, "%.3f", dataWaitSeconds));
             row(sb, "overhead = step / compute - 1", String.format(Locale.ROOT, "%.1f %%", 100 * overhead));
+            StringBuilder ro = new StringBuilder();
+            for (double x : rankOverhead) {
+                ro.append(ro.length() > 0 ? " / " : "").append(String.format(Locale.ROOT, "%.1f %%", 100 * x));
+            }
+            row(sb, "  per rank: own step / own compute - 1", ro.toString());
             return sb.toString();
         }
 
@@ -103,9 +112,15 @@ public final class ShardedStepBench {
             o.put("optimizer_s", optimizerSeconds);
             o.put("data_wait_s", dataWaitSeconds);
             o.put("overhead", overhead);
+            o.put("global_sum_s", globalSumSeconds);
+            o.put("gradient_wait_s", gradientWaitSeconds);
             ArrayNode a = o.putArray("communication_s_per_rank");
             for (double c : rankCommunication) {
                 a.add(c);
+            }
+            ArrayNode ro = o.putArray("overhead_per_rank");
+            for (double x : rankOverhead) {
+                ro.add(x);
             }
             o.put("machine", machine);
             o.put("date", date);
@@ -168,7 +183,8 @@ public final class ShardedStepBench {
                         String[] f = line.split(" ");
                         all.add(new RankStep(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Double.parseDouble(f[3]),
                                 Double.parseDouble(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]),
-                                Double.parseDouble(f[7]), Double.parseDouble(f[8])));
+                                Double.parseDouble(f[7]), Double.parseDouble(f[8]), Double.parseDouble(f[9]),
+                                Double.parseDouble(f[10])));
                     }
                 }
             }
@@ -189,7 +205,11 @@ public final class ShardedStepBench {
         double[] opt = new double[steps];
         double[] wait = new double[steps];
         double[] wall = new double[steps];
+        double[] sums = new double[steps];
+        double[] gradWait = new double[steps];
         double[][] perRank = new double[ranks][steps];
+        double[][] rankStep = new double[ranks][steps];
+        double[][] rankCompute = new double[ranks][steps];
         for (RankStep x : all) {
             int i = x.step() - warmup;
             if (i < 0 || i >= steps) {
@@ -202,18 +222,24 @@ public final class ShardedStepBench {
             opt[i] = Math.max(opt[i], x.optimizerSeconds());
             wait[i] = Math.max(wait[i], x.dataWaitSeconds());
             wall[i] = Math.max(wall[i], x.stepSeconds() + x.dataWaitSeconds());
+            sums[i] = Math.max(sums[i], x.globalSumSeconds());
+            gradWait[i] = Math.max(gradWait[i], x.gradientWaitSeconds());
             perRank[x.rank()][i] = x.communicationSeconds();
+            rankStep[x.rank()][i] = x.stepSeconds();
+            rankCompute[x.rank()][i] = x.computeSeconds();
         }
         double[] rankComm = new double[ranks];
+        double[] rankOverhead = new double[ranks];
         for (int r = 0; r < ranks; r++) {
             rankComm[r] = median(perRank[r]);
+            rankOverhead[r] = median(rankStep[r]) / median(rankCompute[r]) - 1;
         }
         double stepMedian = median(step);
         double computeMedian = median(compute);
         return new Report(config, ranks, s.batchSize(), threads, s.collectiveTransport(), s.overlapCommunication(),
                 s.gradientWire().name().toLowerCase(Locale.ROOT), steps, stepMedian, computeMedian, median(comm),
                 median(fb), median(opt), median(wait), stepMedian / computeMedian - 1, s.batchSize() / median(wall),
-                rankComm, machine, Instant.now().toString());
+                rankComm, rankOverhead, median(sums), median(gradWait), machine, Instant.now().toString());
     }
 
     static double median(double[] xs) {
@@ -285,9 +311,9 @@ public final class ShardedStepBench {
                         r = trainer.step(step, RankBatches.toDevice(m, cb), s.schedules().at(step),
                                 StepRandom.forStep(s.seed(), step));
                     }
-                    System.out.println(String.format(Locale.ROOT, "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f", rank, step,
-                            r.stepSeconds(), r.computeSeconds(), r.communicationSeconds(), r.forwardBackwardSeconds(),
-                            r.optimizerSeconds(), wait));
+                    System.out.println(String.format(Locale.ROOT, "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f", rank,
+                            step, r.stepSeconds(), r.computeSeconds(), r.communicationSeconds(), r.forwardBackwardSeconds(),
+                            r.optimizerSeconds(), wait, r.globalSumSeconds(), r.gradientWaitSeconds()));
                     System.out.flush();
                 }
                 comm.barrier();

@@ -62,10 +62,14 @@ public final class ShardedTrainer implements AutoCloseable {
      *                               gradient reduce-scatter, the statistics all-reduce, the parameter all-gather
      * @param optimizerSeconds       sharded AdamW, writing the parameters back, EMA teacher
      * @param stepSeconds            the whole step
+     * @param globalSumSeconds       part of communicationSeconds: the global sums of the forward (Sinkhorn-Knopp,
+     *                               centers); includes waiting for a slower rank to get there
+     * @param gradientWaitSeconds    part of communicationSeconds: waiting for the gradient reduce-scatter after the
+     *                               backward (all of it without overlap)
      */
     public record StepResult(Map<String, Double> losses, double totalLoss, Map<String, Double> gradNorms,
                              double forwardBackwardSeconds, double communicationSeconds, double optimizerSeconds,
-                             double stepSeconds) {
+                             double stepSeconds, double globalSumSeconds, double gradientWaitSeconds) {
 
         /** The step's compute alone: everything but the time blocked in communication. */
         public double computeSeconds() {
@@ -238,9 +242,9 @@ public final class ShardedTrainer implements AutoCloseable {
             losses.put(lossKeys.get(i), stats[subs.size() + 2 + i] / n);
         }
         blocked += t4 - t3;
-        return new StepResult(losses, stats[subs.size() + 1] / n, norms,
-                (tWait - t0 - (globalSum.blockedNanos() - sumsBefore)) / 1e9, blocked / 1e9,
-                ((t3 - t2) + (t5 - t4)) / 1e9, (t5 - t0) / 1e9);
+        long sums = globalSum.blockedNanos() - sumsBefore;
+        return new StepResult(losses, stats[subs.size() + 1] / n, norms, (tWait - t0 - sums) / 1e9, blocked / 1e9,
+                ((t3 - t2) + (t5 - t4)) / 1e9, (t5 - t0) / 1e9, sums / 1e9, (t1 - tWait) / 1e9);
     }
 
     /** Stops the communication thread of the overlapped reduce-scatter (if any); the communicator stays open. */
