@@ -47,10 +47,14 @@ public final class BenchCommand implements Runnable {
                 + "settings: IPC, overlap on); reports compute, time blocked in communication and the overhead")
         Integer ranks;
 
+        @Option(names = "--compare-overlap", description = "with --ranks: overlap off in even steps and on in odd steps "
+                + "of the same ranks (same machine load), a report for each (--steps each)")
+        boolean compareOverlap;
+
         @Override
         public Integer call() throws Exception {
             if (ranks != null) {
-                return ShardedTrainStep.call(config, sets, ranks, warmup, steps);
+                return ShardedTrainStep.call(config, sets, ranks, warmup, steps, compareOverlap);
             }
             TrainSettings s = TrainSettings.load(config, sets);
             ImageDataset data = s.dataset().open();

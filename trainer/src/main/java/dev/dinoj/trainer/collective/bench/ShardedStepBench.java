@@ -48,7 +48,8 @@ public final class ShardedStepBench {
     /** One rank's measurement of one step. */
     public record RankStep(int rank, int step, double stepSeconds, double computeSeconds, double communicationSeconds,
                            double forwardBackwardSeconds, double optimizerSeconds, double dataWaitSeconds,
-                           double globalSumSeconds, double gradientWaitSeconds) {
+                           double globalSumSeconds, double gradientWaitSeconds, double reduceScatterSeconds,
+                           boolean overlapped) {
     }
 
     /** The benchmark's result (medians over the measured steps of the per-step maxima over ranks). */
@@ -57,7 +58,7 @@ public final class ShardedStepBench {
                          double communicationSeconds, double forwardBackwardSeconds, double optimizerSeconds,
                          double dataWaitSeconds, double overhead, double imagesPerSecond, double[] rankCommunication,
                          double[] rankOverhead, double globalSumSeconds, double gradientWaitSeconds,
-                         String machine, String date) {
+                         double reduceScatterSeconds, String machine, String date) {
 
         public String table() {
             StringBuilder sb = new StringBuilder();
@@ -79,6 +80,8 @@ public final class ShardedStepBench {
             row(sb, "    per rank (s)", per.toString());
             row(sb, "    global sums in the forward (s)", String.format(Locale.ROOT, "%.3f", globalSumSeconds));
             row(sb, "    waiting for the gradient reduce-scatter (s)", String.format(Locale.ROOT, "%.3f", gradientWaitSeconds));
+            row(sb, "gradient reduce-scatter itself (s)" + (overlap ? ", overlapped" : ""),
+                    String.format(Locale.ROOT, "%.3f", reduceScatterSeconds));
             row(sb, "waiting for data (s)", String.format(Locale.ROOT, "%.3f", dataWaitSeconds));
             row(sb, "overhead = step / compute - 1", String.format(Locale.ROOT, "%.1f %%", 100 * overhead));
             StringBuilder ro = new StringBuilder();
@@ -114,6 +117,7 @@ public final class ShardedStepBench {
             o.put("overhead", overhead);
             o.put("global_sum_s", globalSumSeconds);
             o.put("gradient_wait_s", gradientWaitSeconds);
+            o.put("reduce_scatter_s", reduceScatterSeconds);
             ArrayNode a = o.putArray("communication_s_per_rank");
             for (double c : rankCommunication) {
                 a.add(c);
@@ -143,6 +147,34 @@ public final class ShardedStepBench {
      */
     public static Report run(String config, List<String> sets, int ranks, int warmup, int steps, PrintLogger out)
             throws IOException, InterruptedException {
+        return runAll(config, sets, ranks, warmup, steps, false, out).get(0);
+    }
+
+    /**
+     * Overlap off and on in alternate steps of the same ranks (even steps off, odd steps on), so that both see the
+     * same machine load: the reports of the off steps and of the on steps.
+     */
+    public static List<Report> compareOverlap(String config, List<String> sets, int ranks, int warmup, int steps,
+                                              PrintLogger out) throws IOException, InterruptedException {
+        return runAll(config, sets, ranks, warmup, steps, true, out);
+    }
+
+    /** Both reports of {@link #compareOverlap} as one JSON line. */
+    public static String compareJson(List<Report> r) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("bench", "train-step-sharded-overlap");
+        try {
+            o.set("off", JSON.readTree(r.get(0).json()));
+            o.set("on", JSON.readTree(r.get(1).json()));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        o.put("step_on_over_off", r.get(1).stepSeconds() / r.get(0).stepSeconds());
+        return o.toString();
+    }
+
+    private static List<Report> runAll(String config, List<String> sets, int ranks, int warmup, int steps,
+                                       boolean alternate, PrintLogger out) throws IOException, InterruptedException {
         if (ranks < 1) {
             throw new IllegalArgumentException("--ranks must be >= 1: " + ranks);
         }
@@ -162,8 +194,8 @@ public final class ShardedStepBench {
             List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
             world.start("2g", jvm, ShardedStepBench.class.getName(), r -> {
                 List<String> a = new ArrayList<>(List.of("worker", Integer.toString(r), world.world().spec(),
-                        Boolean.toString(world.ranksLaunchDrivers()), Integer.toString(warmup), Integer.toString(steps),
-                        config));
+                        Boolean.toString(world.ranksLaunchDrivers()), Integer.toString(warmup),
+                        Integer.toString(alternate ? 2 * steps : steps), alternate ? "alternate" : "fixed", config));
                 a.addAll(sets);
                 return a;
             }, logDir);
@@ -172,9 +204,9 @@ public final class ShardedStepBench {
             world.await(30 * 60_000L, line -> {
                 if (line.startsWith("STEP ")) {
                     String[] f = line.split(" ");
-                    out.println(String.format(Locale.ROOT, "step %s%s: %.3f s (blocked in communication %.3f s)", f[2],
+                    out.println(String.format(Locale.ROOT, "step %s%s: %.3f s (blocked in communication %.3f s)%s", f[2],
                             Integer.parseInt(f[2]) < warmup ? " (warm-up)" : "", Double.parseDouble(f[3]),
-                            Double.parseDouble(f[5])));
+                            Double.parseDouble(f[5]), alternate ? ("1".equals(f[12]) ? ", overlap on" : ", overlap off") : ""));
                 }
             });
             for (int r = 0; r < ranks; r++) {
@@ -184,62 +216,80 @@ public final class ShardedStepBench {
                         all.add(new RankStep(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Double.parseDouble(f[3]),
                                 Double.parseDouble(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]),
                                 Double.parseDouble(f[7]), Double.parseDouble(f[8]), Double.parseDouble(f[9]),
-                                Double.parseDouble(f[10])));
+                                Double.parseDouble(f[10]), Double.parseDouble(f[11]), "1".equals(f[12])));
                     }
                 }
             }
         }
-        Report r = summarise(config, s, ranks, threads, warmup, steps, all,
-                Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch") + ", Java "
-                        + System.getProperty("java.version") + ", load average " + loadBefore + " -> " + loadAverage());
+        String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
+                + ", Java " + System.getProperty("java.version") + ", load average " + loadBefore + " -> " + loadAverage();
+        List<Report> reports = new ArrayList<>();
+        if (alternate) {
+            reports.add(summarise(config, s, ranks, threads, warmup, all.stream().filter(x -> !x.overlapped()).toList(),
+                    false, machine));
+            reports.add(summarise(config, s, ranks, threads, warmup, all.stream().filter(RankStep::overlapped).toList(),
+                    true, machine));
+        } else {
+            reports.add(summarise(config, s, ranks, threads, warmup, all, s.overlapCommunication(), machine));
+        }
         deleteTree(logDir);
-        return r;
+        return reports;
     }
 
-    static Report summarise(String config, TrainSettings s, int ranks, int threads, int warmup, int steps,
-                            List<RankStep> all, String machine) {
-        double[] step = new double[steps];
-        double[] compute = new double[steps];
-        double[] comm = new double[steps];
-        double[] fb = new double[steps];
-        double[] opt = new double[steps];
-        double[] wait = new double[steps];
-        double[] wall = new double[steps];
-        double[] sums = new double[steps];
-        double[] gradWait = new double[steps];
-        double[][] perRank = new double[ranks][steps];
-        double[][] rankStep = new double[ranks][steps];
-        double[][] rankCompute = new double[ranks][steps];
+    static Report summarise(String config, TrainSettings s, int ranks, int threads, int warmup, List<RankStep> all,
+                            boolean overlap, String machine) {
+        java.util.TreeMap<Integer, double[]> perStep = new java.util.TreeMap<>();   // maxima over ranks
+        java.util.Map<Integer, double[][]> byRank = new java.util.TreeMap<>();
+        final int fields = 9;
         for (RankStep x : all) {
-            int i = x.step() - warmup;
-            if (i < 0 || i >= steps) {
+            if (x.step() < warmup) {
                 continue;
             }
-            step[i] = Math.max(step[i], x.stepSeconds());
-            compute[i] = Math.max(compute[i], x.computeSeconds());
-            comm[i] = Math.max(comm[i], x.communicationSeconds());
-            fb[i] = Math.max(fb[i], x.forwardBackwardSeconds());
-            opt[i] = Math.max(opt[i], x.optimizerSeconds());
-            wait[i] = Math.max(wait[i], x.dataWaitSeconds());
-            wall[i] = Math.max(wall[i], x.stepSeconds() + x.dataWaitSeconds());
-            sums[i] = Math.max(sums[i], x.globalSumSeconds());
-            gradWait[i] = Math.max(gradWait[i], x.gradientWaitSeconds());
-            perRank[x.rank()][i] = x.communicationSeconds();
-            rankStep[x.rank()][i] = x.stepSeconds();
-            rankCompute[x.rank()][i] = x.computeSeconds();
+            double[] v = {x.stepSeconds(), x.computeSeconds(), x.communicationSeconds(), x.forwardBackwardSeconds(),
+                    x.optimizerSeconds(), x.dataWaitSeconds(), x.stepSeconds() + x.dataWaitSeconds(),
+                    x.globalSumSeconds(), x.gradientWaitSeconds()};
+            double[] m = perStep.computeIfAbsent(x.step(), k -> new double[fields + 1]);
+            for (int f = 0; f < fields; f++) {
+                m[f] = Math.max(m[f], v[f]);
+            }
+            m[fields] = Math.max(m[fields], x.reduceScatterSeconds());
+            byRank.computeIfAbsent(x.step(), k -> new double[ranks][]);
+            byRank.get(x.step())[x.rank()] = new double[] {x.stepSeconds(), x.computeSeconds(), x.communicationSeconds()};
+        }
+        int steps = perStep.size();
+        double[][] cols = new double[fields + 1][steps];
+        int i = 0;
+        for (double[] m : perStep.values()) {
+            for (int f = 0; f <= fields; f++) {
+                cols[f][i] = m[f];
+            }
+            i++;
         }
         double[] rankComm = new double[ranks];
         double[] rankOverhead = new double[ranks];
         for (int r = 0; r < ranks; r++) {
-            rankComm[r] = median(perRank[r]);
-            rankOverhead[r] = median(rankStep[r]) / median(rankCompute[r]) - 1;
+            double[] st = new double[steps];
+            double[] co = new double[steps];
+            double[] cm = new double[steps];
+            int k = 0;
+            for (double[][] rs : byRank.values()) {
+                if (rs[r] != null) {
+                    st[k] = rs[r][0];
+                    co[k] = rs[r][1];
+                    cm[k] = rs[r][2];
+                }
+                k++;
+            }
+            rankComm[r] = median(cm);
+            rankOverhead[r] = median(st) / median(co) - 1;
         }
-        double stepMedian = median(step);
-        double computeMedian = median(compute);
-        return new Report(config, ranks, s.batchSize(), threads, s.collectiveTransport(), s.overlapCommunication(),
-                s.gradientWire().name().toLowerCase(Locale.ROOT), steps, stepMedian, computeMedian, median(comm),
-                median(fb), median(opt), median(wait), stepMedian / computeMedian - 1, s.batchSize() / median(wall),
-                rankComm, rankOverhead, median(sums), median(gradWait), machine, Instant.now().toString());
+        double stepMedian = median(cols[0]);
+        double computeMedian = median(cols[1]);
+        return new Report(config, ranks, s.batchSize(), threads, s.collectiveTransport(), overlap,
+                s.gradientWire().name().toLowerCase(Locale.ROOT), steps, stepMedian, computeMedian, median(cols[2]),
+                median(cols[3]), median(cols[4]), median(cols[5]), stepMedian / computeMedian - 1,
+                s.batchSize() / median(cols[6]), rankComm, rankOverhead, median(cols[7]), median(cols[8]),
+                median(cols[9]), machine, Instant.now().toString());
     }
 
     static double median(double[] xs) {
@@ -268,10 +318,14 @@ public final class ShardedStepBench {
     // A rank (child JVM)
     // =================================================================================================================
 
-    /** {@code worker RANK WORLD OWN_DRIVER WARMUP STEPS CONFIG [SET…]}: one rank of {@link #run}. */
+    /**
+     * {@code worker RANK WORLD OWN_DRIVER WARMUP STEPS fixed|alternate CONFIG [SET…]}: one rank of {@link #run}
+     * ({@code alternate}: overlap off in even steps, on in odd steps).
+     */
     public static void main(String[] args) throws Exception {
-        if (args.length < 7 || !"worker".equals(args[0])) {
-            System.err.println("usage: ShardedStepBench worker RANK WORLD OWN_DRIVER WARMUP STEPS CONFIG [SET...]");
+        if (args.length < 8 || !"worker".equals(args[0])) {
+            System.err.println("usage: ShardedStepBench worker RANK WORLD OWN_DRIVER WARMUP STEPS fixed|alternate CONFIG "
+                    + "[SET...]");
             System.exit(64);
         }
         int rank = Integer.parseInt(args[1]);
@@ -279,7 +333,8 @@ public final class ShardedStepBench {
         boolean ownDriver = Boolean.parseBoolean(args[3]);
         int warmup = Integer.parseInt(args[4]);
         int steps = Integer.parseInt(args[5]);
-        TrainSettings s = TrainSettings.load(args[6], Arrays.asList(args).subList(7, args.length));
+        boolean alternate = "alternate".equals(args[6]);
+        TrainSettings s = TrainSettings.load(args[7], Arrays.asList(args).subList(8, args.length));
         CollectiveSettings cs = s.collectives();
         int code = 0;
         EmbeddedDriver driver = ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), cs) : null;
@@ -297,7 +352,8 @@ public final class ShardedStepBench {
             RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, s.batchSize(),
                     world.size(), s.seed());
             try (SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
-                 ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(), s.overlapCommunication())) {
+                 ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(),
+                         alternate || s.overlapCommunication())) {
                 model.setCropPacking(s.cropPacking());
                 Future<CollatedBatch> next = loader.submit(() -> batches.batch(0, rank));
                 for (int step = 0; step < warmup + steps; step++) {
@@ -306,14 +362,18 @@ public final class ShardedStepBench {
                     double wait = (System.nanoTime() - t0) / 1e9;
                     final long following = step + 1;
                     next = loader.submit(() -> batches.batch(following, rank));
+                    if (alternate) {
+                        trainer.setOverlap(step % 2 == 1);
+                    }
                     ShardedTrainer.StepResult r;
                     try (NDManager m = manager.newSubManager()) {
                         r = trainer.step(step, RankBatches.toDevice(m, cb), s.schedules().at(step),
                                 StepRandom.forStep(s.seed(), step));
                     }
-                    System.out.println(String.format(Locale.ROOT, "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f", rank,
-                            step, r.stepSeconds(), r.computeSeconds(), r.communicationSeconds(), r.forwardBackwardSeconds(),
-                            r.optimizerSeconds(), wait, r.globalSumSeconds(), r.gradientWaitSeconds()));
+                    System.out.println(String.format(Locale.ROOT, "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %d",
+                            rank, step, r.stepSeconds(), r.computeSeconds(), r.communicationSeconds(),
+                            r.forwardBackwardSeconds(), r.optimizerSeconds(), wait, r.globalSumSeconds(),
+                            r.gradientWaitSeconds(), r.reduceScatterSeconds(), r.overlapped() ? 1 : 0));
                     System.out.flush();
                 }
                 comm.barrier();

@@ -55,6 +55,7 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
     private volatile Throwable error;
     private volatile boolean closed;
     private volatile Thread waiter;
+    private volatile long busyNanos;                // communication thread: time inside reduce-scatters so far
 
     /**
      * @param gradVector the flat gradient vector (direct, native order)
@@ -135,6 +136,14 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
         return depth;                                             // final norm and heads
     }
 
+    /**
+     * Time the communication thread spent inside reduce-scatters so far (ns): the communication that overlapped the
+     * backward, plus the part the step thread waited for. Read it after {@link #awaitAll()}.
+     */
+    long busyNanos() {
+        return busyNanos;
+    }
+
     /** Buckets launched by segments of the backward so far (the rest were launched after it). */
     long launchedByBackward() {
         return launchedByBackward;
@@ -202,7 +211,9 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
             while (!closed) {
                 if (done < launched) {
                     int j = (int) (done % firstParam.length);
+                    long t0 = System.nanoTime();
                     comm.reduceScatter(views[j], partitions[j], wire);
+                    busyNanos += System.nanoTime() - t0;           // single writer
                     done++;
                     completed = done;
                     Thread w = waiter;

@@ -51,7 +51,9 @@ public final class ShardedTrainer implements AutoCloseable {
     private final ShardedAdamW optimizer;
     private final WireFormat gradWire;
     private final AllReduceGlobalSum globalSum;
-    private final OverlappedReduceScatter overlap;        // null: one reduce-scatter after the whole backward
+    private final OverlappedReduceScatter overlapEngine;  // null: constructed without overlap
+    private final SegmentedBackward segments;
+    private OverlappedReduceScatter overlap;              // null: one reduce-scatter after the whole backward
 
     /**
      * What one step reports; losses and norms are global (identical on every rank). Times are this rank's.
@@ -66,10 +68,14 @@ public final class ShardedTrainer implements AutoCloseable {
      *                               centers); includes waiting for a slower rank to get there
      * @param gradientWaitSeconds    part of communicationSeconds: waiting for the gradient reduce-scatter after the
      *                               backward (all of it without overlap)
+     * @param reduceScatterSeconds   time the gradient reduce-scatters took (with overlap: on the communication
+     *                               thread, mostly while the backward ran)
+     * @param overlapped             whether the reduce-scatter of this step overlapped the backward
      */
     public record StepResult(Map<String, Double> losses, double totalLoss, Map<String, Double> gradNorms,
                              double forwardBackwardSeconds, double communicationSeconds, double optimizerSeconds,
-                             double stepSeconds, double globalSumSeconds, double gradientWaitSeconds) {
+                             double stepSeconds, double globalSumSeconds, double gradientWaitSeconds,
+                             double reduceScatterSeconds, boolean overlapped) {
 
         /** The step's compute alone: everything but the time blocked in communication. */
         public double computeSeconds() {
@@ -107,18 +113,31 @@ public final class ShardedTrainer implements AutoCloseable {
         layout.copyValues(model.student(), params);
         if (overlap) {
             int depth = model.config().backbone().depth();
-            this.overlap = new OverlappedReduceScatter(comm, layout, model.student(), gradVector, grads, shards, gradWire,
-                    depth);
-            model.setSegmentedBackward(new SegmentedBackward(depth, this.overlap));
+            this.overlapEngine = new OverlappedReduceScatter(comm, layout, model.student(), gradVector, grads, shards,
+                    gradWire, depth);
+            this.segments = new SegmentedBackward(depth, overlapEngine);
         } else {
-            this.overlap = null;
-            model.setSegmentedBackward(null);
+            this.overlapEngine = null;
+            this.segments = null;
         }
+        setOverlap(overlap);
+    }
+
+    /**
+     * Switches the overlap off or back on between steps (same results either way; the benchmark alternates to
+     * compare both under the same machine load). On needs a trainer constructed with overlap.
+     */
+    public void setOverlap(boolean on) {
+        if (on && overlapEngine == null) {
+            throw new IllegalStateException("this trainer was constructed without overlap");
+        }
+        this.overlap = on ? overlapEngine : null;
+        model.setSegmentedBackward(on ? segments : null);
     }
 
     /** Gradient buckets whose reduce-scatter was launched from inside the backward pass (0 without overlap). */
     public long bucketsLaunchedDuringBackward() {
-        return overlap == null ? 0 : overlap.launchedByBackward();
+        return overlapEngine == null ? 0 : overlapEngine.launchedByBackward();
     }
 
     /** Whether the gradient reduce-scatter overlaps the backward. */
@@ -168,7 +187,9 @@ public final class ShardedTrainer implements AutoCloseable {
         long t0 = System.nanoTime();
         long sumsBefore = globalSum.blockedNanos();
         model.student().zeroGradients();
+        long busyBefore = 0;
         if (overlap != null) {
+            busyBefore = overlap.busyNanos();                  // the communication thread is idle between steps
             overlap.beginStep();
         }
         SslMetaArch.StepLosses local = model.forwardBackward(localBatch, v.teacherTemp(), rng);
@@ -187,6 +208,7 @@ public final class ShardedTrainer implements AutoCloseable {
         }
         long t1 = System.nanoTime();
         blocked += t1 - tWait;
+        long reduceScatterNanos = overlap != null ? overlap.busyNanos() - busyBefore : t1 - tWait;
         int lo = optimizer.lo();
         int hi = optimizer.hi();
         float ranks = n;
@@ -244,14 +266,15 @@ public final class ShardedTrainer implements AutoCloseable {
         blocked += t4 - t3;
         long sums = globalSum.blockedNanos() - sumsBefore;
         return new StepResult(losses, stats[subs.size() + 1] / n, norms, (tWait - t0 - sums) / 1e9, blocked / 1e9,
-                ((t3 - t2) + (t5 - t4)) / 1e9, (t5 - t0) / 1e9, sums / 1e9, (t1 - tWait) / 1e9);
+                ((t3 - t2) + (t5 - t4)) / 1e9, (t5 - t0) / 1e9, sums / 1e9, (t1 - tWait) / 1e9,
+                reduceScatterNanos / 1e9, overlap != null);
     }
 
     /** Stops the communication thread of the overlapped reduce-scatter (if any); the communicator stays open. */
     @Override
     public void close() {
-        if (overlap != null) {
-            overlap.close();
+        if (overlapEngine != null) {
+            overlapEngine.close();
         }
     }
 }
