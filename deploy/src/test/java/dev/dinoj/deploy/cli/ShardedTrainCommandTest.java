@@ -100,6 +100,42 @@ class ShardedTrainCommandTest {
         assertTrue(three.err().contains("dinoj.train.batch-size"), three.err());
     }
 
+    /**
+     * {@code kill -9} of the launching JVM leaves no rank behind: with UDP (a media driver per rank, so nothing else
+     * would stop them) the ranks notice that their parent is gone and halt within seconds.
+     */
+    @Test
+    @Timeout(300)
+    void ranksStopWhenTheLauncherIsKilled(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        Path log = tmp.resolve("launcher.log");
+        List<String> a = new ArrayList<>(List.of(args(tmp, out, "--ranks", "2", "--set", "train.max-steps=100000",
+                "--set", "collectives.transport=udp")));
+        Process launcher = CliTestSupport.childMain(tmp, log, a).start();
+        try {
+            long deadline = System.currentTimeMillis() + 240_000;
+            while (!(Files.exists(out.resolve("metrics.jsonl")) && Files.size(out.resolve("metrics.jsonl")) > 0)) {
+                assertTrue(launcher.isAlive(), "launcher exited early:\n" + Files.readString(log));
+                assertTrue(System.currentTimeMillis() < deadline, "no step within 240 s:\n" + Files.readString(log));
+                Thread.sleep(200);
+            }
+            List<ProcessHandle> ranks = launcher.descendants().filter(ProcessHandle::isAlive).toList();
+            assertEquals(2, ranks.size(), "two rank JVMs: " + ranks);
+            launcher.destroyForcibly().waitFor();                       // SIGKILL: no shutdown hook runs
+            long killed = System.currentTimeMillis();
+            for (ProcessHandle r : ranks) {
+                while (r.isAlive() && System.currentTimeMillis() - killed < 20_000) {
+                    Thread.sleep(100);
+                }
+                assertTrue(!r.isAlive(), "rank pid " + r.pid() + " still runs 20 s after the launcher was killed");
+            }
+            assertTrue(Files.readString(out.resolve("ranks/rank-0.log")).contains("launching JVM"));
+        } finally {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+        }
+    }
+
     private static List<Long> toList(long[] a) {
         List<Long> l = new ArrayList<>();
         for (long x : a) {

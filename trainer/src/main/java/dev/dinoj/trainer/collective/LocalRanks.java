@@ -25,11 +25,43 @@ public final class LocalRanks implements AutoCloseable {
     private final List<Process> processes = new ArrayList<>();
     private final List<Path> logs = new ArrayList<>();
     private final boolean ownDrivers;
+    private final Thread shutdownHook = new Thread(this::stopProcesses, "dinoj-ranks-shutdown");
 
     private LocalRanks(World world, EmbeddedDriver driver, boolean ownDrivers) {
         this.world = world;
         this.driver = driver;
         this.ownDrivers = ownDrivers;
+        Runtime.getRuntime().addShutdownHook(shutdownHook);        // Ctrl-C of the launcher stops the ranks
+    }
+
+    /**
+     * Called first thing by a rank's {@code main}: halts the rank (exit 4) when the JVM that started it is gone, so a
+     * launcher killed with {@code kill -9} leaves no ranks behind (with ipc they would fail anyway once the shared
+     * media driver disappears; with udp they would train on).
+     */
+    public static void exitWithLauncher() {
+        ProcessHandle parent = ProcessHandle.current().parent().orElse(null);
+        if (parent == null) {
+            return;
+        }
+        long pid = parent.pid();
+        Thread t = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+                if (now != pid || !parent.isAlive()) {
+                    System.out.println("FAILED the launching JVM (pid " + pid + ") is gone; stopping this rank");
+                    System.out.flush();
+                    Runtime.getRuntime().halt(4);
+                }
+            }
+        }, "dinoj-launcher-watch");
+        t.setDaemon(true);
+        t.start();
     }
 
     /**
@@ -142,15 +174,7 @@ public final class LocalRanks implements AutoCloseable {
         }
     }
 
-    /** The last {@code lines} lines of a file. */
-    public static String tail(Path f, int lines) throws IOException {
-        List<String> all = Files.readAllLines(f);
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    }
-
-    /** Stops ranks still running, the shared driver, and removes driver directories left by killed ranks. */
-    @Override
-    public void close() {
+    private void stopProcesses() {
         for (Process p : processes) {
             if (p.isAlive()) {
                 p.destroyForcibly();
@@ -163,6 +187,23 @@ public final class LocalRanks implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** The last {@code lines} lines of a file. */
+    public static String tail(Path f, int lines) throws IOException {
+        List<String> all = Files.readAllLines(f);
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    /** Stops ranks still running, the shared driver, and removes driver directories left by killed ranks. */
+    @Override
+    public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // already shutting down: the hook runs
+        }
+        stopProcesses();
         if (driver != null) {
             driver.close();
         }

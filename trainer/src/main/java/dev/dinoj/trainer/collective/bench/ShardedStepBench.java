@@ -329,6 +329,7 @@ public final class ShardedStepBench {
             System.exit(64);
         }
         int rank = Integer.parseInt(args[1]);
+        LocalRanks.exitWithLauncher();
         World world = World.parse(args[2], 0);
         boolean ownDriver = Boolean.parseBoolean(args[3]);
         int warmup = Integer.parseInt(args[4]);

@@ -133,6 +133,7 @@ public final class ShardedTrainingRun {
             System.exit(64);
         }
         int rank = Integer.parseInt(args[1]);
+        LocalRanks.exitWithLauncher();
         int code = 0;
         EmbeddedDriver driver = null;
         try {
