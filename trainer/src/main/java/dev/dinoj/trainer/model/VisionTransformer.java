@@ -32,7 +32,18 @@ public final class VisionTransformer {
     private final ParamSet params;
     private final String prefix;
     private int attentionChunk;
-    private dev.dinoj.trainer.train.SegmentedBackward segments;
+    private BlockCut cut;
+
+    /** Replaces a block's output tokens in a training forward (e.g. by detached leaves: the segmented backward). */
+    @FunctionalInterface
+    public interface BlockCut {
+        /**
+         * @param block the block that produced {@code xs}
+         * @param xs    its output, one (B_g, T_g, D) array per crop group
+         * @return what the next block (or the final norm) gets instead
+         */
+        List<NDArray> cut(int block, List<NDArray> xs);
+    }
 
     public VisionTransformer(VitConfig cfg, ParamSet params, String prefix) {
         this.cfg = cfg;
@@ -58,11 +69,11 @@ public final class VisionTransformer {
     }
 
     /**
-     * Cuts the autograd graph after every block of a training forward (the student's segmented backward); null
-     * (the default) keeps one graph.
+     * Hands every block's output of a training forward to {@code cut} (the student's segmented backward cuts the
+     * autograd graph there); null (the default) keeps one graph.
      */
-    public void setSegments(dev.dinoj.trainer.train.SegmentedBackward segments) {
-        this.segments = segments;
+    public void setBlockCut(BlockCut cut) {
+        this.cut = cut;
     }
 
     private NDArray p(String name) {
@@ -97,8 +108,8 @@ public final class VisionTransformer {
         }
         for (int i = 0; i < cfg.depth(); i++) {
             xs = block(i, xs, training, rng);
-            if (training && segments != null) {
-                xs = segments.cut(i, xs);                               // detached leaves (B_g, T_g, D)
+            if (training && cut != null) {
+                xs = cut.cut(i, xs);                                    // e.g. detached leaves (B_g, T_g, D)
             }
         }
         List<BackboneOutput> out = new ArrayList<>();

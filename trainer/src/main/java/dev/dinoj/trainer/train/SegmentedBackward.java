@@ -2,6 +2,7 @@ package dev.dinoj.trainer.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
+import dev.dinoj.trainer.model.VisionTransformer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,7 @@ import java.util.List;
  * blocks ≥ {@code firstBlock}, the final norm and the heads ({@code firstBlock = depth} after the head segment,
  * {@code 0} = everything, the patch embedding and tokens included).
  */
-public final class SegmentedBackward {
+public final class SegmentedBackward implements VisionTransformer.BlockCut {
 
     /** Told, on the thread that runs the backward, when a suffix of the parameters has its final gradient. */
     public interface Listener {
@@ -67,6 +68,7 @@ public final class SegmentedBackward {
     }
 
     /** Called by the student backbone after block {@code block}: returns detached leaves in place of {@code xs}. */
+    @Override
     public List<NDArray> cut(int block, List<NDArray> xs) {
         List<NDArray> out = new ArrayList<>(xs.size());
         for (NDArray x : xs) {

@@ -177,7 +177,7 @@ public final class SslMetaArch implements AutoCloseable {
      */
     public void setSegmentedBackward(SegmentedBackward segments) {
         this.segments = segments;
-        studentBackbone.setSegments(segments);
+        studentBackbone.setBlockCut(segments);
     }
 
     /** Sets how statistics are summed over ranks (default: single process). */
