@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  *   <li>forward/backward on this rank's part of the global batch, with Sinkhorn-Knopp / center statistics summed
  *       over ranks ({@link AllReduceGlobalSum});</li>
  *   <li>reduce-scatter of the flat gradient, divided by N (the mean over ranks = the gradient of the global-batch
- *       loss, since every loss term is a mean over equally sized rank batches);</li>
+ *       loss, since every loss term is a mean over equally sized rank batches); with overlap, bucket by bucket on a
+ *       communication thread while the backward goes on ({@link OverlappedReduceScatter});</li>
  *   <li>one small all-reduce of the shard's Σg² per submodule (→ global gradient norms), a non-finite-loss flag and
  *       the loss values (→ means over ranks), so every rank takes the same decisions;</li>
  *   <li>clip coefficient per submodule {@code min(1, max/(norm + 1e-6))} ({@link dev.dinoj.trainer.optim.GradClip}'s
