@@ -43,8 +43,19 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "3", description = "unmeasured first steps (default ${DEFAULT-VALUE})")
         int warmup;
 
+        @Option(names = "--ranks", description = "run the sharded step in N rank JVMs on this host (dinoj.collectives "
+                + "settings: IPC, overlap on); reports compute, time blocked in communication and the overhead")
+        Integer ranks;
+
+        @Option(names = "--compare-overlap", description = "with --ranks: overlap off in even steps and on in odd steps "
+                + "of the same ranks (same machine load), a report for each (--steps each)")
+        boolean compareOverlap;
+
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            if (ranks != null) {
+                return ShardedTrainStep.call(config, sets, ranks, warmup, steps, compareOverlap);
+            }
             TrainSettings s = TrainSettings.load(config, sets);
             ImageDataset data = s.dataset().open();
             TrainStepBench.Result r = TrainStepBench.run(config, s, data, warmup, steps);

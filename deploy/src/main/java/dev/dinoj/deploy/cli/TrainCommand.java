@@ -29,13 +29,20 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the newest checkpoint in --out (same data stream)")
     boolean resume;
 
+    @Option(names = "--ranks", description = {"train with the sharded (FSDP-like) step in N rank JVMs on this host, "
+            + "Aeron collectives between them (dinoj.collectives.*; docs/COLLECTIVES.md); sharded checkpoints that "
+            + "--resume continues with any number of ranks and eval/export read; rank logs in DIR/ranks"})
+    Integer ranks;
+
     @Override
     public Integer call() throws Exception {
         TrainSettings settings = TrainSettings.load(config, sets);
         Progress progress = new Progress("train");
-        TrainingRun.Result r = new TrainingRun(settings, out, resume, rep -> progress.update(rep.step(), rep.totalSteps(),
-                String.format(java.util.Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond())))
-                .run();
+        TrainingRun.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
+                String.format(java.util.Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
+        TrainingRun.Result r = ranks != null
+                ? dev.dinoj.trainer.collective.sharded.ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
+                : new TrainingRun(settings, out, resume, listener).run();
         progress.done();
         System.out.printf("trained steps %d..%d in %.0f s; last checkpoint: %s%n", r.startStep(), r.endStep(), r.seconds(),
                 r.lastCheckpoint());

@@ -47,7 +47,7 @@ public final class VitEmbedder implements Embedder {
         NDManager manager = NDManager.newBaseManager();
         try {
             Backbones.Loaded model = Backbones.teacherFromCheckpoint(dir, manager);
-            Path teacher = dir.resolve("teacher.safetensors");
+            Path teacher = dir.resolve(Checkpoints.isSharded(dir) ? Checkpoints.SHARDED_MANIFEST : "teacher.safetensors");
             String id = "vit-teacher-cls:" + dir.toAbsolutePath().normalize() + ":" + Files.size(teacher) + ":"
                     + Files.getLastModifiedTime(teacher).toMillis();
             return new VitEmbedder(manager, model, batch, id);

@@ -172,6 +172,9 @@ public final class ModelSource {
 
     private static String teacherSha256(Path dir) {
         Path sums = dir.resolve("SHA256SUMS");
+        if (Checkpoints.isSharded(dir)) {
+            return sha256(sums);              // the teacher is spread over the shards; the checksums name them all
+        }
         try {
             if (Files.isRegularFile(sums)) {
                 for (String line : Files.readAllLines(sums)) {

@@ -118,6 +118,10 @@ public final class Checkpoints {
      */
     public static State load(Path checkpoint, SslMetaArch model) {
         Path dir = resolve(checkpoint);
+        if (isSharded(dir)) {
+            throw new CheckpointException(dir + ": written by a sharded run (" + SHARDED_MANIFEST + "); continue it with "
+                    + "--ranks (any number of ranks, e.g. dinoj train --ranks 2 --resume)");
+        }
         verify(dir);
         try {
             JsonNode s = JSON.readTree(dir.resolve("state.json").toFile());
@@ -140,6 +144,11 @@ public final class Checkpoints {
     public static State peek(Path checkpoint) {
         Path dir = resolve(checkpoint);
         try {
+            if (isSharded(dir)) {
+                JsonNode m = JSON.readTree(dir.resolve(SHARDED_MANIFEST).toFile());
+                return new State(m.get("step").asLong(), m.get("sampler_position").asLong(),
+                        m.get("optimizer_steps").asLong(), m.get("seed").asLong(), Files.readString(dir.resolve("config.conf")));
+            }
             JsonNode s = JSON.readTree(dir.resolve("state.json").toFile());
             return new State(s.get("step").asLong(), s.get("sampler_position").asLong(), s.get("optimizer_steps").asLong(),
                     s.get("seed").asLong(), Files.readString(dir.resolve("config.conf")));
@@ -151,6 +160,9 @@ public final class Checkpoints {
     /** The teacher parameters of a checkpoint (checksums verified). */
     public static Map<String, NpyArray> teacher(Path checkpoint) {
         Path dir = resolve(checkpoint);
+        if (isSharded(dir)) {
+            return dev.dinoj.trainer.collective.sharded.ShardedCheckpoints.teacherTensors(dir);
+        }
         verify(dir);
         try {
             return Safetensors.read(dir.resolve("teacher.safetensors")).tensors();
@@ -161,11 +173,20 @@ public final class Checkpoints {
 
     /** A step directory as given, or the newest checkpoint of a run directory. */
     public static Path resolve(Path checkpoint) {
-        if (Files.isRegularFile(checkpoint.resolve("state.json"))) {
+        if (Files.isRegularFile(checkpoint.resolve("state.json")) || isSharded(checkpoint)) {
             return checkpoint;
         }
         return latest(checkpoint).orElseThrow(() -> new CheckpointException(checkpoint
-                + ": neither a checkpoint (no state.json) nor a run directory with checkpoints/step-*"));
+                + ": neither a checkpoint (no state.json or " + SHARDED_MANIFEST
+                + ") nor a run directory with checkpoints/step-*"));
+    }
+
+    /** The manifest of a checkpoint written by a sharded (multi-rank) run. */
+    public static final String SHARDED_MANIFEST = "manifest.json";
+
+    /** Whether a checkpoint directory was written by a sharded run ({@code --ranks N}): shards + manifest. */
+    public static boolean isSharded(Path dir) {
+        return Files.isRegularFile(dir.resolve(SHARDED_MANIFEST));
     }
 
     private static void restoreCenter(Safetensors.Contents c, String name, SoftmaxCenter center) {

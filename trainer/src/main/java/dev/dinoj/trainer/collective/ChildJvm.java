@@ -34,9 +34,19 @@ public final class ChildJvm {
      * @param args      program arguments
      */
     public static List<String> command(String heap, String mainClass, List<String> args) {
+        return command(heap, List.of(), mainClass, args);
+    }
+
+    /**
+     * The command line of a child JVM with extra JVM options (e.g. {@code -Dai.djl.pytorch.num_threads=1}).
+     *
+     * @param jvmOptions options placed before the main class
+     */
+    public static List<String> command(String heap, List<String> jvmOptions, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.add("-Xmx" + heap);
+        cmd.addAll(jvmOptions);
         cmd.add("-XX:+UseSerialGC");
         cmd.add("--add-exports");
         cmd.add("java.base/jdk.internal.misc=ALL-UNNAMED");
@@ -55,7 +65,13 @@ public final class ChildJvm {
 
     /** Starts a child JVM with its output (stdout and stderr merged) written to {@code log}. */
     public static Process start(String heap, String mainClass, List<String> args, File log) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command(heap, mainClass, args));
+        return start(heap, List.of(), mainClass, args, log);
+    }
+
+    /** As {@link #start(String, String, List, File)}, with extra JVM options. */
+    public static Process start(String heap, List<String> jvmOptions, String mainClass, List<String> args, File log)
+            throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command(heap, jvmOptions, mainClass, args));
         pb.redirectErrorStream(true);
         pb.redirectOutput(log);
         return pb.start();

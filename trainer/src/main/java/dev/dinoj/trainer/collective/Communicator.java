@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -80,7 +82,13 @@ public final class Communicator implements AutoCloseable {
     private FloatBuffer dataFloats;                              // the vector as floats (per collective)
     private final DirectBuffer[] termKeys = new DirectBuffer[96]; // float views of Aeron term buffers, by identity
     private final FloatBuffer[] termViews = new FloatBuffer[96];
+    private final ShortBuffer[] termShortViews = new ShortBuffer[96];   // the same terms as bf16 elements
     private int termViewCount;
+    private int lastTermSlot;                                    // slot of the view termView returned last
+    private IntBuffer dataInts;                                  // the vector as float bits (per bf16 collective)
+    private final ByteBuffer[] sendKeys = new ByteBuffer[8];     // bf16 views of our publications' log buffers
+    private final ShortBuffer[] sendViews = new ShortBuffer[8];
+    private int sendViewCount;
     private final RingHandler ringHandler = new RingHandler();
     private final AllToAllHandler allToAllHandler = new AllToAllHandler();
 
@@ -457,6 +465,7 @@ public final class Communicator implements AutoCloseable {
         ByteBuffer dup = vector.duplicate();
         dup.clear();
         dataFloats = dup.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        dataInts = wireCode == Wire.BFLOAT16 ? dup.order(ByteOrder.nativeOrder()).asIntBuffer() : null;
         this.kind = kind;
         this.wire = wireCode;
         this.partition = p;
@@ -531,7 +540,7 @@ public final class Communicator implements AutoCloseable {
                 int count = Math.min(fragElems, limit - sendPos[s]);
                 int at = partition.offset(block) + sendPos[s];
                 if (wire == Wire.BFLOAT16 && s == reduceSteps) {
-                    Wire.roundToBf16(data, at << 2, count);     // the owner keeps what its peers receive
+                    roundToBf16(at, count);                     // the owner keeps what its peers receive
                 }
                 if (!sendChunk(pub, right, s, at, count, len)) {
                     return work;
@@ -549,7 +558,13 @@ public final class Communicator implements AutoCloseable {
             MutableDirectBuffer b = claim.buffer();
             int o = claim.offset();
             header.wrap(b, o).write(generation, sequence, step, at, count, rank, kind, wire, ringStep, total);
-            Wire.encode(data, at << 2, b, o + ChunkHeader.LENGTH, count, wire);
+            ShortBuffer dst = wire == Wire.BFLOAT16 && dataInts != null ? sendView(b) : null;
+            int dstByte = b.wrapAdjustment() + o + ChunkHeader.LENGTH;
+            if (dst != null && (dstByte & 1) == 0) {
+                encodeBf16(dataInts, at, dst, dstByte >> 1, count);
+            } else {
+                Wire.encode(data, at << 2, b, o + ChunkHeader.LENGTH, count, wire);
+            }
             claim.commit();
             chunksSent++;
             blocked[peer] = false;
@@ -815,7 +830,15 @@ public final class Communicator implements AutoCloseable {
                 return Action.BREAK;
             }
             int dst = (blockStart + (int) rel) << 2;
-            if (rs < reduceSteps) {
+            if (wire == Wire.BFLOAT16 && termView(buffer) != null) {
+                ShortBuffer src = termShortViews[lastTermSlot];
+                int srcIndex = (offset + ChunkHeader.LENGTH) >> 1;
+                if (rs < reduceSteps) {
+                    addBf16(src, srcIndex, dataFloats, dst >> 2, count);
+                } else {
+                    copyBf16(src, srcIndex, dataFloats, dst >> 2, count);
+                }
+            } else if (rs < reduceSteps) {
                 FloatBuffer src = wire == Wire.FLOAT32 ? termView(buffer) : null;
                 if (src != null) {
                     addFloats(src, (offset + ChunkHeader.LENGTH) >> 2, dataFloats, dst >> 2, count);
@@ -878,6 +901,7 @@ public final class Communicator implements AutoCloseable {
     private FloatBuffer termView(DirectBuffer term) {
         for (int i = 0; i < termViewCount; i++) {
             if (termKeys[i] == term) {
+                lastTermSlot = i;
                 return termViews[i];
             }
         }
@@ -889,11 +913,71 @@ public final class Communicator implements AutoCloseable {
         d.clear();
         d.position(term.wrapAdjustment());
         d.limit(term.wrapAdjustment() + term.capacity());
-        FloatBuffer view = d.slice().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        ByteBuffer slice = d.slice().order(ByteOrder.nativeOrder());
+        FloatBuffer view = slice.asFloatBuffer();
         int slot = termViewCount < termKeys.length ? termViewCount++ : (int) (chunksReceived % termKeys.length);
         termKeys[slot] = term;
         termViews[slot] = view;
+        termShortViews[slot] = slice.asShortBuffer();
+        lastTermSlot = slot;
         return view;
+    }
+
+    /**
+     * A bf16 view of the whole log buffer behind a claimed frame, made once per log buffer (publications keep theirs
+     * for the life of the communicator); null when the frame wraps no ByteBuffer.
+     */
+    private ShortBuffer sendView(DirectBuffer frame) {
+        ByteBuffer bb = frame.byteBuffer();
+        if (bb == null) {
+            return null;
+        }
+        for (int i = 0; i < sendViewCount; i++) {
+            if (sendKeys[i] == bb) {
+                return sendViews[i];
+            }
+        }
+        ByteBuffer d = bb.duplicate();
+        d.clear();
+        ShortBuffer view = d.order(ByteOrder.nativeOrder()).asShortBuffer();
+        int slot = sendViewCount < sendKeys.length ? sendViewCount++ : (int) (chunksSent % sendKeys.length);
+        sendKeys[slot] = bb;
+        sendViews[slot] = view;
+        return view;
+    }
+
+    /**
+     * float32 → bf16 (round to nearest even) through indexed NIO views: about twice as fast as the same loop through
+     * {@code UnsafeBuffer} on this JVM; the NaN test inside {@link Wire#toBf16} is a branch that is never taken for
+     * finite gradients, and it measured faster than the branch-free forms (C2 of JDK 17 vectorises none of them).
+     */
+    private static void encodeBf16(IntBuffer src, int srcIndex, ShortBuffer dst, int dstIndex, int count) {
+        for (int i = 0; i < count; i++) {
+            dst.put(dstIndex + i, (short) Wire.toBf16(src.get(srcIndex + i)));
+        }
+    }
+
+    private static void addBf16(ShortBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int count) {
+        for (int i = 0; i < count; i++) {
+            dst.put(dstIndex + i, dst.get(dstIndex + i) + Float.intBitsToFloat(src.get(srcIndex + i) << 16));
+        }
+    }
+
+    private static void copyBf16(ShortBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int count) {
+        for (int i = 0; i < count; i++) {
+            dst.put(dstIndex + i, Float.intBitsToFloat(src.get(srcIndex + i) << 16));
+        }
+    }
+
+    /** Rounds elements [at, at + count) of the vector to bf16 in place (the owner of an all-gathered block). */
+    private void roundToBf16(int at, int count) {
+        if (dataInts == null) {
+            Wire.roundToBf16(data, at << 2, count);
+            return;
+        }
+        for (int i = at; i < at + count; i++) {
+            dataInts.put(i, Wire.toBf16(dataInts.get(i)) << 16);
+        }
     }
 
     private static void addFloats(FloatBuffer src, int srcIndex, FloatBuffer dst, int dstIndex, int count) {

@@ -7,6 +7,8 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import dev.dinoj.pipeline.augment.MultiCropConfig;
+import dev.dinoj.trainer.collective.CollectiveSettings;
+import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.model.FfnType;
 import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.VitConfig;
@@ -16,6 +18,7 @@ import dev.dinoj.trainer.train.SslConfig;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -289,6 +292,12 @@ public final class TrainSettings {
         }
         multiCrop(false);
         dataset();
+        collectives();
+        gradientWire();
+        collectiveTransport();
+        collectivesBasePort();
+        threadsPerRank(1);
+        config.getBoolean("dinoj.collectives.overlap");
     }
 
     // ---- public view ----
@@ -374,6 +383,99 @@ public final class TrainSettings {
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.crops: " + e.getMessage());
         }
+    }
+
+    // ---- collectives (multi-rank training) ----
+
+    /** Aeron settings of the collectives ({@code dinoj.collectives}), validated with the key in every error. */
+    public CollectiveSettings collectives() {
+        String p = "dinoj.collectives.";
+        Duration timeout = positiveDuration(p + "timeout");
+        Duration connect = positiveDuration(p + "connect-timeout");
+        int mtu = intAt(p + "mtu", 128);
+        if (mtu % 32 != 0 || mtu > CollectiveSettings.MAX_MTU) {
+            throw new ConfigError(p + "mtu = " + mtu + " must be a multiple of 32 in [128, " + CollectiveSettings.MAX_MTU + "]");
+        }
+        int ring = termAt(p + "ring-term-length", mtu);
+        int small = termAt(p + "small-term-length", mtu);
+        int stream = intAt(p + "stream-id-base", 1);
+        long smallMax = config.getBytes(p + "small-max-bytes");
+        if (smallMax < 0 || smallMax > 1 << 30) {
+            throw new ConfigError(p + "small-max-bytes = " + smallMax + " must be in [0, 1 GiB]");
+        }
+        String idle = config.getString(p + "idle");
+        if (!List.of("backoff", "yield", "busy").contains(idle)) {
+            throw new ConfigError(p + "idle = " + idle + " must be backoff, yield or busy");
+        }
+        long sock = config.getBytes(p + "udp-socket-buffer");
+        long window = config.getBytes(p + "udp-receiver-window");
+        if (sock < 64 * 1024 || sock > 1 << 30) {
+            throw new ConfigError(p + "udp-socket-buffer = " + sock + " must be in [64 KiB, 1 GiB]");
+        }
+        if (window < mtu || window > 1 << 30) {
+            throw new ConfigError(p + "udp-receiver-window = " + window + " must be in [mtu (" + mtu + "), 1 GiB]");
+        }
+        return new CollectiveSettings(timeout, connect, mtu, ring, small, stream, (int) smallMax, idle, (int) sock,
+                (int) window);
+    }
+
+    /** {@code dinoj.collectives.gradient-wire}. */
+    public WireFormat gradientWire() {
+        String w = config.getString("dinoj.collectives.gradient-wire");
+        try {
+            return WireFormat.parse(w);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.collectives.gradient-wire = " + w + ": use f32 or bf16");
+        }
+    }
+
+    /** {@code dinoj.collectives.overlap}. */
+    public boolean overlapCommunication() {
+        return config.getBoolean("dinoj.collectives.overlap");
+    }
+
+    /** {@code dinoj.collectives.transport}: {@code ipc} or {@code udp}. */
+    public String collectiveTransport() {
+        String t = config.getString("dinoj.collectives.transport");
+        if (!t.equals("ipc") && !t.equals("udp")) {
+            throw new ConfigError("dinoj.collectives.transport = " + t + " must be ipc or udp");
+        }
+        return t;
+    }
+
+    /** {@code dinoj.collectives.base-port}; 0 = find a free one. */
+    public int collectivesBasePort() {
+        int p = intAt("dinoj.collectives.base-port", 0);
+        if (p > 65000) {
+            throw new ConfigError("dinoj.collectives.base-port = " + p + " must be in [0, 65000] (0 = a free port)");
+        }
+        return p;
+    }
+
+    /** PyTorch threads of each of {@code ranks} ranks: {@code dinoj.collectives.threads-per-rank}, or cores / ranks. */
+    public int threadsPerRank(int ranks) {
+        int t = intAt("dinoj.collectives.threads-per-rank", 0);
+        return t > 0 ? t : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, ranks));
+    }
+
+    private Duration positiveDuration(String key) {
+        Duration d = config.getDuration(key);
+        if (d.isNegative() || d.isZero()) {
+            throw new ConfigError(key + " = " + d + " must be positive");
+        }
+        return d;
+    }
+
+    private int termAt(String key, int mtu) {
+        long t = config.getBytes(key);
+        if (Long.bitCount(t) != 1 || t < 64 * 1024 || t > 1 << 30) {
+            throw new ConfigError(key + " = " + t + " bytes must be a power of two in [64 KiB, 1 GiB]");
+        }
+        if (t / 8 < mtu) {
+            throw new ConfigError(key + " = " + t + " bytes must be at least 8 x dinoj.collectives.mtu (" + mtu
+                    + "): Aeron's largest message is a term / 8");
+        }
+        return (int) t;
     }
 
     /** The dataset spec and the Fashion-MNIST folder. */

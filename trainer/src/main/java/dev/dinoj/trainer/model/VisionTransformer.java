@@ -32,6 +32,18 @@ public final class VisionTransformer {
     private final ParamSet params;
     private final String prefix;
     private int attentionChunk;
+    private BlockCut cut;
+
+    /** Replaces a block's output tokens in a training forward (e.g. by detached leaves: the segmented backward). */
+    @FunctionalInterface
+    public interface BlockCut {
+        /**
+         * @param block the block that produced {@code xs}
+         * @param xs    its output, one (B_g, T_g, D) array per crop group
+         * @return what the next block (or the final norm) gets instead
+         */
+        List<NDArray> cut(int block, List<NDArray> xs);
+    }
 
     public VisionTransformer(VitConfig cfg, ParamSet params, String prefix) {
         this.cfg = cfg;
@@ -54,6 +66,14 @@ public final class VisionTransformer {
         }
         this.attentionChunk = queries;
         return this;
+    }
+
+    /**
+     * Hands every block's output of a training forward to {@code cut} (the student's segmented backward cuts the
+     * autograd graph there); null (the default) keeps one graph.
+     */
+    public void setBlockCut(BlockCut cut) {
+        this.cut = cut;
     }
 
     private NDArray p(String name) {
@@ -88,6 +108,9 @@ public final class VisionTransformer {
         }
         for (int i = 0; i < cfg.depth(); i++) {
             xs = block(i, xs, training, rng);
+            if (training && cut != null) {
+                xs = cut.cut(i, xs);                                    // e.g. detached leaves (B_g, T_g, D)
+            }
         }
         List<BackboneOutput> out = new ArrayList<>();
         for (NDArray x : xs) {

@@ -61,6 +61,7 @@ public final class SslMetaArch implements AutoCloseable {
     private AdamW optimizer;                    // created on first use: a sharded step keeps its own moments
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
+    private SegmentedBackward segments;        // null: one backward call
 
     /**
      * Losses of one step: the logged values (official keys and scaling), the back-propagated total, and where the
@@ -169,6 +170,16 @@ public final class SslMetaArch implements AutoCloseable {
         this.cropPacking = on;
     }
 
+    /**
+     * Runs the student's backward in segments (heads, then the blocks from the last to the first), telling
+     * {@code segments}' listener whenever a suffix of the gradients is final (the sharded step overlaps the gradient
+     * reduce-scatter with the rest of the backward). Same gradients; null restores the single backward call.
+     */
+    public void setSegmentedBackward(SegmentedBackward segments) {
+        this.segments = segments;
+        studentBackbone.setBlockCut(segments);
+    }
+
     /** Sets how statistics are summed over ranks (default: single process). */
     public void setGlobalSum(GlobalSum sums) {
         this.sums = sums;
@@ -215,6 +226,9 @@ public final class SslMetaArch implements AutoCloseable {
         int nGlobalTerms = (N_GLOBAL_CROPS - 1) * N_GLOBAL_CROPS;
         boolean doIbot = cfg.doIbot() && batch.nMaskedPatches() > 0;
         Map<String, Double> logged = new LinkedHashMap<>();
+        if (segments != null) {
+            segments.begin();
+        }
         long t0 = System.nanoTime();
         long t1;
         long t2;
@@ -296,7 +310,11 @@ public final class SslMetaArch implements AutoCloseable {
                 total = loss.getFloat();
                 t2 = System.nanoTime();
                 if (Double.isFinite(total)) {
-                    gc.backward(loss);
+                    if (segments != null) {
+                        segments.backward(gc, loss);
+                    } else {
+                        gc.backward(loss);
+                    }
                     dinoCenter.commit();
                     ibotCenter.commit();
                 } else {

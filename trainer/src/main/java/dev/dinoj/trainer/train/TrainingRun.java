@@ -108,7 +108,7 @@ public final class TrainingRun {
             }
             long startStep = step;
             Path last = Checkpoints.latest(outDir).orElse(null);
-            try (BufferedWriter metrics = openMetrics(step)) {
+            try (BufferedWriter metrics = openMetrics(outDir, step)) {
                 boolean timeUp = false;
                 while (step < totalSteps && !timeUp) {
                     long hr = settings.highResStartStep();
@@ -168,8 +168,11 @@ public final class TrainingRun {
         }
     }
 
-    /** metrics.jsonl, with lines of steps after the resumed step dropped (they will be recomputed). */
-    private BufferedWriter openMetrics(long fromStep) throws IOException {
+    /**
+     * {@code outDir/metrics.jsonl} opened for appending, with lines of steps after the resumed step dropped (they will
+     * be recomputed). Shared with the sharded run (rank 0 writes the metrics there).
+     */
+    public static BufferedWriter openMetrics(Path outDir, long fromStep) throws IOException {
         Path f = outDir.resolve("metrics.jsonl");
         if (Files.exists(f)) {
             List<String> keep = new ArrayList<>();
@@ -191,7 +194,8 @@ public final class TrainingRun {
         return Files.newBufferedWriter(f, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
-    private static void writeMetrics(BufferedWriter w, StepReport r) throws IOException {
+    /** One line of {@code metrics.jsonl}. */
+    public static void writeMetrics(BufferedWriter w, StepReport r) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("step", r.step());
         r.losses().forEach(o::put);

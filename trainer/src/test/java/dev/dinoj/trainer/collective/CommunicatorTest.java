@@ -156,6 +156,52 @@ class CommunicatorTest {
         }
     }
 
+    /**
+     * The bf16 wire paths (NIO views of the log buffers) bit for bit against the algorithm's model: with 2 ranks,
+     * element i of block b (owned by rank b) ends as {@code bf16(x_b[i] + bf16(x_{1-b}[i]))} on both ranks (the
+     * sender rounds, the owner adds in float32 and rounds its sum for the all-gather). Ties to even, values that
+     * round up to infinity and infinities included.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    @Timeout(60)
+    void shouldAllReduceInBf16ExactlyAsTheRoundingModelSays(Transport transport) throws Exception {
+        int n = 2;
+        int count = 100_003;
+        int[][] bits = new int[n][count];
+        for (int r = 0; r < n; r++) {
+            SplittableRandom rnd = new SplittableRandom(11 + r);
+            for (int i = 0; i < count; i++) {
+                bits[r][i] = Float.floatToRawIntBits((float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-6, 7))));
+            }
+            bits[r][5] = 0x3F808000;                                   // exactly halfway: ties to even (down)
+            bits[r][6] = 0x3F818000;                                   // halfway, odd: up
+            bits[r][7] = 0x7F7FFFFF;                                   // largest float: rounds to +inf
+            bits[r][8] = r == 0 ? 0xFF800000 : 0x3F800000;             // -inf + 1
+        }
+        try (TestWorlds w = new TestWorlds(n, transport, SETTINGS, 0, true)) {
+            List<float[]> results = w.run(c -> {
+                ByteBuffer v = vector(count);
+                for (int i = 0; i < count; i++) {
+                    v.putInt(i * 4, bits[c.rank()][i]);
+                }
+                c.allReduce(v, count, WireFormat.BF16);
+                return read(v, count);
+            });
+            Partition p = Partition.even(count, n);
+            for (int b = 0; b < n; b++) {
+                for (int i = p.offset(b); i < p.end(b); i++) {
+                    float other = Wire.fromBf16(Wire.toBf16(bits[1 - b][i]));
+                    float sum = Float.intBitsToFloat(bits[b][i]) + other;
+                    int want = Wire.toBf16(Float.floatToRawIntBits(sum)) << 16;
+                    for (int r = 0; r < n; r++) {
+                        assertEquals(want, Float.floatToRawIntBits(results.get(r)[i]), "rank " + r + " element " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Transport.class)
     @Timeout(120)

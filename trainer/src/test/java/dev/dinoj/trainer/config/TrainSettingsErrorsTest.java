@@ -136,4 +136,44 @@ class TrainSettingsErrorsTest {
         assertMentions(fails("fmnist-pico", "crops.blur-probabilities=[2, 0, 0]"), "dinoj.crops.blur-probabilities");
         assertMentions(fails("fmnist-pico", "crops.global-crops-scale=[0, 1]"), "dinoj.crops.global-crops-scale");
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "collectives.mtu=1000                          | dinoj.collectives.mtu",
+        "collectives.mtu=100000                        | dinoj.collectives.mtu",
+        "collectives.ring-term-length=3MiB             | dinoj.collectives.ring-term-length",
+        "collectives.small-term-length=128KiB          | dinoj.collectives.small-term-length",
+        "collectives.timeout=0s                        | dinoj.collectives.timeout",
+        "collectives.connect-timeout=soon              | dinoj.collectives.connect-timeout",
+        "collectives.idle=sleepy                       | dinoj.collectives.idle",
+        "collectives.gradient-wire=fp8                 | dinoj.collectives.gradient-wire",
+        "collectives.transport=tcp                     | dinoj.collectives.transport",
+        "collectives.base-port=70000                   | dinoj.collectives.base-port",
+        "collectives.udp-receiver-window=1KiB          | dinoj.collectives.udp-receiver-window",
+        "collectives.overlap=maybe                     | dinoj.collectives.overlap",
+        "collectives.threads-per-rank=-1               | dinoj.collectives.threads-per-rank",
+        "collectives.stream-id-base=0                  | dinoj.collectives.stream-id-base",
+    })
+    void badCollectiveSettingsNameTheirKey(String set, String key) {
+        assertMentions(fails("fmnist-pico", set), key);
+    }
+
+    @Test
+    void collectiveSettingsReadTheirKeys() {
+        TrainSettings s = TrainSettings.load("fmnist-pico", List.of("collectives.mtu=8192", "collectives.ring-term-length=1MiB",
+                "collectives.timeout=5s", "collectives.gradient-wire=bf16", "collectives.overlap=false",
+                "collectives.transport=udp", "collectives.threads-per-rank=3"));
+        var c = s.collectives();
+        assertEquals(8192, c.mtu());
+        assertEquals(1 << 20, c.ringTermLength());
+        assertEquals(java.time.Duration.ofSeconds(5), c.timeout());
+        assertEquals(dev.dinoj.trainer.collective.WireFormat.BF16, s.gradientWire());
+        assertEquals(false, s.overlapCommunication());
+        assertEquals("udp", s.collectiveTransport());
+        assertEquals(3, s.threadsPerRank(2));
+        TrainSettings d = TrainSettings.load("fmnist-pico", List.of());
+        assertEquals(dev.dinoj.trainer.collective.CollectiveSettings.MAX_MTU, d.collectives().mtu());
+        assertEquals(true, d.overlapCommunication());
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), d.threadsPerRank(2));
+    }
 }

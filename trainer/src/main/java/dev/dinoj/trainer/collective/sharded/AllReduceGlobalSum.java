@@ -13,9 +13,15 @@ import dev.dinoj.trainer.loss.GlobalSum;
 public final class AllReduceGlobalSum implements GlobalSum {
 
     private final Communicator comm;
+    private long blockedNanos;
 
     public AllReduceGlobalSum(Communicator comm) {
         this.comm = comm;
+    }
+
+    /** Time spent in the all-reduces so far (the step thread is blocked there), in nanoseconds. */
+    public long blockedNanos() {
+        return blockedNanos;
     }
 
     @Override
@@ -25,7 +31,9 @@ public final class AllReduceGlobalSum implements GlobalSum {
         for (int i = 0; i < v.length; i++) {
             d[i] = v[i];
         }
+        long t0 = System.nanoTime();
         comm.allReduce(d, ReduceOp.SUM);
+        blockedNanos += System.nanoTime() - t0;
         float[] out = new float[v.length];
         for (int i = 0; i < v.length; i++) {
             out[i] = (float) d[i];
@@ -36,7 +44,9 @@ public final class AllReduceGlobalSum implements GlobalSum {
     @Override
     public double sum(double local) {
         double[] d = {local};
+        long t0 = System.nanoTime();
         comm.allReduce(d, ReduceOp.SUM);
+        blockedNanos += System.nanoTime() - t0;
         return d[0];
     }
 }

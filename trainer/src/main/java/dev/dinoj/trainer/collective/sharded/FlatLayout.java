@@ -144,7 +144,12 @@ public final class FlatLayout {
 
     /** Copies every parameter's gradient into the vector. */
     public void copyGradients(ParamSet params, UnsafeBuffer flat) {
-        for (int i = 0; i < names.size(); i++) {
+        copyGradients(params, flat, 0, names.size());
+    }
+
+    /** Copies the gradients of parameters {@code [from, to)} into the vector. */
+    public void copyGradients(ParamSet params, UnsafeBuffer flat, int from, int to) {
+        for (int i = from; i < to; i++) {
             try (NDArray g = params.get(names.get(i)).getGradient()) {
                 copyOut(g, flat, i);
             }

@@ -320,6 +320,42 @@ public final class ShardedCheckpoints {
         }
     }
 
+    /**
+     * The teacher parameters of a sharded checkpoint under their names (checksums verified), assembled from all
+     * shards: what evaluation and export read, without a model or a world.
+     */
+    public static Map<String, NpyArray> teacherTensors(Path checkpoint) {
+        Path dir = resolve(checkpoint);
+        verify(dir);
+        try {
+            JsonNode m = JSON.readTree(dir.resolve(MANIFEST).toFile());
+            int total = m.get("total_elements").asInt();
+            float[] teacher = new float[total];
+            for (JsonNode s : m.get("shards")) {
+                Path f = dir.resolve(s.get("file").asText());
+                int off = s.get("offset").asInt();
+                int len = s.get("length").asInt();
+                System.arraycopy(floats(Safetensors.read(f), "teacher", len, f), 0, teacher, off, len);
+            }
+            Map<String, NpyArray> out = new LinkedHashMap<>();
+            for (JsonNode p : m.get("params")) {
+                String name = p.get("name").asText();
+                long[] shape = new long[p.get("shape").size()];
+                long numel = 1;
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = p.get("shape").get(i).asLong();
+                    numel *= shape[i];
+                }
+                int off = p.get("offset").asInt();
+                float[] v = java.util.Arrays.copyOfRange(teacher, off, off + (int) numel);
+                out.put(name, NpyArray.ofFloats(name, shape, v));
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            throw new CheckpointException(dir + ": cannot read the teacher: " + e.getMessage(), e);
+        }
+    }
+
     /** The checkpoint manifest of a checkpoint (to rebuild the model and world before {@link #load}). */
     public static JsonNode manifest(Path checkpoint) {
         Path dir = resolve(checkpoint);

@@ -6,6 +6,7 @@ import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.DivergenceException;
+import dev.dinoj.trainer.train.SegmentedBackward;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -25,7 +26,8 @@ import java.util.SplittableRandom;
  *   <li>forward/backward on this rank's part of the global batch, with Sinkhorn-Knopp / center statistics summed
  *       over ranks ({@link AllReduceGlobalSum});</li>
  *   <li>reduce-scatter of the flat gradient, divided by N (the mean over ranks = the gradient of the global-batch
- *       loss, since every loss term is a mean over equally sized rank batches);</li>
+ *       loss, since every loss term is a mean over equally sized rank batches); with overlap, bucket by bucket on a
+ *       communication thread while the backward goes on ({@link OverlappedReduceScatter});</li>
  *   <li>one small all-reduce of the shard's Σg² per submodule (→ global gradient norms), a non-finite-loss flag and
  *       the loss values (→ means over ranks), so every rank takes the same decisions;</li>
  *   <li>clip coefficient per submodule {@code min(1, max/(norm + 1e-6))} ({@link dev.dinoj.trainer.optim.GradClip}'s
@@ -37,7 +39,7 @@ import java.util.SplittableRandom;
  * <p>KoLeo is computed per rank over the rank's own batch, as dinov2 does (nearest neighbours within the rank); it is
  * the one term whose value depends on how the batch is split.
  */
-public final class ShardedTrainer {
+public final class ShardedTrainer implements AutoCloseable {
 
     private final SslMetaArch model;
     private final Communicator comm;
@@ -49,18 +51,53 @@ public final class ShardedTrainer {
     private final UnsafeBuffer params;
     private final ShardedAdamW optimizer;
     private final WireFormat gradWire;
+    private final AllReduceGlobalSum globalSum;
+    private final OverlappedReduceScatter overlapEngine;  // null: constructed without overlap
+    private final SegmentedBackward segments;
+    private OverlappedReduceScatter overlap;              // null: one reduce-scatter after the whole backward
 
-    /** What one step reports; losses and norms are global (identical on every rank). */
+    /**
+     * What one step reports; losses and norms are global (identical on every rank). Times are this rank's.
+     *
+     * @param forwardBackwardSeconds forward + backward (+ the gradient copies), without the time blocked in the
+     *                               global sums of the forward
+     * @param communicationSeconds   time the step thread was blocked in collectives: global sums, waiting for the
+     *                               gradient reduce-scatter, the statistics all-reduce, the parameter all-gather
+     * @param optimizerSeconds       sharded AdamW, writing the parameters back, EMA teacher
+     * @param stepSeconds            the whole step
+     * @param globalSumSeconds       part of communicationSeconds: the global sums of the forward (Sinkhorn-Knopp,
+     *                               centers); includes waiting for a slower rank to get there
+     * @param gradientWaitSeconds    part of communicationSeconds: waiting for the gradient reduce-scatter after the
+     *                               backward (all of it without overlap)
+     * @param reduceScatterSeconds   time the gradient reduce-scatters took (with overlap: on the communication
+     *                               thread, mostly while the backward ran)
+     * @param overlapped             whether the reduce-scatter of this step overlapped the backward
+     */
     public record StepResult(Map<String, Double> losses, double totalLoss, Map<String, Double> gradNorms,
-                             double forwardBackwardSeconds, double communicationSeconds, double optimizerSeconds) {
+                             double forwardBackwardSeconds, double communicationSeconds, double optimizerSeconds,
+                             double stepSeconds, double globalSumSeconds, double gradientWaitSeconds,
+                             double reduceScatterSeconds, boolean overlapped) {
+
+        /** The step's compute alone: everything but the time blocked in communication. */
+        public double computeSeconds() {
+            return stepSeconds - communicationSeconds;
+        }
+    }
+
+    /** A trainer without overlap (one reduce-scatter after the whole backward). */
+    public ShardedTrainer(SslMetaArch model, Communicator comm, WireFormat gradWire) {
+        this(model, comm, gradWire, false);
     }
 
     /**
      * @param model    this rank's model; its student must be identical on every rank (same seed, or after a load)
      * @param comm     the world's communicator for this rank
      * @param gradWire wire format of the gradient reduce-scatter (parameters always travel as float32)
+     * @param overlap  reduce-scatter the gradients bucket by bucket on a communication thread while the backward
+     *                 continues ({@link OverlappedReduceScatter}); bitwise the same result. Close the trainer to
+     *                 stop the thread.
      */
-    public ShardedTrainer(SslMetaArch model, Communicator comm, WireFormat gradWire) {
+    public ShardedTrainer(SslMetaArch model, Communicator comm, WireFormat gradWire, boolean overlap) {
         this.model = model;
         this.comm = comm;
         this.gradWire = gradWire;
@@ -72,8 +109,41 @@ public final class ShardedTrainer {
         this.params = new UnsafeBuffer(paramVector);
         this.optimizer = new ShardedAdamW(layout, shards.offset(comm.rank()), shards.end(comm.rank()),
                 model.config().adamBeta1(), model.config().adamBeta2(), 1e-8);
-        model.setGlobalSum(new AllReduceGlobalSum(comm));
+        this.globalSum = new AllReduceGlobalSum(comm);
+        model.setGlobalSum(globalSum);
         layout.copyValues(model.student(), params);
+        if (overlap) {
+            int depth = model.config().backbone().depth();
+            this.overlapEngine = new OverlappedReduceScatter(comm, layout, model.student(), gradVector, grads, shards,
+                    gradWire, depth);
+            this.segments = new SegmentedBackward(depth, overlapEngine);
+        } else {
+            this.overlapEngine = null;
+            this.segments = null;
+        }
+        setOverlap(overlap);
+    }
+
+    /**
+     * Switches the overlap off or back on between steps (same results either way; the benchmark alternates to
+     * compare both under the same machine load). On needs a trainer constructed with overlap.
+     */
+    public void setOverlap(boolean on) {
+        if (on && overlapEngine == null) {
+            throw new IllegalStateException("this trainer was constructed without overlap");
+        }
+        this.overlap = on ? overlapEngine : null;
+        model.setSegmentedBackward(on ? segments : null);
+    }
+
+    /** Gradient buckets whose reduce-scatter was launched from inside the backward pass (0 without overlap). */
+    public long bucketsLaunchedDuringBackward() {
+        return overlapEngine == null ? 0 : overlapEngine.launchedByBackward();
+    }
+
+    /** Whether the gradient reduce-scatter overlaps the backward. */
+    public boolean overlapped() {
+        return overlap != null;
     }
 
     public FlatLayout layout() {
@@ -116,13 +186,30 @@ public final class ShardedTrainer {
         int n = comm.size();
         comm.setStep(step);
         long t0 = System.nanoTime();
+        long sumsBefore = globalSum.blockedNanos();
         model.student().zeroGradients();
+        long busyBefore = 0;
+        if (overlap != null) {
+            busyBefore = overlap.busyNanos();                  // the communication thread is idle between steps
+            overlap.beginStep();
+        }
         SslMetaArch.StepLosses local = model.forwardBackward(localBatch, v.teacherTemp(), rng);
-        layout.copyGradients(model.student(), grads);
-        long t1 = System.nanoTime();
+        long blocked = globalSum.blockedNanos() - sumsBefore;
 
         // ---- reduce-scatter (mean) of the gradient: this rank's shard is now the global gradient ----
-        comm.reduceScatter(gradVector, shards, gradWire);
+        long tWait;
+        if (overlap != null) {
+            overlap.launchRemaining();                         // all of them when the loss was not finite
+            tWait = System.nanoTime();
+            overlap.awaitAll();
+        } else {
+            layout.copyGradients(model.student(), grads);
+            tWait = System.nanoTime();
+            comm.reduceScatter(gradVector, shards, gradWire);
+        }
+        long t1 = System.nanoTime();
+        blocked += t1 - tWait;
+        long reduceScatterNanos = overlap != null ? overlap.busyNanos() - busyBefore : t1 - tWait;
         int lo = optimizer.lo();
         int hi = optimizer.hi();
         float ranks = n;
@@ -143,8 +230,10 @@ public final class ShardedTrainer {
             double x = local.logged().get(lossKeys.get(i));
             stats[subs.size() + 2 + i] = Double.isFinite(x) ? x : 0;
         }
+        long tStats = System.nanoTime();
         comm.allReduce(stats, ReduceOp.SUM);
         long t2 = System.nanoTime();
+        blocked += t2 - tStats;
 
         if (stats[subs.size()] > 0) {
             throw new DivergenceException(step, "the total loss is not finite on " + (long) stats[subs.size()]
@@ -175,7 +264,18 @@ public final class ShardedTrainer {
         for (int i = 0; i < lossKeys.size(); i++) {
             losses.put(lossKeys.get(i), stats[subs.size() + 2 + i] / n);
         }
-        return new StepResult(losses, stats[subs.size() + 1] / n, norms, (t1 - t0) / 1e9,
-                ((t2 - t1) + (t4 - t3)) / 1e9, ((t3 - t2) + (t5 - t4)) / 1e9);
+        blocked += t4 - t3;
+        long sums = globalSum.blockedNanos() - sumsBefore;
+        return new StepResult(losses, stats[subs.size() + 1] / n, norms, (tWait - t0 - sums) / 1e9, blocked / 1e9,
+                ((t3 - t2) + (t5 - t4)) / 1e9, (t5 - t0) / 1e9, sums / 1e9, (t1 - tWait) / 1e9,
+                reduceScatterNanos / 1e9, overlap != null);
+    }
+
+    /** Stops the communication thread of the overlapped reduce-scatter (if any); the communicator stays open. */
+    @Override
+    public void close() {
+        if (overlapEngine != null) {
+            overlapEngine.close();
+        }
     }
 }

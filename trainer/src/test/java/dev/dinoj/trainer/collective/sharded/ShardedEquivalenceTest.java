@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -27,11 +28,11 @@ class ShardedEquivalenceTest {
     static final int STEPS = 5;
 
     @ParameterizedTest
-    @CsvSource({"2, UDP", "3, IPC"})
+    @CsvSource({"2, UDP, train", "3, IPC, train-overlap"})
     @Timeout(600)
-    void workerJvmsWithBatchBOverNReproduceOneWorkerWithBatchB(int n, Transport transport, @TempDir Path tmp)
+    void workerJvmsWithBatchBOverNReproduceOneWorkerWithBatchB(int n, Transport transport, String mode, @TempDir Path tmp)
             throws Exception {
-        ShardedFixture.Run ref = RankProcesses.run(n, transport, 0, "train", tmp, STEPS,
+        ShardedFixture.Run ref = RankProcesses.run(n, transport, 0, mode, tmp, STEPS,
                 () -> ShardedFixture.reference(ShardedFixture.settings(), n, STEPS));
         Map<String, NpyArray> student = Safetensors.read(tmp.resolve("rank-0-student.safetensors")).tensors();
         Map<String, NpyArray> teacher = Safetensors.read(tmp.resolve("rank-0-teacher.safetensors")).tensors();
@@ -56,5 +57,27 @@ class ShardedEquivalenceTest {
             double want = ref.losses().get(i);
             assertTrue(Math.abs(got - want) <= 1e-4 * Math.abs(want), "loss of step " + i + ": " + got + " vs " + want);
         }
+    }
+
+    /**
+     * The overlapped step (segmented backward, bucketed reduce-scatter on a communication thread) gives bitwise the
+     * parameters and losses of the non-overlapped one, 2 rank JVMs each.
+     */
+    @org.junit.jupiter.api.Test
+    @Timeout(600)
+    void overlappedReduceScatterGivesBitwiseTheParametersOfTheSequentialOne(@TempDir Path tmp) throws Exception {
+        Path plain = Files.createDirectories(tmp.resolve("plain"));
+        Path overlapped = Files.createDirectories(tmp.resolve("overlapped"));
+        RankProcesses.run(2, Transport.IPC, 0, "train", plain, STEPS, null);
+        RankProcesses.run(2, Transport.IPC, 0, "train-overlap", overlapped, STEPS, null);
+        for (String what : new String[] {"student", "teacher"}) {
+            Map<String, NpyArray> a = Safetensors.read(plain.resolve("rank-0-" + what + ".safetensors")).tensors();
+            Map<String, NpyArray> b = Safetensors.read(overlapped.resolve("rank-1-" + what + ".safetensors")).tensors();
+            for (String k : a.keySet()) {
+                assertArrayEquals(a.get(k).asFloats(), b.get(k).asFloats(), what + " " + k);
+            }
+        }
+        assertEquals(Files.readAllLines(plain.resolve("rank-0-losses.txt")),
+                Files.readAllLines(overlapped.resolve("rank-0-losses.txt")));
     }
 }

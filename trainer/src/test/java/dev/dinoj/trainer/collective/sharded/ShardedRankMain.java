@@ -26,6 +26,7 @@ import java.util.Map;
  * <ul>
  *   <li>{@code train}: STEPS steps of {@link ShardedFixture#settings}, then {@code rank-R-student.safetensors},
  *       {@code rank-R-teacher.safetensors}, {@code rank-R-losses.txt};</li>
+ *   <li>{@code train-overlap}: the same with the gradient reduce-scatter overlapped with the backward;</li>
  *   <li>{@code save}: STEPS steps, a sharded checkpoint in OUT_DIR, and {@code snapshot-save-R.safetensors};</li>
  *   <li>{@code load}: loads the newest checkpoint of OUT_DIR, writes {@code snapshot-load-N-R.safetensors}, then runs
  *       one more step.</li>
@@ -52,7 +53,8 @@ public final class ShardedRankMain {
             RankBatches rb = ShardedFixture.batches(s, world.size());
             long seed = "load".equals(mode) ? s.seed() + 99 : s.seed();     // load must overwrite everything
             try (SslMetaArch model = SslMetaArch.create(manager, s.ssl(), seed)) {
-                ShardedTrainer trainer = new ShardedTrainer(model, comm, WireFormat.F32);
+                boolean overlap = "train-overlap".equals(mode);
+                ShardedTrainer trainer = new ShardedTrainer(model, comm, WireFormat.F32, overlap);
                 int first = 0;
                 if ("load".equals(mode)) {
                     ShardedCheckpoints.State st = ShardedCheckpoints.load(out, trainer);
@@ -72,7 +74,12 @@ public final class ShardedRankMain {
                     }
                 }
                 comm.barrier();
-                if ("train".equals(mode)) {
+                if (overlap && trainer.bucketsLaunchedDuringBackward() != (long) (steps - first) * (s.ssl().backbone().depth() + 1)) {
+                    throw new IllegalStateException("overlap requested but only " + trainer.bucketsLaunchedDuringBackward()
+                            + " gradient buckets were launched during the backward");
+                }
+                trainer.close();
+                if (mode.startsWith("train")) {
                     Safetensors.write(out.resolve("rank-" + rank + "-student.safetensors"), model.student().toHost(), Map.of());
                     Safetensors.write(out.resolve("rank-" + rank + "-teacher.safetensors"), model.teacher().toHost(), Map.of());
                     Files.write(out.resolve("rank-" + rank + "-losses.txt"), losses);

@@ -12,9 +12,13 @@ import dev.dinoj.trainer.train.StepRandom;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import dev.dinoj.trainer.collective.Partition;
 
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,10 +29,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ShardedStepTest {
 
     static ShardedFixture.Run train(TrainSettings s, Communicator comm, int steps) {
+        return train(s, comm, steps, false);
+    }
+
+    static ShardedFixture.Run train(TrainSettings s, Communicator comm, int steps, boolean overlap) {
         RankBatches rb = ShardedFixture.batches(s, comm.size());
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed())) {
-            ShardedTrainer t = new ShardedTrainer(model, comm, WireFormat.F32);
+             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
+             ShardedTrainer t = new ShardedTrainer(model, comm, WireFormat.F32, overlap)) {
             java.util.List<Double> losses = new java.util.ArrayList<>();
             for (int step = 0; step < steps; step++) {
                 try (NDManager m = manager.newSubManager()) {
@@ -36,6 +44,8 @@ class ShardedStepTest {
                             StepRandom.forStep(s.seed(), step)).totalLoss());
                 }
             }
+            // the overlapped path really ran: every bucket of every step was launched from inside the backward
+            assertEquals(overlap ? (long) steps * (s.ssl().backbone().depth() + 1) : 0, t.bucketsLaunchedDuringBackward());
             return new ShardedFixture.Run(model.student().toHost(), model.teacher().toHost(), losses);
         }
     }
@@ -54,6 +64,57 @@ class ShardedStepTest {
             for (int i = 0; i < 3; i++) {
                 assertEquals(ref.losses().get(i), run.losses().get(i), 1e-6 * Math.abs(ref.losses().get(i)));
             }
+        }
+    }
+
+    /**
+     * The overlapped step's segmented backward (heads, then block by block, with detached block boundaries) gives
+     * bitwise the gradients, hence the parameters, of one backward call: with and without crop packing, and with
+     * drop path (the batch-subset trick above rate 0.1 included).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"train.crop-packing=true", "train.crop-packing=false", "model.drop-path-rate=0.3"})
+    @Timeout(180)
+    void segmentedBackwardGivesBitwiseTheParametersOfOneBackward(String set) {
+        TrainSettings s = ShardedFixture.settings(set);
+        try (Communicator alone = Communicator.join(World.localIpc(1, "/unused", 1, 0), 0, CollectiveSettings.defaults())) {
+            ShardedFixture.Run plain = train(s, alone, 3, false);
+            ShardedFixture.Run overlapped = train(s, alone, 3, true);
+            for (String k : plain.student().keySet()) {
+                assertArrayEquals(plain.student().get(k).asFloats(), overlapped.student().get(k).asFloats(), "student " + k);
+                assertArrayEquals(plain.teacher().get(k).asFloats(), overlapped.teacher().get(k).asFloats(), "teacher " + k);
+            }
+            assertEquals(plain.losses(), overlapped.losses());
+        }
+    }
+
+    /** Buckets of the overlapped reduce-scatter: contiguous, in launch order from the end of the vector to its start. */
+    @Test
+    void overlapBucketsTileTheFlatVectorFromTheHeadsDownToTheEmbeddings() {
+        TrainSettings s = ShardedFixture.settings();
+        try (NDManager manager = NDManager.newBaseManager();
+             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed())) {
+            FlatLayout layout = FlatLayout.of(model.student(), model.groups());
+            int depth = s.ssl().backbone().depth();
+            int[] first = OverlappedReduceScatter.firstParamOfSegments(layout, depth);
+            assertEquals("backbone.norm.weight", layout.name(first[depth]));
+            for (int b = 1; b < depth; b++) {
+                assertTrue(layout.name(first[b]).startsWith("backbone.blocks." + b + "."), layout.name(first[b]));
+            }
+            var buffer = layout.allocate();
+            Partition shards = layout.shards(3);
+            try (Communicator alone = Communicator.join(World.localIpc(1, "/unused", 1, 0), 0, CollectiveSettings.defaults());
+                 OverlappedReduceScatter o = new OverlappedReduceScatter(alone, layout, model.student(), buffer,
+                         new UnsafeBuffer(buffer), layout.shards(1), WireFormat.F32, depth)) {
+                java.util.List<int[]> r = o.bucketRanges();
+                assertEquals(depth + 1, r.size());
+                assertEquals(layout.total(), r.get(0)[1]);
+                assertEquals(0, r.get(depth)[0]);
+                for (int j = 1; j < r.size(); j++) {
+                    assertEquals(r.get(j - 1)[0], r.get(j)[1], "bucket " + j + " ends where bucket " + (j - 1) + " starts");
+                }
+            }
+            assertEquals(layout.total(), shards.total());
         }
     }
 

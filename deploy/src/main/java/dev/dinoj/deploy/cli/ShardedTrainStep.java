@@ -1,0 +1,33 @@
+package dev.dinoj.deploy.cli;
+
+import dev.dinoj.trainer.collective.bench.ShardedStepBench;
+
+import java.util.List;
+
+/** {@code dinoj bench train-step --ranks N}: the sharded step of N rank JVMs ({@link ShardedStepBench}). */
+final class ShardedTrainStep {
+
+    private ShardedTrainStep() {
+    }
+
+    static int call(String config, List<String> sets, int ranks, int warmup, int steps, boolean compareOverlap)
+            throws Exception {
+        if (ranks < 1 || ranks > 64) {
+            throw new UserError("--ranks must be in [1, 64]: " + ranks);
+        }
+        if (compareOverlap) {
+            List<ShardedStepBench.Report> both = ShardedStepBench.compareOverlap(config, sets, ranks, warmup, steps,
+                    System.err::println);
+            System.out.print(both.get(0).table());
+            System.out.print(both.get(1).table());
+            System.out.printf(java.util.Locale.ROOT, "step time with overlap / without: %.3f%n",
+                    both.get(1).stepSeconds() / both.get(0).stepSeconds());
+            System.out.println(ShardedStepBench.compareJson(both));
+            return 0;
+        }
+        ShardedStepBench.Report r = ShardedStepBench.run(config, sets, ranks, warmup, steps, System.err::println);
+        System.out.print(r.table());
+        System.out.println(r.json());
+        return 0;
+    }
+}

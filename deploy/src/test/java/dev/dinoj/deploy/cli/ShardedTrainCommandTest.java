@@ -1,0 +1,146 @@
+package dev.dinoj.deploy.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.io.NpyArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code dinoj train --ranks N}: two rank JVMs train two steps of the pico preset and write a sharded checkpoint,
+ * which {@code --resume} continues with one rank and which the evaluation side reads like any checkpoint; a
+ * single-process {@code --resume} of it and a batch that does not split over the ranks are refused with exit 2.
+ */
+class ShardedTrainCommandTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static String[] args(Path tmp, Path out, String... more) throws Exception {
+        List<String> a = new ArrayList<>(List.of("train", "--config", "fmnist-pico", "--out", out.toString()));
+        a.addAll(List.of(more));
+        if (!CliTestSupport.haveFashionMnist()) {
+            Path idx = tmp.resolve("synthetic-images-idx3-ubyte");
+            if (!Files.exists(idx)) {
+                CliTestSupport.writeIdxImages(idx, 256, 28, 7);
+            }
+            a.addAll(List.of("--set", CliTestSupport.idxDataset(idx)));
+        }
+        return a.toArray(String[]::new);
+    }
+
+    private static List<JsonNode> metrics(Path out) throws Exception {
+        List<JsonNode> m = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            m.add(JSON.readTree(line));
+        }
+        return m;
+    }
+
+    @Test
+    @Timeout(600)
+    void twoRankJvmsTrainAndOneRankResumesTheShardedCheckpoint(@TempDir Path tmp) throws Exception {
+        System.setProperty("dinoj.child.classpath", CliTestSupport.testClasspath());   // ranks get the test class path
+        Path out = tmp.resolve("run");
+
+        CliTestSupport.Run two = CliTestSupport.main(args(tmp, out, "--ranks", "2", "--set", "train.max-steps=2"));
+        assertEquals(0, two.code(), two.toString());
+        Path ckpt = out.resolve("checkpoints/step-00000002");
+        for (String f : new String[] {"manifest.json", "shard-00000-of-00002.safetensors", "shard-00001-of-00002.safetensors",
+                "centers.safetensors", "config.conf", "SHA256SUMS"}) {
+            assertTrue(Files.isRegularFile(ckpt.resolve(f)), "missing " + f);
+        }
+        assertTrue(Files.isRegularFile(out.resolve("ranks/rank-1.log")));
+        List<JsonNode> m = metrics(out);
+        assertEquals(2, m.size(), "rank 0 alone writes one line per step");
+        for (int i = 0; i < 2; i++) {
+            assertEquals(i + 1, m.get(i).get("step").asLong());
+            assertTrue(Double.isFinite(m.get(i).get("total_loss").asDouble()));
+            assertTrue(m.get(i).has("grad_norm_backbone"));
+        }
+
+        // the evaluation/export side reads the teacher of a sharded checkpoint by name
+        assertEquals(2, Checkpoints.peek(out).step());
+        Map<String, NpyArray> teacher = Checkpoints.teacher(out);
+        assertTrue(teacher.containsKey("backbone.blocks.1.mlp.fc2.weight"), teacher.keySet().toString());
+        assertEquals(List.of(1L, 17L, 64L), toList(teacher.get("backbone.pos_embed").shape()));  // (16/4)² patches + CLS
+        for (NpyArray a : teacher.values()) {
+            for (float x : a.asFloats()) {
+                assertTrue(Float.isFinite(x), a.name());
+            }
+        }
+
+        // one rank continues the two-rank run: same stream, one more step, a one-shard checkpoint
+        CliTestSupport.Run one = CliTestSupport.main(args(tmp, out, "--ranks", "1", "--resume", "--set", "train.max-steps=3"));
+        assertEquals(0, one.code(), one.toString());
+        assertTrue(Files.isRegularFile(out.resolve("checkpoints/step-00000003/shard-00000-of-00001.safetensors")));
+        assertTrue(Files.readString(out.resolve("ranks/rank-0.log")).contains("written by 2 rank(s), now 1"));
+        m = metrics(out);
+        assertEquals(3, m.size());
+        assertEquals(3, m.get(2).get("step").asLong());
+
+        // a single-process resume of a sharded run is refused, naming the way to continue it
+        CliTestSupport.Run plain = CliTestSupport.main(args(tmp, out, "--resume", "--set", "train.max-steps=4"));
+        assertEquals(2, plain.code(), plain.toString());
+        assertTrue(plain.err().contains("--ranks"), plain.err());
+
+        // the global batch must split evenly over the ranks
+        CliTestSupport.Run three = CliTestSupport.main(args(tmp, tmp.resolve("other"), "--ranks", "3"));
+        assertEquals(2, three.code(), three.toString());
+        assertTrue(three.err().contains("dinoj.train.batch-size"), three.err());
+    }
+
+    /**
+     * {@code kill -9} of the launching JVM leaves no rank behind: with UDP (a media driver per rank, so nothing else
+     * would stop them) the ranks notice that their parent is gone and halt within seconds.
+     */
+    @Test
+    @Timeout(300)
+    void ranksStopWhenTheLauncherIsKilled(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        Path log = tmp.resolve("launcher.log");
+        List<String> a = new ArrayList<>(List.of(args(tmp, out, "--ranks", "2", "--set", "train.max-steps=100000",
+                "--set", "collectives.transport=udp")));
+        Process launcher = CliTestSupport.childMain(tmp, log, a).start();
+        try {
+            long deadline = System.currentTimeMillis() + 240_000;
+            while (!(Files.exists(out.resolve("metrics.jsonl")) && Files.size(out.resolve("metrics.jsonl")) > 0)) {
+                assertTrue(launcher.isAlive(), "launcher exited early:\n" + Files.readString(log));
+                assertTrue(System.currentTimeMillis() < deadline, "no step within 240 s:\n" + Files.readString(log));
+                Thread.sleep(200);
+            }
+            List<ProcessHandle> ranks = launcher.descendants().filter(ProcessHandle::isAlive).toList();
+            assertEquals(2, ranks.size(), "two rank JVMs: " + ranks);
+            launcher.destroyForcibly().waitFor();                       // SIGKILL: no shutdown hook runs
+            long killed = System.currentTimeMillis();
+            for (ProcessHandle r : ranks) {
+                while (r.isAlive() && System.currentTimeMillis() - killed < 20_000) {
+                    Thread.sleep(100);
+                }
+                assertTrue(!r.isAlive(), "rank pid " + r.pid() + " still runs 20 s after the launcher was killed");
+            }
+            assertTrue(Files.readString(out.resolve("ranks/rank-0.log")).contains("launching JVM"));
+        } finally {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+        }
+    }
+
+    private static List<Long> toList(long[] a) {
+        List<Long> l = new ArrayList<>();
+        for (long x : a) {
+            l.add(x);
+        }
+        return l;
+    }
+}

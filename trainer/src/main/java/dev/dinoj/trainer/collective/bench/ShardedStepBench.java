@@ -1,0 +1,395 @@
+package dev.dinoj.trainer.collective.bench;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.pipeline.augment.MultiCropAugmentation;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.masking.CollatedBatch;
+import dev.dinoj.pipeline.masking.Collator;
+import dev.dinoj.pipeline.masking.MaskingGenerator;
+import dev.dinoj.trainer.collective.CollectiveSettings;
+import dev.dinoj.trainer.collective.Communicator;
+import dev.dinoj.trainer.collective.EmbeddedDriver;
+import dev.dinoj.trainer.collective.LocalRanks;
+import dev.dinoj.trainer.collective.World;
+import dev.dinoj.trainer.collective.sharded.RankBatches;
+import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepRandom;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code dinoj bench train-step --ranks N}: the sharded training step of N rank JVMs on this host (the machinery of
+ * {@code train --ranks N}: {@link LocalRanks}, IPC through one shared media driver unless configured otherwise).
+ * Every rank times each step: the whole step, the time its step thread was blocked in communication (global sums of
+ * the forward, waiting for the gradient reduce-scatter, the statistics all-reduce, the parameter all-gather), and the
+ * compute (the rest: forward + backward, gradient copies, sharded AdamW, write-back, EMA). A step takes as long as
+ * its slowest rank, so per step the report takes the maximum over ranks of each figure, then the median over the
+ * measured steps; overhead = step / compute − 1 (the share of the step not covered by the slowest rank's compute).
+ */
+public final class ShardedStepBench {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One rank's measurement of one step. */
+    public record RankStep(int rank, int step, double stepSeconds, double computeSeconds, double communicationSeconds,
+                           double forwardBackwardSeconds, double optimizerSeconds, double dataWaitSeconds,
+                           double globalSumSeconds, double gradientWaitSeconds, double reduceScatterSeconds,
+                           boolean overlapped) {
+    }
+
+    /** The benchmark's result (medians over the measured steps of the per-step maxima over ranks). */
+    public record Report(String config, int ranks, int globalBatch, int threadsPerRank, String transport, boolean overlap,
+                         String gradientWire, int steps, double stepSeconds, double computeSeconds,
+                         double communicationSeconds, double forwardBackwardSeconds, double optimizerSeconds,
+                         double dataWaitSeconds, double overhead, double imagesPerSecond, double[] rankCommunication,
+                         double[] rankOverhead, double globalSumSeconds, double gradientWaitSeconds,
+                         double reduceScatterSeconds, String machine, String date) {
+
+        public String table() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(Locale.ROOT, "sharded train-step: %s, %d ranks (JVMs, %d PyTorch thread%s each), "
+                            + "global batch %d, transport %s, overlap %s, gradients %s, %d measured steps%n", config, ranks,
+                    threadsPerRank, threadsPerRank == 1 ? "" : "s", globalBatch, transport, overlap ? "on" : "off",
+                    gradientWire, steps));
+            sb.append(String.format(Locale.ROOT, "  %s, %s%n", machine, date));
+            row(sb, "images/s", String.format(Locale.ROOT, "%.2f", imagesPerSecond));
+            row(sb, "step time (s)", String.format(Locale.ROOT, "%.3f", stepSeconds));
+            row(sb, "  compute (s)", String.format(Locale.ROOT, "%.3f", computeSeconds));
+            row(sb, "    forward+backward (s)", String.format(Locale.ROOT, "%.3f", forwardBackwardSeconds));
+            row(sb, "    optimizer shard + write-back + EMA (s)", String.format(Locale.ROOT, "%.3f", optimizerSeconds));
+            row(sb, "  blocked in communication (s)", String.format(Locale.ROOT, "%.3f", communicationSeconds));
+            StringBuilder per = new StringBuilder();
+            for (double c : rankCommunication) {
+                per.append(per.length() > 0 ? " / " : "").append(String.format(Locale.ROOT, "%.3f", c));
+            }
+            row(sb, "    per rank (s)", per.toString());
+            row(sb, "    global sums in the forward (s)", String.format(Locale.ROOT, "%.3f", globalSumSeconds));
+            row(sb, "    waiting for the gradient reduce-scatter (s)", String.format(Locale.ROOT, "%.3f", gradientWaitSeconds));
+            row(sb, "gradient reduce-scatter itself (s)" + (overlap ? ", overlapped" : ""),
+                    String.format(Locale.ROOT, "%.3f", reduceScatterSeconds));
+            row(sb, "waiting for data (s)", String.format(Locale.ROOT, "%.3f", dataWaitSeconds));
+            row(sb, "overhead = step / compute - 1", String.format(Locale.ROOT, "%.1f %%", 100 * overhead));
+            StringBuilder ro = new StringBuilder();
+            for (double x : rankOverhead) {
+                ro.append(ro.length() > 0 ? " / " : "").append(String.format(Locale.ROOT, "%.1f %%", 100 * x));
+            }
+            row(sb, "  per rank: own step / own compute - 1", ro.toString());
+            return sb.toString();
+        }
+
+        private static void row(StringBuilder sb, String k, String v) {
+            sb.append(String.format(Locale.ROOT, "  %-44s %14s%n", k, v));
+        }
+
+        public String json() {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("bench", "train-step-sharded");
+            o.put("config", config);
+            o.put("ranks", ranks);
+            o.put("global_batch", globalBatch);
+            o.put("threads_per_rank", threadsPerRank);
+            o.put("transport", transport);
+            o.put("overlap", overlap);
+            o.put("gradient_wire", gradientWire);
+            o.put("steps", steps);
+            o.put("images_per_s", imagesPerSecond);
+            o.put("step_s", stepSeconds);
+            o.put("compute_s", computeSeconds);
+            o.put("communication_s", communicationSeconds);
+            o.put("forward_backward_s", forwardBackwardSeconds);
+            o.put("optimizer_s", optimizerSeconds);
+            o.put("data_wait_s", dataWaitSeconds);
+            o.put("overhead", overhead);
+            o.put("global_sum_s", globalSumSeconds);
+            o.put("gradient_wait_s", gradientWaitSeconds);
+            o.put("reduce_scatter_s", reduceScatterSeconds);
+            ArrayNode a = o.putArray("communication_s_per_rank");
+            for (double c : rankCommunication) {
+                a.add(c);
+            }
+            ArrayNode ro = o.putArray("overhead_per_rank");
+            for (double x : rankOverhead) {
+                ro.add(x);
+            }
+            o.put("machine", machine);
+            o.put("date", date);
+            return o.toString();
+        }
+    }
+
+    /** Where progress lines go. */
+    public interface PrintLogger {
+        void println(String line);
+    }
+
+    private ShardedStepBench() {
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param config preset or HOCON file, {@code sets} its overrides (the ranks load the same)
+     */
+    public static Report run(String config, List<String> sets, int ranks, int warmup, int steps, PrintLogger out)
+            throws IOException, InterruptedException {
+        return runAll(config, sets, ranks, warmup, steps, false, out).get(0);
+    }
+
+    /**
+     * Overlap off and on in alternate steps of the same ranks (even steps off, odd steps on), so that both see the
+     * same machine load: the reports of the off steps and of the on steps.
+     */
+    public static List<Report> compareOverlap(String config, List<String> sets, int ranks, int warmup, int steps,
+                                              PrintLogger out) throws IOException, InterruptedException {
+        return runAll(config, sets, ranks, warmup, steps, true, out);
+    }
+
+    /** Both reports of {@link #compareOverlap} as one JSON line. */
+    public static String compareJson(List<Report> r) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("bench", "train-step-sharded-overlap");
+        try {
+            o.set("off", JSON.readTree(r.get(0).json()));
+            o.set("on", JSON.readTree(r.get(1).json()));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        o.put("step_on_over_off", r.get(1).stepSeconds() / r.get(0).stepSeconds());
+        return o.toString();
+    }
+
+    private static List<Report> runAll(String config, List<String> sets, int ranks, int warmup, int steps,
+                                       boolean alternate, PrintLogger out) throws IOException, InterruptedException {
+        if (ranks < 1) {
+            throw new IllegalArgumentException("--ranks must be >= 1: " + ranks);
+        }
+        if (steps < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--steps must be >= 1 and --warmup >= 0");
+        }
+        TrainSettings s = TrainSettings.load(config, sets);
+        if (s.batchSize() % ranks != 0) {
+            throw new IllegalArgumentException("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks "
+                    + ranks + " (every rank trains on batch / ranks images)");
+        }
+        String loadBefore = loadAverage();
+        Path logDir = Files.createTempDirectory("dinoj-bench-train-step-");
+        int threads = s.threadsPerRank(ranks);
+        List<RankStep> all = new ArrayList<>();
+        try (LocalRanks world = LocalRanks.form(ranks, s.collectiveTransport(), s.collectivesBasePort(), s.collectives())) {
+            List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
+            world.start("2g", jvm, ShardedStepBench.class.getName(), r -> {
+                List<String> a = new ArrayList<>(List.of("worker", Integer.toString(r), world.world().spec(),
+                        Boolean.toString(world.ranksLaunchDrivers()), Integer.toString(warmup),
+                        Integer.toString(alternate ? 2 * steps : steps), alternate ? "alternate" : "fixed", config));
+                a.addAll(sets);
+                return a;
+            }, logDir);
+            out.println("started " + ranks + " rank JVMs (" + s.collectiveTransport() + ", " + threads
+                    + " PyTorch thread(s) each); logs in " + logDir);
+            world.await(30 * 60_000L, line -> {
+                if (line.startsWith("STEP ")) {
+                    String[] f = line.split(" ");
+                    out.println(String.format(Locale.ROOT, "step %s%s: %.3f s (blocked in communication %.3f s)%s", f[2],
+                            Integer.parseInt(f[2]) < warmup ? " (warm-up)" : "", Double.parseDouble(f[3]),
+                            Double.parseDouble(f[5]), alternate ? ("1".equals(f[12]) ? ", overlap on" : ", overlap off") : ""));
+                }
+            });
+            for (int r = 0; r < ranks; r++) {
+                for (String line : Files.readAllLines(world.log(r))) {
+                    if (line.startsWith("STEP ")) {
+                        String[] f = line.split(" ");
+                        all.add(new RankStep(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Double.parseDouble(f[3]),
+                                Double.parseDouble(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]),
+                                Double.parseDouble(f[7]), Double.parseDouble(f[8]), Double.parseDouble(f[9]),
+                                Double.parseDouble(f[10]), Double.parseDouble(f[11]), "1".equals(f[12])));
+                    }
+                }
+            }
+        }
+        String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
+                + ", Java " + System.getProperty("java.version") + ", load average " + loadBefore + " -> " + loadAverage();
+        List<Report> reports = new ArrayList<>();
+        if (alternate) {
+            reports.add(summarise(config, s, ranks, threads, warmup, all.stream().filter(x -> !x.overlapped()).toList(),
+                    false, machine));
+            reports.add(summarise(config, s, ranks, threads, warmup, all.stream().filter(RankStep::overlapped).toList(),
+                    true, machine));
+        } else {
+            reports.add(summarise(config, s, ranks, threads, warmup, all, s.overlapCommunication(), machine));
+        }
+        deleteTree(logDir);
+        return reports;
+    }
+
+    static Report summarise(String config, TrainSettings s, int ranks, int threads, int warmup, List<RankStep> all,
+                            boolean overlap, String machine) {
+        java.util.TreeMap<Integer, double[]> perStep = new java.util.TreeMap<>();   // maxima over ranks
+        java.util.Map<Integer, double[][]> byRank = new java.util.TreeMap<>();
+        final int fields = 9;
+        for (RankStep x : all) {
+            if (x.step() < warmup) {
+                continue;
+            }
+            double[] v = {x.stepSeconds(), x.computeSeconds(), x.communicationSeconds(), x.forwardBackwardSeconds(),
+                    x.optimizerSeconds(), x.dataWaitSeconds(), x.stepSeconds() + x.dataWaitSeconds(),
+                    x.globalSumSeconds(), x.gradientWaitSeconds()};
+            double[] m = perStep.computeIfAbsent(x.step(), k -> new double[fields + 1]);
+            for (int f = 0; f < fields; f++) {
+                m[f] = Math.max(m[f], v[f]);
+            }
+            m[fields] = Math.max(m[fields], x.reduceScatterSeconds());
+            byRank.computeIfAbsent(x.step(), k -> new double[ranks][]);
+            byRank.get(x.step())[x.rank()] = new double[] {x.stepSeconds(), x.computeSeconds(), x.communicationSeconds()};
+        }
+        int steps = perStep.size();
+        double[][] cols = new double[fields + 1][steps];
+        int i = 0;
+        for (double[] m : perStep.values()) {
+            for (int f = 0; f <= fields; f++) {
+                cols[f][i] = m[f];
+            }
+            i++;
+        }
+        double[] rankComm = new double[ranks];
+        double[] rankOverhead = new double[ranks];
+        for (int r = 0; r < ranks; r++) {
+            double[] st = new double[steps];
+            double[] co = new double[steps];
+            double[] cm = new double[steps];
+            int k = 0;
+            for (double[][] rs : byRank.values()) {
+                if (rs[r] != null) {
+                    st[k] = rs[r][0];
+                    co[k] = rs[r][1];
+                    cm[k] = rs[r][2];
+                }
+                k++;
+            }
+            rankComm[r] = median(cm);
+            rankOverhead[r] = median(st) / median(co) - 1;
+        }
+        double stepMedian = median(cols[0]);
+        double computeMedian = median(cols[1]);
+        return new Report(config, ranks, s.batchSize(), threads, s.collectiveTransport(), overlap,
+                s.gradientWire().name().toLowerCase(Locale.ROOT), steps, stepMedian, computeMedian, median(cols[2]),
+                median(cols[3]), median(cols[4]), median(cols[5]), stepMedian / computeMedian - 1,
+                s.batchSize() / median(cols[6]), rankComm, rankOverhead, median(cols[7]), median(cols[8]),
+                median(cols[9]), machine, Instant.now().toString());
+    }
+
+    static double median(double[] xs) {
+        double[] a = xs.clone();
+        Arrays.sort(a);
+        return a.length == 0 ? Double.NaN : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
+    // =================================================================================================================
+    // A rank (child JVM)
+    // =================================================================================================================
+
+    /**
+     * {@code worker RANK WORLD OWN_DRIVER WARMUP STEPS fixed|alternate CONFIG [SET…]}: one rank of {@link #run}
+     * ({@code alternate}: overlap off in even steps, on in odd steps).
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length < 8 || !"worker".equals(args[0])) {
+            System.err.println("usage: ShardedStepBench worker RANK WORLD OWN_DRIVER WARMUP STEPS fixed|alternate CONFIG "
+                    + "[SET...]");
+            System.exit(64);
+        }
+        int rank = Integer.parseInt(args[1]);
+        LocalRanks.exitWithLauncher();
+        World world = World.parse(args[2], 0);
+        boolean ownDriver = Boolean.parseBoolean(args[3]);
+        int warmup = Integer.parseInt(args[4]);
+        int steps = Integer.parseInt(args[5]);
+        boolean alternate = "alternate".equals(args[6]);
+        TrainSettings s = TrainSettings.load(args[7], Arrays.asList(args).subList(8, args.length));
+        CollectiveSettings cs = s.collectives();
+        int code = 0;
+        EmbeddedDriver driver = ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), cs) : null;
+        ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "dinoj-bench-loader");
+            t.setDaemon(true);
+            return t;
+        });
+        try (Communicator comm = Communicator.join(world, rank, cs);
+             NDManager manager = NDManager.newBaseManager()) {
+            ImageDataset data = s.dataset().open();
+            var crops = s.multiCrop(false);
+            Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1], s.maskSampleProbability(),
+                    MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
+            RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, s.batchSize(),
+                    world.size(), s.seed());
+            try (SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
+                 ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(),
+                         alternate || s.overlapCommunication())) {
+                model.setCropPacking(s.cropPacking());
+                Future<CollatedBatch> next = loader.submit(() -> batches.batch(0, rank));
+                for (int step = 0; step < warmup + steps; step++) {
+                    long t0 = System.nanoTime();
+                    CollatedBatch cb = next.get();
+                    double wait = (System.nanoTime() - t0) / 1e9;
+                    final long following = step + 1;
+                    next = loader.submit(() -> batches.batch(following, rank));
+                    if (alternate) {
+                        trainer.setOverlap(step % 2 == 1);
+                    }
+                    ShardedTrainer.StepResult r;
+                    try (NDManager m = manager.newSubManager()) {
+                        r = trainer.step(step, RankBatches.toDevice(m, cb), s.schedules().at(step),
+                                StepRandom.forStep(s.seed(), step));
+                    }
+                    System.out.println(String.format(Locale.ROOT, "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %d",
+                            rank, step, r.stepSeconds(), r.computeSeconds(), r.communicationSeconds(),
+                            r.forwardBackwardSeconds(), r.optimizerSeconds(), wait, r.globalSumSeconds(),
+                            r.gradientWaitSeconds(), r.reduceScatterSeconds(), r.overlapped() ? 1 : 0));
+                    System.out.flush();
+                }
+                comm.barrier();
+                System.out.println("DONE " + rank + " " + comm.stats());
+            }
+        } catch (Throwable t) {
+            System.out.println("FAILED " + t);
+            t.printStackTrace(System.out);
+            code = 1;
+        } finally {
+            if (driver != null) {
+                driver.close();
+            }
+        }
+        System.out.flush();
+        Runtime.getRuntime().halt(code);
+    }
+}

@@ -1,0 +1,258 @@
+package dev.dinoj.trainer.collective.sharded;
+
+import dev.dinoj.trainer.collective.CollectiveException;
+import dev.dinoj.trainer.collective.Communicator;
+import dev.dinoj.trainer.collective.Partition;
+import dev.dinoj.trainer.collective.WireFormat;
+import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.train.SegmentedBackward;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The gradient reduce-scatter of the sharded step, overlapped with the backward pass: the student's backward runs in
+ * segments ({@link SegmentedBackward}: heads, block L−1, …, block 0 + patch embedding), and as soon as a segment's
+ * gradients are final they are copied into their bucket of the flat gradient vector and reduce-scattered by a
+ * communication thread while the step thread back-propagates the next segment.
+ *
+ * <p><b>Buckets.</b> In the official parameter order the parameters whose gradients become final after a segment are
+ * always a contiguous range of the flat vector just before the previous bucket (heads and final norm at the end,
+ * block 0 and the embeddings at the start), so bucket {@code j} is a range {@code [a, b)} and its partition is the
+ * rank shards clipped to it. A ring reduce-scatter of the buckets sums every element in the same order as one
+ * reduce-scatter of the whole vector (the order depends only on the element's shard), so the results are bitwise
+ * those of the non-overlapped step. The bucket views are made once; nothing is allocated per step by this class.
+ *
+ * <p><b>Threads.</b> A communicator is driven by one thread at a time. The step thread uses it during the forward
+ * (global sums) and after {@link #awaitAll()}; the communication thread only between the first launch of a step and
+ * the completion of its last bucket. Hand-over is through volatile counters (launched / completed), which order the
+ * communicator's plain fields between the two threads. An idle communication thread is parked, so it takes no core
+ * from the backward pass.
+ */
+final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoCloseable {
+
+    private final Communicator comm;
+    private final FlatLayout layout;
+    private final ParamSet student;
+    private final UnsafeBuffer grads;
+    private final WireFormat wire;
+    private final int depth;
+    private final int[] firstParam;                 // bucket j: parameters [firstParam[j], endParam[j])
+    private final int[] endParam;
+    private final ByteBuffer[] views;               // bucket j's elements of the flat gradient vector
+    private final Partition[] partitions;           // the rank shards clipped to bucket j
+    private final Thread thread;
+
+    private int nextBucket;                         // step thread only
+    private long launchedByBackward;                // step thread only: buckets launched from inside the backward
+    private long stepBase;                          // step thread only: completed count at the start of the step
+    private volatile long launched;
+    private volatile long completed;
+    private volatile Throwable error;
+    private volatile boolean closed;
+    private volatile Thread waiter;
+    private volatile long busyNanos;                // communication thread: time inside reduce-scatters so far
+
+    /**
+     * @param gradVector the flat gradient vector (direct, native order)
+     * @param grads      the same memory as an {@link UnsafeBuffer}
+     * @param depth      blocks of the student backbone
+     */
+    OverlappedReduceScatter(Communicator comm, FlatLayout layout, ParamSet student, ByteBuffer gradVector,
+                            UnsafeBuffer grads, Partition shards, WireFormat wire, int depth) {
+        this.comm = comm;
+        this.layout = layout;
+        this.student = student;
+        this.grads = grads;
+        this.wire = wire;
+        this.depth = depth;
+        int[] first = firstParamOfSegments(layout, depth);
+        int buckets = depth + 1;
+        this.firstParam = new int[buckets];
+        this.endParam = new int[buckets];
+        this.views = new ByteBuffer[buckets];
+        this.partitions = new Partition[buckets];
+        int end = layout.count();
+        for (int j = 0; j < buckets; j++) {
+            int f = depth - j;                                    // segment told by onGradientsFinal(f)
+            int from = f == 0 ? 0 : first[f];
+            firstParam[j] = from;
+            endParam[j] = end;
+            int a = from == layout.count() ? layout.total() : layout.offset(from);
+            int b = end == layout.count() ? layout.total() : layout.offset(end);
+            views[j] = gradVector.slice(a * 4, (b - a) * 4).order(ByteOrder.nativeOrder());
+            int[] o = new int[shards.blocks() + 1];
+            for (int r = 0; r < shards.blocks(); r++) {
+                o[r + 1] = Math.max(0, Math.min(b, shards.end(r)) - a);
+                o[r + 1] = Math.max(o[r + 1], o[r]);
+            }
+            partitions[j] = Partition.of(o);
+            end = from;
+        }
+        this.thread = new Thread(this::loop, "dinoj-comm-rank" + comm.rank());
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /**
+     * {@code first[f]} = index of the first parameter of {@code blocks.f} (f in [1, depth)), and of the first parameter
+     * after the blocks for {@code f = depth}. Checks that the layout is [embeddings][blocks 0..L−1 in order][norm,
+     * heads], the order in which segment gradients become final as contiguous ranges.
+     */
+    static int[] firstParamOfSegments(FlatLayout layout, int depth) {
+        int[] seg = new int[layout.count()];
+        for (int i = 0; i < layout.count(); i++) {
+            seg[i] = segmentOf(layout.name(i), depth, i > 0 ? seg[i - 1] : 0);
+            if (i > 0 && seg[i] < seg[i - 1]) {
+                throw new IllegalStateException("parameter " + layout.name(i) + " follows " + layout.name(i - 1)
+                        + ": the flat layout is not in backward-segment order, so the gradient reduce-scatter cannot be "
+                        + "overlapped (set dinoj.collectives.overlap = false)");
+            }
+        }
+        int[] first = new int[depth + 1];
+        for (int f = depth; f >= 0; f--) {
+            int i = 0;
+            while (i < seg.length && seg[i] < f) {
+                i++;
+            }
+            first[f] = i;
+        }
+        return first;
+    }
+
+    private static int segmentOf(String name, int depth, int previous) {
+        String blocks = "backbone.blocks.";
+        if (name.startsWith(blocks)) {
+            int dot = name.indexOf('.', blocks.length());
+            return Integer.parseInt(name.substring(blocks.length(), dot));
+        }
+        if (name.startsWith("backbone.") && previous == 0 && !name.startsWith("backbone.norm.")) {
+            return 0;                                             // tokens, position and patch embedding
+        }
+        return depth;                                             // final norm and heads
+    }
+
+    /**
+     * Time the communication thread spent inside reduce-scatters so far (ns): the communication that overlapped the
+     * backward, plus the part the step thread waited for. Read it after {@link #awaitAll()}.
+     */
+    long busyNanos() {
+        return busyNanos;
+    }
+
+    /** Buckets launched by segments of the backward so far (the rest were launched after it). */
+    long launchedByBackward() {
+        return launchedByBackward;
+    }
+
+    /** Buckets per step. */
+    int buckets() {
+        return firstParam.length;
+    }
+
+    /** Start of a step (the communication thread is idle). */
+    void beginStep() {
+        nextBucket = 0;
+        stepBase = completed;
+    }
+
+    @Override
+    public void onGradientsFinal(int firstBlock) {
+        if (firstBlock != depth - nextBucket) {
+            throw new IllegalStateException("segment from block " + firstBlock + " finished where bucket " + nextBucket
+                    + " (from block " + (depth - nextBucket) + ") was expected");
+        }
+        launchedByBackward++;
+        launchNext();
+    }
+
+    /** Launches the buckets the backward did not (all of them when the loss was not finite and there was no backward). */
+    void launchRemaining() {
+        while (nextBucket < firstParam.length) {
+            launchNext();
+        }
+    }
+
+    private void launchNext() {
+        int j = nextBucket++;
+        layout.copyGradients(student, grads, firstParam[j], endParam[j]);
+        launched = stepBase + nextBucket;                         // publishes the gradients and the communicator
+        LockSupport.unpark(thread);
+    }
+
+    /** Waits until every bucket of the step is reduce-scattered; rethrows a failure of the communication thread. */
+    void awaitAll() {
+        long target = stepBase + firstParam.length;
+        waiter = Thread.currentThread();
+        try {
+            while (completed < target) {
+                Throwable t = error;
+                if (t != null) {
+                    throw t instanceof CollectiveException ce ? new CollectiveException(ce.getMessage(), ce)
+                            : new CollectiveException("rank " + comm.rank() + ": the communication thread failed: " + t, t);
+                }
+                if (!thread.isAlive()) {
+                    throw new CollectiveException("rank " + comm.rank() + ": the communication thread is gone");
+                }
+                LockSupport.parkNanos(this, 200_000);
+            }
+        } finally {
+            waiter = null;
+        }
+    }
+
+    private void loop() {
+        long done = 0;
+        try {
+            while (!closed) {
+                if (done < launched) {
+                    int j = (int) (done % firstParam.length);
+                    long t0 = System.nanoTime();
+                    comm.reduceScatter(views[j], partitions[j], wire);
+                    busyNanos += System.nanoTime() - t0;           // single writer
+                    done++;
+                    completed = done;
+                    Thread w = waiter;
+                    if (w != null) {
+                        LockSupport.unpark(w);
+                    }
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+        } catch (Throwable t) {
+            error = t;
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+    }
+
+    /** Stops the communication thread (after the last step). */
+    @Override
+    public void close() {
+        closed = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The bucket ranges in launch order, {@code [from, to)} in elements (for tests and logs). */
+    List<int[]> bucketRanges() {
+        List<int[]> out = new ArrayList<>();
+        for (int j = 0; j < firstParam.length; j++) {
+            int a = firstParam[j] == layout.count() ? layout.total() : layout.offset(firstParam[j]);
+            int b = endParam[j] == layout.count() ? layout.total() : layout.offset(endParam[j]);
+            out.add(new int[] {a, b});
+        }
+        return out;
+    }
+}

@@ -1,0 +1,290 @@
+package dev.dinoj.trainer.collective.sharded;
+
+import ai.djl.ndarray.NDManager;
+import dev.dinoj.pipeline.augment.MultiCropAugmentation;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.masking.CollatedBatch;
+import dev.dinoj.pipeline.masking.Collator;
+import dev.dinoj.pipeline.masking.MaskingGenerator;
+import dev.dinoj.trainer.checkpoint.CheckpointException;
+import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.collective.Communicator;
+import dev.dinoj.trainer.collective.EmbeddedDriver;
+import dev.dinoj.trainer.collective.LocalRanks;
+import dev.dinoj.trainer.collective.ReduceOp;
+import dev.dinoj.trainer.collective.World;
+import dev.dinoj.trainer.config.ConfigError;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.train.DivergenceException;
+import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepRandom;
+import dev.dinoj.trainer.train.TrainingRun;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code dinoj train --ranks N}: DINOv2 pretraining with the sharded step ({@link ShardedTrainer}) in N rank JVMs on
+ * this host ({@link LocalRanks}; IPC through one media driver in the launching JVM unless
+ * {@code dinoj.collectives.transport = udp}). Rank r trains on its part of every global batch ({@link RankBatches});
+ * all ranks write their shard of every checkpoint ({@link ShardedCheckpoints}, loadable with any number of ranks, and
+ * read by {@code eval}/{@code export} like a single-process checkpoint); rank 0 writes {@code config.conf} and
+ * {@code metrics.jsonl} (the format of {@link TrainingRun}) and reports progress to the launcher. Rank logs:
+ * {@code OUT/ranks/rank-R.log}.
+ */
+public final class ShardedTrainingRun {
+
+    private static final Logger log = LoggerFactory.getLogger(ShardedTrainingRun.class);
+    private static final String PROGRESS = "PROGRESS ";
+    private static final String RESULT = "RESULT ";
+    private static final String LOG = "LOG ";
+
+    private ShardedTrainingRun() {
+    }
+
+    /**
+     * Starts the ranks and waits for them.
+     *
+     * @param config  preset or HOCON file; {@code sets} its overrides (every rank loads the same)
+     * @param resume  continue from the newest (sharded) checkpoint in {@code outDir}, with any number of ranks
+     * @param listener told about every step of rank 0 (step, total steps, total loss, images/s)
+     */
+    public static TrainingRun.Result launch(String config, List<String> sets, Path outDir, boolean resume, int ranks,
+                                            TrainingRun.Listener listener) throws IOException, InterruptedException {
+        TrainSettings s = TrainSettings.load(config, sets);
+        if (ranks < 1) {
+            throw new IllegalArgumentException("--ranks must be >= 1: " + ranks);
+        }
+        if (s.batchSize() % ranks != 0) {
+            throw new ConfigError("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks " + ranks
+                    + " (every rank trains on batch-size / ranks images of each step)");
+        }
+        if (resume) {
+            Optional<Path> latest = Checkpoints.latest(outDir);
+            if (latest.isPresent() && !Checkpoints.isSharded(latest.get())) {
+                throw new CheckpointException(latest.get() + ": written by a single-process run; continue it without "
+                        + "--ranks (dinoj train --resume)");
+            }
+        }
+        long t0 = System.nanoTime();
+        Files.createDirectories(outDir);
+        int threads = s.threadsPerRank(ranks);
+        List<TrainingRun.StepReport> reports = new ArrayList<>();
+        long[] result = {-1, -1};
+        String[] last = {null};
+        try (LocalRanks world = LocalRanks.form(ranks, s.collectiveTransport(), s.collectivesBasePort(), s.collectives())) {
+            List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
+            world.start(System.getProperty("dinoj.rank.heap", "2g"), jvm, ShardedTrainingRun.class.getName(), r -> {
+                List<String> a = new ArrayList<>(List.of("worker", Integer.toString(r), world.world().spec(),
+                        Boolean.toString(world.ranksLaunchDrivers()), outDir.toAbsolutePath().toString(),
+                        Boolean.toString(resume), config == null ? "-" : config));
+                a.addAll(sets);
+                return a;
+            }, outDir.resolve("ranks"));
+            log.info("Started {} rank JVMs ({}, {} PyTorch thread(s) each, overlap {}); rank logs in {}", ranks,
+                    s.collectiveTransport(), threads, s.overlapCommunication() ? "on" : "off", outDir.resolve("ranks"));
+            world.await(Long.MAX_VALUE / 4, line -> {
+                if (line.startsWith(PROGRESS)) {
+                    String[] f = line.substring(PROGRESS.length()).split(" ");
+                    TrainingRun.StepReport r = new TrainingRun.StepReport(Long.parseLong(f[0]), Long.parseLong(f[1]),
+                            Map.of(), Double.parseDouble(f[2]), null, Map.of(), Double.parseDouble(f[3]),
+                            Double.parseDouble(f[4]), Double.parseDouble(f[5]), Integer.parseInt(f[6]));
+                    reports.add(r);
+                    listener.onStep(r);
+                } else if (line.startsWith(LOG)) {
+                    log.info(line.substring(LOG.length()));
+                } else if (line.startsWith(RESULT)) {
+                    String[] f = line.substring(RESULT.length()).split(" ", 3);
+                    result[0] = Long.parseLong(f[0]);
+                    result[1] = Long.parseLong(f[1]);
+                    last[0] = f[2].equals("-") ? null : f[2];
+                }
+            });
+        }
+        if (result[0] < 0) {
+            throw new IOException("rank 0 exited without a result; see " + outDir.resolve("ranks/rank-0.log"));
+        }
+        return new TrainingRun.Result(result[0], result[1], last[0] == null ? null : Path.of(last[0]), reports,
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    // =================================================================================================================
+    // A rank (child JVM)
+    // =================================================================================================================
+
+    /** {@code worker RANK WORLD OWN_DRIVER OUT RESUME CONFIG|- [SET…]}: one rank of {@link #launch}. */
+    public static void main(String[] args) {
+        if (args.length < 7 || !"worker".equals(args[0])) {
+            System.err.println("usage: ShardedTrainingRun worker RANK WORLD OWN_DRIVER OUT RESUME CONFIG|- [SET...]");
+            System.exit(64);
+        }
+        int rank = Integer.parseInt(args[1]);
+        LocalRanks.exitWithLauncher();
+        int code = 0;
+        EmbeddedDriver driver = null;
+        try {
+            World world = World.parse(args[2], 0);
+            Path out = Path.of(args[4]);
+            TrainSettings s = TrainSettings.load("-".equals(args[6]) ? null : args[6],
+                    Arrays.asList(args).subList(7, args.length));
+            if (Boolean.parseBoolean(args[3])) {
+                driver = EmbeddedDriver.launch(world.member(rank).driverDir(), s.collectives());
+            }
+            try (Communicator comm = Communicator.join(world, rank, s.collectives())) {
+                train(s, comm, out, Boolean.parseBoolean(args[5]));
+            }
+        } catch (DivergenceException e) {
+            System.out.println("FAILED " + e.getMessage());
+            code = 3;
+        } catch (Throwable t) {
+            System.out.println("FAILED " + t);
+            t.printStackTrace(System.out);
+            code = 1;
+        } finally {
+            if (driver != null) {
+                driver.close();
+            }
+        }
+        System.out.flush();
+        Runtime.getRuntime().halt(code);
+    }
+
+    private static void train(TrainSettings s, Communicator comm, Path out, boolean resume) throws Exception {
+        int rank = comm.rank();
+        int n = comm.size();
+        boolean lead = rank == 0;
+        if (lead) {
+            Files.createDirectories(out);
+            Files.writeString(out.resolve("config.conf"), s.render());
+        }
+        ImageDataset data = s.dataset().open();
+        int batchSize = s.batchSize();
+        if (data.size() < batchSize) {
+            throw new IllegalArgumentException(data.describe() + " has " + data.size()
+                    + " images, fewer than dinoj.train.batch-size = " + batchSize);
+        }
+        long totalSteps = s.totalSteps();
+        long deadline = s.maxMinutes() > 0 ? System.nanoTime() + (long) (s.maxMinutes() * 60e9) : Long.MAX_VALUE;
+        ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "dinoj-rank-loader");
+            t.setDaemon(true);
+            return t;
+        });
+        try (NDManager manager = NDManager.newBaseManager();
+             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
+             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(), s.overlapCommunication())) {
+            model.setCropPacking(s.cropPacking());
+            long step = 0;
+            if (resume) {
+                Optional<Path> latest = ShardedCheckpoints.latest(out);
+                if (latest.isPresent()) {
+                    ShardedCheckpoints.State st = ShardedCheckpoints.load(latest.get(), trainer);
+                    step = st.step();
+                    if (lead) {
+                        if (!st.config().equals(s.render())) {
+                            say("Resuming " + latest.get() + " with a configuration that differs from the checkpoint's; "
+                                    + "the run will not match an uninterrupted one");
+                        }
+                        say("Resuming from " + latest.get() + " at step " + step + " (written by " + st.worldSize()
+                                + " rank(s), now " + n + ")");
+                    }
+                } else if (lead) {
+                    say("--resume: no checkpoint in " + out.resolve(ShardedCheckpoints.DIR) + ", starting from scratch");
+                }
+            }
+            long startStep = step;
+            Path last = ShardedCheckpoints.latest(out).orElse(null);
+            try (BufferedWriter metrics = lead ? TrainingRun.openMetrics(out, step) : null) {
+                boolean timeUp = false;
+                while (step < totalSteps && !timeUp) {
+                    long hr = s.highResStartStep();
+                    boolean highRes = hr > 0 && step >= hr;
+                    long phaseEnd = highRes || hr <= 0 ? totalSteps : Math.min(totalSteps, hr);
+                    var crops = s.multiCrop(highRes);
+                    Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1],
+                            s.maskSampleProbability(),
+                            MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
+                    RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, batchSize, n,
+                            s.seed());
+                    if (highRes && lead) {
+                        say("High-resolution phase from step " + step + ": global crops " + crops.globalCropsSize()
+                                + " px, local crops " + crops.localCropsSize() + " px");
+                    }
+                    final long first = step;
+                    Future<CollatedBatch> next = loader.submit(() -> batches.batch(first, rank));
+                    while (step < phaseEnd) {
+                        long s0 = System.nanoTime();
+                        CollatedBatch cb = next.get();
+                        long s1 = System.nanoTime();
+                        final long following = step + 1;
+                        next = following < phaseEnd ? loader.submit(() -> batches.batch(following, rank)) : null;
+                        Schedules.Values v = s.schedules().at(step);
+                        ShardedTrainer.StepResult res;
+                        try (NDManager stepManager = manager.newSubManager()) {
+                            res = trainer.step(step, RankBatches.toDevice(stepManager, cb), v,
+                                    StepRandom.forStep(s.seed(), step));
+                        }
+                        long s2 = System.nanoTime();
+                        step++;
+                        if (s.maxMinutes() > 0) {
+                            double[] up = {System.nanoTime() > deadline ? 1 : 0};
+                            comm.allReduce(up, ReduceOp.MAX);               // every rank stops after the same step
+                            timeUp = up[0] > 0;
+                        }
+                        if (lead) {
+                            TrainingRun.StepReport r = new TrainingRun.StepReport(step, totalSteps, res.losses(),
+                                    res.totalLoss(), v, res.gradNorms(), batchSize / ((s2 - s0) / 1e9), (s1 - s0) / 1e9,
+                                    (s2 - s1) / 1e9, cb.globalSize());
+                            TrainingRun.writeMetrics(metrics, r);
+                            System.out.println(String.format(Locale.ROOT, "%s%d %d %.6f %.4f %.6f %.6f %d", PROGRESS, step,
+                                    totalSteps, r.totalLoss(), r.imagesPerSecond(), r.dataWaitSeconds(),
+                                    r.computeSeconds(), r.globalCropSize()));
+                            if (step % s.logEvery() == 0 || step == totalSteps) {
+                                say(TrainingRun.format(r) + String.format(Locale.ROOT,
+                                        "  (%d ranks, blocked in communication %.3f s of %.3f s)", n,
+                                        res.communicationSeconds(), res.stepSeconds()));
+                            }
+                        }
+                        if (step % s.checkpointEvery() == 0 || step == totalSteps || timeUp) {
+                            if (metrics != null) {
+                                metrics.flush();
+                            }
+                            last = ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(step,
+                                    batches.positionAfter(step - 1), 0, s.seed(), s.render(), n), s.keepLast());
+                        }
+                        if (timeUp) {
+                            if (lead) {
+                                say("dinoj.train.max-minutes reached after step " + step);
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+            comm.barrier();
+            if (lead) {
+                System.out.println(RESULT + startStep + " " + step + " " + (last == null ? "-" : last.toAbsolutePath()));
+            }
+            System.out.println("DONE rank " + rank + " " + comm.stats());
+        }
+    }
+
+    private static void say(String line) {
+        System.out.println(LOG + line);
+        System.out.flush();
+    }
+}
