@@ -17,15 +17,23 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * {@code dinoj distill}: the paper's distillation ablation in miniature — a nano student (ViT 32×2) distilled from a
  * trained pico teacher (ViT 64×2, committed as a trimmed checkpoint under {@code src/test/resources/distill/}) has
- * better k-NN features than the same student trained from scratch with DINOv2 for the same number of steps.
+ * better k-NN features than the same student trained from scratch with DINOv2 for the same number of steps. The
+ * teacher is {@code fmnist-pico} at batch 64 trained for 2453 steps (15 minutes, 66.5 % k-NN on the subsets used here):
+ * {@code ./dinoj train --config fmnist-pico --set train.batch-size=64 --set train.epoch-length=100 --set optim.epochs=30}
+ * ({@code teacher.safetensors}, {@code state.json}, {@code config.conf} and their checksums of its last checkpoint).
  */
 class DistillCommandTest {
 
-    /** Steps of both students (the whole fmnist-pico schedule: 10 epochs of 10 steps). */
-    private static final int STEPS = 100;
+    /**
+     * Both students: ViT 32×2, batch 32, 300 steps (the whole schedule: 10 epochs of 30 steps). The EMA momentum is
+     * 0.9 throughout: with the default 0.992 → 1 cosine a 300-step EMA still holds ~30 % of the random initialisation,
+     * which hides what the students learnt (both runs use the same setting).
+     */
+    private static final int STEPS = 300;
     private static final String[] STUDENT = {"--set", "model.arch=vit_nano", "--set", "train.batch-size=32",
-            "--set", "train.max-steps=" + STEPS, "--set", "checkpoint.every-steps=" + STEPS, "--set", "train.log-every=50",
-            "--set", "data.loader-threads=2"};
+            "--set", "train.max-steps=" + STEPS, "--set", "train.epoch-length=" + STEPS / 10,
+            "--set", "teacher.momentum-teacher=0.9", "--set", "teacher.final-momentum-teacher=0.9",
+            "--set", "checkpoint.every-steps=" + STEPS, "--set", "train.log-every=100", "--set", "data.loader-threads=2"};
 
     static Path teacher() throws URISyntaxException {
         return Path.of(DistillCommandTest.class.getResource("/distill/pico-teacher/state.json").toURI()).getParent();
@@ -63,7 +71,8 @@ class DistillCommandTest {
         double kd = knn20(distilled);
         double ks = knn20(scratch);
         System.out.printf("k-NN top-1 (k = 20, 3000 train / 1000 test): distilled %.2f, from scratch %.2f%n", kd, ks);
-        assertTrue(kd > ks + 2.0, "distilled " + kd + " vs from scratch " + ks);
+        // measured 61.3 vs 57.6 (2026-11-26); random initialisation gives 54.5, the teacher 66.5
+        assertTrue(kd > ks + 1.0, "distilled " + kd + " vs from scratch " + ks);
     }
 
     @Test
