@@ -187,6 +187,33 @@ class DistillationTest {
     }
 
     @Test
+    void officialLayoutWithoutMetadataIsInferredFromShapes(@TempDir Path dir) throws Exception {
+        // an official hub state dict converted to safetensors carries no dinoj metadata
+        Path hub = dir.resolve("official.safetensors");
+        Map<String, NpyArray> backbone = new java.util.LinkedHashMap<>();
+        dev.dinoj.trainer.checkpoint.Checkpoints.teacher(teacherRun).forEach((k, v) -> {
+            if (k.startsWith("backbone.")) {
+                backbone.put(k.substring("backbone.".length()), v);
+            }
+        });
+        dev.dinoj.trainer.io.Safetensors.write(hub, backbone, Map.of("format", "pt"));
+        TrainSettings r = student("distill.teacher=\"" + hub + "\"", "distill.missing-teacher-heads=random",
+                "distill.teacher-num-heads=4");
+        try (NDManager m = NDManager.newBaseManager();
+             Backbones.Loaded ref = Backbones.teacherFromCheckpoint(teacherRun, m)) {
+            DistillTeacher t = DistillTeacher.load(hub, r.ssl(), r.distillOptions(), m);
+            assertEquals(ref.config().withImgSize(16), t.backbone().withImgSize(16));
+            // the same features as the checkpoint's teacher: architecture (incl. the 4 heads) and weights are right
+            StepBatch b = firstBatch(r, m);
+            float[] want = ref.model().forward(b.globalCrops(), null, false, null).clsToken().toFloatArray();
+            float[] got = new dev.dinoj.trainer.model.VisionTransformer(t.backbone(), t.params(), "backbone.")
+                    .forward(b.globalCrops(), null, false, null).clsToken().toFloatArray();
+            assertArrayEquals(want, got, 1e-6f);
+            t.params().close();
+        }
+    }
+
+    @Test
     void distillationRunResumesBitwiseAndItsCheckpointHoldsTheSpareEma(@TempDir Path dir) throws Exception {
         Path a = dir.resolve("a");
         new TrainingRun(student(), a, false, null).withDataset(DATA).run();
