@@ -100,6 +100,9 @@ public final class TrainStepBench {
              BatchLoader loader = new BatchLoader(data, aug, collator, new EpochSampler(data.size(), s.seed()), batch,
                      s.seed(), s.loaderThreads(), s.prefetch())) {
             model.setCropPacking(s.cropPacking());
+            if (s.gram() != null) {                                     // --set gram.use-loss=true: its cost
+                model.setGram(new dev.dinoj.trainer.train.GramAnchor(manager, s.gram(), s.ssl().backbone()));
+            }
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
                 CollatedBatch cb = loader.next();

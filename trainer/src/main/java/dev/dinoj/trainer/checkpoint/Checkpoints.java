@@ -23,9 +23,11 @@ import java.util.stream.Stream;
 
 /**
  * Full training state on disk, atomically: a checkpoint is the directory {@code checkpoints/step-NNNNNNNN} holding
- * {@code student.safetensors}, {@code teacher.safetensors}, {@code optimizer.safetensors} (AdamW moments),
+ * {@code student.safetensors}, {@code teacher.safetensors} (the EMA of the student: the teacher, or a distillation
+ * run's spare EMA), {@code optimizer.safetensors} (AdamW moments),
  * {@code centers.safetensors} (softmax centers and their pending update), {@code state.json} (next step,
- * data-sampler position, optimiser step count, seed) and {@code config.conf} (the resolved config), with
+ * data-sampler position, optimiser step count, seed), {@code config.conf} (the resolved config) and, with Gram
+ * anchoring, {@code gram_teacher.safetensors}, with
  * {@code SHA256SUMS} over all of them. It is written under a temporary name, flushed, and renamed into place, so a
  * crash never leaves a directory that looks complete but is not; loading verifies every checksum.
  */
@@ -33,6 +35,8 @@ public final class Checkpoints {
 
     public static final String DIR = "checkpoints";
     private static final String PREFIX = "step-";
+    /** The Gram teacher snapshot (DINOv3 Gram anchoring), present only when it is used. */
+    public static final String GRAM_TEACHER = "gram_teacher.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a checkpoint records besides tensors. */
@@ -50,7 +54,10 @@ public final class Checkpoints {
         try {
             Files.createDirectories(tmp);
             Safetensors.write(tmp.resolve("student.safetensors"), model.student().toHost(), Map.of("format", "pt"));
-            Safetensors.write(tmp.resolve("teacher.safetensors"), model.teacher().toHost(), Map.of("format", "pt"));
+            Safetensors.write(tmp.resolve("teacher.safetensors"), model.ema().toHost(), Map.of("format", "pt"));
+            if (model.gram() != null && model.gram().teacher() != null && model.gram().initialized()) {
+                Safetensors.write(tmp.resolve(GRAM_TEACHER), model.gram().teacher().toHost(), Map.of("format", "pt"));
+            }
             Safetensors.write(tmp.resolve("optimizer.safetensors"), model.optimizer().stateHost(), Map.of());
             Map<String, String> centerMeta = new LinkedHashMap<>();
             Safetensors.write(tmp.resolve("centers.safetensors"), centers(model, centerMeta), centerMeta);
@@ -127,7 +134,10 @@ public final class Checkpoints {
             JsonNode s = JSON.readTree(dir.resolve("state.json").toFile());
             String config = Files.readString(dir.resolve("config.conf"));
             model.student().load(Safetensors.read(dir.resolve("student.safetensors")).tensors(), dir + "/student.safetensors");
-            model.teacher().load(Safetensors.read(dir.resolve("teacher.safetensors")).tensors(), dir + "/teacher.safetensors");
+            model.ema().load(Safetensors.read(dir.resolve("teacher.safetensors")).tensors(), dir + "/teacher.safetensors");
+            if (model.gram() != null && model.gram().teacher() != null && Files.isRegularFile(dir.resolve(GRAM_TEACHER))) {
+                model.gram().restore(Safetensors.read(dir.resolve(GRAM_TEACHER)).tensors(), dir + "/" + GRAM_TEACHER);
+            }
             model.optimizer().restore(Safetensors.read(dir.resolve("optimizer.safetensors")).tensors(),
                     s.get("optimizer_steps").asLong(), dir + "/optimizer.safetensors");
             Safetensors.Contents c = Safetensors.read(dir.resolve("centers.safetensors"));

@@ -13,7 +13,10 @@ import dev.dinoj.trainer.model.FfnType;
 import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.VitConfig;
 import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.loss.GramLoss;
 import dev.dinoj.trainer.train.Centering;
+import dev.dinoj.trainer.train.DistillTeacher;
+import dev.dinoj.trainer.train.GramSettings;
 import dev.dinoj.trainer.train.SslConfig;
 
 import java.nio.file.Files;
@@ -37,12 +40,15 @@ public final class TrainSettings {
     private final Config config;
     private final SslConfig ssl;
     private final Schedules schedules;
+    private final GramSettings gram;
 
     private TrainSettings(Config config) {
         this.config = config;
         this.ssl = get(this::buildSsl);
         this.schedules = get(this::buildSchedules);
+        this.gram = get(this::buildGram);
         get(this::validate);
+        get(this::validateDistill);
     }
 
     /**
@@ -52,11 +58,19 @@ public final class TrainSettings {
      * @param sets       {@code key=value} overrides; keys may omit the {@code dinoj.} prefix
      */
     public static TrainSettings load(String configFile, List<String> sets) {
+        return load(configFile == null ? List.of() : List.of(configFile), sets);
+    }
+
+    /**
+     * Loads a configuration from several layers: each file or preset overrides the ones before it, {@code sets}
+     * override them all (e.g. {@code dinoj distill}: the student preset, then {@code --config}).
+     */
+    public static TrainSettings load(List<String> configFiles, List<String> sets) {
         Config reference = ConfigFactory.parseResources(TrainSettings.class.getClassLoader(), "reference.conf")
                 .withOnlyPath("dinoj");
         Config user = ConfigFactory.empty();
-        if (configFile != null) {
-            user = parseFileOrPreset(configFile);
+        for (String configFile : configFiles) {
+            user = parseFileOrPreset(configFile).withFallback(user);
         }
         for (String set : sets) {
             int eq = set.indexOf('=');
@@ -300,7 +314,93 @@ public final class TrainSettings {
         config.getBoolean("dinoj.collectives.overlap");
     }
 
+    private GramSettings buildGram() {
+        String g = "dinoj.gram.";
+        boolean use = config.getBoolean(g + "use-loss");
+        double weight = doubleAt(g + "loss-weight", 0, 1e6);
+        boolean scheduled = config.getBoolean(g + "loss-weight-schedule.enabled");
+        double start = doubleAt(g + "loss-weight-schedule.start", 0, 1e6);
+        double peak = doubleAt(g + "loss-weight-schedule.peak", 0, 1e6);
+        double end = doubleAt(g + "loss-weight-schedule.end", 0, 1e6);
+        long epochLength = intAt("dinoj.train.epoch-length", 1);
+        long total = intAt("dinoj.optim.epochs", 1) * epochLength;
+        long warmup = longAt(g + "loss-weight-schedule.warmup-epochs", 0) * epochLength;
+        long cosine = longAt(g + "loss-weight-schedule.cosine-epochs", 0) * epochLength;
+        if (scheduled && warmup + cosine > total) {
+            throw new ConfigError(g + "loss-weight-schedule: warmup-epochs + cosine-epochs exceed dinoj.optim.epochs");
+        }
+        boolean emaTeacher = config.getBoolean(g + "ema-teacher");
+        long itLoad = longAt(g + "it-load-ema-teacher", 0);
+        boolean repUpdate = config.getBoolean(g + "rep-update");
+        long frequency = longAt(g + "update-frequency", 1);
+        long first = longAt(g + "it-first-update", 0);
+        long max = longAt(g + "max-updates", 0);
+        boolean normalized = config.getBoolean(g + "normalized");
+        boolean imgLevel = config.getBoolean(g + "img-level");
+        boolean removeNeg = config.getBoolean(g + "remove-neg");
+        boolean removeOnlyTeacherNeg = config.getBoolean(g + "remove-only-teacher-neg");
+        GramSettings.Tokens tokens;
+        try {
+            tokens = GramSettings.Tokens.parse(config.getString(g + "tokens-used"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError(g + "tokens-used: " + e.getMessage());
+        }
+        if (!use) {
+            return null;
+        }
+        if (removeNeg && removeOnlyTeacherNeg) {
+            throw new ConfigError(g + "remove-neg and " + g + "remove-only-teacher-neg are both true: choose one");
+        }
+        if (tokens != GramSettings.Tokens.ALL && imgLevel) {
+            throw new ConfigError(g + "tokens-used = " + config.getString(g + "tokens-used") + " needs " + g
+                    + "img-level = false (the selected patches form one batch-level Gram matrix)");
+        }
+        if (emaTeacher && repUpdate) {
+            throw new ConfigError(g + "rep-update = true but " + g + "ema-teacher = true has no Gram teacher to refresh; "
+                    + "set " + g + "rep-update = false");
+        }
+        long cosineIters = cosine > 0 ? cosine : total - warmup;
+        return new GramSettings(weight, scheduled ? new GramSettings.WeightSchedule(start, peak, end, warmup, cosineIters) : null,
+                emaTeacher, itLoad, repUpdate, frequency, first, max,
+                new GramLoss.Options(normalized, imgLevel, removeNeg, removeOnlyTeacherNeg), tokens);
+    }
+
+    private void validateDistill() {
+        String teacher = config.getString("dinoj.distill.teacher");
+        intAt("dinoj.distill.teacher-num-heads", 0);
+        longAt("dinoj.distill.teacher-head-seed", Long.MIN_VALUE);
+        String heads = config.getString("dinoj.distill.missing-teacher-heads");
+        if (!heads.equals("error") && !heads.equals("random")) {
+            throw new ConfigError("dinoj.distill.missing-teacher-heads = " + heads + ": use error or random");
+        }
+        if (!teacher.isEmpty() && ssl.backbone().dropPathRate() > 0) {
+            throw new ConfigError("dinoj.model.drop-path-rate = " + ssl.backbone().dropPathRate() + " must be 0 when "
+                    + "distilling (dinoj.distill.teacher is set): the recipe trains the student without stochastic depth");
+        }
+        if (!teacher.isEmpty() && gram != null && gram.tokensUsed() != GramSettings.Tokens.ALL) {
+            throw new ConfigError("dinoj.gram.tokens-used must be all when distilling: the student's crops are not masked");
+        }
+    }
+
     // ---- public view ----
+
+    /** DINOv3 Gram anchoring, or null when {@code gram.use-loss = false}. */
+    public GramSettings gram() {
+        return gram;
+    }
+
+    /** The frozen teacher of a distillation run ({@code distill.teacher}), or null for DINOv2 pretraining. */
+    public Path distillTeacher() {
+        String t = config.getString("dinoj.distill.teacher");
+        return t.isEmpty() ? null : Path.of(t);
+    }
+
+    /** How the distillation teacher is loaded. */
+    public DistillTeacher.Options distillOptions() {
+        return new DistillTeacher.Options(config.getInt("dinoj.distill.teacher-num-heads"),
+                config.getString("dinoj.distill.missing-teacher-heads").equals("random"),
+                config.getLong("dinoj.distill.teacher-head-seed"));
+    }
 
     public SslConfig ssl() {
         return ssl;

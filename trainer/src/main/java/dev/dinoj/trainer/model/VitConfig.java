@@ -79,10 +79,12 @@ public record VitConfig(int imgSize, int patchSize, int embedDim, int depth, int
     /**
      * The official size presets ({@code vit_small/base/large/giant2} as in dinov2/models/vision_transformer.py) and
      * tiny presets a CPU can train: {@code vit_tiny} (192×6, 3 heads; the anchor preset) and {@code vit_pico}
-     * (64×2, 4 heads; for unit tests).
+     * (64×2, 4 heads; for unit tests), {@code vit_nano} (32×2, 2 heads; the student of the distillation test).
      */
     public static VitConfig preset(String name, int imgSize, int patchSize) {
         switch (name) {
+            case "vit_nano":
+                return base(imgSize, patchSize, 32, 2, 2, FfnType.MLP);
             case "vit_pico":
                 return base(imgSize, patchSize, 64, 2, 4, FfnType.MLP);
             case "vit_tiny":
@@ -97,7 +99,7 @@ public record VitConfig(int imgSize, int patchSize, int embedDim, int depth, int
                 return base(imgSize, patchSize, 1536, 40, 24, FfnType.SWIGLU);
             default:
                 throw new IllegalArgumentException("unknown architecture '" + name
-                        + "': use vit_pico, vit_tiny, vit_small, vit_base, vit_large or vit_giant2");
+                        + "': use vit_nano, vit_pico, vit_tiny, vit_small, vit_base, vit_large or vit_giant2");
         }
     }
 

@@ -49,6 +49,7 @@ public final class SslMetaArch implements AutoCloseable {
     private final SslConfig cfg;
     private final ParamSet student;
     private final ParamSet teacher;
+    private final ParamSet ema;                 // the EMA of the student: the teacher, or a distillation run's spare EMA
     private final VisionTransformer studentBackbone;
     private final VisionTransformer teacherBackbone;
     private final DinoHead studentDino;
@@ -62,6 +63,7 @@ public final class SslMetaArch implements AutoCloseable {
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
     private SegmentedBackward segments;        // null: one backward call
+    private GramAnchor gram;                    // DINOv3 Gram anchoring; null when off
 
     /**
      * Losses of one step: the logged values (official keys and scaling), the back-propagated total, and where the
@@ -82,17 +84,30 @@ public final class SslMetaArch implements AutoCloseable {
     }
 
     private SslMetaArch(NDManager parent, SslConfig cfg, ParamSet student) {
+        this(parent, cfg, student, null);
+    }
+
+    /** {@code frozen} null: DINOv2 pretraining (the teacher is the student's EMA); else distillation from it. */
+    private SslMetaArch(NDManager parent, SslConfig cfg, ParamSet student, DistillTeacher frozen) {
         this.manager = parent;
         this.cfg = cfg;
         this.student = student;
-        this.teacher = student.copy(parent);
+        this.teacher = frozen == null ? student.copy(parent) : frozen.params();
+        this.ema = frozen == null ? teacher : student.copy(parent);
         student.attachGradients();
         this.studentBackbone = new VisionTransformer(cfg.backbone(), student, BACKBONE + ".");
-        this.teacherBackbone = new VisionTransformer(cfg.backbone(), teacher, BACKBONE + ".");
         this.studentDino = new DinoHead(cfg.dinoHead(), student, DINO_HEAD + ".");
-        this.teacherDino = new DinoHead(cfg.dinoHead(), teacher, DINO_HEAD + ".");
         this.studentIbot = cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), student, IBOT_HEAD + ".") : studentDino;
-        this.teacherIbot = cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
+        if (frozen == null) {
+            this.teacherBackbone = new VisionTransformer(cfg.backbone(), teacher, BACKBONE + ".");
+            this.teacherDino = new DinoHead(cfg.dinoHead(), teacher, DINO_HEAD + ".");
+            this.teacherIbot = cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
+        } else {
+            frozen.checkCompatible(cfg);
+            this.teacherBackbone = new VisionTransformer(frozen.backbone(), teacher, BACKBONE + ".");
+            this.teacherDino = new DinoHead(frozen.dinoHead(), teacher, DINO_HEAD + ".");
+            this.teacherIbot = frozen.ibotHead() != null ? new DinoHead(frozen.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
+        }
         this.dinoCenter = new SoftmaxCenter(parent, cfg.dinoHead().prototypes(), cfg.centerMomentum());
         this.ibotCenter = new SoftmaxCenter(parent, cfg.ibotPrototypes(), cfg.centerMomentum());
         this.groups = paramGroups(cfg, student.names());
@@ -108,6 +123,30 @@ public final class SslMetaArch implements AutoCloseable {
             init.head(p, IBOT_HEAD + ".", cfg.ibotHead());
         }
         return new SslMetaArch(manager, cfg, p);
+    }
+
+    /**
+     * A distillation model (the DINOv2 paper's recipe for ViT-S/B/L from ViT-g): a freshly initialised student
+     * ({@code cfg}, deterministic in {@code seed}) learns from the frozen {@code teacher}'s DINO/iBOT targets; the
+     * teacher is never updated, and {@link #updateTeacher} updates a spare EMA of the student ({@link #ema()}), the
+     * run's final model. Masking and stochastic depth are the caller's business ({@link DistillBatches},
+     * {@code drop-path-rate = 0}). The model owns {@code teacher}'s parameters from here on.
+     */
+    public static SslMetaArch distillation(NDManager manager, SslConfig cfg, long seed, DistillTeacher teacher) {
+        ParamSet p = new ParamSet(manager);
+        ModelInit init = new ModelInit(seed);
+        init.backbone(p, BACKBONE + ".", cfg.backbone());
+        init.head(p, DINO_HEAD + ".", cfg.dinoHead());
+        if (cfg.separateIbotHead()) {
+            init.head(p, IBOT_HEAD + ".", cfg.ibotHead());
+        }
+        try {
+            return new SslMetaArch(manager, cfg, p, teacher);
+        } catch (RuntimeException e) {
+            p.close();
+            teacher.params().close();
+            throw e;
+        }
     }
 
     /** The official parameter groups of every student parameter (layer-wise decay only inside the backbone). */
@@ -132,6 +171,29 @@ public final class SslMetaArch implements AutoCloseable {
 
     public ParamSet teacher() {
         return teacher;
+    }
+
+    /**
+     * The exponential moving average of the student, checkpointed as {@code teacher.safetensors} and evaluated: the
+     * teacher itself in pretraining, the spare EMA in distillation.
+     */
+    public ParamSet ema() {
+        return ema;
+    }
+
+    /** Whether the teacher is a frozen distillation teacher. */
+    public boolean isDistillation() {
+        return ema != teacher;
+    }
+
+    /** Turns DINOv3 Gram anchoring on (the model owns and closes it). */
+    public void setGram(GramAnchor gram) {
+        this.gram = gram;
+    }
+
+    /** The Gram anchoring plug-in, or null. */
+    public GramAnchor gram() {
+        return gram;
     }
 
     public VisionTransformer teacherBackbone() {
@@ -193,6 +255,9 @@ public final class SslMetaArch implements AutoCloseable {
     public StepResult trainStep(long step, StepBatch batch, Schedules.Values v, SplittableRandom rng) {
         long t0 = System.nanoTime();
         student.zeroGradients();
+        if (gram != null) {
+            gram.beforeStep(step, ema);
+        }
         StepLosses losses = forwardBackward(batch, v.teacherTemp(), rng);
         long t1 = System.nanoTime();
         if (!Double.isFinite(losses.total())) {
@@ -207,6 +272,9 @@ public final class SslMetaArch implements AutoCloseable {
         GradClip.clip(student, groups, norms, cfg.clipGrad());
         optimizer().step(v.lr(), v.lastLayerLr(), v.wd());
         updateTeacher(v.momentum());
+        if (gram != null) {
+            gram.afterStep(step, ema);
+        }
         return new StepResult(losses, norms, (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
     }
 
@@ -307,6 +375,10 @@ public final class SslMetaArch implements AutoCloseable {
                     logged.put("ibot_loss", ibot.getFloat() / 2.0);
                     loss = add(loss, ibot.mul((float) cfg.ibotLossWeight()));
                 }
+                if (gram != null) {
+                    NDArray g = gram.loss(global.patchTokens(), t.patchTokens, batch, logged);
+                    loss = g == null ? loss : add(loss, g);
+                }
                 total = loss.getFloat();
                 t2 = System.nanoTime();
                 if (Double.isFinite(total)) {
@@ -329,7 +401,7 @@ public final class SslMetaArch implements AutoCloseable {
     }
 
     /** Teacher targets for the DINO loss (2B, K) in swapped crop order, and for iBOT (n, K). */
-    private record Targets(NDArray dino, NDArray ibot) {
+    private record Targets(NDArray dino, NDArray ibot, NDArray patchTokens) {
     }
 
     private Targets teacherTargets(StepBatch batch, double teacherTemp, boolean doIbot) {
@@ -342,7 +414,7 @@ public final class SslMetaArch implements AutoCloseable {
         NDArray maskedOut = null;
         if (doIbot) {
             NDArray masked = maskedRows(out.patchTokens(), batch.maskIndices());   // (n, D)
-            if (cfg.separateIbotHead()) {
+            if (teacherIbot != teacherDino) {
                 clsOut = teacherDino.forward(swapped);
                 maskedOut = teacherIbot.forward(masked);
             } else {
@@ -370,7 +442,7 @@ public final class SslMetaArch implements AutoCloseable {
                 ibotTargets = SinkhornKnopp.apply(maskedOut, teacherTemp, globalMasked, SINKHORN_ITERATIONS, sums);
             }
         }
-        return new Targets(dinoTargets, ibotTargets);
+        return new Targets(dinoTargets, ibotTargets, out.patchTokens());
     }
 
     /** Rows of the flattened patch tokens (2B·N, D) selected by {@code mask_indices_list}. */
@@ -388,11 +460,11 @@ public final class SslMetaArch implements AutoCloseable {
         return acc == null ? term : acc.add(term);
     }
 
-    /** EMA: teacher ← m·teacher + (1 − m)·student, over every parameter. */
+    /** EMA: teacher ← m·teacher + (1 − m)·student, over every parameter (distillation: the spare EMA). */
     public void updateTeacher(double m) {
         try (NDScope scope = new NDScope()) {
-            for (String name : teacher.names()) {
-                teacher.get(name).muli(m).addi(student.get(name).mul(1 - m));
+            for (String name : ema.names()) {
+                ema.get(name).muli(m).addi(student.get(name).mul(1 - m));
             }
             scope.suppressNotUsedWarning();
         }
@@ -405,6 +477,12 @@ public final class SslMetaArch implements AutoCloseable {
         }
         dinoCenter.close();
         ibotCenter.close();
+        if (gram != null) {
+            gram.close();
+        }
+        if (ema != teacher) {
+            ema.close();
+        }
         teacher.close();
         student.close();
     }

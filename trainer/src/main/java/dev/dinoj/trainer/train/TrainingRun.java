@@ -86,7 +86,7 @@ public final class TrainingRun {
         long t0 = System.nanoTime();
         List<StepReport> reports = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, settings.ssl(), settings.seed())) {
+             SslMetaArch model = createModel(manager)) {
             model.setCropPacking(settings.cropPacking());
             long step = 0;
             long position = 0;
@@ -101,6 +101,9 @@ public final class TrainingRun {
                     }
                     step = st.step();
                     position = st.samplerPosition();
+                    if (model.gram() != null) {
+                        model.gram().initializeMissing(step, model.ema());
+                    }
                     log.info("Resuming from {} at step {} (sampler position {})", latest.get(), step, position);
                 } else {
                     log.info("--resume: no checkpoint in {}, starting from scratch", outDir.resolve(Checkpoints.DIR));
@@ -136,6 +139,9 @@ public final class TrainingRun {
                                 StepBatch batch = StepBatch.fromHost(stepManager, cb.batchSize(), cb.globalSize(),
                                         cb.globalCrops(), cb.nLocal(), cb.localSize(), cb.localCrops(), cb.masks(),
                                         cb.maskIndices(), cb.masksWeight(), cb.upperbound());
+                                if (model.isDistillation()) {
+                                    batch = DistillBatches.allPatches(stepManager, batch, settings.ssl().backbone().patchSize());
+                                }
                                 res = model.trainStep(step, batch, v, StepRandom.forStep(settings.seed(), step));
                             }
                             long s2 = System.nanoTime();
@@ -166,6 +172,41 @@ public final class TrainingRun {
             }
             return new Result(startStep, step, last, reports, (System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    /**
+     * The model of this run: DINOv2 pretraining, or distillation from {@code distill.teacher} (whose SHA-256 is
+     * recorded in {@code RUN/distill-teacher.sha256} and must match on resume); with Gram anchoring when configured.
+     */
+    private SslMetaArch createModel(NDManager manager) throws IOException {
+        SslMetaArch model;
+        Path teacherSource = settings.distillTeacher();
+        if (teacherSource == null) {
+            model = SslMetaArch.create(manager, settings.ssl(), settings.seed());
+        } else {
+            DistillTeacher teacher = DistillTeacher.load(teacherSource, settings.ssl(), settings.distillOptions(), manager);
+            Path record = outDir.resolve("distill-teacher.sha256");
+            String line = teacher.sha256() + "  " + teacher.source();
+            if (resume && Files.isRegularFile(record)) {
+                String before = Files.readString(record).trim();
+                String shaBefore = before.split("\\s+")[0];
+                if (!shaBefore.equals(teacher.sha256())) {
+                    teacher.params().close();
+                    throw new dev.dinoj.trainer.config.ConfigError("dinoj.distill.teacher = " + teacherSource
+                            + ": its weights differ from those the run started with (" + record + ": " + before + ")");
+                }
+            } else {
+                Files.writeString(record, line + "\n");
+            }
+            log.info("Distilling from {}{}", teacher.describe(), teacher.randomHeads()
+                    ? " — WARNING: the teacher has no trained heads; its targets are random projections of its features" : "");
+            model = SslMetaArch.distillation(manager, settings.ssl(), settings.seed(), teacher);
+        }
+        if (settings.gram() != null) {
+            model.setGram(new GramAnchor(manager, settings.gram(), settings.ssl().backbone()));
+            log.info("Gram anchoring on: {}", settings.gram());
+        }
+        return model;
     }
 
     /**
