@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.deploy.node.NodeLauncher;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import dev.dinoj.deploy.cli.CliTestSupport;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -173,9 +174,11 @@ class ManagementRoutesTest {
         assertTrue(unknown.body().contains("run refused"), unknown.body());
         assertEquals("idle", JSON.readTree(get("/training/status").body()).get("phase").asText());
 
-        HttpResponse<String> ok = submit(pico, "Bearer " + TOKEN);
-        assertEquals(200, ok.statusCode(), ok.body());
-        assertTrue(JSON.readTree(ok.body()).get("accepted").asBoolean(), ok.body());
+        String mgmt = "http://127.0.0.1:" + port;
+        CliTestSupport.Run ok = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.resolve("run").toString(),
+                "--steps", "3", "--cluster", "--management", mgmt, "--token", TOKEN);
+        assertEquals(0, ok.code(), ok.toString());
+        assertTrue(ok.out().contains("run fmnist-pico accepted: 3 steps"), ok.toString());
         JsonNode st = JSON.readTree(get("/training/status").body());
         assertEquals("waiting", st.get("phase").asText(), st.toString());    // no workers in this cluster
         assertEquals(3, st.get("total_steps").asLong(), st.toString());
@@ -183,6 +186,14 @@ class ManagementRoutesTest {
         HttpResponse<String> second = submit(pico, "Bearer " + TOKEN);
         assertEquals(409, second.statusCode(), second.body());
         assertTrue(second.body().contains("already owns run fmnist-pico"), second.body());
+        CliTestSupport.Run again = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(),
+                "--cluster", "--management", mgmt, "--token", TOKEN);
+        assertEquals(2, again.code(), again.toString());
+        assertTrue(again.err().contains("HTTP 409: the coordinator already owns run fmnist-pico"), again.toString());
+        CliTestSupport.Run noToken = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(),
+                "--cluster", "--management", mgmt, "--token", "wrong");
+        assertEquals(2, noToken.code(), noToken.toString());
+        assertTrue(noToken.err().contains("HTTP 401: wrong bearer token"), noToken.toString());
     }
 
     static HttpResponse<String> submit(String body, String authorization) throws Exception {
