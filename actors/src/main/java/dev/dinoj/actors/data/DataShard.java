@@ -49,7 +49,8 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
     public static final EntityTypeKey<Command> KEY = EntityTypeKey.create(Command.class, "data-shard");
 
     /** Settings of {@code dinoj.actors.data}. */
-    public record Settings(String dataset, Path fashionMnistDir, int sliceSize) {
+    /** {@code app}: the node's config; {@code dinoj.storage.*} there (and the environment) reach a curated S3 dataset. */
+    public record Settings(String dataset, Path fashionMnistDir, int sliceSize, Config app) {
         public Settings {
             if (sliceSize < 1) {
                 throw new IllegalArgumentException("dinoj.actors.data.slice-size must be >= 1: " + sliceSize);
@@ -58,11 +59,11 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
 
         public static Settings fromConfig(Config c) {
             Config d = c.getConfig("dinoj.actors.data");
-            return new Settings(d.getString("dataset"), Path.of(d.getString("fashion-mnist-dir")), d.getInt("slice-size"));
+            return new Settings(d.getString("dataset"), Path.of(d.getString("fashion-mnist-dir")), d.getInt("slice-size"), c);
         }
 
         public ImageDataset open() {
-            return DatasetCache.open(dataset, fashionMnistDir);
+            return DatasetCache.open(dataset, fashionMnistDir, app);
         }
     }
 

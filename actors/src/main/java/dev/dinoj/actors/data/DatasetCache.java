@@ -1,6 +1,8 @@
 package dev.dinoj.actors.data;
 
 import dev.dinoj.pipeline.data.ImageDataset;
+import com.typesafe.config.Config;
+import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.trainer.config.DatasetSpec;
 
 import java.nio.file.Path;
@@ -17,5 +19,11 @@ public final class DatasetCache {
 
     public static ImageDataset open(String spec, Path fashionMnistDir) {
         return OPEN.computeIfAbsent(spec + "|" + fashionMnistDir, k -> DatasetSpec.parse(spec, fashionMnistDir).open());
+    }
+
+    /** Opens with the storage settings of {@code app} ({@code dinoj.storage.*}, environment) for a curated S3 set. */
+    public static ImageDataset open(String spec, Path fashionMnistDir, Config app) {
+        return OPEN.computeIfAbsent(spec + "|" + fashionMnistDir, k -> DatasetSpec.parse(spec, fashionMnistDir)
+                .open(StorageSettings.fromConfig(app), app));
     }
 }

@@ -34,7 +34,7 @@ public final class ClusterRegistry {
             Coordinator.WorkerHello.class, Coordinator.WorldJoined.class, Coordinator.WorldFailed.class,
             Coordinator.StepDone.class, Coordinator.StepFailed.class, Coordinator.CheckpointSaved.class,
             Coordinator.CheckpointFailed.class, Coordinator.GetStatus.class, Coordinator.Stop.class,
-            Coordinator.CheckpointNow.class, Coordinator.Accepted.class,
+            Coordinator.CheckpointNow.class, Coordinator.Accepted.class, Coordinator.Submit.class,
             // data shards
             DataShard.GetSamples.class, DataShard.Samples.class, DataShard.GetInfo.class, DataShard.Info.class);
 

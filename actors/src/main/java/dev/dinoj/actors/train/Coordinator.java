@@ -83,6 +83,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     public record CheckpointNow(ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
     }
 
+    /** Submits a run (config file or preset, --set overrides, run directory, steps, checkpoint-every; 0 = the
+     *  config's) to a coordinator without one; refused while it owns a run. */
+    public record Submit(String config, String[] sets, String dir, long steps, int checkpointEvery,
+                         ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
+    }
+
     public record Accepted(boolean ok, String message) implements ClusterMessage {
     }
 
@@ -113,10 +119,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private final TimerScheduler<Command> timers;
-    private final RunSpec spec;
-    private final TrainSettings settings;
-    private final long totalSteps;
-    private final int checkpointEvery;
+    private RunSpec spec;
+    private TrainSettings settings;
+    private long totalSteps;
+    private int checkpointEvery;
     private Phase phase;
     private Set<ActorRef<TrainerWorker.Command>> listed = new HashSet<>();
     private final Map<ActorRef<TrainerWorker.Command>, WorkerHello> hellos = new HashMap<>();
@@ -151,6 +157,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             ctx.getLog().info("Coordinator up without a run");
             return;
         }
+        startRun();
+    }
+
+    private void startRun() {
+        ActorContext<Command> ctx = getContext();
         settings = spec.load();
         totalSteps = spec.steps() > 0 ? spec.steps() : settings.totalSteps();
         checkpointEvery = spec.checkpointEvery() > 0 ? spec.checkpointEvery() : settings.checkpointEvery();
@@ -193,6 +204,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 .onMessage(GetStatus.class, this::onGetStatus)
                 .onMessage(Stop.class, this::onStop)
                 .onMessage(CheckpointNow.class, this::onCheckpointNow)
+                .onMessage(Submit.class, this::onSubmit)
                 .build();
     }
 
@@ -470,6 +482,33 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         if (phase != Phase.STEPPING && phase != Phase.CHECKPOINTING && phase != Phase.FORMING) {
             return finish(Phase.STOPPED, "stopped on request at step " + step);
         }
+        return this;
+    }
+
+    private Behavior<Command> onSubmit(Submit m) {
+        if (phase != Phase.IDLE || spec.hasRun()) {
+            m.replyTo().tell(new Accepted(false, "the coordinator already owns run " + spec.config() + " in "
+                    + spec.runDir() + " (" + phase.name().toLowerCase() + ", step " + step + "); one run per cluster"));
+            return this;
+        }
+        RunSpec next;
+        try {
+            if (m.dir() == null || m.dir().isBlank()) {
+                throw new IllegalArgumentException("no run directory given");
+            }
+            next = new RunSpec(m.config(), m.sets() == null ? List.of() : List.of(m.sets()), Path.of(m.dir()),
+                    m.steps(), m.checkpointEvery(), spec.minWorkers(), spec.probeTimeout(), spec.stepTimeout(),
+                    spec.reformDelay(), spec.stepPause());
+            next.load();
+        } catch (RuntimeException e) {
+            m.replyTo().tell(new Accepted(false, "run refused: " + e.getMessage()));
+            return this;
+        }
+        spec = next;
+        message = "";
+        startRun();
+        m.replyTo().tell(new Accepted(true, "run " + spec.config() + " accepted: " + totalSteps + " steps in "
+                + spec.runDir()));
         return this;
     }
 

@@ -34,8 +34,32 @@ public final class TrainCommand implements Callable<Integer> {
             + "--resume continues with any number of ranks and eval/export read; rank logs in DIR/ranks"})
     Integer ranks;
 
+    @Option(names = "--cluster", description = "submit the run to the running cluster's coordinator instead of training "
+            + "here (--out is then the run directory, shared by the coordinator nodes)")
+    boolean cluster;
+
+    @Option(names = "--management", defaultValue = "http://127.0.0.1:8558",
+            description = "with --cluster: management URL of any node (default http://127.0.0.1:8558)")
+    String management;
+
+    @Option(names = "--token", description = "with --cluster: management bearer token (default: $DINOJ_MANAGEMENT_TOKEN)")
+    String token;
+
+    @Option(names = "--steps", defaultValue = "0", description = "with --cluster: steps to train (0 = the config's)")
+    long steps;
+
+    @Option(names = "--checkpoint-every", defaultValue = "0",
+            description = "with --cluster: checkpoint every N steps (0 = the config's)")
+    int checkpointEvery;
+
     @Override
     public Integer call() throws Exception {
+        if (cluster) {
+            if (ranks != null) {
+                throw new UserError("--cluster and --ranks exclude each other: the cluster's workers are its ranks");
+            }
+            return submit();
+        }
         TrainSettings settings = TrainSettings.load(config, sets);
         Progress progress = new Progress("train");
         TrainingRun.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
@@ -46,6 +70,53 @@ public final class TrainCommand implements Callable<Integer> {
         progress.done();
         System.out.printf("trained steps %d..%d in %.0f s; last checkpoint: %s%n", r.startStep(), r.endStep(), r.seconds(),
                 r.lastCheckpoint());
+        return 0;
+    }
+
+    /** POST /training/submit to the cluster; prints the coordinator's answer. */
+    private int submit() throws Exception {
+        if (config == null || config.isBlank()) {
+            throw new UserError("--cluster needs --config (a HOCON file or preset name)");
+        }
+        TrainSettings.load(config, sets);    // a bad config fails here, with the local error
+        Path file = Path.of(config);
+        String cfg = java.nio.file.Files.isRegularFile(file) ? file.toAbsolutePath().toString() : config;
+        String bearer = token != null ? token : System.getenv().getOrDefault("DINOJ_MANAGEMENT_TOKEN", "");
+        if (bearer.isBlank()) {
+            throw new UserError("--cluster needs the management token: pass --token or set DINOJ_MANAGEMENT_TOKEN");
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("config", cfg);
+        body.put("set", sets);
+        body.put("dir", out.toAbsolutePath().toString());
+        body.put("steps", steps);
+        body.put("checkpoint_every", checkpointEvery);
+        String uri = management.replaceAll("/+$", "") + "/training/submit";
+        java.net.http.HttpResponse<String> r;
+        try {
+            r = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(3)).build().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(uri)).timeout(java.time.Duration.ofSeconds(15))
+                            .header("Content-Type", "application/json").header("Authorization", "Bearer " + bearer)
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new UserError(uri + ": no answer (" + e.getMessage() + "); start a cluster (./dinoj cluster up) or pass "
+                    + "--management");
+        }
+        String message = r.body().trim();
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = json.readTree(r.body());
+            if (n != null && n.has("message")) {
+                message = n.get("message").asText();
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // plain-text answer (401, 403, 503): shown as is
+        }
+        if (r.statusCode() != 200) {
+            throw new UserError(uri + ": HTTP " + r.statusCode() + ": " + message);
+        }
+        System.out.println(message + "; follow it with ./dinoj status --management " + management);
         return 0;
     }
 }

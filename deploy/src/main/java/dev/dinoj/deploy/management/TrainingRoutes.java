@@ -13,9 +13,11 @@ import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RawHeader;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.Route;
+import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.management.javadsl.ManagementRouteProvider;
 import akka.management.javadsl.ManagementRouteProviderSettings;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.dinoj.actors.node.ClusterRuntime;
@@ -80,7 +82,8 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                                         "world_size", s.workers().length, "workers", s.workers()))))),
                         post(() -> concat(
                                 path("stop", () -> authorized(() -> control(Coordinator.Stop::new))),
-                                path("checkpoint", () -> authorized(() -> control(Coordinator.CheckpointNow::new))))))),
+                                path("checkpoint", () -> authorized(() -> control(Coordinator.CheckpointNow::new))),
+                                path("submit", () -> authorized(() -> entity(Unmarshaller.entityToString(), this::submit))))))),
                 path("metrics", () -> get(() -> onSuccess(status(), s -> {
                     metrics.update(s.orElse(null));
                     return complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS, metrics.scrape().getBytes(StandardCharsets.UTF_8))));
@@ -119,6 +122,28 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                 ? complete(StatusCodes.SERVICE_UNAVAILABLE, "the coordinator did not answer; try again\n")
                 : complete(a.get().ok() ? StatusCodes.OK : StatusCodes.CONFLICT, HttpEntities.create(ContentTypes.APPLICATION_JSON,
                 toJson(ordered("accepted", a.get().ok(), "message", a.get().message())))));
+    }
+
+    /** POST /training/submit with {"config", "set": [..], "dir", "steps", "checkpoint_every"}. */
+    private Route submit(String body) {
+        JsonNode n;
+        try {
+            n = new ObjectMapper().readTree(body);
+        } catch (JsonProcessingException e) {
+            return complete(StatusCodes.BAD_REQUEST, "the body is not JSON: " + e.getOriginalMessage() + "\n");
+        }
+        if (n == null || !n.hasNonNull("config") || n.get("config").asText().isBlank()) {
+            return complete(StatusCodes.BAD_REQUEST, "the body needs \"config\" (a HOCON file or preset)\n");
+        }
+        List<String> sets = new ArrayList<>();
+        if (n.has("set")) {
+            n.get("set").forEach(v -> sets.add(v.asText()));
+        }
+        String config = n.get("config").asText();
+        String dir = n.path("dir").asText("");
+        long steps = n.path("steps").asLong(0);
+        int every = n.path("checkpoint_every").asInt(0);
+        return control(reply -> new Coordinator.Submit(config, sets.toArray(String[]::new), dir, steps, every, reply));
     }
 
     private Route authorized(Supplier<Route> inner) {

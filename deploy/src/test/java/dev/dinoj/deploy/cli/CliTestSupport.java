@@ -28,7 +28,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 /** Helpers of the CLI tests: in-process runs with captured output, child JVMs, file-format readers. */
-final class CliTestSupport {
+public final class CliTestSupport {
 
     static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,7 +39,7 @@ final class CliTestSupport {
     // ---------------------------------------------------------------- in-process runs
 
     /** Exit code and everything written to System.out / System.err while {@link Main#run} ran. */
-    record Run(int code, String out, String err) {
+    public record Run(int code, String out, String err) {
         String all() {
             return out + err;
         }
@@ -55,7 +55,7 @@ final class CliTestSupport {
     }
 
     /** Runs {@code Main.run(args)} in this JVM with System.out and System.err captured. */
-    static synchronized Run main(String... args) {
+    public static synchronized Run main(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -48,4 +48,15 @@ class NodeCommandTest {
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("--nodes 0"), r.toString());
     }
+
+    @Test
+    void shouldRejectAClusterSubmitToAnUnreachableManagementUrl(@TempDir Path dir) {
+        CliTestSupport.Run r = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(), "--cluster",
+                "--management", "http://127.0.0.1:1", "--token", "t");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("127.0.0.1:1/training/submit: no answer"), r.toString());
+        CliTestSupport.Run none = CliTestSupport.main("train", "--out", dir.toString(), "--cluster", "--token", "t");
+        assertEquals(2, none.code(), none.toString());
+        assertTrue(none.err().contains("--cluster needs --config"), none.toString());
+    }
 }

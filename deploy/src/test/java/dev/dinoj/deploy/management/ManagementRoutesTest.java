@@ -7,7 +7,13 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.deploy.node.NodeLauncher;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import dev.dinoj.deploy.cli.CliTestSupport;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
@@ -34,6 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * config discovery), its management HTTP on loopback, the training routes, Prometheus metrics and the bearer token.
  */
 @Timeout(180)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ManagementRoutesTest {
 
     static final String TOKEN = "s3cret-token";
@@ -152,6 +159,50 @@ class ManagementRoutesTest {
             assertTrue(JSON.readTree(right.body()).get("message").asText().contains("no run in progress"), right.body());
         }
         assertEquals(4, get("/training/stop").statusCode() / 100, "GET of a mutating route must be refused");
+    }
+
+    /** Runs last (it gives the coordinator a run): the other tests expect an idle coordinator. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void shouldAcceptOneSubmittedRunAndRefuseASecond(@TempDir Path dir) throws Exception {
+        String pico = "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir.resolve("run") + "\", \"steps\": 3}";
+        assertEquals(401, submit(pico, null).statusCode());
+        HttpResponse<String> bad = submit("{not json", "Bearer " + TOKEN);
+        assertEquals(400, bad.statusCode(), bad.body());
+        HttpResponse<String> unknown = submit("{\"config\": \"no-such-preset\", \"dir\": \"" + dir + "\"}", "Bearer " + TOKEN);
+        assertEquals(409, unknown.statusCode(), unknown.body());
+        assertTrue(unknown.body().contains("run refused"), unknown.body());
+        assertEquals("idle", JSON.readTree(get("/training/status").body()).get("phase").asText());
+
+        String mgmt = "http://127.0.0.1:" + port;
+        CliTestSupport.Run ok = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.resolve("run").toString(),
+                "--steps", "3", "--cluster", "--management", mgmt, "--token", TOKEN);
+        assertEquals(0, ok.code(), ok.toString());
+        assertTrue(ok.out().contains("run fmnist-pico accepted: 3 steps"), ok.toString());
+        JsonNode st = JSON.readTree(get("/training/status").body());
+        assertEquals("waiting", st.get("phase").asText(), st.toString());    // no workers in this cluster
+        assertEquals(3, st.get("total_steps").asLong(), st.toString());
+
+        HttpResponse<String> second = submit(pico, "Bearer " + TOKEN);
+        assertEquals(409, second.statusCode(), second.body());
+        assertTrue(second.body().contains("already owns run fmnist-pico"), second.body());
+        CliTestSupport.Run again = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(),
+                "--cluster", "--management", mgmt, "--token", TOKEN);
+        assertEquals(2, again.code(), again.toString());
+        assertTrue(again.err().contains("HTTP 409: the coordinator already owns run fmnist-pico"), again.toString());
+        CliTestSupport.Run noToken = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(),
+                "--cluster", "--management", mgmt, "--token", "wrong");
+        assertEquals(2, noToken.code(), noToken.toString());
+        assertTrue(noToken.err().contains("HTTP 401: wrong bearer token"), noToken.toString());
+    }
+
+    static HttpResponse<String> submit(String body, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/training/submit"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** A response for a refused connection, so the readiness loop can keep polling. */

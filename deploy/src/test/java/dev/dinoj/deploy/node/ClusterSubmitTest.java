@@ -1,0 +1,77 @@
+package dev.dinoj.deploy.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.deploy.cli.CliTestSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code dinoj train --cluster} against two node JVMs started without a run: the coordinator accepts the submitted
+ * pico run, trains it on both workers to the end (audit of every step), refuses a second submission, and
+ * {@code dinoj status} shows the finished run.
+ */
+@Timeout(300)
+class ClusterSubmitTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void shouldTrainASubmittedRunAndRefuseASecond(@TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("node.conf");
+        Files.writeString(conf, String.join("\n",
+                "dinoj.actors.coordinator { min-workers = 2, step-timeout = 90s, probe-timeout = 3s }",
+                "dinoj.actors.worker { collective-timeout = 10s, connect-timeout = 45s }",
+                "dinoj.actors.data { slice-size = 8192, fetch-timeout = 8s }",
+                "dinoj.node.management-token = \"s3cr3t\"",
+                ""));
+        int port = 26110 + (int) (ProcessHandle.current().pid() % 200) * 2;
+        int mport = 19158 + (int) (ProcessHandle.current().pid() % 200) * 2;
+        Path run = dir.resolve("run");
+        try (LocalCluster c = LocalCluster.start(2, dir, List.of("coordinator", "worker", "data"), conf, port, mport, "1g",
+                List.of())) {
+            c.awaitReady(Duration.ofMinutes(3));
+            String m = c.nodes().get(1).managementUri();
+            assertEquals("idle", JSON.readTree(ClusterTrainingTest.body(m + "/training/status")).get("phase").asText());
+
+            CliTestSupport.Run ok = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.batch-size=4",
+                    "--set", "data.loader-threads=1", "--out", run.toString(), "--steps", "4", "--checkpoint-every", "2",
+                    "--cluster", "--management", m, "--token", "s3cr3t");
+            assertEquals(0, ok.code(), ok.toString());
+            assertTrue(ok.out().contains("accepted: 4 steps"), ok.toString());
+
+            CliTestSupport.Run second = CliTestSupport.main("train", "--config", "fmnist-pico", "--out",
+                    dir.resolve("other").toString(), "--cluster", "--management", m, "--token", "s3cr3t");
+            assertEquals(2, second.code(), second.toString());
+            assertTrue(second.err().contains("already owns run fmnist-pico"), second.toString());
+
+            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            JsonNode st;
+            do {
+                Thread.sleep(1000);
+                String b = ClusterTrainingTest.bodyOrNull(m + "/training/status");
+                st = b == null ? null : JSON.readTree(b);
+                assertTrue(System.nanoTime() < deadline, "not finished: " + st);
+            } while (st == null || !st.get("phase").asText().equals("finished"));
+            assertEquals(4, st.get("committed_step").asInt(), st.toString());    // the final checkpoint, after 4 steps
+
+            List<String> audit = Files.readAllLines(run.resolve("audit.jsonl"));
+            assertEquals(4, audit.size(), audit.toString());
+            for (int s = 0; s < 4; s++) {
+                JsonNode line = JSON.readTree(audit.get(s));
+                assertEquals(s, line.get("step").asInt(), line.toString());
+                assertEquals(2, line.get("world_size").asInt(), line.toString());
+            }
+            CliTestSupport.Run status = CliTestSupport.main("status", "--management", m);
+            assertEquals(0, status.code(), status.toString());
+            assertEquals("finished", JSON.readTree(status.out()).get("phase").asText(), status.toString());
+        }
+    }
+}
