@@ -11,6 +11,7 @@ import dev.dinoj.pipeline.curate.Embedder;
 import dev.dinoj.pipeline.curate.PixelEmbedder;
 import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
 import dev.dinoj.pipeline.ingest.IngestStats;
+import dev.dinoj.pipeline.storage.CacheKeys;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -18,11 +19,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -118,7 +116,7 @@ public final class CurateCommand implements Callable<Integer> {
         try (st; Embedder embedder = embedder(checkpoint != null ? "vit:" + checkpoint : embedderSpec, batch);
              Embedder copy = copySpec.equals("same") ? null : embedder(copySpec, batch)) {
             String ids = (copy == null ? "" : copy.id() + "|") + embedder.id();
-            Path workDir = work != null ? work : Path.of(".dinoj-work", "curate-" + hash(src + "|" + ids));
+            Path workDir = work != null ? work : Path.of(".dinoj-work", "curate-" + CacheKeys.sha256Hex(src + "|" + ids, 12));
             StorageSettings ss = st.settings(config);
             System.err.println("dinoj: storage " + ss.describe());
             System.err.println("dinoj: embedder " + embedder.id() + " (dim " + embedder.dim() + "), copy detection "
@@ -213,8 +211,4 @@ public final class CurateCommand implements Callable<Integer> {
         return c.resolve();
     }
 
-    private static String hash(String s) throws Exception {
-        byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        return HexFormat.of().formatHex(d, 0, 6);
-    }
 }

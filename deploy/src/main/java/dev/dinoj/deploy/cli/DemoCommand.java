@@ -13,6 +13,7 @@ import dev.dinoj.evaluation.knn.KnnEvaluator;
 import dev.dinoj.evaluation.knn.KnnResult;
 import dev.dinoj.evaluation.report.Report;
 import dev.dinoj.evaluation.results.EvalLog;
+import dev.dinoj.evaluation.transform.DatasetViews;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.curate.CurationSettings;
@@ -20,7 +21,6 @@ import dev.dinoj.pipeline.curate.PixelEmbedder;
 import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
-import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
 import dev.dinoj.pipeline.ingest.ImageEncoding;
 import dev.dinoj.pipeline.ingest.IngestStats;
@@ -29,6 +29,7 @@ import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
+import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainingRun;
 import picocli.CommandLine.Command;
@@ -43,6 +44,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 
 /**
  * {@code dinoj demo}: the whole mission on the embedded default — a loopback S3 server, Fashion-MNIST uploaded as image
@@ -224,7 +226,8 @@ public final class DemoCommand implements Callable<Integer> {
                     done -> p.update(done, pool, ""));
             p.done();
             System.out.println("   " + up.describe());
-            ImageDataset archiveSource = new Offset(train, train.size() - 200, 200);
+            ImageDataset archiveSource = DatasetViews.subset(train,
+                    IntStream.range(train.size() - 200, train.size()).toArray(), "last 200");
             PlantedPool.Plan plan = PlantedPool.plan(poolLoc, train, pool, archiveSource,
                     new PlantedPool.Spec(Math.max(1, pool / 100), Math.max(1, pool / 200), 20, 3, 3, 3, 200), 7);
             PlantedPool.upload(system, poolLoc, plan, 16);
@@ -308,41 +311,10 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        try {
+            AtomicDirectory.deleteTree(dir);
         } catch (IOException e) {
             throw new UserError(dir + ": cannot be cleared (" + e.getMessage() + ")");
-        }
-    }
-
-    /** Images {@code [from, from + n)} of a dataset. */
-    private record Offset(ImageDataset base, int from, int n) implements ImageDataset {
-        @Override
-        public int size() {
-            return n;
-        }
-
-        @Override
-        public RgbImage image(int index) {
-            return base.image(from + index);
-        }
-
-        @Override
-        public int label(int index) {
-            return base.label(from + index);
-        }
-
-        @Override
-        public int numClasses() {
-            return base.numClasses();
-        }
-
-        @Override
-        public String describe() {
-            return base.describe() + "[" + from + ".." + (from + n) + ")";
         }
     }
 }

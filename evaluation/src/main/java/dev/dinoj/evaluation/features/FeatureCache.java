@@ -1,6 +1,7 @@
 package dev.dinoj.evaluation.features;
 
 import dev.dinoj.evaluation.knn.FeatureSet;
+import dev.dinoj.pipeline.storage.CacheKeys;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,9 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -123,12 +121,7 @@ public final class FeatureCache {
         if (dir == null) {
             throw new IllegalStateException("this cache stores nothing");
         }
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-            return dir.resolve(HexFormat.of().formatHex(h).substring(0, 24) + ".feat");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dir.resolve(CacheKeys.sha256Hex(key, 24) + ".feat");
     }
 
     private static FeatureSet read(Path f, String key) {

@@ -8,7 +8,8 @@ import dev.dinoj.trainer.train.SslConfig;
 /**
  * Analytic FLOP count of a DINOv2 step (multiply-add = 2 FLOPs; backward = 2 × forward), the way the anchor
  * figure of 326 GFLOP per step for the tiny preset is counted: matrix products of patch embedding, attention
- * (qkv, QKᵀ, AV, projection), FFN and heads; element-wise work is not counted.
+ * (qkv, QKᵀ, AV, projection), FFN and heads; element-wise work is not counted. The student's blocks count the
+ * images the batch-subset stochastic depth actually computes.
  */
 public final class FlopModel {
 
@@ -17,14 +18,38 @@ public final class FlopModel {
 
     /** Forward FLOPs of one image of {@code size}×{@code size} pixels through the backbone. */
     public static double backboneForward(VitConfig c, int size) {
-        long n = (long) (size / c.patchSize()) * (size / c.patchSize());
-        long t = 1 + c.numRegisterTokens() + n;
+        return c.depth() * blockForward(c, size) + patchEmbedForward(c, size);
+    }
+
+    /**
+     * Forward FLOPs of {@code batch} training images through the student backbone: with stochastic depth above 0.1
+     * the batch-subset trick runs each block's residual branches on {@code max(⌊B·(1 − rate)⌋, 1)} of the B images
+     * (VisionTransformer), so those blocks cost that fraction; at 0.1 and below every image is computed.
+     */
+    public static double studentBackboneForward(VitConfig c, int size, int batch) {
+        double blocks = 0;
+        for (int i = 0; i < c.depth(); i++) {
+            double rate = c.dropPath(i);
+            double kept = rate > 0.1 ? Math.max(Math.floor(batch * (1 - rate)), 1) : batch;
+            blocks += kept * blockForward(c, size);
+        }
+        return blocks + batch * patchEmbedForward(c, size);
+    }
+
+    private static double blockForward(VitConfig c, int size) {
+        long t = 1 + c.numRegisterTokens() + patches(c, size);
         double d = c.embedDim();
         double h = c.ffnHiddenDim();
         double ffn = c.ffn() == FfnType.MLP ? 2 * d * h : 3 * d * h;   // fc1 + fc2, or w12 (2h) + w3
-        double perBlock = 2.0 * t * (3 * d * d + d * d + ffn) + 4.0 * t * t * d;
-        double patchEmbed = 2.0 * n * 3 * c.patchSize() * c.patchSize() * d;
-        return c.depth() * perBlock + patchEmbed;
+        return 2.0 * t * (3 * d * d + d * d + ffn) + 4.0 * t * t * d;
+    }
+
+    private static double patchEmbedForward(VitConfig c, int size) {
+        return 2.0 * patches(c, size) * 3 * c.patchSize() * c.patchSize() * c.embedDim();
+    }
+
+    private static long patches(VitConfig c, int size) {
+        return (long) (size / c.patchSize()) * (size / c.patchSize());
     }
 
     /** Forward FLOPs of one row through a head. */
@@ -41,8 +66,9 @@ public final class FlopModel {
     /** FLOPs of one training step: student forward + backward, teacher forward, heads. */
     public static Breakdown step(SslConfig cfg, int batch, int globalSize, int localSize, double maskedPatches) {
         VitConfig v = cfg.backbone();
-        double studentFwd = 2.0 * batch * backboneForward(v, globalSize)
-                + (double) cfg.nLocalCrops() * batch * backboneForward(v, localSize);
+        // the subset is drawn per crop group: the global crops (2·B images) and the local crops (n·B images)
+        double studentFwd = studentBackboneForward(v, globalSize, 2 * batch)
+                + studentBackboneForward(v, localSize, cfg.nLocalCrops() * batch);
         double teacherFwd = 2.0 * batch * backboneForward(v, globalSize);
         double clsRowsStudent = (2.0 + cfg.nLocalCrops()) * batch;
         double dino = headForward(cfg.dinoHead());

@@ -7,14 +7,11 @@ import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.ImageFolderDataset;
 
+import dev.dinoj.pipeline.storage.CacheKeys;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Where images come from: {@code fashion-mnist:train|test}, {@code idx:IMAGES_FILE}, {@code folder:/path} or
@@ -80,7 +77,7 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir, Pa
         switch (kind) {
             case "curated": {
                 StorageUri uri = StorageUri.parse(location);
-                Path local = uri.isS3() ? CuratedDataset.fetch(uri, storage, app, cacheDir.resolve("curated-" + hash(location)))
+                Path local = uri.isS3() ? CuratedDataset.fetch(uri, storage, app, cacheDir.resolve("curated-" + CacheKeys.sha256Hex(location, 12)))
                         : uri.localPath();
                 return CuratedDataset.open(local);
             }
@@ -96,15 +93,6 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir, Pa
     /** The matching labelled test split, for k-NN (Fashion-MNIST only). */
     public DatasetSpec withSplit(String split) {
         return new DatasetSpec(kind, split, fashionMnistDir, cacheDir);
-    }
-
-    private static String hash(String s) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 6);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

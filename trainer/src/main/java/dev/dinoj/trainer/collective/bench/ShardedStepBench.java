@@ -9,6 +9,7 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
 import dev.dinoj.pipeline.masking.MaskingGenerator;
+import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.EmbeddedDriver;
@@ -232,7 +233,7 @@ public final class ShardedStepBench {
         } else {
             reports.add(summarise(config, s, ranks, threads, warmup, all, s.overlapCommunication(), machine));
         }
-        deleteTree(logDir);
+        AtomicDirectory.deleteQuietly(logDir);
         return reports;
     }
 
@@ -303,14 +304,6 @@ public final class ShardedStepBench {
             return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
         } catch (IOException | RuntimeException e) {
             return "?";
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 
