@@ -273,7 +273,7 @@ public final class DemoCommand implements Callable<Integer> {
             FeatureSet tr = fx.get(evTrain, nTrain, FeatureKind.CLS);
             FeatureSet te = fx.get(evTest, nTest, FeatureKind.CLS);
             KnnResult res = KnnEvaluator.builder().optKs(10, 20, 100, 200).optTemperature(0.07).build().evaluate(tr, te);
-            EvalLog.append(out, src, res.toJson().replaceFirst("\\{", "{\"features\":\"cls\","));
+            EvalLog.append(out, src, res.toJson(FeatureKind.CLS.label()));
             return res;
         }
     }

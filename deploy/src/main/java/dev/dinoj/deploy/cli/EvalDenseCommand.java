@@ -57,11 +57,8 @@ public final class EvalDenseCommand implements Callable<Integer> {
             r = probe.run(tr, train.derive("first", DatasetViews.first(train.images(), tr.n())), te,
                     test.derive("first", DatasetViews.first(test.images(), te.n())), size, fx.patchSize());
         }
-        System.out.println("model: " + src.describe());
-        System.out.print(r.toTable());
-        String json = r.toJson(src.type() == ModelSource.Type.PIXELS ? "pixels" : FeatureKind.PATCH_TOKENS.label());
-        System.out.println(json);
-        eval.record(src, json);
+        eval.report(src, r.toTable(),
+                r.toJson(src.type() == ModelSource.Type.PIXELS ? "pixels" : FeatureKind.PATCH_TOKENS.label()));
         return 0;
     }
 }

@@ -79,11 +79,7 @@ public final class EvalLinearCommand implements Callable<Integer> {
                     + " heads")).run(tr, te, inputs);
             pp.done();
         }
-        System.out.println("model: " + src.describe());
-        System.out.print(r.toTable());
-        String json = r.toJson(kind.label());
-        System.out.println(json);
-        eval.record(src, json);
+        eval.report(src, r.toTable(), r.toJson(kind.label()));
         return 0;
     }
 }

@@ -71,11 +71,7 @@ public final class EvalLogregCommand implements Callable<Integer> {
                 (done, total, c, top1) -> pp.update(done, total, String.format(Locale.ROOT, "C=%.3g", c)))
                 .run(tr, te);
         pp.done();
-        System.out.println("model: " + src.describe());
-        System.out.print(r.toTable());
-        String json = r.toJson(kind.label());
-        System.out.println(json);
-        eval.record(src, json);
+        eval.report(src, r.toTable(), r.toJson(kind.label()));
         return 0;
     }
 }

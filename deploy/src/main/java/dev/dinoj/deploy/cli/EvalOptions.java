@@ -136,6 +136,14 @@ final class EvalOptions {
         }
     }
 
+    /** Prints the model, the result's table and JSON line, and records the JSON ({@link #record}). */
+    void report(ModelSource src, String table, String json) {
+        System.out.println("model: " + src.describe());
+        System.out.print(table);
+        System.out.println(json);
+        record(src, json);
+    }
+
     /** Appends the result to the run's results log when the source is a checkpoint of a run (unless --no-record). */
     void record(ModelSource src, String json) {
         if (noRecord) {

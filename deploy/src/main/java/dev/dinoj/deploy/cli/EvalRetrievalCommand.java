@@ -54,11 +54,7 @@ public final class EvalRetrievalCommand implements Callable<Integer> {
                     fx.get(sets.distractors(), 0, kind));
         }
         p.done();
-        System.out.println("model: " + src.describe());
-        System.out.print(r.toTable());
-        String json = r.toJson(kind.label());
-        System.out.println(json);
-        eval.record(src, json);
+        eval.report(src, r.toTable(), r.toJson(kind.label()));
         return 0;
     }
 }

@@ -71,11 +71,7 @@ public final class EvalRobustnessCommand implements Callable<Integer> {
                     .run(fx, eval.train(), trainLimit, eval.test(), testLimit, kind);
         }
         sets.done();
-        System.out.println("model: " + src.describe());
-        System.out.print(r.toTable());
-        String json = r.toJson(kind.label());
-        System.out.println(json);
-        eval.record(src, json);
+        eval.report(src, r.toTable(), r.toJson(kind.label()));
         return 0;
     }
 }

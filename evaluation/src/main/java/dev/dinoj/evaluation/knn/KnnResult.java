@@ -61,8 +61,23 @@ public record KnnResult(
      * @return the JSON object, without a line break
      */
     public String toJson() {
+        return toJson(null);
+    }
+
+    /**
+     * {@link #toJson()} with the features evaluated named after the protocol, as the other protocols' results do:
+     * {@code {"eval":"knn","features":"cls","T":0.07,…}}.
+     *
+     * @param features the feature kind's label, or null for none
+     * @return the JSON object, without a line break
+     */
+    public String toJson(String features) {
         StringBuilder sb = new StringBuilder(128 + 80 * accuracies.size());
-        sb.append("{\"eval\":\"knn\",\"T\":").append(temperature)
+        sb.append("{\"eval\":\"knn\"");
+        if (features != null) {
+            sb.append(",\"features\":\"").append(features).append('"');
+        }
+        sb.append(",\"T\":").append(temperature)
                 .append(",\"num_classes\":").append(numClasses)
                 .append(",\"n_train\":").append(nTrain)
                 .append(",\"n_test\":").append(nTest);
