@@ -1,6 +1,7 @@
 package dev.dinoj.deploy.node;
 
 import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.HttpsConnectionContext;
 import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
@@ -12,6 +13,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.RunSpec;
 import dev.dinoj.deploy.cli.UserError;
+import dev.dinoj.deploy.management.ManagementTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,7 +111,15 @@ public final class NodeLauncher {
         }
         String uri;
         try {
-            uri = AkkaManagement.get(system).start().toCompletableFuture().get(60, TimeUnit.SECONDS).toString();
+            ManagementTls.Settings tls = ManagementTls.fromConfig(config);
+            HttpsConnectionContext https = tls == null ? null
+                    : ManagementTls.install(system, ManagementTls.sslContext(tls));
+            uri = AkkaManagement.get(system)
+                    .start(settings -> https == null ? settings : settings.withHttpsConnectionContext(https))
+                    .toCompletableFuture().get(60, TimeUnit.SECONDS).toString();
+        } catch (UserError e) {
+            system.terminate();
+            throw e;
         } catch (Exception e) {
             system.terminate();
             throw new UserError("akka.management.http: cannot bind " + config.getString("akka.management.http.hostname")
