@@ -180,6 +180,56 @@ class KillAndResumeTest {
         }
     }
 
+    /**
+     * SIGTERM (kill, Ctrl-C, a scheduler's preemption) during training: the run finishes the step in flight, writes a
+     * checkpoint there and exits, instead of losing the steps since the last checkpoint — and the JVM does not crash
+     * in libtorch's exit handlers while a backward pass is still running (an hs_err file in the working directory).
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void sigtermCheckpointsTheStepReachedAndExitsCleanly(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("T");
+        Path log = tmp.resolve("T.log");
+        List<String> args = new ArrayList<>(trainArgs(tmp, run));
+        args.addAll(List.of("--set", "train.max-steps=100000", "--set", "checkpoint.every-steps=100000",
+                "--set", "train.batch-size=32", "--set", "data.loader-threads=1"));
+        Process p = CliTestSupport.childMain(tmp, log, args).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        Pattern any = Pattern.compile("step (\\d+)/100000\\b");
+        while (lastStep(log, any) < 5) {
+            assertTrue(p.isAlive(), () -> "the run ended before it could be stopped:\n" + tail(log));
+            assertTrue(System.nanoTime() < deadline, () -> "no step 5 in 120 s:\n" + tail(log));
+            Thread.sleep(20);
+        }
+        p.destroy(); // SIGTERM on Linux: shutdown hooks run
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child did not exit after SIGTERM");
+        assertEquals(143, p.exitValue(), () -> "exit status after SIGTERM (128 + 15)\n" + tail(log));
+        String text = Files.readString(log);
+        Matcher m = Pattern.compile("Stopped on a termination signal after step (\\d+)").matcher(text);
+        assertTrue(m.find(), () -> "no orderly stop in the log:\n" + tail(log));
+        int stopped = Integer.parseInt(m.group(1));
+        assertTrue(stopped >= 5, "stopped at step " + stopped);
+        assertEquals(ckpt(run, stopped), Checkpoints.latest(run).orElseThrow(), "the checkpoint of the step reached");
+        Checkpoints.verify(ckpt(run, stopped));
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith("hs_err")).toList(),
+                    "the JVM crashed on exit");
+        }
+        assertFalse(text.contains("SIGSEGV"), () -> tail(log));
+    }
+
+    private static long lastStep(Path log, Pattern p) throws IOException {
+        if (!Files.exists(log)) {
+            return -1;
+        }
+        long max = -1;
+        Matcher m = p.matcher(Files.readString(log));
+        while (m.find()) {
+            max = Math.max(max, Long.parseLong(m.group(1)));
+        }
+        return max;
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static Path ckpt(Path run, int step) {

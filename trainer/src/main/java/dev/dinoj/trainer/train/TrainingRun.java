@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -66,6 +67,9 @@ public final class TrainingRun {
         this.listener = listener == null ? r -> { } : listener;
     }
 
+    /** How long a termination signal waits for the step in flight and its checkpoint before the JVM exits anyway. */
+    static final Duration STOP_GRACE = Duration.ofSeconds(120);
+
     /** Uses an already opened dataset instead of {@code data.dataset} (tests, embedded use). */
     public TrainingRun withDataset(ImageDataset ds) {
         this.dataset = ds;
@@ -85,7 +89,8 @@ public final class TrainingRun {
         long deadline = settings.maxMinutes() > 0 ? System.nanoTime() + (long) (settings.maxMinutes() * 60e9) : Long.MAX_VALUE;
         long t0 = System.nanoTime();
         List<StepReport> reports = new ArrayList<>();
-        try (NDManager manager = NDManager.newBaseManager();
+        try (ShutdownStop stop = new ShutdownStop(STOP_GRACE);
+             NDManager manager = NDManager.newBaseManager();
              SslMetaArch model = createModel(manager)) {
             model.setCropPacking(settings.cropPacking());
             long step = 0;
@@ -156,14 +161,20 @@ public final class TrainingRun {
                             if (step % settings.logEvery() == 0 || step == totalSteps) {
                                 log.info(format(r));
                             }
-                            timeUp = System.nanoTime() > deadline;
+                            boolean signalled = stop.requested();
+                            timeUp = System.nanoTime() > deadline || signalled;
                             if (step % settings.checkpointEvery() == 0 || step == totalSteps || timeUp) {
                                 metrics.flush();
                                 last = Checkpoints.save(outDir, model, new Checkpoints.State(step, position,
                                         model.optimizer().stepCount(), settings.seed(), settings.render()), settings.keepLast());
                             }
                             if (timeUp) {
-                                log.info("dinoj.train.max-minutes reached after step {}", step);
+                                if (signalled) {
+                                    log.info("Stopped on a termination signal after step {}; checkpoint {} written "
+                                            + "(--resume continues from it)", step, last.getFileName());
+                                } else {
+                                    log.info("dinoj.train.max-minutes reached after step {}", step);
+                                }
                                 break;
                             }
                         }
