@@ -15,6 +15,8 @@ import dev.dinoj.pipeline.storage.CacheKeys;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.model.VitConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -66,6 +68,13 @@ public final class CurateCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "shortcut for --embedder vit:DIR")
     Path checkpoint;
 
+    @Option(names = "--weights", description = "retrieval embedder from official-layout safetensors (dinoj export, or "
+            + "an official DINOv2 backbone); needs --weights-config")
+    Path weights;
+
+    @Option(names = "--weights-config", description = "preset or HOCON file giving the architecture of --weights")
+    String weightsConfig;
+
     @Option(names = "--copy-embedder", defaultValue = "thumbnail:20",
             description = "near-duplicate embedder, same syntax, or 'same' to reuse --embedder (default ${DEFAULT-VALUE}; "
                     + "the default threshold 0.992 is tuned for thumbnail:20)")
@@ -113,7 +122,8 @@ public final class CurateCommand implements Callable<Integer> {
         StorageUri dst = StorageUri.parse(out);
         StorageUri qry = queries == null ? null : StorageUri.parse(queries);
         StorageOptions st = storage;
-        try (st; Embedder embedder = embedder(checkpoint != null ? "vit:" + checkpoint : embedderSpec, batch);
+        try (st; Embedder embedder = weights != null ? weightsEmbedder()
+                : embedder(checkpoint != null ? "vit:" + checkpoint : embedderSpec, batch);
              Embedder copy = copySpec.equals("same") ? null : embedder(copySpec, batch)) {
             String ids = (copy == null ? "" : copy.id() + "|") + embedder.id();
             Path workDir = work != null ? work : Path.of(".dinoj-work", "curate-" + CacheKeys.sha256Hex(src + "|" + ids, 12));
@@ -153,6 +163,26 @@ public final class CurateCommand implements Callable<Integer> {
                 ObjectStores.terminate(system);
             }
         }
+    }
+
+    /** The ViT of {@code --weights} with the architecture of {@code --weights-config}. */
+    private Embedder weightsEmbedder() {
+        if (checkpoint != null) {
+            throw new UserError("give --weights or --checkpoint, not both");
+        }
+        if (weightsConfig == null) {
+            throw new UserError("--weights " + weights + " needs --weights-config PRESET|FILE for the architecture");
+        }
+        if (!java.nio.file.Files.isRegularFile(weights)) {
+            throw new UserError(weights + ": no such file (--weights)");
+        }
+        VitConfig vit;
+        try {
+            vit = TrainSettings.load(weightsConfig, List.of()).ssl().backbone();
+        } catch (RuntimeException e) {
+            throw new UserError("--weights-config " + weightsConfig + ": " + e.getMessage());
+        }
+        return VitEmbedder.fromSafetensors(weights, vit, batch);
     }
 
     /** {@code pixels:SIDE}, {@code thumbnail:SIDE} or {@code vit:CHECKPOINT}. */

@@ -79,6 +79,54 @@ class CurationCommandsTest {
         assertTrue(re.out().contains("\"resumed\":300"), re.out());
     }
 
+    /**
+     * A checkpoint's ViT and the same weights exported in the official layout ({@code dinoj export}, the layout of an
+     * official DINOv2 backbone) are the same retrieval embedder: curating with {@code --checkpoint} and with
+     * {@code --weights --weights-config} keeps the same images.
+     */
+    @Test
+    void shouldCurateWithExportedOfficialLayoutWeightsAsWithTheirCheckpoint(@TempDir Path tmp) throws Exception {
+        assumeTrue(CliTestSupport.haveFashionMnist(), "Fashion-MNIST not installed");
+        Path run = tmp.resolve("pico");
+        CliTestSupport.Run train = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.max-steps=3",
+                "--set", "data.loader-threads=1", "--out", run.toString());
+        assertEquals(0, train.code(), train::toString);
+        Path weights = tmp.resolve("backbone.safetensors");
+        CliTestSupport.Run export = CliTestSupport.main("export", "--checkpoint", run.toString(), "--out",
+                weights.toString());
+        assertEquals(0, export.code(), export::toString);
+
+        String s3 = tmp.resolve("s3").toString();
+        Path images = CliTestSupport.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz");
+        assertEquals(0, run(new IngestCommand(), "s3://fmnist/pool", "--from-idx", images.toString(), "--limit", "200",
+                "--local-s3", s3).code());
+        assertEquals(0, run(new IngestCommand(), "s3://fmnist/queries", "--from-idx",
+                CliTestSupport.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz").toString(), "--limit", "4",
+                "--local-s3", s3).code());
+        java.util.List<java.util.List<String>> kept = new java.util.ArrayList<>();
+        for (String[] model : new String[][] {{"--checkpoint", run.toString()},
+                {"--weights", weights.toString(), "--weights-config", "fmnist-pico"}}) {
+            Path out = tmp.resolve("curated-" + kept.size());
+            Out cur = run(new CurateCommand(), "--local-s3", s3, "--source", "s3://fmnist/pool/", "--queries",
+                    "s3://fmnist/queries/", "--out", out.toString(), "--work", tmp.resolve("work-" + kept.size())
+                            .toString(), model[0], model[1], model.length > 2 ? model[2] : "--batch",
+                    model.length > 2 ? model[3] : "64");
+            assertEquals(0, cur.code(), cur.out());
+            CuratedDataset ds = CuratedDataset.open(out);
+            java.util.List<String> keys = new java.util.ArrayList<>();
+            for (int i = 0; i < ds.size(); i++) {
+                keys.add(ds.entry(i).key());
+            }
+            assertTrue(keys.size() > 0, cur.out());
+            kept.add(keys);
+        }
+        assertEquals(kept.get(0), kept.get(1), "the same weights must retrieve the same images");
+        CliTestSupport.Run missing = CliTestSupport.main("curate", "--local-s3", s3, "--source", "s3://fmnist/pool/",
+                "--out", tmp.resolve("x").toString(), "--weights", weights.toString());
+        assertEquals(2, missing.code(), missing::toString);
+        assertTrue(missing.err().contains("--weights-config"), missing::toString);
+    }
+
     @Test
     void shouldBenchSmallShapes() {
         Out b = run(new BenchCurationCommand(), "--n", "3000", "--dim", "384", "--k", "16", "--iterations", "3",

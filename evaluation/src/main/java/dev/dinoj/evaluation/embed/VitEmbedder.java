@@ -8,6 +8,7 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.model.Backbones;
+import dev.dinoj.trainer.model.VitConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,6 +55,28 @@ public final class VitEmbedder implements Embedder {
         } catch (IOException e) {
             manager.close();
             throw new UncheckedIOException(dir + ": cannot read the checkpoint", e);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads official-layout safetensors weights (what {@code dinoj export} writes, or an official DINOv2 backbone) of
+     * architecture {@code vit}: the retrieval model DINOv2's curation used was such a pretrained ViT.
+     *
+     * @param batch images per forward pass
+     */
+    public static VitEmbedder fromSafetensors(Path weights, VitConfig vit, int batch) {
+        NDManager manager = NDManager.newBaseManager();
+        try {
+            Backbones.Loaded model = Backbones.fromSafetensors(weights, vit, manager);
+            String id = "vit-weights-cls:" + weights.toAbsolutePath().normalize() + ":" + Files.size(weights) + ":"
+                    + Files.getLastModifiedTime(weights).toMillis() + ":" + vit;
+            return new VitEmbedder(manager, model, batch, id);
+        } catch (IOException e) {
+            manager.close();
+            throw new UncheckedIOException(weights + ": cannot read the weights", e);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
