@@ -76,14 +76,14 @@ class KryoClusterSerializerTest {
     void shouldRoundTripRegisteredMessagesWithActorRefs() throws Exception {
         Serialization ser = serialization(a.system());
         TestProbe<Coordinator.Command> probe = a.createTestProbe();
-        var msg = new TrainerWorker.FormWorld(3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", 60000, 4096, probe.ref());
+        var msg = new TrainerWorker.FormWorld(3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", "curated:s3://b/c", 60000, 4096, probe.ref());
         Serializer s = ser.findSerializerFor(msg);
         assertInstanceOf(KryoClusterSerializer.class, s);
         byte[] bytes = ser.serialize(msg).get();
         Object back = ser.deserialize(bytes, s.identifier(), msg.getClass().getName()).get();
         assertEquals(msg, back);
 
-        var samples = new DataShard.Samples(2, new int[] {5, 9}, new int[] {1, 1}, new int[] {1, 1}, new byte[6], "");
+        var samples = new DataShard.Samples(2, new int[] {5, 9}, new int[] {1, 1}, new int[] {1, 1}, new byte[6], new String[] {"pool/a.png", "pool/b.png"}, "");
         DataShard.Samples sb = (DataShard.Samples) ser.deserialize(ser.serialize(samples).get(), s.identifier(),
                 DataShard.Samples.class.getName()).get();
         assertArrayEquals(samples.indices(), sb.indices());
