@@ -42,7 +42,7 @@ public final class NodeMetrics {
                 s -> s.recentLosses().length == 0 ? Double.NaN : s.recentLosses()[s.recentLosses().length - 1]);
         gauge("dinoj.curation.objects.done", "pool objects ingested by the curation workers",
                 s -> s.curation() == null ? 0 : s.curation().objectsDone());
-        gauge("dinoj.curation.objects.total", "pool objects listed for curation",
+        gauge("dinoj.curation.objects.listed", "pool objects listed for curation",
                 s -> s.curation() == null ? 0 : s.curation().objectsTotal());
         gauge("dinoj.curation.partitions.done", "curation partitions ingested",
                 s -> s.curation() == null ? 0 : s.curation().partitionsDone());
