@@ -8,6 +8,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
+import akka.cluster.typed.Cluster;
 import akka.stream.javadsl.Sink;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -255,7 +256,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                 assigned.remove(p);
                 recorded[p] = 0;
                 pending.add(p);
-                message = "curation worker " + e.getValue().path().address() + " left; partition " + p + " reassigned";
+                message = "curation worker on " + nodeOf(e.getValue()) + " left; partition " + p + " reassigned";
                 getContext().getLog().warn(message);
             }
         }
@@ -368,6 +369,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             Path tmp = root.resolve("done.json.tmp");
             Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(done));
             Files.move(tmp, root.resolve("done.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            CurationWorker.deleteTree(root.resolve("work"));     // scratch of attempts whose worker died
             return table;
         } catch (IOException e) {
             throw new UncheckedIOException(Partitions.root(runDir) + ": cannot write the curation's record", e);
@@ -459,14 +461,22 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         long total = 0;
         int parts = 0;
         String[] nodes = new String[n];
+        String[] on = new String[n];
         for (int p = 0; p < n; p++) {
+            ActorRef<CurationWorker.Command> w = assigned.get(p);
+            on[p] = w == null ? "" : nodeOf(w);
             done += recorded[p];
             total += perPartition == null ? 0 : perPartition[p];
             parts += finishedBy[p] == null ? 0 : 1;
             nodes[p] = finishedBy[p] == null ? "" : finishedBy[p];
         }
         listener.tell(new Progress(new RunStatus.CurationView(phase, spec.source(), spec.dataset(), done, total, parts,
-                n, nodes, workers.size(), message, (System.nanoTime() - t0) / 1e9), finished, error));
+                n, nodes, on, workers.size(), message, (System.nanoTime() - t0) / 1e9), finished, error));
+    }
+
+    private String nodeOf(ActorRef<?> ref) {
+        akka.actor.Address a = ref.path().address();
+        return a.hasLocalScope() ? Cluster.get(getContext().getSystem()).selfMember().address().toString() : a.toString();
     }
 
     private static Throwable unwrap(Throwable e) {

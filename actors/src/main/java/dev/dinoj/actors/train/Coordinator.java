@@ -191,7 +191,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 return;
             }
             ctx.getLog().info("Curation of {} already done: training on {}", c.source(), done);
-            curation = new RunStatus.CurationView("done", c.source(), done, 0, 0, 0, 0, new String[0], 0,
+            curation = new RunStatus.CurationView("done", c.source(), done, 0, 0, 0, 0, new String[0], new String[0], 0,
                     "curated by an earlier coordinator", 0);
             dataset = done;
         }

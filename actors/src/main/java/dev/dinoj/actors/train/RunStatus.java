@@ -39,15 +39,16 @@ public record RunStatus(String phase, long step, long totalSteps, int generation
      * @param partitionsDone partitions whose result is in place
      * @param partitions     partitions of the pool
      * @param partitionNodes the node that ingested each partition ("" while open)
+     * @param ingestingOn    the node ingesting each partition now ("" if none)
      * @param workers        curation workers registered
      * @param message        the last event (a reassigned or failed partition)
      * @param seconds        time since the curation started
      */
     public record CurationView(String phase, String source, String dataset, long objectsDone, long objectsTotal,
-                               int partitionsDone, int partitions, String[] partitionNodes, int workers, String message,
-                               double seconds) implements ClusterMessage {
+                               int partitionsDone, int partitions, String[] partitionNodes, String[] ingestingOn,
+                               int workers, String message, double seconds) implements ClusterMessage {
         public static CurationView none() {
-            return new CurationView("none", "", "", 0, 0, 0, 0, new String[0], 0, "", 0);
+            return new CurationView("none", "", "", 0, 0, 0, 0, new String[0], new String[0], 0, "", 0);
         }
     }
 }

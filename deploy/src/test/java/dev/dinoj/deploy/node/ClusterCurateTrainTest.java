@@ -134,7 +134,8 @@ class ClusterCurateTrainTest {
             assertEquals(pool.objects().size(), cur.get("objects_total").asInt(), cur.toString());
             assertEquals("curated:" + out, cur.get("dataset").asText(), cur.toString());
 
-            checkPartitions(run, pool);
+            Set<String> nodes = checkPartitions(run, pool, PARTITIONS);
+            assertTrue(nodes.size() > 1, "all partitions on one node: " + nodes);
             checkAudit(run, ss, system, out);
 
             JsonNode members = JSON.readTree(ClusterDemo.get(c.nodes().get(0).managementUri() + "/cluster/members"));
@@ -152,29 +153,27 @@ class ClusterCurateTrainTest {
     }
 
     /** Partitions on more than one node; every pool object in exactly one partition, the one its key hashes to. */
-    private static void checkPartitions(Path run, ClusterDemo.Pool pool) throws Exception {
+    static Set<String> checkPartitions(Path run, ClusterDemo.Pool pool, int partitions) throws Exception {
         Map<String, Integer> partitionOf = new HashMap<>();
         Set<String> nodes = new HashSet<>();
-        for (int p = 0; p < PARTITIONS; p++) {
+        for (int p = 0; p < partitions; p++) {
             Path d = Partitions.done(run, p);
             nodes.add(JSON.readTree(d.resolve("part.json").toFile()).get("node").asText());
             for (ManifestEntry e : Manifest.read(d.resolve("manifest.jsonl"))) {
                 if (pool.objects().contains(e.key())) {
                     Integer before = partitionOf.put(e.key(), p);
                     assertTrue(before == null, e.key() + " in partitions " + before + " and " + p);
-                    assertEquals(Partitions.of(e.key(), PARTITIONS), p, e.key());
+                    assertEquals(Partitions.of(e.key(), partitions), p, e.key());
                 } else {
                     assertTrue(e.key().contains("#"), "unexpected key " + e.key() + " in partition " + p);
                 }
             }
         }
         assertEquals(pool.objects(), partitionOf.keySet());
-        assertTrue(nodes.size() > 1, "all partitions on one node: " + nodes);
-        try (Stream<Path> work = Files.list(Partitions.root(run).resolve("work"))) {
-            assertEquals(0, work.count(), "scratch directories left behind");
-        }
+        assertTrue(!Files.exists(Partitions.root(run).resolve("work")), "scratch directories left behind");
         JsonNode done = JSON.readTree(Partitions.root(run).resolve("done.json").toFile());
         assertEquals(pool.objects().size(), done.get("objects").asInt(), done.toString());
+        return nodes;
     }
 
     /** Every audited sample names an object key of the curated index, at its index. */
