@@ -579,7 +579,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private Behavior<Command> onCheckpointNow(CheckpointNow m) {
         if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED || phase == Phase.FAILED
                 || phase == Phase.CURATING) {
-            m.replyTo().tell(new Accepted(false, "no training in progress (" + phase.name().toLowerCase() + ")"));
+            m.replyTo().tell(new Accepted(false, "no run in progress (" + phase.name().toLowerCase() + ")"));
             return this;
         }
         checkpointRequested = true;
