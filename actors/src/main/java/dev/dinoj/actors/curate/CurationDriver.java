@@ -36,6 +36,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -96,12 +97,20 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     private record Merged(String summary, Throwable error) implements Command {
     }
 
+    private enum Tick implements Command { CHECK_STALLED }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     /** For the driver thread (the actor context is not for other threads). */
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CurationDriver.class);
 
     public static Behavior<Command> create(CurateSpec spec, Path runDir, ActorRef<Progress> listener) {
-        return Behaviors.setup(ctx -> new CurationDriver(ctx, spec, runDir, listener));
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            CurationDriver d = new CurationDriver(ctx, spec, runDir, listener);
+            Duration every = d.partitionTimeout.dividedBy(4);
+            timers.startTimerWithFixedDelay(Tick.CHECK_STALLED, every.compareTo(Duration.ofSeconds(5)) > 0
+                    ? Duration.ofSeconds(5) : every);
+            return d;
+        }));
     }
 
     /** The dataset of an earlier finished curation of {@code spec} in {@code runDir}, or null. */
@@ -126,6 +135,11 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     private final int n;
     private final int minWorkers;
     private final int maxAttempts;
+    private final Duration partitionTimeout;
+    /** When each assigned partition was assigned or last reported progress (nanoTime). */
+    private final long[] lastHeard;
+    /** Workers that let a partition time out: given nothing more until they answer again. */
+    private final Set<ActorRef<CurationWorker.Command>> stalled = new HashSet<>();
     private final ExecutorService thread;
     private final long t0 = System.nanoTime();
     private Set<ActorRef<CurationWorker.Command>> workers = new HashSet<>();
@@ -149,12 +163,14 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         this.n = spec.partitions() > 0 ? spec.partitions() : c.getInt("partitions");
         this.minWorkers = c.getInt("min-workers");
         this.maxAttempts = c.getInt("max-attempts");
+        this.partitionTimeout = c.getDuration("partition-timeout");
         if (n < 1 || minWorkers < 1 || maxAttempts < 1) {
             throw new IllegalArgumentException("dinoj.actors.curation: partitions, min-workers and max-attempts must be >= 1");
         }
         this.finishedBy = new String[n];
         this.recorded = new long[n];
         this.attempts = new int[n];
+        this.lastHeard = new long[n];
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "dinoj-curation-driver");
             t.setDaemon(true);
@@ -179,6 +195,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                 .onMessage(PartitionDone.class, this::onDone)
                 .onMessage(PartitionFailed.class, this::onFailed)
                 .onMessage(Merged.class, this::onMerged)
+                .onMessageEquals(Tick.CHECK_STALLED, this::onCheckStalled)
                 .onSignal(PostStop.class, s -> {
                     thread.shutdownNow();
                     return this;
@@ -271,6 +288,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         }
         List<ActorRef<CurationWorker.Command>> idle = new ArrayList<>(workers);
         idle.removeAll(assigned.values());
+        idle.removeAll(stalled);
         idle.sort((a, b) -> a.path().toString().compareTo(b.path().toString()));
         for (ActorRef<CurationWorker.Command> w : idle) {
             Integer p = pending.pollFirst();
@@ -278,6 +296,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                 break;
             }
             attempts[p]++;
+            lastHeard[p] = System.nanoTime();
             assigned.put(p, w);
             w.tell(new CurationWorker.IngestPartition(spec, p, n, runDir.toString(), getContext().getSelf()));
         }
@@ -288,6 +307,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     private Behavior<Command> onProgress(PartitionProgress m) {
         if (assigned.containsKey(m.partition()) && finishedBy[m.partition()] == null) {
             recorded[m.partition()] = Math.min(m.recorded(), perPartition[m.partition()]);
+            lastHeard[m.partition()] = System.nanoTime();
             report(false, "");
         }
         return this;
@@ -300,6 +320,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         }
         assigned.remove(p);
         pending.remove(p);
+        stalled.removeIf(w -> nodeOf(w).equals(m.node()));
         finishedBy[p] = m.node();
         recorded[p] = perPartition[p];
         getContext().getLog().info("Partition {} ingested on {}: {} entries in {} s", p, m.node(), m.entries(),
@@ -312,15 +333,44 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         if (p < 0 || p >= n || finishedBy[p] != null) {
             return this;
         }
+        stalled.removeIf(w -> nodeOf(w).equals(m.node()));
+        if (!assigned.containsKey(p) || !nodeOf(assigned.get(p)).equals(m.node())) {
+            return this;                    // a late answer of an earlier attempt; the partition is elsewhere now
+        }
+        return failed(p, m.node(), m.error()) ? fail("partition " + p + " failed " + attempts[p] + " times; last on "
+                + m.node() + ": " + m.error()) : assign();
+    }
+
+    /** Puts partition {@code p} back after a failed try; true when it has used up its tries. */
+    private boolean failed(int p, String node, String error) {
         assigned.remove(p);
         recorded[p] = 0;
-        message = "partition " + p + " failed on " + m.node() + ": " + m.error();
+        message = "partition " + p + " failed on " + node + ": " + error;
         getContext().getLog().warn(message);
         if (attempts[p] >= maxAttempts) {
-            return fail("partition " + p + " failed " + attempts[p] + " times; last on " + m.node() + ": " + m.error());
+            return true;
         }
         pending.add(p);
-        return assign();
+        return false;
+    }
+
+    /** A partition whose worker reported nothing for {@code partition-timeout} counts as a failed try. */
+    private Behavior<Command> onCheckStalled() {
+        long now = System.nanoTime();
+        boolean any = false;
+        for (Map.Entry<Integer, ActorRef<CurationWorker.Command>> e : new ArrayList<>(assigned.entrySet())) {
+            int p = e.getKey();
+            if (now - lastHeard[p] > partitionTimeout.toNanos()) {
+                any = true;
+                String node = nodeOf(e.getValue());
+                stalled.add(e.getValue());
+                String why = "no progress for " + partitionTimeout.toSeconds() + " s (partition-timeout)";
+                if (failed(p, node, why)) {
+                    return fail("partition " + p + " failed " + attempts[p] + " times; last on " + node + ": " + why);
+                }
+            }
+        }
+        return any ? assign() : this;
     }
 
     // ---- the global stages ----

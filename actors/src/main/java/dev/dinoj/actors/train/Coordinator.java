@@ -116,7 +116,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     private enum Tick implements Command { ASK_DATA, REFORM }
 
-    private enum Phase { IDLE, CURATING, FAILED, WAITING, PROBING, FORMING, STEPPING, CHECKPOINTING, REFORMING, FINISHED, STOPPED }
+    private enum Phase {
+        IDLE, CURATING, FAILED, WAITING, PROBING, FORMING, STEPPING, CHECKPOINTING, REFORMING, FINISHED, STOPPED
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int RECENT = 200;

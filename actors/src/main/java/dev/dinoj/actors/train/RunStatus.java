@@ -5,7 +5,8 @@ import dev.dinoj.actors.ClusterMessage;
 /**
  * What the coordinator reports about its run (management routes, {@code ./dinoj status}).
  *
- * @param phase           idle, waiting, probing, forming, stepping, checkpointing, reforming, finished, stopped
+ * @param phase           idle, curating, waiting, probing, forming, stepping, checkpointing, reforming, finished,
+ *                        stopped, failed (the curation failed)
  * @param step            steps completed in the current world (the next step to run)
  * @param totalSteps      steps of the run
  * @param generation      generation of the current Aeron world
