@@ -12,6 +12,7 @@ import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 
@@ -27,19 +28,25 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
     public sealed interface Command {
     }
 
-    /** Samples {@code indices} (all inside this entity's slice) for epoch {@code epoch}. */
-    public record GetSamples(long epoch, int[] indices, ActorRef<Samples> replyTo) implements Command, ClusterMessage {
+    /**
+     * Samples {@code indices} (all inside this entity's slice) for epoch {@code epoch} of {@code dataset} (a dataset
+     * spec; "" = the node's {@code dinoj.actors.data.dataset}).
+     */
+    public record GetSamples(long epoch, String dataset, int[] indices, ActorRef<Samples> replyTo)
+            implements Command, ClusterMessage {
     }
 
     /**
-     * The images of a {@link GetSamples}, concatenated 8-bit RGB planes; {@code error} is non-empty (and nothing else
-     * set) when the request could not be served.
+     * The images of a {@link GetSamples}, concatenated 8-bit RGB planes, and each one's object key (a curated set's
+     * index entry key; "" for datasets without keys); {@code error} is non-empty (and nothing else set) when the
+     * request could not be served.
      */
-    public record Samples(long epoch, int[] indices, int[] widths, int[] heights, byte[] rgb, String error)
+    public record Samples(long epoch, int[] indices, int[] widths, int[] heights, byte[] rgb, String[] keys, String error)
             implements ClusterMessage {
     }
 
-    public record GetInfo(ActorRef<Info> replyTo) implements Command, ClusterMessage {
+    /** Asks for the {@link Info} of {@code dataset} ("" = the node's). */
+    public record GetInfo(String dataset, ActorRef<Info> replyTo) implements Command, ClusterMessage {
     }
 
     /** The dataset the entities serve. */
@@ -50,7 +57,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
 
     /** Settings of {@code dinoj.actors.data}. */
     /** {@code app}: the node's config; {@code dinoj.storage.*} there (and the environment) reach a curated S3 dataset. */
-    public record Settings(String dataset, Path fashionMnistDir, int sliceSize, Config app) {
+    public record Settings(String dataset, Path fashionMnistDir, int sliceSize, Path cacheDir, Config app) {
         public Settings {
             if (sliceSize < 1) {
                 throw new IllegalArgumentException("dinoj.actors.data.slice-size must be >= 1: " + sliceSize);
@@ -59,11 +66,19 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
 
         public static Settings fromConfig(Config c) {
             Config d = c.getConfig("dinoj.actors.data");
-            return new Settings(d.getString("dataset"), Path.of(d.getString("fashion-mnist-dir")), d.getInt("slice-size"), c);
+            String cache = d.getString("cache-dir");
+            return new Settings(d.getString("dataset"), Path.of(d.getString("fashion-mnist-dir")), d.getInt("slice-size"),
+                    cache.isEmpty() ? Path.of(".dinoj-work", "datasets", "node-"
+                            + c.getInt("akka.remote.artery.canonical.port")) : Path.of(cache), c);
         }
 
         public ImageDataset open() {
-            return DatasetCache.open(dataset, fashionMnistDir, app);
+            return open(dataset);
+        }
+
+        /** Opens {@code spec} ("" = {@link #dataset()}). */
+        public ImageDataset open(String spec) {
+            return DatasetCache.open(spec.isEmpty() ? dataset : spec, fashionMnistDir, cacheDir, app);
         }
     }
 
@@ -85,6 +100,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
     private final Settings settings;
     private final int lo;
     private ImageDataset dataset;
+    private String datasetSpec;
     private long served;
 
     private DataShard(ActorContext<Command> ctx, Settings settings, int slice) {
@@ -101,34 +117,57 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
                 .build();
     }
 
-    private ImageDataset dataset() {
-        if (dataset == null) {
-            dataset = settings.open();
+    private ImageDataset dataset(String spec) {
+        String s = spec == null || spec.isEmpty() ? settings.dataset() : spec;
+        if (dataset == null || !s.equals(datasetSpec)) {
+            dataset = settings.open(s);
+            datasetSpec = s;
         }
         return dataset;
     }
 
     private Behavior<Command> onGetInfo(GetInfo m) {
-        m.replyTo().tell(new Info(settings.dataset(), dataset().size(), settings.sliceSize()));
+        ImageDataset ds;
+        try {
+            ds = dataset(m.dataset());
+        } catch (RuntimeException e) {
+            getContext().getLog().warn("Cannot open dataset [{}]: {}", datasetName(m.dataset()), e.getMessage());
+            return this;                    // the coordinator asks again
+        }
+        m.replyTo().tell(new Info(datasetName(m.dataset()), ds.size(), settings.sliceSize()));
         return this;
     }
 
+    private String datasetName(String spec) {
+        return spec == null || spec.isEmpty() ? settings.dataset() : spec;
+    }
+
     private Behavior<Command> onGetSamples(GetSamples m) {
-        ImageDataset ds = dataset();
+        ImageDataset ds;
+        try {
+            ds = dataset(m.dataset());
+        } catch (RuntimeException e) {
+            m.replyTo().tell(new Samples(m.epoch(), m.indices(), new int[0], new int[0], new byte[0], new String[0],
+                    "data shard " + (lo / settings.sliceSize()) + " cannot open " + datasetName(m.dataset()) + ": "
+                            + e.getMessage()));
+            return this;
+        }
         int hi = Math.min(lo + settings.sliceSize(), ds.size());
         int n = m.indices().length;
         int[] w = new int[n];
         int[] h = new int[n];
         RgbImage[] images = new RgbImage[n];
+        String[] keys = new String[n];
         int bytes = 0;
         for (int i = 0; i < n; i++) {
             int idx = m.indices()[i];
             if (idx < lo || idx >= hi) {
-                m.replyTo().tell(new Samples(m.epoch(), m.indices(), new int[0], new int[0], new byte[0],
+                m.replyTo().tell(new Samples(m.epoch(), m.indices(), new int[0], new int[0], new byte[0], new String[0],
                         "index " + idx + " is not in data shard " + (lo / settings.sliceSize()) + " [" + lo + ", " + hi + ")"));
                 return this;
             }
             images[i] = ds.image(idx);
+            keys[i] = ds instanceof CuratedDataset c ? c.entry(idx).key() : "";
             w[i] = images[i].width();
             h[i] = images[i].height();
             bytes += SampleCodec.length(w[i], h[i]);
@@ -144,7 +183,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
             getContext().getLog().debug("Shard [{}] served [{}] samples of epoch [{}] ([{}] in all)", lo / settings.sliceSize(),
                     n, m.epoch(), served);
         }
-        m.replyTo().tell(new Samples(m.epoch(), m.indices(), w, h, rgb, ""));
+        m.replyTo().tell(new Samples(m.epoch(), m.indices(), w, h, rgb, keys, ""));
         return this;
     }
 }

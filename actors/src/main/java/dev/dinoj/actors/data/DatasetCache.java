@@ -23,7 +23,16 @@ public final class DatasetCache {
 
     /** Opens with the storage settings of {@code app} ({@code dinoj.storage.*}, environment) for a curated S3 set. */
     public static ImageDataset open(String spec, Path fashionMnistDir, Config app) {
-        return OPEN.computeIfAbsent(spec + "|" + fashionMnistDir, k -> DatasetSpec.parse(spec, fashionMnistDir)
-                .open(StorageSettings.fromConfig(app), app));
+        return open(spec, fashionMnistDir, Path.of(".dinoj-work", "datasets"), app);
+    }
+
+    /**
+     * Opens with the storage settings of {@code app}; a curated S3 set is fetched into {@code cacheDir} (one per node:
+     * nodes on one host must not fetch into the same directory at once) by a local storage system
+     * ({@link StorageSystem#config}), never one made of the node config.
+     */
+    public static ImageDataset open(String spec, Path fashionMnistDir, Path cacheDir, Config app) {
+        return OPEN.computeIfAbsent(spec + "|" + fashionMnistDir, k -> DatasetSpec.parse(spec, fashionMnistDir, cacheDir)
+                .open(StorageSettings.fromConfig(app), StorageSystem.config(app)));
     }
 }

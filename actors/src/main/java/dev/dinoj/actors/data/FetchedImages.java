@@ -14,6 +14,7 @@ public final class FetchedImages implements ImageDataset {
 
     private final int size;
     private final Map<Integer, RgbImage> images = new HashMap<>();
+    private final Map<Integer, String> keys = new HashMap<>();
 
     public FetchedImages(int size) {
         this.size = size;
@@ -27,8 +28,14 @@ public final class FetchedImages implements ImageDataset {
         int off = 0;
         for (int i = 0; i < s.indices().length; i++) {
             images.put(s.indices()[i], SampleCodec.decode(s.widths()[i], s.heights()[i], s.rgb(), off));
+            keys.put(s.indices()[i], s.keys() != null && i < s.keys().length ? s.keys()[i] : "");
             off += SampleCodec.length(s.widths()[i], s.heights()[i]);
         }
+    }
+
+    /** The object key of fetched image {@code index} ("" when the dataset has none). */
+    public String key(int index) {
+        return keys.getOrDefault(index, "");
     }
 
     @Override

@@ -10,6 +10,7 @@ import akka.cluster.typed.ClusterSingleton;
 import akka.cluster.typed.ClusterSingletonSettings;
 import akka.cluster.typed.SingletonActor;
 import com.typesafe.config.Config;
+import dev.dinoj.actors.curate.CurationWorker;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.train.Coordinator;
 import dev.dinoj.actors.train.RunSpec;
@@ -28,7 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The actors of a node, by role: the data-shard region (role {@code data}; a proxy elsewhere), the coordinator
- * singleton (role {@code coordinator}; a proxy elsewhere) and one trainer worker (role {@code worker}).
+ * singleton (role {@code coordinator}; a proxy elsewhere), one trainer worker (role {@code worker}) and one curation
+ * worker (role {@code curation}).
  */
 public final class ClusterRuntime {
 
@@ -53,6 +55,9 @@ public final class ClusterRuntime {
                             Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)), "coordinator")
                     .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator")));
             HANDLES.put(system, new Handles(coordinator));
+            if (Cluster.get(system).selfMember().hasRole("curation")) {
+                ctx.spawn(CurationWorker.create(), "curation-worker");
+            }
             if (Cluster.get(system).selfMember().hasRole("worker")) {
                 Config w = config.getConfig("dinoj.actors.worker");
                 Duration fetch = config.getDuration("dinoj.actors.data.fetch-timeout");

@@ -1,5 +1,8 @@
 package dev.dinoj.actors.serialization;
 
+import dev.dinoj.actors.curate.CurateSpec;
+import dev.dinoj.actors.curate.CurationDriver;
+import dev.dinoj.actors.curate.CurationWorker;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.train.Coordinator;
 import dev.dinoj.actors.train.RunStatus;
@@ -36,7 +39,11 @@ public final class ClusterRegistry {
             Coordinator.CheckpointFailed.class, Coordinator.GetStatus.class, Coordinator.Stop.class,
             Coordinator.CheckpointNow.class, Coordinator.Accepted.class, Coordinator.Submit.class,
             // data shards
-            DataShard.GetSamples.class, DataShard.Samples.class, DataShard.GetInfo.class, DataShard.Info.class);
+            DataShard.GetSamples.class, DataShard.Samples.class, DataShard.GetInfo.class, DataShard.Info.class,
+            // curation
+            CurateSpec.class, RunStatus.CurationView.class, CurationWorker.IngestPartition.class,
+            CurationDriver.PartitionProgress.class, CurationDriver.PartitionDone.class,
+            CurationDriver.PartitionFailed.class);
 
     private final List<Class<?>> classes;
     private final Map<String, Class<?>> byName;

@@ -13,6 +13,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.actors.curate.CurateSpec;
+import dev.dinoj.actors.curate.CurationDriver;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.trainer.collective.sharded.ShardedCheckpoints;
 import dev.dinoj.trainer.config.TrainSettings;
@@ -59,8 +61,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     public record WorldFailed(int generation, int rank, String error) implements Command, ClusterMessage {
     }
 
+    /** A step's result: losses and, per sample, its stream position, dataset index and object key ("" if none). */
     public record StepDone(int generation, long step, int rank, double totalLoss, String[] lossNames, double[] lossValues,
-                           long[] positions, long[] indices, double seconds) implements Command, ClusterMessage {
+                           long[] positions, long[] indices, String[] keys, double seconds)
+            implements Command, ClusterMessage {
     }
 
     public record StepFailed(int generation, long step, int rank, String error) implements Command, ClusterMessage {
@@ -84,8 +88,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     /** Submits a run (config file or preset, --set overrides, run directory, steps, checkpoint-every; 0 = the
-     *  config's) to a coordinator without one; refused while it owns a run. */
-    public record Submit(String config, String[] sets, String dir, long steps, int checkpointEvery,
+     *  config's; a curation to run first, or null) to a coordinator without one; refused while it owns a run. */
+    public record Submit(String config, String[] sets, String dir, long steps, int checkpointEvery, CurateSpec curate,
                          ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
     }
 
@@ -107,9 +111,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private record NextStep(int generation, long step) implements Command {
     }
 
+    private record Curating(CurationDriver.Progress progress) implements Command {
+    }
+
     private enum Tick implements Command { ASK_DATA, REFORM }
 
-    private enum Phase { IDLE, WAITING, PROBING, FORMING, STEPPING, CHECKPOINTING, REFORMING, FINISHED, STOPPED }
+    private enum Phase {
+        IDLE, CURATING, FAILED, WAITING, PROBING, FORMING, STEPPING, CHECKPOINTING, REFORMING, FINISHED, STOPPED
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int RECENT = 200;
@@ -143,6 +152,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private int restarts;
     private String[] lossNames = new String[0];
     private double[] lossValues = new double[0];
+    private RunStatus.CurationView curation = RunStatus.CurationView.none();
+    /** The dataset spec the data shards serve for this run ("" = the one of their node config). */
+    private String dataset = "";
+    private ActorRef<CurationDriver.Command> curationDriver;
 
     private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, RunSpec spec) {
         super(ctx);
@@ -170,6 +183,26 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         ctx.getLog().info("Coordinator up: run [{}] in [{}], {} steps, checkpoint every {}, {}", spec.config(),
                 spec.runDir(), totalSteps, checkpointEvery, committedStep < 0 ? "from scratch"
                         : "resuming from step " + committedStep + " (" + committedDir + ")");
+        if (phase == Phase.WAITING && spec.curate() != null) {
+            CurateSpec c = spec.curate();
+            String done = CurationDriver.finishedDataset(c, spec.runDir());
+            if (done == null) {
+                phase = Phase.CURATING;
+                curationDriver = ctx.spawn(CurationDriver.create(c, spec.runDir(),
+                        ctx.messageAdapter(CurationDriver.Progress.class, Curating::new)), "curation");
+                return;
+            }
+            ctx.getLog().info("Curation of {} already done: training on {}", c.source(), done);
+            curation = new RunStatus.CurationView("done", c.source(), done, 0, 0, 0, 0, new String[0], new String[0], 0,
+                    "curated by an earlier coordinator", 0);
+            dataset = done;
+        }
+        beginTraining();
+    }
+
+    /** Waits for workers and data shards, then forms the first world. */
+    private void beginTraining() {
+        ActorContext<Command> ctx = getContext();
         if (phase == Phase.WAITING) {
             ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class,
                     l -> new Listing(l.getServiceInstances(TrainerWorker.KEY)));
@@ -205,6 +238,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 .onMessage(Stop.class, this::onStop)
                 .onMessage(CheckpointNow.class, this::onCheckpointNow)
                 .onMessage(Submit.class, this::onSubmit)
+                .onMessage(Curating.class, this::onCurating)
                 .build();
     }
 
@@ -212,11 +246,35 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         return gen == generation && (phase == Phase.FORMING || phase == Phase.STEPPING || phase == Phase.CHECKPOINTING);
     }
 
+    // ---- curation ----
+
+    private Behavior<Command> onCurating(Curating m) {
+        CurationDriver.Progress p = m.progress();
+        curation = p.view();
+        if (phase != Phase.CURATING) {
+            return this;
+        }
+        if (!p.error().isEmpty()) {
+            curationDriver = null;
+            return finish(Phase.FAILED, "curation failed: " + p.error());
+        }
+        if (p.finished()) {
+            curationDriver = null;
+            dataset = p.view().dataset();
+            message = p.view().message();
+            phase = Phase.WAITING;
+            getContext().getLog().info("Curation done; training on {}", dataset);
+            beginTraining();
+        }
+        return this;
+    }
+
     // ---- data and workers ----
 
     private Behavior<Command> onAskData() {
+        String ds = dataset;
         getContext().ask(DataShard.Info.class, ClusterSharding.get(getContext().getSystem()).entityRefFor(DataShard.KEY, "0"),
-                Duration.ofSeconds(10), DataShard.GetInfo::new, DataInfo::new);
+                Duration.ofSeconds(10), r -> new DataShard.GetInfo(ds, r), DataInfo::new);
         return this;
     }
 
@@ -307,7 +365,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         String config = settings.render();
         for (int r = 0; r < n; r++) {
             world.get(r).worker().tell(new TrainerWorker.FormWorld(generation, spec.toString(), r, config, committedDir,
-                    data.size(), data.sliceSize(), getContext().getSelf()));
+                    dataset, data.size(), data.sliceSize(), getContext().getSelf()));
         }
         expectAll(Phase.FORMING);
         return this;
@@ -468,16 +526,23 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         }
         double[] rl = recent.stream().mapToDouble(Double::doubleValue).toArray();
         m.replyTo().tell(new RunStatus(phase.name().toLowerCase(), step, totalSteps, generation, committedStep, committedDir,
-                settings == null ? 0 : step * settings.batchSize(), lossNames, lossValues, rl, views, message, restarts));
+                settings == null ? 0 : step * settings.batchSize(), lossNames, lossValues, rl, views, message, restarts,
+                curation));
         return this;
     }
 
     private Behavior<Command> onStop(Stop m) {
-        if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED) {
+        if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED || phase == Phase.FAILED) {
             m.replyTo().tell(new Accepted(false, "no run in progress (" + phase.name().toLowerCase() + ")"));
             return this;
         }
         stopRequested = true;
+        if (phase == Phase.CURATING) {
+            getContext().stop(curationDriver);
+            curationDriver = null;
+            m.replyTo().tell(new Accepted(true, "the curation stops (finished partitions stay in the run directory)"));
+            return finish(Phase.STOPPED, "stopped on request while curating");
+        }
         m.replyTo().tell(new Accepted(true, "the run stops after the step in flight"));
         if (phase != Phase.STEPPING && phase != Phase.CHECKPOINTING && phase != Phase.FORMING) {
             return finish(Phase.STOPPED, "stopped on request at step " + step);
@@ -498,7 +563,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             }
             next = new RunSpec(m.config(), m.sets() == null ? List.of() : List.of(m.sets()), Path.of(m.dir()),
                     m.steps(), m.checkpointEvery(), spec.minWorkers(), spec.probeTimeout(), spec.stepTimeout(),
-                    spec.reformDelay(), spec.stepPause());
+                    spec.reformDelay(), spec.stepPause(), m.curate());
             next.load();
         } catch (RuntimeException e) {
             m.replyTo().tell(new Accepted(false, "run refused: " + e.getMessage()));
@@ -507,13 +572,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         spec = next;
         message = "";
         startRun();
-        m.replyTo().tell(new Accepted(true, "run " + spec.config() + " accepted: " + totalSteps + " steps in "
-                + spec.runDir()));
+        m.replyTo().tell(new Accepted(true, "run " + spec.config() + " accepted: " + (spec.curate() == null ? ""
+                : "curating " + spec.curate().source() + " into " + spec.curate().out() + ", then ") + totalSteps
+                + " steps in " + spec.runDir()));
         return this;
     }
 
     private Behavior<Command> onCheckpointNow(CheckpointNow m) {
-        if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED) {
+        if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED || phase == Phase.FAILED
+                || phase == Phase.CURATING) {
             m.replyTo().tell(new Accepted(false, "no run in progress (" + phase.name().toLowerCase() + ")"));
             return this;
         }
@@ -541,8 +608,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 generation = s.path("generation").asInt(0);
                 restarts = s.path("restarts").asInt(0);
                 String ph = s.path("phase").asText("");
-                if (ph.equals("finished") || ph.equals("stopped")) {
-                    phase = ph.equals("finished") ? Phase.FINISHED : Phase.STOPPED;
+                if (ph.equals("finished") || ph.equals("stopped") || ph.equals("failed")) {
+                    phase = ph.equals("finished") ? Phase.FINISHED : ph.equals("stopped") ? Phase.STOPPED : Phase.FAILED;
                     message = s.path("message").asText("");
                 }
             }
@@ -579,10 +646,20 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         line.put("world_size", world.size());
         var pos = line.putArray("positions");
         var idx = line.putArray("indices");
+        boolean keyed = false;
         for (StepDone d : replies) {
             for (int i = 0; i < d.positions().length; i++) {
                 pos.add(d.positions()[i]);
                 idx.add(d.indices()[i]);
+                keyed |= d.keys() != null && i < d.keys().length && !d.keys()[i].isEmpty();
+            }
+        }
+        if (keyed) {
+            var keys = line.putArray("keys");
+            for (StepDone d : replies) {
+                for (int i = 0; i < d.positions().length; i++) {
+                    keys.add(d.keys() != null && i < d.keys().length ? d.keys()[i] : "");
+                }
             }
         }
         line.put("loss", replies.get(0).totalLoss());

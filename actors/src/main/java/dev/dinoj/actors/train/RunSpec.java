@@ -1,6 +1,7 @@
 package dev.dinoj.actors.train;
 
 import com.typesafe.config.Config;
+import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.trainer.config.TrainSettings;
 
 import java.nio.file.Path;
@@ -15,10 +16,11 @@ import java.util.List;
  * @param runDir          run directory (checkpoints, audit, run state), shared by every coordinator-role node
  * @param steps           steps to train (0 = the config's)
  * @param checkpointEvery checkpoint cadence in steps (0 = the config's)
+ * @param curate          the curation that comes first (null = none): the run then trains on its output
  */
 public record RunSpec(String config, List<String> sets, Path runDir, long steps, int checkpointEvery, int minWorkers,
                       Duration probeTimeout, Duration stepTimeout, Duration reformDelay,
-                      Duration stepPause) {
+                      Duration stepPause, CurateSpec curate) {
 
     public RunSpec {
         if (minWorkers < 1) {
@@ -36,14 +38,25 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
         return new RunSpec(c.getString("run.config"), c.getStringList("run.set"), dir.isEmpty() ? null : Path.of(dir),
                 c.getLong("run.steps"), c.getInt("run.checkpoint-every"), c.getInt("min-workers"),
                 c.getDuration("probe-timeout"), c.getDuration("step-timeout"), c.getDuration("reform-delay"),
-                c.getDuration("step-pause"));
+                c.getDuration("step-pause"), CurateSpec.fromConfig(c.getConfig("run")));
     }
 
     public boolean hasRun() {
         return !config.isEmpty();
     }
 
+    /** The train settings; a curating run's {@code data.dataset} is its curated set. */
     public TrainSettings load() {
-        return TrainSettings.load(config, sets);
+        return TrainSettings.load(config, effectiveSets());
+    }
+
+    /** {@code sets}, plus {@code data.dataset = curated:OUT} when the run curates first. */
+    public List<String> effectiveSets() {
+        if (curate == null) {
+            return sets;
+        }
+        List<String> all = new java.util.ArrayList<>(sets);
+        all.add("data.dataset=\"" + curate.dataset().replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
+        return all;
     }
 }

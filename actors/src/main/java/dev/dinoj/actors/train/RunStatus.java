@@ -5,7 +5,8 @@ import dev.dinoj.actors.ClusterMessage;
 /**
  * What the coordinator reports about its run (management routes, {@code ./dinoj status}).
  *
- * @param phase           idle, waiting, probing, forming, stepping, checkpointing, reforming, finished, stopped
+ * @param phase           idle, curating, waiting, probing, forming, stepping, checkpointing, reforming, finished,
+ *                        stopped, failed (the curation failed)
  * @param step            steps completed in the current world (the next step to run)
  * @param totalSteps      steps of the run
  * @param generation      generation of the current Aeron world
@@ -17,12 +18,38 @@ import dev.dinoj.actors.ClusterMessage;
  * @param recentLosses    total loss of the last steps (oldest first)
  * @param workers         the workers of the current world, in rank order
  * @param message         the last failure or event, for people
+ * @param curation        the curation phase of a run that curates first (phase {@code none} otherwise)
  */
 public record RunStatus(String phase, long step, long totalSteps, int generation, long committedStep, String checkpoint,
                         long samplerPosition, String[] lossNames, double[] lossValues, double[] recentLosses,
-                        WorkerView[] workers, String message, int restarts) implements ClusterMessage {
+                        WorkerView[] workers, String message, int restarts, CurationView curation)
+        implements ClusterMessage {
 
     /** One worker of the world. */
     public record WorkerView(int rank, String node, String aeron) implements ClusterMessage {
+    }
+
+    /**
+     * The curation that precedes training.
+     *
+     * @param phase          none, listing, ingesting (the workers' partitions), merging (global stages), done, failed
+     * @param source         the pool
+     * @param dataset        the curated dataset the run trains on
+     * @param objectsDone    pool objects ingested so far
+     * @param objectsTotal   pool objects listed
+     * @param partitionsDone partitions whose result is in place
+     * @param partitions     partitions of the pool
+     * @param partitionNodes the node that ingested each partition ("" while open)
+     * @param ingestingOn    the node ingesting each partition now ("" if none)
+     * @param workers        curation workers registered
+     * @param message        the last event (a reassigned or failed partition)
+     * @param seconds        time since the curation started
+     */
+    public record CurationView(String phase, String source, String dataset, long objectsDone, long objectsTotal,
+                               int partitionsDone, int partitions, String[] partitionNodes, String[] ingestingOn,
+                               int workers, String message, double seconds) implements ClusterMessage {
+        public static CurationView none() {
+            return new CurationView("none", "", "", 0, 0, 0, 0, new String[0], new String[0], 0, "", 0);
+        }
     }
 }

@@ -48,10 +48,11 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
 
     /**
      * Join world {@code worldSpec} at {@code generation} as {@code rank}, train config {@code config} (resolved HOCON),
-     * starting from {@code checkpoint} (empty: from scratch), with samples from a dataset of {@code datasetSize}.
+     * starting from {@code checkpoint} (empty: from scratch), with samples of {@code dataset} (a dataset spec the data
+     * shards open; "" = their node's) of {@code datasetSize}.
      */
     public record FormWorld(int generation, String worldSpec, int rank, String config, String checkpoint,
-                            int datasetSize, int sliceSize, ActorRef<Coordinator.Command> coordinator)
+                            String dataset, int datasetSize, int sliceSize, ActorRef<Coordinator.Command> coordinator)
             implements Command, ClusterMessage {
     }
 
@@ -86,6 +87,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     private int generation = -1;
     private int rank;
     private int worldSize;
+    private String dataset = "";
     private int datasetSize;
     private int sliceSize;
     private TrainSettings settings;
@@ -128,6 +130,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         generation = m.generation();
         rank = m.rank();
         coordinator = m.coordinator();
+        dataset = m.dataset() == null ? "" : m.dataset();
         datasetSize = m.datasetSize();
         sliceSize = m.sliceSize();
         World world = World.parse(m.worldSpec(), m.generation());
@@ -158,11 +161,12 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         long epoch = plan[0][0] / datasetSize;
         ClusterSharding sharding = ClusterSharding.get(getContext().getSystem());
         FetchedImages images = new FetchedImages(datasetSize);
+        String ds = dataset;
         CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
         for (Map.Entry<String, List<Integer>> e : bySlice.entrySet()) {
             int[] idx = e.getValue().stream().mapToInt(Integer::intValue).toArray();
             CompletionStage<DataShard.Samples> reply = sharding.entityRefFor(DataShard.KEY, e.getKey())
-                    .ask(replyTo -> new DataShard.GetSamples(epoch, idx, replyTo), fetchTimeout);
+                    .ask(replyTo -> new DataShard.GetSamples(epoch, ds, idx, replyTo), fetchTimeout);
             all = all.thenCombine(reply, (v, s) -> {
                 synchronized (images) {
                     images.add(s);
@@ -189,8 +193,12 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
             ShardedTrainer.StepResult res = engine.step(m.step(), m.images(), m.schedule());
             String[] names = res.losses().keySet().toArray(new String[0]);
             double[] values = res.losses().values().stream().mapToDouble(Double::doubleValue).toArray();
+            String[] keys = new String[m.plan()[1].length];
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = m.images().key((int) m.plan()[1][i]);
+            }
             return new Coordinator.StepDone(gen, m.step(), r, res.totalLoss(), names, values, m.plan()[0], m.plan()[1],
-                    (System.nanoTime() - t0) / 1e9);
+                    keys, (System.nanoTime() - t0) / 1e9);
         }, e -> new Coordinator.StepFailed(gen, m.step(), r, e));
         return this;
     }

@@ -16,8 +16,12 @@ import akka.serialization.Serializer;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.actors.curate.CurateSpec;
+import dev.dinoj.actors.curate.CurationDriver;
+import dev.dinoj.actors.curate.CurationWorker;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.train.Coordinator;
+import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.actors.train.StepSchedule;
 import dev.dinoj.actors.train.TrainerWorker;
 import org.junit.jupiter.api.AfterAll;
@@ -76,19 +80,34 @@ class KryoClusterSerializerTest {
     void shouldRoundTripRegisteredMessagesWithActorRefs() throws Exception {
         Serialization ser = serialization(a.system());
         TestProbe<Coordinator.Command> probe = a.createTestProbe();
-        var msg = new TrainerWorker.FormWorld(3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", 60000, 4096, probe.ref());
+        var msg = new TrainerWorker.FormWorld(3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", "curated:s3://bkt/c", 60000, 4096, probe.ref());
         Serializer s = ser.findSerializerFor(msg);
         assertInstanceOf(KryoClusterSerializer.class, s);
         byte[] bytes = ser.serialize(msg).get();
         Object back = ser.deserialize(bytes, s.identifier(), msg.getClass().getName()).get();
         assertEquals(msg, back);
 
-        var samples = new DataShard.Samples(2, new int[] {5, 9}, new int[] {1, 1}, new int[] {1, 1}, new byte[6], "");
+        var samples = new DataShard.Samples(2, new int[] {5, 9}, new int[] {1, 1}, new int[] {1, 1}, new byte[6], new String[] {"pool/a.png", "pool/b.png"}, "");
         DataShard.Samples sb = (DataShard.Samples) ser.deserialize(ser.serialize(samples).get(), s.identifier(),
                 DataShard.Samples.class.getName()).get();
         assertArrayEquals(samples.indices(), sb.indices());
+        assertArrayEquals(samples.keys(), sb.keys());
         var run = new TrainerWorker.RunStep(1, 7, new StepSchedule(1e-3, 0.04, 0.992, 0.07, 0, true));
         assertEquals(run, ser.deserialize(ser.serialize(run).get(), s.identifier(), run.getClass().getName()).get());
+
+        TestProbe<CurationDriver.Command> driver = a.createTestProbe();
+        var ingest = new CurationWorker.IngestPartition(new CurateSpec("s3://bkt/pool", "", "s3://bkt/out", 0, "pixels:28",
+                "same", 4), 2, 4, "/shared/run", driver.ref());
+        assertEquals(ingest, ser.deserialize(ser.serialize(ingest).get(), s.identifier(),
+                ingest.getClass().getName()).get());
+        var view = new RunStatus.CurationView("ingesting", "s3://bkt/pool", "curated:s3://bkt/out", 5, 9, 1, 4,
+                new String[] {"", "n1", "", ""}, new String[] {"n2", "", "", ""}, 2, "", 1.5);
+        RunStatus.CurationView vb = (RunStatus.CurationView) ser.deserialize(ser.serialize(view).get(), s.identifier(),
+                view.getClass().getName()).get();
+        assertArrayEquals(view.partitionNodes(), vb.partitionNodes());
+        assertEquals(view.objectsTotal(), vb.objectsTotal());
+        var done = new CurationDriver.PartitionDone(3, "akka://dinoj@127.0.0.1:2552", 40, false, 1.2);
+        assertEquals(done, ser.deserialize(ser.serialize(done).get(), s.identifier(), done.getClass().getName()).get());
     }
 
     @Test

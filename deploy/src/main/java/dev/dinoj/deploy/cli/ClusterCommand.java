@@ -53,6 +53,24 @@ public final class ClusterCommand implements Runnable {
         @Option(names = "--detach", description = "leave the nodes running and exit (stop them with kill PID)")
         boolean detach;
 
+        @Option(names = "--demo", description = {"issue 5's acceptance run: a loopback S3 server, a Fashion-MNIST pool",
+                "(+ planted dirt, queries) uploaded to it, the nodes (with the curation role), a submitted run that",
+                "curates the pool over the curation workers and trains fmnist-pico on it; follows it to the end"})
+        boolean demo;
+
+        @Option(names = "--pool", defaultValue = "2000", description = "--demo: pool images (default ${DEFAULT-VALUE})")
+        int pool;
+
+        @Option(names = "--target-size", defaultValue = "0", description = "--demo: curated set size (0 = pool / 2)")
+        int targetSize;
+
+        @Option(names = "--steps", defaultValue = "20", description = "--demo: training steps (default ${DEFAULT-VALUE})")
+        long steps;
+
+        @Option(names = "--fashion-mnist-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+                description = "--demo: Fashion-MNIST IDX files (else the subset shipped in the jar)")
+        Path fashionMnistDir;
+
         @Override
         public Integer call() throws Exception {
             if (nodes < 1 || nodes > 64) {
@@ -62,6 +80,16 @@ public final class ClusterCommand implements Runnable {
                 throw new UserError(config + ": no such config file (--config)");
             }
             dev.dinoj.deploy.node.NodeLauncher.config(config, roles, port, managementPort);   // validate once, here
+            if (demo) {
+                if (detach) {
+                    throw new UserError("--demo runs the S3 server in this process: it cannot --detach");
+                }
+                if (pool < 50 || steps < 1) {
+                    throw new UserError("--demo needs --pool >= 50 and --steps >= 1");
+                }
+                return dev.dinoj.deploy.node.ClusterDemo.demo(new dev.dinoj.deploy.node.ClusterDemo.DemoOptions(nodes,
+                        roles, config, dir, port, managementPort, heap, fashionMnistDir, pool, targetSize, steps));
+            }
             LocalCluster c = LocalCluster.start(nodes, dir, roles, config, port, managementPort, heap, List.of());
             Thread hook = new Thread(c::close, "dinoj-cluster-down");
             if (!detach) {

@@ -40,6 +40,16 @@ public final class NodeMetrics {
         gauge("dinoj.training.restarts", "world re-formations after failures", s -> s.restarts());
         gauge("dinoj.training.loss", "total loss of the last step",
                 s -> s.recentLosses().length == 0 ? Double.NaN : s.recentLosses()[s.recentLosses().length - 1]);
+        gauge("dinoj.curation.objects.done", "pool objects ingested by the curation workers",
+                s -> s.curation() == null ? 0 : s.curation().objectsDone());
+        gauge("dinoj.curation.objects.listed", "pool objects listed for curation",
+                s -> s.curation() == null ? 0 : s.curation().objectsTotal());
+        gauge("dinoj.curation.partitions.done", "curation partitions ingested",
+                s -> s.curation() == null ? 0 : s.curation().partitionsDone());
+        gauge("dinoj.curation.partitions", "curation partitions of the pool",
+                s -> s.curation() == null ? 0 : s.curation().partitions());
+        gauge("dinoj.curation.done", "1 once the curated set is written",
+                s -> s.curation() != null && s.curation().phase().equals("done") ? 1 : 0);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
     }

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.Coordinator;
 import dev.dinoj.actors.train.RunStatus;
@@ -124,7 +125,7 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                 toJson(ordered("accepted", a.get().ok(), "message", a.get().message())))));
     }
 
-    /** POST /training/submit with {"config", "set": [..], "dir", "steps", "checkpoint_every"}. */
+    /** POST /training/submit with {"config", "set": [..], "dir", "steps", "checkpoint_every", "curate": {..}}. */
     private Route submit(String body) {
         JsonNode n;
         try {
@@ -143,7 +144,22 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
         String dir = n.path("dir").asText("");
         long steps = n.path("steps").asLong(0);
         int every = n.path("checkpoint_every").asInt(0);
-        return control(reply -> new Coordinator.Submit(config, sets.toArray(String[]::new), dir, steps, every, reply));
+        CurateSpec curate = null;
+        JsonNode c = n.path("curate");
+        if (c.isObject()) {
+            try {
+                curate = new CurateSpec(c.path("source").asText(""), c.path("queries").asText(""), c.path("out").asText(""),
+                        c.path("target_size").asInt(0), c.path("embedder").asText(""), c.path("copy_embedder").asText(""),
+                        c.path("partitions").asInt(0));
+            } catch (IllegalArgumentException e) {
+                return complete(StatusCodes.BAD_REQUEST, "\"curate\": " + e.getMessage() + "\n");
+            }
+        } else if (!c.isMissingNode() && !c.isNull()) {
+            return complete(StatusCodes.BAD_REQUEST, "\"curate\" must be an object {source, queries, out, target_size, "
+                    + "embedder, copy_embedder, partitions}\n");
+        }
+        CurateSpec cs = curate;
+        return control(reply -> new Coordinator.Submit(config, sets.toArray(String[]::new), dir, steps, every, cs, reply));
     }
 
     private Route authorized(Supplier<Route> inner) {

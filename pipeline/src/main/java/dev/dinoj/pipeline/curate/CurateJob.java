@@ -90,28 +90,44 @@ public final class CurateJob {
       out.accept("ingesting " + spec.source() + " (" + src.store().describe() + ")");
       pool = new IngestRun(system, src, cs.ingest(), ss.retry(), embedder, manifest, emb, progress).run();
 
-      Curation.Queries queries = Curation.Queries.none(embedder.dim());
-      if (spec.queries() != null) {
-        out.accept("embedding the queries " + spec.queries());
-        queries = embedQueries(system, spec.queries(), embedder, cs, ss);
-        out.accept("queries: " + queries.keys().length + " images");
-      }
-      Curation.Result result = Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, cs, out);
-      out.accept("writing " + result.curated().size() + " images to " + spec.out());
-      Map<String, Object> extras = new LinkedHashMap<>();
-      extras.put("source", spec.source().toString());
-      extras.put("queries", spec.queries() == null ? null : spec.queries().toString());
-      extras.put("target_size", spec.targetSize());
-      extras.put("embedder", embedder.id());
-      extras.put("near_duplicate_threshold", cs.nearDuplicateThreshold());
-      extras.put("seed", cs.seed());
-      CuratedWriter.Written written;
-      try (ObjectStores.Location dst = ObjectStores.open(spec.out(), ss, system)) {
-        written = CuratedWriter.write(system, src, dst, result, cs, extras, spec.workDir().resolve("shards-tmp"),
-            null);
-      }
-      return new Outcome(result, pool, queries.keys().length, written, (System.nanoTime() - t0) / 1e9);
+      return finish(system, spec, src, pool, emb, embedder, copyDims, cs, ss, out, t0);
     }
+  }
+
+  /**
+   * The stages after ingestion: embed the queries, curate ({@link Curation#run}) and write the curated dataset. The
+   * cluster's curation driver calls this with the merged ingestion of its partitions.
+   *
+   * @param src      the pool's location (the writer copies the kept objects' bytes from it)
+   * @param pool     the ingestion's entries (every pool object's line)
+   * @param emb      embeddings of every ingested content
+   * @param copyDims leading copy-detection columns of {@code embedder} ({@link CompositeEmbedder}), 0 = none
+   * @param t0       {@link System#nanoTime()} at the job's start
+   */
+  public static Outcome finish(ActorSystem system, Spec spec, ObjectStores.Location src, IngestRun.Result pool,
+      EmbeddingStore emb, Embedder embedder, int copyDims, CurationSettings cs, StorageSettings ss,
+      Consumer<String> out, long t0) {
+    Curation.Queries queries = Curation.Queries.none(embedder.dim());
+    if (spec.queries() != null) {
+      out.accept("embedding the queries " + spec.queries());
+      queries = embedQueries(system, spec.queries(), embedder, cs, ss);
+      out.accept("queries: " + queries.keys().length + " images");
+    }
+    Curation.Result result = Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, cs, out);
+    out.accept("writing " + result.curated().size() + " images to " + spec.out());
+    Map<String, Object> extras = new LinkedHashMap<>();
+    extras.put("source", spec.source().toString());
+    extras.put("queries", spec.queries() == null ? null : spec.queries().toString());
+    extras.put("target_size", spec.targetSize());
+    extras.put("embedder", embedder.id());
+    extras.put("near_duplicate_threshold", cs.nearDuplicateThreshold());
+    extras.put("seed", cs.seed());
+    CuratedWriter.Written written;
+    try (ObjectStores.Location dst = ObjectStores.open(spec.out(), ss, system)) {
+      written = CuratedWriter.write(system, src, dst, result, cs, extras, spec.workDir().resolve("shards-tmp"),
+          null);
+    }
+    return new Outcome(result, pool, queries.keys().length, written, (System.nanoTime() - t0) / 1e9);
   }
 
   /** Ingests the query images in memory and returns their embeddings (decodable images, by key). */

@@ -151,6 +151,11 @@ public final class EmbeddingStore implements AutoCloseable {
     return vectors.containsKey(sha);
   }
 
+  /** Calls {@code f} with every (content hash, embedding); the arrays are the store's own, not copies. */
+  public void forEach(java.util.function.BiConsumer<String, float[]> f) {
+    vectors.forEach(f);
+  }
+
   public int size() {
     return vectors.size();
   }

@@ -71,6 +71,7 @@ public final class IngestRun {
   private final IngestStats stats = new IngestStats();
   private final Map<String, String> firstKeyBySha = new HashMap<>();
   private final Pattern keyFilter;
+  private java.util.function.Predicate<String> scope;
 
   /**
    * @param system     runs the stream
@@ -103,6 +104,15 @@ public final class IngestRun {
         firstKeyBySha.putIfAbsent(e.sha256(), e.key());
       }
     }
+  }
+
+  /**
+   * Restricts this run to the listed keys that {@code owns} accepts (a partition of the pool when several runs share
+   * one prefix, as the cluster's curation workers do); the others are not counted, recorded or downloaded.
+   */
+  public IngestRun scope(java.util.function.Predicate<String> owns) {
+    this.scope = owns;
+    return this;
   }
 
   /** A running ingestion. */
@@ -140,6 +150,7 @@ public final class IngestRun {
         embedder.id());
     Pair<UniqueKillSwitch, CompletionStage<Done>> run = listing()
         .viaMat(KillSwitches.single(), Keep.right())
+        .filter(info -> scope == null || scope.test(info.key()))
         .filter(info -> {
           stats.listed.incrementAndGet();
           if (manifest.isDone(info.key(), info.etag())) {

@@ -1,0 +1,59 @@
+package dev.dinoj.actors.curate;
+
+import dev.dinoj.evaluation.embed.VitEmbedder;
+import dev.dinoj.pipeline.curate.CompositeEmbedder;
+import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.curate.PixelEmbedder;
+import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
+
+import java.nio.file.Path;
+
+/** Embedders by spec, as {@code dinoj curate --embedder} names them: pixels:SIDE, thumbnail:SIDE, vit:CHECKPOINT. */
+public final class Embedders {
+
+    private Embedders() {
+    }
+
+    /** Throws naming {@code key} when {@code spec} is not an embedder spec (nothing is loaded). */
+    static void check(String key, String spec) {
+        int colon = spec.indexOf(':');
+        String kind = colon < 0 ? spec : spec.substring(0, colon);
+        String arg = colon < 0 ? "" : spec.substring(colon + 1);
+        boolean ok = switch (kind) {
+            case "pixels", "thumbnail" -> arg.isEmpty() || arg.matches("[1-9][0-9]{0,3}");
+            case "vit" -> !arg.isEmpty();
+            default -> false;
+        };
+        if (!ok) {
+            throw new IllegalArgumentException(key + " = " + spec + ": use pixels:SIDE, thumbnail:SIDE or vit:CHECKPOINT");
+        }
+    }
+
+    /** One embedder. */
+    public static Embedder of(String spec, int batch) {
+        check("embedder", spec);
+        int colon = spec.indexOf(':');
+        String kind = colon < 0 ? spec : spec.substring(0, colon);
+        String arg = colon < 0 ? "" : spec.substring(colon + 1);
+        return switch (kind) {
+            case "pixels" -> new PixelEmbedder(arg.isEmpty() ? 28 : Integer.parseInt(arg));
+            case "thumbnail" -> new ThumbnailEmbedder(arg.isEmpty() ? 20 : Integer.parseInt(arg));
+            default -> VitEmbedder.fromCheckpoint(Path.of(arg), batch);
+        };
+    }
+
+    /**
+     * The embedder of a curation: the copy-detection embedder's columns first, then the retrieval embedder's
+     * ({@link CompositeEmbedder}), or the retrieval embedder alone when {@code copyEmbedder} is {@code same}. The
+     * curation workers and the driver build the same one, so partial embeddings merge.
+     */
+    public static Embedder of(CurateSpec spec, int batch) {
+        Embedder e = of(spec.embedder(), batch);
+        return spec.copyEmbedder().equals("same") ? e : new CompositeEmbedder(of(spec.copyEmbedder(), batch), e);
+    }
+
+    /** Leading copy-detection columns of {@link #of(CurateSpec, int)}'s embedder (0: one embedding for both). */
+    public static int copyDims(Embedder e) {
+        return e instanceof CompositeEmbedder c ? c.copyDims() : 0;
+    }
+}

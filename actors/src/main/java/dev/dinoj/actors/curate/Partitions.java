@@ -1,0 +1,44 @@
+package dev.dinoj.actors.curate;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * How a pool is split among the curation workers, and where the partial results live.
+ *
+ * <p>An object belongs to partition {@code fnv1a64(key) mod n} (FNV-1a over the key's UTF-8 bytes: the same on every JVM
+ * and version). Partition {@code p}'s finished result is the
+ * directory {@code RUN/curation/parts/part-0000p} (manifest.jsonl, embeddings.bin, part.json), renamed into place in
+ * one step from a scratch directory under {@code RUN/curation/work}: it exists complete or not at all.
+ */
+public final class Partitions {
+
+    private Partitions() {
+    }
+
+    /** The partition of object {@code key} among {@code n}. */
+    public static int of(String key, int n) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return (int) Math.floorMod(h, (long) n);
+    }
+
+    /** {@code RUN/curation}. */
+    public static Path root(Path runDir) {
+        return runDir.resolve("curation");
+    }
+
+    /** The finished result of partition {@code p}. */
+    public static Path done(Path runDir, int p) {
+        return root(runDir).resolve("parts").resolve(String.format(Locale.ROOT, "part-%05d", p));
+    }
+
+    /** A fresh scratch directory for one attempt at partition {@code p}. */
+    public static Path scratch(Path runDir, int p, String attempt) {
+        return root(runDir).resolve("work").resolve(String.format(Locale.ROOT, "part-%05d.%s", p, attempt));
+    }
+}
