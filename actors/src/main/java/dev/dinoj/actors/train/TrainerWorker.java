@@ -244,7 +244,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
             if (err != null) {
                 Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
                         ? err.getCause() : err;
-                getContext().getLog().warn("Generation [{}] work failed: {}", gen, cause.toString());
+                getContext().getLog().warn("Generation [{}] work failed: {}", gen, cause.toString(), cause);
                 return new Report(gen, failure.apply(cause.toString()));
             }
             return new Report(gen, ok);
