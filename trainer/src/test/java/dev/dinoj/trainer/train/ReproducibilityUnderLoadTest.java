@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * A run is a function of its config, whatever else the JVM and the machine do: the same short run (Gram anchoring
+ * A run is a function of its config, whatever else the JVM and the machine do: the same short run (4 steps, Gram anchoring
  * on, two loader threads) once quietly and once while other threads burn CPU and churn direct memory with frequent
  * full GCs gives bitwise the same checkpoint and losses. Before {@link dev.dinoj.trainer.model.Scalars}, the second
  * run read freed scalars in its backward passes (a NaN gradient norm within the first steps, or different bytes).
@@ -24,8 +24,8 @@ class ReproducibilityUnderLoadTest {
 
     @Test
     void aRunUnderCpuLoadAndGcChurnIsBitwiseTheQuietRun(@TempDir Path tmp) throws Exception {
-        List<String> sets = List.of("train.max-steps=6", "checkpoint.every-steps=6", "data.loader-threads=2",
-                "gram.use-loss=true", "gram.it-load-ema-teacher=2", "gram.update-frequency=2");
+        List<String> sets = List.of("train.max-steps=4", "checkpoint.every-steps=4", "data.loader-threads=2",
+                "gram.use-loss=true", "gram.it-load-ema-teacher=1", "gram.update-frequency=2");
         TestData data = new TestData(64, 20);
         TrainingRun.Result quiet = new TrainingRun(TrainSettings.load("fmnist-pico", sets), tmp.resolve("a"), false, null)
                 .withDataset(data).run();
@@ -40,6 +40,11 @@ class ReproducibilityUnderLoadTest {
                 }
                 if (++n % 50 == 0) {
                     System.gc();
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
                 }
             }
         }, "gc-churn"));
@@ -68,8 +73,8 @@ class ReproducibilityUnderLoadTest {
         }
         for (String f : new String[] {"student.safetensors", "teacher.safetensors", "optimizer.safetensors",
                 "centers.safetensors", "gram_teacher.safetensors"}) {
-            assertArrayEquals(Files.readAllBytes(tmp.resolve("a/checkpoints/step-00000006/" + f)),
-                    Files.readAllBytes(tmp.resolve("b/checkpoints/step-00000006/" + f)), f + " differs under load");
+            assertArrayEquals(Files.readAllBytes(tmp.resolve("a/checkpoints/step-00000004/" + f)),
+                    Files.readAllBytes(tmp.resolve("b/checkpoints/step-00000004/" + f)), f + " differs under load");
         }
     }
 }
