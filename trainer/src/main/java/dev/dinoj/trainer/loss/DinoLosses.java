@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.loss;
 
+import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
 
 import java.util.List;
@@ -20,7 +21,7 @@ public final class DinoLosses {
     public static NDArray dino(List<NDArray> students, List<NDArray> teachers, double studentTemp) {
         NDArray total = null;
         for (NDArray s : students) {
-            NDArray lsm = s.div((float) studentTemp).logSoftmax(-1);            // (B, K)
+            NDArray lsm = Scalars.div(s, (float) studentTemp).logSoftmax(-1);            // (B, K)
             for (NDArray t : teachers) {
                 NDArray term = t.mul(lsm).sum(new int[] {-1}).mean();   // scalar
                 total = total == null ? term.neg() : total.sub(term);
@@ -40,9 +41,9 @@ public final class DinoLosses {
      */
     public static NDArray ibot(NDArray students, NDArray teachers, NDArray masksWeight, long nMaskRows,
                                double studentTemp) {
-        NDArray lsm = students.div((float) studentTemp).logSoftmax(-1);         // (n, K)
+        NDArray lsm = Scalars.div(students, (float) studentTemp).logSoftmax(-1);         // (n, K)
         NDArray perPatch = teachers.mul(lsm).sum(new int[] {-1});       // (n)
-        return perPatch.mul(masksWeight).sum().neg().div((float) nMaskRows);
+        return Scalars.div(perPatch.mul(masksWeight).sum().neg(), (float) nMaskRows);
     }
 
     /**
@@ -57,9 +58,9 @@ public final class DinoLosses {
         long b = xn.getShape().get(0);
         NDArray dots = xn.stopGradient().matMul(xn.stopGradient().transpose());      // (B, B)
         NDArray eye = dots.getManager().eye((int) b);
-        NDArray nn = dots.mul(eye.neg().add(1)).sub(eye).argMax(1);      // diagonal → −1, then argmax
+        NDArray nn = dots.mul(Scalars.add(eye.neg(), 1)).sub(eye).argMax(1);      // diagonal → −1, then argmax
         NDArray neighbours = xn.get(nn);                               // (B, D)
-        NDArray dist = xn.sub(neighbours).add((float) eps).norm(new int[] {-1});   // (B)
-        return dist.add((float) eps).log().mean().neg();
+        NDArray dist = Scalars.add(xn.sub(neighbours), (float) eps).norm(new int[] {-1});   // (B)
+        return Scalars.add(dist, (float) eps).log().mean().neg();
     }
 }

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.loss;
 
+import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -54,12 +55,12 @@ public final class GramLoss {
         NDArray tSim = t.matMul(lastTwoSwapped(t));                     // (B, N, N) or (n, n)
         NDArray sSim = s.matMul(lastTwoSwapped(s));
         if (o.removeNeg()) {
-            tSim = tSim.maximum(0f);
-            sSim = sSim.maximum(0f);
+            tSim = Scalars.maximum(tSim, 0f);
+            sSim = Scalars.maximum(sSim, 0f);
         } else if (o.removeOnlyTeacherNeg()) {
             // dinov3 clamps the teacher first and then zeroes student entries where the (already clamped) teacher is
             // negative — never — so only the teacher's negatives are removed; so here
-            tSim = tSim.maximum(0f);
+            tSim = Scalars.maximum(tSim, 0f);
         }
         return sSim.sub(tSim).square().mean();
     }

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.loss;
 
+import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -21,15 +22,15 @@ public final class SinkhornKnopp {
      */
     public static NDArray apply(NDArray teacherOutput, double teacherTemp, double globalSamples, int iterations,
                                 GlobalSum sums) {
-        NDArray q = teacherOutput.div(teacherTemp).exp().transpose();  // (K, n)
+        NDArray q = Scalars.div(teacherOutput, teacherTemp).exp().transpose();  // (K, n)
         long k = q.getShape().get(0);
         NDArray total = sums.sum(q.sum());
         q = q.div(total);
         for (int it = 0; it < iterations; it++) {
             NDArray rows = sums.sum(q.sum(new int[] {1}, true));         // (K, 1)
-            q = q.div(rows).div(k);
-            q = q.div(q.sum(new int[] {0}, true)).div(globalSamples);   // (K, n)
+            q = Scalars.div(q.div(rows), k);
+            q = Scalars.div(q.div(q.sum(new int[] {0}, true)), globalSamples);   // (K, n)
         }
-        return q.mul(globalSamples).transpose();                        // (n, K)
+        return Scalars.mul(q, globalSamples).transpose();                        // (n, K)
     }
 }

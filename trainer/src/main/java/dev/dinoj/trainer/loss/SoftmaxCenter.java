@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.loss;
 
+import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -30,7 +31,7 @@ public final class SoftmaxCenter implements AutoCloseable {
     /** softmax((t − center) / τ) after applying any pending update; t is (n, K). */
     public NDArray softmaxCentered(NDArray teacherOutput, double teacherTemp) {
         applyPending();
-        return teacherOutput.sub(center).div(teacherTemp).softmax(-1);
+        return Scalars.div(teacherOutput.sub(center), teacherTemp).softmax(-1);
     }
 
     /**
@@ -73,7 +74,7 @@ public final class SoftmaxCenter implements AutoCloseable {
         if (pendingSum == null) {
             return;
         }
-        NDArray next = center.mul(momentum).add(pendingSum.div(pendingCount).mul(1 - momentum));
+        NDArray next = Scalars.mul(center, momentum).add(Scalars.mul(Scalars.div(pendingSum, pendingCount), 1 - momentum));
         keep(next);
         center.close();
         center = next;

@@ -89,7 +89,7 @@ public final class ParamSet implements AutoCloseable {
     public void zeroGradients() {
         for (NDArray a : params.values()) {
             try (NDArray g = a.getGradient()) {
-                g.muli(0);
+                Scalars.muli(g, 0);
             }
         }
     }

@@ -131,7 +131,7 @@ public final class VisionTransformer {
         NDArray x = patchEmbed(images, ph, pw);                         // (B, N, D)
         if (masks != null) {
             NDArray m = masks.toType(x.getDataType(), false).reshape(b, ph * pw, 1);   // (B, N, 1)
-            x = x.mul(m.neg().add(1)).add(m.mul(p("mask_token").reshape(1, 1, cfg.embedDim())));
+            x = x.mul(Scalars.add(m.neg(), 1)).add(m.mul(p("mask_token").reshape(1, 1, cfg.embedDim())));
         }
         NDArray cls = p("cls_token").broadcast(b, 1, cfg.embedDim());  // (B, 1, D)
         x = NDArrays.concat(new NDList(cls, x), 1);                     // (B, 1 + N, D)
@@ -226,7 +226,7 @@ public final class VisionTransformer {
         int hd = cfg.headDim();
         NDArray qkv = qkvGroup.reshape(bs, t, 3, heads, hd)              // (B, T, 3, H, hd)
                 .transpose(2, 0, 3, 1, 4);                              // (3, B, H, T, hd)
-        NDArray q = qkv.get(0).mul(1.0 / Math.sqrt(hd));                // (B, H, T, hd)
+        NDArray q = Scalars.mul(qkv.get(0), 1.0 / Math.sqrt(hd));                // (B, H, T, hd)
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
         NDArray kt = k.transpose(0, 1, 3, 2);                           // (B, H, hd, T)
@@ -356,7 +356,7 @@ public final class VisionTransformer {
             NDArray zero = mgr.zeros(new Shape(1, s.get(1), s.get(2)), x.getDataType());
             NDArray padded = NDArrays.concat(new NDList(residuals.get(g), zero), 0);  // (keep + 1, T, D)
             NDArray added = padded.get(mgr.create(scatters.get(g)));   // (B, T, D), zeros for dropped samples
-            out.add(x.add(added.mul((double) s.get(0) / keeps.get(g))));
+            out.add(x.add(Scalars.mul(added, (double) s.get(0) / keeps.get(g))));
         }
         return out;
     }

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.train;
 
+import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -104,7 +105,7 @@ public final class GramAnchor implements AutoCloseable {
         NDArray gram = GramLoss.loss(s, t, settings.loss());
         logged.put("gram_loss", (double) gram.getFloat());
         logged.put("gram_loss_weight", weight);
-        return gram.mul((float) weight);
+        return Scalars.mul(gram, (float) weight);
     }
 
     /** Restores the snapshot from a checkpoint's tensors. */
@@ -128,7 +129,7 @@ public final class GramAnchor implements AutoCloseable {
         try (NDScope scope = new NDScope()) {
             for (String name : teacher.names()) {
                 NDArray dst = teacher.get(name);
-                dst.muli(0).addi(ema.get(name));                        // exact copy, in place
+                Scalars.muli(dst, 0).addi(ema.get(name));                        // exact copy, in place
             }
             scope.suppressNotUsedWarning();
         }

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.train;
 
+import dev.dinoj.trainer.model.Scalars;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -64,6 +65,7 @@ public final class SslMetaArch implements AutoCloseable {
     private boolean cropPacking = true;
     private SegmentedBackward segments;        // null: one backward call
     private GramAnchor gram;                    // DINOv3 Gram anchoring; null when off
+    private Runnable beforeBackward;            // tests: runs between the forward pass and the backward pass
 
     /**
      * Losses of one step: the logged values (official keys and scaling), the back-propagated total, and where the
@@ -242,6 +244,15 @@ public final class SslMetaArch implements AutoCloseable {
         studentBackbone.setBlockCut(segments);
     }
 
+    /**
+     * Test seam: {@code hook} runs after the forward pass, just before the backward pass (e.g. a garbage collection,
+     * which must not change the gradients: everything the autograd graph saved has to live in PyTorch-owned memory,
+     * see {@link dev.dinoj.trainer.model.Scalars}). Null removes it.
+     */
+    void setBeforeBackward(Runnable hook) {
+        this.beforeBackward = hook;
+    }
+
     /** Sets how statistics are summed over ranks (default: single process). */
     public void setGlobalSum(GlobalSum sums) {
         this.sums = sums;
@@ -351,29 +362,28 @@ public final class SslMetaArch implements AutoCloseable {
                     List<NDArray> teacherChunks = Arrays.asList(t.dino.get(new NDIndex(":{}", b)),
                             t.dino.get(new NDIndex("{}:", b)));
                     if (localOut != null) {
-                        NDArray dinoLocal = DinoLosses.dino(chunks(localOut, nLocal), teacherChunks, cfg.studentTemp())
-                                .div((float) (nGlobalTerms + nLocalTerms));
+                        NDArray dinoLocal = Scalars.div(DinoLosses.dino(chunks(localOut, nLocal), teacherChunks, cfg.studentTemp()),
+                                (float) (nGlobalTerms + nLocalTerms));
                         logged.put("dino_local_crops_loss", (double) dinoLocal.getFloat());
-                        loss = dinoLocal.mul((float) cfg.dinoLossWeight());
+                        loss = Scalars.mul(dinoLocal, (float) cfg.dinoLossWeight());
                     }
-                    NDArray dinoGlobal = DinoLosses.dino(List.of(globalOut), List.of(t.dino), cfg.studentTemp())
-                            .mul((float) (2.0 / (nGlobalTerms + nLocalTerms)));
+                    NDArray dinoGlobal = Scalars.mul(DinoLosses.dino(List.of(globalOut), List.of(t.dino), cfg.studentTemp()),
+                            (float) (2.0 / (nGlobalTerms + nLocalTerms)));
                     logged.put("dino_global_crops_loss", (double) dinoGlobal.getFloat());
-                    loss = add(loss, dinoGlobal.mul((float) cfg.dinoLossWeight()));
+                    loss = add(loss, Scalars.mul(dinoGlobal, (float) cfg.dinoLossWeight()));
                     if (cfg.doKoleo()) {
                         NDArray cls = global.clsToken();
-                        NDArray koleo = DinoLosses.koleo(cls.get(new NDIndex(":{}", b)))
-                                .add(DinoLosses.koleo(cls.get(new NDIndex("{}:", b))))
-                                .mul((float) cfg.koleoLossWeight());
+                        NDArray koleo = Scalars.mul(DinoLosses.koleo(cls.get(new NDIndex(":{}", b)))
+                                .add(DinoLosses.koleo(cls.get(new NDIndex("{}:", b)))), (float) cfg.koleoLossWeight());
                         logged.put("koleo_loss", koleo.getFloat() / 2.0);
                         loss = add(loss, koleo);
                     }
                 }
                 if (doIbot) {
-                    NDArray ibot = DinoLosses.ibot(maskedOut, t.ibot, batch.masksWeight(), 2L * b, cfg.studentTemp())
-                            .mul((float) (2 * (1.0 / N_GLOBAL_CROPS)));
+                    NDArray ibot = Scalars.mul(DinoLosses.ibot(maskedOut, t.ibot, batch.masksWeight(), 2L * b, cfg.studentTemp()),
+                            (float) (2 * (1.0 / N_GLOBAL_CROPS)));
                     logged.put("ibot_loss", ibot.getFloat() / 2.0);
-                    loss = add(loss, ibot.mul((float) cfg.ibotLossWeight()));
+                    loss = add(loss, Scalars.mul(ibot, (float) cfg.ibotLossWeight()));
                 }
                 if (gram != null) {
                     NDArray g = gram.loss(global.patchTokens(), t.patchTokens, batch, logged);
@@ -382,6 +392,9 @@ public final class SslMetaArch implements AutoCloseable {
                 total = loss.getFloat();
                 t2 = System.nanoTime();
                 if (Double.isFinite(total)) {
+                    if (beforeBackward != null) {
+                        beforeBackward.run();
+                    }
                     if (segments != null) {
                         segments.backward(gc, loss);
                     } else {
@@ -464,7 +477,7 @@ public final class SslMetaArch implements AutoCloseable {
     public void updateTeacher(double m) {
         try (NDScope scope = new NDScope()) {
             for (String name : ema.names()) {
-                ema.get(name).muli(m).addi(student.get(name).mul(1 - m));
+                Scalars.muli(ema.get(name), m).addi(Scalars.mul(student.get(name), 1 - m));
             }
             scope.suppressNotUsedWarning();
         }

@@ -183,6 +183,7 @@ public final class ShardedStepBench {
             throw new IllegalArgumentException("--steps must be >= 1 and --warmup >= 0");
         }
         TrainSettings s = TrainSettings.load(config, sets);
+        ShardedTrainer.requireSupported(s);
         if (s.batchSize() % ranks != 0) {
             throw new IllegalArgumentException("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks "
                     + ranks + " (every rank trains on batch / ranks images)");

@@ -4,6 +4,8 @@ import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.collective.WireFormat;
+import dev.dinoj.trainer.config.ConfigError;
+import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.DivergenceException;
 import dev.dinoj.trainer.train.SegmentedBackward;
@@ -84,6 +86,23 @@ public final class ShardedTrainer implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops with a {@link ConfigError} naming the key when {@code s} asks for something the sharded step does not
+     * implement: distillation ({@code distill.teacher}) and Gram anchoring ({@code gram.use-loss}). Without this
+     * check a sharded run would silently train plain DINOv2 instead (issue #7). Call it before starting ranks.
+     */
+    public static void requireSupported(TrainSettings s) {
+        if (s.distillTeacher() != null) {
+            throw new ConfigError("dinoj.distill.teacher = " + s.distillTeacher() + ": distillation is not implemented "
+                    + "in the sharded step (train --ranks N); run it in one process (dinoj distill …, or dinoj train "
+                    + "without --ranks)");
+        }
+        if (s.gram() != null) {
+            throw new ConfigError("dinoj.gram.use-loss = true: Gram anchoring is not implemented in the sharded step "
+                    + "(train --ranks N); train without --ranks, or set gram.use-loss = false");
+        }
+    }
+
     /** A trainer without overlap (one reduce-scatter after the whole backward). */
     public ShardedTrainer(SslMetaArch model, Communicator comm, WireFormat gradWire) {
         this(model, comm, gradWire, false);
@@ -98,6 +117,10 @@ public final class ShardedTrainer implements AutoCloseable {
      *                 stop the thread.
      */
     public ShardedTrainer(SslMetaArch model, Communicator comm, WireFormat gradWire, boolean overlap) {
+        if (model.isDistillation() || model.gram() != null) {
+            throw new IllegalArgumentException("the sharded step implements neither distillation nor Gram anchoring "
+                    + "(see requireSupported)");
+        }
         this.model = model;
         this.comm = comm;
         this.gradWire = gradWire;

@@ -69,6 +69,7 @@ public final class ShardedTrainingRun {
         if (ranks < 1) {
             throw new IllegalArgumentException("--ranks must be >= 1: " + ranks);
         }
+        ShardedTrainer.requireSupported(s);
         if (s.batchSize() % ranks != 0) {
             throw new ConfigError("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks " + ranks
                     + " (every rank trains on batch-size / ranks images of each step)");
@@ -167,6 +168,7 @@ public final class ShardedTrainingRun {
         int rank = comm.rank();
         int n = comm.size();
         boolean lead = rank == 0;
+        ShardedTrainer.requireSupported(s);
         if (lead) {
             Files.createDirectories(out);
             Files.writeString(out.resolve("config.conf"), s.render());
