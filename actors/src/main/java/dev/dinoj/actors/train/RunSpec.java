@@ -2,6 +2,7 @@ package dev.dinoj.actors.train;
 
 import com.typesafe.config.Config;
 import dev.dinoj.actors.curate.CurateSpec;
+import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
 import dev.dinoj.trainer.config.TrainSettings;
 
 import java.nio.file.Path;
@@ -47,7 +48,9 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
 
     /** The train settings; a curating run's {@code data.dataset} is its curated set. */
     public TrainSettings load() {
-        return TrainSettings.load(config, effectiveSets());
+        TrainSettings s = TrainSettings.load(config, effectiveSets());
+        ShardedTrainer.requireSupported(s);   // a cluster run is the sharded step: no Gram, no distillation (yet)
+        return s;
     }
 
     /** {@code sets}, plus {@code data.dataset = curated:OUT} when the run curates first. */
