@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDScope;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.trainer.model.BackboneOutput;
+import dev.dinoj.trainer.model.GradMode;
 import dev.dinoj.trainer.model.VisionTransformer;
 
 import java.util.function.IntConsumer;
@@ -56,6 +57,7 @@ public final class FeatureExtractor {
      * @param progress called with the number of images done after each batch (may be null)
      */
     public FeatureSet extract(ImageDataset ds, int limit, NDManager manager, IntConsumer progress) {
+        GradMode.offOnThisThread();              // frozen features: no autograd history on any thread
         int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
         int[] labels = new int[n];
         float[] data = null;

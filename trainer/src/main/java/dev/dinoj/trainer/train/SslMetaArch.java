@@ -16,6 +16,7 @@ import dev.dinoj.trainer.loss.SoftmaxCenter;
 import dev.dinoj.trainer.model.BackboneOutput;
 import dev.dinoj.trainer.model.DinoHead;
 import dev.dinoj.trainer.model.ModelInit;
+import dev.dinoj.trainer.model.GradMode;
 import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.model.VisionTransformer;
 import dev.dinoj.trainer.optim.AdamW;
@@ -117,6 +118,7 @@ public final class SslMetaArch implements AutoCloseable {
 
     /** A freshly initialised model (dinov2 initialisation, deterministic in {@code seed}). */
     public static SslMetaArch create(NDManager manager, SslConfig cfg, long seed) {
+        GradMode.offOnThisThread();          // the teacher copy must not keep a graph back to the student
         ParamSet p = new ParamSet(manager);
         ModelInit init = new ModelInit(seed);
         init.backbone(p, BACKBONE + ".", cfg.backbone());
@@ -135,6 +137,7 @@ public final class SslMetaArch implements AutoCloseable {
      * {@code drop-path-rate = 0}). The model owns {@code teacher}'s parameters from here on.
      */
     public static SslMetaArch distillation(NDManager manager, SslConfig cfg, long seed, DistillTeacher teacher) {
+        GradMode.offOnThisThread();          // the teacher copy must not keep a graph back to the student
         ParamSet p = new ParamSet(manager);
         ModelInit init = new ModelInit(seed);
         init.backbone(p, BACKBONE + ".", cfg.backbone());
@@ -299,6 +302,7 @@ public final class SslMetaArch implements AutoCloseable {
      * the total loss into the student parameters.
      */
     public StepLosses forwardBackward(StepBatch batch, double teacherTemp, SplittableRandom rng) {
+        GradMode.offOnThisThread();              // only the gradient collector's scope records history
         int b = batch.batchSize();
         int nLocal = cfg.nLocalCrops();
         int nLocalTerms = Math.max(nLocal * N_GLOBAL_CROPS, 1);

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.collective.sharded;
 
+import dev.dinoj.trainer.model.GradMode;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceOp;
@@ -206,6 +207,7 @@ public final class ShardedTrainer implements AutoCloseable {
      *                             (nothing is updated then)
      */
     public StepResult step(long step, StepBatch localBatch, Schedules.Values v, SplittableRandom rng) {
+        GradMode.offOnThisThread();              // the sharded optimizer and all-gather must not record history
         int n = comm.size();
         comm.setStep(step);
         long t0 = System.nanoTime();
