@@ -1,6 +1,5 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureKind;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.FeatureSet;
@@ -56,14 +55,9 @@ public final class EvalCommand implements Runnable {
         public Integer call() {
             ModelSource src = eval.source();
             FeatureKind kind = eval.kind(features);
-            Progress p = new Progress("features");
-            FeatureSet tr;
-            FeatureSet te;
-            try (EvalFeatures fx = eval.features(src, p)) {
-                tr = fx.get(eval.train(), trainLimit, kind);
-                te = fx.get(eval.test(), testLimit, kind);
-            }
-            p.done();
+            FeatureSet[] f = eval.trainAndTest(src, kind, trainLimit, testLimit);
+            FeatureSet tr = f[0];
+            FeatureSet te = f[1];
             KnnResult r = KnnEvaluator.builder().optKs(ks).optTemperature(temperature).build().evaluate(tr, te);
             eval.report(src, r.toTable(), r.toJson(kind.label()));
             return 0;

@@ -1,6 +1,5 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureKind;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.FeatureSet;
@@ -57,14 +56,9 @@ public final class EvalLogregCommand implements Callable<Integer> {
     public Integer call() {
         ModelSource src = eval.source();
         FeatureKind kind = eval.kind(features);
-        Progress p = new Progress("features");
-        FeatureSet tr;
-        FeatureSet te;
-        try (EvalFeatures fx = eval.features(src, p)) {
-            tr = fx.get(eval.train(), trainLimit, kind);
-            te = fx.get(eval.test(), testLimit, kind);
-        }
-        p.done();
+        FeatureSet[] f = eval.trainAndTest(src, kind, trainLimit, testLimit);
+        FeatureSet tr = f[0];
+        FeatureSet te = f[1];
         Progress pp = new Progress("C sweep");
         LogRegResult r = new LogRegSweep(new LogRegSweep.Settings(LogRegSweep.grid(cMin, cMax, cSteps), heldOut, 0, 0),
                 new LogisticRegression(maxIter, gtol, 1e-12),

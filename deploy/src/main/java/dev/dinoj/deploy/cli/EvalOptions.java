@@ -5,6 +5,7 @@ import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureCache;
 import dev.dinoj.evaluation.features.FeatureKind;
 import dev.dinoj.evaluation.features.ModelSource;
+import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.results.EvalLog;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
@@ -110,6 +111,18 @@ final class EvalOptions {
     /** Features of a source with a progress bar on the terminal. */
     EvalFeatures features(ModelSource src, Progress progress) {
         return new EvalFeatures(src, cache(src), batch, (what, done, total) -> progress.update(done, total, what));
+    }
+
+    /** Features of the first {@code trainLimit} training and {@code testLimit} test images (0 = all), with progress. */
+    FeatureSet[] trainAndTest(ModelSource src, FeatureKind kind, int trainLimit, int testLimit) {
+        Progress p = new Progress("features");
+        FeatureSet[] out = new FeatureSet[2];
+        try (EvalFeatures fx = features(src, p)) {
+            out[0] = fx.get(train(), trainLimit, kind);
+            out[1] = fx.get(test(), testLimit, kind);
+        }
+        p.done();
+        return out;
     }
 
     EvalDataset train() {
