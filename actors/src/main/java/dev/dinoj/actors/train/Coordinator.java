@@ -1,5 +1,6 @@
 package dev.dinoj.actors.train;
 
+import com.typesafe.config.Config;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
@@ -156,11 +157,30 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     /** The dataset spec the data shards serve for this run ("" = the one of their node config). */
     private String dataset = "";
     private ActorRef<CurationDriver.Command> curationDriver;
+    /** Where an accepted submission is kept for the next coordinator (null = not kept). */
+    private final Path stateDir;
 
     private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, RunSpec spec) {
         super(ctx);
         this.timers = timers;
         this.spec = spec;
+        Config node = ctx.getSystem().settings().config();
+        this.stateDir = SubmittedRuns.stateDir(node);
+        if (!spec.hasRun()) {
+            RunSpec submitted = null;
+            try {
+                submitted = SubmittedRuns.load(stateDir, node);
+            } catch (RuntimeException e) {
+                ctx.getLog().warn("Cannot resume the run submitted earlier ({}): {}", stateDir.resolve(SubmittedRuns.FILE),
+                        e.getMessage());
+            }
+            if (submitted != null) {
+                this.spec = submitted;
+                ctx.getLog().info("Taking over the run submitted earlier ({})", stateDir.resolve(SubmittedRuns.FILE));
+                startRun();
+                return;
+            }
+        }
         if (!spec.hasRun()) {
             settings = null;
             totalSteps = 0;
@@ -513,6 +533,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             w.worker().tell(new TrainerWorker.LeaveWorld(generation));
         }
         saveState();
+        try {
+            SubmittedRuns.clear(stateDir, spec, getContext().getSystem().settings().config());
+        } catch (RuntimeException e) {
+            getContext().getLog().warn("Cannot clear the kept submission in {}: {}", stateDir, e.getMessage());
+        }
         getContext().getLog().info("Run {}: {}", end.name().toLowerCase(), why);
         return this;
     }
@@ -565,8 +590,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                     m.steps(), m.checkpointEvery(), spec.minWorkers(), spec.probeTimeout(), spec.stepTimeout(),
                     spec.reformDelay(), spec.stepPause(), m.curate());
             next.load();
+            if (stateDir != null) {
+                SubmittedRuns.save(stateDir, next);
+            }
         } catch (RuntimeException e) {
             m.replyTo().tell(new Accepted(false, "run refused: " + e.getMessage()));
+            return this;
+        } catch (java.io.IOException e) {
+            m.replyTo().tell(new Accepted(false, "run refused: cannot keep it in dinoj.actors.coordinator.state-dir = "
+                    + stateDir + " (" + e.getMessage() + ")"));
             return this;
         }
         spec = next;

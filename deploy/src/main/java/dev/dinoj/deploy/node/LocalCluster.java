@@ -48,6 +48,10 @@ public final class LocalCluster implements AutoCloseable {
         }
         Files.createDirectories(dir);
         StringBuilder conf = new StringBuilder("# written by ./dinoj cluster up\n");
+        // an accepted POST /training/submit survives the coordinator's node (the user config, included next, may
+        // override it)
+        conf.append("dinoj.actors.coordinator.state-dir = \"").append(dir.toAbsolutePath().resolve("state"))
+                .append("\"\n");
         if (userConfig != null) {
             conf.append("include file(\"").append(userConfig.toAbsolutePath()).append("\")\n");
         }

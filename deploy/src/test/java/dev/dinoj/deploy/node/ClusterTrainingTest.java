@@ -144,23 +144,28 @@ class ClusterTrainingTest {
      * order, each with exactly the samples of an uninterrupted run: positions [s·B, (s+1)·B) and the sampler's indices.
      */
     static void checkAudit(List<JsonNode> lines) {
+        checkAudit(lines, STEPS, EVERY, BATCH);
+    }
+
+    /** {@link #checkAudit(List)} of a run of {@code steps} steps, checkpoint cadence {@code every}, batch {@code batch}. */
+    static void checkAudit(List<JsonNode> lines, int steps, int every, int batch) {
         List<JsonNode> kept = new ArrayList<>();
         for (JsonNode l : lines) {
             int s = l.get("step").asInt();
             if (s < kept.size()) {
-                assertEquals(0, s % EVERY, "rewind to step " + s + " is not a checkpoint");
+                assertEquals(0, s % every, "rewind to step " + s + " is not a checkpoint");
                 kept.subList(s, kept.size()).clear();
             }
             assertEquals(kept.size(), s, "step " + s + " follows step " + (kept.size() - 1) + ": a step was skipped");
             kept.add(l);
         }
-        assertEquals(STEPS, kept.size());
+        assertEquals(steps, kept.size());
         EpochSampler sampler = new EpochSampler(60000, fmnistPicoSeed());
-        for (int s = 0; s < STEPS; s++) {
+        for (int s = 0; s < steps; s++) {
             JsonNode l = kept.get(s);
-            assertEquals(BATCH, l.get("positions").size(), l.toString());
-            for (int i = 0; i < BATCH; i++) {
-                assertEquals((long) s * BATCH + i, l.get("positions").get(i).asLong(), "step " + s + ": " + l);
+            assertEquals(batch, l.get("positions").size(), l.toString());
+            for (int i = 0; i < batch; i++) {
+                assertEquals((long) s * batch + i, l.get("positions").get(i).asLong(), "step " + s + ": " + l);
                 assertEquals(sampler.next(), l.get("indices").get(i).asInt(), "step " + s + ": " + l);
             }
         }
