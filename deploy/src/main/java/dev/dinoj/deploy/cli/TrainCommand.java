@@ -53,6 +53,28 @@ public final class TrainCommand implements Callable<Integer> {
             description = "with --cluster: checkpoint every N steps (0 = the config's)")
     int checkpointEvery;
 
+    @Option(names = "--curate-source", description = "with --cluster: curate this pool (s3://bucket/prefix) on the "
+            + "cluster's curation nodes first, then train on the result (docs/CLUSTER.md \"Curate, then train\")")
+    String curateSource;
+
+    @Option(names = "--curate-queries", description = "with --curate-source: query images for retrieval (s3://…)")
+    String curateQueries;
+
+    @Option(names = "--curate-out", description = "with --curate-source: where the curated set goes (s3://…)")
+    String curateOut;
+
+    @Option(names = "--curate-target-size", defaultValue = "0",
+            description = "with --curate-source: size of the curated set (0 = as selected)")
+    int curateTargetSize;
+
+    @Option(names = "--curate-partitions", defaultValue = "0",
+            description = "with --curate-source: pool partitions (0 = dinoj.actors.curation.partitions)")
+    int curatePartitions;
+
+    @Option(names = "--curate-embedder", description = "with --curate-source: retrieval embedder (pixels:SIDE, "
+            + "thumbnail:SIDE, vit:CHECKPOINT; default pixels:28)")
+    String curateEmbedder;
+
     @Override
     public Integer call() throws Exception {
         if (cluster) {
@@ -93,6 +115,21 @@ public final class TrainCommand implements Callable<Integer> {
         body.put("dir", out.toAbsolutePath().toString());
         body.put("steps", steps);
         body.put("checkpoint_every", checkpointEvery);
+        if (curateSource != null) {
+            if (curateOut == null) {
+                throw new UserError("--curate-source needs --curate-out (s3://bucket/prefix for the curated set)");
+            }
+            java.util.Map<String, Object> curate = new java.util.LinkedHashMap<>();
+            curate.put("source", curateSource);
+            curate.put("queries", curateQueries == null ? "" : curateQueries);
+            curate.put("out", curateOut);
+            curate.put("target_size", curateTargetSize);
+            curate.put("embedder", curateEmbedder == null ? "" : curateEmbedder);
+            curate.put("partitions", curatePartitions);
+            body.put("curate", curate);
+        } else if (curateOut != null || curateQueries != null || curateEmbedder != null) {
+            throw new UserError("--curate-out, --curate-queries and --curate-embedder need --curate-source");
+        }
         String uri = management.replaceAll("/+$", "") + "/training/submit";
         java.net.http.HttpResponse<String> r;
         try {

@@ -1,5 +1,7 @@
 package dev.dinoj.deploy.node;
 
+import dev.dinoj.deploy.cli.CliTestSupport;
+
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -96,9 +98,14 @@ class ClusterCurateTrainTest {
             HttpResponse<String> bad = ClusterDemo.post(m + "/training/submit", "s3cr3t",
                     body.replace("\"source\":\"s3://", "\"source\":\"ftp://"));
             assertEquals(400, bad.statusCode(), bad.body());
-            HttpResponse<String> ok = ClusterDemo.post(m + "/training/submit", "s3cr3t", body);
-            assertEquals(200, ok.statusCode(), ok.body());
-            assertTrue(ok.body().contains("curating " + pool.source()), ok.body());
+            // the same run through the CLI's flags (train --cluster --curate-*)
+            CliTestSupport.Run ok = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.batch-size=6",
+                    "--set", "data.loader-threads=1", "--out", run.toString(), "--steps", Integer.toString(STEPS),
+                    "--checkpoint-every", "2", "--cluster", "--management", m, "--token", "s3cr3t",
+                    "--curate-source", pool.source(), "--curate-queries", pool.queries(), "--curate-out", out,
+                    "--curate-target-size", "120", "--curate-partitions", Integer.toString(PARTITIONS));
+            assertEquals(0, ok.code(), ok.toString());
+            assertTrue(ok.out().contains("curating " + pool.source()), ok.toString());
 
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
             JsonNode st = null;
