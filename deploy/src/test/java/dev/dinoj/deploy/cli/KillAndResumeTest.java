@@ -218,6 +218,7 @@ class KillAndResumeTest {
         assertFalse(text.contains("SIGSEGV"), () -> tail(log));
     }
 
+    /** The highest step number {@code p} (group 1) finds in a child's log, -1 if none yet. */
     private static long lastStep(Path log, Pattern p) throws IOException {
         if (!Files.exists(log)) {
             return -1;
@@ -238,15 +239,7 @@ class KillAndResumeTest {
 
     /** The highest "step N/12" in a child's log, -1 if none yet. */
     private static long lastLoggedStep(Path log) throws IOException {
-        if (!Files.exists(log)) {
-            return -1;
-        }
-        long max = -1;
-        Matcher m = STEP_LOG.matcher(new String(Files.readAllBytes(log), java.nio.charset.StandardCharsets.UTF_8));
-        while (m.find()) {
-            max = Math.max(max, Long.parseLong(m.group(1)));
-        }
-        return max;
+        return lastStep(log, STEP_LOG);
     }
 
     /** The highest "step" of the complete lines of metrics.jsonl, -1 if none (it is flushed at checkpoints). */

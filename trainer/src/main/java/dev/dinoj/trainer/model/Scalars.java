@@ -3,6 +3,8 @@ package dev.dinoj.trainer.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
+import java.util.function.BinaryOperator;
+
 /**
  * Arithmetic with a scalar that is safe under autograd. Use these instead of DJL's {@code NDArray.mul(Number)},
  * {@code div(Number)}, {@code maximum(Number)}, … in anything a backward pass runs through.
@@ -33,45 +35,38 @@ public final class Scalars {
     }
 
     public static NDArray mul(NDArray x, Number v) {
-        try (NDArray s = of(x.getManager(), v)) {
-            return x.mul(s);
-        }
+        return apply(x, v, NDArray::mul);
     }
 
     /** In place ({@code x.muli(v)}); in-place ops are never recorded for a backward pass, kept for uniformity. */
     public static NDArray muli(NDArray x, Number v) {
-        try (NDArray s = of(x.getManager(), v)) {
-            return x.muli(s);
-        }
+        return apply(x, v, NDArray::muli);
     }
 
     public static NDArray div(NDArray x, Number v) {
-        try (NDArray s = of(x.getManager(), v)) {
-            return x.div(s);
-        }
+        return apply(x, v, NDArray::div);
     }
 
     public static NDArray add(NDArray x, Number v) {
-        try (NDArray s = of(x.getManager(), v)) {
-            return x.add(s);
-        }
+        return apply(x, v, NDArray::add);
     }
 
     public static NDArray sub(NDArray x, Number v) {
-        try (NDArray s = of(x.getManager(), v)) {
-            return x.sub(s);
-        }
+        return apply(x, v, NDArray::sub);
     }
 
     public static NDArray maximum(NDArray x, Number v) {
-        try (NDArray s = of(x.getManager(), v)) {
-            return x.maximum(s);
-        }
+        return apply(x, v, NDArray::maximum);
     }
 
     public static NDArray pow(NDArray x, Number v) {
+        return apply(x, v, NDArray::pow);
+    }
+
+    /** {@code op(x, v)} with {@code v} as a PyTorch-owned 0-d array, released once the op holds its own reference. */
+    private static NDArray apply(NDArray x, Number v, BinaryOperator<NDArray> op) {
         try (NDArray s = of(x.getManager(), v)) {
-            return x.pow(s);
+            return op.apply(x, s);
         }
     }
 }
