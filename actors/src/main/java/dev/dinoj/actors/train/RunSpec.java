@@ -2,9 +2,10 @@ package dev.dinoj.actors.train;
 
 import com.typesafe.config.Config;
 import dev.dinoj.actors.curate.CurateSpec;
-import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
+import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -49,7 +50,11 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
     /** The train settings; a curating run's {@code data.dataset} is its curated set. */
     public TrainSettings load() {
         TrainSettings s = TrainSettings.load(config, effectiveSets());
-        ShardedTrainer.requireSupported(s);   // a cluster run is the sharded step: no Gram, no distillation (yet)
+        Path teacher = s.distillTeacher();
+        if (teacher != null && !Files.exists(teacher)) {
+            throw new ConfigError("dinoj.distill.teacher = " + teacher + ": not found on the coordinator's node; every "
+                    + "trainer node reads the teacher, so give a path on storage all nodes share (e.g. the runs volume)");
+        }
         return s;
     }
 

@@ -18,6 +18,7 @@ import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
+import dev.dinoj.trainer.train.TrainingRun;
 
 import java.nio.file.Path;
 
@@ -59,7 +60,7 @@ public final class WorkerEngine implements AutoCloseable {
         }
         comm = Communicator.join(world, rank, collectiveSettings);
         manager = NDManager.newBaseManager();
-        model = SslMetaArch.create(manager, s.ssl(), s.seed());
+        model = TrainingRun.createModel(s, manager);    // pretraining or distillation, Gram anchoring when configured
         trainer = new ShardedTrainer(model, comm, WireFormat.F32);
         settings = s;
         return checkpoint == null ? 0 : ShardedCheckpoints.load(checkpoint, trainer).step();

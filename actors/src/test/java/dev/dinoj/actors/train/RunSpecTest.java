@@ -11,9 +11,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A cluster run is the sharded step, which has no Gram anchoring and no distillation yet: a run configured or
- * submitted with them is refused when its spec is loaded (node start-up, {@code POST /training/submit}), naming the
- * key, instead of silently training plain DINOv2.
+ * A cluster run is the sharded step, which trains with Gram anchoring and distils too (issue #7); a distillation
+ * teacher that the coordinator's node cannot see is refused when the spec is loaded (node start-up,
+ * {@code POST /training/submit}), naming the key, rather than failing on every worker.
  */
 class RunSpecTest {
 
@@ -28,10 +28,15 @@ class RunSpecTest {
     }
 
     @Test
-    void shouldRefuseGramAnchoringAndDistillation() {
-        ConfigError gram = assertThrows(ConfigError.class, () -> spec("gram.use-loss=true").load());
-        assertTrue(gram.getMessage().contains("dinoj.gram.use-loss"), gram.getMessage());
-        ConfigError distill = assertThrows(ConfigError.class, () -> spec("distill.teacher=/some/teacher").load());
-        assertTrue(distill.getMessage().contains("dinoj.distill.teacher"), distill.getMessage());
+    void shouldLoadGramAnchoring() {
+        assertTrue(spec("gram.use-loss=true").load().gram() != null);
+    }
+
+    @Test
+    void shouldRefuseATeacherTheCoordinatorCannotSee() {
+        ConfigError distill = assertThrows(ConfigError.class,
+                () -> spec("distill.teacher=/some/teacher", "model.drop-path-rate=0").load());
+        assertTrue(distill.getMessage().startsWith("dinoj.distill.teacher = /some/teacher"), distill.getMessage());
+        assertTrue(distill.getMessage().contains("all nodes share"), distill.getMessage());
     }
 }

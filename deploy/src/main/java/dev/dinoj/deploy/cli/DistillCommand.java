@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.collective.sharded.ShardedTrainingRun;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.SslConfig;
 import dev.dinoj.trainer.train.TrainingRun;
@@ -15,7 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code dinoj distill --teacher SRC --student-preset P [--config F] [--set k=v …] --out DIR [--resume]}. */
+/** {@code dinoj distill --teacher SRC --student-preset P [--config F] [--set k=v …] --out DIR [--resume] [--ranks N]}. */
 @Command(name = "distill", mixinStandardHelpOptions = true,
         description = {"Distil a frozen teacher into a smaller student (the DINOv2 paper's recipe for ViT-S/B/L from "
                 + "ViT-g): the teacher's own DINO/iBOT heads give the targets, the student trains on unmasked crops "
@@ -50,13 +51,22 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the newest checkpoint in --out (same data stream)")
     boolean resume;
 
+    @Option(names = "--ranks", description = {"distil with the sharded (FSDP-like) step in N rank JVMs on this host, "
+            + "as train --ranks: batch-size / N images per rank, the frozen teacher and the spare EMA replicated on "
+            + "every rank; rank logs in DIR/ranks"})
+    Integer ranks;
+
     @Override
     public Integer call() throws Exception {
-        TrainSettings settings = TrainSettings.load(config == null ? List.of(studentPreset) : List.of(studentPreset, config),
-                sets(teacher, sets, minutes));
+        List<String> configs = config == null ? List.of(studentPreset) : List.of(studentPreset, config);
+        List<String> all = sets(teacher, sets, minutes);
+        TrainSettings settings = TrainSettings.load(configs, all);
         Progress progress = new Progress("distill");
-        TrainingRun.Result r = new TrainingRun(settings, out, resume, rep -> progress.update(rep.step(), rep.totalSteps(),
-                String.format(Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()))).run();
+        TrainingRun.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
+                String.format(Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
+        TrainingRun.Result r = ranks != null
+                ? ShardedTrainingRun.launch(configs, all, out, resume, ranks, listener)
+                : new TrainingRun(settings, out, resume, listener).run();
         progress.done();
         System.out.printf("distilled steps %d..%d in %.0f s; last checkpoint: %s (its teacher.safetensors is the "
                 + "student's spare EMA)%n", r.startStep(), r.endStep(), r.seconds(), r.lastCheckpoint());

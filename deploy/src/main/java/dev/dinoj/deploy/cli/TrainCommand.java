@@ -1,6 +1,5 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainingRun;
 import picocli.CommandLine.Command;
@@ -101,7 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (config == null || config.isBlank()) {
             throw new UserError("--cluster needs --config (a HOCON file or preset name)");
         }
-        ShardedTrainer.requireSupported(TrainSettings.load(config, sets));  // a bad config fails here, with the local error
+        TrainSettings.load(config, sets);                   // a bad config fails here, with the local error
         Path file = Path.of(config);
         String cfg = java.nio.file.Files.isRegularFile(file) ? file.toAbsolutePath().toString() : config;
         String bearer = token != null ? token : System.getenv().getOrDefault("DINOJ_MANAGEMENT_TOKEN", "");

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code dinoj train --ranks N}: two rank JVMs train two steps of the pico preset and write a sharded checkpoint,
+ * {@code dinoj train --ranks N} (and {@code distill --ranks N}): two rank JVMs train two steps of the pico preset and write a sharded checkpoint,
  * which {@code --resume} continues with one rank and which the evaluation side reads like any checkpoint; a
  * single-process {@code --resume} of it and a batch that does not split over the ranks are refused with exit 2.
  */
@@ -98,6 +98,40 @@ class ShardedTrainCommandTest {
         CliTestSupport.Run three = CliTestSupport.main(args(tmp, tmp.resolve("other"), "--ranks", "3"));
         assertEquals(2, three.code(), three.toString());
         assertTrue(three.err().contains("dinoj.train.batch-size"), three.err());
+    }
+
+    /**
+     * Issue #7: {@code dinoj distill --ranks 2} with Gram anchoring on — both run in the sharded step: the teacher
+     * record and the checkpoint's record of the teacher agree, the Gram teacher is checkpointed, the Gram loss is
+     * logged from its first step, and eval reads the student's spare EMA.
+     */
+    @Test
+    @Timeout(600)
+    void distillationWithGramAnchoringRunsOnTwoRanks(@TempDir Path tmp) throws Exception {
+        System.setProperty("dinoj.child.classpath", CliTestSupport.testClasspath());
+        Path out = tmp.resolve("distilled");
+        List<String> a = new ArrayList<>(List.of("distill", "--ranks", "2", "--teacher",
+                DistillCommandTest.teacher().toString(), "--student-preset", "fmnist-pico", "--out", out.toString(),
+                "--set", "model.arch=vit_nano", "--set", "train.batch-size=8", "--set", "train.max-steps=3",
+                "--set", "gram.use-loss=true", "--set", "gram.it-load-ema-teacher=1"));
+        String[] base = args(tmp, out);
+        for (int i = 0; i < base.length; i++) {
+            if (base[i].equals("--set")) {                               // the synthetic data set without Fashion-MNIST
+                a.addAll(List.of(base[i], base[i + 1]));
+            }
+        }
+        CliTestSupport.Run r = CliTestSupport.main(a.toArray(String[]::new));
+        assertEquals(0, r.code(), r.toString());
+        Path ckpt = out.resolve("checkpoints/step-00000003");
+        assertTrue(Files.isRegularFile(ckpt.resolve("shard-00001-of-00002.safetensors")));
+        assertTrue(Files.isRegularFile(ckpt.resolve(Checkpoints.GRAM_TEACHER)), "Gram teacher checkpointed");
+        String record = Files.readString(out.resolve("distill-teacher.sha256")).split("\\s+")[0];
+        assertEquals(record, JSON.readTree(ckpt.resolve("manifest.json").toFile()).get("distill_teacher_sha256").asText());
+        List<JsonNode> m = metrics(out);
+        assertEquals(3, m.size());
+        assertTrue(!m.get(0).has("gram_loss") && m.get(2).get("gram_loss").asDouble() > 0, m.toString());
+        Map<String, NpyArray> ema = Checkpoints.teacher(out);
+        assertEquals(List.of(1L, 17L, 32L), toList(ema.get("backbone.pos_embed").shape()), "the nano student's EMA");
     }
 
     /**

@@ -15,8 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code dinoj train --cluster} against two node JVMs started without a run: the coordinator accepts the submitted
- * pico run, trains it on both workers to the end (audit of every step), refuses a second submission, and
- * {@code dinoj status} shows the finished run.
+ * pico run — distilled from a trained pico teacher with Gram anchoring on, issue #7 — trains it on both workers to
+ * the end (audit of every step; the checkpoint holds the Gram teacher and names the distillation teacher), refuses a
+ * second submission, and {@code dinoj status} shows the finished run.
  */
 @Timeout(300)
 class ClusterSubmitTest {
@@ -41,8 +42,13 @@ class ClusterSubmitTest {
             String m = c.nodes().get(1).managementUri();
             assertEquals("idle", JSON.readTree(ClusterTrainingTest.body(m + "/training/status")).get("phase").asText());
 
+            // issue #7: the submitted run distils pico from a trained pico teacher with Gram anchoring from step 1
+            Path teacher = Path.of(ClusterSubmitTest.class.getResource("/distill/pico-teacher/state.json").toURI())
+                    .getParent();
             CliTestSupport.Run ok = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.batch-size=4",
-                    "--set", "data.loader-threads=1", "--out", run.toString(), "--steps", "4", "--checkpoint-every", "2",
+                    "--set", "data.loader-threads=1", "--set", "distill.teacher=\"" + teacher + "\"",
+                    "--set", "model.drop-path-rate=0", "--set", "gram.use-loss=true", "--set", "gram.it-load-ema-teacher=1",
+                    "--out", run.toString(), "--steps", "4", "--checkpoint-every", "2",
                     "--cluster", "--management", m, "--token", "s3cr3t");
             assertEquals(0, ok.code(), ok.toString());
             assertTrue(ok.out().contains("accepted: 4 steps"), ok.toString());
@@ -61,6 +67,11 @@ class ClusterSubmitTest {
                 assertTrue(System.nanoTime() < deadline, "not finished: " + st);
             } while (st == null || !st.get("phase").asText().equals("finished"));
             assertEquals(4, st.get("committed_step").asInt(), st.toString());    // the final checkpoint, after 4 steps
+
+            Path last = run.resolve("checkpoints/step-00000004");
+            assertTrue(Files.isRegularFile(last.resolve("gram_teacher.safetensors")), "the Gram teacher is checkpointed");
+            assertEquals(dev.dinoj.trainer.train.DistillTeacher.sha256(teacher.resolve("teacher.safetensors")),
+                    JSON.readTree(last.resolve("manifest.json").toFile()).get("distill_teacher_sha256").asText());
 
             List<String> audit = Files.readAllLines(run.resolve("audit.jsonl"));
             assertEquals(4, audit.size(), audit.toString());

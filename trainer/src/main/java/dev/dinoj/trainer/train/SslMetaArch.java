@@ -65,6 +65,7 @@ public final class SslMetaArch implements AutoCloseable {
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
     private SegmentedBackward segments;        // null: one backward call
+    private final String distillTeacherSha256;  // SHA-256 of the frozen teacher's weight file; null in pretraining
     private GramAnchor gram;                    // DINOv3 Gram anchoring; null when off
     private Runnable beforeBackward;            // tests: runs between the forward pass and the backward pass
 
@@ -97,6 +98,7 @@ public final class SslMetaArch implements AutoCloseable {
         this.student = student;
         this.teacher = frozen == null ? student.copy(parent) : frozen.params();
         this.ema = frozen == null ? teacher : student.copy(parent);
+        this.distillTeacherSha256 = frozen == null ? null : frozen.sha256();
         student.attachGradients();
         this.studentBackbone = new VisionTransformer(cfg.backbone(), student, BACKBONE + ".");
         this.studentDino = new DinoHead(cfg.dinoHead(), student, DINO_HEAD + ".");
@@ -191,6 +193,11 @@ public final class SslMetaArch implements AutoCloseable {
         return ema != teacher;
     }
 
+    /** The SHA-256 of the distillation teacher's weight file, or null in pretraining. */
+    public String distillTeacherSha256() {
+        return distillTeacherSha256;
+    }
+
     /** Turns DINOv3 Gram anchoring on (the model owns and closes it). */
     public void setGram(GramAnchor gram) {
         this.gram = gram;
@@ -269,10 +276,8 @@ public final class SslMetaArch implements AutoCloseable {
     public StepResult trainStep(long step, StepBatch batch, Schedules.Values v, SplittableRandom rng) {
         long t0 = System.nanoTime();
         student.zeroGradients();
-        if (gram != null) {
-            gram.beforeStep(step, ema);
-        }
-        StepLosses losses = forwardBackward(batch, v.teacherTemp(), rng);
+        beforeStep(step);
+        StepLosses losses = forwardBackward(studentBatch(batch), v.teacherTemp(), rng);
         long t1 = System.nanoTime();
         if (!Double.isFinite(losses.total())) {
             throw new DivergenceException(step, "total loss is " + losses.total() + " " + losses.logged());
@@ -286,10 +291,37 @@ public final class SslMetaArch implements AutoCloseable {
         GradClip.clip(student, groups, norms, cfg.clipGrad());
         optimizer().step(v.lr(), v.lastLayerLr(), v.wd());
         updateTeacher(v.momentum());
+        afterStep(step);
+        return new StepResult(losses, norms, (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
+    }
+
+    /**
+     * Before the forward pass of step {@code step} (every way of stepping calls it: {@link #trainStep} and the sharded
+     * step): takes the Gram teacher's first snapshot when due and fixes the step's Gram weight.
+     */
+    public void beforeStep(long step) {
+        if (gram != null) {
+            gram.beforeStep(step, ema);
+        }
+    }
+
+    /** After the EMA update of step {@code step}: refreshes the Gram teacher when its schedule says so. */
+    public void afterStep(long step) {
         if (gram != null) {
             gram.afterStep(step, ema);
         }
-        return new StepResult(losses, norms, (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
+    }
+
+    /**
+     * The batch as this model's student trains on it: unchanged in pretraining; in distillation without masks and
+     * with iBOT on every patch of the global crops ({@link DistillBatches}, the paper's recipe; applying it twice
+     * changes nothing).
+     */
+    public StepBatch studentBatch(StepBatch batch) {
+        if (!isDistillation()) {
+            return batch;
+        }
+        return DistillBatches.allPatches(batch.globalCrops().getManager(), batch, cfg.backbone().patchSize());
     }
 
     /** The gradient norms of the current gradients per submodule (before clipping). */

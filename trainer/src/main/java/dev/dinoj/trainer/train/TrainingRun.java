@@ -91,7 +91,7 @@ public final class TrainingRun {
         List<StepReport> reports = new ArrayList<>();
         try (ShutdownStop stop = new ShutdownStop(STOP_GRACE);
              NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = createModel(manager)) {
+             SslMetaArch model = createModel(settings, manager, outDir, resume)) {
             model.setCropPacking(settings.cropPacking());
             long step = 0;
             long position = 0;
@@ -144,9 +144,6 @@ public final class TrainingRun {
                                 StepBatch batch = StepBatch.fromHost(stepManager, cb.batchSize(), cb.globalSize(),
                                         cb.globalCrops(), cb.nLocal(), cb.localSize(), cb.localCrops(), cb.masks(),
                                         cb.maskIndices(), cb.masksWeight(), cb.upperbound());
-                                if (model.isDistillation()) {
-                                    batch = DistillBatches.allPatches(stepManager, batch, settings.ssl().backbone().patchSize());
-                                }
                                 res = model.trainStep(step, batch, v, StepRandom.forStep(settings.seed(), step));
                             }
                             long s2 = System.nanoTime();
@@ -188,17 +185,38 @@ public final class TrainingRun {
     /**
      * The model of this run: DINOv2 pretraining, or distillation from {@code distill.teacher} (whose SHA-256 is
      * recorded in {@code RUN/distill-teacher.sha256} and must match on resume); with Gram anchoring when configured.
+     * Shared by every way of training (one process, rank 0 of {@code --ranks N}).
      */
-    private SslMetaArch createModel(NDManager manager) throws IOException {
+    public static SslMetaArch createModel(TrainSettings settings, NDManager manager, Path outDir, boolean resume)
+            throws IOException {
+        return newModel(settings, manager, outDir, resume);
+    }
+
+    /**
+     * The model of a run without the teacher record (the other ranks of a sharded run, cluster workers: a sharded
+     * checkpoint records the distillation teacher's SHA-256 itself and checks it on load).
+     */
+    public static SslMetaArch createModel(TrainSettings settings, NDManager manager) {
+        try {
+            return newModel(settings, manager, null, false);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);                 // nothing is written without a run directory
+        }
+    }
+
+    private static SslMetaArch newModel(TrainSettings settings, NDManager manager, Path outDir, boolean resume)
+            throws IOException {
         SslMetaArch model;
         Path teacherSource = settings.distillTeacher();
         if (teacherSource == null) {
             model = SslMetaArch.create(manager, settings.ssl(), settings.seed());
         } else {
             DistillTeacher teacher = DistillTeacher.load(teacherSource, settings.ssl(), settings.distillOptions(), manager);
-            Path record = outDir.resolve("distill-teacher.sha256");
+            Path record = outDir == null ? null : outDir.resolve("distill-teacher.sha256");
             String line = teacher.sha256() + "  " + teacher.source();
-            if (resume && Files.isRegularFile(record)) {
+            if (record == null) {
+                log.debug("Distillation teacher {} (not recorded here)", line);
+            } else if (resume && Files.isRegularFile(record)) {
                 String before = Files.readString(record).trim();
                 String shaBefore = before.split("\\s+")[0];
                 if (!shaBefore.equals(teacher.sha256())) {
@@ -207,6 +225,7 @@ public final class TrainingRun {
                             + ": its weights differ from those the run started with (" + record + ": " + before + ")");
                 }
             } else {
+                Files.createDirectories(outDir);
                 Files.writeString(record, line + "\n");
             }
             log.info("Distilling from {}{}", teacher.describe(), teacher.randomHeads()

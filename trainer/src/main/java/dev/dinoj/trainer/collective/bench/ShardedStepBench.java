@@ -19,6 +19,7 @@ import dev.dinoj.trainer.collective.sharded.RankBatches;
 import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.TrainingRun;
 import dev.dinoj.trainer.train.StepRandom;
 
 import java.io.IOException;
@@ -183,7 +184,6 @@ public final class ShardedStepBench {
             throw new IllegalArgumentException("--steps must be >= 1 and --warmup >= 0");
         }
         TrainSettings s = TrainSettings.load(config, sets);
-        ShardedTrainer.requireSupported(s);
         if (s.batchSize() % ranks != 0) {
             throw new IllegalArgumentException("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks "
                     + ranks + " (every rank trains on batch / ranks images)");
@@ -346,7 +346,7 @@ public final class ShardedStepBench {
                     MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
             RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, s.batchSize(),
                     world.size(), s.seed());
-            try (SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
+            try (SslMetaArch model = TrainingRun.createModel(s, manager);
                  ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(),
                          alternate || s.overlapCommunication())) {
                 model.setCropPacking(s.cropPacking());

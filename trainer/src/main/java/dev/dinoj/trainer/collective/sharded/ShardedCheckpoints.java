@@ -7,13 +7,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.checkpoint.CheckpointException;
+import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceOp;
+import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
 import dev.dinoj.trainer.loss.SoftmaxCenter;
 import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.train.GramAnchor;
 import dev.dinoj.trainer.train.SslMetaArch;
 
 import java.io.IOException;
@@ -37,12 +40,14 @@ import java.util.stream.Stream;
  * <p>A checkpoint is the directory {@code RUN/checkpoints/step-NNNNNNNN} with
  * <ul>
  *   <li>{@code shard-RRRRR-of-NNNNN.safetensors}, one per rank: the rank's contiguous range of the flat student,
- *       teacher, {@code exp_avg} and {@code exp_avg_sq} vectors (1-D float32), its global {@code offset} and
- *       {@code length} in the metadata;</li>
+ *       teacher (the EMA of the student; in distillation the spare EMA, the frozen teacher is not checkpointed),
+ *       {@code exp_avg} and {@code exp_avg_sq} vectors (1-D float32), its global {@code offset} and {@code length}
+ *       in the metadata;</li>
  *   <li>{@code manifest.json}: step, sampler position, optimiser steps, seed, world size, generation, the flat layout
  *       (every parameter's name, shape and global offset) and the shard table (file, rank, offset, length);</li>
- *   <li>{@code centers.safetensors} (softmax centers and their pending update, replicated state), {@code config.conf}
- *       and {@code SHA256SUMS} over all files.</li>
+ *   <li>{@code centers.safetensors} (softmax centers and their pending update, replicated state), with Gram
+ *       anchoring {@code gram_teacher.safetensors} (the Gram teacher snapshot, replicated), {@code config.conf} and
+ *       {@code SHA256SUMS} over all files.</li>
  * </ul>
  * Every rank writes its shard into a temporary directory; when all have succeeded (an all-reduce of success flags)
  * rank 0 writes the rest, the checksums, and renames the directory into place, so a crash never leaves a
@@ -128,7 +133,7 @@ public final class ShardedCheckpoints {
         long[] shape = {hi - lo};
         Map<String, NpyArray> t = new LinkedHashMap<>();
         t.put("student", NpyArray.ofFloats("student", shape, readRange(layout, trainer.model().student(), lo, hi)));
-        t.put("teacher", NpyArray.ofFloats("teacher", shape, readRange(layout, trainer.model().teacher(), lo, hi)));
+        t.put("teacher", NpyArray.ofFloats("teacher", shape, readRange(layout, trainer.model().ema(), lo, hi)));
         t.put("exp_avg", NpyArray.ofFloats("exp_avg", shape, opt.expAvg().clone()));
         t.put("exp_avg_sq", NpyArray.ofFloats("exp_avg_sq", shape, opt.expAvgSq().clone()));
         Map<String, String> meta = new LinkedHashMap<>();
@@ -151,6 +156,12 @@ public final class ShardedCheckpoints {
         center(centers, centerMeta, "ibot", model.ibotCenter());
         Safetensors.write(tmp.resolve("centers.safetensors"), centers, centerMeta);
         fsync(tmp.resolve("centers.safetensors"));
+        GramAnchor gram = model.gram();
+        if (gram != null && gram.teacher() != null && gram.initialized()) {     // replicated: rank 0's copy is everyone's
+            Path f = tmp.resolve(Checkpoints.GRAM_TEACHER);
+            Safetensors.write(f, gram.teacher().toHost(), Map.of("format", "pt"));
+            fsync(f);
+        }
         AtomicDirectory.writeSynced(tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
 
         FlatLayout layout = trainer.layout();
@@ -165,6 +176,9 @@ public final class ShardedCheckpoints {
         m.put("world_size", n);
         m.put("generation", trainer.communicator().world().generation());
         m.put("total_elements", layout.total());
+        if (model.distillTeacherSha256() != null) {
+            m.put("distill_teacher_sha256", model.distillTeacherSha256());
+        }
         ArrayNode params = m.putArray("params");
         for (int i = 0; i < layout.count(); i++) {
             ObjectNode p = params.addObject();
@@ -228,6 +242,17 @@ public final class ShardedCheckpoints {
                 shapes.add(s);
             }
             layout.requireSame(names, shapes, dir.toString());
+            String recorded = m.path("distill_teacher_sha256").asText(null);
+            String current = trainer.model().distillTeacherSha256();
+            if (current != null && recorded != null && !recorded.equals(current)) {
+                throw new ConfigError("dinoj.distill.teacher: its weights (SHA-256 " + current + ") differ from those "
+                        + dir + " was distilled from (" + recorded + "); give the run's teacher, or start a new run");
+            }
+            if ((current == null) != (recorded == null)) {
+                throw new ConfigError("dinoj.distill.teacher: " + dir + (current == null
+                        ? " is a distillation checkpoint; resume it with its teacher (dinoj distill / distill.teacher)"
+                        : " is a pretraining checkpoint, not a distillation run's; distil into a new run directory"));
+            }
             int total = layout.total();
             if (m.get("total_elements").asInt() != total) {
                 throw new CheckpointException(dir + ": " + m.get("total_elements").asInt() + " elements, the model has " + total);
@@ -262,15 +287,26 @@ public final class ShardedCheckpoints {
                 throw new CheckpointException(dir + ": shards cover " + covered + " of " + total + " elements");
             }
             writeFull(layout, student, trainer.model().student());
-            writeFull(layout, teacher, trainer.model().teacher());
+            writeFull(layout, teacher, trainer.model().ema());
             trainer.refreshFromStudent();
             long optimizerSteps = m.get("optimizer_steps").asLong();
             opt.restore(expAvg, expAvgSq, optimizerSteps);
             Safetensors.Contents c = Safetensors.read(dir.resolve("centers.safetensors"));
             restoreCenter(c, "dino", trainer.model().dinoCenter());
             restoreCenter(c, "ibot", trainer.model().ibotCenter());
+            GramAnchor gram = trainer.model().gram();
+            if (gram != null && gram.teacher() != null) {
+                Path g = dir.resolve(Checkpoints.GRAM_TEACHER);
+                if (Files.isRegularFile(g)) {
+                    gram.restore(Safetensors.read(g).tensors(), g.toString());
+                } else {
+                    gram.initializeMissing(m.get("step").asLong(), trainer.model().ema());
+                }
+            }
             return new State(m.get("step").asLong(), m.get("sampler_position").asLong(), optimizerSteps,
                     m.get("seed").asLong(), Files.readString(dir.resolve("config.conf")), m.get("world_size").asInt());
+        } catch (ConfigError e) {
+            throw e;
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException(dir + ": cannot be loaded: " + e.getMessage(), e);
         }

@@ -5,8 +5,6 @@ import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.collective.WireFormat;
-import dev.dinoj.trainer.config.ConfigError;
-import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.DivergenceException;
 import dev.dinoj.trainer.train.SegmentedBackward;
@@ -40,7 +38,13 @@ import java.util.SplittableRandom;
  * </ol>
  *
  * <p>KoLeo is computed per rank over the rank's own batch, as dinov2 does (nearest neighbours within the rank); it is
- * the one term whose value depends on how the batch is split.
+ * the one term whose value depends on how the batch is split — with DINOv3 Gram anchoring at {@code img-level = false}
+ * (one Gram matrix over the rank's batch, as dinov3 computes it per rank) the second.
+ *
+ * <p>Distillation (a frozen teacher, the spare EMA of the student as the final model) and Gram anchoring (a Gram
+ * teacher snapshotted from the EMA) need nothing sharded beyond the student: the frozen teacher, the spare EMA and the
+ * Gram teacher are replicated on every rank and change identically there (the EMA and the snapshots are functions of
+ * the all-gathered student), as the teacher of pretraining does.
  */
 public final class ShardedTrainer implements AutoCloseable {
 
@@ -87,23 +91,6 @@ public final class ShardedTrainer implements AutoCloseable {
         }
     }
 
-    /**
-     * Stops with a {@link ConfigError} naming the key when {@code s} asks for something the sharded step does not
-     * implement: distillation ({@code distill.teacher}) and Gram anchoring ({@code gram.use-loss}). Without this
-     * check a sharded run would silently train plain DINOv2 instead (issue #7). Call it before starting ranks.
-     */
-    public static void requireSupported(TrainSettings s) {
-        if (s.distillTeacher() != null) {
-            throw new ConfigError("dinoj.distill.teacher = " + s.distillTeacher() + ": distillation is not implemented "
-                    + "in the sharded step (train --ranks N); run it in one process (dinoj distill …, or dinoj train "
-                    + "without --ranks)");
-        }
-        if (s.gram() != null) {
-            throw new ConfigError("dinoj.gram.use-loss = true: Gram anchoring is not implemented in the sharded step "
-                    + "(train --ranks N); train without --ranks, or set gram.use-loss = false");
-        }
-    }
-
     /** A trainer without overlap (one reduce-scatter after the whole backward). */
     public ShardedTrainer(SslMetaArch model, Communicator comm, WireFormat gradWire) {
         this(model, comm, gradWire, false);
@@ -118,10 +105,6 @@ public final class ShardedTrainer implements AutoCloseable {
      *                 stop the thread.
      */
     public ShardedTrainer(SslMetaArch model, Communicator comm, WireFormat gradWire, boolean overlap) {
-        if (model.isDistillation() || model.gram() != null) {
-            throw new IllegalArgumentException("the sharded step implements neither distillation nor Gram anchoring "
-                    + "(see requireSupported)");
-        }
         this.model = model;
         this.comm = comm;
         this.gradWire = gradWire;
@@ -213,12 +196,13 @@ public final class ShardedTrainer implements AutoCloseable {
         long t0 = System.nanoTime();
         long sumsBefore = globalSum.blockedNanos();
         model.student().zeroGradients();
+        model.beforeStep(step);                                // Gram teacher snapshot/weight: same on every rank
         long busyBefore = 0;
         if (overlap != null) {
             busyBefore = overlap.busyNanos();                  // the communication thread is idle between steps
             overlap.beginStep();
         }
-        SslMetaArch.StepLosses local = model.forwardBackward(localBatch, v.teacherTemp(), rng);
+        SslMetaArch.StepLosses local = model.forwardBackward(model.studentBatch(localBatch), v.teacherTemp(), rng);
         long blocked = globalSum.blockedNanos() - sumsBefore;
 
         // ---- reduce-scatter (mean) of the gradient: this rank's shard is now the global gradient ----
@@ -283,6 +267,7 @@ public final class ShardedTrainer implements AutoCloseable {
         long t4 = System.nanoTime();
         layout.writeValues(params, model.student());
         model.updateTeacher(v.momentum());
+        model.afterStep(step);                                 // Gram teacher refresh from the (replicated) EMA
         long t5 = System.nanoTime();
 
         Map<String, Double> losses = new LinkedHashMap<>();

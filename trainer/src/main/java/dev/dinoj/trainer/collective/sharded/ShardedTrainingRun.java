@@ -38,7 +38,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * {@code dinoj train --ranks N}: DINOv2 pretraining with the sharded step ({@link ShardedTrainer}) in N rank JVMs on
+ * {@code dinoj train --ranks N} (and {@code dinoj distill --ranks N}): DINOv2 pretraining — with Gram anchoring when
+ * configured — or distillation, with the sharded step ({@link ShardedTrainer}) in N rank JVMs on
  * this host ({@link LocalRanks}; IPC through one media driver in the launching JVM unless
  * {@code dinoj.collectives.transport = udp}). Rank r trains on its part of every global batch ({@link RankBatches});
  * all ranks write their shard of every checkpoint ({@link ShardedCheckpoints}, loadable with any number of ranks, and
@@ -65,11 +66,21 @@ public final class ShardedTrainingRun {
      */
     public static TrainingRun.Result launch(String config, List<String> sets, Path outDir, boolean resume, int ranks,
                                             TrainingRun.Listener listener) throws IOException, InterruptedException {
-        TrainSettings s = TrainSettings.load(config, sets);
+        return launch(config == null ? List.of() : List.of(config), sets, outDir, resume, ranks, listener);
+    }
+
+    /**
+     * {@link #launch(String, List, Path, boolean, int, TrainingRun.Listener)} with layered configurations (each
+     * preset or HOCON file overrides the ones before it, e.g. {@code dinoj distill}'s student preset, then
+     * {@code --config}).
+     */
+    public static TrainingRun.Result launch(List<String> configs, List<String> sets, Path outDir, boolean resume,
+                                            int ranks, TrainingRun.Listener listener)
+            throws IOException, InterruptedException {
+        TrainSettings s = TrainSettings.load(configs, sets);
         if (ranks < 1) {
             throw new IllegalArgumentException("--ranks must be >= 1: " + ranks);
         }
-        ShardedTrainer.requireSupported(s);
         if (s.batchSize() % ranks != 0) {
             throw new ConfigError("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks " + ranks
                     + " (every rank trains on batch-size / ranks images of each step)");
@@ -92,7 +103,8 @@ public final class ShardedTrainingRun {
             world.start(System.getProperty("dinoj.rank.heap", "2g"), jvm, ShardedTrainingRun.class.getName(), r -> {
                 List<String> a = new ArrayList<>(List.of("worker", Integer.toString(r), world.world().spec(),
                         Boolean.toString(world.ranksLaunchDrivers()), outDir.toAbsolutePath().toString(),
-                        Boolean.toString(resume), config == null ? "-" : config));
+                        Boolean.toString(resume), Integer.toString(configs.size())));
+                a.addAll(configs);
                 a.addAll(sets);
                 return a;
             }, outDir.resolve("ranks"));
@@ -127,10 +139,10 @@ public final class ShardedTrainingRun {
     // A rank (child JVM)
     // =================================================================================================================
 
-    /** {@code worker RANK WORLD OWN_DRIVER OUT RESUME CONFIG|- [SET…]}: one rank of {@link #launch}. */
+    /** {@code worker RANK WORLD OWN_DRIVER OUT RESUME K [CONFIG…(K)] [SET…]}: one rank of {@link #launch}. */
     public static void main(String[] args) {
         if (args.length < 7 || !"worker".equals(args[0])) {
-            System.err.println("usage: ShardedTrainingRun worker RANK WORLD OWN_DRIVER OUT RESUME CONFIG|- [SET...]");
+            System.err.println("usage: ShardedTrainingRun worker RANK WORLD OWN_DRIVER OUT RESUME K [CONFIG...(K)] [SET...]");
             System.exit(64);
         }
         int rank = Integer.parseInt(args[1]);
@@ -140,8 +152,9 @@ public final class ShardedTrainingRun {
         try {
             World world = World.parse(args[2], 0);
             Path out = Path.of(args[4]);
-            TrainSettings s = TrainSettings.load("-".equals(args[6]) ? null : args[6],
-                    Arrays.asList(args).subList(7, args.length));
+            int k = Integer.parseInt(args[6]);
+            TrainSettings s = TrainSettings.load(Arrays.asList(args).subList(7, 7 + k),
+                    Arrays.asList(args).subList(7 + k, args.length));
             if (Boolean.parseBoolean(args[3])) {
                 driver = EmbeddedDriver.launch(world.member(rank).driverDir(), s.collectives());
             }
@@ -168,7 +181,6 @@ public final class ShardedTrainingRun {
         int rank = comm.rank();
         int n = comm.size();
         boolean lead = rank == 0;
-        ShardedTrainer.requireSupported(s);
         if (lead) {
             Files.createDirectories(out);
             Files.writeString(out.resolve("config.conf"), s.render());
@@ -187,7 +199,8 @@ public final class ShardedTrainingRun {
             return t;
         });
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
+             SslMetaArch model = lead ? TrainingRun.createModel(s, manager, out, resume)    // + the teacher record
+                     : TrainingRun.createModel(s, manager);
              ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(), s.overlapCommunication())) {
             model.setCropPacking(s.cropPacking());
             long step = 0;

@@ -21,19 +21,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Acceptance 1 of the collectives issue: N worker JVMs on loopback, each with batch B/N, reproduce one worker with
  * batch B: every student and teacher parameter after 5 steps within relative 1e-4 (per tensor, ‖a − b‖ / ‖b‖), and
  * every rank holds bitwise the same parameters. 2 ranks talk over UDP (a media driver per JVM), 3 ranks over IPC
- * (one driver hosted by this JVM).
+ * (one driver hosted by this JVM). The same holds with DINOv3 Gram anchoring (its Gram teacher snapshotted and
+ * refreshed on every rank) and for distillation (a frozen teacher, the spare EMA compared), issue #7.
  */
 class ShardedEquivalenceTest {
 
     static final int STEPS = 5;
 
     @ParameterizedTest
-    @CsvSource({"2, UDP, train", "3, IPC, train-overlap"})
+    @CsvSource({"2, UDP, train", "3, IPC, train-overlap", "2, IPC, train-gram", "2, IPC, train-distill"})
     @Timeout(600)
     void workerJvmsWithBatchBOverNReproduceOneWorkerWithBatchB(int n, Transport transport, String mode, @TempDir Path tmp)
             throws Exception {
+        if (mode.endsWith("-distill")) {
+            ShardedFixture.writeTeacher(tmp, 3);
+        }
         ShardedFixture.Run ref = RankProcesses.run(n, transport, 0, mode, tmp, STEPS,
-                () -> ShardedFixture.reference(ShardedFixture.settings(), n, STEPS));
+                () -> ShardedFixture.reference(ShardedFixture.settings(mode, tmp), n, STEPS));
+        assertMatches(n, transport, tmp, ref);
+        if (mode.endsWith("-gram")) {
+            // the Gram term is on from step 1 and large enough that leaving it out could not pass the checks above
+            assertTrue(!ref.logged().get(0).containsKey("gram_loss") && ref.logged().get(STEPS - 1).get("gram_loss") > 0,
+                    "Gram loss from step 1: " + ref.logged());
+            ShardedFixture.Run plain = ShardedFixture.reference(ShardedFixture.settings(), n, STEPS);
+            double apart = ShardedFixture.worstRelative(plain.student(), ref.student()).getValue();
+            assertTrue(apart > 100 * 1e-4, "Gram anchoring moves the student by only " + apart);
+        }
+    }
+
+    /** The ranks' parameters are bitwise equal, and within 1e-4 of the single worker's, as are the losses. */
+    static void assertMatches(int n, Transport transport, Path tmp, ShardedFixture.Run ref) throws Exception {
         Map<String, NpyArray> student = Safetensors.read(tmp.resolve("rank-0-student.safetensors")).tensors();
         Map<String, NpyArray> teacher = Safetensors.read(tmp.resolve("rank-0-teacher.safetensors")).tensors();
         for (int r = 1; r < n; r++) {

@@ -12,7 +12,9 @@ import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TestData;
+import dev.dinoj.trainer.train.TrainingRun;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +40,50 @@ final class ShardedFixture {
         return TrainSettings.load("fmnist-pico", sets);
     }
 
+    /** Gram anchoring from a snapshot before step 1, refreshed after steps 1 and 3, weighted to matter. */
+    static final List<String> GRAM = List.of("gram.use-loss=true", "gram.it-load-ema-teacher=1",
+            "gram.update-frequency=2", "gram.loss-weight=20");
+
+    /** The file a {@code -distill} mode's teacher is read from (written by the test before the ranks start). */
+    static Path teacherFile(Path out) {
+        return out.resolve("distill-teacher.safetensors");
+    }
+
+    /** Distillation of the pico student from {@link #teacherFile} (its recipe: no stochastic depth). */
+    static List<String> distill(Path out) {
+        return List.of("model.drop-path-rate=0", "distill.teacher=\"" + teacherFile(out).toAbsolutePath() + "\"");
+    }
+
+    /**
+     * A frozen teacher for the distillation modes: the pico architecture at another seed, trained {@code steps}
+     * single-process steps so its heads give non-uniform targets, saved with prefixed names.
+     */
+    static void writeTeacher(Path out, int steps) throws java.io.IOException {
+        TrainSettings s = settings("train.seed=7");
+        try (NDManager manager = NDManager.newBaseManager();
+             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed())) {
+            RankBatches rb = batches(s, 1);
+            for (int step = 0; step < steps; step++) {
+                try (NDManager m = manager.newSubManager()) {
+                    model.trainStep(step, RankBatches.toDevice(m, rb.batch(step, 0)), s.schedules().at(step),
+                            StepRandom.forStep(s.seed(), step));
+                }
+            }
+            dev.dinoj.trainer.io.Safetensors.write(teacherFile(out), model.teacher().toHost(), java.util.Map.of());
+        }
+    }
+
+    /** The settings of a rank mode: {@code …-gram} adds {@link #GRAM}, {@code …-distill} adds {@link #distill}. */
+    static TrainSettings settings(String mode, Path out) {
+        List<String> extra = new ArrayList<>();
+        if (mode.endsWith("-gram")) {
+            extra.addAll(GRAM);
+        } else if (mode.endsWith("-distill")) {
+            extra.addAll(distill(out));
+        }
+        return settings(extra.toArray(new String[0]));
+    }
+
     static RankBatches batches(TrainSettings s, int worldSize) {
         var crops = s.multiCrop(false);
         Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1], s.maskSampleProbability(),
@@ -46,16 +92,21 @@ final class ShardedFixture {
                 worldSize, s.seed());
     }
 
-    /** Result of a run: student and teacher parameters and the total loss of every step. */
-    record Run(Map<String, NpyArray> student, Map<String, NpyArray> teacher, List<Double> losses) {
+    /**
+     * Result of a run: student and EMA parameters (the teacher; in distillation the spare EMA), the total loss of
+     * every step and the logged losses of every step.
+     */
+    record Run(Map<String, NpyArray> student, Map<String, NpyArray> teacher, List<Double> losses,
+               List<Map<String, Double>> logged) {
     }
 
     /** One worker training on the concatenation of the {@code worldSize} rank batches of every step. */
     static Run reference(TrainSettings s, int worldSize, int steps) {
         RankBatches rb = batches(s, worldSize);
         List<Double> losses = new ArrayList<>();
+        List<Map<String, Double>> logged = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed())) {
+             SslMetaArch model = TrainingRun.createModel(s, manager)) {
             for (int step = 0; step < steps; step++) {
                 List<CollatedBatch> parts = new ArrayList<>();
                 for (int r = 0; r < worldSize; r++) {
@@ -63,11 +114,13 @@ final class ShardedFixture {
                 }
                 try (NDManager m = manager.newSubManager()) {
                     StepBatch b = RankBatches.toDevice(m, RankBatches.concat(parts));
-                    losses.add(model.trainStep(step, b, s.schedules().at(step), StepRandom.forStep(s.seed(), step))
-                            .losses().total());
+                    SslMetaArch.StepLosses l = model.trainStep(step, b, s.schedules().at(step),
+                            StepRandom.forStep(s.seed(), step)).losses();
+                    losses.add(l.total());
+                    logged.add(l.logged());
                 }
             }
-            return new Run(model.student().toHost(), model.teacher().toHost(), losses);
+            return new Run(model.student().toHost(), model.ema().toHost(), losses, logged);
         }
     }
 

@@ -11,6 +11,7 @@ import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
+import dev.dinoj.trainer.train.TrainingRun;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.file.Files;
@@ -27,6 +28,8 @@ import java.util.Map;
  *   <li>{@code train}: STEPS steps of {@link ShardedFixture#settings}, then {@code rank-R-student.safetensors},
  *       {@code rank-R-teacher.safetensors}, {@code rank-R-losses.txt};</li>
  *   <li>{@code train-overlap}: the same with the gradient reduce-scatter overlapped with the backward;</li>
+ *   <li>{@code train-gram}, {@code train-distill}: {@code train} with Gram anchoring ({@link ShardedFixture#GRAM}) /
+ *       distillation from {@link ShardedFixture#teacherFile} (the "teacher" file is then the spare EMA);</li>
  *   <li>{@code save}: STEPS steps, a sharded checkpoint in OUT_DIR, and {@code snapshot-save-R.safetensors};</li>
  *   <li>{@code load}: loads the newest checkpoint of OUT_DIR, writes {@code snapshot-load-N-R.safetensors}, then runs
  *       one more step.</li>
@@ -49,10 +52,11 @@ public final class ShardedRankMain {
         EmbeddedDriver driver = ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), cs) : null;
         try (Communicator comm = Communicator.join(world, rank, cs);
              NDManager manager = NDManager.newBaseManager()) {
-            TrainSettings s = ShardedFixture.settings();
+            TrainSettings s = ShardedFixture.settings(mode, out);
             RankBatches rb = ShardedFixture.batches(s, world.size());
-            long seed = "load".equals(mode) ? s.seed() + 99 : s.seed();     // load must overwrite everything
-            try (SslMetaArch model = SslMetaArch.create(manager, s.ssl(), seed)) {
+            try (SslMetaArch model = "load".equals(mode)
+                    ? SslMetaArch.create(manager, s.ssl(), s.seed() + 99)        // load must overwrite everything
+                    : TrainingRun.createModel(s, manager)) {
                 boolean overlap = "train-overlap".equals(mode);
                 ShardedTrainer trainer = new ShardedTrainer(model, comm, WireFormat.F32, overlap);
                 int first = 0;
@@ -81,7 +85,7 @@ public final class ShardedRankMain {
                 trainer.close();
                 if (mode.startsWith("train")) {
                     Safetensors.write(out.resolve("rank-" + rank + "-student.safetensors"), model.student().toHost(), Map.of());
-                    Safetensors.write(out.resolve("rank-" + rank + "-teacher.safetensors"), model.teacher().toHost(), Map.of());
+                    Safetensors.write(out.resolve("rank-" + rank + "-teacher.safetensors"), model.ema().toHost(), Map.of());
                     Files.write(out.resolve("rank-" + rank + "-losses.txt"), losses);
                 } else if ("save".equals(mode)) {
                     ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(steps, rb.positionAfter(steps - 1),

@@ -9,13 +9,16 @@ import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
+import dev.dinoj.trainer.train.TrainingRun;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import dev.dinoj.trainer.collective.Partition;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -35,7 +38,7 @@ class ShardedStepTest {
     static ShardedFixture.Run train(TrainSettings s, Communicator comm, int steps, boolean overlap) {
         RankBatches rb = ShardedFixture.batches(s, comm.size());
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
+             SslMetaArch model = TrainingRun.createModel(s, manager);
              ShardedTrainer t = new ShardedTrainer(model, comm, WireFormat.F32, overlap)) {
             java.util.List<Double> losses = new java.util.ArrayList<>();
             for (int step = 0; step < steps; step++) {
@@ -46,7 +49,7 @@ class ShardedStepTest {
             }
             // the overlapped path really ran: every bucket of every step was launched from inside the backward
             assertEquals(overlap ? (long) steps * (s.ssl().backbone().depth() + 1) : 0, t.bucketsLaunchedDuringBackward());
-            return new ShardedFixture.Run(model.student().toHost(), model.teacher().toHost(), losses);
+            return new ShardedFixture.Run(model.student().toHost(), model.ema().toHost(), losses, java.util.List.of());
         }
     }
 
@@ -70,13 +73,23 @@ class ShardedStepTest {
     /**
      * The overlapped step's segmented backward (heads, then block by block, with detached block boundaries) gives
      * bitwise the gradients, hence the parameters, of one backward call: with and without crop packing, and with
-     * drop path (the batch-subset trick above rate 0.1 included).
+     * drop path (the batch-subset trick above rate 0.1 included), with Gram anchoring (its loss on the final patch
+     * tokens) and in distillation.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"train.crop-packing=true", "train.crop-packing=false", "model.drop-path-rate=0.3"})
+    @ValueSource(strings = {"train.crop-packing=true", "train.crop-packing=false", "model.drop-path-rate=0.3", "gram",
+            "distill"})
     @Timeout(180)
-    void segmentedBackwardGivesBitwiseTheParametersOfOneBackward(String set) {
-        TrainSettings s = ShardedFixture.settings(set);
+    void segmentedBackwardGivesBitwiseTheParametersOfOneBackward(String set, @TempDir Path tmp) throws Exception {
+        TrainSettings s;
+        if (set.equals("gram")) {
+            s = ShardedFixture.settings(ShardedFixture.GRAM.toArray(new String[0]));
+        } else if (set.equals("distill")) {
+            ShardedFixture.writeTeacher(tmp, 2);
+            s = ShardedFixture.settings(ShardedFixture.distill(tmp).toArray(new String[0]));
+        } else {
+            s = ShardedFixture.settings(set);
+        }
         try (Communicator alone = Communicator.join(World.localIpc(1, "/unused", 1, 0), 0, CollectiveSettings.defaults())) {
             ShardedFixture.Run plain = train(s, alone, 3, false);
             ShardedFixture.Run overlapped = train(s, alone, 3, true);
