@@ -159,6 +159,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private ActorRef<CurationDriver.Command> curationDriver;
     /** Where an accepted submission is kept for the next coordinator (null = not kept). */
     private final Path stateDir;
+    /** Whether the node config fixes the run ({@code coordinator.run.config}); then nothing can be submitted. */
+    private final boolean configured;
+    /** Whether this run formed a world before (here or under an earlier coordinator): then it re-forms with anyone. */
+    private boolean formedBefore;
+    private boolean subscribed;
 
     private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, RunSpec spec) {
         super(ctx);
@@ -166,6 +171,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         this.spec = spec;
         Config node = ctx.getSystem().settings().config();
         this.stateDir = SubmittedRuns.stateDir(node);
+        this.configured = spec.hasRun();
         if (!spec.hasRun()) {
             RunSpec submitted = null;
             try {
@@ -224,9 +230,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private void beginTraining() {
         ActorContext<Command> ctx = getContext();
         if (phase == Phase.WAITING) {
-            ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class,
-                    l -> new Listing(l.getServiceInstances(TrainerWorker.KEY)));
-            ctx.getSystem().receptionist().tell(Receptionist.subscribe(TrainerWorker.KEY, adapter));
+            if (!subscribed) {                                  // a later run of this coordinator keeps the listing
+                ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class,
+                        l -> new Listing(l.getServiceInstances(TrainerWorker.KEY)));
+                ctx.getSystem().receptionist().tell(Receptionist.subscribe(TrainerWorker.KEY, adapter));
+                subscribed = true;
+            }
             ctx.getSelf().tell(Tick.ASK_DATA);
         }
     }
@@ -334,7 +343,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     /** min-workers for the first world of a run; a run that already started re-forms with whoever is left. */
     private int neededWorkers() {
-        return generation == 0 && committedStep < 0 ? spec.minWorkers() : 1;
+        return !formedBefore && committedStep < 0 ? spec.minWorkers() : 1;
     }
 
     private void startProbe() {
@@ -374,6 +383,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         world.clear();
         world.addAll(candidates.subList(0, n));
         generation++;
+        formedBefore = true;
         step = Math.max(committedStep, 0);
         saveState();
         StringBuilder spec = new StringBuilder();
@@ -557,7 +567,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private Behavior<Command> onStop(Stop m) {
-        if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED || phase == Phase.FAILED) {
+        if (ended()) {
             m.replyTo().tell(new Accepted(false, "no run in progress (" + phase.name().toLowerCase() + ")"));
             return this;
         }
@@ -576,9 +586,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private Behavior<Command> onSubmit(Submit m) {
-        if (phase != Phase.IDLE || spec.hasRun()) {
+        if (configured) {
             m.replyTo().tell(new Accepted(false, "the coordinator already owns run " + spec.config() + " in "
-                    + spec.runDir() + " (" + phase.name().toLowerCase() + ", step " + step + "); one run per cluster"));
+                    + spec.runDir() + " (" + phase.name().toLowerCase() + ", step " + step + "), fixed by the node "
+                    + "config (dinoj.actors.coordinator.run); one run per cluster"));
+            return this;
+        }
+        if (!ended()) {
+            m.replyTo().tell(new Accepted(false, "the coordinator already owns run " + spec.config() + " in "
+                    + spec.runDir() + " (" + phase.name().toLowerCase() + ", step " + step + "); one run per cluster "
+                    + "at a time: submit again when it has finished, or stop it (POST /training/stop)"));
             return this;
         }
         RunSpec next;
@@ -602,7 +619,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             return this;
         }
         spec = next;
-        message = "";
+        resetRunState();
         startRun();
         m.replyTo().tell(new Accepted(true, "run " + spec.config() + " accepted: " + (spec.curate() == null ? ""
                 : "curating " + spec.curate().source() + " into " + spec.curate().out() + ", then ") + totalSteps
@@ -610,9 +627,40 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         return this;
     }
 
+    /** Whether no run is in progress: none yet, or the last one finished, stopped or failed. */
+    private boolean ended() {
+        return phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED || phase == Phase.FAILED;
+    }
+
+    /**
+     * Forgets what the previous submitted run left (its world has already been told to leave) before the next one
+     * starts; the generation counter goes on, so no world of the new run shares a generation with an old one.
+     */
+    private void resetRunState() {
+        timers.cancel("phase");
+        hellos.clear();
+        world.clear();
+        pending.clear();
+        stepReplies.clear();
+        recent.clear();
+        data = null;                                          // the next run may train on another data set
+        formedBefore = false;
+        step = 0;
+        committedStep = -1;
+        committedDir = "";
+        checkpointRequested = false;
+        stopRequested = false;
+        message = "";
+        restarts = 0;
+        lossNames = new String[0];
+        lossValues = new double[0];
+        curation = RunStatus.CurationView.none();
+        dataset = "";
+        curationDriver = null;
+    }
+
     private Behavior<Command> onCheckpointNow(CheckpointNow m) {
-        if (phase == Phase.IDLE || phase == Phase.FINISHED || phase == Phase.STOPPED || phase == Phase.FAILED
-                || phase == Phase.CURATING) {
+        if (ended() || phase == Phase.CURATING) {
             m.replyTo().tell(new Accepted(false, "no run in progress (" + phase.name().toLowerCase() + ")"));
             return this;
         }
@@ -637,7 +685,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             }
             if (Files.exists(stateFile())) {
                 JsonNode s = JSON.readTree(stateFile().toFile());
-                generation = s.path("generation").asInt(0);
+                generation = Math.max(generation, s.path("generation").asInt(0));  // never reuse a generation
+                formedBefore = s.path("generation").asInt(0) > 0;
                 restarts = s.path("restarts").asInt(0);
                 String ph = s.path("phase").asText("");
                 if (ph.equals("finished") || ph.equals("stopped") || ph.equals("failed")) {

@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code dinoj train --cluster} against two node JVMs started without a run: the coordinator accepts the submitted
  * pico run — distilled from a trained pico teacher with Gram anchoring on, issue #7 — trains it on both workers to
  * the end (audit of every step; the checkpoint holds the Gram teacher and names the distillation teacher), refuses a
- * second submission, and {@code dinoj status} shows the finished run.
+ * second submission while it runs, and {@code dinoj status} shows the finished run; then the same coordinator takes
+ * and trains a new submission (in a new generation), without a restart.
  */
 @Timeout(300)
 class ClusterSubmitTest {
@@ -58,14 +59,7 @@ class ClusterSubmitTest {
             assertEquals(2, second.code(), second.toString());
             assertTrue(second.err().contains("already owns run fmnist-pico"), second.toString());
 
-            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-            JsonNode st;
-            do {
-                Thread.sleep(1000);
-                String b = ClusterTrainingTest.bodyOrNull(m + "/training/status");
-                st = b == null ? null : JSON.readTree(b);
-                assertTrue(System.nanoTime() < deadline, "not finished: " + st);
-            } while (st == null || !st.get("phase").asText().equals("finished"));
+            JsonNode st = awaitFinished(m, Duration.ofMinutes(3));
             assertEquals(4, st.get("committed_step").asInt(), st.toString());    // the final checkpoint, after 4 steps
 
             Path last = run.resolve("checkpoints/step-00000004");
@@ -83,6 +77,39 @@ class ClusterSubmitTest {
             CliTestSupport.Run status = CliTestSupport.main("status", "--management", m);
             assertEquals(0, status.code(), status.toString());
             assertEquals("finished", JSON.readTree(status.out()).get("phase").asText(), status.toString());
+            int lastGeneration = JSON.readTree(audit.get(3)).get("generation").asInt();
+
+            // the run has finished: the same coordinator takes the next submission, without a restart
+            Path next = dir.resolve("next");
+            CliTestSupport.Run again = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.batch-size=4",
+                    "--set", "data.loader-threads=1", "--out", next.toString(), "--steps", "2", "--cluster",
+                    "--management", m, "--token", "s3cr3t");
+            assertEquals(0, again.code(), again.toString());
+            assertTrue(again.out().contains("accepted: 2 steps"), again.toString());
+            st = awaitFinished(m, Duration.ofMinutes(3));
+            assertEquals(2, st.get("committed_step").asInt(), st.toString());
+            List<String> nextAudit = Files.readAllLines(next.resolve("audit.jsonl"));
+            assertEquals(2, nextAudit.size(), nextAudit.toString());
+            for (int s = 0; s < 2; s++) {
+                JsonNode line = JSON.readTree(nextAudit.get(s));
+                assertEquals(s, line.get("step").asInt(), line.toString());
+                assertEquals(2, line.get("world_size").asInt(), line.toString());
+                assertTrue(line.get("generation").asInt() > lastGeneration, "a new generation: " + line);
+            }
+            assertEquals(4, Files.readAllLines(run.resolve("audit.jsonl")).size(), "the first run is left as it was");
         }
+    }
+
+    /** Polls /training/status until the phase is {@code finished}. */
+    static JsonNode awaitFinished(String management, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode st;
+        do {
+            Thread.sleep(1000);
+            String b = ClusterTrainingTest.bodyOrNull(management + "/training/status");
+            st = b == null ? null : JSON.readTree(b);
+            assertTrue(System.nanoTime() < deadline, "not finished: " + st);
+        } while (st == null || !st.get("phase").asText().equals("finished"));
+        return st;
     }
 }
