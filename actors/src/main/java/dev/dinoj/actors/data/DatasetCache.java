@@ -17,15 +17,6 @@ public final class DatasetCache {
     private DatasetCache() {
     }
 
-    public static ImageDataset open(String spec, Path fashionMnistDir) {
-        return OPEN.computeIfAbsent(spec + "|" + fashionMnistDir, k -> DatasetSpec.parse(spec, fashionMnistDir).open());
-    }
-
-    /** Opens with the storage settings of {@code app} ({@code dinoj.storage.*}, environment) for a curated S3 set. */
-    public static ImageDataset open(String spec, Path fashionMnistDir, Config app) {
-        return open(spec, fashionMnistDir, Path.of(".dinoj-work", "datasets"), app);
-    }
-
     /**
      * Opens with the storage settings of {@code app}; a curated S3 set is fetched into {@code cacheDir} (one per node:
      * nodes on one host must not fetch into the same directory at once) by a local storage system

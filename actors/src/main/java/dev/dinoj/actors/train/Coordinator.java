@@ -159,6 +159,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private ActorRef<CurationDriver.Command> curationDriver;
     /** Where an accepted submission is kept for the next coordinator (null = not kept). */
     private final Path stateDir;
+    /** This node's config (the storage of kept submissions and the defaults of submitted runs). */
+    private final Config node;
     /** Whether the node config fixes the run ({@code coordinator.run.config}); then nothing can be submitted. */
     private final boolean configured;
     /** Whether this run formed a world before (here or under an earlier coordinator): then it re-forms with anyone. */
@@ -169,7 +171,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         super(ctx);
         this.timers = timers;
         this.spec = spec;
-        Config node = ctx.getSystem().settings().config();
+        this.node = ctx.getSystem().settings().config();
         this.stateDir = SubmittedRuns.stateDir(node);
         this.configured = spec.hasRun();
         if (!spec.hasRun()) {
@@ -544,7 +546,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         }
         saveState();
         try {
-            SubmittedRuns.clear(stateDir, spec, getContext().getSystem().settings().config());
+            SubmittedRuns.clear(stateDir, spec, node);
         } catch (RuntimeException e) {
             getContext().getLog().warn("Cannot clear the kept submission in {}: {}", stateDir, e.getMessage());
         }

@@ -57,7 +57,7 @@ public final class BenchCommand implements Runnable {
                 return ShardedTrainStep.call(config, sets, ranks, warmup, steps, compareOverlap);
             }
             TrainSettings s = TrainSettings.load(config, sets);
-            ImageDataset data = s.dataset().open();
+            ImageDataset data = s.openDataset();
             TrainStepBench.Result r = TrainStepBench.run(config, s, data, warmup, steps);
             System.out.print(r.table());
             System.out.println(r.json());

@@ -135,6 +135,51 @@ class ShardedTrainCommandTest {
     }
 
     /**
+     * SIGTERM to the launcher of {@code train --ranks 2} (a scheduler's preemption, Ctrl-C): it passes the signal on,
+     * the ranks agree on the step to stop after, write a sharded checkpoint there and exit; the launcher exits 143
+     * without crashing any JVM.
+     */
+    @Test
+    @Timeout(400)
+    void sigtermCheckpointsTheStepTheRanksReachedAndExits(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        Path log = tmp.resolve("launcher.log");
+        List<String> a = new ArrayList<>(List.of(args(tmp, out, "--ranks", "2", "--set", "train.max-steps=100000",
+                "--set", "checkpoint.every-steps=100000")));
+        Process launcher = CliTestSupport.childMain(tmp, log, a).start();
+        try {
+            long deadline = System.currentTimeMillis() + 240_000;
+            while (!Files.exists(out.resolve("metrics.jsonl")) || Files.readAllLines(out.resolve("metrics.jsonl")).size() < 3) {
+                assertTrue(launcher.isAlive(), "launcher exited early:\n" + Files.readString(log));
+                assertTrue(System.currentTimeMillis() < deadline, "no step 3 within 240 s:\n" + Files.readString(log));
+                Thread.sleep(100);
+            }
+            launcher.destroy();                                         // SIGTERM
+            assertTrue(launcher.waitFor(180, java.util.concurrent.TimeUnit.SECONDS), "the launcher did not exit");
+            assertEquals(143, launcher.exitValue(), Files.readString(log));
+            String rank0 = Files.readString(out.resolve("ranks/rank-0.log"));
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("Stopped on a termination signal after step (\\d+)").matcher(rank0);
+            assertTrue(m.find(), rank0);
+            int stopped = Integer.parseInt(m.group(1));
+            assertTrue(stopped >= 3, "stopped after step " + stopped);
+            Path ckpt = out.resolve(String.format("checkpoints/step-%08d", stopped));
+            assertEquals(ckpt, dev.dinoj.trainer.collective.sharded.ShardedCheckpoints.latest(out).orElseThrow());
+            dev.dinoj.trainer.collective.sharded.ShardedCheckpoints.verify(ckpt);
+            assertEquals(stopped, metrics(out).size(), "one metrics line per completed step");
+            for (Path dir : List.of(tmp, out)) {
+                try (var files = Files.list(dir)) {
+                    assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith("hs_err")).toList(),
+                            "a JVM crashed on exit");
+                }
+            }
+        } finally {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+        }
+    }
+
+    /**
      * {@code kill -9} of the launching JVM leaves no rank behind: with UDP (a media driver per rank, so nothing else
      * would stop them) the ranks notice that their parent is gone and halt within seconds.
      */

@@ -67,17 +67,11 @@ class ClusterSubmitTest {
             assertEquals(dev.dinoj.trainer.train.DistillTeacher.sha256(teacher.resolve("teacher.safetensors")),
                     JSON.readTree(last.resolve("manifest.json").toFile()).get("distill_teacher_sha256").asText());
 
-            List<String> audit = Files.readAllLines(run.resolve("audit.jsonl"));
-            assertEquals(4, audit.size(), audit.toString());
-            for (int s = 0; s < 4; s++) {
-                JsonNode line = JSON.readTree(audit.get(s));
-                assertEquals(s, line.get("step").asInt(), line.toString());
-                assertEquals(2, line.get("world_size").asInt(), line.toString());
-            }
+            List<JsonNode> audit = audit(run, 4, 2);
             CliTestSupport.Run status = CliTestSupport.main("status", "--management", m);
             assertEquals(0, status.code(), status.toString());
             assertEquals("finished", JSON.readTree(status.out()).get("phase").asText(), status.toString());
-            int lastGeneration = JSON.readTree(audit.get(3)).get("generation").asInt();
+            int lastGeneration = audit.get(3).get("generation").asInt();
 
             // the run has finished: the same coordinator takes the next submission, without a restart
             Path next = dir.resolve("next");
@@ -88,16 +82,25 @@ class ClusterSubmitTest {
             assertTrue(again.out().contains("accepted: 2 steps"), again.toString());
             st = awaitFinished(m, Duration.ofMinutes(3));
             assertEquals(2, st.get("committed_step").asInt(), st.toString());
-            List<String> nextAudit = Files.readAllLines(next.resolve("audit.jsonl"));
-            assertEquals(2, nextAudit.size(), nextAudit.toString());
-            for (int s = 0; s < 2; s++) {
-                JsonNode line = JSON.readTree(nextAudit.get(s));
-                assertEquals(s, line.get("step").asInt(), line.toString());
-                assertEquals(2, line.get("world_size").asInt(), line.toString());
+            for (JsonNode line : audit(next, 2, 2)) {
                 assertTrue(line.get("generation").asInt() > lastGeneration, "a new generation: " + line);
             }
             assertEquals(4, Files.readAllLines(run.resolve("audit.jsonl")).size(), "the first run is left as it was");
         }
+    }
+
+    /** The run's audit: one line per step, in order, each with the given world size. */
+    static List<JsonNode> audit(Path run, int steps, int worldSize) throws Exception {
+        List<String> lines = Files.readAllLines(run.resolve("audit.jsonl"));
+        assertEquals(steps, lines.size(), lines.toString());
+        List<JsonNode> out = new java.util.ArrayList<>();
+        for (int s = 0; s < steps; s++) {
+            JsonNode line = JSON.readTree(lines.get(s));
+            assertEquals(s, line.get("step").asInt(), line.toString());
+            assertEquals(worldSize, line.get("world_size").asInt(), line.toString());
+            out.add(line);
+        }
+        return out;
     }
 
     /** Polls /training/status until the phase is {@code finished}. */

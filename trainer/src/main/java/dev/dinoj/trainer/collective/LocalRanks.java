@@ -25,13 +25,13 @@ public final class LocalRanks implements AutoCloseable {
     private final List<Process> processes = new ArrayList<>();
     private final List<Path> logs = new ArrayList<>();
     private final boolean ownDrivers;
-    private final Thread shutdownHook = new Thread(this::stopProcesses, "dinoj-ranks-shutdown");
+    private final Thread shutdownHook = new Thread(this::stopGracefully, "dinoj-ranks-shutdown");
 
     private LocalRanks(World world, EmbeddedDriver driver, boolean ownDrivers) {
         this.world = world;
         this.driver = driver;
         this.ownDrivers = ownDrivers;
-        Runtime.getRuntime().addShutdownHook(shutdownHook);        // Ctrl-C of the launcher stops the ranks
+        Runtime.getRuntime().addShutdownHook(shutdownHook);        // SIGTERM / Ctrl-C of the launcher stops the ranks
     }
 
     /**
@@ -172,6 +172,28 @@ public final class LocalRanks implements AutoCloseable {
             }
             return offset + b.length;
         }
+    }
+
+    /**
+     * The launcher is exiting (SIGTERM, Ctrl-C): passes SIGTERM on to the ranks, which finish their step, agree on it,
+     * checkpoint and exit, and waits for them (this JVM's media driver keeps serving them meanwhile) — at most the
+     * grace of {@link dev.dinoj.trainer.train.ShutdownStop} and a little, then kills what is left.
+     */
+    private void stopGracefully() {
+        for (Process p : processes) {
+            if (p.isAlive()) {
+                p.destroy();
+            }
+        }
+        long deadline = System.nanoTime() + dev.dinoj.trainer.train.ShutdownStop.DEFAULT_GRACE.plusSeconds(10).toNanos();
+        for (Process p : processes) {
+            try {
+                p.waitFor(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        stopProcesses();
     }
 
     private void stopProcesses() {

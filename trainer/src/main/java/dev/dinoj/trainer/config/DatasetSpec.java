@@ -1,7 +1,6 @@
 package dev.dinoj.trainer.config;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
@@ -63,16 +62,9 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir, Pa
     }
 
     /**
-     * Opens the dataset (reads IDX files into memory; lists folders; opens curated shards). S3 settings for
-     * {@code curated:s3://...} come from {@code dinoj.storage.*} in the application config and the environment
-     * ({@code DINOJ_S3_ENDPOINT}, {@code AWS_*}).
+     * Opens the dataset (reads IDX files into memory; lists folders; opens curated shards), fetching a curated S3
+     * dataset with {@code storage} (a run's: {@link TrainSettings#openDataset}).
      */
-    public ImageDataset open() {
-        Config app = ConfigFactory.load();
-        return open(StorageSettings.fromConfig(app), app);
-    }
-
-    /** Opens the dataset, fetching a curated S3 dataset with {@code storage}. */
     public ImageDataset open(StorageSettings storage, Config app) {
         switch (kind) {
             case "curated": {

@@ -579,6 +579,16 @@ public final class TrainSettings {
     }
 
     /** The dataset spec and the Fashion-MNIST folder. */
+    /**
+     * Opens {@link #dataset()}. S3 settings for {@code curated:s3://…} are {@code dinoj.storage.*} of, in this
+     * order, {@code -D} system properties, this run's config (file and {@code --set}s), the application config; then
+     * the environment ({@code DINOJ_S3_ENDPOINT}, {@code AWS_*}).
+     */
+    public dev.dinoj.pipeline.data.ImageDataset openDataset() {
+        Config app = ConfigFactory.systemProperties().withFallback(config).withFallback(ConfigFactory.load());
+        return dataset().open(dev.dinoj.pipeline.storage.StorageSettings.fromConfig(app), app);
+    }
+
     public DatasetSpec dataset() {
         return DatasetSpec.parse(config.getString("dinoj.data.dataset"), Path.of(config.getString("dinoj.data.fashion-mnist-dir")),
                 Path.of(config.getString("dinoj.data.cache-dir")));

@@ -13,9 +13,10 @@ import org.slf4j.LoggerFactory;
  * loop has finished its step, written a checkpoint and released its native memory (or until {@code grace} runs
  * out). Without it, exit runs libtorch's static destructors while the training thread is still inside a backward
  * pass, which crashes the JVM (SIGSEGV in {@code at::accelerator::getAccelerator}) and loses the steps since the
- * last checkpoint.
+ * last checkpoint. The ranks of {@code train --ranks N} use it as the single-process run does, and agree on the
+ * step to stop after through a small all-reduce of the flag.
  */
-final class ShutdownStop implements AutoCloseable {
+public final class ShutdownStop implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ShutdownStop.class);
 
@@ -24,15 +25,18 @@ final class ShutdownStop implements AutoCloseable {
     private final Duration grace;
     private final Thread hook;
 
+    /** How long a stop may take by default: finish the step, checkpoint, release native memory. */
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(120);
+
     /** Registers the hook. */
-    ShutdownStop(Duration grace) {
+    public ShutdownStop(Duration grace) {
         this.grace = grace;
         this.hook = new Thread(this::onShutdown, "dinoj-train-stop");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
     /** Whether the JVM was asked to exit: the loop should checkpoint and return. */
-    boolean requested() {
+    public boolean requested() {
         return requested.get();
     }
 

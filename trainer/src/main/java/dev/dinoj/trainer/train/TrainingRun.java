@@ -68,7 +68,7 @@ public final class TrainingRun {
     }
 
     /** How long a termination signal waits for the step in flight and its checkpoint before the JVM exits anyway. */
-    static final Duration STOP_GRACE = Duration.ofSeconds(120);
+    static final Duration STOP_GRACE = ShutdownStop.DEFAULT_GRACE;
 
     /** Uses an already opened dataset instead of {@code data.dataset} (tests, embedded use). */
     public TrainingRun withDataset(ImageDataset ds) {
@@ -79,7 +79,7 @@ public final class TrainingRun {
     public Result run() throws IOException {
         Files.createDirectories(outDir);
         Files.writeString(outDir.resolve("config.conf"), settings.render());
-        ImageDataset data = dataset != null ? dataset : settings.dataset().open();
+        ImageDataset data = dataset != null ? dataset : settings.openDataset();
         int batchSize = settings.batchSize();
         if (data.size() < batchSize) {
             throw new IllegalArgumentException(data.describe() + " has " + data.size()

@@ -10,9 +10,8 @@ import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
 import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.checkpoint.AtomicDirectory;
-import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
-import dev.dinoj.trainer.collective.EmbeddedDriver;
+import dev.dinoj.trainer.collective.RankMain;
 import dev.dinoj.trainer.collective.LocalRanks;
 import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.collective.sharded.RankBatches;
@@ -330,60 +329,53 @@ public final class ShardedStepBench {
         int steps = Integer.parseInt(args[5]);
         boolean alternate = "alternate".equals(args[6]);
         TrainSettings s = TrainSettings.load(args[7], Arrays.asList(args).subList(8, args.length));
-        CollectiveSettings cs = s.collectives();
-        int code = 0;
-        EmbeddedDriver driver = ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), cs) : null;
         ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "dinoj-bench-loader");
             t.setDaemon(true);
             return t;
         });
-        try (Communicator comm = Communicator.join(world, rank, cs);
-             NDManager manager = NDManager.newBaseManager()) {
-            ImageDataset data = s.dataset().open();
-            var crops = s.multiCrop(false);
-            Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1], s.maskSampleProbability(),
-                    MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
-            RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, s.batchSize(),
-                    world.size(), s.seed());
-            try (SslMetaArch model = TrainingRun.createModel(s, manager);
-                 ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(),
-                         alternate || s.overlapCommunication())) {
-                model.setCropPacking(s.cropPacking());
-                Future<CollatedBatch> next = loader.submit(() -> batches.batch(0, rank));
-                for (int step = 0; step < warmup + steps; step++) {
-                    long t0 = System.nanoTime();
-                    CollatedBatch cb = next.get();
-                    double wait = (System.nanoTime() - t0) / 1e9;
-                    final long following = step + 1;
-                    next = loader.submit(() -> batches.batch(following, rank));
-                    if (alternate) {
-                        trainer.setOverlap(step % 2 == 1);
-                    }
-                    ShardedTrainer.StepResult r;
-                    try (NDManager m = manager.newSubManager()) {
-                        r = trainer.step(step, RankBatches.toDevice(m, cb), s.schedules().at(step),
-                                StepRandom.forStep(s.seed(), step));
-                    }
-                    System.out.println(String.format(Locale.ROOT, "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %d",
-                            rank, step, r.stepSeconds(), r.computeSeconds(), r.communicationSeconds(),
-                            r.forwardBackwardSeconds(), r.optimizerSeconds(), wait, r.globalSumSeconds(),
-                            r.gradientWaitSeconds(), r.reduceScatterSeconds(), r.overlapped() ? 1 : 0));
-                    System.out.flush();
+        RankMain.runAndHalt(world, rank, s.collectives(), ownDriver, comm -> {
+            try (NDManager manager = NDManager.newBaseManager()) {
+                benchRank(s, comm, manager, loader, warmup, steps, alternate);
+            }
+        }, t -> 1);
+    }
+
+    private static void benchRank(TrainSettings s, Communicator comm, NDManager manager, ExecutorService loader,
+                                  int warmup, int steps, boolean alternate) throws Exception {
+        int rank = comm.rank();
+        ImageDataset data = s.openDataset();
+        var crops = s.multiCrop(false);
+        Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1], s.maskSampleProbability(),
+                MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
+        RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, s.batchSize(),
+                comm.size(), s.seed());
+        try (SslMetaArch model = TrainingRun.createModel(s, manager);
+             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(),
+                     alternate || s.overlapCommunication())) {
+            model.setCropPacking(s.cropPacking());
+            Future<CollatedBatch> next = loader.submit(() -> batches.batch(0, rank));
+            for (int step = 0; step < warmup + steps; step++) {
+                long t0 = System.nanoTime();
+                CollatedBatch cb = next.get();
+                double wait = (System.nanoTime() - t0) / 1e9;
+                final long following = step + 1;
+                next = loader.submit(() -> batches.batch(following, rank));
+                if (alternate) {
+                    trainer.setOverlap(step % 2 == 1);
                 }
-                comm.barrier();
-                System.out.println("DONE " + rank + " " + comm.stats());
+                ShardedTrainer.StepResult r;
+                try (NDManager m = manager.newSubManager()) {
+                    r = trainer.step(step, RankBatches.toDevice(m, cb), s.schedules().at(step),
+                            StepRandom.forStep(s.seed(), step));
+                }
+                System.out.println(String.format(Locale.ROOT, "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %d",
+                        rank, step, r.stepSeconds(), r.computeSeconds(), r.communicationSeconds(),
+                        r.forwardBackwardSeconds(), r.optimizerSeconds(), wait, r.globalSumSeconds(),
+                        r.gradientWaitSeconds(), r.reduceScatterSeconds(), r.overlapped() ? 1 : 0));
+                System.out.flush();
             }
-        } catch (Throwable t) {
-            System.out.println("FAILED " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        } finally {
-            if (driver != null) {
-                driver.close();
-            }
+            comm.barrier();
         }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
     }
 }

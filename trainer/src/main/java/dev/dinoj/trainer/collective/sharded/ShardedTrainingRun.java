@@ -9,14 +9,15 @@ import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.collective.Communicator;
-import dev.dinoj.trainer.collective.EmbeddedDriver;
 import dev.dinoj.trainer.collective.LocalRanks;
+import dev.dinoj.trainer.collective.RankMain;
 import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.DivergenceException;
+import dev.dinoj.trainer.train.ShutdownStop;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
@@ -147,34 +148,13 @@ public final class ShardedTrainingRun {
         }
         int rank = Integer.parseInt(args[1]);
         LocalRanks.exitWithLauncher();
-        int code = 0;
-        EmbeddedDriver driver = null;
-        try {
-            World world = World.parse(args[2], 0);
-            Path out = Path.of(args[4]);
-            int k = Integer.parseInt(args[6]);
-            TrainSettings s = TrainSettings.load(Arrays.asList(args).subList(7, 7 + k),
-                    Arrays.asList(args).subList(7 + k, args.length));
-            if (Boolean.parseBoolean(args[3])) {
-                driver = EmbeddedDriver.launch(world.member(rank).driverDir(), s.collectives());
-            }
-            try (Communicator comm = Communicator.join(world, rank, s.collectives())) {
-                train(s, comm, out, Boolean.parseBoolean(args[5]));
-            }
-        } catch (DivergenceException e) {
-            System.out.println("FAILED " + e.getMessage());
-            code = 3;
-        } catch (Throwable t) {
-            System.out.println("FAILED " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        } finally {
-            if (driver != null) {
-                driver.close();
-            }
-        }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
+        World world = World.parse(args[2], 0);
+        Path out = Path.of(args[4]);
+        boolean resume = Boolean.parseBoolean(args[5]);
+        int k = Integer.parseInt(args[6]);
+        TrainSettings s = TrainSettings.load(Arrays.asList(args).subList(7, 7 + k), Arrays.asList(args).subList(7 + k, args.length));
+        RankMain.runAndHalt(world, rank, s.collectives(), Boolean.parseBoolean(args[3]), comm -> train(s, comm, out, resume),
+                t -> t instanceof DivergenceException ? 3 : 1);
     }
 
     private static void train(TrainSettings s, Communicator comm, Path out, boolean resume) throws Exception {
@@ -185,7 +165,7 @@ public final class ShardedTrainingRun {
             Files.createDirectories(out);
             Files.writeString(out.resolve("config.conf"), s.render());
         }
-        ImageDataset data = s.dataset().open();
+        ImageDataset data = s.openDataset();
         int batchSize = s.batchSize();
         if (data.size() < batchSize) {
             throw new IllegalArgumentException(data.describe() + " has " + data.size()
@@ -198,7 +178,8 @@ public final class ShardedTrainingRun {
             t.setDaemon(true);
             return t;
         });
-        try (NDManager manager = NDManager.newBaseManager();
+        try (ShutdownStop stop = new ShutdownStop(ShutdownStop.DEFAULT_GRACE);
+             NDManager manager = NDManager.newBaseManager();
              SslMetaArch model = lead ? TrainingRun.createModel(s, manager, out, resume)    // + the teacher record
                      : TrainingRun.createModel(s, manager);
              ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(), s.overlapCommunication())) {
@@ -255,11 +236,11 @@ public final class ShardedTrainingRun {
                         }
                         long s2 = System.nanoTime();
                         step++;
-                        if (s.maxMinutes() > 0) {
-                            double[] up = {System.nanoTime() > deadline ? 1 : 0};
-                            comm.allReduce(up, ReduceOp.MAX);               // every rank stops after the same step
-                            timeUp = up[0] > 0;
-                        }
+                        // every rank stops after the same step: the time limit, or SIGTERM/Ctrl-C on any rank
+                        double[] up = {System.nanoTime() > deadline ? 1 : 0, stop.requested() ? 1 : 0};
+                        comm.allReduce(up, ReduceOp.MAX);
+                        boolean signalled = up[1] > 0;
+                        timeUp = up[0] > 0 || signalled;
                         if (lead) {
                             TrainingRun.StepReport r = new TrainingRun.StepReport(step, totalSteps, res.losses(),
                                     res.totalLoss(), v, res.gradNorms(), batchSize / ((s2 - s0) / 1e9), (s1 - s0) / 1e9,
@@ -283,7 +264,9 @@ public final class ShardedTrainingRun {
                         }
                         if (timeUp) {
                             if (lead) {
-                                say("dinoj.train.max-minutes reached after step " + step);
+                                say(signalled ? "Stopped on a termination signal after step " + step + "; checkpoint "
+                                        + last.getFileName() + " written (--resume continues from it)"
+                                        : "dinoj.train.max-minutes reached after step " + step);
                             }
                             break;
                         }
@@ -294,7 +277,6 @@ public final class ShardedTrainingRun {
             if (lead) {
                 System.out.println(RESULT + startStep + " " + step + " " + (last == null ? "-" : last.toAbsolutePath()));
             }
-            System.out.println("DONE rank " + rank + " " + comm.stats());
         }
     }
 

@@ -3,7 +3,7 @@ package dev.dinoj.trainer.collective.sharded;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
-import dev.dinoj.trainer.collective.EmbeddedDriver;
+import dev.dinoj.trainer.collective.RankMain;
 import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.config.TrainSettings;
@@ -48,12 +48,15 @@ public final class ShardedRankMain {
         boolean ownDriver = Boolean.parseBoolean(args[5]);
         Path out = Path.of(args[6]);
         int steps = args.length > 7 ? Integer.parseInt(args[7]) : 0;
-        int code = 0;
-        EmbeddedDriver driver = ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), cs) : null;
-        try (Communicator comm = Communicator.join(world, rank, cs);
-             NDManager manager = NDManager.newBaseManager()) {
+        RankMain.runAndHalt(world, rank, cs, ownDriver, comm -> run(mode, comm, out, steps), t -> 1);
+    }
+
+    private static void run(String mode, Communicator comm, Path out, int stepsArg) throws Exception {
+        int rank = comm.rank();
+        int steps = stepsArg;
+        try (NDManager manager = NDManager.newBaseManager()) {
             TrainSettings s = ShardedFixture.settings(mode, out);
-            RankBatches rb = ShardedFixture.batches(s, world.size());
+            RankBatches rb = ShardedFixture.batches(s, comm.size());
             try (SslMetaArch model = "load".equals(mode)
                     ? SslMetaArch.create(manager, s.ssl(), s.seed() + 99)        // load must overwrite everything
                     : TrainingRun.createModel(s, manager)) {
@@ -64,7 +67,7 @@ public final class ShardedRankMain {
                     ShardedCheckpoints.State st = ShardedCheckpoints.load(out, trainer);
                     first = (int) st.step();
                     steps = first + 1;
-                    Safetensors.write(out.resolve("snapshot-load-" + world.size() + "-" + rank + ".safetensors"),
+                    Safetensors.write(out.resolve("snapshot-load-" + comm.size() + "-" + rank + ".safetensors"),
                             snapshot(trainer), Map.of("lo", Integer.toString(trainer.optimizer().lo()),
                                     "optimizer_steps", Long.toString(trainer.optimizer().stepCount()),
                                     "step", Long.toString(st.step()), "world_size", Integer.toString(st.worldSize())));
@@ -89,7 +92,7 @@ public final class ShardedRankMain {
                     Files.write(out.resolve("rank-" + rank + "-losses.txt"), losses);
                 } else if ("save".equals(mode)) {
                     ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(steps, rb.positionAfter(steps - 1),
-                            0, s.seed(), s.render(), world.size()), 2);
+                            0, s.seed(), s.render(), comm.size()), 2);
                     Safetensors.write(out.resolve("snapshot-save-" + rank + ".safetensors"), snapshot(trainer),
                             Map.of("lo", Integer.toString(trainer.optimizer().lo()),
                                     "optimizer_steps", Long.toString(trainer.optimizer().stepCount())));
@@ -100,19 +103,8 @@ public final class ShardedRankMain {
                         }
                     }
                 }
-                System.out.println("DONE " + rank + " " + comm.stats());
-            }
-        } catch (Throwable t) {
-            System.out.println("FAILED " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        } finally {
-            if (driver != null) {
-                driver.close();
             }
         }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
     }
 
     /** Flat student and teacher, this rank's moments, the dino center. */
