@@ -52,6 +52,7 @@ public final class SslMetaArch implements AutoCloseable {
     private final ParamSet student;
     private final ParamSet teacher;
     private final ParamSet ema;                 // the EMA of the student: the teacher, or a distillation run's spare EMA
+    private final String distillTeacherSha256;  // SHA-256 of the frozen teacher's weight file; null in pretraining
     private final VisionTransformer studentBackbone;
     private final VisionTransformer teacherBackbone;
     private final DinoHead studentDino;
@@ -65,7 +66,6 @@ public final class SslMetaArch implements AutoCloseable {
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
     private SegmentedBackward segments;        // null: one backward call
-    private final String distillTeacherSha256;  // SHA-256 of the frozen teacher's weight file; null in pretraining
     private GramAnchor gram;                    // DINOv3 Gram anchoring; null when off
     private Runnable beforeBackward;            // tests: runs between the forward pass and the backward pass
 

@@ -152,7 +152,8 @@ public final class ShardedTrainingRun {
         Path out = Path.of(args[4]);
         boolean resume = Boolean.parseBoolean(args[5]);
         int k = Integer.parseInt(args[6]);
-        TrainSettings s = TrainSettings.load(Arrays.asList(args).subList(7, 7 + k), Arrays.asList(args).subList(7 + k, args.length));
+        TrainSettings s = TrainSettings.load(Arrays.asList(args).subList(7, 7 + k),
+                Arrays.asList(args).subList(7 + k, args.length));
         RankMain.runAndHalt(world, rank, s.collectives(), Boolean.parseBoolean(args[3]), comm -> train(s, comm, out, resume),
                 t -> t instanceof DivergenceException ? 3 : 1);
     }
