@@ -8,13 +8,9 @@ import dev.dinoj.trainer.model.Backbones;
 import dev.dinoj.trainer.model.VitConfig;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Where a frozen backbone comes from: a dinoj checkpoint (its EMA teacher), official-layout safetensors, a random
@@ -192,17 +188,10 @@ public final class ModelSource {
 
     /** SHA-256 of a file, hex. */
     static String sha256(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int r; (r = in.read(buf)) > 0; ) {
-                md.update(buf, 0, r);
-            }
-            return HexFormat.of().formatHex(md.digest());
+        try {
+            return dev.dinoj.trainer.checkpoint.AtomicDirectory.sha256(file);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -98,13 +98,21 @@ public final class Checkpoints {
 
     /** Checkpoint directories of a run, oldest first (temporary directories excluded). */
     public static List<Path> list(Path runDir) {
+        return stepDirectories(runDir, Files::isDirectory);
+    }
+
+    /**
+     * The {@code RUN/checkpoints/step-N} entries that {@code accept} takes, oldest first (single-process and sharded
+     * checkpoints share the layout).
+     */
+    public static List<Path> stepDirectories(Path runDir, java.util.function.Predicate<Path> accept) {
         Path root = runDir.resolve(DIR);
         if (!Files.isDirectory(root)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(root)) {
             List<Path> out = new ArrayList<>();
-            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isDirectory(p)).forEach(out::add);
+            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && accept.test(p)).forEach(out::add);
             out.sort(Comparator.comparing(p -> p.getFileName().toString()));
             return out;
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package dev.dinoj.trainer.train;
 
 import ai.djl.ndarray.NDManager;
+import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
@@ -14,12 +15,8 @@ import dev.dinoj.trainer.model.VitConfig;
 import com.typesafe.config.ConfigFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -226,17 +223,10 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
 
     /** SHA-256 of a file, hex. */
     public static String sha256(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int r; (r = in.read(buf)) > 0; ) {
-                md.update(buf, 0, r);
-            }
-            return HexFormat.of().formatHex(md.digest());
+        try {
+            return AtomicDirectory.sha256(file);
         } catch (IOException e) {
             throw new ConfigError("dinoj.distill.teacher = " + file + ": cannot be read (" + e.getMessage() + ")");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

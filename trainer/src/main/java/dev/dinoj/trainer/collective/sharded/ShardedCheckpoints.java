@@ -27,12 +27,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Checkpoints of sharded training state that load with any world size.
@@ -404,19 +402,7 @@ public final class ShardedCheckpoints {
 
     /** Sharded checkpoint directories of a run, oldest first. */
     public static List<Path> list(Path runDir) {
-        Path root = runDir.resolve(DIR);
-        if (!Files.isDirectory(root)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(root)) {
-            List<Path> out = new ArrayList<>();
-            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isRegularFile(p.resolve(MANIFEST)))
-                    .forEach(out::add);
-            out.sort(Comparator.comparing(p -> p.getFileName().toString()));
-            return out;
-        } catch (IOException e) {
-            throw new CheckpointException(root + ": cannot list checkpoints: " + e.getMessage(), e);
-        }
+        return Checkpoints.stepDirectories(runDir, p -> Files.isRegularFile(p.resolve(MANIFEST)));
     }
 
     public static Optional<Path> latest(Path runDir) {
