@@ -132,6 +132,28 @@ class ShardedTrainCommandTest {
         assertTrue(!m.get(0).has("gram_loss") && m.get(2).get("gram_loss").asDouble() > 0, m.toString());
         Map<String, NpyArray> ema = Checkpoints.teacher(out);
         assertEquals(List.of(1L, 17L, 32L), toList(ema.get("backbone.pos_embed").shape()), "the nano student's EMA");
+
+        // a sharded checkpoint is a teacher too (identified by its SHA256SUMS): distil this run into another nano
+        List<String> data = a.subList(a.indexOf("gram.it-load-ema-teacher=1") + 1, a.size());
+        Path second = tmp.resolve("from-sharded");
+        List<String> b = new ArrayList<>(List.of("distill", "--ranks", "1", "--teacher", ckpt.toString(),
+                "--student-preset", "fmnist-pico", "--out", second.toString(), "--set", "model.arch=vit_nano",
+                "--set", "train.batch-size=8", "--set", "train.max-steps=1"));
+        b.addAll(data);
+        CliTestSupport.Run fromSharded = CliTestSupport.main(b.toArray(String[]::new));
+        assertEquals(0, fromSharded.code(), fromSharded.toString());
+        assertEquals(dev.dinoj.trainer.train.DistillTeacher.sha256(ckpt.resolve("SHA256SUMS")),
+                Files.readString(second.resolve("distill-teacher.sha256")).split("\\s+")[0]);
+
+        // resuming the first run with another teacher stops before any rank starts, naming the key (exit 2)
+        List<String> c = new ArrayList<>(a);
+        c.set(c.indexOf("--teacher") + 1, ckpt.toString());
+        c.add(1, "--resume");
+        CliTestSupport.Run wrong = CliTestSupport.main(c.toArray(String[]::new));
+        assertEquals(2, wrong.code(), wrong.toString());
+        assertTrue(wrong.err().contains("dinoj.distill.teacher") && wrong.err().contains("differ from those the run "
+                + "started with"), wrong.toString());
+        assertTrue(!Files.exists(out.resolve("checkpoints/step-00000004")), "nothing trained");
     }
 
     /**

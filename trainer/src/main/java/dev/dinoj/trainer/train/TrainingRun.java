@@ -217,12 +217,11 @@ public final class TrainingRun {
             if (record == null) {
                 log.debug("Distillation teacher {} (not recorded here)", line);
             } else if (resume && Files.isRegularFile(record)) {
-                String before = Files.readString(record).trim();
-                String shaBefore = before.split("\\s+")[0];
-                if (!shaBefore.equals(teacher.sha256())) {
+                try {
+                    checkTeacherRecord(teacherSource, teacher.sha256(), outDir);
+                } catch (RuntimeException e) {
                     teacher.params().close();
-                    throw new dev.dinoj.trainer.config.ConfigError("dinoj.distill.teacher = " + teacherSource
-                            + ": its weights differ from those the run started with (" + record + ": " + before + ")");
+                    throw e;
                 }
             } else {
                 Files.createDirectories(outDir);
@@ -237,6 +236,23 @@ public final class TrainingRun {
             log.info("Gram anchoring on: {}", settings.gram());
         }
         return model;
+    }
+
+    /**
+     * Resuming a distillation run: stops with a {@code dinoj.distill.teacher} error when {@code sha256} is not the
+     * SHA-256 that {@code RUN/distill-teacher.sha256} recorded when the run started (nothing recorded: nothing to
+     * check).
+     */
+    public static void checkTeacherRecord(Path teacherSource, String sha256, Path outDir) throws IOException {
+        Path record = outDir.resolve("distill-teacher.sha256");
+        if (!Files.isRegularFile(record)) {
+            return;
+        }
+        String before = Files.readString(record).trim();
+        if (!before.split("\\s+")[0].equals(sha256)) {
+            throw new dev.dinoj.trainer.config.ConfigError("dinoj.distill.teacher = " + teacherSource
+                    + ": its weights differ from those the run started with (" + record + ": " + before + ")");
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.train.DistillTeacher;
 import dev.dinoj.trainer.train.DivergenceException;
 import dev.dinoj.trainer.train.ShutdownStop;
 import dev.dinoj.trainer.train.SslMetaArch;
@@ -85,6 +86,9 @@ public final class ShardedTrainingRun {
         if (s.batchSize() % ranks != 0) {
             throw new ConfigError("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks " + ranks
                     + " (every rank trains on batch-size / ranks images of each step)");
+        }
+        if (resume && s.distillTeacher() != null) {      // before any rank starts, as a one-process resume does
+            TrainingRun.checkTeacherRecord(s.distillTeacher(), DistillTeacher.sourceSha256(s.distillTeacher()), outDir);
         }
         if (resume) {
             Optional<Path> latest = Checkpoints.latest(outDir);
