@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.collective;
 
+import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -29,8 +30,20 @@ public final class EmbeddedDriver implements AutoCloseable {
         this.directory = directory;
     }
 
-    /** Launches a driver in {@code directory} with the MTU, term lengths and UDP buffers of {@code settings}. */
+    /** Names of the driver directories dinoj creates ({@link Member#driverDir}, {@link LocalRanks}). */
+    private static final String[] OWN_PREFIXES = {"dinoj-aeron-", "dinoj-ranks-"};
+    /** A directory this old without a live driver is left over from a JVM that was killed. */
+    static final long STALE_AFTER_MS = 60_000;
+
+    /**
+     * Launches a driver in {@code directory} with the MTU, term lengths and UDP buffers of {@code settings}, after
+     * sweeping the stale driver directories beside it ({@link #sweepStale}).
+     */
     public static EmbeddedDriver launch(String directory, CollectiveSettings settings) {
+        Path parent = Path.of(directory).toAbsolutePath().getParent();
+        if (parent != null) {
+            sweepStale(parent, Path.of(directory).getFileName().toString());
+        }
         MediaDriver.Context ctx = new MediaDriver.Context()
                 .aeronDirectoryName(directory)
                 .dirDeleteOnStart(true)
@@ -67,6 +80,56 @@ public final class EmbeddedDriver implements AutoCloseable {
         } finally {
             deleteQuietly(Path.of(directory));
         }
+    }
+
+    /**
+     * Deletes the dinoj driver directories in {@code parent} ({@code dinoj-aeron-*}, {@code dinoj-ranks-*}) that a
+     * killed JVM left behind: older than a minute and without a live driver (Aeron's heartbeat in {@code cnc.dat} not
+     * updated for a minute, or no {@code cnc.dat} at all). A driver dies with its JVM on {@code kill -9} and its
+     * term buffers (tens of MB each, in memory under {@code /dev/shm}) would otherwise stay until reboot; cluster
+     * nodes and test ranks on random ports leave a new one each time.
+     *
+     * @param keep the name of the directory about to be used (never swept here: its launch deletes it itself)
+     * @return how many directories were deleted
+     */
+    public static int sweepStale(Path parent, String keep) {
+        return sweepStale(parent, keep, STALE_AFTER_MS);
+    }
+
+    static int sweepStale(Path parent, String keep, long staleAfterMs) {
+        int deleted = 0;
+        long now = System.currentTimeMillis();
+        try (Stream<Path> s = Files.list(parent)) {
+            for (Path dir : (Iterable<Path>) s::iterator) {
+                String name = dir.getFileName().toString();
+                if (name.equals(keep) || !Files.isDirectory(dir) || !ownName(name)) {
+                    continue;
+                }
+                try {
+                    if (now - Files.getLastModifiedTime(dir).toMillis() < staleAfterMs
+                            || CommonContext.isDriverActive(dir.toFile(), staleAfterMs, m -> { })) {
+                        continue;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    continue;                                   // unreadable or vanishing: not ours to judge
+                }
+                log.info("Deleting the stale Aeron driver directory {} (no live driver; left by a killed JVM)", dir);
+                deleteQuietly(dir);
+                deleted++;
+            }
+        } catch (IOException e) {
+            log.debug("Cannot list {} for stale driver directories: {}", parent, e.toString());
+        }
+        return deleted;
+    }
+
+    private static boolean ownName(String name) {
+        for (String p : OWN_PREFIXES) {
+            if (name.startsWith(p)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static void deleteQuietly(Path dir) {
