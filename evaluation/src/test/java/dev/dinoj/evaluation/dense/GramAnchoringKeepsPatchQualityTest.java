@@ -9,7 +9,6 @@ import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainingRun;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -30,11 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (snapshot of the EMA teacher before step {@value #START}, no refresh). The per-patch foreground mIoU of the dense
  * probe (1000 train / 1000 test images) must drop clearly in A and by at most half as much in B.
  *
- * <p><b>Not yet part of the suite</b>: measured on one seed only (docs/PERFORMANCE.md, Gram anchoring), where B's drop
- * was 0.51–0.60 of A's, so the half-margin is not yet shown to hold; run with
- * {@code -Ddinoj.test.gramAnchoring=true [-Ddinoj.test.gramSeed=N] [-Ddinoj.test.gramWeight=W]}.
+ * <p>Measured 2026-11-27 on the idle 2-core machine with Gram weight 8 (≈ 2 min per seed): B's drop was 29 %, 36 % and
+ * 12 % of A's for seeds 0, 1, 2 (A lost 3.37, 1.95, 2.56 points); with weight 2 (seed 0) 60 %. The suite runs seed 0;
+ * {@code -Ddinoj.test.gramSeed=N} and {@code -Ddinoj.test.gramWeight=W} repeat it with others.
  */
-@EnabledIfSystemProperty(named = "dinoj.test.gramAnchoring", matches = "true")
 class GramAnchoringKeepsPatchQualityTest {
 
     static final long START = 250;
@@ -48,7 +46,7 @@ class GramAnchoringKeepsPatchQualityTest {
     void gramAnchoringShouldKeepPatchQualityThatDinoOnlyTrainingLoses(@TempDir Path tmp) throws Exception {
         EvalTestData.train();                                     // skips without Fashion-MNIST
         String seed = System.getProperty("dinoj.test.gramSeed", "0");
-        String weight = System.getProperty("dinoj.test.gramWeight", "2");
+        String weight = System.getProperty("dinoj.test.gramWeight", "8");
         List<String> sets = new ArrayList<>(List.of("train.batch-size=64", "train.epoch-length=100",
                 "optim.epochs=15", "optim.warmup-epochs=1", "optim.base-lr=0.01", "ibot.loss-weight=0",
                 "train.max-steps=" + END, "checkpoint.every-steps=" + START, "checkpoint.keep-last=10",
