@@ -166,16 +166,8 @@ class ShardedTrainCommandTest {
     void sigtermCheckpointsTheStepTheRanksReachedAndExits(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         Path log = tmp.resolve("launcher.log");
-        List<String> a = new ArrayList<>(List.of(args(tmp, out, "--ranks", "2", "--set", "train.max-steps=100000",
-                "--set", "checkpoint.every-steps=100000")));
-        Process launcher = CliTestSupport.childMain(tmp, log, a).start();
+        Process launcher = launchAndAwaitSteps(tmp, out, log, 3, "--set", "checkpoint.every-steps=100000");
         try {
-            long deadline = System.currentTimeMillis() + 240_000;
-            while (!Files.exists(out.resolve("metrics.jsonl")) || Files.readAllLines(out.resolve("metrics.jsonl")).size() < 3) {
-                assertTrue(launcher.isAlive(), "launcher exited early:\n" + Files.readString(log));
-                assertTrue(System.currentTimeMillis() < deadline, "no step 3 within 240 s:\n" + Files.readString(log));
-                Thread.sleep(100);
-            }
             launcher.destroy();                                         // SIGTERM
             assertTrue(launcher.waitFor(180, java.util.concurrent.TimeUnit.SECONDS), "the launcher did not exit");
             assertEquals(143, launcher.exitValue(), Files.readString(log));
@@ -210,16 +202,8 @@ class ShardedTrainCommandTest {
     void ranksStopWhenTheLauncherIsKilled(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         Path log = tmp.resolve("launcher.log");
-        List<String> a = new ArrayList<>(List.of(args(tmp, out, "--ranks", "2", "--set", "train.max-steps=100000",
-                "--set", "collectives.transport=udp")));
-        Process launcher = CliTestSupport.childMain(tmp, log, a).start();
+        Process launcher = launchAndAwaitSteps(tmp, out, log, 1, "--set", "collectives.transport=udp");
         try {
-            long deadline = System.currentTimeMillis() + 240_000;
-            while (!(Files.exists(out.resolve("metrics.jsonl")) && Files.size(out.resolve("metrics.jsonl")) > 0)) {
-                assertTrue(launcher.isAlive(), "launcher exited early:\n" + Files.readString(log));
-                assertTrue(System.currentTimeMillis() < deadline, "no step within 240 s:\n" + Files.readString(log));
-                Thread.sleep(200);
-            }
             List<ProcessHandle> ranks = launcher.descendants().filter(ProcessHandle::isAlive).toList();
             assertEquals(2, ranks.size(), "two rank JVMs: " + ranks);
             launcher.destroyForcibly().waitFor();                       // SIGKILL: no shutdown hook runs
@@ -234,6 +218,32 @@ class ShardedTrainCommandTest {
         } finally {
             launcher.descendants().forEach(ProcessHandle::destroyForcibly);
             launcher.destroyForcibly();
+        }
+    }
+
+    /**
+     * Starts {@code train --ranks 2} (endless) in a child launcher JVM and returns it once rank 0 has logged
+     * {@code steps} steps; on failure the launcher and its ranks are killed.
+     */
+    private static Process launchAndAwaitSteps(Path tmp, Path out, Path log, int steps, String... more)
+            throws Exception {
+        List<String> a = new ArrayList<>(List.of(args(tmp, out, "--ranks", "2", "--set", "train.max-steps=100000")));
+        a.addAll(List.of(more));
+        Process launcher = CliTestSupport.childMain(tmp, log, a).start();
+        try {
+            long deadline = System.currentTimeMillis() + 240_000;
+            Path metrics = out.resolve("metrics.jsonl");
+            while (!Files.exists(metrics) || Files.readAllLines(metrics).size() < steps) {
+                assertTrue(launcher.isAlive(), "launcher exited early:\n" + Files.readString(log));
+                assertTrue(System.currentTimeMillis() < deadline, "no step " + steps + " within 240 s:\n"
+                        + Files.readString(log));
+                Thread.sleep(100);
+            }
+            return launcher;
+        } catch (Throwable t) {
+            launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+            launcher.destroyForcibly();
+            throw t;
         }
     }
 
