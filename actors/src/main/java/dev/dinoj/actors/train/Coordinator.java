@@ -588,16 +588,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private Behavior<Command> onSubmit(Submit m) {
-        if (configured) {
-            m.replyTo().tell(new Accepted(false, "the coordinator already owns run " + spec.config() + " in "
-                    + spec.runDir() + " (" + phase.name().toLowerCase() + ", step " + step + "), fixed by the node "
-                    + "config (dinoj.actors.coordinator.run); one run per cluster"));
-            return this;
-        }
-        if (!ended()) {
-            m.replyTo().tell(new Accepted(false, "the coordinator already owns run " + spec.config() + " in "
-                    + spec.runDir() + " (" + phase.name().toLowerCase() + ", step " + step + "); one run per cluster "
-                    + "at a time: submit again when it has finished, or stop it (POST /training/stop)"));
+        if (configured || !ended()) {
+            String owns = "the coordinator already owns run " + spec.config() + " in " + spec.runDir() + " ("
+                    + phase.name().toLowerCase() + ", step " + step + ")";
+            m.replyTo().tell(new Accepted(false, owns + (configured
+                    ? ", fixed by the node config (dinoj.actors.coordinator.run); one run per cluster"
+                    : "; one run per cluster at a time: submit again when it has finished, or stop it "
+                    + "(POST /training/stop)")));
             return this;
         }
         RunSpec next;
@@ -687,8 +684,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             }
             if (Files.exists(stateFile())) {
                 JsonNode s = JSON.readTree(stateFile().toFile());
-                generation = Math.max(generation, s.path("generation").asInt(0));  // never reuse a generation
-                formedBefore = s.path("generation").asInt(0) > 0;
+                int recorded = s.path("generation").asInt(0);
+                generation = Math.max(generation, recorded);             // never reuse a generation
+                formedBefore = recorded > 0;
                 restarts = s.path("restarts").asInt(0);
                 String ph = s.path("phase").asText("");
                 if (ph.equals("finished") || ph.equals("stopped") || ph.equals("failed")) {

@@ -67,6 +67,9 @@ public final class TrainingRun {
         this.listener = listener == null ? r -> { } : listener;
     }
 
+    /** The distillation teacher's SHA-256 and source, written into the run directory when the run starts. */
+    public static final String TEACHER_RECORD = "distill-teacher.sha256";
+
     /** How long a termination signal waits for the step in flight and its checkpoint before the JVM exits anyway. */
     static final Duration STOP_GRACE = ShutdownStop.DEFAULT_GRACE;
 
@@ -212,20 +215,21 @@ public final class TrainingRun {
             model = SslMetaArch.create(manager, settings.ssl(), settings.seed());
         } else {
             DistillTeacher teacher = DistillTeacher.load(teacherSource, settings.ssl(), settings.distillOptions(), manager);
-            Path record = outDir == null ? null : outDir.resolve("distill-teacher.sha256");
             String line = teacher.sha256() + "  " + teacher.source();
-            if (record == null) {
+            if (outDir == null) {
                 log.debug("Distillation teacher {} (not recorded here)", line);
-            } else if (resume && Files.isRegularFile(record)) {
+            } else {
+                boolean recorded;
                 try {
-                    checkTeacherRecord(teacherSource, teacher.sha256(), outDir);
+                    recorded = resume && checkTeacherRecord(teacherSource, teacher.sha256(), outDir);
                 } catch (RuntimeException e) {
                     teacher.params().close();
                     throw e;
                 }
-            } else {
-                Files.createDirectories(outDir);
-                Files.writeString(record, line + "\n");
+                if (!recorded) {
+                    Files.createDirectories(outDir);
+                    Files.writeString(outDir.resolve(TEACHER_RECORD), line + "\n");
+                }
             }
             log.info("Distilling from {}{}", teacher.describe(), teacher.randomHeads()
                     ? " — WARNING: the teacher has no trained heads; its targets are random projections of its features" : "");
@@ -242,17 +246,20 @@ public final class TrainingRun {
      * Resuming a distillation run: stops with a {@code dinoj.distill.teacher} error when {@code sha256} is not the
      * SHA-256 that {@code RUN/distill-teacher.sha256} recorded when the run started (nothing recorded: nothing to
      * check).
+     *
+     * @return whether a record was there (and matched)
      */
-    public static void checkTeacherRecord(Path teacherSource, String sha256, Path outDir) throws IOException {
-        Path record = outDir.resolve("distill-teacher.sha256");
+    public static boolean checkTeacherRecord(Path teacherSource, String sha256, Path outDir) throws IOException {
+        Path record = outDir.resolve(TEACHER_RECORD);
         if (!Files.isRegularFile(record)) {
-            return;
+            return false;
         }
         String before = Files.readString(record).trim();
         if (!before.split("\\s+")[0].equals(sha256)) {
             throw new dev.dinoj.trainer.config.ConfigError("dinoj.distill.teacher = " + teacherSource
                     + ": its weights differ from those the run started with (" + record + ": " + before + ")");
         }
+        return true;
     }
 
     /**
