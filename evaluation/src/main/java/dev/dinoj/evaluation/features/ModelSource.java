@@ -142,7 +142,7 @@ public final class ModelSource {
     public synchronized String id() {
         if (id == null) {
             id = switch (type) {
-                case CHECKPOINT -> "teacher-sha256:" + teacherSha256(path) + "|vit:" + config;
+                case CHECKPOINT -> "teacher-sha256:" + Checkpoints.teacherSha256(path) + "|vit:" + config;
                 case SAFETENSORS -> "safetensors-sha256:" + sha256(path) + "|vit:" + config;
                 case RANDOM -> "random:seed=" + seed + "|vit:" + config;
                 case PIXELS -> "pixels";
@@ -164,26 +164,6 @@ public final class ModelSource {
     @Override
     public String toString() {
         return describe();
-    }
-
-    private static String teacherSha256(Path dir) {
-        Path sums = dir.resolve("SHA256SUMS");
-        if (Checkpoints.isSharded(dir)) {
-            return sha256(sums);              // the teacher is spread over the shards; the checksums name them all
-        }
-        try {
-            if (Files.isRegularFile(sums)) {
-                for (String line : Files.readAllLines(sums)) {
-                    String[] f = line.trim().split("\\s+");
-                    if (f.length == 2 && f[1].equals("teacher.safetensors")) {
-                        return f[0];
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(sums + ": " + e.getMessage(), e);
-        }
-        return sha256(dir.resolve("teacher.safetensors"));
     }
 
     /** SHA-256 of a file, hex. */

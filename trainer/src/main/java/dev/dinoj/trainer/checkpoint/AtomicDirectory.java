@@ -59,18 +59,33 @@ public final class AtomicDirectory {
 
     /** Checks every file against {@code SHA256SUMS}; throws naming the first file that does not match. */
     public static void verify(Path dir) {
+        verify(dir, null);
+    }
+
+    /**
+     * Checks the files named in {@code only} ({@code null} = every file) against {@code SHA256SUMS}, so a reader of
+     * part of a directory (a checkpoint's teacher) reads nothing else; throws naming the first file that does not
+     * match or that the checksums do not list.
+     */
+    public static void verify(Path dir, java.util.Set<String> only) {
         Path sums = dir.resolve(SUMS);
         try {
             if (!Files.isRegularFile(sums)) {
                 throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + "); delete this directory "
                         + "to fall back to the previous checkpoint");
             }
+            java.util.Set<String> seen = new java.util.HashSet<>();
             for (String line : Files.readAllLines(sums)) {
                 if (line.isBlank()) {
                     continue;
                 }
                 String want = line.substring(0, 64);
-                Path f = dir.resolve(line.substring(66).trim());
+                String name = line.substring(66).trim();
+                if (only != null && !only.contains(name)) {
+                    continue;
+                }
+                seen.add(name);
+                Path f = dir.resolve(name);
                 if (!Files.isRegularFile(f)) {
                     throw new CheckpointException(f + ": missing from the checkpoint; delete " + dir
                             + " to fall back to the previous checkpoint");
@@ -81,8 +96,32 @@ public final class AtomicDirectory {
                             + ", recorded " + want + "); delete " + dir + " to fall back to the previous checkpoint");
                 }
             }
+            if (only != null && !seen.containsAll(only)) {
+                java.util.Set<String> missing = new java.util.TreeSet<>(only);
+                missing.removeAll(seen);
+                throw new CheckpointException(dir + ": " + SUMS + " does not list " + missing + "; delete " + dir
+                        + " to fall back to the previous checkpoint");
+            }
         } catch (IOException e) {
             throw new CheckpointException(dir + ": cannot verify: " + e.getMessage(), e);
+        }
+    }
+
+    /** The SHA-256 that {@code SHA256SUMS} of {@code dir} records for file {@code name}, or null if none is recorded. */
+    public static String recordedSha256(Path dir, String name) {
+        Path sums = dir.resolve(SUMS);
+        if (!Files.isRegularFile(sums)) {
+            return null;
+        }
+        try {
+            for (String line : Files.readAllLines(sums)) {
+                if (line.length() > 66 && line.substring(66).trim().equals(name)) {
+                    return line.substring(0, 64);
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            throw new CheckpointException(sums + ": cannot be read: " + e.getMessage(), e);
         }
     }
 

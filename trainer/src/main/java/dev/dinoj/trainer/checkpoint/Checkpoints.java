@@ -175,17 +175,41 @@ public final class Checkpoints {
         }
     }
 
-    /** The teacher parameters of a checkpoint (checksums verified). */
+    /**
+     * The teacher parameters of a checkpoint, its checksum verified (only the teacher, state and config files are
+     * read: a checkpoint used as a backbone or distillation teacher never reads the student or optimiser files).
+     */
     public static Map<String, NpyArray> teacher(Path checkpoint) {
         Path dir = resolve(checkpoint);
         if (isSharded(dir)) {
             return dev.dinoj.trainer.collective.sharded.ShardedCheckpoints.teacherTensors(dir);
         }
-        verify(dir);
+        AtomicDirectory.verify(dir, java.util.Set.of(TEACHER_FILE, "state.json", "config.conf"));
         try {
-            return Safetensors.read(dir.resolve("teacher.safetensors")).tensors();
+            return Safetensors.read(dir.resolve(TEACHER_FILE)).tensors();
         } catch (IOException e) {
             throw new CheckpointException(dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The EMA teacher's file in a (single-process) checkpoint. */
+    public static final String TEACHER_FILE = "teacher.safetensors";
+
+    /**
+     * A checkpoint teacher's identity: the SHA-256 of its {@code teacher.safetensors} (as {@code SHA256SUMS} records
+     * it, so the file is not read again), or for a sharded checkpoint, whose teacher is spread over the shards, of its
+     * {@code SHA256SUMS}, which covers every shard.
+     */
+    public static String teacherSha256(Path checkpoint) {
+        Path dir = resolve(checkpoint);
+        try {
+            if (isSharded(dir)) {
+                return AtomicDirectory.sha256(dir.resolve(AtomicDirectory.SUMS));
+            }
+            String recorded = AtomicDirectory.recordedSha256(dir, TEACHER_FILE);
+            return recorded != null ? recorded : AtomicDirectory.sha256(dir.resolve(TEACHER_FILE));
+        } catch (IOException e) {
+            throw new CheckpointException(dir + ": cannot read the teacher's checksum: " + e.getMessage(), e);
         }
     }
 

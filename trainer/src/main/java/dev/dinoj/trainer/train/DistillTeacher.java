@@ -144,7 +144,7 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
             throw new ConfigError("dinoj.distill.teacher = " + dir + ": " + e.getMessage());
         }
         return new DistillTeacher(p, ssl.backbone(), ssl.dinoHead(), ssl.ibotHead(), ckpt.toString(),
-                checkpointSha256(ckpt), false);
+                Checkpoints.teacherSha256(ckpt), false);
     }
 
     /**
@@ -221,17 +221,9 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
         return new HeadConfig(inDim, (int) v.shape()[0], hidden, (int) v.shape()[1], nlayers);
     }
 
-    /** The SHA-256 that {@link #load} records for {@code source}: of the file, or {@link #checkpointSha256}. */
+    /** The SHA-256 that {@link #load} records for {@code source}: of the file, or {@link Checkpoints#teacherSha256}. */
     public static String sourceSha256(Path source) {
-        return Files.isDirectory(source) ? checkpointSha256(Checkpoints.resolve(source)) : sha256(source);
-    }
-
-    /**
-     * A checkpoint teacher's identity: the SHA-256 of its {@code teacher.safetensors}, or for a sharded checkpoint
-     * (whose teacher is spread over the shards) of its {@code SHA256SUMS}, which covers every shard.
-     */
-    static String checkpointSha256(Path ckpt) {
-        return sha256(ckpt.resolve(Checkpoints.isSharded(ckpt) ? AtomicDirectory.SUMS : "teacher.safetensors"));
+        return Files.isDirectory(source) ? Checkpoints.teacherSha256(source) : sha256(source);
     }
 
     /** SHA-256 of a file, hex. */

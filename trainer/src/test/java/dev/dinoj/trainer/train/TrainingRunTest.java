@@ -73,6 +73,17 @@ class TrainingRunTest {
                 () -> new TrainingRun(pico(), tmp, true, null).withDataset(new TestData(64, 20)).run());
         assertTrue(e.getMessage().contains("student.safetensors") && e.getMessage().contains("checksum"), e.getMessage());
         assertThrows(CheckpointException.class, () -> Checkpoints.verify(f.getParent()));
+
+        // the teacher alone (backbone / distillation teacher / embedder) reads and verifies only its own files
+        Path dir = f.getParent();
+        Path teacher = dir.resolve(Checkpoints.TEACHER_FILE);
+        assertEquals(dev.dinoj.trainer.checkpoint.AtomicDirectory.sha256(teacher), Checkpoints.teacherSha256(dir));
+        assertTrue(Checkpoints.teacher(dir).containsKey("backbone.cls_token"), "teacher readable with a broken student");
+        try (RandomAccessFile raf = new RandomAccessFile(teacher.toFile(), "rw")) {
+            raf.setLength(raf.length() - 100);
+        }
+        CheckpointException t = assertThrows(CheckpointException.class, () -> Checkpoints.teacher(dir));
+        assertTrue(t.getMessage().contains("teacher.safetensors") && t.getMessage().contains("checksum"), t.getMessage());
     }
 
     @Test
