@@ -22,7 +22,6 @@ import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
-import dev.dinoj.pipeline.ingest.ImageEncoding;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.PlantedPool;
 import dev.dinoj.pipeline.storage.LoopbackS3Server;
@@ -233,18 +232,8 @@ public final class DemoCommand implements Callable<Integer> {
             PlantedPool.upload(system, poolLoc, plan, 16);
             System.out.println("   planted " + plan.describe());
             // queries: the first queriesPerClass images of each class after the pool (never in the pool)
-            int[] perClass = new int[10];
-            int uploaded = 0;
-            queryLoc.store().ensureContainer().toCompletableFuture().join();
-            for (int i = pool; i < train.size() - 200 && uploaded < 10 * queriesPerClass; i++) {
-                int l = train.label(i);
-                if (l >= 0 && l < 10 && perClass[l] < queriesPerClass) {
-                    perClass[l]++;
-                    uploaded++;
-                    queryLoc.store().put(DatasetUpload.keyOf(queryLoc, i, l), ImageEncoding.png(train.image(i)),
-                            "image/png").toCompletableFuture().join();
-                }
-            }
+            int uploaded = DatasetUpload.uploadPerClass(system, queryLoc, train,
+                    IntStream.range(pool, train.size() - 200), null, queriesPerClass, 16).size();
             System.out.println("   " + uploaded + " query images in s3://" + BUCKET + "/queries");
         }
     }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
-import dev.dinoj.pipeline.ingest.ImageEncoding;
 import dev.dinoj.pipeline.ingest.PlantedPool;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
@@ -81,17 +80,8 @@ public final class ClusterDemo {
             for (int i = 0; i < poolSize; i++) {
                 objects.add(DatasetUpload.keyOf(pool, i, train.label(i)));
             }
-            q.store().ensureContainer().toCompletableFuture().join();
-            int[] perClass = new int[10];
-            for (int i = poolSize, up = 0; i < train.size() - 20 && up < 10 * queriesPerClass; i++) {
-                int l = train.label(i);
-                if (l >= 0 && l < 10 && perClass[l] < queriesPerClass) {
-                    perClass[l]++;
-                    up++;
-                    q.store().put(DatasetUpload.keyOf(q, i, l), ImageEncoding.png(train.image(i)), "image/png")
-                            .toCompletableFuture().join();
-                }
-            }
+            DatasetUpload.uploadPerClass(system, q, train, IntStream.range(poolSize, train.size() - 20), null,
+                    queriesPerClass, 16);
             return new Pool(source, queries, objects, plan.describe());
         }
     }

@@ -7,13 +7,17 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.Retry;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.PrimitiveIterator;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * Uploads a dataset into a bucket (or directory) as one PNG object per image, so demos and tests start from real object
@@ -89,5 +93,47 @@ public final class DatasetUpload {
       throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
     }
     return new Result(uploaded.get(), skipped.get(), bytes.get(), (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * Uploads query images: the first {@code perClass} images of each class in {@code classes} ({@code null} = every
+   * class of {@code ds}), taking indices in the order of {@code order}, as {@link #keyOf} objects under {@code dest}.
+   *
+   * @return the dataset indices uploaded, in the order taken
+   */
+  public static List<Integer> uploadPerClass(ActorSystem system, ObjectStores.Location dest, ImageDataset ds,
+      IntStream order, int[] classes, int perClass, int parallelism) {
+    int numClasses = Math.max(ds.numClasses(), classes == null ? 0 : IntStream.of(classes).max().orElse(-1) + 1);
+    boolean[] wanted = new boolean[numClasses];
+    int want = 0;
+    for (int c : classes == null ? IntStream.range(0, ds.numClasses()).toArray() : classes) {
+      if (!wanted[c]) {
+        wanted[c] = true;
+        want += perClass;
+      }
+    }
+    int[] taken = new int[numClasses];
+    List<Integer> picked = new ArrayList<>();
+    for (PrimitiveIterator.OfInt it = order.iterator(); it.hasNext() && picked.size() < want; ) {
+      int i = it.nextInt();
+      int l = ds.label(i);
+      if (l >= 0 && l < numClasses && wanted[l] && taken[l] < perClass) {
+        taken[l]++;
+        picked.add(i);
+      }
+    }
+    dest.store().ensureContainer().toCompletableFuture().join();
+    try {
+      Source.from(picked)
+          .mapAsyncUnordered(Math.max(1, parallelism), i -> CompletableFuture
+              .supplyAsync(() -> ImageEncoding.png(ds.image(i)))
+              .thenCompose(png -> dest.store().put(keyOf(dest, i, ds.label(i)), png, "image/png")))
+          .runWith(Sink.ignore(), system)
+          .toCompletableFuture().join();
+    } catch (CompletionException e) {
+      Throwable c = Retry.unwrap(e);
+      throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
+    }
+    return List.copyOf(picked);
   }
 }

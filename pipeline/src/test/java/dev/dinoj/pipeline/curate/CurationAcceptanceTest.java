@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import akka.actor.ActorSystem;
-import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Source;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
@@ -29,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,19 +75,9 @@ class CurationAcceptanceTest {
         String archive = plan.archiveKey();
         // query images: 10 test images of each query class, from the end of the test set (not in the archive)
         ObjectStores.Location qloc = new ObjectStores.Location(lake, "queries", StorageUri.parse("s3://lake/queries"));
-        int[] perClass = new int[10];
-        List<Integer> queryIdx = new ArrayList<>();
-        for (int i = test.size() - 1; i >= 0 && queryIdx.size() < QUERY_CLASSES.length * QUERIES_PER_CLASS; i--) {
-          int l = test.label(i);
-          if (contains(QUERY_CLASSES, l) && perClass[l] < QUERIES_PER_CLASS) {
-            perClass[l]++;
-            queryIdx.add(i);
-          }
-        }
-        Source.from(queryIdx)
-            .mapAsyncUnordered(8, i -> lake.put(DatasetUpload.keyOf(qloc, i, test.label(i)),
-                dev.dinoj.pipeline.ingest.ImageEncoding.png(test.image(i)), "image/png"))
-            .runWith(Sink.ignore(), system).toCompletableFuture().join();
+        List<Integer> queryIdx = DatasetUpload.uploadPerClass(system, qloc, test,
+            IntStream.iterate(test.size() - 1, i -> i >= 0, i -> i - 1), QUERY_CLASSES, QUERIES_PER_CLASS, 8);
+        assertEquals(QUERY_CLASSES.length * QUERIES_PER_CLASS, queryIdx.size());
 
         // ---- curate
         CurationSettings cs = CurationSettings.defaults().withRetrieval(PER_QUERY, PER_QUERY, 0).withShardImages(200);
