@@ -64,15 +64,32 @@ public final class LocalCluster implements AutoCloseable {
         Path confFile = dir.resolve("cluster.conf");
         Files.writeString(confFile, conf);
         LocalCluster c = new LocalCluster(dir);
+        List<String> jvm = withThreads(jvmOptions, n, Runtime.getRuntime().availableProcessors());
         try {
             for (int i = 0; i < n; i++) {
-                c.nodes.add(c.launch(i, roles, confFile, port + i, managementPort + i, heap, jvmOptions));
+                c.nodes.add(c.launch(i, roles, confFile, port + i, managementPort + i, heap, jvm));
             }
         } catch (IOException | RuntimeException e) {
             c.close();
             throw e;
         }
         return c;
+    }
+
+    /**
+     * The nodes share this machine's cores: unless {@code jvmOptions} set {@code ai.djl.pytorch.num_threads}, each node
+     * gets {@code cores / n} PyTorch threads (at least 1) and one inter-op thread, as {@code train --ranks N} gives its
+     * ranks. N JVMs that each spin {@code cores} OpenMP threads run many times slower than N times slower.
+     */
+    static List<String> withThreads(List<String> jvmOptions, int n, int cores) {
+        List<String> out = new ArrayList<>(jvmOptions);
+        if (jvmOptions.stream().noneMatch(o -> o.startsWith("-Dai.djl.pytorch.num_threads="))) {
+            out.add("-Dai.djl.pytorch.num_threads=" + Math.max(1, cores / n));
+            if (jvmOptions.stream().noneMatch(o -> o.startsWith("-Dai.djl.pytorch.num_interop_threads="))) {
+                out.add("-Dai.djl.pytorch.num_interop_threads=1");
+            }
+        }
+        return out;
     }
 
     private NodeProcess launch(int i, List<String> roles, Path conf, int port, int mport, String heap, List<String> jvm)
