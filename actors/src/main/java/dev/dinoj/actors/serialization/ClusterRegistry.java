@@ -43,7 +43,9 @@ public final class ClusterRegistry {
             // curation
             CurateSpec.class, RunStatus.CurationView.class, CurationWorker.IngestPartition.class,
             CurationDriver.PartitionProgress.class, CurationDriver.PartitionDone.class,
-            CurationDriver.PartitionFailed.class);
+            CurationDriver.PartitionFailed.class,
+            // the queue of submitted runs
+            RunStatus.QueuedRun.class, RunStatus.QueuedRun[].class, Coordinator.Cancel.class);
 
     private final List<Class<?>> classes;
     private final Map<String, Class<?>> byName;

@@ -89,9 +89,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     /** Submits a run (config file or preset, --set overrides, run directory, steps, checkpoint-every; 0 = the
-     *  config's; a curation to run first, or null) to a coordinator without one; refused while it owns a run. */
+     *  config's; a curation to run first, or null): it starts at once on an idle coordinator, else it is queued and
+     *  starts when the runs before it have ended (refused when the node config fixes the run). */
     public record Submit(String config, String[] sets, String dir, long steps, int checkpointEvery, CurateSpec curate,
                          ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
+    }
+
+    /** Takes the queued run of run directory {@code dir} out of the queue before it starts. */
+    public record Cancel(String dir, ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
     }
 
     public record Accepted(boolean ok, String message) implements ClusterMessage {
@@ -115,7 +120,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private record Curating(CurationDriver.Progress progress) implements Command {
     }
 
-    private enum Tick implements Command { ASK_DATA, REFORM }
+    private enum Tick implements Command { ASK_DATA, REFORM, NEXT_RUN }
 
     private enum Phase {
         IDLE, CURATING, FAILED, WAITING, PROBING, FORMING, STEPPING, CHECKPOINTING, REFORMING, FINISHED, STOPPED
@@ -166,6 +171,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     /** Whether this run formed a world before (here or under an earlier coordinator): then it re-forms with anyone. */
     private boolean formedBefore;
     private boolean subscribed;
+    /** Submitted runs waiting for the current one to end, in order (kept in the state folder as well). */
+    private final ArrayDeque<RunSpec> queue = new ArrayDeque<>();
+    /** Most runs the queue takes ({@code dinoj.actors.coordinator.max-queued}). */
+    private final int maxQueued;
 
     private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, RunSpec spec) {
         super(ctx);
@@ -174,7 +183,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         this.node = ctx.getSystem().settings().config();
         this.stateDir = SubmittedRuns.stateDir(node);
         this.configured = spec.hasRun();
+        this.maxQueued = node.getInt("dinoj.actors.coordinator.max-queued");
         if (!spec.hasRun()) {
+            try {
+                queue.addAll(SubmittedRuns.loadQueue(stateDir, node));
+            } catch (RuntimeException e) {
+                ctx.getLog().warn("Cannot read the runs queued earlier ({}): {}", stateDir.resolve(SubmittedRuns.QUEUE_FILE),
+                        e.getMessage());
+            }
             RunSpec submitted = null;
             try {
                 submitted = SubmittedRuns.load(stateDir, node);
@@ -195,7 +211,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             checkpointEvery = 0;
             phase = Phase.IDLE;
             message = "no run configured (dinoj.actors.coordinator.run.config is empty)";
-            ctx.getLog().info("Coordinator up without a run");
+            ctx.getLog().info("Coordinator up without a run{}", queue.isEmpty() ? "" : "; " + queue.size() + " queued");
+            if (!queue.isEmpty()) {
+                ctx.getSelf().tell(Tick.NEXT_RUN);                // the previous coordinator ended a run, not the queue
+            }
             return;
         }
         startRun();
@@ -269,6 +288,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 .onMessage(Stop.class, this::onStop)
                 .onMessage(CheckpointNow.class, this::onCheckpointNow)
                 .onMessage(Submit.class, this::onSubmit)
+                .onMessage(Cancel.class, this::onCancel)
+                .onMessageEquals(Tick.NEXT_RUN, this::onNextRun)
                 .onMessage(Curating.class, this::onCurating)
                 .build();
     }
@@ -551,6 +572,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             getContext().getLog().warn("Cannot clear the kept submission in {}: {}", stateDir, e.getMessage());
         }
         getContext().getLog().info("Run {}: {}", end.name().toLowerCase(), why);
+        if (!queue.isEmpty()) {                                 // the workers leave the world first
+            timers.startSingleTimer("next-run", Tick.NEXT_RUN, spec.reformDelay());
+        }
         return this;
     }
 
@@ -562,9 +586,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             views[r] = new RunStatus.WorkerView(r, world.get(r).node(), world.get(r).aeron());
         }
         double[] rl = recent.stream().mapToDouble(Double::doubleValue).toArray();
+        RunStatus.QueuedRun[] queued = queue.stream().map(r -> new RunStatus.QueuedRun(r.config(),
+                r.runDir().toAbsolutePath().toString(), r.steps(), r.curate() != null)).toArray(RunStatus.QueuedRun[]::new);
         m.replyTo().tell(new RunStatus(phase.name().toLowerCase(), step, totalSteps, generation, committedStep, committedDir,
                 settings == null ? 0 : step * settings.batchSize(), lossNames, lossValues, rl, views, message, restarts,
-                curation));
+                curation, spec.config(), spec.runDir() == null ? "" : spec.runDir().toAbsolutePath().toString(), queued));
         return this;
     }
 
@@ -580,7 +606,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             m.replyTo().tell(new Accepted(true, "the curation stops (finished partitions stay in the run directory)"));
             return finish(Phase.STOPPED, "stopped on request while curating");
         }
-        m.replyTo().tell(new Accepted(true, "the run stops after the step in flight"));
+        m.replyTo().tell(new Accepted(true, "the run stops after the step in flight" + (queue.isEmpty() ? ""
+                : "; then the next of " + queue.size() + " queued runs starts (POST /training/cancel takes one out)")));
         if (phase != Phase.STEPPING && phase != Phase.CHECKPOINTING && phase != Phase.FORMING) {
             return finish(Phase.STOPPED, "stopped on request at step " + step);
         }
@@ -588,13 +615,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private Behavior<Command> onSubmit(Submit m) {
-        if (configured || !ended()) {
-            String owns = "the coordinator already owns run " + spec.config() + " in " + spec.runDir() + " ("
-                    + phase.name().toLowerCase() + ", step " + step + ")";
-            m.replyTo().tell(new Accepted(false, owns + (configured
-                    ? ", fixed by the node config (dinoj.actors.coordinator.run); one run per cluster"
-                    : "; one run per cluster at a time: submit again when it has finished, or stop it "
-                    + "(POST /training/stop)")));
+        if (configured) {
+            m.replyTo().tell(new Accepted(false, "the coordinator owns run " + spec.config() + " in " + spec.runDir()
+                    + ", fixed by the node config (dinoj.actors.coordinator.run); it takes no submitted runs"));
             return this;
         }
         RunSpec next;
@@ -606,23 +629,116 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                     m.steps(), m.checkpointEvery(), spec.minWorkers(), spec.probeTimeout(), spec.stepTimeout(),
                     spec.reformDelay(), spec.stepPause(), m.curate());
             next.load();
-            if (stateDir != null) {
-                SubmittedRuns.save(stateDir, next);
-            }
         } catch (RuntimeException e) {
             m.replyTo().tell(new Accepted(false, "run refused: " + e.getMessage()));
             return this;
-        } catch (java.io.IOException e) {
-            m.replyTo().tell(new Accepted(false, "run refused: cannot keep it in dinoj.actors.coordinator.state-dir = "
-                    + stateDir + " (" + e.getMessage() + ")"));
+        }
+        if (!ended()) {
+            Path dir = next.runDir().toAbsolutePath().normalize();
+            boolean busy = spec.runDir() != null && spec.runDir().toAbsolutePath().normalize().equals(dir)
+                    || queue.stream().anyMatch(r -> r.runDir().toAbsolutePath().normalize().equals(dir));
+            if (busy) {
+                m.replyTo().tell(new Accepted(false, "run refused: " + dir + " is the directory of a run that is running "
+                        + "or queued; a run directory holds one run (give another --out, or cancel the queued one: POST "
+                        + "/training/cancel)"));
+                return this;
+            }
+            if (queue.size() >= maxQueued) {
+                m.replyTo().tell(new Accepted(false, "run refused: " + queue.size() + " runs are queued already "
+                        + "(dinoj.actors.coordinator.max-queued = " + maxQueued + "); submit again when one has started"));
+                return this;
+            }
+            queue.addLast(next);
+            try {
+                SubmittedRuns.saveQueue(stateDir, List.copyOf(queue));
+            } catch (java.io.IOException e) {
+                queue.removeLast();
+                m.replyTo().tell(new Accepted(false, "run refused: cannot keep it in dinoj.actors.coordinator.state-dir = "
+                        + stateDir + " (" + e.getMessage() + ")"));
+                return this;
+            }
+            getContext().getLog().info("Run {} in {} queued at position {}", next.config(), next.runDir(), queue.size());
+            m.replyTo().tell(new Accepted(true, "run " + next.config() + " queued at position " + queue.size() + ": it "
+                    + "starts when run " + spec.config() + " in " + spec.runDir() + " (" + phase.name().toLowerCase()
+                    + ", step " + step + ")" + (queue.size() > 1 ? " and the " + (queue.size() - 1) + " before it have"
+                    : " has") + " ended; run dir " + next.runDir()));
             return this;
+        }
+        String why = start(next);
+        if (why != null) {
+            m.replyTo().tell(new Accepted(false, why));
+            return this;
+        }
+        m.replyTo().tell(new Accepted(true, "run " + spec.config() + " accepted: " + (spec.curate() == null ? ""
+                : "curating " + spec.curate().source() + " into " + spec.curate().out() + ", then ") + totalSteps
+                + " steps in " + spec.runDir()));
+        return this;
+    }
+
+    /**
+     * Keeps {@code next} as the submitted run and starts it; returns why it could not be kept (then nothing changed),
+     * or null.
+     */
+    private String start(RunSpec next) {
+        try {
+            if (stateDir != null) {
+                SubmittedRuns.save(stateDir, next);
+            }
+        } catch (java.io.IOException e) {
+            return "run refused: cannot keep it in dinoj.actors.coordinator.state-dir = " + stateDir + " ("
+                    + e.getMessage() + ")";
         }
         spec = next;
         resetRunState();
         startRun();
-        m.replyTo().tell(new Accepted(true, "run " + spec.config() + " accepted: " + (spec.curate() == null ? ""
-                : "curating " + spec.curate().source() + " into " + spec.curate().out() + ", then ") + totalSteps
-                + " steps in " + spec.runDir()));
+        return null;
+    }
+
+    /** Starts the first queued run once the current one has ended. */
+    private Behavior<Command> onNextRun() {
+        if (!ended() || queue.isEmpty()) {
+            return this;
+        }
+        RunSpec next = queue.pollFirst();
+        try {
+            SubmittedRuns.saveQueue(stateDir, List.copyOf(queue));
+        } catch (java.io.IOException e) {
+            getContext().getLog().warn("Cannot update the queue in {}: {}", stateDir, e.getMessage());
+        }
+        getContext().getLog().info("Starting queued run {} in {} ({} left in the queue)", next.config(), next.runDir(),
+                queue.size());
+        String why;
+        try {
+            why = start(next);
+        } catch (RuntimeException e) {                          // its config changed or vanished while it waited
+            why = e.getMessage();
+        }
+        if (why != null) {
+            spec = next;
+            return finish(Phase.FAILED, "queued run " + next.config() + " in " + next.runDir() + " could not start: " + why);
+        }
+        return this;
+    }
+
+    private Behavior<Command> onCancel(Cancel m) {
+        Path dir = m.dir() == null || m.dir().isBlank() ? null : Path.of(m.dir()).toAbsolutePath().normalize();
+        RunSpec found = dir == null ? null : queue.stream()
+                .filter(r -> r.runDir().toAbsolutePath().normalize().equals(dir)).findFirst().orElse(null);
+        if (found == null) {
+            boolean running = dir != null && !ended() && spec.runDir() != null
+                    && spec.runDir().toAbsolutePath().normalize().equals(dir);
+            m.replyTo().tell(new Accepted(false, running ? dir + " is the running run; stop it with POST /training/stop"
+                    : "no queued run in " + m.dir() + " (" + queue.size() + " queued)"));
+            return this;
+        }
+        queue.remove(found);
+        try {
+            SubmittedRuns.saveQueue(stateDir, List.copyOf(queue));
+        } catch (java.io.IOException e) {
+            getContext().getLog().warn("Cannot update the queue in {}: {}", stateDir, e.getMessage());
+        }
+        m.replyTo().tell(new Accepted(true, "queued run " + found.config() + " in " + found.runDir() + " cancelled ("
+                + queue.size() + " left in the queue)"));
         return this;
     }
 

@@ -19,11 +19,19 @@ import dev.dinoj.actors.ClusterMessage;
  * @param workers         the workers of the current world, in rank order
  * @param message         the last failure or event, for people
  * @param curation        the curation phase of a run that curates first (phase {@code none} otherwise)
+ * @param config          the run's config (file or preset; "" = no run yet)
+ * @param dir             the run's directory ("" = no run yet)
+ * @param queue           submitted runs waiting for this one to end, in the order they will run
  */
 public record RunStatus(String phase, long step, long totalSteps, int generation, long committedStep, String checkpoint,
                         long samplerPosition, String[] lossNames, double[] lossValues, double[] recentLosses,
-                        WorkerView[] workers, String message, int restarts, CurationView curation)
+                        WorkerView[] workers, String message, int restarts, CurationView curation, String config,
+                        String dir, QueuedRun[] queue)
         implements ClusterMessage {
+
+    /** A submitted run waiting its turn: its config, run directory, steps (0 = the config's) and whether it curates. */
+    public record QueuedRun(String config, String dir, long steps, boolean curates) implements ClusterMessage {
+    }
 
     /** One worker of the world. */
     public record WorkerView(int rank, String node, String aeron) implements ClusterMessage {

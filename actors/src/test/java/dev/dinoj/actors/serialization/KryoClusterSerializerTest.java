@@ -106,6 +106,16 @@ class KryoClusterSerializerTest {
                 view.getClass().getName()).get();
         assertArrayEquals(view.partitionNodes(), vb.partitionNodes());
         assertEquals(view.objectsTotal(), vb.objectsTotal());
+        var status = new RunStatus("stepping", 3, 10, 2, 2, "/runs/a/checkpoints/step-00000002", 12, new String[] {"dino"},
+                new double[] {1.5}, new double[] {2, 1.5}, new RunStatus.WorkerView[] {new RunStatus.WorkerView(0, "n1",
+                "127.0.0.1:40100")}, "", 0, RunStatus.CurationView.none(), "fmnist-pico", "/runs/a",
+                new RunStatus.QueuedRun[] {new RunStatus.QueuedRun("fmnist-tiny", "/runs/b", 0, true)});
+        RunStatus sb2 = (RunStatus) ser.deserialize(ser.serialize(status).get(), s.identifier(),
+                status.getClass().getName()).get();
+        assertEquals(status.queue()[0], sb2.queue()[0]);
+        assertEquals("/runs/a", sb2.dir());
+        var cancel = new Coordinator.Cancel("/runs/b", a.<Coordinator.Accepted>createTestProbe().ref());
+        assertEquals(cancel, ser.deserialize(ser.serialize(cancel).get(), s.identifier(), cancel.getClass().getName()).get());
         var done = new CurationDriver.PartitionDone(3, "akka://dinoj@127.0.0.1:2552", 40, false, 1.2);
         assertEquals(done, ser.deserialize(ser.serialize(done).get(), s.identifier(), done.getClass().getName()).get());
     }

@@ -40,6 +40,8 @@ public final class NodeMetrics {
         gauge("dinoj.training.restarts", "world re-formations after failures", s -> s.restarts());
         gauge("dinoj.training.loss", "total loss of the last step",
                 s -> s.recentLosses().length == 0 ? Double.NaN : s.recentLosses()[s.recentLosses().length - 1]);
+        gauge("dinoj.training.queued.runs", "submitted runs waiting for the current one to end",
+                s -> s.queue() == null ? 0 : s.queue().length);
         gauge("dinoj.curation.objects.done", "pool objects ingested by the curation workers",
                 s -> s.curation() == null ? 0 : s.curation().objectsDone());
         gauge("dinoj.curation.objects.listed", "pool objects listed for curation",

@@ -45,7 +45,8 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>GET /training/status, /training/step, /training/losses, /training/checkpoints, /training/workers: JSON from
  *       the coordinator singleton (503 if it does not answer within {@code dinoj.node.ask-timeout});</li>
- *   <li>POST /training/stop, /training/checkpoint: need {@code Authorization: Bearer TOKEN} with the token of
+ *   <li>POST /training/stop, /training/checkpoint, /training/submit (queued while a run is in progress),
+ *       /training/cancel ({"dir"}: a queued run): need {@code Authorization: Bearer TOKEN} with the token of
  *       {@code dinoj.node.management-token} (401 without or with a wrong one; 403 when no token is configured);</li>
  *   <li>GET /metrics: Prometheus text format ({@link NodeMetrics}).</li>
  * </ul>
@@ -84,7 +85,8 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                         post(() -> concat(
                                 path("stop", () -> authorized(() -> control(Coordinator.Stop::new))),
                                 path("checkpoint", () -> authorized(() -> control(Coordinator.CheckpointNow::new))),
-                                path("submit", () -> authorized(() -> entity(Unmarshaller.entityToString(), this::submit))))))),
+                                path("submit", () -> authorized(() -> entity(Unmarshaller.entityToString(), this::submit))),
+                                path("cancel", () -> authorized(() -> entity(Unmarshaller.entityToString(), this::cancel))))))),
                 path("metrics", () -> get(() -> onSuccess(status(), s -> {
                     metrics.update(s.orElse(null));
                     return complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS, metrics.scrape().getBytes(StandardCharsets.UTF_8))));
@@ -160,6 +162,21 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
         }
         CurateSpec cs = curate;
         return control(reply -> new Coordinator.Submit(config, sets.toArray(String[]::new), dir, steps, every, cs, reply));
+    }
+
+    /** POST /training/cancel with {"dir"}: takes the queued run of that run directory out of the queue. */
+    private Route cancel(String body) {
+        JsonNode n;
+        try {
+            n = new ObjectMapper().readTree(body);
+        } catch (JsonProcessingException e) {
+            return complete(StatusCodes.BAD_REQUEST, "the body is not JSON: " + e.getOriginalMessage() + "\n");
+        }
+        if (n == null || n.path("dir").asText("").isBlank()) {
+            return complete(StatusCodes.BAD_REQUEST, "the body needs \"dir\" (the run directory of the queued run)\n");
+        }
+        String dir = n.get("dir").asText();
+        return control(reply -> new Coordinator.Cancel(dir, reply));
     }
 
     private Route authorized(Supplier<Route> inner) {

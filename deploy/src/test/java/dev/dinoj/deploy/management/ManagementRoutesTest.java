@@ -89,8 +89,15 @@ class ManagementRoutesTest {
     }
 
     static HttpResponse<String> post(String path, String authorization) throws Exception {
+        return post(path, null, authorization);
+    }
+
+    static HttpResponse<String> post(String path, String json, String authorization) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .POST(HttpRequest.BodyPublishers.noBody());
+                .POST(json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            b.header("Content-Type", "application/json");
+        }
         if (authorization != null) {
             b.header("Authorization", authorization);
         }
@@ -164,7 +171,7 @@ class ManagementRoutesTest {
     /** Runs last (it gives the coordinator a run): the other tests expect an idle coordinator. */
     @Test
     @Order(Integer.MAX_VALUE)
-    void shouldAcceptOneSubmittedRunAndRefuseASecond(@TempDir Path dir) throws Exception {
+    void shouldAcceptASubmittedRunAndQueueTheNext(@TempDir Path dir) throws Exception {
         String pico = "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir.resolve("run") + "\", \"steps\": 3}";
         assertEquals(401, submit(pico, null).statusCode());
         HttpResponse<String> bad = submit("{not json", "Bearer " + TOKEN);
@@ -183,13 +190,53 @@ class ManagementRoutesTest {
         assertEquals("waiting", st.get("phase").asText(), st.toString());    // no workers in this cluster
         assertEquals(3, st.get("total_steps").asLong(), st.toString());
 
+        // a run directory holds one run
         HttpResponse<String> second = submit(pico, "Bearer " + TOKEN);
         assertEquals(409, second.statusCode(), second.body());
-        assertTrue(second.body().contains("already owns run fmnist-pico"), second.body());
-        CliTestSupport.Run again = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(),
-                "--cluster", "--management", mgmt, "--token", TOKEN);
-        assertEquals(2, again.code(), again.toString());
-        assertTrue(again.err().contains("HTTP 409: the coordinator already owns run fmnist-pico"), again.toString());
+        assertTrue(second.body().contains("is the directory of a run that is running or queued"), second.body());
+        // another run waits in the queue
+        CliTestSupport.Run queued = CliTestSupport.main("train", "--config", "fmnist-pico", "--out",
+                dir.resolve("next").toString(), "--steps", "2", "--cluster", "--management", mgmt, "--token", TOKEN);
+        assertEquals(0, queued.code(), queued.toString());
+        assertTrue(queued.out().contains("run fmnist-pico queued at position 1"), queued.toString());
+        assertEquals(200, submit("{\"config\": \"fmnist-tiny\", \"dir\": \"" + dir.resolve("third") + "\"}",
+                "Bearer " + TOKEN).statusCode());
+        st = JSON.readTree(get("/training/status").body());
+        assertEquals(dir.resolve("run").toAbsolutePath().toString(), st.get("dir").asText(), st.toString());
+        assertEquals(2, st.get("queue").size(), st.toString());
+        assertEquals(dir.resolve("next").toAbsolutePath().toString(), st.get("queue").get(0).get("dir").asText());
+        assertEquals("fmnist-tiny", st.get("queue").get(1).get("config").asText());
+        assertTrue(get("/metrics").body().contains("dinoj_training_queued_runs 2.0"));
+
+        // cancel takes a queued run out; the running one is stopped, not cancelled
+        HttpResponse<String> cancel = post("/training/cancel", "{\"dir\": \"" + dir.resolve("third") + "\"}",
+                "Bearer " + TOKEN);
+        assertEquals(200, cancel.statusCode(), cancel.body());
+        assertTrue(cancel.body().contains("cancelled (1 left in the queue)"), cancel.body());
+        HttpResponse<String> again = post("/training/cancel", "{\"dir\": \"" + dir.resolve("third") + "\"}",
+                "Bearer " + TOKEN);
+        assertEquals(409, again.statusCode(), again.body());
+        assertTrue(again.body().contains("no queued run in"), again.body());
+        HttpResponse<String> running = post("/training/cancel", "{\"dir\": \"" + dir.resolve("run") + "\"}",
+                "Bearer " + TOKEN);
+        assertEquals(409, running.statusCode(), running.body());
+        assertTrue(running.body().contains("stop it with POST /training/stop"), running.body());
+        assertEquals(400, post("/training/cancel", "{}", "Bearer " + TOKEN).statusCode());
+        assertEquals(401, post("/training/cancel", "{\"dir\": \"x\"}", null).statusCode());
+
+        // stopping the running run starts the next queued one
+        HttpResponse<String> stop = post("/training/stop", "Bearer " + TOKEN);
+        assertEquals(200, stop.statusCode(), stop.body());
+        assertTrue(stop.body().contains("then the next of 1 queued runs starts"), stop.body());
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        do {
+            Thread.sleep(300);
+            st = JSON.readTree(get("/training/status").body());
+            assertTrue(System.nanoTime() < deadline, "the queued run did not start: " + st);
+        } while (!st.get("dir").asText().equals(dir.resolve("next").toAbsolutePath().toString()));
+        assertEquals("waiting", st.get("phase").asText(), st.toString());
+        assertEquals(2, st.get("total_steps").asLong(), st.toString());
+        assertEquals(0, st.get("queue").size(), st.toString());
         CliTestSupport.Run noToken = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(),
                 "--cluster", "--management", mgmt, "--token", "wrong");
         assertEquals(2, noToken.code(), noToken.toString());

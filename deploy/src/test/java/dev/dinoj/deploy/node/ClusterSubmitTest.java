@@ -16,9 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code dinoj train --cluster} against two node JVMs started without a run: the coordinator accepts the submitted
  * pico run — distilled from a trained pico teacher with Gram anchoring on, issue #7 — trains it on both workers to
- * the end (audit of every step; the checkpoint holds the Gram teacher and names the distillation teacher), refuses a
- * second submission while it runs, and {@code dinoj status} shows the finished run; then the same coordinator takes
- * and trains a new submission (in a new generation), without a restart.
+ * the end (audit of every step; the checkpoint holds the Gram teacher and names the distillation teacher); a second
+ * submission made while it runs waits in the queue and is trained when the first has finished (in a new generation,
+ * without a restart); {@code dinoj status} shows the finished second run.
  */
 @Timeout(300)
 class ClusterSubmitTest {
@@ -26,7 +26,7 @@ class ClusterSubmitTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
-    void shouldTrainASubmittedRunAndRefuseASecond(@TempDir Path dir) throws Exception {
+    void shouldTrainASubmittedRunThenTheQueuedNext(@TempDir Path dir) throws Exception {
         Path conf = dir.resolve("node.conf");
         Files.writeString(conf, String.join("\n",
                 "dinoj.actors.coordinator { min-workers = 2, step-timeout = 90s, probe-timeout = 3s }",
@@ -54,38 +54,34 @@ class ClusterSubmitTest {
             assertEquals(0, ok.code(), ok.toString());
             assertTrue(ok.out().contains("accepted: 4 steps"), ok.toString());
 
-            CliTestSupport.Run second = CliTestSupport.main("train", "--config", "fmnist-pico", "--out",
-                    dir.resolve("other").toString(), "--cluster", "--management", m, "--token", "s3cr3t");
-            assertEquals(2, second.code(), second.toString());
-            assertTrue(second.err().contains("already owns run fmnist-pico"), second.toString());
+            // a second submission waits in the queue and runs when the first has finished (new generation, no restart)
+            Path next = dir.resolve("next");
+            CliTestSupport.Run second = CliTestSupport.main("train", "--config", "fmnist-pico", "--set",
+                    "train.batch-size=4", "--set", "data.loader-threads=1", "--out", next.toString(), "--steps", "2",
+                    "--cluster", "--management", m, "--token", "s3cr3t");
+            assertEquals(0, second.code(), second.toString());
+            assertTrue(second.out().contains("run fmnist-pico queued at position 1"), second.toString());
 
-            JsonNode st = awaitFinished(m, Duration.ofMinutes(3));
-            assertEquals(4, st.get("committed_step").asInt(), st.toString());    // the final checkpoint, after 4 steps
+            JsonNode st = awaitFinished(m, next, Duration.ofMinutes(4));
+            assertEquals(2, st.get("committed_step").asInt(), st.toString());
+            assertEquals(0, st.get("queue").size(), st.toString());
 
-            Path last = run.resolve("checkpoints/step-00000004");
+            Path last = run.resolve("checkpoints/step-00000004");          // the first run's final checkpoint
+            assertTrue(Files.isRegularFile(last.resolve("manifest.json")), "the first run ran to its end");
             assertTrue(Files.isRegularFile(last.resolve("gram_teacher.safetensors")), "the Gram teacher is checkpointed");
             assertEquals(dev.dinoj.trainer.train.DistillTeacher.sha256(teacher.resolve("teacher.safetensors")),
                     JSON.readTree(last.resolve("manifest.json").toFile()).get("distill_teacher_sha256").asText());
-
             List<JsonNode> audit = audit(run, 4, 2);
-            CliTestSupport.Run status = CliTestSupport.main("status", "--management", m);
-            assertEquals(0, status.code(), status.toString());
-            assertEquals("finished", JSON.readTree(status.out()).get("phase").asText(), status.toString());
             int lastGeneration = audit.get(3).get("generation").asInt();
-
-            // the run has finished: the same coordinator takes the next submission, without a restart
-            Path next = dir.resolve("next");
-            CliTestSupport.Run again = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.batch-size=4",
-                    "--set", "data.loader-threads=1", "--out", next.toString(), "--steps", "2", "--cluster",
-                    "--management", m, "--token", "s3cr3t");
-            assertEquals(0, again.code(), again.toString());
-            assertTrue(again.out().contains("accepted: 2 steps"), again.toString());
-            st = awaitFinished(m, Duration.ofMinutes(3));
-            assertEquals(2, st.get("committed_step").asInt(), st.toString());
             for (JsonNode line : audit(next, 2, 2)) {
                 assertTrue(line.get("generation").asInt() > lastGeneration, "a new generation: " + line);
             }
-            assertEquals(4, Files.readAllLines(run.resolve("audit.jsonl")).size(), "the first run is left as it was");
+
+            CliTestSupport.Run status = CliTestSupport.main("status", "--management", m);
+            assertEquals(0, status.code(), status.toString());
+            JsonNode shown = JSON.readTree(status.out());
+            assertEquals("finished", shown.get("phase").asText(), status.toString());
+            assertEquals(next.toAbsolutePath().toString(), shown.get("dir").asText(), status.toString());
         }
     }
 
@@ -103,8 +99,8 @@ class ClusterSubmitTest {
         return out;
     }
 
-    /** Polls /training/status until the phase is {@code finished}. */
-    static JsonNode awaitFinished(String management, Duration timeout) throws Exception {
+    /** Polls /training/status until the run in {@code runDir} is {@code finished}. */
+    static JsonNode awaitFinished(String management, Path runDir, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         JsonNode st;
         do {
@@ -112,7 +108,8 @@ class ClusterSubmitTest {
             String b = ClusterTrainingTest.bodyOrNull(management + "/training/status");
             st = b == null ? null : JSON.readTree(b);
             assertTrue(System.nanoTime() < deadline, "not finished: " + st);
-        } while (st == null || !st.get("phase").asText().equals("finished"));
+        } while (st == null || !st.get("phase").asText().equals("finished")
+                || !st.get("dir").asText().equals(runDir.toAbsolutePath().toString()));
         return st;
     }
 }
