@@ -18,7 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * run (as {@code cluster up} does, with {@code dinoj.actors.coordinator.state-dir}), the pico run is submitted, and
  * after its first committed checkpoint the coordinator's JVM is killed (SIGKILL). The singleton's next node takes the
  * submitted run from the state folder, resumes it from the committed checkpoint with the two workers left and
- * finishes it; the audit shows every step, nothing skipped or repeated after the rewinds.
+ * finishes it; the audit shows every step, nothing skipped or repeated after the rewinds. A second run submitted while
+ * the first trains waits in the queue, which the next coordinator reads from the state folder as well: it starts that
+ * run when the first has finished (and waits there for {@code min-workers}).
  */
 @Timeout(360)
 class SubmittedRunHandoverTest {
@@ -50,6 +52,14 @@ class SubmittedRunHandoverTest {
                     c.nodes().get(0).managementUri(), "--token", "t0k3n");
             assertEquals(0, ok.code(), ok.toString());
             assertTrue(Files.isRegularFile(dir.resolve("state").resolve("submitted-run.conf")), "the submission is kept");
+            // a run queued behind it survives the hand-over too, and starts when the first has finished
+            Path next = dir.resolve("next");
+            CliTestSupport.Run queued = CliTestSupport.main("train", "--config", "fmnist-pico", "--set",
+                    "train.batch-size=6", "--set", "data.loader-threads=1", "--out", next.toString(), "--steps", "2",
+                    "--cluster", "--management", m1, "--token", "t0k3n");
+            assertEquals(0, queued.code(), queued.toString());
+            assertTrue(queued.out().contains("queued at position 1"), queued.toString());
+            assertTrue(Files.isRegularFile(dir.resolve("state").resolve("queued-runs.conf")), "the queue is kept");
 
             ClusterTrainingTest.waitForAudit(run, a -> a.stream().anyMatch(l -> l.get("step").asInt() >= EVERY + 1),
                     Duration.ofMinutes(4), c);
@@ -62,13 +72,20 @@ class SubmittedRunHandoverTest {
             while (System.nanoTime() < deadline) {
                 String s = ClusterTrainingTest.bodyOrNull(m1 + "/training/status");
                 st = s == null ? null : ClusterTrainingTest.JSON.readTree(s);
-                if (st != null && st.get("phase").asText().equals("finished")) {
+                if (st != null && st.get("dir").asText().equals(next.toAbsolutePath().toString())) {
                     break;
                 }
                 Thread.sleep(1000);
             }
-            assertTrue(st != null && st.get("phase").asText().equals("finished"), "not finished after the hand-over: " + st);
-            assertEquals(STEPS, st.get("committed_step").asInt(), st.toString());
+            assertTrue(st != null && st.get("dir").asText().equals(next.toAbsolutePath().toString()),
+                    "the queued run did not start after the hand-over: " + st);
+            // it waits for min-workers = 3 workers (a new run), of which two are left: nothing to train with yet
+            assertEquals("waiting", st.get("phase").asText(), st.toString());
+            assertEquals(0, st.get("queue").size(), st.toString());
+            assertTrue(Files.notExists(dir.resolve("state").resolve("queued-runs.conf")), "the queue is empty");
+            assertTrue(Files.readString(dir.resolve("state").resolve("submitted-run.conf")).contains(next.toString()),
+                    "the started run is now the kept submission");
+            assertTrue(Files.isDirectory(run.resolve(String.format("checkpoints/step-%08d", STEPS))), "the first run ended");
             // the singleton moves to the oldest node left (1 or 2, whichever joined first)
             String taken = "Taking over the run submitted earlier";
             assertTrue(Files.readString(c.nodes().get(1).log()).contains(taken)
@@ -76,8 +93,6 @@ class SubmittedRunHandoverTest {
             List<JsonNode> audit = ClusterTrainingTest.readAudit(run);
             ClusterTrainingTest.checkAudit(audit, STEPS, EVERY, 6);
             assertEquals(2, ClusterTrainingTest.lastWorldSize(audit), "finished with the two workers left");
-            assertTrue(Files.notExists(dir.resolve("state").resolve("submitted-run.conf")),
-                    "a finished run's submission is forgotten (the next coordinator starts idle)");
         }
     }
 }
