@@ -105,7 +105,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private record Listing(Set<ActorRef<TrainerWorker.Command>> workers) implements Command {
     }
 
-    private record DataInfo(DataShard.Info info, Throwable error) implements Command {
+    /** The data shards' answer for dataset spec {@code asked} (a reply to an earlier run's question is dropped). */
+    private record DataInfo(String asked, DataShard.Info info, Throwable error) implements Command {
     }
 
     private record ProbeOver(int probe) implements Command {
@@ -326,11 +327,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private Behavior<Command> onAskData() {
         String ds = dataset;
         getContext().ask(DataShard.Info.class, ClusterSharding.get(getContext().getSystem()).entityRefFor(DataShard.KEY, "0"),
-                Duration.ofSeconds(10), r -> new DataShard.GetInfo(ds, r), DataInfo::new);
+                Duration.ofSeconds(10), r -> new DataShard.GetInfo(ds, r), (info, error) -> new DataInfo(ds, info, error));
         return this;
     }
 
     private Behavior<Command> onDataInfo(DataInfo m) {
+        if (!m.asked().equals(dataset) || data != null) {
+            return this;                                        // asked for an earlier run, or answered twice
+        }
         if (m.error() != null) {
             getContext().getLog().info("Data shards not reachable yet ({}); asking again", m.error().toString());
             timers.startSingleTimer(Tick.ASK_DATA, Duration.ofSeconds(2));
