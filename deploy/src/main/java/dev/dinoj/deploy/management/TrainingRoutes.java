@@ -85,8 +85,8 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                         post(() -> concat(
                                 path("stop", () -> authorized(() -> control(Coordinator.Stop::new))),
                                 path("checkpoint", () -> authorized(() -> control(Coordinator.CheckpointNow::new))),
-                                path("submit", () -> authorized(() -> entity(Unmarshaller.entityToString(), this::submit))),
-                                path("cancel", () -> authorized(() -> entity(Unmarshaller.entityToString(), this::cancel))))))),
+                                path("submit", () -> authorized(() -> jsonBody(this::submit))),
+                                path("cancel", () -> authorized(() -> jsonBody(this::cancel))))))),
                 path("metrics", () -> get(() -> onSuccess(status(), s -> {
                     metrics.update(s.orElse(null));
                     return complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS, metrics.scrape().getBytes(StandardCharsets.UTF_8))));
@@ -127,14 +127,19 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                 toJson(ordered("accepted", a.get().ok(), "message", a.get().message())))));
     }
 
+    /** The request body as JSON for {@code inner} (null for an empty body), or 400 when it is not JSON. */
+    private Route jsonBody(Function<JsonNode, Route> inner) {
+        return entity(Unmarshaller.entityToString(), body -> {
+            try {
+                return inner.apply(new ObjectMapper().readTree(body));
+            } catch (JsonProcessingException e) {
+                return complete(StatusCodes.BAD_REQUEST, "the body is not JSON: " + e.getOriginalMessage() + "\n");
+            }
+        });
+    }
+
     /** POST /training/submit with {"config", "set": [..], "dir", "steps", "checkpoint_every", "curate": {..}}. */
-    private Route submit(String body) {
-        JsonNode n;
-        try {
-            n = new ObjectMapper().readTree(body);
-        } catch (JsonProcessingException e) {
-            return complete(StatusCodes.BAD_REQUEST, "the body is not JSON: " + e.getOriginalMessage() + "\n");
-        }
+    private Route submit(JsonNode n) {
         if (n == null || !n.hasNonNull("config") || n.get("config").asText().isBlank()) {
             return complete(StatusCodes.BAD_REQUEST, "the body needs \"config\" (a HOCON file or preset)\n");
         }
@@ -165,13 +170,7 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
     }
 
     /** POST /training/cancel with {"dir"}: takes the queued run of that run directory out of the queue. */
-    private Route cancel(String body) {
-        JsonNode n;
-        try {
-            n = new ObjectMapper().readTree(body);
-        } catch (JsonProcessingException e) {
-            return complete(StatusCodes.BAD_REQUEST, "the body is not JSON: " + e.getOriginalMessage() + "\n");
-        }
+    private Route cancel(JsonNode n) {
         if (n == null || n.path("dir").asText("").isBlank()) {
             return complete(StatusCodes.BAD_REQUEST, "the body needs \"dir\" (the run directory of the queued run)\n");
         }
