@@ -638,10 +638,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             return this;
         }
         if (!ended()) {
-            Path dir = next.runDir().toAbsolutePath().normalize();
-            boolean busy = spec.runDir() != null && spec.runDir().toAbsolutePath().normalize().equals(dir)
-                    || queue.stream().anyMatch(r -> r.runDir().toAbsolutePath().normalize().equals(dir));
-            if (busy) {
+            Path dir = next.runDir();
+            if (runsIn(spec, dir) || queue.stream().anyMatch(r -> runsIn(r, dir))) {
                 m.replyTo().tell(new Accepted(false, "run refused: " + dir + " is the directory of a run that is running "
                         + "or queued; a run directory holds one run (give another --out, or cancel the queued one: POST "
                         + "/training/cancel)"));
@@ -653,12 +651,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 return this;
             }
             queue.addLast(next);
-            try {
-                SubmittedRuns.saveQueue(stateDir, List.copyOf(queue));
-            } catch (java.io.IOException e) {
+            String unkept = keepQueue();
+            if (unkept != null) {
                 queue.removeLast();
-                m.replyTo().tell(new Accepted(false, "run refused: cannot keep it in dinoj.actors.coordinator.state-dir = "
-                        + stateDir + " (" + e.getMessage() + ")"));
+                m.replyTo().tell(new Accepted(false, "run refused: " + unkept));
                 return this;
             }
             getContext().getLog().info("Run {} in {} queued at position {}", next.config(), next.runDir(), queue.size());
@@ -689,8 +685,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 SubmittedRuns.save(stateDir, next);
             }
         } catch (java.io.IOException e) {
-            return "run refused: cannot keep it in dinoj.actors.coordinator.state-dir = " + stateDir + " ("
-                    + e.getMessage() + ")";
+            return "run refused: " + cannotKeep(e);
         }
         spec = next;
         resetRunState();
@@ -704,11 +699,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             return this;
         }
         RunSpec next = queue.pollFirst();
-        try {
-            SubmittedRuns.saveQueue(stateDir, List.copyOf(queue));
-        } catch (java.io.IOException e) {
-            getContext().getLog().warn("Cannot update the queue in {}: {}", stateDir, e.getMessage());
-        }
+        keepQueue();
         getContext().getLog().info("Starting queued run {} in {} ({} left in the queue)", next.config(), next.runDir(),
                 queue.size());
         String why;
@@ -725,25 +716,39 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private Behavior<Command> onCancel(Cancel m) {
-        Path dir = m.dir() == null || m.dir().isBlank() ? null : Path.of(m.dir()).toAbsolutePath().normalize();
-        RunSpec found = dir == null ? null : queue.stream()
-                .filter(r -> r.runDir().toAbsolutePath().normalize().equals(dir)).findFirst().orElse(null);
+        Path dir = m.dir() == null || m.dir().isBlank() ? null : Path.of(m.dir());
+        RunSpec found = dir == null ? null : queue.stream().filter(r -> runsIn(r, dir)).findFirst().orElse(null);
         if (found == null) {
-            boolean running = dir != null && !ended() && spec.runDir() != null
-                    && spec.runDir().toAbsolutePath().normalize().equals(dir);
+            boolean running = dir != null && !ended() && runsIn(spec, dir);
             m.replyTo().tell(new Accepted(false, running ? dir + " is the running run; stop it with POST /training/stop"
                     : "no queued run in " + m.dir() + " (" + queue.size() + " queued)"));
             return this;
         }
         queue.remove(found);
-        try {
-            SubmittedRuns.saveQueue(stateDir, List.copyOf(queue));
-        } catch (java.io.IOException e) {
-            getContext().getLog().warn("Cannot update the queue in {}: {}", stateDir, e.getMessage());
-        }
+        keepQueue();
         m.replyTo().tell(new Accepted(true, "queued run " + found.config() + " in " + found.runDir() + " cancelled ("
                 + queue.size() + " left in the queue)"));
         return this;
+    }
+
+    /** Whether {@code run} trains in run directory {@code dir}. */
+    private static boolean runsIn(RunSpec run, Path dir) {
+        return run.runDir() != null && run.runDir().toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize());
+    }
+
+    /** Writes the queue to the state folder; returns why it could not (logged), or null. */
+    private String keepQueue() {
+        try {
+            SubmittedRuns.saveQueue(stateDir, List.copyOf(queue));
+            return null;
+        } catch (java.io.IOException e) {
+            getContext().getLog().warn("Cannot keep the queue: {}", cannotKeep(e));
+            return cannotKeep(e);
+        }
+    }
+
+    private String cannotKeep(java.io.IOException e) {
+        return "cannot keep it in dinoj.actors.coordinator.state-dir = " + stateDir + " (" + e.getMessage() + ")";
     }
 
     /** Whether no run is in progress: none yet, or the last one finished, stopped or failed. */
