@@ -66,32 +66,26 @@ public final class DatasetUpload {
     AtomicLong skipped = new AtomicLong();
     AtomicLong bytes = new AtomicLong();
     AtomicLong done = new AtomicLong();
-    try {
-      Source.range(0, n - 1)
-          .mapAsyncUnordered(Math.max(1, parallelism), i -> {
-            String key = keyOf(dest, i, ds.label(i));
-            if (existing.contains(key)) {
-              skipped.incrementAndGet();
-              return CompletableFuture.completedFuture(new ObjectInfo(key, 0, ""));
-            }
-            return CompletableFuture.supplyAsync(() -> ImageEncoding.png(ds.image(i))) // encode off the stream thread
-                .thenCompose(png -> {
-                  bytes.addAndGet(png.length);
-                  uploaded.incrementAndGet();
-                  return dest.store().put(key, png, "image/png");
-                });
-          })
-          .runWith(Sink.foreach(x -> {
-            long d = done.incrementAndGet();
-            if (progress != null) {
-              progress.accept(d);
-            }
-          }), system)
-          .toCompletableFuture().join();
-    } catch (CompletionException e) {
-      Throwable c = Retry.unwrap(e);
-      throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
-    }
+    join(Source.range(0, n - 1)
+        .mapAsyncUnordered(Math.max(1, parallelism), i -> {
+          String key = keyOf(dest, i, ds.label(i));
+          if (existing.contains(key)) {
+            skipped.incrementAndGet();
+            return CompletableFuture.completedFuture(new ObjectInfo(key, 0, ""));
+          }
+          return CompletableFuture.supplyAsync(() -> ImageEncoding.png(ds.image(i))) // encode off the stream thread
+              .thenCompose(png -> {
+                bytes.addAndGet(png.length);
+                uploaded.incrementAndGet();
+                return dest.store().put(key, png, "image/png");
+              });
+        })
+        .runWith(Sink.foreach(x -> {
+          long d = done.incrementAndGet();
+          if (progress != null) {
+            progress.accept(d);
+          }
+        }), system));
     return new Result(uploaded.get(), skipped.get(), bytes.get(), (System.nanoTime() - t0) / 1e9);
   }
 
@@ -123,17 +117,21 @@ public final class DatasetUpload {
       }
     }
     dest.store().ensureContainer().toCompletableFuture().join();
+    join(Source.from(picked)
+        .mapAsyncUnordered(Math.max(1, parallelism), i -> CompletableFuture
+            .supplyAsync(() -> ImageEncoding.png(ds.image(i)))
+            .thenCompose(png -> dest.store().put(keyOf(dest, i, ds.label(i)), png, "image/png")))
+        .runWith(Sink.ignore(), system));
+    return List.copyOf(picked);
+  }
+
+  /** Waits for a stream; its failure is rethrown as the storage error that caused it. */
+  private static void join(java.util.concurrent.CompletionStage<?> done) {
     try {
-      Source.from(picked)
-          .mapAsyncUnordered(Math.max(1, parallelism), i -> CompletableFuture
-              .supplyAsync(() -> ImageEncoding.png(ds.image(i)))
-              .thenCompose(png -> dest.store().put(keyOf(dest, i, ds.label(i)), png, "image/png")))
-          .runWith(Sink.ignore(), system)
-          .toCompletableFuture().join();
+      done.toCompletableFuture().join();
     } catch (CompletionException e) {
       Throwable c = Retry.unwrap(e);
       throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
     }
-    return List.copyOf(picked);
   }
 }
