@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "DINOv2 on the JVM: curate, pretrain, evaluate, export.",
         subcommands = {DemoCommand.class, TrainCommand.class, DistillCommand.class, ExportCommand.class, IngestCommand.class, CurateCommand.class,
                 S3ServerCommand.class, ReportCommand.class, EvalCommand.class, BenchCommand.class, VerifyReferenceCommand.class,
-                NodeCommand.class, ClusterCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
+                NodeCommand.class, ClusterCommand.class, StatusCommand.class, RunsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

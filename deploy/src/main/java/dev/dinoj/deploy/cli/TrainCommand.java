@@ -103,11 +103,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainSettings.load(config, sets);                   // a bad config fails here, with the local error
         Path file = Path.of(config);
         String cfg = java.nio.file.Files.isRegularFile(file) ? file.toAbsolutePath().toString() : config;
-        String bearer = token != null ? token : System.getenv().getOrDefault("DINOJ_MANAGEMENT_TOKEN", "");
-        if (bearer.isBlank()) {
-            throw new UserError("--cluster needs the management token: pass --token or set DINOJ_MANAGEMENT_TOKEN");
-        }
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String bearer = ManagementClient.token(token, "--cluster");
         java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
         body.put("config", cfg);
         body.put("set", sets);
@@ -129,30 +125,7 @@ public final class TrainCommand implements Callable<Integer> {
         } else if (curateOut != null || curateQueries != null || curateEmbedder != null) {
             throw new UserError("--curate-out, --curate-queries and --curate-embedder need --curate-source");
         }
-        String uri = management.replaceAll("/+$", "") + "/training/submit";
-        java.net.http.HttpResponse<String> r;
-        try {
-            r = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(3)).build().send(
-                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(uri)).timeout(java.time.Duration.ofSeconds(15))
-                            .header("Content-Type", "application/json").header("Authorization", "Bearer " + bearer)
-                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            throw new UserError(uri + ": no answer (" + e.getMessage() + "); start a cluster (./dinoj cluster up) or pass "
-                    + "--management");
-        }
-        String message = r.body().trim();
-        try {
-            com.fasterxml.jackson.databind.JsonNode n = json.readTree(r.body());
-            if (n != null && n.has("message")) {
-                message = n.get("message").asText();
-            }
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            // plain-text answer (401, 403, 503): shown as is
-        }
-        if (r.statusCode() != 200) {
-            throw new UserError(uri + ": HTTP " + r.statusCode() + ": " + message);
-        }
+        String message = new ManagementClient(management).post("/training/submit", bearer, body);
         System.out.println(message + "; follow it with ./dinoj status --management " + management);
         return 0;
     }

@@ -194,7 +194,7 @@ public final class ClusterDemo {
                     System.out.println("   curl -s " + m + "/training/status");
                     System.out.println("   curl -s " + m + "/metrics | grep ^dinoj_");
                     System.out.println("   curl -s -X POST -H 'Authorization: Bearer " + token + "' " + m
-                            + "/training/stop");
+                            + "/training/stop     # or: ./dinoj runs stop --management " + m + " --token …");
                     JsonNode st = follow(cluster, m);
                     String phase = st == null ? "unknown" : st.get("phase").asText();
                     System.out.println("== run " + phase + ": " + (st == null ? "" : st.get("message").asText()));

@@ -40,6 +40,23 @@ class NodeCommandTest {
         CliTestSupport.Run r = CliTestSupport.main("status", "--management", "http://127.0.0.1:1");
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("127.0.0.1:1/training/status: no answer"), r.toString());
+        CliTestSupport.Run stop = CliTestSupport.main("runs", "stop", "--management", "http://127.0.0.1:1", "--token", "t");
+        assertEquals(2, stop.code(), stop.toString());
+        assertTrue(stop.err().contains("127.0.0.1:1/training/stop: no answer"), stop.toString());
+    }
+
+    @Test
+    void shouldAskForTheTokenAndTheQueuedRunsDirectory() {
+        CliTestSupport.Run noToken = CliTestSupport.main("runs", "cancel", "--out", "/x", "--management",
+                "http://127.0.0.1:1", "--token", "");
+        assertEquals(2, noToken.code(), noToken.toString());
+        assertTrue(noToken.err().contains("runs cancel needs the management token"), noToken.toString());
+        CliTestSupport.Run noDir = CliTestSupport.main("runs", "cancel", "--token", "t");
+        assertEquals(2, noDir.code(), noDir.toString());
+        assertTrue(noDir.err().contains("--out"), noDir.toString());
+        CliTestSupport.Run bare = CliTestSupport.main("runs");
+        assertEquals(2, bare.code(), bare.toString());
+        assertTrue(bare.err().contains("give a subcommand"), bare.toString());
     }
 
     @Test

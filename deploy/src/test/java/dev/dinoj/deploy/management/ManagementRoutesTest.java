@@ -209,10 +209,10 @@ class ManagementRoutesTest {
         assertTrue(get("/metrics").body().contains("dinoj_training_queued_runs 2.0"));
 
         // cancel takes a queued run out; the running one is stopped, not cancelled
-        HttpResponse<String> cancel = post("/training/cancel", "{\"dir\": \"" + dir.resolve("third") + "\"}",
-                "Bearer " + TOKEN);
-        assertEquals(200, cancel.statusCode(), cancel.body());
-        assertTrue(cancel.body().contains("cancelled (1 left in the queue)"), cancel.body());
+        CliTestSupport.Run cancel = CliTestSupport.main("runs", "cancel", "--out", dir.resolve("third").toString(),
+                "--management", mgmt, "--token", TOKEN);
+        assertEquals(0, cancel.code(), cancel.toString());
+        assertTrue(cancel.out().contains("cancelled (1 left in the queue)"), cancel.toString());
         HttpResponse<String> again = post("/training/cancel", "{\"dir\": \"" + dir.resolve("third") + "\"}",
                 "Bearer " + TOKEN);
         assertEquals(409, again.statusCode(), again.body());
@@ -225,9 +225,9 @@ class ManagementRoutesTest {
         assertEquals(401, post("/training/cancel", "{\"dir\": \"x\"}", null).statusCode());
 
         // stopping the running run starts the next queued one
-        HttpResponse<String> stop = post("/training/stop", "Bearer " + TOKEN);
-        assertEquals(200, stop.statusCode(), stop.body());
-        assertTrue(stop.body().contains("then the next of 1 queued runs starts"), stop.body());
+        CliTestSupport.Run stop = CliTestSupport.main("runs", "stop", "--management", mgmt, "--token", TOKEN);
+        assertEquals(0, stop.code(), stop.toString());
+        assertTrue(stop.out().contains("then the next of 1 queued runs starts"), stop.toString());
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         do {
             Thread.sleep(300);
