@@ -26,10 +26,6 @@ final class ManagementClient {
         this.base = management.replaceAll("/+$", "");
     }
 
-    String base() {
-        return base;
-    }
-
     /** The token given, else {@code $DINOJ_MANAGEMENT_TOKEN}; a UserError naming {@code what} when there is none. */
     static String token(String given, String what) {
         String bearer = given != null ? given : System.getenv().getOrDefault("DINOJ_MANAGEMENT_TOKEN", "");
