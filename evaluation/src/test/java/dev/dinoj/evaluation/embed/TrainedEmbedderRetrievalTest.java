@@ -70,14 +70,14 @@ class TrainedEmbedderRetrievalTest {
             StorageSettings ss = server.clientSettings();
             ActorSystem system = ObjectStores.createSystem("TrainedEmbedderRetrievalTest", ConfigFactory.load(), ss);
             try {
-                upload(system, ss, "a", DatasetViews.first(train, POOL), test,
+                Map<String, Integer> labelsA = upload(system, ss, "a", DatasetViews.first(train, POOL), test,
                         IntStream.iterate(test.size() - 1, i -> i >= 0, i -> i - 1));
-                upload(system, ss, "b",
+                Map<String, Integer> labelsB = upload(system, ss, "b",
                         DatasetViews.subset(train, IntStream.range(20_000, 20_000 + POOL).toArray(), "train 20000+"),
                         test, IntStream.range(5000, test.size()));
-                int[] a = retrieve(system, ss, tmp, "a", 0, vit);
-                int[] b = retrieve(system, ss, tmp, "b", 0, vit);
-                int[] aWithClusters = retrieve(system, ss, tmp, "a", PER_QUERY, vit);
+                int[] a = retrieve(system, ss, tmp, "a", labelsA, 0, vit);
+                int[] b = retrieve(system, ss, tmp, "b", labelsB, 0, vit);
+                int[] aWithClusters = retrieve(system, ss, tmp, "a", labelsA, PER_QUERY, vit);
                 // the acceptance figure: kept images of both draws together (≈ 260, so ± 2.3 points), and no draw
                 // far below it
                 double both = (double) (a[0] + b[0]) / (a[1] + b[1]);
@@ -92,10 +92,11 @@ class TrainedEmbedderRetrievalTest {
         }
     }
 
-    private static final Map<String, Map<String, Integer>> LABELS = new HashMap<>();
-
-    /** Uploads one draw: the pool with its planted objects under {@code lake/<name>-pool}, queries under {@code -queries}. */
-    private static void upload(ActorSystem system, StorageSettings ss, String name, ImageDataset poolImages,
+    /**
+     * Uploads one draw: the pool with its planted objects under {@code lake/<name>-pool}, queries under
+     * {@code -queries}; returns the class of every pool image by key.
+     */
+    private static Map<String, Integer> upload(ActorSystem system, StorageSettings ss, String name, ImageDataset poolImages,
             IdxDataset test, IntStream queryOrder) {
         S3ObjectStore lake = new S3ObjectStore(system, "lake", ss);
         ObjectStores.Location pool = new ObjectStores.Location(lake, name + "-pool", StorageUri.parse("s3://lake/" + name
@@ -106,26 +107,25 @@ class TrainedEmbedderRetrievalTest {
         PlantedPool.upload(system, pool, plan, 16);
         Map<String, Integer> labelOf = new HashMap<>(PlantedPool.poolLabels(pool, poolImages, POOL));
         labelOf.putAll(plan.labelOf());
-        LABELS.put(name, labelOf);
         ObjectStores.Location queries = new ObjectStores.Location(lake, name + "-queries",
                 StorageUri.parse("s3://lake/" + name + "-queries"));
         List<Integer> queryIdx = DatasetUpload.uploadPerClass(system, queries, test, queryOrder, QUERY_CLASSES,
                 QUERIES_PER_CLASS, 8);
         assertEquals(QUERY_CLASSES.length * QUERIES_PER_CLASS, queryIdx.size());
+        return labelOf;
     }
 
     /**
      * Curates draw {@code name} end to end with {@code PER_QUERY} nearest pool images per query and {@code perCluster}
      * from each query's cluster; returns {kept images from the query classes, kept images}.
      */
-    private static int[] retrieve(ActorSystem system, StorageSettings ss, Path tmp, String name, int perCluster,
-            VitEmbedder vit) {
+    private static int[] retrieve(ActorSystem system, StorageSettings ss, Path tmp, String name,
+            Map<String, Integer> labelOf, int perCluster, VitEmbedder vit) {
         String run = name + "-m" + perCluster;
         CurationSettings cs = CurationSettings.defaults().withRetrieval(PER_QUERY, perCluster, 0).withShardImages(500);
         CurateJob.Outcome o = CurateJob.run(system, new CurateJob.Spec(StorageUri.parse("s3://lake/" + name + "-pool/"),
                 StorageUri.parse("s3://lake/" + name + "-queries/"), StorageUri.parse("s3://lake/" + run + "-curated"),
                 tmp.resolve(run + "-work"), null), new ThumbnailEmbedder(20), vit, cs, ss, line -> { }, null);
-        Map<String, Integer> labelOf = LABELS.get(name);
         int kept = 0;
         int hits = 0;
         for (ManifestEntry e : o.curation().curated()) {
