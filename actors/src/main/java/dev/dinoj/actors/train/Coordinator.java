@@ -708,8 +708,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         } catch (RuntimeException e) {                          // its config changed or vanished while it waited
             why = e.getMessage();
         }
-        if (why != null) {
-            spec = next;
+        if (why != null) {                                      // the status shows this run, not the one before
+            if (spec != next) {
+                spec = next;
+                resetRunState();
+            }
+            settings = null;
+            totalSteps = 0;
             return finish(Phase.FAILED, "queued run " + next.config() + " in " + next.runDir() + " could not start: " + why);
         }
         return this;
