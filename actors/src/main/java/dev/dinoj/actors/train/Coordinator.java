@@ -17,7 +17,7 @@ import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.curate.CurationDriver;
 import dev.dinoj.actors.data.DataShard;
-import dev.dinoj.trainer.collective.sharded.ShardedCheckpoints;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.config.TrainSettings;
 
 import java.io.IOException;

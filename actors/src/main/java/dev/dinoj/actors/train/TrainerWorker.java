@@ -16,7 +16,7 @@ import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.data.FetchedImages;
 import dev.dinoj.trainer.collective.World;
-import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
+import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import dev.dinoj.trainer.config.TrainSettings;
 
 import java.nio.file.Path;

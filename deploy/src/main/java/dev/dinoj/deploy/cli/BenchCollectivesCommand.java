@@ -2,7 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.WireFormat;
-import dev.dinoj.trainer.collective.bench.CollectiveBench;
+import dev.dinoj.trainer.bench.CollectiveBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

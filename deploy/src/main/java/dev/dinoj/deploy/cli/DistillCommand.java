@@ -2,7 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
-import dev.dinoj.trainer.collective.sharded.ShardedTrainingRun;
+import dev.dinoj.trainer.train.sharded.ShardedTrainingRun;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.SslConfig;
 import dev.dinoj.trainer.train.TrainingRun;

@@ -1,6 +1,6 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.trainer.collective.bench.ShardedStepBench;
+import dev.dinoj.trainer.bench.ShardedStepBench;
 
 import java.util.List;
 

@@ -87,7 +87,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingRun.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
                 String.format(java.util.Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
         TrainingRun.Result r = ranks != null
-                ? dev.dinoj.trainer.collective.sharded.ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
+                ? dev.dinoj.trainer.train.sharded.ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
                 : new TrainingRun(settings, out, resume, listener).run();
         progress.done();
         System.out.printf("trained steps %d..%d in %.0f s; last checkpoint: %s%n", r.startStep(), r.endStep(), r.seconds(),

@@ -24,7 +24,7 @@ import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.Coordinator;
 import dev.dinoj.actors.train.RunStatus;
-import dev.dinoj.trainer.collective.sharded.ShardedCheckpoints;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

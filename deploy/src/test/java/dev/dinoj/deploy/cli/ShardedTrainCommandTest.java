@@ -178,8 +178,8 @@ class ShardedTrainCommandTest {
             int stopped = Integer.parseInt(m.group(1));
             assertTrue(stopped >= 3, "stopped after step " + stopped);
             Path ckpt = out.resolve(String.format("checkpoints/step-%08d", stopped));
-            assertEquals(ckpt, dev.dinoj.trainer.collective.sharded.ShardedCheckpoints.latest(out).orElseThrow());
-            dev.dinoj.trainer.collective.sharded.ShardedCheckpoints.verify(ckpt);
+            assertEquals(ckpt, dev.dinoj.trainer.checkpoint.ShardedCheckpoints.latest(out).orElseThrow());
+            dev.dinoj.trainer.checkpoint.ShardedCheckpoints.verify(ckpt);
             assertEquals(stopped, metrics(out).size(), "one metrics line per completed step");
             for (Path dir : List.of(tmp, out)) {
                 try (var files = Files.list(dir)) {

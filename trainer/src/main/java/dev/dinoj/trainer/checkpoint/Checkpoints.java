@@ -182,7 +182,7 @@ public final class Checkpoints {
     public static Map<String, NpyArray> teacher(Path checkpoint) {
         Path dir = resolve(checkpoint);
         if (isSharded(dir)) {
-            return dev.dinoj.trainer.collective.sharded.ShardedCheckpoints.teacherTensors(dir);
+            return dev.dinoj.trainer.checkpoint.ShardedCheckpoints.teacherTensors(dir);
         }
         AtomicDirectory.verify(dir, java.util.Set.of(TEACHER_FILE, "state.json", "config.conf"));
         try {

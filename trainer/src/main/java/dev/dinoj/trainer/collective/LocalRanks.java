@@ -2,6 +2,7 @@ package dev.dinoj.trainer.collective;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.DatagramSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ public final class LocalRanks implements AutoCloseable {
         }
         String base = Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm/" : System.getProperty("java.io.tmpdir") + "/";
         String dir = base + "dinoj-ranks-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
-        int port = basePort > 0 ? basePort : dev.dinoj.trainer.collective.bench.CollectiveBench.freeUdpPort();
+        int port = basePort > 0 ? basePort : freeUdpPort();
         if ("ipc".equals(transport)) {
             EmbeddedDriver d = n > 1 ? EmbeddedDriver.launch(dir, settings) : null;
             return new LocalRanks(World.localIpc(n, dir, port, 0), d, false);
@@ -177,7 +178,7 @@ public final class LocalRanks implements AutoCloseable {
     /**
      * The launcher is exiting (SIGTERM, Ctrl-C): passes SIGTERM on to the ranks, which finish their step, agree on it,
      * checkpoint and exit, and waits for them (this JVM's media driver keeps serving them meanwhile) — at most the
-     * grace of {@link dev.dinoj.trainer.train.ShutdownStop} and a little, then kills what is left.
+     * grace of {@link ShutdownStop} and a little, then kills what is left.
      */
     private void stopGracefully() {
         for (Process p : processes) {
@@ -185,7 +186,7 @@ public final class LocalRanks implements AutoCloseable {
                 p.destroy();
             }
         }
-        long deadline = System.nanoTime() + dev.dinoj.trainer.train.ShutdownStop.DEFAULT_GRACE.plusSeconds(10).toNanos();
+        long deadline = System.nanoTime() + ShutdownStop.DEFAULT_GRACE.plusSeconds(10).toNanos();
         for (Process p : processes) {
             try {
                 p.waitFor(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
@@ -232,5 +233,18 @@ public final class LocalRanks implements AutoCloseable {
         for (Member m : world.members()) {
             EmbeddedDriver.deleteQuietly(Path.of(m.driverDir()));
         }
+    }
+
+    /** A UDP port that was free a moment ago (the ranks use it and the next ones). */
+    public static int freeUdpPort() throws IOException {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try (DatagramSocket s = new DatagramSocket(0)) {
+                int p = s.getLocalPort();
+                if (p < 65000) {
+                    return p;
+                }
+            }
+        }
+        throw new IOException("no free UDP port found");
     }
 }

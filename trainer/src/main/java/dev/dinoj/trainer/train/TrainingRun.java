@@ -11,6 +11,7 @@ import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
 import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
 import org.slf4j.Logger;

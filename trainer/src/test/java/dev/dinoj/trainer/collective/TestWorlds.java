@@ -1,6 +1,5 @@
 package dev.dinoj.trainer.collective;
 
-import dev.dinoj.trainer.collective.bench.CollectiveBench;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +34,7 @@ public final class TestWorlds implements AutoCloseable {
             throws Exception {
         this.settings = settings;
         String dir = "/dev/shm/dinoj-test-" + UUID.randomUUID();
-        int port = CollectiveBench.freeUdpPort();
+        int port = LocalRanks.freeUdpPort();
         if (transport == Transport.IPC) {
             world = World.localIpc(n, dir, port, generation);
             if (launchDrivers) {

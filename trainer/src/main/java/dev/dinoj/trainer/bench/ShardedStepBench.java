@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.collective.bench;
+package dev.dinoj.trainer.bench;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,8 +14,8 @@ import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.RankMain;
 import dev.dinoj.trainer.collective.LocalRanks;
 import dev.dinoj.trainer.collective.World;
-import dev.dinoj.trainer.collective.sharded.RankBatches;
-import dev.dinoj.trainer.collective.sharded.ShardedTrainer;
+import dev.dinoj.trainer.train.sharded.RankBatches;
+import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.TrainingRun;

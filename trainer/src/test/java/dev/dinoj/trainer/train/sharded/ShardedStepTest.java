@@ -1,5 +1,7 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.train.sharded;
 
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
+import dev.dinoj.trainer.optim.FlatLayout;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
@@ -157,7 +159,7 @@ class ShardedStepTest {
             // a shard that cuts through parameters covers exactly its elements
             int lo = layout.offset(3) + 1;
             int hi = layout.offset(7) - 1;
-            float[] range = ShardedCheckpoints.readRange(layout, model.student(), lo, hi);
+            float[] range = layout.readRange(model.student(), lo, hi);
             for (int e = lo; e < hi; e++) {
                 assertEquals(flat.getFloat(e * 4), range[e - lo]);
             }

@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.train.sharded;
 
 import ai.djl.ndarray.NDArray;
 import dev.dinoj.trainer.collective.Communicator;

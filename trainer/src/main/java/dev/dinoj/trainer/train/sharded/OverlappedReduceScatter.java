@@ -1,5 +1,6 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.train.sharded;
 
+import dev.dinoj.trainer.optim.FlatLayout;
 import dev.dinoj.trainer.collective.CollectiveException;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;

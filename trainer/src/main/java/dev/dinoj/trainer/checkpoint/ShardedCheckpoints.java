@@ -1,5 +1,8 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.checkpoint;
 
+import dev.dinoj.trainer.optim.FlatLayout;
+import dev.dinoj.trainer.optim.ShardedAdamW;
+import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -130,8 +133,8 @@ public final class ShardedCheckpoints {
         int hi = opt.hi();
         long[] shape = {hi - lo};
         Map<String, NpyArray> t = new LinkedHashMap<>();
-        t.put("student", NpyArray.ofFloats("student", shape, readRange(layout, trainer.model().student(), lo, hi)));
-        t.put("teacher", NpyArray.ofFloats("teacher", shape, readRange(layout, trainer.model().ema(), lo, hi)));
+        t.put("student", NpyArray.ofFloats("student", shape, layout.readRange(trainer.model().student(), lo, hi)));
+        t.put("teacher", NpyArray.ofFloats("teacher", shape, layout.readRange(trainer.model().ema(), lo, hi)));
         t.put("exp_avg", NpyArray.ofFloats("exp_avg", shape, opt.expAvg().clone()));
         t.put("exp_avg_sq", NpyArray.ofFloats("exp_avg_sq", shape, opt.expAvgSq().clone()));
         Map<String, String> meta = new LinkedHashMap<>();
@@ -284,8 +287,8 @@ public final class ShardedCheckpoints {
             if (covered != total) {
                 throw new CheckpointException(dir + ": shards cover " + covered + " of " + total + " elements");
             }
-            writeFull(layout, student, trainer.model().student());
-            writeFull(layout, teacher, trainer.model().ema());
+            layout.writeFull(student, trainer.model().student());
+            layout.writeFull(teacher, trainer.model().ema());
             trainer.refreshFromStudent();
             long optimizerSteps = m.get("optimizer_steps").asLong();
             opt.restore(expAvg, expAvgSq, optimizerSteps);
@@ -323,35 +326,6 @@ public final class ShardedCheckpoints {
         NpyArray pending = c.tensors().get(name + "_pending_sum");
         double count = pending == null ? 0 : Double.parseDouble(c.metadata().get(name + "_pending_count"));
         center.restore(value.asFloats(), pending == null ? null : pending.asFloats(), count);
-    }
-
-    /** Elements {@code [lo, hi)} of the flat vector of {@code params}. */
-    static float[] readRange(FlatLayout layout, ParamSet params, int lo, int hi) {
-        float[] out = new float[hi - lo];
-        if (hi <= lo) {
-            return out;
-        }
-        for (int i = layout.paramAt(lo); i < layout.count() && layout.offset(i) < hi; i++) {
-            int start = Math.max(lo, layout.offset(i));
-            int end = Math.min(hi, layout.offset(i) + layout.length(i));
-            if (end > start) {
-                ByteBuffer view = params.get(layout.name(i)).toByteBuffer(true);
-                view.asFloatBuffer().get(start - layout.offset(i), out, start - lo, end - start);
-            }
-        }
-        return out;
-    }
-
-    /** Overwrites every parameter of {@code params} from a full flat vector. */
-    static void writeFull(FlatLayout layout, float[] full, ParamSet params) {
-        for (int i = 0; i < layout.count(); i++) {
-            NDArray a = params.get(layout.name(i));
-            ByteBuffer view = a.toByteBuffer(true);
-            if (!view.isDirect() || view.capacity() != layout.length(i) * 4) {
-                throw new IllegalStateException("parameter " + layout.name(i) + " has no direct float32 view");
-            }
-            view.asFloatBuffer().put(0, full, layout.offset(i), layout.length(i));
-        }
     }
 
     /**

@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.optim;
 
 import dev.dinoj.trainer.optim.ParamGroup;
 import org.agrona.concurrent.UnsafeBuffer;

@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.collective.bench;
+package dev.dinoj.trainer.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -7,6 +7,7 @@ import dev.dinoj.trainer.collective.ChildJvm;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.EmbeddedDriver;
+import dev.dinoj.trainer.collective.LocalRanks;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.collective.WireFormat;
@@ -15,7 +16,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -156,7 +156,7 @@ public final class CollectiveBench {
         String loadBefore = loadAverage("");
         String tag = "dinoj-bench-" + ProcessHandle.current().pid();
         String base = Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm/" : System.getProperty("java.io.tmpdir") + "/";
-        int basePort = freeUdpPort();
+        int basePort = LocalRanks.freeUdpPort();
         World world;
         EmbeddedDriver driver = null;
         boolean ownDrivers;
@@ -262,19 +262,6 @@ public final class CollectiveBench {
     private static String tail(File f) throws IOException {
         List<String> lines = Files.readAllLines(f.toPath());
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-    }
-
-    /** A UDP port that was free a moment ago (the ranks use it and the next ones). */
-    public static int freeUdpPort() throws IOException {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try (DatagramSocket s = new DatagramSocket(0)) {
-                int p = s.getLocalPort();
-                if (p < 65000) {
-                    return p;
-                }
-            }
-        }
-        throw new IOException("no free UDP port found");
     }
 
     /** Best of 5 single-thread copies of {@code bytes} between two direct buffers, in GB/s copied. */

@@ -1,5 +1,7 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.train.sharded;
 
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
+import dev.dinoj.trainer.optim.FlatLayout;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;

@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.train.sharded;
 
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.pipeline.augment.MultiCropAugmentation;
@@ -8,6 +8,7 @@ import dev.dinoj.pipeline.masking.Collator;
 import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.LocalRanks;
 import dev.dinoj.trainer.collective.RankMain;
@@ -18,7 +19,7 @@ import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.DistillTeacher;
 import dev.dinoj.trainer.train.DivergenceException;
-import dev.dinoj.trainer.train.ShutdownStop;
+import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;

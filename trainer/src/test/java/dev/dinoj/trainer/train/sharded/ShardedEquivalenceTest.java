@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.train.sharded;
 
 import dev.dinoj.trainer.collective.TestWorlds.Transport;
 import dev.dinoj.trainer.io.NpyArray;

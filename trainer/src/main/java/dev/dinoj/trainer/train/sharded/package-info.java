@@ -4,4 +4,4 @@
  * the parameters, local EMA teacher; statistics of Sinkhorn-Knopp and the centers summed over ranks; sharded
  * checkpoints with global offsets that load with any world size.
  */
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.train.sharded;

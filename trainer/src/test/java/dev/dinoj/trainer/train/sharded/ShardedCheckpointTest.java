@@ -1,5 +1,6 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.train.sharded;
 
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;

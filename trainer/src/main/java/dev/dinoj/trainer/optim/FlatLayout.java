@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.collective.sharded;
+package dev.dinoj.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import dev.dinoj.trainer.collective.Partition;
@@ -197,6 +197,35 @@ public final class FlatLayout {
                 throw new IllegalArgumentException(source + ": parameter " + names.get(i) + " has shape "
                         + Arrays.toString(otherShapes.get(i)) + " but the model has " + Arrays.toString(shapes.get(i)));
             }
+        }
+    }
+
+    /** Elements {@code [lo, hi)} of the flat vector of {@code params}. */
+    public float[] readRange(ParamSet params, int lo, int hi) {
+        float[] out = new float[hi - lo];
+        if (hi <= lo) {
+            return out;
+        }
+        for (int i = paramAt(lo); i < count() && offset(i) < hi; i++) {
+            int start = Math.max(lo, offset(i));
+            int end = Math.min(hi, offset(i) + length(i));
+            if (end > start) {
+                ByteBuffer view = params.get(name(i)).toByteBuffer(true);
+                view.asFloatBuffer().get(start - offset(i), out, start - lo, end - start);
+            }
+        }
+        return out;
+    }
+
+    /** Overwrites every parameter of {@code params} from a full flat vector. */
+    public void writeFull(float[] full, ParamSet params) {
+        for (int i = 0; i < count(); i++) {
+            NDArray a = params.get(name(i));
+            ByteBuffer view = a.toByteBuffer(true);
+            if (!view.isDirect() || view.capacity() != length(i) * 4) {
+                throw new IllegalStateException("parameter " + name(i) + " has no direct float32 view");
+            }
+            view.asFloatBuffer().put(0, full, offset(i), length(i));
         }
     }
 }

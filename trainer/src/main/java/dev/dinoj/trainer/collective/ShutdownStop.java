@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.train;
+package dev.dinoj.trainer.collective;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
