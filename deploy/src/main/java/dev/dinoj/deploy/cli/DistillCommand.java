@@ -4,7 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.train.sharded.ShardedTrainingRun;
 import dev.dinoj.trainer.config.TrainSettings;
-import dev.dinoj.trainer.train.SslConfig;
+import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.train.TrainingRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,7 +1,7 @@
 package dev.dinoj.deploy.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.dinoj.trainer.model.Backbones;
+import dev.dinoj.trainer.weights.Backbones;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

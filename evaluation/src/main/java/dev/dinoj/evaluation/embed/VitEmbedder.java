@@ -7,7 +7,7 @@ import dev.dinoj.pipeline.curate.Embedder;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
-import dev.dinoj.trainer.model.Backbones;
+import dev.dinoj.trainer.weights.Backbones;
 import dev.dinoj.trainer.model.VitConfig;
 
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.dinoj.evaluation.features;
 
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.evaluation.knn.FeatureSet;
-import dev.dinoj.trainer.model.Backbones;
+import dev.dinoj.trainer.weights.Backbones;
 
 /**
  * The features every protocol asks for: one model source, one cache. The backbone is loaded on the first cache

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.TrainSettings;
-import dev.dinoj.trainer.model.Backbones;
+import dev.dinoj.trainer.weights.Backbones;
 import dev.dinoj.trainer.model.VitConfig;
 
 import java.io.IOException;

@@ -5,7 +5,7 @@ import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
-import dev.dinoj.trainer.model.Backbones;
+import dev.dinoj.trainer.weights.Backbones;
 import dev.dinoj.trainer.model.VitConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

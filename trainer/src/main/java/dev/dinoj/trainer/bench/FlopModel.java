@@ -3,7 +3,7 @@ package dev.dinoj.trainer.bench;
 import dev.dinoj.trainer.model.FfnType;
 import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.VitConfig;
-import dev.dinoj.trainer.train.SslConfig;
+import dev.dinoj.trainer.config.SslConfig;
 
 /**
  * Analytic FLOP count of a DINOv2 step (multiply-add = 2 FLOPs; backward = 2 × forward), the way the anchor

@@ -189,9 +189,9 @@ public final class ShardedStepBench {
         }
         String loadBefore = loadAverage();
         Path logDir = Files.createTempDirectory("dinoj-bench-train-step-");
-        int threads = s.threadsPerRank(ranks);
+        int threads = s.collectives().threadsPerRank(ranks);
         List<RankStep> all = new ArrayList<>();
-        try (LocalRanks world = LocalRanks.form(ranks, s.collectiveTransport(), s.collectivesBasePort(), s.collectives())) {
+        try (LocalRanks world = LocalRanks.form(ranks, s.collectives().transport(), s.collectives().basePort(), s.collectives().aeron())) {
             List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
             world.start("2g", jvm, ShardedStepBench.class.getName(), r -> {
                 List<String> a = new ArrayList<>(List.of("worker", Integer.toString(r), world.world().spec(),
@@ -200,7 +200,7 @@ public final class ShardedStepBench {
                 a.addAll(sets);
                 return a;
             }, logDir);
-            out.println("started " + ranks + " rank JVMs (" + s.collectiveTransport() + ", " + threads
+            out.println("started " + ranks + " rank JVMs (" + s.collectives().transport() + ", " + threads
                     + " PyTorch thread(s) each); logs in " + logDir);
             world.await(30 * 60_000L, line -> {
                 if (line.startsWith("STEP ")) {
@@ -231,7 +231,7 @@ public final class ShardedStepBench {
             reports.add(summarise(config, s, ranks, threads, warmup, all.stream().filter(RankStep::overlapped).toList(),
                     true, machine));
         } else {
-            reports.add(summarise(config, s, ranks, threads, warmup, all, s.overlapCommunication(), machine));
+            reports.add(summarise(config, s, ranks, threads, warmup, all, s.collectives().overlap(), machine));
         }
         AtomicDirectory.deleteQuietly(logDir);
         return reports;
@@ -286,8 +286,8 @@ public final class ShardedStepBench {
         }
         double stepMedian = median(cols[0]);
         double computeMedian = median(cols[1]);
-        return new Report(config, ranks, s.batchSize(), threads, s.collectiveTransport(), overlap,
-                s.gradientWire().name().toLowerCase(Locale.ROOT), steps, stepMedian, computeMedian, median(cols[2]),
+        return new Report(config, ranks, s.batchSize(), threads, s.collectives().transport(), overlap,
+                s.collectives().gradientWire().name().toLowerCase(Locale.ROOT), steps, stepMedian, computeMedian, median(cols[2]),
                 median(cols[3]), median(cols[4]), median(cols[5]), stepMedian / computeMedian - 1,
                 s.batchSize() / median(cols[6]), rankComm, rankOverhead, median(cols[7]), median(cols[8]),
                 median(cols[9]), machine, Instant.now().toString());
@@ -334,7 +334,7 @@ public final class ShardedStepBench {
             t.setDaemon(true);
             return t;
         });
-        RankMain.runAndHalt(world, rank, s.collectives(), ownDriver, comm -> {
+        RankMain.runAndHalt(world, rank, s.collectives().aeron(), ownDriver, comm -> {
             try (NDManager manager = NDManager.newBaseManager()) {
                 benchRank(s, comm, manager, loader, warmup, steps, alternate);
             }
@@ -345,15 +345,15 @@ public final class ShardedStepBench {
                                   int warmup, int steps, boolean alternate) throws Exception {
         int rank = comm.rank();
         ImageDataset data = s.openDataset();
-        var crops = s.multiCrop(false);
-        Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1], s.maskSampleProbability(),
+        var crops = s.crops().multiCrop(false);
+        Collator collator = new Collator(s.masks().ratioMinMax()[0], s.masks().ratioMinMax()[1], s.masks().sampleProbability(),
                 MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
         RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, s.batchSize(),
                 comm.size(), s.seed());
         try (SslMetaArch model = TrainingRun.createModel(s, manager);
-             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(),
-                     alternate || s.overlapCommunication())) {
-            model.setCropPacking(s.cropPacking());
+             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.collectives().gradientWire(),
+                     alternate || s.collectives().overlap())) {
+            model.setCropPacking(s.loop().cropPacking());
             Future<CollatedBatch> next = loader.submit(() -> batches.batch(0, rank));
             for (int step = 0; step < warmup + steps; step++) {
                 long t0 = System.nanoTime();

@@ -81,8 +81,8 @@ public final class TrainStepBench {
 
     public static Result run(String configName, TrainSettings s, ImageDataset data, int warmup, int steps) {
         int batch = s.batchSize();
-        var crops = s.multiCrop(false);
-        Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1], s.maskSampleProbability(),
+        var crops = s.crops().multiCrop(false);
+        Collator collator = new Collator(s.masks().ratioMinMax()[0], s.masks().ratioMinMax()[1], s.masks().sampleProbability(),
                 MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
         MultiCropAugmentation aug = new MultiCropAugmentation(crops);
         double augment = augmentTime(data, aug, collator, batch, s.seed());
@@ -98,8 +98,8 @@ public final class TrainStepBench {
         try (NDManager manager = NDManager.newBaseManager();
              SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
              BatchLoader loader = new BatchLoader(data, aug, collator, new EpochSampler(data.size(), s.seed()), batch,
-                     s.seed(), s.loaderThreads(), s.prefetch())) {
-            model.setCropPacking(s.cropPacking());
+                     s.seed(), s.data().loaderThreads(), s.data().prefetch())) {
+            model.setCropPacking(s.loop().cropPacking());
             if (s.gram() != null) {                                     // --set gram.use-loss=true: its cost
                 model.setGram(new dev.dinoj.trainer.train.GramAnchor(manager, s.gram(), s.ssl().backbone()));
             }

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
-import dev.dinoj.trainer.loss.SoftmaxCenter;
-import dev.dinoj.trainer.train.SslMetaArch;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,10 +31,9 @@ import java.util.stream.Stream;
  */
 public final class Checkpoints {
 
-    public static final String DIR = "checkpoints";
-    private static final String PREFIX = "step-";
+    public static final String DIR = CheckpointLayout.DIR;
     /** The Gram teacher snapshot (DINOv3 Gram anchoring), present only when it is used. */
-    public static final String GRAM_TEACHER = "gram_teacher.safetensors";
+    public static final String GRAM_TEACHER = CheckpointLayout.GRAM_TEACHER;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a checkpoint records besides tensors. */
@@ -47,10 +44,10 @@ public final class Checkpoints {
     }
 
     /** Writes a checkpoint of {@code model} after {@code state.step()} steps, then prunes to the newest {@code keep}. */
-    public static Path save(Path runDir, SslMetaArch model, State state, int keep) {
+    public static Path save(Path runDir, TrainState model, State state, int keep) {
         Path root = runDir.resolve(DIR);
-        Path fin = root.resolve(name(state.step()));
-        Path tmp = root.resolve(".tmp-" + name(state.step()) + "-" + UUID.randomUUID());
+        Path fin = root.resolve(CheckpointLayout.name(state.step()));
+        Path tmp = root.resolve(".tmp-" + CheckpointLayout.name(state.step()) + "-" + UUID.randomUUID());
         try {
             Files.createDirectories(tmp);
             Safetensors.write(tmp.resolve("student.safetensors"), model.student().toHost(), Map.of("format", "pt"));
@@ -59,8 +56,7 @@ public final class Checkpoints {
                 Safetensors.write(tmp.resolve(GRAM_TEACHER), model.gram().teacher().toHost(), Map.of("format", "pt"));
             }
             Safetensors.write(tmp.resolve("optimizer.safetensors"), model.optimizer().stateHost(), Map.of());
-            Map<String, String> centerMeta = new LinkedHashMap<>();
-            Safetensors.write(tmp.resolve("centers.safetensors"), centers(model, centerMeta), centerMeta);
+            CenterFiles.write(tmp.resolve(CenterFiles.FILE), model);
             ObjectNode s = JSON.createObjectNode();
             s.put("step", state.step());
             s.put("sampler_position", state.samplerPosition());
@@ -75,25 +71,8 @@ public final class Checkpoints {
             throw new CheckpointException(fin + ": could not write the checkpoint (" + e.getMessage()
                     + "); check free space and permissions of " + runDir, e);
         }
-        prune(root, keep);
+        CheckpointLayout.keepNewest(list(runDir), keep);
         return fin;
-    }
-
-    private static Map<String, NpyArray> centers(SslMetaArch model, Map<String, String> meta) {
-        Map<String, NpyArray> out = new LinkedHashMap<>();
-        center(out, meta, "dino", model.dinoCenter());
-        center(out, meta, "ibot", model.ibotCenter());
-        return out;
-    }
-
-    private static void center(Map<String, NpyArray> out, Map<String, String> meta, String name, SoftmaxCenter c) {
-        float[] center = c.centerHost();
-        out.put(name + "_center", NpyArray.ofFloats(name + "_center", new long[] {1, center.length}, center));
-        float[] pending = c.pendingHost();
-        if (pending != null) {
-            out.put(name + "_pending_sum", NpyArray.ofFloats(name + "_pending_sum", new long[] {1, pending.length}, pending));
-            meta.put(name + "_pending_count", Double.toString(c.pendingCount()));
-        }
     }
 
     /** Checkpoint directories of a run, oldest first (temporary directories excluded). */
@@ -106,18 +85,7 @@ public final class Checkpoints {
      * checkpoints share the layout).
      */
     public static List<Path> stepDirectories(Path runDir, java.util.function.Predicate<Path> accept) {
-        Path root = runDir.resolve(DIR);
-        if (!Files.isDirectory(root)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(root)) {
-            List<Path> out = new ArrayList<>();
-            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && accept.test(p)).forEach(out::add);
-            out.sort(Comparator.comparing(p -> p.getFileName().toString()));
-            return out;
-        } catch (IOException e) {
-            throw new CheckpointException(root + ": cannot list checkpoints: " + e.getMessage(), e);
-        }
+        return CheckpointLayout.stepDirectories(runDir, accept);
     }
 
     /** The newest checkpoint of a run, if any. */
@@ -131,7 +99,7 @@ public final class Checkpoints {
      *
      * @param checkpoint a {@code step-N} directory, or a run directory (its newest checkpoint)
      */
-    public static State load(Path checkpoint, SslMetaArch model) {
+    public static State load(Path checkpoint, TrainState model) {
         Path dir = resolve(checkpoint);
         if (isSharded(dir)) {
             throw new CheckpointException(dir + ": written by a sharded run (" + SHARDED_MANIFEST + "); continue it with "
@@ -148,9 +116,7 @@ public final class Checkpoints {
             }
             model.optimizer().restore(Safetensors.read(dir.resolve("optimizer.safetensors")).tensors(),
                     s.get("optimizer_steps").asLong(), dir + "/optimizer.safetensors");
-            Safetensors.Contents c = Safetensors.read(dir.resolve("centers.safetensors"));
-            restoreCenter(c, "dino", model.dinoCenter());
-            restoreCenter(c, "ibot", model.ibotCenter());
+            CenterFiles.restore(dir.resolve(CenterFiles.FILE), model);
             return new State(s.get("step").asLong(), s.get("sampler_position").asLong(), s.get("optimizer_steps").asLong(),
                     s.get("seed").asLong(), config);
         } catch (IOException | IllegalArgumentException e) {
@@ -182,7 +148,7 @@ public final class Checkpoints {
     public static Map<String, NpyArray> teacher(Path checkpoint) {
         Path dir = resolve(checkpoint);
         if (isSharded(dir)) {
-            return dev.dinoj.trainer.checkpoint.ShardedCheckpoints.teacherTensors(dir);
+            return ShardedCheckpoints.teacherTensors(dir);
         }
         AtomicDirectory.verify(dir, java.util.Set.of(TEACHER_FILE, "state.json", "config.conf"));
         try {
@@ -224,18 +190,11 @@ public final class Checkpoints {
     }
 
     /** The manifest of a checkpoint written by a sharded (multi-rank) run. */
-    public static final String SHARDED_MANIFEST = "manifest.json";
+    public static final String SHARDED_MANIFEST = CheckpointLayout.SHARDED_MANIFEST;
 
     /** Whether a checkpoint directory was written by a sharded run ({@code --ranks N}): shards + manifest. */
     public static boolean isSharded(Path dir) {
-        return Files.isRegularFile(dir.resolve(SHARDED_MANIFEST));
-    }
-
-    private static void restoreCenter(Safetensors.Contents c, String name, SoftmaxCenter center) {
-        NpyArray value = c.tensors().get(name + "_center");
-        NpyArray pending = c.tensors().get(name + "_pending_sum");
-        double count = pending == null ? 0 : Double.parseDouble(c.metadata().get(name + "_pending_count"));
-        center.restore(value.asFloats(), pending == null ? null : pending.asFloats(), count);
+        return CheckpointLayout.isSharded(dir);
     }
 
     /** Checks every file against {@code SHA256SUMS}; throws naming the first file that does not match. */
@@ -243,14 +202,4 @@ public final class Checkpoints {
         AtomicDirectory.verify(dir);
     }
 
-    private static String name(long step) {
-        return String.format("%s%08d", PREFIX, step);
-    }
-
-    private static void prune(Path root, int keep) {
-        List<Path> all = list(root.getParent());
-        for (int i = 0; i < all.size() - keep; i++) {
-            AtomicDirectory.deleteQuietly(all.get(i));
-        }
-    }
 }

@@ -2,7 +2,6 @@ package dev.dinoj.trainer.checkpoint;
 
 import dev.dinoj.trainer.optim.FlatLayout;
 import dev.dinoj.trainer.optim.ShardedAdamW;
-import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,8 +18,6 @@ import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
 import dev.dinoj.trainer.loss.SoftmaxCenter;
 import dev.dinoj.trainer.model.ParamSet;
-import dev.dinoj.trainer.train.GramAnchor;
-import dev.dinoj.trainer.train.SslMetaArch;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -57,9 +54,8 @@ import java.util.Optional;
  */
 public final class ShardedCheckpoints {
 
-    public static final String DIR = "checkpoints";
-    public static final String MANIFEST = "manifest.json";
-    private static final String PREFIX = "step-";
+    public static final String DIR = CheckpointLayout.DIR;
+    public static final String MANIFEST = CheckpointLayout.SHARDED_MANIFEST;
     private static final String FORMAT = "dinoj-sharded-1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -77,13 +73,13 @@ public final class ShardedCheckpoints {
      *              taken from the trainer
      * @return the committed checkpoint directory
      */
-    public static Path save(Path runDir, ShardedTrainer trainer, State state, int keep) {
+    public static Path save(Path runDir, ShardedTrainState trainer, State state, int keep) {
         Communicator comm = trainer.communicator();
         int rank = comm.rank();
         int n = comm.size();
         Path root = runDir.resolve(DIR);
-        Path fin = root.resolve(name(state.step()));
-        Path tmp = root.resolve(".tmp-" + name(state.step()) + "-g" + comm.world().generation());
+        Path fin = root.resolve(CheckpointLayout.name(state.step()));
+        Path tmp = root.resolve(".tmp-" + CheckpointLayout.name(state.step()) + "-g" + comm.world().generation());
         if (rank == 0) {
             try {
                 AtomicDirectory.deleteTree(tmp);
@@ -126,7 +122,7 @@ public final class ShardedCheckpoints {
         return fin;
     }
 
-    private static void writeShard(Path file, ShardedTrainer trainer) throws IOException {
+    private static void writeShard(Path file, ShardedTrainState trainer) throws IOException {
         ShardedAdamW opt = trainer.optimizer();
         FlatLayout layout = trainer.layout();
         int lo = opt.lo();
@@ -148,18 +144,14 @@ public final class ShardedCheckpoints {
         fsync(file);
     }
 
-    private static void commit(Path root, Path tmp, Path fin, ShardedTrainer trainer, State state, int keep)
+    private static void commit(Path root, Path tmp, Path fin, ShardedTrainState trainer, State state, int keep)
             throws IOException {
-        SslMetaArch model = trainer.model();
-        Map<String, String> centerMeta = new LinkedHashMap<>();
-        Map<String, NpyArray> centers = new LinkedHashMap<>();
-        center(centers, centerMeta, "dino", model.dinoCenter());
-        center(centers, centerMeta, "ibot", model.ibotCenter());
-        Safetensors.write(tmp.resolve("centers.safetensors"), centers, centerMeta);
-        fsync(tmp.resolve("centers.safetensors"));
-        GramAnchor gram = model.gram();
+        TrainState model = trainer.model();
+        CenterFiles.write(tmp.resolve(CenterFiles.FILE), model);
+        fsync(tmp.resolve(CenterFiles.FILE));
+        GramState gram = model.gram();
         if (gram != null && gram.teacher() != null && gram.initialized()) {     // replicated: rank 0's copy is everyone's
-            Path f = tmp.resolve(Checkpoints.GRAM_TEACHER);
+            Path f = tmp.resolve(CheckpointLayout.GRAM_TEACHER);
             Safetensors.write(f, gram.teacher().toHost(), Map.of("format", "pt"));
             fsync(f);
         }
@@ -201,21 +193,9 @@ public final class ShardedCheckpoints {
         AtomicDirectory.writeSynced(tmp.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
 
         AtomicDirectory.commit(tmp, fin);
-        List<Path> all = list(root.getParent());
-        for (int i = 0; i < all.size() - keep; i++) {
-            AtomicDirectory.deleteQuietly(all.get(i));
-        }
+        CheckpointLayout.keepNewest(list(root.getParent()), keep);
     }
 
-    private static void center(Map<String, NpyArray> out, Map<String, String> meta, String name, SoftmaxCenter c) {
-        float[] center = c.centerHost();
-        out.put(name + "_center", NpyArray.ofFloats(name + "_center", new long[] {1, center.length}, center));
-        float[] pending = c.pendingHost();
-        if (pending != null) {
-            out.put(name + "_pending_sum", NpyArray.ofFloats(name + "_pending_sum", new long[] {1, pending.length}, pending));
-            meta.put(name + "_pending_count", Double.toString(c.pendingCount()));
-        }
-    }
 
     /**
      * Collective over the trainer's world (any size): restores student, teacher, this rank's moments, the optimiser
@@ -223,7 +203,7 @@ public final class ShardedCheckpoints {
      *
      * @param checkpoint a {@code step-N} directory, or a run directory (its newest sharded checkpoint)
      */
-    public static State load(Path checkpoint, ShardedTrainer trainer) {
+    public static State load(Path checkpoint, ShardedTrainState trainer) {
         Path dir = resolve(checkpoint);
         verify(dir);
         FlatLayout layout = trainer.layout();
@@ -292,12 +272,10 @@ public final class ShardedCheckpoints {
             trainer.refreshFromStudent();
             long optimizerSteps = m.get("optimizer_steps").asLong();
             opt.restore(expAvg, expAvgSq, optimizerSteps);
-            Safetensors.Contents c = Safetensors.read(dir.resolve("centers.safetensors"));
-            restoreCenter(c, "dino", trainer.model().dinoCenter());
-            restoreCenter(c, "ibot", trainer.model().ibotCenter());
-            GramAnchor gram = trainer.model().gram();
+            CenterFiles.restore(dir.resolve(CenterFiles.FILE), trainer.model());
+            GramState gram = trainer.model().gram();
             if (gram != null && gram.teacher() != null) {
-                Path g = dir.resolve(Checkpoints.GRAM_TEACHER);
+                Path g = dir.resolve(CheckpointLayout.GRAM_TEACHER);
                 if (Files.isRegularFile(g)) {
                     gram.restore(Safetensors.read(g).tensors(), g.toString());
                 } else {
@@ -321,12 +299,6 @@ public final class ShardedCheckpoints {
         return a.asFloats();
     }
 
-    private static void restoreCenter(Safetensors.Contents c, String name, SoftmaxCenter center) {
-        NpyArray value = c.tensors().get(name + "_center");
-        NpyArray pending = c.tensors().get(name + "_pending_sum");
-        double count = pending == null ? 0 : Double.parseDouble(c.metadata().get(name + "_pending_count"));
-        center.restore(value.asFloats(), pending == null ? null : pending.asFloats(), count);
-    }
 
     /**
      * The teacher parameters of a sharded checkpoint under their names (checksums verified), assembled from all
@@ -376,7 +348,7 @@ public final class ShardedCheckpoints {
 
     /** Sharded checkpoint directories of a run, oldest first. */
     public static List<Path> list(Path runDir) {
-        return Checkpoints.stepDirectories(runDir, p -> Files.isRegularFile(p.resolve(MANIFEST)));
+        return CheckpointLayout.stepDirectories(runDir, p -> Files.isRegularFile(p.resolve(MANIFEST)));
     }
 
     public static Optional<Path> latest(Path runDir) {
@@ -391,10 +363,6 @@ public final class ShardedCheckpoints {
         }
         return latest(checkpoint).orElseThrow(() -> new CheckpointException(checkpoint
                 + ": neither a sharded checkpoint (no " + MANIFEST + ") nor a run directory with checkpoints/step-*"));
-    }
-
-    private static String name(long step) {
-        return String.format("%s%08d", PREFIX, step);
     }
 
     /** Checks every file against {@code SHA256SUMS}. */

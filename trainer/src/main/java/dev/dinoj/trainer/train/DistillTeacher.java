@@ -1,9 +1,11 @@
 package dev.dinoj.trainer.train;
 
+import dev.dinoj.trainer.config.SslConfig;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.ConfigError;
+import dev.dinoj.trainer.config.DistillSettings;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
@@ -47,17 +49,13 @@ import java.util.Map;
 public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig dinoHead, HeadConfig ibotHead,
                              String source, String sha256, boolean randomHeads) {
 
-    /** Settings of the teacher load ({@code dinoj.distill.*}). */
-    public record Options(int numHeads, boolean randomHeadsIfMissing, long headSeed) {
-    }
-
     /**
      * Loads a teacher.
      *
      * @param source   checkpoint/run directory or safetensors file
      * @param student  the student's configuration: interpolation settings, and the head sizes of random heads
      */
-    public static DistillTeacher load(Path source, SslConfig student, Options opt, NDManager manager) {
+    public static DistillTeacher load(Path source, SslConfig student, DistillSettings opt, NDManager manager) {
         if (Files.isDirectory(source)) {
             return fromCheckpoint(source, manager);
         }

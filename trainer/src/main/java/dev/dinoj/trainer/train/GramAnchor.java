@@ -1,5 +1,7 @@
 package dev.dinoj.trainer.train;
 
+import dev.dinoj.trainer.checkpoint.GramState;
+import dev.dinoj.trainer.config.GramSettings;
 import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -22,7 +24,7 @@ import java.util.Map;
  * <p>With {@code ema-teacher = true} there is no snapshot: the EMA teacher's own patch tokens of the same step are
  * the targets.
  */
-public final class GramAnchor implements AutoCloseable {
+public final class GramAnchor implements GramState, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(GramAnchor.class);
 

@@ -1,5 +1,8 @@
 package dev.dinoj.trainer.train;
 
+import dev.dinoj.trainer.checkpoint.TrainState;
+import dev.dinoj.trainer.loss.Centering;
+import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.model.Scalars;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -39,7 +42,7 @@ import java.util.SplittableRandom;
  * <p>Parameters use the official names with the {@code backbone.}, {@code dino_head.} and {@code ibot_head.}
  * prefixes. The teacher starts as an exact copy of the student.
  */
-public final class SslMetaArch implements AutoCloseable {
+public final class SslMetaArch implements TrainState, AutoCloseable {
 
     public static final String BACKBONE = "backbone";
     public static final String DINO_HEAD = "dino_head";

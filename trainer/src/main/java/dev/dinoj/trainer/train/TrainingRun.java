@@ -90,13 +90,13 @@ public final class TrainingRun {
                     + " images, fewer than dinoj.train.batch-size = " + batchSize);
         }
         long totalSteps = settings.totalSteps();
-        long deadline = settings.maxMinutes() > 0 ? System.nanoTime() + (long) (settings.maxMinutes() * 60e9) : Long.MAX_VALUE;
+        long deadline = settings.loop().maxMinutes() > 0 ? System.nanoTime() + (long) (settings.loop().maxMinutes() * 60e9) : Long.MAX_VALUE;
         long t0 = System.nanoTime();
         List<StepReport> reports = new ArrayList<>();
         try (ShutdownStop stop = new ShutdownStop(STOP_GRACE);
              NDManager manager = NDManager.newBaseManager();
              SslMetaArch model = createModel(settings, manager, outDir, resume)) {
-            model.setCropPacking(settings.cropPacking());
+            model.setCropPacking(settings.loop().cropPacking());
             long step = 0;
             long position = 0;
             if (resume) {
@@ -123,21 +123,21 @@ public final class TrainingRun {
             try (BufferedWriter metrics = openMetrics(outDir, step)) {
                 boolean timeUp = false;
                 while (step < totalSteps && !timeUp) {
-                    long hr = settings.highResStartStep();
+                    long hr = settings.crops().highResStartStep();
                     boolean highRes = hr > 0 && step >= hr;
                     long phaseEnd = highRes || hr <= 0 ? totalSteps : Math.min(totalSteps, hr);
-                    var crops = settings.multiCrop(highRes);
+                    var crops = settings.crops().multiCrop(highRes);
                     EpochSampler sampler = new EpochSampler(data.size(), settings.seed());
                     sampler.seek(position);
-                    Collator collator = new Collator(settings.maskRatioMinMax()[0], settings.maskRatioMinMax()[1],
-                            settings.maskSampleProbability(),
+                    Collator collator = new Collator(settings.masks().ratioMinMax()[0], settings.masks().ratioMinMax()[1],
+                            settings.masks().sampleProbability(),
                             MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), settings.ssl().backbone().patchSize()));
                     if (highRes) {
                         log.info("High-resolution phase from step {}: global crops {} px, local crops {} px", step,
                                 crops.globalCropsSize(), crops.localCropsSize());
                     }
                     try (BatchLoader loader = new BatchLoader(data, new MultiCropAugmentation(crops), collator, sampler,
-                            batchSize, settings.seed(), settings.loaderThreads(), settings.prefetch())) {
+                            batchSize, settings.seed(), settings.data().loaderThreads(), settings.data().prefetch())) {
                         while (step < phaseEnd) {
                             long s0 = System.nanoTime();
                             CollatedBatch cb = loader.next();
@@ -159,15 +159,15 @@ public final class TrainingRun {
                             reports.add(r);
                             writeMetrics(metrics, r);
                             listener.onStep(r);
-                            if (step % settings.logEvery() == 0 || step == totalSteps) {
+                            if (step % settings.loop().logEvery() == 0 || step == totalSteps) {
                                 log.info(format(r));
                             }
                             boolean signalled = stop.requested();
                             timeUp = System.nanoTime() > deadline || signalled;
-                            if (step % settings.checkpointEvery() == 0 || step == totalSteps || timeUp) {
+                            if (step % settings.checkpoint().everySteps() == 0 || step == totalSteps || timeUp) {
                                 metrics.flush();
                                 last = Checkpoints.save(outDir, model, new Checkpoints.State(step, position,
-                                        model.optimizer().stepCount(), settings.seed(), settings.render()), settings.keepLast());
+                                        model.optimizer().stepCount(), settings.seed(), settings.render()), settings.checkpoint().keepLast());
                             }
                             if (timeUp) {
                                 if (signalled) {
@@ -211,11 +211,11 @@ public final class TrainingRun {
     private static SslMetaArch newModel(TrainSettings settings, NDManager manager, Path outDir, boolean resume)
             throws IOException {
         SslMetaArch model;
-        Path teacherSource = settings.distillTeacher();
+        Path teacherSource = settings.distill().teacher();
         if (teacherSource == null) {
             model = SslMetaArch.create(manager, settings.ssl(), settings.seed());
         } else {
-            DistillTeacher teacher = DistillTeacher.load(teacherSource, settings.ssl(), settings.distillOptions(), manager);
+            DistillTeacher teacher = DistillTeacher.load(teacherSource, settings.ssl(), settings.distill(), manager);
             String line = teacher.sha256() + "  " + teacher.source();
             if (outDir == null) {
                 log.debug("Distillation teacher {} (not recorded here)", line);

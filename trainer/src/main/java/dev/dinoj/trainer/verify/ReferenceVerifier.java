@@ -14,8 +14,8 @@ import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.VitConfig;
 import dev.dinoj.trainer.optim.ParamGroup;
 import dev.dinoj.trainer.schedule.Schedules;
-import dev.dinoj.trainer.train.Centering;
-import dev.dinoj.trainer.train.SslConfig;
+import dev.dinoj.trainer.loss.Centering;
+import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 

@@ -12,7 +12,7 @@ class FlopModelTest {
 
     private static FlopModel.Breakdown tiny(String... sets) {
         TrainSettings s = TrainSettings.load("fmnist-tiny", List.of(sets));
-        var crops = s.multiCrop(false);
+        var crops = s.crops().multiCrop(false);
         return FlopModel.step(s.ssl(), 64, crops.globalCropsSize(), crops.localCropsSize(), 0);
     }
 

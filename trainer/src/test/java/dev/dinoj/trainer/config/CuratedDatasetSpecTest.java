@@ -72,7 +72,7 @@ class CuratedDatasetSpecTest {
             Path local = Files.list(tmp.resolve("cache")).findFirst().orElseThrow();
             TrainSettings s = TrainSettings.load("fmnist-pico", List.of("train.max-steps=2", "checkpoint.every-steps=2",
                     "data.loader-threads=1", "data.dataset=\"curated:" + local + "\""));
-            assertEquals("curated", s.dataset().kind());
+            assertEquals("curated", s.data().dataset().kind());
             TrainingRun.Result r = new TrainingRun(s, tmp.resolve("run"), false, null).run();
             assertEquals(2, r.endStep());
             assertTrue(Double.isFinite(r.steps().get(1).totalLoss()));

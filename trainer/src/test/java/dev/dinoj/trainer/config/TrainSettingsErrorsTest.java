@@ -163,17 +163,17 @@ class TrainSettingsErrorsTest {
         TrainSettings s = TrainSettings.load("fmnist-pico", List.of("collectives.mtu=8192", "collectives.ring-term-length=1MiB",
                 "collectives.timeout=5s", "collectives.gradient-wire=bf16", "collectives.overlap=false",
                 "collectives.transport=udp", "collectives.threads-per-rank=3"));
-        var c = s.collectives();
+        var c = s.collectives().aeron();
         assertEquals(8192, c.mtu());
         assertEquals(1 << 20, c.ringTermLength());
         assertEquals(java.time.Duration.ofSeconds(5), c.timeout());
-        assertEquals(dev.dinoj.trainer.collective.WireFormat.BF16, s.gradientWire());
-        assertEquals(false, s.overlapCommunication());
-        assertEquals("udp", s.collectiveTransport());
-        assertEquals(3, s.threadsPerRank(2));
+        assertEquals(dev.dinoj.trainer.collective.WireFormat.BF16, s.collectives().gradientWire());
+        assertEquals(false, s.collectives().overlap());
+        assertEquals("udp", s.collectives().transport());
+        assertEquals(3, s.collectives().threadsPerRank(2));
         TrainSettings d = TrainSettings.load("fmnist-pico", List.of());
-        assertEquals(dev.dinoj.trainer.collective.CollectiveSettings.MAX_MTU, d.collectives().mtu());
-        assertEquals(true, d.overlapCommunication());
-        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), d.threadsPerRank(2));
+        assertEquals(dev.dinoj.trainer.collective.CollectiveSettings.MAX_MTU, d.collectives().aeron().mtu());
+        assertEquals(true, d.collectives().overlap());
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), d.collectives().threadsPerRank(2));
     }
 }

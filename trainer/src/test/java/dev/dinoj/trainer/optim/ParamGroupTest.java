@@ -2,7 +2,7 @@ package dev.dinoj.trainer.optim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dinoj.trainer.train.SslConfig;
+import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.verify.ReferenceVerifier;
 import org.junit.jupiter.api.Test;

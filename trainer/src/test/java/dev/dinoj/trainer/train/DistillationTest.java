@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
-import dev.dinoj.trainer.model.Backbones;
+import dev.dinoj.trainer.weights.Backbones;
 import dev.dinoj.trainer.schedule.Schedules;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +53,7 @@ class DistillationTest {
     }
 
     static SslMetaArch model(TrainSettings s, NDManager m) {
-        DistillTeacher t = DistillTeacher.load(teacherRun, s.ssl(), s.distillOptions(), m);
+        DistillTeacher t = DistillTeacher.load(teacherRun, s.ssl(), s.distill(), m);
         return SslMetaArch.distillation(m, s.ssl(), s.seed(), t);
     }
 
@@ -170,10 +170,10 @@ class DistillationTest {
         }
         TrainSettings s = student("distill.teacher=\"" + hub + "\"");
         try (NDManager m = NDManager.newBaseManager()) {
-            ConfigError e = assertThrows(ConfigError.class, () -> DistillTeacher.load(hub, s.ssl(), s.distillOptions(), m));
+            ConfigError e = assertThrows(ConfigError.class, () -> DistillTeacher.load(hub, s.ssl(), s.distill(), m));
             assertTrue(e.getMessage().contains("dinoj.distill.missing-teacher-heads"), e.getMessage());
             TrainSettings r = student("distill.teacher=\"" + hub + "\"", "distill.missing-teacher-heads=random");
-            DistillTeacher t = DistillTeacher.load(hub, r.ssl(), r.distillOptions(), m);
+            DistillTeacher t = DistillTeacher.load(hub, r.ssl(), r.distill(), m);
             assertTrue(t.randomHeads());
             assertEquals(64, t.backbone().embedDim());
             assertEquals(2, t.backbone().depth());
@@ -201,7 +201,7 @@ class DistillationTest {
                 "distill.teacher-num-heads=4");
         try (NDManager m = NDManager.newBaseManager();
              Backbones.Loaded ref = Backbones.teacherFromCheckpoint(teacherRun, m)) {
-            DistillTeacher t = DistillTeacher.load(hub, r.ssl(), r.distillOptions(), m);
+            DistillTeacher t = DistillTeacher.load(hub, r.ssl(), r.distill(), m);
             assertEquals(ref.config().withImgSize(16), t.backbone().withImgSize(16));
             // the same features as the checkpoint's teacher: architecture (incl. the 4 heads) and weights are right
             StepBatch b = firstBatch(r, m);

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.train;
 
+import dev.dinoj.trainer.config.GramSettings;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.ConfigError;

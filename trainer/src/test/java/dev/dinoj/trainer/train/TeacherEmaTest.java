@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.train;
 
+import dev.dinoj.trainer.config.SslConfig;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;

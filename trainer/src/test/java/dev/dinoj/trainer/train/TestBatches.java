@@ -18,7 +18,7 @@ final class TestBatches {
 
     /** The first batch of a settings' crops over {@code data}, every global crop masked (probability 1), on the device. */
     static StepBatch first(TrainSettings s, NDManager m, ImageDataset data) throws Exception {
-        var crops = s.multiCrop(false);
+        var crops = s.crops().multiCrop(false);
         Collator collator = new Collator(0.1, 0.5, 1.0, MaskingGenerator.forGlobalCrops(crops.globalCropsSize(),
                 s.ssl().backbone().patchSize()));
         try (BatchLoader loader = new BatchLoader(data, new MultiCropAugmentation(crops), collator,

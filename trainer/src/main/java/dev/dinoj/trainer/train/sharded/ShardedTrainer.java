@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.train.sharded;
 
+import dev.dinoj.trainer.checkpoint.ShardedTrainState;
 import dev.dinoj.trainer.optim.FlatLayout;
 import dev.dinoj.trainer.optim.ShardedAdamW;
 import dev.dinoj.trainer.model.GradMode;
@@ -48,7 +49,7 @@ import java.util.SplittableRandom;
  * Gram teacher are replicated on every rank and change identically there (the EMA and the snapshots are functions of
  * the all-gathered student), as the teacher of pretraining does.
  */
-public final class ShardedTrainer implements AutoCloseable {
+public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
 
     private final SslMetaArch model;
     private final Communicator comm;

@@ -88,8 +88,8 @@ public final class ShardedTrainingRun {
             throw new ConfigError("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks " + ranks
                     + " (every rank trains on batch-size / ranks images of each step)");
         }
-        if (resume && s.distillTeacher() != null) {      // before any rank starts, as a one-process resume does
-            TrainingRun.checkTeacherRecord(s.distillTeacher(), DistillTeacher.sourceSha256(s.distillTeacher()), outDir);
+        if (resume && s.distill().teacher() != null) {      // before any rank starts, as a one-process resume does
+            TrainingRun.checkTeacherRecord(s.distill().teacher(), DistillTeacher.sourceSha256(s.distill().teacher()), outDir);
         }
         if (resume) {
             Optional<Path> latest = Checkpoints.latest(outDir);
@@ -100,11 +100,11 @@ public final class ShardedTrainingRun {
         }
         long t0 = System.nanoTime();
         Files.createDirectories(outDir);
-        int threads = s.threadsPerRank(ranks);
+        int threads = s.collectives().threadsPerRank(ranks);
         List<TrainingRun.StepReport> reports = new ArrayList<>();
         long[] result = {-1, -1};
         String[] last = {null};
-        try (LocalRanks world = LocalRanks.form(ranks, s.collectiveTransport(), s.collectivesBasePort(), s.collectives())) {
+        try (LocalRanks world = LocalRanks.form(ranks, s.collectives().transport(), s.collectives().basePort(), s.collectives().aeron())) {
             List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
             world.start(System.getProperty("dinoj.rank.heap", "2g"), jvm, ShardedTrainingRun.class.getName(), r -> {
                 List<String> a = new ArrayList<>(List.of("worker", Integer.toString(r), world.world().spec(),
@@ -115,7 +115,7 @@ public final class ShardedTrainingRun {
                 return a;
             }, outDir.resolve("ranks"));
             log.info("Started {} rank JVMs ({}, {} PyTorch thread(s) each, overlap {}); rank logs in {}", ranks,
-                    s.collectiveTransport(), threads, s.overlapCommunication() ? "on" : "off", outDir.resolve("ranks"));
+                    s.collectives().transport(), threads, s.collectives().overlap() ? "on" : "off", outDir.resolve("ranks"));
             world.await(Long.MAX_VALUE / 4, line -> {
                 if (line.startsWith(PROGRESS)) {
                     String[] f = line.substring(PROGRESS.length()).split(" ");
@@ -159,7 +159,7 @@ public final class ShardedTrainingRun {
         int k = Integer.parseInt(args[6]);
         TrainSettings s = TrainSettings.load(Arrays.asList(args).subList(7, 7 + k),
                 Arrays.asList(args).subList(7 + k, args.length));
-        RankMain.runAndHalt(world, rank, s.collectives(), Boolean.parseBoolean(args[3]), comm -> train(s, comm, out, resume),
+        RankMain.runAndHalt(world, rank, s.collectives().aeron(), Boolean.parseBoolean(args[3]), comm -> train(s, comm, out, resume),
                 t -> t instanceof DivergenceException ? 3 : 1);
     }
 
@@ -178,7 +178,7 @@ public final class ShardedTrainingRun {
                     + " images, fewer than dinoj.train.batch-size = " + batchSize);
         }
         long totalSteps = s.totalSteps();
-        long deadline = s.maxMinutes() > 0 ? System.nanoTime() + (long) (s.maxMinutes() * 60e9) : Long.MAX_VALUE;
+        long deadline = s.loop().maxMinutes() > 0 ? System.nanoTime() + (long) (s.loop().maxMinutes() * 60e9) : Long.MAX_VALUE;
         ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "dinoj-rank-loader");
             t.setDaemon(true);
@@ -188,8 +188,8 @@ public final class ShardedTrainingRun {
              NDManager manager = NDManager.newBaseManager();
              SslMetaArch model = lead ? TrainingRun.createModel(s, manager, out, resume)    // + the teacher record
                      : TrainingRun.createModel(s, manager);
-             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.gradientWire(), s.overlapCommunication())) {
-            model.setCropPacking(s.cropPacking());
+             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.collectives().gradientWire(), s.collectives().overlap())) {
+            model.setCropPacking(s.loop().cropPacking());
             long step = 0;
             if (resume) {
                 Optional<Path> latest = ShardedCheckpoints.latest(out);
@@ -213,12 +213,12 @@ public final class ShardedTrainingRun {
             try (BufferedWriter metrics = lead ? TrainingRun.openMetrics(out, step) : null) {
                 boolean timeUp = false;
                 while (step < totalSteps && !timeUp) {
-                    long hr = s.highResStartStep();
+                    long hr = s.crops().highResStartStep();
                     boolean highRes = hr > 0 && step >= hr;
                     long phaseEnd = highRes || hr <= 0 ? totalSteps : Math.min(totalSteps, hr);
-                    var crops = s.multiCrop(highRes);
-                    Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1],
-                            s.maskSampleProbability(),
+                    var crops = s.crops().multiCrop(highRes);
+                    Collator collator = new Collator(s.masks().ratioMinMax()[0], s.masks().ratioMinMax()[1],
+                            s.masks().sampleProbability(),
                             MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
                     RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, batchSize, n,
                             s.seed());
@@ -255,18 +255,18 @@ public final class ShardedTrainingRun {
                             System.out.println(String.format(Locale.ROOT, "%s%d %d %.6f %.4f %.6f %.6f %d", PROGRESS, step,
                                     totalSteps, r.totalLoss(), r.imagesPerSecond(), r.dataWaitSeconds(),
                                     r.computeSeconds(), r.globalCropSize()));
-                            if (step % s.logEvery() == 0 || step == totalSteps) {
+                            if (step % s.loop().logEvery() == 0 || step == totalSteps) {
                                 say(TrainingRun.format(r) + String.format(Locale.ROOT,
                                         "  (%d ranks, blocked in communication %.3f s of %.3f s)", n,
                                         res.communicationSeconds(), res.stepSeconds()));
                             }
                         }
-                        if (step % s.checkpointEvery() == 0 || step == totalSteps || timeUp) {
+                        if (step % s.checkpoint().everySteps() == 0 || step == totalSteps || timeUp) {
                             if (metrics != null) {
                                 metrics.flush();
                             }
                             last = ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(step,
-                                    batches.positionAfter(step - 1), 0, s.seed(), s.render(), n), s.keepLast());
+                                    batches.positionAfter(step - 1), 0, s.seed(), s.render(), n), s.checkpoint().keepLast());
                         }
                         if (timeUp) {
                             if (lead) {

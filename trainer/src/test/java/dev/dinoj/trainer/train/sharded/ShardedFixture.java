@@ -85,8 +85,8 @@ final class ShardedFixture {
     }
 
     static RankBatches batches(TrainSettings s, int worldSize) {
-        var crops = s.multiCrop(false);
-        Collator collator = new Collator(s.maskRatioMinMax()[0], s.maskRatioMinMax()[1], s.maskSampleProbability(),
+        var crops = s.crops().multiCrop(false);
+        Collator collator = new Collator(s.masks().ratioMinMax()[0], s.masks().ratioMinMax()[1], s.masks().sampleProbability(),
                 MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
         return new RankBatches(new TestData(64, 20), new MultiCropAugmentation(crops), collator, s.batchSize(),
                 worldSize, s.seed());

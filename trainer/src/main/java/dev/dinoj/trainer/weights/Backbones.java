@@ -1,5 +1,10 @@
-package dev.dinoj.trainer.model;
+package dev.dinoj.trainer.weights;
 
+import dev.dinoj.trainer.model.FfnType;
+import dev.dinoj.trainer.model.ModelInit;
+import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.model.VisionTransformer;
+import dev.dinoj.trainer.model.VitConfig;
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;

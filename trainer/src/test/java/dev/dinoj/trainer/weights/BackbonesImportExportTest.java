@@ -1,5 +1,7 @@
-package dev.dinoj.trainer.model;
+package dev.dinoj.trainer.weights;
 
+import dev.dinoj.trainer.model.BackboneOutput;
+import dev.dinoj.trainer.model.VitConfig;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;

@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.train;
+package dev.dinoj.trainer.config;
 
 import dev.dinoj.trainer.loss.GramLoss;
 
@@ -69,6 +69,58 @@ public record GramSettings(double lossWeight, WeightSchedule schedule, boolean e
         if (emaTeacher && repUpdate) {
             throw new IllegalArgumentException("ema-teacher = true has no Gram teacher to refresh: set rep-update = false");
         }
+    }
+
+    /** {@code dinoj.gram.*}: the settings, or null when {@code gram.use-loss = false} (still validated). */
+    static GramSettings from(ConfigReader r) {
+        String g = "dinoj.gram.";
+        boolean use = r.bool(g + "use-loss");
+        double weight = r.doubleAt(g + "loss-weight", 0, 1e6);
+        boolean scheduled = r.bool(g + "loss-weight-schedule.enabled");
+        double start = r.doubleAt(g + "loss-weight-schedule.start", 0, 1e6);
+        double peak = r.doubleAt(g + "loss-weight-schedule.peak", 0, 1e6);
+        double end = r.doubleAt(g + "loss-weight-schedule.end", 0, 1e6);
+        long epochLength = r.intAt("dinoj.train.epoch-length", 1);
+        long total = r.intAt("dinoj.optim.epochs", 1) * epochLength;
+        long warmup = r.longAt(g + "loss-weight-schedule.warmup-epochs", 0) * epochLength;
+        long cosine = r.longAt(g + "loss-weight-schedule.cosine-epochs", 0) * epochLength;
+        if (scheduled && warmup + cosine > total) {
+            throw new ConfigError(g + "loss-weight-schedule: warmup-epochs + cosine-epochs exceed dinoj.optim.epochs");
+        }
+        boolean emaTeacher = r.bool(g + "ema-teacher");
+        long itLoad = r.longAt(g + "it-load-ema-teacher", 0);
+        boolean repUpdate = r.bool(g + "rep-update");
+        long frequency = r.longAt(g + "update-frequency", 1);
+        long first = r.longAt(g + "it-first-update", 0);
+        long max = r.longAt(g + "max-updates", 0);
+        boolean normalized = r.bool(g + "normalized");
+        boolean imgLevel = r.bool(g + "img-level");
+        boolean removeNeg = r.bool(g + "remove-neg");
+        boolean removeOnlyTeacherNeg = r.bool(g + "remove-only-teacher-neg");
+        Tokens tokens;
+        try {
+            tokens = Tokens.parse(r.string(g + "tokens-used"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError(g + "tokens-used: " + e.getMessage());
+        }
+        if (!use) {
+            return null;
+        }
+        if (removeNeg && removeOnlyTeacherNeg) {
+            throw new ConfigError(g + "remove-neg and " + g + "remove-only-teacher-neg are both true: choose one");
+        }
+        if (tokens != Tokens.ALL && imgLevel) {
+            throw new ConfigError(g + "tokens-used = " + r.string(g + "tokens-used") + " needs " + g
+                    + "img-level = false (the selected patches form one batch-level Gram matrix)");
+        }
+        if (emaTeacher && repUpdate) {
+            throw new ConfigError(g + "rep-update = true but " + g + "ema-teacher = true has no Gram teacher to refresh; "
+                    + "set " + g + "rep-update = false");
+        }
+        long cosineIters = cosine > 0 ? cosine : total - warmup;
+        return new GramSettings(weight, scheduled ? new WeightSchedule(start, peak, end, warmup, cosineIters) : null,
+                emaTeacher, itLoad, repUpdate, frequency, first, max,
+                new GramLoss.Options(normalized, imgLevel, removeNeg, removeOnlyTeacherNeg), tokens);
     }
 
     /** The Gram loss weight at step {@code it}. */

@@ -1,4 +1,4 @@
-package dev.dinoj.trainer.train;
+package dev.dinoj.trainer.loss;
 
 /** Teacher centering ({@code train.centering}). */
 public enum Centering {

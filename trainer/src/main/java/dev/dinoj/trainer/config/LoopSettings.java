@@ -1,0 +1,31 @@
+package dev.dinoj.trainer.config;
+
+/**
+ * The training loop ({@code dinoj.train.*}): how many images per step, how long, what is logged.
+ *
+ * @param batchSize   images per step (the global batch; ranks split it)
+ * @param seed        every random draw of step s derives from (seed, s) and of sample p from (seed, p)
+ * @param totalSteps  {@code train.max-steps}, or all scheduled iterations ({@code optim.epochs × train.epoch-length})
+ * @param maxMinutes  wall-clock limit of a run (0 = none): checkpoint and stop when reached
+ * @param logEvery    steps between log lines
+ * @param cropPacking global and local crops through the student in one packed pass
+ */
+public record LoopSettings(int batchSize, long seed, long totalSteps, double maxMinutes, int logEvery,
+                           boolean cropPacking) {
+
+    static LoopSettings from(ConfigReader r) {
+        int batchSize = r.intAt("dinoj.train.batch-size", 1);
+        long maxSteps = r.longAt("dinoj.train.max-steps", 0);
+        long scheduled = (long) r.intAt("dinoj.optim.epochs", 1) * r.intAt("dinoj.train.epoch-length", 1);
+        int logEvery = r.intAt("dinoj.train.log-every", 1);
+        double maxMinutes = r.doubleAt("dinoj.train.max-minutes", 0, 1e9);
+        boolean packing = r.bool("dinoj.train.crop-packing");
+        long seed = r.longAt("dinoj.train.seed", Long.MIN_VALUE);
+        return new LoopSettings(batchSize, seed, maxSteps > 0 ? maxSteps : scheduled, maxMinutes, logEvery, packing);
+    }
+
+    /** The deadline of a run started now ({@link System#nanoTime()} scale), {@link Long#MAX_VALUE} without a limit. */
+    public long deadlineNanos() {
+        return maxMinutes > 0 ? System.nanoTime() + (long) (maxMinutes * 60e9) : Long.MAX_VALUE;
+    }
+}
