@@ -225,7 +225,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         ActorContext<Command> ctx = getContext();
         settings = spec.load();
         totalSteps = spec.steps() > 0 ? spec.steps() : settings.totalSteps();
-        checkpointEvery = spec.checkpointEvery() > 0 ? spec.checkpointEvery() : settings.checkpointEvery();
+        checkpointEvery = spec.checkpointEvery() > 0 ? spec.checkpointEvery() : settings.checkpoint().everySteps();
         phase = Phase.WAITING;
         restoreState();
         ctx.getLog().info("Coordinator up: run [{}] in [{}], {} steps, checkpoint every {}, {}", spec.config(),
@@ -463,7 +463,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         if (step >= totalSteps) {
             return finish(Phase.FINISHED, "finished " + totalSteps + " steps");
         }
-        long hr = settings.highResStartStep();
+        long hr = settings.crops().highResStartStep();
         StepSchedule s = StepSchedule.of(settings.schedules().at(step), hr > 0 && step >= hr);
         stepReplies.clear();
         for (WorkerHello w : world) {
@@ -492,7 +492,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             recent.removeFirst();
         }
         step++;
-        if (step % Math.max(1, settings.logEvery()) == 0 || step == totalSteps) {
+        if (step % Math.max(1, settings.loop().logEvery()) == 0 || step == totalSteps) {
             getContext().getLog().info("step {}/{}: loss {} ({} ranks, {} s)", step, totalSteps,
                     String.format(java.util.Locale.ROOT, "%.4f", r0.totalLoss()), world.size(),
                     String.format(java.util.Locale.ROOT, "%.2f", r0.seconds()));

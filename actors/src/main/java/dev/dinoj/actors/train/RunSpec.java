@@ -50,7 +50,7 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
     /** The train settings; a curating run's {@code data.dataset} is its curated set. */
     public TrainSettings load() {
         TrainSettings s = TrainSettings.load(config, effectiveSets());
-        Path teacher = s.distillTeacher();
+        Path teacher = s.distill().teacher();
         if (teacher != null && !Files.exists(teacher)) {
             throw new ConfigError("dinoj.distill.teacher = " + teacher + ": not found on the coordinator's node; every "
                     + "trainer node reads the teacher, so give a path on storage all nodes share (e.g. the runs volume)");

@@ -68,9 +68,9 @@ public final class WorkerEngine implements AutoCloseable {
 
     /** One sharded step on this rank's part of the global batch, whose images are in {@code images}. */
     public ShardedTrainer.StepResult step(long step, ImageDataset images, StepSchedule schedule) {
-        var crops = settings.multiCrop(schedule.highRes());
-        Collator collator = new Collator(settings.maskRatioMinMax()[0], settings.maskRatioMinMax()[1],
-                settings.maskSampleProbability(),
+        var crops = settings.crops().multiCrop(schedule.highRes());
+        Collator collator = new Collator(settings.masks().ratioMinMax()[0], settings.masks().ratioMinMax()[1],
+                settings.masks().sampleProbability(),
                 MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), settings.ssl().backbone().patchSize()));
         RankBatches rb = new RankBatches(images, new MultiCropAugmentation(crops), collator, settings.batchSize(),
                 comm.size(), settings.seed());
@@ -83,7 +83,7 @@ public final class WorkerEngine implements AutoCloseable {
     /** Collective: a sharded checkpoint of all ranks after {@code step} completed steps. */
     public Path save(Path runDir, long step) {
         return ShardedCheckpoints.save(runDir, trainer, new ShardedCheckpoints.State(step,
-                step * settings.batchSize(), 0, settings.seed(), settings.render(), comm.size()), settings.keepLast());
+                step * settings.batchSize(), 0, settings.seed(), settings.render(), comm.size()), settings.checkpoint().keepLast());
     }
 
     /** Closes the model and the communicator of the current world (the media driver stays). */

@@ -103,7 +103,7 @@ class DistillCommandTest {
         List<String> sets = DistillCommand.sets(Path.of("/nonexistent.safetensors"), List.of(), 3.0);
         var settings = dev.dinoj.trainer.config.TrainSettings.load("fmnist-tiny", sets);
         assertEquals(0.0, settings.ssl().backbone().dropPathRate());
-        assertEquals(3.0, settings.maxMinutes());
-        assertTrue(settings.distillTeacher().isAbsolute());
+        assertEquals(3.0, settings.loop().maxMinutes());
+        assertTrue(settings.distill().teacher().isAbsolute());
     }
 }

@@ -1,19 +1,21 @@
 package dev.dinoj.trainer.collective;
 
+import dev.dinoj.trainer.collective.transport.Kernels;
+
 /** Element-wise reduction of the small all-reduce. */
 public enum ReduceOp {
-    SUM,
-    MAX,
-    MIN;
+    SUM(Kernels.OP_SUM),
+    MAX(Kernels.OP_MAX),
+    MIN(Kernels.OP_MIN);
 
-    double apply(double a, double b) {
-        switch (this) {
-            case SUM:
-                return a + b;
-            case MAX:
-                return Math.max(a, b);
-            default:
-                return Math.min(a, b);
-        }
+    private final byte code;
+
+    ReduceOp(byte code) {
+        this.code = code;
+    }
+
+    /** The {@link Kernels} op code. */
+    byte code() {
+        return code;
     }
 }

@@ -239,6 +239,40 @@ class CommunicatorTest {
 
     @Test
     @Timeout(60)
+    void shouldCountChunksAndBytesInAgronaCountersBehindTheStats() throws Exception {
+        int n = 3;
+        int count = 100_003;
+        try (TestWorlds w = new TestWorlds(n, Transport.IPC, SETTINGS, 0, true)) {
+            List<long[]> out = w.run(c -> {
+                c.allReduce(vector(count), count);
+                c.barrier();
+                var counters = c.counters();
+                Communicator.Stats s = c.stats();
+                assertEquals(counters.chunksSent().get(), s.chunksSent());
+                assertEquals(counters.chunksReceived().get(), s.chunksReceived());
+                assertEquals(0, s.lateChunks());
+                assertEquals(2, s.collectives());
+                assertTrue(counters.toString().contains("dinoj bytes sent: rank=" + c.rank() + " gen=0 = "),
+                        counters.toString());
+                return new long[] {s.chunksSent(), s.chunksReceived(), counters.bytesSent().get(),
+                        counters.bytesReceived().get()};
+            });
+            long[] total = new long[4];
+            for (long[] o : out) {
+                for (int i = 0; i < 4; i++) {
+                    total[i] += o[i];
+                }
+            }
+            assertEquals(total[0], total[1], "every chunk sent is received once");
+            assertEquals(total[2], total[3]);
+            // the ring: every element travels 2(n − 1) times; the barrier: one empty chunk to every peer
+            assertEquals(2L * (n - 1) * count * 4 + total[0] * 40, total[2]);
+            assertTrue(total[0] >= 2L * (n - 1) * n + n * (n - 1), "chunks: " + total[0]);
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void shouldFailWithATypedErrorWhenRanksDisagreeOnTheStep() throws Exception {
         try (TestWorlds w = new TestWorlds(2, Transport.IPC, SETTINGS.withTimeout(Duration.ofSeconds(3)), 0, true)) {
             List<Object> out = w.runCollectingFailures(c -> {

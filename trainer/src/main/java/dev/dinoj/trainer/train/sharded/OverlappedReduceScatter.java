@@ -1,19 +1,20 @@
 package dev.dinoj.trainer.train.sharded;
 
 import dev.dinoj.trainer.optim.FlatLayout;
-import dev.dinoj.trainer.collective.CollectiveException;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
+import dev.dinoj.trainer.collective.ReduceScatterAgent;
 import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.train.SegmentedBackward;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The gradient reduce-scatter of the sharded step, overlapped with the backward pass: the student's backward runs in
@@ -31,32 +32,23 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Threads.</b> A communicator is driven by one thread at a time. The step thread uses it during the forward
  * (global sums) and after {@link #awaitAll()}; the communication thread only between the first launch of a step and
  * the completion of its last bucket. Hand-over is through volatile counters (launched / completed), which order the
- * communicator's plain fields between the two threads. An idle communication thread is parked, so it takes no core
- * from the backward pass.
+ * communicator's plain fields between the two threads. The communication thread is a {@link ReduceScatterAgent}
+ * under an {@link AgentRunner}; idle, it is parked, so it takes no core from the backward pass.
  */
 final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoCloseable {
 
-    private final Communicator comm;
     private final FlatLayout layout;
     private final ParamSet student;
     private final UnsafeBuffer grads;
-    private final WireFormat wire;
     private final int depth;
     private final int[] firstParam;                 // bucket j: parameters [firstParam[j], endParam[j])
     private final int[] endParam;
-    private final ByteBuffer[] views;               // bucket j's elements of the flat gradient vector
-    private final Partition[] partitions;           // the rank shards clipped to bucket j
-    private final Thread thread;
+    private final ReduceScatterAgent agent;         // reduce-scatters the launched buckets
+    private final AgentRunner runner;
 
     private int nextBucket;                         // step thread only
     private long launchedByBackward;                // step thread only: buckets launched from inside the backward
     private long stepBase;                          // step thread only: completed count at the start of the step
-    private volatile long launched;
-    private volatile long completed;
-    private volatile Throwable error;
-    private volatile boolean closed;
-    private volatile Thread waiter;
-    private volatile long busyNanos;                // communication thread: time inside reduce-scatters so far
 
     /**
      * @param gradVector the flat gradient vector (direct, native order)
@@ -65,18 +57,16 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
      */
     OverlappedReduceScatter(Communicator comm, FlatLayout layout, ParamSet student, ByteBuffer gradVector,
                             UnsafeBuffer grads, Partition shards, WireFormat wire, int depth) {
-        this.comm = comm;
         this.layout = layout;
         this.student = student;
         this.grads = grads;
-        this.wire = wire;
         this.depth = depth;
         int[] first = firstParamOfSegments(layout, depth);
         int buckets = depth + 1;
         this.firstParam = new int[buckets];
         this.endParam = new int[buckets];
-        this.views = new ByteBuffer[buckets];
-        this.partitions = new Partition[buckets];
+        ByteBuffer[] views = new ByteBuffer[buckets];          // bucket j's elements of the flat gradient vector
+        Partition[] partitions = new Partition[buckets];       // the rank shards clipped to bucket j
         int end = layout.count();
         for (int j = 0; j < buckets; j++) {
             int f = depth - j;                                    // segment told by onGradientsFinal(f)
@@ -94,9 +84,8 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
             partitions[j] = Partition.of(o);
             end = from;
         }
-        this.thread = new Thread(this::loop, "dinoj-comm-rank" + comm.rank());
-        this.thread.setDaemon(true);
-        this.thread.start();
+        this.agent = new ReduceScatterAgent(comm, views, partitions, wire);
+        this.runner = ReduceScatterAgent.newRunner(agent);
     }
 
     /**
@@ -142,7 +131,7 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
      * backward, plus the part the step thread waited for. Read it after {@link #awaitAll()}.
      */
     long busyNanos() {
-        return busyNanos;
+        return agent.busyNanos();
     }
 
     /** Buckets launched by segments of the backward so far (the rest were launched after it). */
@@ -158,7 +147,7 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
     /** Start of a step (the communication thread is idle). */
     void beginStep() {
         nextBucket = 0;
-        stepBase = completed;
+        stepBase = agent.completed();
     }
 
     @Override
@@ -181,69 +170,18 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
     private void launchNext() {
         int j = nextBucket++;
         layout.copyGradients(student, grads, firstParam[j], endParam[j]);
-        launched = stepBase + nextBucket;                         // publishes the gradients and the communicator
-        LockSupport.unpark(thread);
+        agent.launch();                                           // publishes the gradients and the communicator
     }
 
     /** Waits until every bucket of the step is reduce-scattered; rethrows a failure of the communication thread. */
     void awaitAll() {
-        long target = stepBase + firstParam.length;
-        waiter = Thread.currentThread();
-        try {
-            while (completed < target) {
-                Throwable t = error;
-                if (t != null) {
-                    throw t instanceof CollectiveException ce ? new CollectiveException(ce.getMessage(), ce)
-                            : new CollectiveException("rank " + comm.rank() + ": the communication thread failed: " + t, t);
-                }
-                if (!thread.isAlive()) {
-                    throw new CollectiveException("rank " + comm.rank() + ": the communication thread is gone");
-                }
-                LockSupport.parkNanos(this, 200_000);
-            }
-        } finally {
-            waiter = null;
-        }
-    }
-
-    private void loop() {
-        long done = 0;
-        try {
-            while (!closed) {
-                if (done < launched) {
-                    int j = (int) (done % firstParam.length);
-                    long t0 = System.nanoTime();
-                    comm.reduceScatter(views[j], partitions[j], wire);
-                    busyNanos += System.nanoTime() - t0;           // single writer
-                    done++;
-                    completed = done;
-                    Thread w = waiter;
-                    if (w != null) {
-                        LockSupport.unpark(w);
-                    }
-                } else {
-                    LockSupport.park(this);
-                }
-            }
-        } catch (Throwable t) {
-            error = t;
-            Thread w = waiter;
-            if (w != null) {
-                LockSupport.unpark(w);
-            }
-        }
+        agent.awaitCompleted(stepBase + firstParam.length);
     }
 
     /** Stops the communication thread (after the last step). */
     @Override
     public void close() {
-        closed = true;
-        LockSupport.unpark(thread);
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        CloseHelper.close(runner);
     }
 
     /** The bucket ranges in launch order, {@code [from, to)} in elements (for tests and logs). */
