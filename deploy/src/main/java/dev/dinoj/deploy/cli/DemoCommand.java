@@ -14,6 +14,7 @@ import dev.dinoj.evaluation.knn.KnnResult;
 import dev.dinoj.evaluation.report.Report;
 import dev.dinoj.evaluation.results.EvalLog;
 import dev.dinoj.evaluation.transform.DatasetViews;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.curate.CurationSettings;
@@ -24,7 +25,6 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.PlantedPool;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -128,7 +128,8 @@ public final class DemoCommand implements Callable<Integer> {
         CurateJob.Outcome curated;
 
         try (LoopbackS3Server server = LoopbackS3Server.start(out.resolve("s3"), 0)) {
-            StorageSettings ss = server.clientSettings(StorageSettings.fromConfig(app));
+            StorageSettings ss = StorageSettings.fromConfig(app)
+                    .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
             stage(1, "S3-compatible server (S3Proxy) on " + server.endpoint() + " over " + out.resolve("s3"));
             ActorSystem system = ObjectStores.createSystem("dinoj-demo", app, ss);
             try {

@@ -114,6 +114,14 @@ public record StorageSettings(String endpoint, String region, String accessStyle
     return new StorageSettings(endpoint, region, accessStyle, keyId, secret, "", retry, maxConnections);
   }
 
+  /**
+   * These settings pointed at an S3-compatible server of one's own (S3Proxy, MinIO on loopback): its endpoint,
+   * path-style requests signed for us-east-1, its static key pair; retries and pool size stay.
+   */
+  public StorageSettings withLocalEndpoint(String localEndpoint, String keyId, String secret) {
+    return withEndpoint(localEndpoint).withAccessStyle("path").withRegion("us-east-1").withCredentials(keyId, secret);
+  }
+
   public StorageSettings withRetry(RetrySettings r) {
     return new StorageSettings(endpoint, region, accessStyle, accessKeyId, secretAccessKey, sessionToken, r,
         maxConnections);

@@ -7,7 +7,7 @@ import akka.actor.ActorSystem;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import com.typesafe.config.ConfigFactory;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.Retry;
 import dev.dinoj.pipeline.storage.RetrySettings;
@@ -35,7 +35,8 @@ class S3IngestRestartTest {
   void shouldLoseAndDuplicateNothingWhenTheServerRestartsMidIngest(@TempDir Path tmp) throws Exception {
     int n = 400;
     try (LoopbackS3Server server = LoopbackS3Server.start(tmp.resolve("s3"), 0)) {
-      StorageSettings ss = server.clientSettings().withRetry(
+      StorageSettings ss = StorageSettings.defaults()
+          .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY).withRetry(
           new RetrySettings(12, Duration.ofMillis(100), Duration.ofSeconds(1), 0.2));
       ActorSystem system = ObjectStores.createSystem("S3IngestRestartTest", ConfigFactory.load(), ss);
       try {
@@ -53,16 +54,7 @@ class S3IngestRestartTest {
         emb.hook = () -> {
           if (emb.images.get() >= 100 && restarted.compareAndSet(false, true)) {
             getsBeforeStop.set(store.gets.get());
-            server.stop();                       // requests in flight fail, new ones wait or fail and are retried
-            Thread t = new Thread(() -> {
-              try {
-                Thread.sleep(1500);
-              } catch (InterruptedException e) {
-                return;
-              }
-              server.resume();
-            });
-            t.start();
+            server.stopFor(Duration.ofMillis(1500)); // requests in flight fail, new ones wait or fail and are retried
           }
         };
         long retriesBefore = Retry.retries();

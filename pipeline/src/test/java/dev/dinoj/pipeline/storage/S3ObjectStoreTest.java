@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.ActorSystem;
 import akka.stream.javadsl.Sink;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.loopback.LoopbackS3Server;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +36,8 @@ class S3ObjectStoreTest {
   @BeforeAll
   static void start() {
     server = LoopbackS3Server.start(tmp.resolve("s3"), 0);
-    StorageSettings s = server.clientSettings().withRetry(
+    StorageSettings s = StorageSettings.defaults()
+        .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY).withRetry(
         new RetrySettings(10, Duration.ofMillis(100), Duration.ofSeconds(1), 0.1));
     system = ObjectStores.createSystem("S3ObjectStoreTest", ConfigFactory.load(), s);
     store = new S3ObjectStore(system, "test-bucket", s);
@@ -109,16 +111,7 @@ class S3ObjectStoreTest {
   void shouldRetryThroughAServerRestart() throws Exception {
     store.put("restart/x", new byte[] {1, 2, 3}, null).toCompletableFuture().join();
     long before = Retry.retries();
-    server.stop();
-    Thread resumer = new Thread(() -> {
-      try {
-        Thread.sleep(1500);
-      } catch (InterruptedException e) {
-        return;
-      }
-      server.resume();
-    });
-    resumer.start();
+    Thread resumer = server.stopFor(Duration.ofMillis(1500));
     ObjectStore.Blob b = store.get("restart/x", 100).toCompletableFuture().get(60, TimeUnit.SECONDS);
     resumer.join();
     assertArrayEquals(new byte[] {1, 2, 3}, b.data());
