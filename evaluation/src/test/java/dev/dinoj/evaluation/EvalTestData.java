@@ -3,43 +3,38 @@ package dev.dinoj.evaluation;
 import dev.dinoj.evaluation.features.EvalDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
+import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-/** Shared test data: Fashion-MNIST (loaded once per JVM; tests skip without it) and tiny architectures. */
+/**
+ * Shared test data: Fashion-MNIST (found by {@link FashionMnist}, loaded once per JVM; tests skip without it) and tiny
+ * architectures.
+ */
 public final class EvalTestData {
 
-    public static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     private static EvalDataset train;
     private static EvalDataset test;
 
     private EvalTestData() {
     }
 
-    public static boolean haveFashionMnist() {
-        return Files.isRegularFile(FASHION_MNIST.resolve("train-images-idx3-ubyte.gz"))
-                || Files.isRegularFile(FASHION_MNIST.resolve("train-images-idx3-ubyte"));
-    }
-
     public static synchronized EvalDataset train() {
-        assumeTrue(haveFashionMnist(), "Fashion-MNIST not installed in " + FASHION_MNIST);
+        Path dir = FashionMnist.assumeInstalled();
         if (train == null) {
-            train = EvalDataset.fashionMnist(FASHION_MNIST, true);
+            train = EvalDataset.fashionMnist(dir, true);
         }
         return train;
     }
 
     public static synchronized EvalDataset test() {
-        assumeTrue(haveFashionMnist(), "Fashion-MNIST not installed in " + FASHION_MNIST);
+        Path dir = FashionMnist.assumeInstalled();
         if (test == null) {
-            test = EvalDataset.fashionMnist(FASHION_MNIST, false);
+            test = EvalDataset.fashionMnist(dir, false);
         }
         return test;
     }

@@ -205,30 +205,30 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
 
     // ---- listing ----
 
-    /** Runs on the driver's thread: one listing of the pool, counted per partition. */
+    /**
+     * Runs on the driver's thread: one listing of the pool, counted per partition. Its S3 requests are retried inside
+     * Alpakka S3 ({@code dinoj.storage.retry}); a listing that fails after those fails the curation.
+     */
     private Listed list() {
         StorageSettings ss = StorageSettings.fromConfig(app);
-        RuntimeException last = null;
-        for (int attempt = 1; attempt <= 3; attempt++) {
-            try (ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, StorageSystem.get(app))) {
-                List<ObjectInfo> all = src.store().list(src.prefix()).runWith(Sink.seq(), StorageSystem.get(app))
-                        .toCompletableFuture().join();
-                Set<String> k = new HashSet<>();
-                long[] per = new long[n];
-                for (ObjectInfo o : all) {
-                    if (k.add(o.key())) {
-                        per[Partitions.of(o.key(), n)]++;
-                    }
-                }
-                if (k.isEmpty()) {
-                    throw new IllegalStateException("the pool " + spec.source() + " has no objects");
-                }
-                return new Listed(k, per, null);
-            } catch (RuntimeException e) {
-                last = e;
+        List<ObjectInfo> all;
+        try (ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, StorageSystem.get(app))) {
+            all = src.store().list(src.prefix()).runWith(Sink.seq(), StorageSystem.get(app)).toCompletableFuture().join();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("listing " + spec.source() + " failed: " + unwrap(e).getMessage(), e);
+        }
+        Set<String> k = new HashSet<>();
+        long[] per = new long[n];
+        for (ObjectInfo o : all) {
+            if (k.add(o.key())) {
+                per[Partitions.of(o.key(), n)]++;
             }
         }
-        throw new IllegalStateException("listing " + spec.source() + " failed: " + unwrap(last).getMessage(), last);
+        if (k.isEmpty()) {
+            throw new IllegalStateException("listing " + spec.source() + " failed: the pool " + spec.source()
+                    + " has no objects");
+        }
+        return new Listed(k, per, null);
     }
 
     private Behavior<Command> onListed(Listed m) {

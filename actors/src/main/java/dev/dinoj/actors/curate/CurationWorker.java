@@ -151,7 +151,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
              ObjectStores.Location src = ObjectStores.open(StorageUri.parse(job.spec().source()), ss, storage);
              Manifest manifest = Manifest.open(scratch.resolve("manifest.jsonl"));
              EmbeddingStore emb = EmbeddingStore.open(scratch.resolve("embeddings.bin"), embedder.dim(), embedder.id())) {
-            IngestRun.Result r = new IngestRun(storage, src, cs.ingest(), ss.retry(), embedder, manifest, emb, s -> {
+            IngestRun.Result r = new IngestRun(storage, src, cs.ingest(), embedder, manifest, emb, s -> {
                 long now = System.nanoTime();
                 if (now - lastReport[0] > 1_000_000_000L) {
                     lastReport[0] = now;

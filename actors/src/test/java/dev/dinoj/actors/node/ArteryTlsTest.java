@@ -8,7 +8,7 @@ import akka.cluster.typed.Join;
 import akka.cluster.typed.Subscribe;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.dinoj.trainer.collective.ChildJvm;
+import dev.dinoj.testkit.KeyStores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,28 +16,16 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Artery over TLS on loopback (the settings docs/CLUSTER.md documents): two nodes with {@code transport = tls-tcp}
- * and a key store made here with keytool form a cluster; a node with another certificate cannot join it.
+ * and a key store made here with keytool ({@link KeyStores}) form a cluster; a node with another certificate cannot
+ * join it.
  */
 @Timeout(180)
 class ArteryTlsTest {
-
-    static Path keyStore(Path dir, String name) throws Exception {
-        Path ks = dir.resolve(name + ".p12");
-        Path keytool = Path.of(ChildJvm.javaBinary()).resolveSibling("keytool");
-        Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-keyalg", "RSA", "-keysize", "2048",
-                "-alias", "dinoj", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2",
-                "-storetype", "PKCS12", "-keystore", ks.toString(), "-storepass", "changeit", "-keypass", "changeit")
-                .redirectErrorStream(true).start();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, new String(p.getInputStream().readAllBytes()));
-        return ks;
-    }
 
     static Config tls(Path keyStore) {
         return ConfigFactory.parseString(String.join("\n",
@@ -45,7 +33,8 @@ class ArteryTlsTest {
                 "akka.remote.artery.canonical.port = 0",
                 "akka.remote.artery.ssl.config-ssl-engine {",
                 "  key-store = \"" + keyStore + "\", trust-store = \"" + keyStore + "\"",
-                "  key-store-password = changeit, key-password = changeit, trust-store-password = changeit",
+                "  key-store-password = " + KeyStores.PASSWORD + ", key-password = " + KeyStores.PASSWORD
+                        + ", trust-store-password = " + KeyStores.PASSWORD,
                 "  protocol = TLSv1.3, enabled-algorithms = [TLS_AES_128_GCM_SHA256]",
                 "}",
                 "akka.cluster.jmx.multi-mbeans-in-same-jvm = on",
@@ -54,8 +43,8 @@ class ArteryTlsTest {
 
     @Test
     void shouldFormAClusterOverTlsAndKeepOutANodeWithAnotherCertificate(@TempDir Path dir) throws Exception {
-        Path ks = keyStore(dir, "cluster");
-        Path other = keyStore(dir, "other");
+        Path ks = KeyStores.selfSigned(dir, "cluster");
+        Path other = KeyStores.selfSigned(dir, "other");
         ActorTestKit a = ActorTestKit.create("dinoj", tls(ks));
         ActorTestKit b = ActorTestKit.create("dinoj", tls(ks));
         ActorTestKit c = ActorTestKit.create("dinoj", tls(other));

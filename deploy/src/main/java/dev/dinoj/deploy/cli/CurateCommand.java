@@ -1,10 +1,12 @@
 package dev.dinoj.deploy.cli;
 
 import akka.actor.ActorSystem;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.evaluation.embed.VitEmbedder;
+import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.curate.Embedder;
@@ -153,11 +155,17 @@ public final class CurateCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "written: %d images in %d shards (%.1f MB) to %s in %.1f s%n",
                         o.written().images(), o.written().shards(), o.written().bytes() / 1e6, dst, o.seconds());
                 IngestStats.Snapshot s = o.ingest().stats();
-                System.out.printf(Locale.ROOT, "{\"curate\":\"%s\",\"out\":\"%s\",\"listed\":%d,\"resumed\":%d,"
-                                + "\"pool\":%d,\"deduplicated\":%d,\"kept\":%d,\"queries\":%d,\"seconds\":%.2f}%n",
-                        src, dst, s.listed(), s.resumed(), o.curation().summary().pool(),
-                        o.curation().summary().deduplicated(), o.curation().summary().kept(), o.queryImages(),
-                        o.seconds());
+                ObjectNode line = Json.object();
+                line.put("curate", src.toString());
+                line.put("out", dst.toString());
+                line.put("listed", s.listed());
+                line.put("resumed", s.resumed());
+                line.put("pool", o.curation().summary().pool());
+                line.put("deduplicated", o.curation().summary().deduplicated());
+                line.put("kept", o.curation().summary().kept());
+                line.put("queries", o.queryImages());
+                line.put("seconds", Json.fixed(o.seconds(), 2));
+                System.out.println(Json.line(line));
                 return 0;
             } finally {
                 ObjectStores.terminate(system);

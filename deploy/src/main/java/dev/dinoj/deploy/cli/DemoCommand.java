@@ -1,6 +1,7 @@
 package dev.dinoj.deploy.cli;
 
 import akka.actor.ActorSystem;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.evaluation.features.EvalDataset;
@@ -11,9 +12,11 @@ import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.KnnEvaluator;
 import dev.dinoj.evaluation.knn.KnnResult;
+import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.evaluation.report.Report;
 import dev.dinoj.evaluation.results.EvalLog;
 import dev.dinoj.evaluation.transform.DatasetViews;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.curate.CurationSettings;
@@ -24,7 +27,6 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.PlantedPool;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -128,7 +130,8 @@ public final class DemoCommand implements Callable<Integer> {
         CurateJob.Outcome curated;
 
         try (LoopbackS3Server server = LoopbackS3Server.start(out.resolve("s3"), 0)) {
-            StorageSettings ss = server.clientSettings(StorageSettings.fromConfig(app));
+            StorageSettings ss = StorageSettings.fromConfig(app)
+                    .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
             stage(1, "S3-compatible server (S3Proxy) on " + server.endpoint() + " over " + out.resolve("s3"));
             ActorSystem system = ObjectStores.createSystem("dinoj-demo", app, ss);
             try {
@@ -173,17 +176,25 @@ public final class DemoCommand implements Callable<Integer> {
 
         double minutesTotal = (System.nanoTime() - t0) / 60e9;
         IngestStats.Snapshot is = curated.ingest().stats();
-        String summary = String.format(Locale.ROOT,
-                "{\"demo\":\"%s\",\"total_minutes\":%.2f,\"pool_objects\":%d,\"curated\":%d,\"near_duplicates\":%d,"
-                        + "\"train_minutes\":%.2f,\"steps\":%d,\"images_seen\":%d,\"loss_first10\":%.4f,\"loss_last10\":%.4f,"
-                        + "\"knn_top1_k20\":{\"trained\":%.2f,\"random_init\":%.2f,\"raw_pixels\":%.2f},"
-                        + "\"eval_train\":%d,\"eval_test\":%d,\"report\":\"%s\"}",
-                config, minutesTotal, is.listed(), curated.written().images(),
-                curated.curation().summary().pool() - curated.curation().summary().deduplicated(),
-                r.seconds() / 60, r.endStep(), r.endStep() * settings.batchSize(), lossStart, lossEnd,
-                trained.forK(20).top1(), random, rep.pixelKnn(), trained.nTrain(), trained.nTest(),
-                rep.html().toAbsolutePath());
-        Files.writeString(out.resolve("demo-summary.json"), summary + "\n");
+        ObjectNode summary = Json.object();
+        summary.put("demo", config);
+        summary.put("total_minutes", Json.fixed(minutesTotal, 2));
+        summary.put("pool_objects", is.listed());
+        summary.put("curated", curated.written().images());
+        summary.put("near_duplicates", curated.curation().summary().pool() - curated.curation().summary().deduplicated());
+        summary.put("train_minutes", Json.fixed(r.seconds() / 60, 2));
+        summary.put("steps", r.endStep());
+        summary.put("images_seen", r.endStep() * settings.batchSize());
+        summary.put("loss_first10", Json.num(lossStart));
+        summary.put("loss_last10", Json.num(lossEnd));
+        ObjectNode knn = summary.putObject("knn_top1_k20");
+        knn.put("trained", Json.fixed(trained.forK(20).top1(), 2));
+        knn.put("random_init", Json.fixed(random, 2));
+        knn.put("raw_pixels", Json.fixed(rep.pixelKnn(), 2));
+        summary.put("eval_train", trained.nTrain());
+        summary.put("eval_test", trained.nTest());
+        summary.put("report", rep.html().toAbsolutePath().toString());
+        Files.writeString(out.resolve("demo-summary.json"), Json.line(summary) + "\n");
 
         System.out.println();
         System.out.print(curated.curation().summary().table());

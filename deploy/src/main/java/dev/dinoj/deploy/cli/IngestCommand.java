@@ -1,8 +1,10 @@
 package dev.dinoj.deploy.cli;
 
 import akka.actor.ActorSystem;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.ImageFolderDataset;
@@ -18,7 +20,6 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -81,7 +82,9 @@ public final class IngestCommand implements Callable<Integer> {
                     ObjectInfo info = loc.store().putFile(key, fromIdx, "application/octet-stream")
                             .toCompletableFuture().join();
                     System.out.println("uploaded " + loc.store().uriOf(key) + " (" + info.size() + " bytes)");
-                    System.out.printf(Locale.ROOT, "{\"ingest\":\"%s\",\"objects\":1,\"bytes\":%d}%n", uri, info.size());
+                    ObjectNode line = Json.object().put("ingest", uri.toString()).put("objects", 1)
+                            .put("bytes", info.size());
+                    System.out.println(Json.line(line));
                     return 0;
                 }
                 ImageDataset ds = fromIdx != null ? IdxDataset.open(fromIdx, labelsFor(fromIdx))
@@ -93,8 +96,9 @@ public final class IngestCommand implements Callable<Integer> {
                         done -> p.update(done, n, ""));
                 p.done();
                 System.out.println(r.describe());
-                System.out.printf(Locale.ROOT, "{\"ingest\":\"%s\",\"objects\":%d,\"skipped\":%d,\"bytes\":%d,"
-                        + "\"seconds\":%.2f}%n", uri, r.uploaded(), r.skipped(), r.bytes(), r.seconds());
+                ObjectNode line = Json.object().put("ingest", uri.toString()).put("objects", r.uploaded())
+                        .put("skipped", r.skipped()).put("bytes", r.bytes()).put("seconds", Json.fixed(r.seconds(), 2));
+                System.out.println(Json.line(line));
                 return 0;
             } finally {
                 ObjectStores.terminate(system);

@@ -1,6 +1,6 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
+import dev.dinoj.loopback.LoopbackS3Server;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,7 +31,7 @@ public final class S3ServerCommand implements Callable<Integer> {
         }, "dinoj-s3-server-stop"));
         System.out.println("S3-compatible server over " + dir.toAbsolutePath() + " at " + server.endpoint());
         System.out.println("export AWS_ACCESS_KEY_ID=" + LoopbackS3Server.ACCESS_KEY + " AWS_SECRET_ACCESS_KEY="
-                + LoopbackS3Server.SECRET_KEY + " AWS_REGION=us-east-1 DINOJ_S3_ENDPOINT=" + server.endpoint());
+                + LoopbackS3Server.SECRET_KEY + " AWS_REGION=" + LoopbackS3Server.REGION + " DINOJ_S3_ENDPOINT=" + server.endpoint());
         System.out.println("(loopback only; these fixed credentials are public)  Ctrl-C stops it.");
         stop.await();
         return 0;

@@ -1,7 +1,7 @@
 package dev.dinoj.deploy.cli;
 
 import com.typesafe.config.Config;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import picocli.CommandLine.Option;
 
@@ -49,7 +49,7 @@ final class StorageOptions implements AutoCloseable {
         if (localS3 != null) {
             server = LoopbackS3Server.start(localS3, localS3Port);
             System.err.println("dinoj: S3-compatible server over " + localS3 + " at " + server.endpoint());
-            s = server.clientSettings(s);
+            s = s.withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
         }
         return s;
     }

@@ -15,8 +15,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.actors.curate.Partitions;
 import dev.dinoj.actors.data.StorageSystem;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.data.IdxDataset;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -151,7 +151,8 @@ public final class ClusterDemo {
         String token = java.util.UUID.randomUUID().toString().replace("-", "");
         Files.createDirectories(o.dir());
         try (LoopbackS3Server s3 = LoopbackS3Server.start(o.dir().resolve("s3"), 0)) {
-            StorageSettings ss = s3.clientSettings(StorageSettings.fromConfig(ConfigFactory.load()));
+            StorageSettings ss = StorageSettings.fromConfig(ConfigFactory.load())
+                    .withLocalEndpoint(s3.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
             System.out.println("== S3 server (S3Proxy) on " + s3.endpoint() + " over " + o.dir().resolve("s3"));
             ActorSystem system = ObjectStores.createSystem("dinoj-cluster-demo", StorageSystem.config(ConfigFactory.load()),
                     ss);

@@ -2,12 +2,11 @@ package dev.dinoj.deploy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.testkit.StdStreams;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,7 +29,6 @@ import java.util.zip.ZipFile;
 /** Helpers of the CLI tests: in-process runs with captured output, child JVMs, file-format readers. */
 public final class CliTestSupport {
 
-    static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private CliTestSupport() {
@@ -55,26 +53,9 @@ public final class CliTestSupport {
     }
 
     /** Runs {@code Main.run(args)} in this JVM with System.out and System.err captured. */
-    public static synchronized Run main(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setOut(o);
-            System.setErr(e);
-            try {
-                code = Main.run(args);
-            } finally {
-                System.out.flush();
-                System.err.flush();
-                System.setOut(oldOut);
-                System.setErr(oldErr);
-            }
-        }
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    public static Run main(String... args) {
+        StdStreams.Captured<Integer> c = StdStreams.capture(() -> Main.run(args));
+        return new Run(c.value(), c.out(), c.err());
     }
 
     // ---------------------------------------------------------------- child JVMs
@@ -123,11 +104,6 @@ public final class CliTestSupport {
     }
 
     // ---------------------------------------------------------------- data
-
-    static boolean haveFashionMnist() {
-        return Files.isRegularFile(FASHION_MNIST.resolve("train-images-idx3-ubyte.gz"))
-                || Files.isRegularFile(FASHION_MNIST.resolve("train-images-idx3-ubyte"));
-    }
 
     /** Writes an uncompressed IDX image file of {@code n} seeded random {@code size x size} images. */
     static Path writeIdxImages(Path file, int n, int size, long seed) throws IOException {

@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.dinoj.pipeline.curate.CuratedDataset;
+import dev.dinoj.testkit.FashionMnist;
+import dev.dinoj.testkit.StdStreams;
 import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -27,26 +26,17 @@ class CurationCommandsTest {
     record Out(int code, String out) {
     }
 
-    static synchronized Out run(Object command, String... args) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream p = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            System.setOut(p);
-            try {
-                code = new CommandLine(command).execute(args);
-            } finally {
-                System.setOut(old);
-            }
-        }
-        String s = buf.toString(StandardCharsets.UTF_8);
-        System.out.print(s);
-        return new Out(code, s);
+    /** Runs {@code command} with stdout captured (and echoed, as stderr is, to the test's log). */
+    static Out run(Object command, String... args) {
+        StdStreams.Captured<Integer> c = StdStreams.capture(() -> new CommandLine(command).execute(args));
+        System.out.print(c.out());
+        System.err.print(c.err());
+        return new Out(c.value(), c.out());
     }
 
     @Test
     void shouldUploadCurateAndReadBackThroughTheLoopbackServer(@TempDir Path tmp) {
-        Path images = CliTestSupport.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz");
+        Path images = FashionMnist.dir().resolve("train-images-idx3-ubyte.gz");
         assumeTrue(Files.isRegularFile(images), "Fashion-MNIST not installed");
         String s3 = tmp.resolve("s3").toString();
         Out up = run(new IngestCommand(), "s3://fmnist/pool", "--from-idx", images.toString(), "--limit", "300",
@@ -57,11 +47,11 @@ class CurationCommandsTest {
                 "--local-s3", s3);
         assertTrue(again.out().contains("\"skipped\":300"), "a second upload skips what is there: " + again.out());
         Out arch = run(new IngestCommand(), "s3://fmnist/archive", "--from-idx",
-                CliTestSupport.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz").toString(), "--as-archive",
+                FashionMnist.dir().resolve("t10k-images-idx3-ubyte.gz").toString(), "--as-archive",
                 "--local-s3", s3);
         assertEquals(0, arch.code(), arch.out());
         Out q = run(new IngestCommand(), "s3://fmnist/queries", "--from-idx",
-                CliTestSupport.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz").toString(), "--limit", "6",
+                FashionMnist.dir().resolve("t10k-images-idx3-ubyte.gz").toString(), "--limit", "6",
                 "--local-s3", s3);
         assertEquals(0, q.code(), q.out());
 
@@ -86,7 +76,7 @@ class CurationCommandsTest {
      */
     @Test
     void shouldCurateWithExportedOfficialLayoutWeightsAsWithTheirCheckpoint(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliTestSupport.haveFashionMnist(), "Fashion-MNIST not installed");
+        FashionMnist.assumeInstalled();
         Path run = tmp.resolve("pico");
         CliTestSupport.Run train = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.max-steps=3",
                 "--set", "data.loader-threads=1", "--out", run.toString());
@@ -97,11 +87,11 @@ class CurationCommandsTest {
         assertEquals(0, export.code(), export::toString);
 
         String s3 = tmp.resolve("s3").toString();
-        Path images = CliTestSupport.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz");
+        Path images = FashionMnist.dir().resolve("train-images-idx3-ubyte.gz");
         assertEquals(0, run(new IngestCommand(), "s3://fmnist/pool", "--from-idx", images.toString(), "--limit", "200",
                 "--local-s3", s3).code());
         assertEquals(0, run(new IngestCommand(), "s3://fmnist/queries", "--from-idx",
-                CliTestSupport.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz").toString(), "--limit", "4",
+                FashionMnist.dir().resolve("t10k-images-idx3-ubyte.gz").toString(), "--limit", "4",
                 "--local-s3", s3).code());
         java.util.List<java.util.List<String>> kept = new java.util.ArrayList<>();
         for (String[] model : new String[][] {{"--checkpoint", run.toString()},

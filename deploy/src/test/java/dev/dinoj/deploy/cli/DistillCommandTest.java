@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.testkit.FashionMnist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,7 +13,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code dinoj distill}: the paper's distillation ablation in miniature — a nano student (ViT 32×2) distilled from a
@@ -56,7 +56,7 @@ class DistillCommandTest {
 
     @Test
     void distilledStudentBeatsTheSameStudentTrainedFromScratch(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliTestSupport.haveFashionMnist(), "Fashion-MNIST not installed in " + CliTestSupport.FASHION_MNIST);
+        FashionMnist.assumeInstalled();
         Path distilled = tmp.resolve("distilled");
         CliTestSupport.Run d = CliTestSupport.main(concat(new String[] {"distill", "--teacher", teacher().toString(),
                 "--student-preset", "fmnist-pico", "--out", distilled.toString()}, STUDENT));

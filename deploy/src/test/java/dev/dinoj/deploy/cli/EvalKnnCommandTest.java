@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.testkit.FashionMnist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,14 +14,13 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Smoke test of {@code dinoj eval knn} on a 3-step fmnist-pico checkpoint. */
 class EvalKnnCommandTest {
 
     @Test
     void knnOfAPicoCheckpointPrintsAJsonLine(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliTestSupport.haveFashionMnist(), "Fashion-MNIST not installed in " + CliTestSupport.FASHION_MNIST);
+        FashionMnist.assumeInstalled();
         Path images = CliTestSupport.writeIdxImages(tmp.resolve("images-idx3-ubyte"), 64, 28, 5);
         Path runDir = tmp.resolve("pico");
         CliTestSupport.Run train = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.max-steps=3",

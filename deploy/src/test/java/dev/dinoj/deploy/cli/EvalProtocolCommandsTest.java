@@ -2,13 +2,12 @@ package dev.dinoj.deploy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.testkit.FashionMnist;
+import dev.dinoj.testkit.StdStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +15,6 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Smoke tests of the new evaluation commands and {@code dinoj report} on small subsets (they are run through
@@ -33,32 +31,19 @@ class EvalProtocolCommandsTest {
         }
     }
 
-    static synchronized Out run(Object command, String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setOut(o);
-            System.setErr(e);
-            try {
-                CommandLine cl = new CommandLine(command);
-                cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-                    if (ex instanceof UserError) {
-                        c.getErr().println("error: " + ex.getMessage());
-                        return 2;
-                    }
-                    throw ex;
-                });
-                code = cl.execute(args);
-            } finally {
-                System.setOut(oldOut);
-                System.setErr(oldErr);
-            }
-        }
-        return new Out(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    static Out run(Object command, String... args) {
+        StdStreams.Captured<Integer> c = StdStreams.capture(() -> {
+            CommandLine cl = new CommandLine(command);
+            cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+                if (ex instanceof UserError) {
+                    cmd.getErr().println("error: " + ex.getMessage());
+                    return 2;
+                }
+                throw ex;
+            });
+            return cl.execute(args);
+        });
+        return new Out(c.value(), c.out(), c.err());
     }
 
     static JsonNode json(Out o, String eval) throws Exception {
@@ -70,7 +55,7 @@ class EvalProtocolCommandsTest {
 
     @Test
     void protocolsShouldRunOnRawPixels(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliTestSupport.haveFashionMnist(), "Fashion-MNIST not installed");
+        FashionMnist.assumeInstalled();
         String cache = tmp.resolve("cache").toString();
         Out lin = run(new EvalLinearCommand(), "--raw-pixels", "--train-limit", "500", "--test-limit", "100",
                 "--learning-rates", "0.01,0.1", "--epochs", "2", "--cache-dir", cache);
@@ -114,7 +99,7 @@ class EvalProtocolCommandsTest {
 
     @Test
     void evalOfACheckpointIsRecordedAndTheReportShowsIt(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliTestSupport.haveFashionMnist(), "Fashion-MNIST not installed");
+        FashionMnist.assumeInstalled();
         Path images = CliTestSupport.writeIdxImages(tmp.resolve("images-idx3-ubyte"), 64, 28, 5);
         Path runDir = tmp.resolve("pico");
         CliTestSupport.Run train = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.max-steps=4",

@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,7 +39,7 @@ class KillAndResumeTest {
     private static List<String> trainArgs(Path tmp, Path out) throws IOException {
         List<String> a = new ArrayList<>(List.of("train", "--config", "fmnist-pico", "--set", "train.max-steps=12",
                 "--set", "checkpoint.every-steps=4", "--set", "checkpoint.keep-last=10", "--out", out.toString()));
-        if (!CliTestSupport.haveFashionMnist()) {
+        if (!FashionMnist.isInstalled()) {
             Path idx = tmp.resolve("synthetic-images-idx3-ubyte");
             if (!Files.exists(idx)) {
                 CliTestSupport.writeIdxImages(idx, 256, 28, 7);

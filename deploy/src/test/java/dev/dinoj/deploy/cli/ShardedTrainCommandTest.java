@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.io.NpyArray;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,7 @@ class ShardedTrainCommandTest {
     private static String[] args(Path tmp, Path out, String... more) throws Exception {
         List<String> a = new ArrayList<>(List.of("train", "--config", "fmnist-pico", "--out", out.toString()));
         a.addAll(List.of(more));
-        if (!CliTestSupport.haveFashionMnist()) {
+        if (!FashionMnist.isInstalled()) {
             Path idx = tmp.resolve("synthetic-images-idx3-ubyte");
             if (!Files.exists(idx)) {
                 CliTestSupport.writeIdxImages(idx, 256, 28, 7);

@@ -10,7 +10,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.deploy.cli.UserError;
 import dev.dinoj.deploy.node.NodeLauncher;
-import dev.dinoj.trainer.collective.ChildJvm;
+import dev.dinoj.testkit.KeyStores;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,24 +28,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Akka Management over HTTPS ({@code dinoj.node.management-https}): a node with a key made here by keytool serves
- * its routes over https only, forms its cluster through Cluster Bootstrap probing its (https) contact point, answers a
- * client that trusts its certificate, and refuses plain HTTP and clients that do not trust it; a missing key store is
- * a clear error naming the key.
+ * Akka Management over HTTPS ({@code dinoj.node.management-https}): a node with a key made here by keytool
+ * ({@link KeyStores}) serves its routes over https only, forms its cluster through Cluster Bootstrap probing its
+ * (https) contact point, answers a client that trusts its certificate, and refuses plain HTTP and clients that do not
+ * trust it; a missing key store is a clear error naming the key.
  */
 @Timeout(180)
 class ManagementHttpsTest {
-
-    static Path keyStore(Path dir, String name) throws Exception {
-        Path ks = dir.resolve(name + ".p12");
-        Path keytool = Path.of(ChildJvm.javaBinary()).resolveSibling("keytool");
-        Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-keyalg", "RSA", "-keysize", "2048",
-                "-alias", "dinoj", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2",
-                "-storetype", "PKCS12", "-keystore", ks.toString(), "-storepass", "changeit", "-keypass", "changeit")
-                .redirectErrorStream(true).start();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, new String(p.getInputStream().readAllBytes()));
-        return ks;
-    }
 
     static Config node(int port, Path ks) {
         return ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\n"
@@ -53,7 +42,7 @@ class ManagementHttpsTest {
                         + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
                         + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                         + "dinoj.node.management-https { enabled = on, key-store = \"" + ks + "\", "
-                        + "key-store-password = changeit }\n"
+                        + "key-store-password = " + KeyStores.PASSWORD + " }\n"
                         + "akka.discovery.config.services.dinoj.endpoints = [{ host = \"127.0.0.1\", port = " + port
                         + " }]\n")
                 .withFallback(NodeLauncher.config(null, List.of("data"), null, port));
@@ -61,7 +50,7 @@ class ManagementHttpsTest {
 
     @Test
     void shouldServeManagementOverHttpsAndFormTheClusterThroughHttpsBootstrap(@TempDir Path tmp) throws Exception {
-        Path ks = keyStore(tmp, "node");
+        Path ks = KeyStores.selfSigned(tmp, "node");
         int port = ManagementRoutesTest.freePort();
         NodeLauncher.Node node = NodeLauncher.start(node(port, ks));
         try {
@@ -92,8 +81,8 @@ class ManagementHttpsTest {
                     HttpResponse.BodyHandlers.ofString()));
             // a client that does not trust the node's certificate is refused in the handshake
             HttpClient stranger = HttpClient.newBuilder().sslContext(ManagementTls.sslContext(
-                    new ManagementTls.Settings(keyStore(tmp, "other"), "changeit".toCharArray(),
-                            tmp.resolve("other.p12"), "changeit".toCharArray(), "TLSv1.3"))).build();
+                    new ManagementTls.Settings(KeyStores.selfSigned(tmp, "other"), KeyStores.PASSWORD.toCharArray(),
+                            tmp.resolve("other.p12"), KeyStores.PASSWORD.toCharArray(), "TLSv1.3"))).build();
             assertThrows(SSLHandshakeException.class, () -> stranger.send(HttpRequest.newBuilder(members).build(),
                     HttpResponse.BodyHandlers.ofString()));
         } finally {

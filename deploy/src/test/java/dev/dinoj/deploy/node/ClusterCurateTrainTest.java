@@ -8,12 +8,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.actors.curate.Partitions;
 import dev.dinoj.actors.data.StorageSystem;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
+import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.pipeline.storage.StorageUri;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,15 +52,13 @@ class ClusterCurateTrainTest {
 
     @Test
     void shouldCurateAcrossTheCurationWorkersThenTrainFromS3(@TempDir Path dir) throws Exception {
-        Path fmnist = Path.of("/usr/share/datasets/fashion-mnist");
-        if (!Files.isRegularFile(fmnist.resolve("train-images-idx3-ubyte.gz"))) {
-            fmnist = Path.of(ClusterCurateTrainTest.class.getResource("/dinoj/fashion-mnist-subset/train-images-idx3-ubyte.gz")
-                    .toURI()).getParent();
-        }
+        Path fmnist = FashionMnist.dirOr(Path.of(ClusterCurateTrainTest.class
+                .getResource("/dinoj/fashion-mnist-subset/train-images-idx3-ubyte.gz").toURI()).getParent());
         IdxDataset train = IdxDataset.fashionMnist(fmnist, true);
         long t0 = System.nanoTime();
         try (LoopbackS3Server s3 = LoopbackS3Server.start(dir.resolve("s3"), 0)) {
-            StorageSettings ss = s3.clientSettings();
+            StorageSettings ss = StorageSettings.defaults()
+                    .withLocalEndpoint(s3.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
             ActorSystem system = ObjectStores.createSystem("test-s3", StorageSystem.config(ConfigFactory.load()), ss);
             try {
                 ClusterDemo.Pool pool = ClusterDemo.upload(system, ss, "dinoj-cc", train, POOL, 1);

@@ -6,10 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.actors.curate.Partitions;
 import dev.dinoj.actors.data.StorageSystem;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.data.IdxDataset;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
+import dev.dinoj.testkit.FashionMnist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,14 +38,12 @@ class ClusterCurationFailoverTest {
 
     @Test
     void shouldReassignTheDeadWorkersPartition(@TempDir Path dir) throws Exception {
-        Path fmnist = Path.of("/usr/share/datasets/fashion-mnist");
-        if (!Files.isRegularFile(fmnist.resolve("train-images-idx3-ubyte.gz"))) {
-            fmnist = Path.of(ClusterCurationFailoverTest.class.getResource(
-                    "/dinoj/fashion-mnist-subset/train-images-idx3-ubyte.gz").toURI()).getParent();
-        }
+        Path fmnist = FashionMnist.dirOr(Path.of(ClusterCurationFailoverTest.class
+                .getResource("/dinoj/fashion-mnist-subset/train-images-idx3-ubyte.gz").toURI()).getParent());
         IdxDataset train = IdxDataset.fashionMnist(fmnist, true);
         try (LoopbackS3Server s3 = LoopbackS3Server.start(dir.resolve("s3"), 0)) {
-            StorageSettings ss = s3.clientSettings();
+            StorageSettings ss = StorageSettings.defaults()
+                    .withLocalEndpoint(s3.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
             ActorSystem system = ObjectStores.createSystem("test-s3", StorageSystem.config(ConfigFactory.load()), ss);
             ClusterDemo.Pool pool;
             try {

@@ -1,5 +1,6 @@
 package dev.dinoj.evaluation.dense;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Json;
 
 import java.util.List;
@@ -53,13 +54,23 @@ public record DenseResult(DenseProbe.Settings settings, int nTrain, int nTest, i
      * @return the JSON object, no line break
      */
     public String toJson(String features) {
-        return "{\"eval\":\"dense\",\"features\":" + Json.str(features) + ",\"task\":\"foreground\""
-                + ",\"threshold\":" + Json.sci(settings.threshold())
-                + ",\"n_train\":" + nTrain + ",\"n_test\":" + nTest + ",\"grid\":" + grid + ",\"size\":" + size
-                + ",\"best_C\":" + Json.sci(bestC) + ",\"held_out_patch_miou\":" + Json.num(heldOutMiou)
-                + ",\"mIoU\":" + Json.num(pixelMiou) + ",\"iou_background\":" + Json.num(pixelIou[0])
-                + ",\"iou_foreground\":" + Json.num(pixelIou[1]) + ",\"pixel_accuracy\":" + Json.num(pixelAccuracy)
-                + ",\"patch_mIoU\":" + Json.num(patchMiou) + "}";
+        ObjectNode o = Json.object();
+        o.put("eval", "dense");
+        o.put("features", features);
+        o.put("task", "foreground");
+        o.put("threshold", Json.sci(settings.threshold()));
+        o.put("n_train", nTrain);
+        o.put("n_test", nTest);
+        o.put("grid", grid);
+        o.put("size", size);
+        o.put("best_C", Json.sci(bestC));
+        o.put("held_out_patch_miou", Json.num(heldOutMiou));
+        o.put("mIoU", Json.num(pixelMiou));
+        o.put("iou_background", Json.num(pixelIou[0]));
+        o.put("iou_foreground", Json.num(pixelIou[1]));
+        o.put("pixel_accuracy", Json.num(pixelAccuracy));
+        o.put("patch_mIoU", Json.num(patchMiou));
+        return Json.line(o);
     }
 
     /** @return a short text summary */

@@ -1,5 +1,7 @@
 package dev.dinoj.evaluation.knn;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.evaluation.metrics.Json;
 import java.util.List;
 import java.util.Locale;
 
@@ -72,28 +74,29 @@ public record KnnResult(
      * @return the JSON object, without a line break
      */
     public String toJson(String features) {
-        StringBuilder sb = new StringBuilder(128 + 80 * accuracies.size());
-        sb.append("{\"eval\":\"knn\"");
+        ObjectNode o = Json.object();
+        o.put("eval", "knn");
         if (features != null) {
-            sb.append(",\"features\":\"").append(features).append('"');
+            o.put("features", features);
         }
-        sb.append(",\"T\":").append(temperature)
-                .append(",\"num_classes\":").append(numClasses)
-                .append(",\"n_train\":").append(nTrain)
-                .append(",\"n_test\":").append(nTest);
+        o.put("T", temperature);
+        o.put("num_classes", numClasses);
+        o.put("n_train", nTrain);
+        o.put("n_test", nTest);
         if (isFewShot()) {
-            sb.append(",\"n_per_class\":").append(nPerClass).append(",\"tries\":").append(tries);
+            o.put("n_per_class", nPerClass);
+            o.put("tries", tries);
         }
-        sb.append(",\"k\":{");
-        for (int i = 0; i < accuracies.size(); i++) {
-            KnnAccuracy a = accuracies.get(i);
-            sb.append(i == 0 ? "" : ",").append('"').append(a.k()).append("\":{\"top1\":").append(pct(a.top1()));
+        ObjectNode byK = o.putObject("k");
+        for (KnnAccuracy a : accuracies) {
+            ObjectNode m = byK.putObject(Integer.toString(a.k()));
+            m.put("top1", Json.num(a.top1()));
             if (a.hasTop5()) {
-                sb.append(",\"top5\":").append(pct(a.top5()));
+                m.put("top5", Json.num(a.top5()));
             }
-            sb.append(",\"mean_per_class\":").append(pct(a.meanPerClass())).append('}');
+            m.put("mean_per_class", Json.num(a.meanPerClass()));
         }
-        return sb.append("}}").toString();
+        return Json.line(o);
     }
 
     /**
@@ -114,9 +117,5 @@ public record KnnResult(
                     a.hasTop5() ? String.format(Locale.ROOT, "%.2f", a.top5()) : "-", a.meanPerClass()));
         }
         return sb.toString().replace(System.lineSeparator(), "\n");
-    }
-
-    private static String pct(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
     }
 }

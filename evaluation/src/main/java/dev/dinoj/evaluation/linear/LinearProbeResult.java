@@ -1,5 +1,7 @@
 package dev.dinoj.evaluation.linear;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Accuracy;
 import dev.dinoj.evaluation.metrics.Json;
 
@@ -73,28 +75,32 @@ public record LinearProbeResult(LinearProbe.Settings settings, int classes, int 
      * @return the JSON object, no line break
      */
     public String toJson(String features) {
-        StringBuilder sb = new StringBuilder(512);
-        sb.append("{\"eval\":\"linear\",\"features\":").append(Json.str(features))
-                .append(",\"num_classes\":").append(classes)
-                .append(",\"n_train\":").append(nTrain).append(",\"n_val\":").append(nVal)
-                .append(",\"n_test\":").append(nTest)
-                .append(",\"epochs\":").append(settings.epochs()).append(",\"batch_size\":").append(settings.batchSize())
-                .append(",\"heads\":").append(heads.size())
-                .append(",\"best\":{\"name\":").append(Json.str(best.name()))
-                .append(",\"blocks\":").append(best.input().blocks())
-                .append(",\"avgpool\":").append(best.input().avgpool())
-                .append(",\"lr\":").append(Json.sci(best.lr()))
-                .append(",\"val_top1\":").append(Json.num(bestValTop1)).append('}')
-                .append(",\"test\":{").append(test.jsonFields()).append('}')
-                .append(",\"inputs\":[");
-        for (int i = 0; i < byInput.size(); i++) {
-            InputScore s = byInput.get(i);
-            sb.append(i == 0 ? "" : ",").append("{\"input\":").append(Json.str(s.input().stem()))
-                    .append(",\"lr\":").append(Json.sci(s.lr()))
-                    .append(",\"val_top1\":").append(Json.num(s.valTop1()))
-                    .append(",\"test_top1\":").append(Json.num(s.test().top1())).append('}');
+        ObjectNode o = Json.object();
+        o.put("eval", "linear");
+        o.put("features", features);
+        o.put("num_classes", classes);
+        o.put("n_train", nTrain);
+        o.put("n_val", nVal);
+        o.put("n_test", nTest);
+        o.put("epochs", settings.epochs());
+        o.put("batch_size", settings.batchSize());
+        o.put("heads", heads.size());
+        ObjectNode b = o.putObject("best");
+        b.put("name", best.name());
+        b.put("blocks", best.input().blocks());
+        b.put("avgpool", best.input().avgpool());
+        b.put("lr", Json.sci(best.lr()));
+        b.put("val_top1", Json.num(bestValTop1));
+        o.set("test", test.toJson());
+        ArrayNode inputs = o.putArray("inputs");
+        for (InputScore s : byInput) {
+            ObjectNode i = inputs.addObject();
+            i.put("input", s.input().stem());
+            i.put("lr", Json.sci(s.lr()));
+            i.put("val_top1", Json.num(s.valTop1()));
+            i.put("test_top1", Json.num(s.test().top1()));
         }
-        return sb.append("]}").toString();
+        return Json.line(o);
     }
 
     /** @return a small text table: one row per input slice, then the chosen head */

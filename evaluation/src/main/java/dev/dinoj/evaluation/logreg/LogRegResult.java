@@ -1,5 +1,7 @@
 package dev.dinoj.evaluation.logreg;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Accuracy;
 import dev.dinoj.evaluation.metrics.Json;
 
@@ -59,23 +61,26 @@ public record LogRegResult(int classes, int nSweep, int nHeldOut, int nFinal, in
      * @return the JSON object, no line break
      */
     public String toJson(String features) {
-        StringBuilder sb = new StringBuilder(256 + 48 * sweep.size());
-        sb.append("{\"eval\":\"logreg\",\"features\":").append(Json.str(features))
-                .append(",\"num_classes\":").append(classes)
-                .append(",\"n_sweep\":").append(nSweep).append(",\"n_held_out\":").append(nHeldOut)
-                .append(",\"n_final\":").append(nFinal).append(",\"n_test\":").append(nTest)
-                .append(",\"best_C\":").append(Json.sci(bestC))
-                .append(",\"held_out_top1\":").append(Json.num(bestHeldOutTop1))
-                .append(",\"final_iterations\":").append(model.fit().iterations())
-                .append(",\"test\":{").append(test.jsonFields()).append('}')
-                .append(",\"sweep\":[");
-        for (int i = 0; i < sweep.size(); i++) {
-            CScore s = sweep.get(i);
-            sb.append(i == 0 ? "" : ",").append("{\"C\":").append(Json.sci(s.c()))
-                    .append(",\"top1\":").append(Json.num(s.heldOutTop1()))
-                    .append(",\"iters\":").append(s.iterations()).append('}');
+        ObjectNode o = Json.object();
+        o.put("eval", "logreg");
+        o.put("features", features);
+        o.put("num_classes", classes);
+        o.put("n_sweep", nSweep);
+        o.put("n_held_out", nHeldOut);
+        o.put("n_final", nFinal);
+        o.put("n_test", nTest);
+        o.put("best_C", Json.sci(bestC));
+        o.put("held_out_top1", Json.num(bestHeldOutTop1));
+        o.put("final_iterations", model.fit().iterations());
+        o.set("test", test.toJson());
+        ArrayNode grid = o.putArray("sweep");
+        for (CScore s : sweep) {
+            ObjectNode c = grid.addObject();
+            c.put("C", Json.sci(s.c()));
+            c.put("top1", Json.num(s.heldOutTop1()));
+            c.put("iters", s.iterations());
         }
-        return sb.append("]}").toString();
+        return Json.line(o);
     }
 
     /** @return a text table of the sweep and the result */

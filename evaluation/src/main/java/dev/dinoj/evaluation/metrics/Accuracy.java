@@ -1,5 +1,7 @@
 package dev.dinoj.evaluation.metrics;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * Classification metrics in percent, as dinov2's {@code build_topk_accuracy_metric}: top-1 and top-5 over all
  * samples (torchmetrics {@code average="micro"}) and top-1 averaged over the classes present ({@code "macro"}).
@@ -95,13 +97,14 @@ public record Accuracy(double top1, double top5, double meanPerClass, int n) {
         return !Double.isNaN(top5);
     }
 
-    /** @return {@code "top1":…,"top5":…,"mean_per_class":…} (top5 left out when not measured) */
-    public String jsonFields() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("\"top1\":").append(Json.num(top1));
+    /** @return {@code {"top1":…,"top5":…,"mean_per_class":…}} (top5 left out when not measured), 4 decimals */
+    public ObjectNode toJson() {
+        ObjectNode o = Json.object();
+        o.put("top1", Json.num(top1));
         if (hasTop5()) {
-            sb.append(",\"top5\":").append(Json.num(top5));
+            o.put("top5", Json.num(top5));
         }
-        return sb.append(",\"mean_per_class\":").append(Json.num(meanPerClass)).toString();
+        o.put("mean_per_class", Json.num(meanPerClass));
+        return o;
     }
 }

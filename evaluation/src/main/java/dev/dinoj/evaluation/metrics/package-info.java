@@ -1,2 +1,2 @@
-/** Accuracy metrics shared by the classification protocols, and JSON helpers for their one-line results. */
+/** Accuracy metrics shared by the classification protocols, and the Jackson helpers of their one-line JSON results. */
 package dev.dinoj.evaluation.metrics;

@@ -2,6 +2,7 @@ package dev.dinoj.evaluation.results;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.metrics.Json;
 
@@ -73,9 +74,13 @@ public final class EvalLog {
      */
     public static Path append(Path runDir, ModelSource source, String resultJson) {
         Path f = runDir.resolve("eval").resolve(FILE);
-        String line = "{\"time\":" + Json.str(Instant.now().toString()) + ",\"model\":" + Json.str(source.id())
-                + ",\"step\":" + source.step() + ",\"source\":" + Json.str(source.describe())
-                + ",\"result\":" + resultJson + "}\n";
+        ObjectNode entry = Json.object();
+        entry.put("time", Instant.now().toString());
+        entry.put("model", source.id());
+        entry.put("step", source.step());
+        entry.put("source", source.describe());
+        entry.set("result", Json.parse(resultJson));
+        String line = Json.line(entry) + "\n";
         try {
             Files.createDirectories(f.getParent());
             Files.writeString(f, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);

@@ -1,5 +1,6 @@
 package dev.dinoj.evaluation.retrieval;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Json;
 
 import java.util.Locale;
@@ -23,11 +24,17 @@ public record RetrievalResult(CopyDetection.Settings settings, int nQueries, int
      * @return the JSON object, no line break
      */
     public String toJson(String features) {
-        return "{\"eval\":\"retrieval\",\"features\":" + Json.str(features)
-                + ",\"queries\":" + nQueries + ",\"copies_per_query\":" + settings.copiesPerQuery()
-                + ",\"distractors\":" + settings.distractors() + ",\"crop_scale\":" + Json.sci(settings.cropScaleMin())
-                + ",\"database\":" + nDatabase
-                + ",\"mAP\":" + Json.num(map) + ",\"recall_at_1\":" + Json.num(recallAt1) + "}";
+        ObjectNode o = Json.object();
+        o.put("eval", "retrieval");
+        o.put("features", features);
+        o.put("queries", nQueries);
+        o.put("copies_per_query", settings.copiesPerQuery());
+        o.put("distractors", settings.distractors());
+        o.put("crop_scale", Json.sci(settings.cropScaleMin()));
+        o.put("database", nDatabase);
+        o.put("mAP", Json.num(map));
+        o.put("recall_at_1", Json.num(recallAt1));
+        return Json.line(o);
     }
 
     /** @return one line for a terminal */

@@ -1,5 +1,7 @@
 package dev.dinoj.evaluation.robustness;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Json;
 
 import java.util.List;
@@ -62,23 +64,27 @@ public record RobustnessResult(RobustnessEval.Settings settings, int nTrain, int
      * @return the JSON object, no line break
      */
     public String toJson(String features) {
-        StringBuilder sb = new StringBuilder(256 + 80 * rows.size());
-        sb.append("{\"eval\":\"robustness\",\"features\":").append(Json.str(features))
-                .append(",\"n_train\":").append(nTrain).append(",\"n_test\":").append(nTest)
-                .append(",\"k\":").append(settings.k())
-                .append(",\"clean\":{\"knn_top1\":").append(Json.num(cleanKnn))
-                .append(",\"linear_top1\":").append(Json.num(cleanLinear)).append('}')
-                .append(",\"mean_corrupted\":{\"knn_top1\":").append(Json.num(meanKnn()))
-                .append(",\"linear_top1\":").append(Json.num(meanLinear())).append('}')
-                .append(",\"sets\":[");
-        for (int i = 0; i < rows.size(); i++) {
-            Row r = rows.get(i);
-            sb.append(i == 0 ? "" : ",").append("{\"corruption\":").append(Json.str(r.corruption().label()))
-                    .append(",\"severity\":").append(r.severity())
-                    .append(",\"knn_top1\":").append(Json.num(r.knnTop1()))
-                    .append(",\"linear_top1\":").append(Json.num(r.linearTop1())).append('}');
+        ObjectNode o = Json.object();
+        o.put("eval", "robustness");
+        o.put("features", features);
+        o.put("n_train", nTrain);
+        o.put("n_test", nTest);
+        o.put("k", settings.k());
+        ObjectNode clean = o.putObject("clean");
+        clean.put("knn_top1", Json.num(cleanKnn));
+        clean.put("linear_top1", Json.num(cleanLinear));
+        ObjectNode mean = o.putObject("mean_corrupted");
+        mean.put("knn_top1", Json.num(meanKnn()));
+        mean.put("linear_top1", Json.num(meanLinear()));
+        ArrayNode sets = o.putArray("sets");
+        for (Row r : rows) {
+            ObjectNode s = sets.addObject();
+            s.put("corruption", r.corruption().label());
+            s.put("severity", r.severity());
+            s.put("knn_top1", Json.num(r.knnTop1()));
+            s.put("linear_top1", Json.num(r.linearTop1()));
         }
-        return sb.append("]}").toString();
+        return Json.line(o);
     }
 
     /** @return a text table: one row per corrupted set, then the means */

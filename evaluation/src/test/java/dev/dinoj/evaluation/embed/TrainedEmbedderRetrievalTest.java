@@ -2,11 +2,11 @@ package dev.dinoj.evaluation.embed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import akka.actor.ActorSystem;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.evaluation.transform.DatasetViews;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
@@ -15,13 +15,12 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import dev.dinoj.pipeline.ingest.PlantedPool;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.S3ObjectStore;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
+import dev.dinoj.testkit.FashionMnist;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -58,8 +57,7 @@ class TrainedEmbedderRetrievalTest {
 
     @Test
     void shouldRetrieveMostlyFromTheQueryClassesWithTheTrainedViT(@TempDir Path tmp) throws Exception {
-        Path fm = IdxDataset.FASHION_MNIST_DIR;
-        assumeTrue(Files.isRegularFile(fm.resolve("train-images-idx3-ubyte.gz")), "Fashion-MNIST not installed at " + fm);
+        Path fm = FashionMnist.assumeInstalled();
         IdxDataset train = IdxDataset.fashionMnist(fm, true);
         IdxDataset test = IdxDataset.fashionMnist(fm, false);
         Path checkpoint = Path.of(TrainedEmbedderRetrievalTest.class.getResource("/curation/pico-p7/state.json").toURI())
@@ -67,7 +65,8 @@ class TrainedEmbedderRetrievalTest {
 
         try (LoopbackS3Server server = LoopbackS3Server.start(tmp.resolve("s3"), 0);
              VitEmbedder vit = VitEmbedder.fromCheckpoint(checkpoint, 256)) {
-            StorageSettings ss = server.clientSettings();
+            StorageSettings ss = StorageSettings.defaults()
+                    .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
             ActorSystem system = ObjectStores.createSystem("TrainedEmbedderRetrievalTest", ConfigFactory.load(), ss);
             try {
                 Map<String, Integer> labelsA = upload(system, ss, "a", DatasetViews.first(train, POOL), test,

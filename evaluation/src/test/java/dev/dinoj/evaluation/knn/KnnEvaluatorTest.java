@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.dinoj.testkit.RandomArrays;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -316,11 +317,8 @@ class KnnEvaluatorTest {
     // ------------------------------------------------------------------------------------------- data
 
     static FeatureSet gaussian(Random rnd, int n, int d, int classes) {
-        float[] data = new float[n * d];
+        float[] data = RandomArrays.gaussian(rnd, n * d);
         int[] labels = new int[n];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) rnd.nextGaussian();
-        }
         for (int i = 0; i < n; i++) {
             labels[i] = i % classes;
         }

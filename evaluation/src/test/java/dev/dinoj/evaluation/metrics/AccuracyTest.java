@@ -50,7 +50,20 @@ class AccuracyTest {
         }
         assertArrayEquals(h.heldOut(), HoldOut.of(100, 0.1, 3).heldOut());
         assertThrows(IllegalArgumentException.class, () -> HoldOut.of(5, 0.1, 0));
-        assertEquals("\"a\\\"b\\n\"", Json.str("a\"b\n"));
-        assertEquals("null", Json.num(Double.NaN));
+    }
+
+    @Test
+    void jsonShouldKeepTheDigitsOfTheResultsAndEscapeStrings() {
+        assertEquals("{\"top1\":75.0000,\"mean_per_class\":66.6667}",
+                Json.line(new Accuracy(75, Double.NaN, 200.0 / 3, 4).toJson()));
+        assertEquals("{\"top1\":12.3457,\"top5\":null,\"mean_per_class\":0.0000}",
+                Json.line(new Accuracy(12.34565, Double.POSITIVE_INFINITY, 0, 4).toJson()), "not finite: null");
+        assertEquals("0.0700000", Json.sci(0.07).toString());
+        assertEquals("1.00000E-7", Json.sci(1e-7).toString());
+        assertEquals(String.format(java.util.Locale.ROOT, "%.4f", 0.125), Json.num(0.125).toPlainString());
+        var o = Json.object().put("s", "a\"b\n\u0001");
+        assertEquals("{\"s\":\"a\\\"b\\n\\u0001\"}", Json.line(o));
+        String line = "{\"eval\":\"knn\",\"T\":0.07,\"top1\":85.6000,\"C\":1.00000E-7}";
+        assertEquals(line, Json.line(Json.parse(line)), "a protocol's line survives being read into the results log");
     }
 }

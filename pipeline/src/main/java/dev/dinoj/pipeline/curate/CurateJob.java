@@ -88,7 +88,7 @@ public final class CurateJob {
         EmbeddingStore emb = EmbeddingStore.open(spec.workDir().resolve("embeddings.bin"), embedder.dim(),
             embedder.id())) {
       out.accept("ingesting " + spec.source() + " (" + src.store().describe() + ")");
-      pool = new IngestRun(system, src, cs.ingest(), ss.retry(), embedder, manifest, emb, progress).run();
+      pool = new IngestRun(system, src, cs.ingest(), embedder, manifest, emb, progress).run();
 
       return finish(system, spec, src, pool, emb, embedder, copyDims, cs, ss, out, t0);
     }
@@ -136,7 +136,7 @@ public final class CurateJob {
     try (ObjectStores.Location loc = ObjectStores.open(uri, ss, system);
         Manifest m = Manifest.inMemory();
         EmbeddingStore emb = EmbeddingStore.inMemory(embedder.dim(), embedder.id())) {
-      IngestRun.Result r = new IngestRun(system, loc, cs.ingest(), ss.retry(), embedder, m, emb, null).run();
+      IngestRun.Result r = new IngestRun(system, loc, cs.ingest(), embedder, m, emb, null).run();
       List<ManifestEntry> images = new ArrayList<>();
       for (ManifestEntry e : r.entries()) {
         if (!e.isArchive() && e.sha256() != null

@@ -11,7 +11,7 @@ import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import dev.dinoj.pipeline.storage.ObjectStore;
 import dev.dinoj.pipeline.storage.ObjectStores;
-import dev.dinoj.pipeline.storage.Retry;
+import dev.dinoj.pipeline.storage.StorageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -135,7 +135,7 @@ public final class CuratedWriter {
     } catch (IOException e) {
       throw new UncheckedIOException("writing the curated dataset to " + out.uri() + " failed", e);
     } catch (CompletionException e) {
-      Throwable c = Retry.unwrap(e);
+      Throwable c = StorageException.unwrap(e);
       throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
     }
   }

@@ -3,11 +3,15 @@ package dev.dinoj.pipeline.curate;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.pipeline.search.FlatIndex;
 import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.pipeline.search.IvfIndex;
 import dev.dinoj.pipeline.search.KMeans;
 import dev.dinoj.pipeline.search.Neighbors;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +27,8 @@ import java.util.function.Consumer;
  * search, and the float32 GEMM peak of the same run for scale.
  */
 public final class CurationBench {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private CurationBench() {
   }
 
@@ -87,19 +93,23 @@ public final class CurationBench {
       return sb.toString();
     }
 
-    /** One JSON line. */
+    /** One JSON line: numbers with 4 significant digits (null when not finite), anything else as a string. */
     public String json() {
-      StringBuilder sb = new StringBuilder("{\"bench\":\"curation\"");
+      ObjectNode o = JSON.createObjectNode();
+      o.put("bench", "curation");
       for (Map.Entry<String, Object> e : numbers.entrySet()) {
-        Object v = e.getValue();
-        sb.append(",\"").append(e.getKey()).append("\":");
-        if (v instanceof Number num) {
-          sb.append(String.format(Locale.ROOT, "%.4g", num.doubleValue()));
+        if (e.getValue() instanceof Number num) {
+          double v = num.doubleValue();
+          o.put(e.getKey(), Double.isFinite(v) ? new BigDecimal(String.format(Locale.ROOT, "%.4g", v)) : null);
         } else {
-          sb.append('"').append(v).append('"');
+          o.put(e.getKey(), String.valueOf(e.getValue()));
         }
       }
-      return sb.append('}').toString();
+      try {
+        return JSON.writeValueAsString(o);
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
     }
   }
 

@@ -6,7 +6,7 @@ import akka.stream.javadsl.Source;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStores;
-import dev.dinoj.pipeline.storage.Retry;
+import dev.dinoj.pipeline.storage.StorageException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -130,7 +130,7 @@ public final class DatasetUpload {
     try {
       done.toCompletableFuture().join();
     } catch (CompletionException e) {
-      Throwable c = Retry.unwrap(e);
+      Throwable c = StorageException.unwrap(e);
       throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
     }
   }

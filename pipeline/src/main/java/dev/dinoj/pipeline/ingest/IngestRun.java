@@ -1,10 +1,8 @@
 package dev.dinoj.pipeline.ingest;
 
 import akka.Done;
-import akka.NotUsed;
 import akka.actor.ActorSystem;
 import akka.japi.Pair;
-import akka.japi.pf.PFBuilder;
 import akka.stream.KillSwitches;
 import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Keep;
@@ -15,8 +13,6 @@ import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStore;
 import dev.dinoj.pipeline.storage.ObjectStores;
-import dev.dinoj.pipeline.storage.Retry;
-import dev.dinoj.pipeline.storage.RetrySettings;
 import dev.dinoj.pipeline.storage.StorageException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +25,6 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -63,7 +58,6 @@ public final class IngestRun {
   private final ObjectStore store;
   private final String prefix;
   private final IngestSettings settings;
-  private final RetrySettings retry;
   private final Embedder embedder;
   private final Manifest manifest;
   private final EmbeddingStore embeddings;
@@ -77,14 +71,13 @@ public final class IngestRun {
    * @param system     runs the stream
    * @param source     the bucket/directory and prefix to ingest
    * @param settings   parallelism, batch size, guards
-   * @param retry      retries of the listing (downloads retry inside the store)
    * @param embedder   embeds the decoded images
    * @param manifest   where every object's line goes (loaded: its objects are skipped)
    * @param embeddings embeddings by content hash (loaded: known contents are not embedded again)
    * @param progress   called after every recorded batch (may be null)
    */
-  public IngestRun(ActorSystem system, ObjectStores.Location source, IngestSettings settings, RetrySettings retry,
-      Embedder embedder, Manifest manifest, EmbeddingStore embeddings, Consumer<IngestStats.Snapshot> progress) {
+  public IngestRun(ActorSystem system, ObjectStores.Location source, IngestSettings settings, Embedder embedder,
+      Manifest manifest, EmbeddingStore embeddings, Consumer<IngestStats.Snapshot> progress) {
     if (embeddings.dim() != embedder.dim()) {
       throw new IllegalArgumentException("embedding store has dim " + embeddings.dim() + ", the embedder "
           + embedder.dim());
@@ -93,7 +86,6 @@ public final class IngestRun {
     this.store = source.store();
     this.prefix = source.prefix();
     this.settings = settings;
-    this.retry = retry;
     this.embedder = embedder;
     this.manifest = manifest;
     this.embeddings = embeddings;
@@ -148,7 +140,8 @@ public final class IngestRun {
     log.info("ingesting {} prefix [{}]: download-parallelism {}, decode threads {}, embed batch {}, embedder {}",
         store.describe(), prefix, settings.downloadParallelism(), settings.decodeThreads(), settings.embedBatch(),
         embedder.id());
-    Pair<UniqueKillSwitch, CompletionStage<Done>> run = listing()
+    // S3 pages are retried inside Alpakka S3; a listing that still fails fails the run (the next run resumes)
+    Pair<UniqueKillSwitch, CompletionStage<Done>> run = store.list(prefix)
         .viaMat(KillSwitches.single(), Keep.right())
         .filter(info -> scope == null || scope.test(info.key()))
         .filter(info -> {
@@ -170,7 +163,7 @@ public final class IngestRun {
       decodePool.shutdown();
       embedPool.shutdown();
       if (err != null) {
-        Throwable cause = Retry.unwrap(err);
+        Throwable cause = StorageException.unwrap(err);
         log.warn("ingestion of {} stopped after [{}] entries: {}", store.describe(), stats.snapshot().recorded(),
             cause.toString());
         throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
@@ -188,27 +181,9 @@ public final class IngestRun {
     try {
       return start().done().toCompletableFuture().join();
     } catch (java.util.concurrent.CompletionException e) {
-      Throwable c = Retry.unwrap(e);
+      Throwable c = StorageException.unwrap(e);
       throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
     }
-  }
-
-  /** The listing, listed again from the start after a transient failure; keys already emitted are dropped. */
-  private Source<ObjectInfo, NotUsed> listing() {
-    Set<String> emitted = ConcurrentHashMap.newKeySet();
-    AtomicInteger failures = new AtomicInteger();
-    return store.list(prefix)
-        .recoverWithRetries(retry.attempts() - 1, new PFBuilder<Throwable, akka.stream.Graph<
-            akka.stream.SourceShape<ObjectInfo>, NotUsed>>()
-            .match(StorageException.class, StorageException::isTransient, e -> {
-              Duration backoff = retry.backoff(failures.incrementAndGet());
-              log.warn("listing {} [{}] failed ({}); listing again in [{}] ms", store.describe(), prefix,
-                  e.getMessage(), backoff.toMillis());
-              return Source.lazySource(() -> store.list(prefix)).initialDelay(backoff)
-                  .mapMaterializedValue(m -> NotUsed.getInstance());
-            })
-            .build())
-        .filter(info -> emitted.add(info.key()));
   }
 
   private CompletionStage<Fetched> fetch(ObjectInfo info) {
@@ -226,7 +201,7 @@ public final class IngestRun {
         String etag = blob.etag().isEmpty() ? info.etag() : blob.etag();
         return new Fetched(info, blob.data(), etag, null);
       }
-      Throwable cause = Retry.unwrap(err);
+      Throwable cause = StorageException.unwrap(err);
       if (cause instanceof StorageException se && se.kind() == StorageException.Kind.NOT_FOUND) {
         return terminal(info, ObjectState.FILTERED, "object disappeared after the listing (404)");
       }

@@ -10,7 +10,8 @@ import java.util.concurrent.CompletionStage;
  * A flat namespace of objects addressed by key: one S3 bucket, or one local directory.
  *
  * <p>Operations are asynchronous and fail with a {@link StorageException} (possibly wrapped in a
- * {@code CompletionException}); {@link Retry} retries the transient ones. Implementations are thread-safe.
+ * {@code CompletionException}). The S3 store's requests are retried inside Alpakka S3 ({@code dinoj.storage.retry}),
+ * so callers do not retry them again. Implementations are thread-safe.
  */
 public interface ObjectStore extends AutoCloseable {
 

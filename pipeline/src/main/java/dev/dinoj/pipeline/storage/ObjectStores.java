@@ -52,7 +52,7 @@ public final class ObjectStores {
 
   /**
    * An actor system for storage streams: SLF4J logging, and an HTTP connection pool of
-   * {@code settings.maxConnections()} connections per endpoint, without akka-http's own request retries ({@link Retry}
+   * {@code settings.maxConnections()} connections per endpoint, without akka-http's own request retries (Alpakka S3
    * retries with backoff), on top of {@code config}.
    */
   public static ActorSystem createSystem(String name, Config config, StorageSettings settings) {
@@ -64,7 +64,7 @@ public final class ObjectStores {
         "akka.stdout-loglevel", "WARNING",
         "akka.http.host-connection-pool.max-connections", conns,
         "akka.http.host-connection-pool.max-open-requests", open,
-        // one retry policy with backoff and counters (Retry), not akka-http's immediate re-sends as well
+        // one retry layer: Alpakka S3's, with backoff (dinoj.storage.retry), not akka-http's immediate re-sends too
         "akka.http.host-connection-pool.max-retries", 0,
         "akka.coordinated-shutdown.exit-jvm", "off"));
     return ActorSystem.create(name, overrides.withFallback(config).resolve());

@@ -8,6 +8,7 @@ import akka.japi.Pair;
 import akka.stream.Attributes;
 import akka.stream.StreamLimitReachedException;
 import akka.stream.alpakka.s3.BucketAccess;
+import akka.stream.alpakka.s3.MultipartUploadSettings;
 import akka.stream.alpakka.s3.ObjectMetadata;
 import akka.stream.alpakka.s3.S3Attributes;
 import akka.stream.alpakka.s3.S3Exception;
@@ -32,8 +33,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * One S3 bucket through Alpakka S3, against AWS or any S3-compatible endpoint (S3Proxy, MinIO). Every call is
- * retried on transient failures ({@link Retry}); Alpakka's own retries stay at their defaults underneath.
+ * One S3 bucket through Alpakka S3, against AWS or any S3-compatible endpoint (S3Proxy, MinIO). Alpakka retries every
+ * request (multipart parts included) after a connection failure or a 5xx answer, with the backoff of
+ * {@link StorageSettings#retry()}; that is the only retry layer (akka-http's own re-sends are off, see
+ * {@link ObjectStores#createSystem}). What is left fails with a {@link StorageException} of the right kind.
  *
  * <p>The Alpakka settings are built from {@link StorageSettings} on top of the actor system's {@code alpakka.s3}
  * block, so one JVM can talk to several endpoints.
@@ -76,7 +79,9 @@ public final class S3ObjectStore implements ObjectStore {
       }
     }
     Config c = ConfigFactory.parseMap(m).withFallback(system.settings().config().getConfig("alpakka.s3"));
-    return S3Settings.create(c);
+    return S3Settings.create(c)
+        .withRetrySettings(s.retry())
+        .withMultipartUploadSettings(MultipartUploadSettings.create(s.retry()));
   }
 
   public String bucket() {
@@ -110,21 +115,17 @@ public final class S3ObjectStore implements ObjectStore {
 
   @Override
   public CompletionStage<Optional<ObjectInfo>> head(String key) {
-    return Retry.withBackoff(() -> S3.getObjectMetadata(bucket, key).withAttributes(attributes)
+    return S3.getObjectMetadata(bucket, key).withAttributes(attributes)
         .runWith(Sink.head(), system)
         .thenApply(o -> o.map(md -> new ObjectInfo(key, md.getContentLength(),
             ObjectInfo.normalizeEtag(md.getETag().orElse("")))))
         .exceptionally(t -> {
           throw classify("HEAD " + where(key), t);
-        }), settings.retry(), "HEAD " + where(key));
+        });
   }
 
   @Override
   public CompletionStage<Blob> get(String key, long maxBytes) {
-    return Retry.withBackoff(() -> getOnce(key, maxBytes), settings.retry(), "GET " + where(key));
-  }
-
-  private CompletionStage<Blob> getOnce(String key, long maxBytes) {
     Pair<CompletionStage<ObjectMetadata>, CompletionStage<ByteString>> r = S3.getObject(bucket, key)
         .withAttributes(attributes)
         .limitWeighted(maxBytes, bs -> (long) bs.size())
@@ -139,77 +140,71 @@ public final class S3ObjectStore implements ObjectStore {
 
   @Override
   public CompletionStage<ObjectInfo> put(String key, byte[] data, String contentType) {
-    return Retry.withBackoff(() -> S3.putObject(bucket, key, Source.single(ByteString.fromArray(data)), data.length,
-                contentType(contentType))
-            .withAttributes(attributes)
-            .runWith(Sink.head(), system)
-            .thenApply(md -> new ObjectInfo(key, data.length, ObjectInfo.normalizeEtag(md.getETag().orElse(""))))
-            .exceptionally(t -> {
-              throw classify("PUT " + where(key), t);
-            }),
-        settings.retry(), "PUT " + where(key));
+    return S3.putObject(bucket, key, Source.single(ByteString.fromArray(data)), data.length, contentType(contentType))
+        .withAttributes(attributes)
+        .runWith(Sink.head(), system)
+        .thenApply(md -> new ObjectInfo(key, data.length, ObjectInfo.normalizeEtag(md.getETag().orElse(""))))
+        .exceptionally(t -> {
+          throw classify("PUT " + where(key), t);
+        });
   }
 
   @Override
   public CompletionStage<ObjectInfo> putFile(String key, Path file, String contentType) {
-    return Retry.withBackoff(() -> {
-      long size;
-      try {
-        size = Files.size(file);
-      } catch (IOException e) {
-        return CompletableFuture.failedFuture(
-            new StorageException(StorageException.Kind.PERMANENT, file + ": cannot read: " + e, e));
-      }
-      return FileIO.fromPath(file)
-          .runWith(S3.multipartUpload(bucket, key, contentType(contentType)).withAttributes(attributes), system)
-          .thenApply(r -> new ObjectInfo(key, size, ObjectInfo.normalizeEtag(r.getETag())))
-          .exceptionally(t -> {
-            throw classify("PUT " + where(key), t);
-          });
-    }, settings.retry(), "PUT " + where(key));
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(
+          new StorageException(StorageException.Kind.PERMANENT, file + ": cannot read: " + e, e));
+    }
+    return FileIO.fromPath(file)
+        .runWith(S3.multipartUpload(bucket, key, contentType(contentType)).withAttributes(attributes), system)
+        .thenApply(r -> new ObjectInfo(key, size, ObjectInfo.normalizeEtag(r.getETag())))
+        .exceptionally(t -> {
+          throw classify("PUT " + where(key), t);
+        });
   }
 
   @Override
   public CompletionStage<ObjectInfo> getToFile(String key, Path file) {
-    return Retry.withBackoff(() -> {
-      Path tmp;
+    Path tmp;
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      Files.createDirectories(parent);
+      tmp = Files.createTempFile(parent, "." + file.getFileName(), ".part");
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(
+          new StorageException(StorageException.Kind.PERMANENT, file + ": cannot write: " + e, e));
+    }
+    Pair<CompletionStage<ObjectMetadata>, CompletionStage<akka.stream.IOResult>> r = S3.getObject(bucket, key)
+        .withAttributes(attributes)
+        .toMat(FileIO.toPath(tmp), Keep.both())
+        .run(system);
+    return r.second().thenCombine(r.first(), (io, md) -> {
       try {
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        tmp = Files.createTempFile(parent, "." + file.getFileName(), ".part");
+        try {
+          Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
       } catch (IOException e) {
-        return CompletableFuture.failedFuture(
-            new StorageException(StorageException.Kind.PERMANENT, file + ": cannot write: " + e, e));
+        throw new StorageException(StorageException.Kind.PERMANENT, file + ": cannot write: " + e, e);
       }
-      Pair<CompletionStage<ObjectMetadata>, CompletionStage<akka.stream.IOResult>> r = S3.getObject(bucket, key)
-          .withAttributes(attributes)
-          .toMat(FileIO.toPath(tmp), Keep.both())
-          .run(system);
-      return r.second().thenCombine(r.first(), (io, md) -> {
-        try {
-          try {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-          } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-          }
-        } catch (IOException e) {
-          throw new StorageException(StorageException.Kind.PERMANENT, file + ": cannot write: " + e, e);
-        }
-        return new ObjectInfo(key, io.getCount(), ObjectInfo.normalizeEtag(md.getETag().orElse("")));
-      }).exceptionally(t -> {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // best effort
-        }
-        throw classify("GET " + where(key), t);
-      });
-    }, settings.retry(), "GET " + where(key));
+      return new ObjectInfo(key, io.getCount(), ObjectInfo.normalizeEtag(md.getETag().orElse("")));
+    }).exceptionally(t -> {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // best effort
+      }
+      throw classify("GET " + where(key), t);
+    });
   }
 
   @Override
   public CompletionStage<Void> ensureContainer() {
-    return Retry.withBackoff(() -> S3.checkIfBucketExists(bucket, system, attributes)
+    return S3.checkIfBucketExists(bucket, system, attributes)
         .thenCompose(access -> {
           if (access == BucketAccess.notExists()) {
             return S3.makeBucket(bucket, system, attributes).thenApply(d -> (Void) null);
@@ -222,7 +217,7 @@ public final class S3ObjectStore implements ObjectStore {
         })
         .exceptionally(t -> {
           throw classify("CREATE BUCKET s3://" + bucket, t);
-        }), settings.retry(), "CREATE BUCKET s3://" + bucket);
+        });
   }
 
   private static ContentType contentType(String type) {
@@ -234,7 +229,7 @@ public final class S3ObjectStore implements ObjectStore {
 
   /** Maps an Alpakka/akka-http failure to a {@link StorageException} with the right {@link StorageException.Kind}. */
   static StorageException classify(String what, Throwable error) {
-    Throwable t = Retry.unwrap(error);
+    Throwable t = StorageException.unwrap(error);
     if (t instanceof StorageException se) {
       return se;
     }

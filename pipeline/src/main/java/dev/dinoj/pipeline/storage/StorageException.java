@@ -1,7 +1,11 @@
 package dev.dinoj.pipeline.storage;
 
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
 /**
- * A storage operation failed. {@link Kind} says whether retrying can help.
+ * A storage operation failed. {@link Kind} says whether trying again later can help: S3 requests have already been
+ * retried by Alpakka S3 ({@code dinoj.storage.retry}) when one comes back transient.
  *
  * <p>The message names the location and the operation, never a credential.
  */
@@ -16,7 +20,11 @@ public final class StorageException extends RuntimeException {
     TOO_LARGE,
     /** Refused: credentials, permissions, a bad request (S3 4xx). Not retried. */
     PERMANENT,
-    /** Network trouble, timeouts, throttling, server errors (S3 5xx, 408, 429). Retried with backoff. */
+    /**
+     * Network trouble, timeouts, throttling, server errors (S3 5xx, 408, 429): what was left after Alpakka S3's
+     * retries (connection failures and 5xx are retried with backoff; 408, 429 and a download cut after its response
+     * began are not).
+     */
     TRANSIENT
   }
 
@@ -38,5 +46,14 @@ public final class StorageException extends RuntimeException {
   /** True when a retry may succeed. */
   public boolean isTransient() {
     return kind == Kind.TRANSIENT;
+  }
+
+  /** Strips the {@code CompletionException}/{@code ExecutionException} wrappers of a future's failure. */
+  public static Throwable unwrap(Throwable t) {
+    Throwable c = t;
+    while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c;
   }
 }

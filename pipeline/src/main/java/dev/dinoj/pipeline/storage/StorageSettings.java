@@ -1,7 +1,9 @@
 package dev.dinoj.pipeline.storage;
 
+import akka.stream.alpakka.s3.RetrySettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -17,7 +19,8 @@ import java.util.Objects;
  * @param accessKeyId     static access key, empty to use the AWS default provider chain
  * @param secretAccessKey static secret key (with {@code accessKeyId})
  * @param sessionToken    optional session token, empty if none
- * @param retry           retries of transient failures
+ * @param retry           Alpakka S3's retries of every request (read from {@code dinoj.storage.retry}, see
+ *                        {@link #retrySettings(Config)})
  * @param maxConnections  HTTP connections per endpoint (bounds download parallelism)
  */
 public record StorageSettings(String endpoint, String region, String accessStyle, String accessKeyId,
@@ -47,9 +50,36 @@ public record StorageSettings(String endpoint, String region, String accessStyle
     }
   }
 
-  /** AWS defaults: no endpoint, us-east-1, virtual-host style, default provider chain. */
+  /**
+   * AWS defaults: no endpoint, us-east-1, virtual-host style, default provider chain; the retries of
+   * {@code reference.conf} (8 tries, 200 ms doubling to 10 s, 20 % jitter).
+   */
   public static StorageSettings defaults() {
-    return new StorageSettings("", "us-east-1", "auto", "", "", "", RetrySettings.defaults(), 16);
+    return new StorageSettings("", "us-east-1", "auto", "", "", "",
+        RetrySettings.create(7, Duration.ofMillis(200), Duration.ofSeconds(10), 0.2), 16);
+  }
+
+  /**
+   * Alpakka S3's retry settings from a {@code dinoj.storage.retry} block: {@code attempts} tries in all (Alpakka's
+   * {@code max-retries} is one less), {@code min-backoff} doubling up to {@code max-backoff}, each delay multiplied by a
+   * random factor in [1, 1 + {@code random-factor}].
+   */
+  public static RetrySettings retrySettings(Config retry) {
+    int attempts = retry.getInt("attempts");
+    Duration min = retry.getDuration("min-backoff");
+    Duration max = retry.getDuration("max-backoff");
+    double randomFactor = retry.getDouble("random-factor");
+    if (attempts < 1) {
+      throw new ConfigException.BadValue("dinoj.storage.retry.attempts", "must be >= 1: " + attempts);
+    }
+    if (min.isNegative() || max.compareTo(min) < 0) {
+      throw new ConfigException.BadValue("dinoj.storage.retry.max-backoff",
+          "must be >= min-backoff >= 0: " + min + ", " + max);
+    }
+    if (randomFactor < 0) {
+      throw new ConfigException.BadValue("dinoj.storage.retry.random-factor", "must be >= 0: " + randomFactor);
+    }
+    return RetrySettings.create(attempts - 1, min, max, randomFactor);
   }
 
   /**
@@ -73,7 +103,7 @@ public record StorageSettings(String endpoint, String region, String accessStyle
     }
     return new StorageSettings(or(s3.getString("endpoint"), env, "DINOJ_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3",
         "AWS_ENDPOINT_URL"), or(s3.getString("region"), env, "AWS_REGION", "AWS_DEFAULT_REGION"),
-        s3.getString("access-style"), keyId, secret, token, RetrySettings.fromConfig(c.getConfig("retry")),
+        s3.getString("access-style"), keyId, secret, token, retrySettings(c.getConfig("retry")),
         s3.getInt("max-connections"));
   }
 
@@ -112,6 +142,14 @@ public record StorageSettings(String endpoint, String region, String accessStyle
 
   public StorageSettings withCredentials(String keyId, String secret) {
     return new StorageSettings(endpoint, region, accessStyle, keyId, secret, "", retry, maxConnections);
+  }
+
+  /**
+   * These settings pointed at an S3-compatible server of one's own (S3Proxy, MinIO on loopback): its endpoint,
+   * path-style requests signed for us-east-1, its static key pair; retries and pool size stay.
+   */
+  public StorageSettings withLocalEndpoint(String localEndpoint, String keyId, String secret) {
+    return withEndpoint(localEndpoint).withAccessStyle("path").withRegion("us-east-1").withCredentials(keyId, secret);
   }
 
   public StorageSettings withRetry(RetrySettings r) {

@@ -3,22 +3,21 @@ package dev.dinoj.pipeline.curate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import akka.actor.ActorSystem;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import dev.dinoj.pipeline.ingest.ObjectState;
 import dev.dinoj.pipeline.ingest.PlantedPool;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.S3ObjectStore;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
-import java.nio.file.Files;
+import dev.dinoj.testkit.FashionMnist;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,13 +50,13 @@ class CurationAcceptanceTest {
 
   @Test
   void shouldDeduplicateAccountForEveryObjectAndRetrieveAroundTheQueries(@TempDir Path tmp) throws Exception {
-    Path fm = IdxDataset.FASHION_MNIST_DIR;
-    assumeTrue(Files.isRegularFile(fm.resolve("train-images-idx3-ubyte.gz")), "Fashion-MNIST not installed at " + fm);
+    Path fm = FashionMnist.assumeInstalled();
     IdxDataset train = IdxDataset.fashionMnist(fm, true);
     IdxDataset test = IdxDataset.fashionMnist(fm, false);
 
     try (LoopbackS3Server server = LoopbackS3Server.start(tmp.resolve("s3"), 0)) {
-      StorageSettings ss = server.clientSettings();
+      StorageSettings ss = StorageSettings.defaults()
+          .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
       ActorSystem system = ObjectStores.createSystem("CurationAcceptanceTest", ConfigFactory.load(), ss);
       try {
         S3ObjectStore lake = new S3ObjectStore(system, "lake", ss);

@@ -2,7 +2,6 @@ package dev.dinoj.pipeline.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.dinoj.pipeline.augment.MultiCropAugmentation;
 import dev.dinoj.pipeline.augment.MultiCropConfig;
@@ -11,25 +10,19 @@ import dev.dinoj.pipeline.loader.EpochSampler;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
 import dev.dinoj.pipeline.masking.MaskingGenerator;
-import java.nio.file.Files;
+import dev.dinoj.testkit.FashionMnist;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
  * Reads (and feeds a loader from) the real Fashion-MNIST files when present: the Debian package {@code dataset-fashion-mnist}, or the
- * directory in system property {@code dinoj.fashionMnist.dir}. Skipped otherwise.
+ * directory in system property {@code dinoj.fashionMnist.dir} ({@link FashionMnist}). Skipped otherwise.
  */
 class FashionMnistTest {
-  private static Path dir() {
-    String prop = System.getProperty("dinoj.fashionMnist.dir");
-    return prop != null ? Path.of(prop) : IdxDataset.FASHION_MNIST_DIR;
-  }
-
   /** The tiny preset of the anchor figures (2 x 32 px + 6 x 16 px crops, batch 64) on 2 threads. */
   @Test
   void shouldFeedTinyPresetBatchesFast() {
-    Path dir = dir();
-    assumeTrue(Files.isDirectory(dir), "Fashion-MNIST not installed at " + dir);
+    Path dir = FashionMnist.assumeInstalled();
     IdxDataset train = IdxDataset.fashionMnist(dir, true);
     var augmentation = new MultiCropAugmentation(MultiCropConfig.official(32, 6, 16));
     var collator = Collator.official(MaskingGenerator.forGlobalCrops(32, 4));
@@ -49,8 +42,7 @@ class FashionMnistTest {
 
   @Test
   void shouldReadTheTrainingSet() {
-    Path dir = dir();
-    assumeTrue(Files.isDirectory(dir), "Fashion-MNIST not installed at " + dir);
+    Path dir = FashionMnist.assumeInstalled();
     IdxDataset train = IdxDataset.fashionMnist(dir, true);
     assertEquals(60000, train.size());
     assertEquals(10, train.numClasses());

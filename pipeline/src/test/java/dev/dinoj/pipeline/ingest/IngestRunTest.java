@@ -13,7 +13,6 @@ import dev.dinoj.pipeline.storage.LocalObjectStore;
 import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStore;
 import dev.dinoj.pipeline.storage.ObjectStores;
-import dev.dinoj.pipeline.storage.RetrySettings;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
 import java.io.IOException;
@@ -40,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class IngestRunTest {
   static ActorSystem system;
-  static final RetrySettings RETRY = new RetrySettings(3, Duration.ofMillis(10), Duration.ofMillis(50), 0);
 
   @BeforeAll
   static void start() {
@@ -146,8 +144,8 @@ class IngestRunTest {
     Manifest m = Manifest.open(work.resolve("manifest.jsonl"));
     EmbeddingStore e = EmbeddingStore.open(work.resolve("embeddings.bin"), emb.dim(), emb.id());
     try {
-      return new IngestRun(system, new ObjectStores.Location(store, "", StorageUri.of(pool)), settings(), RETRY, emb,
-          m, e, null).run();
+      return new IngestRun(system, new ObjectStores.Location(store, "", StorageUri.of(pool)), settings(), emb, m,
+          e, null).run();
     } finally {
       m.close();
       e.close();
@@ -166,7 +164,7 @@ class IngestRunTest {
         Manifest m = Manifest.open(work.resolve("manifest.jsonl"));
         EmbeddingStore e = EmbeddingStore.open(work.resolve("embeddings.bin"), slow.dim(), slow.id())) {
       IngestRun.Handle h = new IngestRun(system, new ObjectStores.Location(store, "", StorageUri.of(pool)),
-          settings(), RETRY, slow, m, e, null).start();
+          settings(), slow, m, e, null).start();
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (m.size() < 8 && System.nanoTime() < deadline) {
         Thread.sleep(5);

@@ -4,13 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.ActorSystem;
+import akka.stream.alpakka.s3.RetrySettings;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import com.typesafe.config.ConfigFactory;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
-import dev.dinoj.pipeline.storage.Retry;
-import dev.dinoj.pipeline.storage.RetrySettings;
 import dev.dinoj.pipeline.storage.S3ObjectStore;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -35,8 +34,9 @@ class S3IngestRestartTest {
   void shouldLoseAndDuplicateNothingWhenTheServerRestartsMidIngest(@TempDir Path tmp) throws Exception {
     int n = 400;
     try (LoopbackS3Server server = LoopbackS3Server.start(tmp.resolve("s3"), 0)) {
-      StorageSettings ss = server.clientSettings().withRetry(
-          new RetrySettings(12, Duration.ofMillis(100), Duration.ofSeconds(1), 0.2));
+      StorageSettings ss = StorageSettings.defaults()
+          .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY)
+          .withRetry(RetrySettings.create(11, Duration.ofMillis(100), Duration.ofSeconds(1), 0.2)); // 12 tries
       ActorSystem system = ObjectStores.createSystem("S3IngestRestartTest", ConfigFactory.load(), ss);
       try {
         S3ObjectStore s3 = new S3ObjectStore(system, "pool", ss);
@@ -53,31 +53,21 @@ class S3IngestRestartTest {
         emb.hook = () -> {
           if (emb.images.get() >= 100 && restarted.compareAndSet(false, true)) {
             getsBeforeStop.set(store.gets.get());
-            server.stop();                       // requests in flight fail, new ones wait or fail and are retried
-            Thread t = new Thread(() -> {
-              try {
-                Thread.sleep(1500);
-              } catch (InterruptedException e) {
-                return;
-              }
-              server.resume();
-            });
-            t.start();
+            server.stopFor(Duration.ofMillis(1500)); // requests in flight fail, new ones wait or fail and are retried
           }
         };
-        long retriesBefore = Retry.retries();
         Path work = tmp.resolve("work");
         IngestRun.Result r;
         try (Manifest m = Manifest.open(work.resolve("manifest.jsonl"));
             EmbeddingStore e = EmbeddingStore.open(work.resolve("embeddings.bin"), emb.dim(), emb.id())) {
           IngestSettings is = IngestSettings.defaults().withEmbedBatch(16).withDownloadParallelism(8);
           r = new IngestRun(system, new ObjectStores.Location(store, "imgs/", StorageUri.parse("s3://pool/imgs/")), is,
-              ss.retry(), emb, m, e, null).run();
+              emb, m, e, null).run();
         }
         assertTrue(restarted.get(), "the server was restarted during the run");
         assertTrue(getsBeforeStop.get() < n / 2, "most downloads came after the restart: " + getsBeforeStop.get());
-        System.out.printf("restart mid-ingest: %d GETs before the stop, %d in all, %d retries%n", getsBeforeStop.get(),
-            store.gets.get(), Retry.retries() - retriesBefore);
+        System.out.printf("restart mid-ingest: %d GETs before the stop, %d in all%n", getsBeforeStop.get(),
+            store.gets.get());
         Set<String> want = IntStream.range(0, n).mapToObj(i -> String.format("imgs/%04d.png", i))
             .collect(Collectors.toSet());
         assertEquals(want, r.entries().stream().map(ManifestEntry::key).collect(Collectors.toSet()), "nothing lost");

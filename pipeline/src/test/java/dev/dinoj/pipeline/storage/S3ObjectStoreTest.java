@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.ActorSystem;
+import akka.stream.alpakka.s3.RetrySettings;
+import akka.stream.alpakka.s3.S3Settings;
 import akka.stream.javadsl.Sink;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.loopback.LoopbackS3Server;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,15 +33,17 @@ class S3ObjectStoreTest {
   static Path tmp;
   static LoopbackS3Server server;
   static ActorSystem system;
+  static StorageSettings settings;
   static S3ObjectStore store;
 
   @BeforeAll
   static void start() {
     server = LoopbackS3Server.start(tmp.resolve("s3"), 0);
-    StorageSettings s = server.clientSettings().withRetry(
-        new RetrySettings(10, Duration.ofMillis(100), Duration.ofSeconds(1), 0.1));
-    system = ObjectStores.createSystem("S3ObjectStoreTest", ConfigFactory.load(), s);
-    store = new S3ObjectStore(system, "test-bucket", s);
+    settings = StorageSettings.defaults()
+        .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY)
+        .withRetry(RetrySettings.create(9, Duration.ofMillis(100), Duration.ofSeconds(1), 0.1)); // 10 tries
+    system = ObjectStores.createSystem("S3ObjectStoreTest", ConfigFactory.load(), settings);
+    store = new S3ObjectStore(system, "test-bucket", settings);
     store.ensureContainer().toCompletableFuture().join();
     store.ensureContainer().toCompletableFuture().join(); // idempotent
   }
@@ -84,12 +89,12 @@ class S3ObjectStoreTest {
   void shouldReportMissingObjectsAndOversizedReadsAsPermanent() {
     CompletionException missing = assertThrows(CompletionException.class,
         () -> store.get("nope/nothing", 1000).toCompletableFuture().join());
-    StorageException e = assertInstanceOf(StorageException.class, Retry.unwrap(missing));
+    StorageException e = assertInstanceOf(StorageException.class, StorageException.unwrap(missing));
     assertEquals(StorageException.Kind.NOT_FOUND, e.kind());
     store.put("big", new byte[10_000], null).toCompletableFuture().join();
     CompletionException big = assertThrows(CompletionException.class,
         () -> store.get("big", 5_000).toCompletableFuture().join());
-    assertEquals(StorageException.Kind.TOO_LARGE, ((StorageException) Retry.unwrap(big)).kind());
+    assertEquals(StorageException.Kind.TOO_LARGE, ((StorageException) StorageException.unwrap(big)).kind());
   }
 
   @Test
@@ -106,22 +111,41 @@ class S3ObjectStoreTest {
   }
 
   @Test
-  void shouldRetryThroughAServerRestart() throws Exception {
+  void shouldHandTheRetrySettingsToAlpakkaForRequestsAndMultipartParts() {
+    S3Settings alpakka = S3ObjectStore.alpakkaSettings(system, settings);
+    assertEquals(settings.retry(), alpakka.retrySettings());
+    assertEquals(settings.retry(), alpakka.multipartUploadSettings().retrySettings());
+    assertEquals(9, alpakka.retrySettings().maxRetries());
+  }
+
+  @Test
+  void shouldRetryThroughAServerOutage() throws Exception {
     store.put("restart/x", new byte[] {1, 2, 3}, null).toCompletableFuture().join();
-    long before = Retry.retries();
-    server.stop();
-    Thread resumer = new Thread(() -> {
-      try {
-        Thread.sleep(1500);
-      } catch (InterruptedException e) {
-        return;
-      }
-      server.resume();
-    });
-    resumer.start();
+    long t0 = System.nanoTime();
+    Thread resumer = server.stopFor(Duration.ofMillis(1500));
     ObjectStore.Blob b = store.get("restart/x", 100).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    double seconds = (System.nanoTime() - t0) / 1e9;
     resumer.join();
     assertArrayEquals(new byte[] {1, 2, 3}, b.data());
-    assertTrue(Retry.retries() > before, "the GET was retried while the server was down");
+    assertTrue(seconds > 1.4, "sent while the server was down, the GET can only have succeeded on a retry after "
+        + "the outage, not in " + seconds + " s");
+  }
+
+  @Test
+  void shouldNotRetryWithOneAttempt() throws Exception {
+    store.put("once/x", new byte[] {4}, null).toCompletableFuture().join();
+    StorageSettings once = settings.withRetry(RetrySettings.create(0, Duration.ofMillis(100), Duration.ofSeconds(1), 0));
+    S3ObjectStore noRetries = new S3ObjectStore(system, "test-bucket", once);
+    Thread resumer = server.stopFor(Duration.ofSeconds(3));
+    try {
+      CompletionException failed = assertThrows(CompletionException.class,
+          () -> noRetries.get("once/x", 100).toCompletableFuture().join());
+      assertFalse(server.isRunning(), "the GET failed at once, while the server was still down");
+      StorageException e = assertInstanceOf(StorageException.class, StorageException.unwrap(failed));
+      assertTrue(e.isTransient(), e.toString());
+    } finally {
+      resumer.join();
+    }
+    assertArrayEquals(new byte[] {4}, noRetries.get("once/x", 100).toCompletableFuture().join().data());
   }
 }

@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
-import java.util.Map;
+import akka.stream.alpakka.s3.RetrySettings;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StorageUriTest {
@@ -64,12 +67,23 @@ class StorageUriTest {
   }
 
   @Test
-  void shouldBackOffExponentiallyUpToTheCap() {
-    RetrySettings r = new RetrySettings(8, java.time.Duration.ofMillis(100), java.time.Duration.ofMillis(1000), 0);
-    assertEquals(100, r.backoff(1).toMillis());
-    assertEquals(200, r.backoff(2).toMillis());
-    assertEquals(800, r.backoff(4).toMillis());
-    assertEquals(1000, r.backoff(5).toMillis());
-    assertEquals(1000, r.backoff(60).toMillis());
+  void shouldMapTheRetryKeysOntoAlpakkasRetrySettings() {
+    var config = ConfigFactory.parseResources(StorageUriTest.class.getClassLoader(), "reference.conf").resolve();
+    RetrySettings r = StorageSettings.fromConfig(config, Map.of()).retry();
+    assertEquals(7, r.maxRetries(), "attempts = 8: the first try and 7 retries");
+    assertEquals(Duration.ofMillis(200), r.getMinBackoff());
+    assertEquals(Duration.ofSeconds(10), r.getMaxBackoff());
+    assertEquals(0.2, r.getRandomFactor());
+    assertEquals(StorageSettings.defaults().retry(), r);
+
+    RetrySettings once = StorageSettings.retrySettings(ConfigFactory.parseString(
+        "attempts = 1, min-backoff = 1 s, max-backoff = 2 s, random-factor = 0"));
+    assertEquals(0, once.maxRetries());
+    ConfigException.BadValue none = assertThrows(ConfigException.BadValue.class, () -> StorageSettings.retrySettings(
+        ConfigFactory.parseString("attempts = 0, min-backoff = 1 s, max-backoff = 2 s, random-factor = 0")));
+    assertTrue(none.getMessage().contains("dinoj.storage.retry.attempts"), none.getMessage());
+    ConfigException.BadValue inverted = assertThrows(ConfigException.BadValue.class, () -> StorageSettings
+        .retrySettings(ConfigFactory.parseString("attempts = 3, min-backoff = 2 s, max-backoff = 1 s, random-factor = 0")));
+    assertTrue(inverted.getMessage().contains("dinoj.storage.retry.max-backoff"), inverted.getMessage());
   }
 }

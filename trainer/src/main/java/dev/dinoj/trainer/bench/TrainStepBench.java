@@ -4,6 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.pipeline.augment.MultiCropAugmentation;
 import dev.dinoj.pipeline.augment.MultiCropSample;
 import dev.dinoj.pipeline.data.ImageDataset;
@@ -17,6 +19,8 @@ import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,6 +35,7 @@ import java.util.SplittableRandom;
  * float32 GEMM peak measured on the same machine in the same run.
  */
 public final class TrainStepBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Medians over the measured steps. */
     public record Result(String config, int batch, int steps, double imagesPerSecond, double stepSeconds,
@@ -63,16 +68,33 @@ public final class TrainStepBench {
             sb.append(String.format(Locale.ROOT, "  %-38s %12s%n", k, v));
         }
 
+        /** One JSON line (times in seconds, 4 decimals; rates 2 or 3 decimals; null when not finite). */
         public String json() {
-            return String.format(Locale.ROOT, "{\"bench\":\"train-step\",\"config\":\"%s\",\"batch\":%d,\"steps\":%d,"
-                            + "\"images_per_s\":%.3f,\"step_s\":%.4f,\"forward_backward_s\":%.4f,\"optimizer_s\":%.4f,"
-                            + "\"data_wait_s\":%.4f,\"teacher_s\":%.4f,\"student_forward_s\":%.4f,\"backward_s\":%.4f,"
-                            + "\"augment_s_per_batch\":%.4f,\"gflop_per_step\":%.2f,"
-                            + "\"achieved_gflops\":%.2f,\"gemm_peak_gflops\":%.2f,\"flop_utilisation\":%.4f,"
-                            + "\"engine\":\"%s\",\"threads\":%d}",
-                    config, batch, steps, imagesPerSecond, stepSeconds, forwardBackwardSeconds, optimizerSeconds,
-                    dataWaitSeconds, teacherSeconds, studentForwardSeconds, backwardSeconds, augmentSecondsPerBatch, gflopPerStep, achievedGflops, gemmPeakGflops, utilisation,
-                    engine, threads);
+            ObjectNode o = JSON.createObjectNode();
+            o.put("bench", "train-step");
+            o.put("config", config);
+            o.put("batch", batch);
+            o.put("steps", steps);
+            o.put("images_per_s", fixed(imagesPerSecond, 3));
+            o.put("step_s", fixed(stepSeconds, 4));
+            o.put("forward_backward_s", fixed(forwardBackwardSeconds, 4));
+            o.put("optimizer_s", fixed(optimizerSeconds, 4));
+            o.put("data_wait_s", fixed(dataWaitSeconds, 4));
+            o.put("teacher_s", fixed(teacherSeconds, 4));
+            o.put("student_forward_s", fixed(studentForwardSeconds, 4));
+            o.put("backward_s", fixed(backwardSeconds, 4));
+            o.put("augment_s_per_batch", fixed(augmentSecondsPerBatch, 4));
+            o.put("gflop_per_step", fixed(gflopPerStep, 2));
+            o.put("achieved_gflops", fixed(achievedGflops, 2));
+            o.put("gemm_peak_gflops", fixed(gemmPeakGflops, 2));
+            o.put("flop_utilisation", fixed(utilisation, 4));
+            o.put("engine", engine);
+            o.put("threads", threads);
+            return o.toString();
+        }
+
+        private static BigDecimal fixed(double v, int decimals) {
+            return Double.isFinite(v) ? BigDecimal.valueOf(v).setScale(decimals, RoundingMode.HALF_UP) : null;
         }
     }
 

@@ -3,13 +3,13 @@ package dev.dinoj.trainer.config;
 import akka.actor.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.curate.PixelEmbedder;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
-import dev.dinoj.pipeline.storage.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -43,7 +43,8 @@ class CuratedDatasetSpecTest {
     void trainsOnACuratedDatasetFetchedFromTheLoopbackS3Server(@TempDir Path tmp) throws Exception {
         TestData pool = new TestData(60, 20); // 10 blob classes + noise: only near-identical at cosine > 0.998
         try (LoopbackS3Server server = LoopbackS3Server.start(tmp.resolve("s3"), 0)) {
-            StorageSettings ss = server.clientSettings();
+            StorageSettings ss = StorageSettings.defaults()
+                    .withLocalEndpoint(server.endpoint(), LoopbackS3Server.ACCESS_KEY, LoopbackS3Server.SECRET_KEY);
             Config app = ConfigFactory.load();
             ActorSystem system = ObjectStores.createSystem("CuratedDatasetSpecTest", app, ss);
             try (ObjectStores.Location loc = ObjectStores.open(StorageUri.parse("s3://lake/pool"), ss, system)) {

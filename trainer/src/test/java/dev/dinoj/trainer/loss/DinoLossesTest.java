@@ -3,6 +3,7 @@ package dev.dinoj.trainer.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.dinoj.testkit.RandomArrays;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -46,15 +47,6 @@ class DinoLossesTest {
             }
         }
         return p;
-    }
-
-    private static float[] logits(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return a;
     }
 
     @Test
@@ -114,7 +106,7 @@ class DinoLossesTest {
         int n = 5;
         int k = 4;
         double temp = 0.1;
-        float[] s = logits(n * k, 21);
+        float[] s = RandomArrays.uniform(n * k, 21);
         float[] t = probs(n, k, 22);
         float[] w = {1f / 3, 1f / 3, 1f / 3, 0.5f, 0.5f};   // image 0 has 3 masked patches, image 2 has 2
         long nMaskRows = 4;                                  // 2B global crops

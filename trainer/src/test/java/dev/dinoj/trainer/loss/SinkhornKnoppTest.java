@@ -3,9 +3,9 @@ package dev.dinoj.trainer.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.dinoj.testkit.RandomArrays;
 import org.junit.jupiter.api.Test;
 
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,15 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sinkhorn-Knopp centering (dinov2 {@code sinkhorn_knopp_teacher}) against hand values and its guarantees. */
 class SinkhornKnoppTest {
-
-    private static float[] random(int n, double scale, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
-        }
-        return a;
-    }
 
     /** The official algorithm in plain double arithmetic; t is (n, K) row-major, returns (n, K). */
     private static double[] reference(float[] t, int n, int k, double temp, int iterations) {
@@ -90,7 +81,7 @@ class SinkhornKnoppTest {
     void matchesTheOfficialAlgorithmInDouble() {
         int n = 6;
         int k = 9;
-        float[] t = random(n * k, 1.0, 3);
+        float[] t = RandomArrays.uniform(n * k, 1.0, 3);
         try (NDManager m = NDManager.newBaseManager()) {
             for (double temp : new double[] {0.04, 0.07, 1.0}) {
                 float[] q = apply(m, t, n, k, temp, 3);
@@ -107,7 +98,7 @@ class SinkhornKnoppTest {
         int n = 8;
         int k = 16;
         try (NDManager m = NDManager.newBaseManager()) {
-            float[] q = apply(m, random(n * k, 1.0, 7), n, k, 0.07, 3);
+            float[] q = apply(m, RandomArrays.uniform(n * k, 1.0, 7), n, k, 0.07, 3);
             for (int j = 0; j < n; j++) {
                 double s = 0;
                 for (int p = 0; p < k; p++) {
@@ -124,7 +115,7 @@ class SinkhornKnoppTest {
         int n = 12;
         int k = 5;
         try (NDManager m = NDManager.newBaseManager()) {
-            float[] q = apply(m, random(n * k, 1.0, 11), n, k, 0.1, 50);
+            float[] q = apply(m, RandomArrays.uniform(n * k, 1.0, 11), n, k, 0.1, 50);
             for (int p = 0; p < k; p++) {
                 double s = 0;
                 for (int j = 0; j < n; j++) {
@@ -147,7 +138,7 @@ class SinkhornKnoppTest {
         // guards the column check above from passing trivially: with skewed logits 0 iterations is far from balanced
         int n = 12;
         int k = 5;
-        float[] t = random(n * k, 1.0, 11);
+        float[] t = RandomArrays.uniform(n * k, 1.0, 11);
         try (NDManager m = NDManager.newBaseManager()) {
             float[] q0 = apply(m, t, n, k, 0.1, 0);
             double worst = 0;
@@ -166,7 +157,7 @@ class SinkhornKnoppTest {
     void addingAConstantToOneSampleDoesNotChangeTheConvergedAssignment() {
         int n = 6;
         int k = 7;
-        float[] t = random(n * k, 1.0, 5);
+        float[] t = RandomArrays.uniform(n * k, 1.0, 5);
         float[] shifted = t.clone();
         for (int p = 0; p < k; p++) {
             shifted[2 * k + p] += 0.3f;                  // sample 2
@@ -191,7 +182,7 @@ class SinkhornKnoppTest {
     void addingAConstantToEveryLogitIsExactlyInvariant() {
         int n = 4;
         int k = 6;
-        float[] t = random(n * k, 1.0, 9);
+        float[] t = RandomArrays.uniform(n * k, 1.0, 9);
         float[] shifted = t.clone();
         for (int i = 0; i < shifted.length; i++) {
             shifted[i] += 0.25f;
@@ -218,7 +209,7 @@ class SinkhornKnoppTest {
             }
         };
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = m.create(random(12, 1.0, 1), new Shape(3, 4));
+            NDArray x = m.create(RandomArrays.uniform(12, 1.0, 1), new Shape(3, 4));
             SinkhornKnopp.apply(x, 0.1, 3, 3, counting);
             assertEquals(1 + 3, arrays[0]);
         }

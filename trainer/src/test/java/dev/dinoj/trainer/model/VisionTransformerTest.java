@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.dinoj.testkit.RandomArrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,15 +25,6 @@ class VisionTransformerTest {
                 0.1, false);
     }
 
-    private static float[] random(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return a;
-    }
-
     @Test
     void forwardShapesWithRegistersAndSwiGlu() {
         VitConfig c = cfg(2, FfnType.SWIGLU, 2, 1e-5, 0.0);
@@ -46,7 +38,7 @@ class VisionTransformerTest {
             VisionTransformer vit = new VisionTransformer(c, p, "");
             for (int size : new int[] {8, 12}) {
                 int n = (size / 4) * (size / 4);
-                NDArray x = m.create(random(2 * 3 * size * size, size), new Shape(2, 3, size, size));
+                NDArray x = m.create(RandomArrays.uniform(2 * 3 * size * size, size), new Shape(2, 3, size, size));
                 BackboneOutput out = vit.forward(x, null, false, null);
                 assertEquals(new Shape(2, 16), out.clsToken().getShape());
                 assertEquals(new Shape(2, 2, 16), out.regTokens().getShape());
@@ -64,9 +56,9 @@ class VisionTransformerTest {
         VitConfig c = cfg(1, FfnType.MLP, 2, 1e-5, 0.0);
         try (NDManager m = NDManager.newBaseManager(); ParamSet p = new ParamSet(m)) {
             new ModelInit(4).backbone(p, "", c);
-            p.get("register_tokens").set(random(32, 9));
+            p.get("register_tokens").set(RandomArrays.uniform(32, 9));
             VisionTransformer vit = new VisionTransformer(c, p, "");
-            NDArray x = m.create(random(2 * 3 * 64, 1), new Shape(2, 3, 8, 8));
+            NDArray x = m.create(RandomArrays.uniform(2 * 3 * 64, 1), new Shape(2, 3, 8, 8));
             float[] t = vit.prepareTokens(x, null).toFloatArray();      // (2, 1 + 2 + 4, 16)
             float[] reg = p.get("register_tokens").toFloatArray();
             for (int b = 0; b < 2; b++) {
@@ -85,10 +77,10 @@ class VisionTransformerTest {
         int n = 4;
         try (NDManager m = NDManager.newBaseManager(); ParamSet p = new ParamSet(m)) {
             new ModelInit(5).backbone(p, "", c);
-            float[] maskToken = random(16, 77);
+            float[] maskToken = RandomArrays.uniform(16, 77);
             p.get("mask_token").set(maskToken);
             VisionTransformer vit = new VisionTransformer(c, p, "");
-            NDArray x = m.create(random(2 * 3 * 64, 2), new Shape(2, 3, 8, 8));
+            NDArray x = m.create(RandomArrays.uniform(2 * 3 * 64, 2), new Shape(2, 3, 8, 8));
             float[] pos = p.get("pos_embed").toFloatArray();            // (1, 1 + 4, 16)
             int t = 1 + 1 + n;
 
@@ -164,7 +156,7 @@ class VisionTransformerTest {
     void expectationOverSeedsApproachesTheRateZeroOutput(double rate, boolean attnBranch, int seeds, double tol) {
         try (NDManager m = NDManager.newBaseManager(); ParamSet p = new ParamSet(m)) {
             VisionTransformer vit = oneBlock(p, rate, attnBranch, !attnBranch);
-            NDArray x = m.create(random(4 * 5 * 16, 8), new Shape(4, 5, 16));
+            NDArray x = m.create(RandomArrays.uniform(4 * 5 * 16, 8), new Shape(4, 5, 16));
             float[] xin = x.toFloatArray();
             float[] eval = vit.block(0, x, false, null).toFloatArray();
             double[] branch = new double[xin.length];
@@ -197,7 +189,7 @@ class VisionTransformerTest {
         int keep = (int) (b * (1 - 0.4));                          // max(int(B·(1 − rate)), 1) = 2
         try (NDManager m = NDManager.newBaseManager(); ParamSet p = new ParamSet(m)) {
             VisionTransformer vit = oneBlock(p, 0.4, true, false);
-            NDArray x = m.create(random(b * 5 * 16, 10), new Shape(b, 5, 16));
+            NDArray x = m.create(RandomArrays.uniform(b * 5 * 16, 10), new Shape(b, 5, 16));
             float[] xin = x.toFloatArray();
             float[] eval = vit.block(0, x, false, null).toFloatArray();
             int per = 5 * 16;
@@ -227,7 +219,7 @@ class VisionTransformerTest {
             VitConfig with = cfg(2, FfnType.MLP, 0, 1.0, 0.4);
             VitConfig without = cfg(2, FfnType.MLP, 0, 1.0, 0.0);
             new ModelInit(12).backbone(p, "", with);
-            NDArray img = m.create(random(4 * 3 * 64, 13), new Shape(4, 3, 8, 8));
+            NDArray img = m.create(RandomArrays.uniform(4 * 3 * 64, 13), new Shape(4, 3, 8, 8));
             float[] a = new VisionTransformer(with, p, "").forward(img, null, false, null).clsToken().toFloatArray();
             float[] b = new VisionTransformer(without, p, "").forward(img, null, false, null).clsToken().toFloatArray();
             float[] c = new VisionTransformer(without, p, "").forward(img, null, true, null).clsToken().toFloatArray();
