@@ -13,7 +13,6 @@ import akka.stream.javadsl.Sink;
 import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.StorageSystem;
-import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationRecord;
 import dev.dinoj.pipeline.curate.CurationSettings;
@@ -82,7 +81,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     }
 
     /** What the listener hears: the view, and at the end the dataset ({@code finished}) or the error. */
-    public record Progress(RunStatus.CurationView view, boolean finished, String error) {
+    public record Progress(CurationView view, boolean finished, String error) {
     }
 
     private record Workers(Set<ActorRef<CurationWorker.Command>> workers) implements Command {
@@ -425,7 +424,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             parts += finishedBy[p] == null ? 0 : 1;
             nodes[p] = finishedBy[p] == null ? "" : finishedBy[p];
         }
-        listener.tell(new Progress(new RunStatus.CurationView(phase, spec.source(), spec.dataset(), done, total, parts,
+        listener.tell(new Progress(new CurationView(phase, spec.source(), spec.dataset(), done, total, parts,
                 n, nodes, on, workers.size(), message, (System.nanoTime() - t0) / 1e9), finished, error));
     }
 

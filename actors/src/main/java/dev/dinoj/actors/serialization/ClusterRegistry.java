@@ -2,6 +2,7 @@ package dev.dinoj.actors.serialization;
 
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.curate.CurationDriver;
+import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.actors.curate.CurationWorker;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.train.Coordinator;
@@ -41,7 +42,7 @@ public final class ClusterRegistry {
             // data shards
             DataShard.GetSamples.class, DataShard.Samples.class, DataShard.GetInfo.class, DataShard.Info.class,
             // curation
-            CurateSpec.class, RunStatus.CurationView.class, CurationWorker.IngestPartition.class,
+            CurateSpec.class, CurationView.class, CurationWorker.IngestPartition.class,
             CurationDriver.PartitionProgress.class, CurationDriver.PartitionDone.class,
             CurationDriver.PartitionFailed.class,
             // the queue of submitted runs

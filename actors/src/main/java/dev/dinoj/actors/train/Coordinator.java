@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.curate.CurationDriver;
+import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.trainer.collective.sharded.ShardedCheckpoints;
 import dev.dinoj.trainer.config.TrainSettings;
@@ -159,7 +160,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private int restarts;
     private String[] lossNames = new String[0];
     private double[] lossValues = new double[0];
-    private RunStatus.CurationView curation = RunStatus.CurationView.none();
+    private CurationView curation = CurationView.none();
     /** The dataset spec the data shards serve for this run ("" = the one of their node config). */
     private String dataset = "";
     private ActorRef<CurationDriver.Command> curationDriver;
@@ -241,7 +242,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 return;
             }
             ctx.getLog().info("Curation of {} already done: training on {}", c.source(), done);
-            curation = new RunStatus.CurationView("done", c.source(), done, 0, 0, 0, 0, new String[0], new String[0], 0,
+            curation = new CurationView("done", c.source(), done, 0, 0, 0, 0, new String[0], new String[0], 0,
                     "curated by an earlier coordinator", 0);
             dataset = done;
         }
@@ -783,7 +784,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         restarts = 0;
         lossNames = new String[0];
         lossValues = new double[0];
-        curation = RunStatus.CurationView.none();
+        curation = CurationView.none();
         dataset = "";
         curationDriver = null;
     }
