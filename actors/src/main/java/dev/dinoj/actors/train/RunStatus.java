@@ -30,6 +30,12 @@ public record RunStatus(String phase, long step, long totalSteps, int generation
                         String dir, QueuedRun[] queue)
         implements ClusterMessage {
 
+    /** This status with {@code runs} as the queue. */
+    public RunStatus withQueue(QueuedRun[] runs) {
+        return new RunStatus(phase, step, totalSteps, generation, committedStep, checkpoint, samplerPosition, lossNames,
+                lossValues, recentLosses, workers, message, restarts, curation, config, dir, runs);
+    }
+
     /** A submitted run waiting its turn: its config, run directory, steps (0 = the config's) and whether it curates. */
     public record QueuedRun(String config, String dir, long steps, boolean curates) implements ClusterMessage {
     }

@@ -22,6 +22,7 @@ import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.actors.curate.CurationWorker;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.train.Coordinator;
+import dev.dinoj.actors.train.RunDriver;
 import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.actors.train.StepSchedule;
 import dev.dinoj.actors.train.TrainerWorker;
@@ -80,7 +81,7 @@ class KryoClusterSerializerTest {
     @Test
     void shouldRoundTripRegisteredMessagesWithActorRefs() throws Exception {
         Serialization ser = serialization(a.system());
-        TestProbe<Coordinator.Command> probe = a.createTestProbe();
+        TestProbe<RunDriver.Command> probe = a.createTestProbe();
         var msg = new TrainerWorker.FormWorld(3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", "curated:s3://bkt/c", 60000, 4096, probe.ref());
         Serializer s = ser.findSerializerFor(msg);
         assertInstanceOf(KryoClusterSerializer.class, s);
