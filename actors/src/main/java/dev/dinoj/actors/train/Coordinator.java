@@ -152,37 +152,48 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private Behavior<Command> onSubmit(Submit m) {
-        if (!node.config().isEmpty()) {
+        if (node.hasRun()) {
             return reply(m.replyTo(), false, "the coordinator owns run " + node.config() + " in " + node.runDir()
                     + ", fixed by the node config (dinoj.actors.coordinator.run); it takes no submitted runs");
         }
         RunSpec next;
         TrainSettings settings;
         try {
-            if (m.dir() == null || m.dir().isBlank()) {
-                throw new IllegalArgumentException("no run directory given");
-            }
-            next = node.forRun(m.config(), m.sets() == null ? List.of() : List.of(m.sets()), Path.of(m.dir()),
-                    m.steps(), m.checkpointEvery(), m.curate());
+            next = submitted(m);
             settings = next.load();
         } catch (RuntimeException e) {
             return reply(m.replyTo(), false, "run refused: " + e.getMessage());
         }
-        if (driver != null) {
-            String refused = queue.enqueue(next, current);
-            if (refused != null) {
-                return reply(m.replyTo(), false, refused);
-            }
-            getContext().getLog().info("Run {} in {} queued at position {}", next.config(), next.runDir(), queue.size());
-            driver.tell(new RunDriver.Queued(next.config(), next.runDir(), queue.size(), m.replyTo()));
-            return this;
+        return driver != null ? enqueue(next, m.replyTo()) : startNow(next, settings, m.replyTo());
+    }
+
+    /** The run of {@code m}, with this node's coordinator settings. */
+    private RunSpec submitted(Submit m) {
+        if (m.dir() == null || m.dir().isBlank()) {
+            throw new IllegalArgumentException("no run directory given");
         }
+        return node.forRun(m.config(), m.sets() == null ? List.of() : List.of(m.sets()), Path.of(m.dir()), m.steps(),
+                m.checkpointEvery(), m.curate());
+    }
+
+    /** Queues {@code next} behind the run in progress; the driver answers (it knows its phase and step). */
+    private Behavior<Command> enqueue(RunSpec next, ActorRef<Accepted> replyTo) {
+        String refused = queue.enqueue(next, current);
+        if (refused != null) {
+            return reply(replyTo, false, refused);
+        }
+        getContext().getLog().info("Run {} in {} queued at position {}", next.config(), next.runDir(), queue.size());
+        driver.tell(new RunDriver.Queued(next.config(), next.runDir(), queue.size(), replyTo));
+        return this;
+    }
+
+    private Behavior<Command> startNow(RunSpec next, TrainSettings settings, ActorRef<Accepted> replyTo) {
         String unkept = queue.keepRunning(next);
         if (unkept != null) {
-            return reply(m.replyTo(), false, "run refused: " + unkept);
+            return reply(replyTo, false, "run refused: " + unkept);
         }
         start(next, settings);
-        return reply(m.replyTo(), true, "run " + next.config() + " accepted: " + (next.curate() == null ? ""
+        return reply(replyTo, true, "run " + next.config() + " accepted: " + (next.curate() == null ? ""
                 : "curating " + next.curate().source() + " into " + next.curate().out() + ", then ")
                 + next.totalSteps(settings) + " steps in " + next.runDir());
     }
@@ -212,20 +223,24 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     /** Starts the first queued run once the current one has ended. */
     private Behavior<Command> onNextRun() {
-        Optional<RunSpec> polled = driver == null ? queue.poll() : Optional.empty();
-        if (polled.isEmpty()) {
-            return this;
+        Optional<RunSpec> next = driver == null ? queue.poll() : Optional.empty();
+        if (next.isPresent()) {
+            getContext().getLog().info("Starting queued run {} in {} ({} left in the queue)", next.get().config(),
+                    next.get().runDir(), queue.size());
+            startQueued(next.get());
         }
-        RunSpec next = polled.get();
-        getContext().getLog().info("Starting queued run {} in {} ({} left in the queue)", next.config(), next.runDir(),
-                queue.size());
+        return this;
+    }
+
+    /** Starts queued run {@code next}, or shows it failed (and goes on with the queue) when it cannot start. */
+    private void startQueued(RunSpec next) {
         String why;
         try {
             TrainSettings settings = next.load();
             why = queue.keepRunning(next);
             if (why == null) {
                 start(next, settings);
-                return this;
+                return;
             }
         } catch (RuntimeException e) {                          // its config changed or vanished while it waited
             why = e.getMessage();
@@ -237,7 +252,6 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         if (!queue.isEmpty()) {
             timers.startSingleTimer(Tick.NEXT_RUN, node.reformDelay());
         }
-        return this;
     }
 
     /** A driver that failed (a bug, or a run state it could not write) fails the coordinator: it restarts and resumes. */

@@ -102,6 +102,39 @@ class CoordinatorTest {
     }
 
     @Test
+    void shouldShowAQueuedRunThatCannotStartAsFailedAndStartTheOneAfterIt(@TempDir Path dir) throws Exception {
+        start(dir.resolve("state"), "dinoj.actors.coordinator.reform-delay = 1s");   // the failed one shows for 1 s
+        ActorRef<Coordinator.Command> c = coordinator("coordinator");
+        assertTrue(ask(c, submit(dir.resolve("run"), 3)).ok());
+        Path config = dir.resolve("gone.conf");
+        Files.writeString(config, "dinoj.train.batch-size = 4\n");
+        assertTrue(ask(c, r -> new Coordinator.Submit(config.toString(), new String[0], dir.resolve("gone").toString(),
+                2, 0, null, r)).ok());
+        assertTrue(ask(c, submit(dir.resolve("third"), 2)).ok());
+        Files.delete(config);                               // its config vanishes while it waits
+        assertTrue(ask(c, Coordinator.Stop::new).ok());
+        RunStatus failed = await(c, s -> s.dir().equals(dir.resolve("gone").toAbsolutePath().toString()));
+        assertEquals("failed", failed.phase());
+        assertTrue(failed.message().startsWith("queued run " + config + " in " + dir.resolve("gone")
+                + " could not start: "), failed.message());
+        RunStatus third = await(c, s -> s.dir().equals(dir.resolve("third").toAbsolutePath().toString()));
+        assertEquals("waiting", third.phase());
+    }
+
+    /** Polls the status until {@code done} holds. */
+    RunStatus await(ActorRef<Coordinator.Command> c, java.util.function.Predicate<RunStatus> done)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + T.toNanos();
+        RunStatus s = status(c);
+        while (!done.test(s)) {
+            assertTrue(System.nanoTime() < deadline, "not reached: " + s.phase() + " " + s.dir());
+            Thread.sleep(20);
+            s = status(c);
+        }
+        return s;
+    }
+
+    @Test
     void shouldHandTheSubmittedRunAndTheQueueToTheNextCoordinator(@TempDir Path dir) {
         start(dir.resolve("state"), "");
         ActorRef<Coordinator.Command> c = coordinator("first");
