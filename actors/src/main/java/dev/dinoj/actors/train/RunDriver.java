@@ -126,6 +126,7 @@ public final class RunDriver {
     public static Behavior<Command> create(RunSpec spec, TrainSettings settings, int generationFloor,
                                            ActorRef<Ended> parent) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(STASH, stash -> {
+            ctx.setLoggerName(RunDriver.class);                 // one logger for all phases
             RunStore store = new RunStore(spec.runDir(),
                     ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
             RunProgress progress = new RunProgress(spec.totalSteps(settings), spec.checkpointEvery(settings),
