@@ -10,20 +10,18 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.cluster.typed.Cluster;
 import akka.stream.javadsl.Sink;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.StorageSystem;
-import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.pipeline.curate.CurateJob;
+import dev.dinoj.pipeline.curate.CurationRecord;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.curate.PartitionMerge;
+import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.IngestStats;
-import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStores;
@@ -32,10 +30,8 @@ import dev.dinoj.pipeline.storage.StorageUri;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -85,7 +81,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     }
 
     /** What the listener hears: the view, and at the end the dataset ({@code finished}) or the error. */
-    public record Progress(RunStatus.CurationView view, boolean finished, String error) {
+    public record Progress(CurationView view, boolean finished, String error) {
     }
 
     private record Workers(Set<ActorRef<CurationWorker.Command>> workers) implements Command {
@@ -99,7 +95,6 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
 
     private enum Tick implements Command { CHECK_STALLED }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** For the driver thread (the actor context is not for other threads). */
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CurationDriver.class);
 
@@ -115,17 +110,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
 
     /** The dataset of an earlier finished curation of {@code spec} in {@code runDir}, or null. */
     public static String finishedDataset(CurateSpec spec, Path runDir) {
-        Path done = Partitions.root(runDir).resolve("done.json");
-        if (!Files.exists(done)) {
-            return null;
-        }
-        try {
-            JsonNode n = JSON.readTree(done.toFile());
-            return n.path("out").asText("").equals(spec.out()) && n.path("source").asText("").equals(spec.source())
-                    ? spec.dataset() : null;
-        } catch (IOException e) {
-            return null;
-        }
+        return CurationRecord.finished(runDir, spec.source(), spec.out()) ? spec.dataset() : null;
     }
 
     private final CurateSpec spec;
@@ -218,17 +203,14 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             throw new IllegalStateException("listing " + spec.source() + " failed: " + unwrap(e).getMessage(), e);
         }
         Set<String> k = new HashSet<>();
-        long[] per = new long[n];
         for (ObjectInfo o : all) {
-            if (k.add(o.key())) {
-                per[Partitions.of(o.key(), n)]++;
-            }
+            k.add(o.key());
         }
         if (k.isEmpty()) {
             throw new IllegalStateException("listing " + spec.source() + " failed: the pool " + spec.source()
                     + " has no objects");
         }
-        return new Listed(k, per, null);
+        return new Listed(k, Partitions.counts(k, n), null);
     }
 
     private Behavior<Command> onListed(Listed m) {
@@ -241,7 +223,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         for (int p = 0; p < n; p++) {
             Path done = Partitions.done(runDir, p);
             if (Files.isDirectory(done)) {
-                finishedBy[p] = nodeOf(done);
+                finishedBy[p] = PartitionMerge.ingestedOn(done);
                 recorded[p] = perPartition[p];
                 reused++;
             } else {
@@ -252,14 +234,6 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         getContext().getLog().info("Listed {} objects of {} in {} partitions ({} already ingested)", keys.size(),
                 spec.source(), n, reused);
         return pending.isEmpty() ? merge() : assign();
-    }
-
-    private static String nodeOf(Path done) {
-        try {
-            return JSON.readTree(done.resolve("part.json").toFile()).path("node").asText("");
-        } catch (IOException e) {
-            return "";
-        }
     }
 
     // ---- assignment ----
@@ -383,7 +357,10 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         return this;
     }
 
-    /** Runs on the driver's thread: merge, check the accounting, curate, write; returns the summary table. */
+    /**
+     * Runs on the driver's thread: merge the partitions and check the accounting ({@link PartitionMerge}), run the
+     * global stages, write the curated set and the {@link CurationRecord}; returns the summary table.
+     */
     private String mergeAndCurate() {
         CurationSettings cs = CurationSettings.fromConfig(app);
         StorageSettings ss = StorageSettings.fromConfig(app);
@@ -391,7 +368,9 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         try (Embedder embedder = Embedders.of(spec, 64);
              EmbeddingStore merged = EmbeddingStore.inMemory(embedder.dim(), embedder.id());
              ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, storage)) {
-            List<ManifestEntry> entries = merge(embedder, merged);
+            List<ManifestEntry> entries = PartitionMerge.merge(runDir, n, keys, spec.source(), merged);
+            log.info("Merged {} partitions: {} objects, {} manifest entries, {} embeddings", n, keys.size(),
+                    entries.size(), merged.size());
             Path work = Partitions.root(runDir).resolve("driver");
             CurateJob.Spec job = new CurateJob.Spec(StorageUri.parse(spec.source()),
                     spec.queries().isEmpty() ? null : StorageUri.parse(spec.queries()), StorageUri.parse(spec.out()),
@@ -401,90 +380,15 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                     Embedders.copyDims(embedder), cs, ss, line -> log.info("curation: {}", line),
                     t0);
             String table = o.curation().summary().table();
-            ObjectNode done = JSON.createObjectNode();
-            done.put("source", spec.source());
-            done.put("out", spec.out());
-            done.put("dataset", spec.dataset());
-            done.put("objects", keys.size());
-            done.put("entries", entries.size());
-            done.put("kept", o.curation().curated().size());
-            done.put("partitions", n);
-            var nodes = done.putArray("partition_nodes");
-            for (String s : finishedBy) {
-                nodes.add(s);
-            }
-            done.put("seconds", (System.nanoTime() - t0) / 1e9);
+            new CurationRecord(spec.source(), spec.out(), spec.dataset(), keys.size(), entries.size(),
+                    o.curation().curated().size(), Arrays.asList(finishedBy), (System.nanoTime() - t0) / 1e9)
+                    .write(runDir, table);
             Path root = Partitions.root(runDir);
-            Files.writeString(root.resolve("summary.txt"), table, StandardCharsets.UTF_8);
-            Path tmp = root.resolve("done.json.tmp");
-            Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(done));
-            Files.move(tmp, root.resolve("done.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             CurationWorker.deleteTree(root.resolve("work"));     // scratch of attempts whose worker died
             return table;
         } catch (IOException e) {
             throw new UncheckedIOException(Partitions.root(runDir) + ": cannot write the curation's record", e);
         }
-    }
-
-    /** Reads every partition's manifest and embeddings; checks that each listed object is in exactly one. */
-    private List<ManifestEntry> merge(Embedder embedder, EmbeddingStore merged) throws IOException {
-        List<ManifestEntry> all = new ArrayList<>();
-        Map<String, Integer> seen = new HashMap<>();
-        for (int p = 0; p < n; p++) {
-            Path dir = Partitions.done(runDir, p);
-            JsonNode info = JSON.readTree(dir.resolve("part.json").toFile());
-            String id = info.path("embedder").asText("");
-            if (!id.equals(embedder.id()) || info.path("partitions").asInt() != n) {
-                throw new IllegalStateException(dir + " was ingested with embedder " + id + " over "
-                        + info.path("partitions").asInt() + " partitions; this curation uses " + embedder.id() + " over "
-                        + n + ": delete " + Partitions.root(runDir) + " to curate afresh");
-            }
-            List<ManifestEntry> entries = Manifest.read(dir.resolve("manifest.jsonl"));
-            Set<String> archives = new HashSet<>();
-            for (ManifestEntry e : entries) {
-                if (e.isArchive()) {
-                    archives.add(e.key());
-                }
-            }
-            for (ManifestEntry e : entries) {
-                String key = e.key();
-                if (keys.contains(key)) {
-                    int home = Partitions.of(key, n);
-                    if (home != p) {
-                        throw new IllegalStateException("object " + key + " was recorded by partition " + p
-                                + " but belongs to partition " + home);
-                    }
-                    Integer before = seen.put(key, p);
-                    if (before != null) {
-                        throw new IllegalStateException("object " + key + " is in partitions " + before + " and " + p);
-                    }
-                } else {
-                    int hash = key.lastIndexOf('#');
-                    if (hash < 0 || !archives.contains(key.substring(0, hash))) {
-                        throw new IllegalStateException("partition " + p + " recorded " + key + ", which the listing of "
-                                + spec.source() + " does not have");
-                    }
-                }
-                all.add(e);
-            }
-            try (EmbeddingStore part = EmbeddingStore.open(dir.resolve("embeddings.bin"), embedder.dim(), embedder.id())) {
-                part.forEach((sha, v) -> merged.putAll(new String[] {sha}, v));
-            }
-        }
-        if (seen.size() != keys.size()) {
-            List<String> missing = new ArrayList<>();
-            for (String k : keys) {
-                if (!seen.containsKey(k)) {
-                    missing.add(k);
-                }
-            }
-            missing.sort(null);
-            throw new IllegalStateException(missing.size() + " objects of " + spec.source() + " are in no partition's "
-                    + "manifest, first " + missing.get(0) + " (partition " + Partitions.of(missing.get(0), n) + ")");
-        }
-        log.info("Merged {} partitions: {} objects, {} manifest entries, {} embeddings", n,
-                keys.size(), all.size(), merged.size());
-        return all;
     }
 
     private Behavior<Command> onMerged(Merged m) {
@@ -520,7 +424,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             parts += finishedBy[p] == null ? 0 : 1;
             nodes[p] = finishedBy[p] == null ? "" : finishedBy[p];
         }
-        listener.tell(new Progress(new RunStatus.CurationView(phase, spec.source(), spec.dataset(), done, total, parts,
+        listener.tell(new Progress(new CurationView(phase, spec.source(), spec.dataset(), done, total, parts,
                 n, nodes, on, workers.size(), message, (System.nanoTime() - t0) / 1e9), finished, error));
     }
 

@@ -17,6 +17,7 @@ import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.Manifest;

@@ -2,9 +2,11 @@ package dev.dinoj.actors.serialization;
 
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.curate.CurationDriver;
+import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.actors.curate.CurationWorker;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.train.Coordinator;
+import dev.dinoj.actors.train.RunDriver;
 import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.actors.train.StepSchedule;
 import dev.dinoj.actors.train.TrainerWorker;
@@ -33,15 +35,15 @@ public final class ClusterRegistry {
             // trainer worker
             TrainerWorker.Describe.class, TrainerWorker.FormWorld.class, TrainerWorker.RunStep.class,
             TrainerWorker.SaveCheckpoint.class, TrainerWorker.LeaveWorld.class,
-            // coordinator
-            Coordinator.WorkerHello.class, Coordinator.WorldJoined.class, Coordinator.WorldFailed.class,
-            Coordinator.StepDone.class, Coordinator.StepFailed.class, Coordinator.CheckpointSaved.class,
-            Coordinator.CheckpointFailed.class, Coordinator.GetStatus.class, Coordinator.Stop.class,
+            // run driver (the workers' answers) and coordinator (the management routes' requests)
+            RunDriver.WorkerHello.class, RunDriver.WorldJoined.class, RunDriver.WorldFailed.class,
+            RunDriver.StepDone.class, RunDriver.StepFailed.class, RunDriver.CheckpointSaved.class,
+            RunDriver.CheckpointFailed.class, Coordinator.GetStatus.class, Coordinator.Stop.class,
             Coordinator.CheckpointNow.class, Coordinator.Accepted.class, Coordinator.Submit.class,
             // data shards
             DataShard.GetSamples.class, DataShard.Samples.class, DataShard.GetInfo.class, DataShard.Info.class,
             // curation
-            CurateSpec.class, RunStatus.CurationView.class, CurationWorker.IngestPartition.class,
+            CurateSpec.class, CurationView.class, CurationWorker.IngestPartition.class,
             CurationDriver.PartitionProgress.class, CurationDriver.PartitionDone.class,
             CurationDriver.PartitionFailed.class,
             // the queue of submitted runs

@@ -47,6 +47,23 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
         return !config.isEmpty();
     }
 
+    /** Another run ({@code config} … {@code curate}) under this spec's coordinator settings (workers, timeouts). */
+    public RunSpec forRun(String config, List<String> sets, Path runDir, long steps, int checkpointEvery,
+                          CurateSpec curate) {
+        return new RunSpec(config, sets, runDir, steps, checkpointEvery, minWorkers, probeTimeout, stepTimeout,
+                reformDelay, stepPause, curate);
+    }
+
+    /** Steps to train: {@link #steps()}, or the config's when 0. */
+    public long totalSteps(TrainSettings settings) {
+        return steps > 0 ? steps : settings.totalSteps();
+    }
+
+    /** Checkpoint cadence in steps: {@link #checkpointEvery()}, or the config's when 0. */
+    public int checkpointEvery(TrainSettings settings) {
+        return checkpointEvery > 0 ? checkpointEvery : settings.checkpoint().everySteps();
+    }
+
     /** The train settings; a curating run's {@code data.dataset} is its curated set. */
     public TrainSettings load() {
         TrainSettings s = TrainSettings.load(config, effectiveSets());

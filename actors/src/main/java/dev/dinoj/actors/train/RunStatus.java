@@ -1,6 +1,7 @@
 package dev.dinoj.actors.train;
 
 import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.actors.curate.CurationView;
 
 /**
  * What the coordinator reports about its run (management routes, {@code ./dinoj status}).
@@ -29,35 +30,17 @@ public record RunStatus(String phase, long step, long totalSteps, int generation
                         String dir, QueuedRun[] queue)
         implements ClusterMessage {
 
+    /** This status with {@code runs} as the queue. */
+    public RunStatus withQueue(QueuedRun[] runs) {
+        return new RunStatus(phase, step, totalSteps, generation, committedStep, checkpoint, samplerPosition, lossNames,
+                lossValues, recentLosses, workers, message, restarts, curation, config, dir, runs);
+    }
+
     /** A submitted run waiting its turn: its config, run directory, steps (0 = the config's) and whether it curates. */
     public record QueuedRun(String config, String dir, long steps, boolean curates) implements ClusterMessage {
     }
 
     /** One worker of the world. */
     public record WorkerView(int rank, String node, String aeron) implements ClusterMessage {
-    }
-
-    /**
-     * The curation that precedes training.
-     *
-     * @param phase          none, listing, ingesting (the workers' partitions), merging (global stages), done, failed
-     * @param source         the pool
-     * @param dataset        the curated dataset the run trains on
-     * @param objectsDone    pool objects ingested so far
-     * @param objectsTotal   pool objects listed
-     * @param partitionsDone partitions whose result is in place
-     * @param partitions     partitions of the pool
-     * @param partitionNodes the node that ingested each partition ("" while open)
-     * @param ingestingOn    the node ingesting each partition now ("" if none)
-     * @param workers        curation workers registered
-     * @param message        the last event (a reassigned or failed partition)
-     * @param seconds        time since the curation started
-     */
-    public record CurationView(String phase, String source, String dataset, long objectsDone, long objectsTotal,
-                               int partitionsDone, int partitions, String[] partitionNodes, String[] ingestingOn,
-                               int workers, String message, double seconds) implements ClusterMessage {
-        public static CurationView none() {
-            return new CurationView("none", "", "", 0, 0, 0, 0, new String[0], new String[0], 0, "", 0);
-        }
     }
 }

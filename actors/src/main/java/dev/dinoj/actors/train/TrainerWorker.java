@@ -33,17 +33,17 @@ import java.util.function.Supplier;
 
 /**
  * The trainer worker of this JVM (one per JVM: DJL allows one gradient collector per process). It registers with the
- * receptionist, joins the Aeron worlds the coordinator forms, fetches its samples of each step from the data shards
- * and runs the sharded step, the checkpoint and the world changes on one training thread of its own (the
- * {@link WorkerEngine}); results come back as messages and are reported to the coordinator.
+ * receptionist, joins the Aeron worlds the coordinator's {@link RunDriver} forms, fetches its samples of each step
+ * from the data shards and runs the sharded step, the checkpoint and the world changes on one training thread of its
+ * own (the {@link WorkerEngine}); results come back as messages and are reported to the run driver.
  */
 public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command> {
 
     public sealed interface Command {
     }
 
-    /** Asks for a {@link Coordinator.WorkerHello} (the worker's Aeron endpoint). */
-    public record Describe(ActorRef<Coordinator.Command> replyTo) implements Command, ClusterMessage {
+    /** Asks for a {@link RunDriver.WorkerHello} (the worker's Aeron endpoint). */
+    public record Describe(ActorRef<RunDriver.Command> replyTo) implements Command, ClusterMessage {
     }
 
     /**
@@ -52,7 +52,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
      * shards open; "" = their node's) of {@code datasetSize}.
      */
     public record FormWorld(int generation, String worldSpec, int rank, String config, String checkpoint,
-                            String dataset, int datasetSize, int sliceSize, ActorRef<Coordinator.Command> coordinator)
+                            String dataset, int datasetSize, int sliceSize, ActorRef<RunDriver.Command> driver)
             implements Command, ClusterMessage {
     }
 
@@ -71,7 +71,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
                                   long[][] plan, Throwable error) implements Command {
     }
 
-    private record Report(int generation, Coordinator.Command message) implements Command {
+    private record Report(int generation, RunDriver.Command message) implements Command {
     }
 
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "trainer-worker");
@@ -91,7 +91,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     private int datasetSize;
     private int sliceSize;
     private TrainSettings settings;
-    private ActorRef<Coordinator.Command> coordinator;
+    private ActorRef<RunDriver.Command> driver;
 
     private TrainerWorker(ActorContext<Command> ctx, WorkerEngine engine, Duration fetchTimeout) {
         super(ctx);
@@ -122,14 +122,14 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     }
 
     private Behavior<Command> onDescribe(Describe m) {
-        m.replyTo().tell(new Coordinator.WorkerHello(getContext().getSelf(), engine.member().toString(), node));
+        m.replyTo().tell(new RunDriver.WorkerHello(getContext().getSelf(), engine.member().toString(), node));
         return this;
     }
 
     private Behavior<Command> onFormWorld(FormWorld m) {
         generation = m.generation();
         rank = m.rank();
-        coordinator = m.coordinator();
+        driver = m.driver();
         dataset = m.dataset() == null ? "" : m.dataset();
         datasetSize = m.datasetSize();
         sliceSize = m.sliceSize();
@@ -144,8 +144,8 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         int r = m.rank();
         run(gen, () -> {
             long step = engine.form(world, r, s, ckpt);
-            return new Coordinator.WorldJoined(gen, r, step);
-        }, e -> new Coordinator.WorldFailed(gen, r, e));
+            return new RunDriver.WorldJoined(gen, r, step);
+        }, e -> new RunDriver.WorldFailed(gen, r, e));
         return this;
     }
 
@@ -185,7 +185,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         int gen = m.generation();
         int r = rank;
         if (m.error() != null) {
-            coordinator.tell(new Coordinator.StepFailed(gen, m.step(), r, "fetching samples: " + m.error()));
+            driver.tell(new RunDriver.StepFailed(gen, m.step(), r, "fetching samples: " + m.error()));
             return this;
         }
         run(gen, () -> {
@@ -197,9 +197,9 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
             for (int i = 0; i < keys.length; i++) {
                 keys[i] = m.images().key((int) m.plan()[1][i]);
             }
-            return new Coordinator.StepDone(gen, m.step(), r, res.totalLoss(), names, values, m.plan()[0], m.plan()[1],
+            return new RunDriver.StepDone(gen, m.step(), r, res.totalLoss(), names, values, m.plan()[0], m.plan()[1],
                     keys, (System.nanoTime() - t0) / 1e9);
-        }, e -> new Coordinator.StepFailed(gen, m.step(), r, e));
+        }, e -> new RunDriver.StepFailed(gen, m.step(), r, e));
         return this;
     }
 
@@ -209,8 +209,8 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         }
         int gen = m.generation();
         int r = rank;
-        run(gen, () -> new Coordinator.CheckpointSaved(gen, m.step(), r, engine.save(Path.of(m.runDir()), m.step()).toString()),
-                e -> new Coordinator.CheckpointFailed(gen, m.step(), r, e));
+        run(gen, () -> new RunDriver.CheckpointSaved(gen, m.step(), r, engine.save(Path.of(m.runDir()), m.step()).toString()),
+                e -> new RunDriver.CheckpointFailed(gen, m.step(), r, e));
         return this;
     }
 
@@ -224,16 +224,16 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     }
 
     private Behavior<Command> onReport(Report m) {
-        if (m.generation() == generation && coordinator != null) {
-            coordinator.tell(m.message());
+        if (m.generation() == generation && driver != null) {
+            driver.tell(m.message());
         }
         return this;
     }
 
-    /** Runs {@code work} on the training thread and reports its result (or failure) to the coordinator. */
-    private void run(int gen, java.util.concurrent.Callable<Coordinator.Command> work,
-                     java.util.function.Function<String, Coordinator.Command> failure) {
-        CompletableFuture<Coordinator.Command> f = CompletableFuture.supplyAsync(() -> {
+    /** Runs {@code work} on the training thread and reports its result (or failure) to the run driver. */
+    private void run(int gen, java.util.concurrent.Callable<RunDriver.Command> work,
+                     java.util.function.Function<String, RunDriver.Command> failure) {
+        CompletableFuture<RunDriver.Command> f = CompletableFuture.supplyAsync(() -> {
             try {
                 return work.call();
             } catch (Exception e) {

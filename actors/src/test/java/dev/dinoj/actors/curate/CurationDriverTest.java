@@ -9,6 +9,7 @@ import akka.cluster.typed.Join;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import org.junit.jupiter.api.AfterAll;

@@ -18,9 +18,11 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.curate.CurationDriver;
+import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.actors.curate.CurationWorker;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.train.Coordinator;
+import dev.dinoj.actors.train.RunDriver;
 import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.actors.train.StepSchedule;
 import dev.dinoj.actors.train.TrainerWorker;
@@ -79,7 +81,7 @@ class KryoClusterSerializerTest {
     @Test
     void shouldRoundTripRegisteredMessagesWithActorRefs() throws Exception {
         Serialization ser = serialization(a.system());
-        TestProbe<Coordinator.Command> probe = a.createTestProbe();
+        TestProbe<RunDriver.Command> probe = a.createTestProbe();
         var msg = new TrainerWorker.FormWorld(3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", "curated:s3://bkt/c", 60000, 4096, probe.ref());
         Serializer s = ser.findSerializerFor(msg);
         assertInstanceOf(KryoClusterSerializer.class, s);
@@ -100,15 +102,15 @@ class KryoClusterSerializerTest {
                 "same", 4), 2, 4, "/shared/run", driver.ref());
         assertEquals(ingest, ser.deserialize(ser.serialize(ingest).get(), s.identifier(),
                 ingest.getClass().getName()).get());
-        var view = new RunStatus.CurationView("ingesting", "s3://bkt/pool", "curated:s3://bkt/out", 5, 9, 1, 4,
+        var view = new CurationView("ingesting", "s3://bkt/pool", "curated:s3://bkt/out", 5, 9, 1, 4,
                 new String[] {"", "n1", "", ""}, new String[] {"n2", "", "", ""}, 2, "", 1.5);
-        RunStatus.CurationView vb = (RunStatus.CurationView) ser.deserialize(ser.serialize(view).get(), s.identifier(),
+        CurationView vb = (CurationView) ser.deserialize(ser.serialize(view).get(), s.identifier(),
                 view.getClass().getName()).get();
         assertArrayEquals(view.partitionNodes(), vb.partitionNodes());
         assertEquals(view.objectsTotal(), vb.objectsTotal());
         var status = new RunStatus("stepping", 3, 10, 2, 2, "/runs/a/checkpoints/step-00000002", 12, new String[] {"dino"},
                 new double[] {1.5}, new double[] {2, 1.5}, new RunStatus.WorkerView[] {new RunStatus.WorkerView(0, "n1",
-                "127.0.0.1:40100")}, "", 0, RunStatus.CurationView.none(), "fmnist-pico", "/runs/a",
+                "127.0.0.1:40100")}, "", 0, CurationView.none(), "fmnist-pico", "/runs/a",
                 new RunStatus.QueuedRun[] {new RunStatus.QueuedRun("fmnist-tiny", "/runs/b", 0, true)});
         RunStatus sb2 = (RunStatus) ser.deserialize(ser.serialize(status).get(), s.identifier(),
                 status.getClass().getName()).get();

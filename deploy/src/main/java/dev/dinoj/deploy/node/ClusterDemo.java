@@ -13,9 +13,9 @@ import dev.dinoj.evaluation.transform.DatasetViews;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
-import dev.dinoj.actors.curate.Partitions;
 import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.loopback.LoopbackS3Server;
+import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.data.IdxDataset;
 
 import java.io.IOException;

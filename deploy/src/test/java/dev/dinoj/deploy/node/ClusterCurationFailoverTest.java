@@ -4,7 +4,7 @@ import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
-import dev.dinoj.actors.curate.Partitions;
+import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.data.IdxDataset;

@@ -10,5 +10,9 @@
  * ({@link dev.dinoj.pipeline.curate.BalancedSampler}); then {@link dev.dinoj.pipeline.curate.CuratedWriter} writes
  * tar shards, an index and the final manifest, which {@link dev.dinoj.pipeline.curate.CuratedDataset} reads back as
  * an {@code ImageDataset}.
+ *
+ * <p>A cluster curates partition by partition: {@link dev.dinoj.pipeline.curate.Partitions} splits the pool by key,
+ * {@link dev.dinoj.pipeline.curate.PartitionMerge} merges and checks the partitions' results, and
+ * {@link dev.dinoj.pipeline.curate.CurationRecord} records the finished curation.
  */
 package dev.dinoj.pipeline.curate;

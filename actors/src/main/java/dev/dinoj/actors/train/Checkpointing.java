@@ -1,0 +1,63 @@
+package dev.dinoj.actors.train;
+
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ReceiveBuilder;
+
+import java.nio.file.Path;
+
+/**
+ * A checkpoint in two phases. Phase 1: every rank writes and acknowledges its shard ({@link TrainerWorker.SaveCheckpoint};
+ * the collective save writes the manifest only after all shards). Phase 2, in the {@link RunStore}: the checkpoint's
+ * checksums are verified and {@code run-state.json} names it; then the steps go on. A checkpoint that does not verify
+ * aborts the world (it re-forms from the previous one); a run state that cannot be written crashes the driver into
+ * the coordinator's supervision.
+ */
+final class Checkpointing extends WorldPhase {
+
+    private final long step;
+
+    Checkpointing(RunContext run) {
+        super(run);
+        this.step = run.progress.step();
+        run.progress.checkpointStarted();
+        run.workers.tellWorld(new TrainerWorker.SaveCheckpoint(generation, step, run.spec.runDir().toString()));
+        expectAll();
+    }
+
+    @Override
+    String phase() {
+        return "checkpointing";
+    }
+
+    @Override
+    ReceiveBuilder<RunDriver.Command> worldHandlers(ReceiveBuilder<RunDriver.Command> b) {
+        return b.onMessage(RunDriver.CheckpointSaved.class, this::onSaved)
+                .onMessage(RunDriver.Committed.class, this::onCommitted);
+    }
+
+    private Behavior<RunDriver.Command> onSaved(RunDriver.CheckpointSaved m) {
+        if (m.step() != step || !answered(m.generation(), m.rank()) || !pending.isEmpty()) {
+            return this;
+        }
+        Path dir = Path.of(m.dir());
+        run.ctx.pipeToSelf(run.store.commit(dir, run.progress.stateCommitting(phase(), step, dir.toString())),
+                (done, e) -> new RunDriver.Committed(generation, step, dir, e));
+        return this;
+    }
+
+    private Behavior<RunDriver.Command> onCommitted(RunDriver.Committed m) {
+        if (m.generation() != generation || m.step() != step) {
+            return this;
+        }
+        if (m.error() != null) {
+            Throwable cause = RunStore.cause(m.error());
+            if (cause instanceof RunStore.Unverified) {
+                return abort(cause.getMessage());
+            }
+            throw new IllegalStateException("checkpoint " + m.dir() + " verified, but not recorded", cause);
+        }
+        run.progress.committed(step, m.dir().toString());
+        run.log().info("Checkpoint committed: step {} in {}", step, m.dir());
+        return Stepping.next(run);
+    }
+}

@@ -1,0 +1,201 @@
+package dev.dinoj.actors.train;
+
+import akka.Done;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.actors.curate.CurateSpec;
+import dev.dinoj.pipeline.curate.CurationRecord;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+
+/**
+ * The run driver's files in the run directory: {@code run-state.json} (phase, generation, restarts, the committed
+ * checkpoint and sampler position; written atomically) and {@code audit.jsonl} (one line per completed step). Every
+ * read and write runs on the executor given (Akka's dispatcher for blocking I/O), one after the other in the order
+ * asked, and answers with a {@link CompletionStage} that the driver pipes to itself: the actor thread never waits for
+ * a file. Not thread-safe: its one owner, the driver, calls it from its actor thread.
+ */
+final class RunStore {
+
+    static final String STATE_FILE = "run-state.json";
+    static final String AUDIT_FILE = "audit.jsonl";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What {@code run-state.json} records. */
+    record State(String phase, int generation, int restarts, long committedStep, String checkpoint,
+                 long samplerPosition, String message) {
+    }
+
+    /**
+     * What the run directory says about its run when a driver starts.
+     *
+     * @param committedStep step of the newest committed checkpoint (-1: none)
+     * @param checkpoint    its directory ("" if none)
+     * @param generation    the last generation recorded (0: none)
+     * @param restarts      failures recorded
+     * @param endPhase      finished, stopped or failed when the run has ended ("" otherwise)
+     * @param message       the message recorded with the end ("" otherwise)
+     * @param curated       whether the run's curation has finished (an earlier coordinator did it)
+     */
+    record Restored(long committedStep, String checkpoint, int generation, int restarts, String endPhase,
+                    String message, boolean curated) {
+    }
+
+    /** A checkpoint whose files do not match their checksums (the run re-forms from the previous one). */
+    static final class Unverified extends RuntimeException {
+        Unverified(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Path runDir;
+    private final Executor io;
+    /** The last operation asked for; the next one runs after it. */
+    private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+
+    RunStore(Path runDir, Executor io) {
+        this.runDir = runDir;
+        this.io = io;
+    }
+
+    /** Reads the newest committed checkpoint, {@code run-state.json} and whether {@code curate} (may be null) is done. */
+    CompletionStage<Restored> restore(CurateSpec curate) {
+        return then(() -> {
+            try {
+                Files.createDirectories(runDir);
+                Optional<Path> latest = ShardedCheckpoints.latest(runDir);
+                long committed = latest.isPresent() ? ShardedCheckpoints.manifest(latest.get()).get("step").asLong() : -1;
+                String dir = latest.map(Path::toString).orElse("");
+                boolean curated = curate != null && CurationRecord.finished(runDir, curate.source(), curate.out());
+                Path f = runDir.resolve(STATE_FILE);
+                if (!Files.exists(f)) {
+                    return new Restored(committed, dir, 0, 0, "", "", curated);
+                }
+                JsonNode s = JSON.readTree(f.toFile());
+                String phase = s.path("phase").asText("");
+                boolean ended = phase.equals("finished") || phase.equals("stopped") || phase.equals("failed");
+                return new Restored(committed, dir, s.path("generation").asInt(0), s.path("restarts").asInt(0),
+                        ended ? phase : "", ended ? s.path("message").asText("") : "", curated);
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException(runDir + ": cannot read the run state (" + e.getMessage()
+                        + "); check dinoj.actors.coordinator.run.dir", e);
+            }
+        });
+    }
+
+    /** Writes {@code run-state.json} atomically. */
+    CompletionStage<Done> save(State s) {
+        return then(() -> write(s));
+    }
+
+    /**
+     * Phase 2 of a checkpoint: verifies every file of {@code checkpoint} against its checksums (failing with
+     * {@link Unverified}), then writes {@code s}, which names it, as {@code run-state.json}.
+     */
+    CompletionStage<Done> commit(Path checkpoint, State s) {
+        return then(() -> {
+            try {
+                ShardedCheckpoints.verify(checkpoint);
+            } catch (RuntimeException e) {
+                throw new Unverified("checkpoint " + checkpoint + " does not verify: " + e.getMessage(), e);
+            }
+            return write(s);
+        });
+    }
+
+    /** Appends the line of a completed step to {@code audit.jsonl} ({@code replies} in rank order). */
+    CompletionStage<Done> audit(int generation, long step, int worldSize, List<RunDriver.StepDone> replies) {
+        return then(() -> {
+            Files.write(runDir.resolve(AUDIT_FILE), (auditLine(generation, step, worldSize, replies) + "\n")
+                    .getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            return Done.getInstance();
+        });
+    }
+
+    /**
+     * One line of {@code audit.jsonl}: generation, step, world size, the (position, index) of every sample in rank
+     * order, their object keys when any sample has one, and rank 0's total loss.
+     */
+    static String auditLine(int generation, long step, int worldSize, List<RunDriver.StepDone> replies)
+            throws IOException {
+        ObjectNode line = JSON.createObjectNode();
+        line.put("generation", generation);
+        line.put("step", step);
+        line.put("world_size", worldSize);
+        ArrayNode pos = line.putArray("positions");
+        ArrayNode idx = line.putArray("indices");
+        boolean keyed = false;
+        for (RunDriver.StepDone d : replies) {
+            for (int i = 0; i < d.positions().length; i++) {
+                pos.add(d.positions()[i]);
+                idx.add(d.indices()[i]);
+                keyed |= d.keys() != null && i < d.keys().length && !d.keys()[i].isEmpty();
+            }
+        }
+        if (keyed) {
+            ArrayNode keys = line.putArray("keys");
+            for (RunDriver.StepDone d : replies) {
+                for (int i = 0; i < d.positions().length; i++) {
+                    keys.add(d.keys() != null && i < d.keys().length ? d.keys()[i] : "");
+                }
+            }
+        }
+        line.put("loss", replies.get(0).totalLoss());
+        return JSON.writeValueAsString(line);
+    }
+
+    /** The cause of a failed stage (without the CompletionException around it). */
+    static Throwable cause(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    private Done write(State s) throws IOException {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("phase", s.phase());
+        n.put("generation", s.generation());
+        n.put("restarts", s.restarts());
+        n.put("committed_step", s.committedStep());
+        n.put("checkpoint", s.checkpoint());
+        n.put("sampler_position", s.samplerPosition());
+        n.put("message", s.message());
+        Path f = runDir.resolve(STATE_FILE);
+        Path tmp = f.resolveSibling(STATE_FILE + ".tmp");
+        try {
+            Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
+            Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new IOException(f + ": cannot write the run state (" + e.getMessage() + ")", e);
+        }
+        return Done.getInstance();
+    }
+
+    /** Runs {@code work} on the executor after everything asked before it (failed or not). */
+    private <T> CompletionStage<T> then(Callable<T> work) {
+        CompletableFuture<T> next = tail.handle((v, e) -> null).thenApplyAsync(v -> {
+            try {
+                return work.call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, io);
+        tail = next;
+        return next;
+    }
+}

@@ -1,0 +1,82 @@
+package dev.dinoj.actors.data;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import com.typesafe.config.ConfigFactory;
+import dev.dinoj.pipeline.data.ImageDataset;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Data-shard entities (spawned directly, without sharding) over Fashion-MNIST's test split, asked by probes. */
+@Timeout(60)
+class DataShardTest {
+
+    static final Duration T = Duration.ofSeconds(20);
+    static final ActorTestKit kit = ActorTestKit.create("DataShardTest", ConfigFactory.parseString(
+            "akka.remote.artery.canonical.port = 0\n"
+                    + "dinoj.actors.data { dataset = \"fashion-mnist:test\", slice-size = 4096 }\n")
+            .withFallback(ConfigFactory.load()));
+    static final DataShard.Settings SETTINGS = DataShard.Settings.fromConfig(kit.system().settings().config());
+
+    @AfterAll
+    static void shutdown() {
+        kit.shutdownTestKit();
+    }
+
+    static DataShard.Samples samples(ActorRef<DataShard.Command> shard, String dataset, int... indices) {
+        TestProbe<DataShard.Samples> p = kit.createTestProbe();
+        shard.tell(new DataShard.GetSamples(3, dataset, indices, p.ref()));
+        return p.receiveMessage(T);
+    }
+
+    @Test
+    void shouldServeTheSamplesOfItsSliceAsEncodedImages() {
+        ActorRef<DataShard.Command> shard = kit.spawn(DataShard.create(SETTINGS, 1));
+        TestProbe<DataShard.Info> info = kit.createTestProbe();
+        shard.tell(new DataShard.GetInfo("", info.ref()));
+        assertEquals(new DataShard.Info("fashion-mnist:test", 10000, 4096), info.receiveMessage(T));
+
+        DataShard.Samples s = samples(shard, "", 4096, 8191, 5000);
+        assertEquals("", s.error());
+        assertEquals(3, s.epoch());
+        assertArrayEquals(new int[] {4096, 8191, 5000}, s.indices());
+        assertArrayEquals(new int[] {28, 28, 28}, s.widths());
+        assertArrayEquals(new String[] {"", "", ""}, s.keys(), "Fashion-MNIST has no object keys");
+        FetchedImages fetched = new FetchedImages(10000);
+        fetched.add(s);
+        ImageDataset ds = SETTINGS.open();
+        for (int idx : s.indices()) {
+            assertArrayEquals(ds.image(idx).chw(), fetched.image(idx).chw(), "image " + idx + " as stored");
+        }
+    }
+
+    @Test
+    void shouldRefuseAnIndexOutsideItsSlice() {
+        ActorRef<DataShard.Command> last = kit.spawn(DataShard.create(SETTINGS, 2));   // [8192, 10000)
+        assertEquals("", samples(last, "", 9999).error());
+        String error = samples(last, "", 9999, 10000).error();
+        assertEquals("index 10000 is not in data shard 2 [8192, 10000)", error);
+        assertTrue(samples(last, "", 100).error().contains("index 100 is not in data shard 2"));
+    }
+
+    @Test
+    void shouldAnswerADatasetItCannotOpenWithAnErrorAndNoInfo() {
+        ActorRef<DataShard.Command> shard = kit.spawn(DataShard.create(SETTINGS, 0));
+        String error = samples(shard, "folder:" + Path.of("no", "such", "dir").toAbsolutePath(), 1).error();
+        assertTrue(error.startsWith("data shard 0 cannot open folder:"), error);
+        TestProbe<DataShard.Info> info = kit.createTestProbe();
+        shard.tell(new DataShard.GetInfo("folder:/no/such/dir", info.ref()));
+        info.expectNoMessage(Duration.ofMillis(500));       // the coordinator asks again later
+        shard.tell(new DataShard.GetInfo("fashion-mnist:test", info.ref()));
+        assertEquals(10000, info.receiveMessage(T).size(), "the shard still serves its dataset");
+    }
+}

@@ -1,0 +1,91 @@
+package dev.dinoj.actors.train;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The run driver's plain rules: when a checkpoint is due, how many workers a world needs, which world forms. */
+class RunProgressTest {
+
+    static final ActorTestKit kit = ActorTestKit.create();
+
+    @AfterAll
+    static void shutdown() {
+        kit.shutdownTestKit();
+    }
+
+    static RunDriver.StepDone done(long step) {
+        return new RunDriver.StepDone(1, step, 0, 1, new String[0], new double[0], new long[0], new long[0],
+                new String[0], 0);
+    }
+
+    @Test
+    void shouldCheckpointAtTheCadenceOnRequestAndAtTheEnd() {
+        RunProgress p = new RunProgress(5, 2, 4, 0);
+        p.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false));
+        List<Long> due = new java.util.ArrayList<>();
+        while (!p.allStepsDone() || p.checkpointDue()) {
+            if (p.checkpointDue()) {
+                due.add(p.step());
+                p.checkpointStarted();
+                p.committed(p.step(), "ck-" + p.step());
+                continue;
+            }
+            if (p.step() == 2) {
+                p.requestCheckpoint();                      // asked while step 2 is in flight
+            }
+            p.stepDone(done(p.step()));
+        }
+        assertEquals(List.of(2L, 3L, 4L, 5L), due, "the cadence, the request after step 2, the end");
+        assertEquals(20, p.state("finished").samplerPosition());
+    }
+
+    @Test
+    void shouldNeedMinWorkersForTheFirstWorldOnlyAndNeverReuseAGeneration() {
+        RunProgress p = new RunProgress(10, 5, 4, 7);
+        p.restore(new RunStore.Restored(-1, "", 3, 0, "", "", false));
+        assertEquals(1, p.neededWorkers(3), "recorded generation 3 formed a world: any worker will do");
+        assertEquals(8, p.newGeneration(), "after the floor (7) and the recorded generation (3)");
+        RunProgress fresh = new RunProgress(10, 5, 4, 7);
+        fresh.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false));
+        assertEquals(3, fresh.neededWorkers(3));
+        assertEquals(8, fresh.newGeneration(), "after the coordinator's floor");
+        assertEquals(1, fresh.neededWorkers(3));
+        RunProgress resumed = new RunProgress(10, 5, 4, 0);
+        resumed.restore(new RunStore.Restored(5, "ck-5", 9, 2, "", "", false));
+        assertEquals(1, resumed.neededWorkers(3));
+        assertEquals(5, resumed.step());
+        assertEquals(10, resumed.newGeneration());
+    }
+
+    @Test
+    void shouldFormTheLargestWorldThatDividesTheBatchInNodeOrder() {
+        WorkerRoster roster = new WorkerRoster();
+        TestProbe<TrainerWorker.Command> a = kit.createTestProbe();
+        TestProbe<TrainerWorker.Command> b = kit.createTestProbe();
+        TestProbe<TrainerWorker.Command> c = kit.createTestProbe();
+        assertNull(roster.list(Set.of(a.ref(), b.ref(), c.ref())));
+        roster.probe();
+        assertFalse(roster.hello(new RunDriver.WorkerHello(c.ref(), "h:3", "node-c")));
+        assertFalse(roster.hello(new RunDriver.WorkerHello(a.ref(), "h:1", "node-a")));
+        assertTrue(roster.hello(new RunDriver.WorkerHello(b.ref(), "h:2", "node-b")), "all listed answered");
+        List<RunDriver.WorkerHello> world = roster.choose(4);
+        assertEquals(List.of("node-a", "node-b"), world.stream().map(RunDriver.WorkerHello::node).toList(),
+                "3 do not divide 4: the first 2");
+        roster.form(world);
+        assertEquals("h:1,h:2", roster.worldSpec());
+        assertNull(roster.list(Set.of(a.ref(), b.ref())), "c is not in the world");
+        assertSame(world.get(0), roster.list(Set.of(b.ref())), "a is");
+        assertTrue(roster.choose(3).size() == 3, "3 divide 3");
+    }
+}

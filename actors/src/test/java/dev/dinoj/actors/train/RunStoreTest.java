@@ -1,0 +1,134 @@
+package dev.dinoj.actors.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.trainer.checkpoint.AtomicDirectory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The run driver's files, written off the caller's thread in the order asked. */
+class RunStoreTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** Several threads: the store itself must keep the order. */
+    static final ExecutorService IO = Executors.newFixedThreadPool(4);
+
+    @AfterAll
+    static void shutdown() {
+        IO.shutdownNow();
+    }
+
+    static <T> T await(CompletionStage<T> s) throws Exception {
+        return s.toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    static RunDriver.StepDone done(int rank, long step, long first, String... keys) {
+        return new RunDriver.StepDone(1, step, rank, 2.5 + rank, new String[] {"dino"}, new double[] {2.5},
+                new long[] {first, first + 1}, new long[] {40 + first, 41 + first}, keys, 0.1);
+    }
+
+    @Test
+    void shouldAppendTheAuditInOrderAndWriteTheState(@TempDir Path run) throws Exception {
+        RunStore store = new RunStore(run, IO);
+        RunStore.Restored fresh = await(store.restore(null));
+        assertEquals(-1, fresh.committedStep());
+        assertEquals("", fresh.endPhase());
+        List<CompletionStage<?>> writes = new ArrayList<>();
+        for (long step = 0; step < 50; step++) {
+            writes.add(store.audit(1, step, 2, List.of(done(0, step, 4 * step, "", ""),
+                    done(1, step, 4 * step + 2, "", ""))));
+        }
+        await(store.save(new RunStore.State("stepping", 1, 0, -1, "", 0, "")));
+        for (CompletionStage<?> w : writes) {
+            assertTrue(w.toCompletableFuture().isDone(), "the state was written after every line asked before it");
+        }
+        List<String> lines = Files.readAllLines(run.resolve(RunStore.AUDIT_FILE));
+        assertEquals(50, lines.size());
+        for (int s = 0; s < 50; s++) {
+            JsonNode l = JSON.readTree(lines.get(s));
+            assertEquals(s, l.get("step").asInt());
+            assertEquals(2, l.get("world_size").asInt());
+            assertEquals("[" + 4 * s + "," + (4 * s + 1) + "," + (4 * s + 2) + "," + (4 * s + 3) + "]",
+                    l.get("positions").toString());
+            assertTrue(l.get("keys") == null, "no keys when no sample has one");
+            assertEquals(2.5, l.get("loss").asDouble(), "rank 0's loss");
+        }
+        JsonNode state = JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile());
+        assertEquals("stepping", state.get("phase").asText());
+    }
+
+    @Test
+    void shouldWriteKeysWhenASampleHasOne() throws Exception {
+        JsonNode l = JSON.readTree(RunStore.auditLine(3, 7, 2, List.of(done(0, 7, 0, "pool/a.png", ""),
+                done(1, 7, 2, "", "pool/d.png"))));
+        assertEquals("[\"pool/a.png\",\"\",\"\",\"pool/d.png\"]", l.get("keys").toString());
+        assertEquals(3, l.get("generation").asInt());
+        assertEquals("[40,41,42,43]", l.get("indices").toString());
+    }
+
+    @Test
+    void shouldRestoreTheCommittedCheckpointAndTheRecordedEnd(@TempDir Path run) throws Exception {
+        Path ckpt = checkpoint(run, 4);
+        RunStore store = new RunStore(run, IO);
+        await(store.commit(ckpt, new RunStore.State("checkpointing", 3, 1, 4, ckpt.toString(), 24, "")));
+        RunStore.Restored r = await(new RunStore(run, IO).restore(null));
+        assertEquals(4, r.committedStep());
+        assertEquals(ckpt.toString(), r.checkpoint());
+        assertEquals(3, r.generation());
+        assertEquals(1, r.restarts());
+        assertEquals("", r.endPhase(), "a run in progress");
+        assertEquals(24, JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile()).get("sampler_position").asLong());
+
+        await(store.save(new RunStore.State("finished", 3, 1, 4, ckpt.toString(), 24, "finished 4 steps")));
+        RunStore.Restored ended = await(new RunStore(run, IO).restore(null));
+        assertEquals("finished", ended.endPhase());
+        assertEquals("finished 4 steps", ended.message());
+    }
+
+    @Test
+    void shouldRefuseACheckpointThatDoesNotVerify(@TempDir Path run) throws Exception {
+        Path ckpt = checkpoint(run, 2);
+        Files.writeString(ckpt.resolve("shard-00000-of-00001.safetensors"), "changed");
+        RunStore store = new RunStore(run, IO);
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> await(store.commit(ckpt, new RunStore.State("checkpointing", 1, 0, 2, ckpt.toString(), 0, ""))));
+        assertInstanceOf(RunStore.Unverified.class, RunStore.cause(e.getCause()));
+        assertTrue(Files.notExists(run.resolve(RunStore.STATE_FILE)), "nothing recorded");
+        await(store.save(new RunStore.State("reforming", 1, 1, -1, "", 0, "")));   // a failure does not stop the store
+    }
+
+    @Test
+    void shouldNameTheRunDirectoryItCannotRead(@TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("not-a-dir");
+        Files.writeString(file, "x");
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> await(new RunStore(file.resolve("run"), IO).restore(null)));
+        assertTrue(RunStore.cause(e.getCause()).getMessage().contains("cannot read the run state"), e.getMessage());
+    }
+
+    /** A committed sharded checkpoint of {@code step} steps, as rank 0 commits it (manifest and checksums). */
+    static Path checkpoint(Path run, long step) throws Exception {
+        Path tmp = run.resolve("checkpoints").resolve(".tmp-" + step);
+        Files.createDirectories(tmp);
+        Files.writeString(tmp.resolve("manifest.json"), "{\"format\": \"dinoj-sharded-1\", \"step\": " + step + "}");
+        Files.writeString(tmp.resolve("shard-00000-of-00001.safetensors"), "tensor bytes");
+        Path fin = run.resolve("checkpoints").resolve(String.format("step-%08d", step));
+        AtomicDirectory.commit(tmp, fin);
+        return fin;
+    }
+}

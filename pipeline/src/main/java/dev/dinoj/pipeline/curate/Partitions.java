@@ -1,0 +1,54 @@
+package dev.dinoj.pipeline.curate;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Locale;
+
+/**
+ * How a pool is split among the curation workers of a cluster, and where the partial results live.
+ *
+ * <p>An object belongs to partition {@code fnv1a64(key) mod n} (FNV-1a over the key's UTF-8 bytes: the same on every JVM
+ * and version). Partition {@code p}'s finished result is the
+ * directory {@code RUN/curation/parts/part-0000p} (manifest.jsonl, embeddings.bin, part.json), renamed into place in
+ * one step from a scratch directory under {@code RUN/curation/work}: it exists complete or not at all.
+ */
+public final class Partitions {
+
+  private Partitions() {
+  }
+
+  /** The partition of object {@code key} among {@code n}. */
+  public static int of(String key, int n) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+      h ^= b & 0xff;
+      h *= 0x100000001b3L;
+    }
+    return (int) Math.floorMod(h, (long) n);
+  }
+
+  /** How many of {@code keys} (distinct) each of {@code n} partitions holds. */
+  public static long[] counts(Collection<String> keys, int n) {
+    long[] per = new long[n];
+    for (String k : keys) {
+      per[of(k, n)]++;
+    }
+    return per;
+  }
+
+  /** {@code RUN/curation}. */
+  public static Path root(Path runDir) {
+    return runDir.resolve("curation");
+  }
+
+  /** The finished result of partition {@code p}. */
+  public static Path done(Path runDir, int p) {
+    return root(runDir).resolve("parts").resolve(String.format(Locale.ROOT, "part-%05d", p));
+  }
+
+  /** A fresh scratch directory for one attempt at partition {@code p}. */
+  public static Path scratch(Path runDir, int p, String attempt) {
+    return root(runDir).resolve("work").resolve(String.format(Locale.ROOT, "part-%05d.%s", p, attempt));
+  }
+}
