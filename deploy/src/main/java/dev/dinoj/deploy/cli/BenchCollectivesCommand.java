@@ -14,8 +14,9 @@ import java.util.concurrent.Callable;
         description = {"Bandwidth of the Aeron collectives: all-reduce, reduce-scatter and all-gather of float32 vectors, "
                 + "each rank a JVM of its own on this machine.",
                 "Prints algorithm bandwidth (size / time) and bus bandwidth (nccl-tests ring factors: all-reduce 2(N-1)/N, "
-                        + "reduce-scatter and all-gather (N-1)/N) beside gloo's figures from shared/anchors.md and this "
-                        + "machine's memcpy bandwidth; then one JSON line."})
+                        + "reduce-scatter and all-gather (N-1)/N) beside the figures of PyTorch's gloo backend measured on a "
+                        + "2-core development machine (not in this run) and this machine's memcpy bandwidth; then one "
+                        + "JSON line."})
 public final class BenchCollectivesCommand implements Callable<Integer> {
 
     @Option(names = "--ranks", defaultValue = "2", description = "ranks (JVMs), >= 2 (default ${DEFAULT-VALUE})")

@@ -27,8 +27,8 @@ public final class BenchCommand implements Runnable {
     @Command(name = "train-step", mixinStandardHelpOptions = true,
             description = {"Time the DINOv2 training step: images/s, the split augment / forward-backward / optimizer, "
                     + "and model FLOP utilisation against the GEMM peak measured in the same run.",
-                    "Default: the anchor preset fmnist-tiny (ViT 192x6, patch 4, 2x32 px + 6x16 px crops, batch 64, "
-                            + "4096 prototypes)."})
+                    "Default: the preset fmnist-tiny (ViT 192x6, patch 4, 2x32 px + 6x16 px crops, batch 64, 4096 "
+                            + "prototypes), the configuration the official code was timed with on CPU (docs/PERFORMANCE.md)."})
     public static final class TrainStep implements Callable<Integer> {
 
         @Option(names = "--config", defaultValue = "fmnist-tiny", description = "preset or HOCON file (default ${DEFAULT-VALUE})")

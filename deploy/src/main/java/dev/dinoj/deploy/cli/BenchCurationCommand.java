@@ -8,8 +8,8 @@ import java.util.concurrent.Callable;
 
 /** {@code dinoj bench curation}: k-means, exact k-NN, near-duplicate search and the approximate index, timed. */
 @Command(name = "curation", mixinStandardHelpOptions = true,
-        description = {"Time the curation kernels on synthetic clustered unit vectors, at the shapes of the Faiss anchor "
-                + "figures: k-means (100k x 384, k = 1024, 20 iterations), exact k-NN (100k x 100k, k = 10), "
+        description = {"Time the curation kernels on synthetic clustered unit vectors, at the shapes of the Faiss (CPU) "
+                + "timings they are compared with in docs/CURATION.md: k-means (100k x 384, k = 1024, 20 iterations), exact k-NN (100k x 100k, k = 10), "
                 + "near-duplicate search with 2000 planted copies (cos >= 0.9), and the approximate (IVF) index at "
                 + "1M vectors with its recall@10 against exact search. Prints a table, a Markdown table with "
                 + "--markdown, and one JSON line."})

@@ -24,8 +24,9 @@ public final class ClusterCommand implements Runnable {
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
-            description = {"Start N node JVMs on 127.0.0.1 (Artery port P+i, management port M+i, config discovery),",
-                    "wait until all are Up, print their endpoints, and keep them running until Ctrl-C (or --detach)."})
+            description = {"Start N node JVMs on 127.0.0.1 (node i: Artery port P+i, management port M+i; they find each "
+                    + "other through config discovery), wait until all are Up, print their endpoints, and keep them "
+                    + "running until Ctrl-C (or --detach)."})
     static final class Up implements Callable<Integer> {
 
         @Option(names = "--nodes", defaultValue = "3", description = "number of node JVMs (default 3)")
@@ -53,9 +54,10 @@ public final class ClusterCommand implements Runnable {
         @Option(names = "--detach", description = "leave the nodes running and exit (stop them with kill PID)")
         boolean detach;
 
-        @Option(names = "--demo", description = {"issue 5's acceptance run: a loopback S3 server, a Fashion-MNIST pool",
-                "(+ planted dirt, queries) uploaded to it, the nodes (with the curation role), a submitted run that",
-                "curates the pool over the curation workers and trains fmnist-pico on it; follows it to the end"})
+        @Option(names = "--demo", description = "a whole curate-then-train run on the local cluster: start an S3 server "
+                + "on loopback, upload a Fashion-MNIST pool (with planted duplicates, noise and corrupt objects) and query "
+                + "images to it, start the nodes with the curation role added, submit a run that curates the pool on the "
+                + "nodes' curation workers and trains fmnist-pico on the result, and follow it to the end")
         boolean demo;
 
         @Option(names = "--pool", defaultValue = "2000", description = "--demo: pool images (default ${DEFAULT-VALUE})")

@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 @Command(name = "logreg", mixinStandardHelpOptions = true,
         description = {"Logistic regression (dinov2/eval/log_regression.py) on frozen features of Fashion-MNIST: "
                 + "L2-regularised multinomial model fitted by L-BFGS in float64 for each C of 10^linspace(-6, 5, 45), "
-                + "C chosen on 10 % of train, refitted on all of train, reported on test.",
+                + "C chosen on 10 %% of train, refitted on all of train, reported on test.",
                 "Prints a table and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."})
 public final class EvalLogregCommand implements Callable<Integer> {
 

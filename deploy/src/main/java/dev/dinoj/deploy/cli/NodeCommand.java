@@ -18,7 +18,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--roles", split = ",", description = "comma-separated roles (default: the config's akka.cluster.roles)")
     List<String> roles;
 
-    @Option(names = "--config", description = "HOCON file over deploy's dinoj/node.conf (run, data, bootstrap, token)")
+    @Option(names = "--config", description = "HOCON file over the node defaults (dinoj/node.conf in the deploy jar): run, data, "
+            + "bootstrap, token")
     Path config;
 
     @Option(names = "--port", description = "Artery (remoting) port (default 2551)")

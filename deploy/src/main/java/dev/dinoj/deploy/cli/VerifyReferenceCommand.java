@@ -11,7 +11,8 @@ import java.util.concurrent.Callable;
 
 /** {@code dinoj verify-reference --fixture DIR}: replays official DINOv2 steps and compares everything. */
 @Command(name = "verify-reference", mixinStandardHelpOptions = true,
-        description = {"Replay a fixture of official DINOv2 training steps (shared/fixtures/dinov2-step format) and "
+        description = {"Replay a fixture of official DINOv2 training steps (recorded with the official code; the format of "
+                + "trainer/src/test/resources/fixtures/dinov2-step) and "
                 + "compare losses, gradients, updated student/teacher parameters, centers and the teacher forward.",
                 "Prints one line per quantity with its error and tolerance, then PASS or FAIL; exits 0 only on PASS."})
 public final class VerifyReferenceCommand implements Callable<Integer> {

@@ -250,5 +250,9 @@ class CliTest {
         CliTestSupport.Run r = run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r::toString);
         assertTrue(r.out().contains("Usage: dinoj" + (path.isEmpty() ? "" : " " + String.join(" ", path))), r::toString);
+        // picocli prints a description it cannot format (a bare "%") raw, with a warning on stderr
+        assertFalse(r.err().contains("picocli WARN"), r::toString);
+        // help speaks to users: no references to the project's issue tracker
+        assertFalse(r.out().matches("(?is).*\\bissue\\s+#?\\d.*"), r::toString);
     }
 }
