@@ -16,7 +16,7 @@ import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationRecord;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.curate.PartitionMerge;
 import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;

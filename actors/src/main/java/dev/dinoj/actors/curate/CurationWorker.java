@@ -16,7 +16,7 @@ import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;

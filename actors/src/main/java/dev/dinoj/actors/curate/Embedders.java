@@ -1,10 +1,10 @@
 package dev.dinoj.actors.curate;
 
 import dev.dinoj.evaluation.embed.VitEmbedder;
-import dev.dinoj.pipeline.curate.CompositeEmbedder;
-import dev.dinoj.pipeline.curate.Embedder;
-import dev.dinoj.pipeline.curate.PixelEmbedder;
-import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
+import dev.dinoj.pipeline.embed.CompositeEmbedder;
+import dev.dinoj.pipeline.embed.Embedder;
+import dev.dinoj.pipeline.embed.PixelEmbedder;
+import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 
 import java.nio.file.Path;
 

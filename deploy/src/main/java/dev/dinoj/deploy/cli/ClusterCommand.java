@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.deploy.node.LocalCluster;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.deploy.errors.UserError;
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
@@ -9,9 +10,9 @@ import dev.dinoj.evaluation.embed.VitEmbedder;
 import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.curate.Embedder;
-import dev.dinoj.pipeline.curate.PixelEmbedder;
-import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
+import dev.dinoj.pipeline.embed.Embedder;
+import dev.dinoj.pipeline.embed.PixelEmbedder;
+import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.storage.CacheKeys;
 import dev.dinoj.pipeline.storage.ObjectStores;

@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.deploy.errors.UserError;
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
@@ -20,8 +21,8 @@ import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.curate.PixelEmbedder;
-import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
+import dev.dinoj.pipeline.embed.PixelEmbedder;
+import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.ingest.DatasetUpload;

@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.deploy.errors.UserError;
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;

@@ -1,5 +1,7 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.deploy.errors.ExitCodes;
+import dev.dinoj.deploy.node.NodeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,22 +22,7 @@ public final class Main implements Runnable {
 
     /** Runs a command line and returns its exit code (tests call this). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
-                    || ex instanceof dev.dinoj.trainer.checkpoint.CheckpointException
-                    || ex instanceof dev.dinoj.trainer.train.DivergenceException
-                    || ex instanceof dev.dinoj.trainer.collective.CollectiveException
-                    || ex instanceof dev.dinoj.pipeline.storage.StorageException
-                    || ex instanceof com.typesafe.config.ConfigException
-                    || ex instanceof java.io.UncheckedIOException
-                    || ex instanceof dev.dinoj.pipeline.data.DatasetException) {
-                cmd.getErr().println("error: " + ex.getMessage());
-                return 2;
-            }
-            throw ex;
-        });
-        return cl.execute(args);
+        return ExitCodes.withUserErrors(new CommandLine(new Main())).execute(args);
     }
 
     @Override

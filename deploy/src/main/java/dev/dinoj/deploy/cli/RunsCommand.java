@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.deploy.errors.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

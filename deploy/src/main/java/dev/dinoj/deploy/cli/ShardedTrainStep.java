@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.trainer.bench.ShardedStepBench;
 
 import java.util.List;

@@ -5,7 +5,7 @@ import akka.http.javadsl.ConnectionContext;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.HttpsConnectionContext;
 import com.typesafe.config.Config;
-import dev.dinoj.deploy.cli.UserError;
+import dev.dinoj.deploy.errors.UserError;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;

@@ -1,6 +1,5 @@
 package dev.dinoj.deploy.node;
 
-import dev.dinoj.deploy.cli.Main;
 import dev.dinoj.trainer.collective.ChildJvm;
 
 import java.io.IOException;
@@ -94,7 +93,7 @@ public final class LocalCluster implements AutoCloseable {
 
     private NodeProcess launch(int i, List<String> roles, Path conf, int port, int mport, String heap, List<String> jvm)
             throws IOException {
-        List<String> cmd = new ArrayList<>(ChildJvm.command(heap, Main.class.getName(), List.of("node", "--roles",
+        List<String> cmd = new ArrayList<>(ChildJvm.command(heap, NodeCommand.class.getName(), List.of("--roles",
                 String.join(",", roles), "--config", conf.toString(), "--port", Integer.toString(port),
                 "--management-port", Integer.toString(mport))));
         cmd.addAll(1, jvm);

@@ -12,7 +12,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
 import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.RunSpec;
-import dev.dinoj.deploy.cli.UserError;
+import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.deploy.management.ManagementTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.deploy.errors.UserError;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.testkit.FashionMnist;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.dinoj.deploy.cli.UserError;
+import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.deploy.node.NodeLauncher;
 import dev.dinoj.testkit.KeyStores;
 import java.io.IOException;

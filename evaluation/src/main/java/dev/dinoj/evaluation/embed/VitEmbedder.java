@@ -3,7 +3,7 @@ package dev.dinoj.evaluation.embed;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.evaluation.features.FeatureExtractor;
 import dev.dinoj.evaluation.knn.FeatureSet;
-import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.trainer.checkpoint.Checkpoints;

@@ -9,7 +9,7 @@ import dev.dinoj.evaluation.transform.DatasetViews;
 import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.curate.ThumbnailEmbedder;
+import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.ingest.DatasetUpload;

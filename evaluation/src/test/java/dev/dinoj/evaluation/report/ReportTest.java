@@ -9,7 +9,7 @@ import akka.actor.ActorSystem;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.curate.PixelEmbedder;
+import dev.dinoj.pipeline.embed.PixelEmbedder;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
 import dev.dinoj.pipeline.ingest.ImageEncoding;
 import dev.dinoj.pipeline.storage.ObjectStores;

@@ -1,5 +1,7 @@
 package dev.dinoj.pipeline.curate;
 
+import dev.dinoj.pipeline.embed.Embedder;
+import dev.dinoj.pipeline.embed.CompositeEmbedder;
 import akka.actor.ActorSystem;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;

@@ -8,7 +8,7 @@ import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
-import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStore;

@@ -1,5 +1,7 @@
 package dev.dinoj.pipeline.curate;
 
+import dev.dinoj.pipeline.embed.PixelEmbedder;
+import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

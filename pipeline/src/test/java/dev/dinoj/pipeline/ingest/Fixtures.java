@@ -1,6 +1,6 @@
 package dev.dinoj.pipeline.ingest;
 
-import dev.dinoj.pipeline.curate.Embedder;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.data.RgbImage;
 import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;

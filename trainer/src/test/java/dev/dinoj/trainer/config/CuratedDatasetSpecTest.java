@@ -6,7 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.curate.PixelEmbedder;
+import dev.dinoj.pipeline.embed.PixelEmbedder;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.ingest.DatasetUpload;

@@ -1,4 +1,4 @@
-package dev.dinoj.deploy.cli;
+package dev.dinoj.deploy.errors;
 
 /** An error caused by the user's input: printed as one line, exit code 2, no stack trace. */
 public final class UserError extends RuntimeException {

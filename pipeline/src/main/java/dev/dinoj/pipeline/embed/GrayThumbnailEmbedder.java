@@ -1,4 +1,4 @@
-package dev.dinoj.pipeline.curate;
+package dev.dinoj.pipeline.embed;
 
 import dev.dinoj.pipeline.data.RgbImage;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.dinoj.pipeline.curate;
+package dev.dinoj.pipeline.embed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,6 +1,7 @@
-package dev.dinoj.deploy.cli;
+package dev.dinoj.deploy.node;
 
-import dev.dinoj.deploy.node.NodeLauncher;
+import dev.dinoj.deploy.errors.ExitCodes;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -27,6 +28,14 @@ public final class NodeCommand implements Callable<Integer> {
 
     @Option(names = "--management-port", description = "Akka Management HTTP port (default 8558)")
     Integer managementPort;
+
+    /**
+     * A node JVM started by {@link LocalCluster}: the same command as {@code dinoj node}, with the same error
+     * handling, without the rest of the CLI.
+     */
+    public static void main(String[] args) {
+        System.exit(ExitCodes.withUserErrors(new CommandLine(new NodeCommand())).execute(args));
+    }
 
     @Override
     public Integer call() throws Exception {
