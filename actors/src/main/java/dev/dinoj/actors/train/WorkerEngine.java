@@ -1,11 +1,9 @@
 package dev.dinoj.actors.train;
 
+import dev.dinoj.trainer.train.BatchRecipe;
 import ai.djl.ndarray.NDManager;
-import dev.dinoj.pipeline.augment.MultiCropAugmentation;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.loader.EpochSampler;
-import dev.dinoj.pipeline.masking.Collator;
-import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.EmbeddedDriver;
@@ -68,11 +66,8 @@ public final class WorkerEngine implements AutoCloseable {
 
     /** One sharded step on this rank's part of the global batch, whose images are in {@code images}. */
     public ShardedTrainer.StepResult step(long step, ImageDataset images, StepSchedule schedule) {
-        var crops = settings.crops().multiCrop(schedule.highRes());
-        Collator collator = new Collator(settings.masks().ratioMinMax()[0], settings.masks().ratioMinMax()[1],
-                settings.masks().sampleProbability(),
-                MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), settings.ssl().backbone().patchSize()));
-        RankBatches rb = new RankBatches(images, new MultiCropAugmentation(crops), collator, settings.batchSize(),
+        BatchRecipe recipe = BatchRecipe.of(settings, schedule.highRes());
+        RankBatches rb = new RankBatches(images, recipe.augmentation(), recipe.collator(), settings.batchSize(),
                 comm.size(), settings.seed());
         try (NDManager m = manager.newSubManager()) {
             return trainer.step(step, RankBatches.toDevice(m, rb.batch(step, comm.rank())), schedule.values(),

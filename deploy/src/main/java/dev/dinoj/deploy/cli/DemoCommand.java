@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.deploy.errors.UserError;
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -150,7 +151,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         stage(4, String.format(Locale.ROOT, "pretraining %s on the %d curated images for %.1f min into %s", config,
                 curated.written().images(), minutes, out));
-        TrainingRun.Result r;
+        TrainLoop.Result r;
         Progress p = new Progress("train");
         try (CuratedDataset ds = CuratedDataset.open(curatedDir)) {
             r = new TrainingRun(settings, out, false, rep -> p.update(rep.step(), rep.totalSteps(),
@@ -307,8 +308,8 @@ public final class DemoCommand implements Callable<Integer> {
         return dir;
     }
 
-    private static double meanLoss(List<TrainingRun.StepReport> steps) {
-        return steps.stream().mapToDouble(TrainingRun.StepReport::totalLoss).average().orElse(Double.NaN);
+    private static double meanLoss(List<TrainLoop.StepReport> steps) {
+        return steps.stream().mapToDouble(TrainLoop.StepReport::totalLoss).average().orElse(Double.NaN);
     }
 
     private static void deleteTree(Path dir) {

@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.trainer.train.TrainLoop;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.train.sharded.ShardedTrainingRun;
@@ -62,9 +63,9 @@ public final class DistillCommand implements Callable<Integer> {
         List<String> all = sets(teacher, sets, minutes);
         TrainSettings settings = TrainSettings.load(configs, all);
         Progress progress = new Progress("distill");
-        TrainingRun.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
+        TrainLoop.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
                 String.format(Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
-        TrainingRun.Result r = ranks != null
+        TrainLoop.Result r = ranks != null
                 ? ShardedTrainingRun.launch(configs, all, out, resume, ranks, listener)
                 : new TrainingRun(settings, out, resume, listener).run();
         progress.done();

@@ -1,5 +1,6 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainingRun;
@@ -85,9 +86,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainSettings settings = TrainSettings.load(config, sets);
         Progress progress = new Progress("train");
-        TrainingRun.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
+        TrainLoop.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
                 String.format(java.util.Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
-        TrainingRun.Result r = ranks != null
+        TrainLoop.Result r = ranks != null
                 ? dev.dinoj.trainer.train.sharded.ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
                 : new TrainingRun(settings, out, resume, listener).run();
         progress.done();

@@ -1,14 +1,12 @@
 package dev.dinoj.trainer.bench;
 
+import dev.dinoj.trainer.train.BatchRecipe;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.dinoj.pipeline.augment.MultiCropAugmentation;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.masking.CollatedBatch;
-import dev.dinoj.pipeline.masking.Collator;
-import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.RankMain;
@@ -345,10 +343,8 @@ public final class ShardedStepBench {
                                   int warmup, int steps, boolean alternate) throws Exception {
         int rank = comm.rank();
         ImageDataset data = s.openDataset();
-        var crops = s.crops().multiCrop(false);
-        Collator collator = new Collator(s.masks().ratioMinMax()[0], s.masks().ratioMinMax()[1], s.masks().sampleProbability(),
-                MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
-        RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, s.batchSize(),
+        BatchRecipe recipe = BatchRecipe.of(s, false);
+        RankBatches batches = new RankBatches(data, recipe.augmentation(), recipe.collator(), s.batchSize(),
                 comm.size(), s.seed());
         try (SslMetaArch model = TrainingRun.createModel(s, manager);
              ShardedTrainer trainer = new ShardedTrainer(model, comm, s.collectives().gradientWire(),

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.bench;
 
+import dev.dinoj.trainer.train.BatchRecipe;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -13,7 +14,6 @@ import dev.dinoj.pipeline.loader.BatchLoader;
 import dev.dinoj.pipeline.loader.EpochSampler;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
-import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
@@ -103,10 +103,10 @@ public final class TrainStepBench {
 
     public static Result run(String configName, TrainSettings s, ImageDataset data, int warmup, int steps) {
         int batch = s.batchSize();
-        var crops = s.crops().multiCrop(false);
-        Collator collator = new Collator(s.masks().ratioMinMax()[0], s.masks().ratioMinMax()[1], s.masks().sampleProbability(),
-                MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
-        MultiCropAugmentation aug = new MultiCropAugmentation(crops);
+        BatchRecipe recipe = BatchRecipe.of(s, false);
+        var crops = recipe.crops();
+        Collator collator = recipe.collator();
+        MultiCropAugmentation aug = recipe.augmentation();
         double augment = augmentTime(data, aug, collator, batch, s.seed());
         double peak = gemmPeak();
         List<Double> total = new ArrayList<>();

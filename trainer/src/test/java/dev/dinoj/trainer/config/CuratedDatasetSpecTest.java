@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.config;
 
+import dev.dinoj.trainer.train.TrainLoop;
 import akka.actor.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -74,7 +75,7 @@ class CuratedDatasetSpecTest {
             TrainSettings s = TrainSettings.load("fmnist-pico", List.of("train.max-steps=2", "checkpoint.every-steps=2",
                     "data.loader-threads=1", "data.dataset=\"curated:" + local + "\""));
             assertEquals("curated", s.data().dataset().kind());
-            TrainingRun.Result r = new TrainingRun(s, tmp.resolve("run"), false, null).run();
+            TrainLoop.Result r = new TrainingRun(s, tmp.resolve("run"), false, null).run();
             assertEquals(2, r.endStep());
             assertTrue(Double.isFinite(r.steps().get(1).totalLoss()));
         }

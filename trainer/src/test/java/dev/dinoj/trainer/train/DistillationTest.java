@@ -219,7 +219,7 @@ class DistillationTest {
         new TrainingRun(student(), a, false, null).withDataset(DATA).run();
         Path b = dir.resolve("b");
         new TrainingRun(student("train.max-steps=3"), b, false, null).withDataset(DATA).run();
-        TrainingRun.Result r = new TrainingRun(student(), b, true, null).withDataset(DATA).run();
+        TrainLoop.Result r = new TrainingRun(student(), b, true, null).withDataset(DATA).run();
         assertEquals(3, r.startStep());
         for (String f : new String[] {"student.safetensors", "teacher.safetensors", "optimizer.safetensors"}) {
             assertArrayEquals(Files.readAllBytes(a.resolve("checkpoints/step-00000006/" + f)),

@@ -115,7 +115,7 @@ class GramAnchorTest {
         // snapshot before step 0, refreshes after steps 3 and 7: the resume at 5 must restore the step-3 snapshot
         String[] gram = {"gram.update-frequency=4", "gram.loss-weight=5"};
         Path a = tmp.resolve("a");
-        TrainingRun.Result full = new TrainingRun(pico(gram), a, false, null).withDataset(DATA).run();
+        TrainLoop.Result full = new TrainingRun(pico(gram), a, false, null).withDataset(DATA).run();
         Path b = tmp.resolve("b");
         List<String> five = new ArrayList<>(List.of(gram));
         five.add("train.max-steps=5");
@@ -145,7 +145,7 @@ class GramAnchorTest {
     void offByDefaultAndBadKeysAreNamed(@TempDir Path tmp) throws Exception {
         TrainSettings off = TrainSettings.load("fmnist-pico", List.of("train.max-steps=2", "data.loader-threads=1"));
         assertNull(off.gram());
-        TrainingRun.Result r = new TrainingRun(off, tmp, false, null).withDataset(DATA).run();
+        TrainLoop.Result r = new TrainingRun(off, tmp, false, null).withDataset(DATA).run();
         assertFalse(r.steps().get(0).losses().containsKey("gram_loss"));
         assertFalse(Files.exists(tmp.resolve("checkpoints/step-00000002/" + Checkpoints.GRAM_TEACHER)));
 

@@ -27,7 +27,7 @@ class ReproducibilityUnderLoadTest {
         List<String> sets = List.of("train.max-steps=4", "checkpoint.every-steps=4", "data.loader-threads=2",
                 "gram.use-loss=true", "gram.it-load-ema-teacher=1", "gram.update-frequency=2");
         TestData data = new TestData(64, 20);
-        TrainingRun.Result quiet = new TrainingRun(TrainSettings.load("fmnist-pico", sets), tmp.resolve("a"), false, null)
+        TrainLoop.Result quiet = new TrainingRun(TrainSettings.load("fmnist-pico", sets), tmp.resolve("a"), false, null)
                 .withDataset(data).run();
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> load = new ArrayList<>();
@@ -61,7 +61,7 @@ class ReproducibilityUnderLoadTest {
             t.setDaemon(true);
             t.start();
         });
-        TrainingRun.Result loaded;
+        TrainLoop.Result loaded;
         try {
             loaded = new TrainingRun(TrainSettings.load("fmnist-pico", sets), tmp.resolve("b"), false, null)
                     .withDataset(data).run();

@@ -30,12 +30,12 @@ class TrainingRunTest {
     void resumedRunReachesTheSameParametersAsAnUninterruptedOne(@TempDir Path tmp) throws Exception {
         TestData data = new TestData(64, 20);
         Path a = tmp.resolve("a");
-        TrainingRun.Result full = new TrainingRun(pico(), a, false, null).withDataset(data).run();
+        TrainLoop.Result full = new TrainingRun(pico(), a, false, null).withDataset(data).run();
         assertEquals(10, full.endStep());
 
         Path b = tmp.resolve("b");
         new TrainingRun(pico("train.max-steps=5"), b, false, null).withDataset(data).run();
-        TrainingRun.Result resumed = new TrainingRun(pico(), b, true, null).withDataset(data).run();
+        TrainLoop.Result resumed = new TrainingRun(pico(), b, true, null).withDataset(data).run();
         assertEquals(5, resumed.startStep());
         assertEquals(10, resumed.endStep());
 
@@ -54,7 +54,7 @@ class TrainingRunTest {
 
     @Test
     void lossesFallOnASmallDataset(@TempDir Path tmp) throws Exception {
-        TrainingRun.Result r = new TrainingRun(pico("train.max-steps=30", "checkpoint.every-steps=100"), tmp, false, null)
+        TrainLoop.Result r = new TrainingRun(pico("train.max-steps=30", "checkpoint.every-steps=100"), tmp, false, null)
                 .withDataset(new TestData(64, 20)).run();
         double first = (r.steps().get(0).totalLoss() + r.steps().get(1).totalLoss() + r.steps().get(2).totalLoss()) / 3;
         int n = r.steps().size();
@@ -106,9 +106,9 @@ class TrainingRunTest {
     @Test
     void highResolutionPhaseSwitchesCropSizesAndResumesAcrossIt(@TempDir Path tmp) throws Exception {
         TestData data = new TestData(64, 20);
-        TrainingRun.Result r = new TrainingRun(pico("train.max-steps=6", "high-res.start-step=3",
+        TrainLoop.Result r = new TrainingRun(pico("train.max-steps=6", "high-res.start-step=3",
                 "checkpoint.every-steps=2"), tmp.resolve("a"), false, null).withDataset(data).run();
-        assertEquals(List.of(16, 16, 16, 24, 24, 24), r.steps().stream().map(TrainingRun.StepReport::globalCropSize).toList());
+        assertEquals(List.of(16, 16, 16, 24, 24, 24), r.steps().stream().map(TrainLoop.StepReport::globalCropSize).toList());
         r.steps().forEach(s -> assertTrue(Double.isFinite(s.totalLoss())));
         // stop inside the first phase, resume across the switch: same parameters as the uninterrupted run
         new TrainingRun(pico("train.max-steps=2", "high-res.start-step=3", "checkpoint.every-steps=2"),

@@ -22,6 +22,7 @@ import dev.dinoj.trainer.train.DivergenceException;
 import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
+import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.trainer.train.TrainingRun;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,18 +68,18 @@ public final class ShardedTrainingRun {
      * @param resume  continue from the newest (sharded) checkpoint in {@code outDir}, with any number of ranks
      * @param listener told about every step of rank 0 (step, total steps, total loss, images/s)
      */
-    public static TrainingRun.Result launch(String config, List<String> sets, Path outDir, boolean resume, int ranks,
-                                            TrainingRun.Listener listener) throws IOException, InterruptedException {
+    public static TrainLoop.Result launch(String config, List<String> sets, Path outDir, boolean resume, int ranks,
+                                            TrainLoop.Listener listener) throws IOException, InterruptedException {
         return launch(config == null ? List.of() : List.of(config), sets, outDir, resume, ranks, listener);
     }
 
     /**
-     * {@link #launch(String, List, Path, boolean, int, TrainingRun.Listener)} with layered configurations (each
+     * {@link #launch(String, List, Path, boolean, int, TrainLoop.Listener)} with layered configurations (each
      * preset or HOCON file overrides the ones before it, e.g. {@code dinoj distill}'s student preset, then
      * {@code --config}).
      */
-    public static TrainingRun.Result launch(List<String> configs, List<String> sets, Path outDir, boolean resume,
-                                            int ranks, TrainingRun.Listener listener)
+    public static TrainLoop.Result launch(List<String> configs, List<String> sets, Path outDir, boolean resume,
+                                            int ranks, TrainLoop.Listener listener)
             throws IOException, InterruptedException {
         TrainSettings s = TrainSettings.load(configs, sets);
         if (ranks < 1) {
@@ -101,7 +102,7 @@ public final class ShardedTrainingRun {
         long t0 = System.nanoTime();
         Files.createDirectories(outDir);
         int threads = s.collectives().threadsPerRank(ranks);
-        List<TrainingRun.StepReport> reports = new ArrayList<>();
+        List<TrainLoop.StepReport> reports = new ArrayList<>();
         long[] result = {-1, -1};
         String[] last = {null};
         try (LocalRanks world = LocalRanks.form(ranks, s.collectives().transport(), s.collectives().basePort(), s.collectives().aeron())) {
@@ -119,7 +120,7 @@ public final class ShardedTrainingRun {
             world.await(Long.MAX_VALUE / 4, line -> {
                 if (line.startsWith(PROGRESS)) {
                     String[] f = line.substring(PROGRESS.length()).split(" ");
-                    TrainingRun.StepReport r = new TrainingRun.StepReport(Long.parseLong(f[0]), Long.parseLong(f[1]),
+                    TrainLoop.StepReport r = new TrainLoop.StepReport(Long.parseLong(f[0]), Long.parseLong(f[1]),
                             Map.of(), Double.parseDouble(f[2]), null, Map.of(), Double.parseDouble(f[3]),
                             Double.parseDouble(f[4]), Double.parseDouble(f[5]), Integer.parseInt(f[6]));
                     reports.add(r);
@@ -137,7 +138,7 @@ public final class ShardedTrainingRun {
         if (result[0] < 0) {
             throw new IOException("rank 0 exited without a result; see " + outDir.resolve("ranks/rank-0.log"));
         }
-        return new TrainingRun.Result(result[0], result[1], last[0] == null ? null : Path.of(last[0]), reports,
+        return new TrainLoop.Result(result[0], result[1], last[0] == null ? null : Path.of(last[0]), reports,
                 (System.nanoTime() - t0) / 1e9);
     }
 
@@ -164,21 +165,13 @@ public final class ShardedTrainingRun {
     }
 
     private static void train(TrainSettings s, Communicator comm, Path out, boolean resume) throws Exception {
-        int rank = comm.rank();
-        int n = comm.size();
-        boolean lead = rank == 0;
+        boolean lead = comm.rank() == 0;
         if (lead) {
             Files.createDirectories(out);
             Files.writeString(out.resolve("config.conf"), s.render());
         }
         ImageDataset data = s.openDataset();
-        int batchSize = s.batchSize();
-        if (data.size() < batchSize) {
-            throw new IllegalArgumentException(data.describe() + " has " + data.size()
-                    + " images, fewer than dinoj.train.batch-size = " + batchSize);
-        }
-        long totalSteps = s.totalSteps();
-        long deadline = s.loop().maxMinutes() > 0 ? System.nanoTime() + (long) (s.loop().maxMinutes() * 60e9) : Long.MAX_VALUE;
+        TrainLoop.requireOneBatch(data, s.batchSize());
         ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "dinoj-rank-loader");
             t.setDaemon(true);
@@ -188,105 +181,54 @@ public final class ShardedTrainingRun {
              NDManager manager = NDManager.newBaseManager();
              SslMetaArch model = lead ? TrainingRun.createModel(s, manager, out, resume)    // + the teacher record
                      : TrainingRun.createModel(s, manager);
-             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.collectives().gradientWire(), s.collectives().overlap())) {
+             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.collectives().gradientWire(),
+                     s.collectives().overlap())) {
             model.setCropPacking(s.loop().cropPacking());
-            long step = 0;
-            if (resume) {
-                Optional<Path> latest = ShardedCheckpoints.latest(out);
-                if (latest.isPresent()) {
-                    ShardedCheckpoints.State st = ShardedCheckpoints.load(latest.get(), trainer);
-                    step = st.step();
-                    if (lead) {
-                        if (!st.config().equals(s.render())) {
-                            say("Resuming " + latest.get() + " with a configuration that differs from the checkpoint's; "
-                                    + "the run will not match an uninterrupted one");
-                        }
-                        say("Resuming from " + latest.get() + " at step " + step + " (written by " + st.worldSize()
-                                + " rank(s), now " + n + ")");
-                    }
-                } else if (lead) {
-                    say("--resume: no checkpoint in " + out.resolve(ShardedCheckpoints.DIR) + ", starting from scratch");
-                }
-            }
-            long startStep = step;
-            Path last = ShardedCheckpoints.latest(out).orElse(null);
-            try (BufferedWriter metrics = lead ? TrainingRun.openMetrics(out, step) : null) {
-                boolean timeUp = false;
-                while (step < totalSteps && !timeUp) {
-                    long hr = s.crops().highResStartStep();
-                    boolean highRes = hr > 0 && step >= hr;
-                    long phaseEnd = highRes || hr <= 0 ? totalSteps : Math.min(totalSteps, hr);
-                    var crops = s.crops().multiCrop(highRes);
-                    Collator collator = new Collator(s.masks().ratioMinMax()[0], s.masks().ratioMinMax()[1],
-                            s.masks().sampleProbability(),
-                            MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
-                    RankBatches batches = new RankBatches(data, new MultiCropAugmentation(crops), collator, batchSize, n,
-                            s.seed());
-                    if (highRes && lead) {
-                        say("High-resolution phase from step " + step + ": global crops " + crops.globalCropsSize()
-                                + " px, local crops " + crops.localCropsSize() + " px");
-                    }
-                    final long first = step;
-                    Future<CollatedBatch> next = loader.submit(() -> batches.batch(first, rank));
-                    while (step < phaseEnd) {
-                        long s0 = System.nanoTime();
-                        CollatedBatch cb = next.get();
-                        long s1 = System.nanoTime();
-                        final long following = step + 1;
-                        next = following < phaseEnd ? loader.submit(() -> batches.batch(following, rank)) : null;
-                        Schedules.Values v = s.schedules().at(step);
-                        ShardedTrainer.StepResult res;
-                        try (NDManager stepManager = manager.newSubManager()) {
-                            res = trainer.step(step, RankBatches.toDevice(stepManager, cb), v,
-                                    StepRandom.forStep(s.seed(), step));
-                        }
-                        long s2 = System.nanoTime();
-                        step++;
-                        // every rank stops after the same step: the time limit, or SIGTERM/Ctrl-C on any rank
-                        double[] up = {System.nanoTime() > deadline ? 1 : 0, stop.requested() ? 1 : 0};
-                        comm.allReduce(up, ReduceOp.MAX);
-                        boolean signalled = up[1] > 0;
-                        timeUp = up[0] > 0 || signalled;
-                        if (lead) {
-                            TrainingRun.StepReport r = new TrainingRun.StepReport(step, totalSteps, res.losses(),
-                                    res.totalLoss(), v, res.gradNorms(), batchSize / ((s2 - s0) / 1e9), (s1 - s0) / 1e9,
-                                    (s2 - s1) / 1e9, cb.globalSize());
-                            TrainingRun.writeMetrics(metrics, r);
-                            System.out.println(String.format(Locale.ROOT, "%s%d %d %.6f %.4f %.6f %.6f %d", PROGRESS, step,
-                                    totalSteps, r.totalLoss(), r.imagesPerSecond(), r.dataWaitSeconds(),
-                                    r.computeSeconds(), r.globalCropSize()));
-                            if (step % s.loop().logEvery() == 0 || step == totalSteps) {
-                                say(TrainingRun.format(r) + String.format(Locale.ROOT,
-                                        "  (%d ranks, blocked in communication %.3f s of %.3f s)", n,
-                                        res.communicationSeconds(), res.stepSeconds()));
-                            }
-                        }
-                        if (step % s.checkpoint().everySteps() == 0 || step == totalSteps || timeUp) {
-                            if (metrics != null) {
-                                metrics.flush();
-                            }
-                            last = ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(step,
-                                    batches.positionAfter(step - 1), 0, s.seed(), s.render(), n), s.checkpoint().keepLast());
-                        }
-                        if (timeUp) {
-                            if (lead) {
-                                say(signalled ? "Stopped on a termination signal after step " + step + "; checkpoint "
-                                        + last.getFileName() + " written (--resume continues from it)"
-                                        : "dinoj.train.max-minutes reached after step " + step);
-                            }
-                            break;
-                        }
-                    }
-                }
-            }
-            comm.barrier();
+            TrainLoop loop = new TrainLoop(s, out, new RankStepper(s, trainer, manager, resume),
+                    (recipe, first, end, position) -> new RankBatchSource(new RankBatches(data, recipe.augmentation(),
+                            recipe.collator(), s.batchSize(), comm.size(), s.seed()), comm.rank(), first, end, loader),
+                    lead ? LEAD_REPORTER : SILENT, lead);
+            TrainLoop.Result r = loop.run(stop);
             if (lead) {
-                System.out.println(RESULT + startStep + " " + step + " " + (last == null ? "-" : last.toAbsolutePath()));
+                System.out.println(RESULT + r.startStep() + " " + r.endStep() + " "
+                        + (r.lastCheckpoint() == null ? "-" : r.lastCheckpoint().toAbsolutePath()));
             }
+        } finally {
+            loader.shutdownNow();
         }
     }
 
-    private static void say(String line) {
+    /** Rank 0 relays its progress and log lines to the launcher through stdout. */
+    private static final TrainLoop.Reporter LEAD_REPORTER = new TrainLoop.Reporter() {
+        @Override
+        public void info(String line) {
+            say(line);
+        }
+
+        @Override
+        public void step(TrainLoop.StepReport r, String logLine) {
+            System.out.println(String.format(Locale.ROOT, "%s%d %d %.6f %.4f %.6f %.6f %d", PROGRESS, r.step(),
+                    r.totalSteps(), r.totalLoss(), r.imagesPerSecond(), r.dataWaitSeconds(), r.computeSeconds(),
+                    r.globalCropSize()));
+            if (logLine != null) {
+                say(logLine);
+            }
+        }
+    };
+
+    /** The other ranks report nothing (rank 0's figures are the run's: losses and norms are global). */
+    private static final TrainLoop.Reporter SILENT = new TrainLoop.Reporter() {
+        @Override
+        public void info(String line) {
+        }
+
+        @Override
+        public void step(TrainLoop.StepReport r, String logLine) {
+        }
+    };
+
+    /** A log line relayed by the launcher (rank 0 only). */
+    static void say(String line) {
         System.out.println(LOG + line);
         System.out.flush();
     }

@@ -1,10 +1,8 @@
 package dev.dinoj.trainer.train.sharded;
 
+import dev.dinoj.trainer.train.BatchRecipe;
 import ai.djl.ndarray.NDManager;
-import dev.dinoj.pipeline.augment.MultiCropAugmentation;
 import dev.dinoj.pipeline.masking.CollatedBatch;
-import dev.dinoj.pipeline.masking.Collator;
-import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.model.ParamSet;
@@ -85,10 +83,8 @@ final class ShardedFixture {
     }
 
     static RankBatches batches(TrainSettings s, int worldSize) {
-        var crops = s.crops().multiCrop(false);
-        Collator collator = new Collator(s.masks().ratioMinMax()[0], s.masks().ratioMinMax()[1], s.masks().sampleProbability(),
-                MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
-        return new RankBatches(new TestData(64, 20), new MultiCropAugmentation(crops), collator, s.batchSize(),
+        BatchRecipe recipe = BatchRecipe.of(s, false);
+        return new RankBatches(new TestData(64, 20), recipe.augmentation(), recipe.collator(), s.batchSize(),
                 worldSize, s.seed());
     }
 

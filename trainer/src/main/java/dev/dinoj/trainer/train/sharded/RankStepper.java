@@ -1,0 +1,97 @@
+package dev.dinoj.trainer.train.sharded;
+
+import ai.djl.ndarray.NDManager;
+import dev.dinoj.pipeline.masking.CollatedBatch;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
+import dev.dinoj.trainer.collective.Communicator;
+import dev.dinoj.trainer.collective.ReduceOp;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.train.StepRandom;
+import dev.dinoj.trainer.train.TrainLoop;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * One rank's side of the {@link TrainLoop}: the sharded step on the rank's part of every global batch, sharded
+ * checkpoints (collective, loadable with any number of ranks), and a stop that every rank agrees on.
+ */
+final class RankStepper implements TrainLoop.Stepper {
+
+    private final TrainSettings settings;
+    private final ShardedTrainer trainer;
+    private final NDManager manager;
+    private final boolean resume;
+    private final Communicator comm;
+
+    RankStepper(TrainSettings settings, ShardedTrainer trainer, NDManager manager, boolean resume) {
+        this.settings = settings;
+        this.trainer = trainer;
+        this.manager = manager;
+        this.resume = resume;
+        this.comm = trainer.communicator();
+    }
+
+    @Override
+    public TrainLoop.Resumed resume(Path out) {
+        if (!resume) {
+            return TrainLoop.Resumed.START;
+        }
+        boolean lead = comm.rank() == 0;
+        Optional<Path> latest = ShardedCheckpoints.latest(out);
+        if (latest.isEmpty()) {
+            if (lead) {
+                ShardedTrainingRun.say("--resume: no checkpoint in " + out.resolve(ShardedCheckpoints.DIR)
+                        + ", starting from scratch");
+            }
+            return TrainLoop.Resumed.START;
+        }
+        ShardedCheckpoints.State st = ShardedCheckpoints.load(latest.get(), trainer);
+        if (lead) {
+            if (!st.config().equals(settings.render())) {
+                ShardedTrainingRun.say("Resuming " + latest.get() + " with a configuration that differs from the "
+                        + "checkpoint's; the run will not match an uninterrupted one");
+            }
+            ShardedTrainingRun.say("Resuming from " + latest.get() + " at step " + st.step() + " (written by "
+                    + st.worldSize() + " rank(s), now " + comm.size() + ")");
+        }
+        return new TrainLoop.Resumed(st.step(), st.samplerPosition());
+    }
+
+    @Override
+    public Path latestCheckpoint(Path out) {
+        return ShardedCheckpoints.latest(out).orElse(null);
+    }
+
+    @Override
+    public TrainLoop.StepOutcome step(long step, CollatedBatch batch, Schedules.Values v) {
+        ShardedTrainer.StepResult res;
+        try (NDManager stepManager = manager.newSubManager()) {
+            res = trainer.step(step, RankBatches.toDevice(stepManager, batch), v, StepRandom.forStep(settings.seed(), step));
+        }
+        return new TrainLoop.StepOutcome(res.losses(), res.totalLoss(), res.gradNorms(), String.format(Locale.ROOT,
+                "  (%d ranks, blocked in communication %.3f s of %.3f s)", comm.size(), res.communicationSeconds(),
+                res.stepSeconds()));
+    }
+
+    @Override
+    public Path checkpoint(Path out, long steps, long samplerPosition) {
+        return ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(steps, samplerPosition, 0,
+                settings.seed(), settings.render(), comm.size()), settings.checkpoint().keepLast());
+    }
+
+    /** Every rank stops after the same step: the time limit, or SIGTERM/Ctrl-C on any rank. */
+    @Override
+    public boolean[] agreeToStop(boolean timeUp, boolean signalled) {
+        double[] flags = {timeUp ? 1 : 0, signalled ? 1 : 0};
+        comm.allReduce(flags, ReduceOp.MAX);
+        return new boolean[] {flags[0] > 0 || flags[1] > 0, flags[1] > 0};
+    }
+
+    @Override
+    public void finish() {
+        comm.barrier();
+    }
+}
