@@ -307,62 +307,13 @@ public final class Report {
             JsonNode r = e.result();
             String model = e.source().startsWith("teacher of") ? "step " + e.step() : e.source();
             row(sb, e.protocol(), model, r.path("features").asText(""),
-                    headline(r), details(r));
+                    ResultLines.headline(r), ResultLines.details(r));
         }
         sb.append("</table>\n");
         body.append(sb);
         if (entries.isEmpty()) {
             para("No results recorded yet: <code>dinoj eval linear|logreg|retrieval|dense|robustness --checkpoint "
                     + "RUN</code> append theirs to <code>RUN/eval/results.jsonl</code>.");
-        }
-    }
-
-    static String headline(JsonNode r) {
-        switch (r.path("eval").asText("")) {
-            case "knn": {
-                JsonNode k = r.path("k");
-                JsonNode k20 = k.has("20") ? k.get("20") : (k.fields().hasNext() ? k.fields().next().getValue() : null);
-                return k20 == null ? "" : String.format(Locale.ROOT, "top-1 %.2f %%", k20.path("top1").asDouble());
-            }
-            case "linear":
-            case "logreg":
-                return String.format(Locale.ROOT, "top-1 %.2f %%", r.path("test").path("top1").asDouble());
-            case "retrieval":
-                return String.format(Locale.ROOT, "mAP %.2f %%", r.path("mAP").asDouble());
-            case "dense":
-                return String.format(Locale.ROOT, "mIoU %.2f %%", r.path("mIoU").asDouble());
-            case "robustness":
-                return String.format(Locale.ROOT, "corrupted k-NN %.2f %% / linear %.2f %%",
-                        r.path("mean_corrupted").path("knn_top1").asDouble(),
-                        r.path("mean_corrupted").path("linear_top1").asDouble());
-            default:
-                return "";
-        }
-    }
-
-    private static String details(JsonNode r) {
-        switch (r.path("eval").asText("")) {
-            case "linear":
-                return "best " + r.path("best").path("name").asText("") + String.format(Locale.ROOT,
-                        " (held-out %.2f %%), %d train", r.path("best").path("val_top1").asDouble(),
-                        r.path("n_train").asInt());
-            case "logreg":
-                return "C = " + r.path("best_C").asText("") + ", " + r.path("n_final").asInt() + " train";
-            case "retrieval":
-                return String.format(Locale.ROOT, "%d queries × %d copies (crops ≥ %s of the area), %d distractors, "
-                        + "R@1 %.2f %%", r.path("queries").asInt(), r.path("copies_per_query").asInt(),
-                        r.path("crop_scale").asText("?"), r.path("distractors").asInt(), r.path("recall_at_1").asDouble());
-            case "dense":
-                return String.format(Locale.ROOT, "fg IoU %.2f, bg IoU %.2f, patch mIoU %.2f",
-                        r.path("iou_foreground").asDouble(), r.path("iou_background").asDouble(),
-                        r.path("patch_mIoU").asDouble());
-            case "robustness":
-                return String.format(Locale.ROOT, "clean k-NN %.2f %% / linear %.2f %%",
-                        r.path("clean").path("knn_top1").asDouble(), r.path("clean").path("linear_top1").asDouble());
-            case "knn":
-                return r.path("n_train").asInt() + " train / " + r.path("n_test").asInt() + " test";
-            default:
-                return "";
         }
     }
 
@@ -402,7 +353,7 @@ public final class Report {
         int right = 0;
         for (int i = 0; i < q; i++) {
             int query = i * (test.n() / q);                   // spread over the test subset
-            int[] nn = nearest(train, test, query, k);
+            int[] nn = Neighbours.nearest(train, test, query, k);
             List<ImageGrids.Cell> row = new ArrayList<>();
             int ql = test.labels()[query];
             row.add(new ImageGrids.Cell(ImageGrids.of(o.test().images().image(query), side),
@@ -459,42 +410,6 @@ public final class Report {
             if (!out.contains(p)) {
                 out.add(p);
             }
-        }
-        return out;
-    }
-
-    /** Indices of the {@code k} rows of {@code train} most cosine-similar to row {@code q} of {@code test}. */
-    static int[] nearest(FeatureSet train, FeatureSet test, int q, int k) {
-        int d = train.dim();
-        double[] x = new double[d];
-        double qn = 0;
-        for (int c = 0; c < d; c++) {
-            x[c] = test.data()[q * d + c];
-            qn += x[c] * x[c];
-        }
-        qn = Math.sqrt(Math.max(qn, 1e-24));
-        double[] sims = new double[train.n()];
-        for (int i = 0; i < train.n(); i++) {
-            double s = 0;
-            double n = 0;
-            for (int c = 0; c < d; c++) {
-                float v = train.data()[i * d + c];
-                s += x[c] * v;
-                n += (double) v * v;
-            }
-            sims[i] = s / (qn * Math.sqrt(Math.max(n, 1e-24)));
-        }
-        int[] out = new int[k];
-        boolean[] used = new boolean[train.n()];
-        for (int j = 0; j < k; j++) {
-            int best = -1;
-            for (int i = 0; i < sims.length; i++) {
-                if (!used[i] && (best < 0 || sims[i] > sims[best])) {
-                    best = i;
-                }
-            }
-            used[best] = true;
-            out[j] = best;
         }
         return out;
     }

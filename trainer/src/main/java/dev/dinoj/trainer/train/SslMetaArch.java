@@ -47,7 +47,6 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
     public static final String BACKBONE = "backbone";
     public static final String DINO_HEAD = "dino_head";
     public static final String IBOT_HEAD = "ibot_head";
-    private static final int SINKHORN_ITERATIONS = 3;
     private static final int N_GLOBAL_CROPS = 2;
 
     private final NDManager manager;
@@ -65,6 +64,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
     private final SoftmaxCenter dinoCenter;
     private final SoftmaxCenter ibotCenter;
     private final List<ParamGroup> groups;
+    private final TeacherTargets targets;
     private AdamW optimizer;                    // created on first use: a sharded step keeps its own moments
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
@@ -119,6 +119,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
         this.dinoCenter = new SoftmaxCenter(parent, cfg.dinoHead().prototypes(), cfg.centerMomentum());
         this.ibotCenter = new SoftmaxCenter(parent, cfg.ibotPrototypes(), cfg.centerMomentum());
         this.groups = paramGroups(cfg, student.names());
+        this.targets = new TeacherTargets(cfg, teacherBackbone, teacherDino, teacherIbot, dinoCenter, ibotCenter);
     }
 
     /** A freshly initialised model (dinov2 initialisation, deterministic in {@code seed}). */
@@ -352,7 +353,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
         long t2;
         try (NDScope scope = new NDScope()) {
             // ---- teacher targets (no gradient) ----
-            Targets t = teacherTargets(batch, teacherTemp, doIbot);
+            TeacherTargets.Targets t = targets.compute(batch, teacherTemp, doIbot, sums);
             t1 = System.nanoTime();
 
             // ---- student forward / losses / backward ----
@@ -371,7 +372,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
                         local = studentBackbone.forward(batch.localCrops(), null, true, rng);
                     }
                 }
-                NDArray maskedPatches = doIbot ? maskedRows(global.patchTokens(), batch.maskIndices()) : null;
+                NDArray maskedPatches = doIbot ? TeacherTargets.maskedRows(global.patchTokens(), batch.maskIndices()) : null;
 
                 // all DINO-head inputs in one pass: [local CLS (L·B); global CLS (2B); masked patches (n) if shared]
                 NDList headIn = new NDList();
@@ -398,15 +399,15 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
 
                 NDArray loss = null;
                 if (cfg.doDino()) {
-                    List<NDArray> teacherChunks = Arrays.asList(t.dino.get(new NDIndex(":{}", b)),
-                            t.dino.get(new NDIndex("{}:", b)));
+                    List<NDArray> teacherChunks = Arrays.asList(t.dino().get(new NDIndex(":{}", b)),
+                            t.dino().get(new NDIndex("{}:", b)));
                     if (localOut != null) {
                         NDArray dinoLocal = Scalars.div(DinoLosses.dino(chunks(localOut, nLocal), teacherChunks, cfg.studentTemp()),
                                 (float) (nGlobalTerms + nLocalTerms));
                         logged.put("dino_local_crops_loss", (double) dinoLocal.getFloat());
                         loss = Scalars.mul(dinoLocal, (float) cfg.dinoLossWeight());
                     }
-                    NDArray dinoGlobal = Scalars.mul(DinoLosses.dino(List.of(globalOut), List.of(t.dino), cfg.studentTemp()),
+                    NDArray dinoGlobal = Scalars.mul(DinoLosses.dino(List.of(globalOut), List.of(t.dino()), cfg.studentTemp()),
                             (float) (2.0 / (nGlobalTerms + nLocalTerms)));
                     logged.put("dino_global_crops_loss", (double) dinoGlobal.getFloat());
                     loss = add(loss, Scalars.mul(dinoGlobal, (float) cfg.dinoLossWeight()));
@@ -419,13 +420,13 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
                     }
                 }
                 if (doIbot) {
-                    NDArray ibot = Scalars.mul(DinoLosses.ibot(maskedOut, t.ibot, batch.masksWeight(), 2L * b, cfg.studentTemp()),
+                    NDArray ibot = Scalars.mul(DinoLosses.ibot(maskedOut, t.ibot(), batch.masksWeight(), 2L * b, cfg.studentTemp()),
                             (float) (2 * (1.0 / N_GLOBAL_CROPS)));
                     logged.put("ibot_loss", ibot.getFloat() / 2.0);
                     loss = add(loss, Scalars.mul(ibot, (float) cfg.ibotLossWeight()));
                 }
                 if (gram != null) {
-                    NDArray g = gram.loss(global.patchTokens(), t.patchTokens, batch, logged);
+                    NDArray g = gram.loss(global.patchTokens(), t.patchTokens(), batch, logged);
                     loss = g == null ? loss : add(loss, g);
                 }
                 total = loss.getFloat();
@@ -450,57 +451,6 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
             long t3 = System.nanoTime();
             return new StepLosses(logged, total, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
         }
-    }
-
-    /** Teacher targets for the DINO loss (2B, K) in swapped crop order, and for iBOT (n, K). */
-    private record Targets(NDArray dino, NDArray ibot, NDArray patchTokens) {
-    }
-
-    private Targets teacherTargets(StepBatch batch, double teacherTemp, boolean doIbot) {
-        int b = batch.batchSize();
-        BackboneOutput out = teacherBackbone.forward(batch.globalCrops(), null, false, null);
-        NDArray cls = out.clsToken();                                   // (2B, D)
-        // swapped so that crop A's student is matched to crop B's teacher
-        NDArray swapped = NDArrays.concat(new NDList(cls.get(new NDIndex("{}:", b)), cls.get(new NDIndex(":{}", b))), 0);
-        NDArray clsOut;
-        NDArray maskedOut = null;
-        if (doIbot) {
-            NDArray masked = maskedRows(out.patchTokens(), batch.maskIndices());   // (n, D)
-            if (teacherIbot != teacherDino) {
-                clsOut = teacherDino.forward(swapped);
-                maskedOut = teacherIbot.forward(masked);
-            } else {
-                NDArray both = teacherDino.forward(NDArrays.concat(new NDList(swapped, masked), 0));
-                clsOut = both.get(new NDIndex(":{}", 2L * b));
-                maskedOut = both.get(new NDIndex("{}:", 2L * b));
-            }
-        } else {
-            clsOut = teacherDino.forward(swapped);
-        }
-        NDArray dinoTargets;
-        NDArray ibotTargets = null;
-        if (cfg.centering() == Centering.SOFTMAX) {
-            dinoTargets = dinoCenter.softmaxCentered(clsOut, teacherTemp);
-            dinoCenter.update(clsOut, sums);
-            if (doIbot) {
-                ibotTargets = ibotCenter.softmaxCentered(maskedOut, teacherTemp);
-                ibotCenter.update(maskedOut, sums);
-            }
-        } else {
-            double globalCls = sums.sum((double) clsOut.getShape().get(0));
-            dinoTargets = SinkhornKnopp.apply(clsOut, teacherTemp, globalCls, SINKHORN_ITERATIONS, sums);
-            if (doIbot) {
-                double globalMasked = sums.sum((double) batch.nMaskedPatches());
-                ibotTargets = SinkhornKnopp.apply(maskedOut, teacherTemp, globalMasked, SINKHORN_ITERATIONS, sums);
-            }
-        }
-        return new Targets(dinoTargets, ibotTargets, out.patchTokens());
-    }
-
-    /** Rows of the flattened patch tokens (2B·N, D) selected by {@code mask_indices_list}. */
-    private static NDArray maskedRows(NDArray patchTokens, NDArray maskIndices) {
-        long d = patchTokens.getShape().get(2);
-        return patchTokens.reshape(-1, d).get(maskIndices);
     }
 
     private static List<NDArray> chunks(NDArray x, int n) {
