@@ -4,7 +4,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.model.ParamSet;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -182,6 +184,61 @@ class AdamWTest {
                     assertArrayEquals(a.get("backbone.w").toFloatArray(), b.get("backbone.w").toFloatArray());
                 }
             }
+        }
+    }
+
+    /**
+     * The shared formula: {@link ShardedAdamW} over the shards of the flat vector takes the same step as {@link AdamW}
+     * over the parameter set, group multipliers and the last-layer lr included, over several steps.
+     */
+    @Test
+    void shardedAdamWTakesTheSameStepAsAdamWOnEveryShard() {
+        float[] init = {0.8f, -1.2f, 0.3f};
+        try (NDManager m = NDManager.newBaseManager(); ParamSet ps = new ParamSet(m)) {
+            ps.put("backbone.blocks.0.attn.qkv.weight", init, 3);
+            ps.put("backbone.blocks.0.norm1.bias", init, 3);
+            ps.put("dino_head.last_layer.weight_v", init, 3);
+            ps.attachGradients();
+            List<ParamGroup> groups = List.of(
+                    new ParamGroup("backbone.blocks.0.attn.qkv.weight", "backbone", 0.3, 1.0, false),
+                    new ParamGroup("backbone.blocks.0.norm1.bias", "backbone", 0.7, 0.0, false),
+                    new ParamGroup("dino_head.last_layer.weight_v", "dino_head", 1.0, 1.0, true));
+            FlatLayout layout = FlatLayout.of(ps, groups);
+            UnsafeBuffer grads = new UnsafeBuffer(layout.allocate());
+            UnsafeBuffer params = new UnsafeBuffer(layout.allocate());
+            layout.copyValues(ps, params);
+            Partition shards = layout.shards(2);
+            List<ShardedAdamW> sharded = List.of(
+                    new ShardedAdamW(layout, shards.offset(0), shards.offset(0) + shards.length(0), B1, B2, EPS),
+                    new ShardedAdamW(layout, shards.offset(1), shards.offset(1) + shards.length(1), B1, B2, EPS));
+            double[] noClip = new double[layout.submodules().size()];
+            java.util.Arrays.fill(noClip, 1.0);
+            java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+            try (AdamW opt = new AdamW(ps, groups, B1, B2, EPS)) {
+                for (int t = 1; t <= 3; t++) {
+                    Map<String, float[]> g = new java.util.LinkedHashMap<>();
+                    for (ParamGroup group : groups) {
+                        g.put(group.name(), new float[] {(float) rng.nextGaussian(), (float) rng.nextGaussian(),
+                                (float) rng.nextGaussian()});
+                    }
+                    setGradients(ps, g);
+                    layout.copyGradients(ps, grads);
+                    double lr = 0.05 / t;
+                    opt.step(lr, 0.02, 0.1);
+                    for (ShardedAdamW shard : sharded) {
+                        shard.step(grads, params, noClip, lr, 0.02, 0.1);
+                    }
+                    for (int i = 0; i < layout.count(); i++) {
+                        float[] want = ps.get(layout.name(i)).toFloatArray();
+                        for (int e = 0; e < want.length; e++) {
+                            float got = params.getFloat((layout.offset(i) + e) << 2);
+                            assertEquals(want[e], got, 1e-6 + 1e-5 * Math.abs(want[e]),
+                                    "step " + t + ", " + layout.name(i) + "[" + e + "]");
+                        }
+                    }
+                }
+            }
+            assertEquals(3, sharded.get(0).stepCount());
         }
     }
 }
