@@ -6,5 +6,4 @@ package dev.dinoj.actors;
  * {@link dev.dinoj.actors.serialization.ClusterRegistry}: a message of any other class is refused on both sides (never
  * instantiated on the receiving side).
  */
-public interface ClusterMessage {
-}
+public interface ClusterMessage {}

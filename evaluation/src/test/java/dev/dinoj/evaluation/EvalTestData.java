@@ -6,7 +6,6 @@ import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -20,8 +19,7 @@ public final class EvalTestData {
     private static EvalDataset train;
     private static EvalDataset test;
 
-    private EvalTestData() {
-    }
+    private EvalTestData() {}
 
     public static synchronized EvalDataset train() {
         Path dir = FashionMnist.assumeInstalled();

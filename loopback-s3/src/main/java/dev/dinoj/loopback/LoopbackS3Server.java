@@ -72,7 +72,8 @@ public final class LoopbackS3Server implements AutoCloseable {
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (!"STARTED".equals(proxy.getState())) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("S3Proxy did not start within 10 s (state " + proxy.getState() + ")");
+                    throw new IllegalStateException(
+                            "S3Proxy did not start within 10 s (state " + proxy.getState() + ")");
                 }
                 Thread.sleep(2);
             }
@@ -151,14 +152,16 @@ public final class LoopbackS3Server implements AutoCloseable {
      */
     public Thread stopFor(Duration downtime) {
         stop();
-        Thread resumer = new Thread(() -> {
-            try {
-                Thread.sleep(downtime.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
-            resume();
-        }, "loopback-s3-resume");
+        Thread resumer = new Thread(
+                () -> {
+                    try {
+                        Thread.sleep(downtime.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    resume();
+                },
+                "loopback-s3-resume");
         resumer.setDaemon(true);
         resumer.start();
         return resumer;

@@ -21,10 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** The server's life cycle seen by a plain HTTP client: up, an outage, up again on the same port; a taken port. */
 @Timeout(60)
 class LoopbackS3ServerTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static int status(String endpoint) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(endpoint + "/")).build(), HttpResponse.BodyHandlers.discarding())
+        return HTTP.send(
+                        HttpRequest.newBuilder(URI.create(endpoint + "/")).build(),
+                        HttpResponse.BodyHandlers.discarding())
                 .statusCode();
     }
 
@@ -47,8 +50,8 @@ class LoopbackS3ServerTest {
     @Test
     void shouldNameThePortWhenItIsTaken(@TempDir Path tmp) {
         try (LoopbackS3Server first = LoopbackS3Server.start(tmp.resolve("a"), 0)) {
-            UncheckedIOException e = assertThrows(UncheckedIOException.class,
-                    () -> LoopbackS3Server.start(tmp.resolve("b"), first.port()));
+            UncheckedIOException e = assertThrows(
+                    UncheckedIOException.class, () -> LoopbackS3Server.start(tmp.resolve("b"), first.port()));
             assertTrue(e.getMessage().contains("port " + first.port()), e.getMessage());
         }
     }

@@ -15,8 +15,7 @@ public final class FashionMnist {
     /** Where {@code apt-get install dataset-fashion-mnist} puts the files. */
     public static final Path PACKAGE_DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
-    private FashionMnist() {
-    }
+    private FashionMnist() {}
 
     /** The directory of the files: {@value #PROPERTY} if set, else {@link #PACKAGE_DIR}. */
     public static Path dir() {

@@ -12,8 +12,7 @@ public final class KeyStores {
     /** The alias of the key pair. */
     public static final String ALIAS = "dinoj";
 
-    private KeyStores() {
-    }
+    private KeyStores() {}
 
     /**
      * A PKCS12 store {@code dir/name.p12} holding one self-signed RSA key pair for {@code CN=127.0.0.1} (with the
@@ -25,10 +24,31 @@ public final class KeyStores {
     public static Path selfSigned(Path dir, String name) throws IOException, InterruptedException {
         Path ks = dir.resolve(name + ".p12");
         Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-keyalg", "RSA", "-keysize", "2048",
-                "-alias", ALIAS, "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2",
-                "-storetype", "PKCS12", "-keystore", ks.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        keytool.toString(),
+                        "-genkeypair",
+                        "-keyalg",
+                        "RSA",
+                        "-keysize",
+                        "2048",
+                        "-alias",
+                        ALIAS,
+                        "-dname",
+                        "CN=127.0.0.1",
+                        "-ext",
+                        "SAN=ip:127.0.0.1",
+                        "-validity",
+                        "2",
+                        "-storetype",
+                        "PKCS12",
+                        "-keystore",
+                        ks.toString(),
+                        "-storepass",
+                        PASSWORD,
+                        "-keypass",
+                        PASSWORD)
+                .redirectErrorStream(true)
+                .start();
         boolean exited = p.waitFor(60, TimeUnit.SECONDS);
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!exited || p.exitValue() != 0) {

@@ -5,8 +5,7 @@ import java.util.random.RandomGenerator;
 
 /** Seeded random arrays for tests: the same seed gives the same values on every JVM. */
 public final class RandomArrays {
-    private RandomArrays() {
-    }
+    private RandomArrays() {}
 
     /** {@code n} floats uniform in [-1, 1) from {@code new SplittableRandom(seed)}. */
     public static float[] uniform(int n, long seed) {

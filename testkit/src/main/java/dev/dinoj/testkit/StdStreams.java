@@ -9,8 +9,7 @@ import java.util.function.Supplier;
 public final class StdStreams {
     private static final Object LOCK = new Object();
 
-    private StdStreams() {
-    }
+    private StdStreams() {}
 
     /**
      * What a call returned and what it printed.
@@ -19,8 +18,7 @@ public final class StdStreams {
      * @param out   everything written to {@code System.out}, UTF-8
      * @param err   everything written to {@code System.err}, UTF-8
      */
-    public record Captured<T>(T value, String out, String err) {
-    }
+    public record Captured<T>(T value, String out, String err) {}
 
     /**
      * Runs {@code body} with {@code System.out} and {@code System.err} redirected to buffers, then puts the JVM's
@@ -34,7 +32,7 @@ public final class StdStreams {
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             T value;
             try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                 PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
                 System.setOut(o);
                 System.setErr(e);
                 try {

@@ -37,8 +37,10 @@ class KeyStoresTest {
 
     @Test
     void shouldMakeADifferentKeyEachTime(@TempDir Path dir) throws Exception {
-        X509Certificate a = (X509Certificate) load(KeyStores.selfSigned(dir, "a")).getCertificate(KeyStores.ALIAS);
-        X509Certificate b = (X509Certificate) load(KeyStores.selfSigned(dir, "b")).getCertificate(KeyStores.ALIAS);
+        X509Certificate a =
+                (X509Certificate) load(KeyStores.selfSigned(dir, "a")).getCertificate(KeyStores.ALIAS);
+        X509Certificate b =
+                (X509Certificate) load(KeyStores.selfSigned(dir, "b")).getCertificate(KeyStores.ALIAS);
         assertNotEquals(a.getPublicKey(), b.getPublicKey());
     }
 }

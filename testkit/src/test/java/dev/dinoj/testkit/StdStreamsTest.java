@@ -29,9 +29,11 @@ class StdStreamsTest {
     void shouldPutTheStreamsBackWhenTheBodyThrows() {
         PrintStream out = System.out;
         PrintStream err = System.err;
-        assertThrows(IllegalStateException.class, () -> StdStreams.capture(() -> {
-            throw new IllegalStateException("boom");
-        }));
+        assertThrows(
+                IllegalStateException.class,
+                () -> StdStreams.capture(() -> {
+                    throw new IllegalStateException("boom");
+                }));
         assertSame(out, System.out);
         assertSame(err, System.err);
     }

@@ -17,8 +17,9 @@ import dev.dinoj.pipeline.storage.StorageUri;
  * @param copyEmbedder near-duplicate embedder, same syntax, or {@code same}
  * @param partitions   partitions of the pool (0 = {@code dinoj.actors.curation.partitions})
  */
-public record CurateSpec(String source, String queries, String out, int targetSize, String embedder,
-                         String copyEmbedder, int partitions) implements ClusterMessage {
+public record CurateSpec(
+        String source, String queries, String out, int targetSize, String embedder, String copyEmbedder, int partitions)
+        implements ClusterMessage {
 
     public CurateSpec {
         queries = queries == null ? "" : queries.trim();
@@ -28,7 +29,8 @@ public record CurateSpec(String source, String queries, String out, int targetSi
             throw new IllegalArgumentException("curate.source is empty: give the pool (s3://bucket/prefix)");
         }
         if (out == null || out.isBlank()) {
-            throw new IllegalArgumentException("curate.out is empty: give where the curated set goes (s3://bucket/prefix)");
+            throw new IllegalArgumentException(
+                    "curate.out is empty: give where the curated set goes (s3://bucket/prefix)");
         }
         if (targetSize < 0 || partitions < 0) {
             throw new IllegalArgumentException("curate.target-size and curate.partitions must be >= 0");
@@ -58,8 +60,14 @@ public record CurateSpec(String source, String queries, String out, int targetSi
             return null;
         }
         Config c = run.getConfig("curate");
-        return new CurateSpec(c.getString("source"), c.getString("queries"), c.getString("out"),
-                c.getInt("target-size"), c.getString("embedder"), c.getString("copy-embedder"), c.getInt("partitions"));
+        return new CurateSpec(
+                c.getString("source"),
+                c.getString("queries"),
+                c.getString("out"),
+                c.getInt("target-size"),
+                c.getString("embedder"),
+                c.getString("copy-embedder"),
+                c.getInt("partitions"));
     }
 
     /** The dataset spec the run trains on. */

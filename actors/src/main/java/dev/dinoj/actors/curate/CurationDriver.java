@@ -16,9 +16,9 @@ import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationRecord;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.curate.PartitionMerge;
 import dev.dinoj.pipeline.curate.Partitions;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.IngestStats;
@@ -27,7 +27,6 @@ import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -65,35 +64,29 @@ import java.util.concurrent.Executors;
  */
 public final class CurationDriver extends AbstractBehavior<CurationDriver.Command> {
 
-    public interface Command {
-    }
+    public interface Command {}
 
     /** A worker's progress on a partition (entries recorded so far). */
-    public record PartitionProgress(int partition, String node, long recorded) implements Command, ClusterMessage {
-    }
+    public record PartitionProgress(int partition, String node, long recorded) implements Command, ClusterMessage {}
 
     /** A partition's result is in place ({@code existing}: it was already there). */
     public record PartitionDone(int partition, String node, long entries, boolean existing, double seconds)
-            implements Command, ClusterMessage {
-    }
+            implements Command, ClusterMessage {}
 
-    public record PartitionFailed(int partition, String node, String error) implements Command, ClusterMessage {
-    }
+    public record PartitionFailed(int partition, String node, String error) implements Command, ClusterMessage {}
 
     /** What the listener hears: the view, and at the end the dataset ({@code finished}) or the error. */
-    public record Progress(CurationView view, boolean finished, String error) {
-    }
+    public record Progress(CurationView view, boolean finished, String error) {}
 
-    private record Workers(Set<ActorRef<CurationWorker.Command>> workers) implements Command {
-    }
+    private record Workers(Set<ActorRef<CurationWorker.Command>> workers) implements Command {}
 
-    private record Listed(Set<String> keys, long[] perPartition, Throwable error) implements Command {
-    }
+    private record Listed(Set<String> keys, long[] perPartition, Throwable error) implements Command {}
 
-    private record Merged(String summary, Throwable error) implements Command {
-    }
+    private record Merged(String summary, Throwable error) implements Command {}
 
-    private enum Tick implements Command { CHECK_STALLED }
+    private enum Tick implements Command {
+        CHECK_STALLED
+    }
 
     /** For the driver thread (the actor context is not for other threads). */
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CurationDriver.class);
@@ -102,8 +95,8 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             CurationDriver d = new CurationDriver(ctx, spec, runDir, listener);
             Duration every = d.partitionTimeout.dividedBy(4);
-            timers.startTimerWithFixedDelay(Tick.CHECK_STALLED, every.compareTo(Duration.ofSeconds(5)) > 0
-                    ? Duration.ofSeconds(5) : every);
+            timers.startTimerWithFixedDelay(
+                    Tick.CHECK_STALLED, every.compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : every);
             return d;
         }));
     }
@@ -125,6 +118,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     private final long[] lastHeard;
     /** Workers that let a partition time out: given nothing more until they answer again. */
     private final Set<ActorRef<CurationWorker.Command>> stalled = new HashSet<>();
+
     private final ExecutorService thread;
     private final long t0 = System.nanoTime();
     private Set<ActorRef<CurationWorker.Command>> workers = new HashSet<>();
@@ -150,7 +144,8 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         this.maxAttempts = c.getInt("max-attempts");
         this.partitionTimeout = c.getDuration("partition-timeout");
         if (n < 1 || minWorkers < 1 || maxAttempts < 1) {
-            throw new IllegalArgumentException("dinoj.actors.curation: partitions, min-workers and max-attempts must be >= 1");
+            throw new IllegalArgumentException(
+                    "dinoj.actors.curation: partitions, min-workers and max-attempts must be >= 1");
         }
         this.finishedBy = new String[n];
         this.recorded = new long[n];
@@ -161,12 +156,19 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             t.setDaemon(true);
             return t;
         });
-        ctx.getLog().info("Curating {} into {} over {} partitions (embedder {}, copy embedder {})", spec.source(),
-                spec.out(), n, spec.embedder(), spec.copyEmbedder());
-        ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class,
-                l -> new Workers(l.getServiceInstances(CurationWorker.KEY)));
+        ctx.getLog()
+                .info(
+                        "Curating {} into {} over {} partitions (embedder {}, copy embedder {})",
+                        spec.source(),
+                        spec.out(),
+                        n,
+                        spec.embedder(),
+                        spec.copyEmbedder());
+        ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(
+                Receptionist.Listing.class, l -> new Workers(l.getServiceInstances(CurationWorker.KEY)));
         ctx.getSystem().receptionist().tell(Receptionist.subscribe(CurationWorker.KEY, adapter));
-        ctx.pipeToSelf(CompletableFuture.supplyAsync(this::list, thread),
+        ctx.pipeToSelf(
+                CompletableFuture.supplyAsync(this::list, thread),
                 (r, err) -> err != null ? new Listed(null, null, unwrap(err)) : r);
         report(false, "");
     }
@@ -197,18 +199,24 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     private Listed list() {
         StorageSettings ss = StorageSettings.fromConfig(app);
         List<ObjectInfo> all;
-        try (ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, StorageSystem.get(app))) {
-            all = src.store().list(src.prefix()).runWith(Sink.seq(), StorageSystem.get(app)).toCompletableFuture().join();
+        try (ObjectStores.Location src =
+                ObjectStores.open(StorageUri.parse(spec.source()), ss, StorageSystem.get(app))) {
+            all = src.store()
+                    .list(src.prefix())
+                    .runWith(Sink.seq(), StorageSystem.get(app))
+                    .toCompletableFuture()
+                    .join();
         } catch (RuntimeException e) {
-            throw new IllegalStateException("listing " + spec.source() + " failed: " + unwrap(e).getMessage(), e);
+            throw new IllegalStateException(
+                    "listing " + spec.source() + " failed: " + unwrap(e).getMessage(), e);
         }
         Set<String> k = new HashSet<>();
         for (ObjectInfo o : all) {
             k.add(o.key());
         }
         if (k.isEmpty()) {
-            throw new IllegalStateException("listing " + spec.source() + " failed: the pool " + spec.source()
-                    + " has no objects");
+            throw new IllegalStateException(
+                    "listing " + spec.source() + " failed: the pool " + spec.source() + " has no objects");
         }
         return new Listed(k, Partitions.counts(k, n), null);
     }
@@ -231,8 +239,14 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             }
         }
         phase = "ingesting";
-        getContext().getLog().info("Listed {} objects of {} in {} partitions ({} already ingested)", keys.size(),
-                spec.source(), n, reused);
+        getContext()
+                .getLog()
+                .info(
+                        "Listed {} objects of {} in {} partitions ({} already ingested)",
+                        keys.size(),
+                        spec.source(),
+                        n,
+                        reused);
         return pending.isEmpty() ? merge() : assign();
     }
 
@@ -255,8 +269,11 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     }
 
     private Behavior<Command> assign() {
-        if (keys == null || !phase.equals("ingesting") || workers.size() < minWorkers && assigned.isEmpty()
-                && Arrays.stream(finishedBy).allMatch(s -> s == null)) {
+        if (keys == null
+                || !phase.equals("ingesting")
+                || workers.size() < minWorkers
+                        && assigned.isEmpty()
+                        && Arrays.stream(finishedBy).allMatch(s -> s == null)) {
             report(false, "");
             return this;
         }
@@ -272,7 +289,8 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             attempts[p]++;
             lastHeard[p] = System.nanoTime();
             assigned.put(p, w);
-            w.tell(new CurationWorker.IngestPartition(spec, p, n, runDir.toString(), getContext().getSelf()));
+            w.tell(new CurationWorker.IngestPartition(
+                    spec, p, n, runDir.toString(), getContext().getSelf()));
         }
         report(false, "");
         return this;
@@ -297,8 +315,14 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         stalled.removeIf(w -> nodeOf(w).equals(m.node()));
         finishedBy[p] = m.node();
         recorded[p] = perPartition[p];
-        getContext().getLog().info("Partition {} ingested on {}: {} entries in {} s", p, m.node(), m.entries(),
-                String.format(java.util.Locale.ROOT, "%.1f", m.seconds()));
+        getContext()
+                .getLog()
+                .info(
+                        "Partition {} ingested on {}: {} entries in {} s",
+                        p,
+                        m.node(),
+                        m.entries(),
+                        String.format(java.util.Locale.ROOT, "%.1f", m.seconds()));
         return pending.isEmpty() && assigned.isEmpty() ? merge() : assign();
     }
 
@@ -309,10 +333,11 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         }
         stalled.removeIf(w -> nodeOf(w).equals(m.node()));
         if (!assigned.containsKey(p) || !nodeOf(assigned.get(p)).equals(m.node())) {
-            return this;                    // a late answer of an earlier attempt; the partition is elsewhere now
+            return this; // a late answer of an earlier attempt; the partition is elsewhere now
         }
-        return failed(p, m.node(), m.error()) ? fail("partition " + p + " failed " + attempts[p] + " times; last on "
-                + m.node() + ": " + m.error()) : assign();
+        return failed(p, m.node(), m.error())
+                ? fail("partition " + p + " failed " + attempts[p] + " times; last on " + m.node() + ": " + m.error())
+                : assign();
     }
 
     /** Puts partition {@code p} back after a failed try; true when it has used up its tries. */
@@ -352,8 +377,10 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     private Behavior<Command> merge() {
         phase = "merging";
         report(false, "");
-        getContext().pipeToSelf(CompletableFuture.supplyAsync(this::mergeAndCurate, thread),
-                (s, err) -> new Merged(s, err == null ? null : unwrap(err)));
+        getContext()
+                .pipeToSelf(
+                        CompletableFuture.supplyAsync(this::mergeAndCurate, thread),
+                        (s, err) -> new Merged(s, err == null ? null : unwrap(err)));
         return this;
     }
 
@@ -366,25 +393,47 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         StorageSettings ss = StorageSettings.fromConfig(app);
         akka.actor.ActorSystem storage = StorageSystem.get(app);
         try (Embedder embedder = Embedders.of(spec, 64);
-             EmbeddingStore merged = EmbeddingStore.inMemory(embedder.dim(), embedder.id());
-             ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, storage)) {
+                EmbeddingStore merged = EmbeddingStore.inMemory(embedder.dim(), embedder.id());
+                ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, storage)) {
             List<ManifestEntry> entries = PartitionMerge.merge(runDir, n, keys, spec.source(), merged);
-            log.info("Merged {} partitions: {} objects, {} manifest entries, {} embeddings", n, keys.size(),
-                    entries.size(), merged.size());
+            log.info(
+                    "Merged {} partitions: {} objects, {} manifest entries, {} embeddings",
+                    n,
+                    keys.size(),
+                    entries.size(),
+                    merged.size());
             Path work = Partitions.root(runDir).resolve("driver");
-            CurateJob.Spec job = new CurateJob.Spec(StorageUri.parse(spec.source()),
-                    spec.queries().isEmpty() ? null : StorageUri.parse(spec.queries()), StorageUri.parse(spec.out()),
-                    work, spec.targetSize() > 0 ? spec.targetSize() : null);
-            CurateJob.Outcome o = CurateJob.finish(storage, job, src,
-                    new IngestRun.Result(entries, merged, new IngestStats().snapshot()), merged, embedder,
-                    Embedders.copyDims(embedder), cs, ss, line -> log.info("curation: {}", line),
+            CurateJob.Spec job = new CurateJob.Spec(
+                    StorageUri.parse(spec.source()),
+                    spec.queries().isEmpty() ? null : StorageUri.parse(spec.queries()),
+                    StorageUri.parse(spec.out()),
+                    work,
+                    spec.targetSize() > 0 ? spec.targetSize() : null);
+            CurateJob.Outcome o = CurateJob.finish(
+                    storage,
+                    job,
+                    src,
+                    new IngestRun.Result(entries, merged, new IngestStats().snapshot()),
+                    merged,
+                    embedder,
+                    Embedders.copyDims(embedder),
+                    cs,
+                    ss,
+                    line -> log.info("curation: {}", line),
                     t0);
             String table = o.curation().summary().table();
-            new CurationRecord(spec.source(), spec.out(), spec.dataset(), keys.size(), entries.size(),
-                    o.curation().curated().size(), Arrays.asList(finishedBy), (System.nanoTime() - t0) / 1e9)
+            new CurationRecord(
+                            spec.source(),
+                            spec.out(),
+                            spec.dataset(),
+                            keys.size(),
+                            entries.size(),
+                            o.curation().curated().size(),
+                            Arrays.asList(finishedBy),
+                            (System.nanoTime() - t0) / 1e9)
                     .write(runDir, table);
             Path root = Partitions.root(runDir);
-            CurationWorker.deleteTree(root.resolve("work"));     // scratch of attempts whose worker died
+            CurationWorker.deleteTree(root.resolve("work")); // scratch of attempts whose worker died
             return table;
         } catch (IOException e) {
             throw new UncheckedIOException(Partitions.root(runDir) + ": cannot write the curation's record", e);
@@ -424,19 +473,36 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             parts += finishedBy[p] == null ? 0 : 1;
             nodes[p] = finishedBy[p] == null ? "" : finishedBy[p];
         }
-        listener.tell(new Progress(new CurationView(phase, spec.source(), spec.dataset(), done, total, parts,
-                n, nodes, on, workers.size(), message, (System.nanoTime() - t0) / 1e9), finished, error));
+        listener.tell(new Progress(
+                new CurationView(
+                        phase,
+                        spec.source(),
+                        spec.dataset(),
+                        done,
+                        total,
+                        parts,
+                        n,
+                        nodes,
+                        on,
+                        workers.size(),
+                        message,
+                        (System.nanoTime() - t0) / 1e9),
+                finished,
+                error));
     }
 
     private String nodeOf(ActorRef<?> ref) {
         akka.actor.Address a = ref.path().address();
-        return a.hasLocalScope() ? Cluster.get(getContext().getSystem()).selfMember().address().toString() : a.toString();
+        return a.hasLocalScope()
+                ? Cluster.get(getContext().getSystem()).selfMember().address().toString()
+                : a.toString();
     }
 
     private static Throwable unwrap(Throwable e) {
         Throwable c = e;
         while ((c instanceof java.util.concurrent.CompletionException
-                || c instanceof java.util.concurrent.ExecutionException) && c.getCause() != null) {
+                        || c instanceof java.util.concurrent.ExecutionException)
+                && c.getCause() != null) {
             c = c.getCause();
         }
         return c;

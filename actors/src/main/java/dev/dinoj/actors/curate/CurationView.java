@@ -18,9 +18,20 @@ import dev.dinoj.actors.ClusterMessage;
  * @param message        the last event (a reassigned or failed partition)
  * @param seconds        time since the curation started
  */
-public record CurationView(String phase, String source, String dataset, long objectsDone, long objectsTotal,
-                           int partitionsDone, int partitions, String[] partitionNodes, String[] ingestingOn,
-                           int workers, String message, double seconds) implements ClusterMessage {
+public record CurationView(
+        String phase,
+        String source,
+        String dataset,
+        long objectsDone,
+        long objectsTotal,
+        int partitionsDone,
+        int partitions,
+        String[] partitionNodes,
+        String[] ingestingOn,
+        int workers,
+        String message,
+        double seconds)
+        implements ClusterMessage {
     public static CurationView none() {
         return new CurationView("none", "", "", 0, 0, 0, 0, new String[0], new String[0], 0, "", 0);
     }

@@ -16,19 +16,18 @@ import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.pipeline.curate.CurationSettings;
-import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.curate.Partitions;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
-
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -49,16 +48,14 @@ import java.util.stream.Stream;
  */
 public final class CurationWorker extends AbstractBehavior<CurationWorker.Command> {
 
-    public sealed interface Command {
-    }
+    public sealed interface Command {}
 
     /** Ingest partition {@code partition} of {@code partitions} of the pool of {@code spec} into {@code runDir}. */
-    public record IngestPartition(CurateSpec spec, int partition, int partitions, String runDir,
-                                  ActorRef<CurationDriver.Command> replyTo) implements Command, ClusterMessage {
-    }
+    public record IngestPartition(
+            CurateSpec spec, int partition, int partitions, String runDir, ActorRef<CurationDriver.Command> replyTo)
+            implements Command, ClusterMessage {}
 
-    private record Finished(IngestPartition job, CurationDriver.Command report) implements Command {
-    }
+    private record Finished(IngestPartition job, CurationDriver.Command report) implements Command {}
 
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "curation-worker");
 
@@ -111,11 +108,22 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
         busy = true;
         IngestPartition job = queue.removeFirst();
         ActorRef<CurationDriver.Command> self = job.replyTo();
-        getContext().getLog().info("Ingesting partition [{}] of [{}] of {}", job.partition(), job.partitions(),
-                job.spec().source());
+        getContext()
+                .getLog()
+                .info(
+                        "Ingesting partition [{}] of [{}] of {}",
+                        job.partition(),
+                        job.partitions(),
+                        job.spec().source());
         CompletableFuture<CurationDriver.Command> f = CompletableFuture.supplyAsync(() -> ingest(job, self), thread);
-        getContext().pipeToSelf(f, (ok, err) -> new Finished(job, err == null ? ok
-                : new CurationDriver.PartitionFailed(job.partition(), node, describe(err))));
+        getContext()
+                .pipeToSelf(
+                        f,
+                        (ok, err) -> new Finished(
+                                job,
+                                err == null
+                                        ? ok
+                                        : new CurationDriver.PartitionFailed(job.partition(), node, describe(err))));
         return this;
     }
 
@@ -143,22 +151,27 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
         if (Files.isDirectory(done)) {
             return report(p, done, t0, true);
         }
-        Path scratch = Partitions.scratch(runDir, p, UUID.randomUUID().toString().substring(0, 8));
+        Path scratch =
+                Partitions.scratch(runDir, p, UUID.randomUUID().toString().substring(0, 8));
         CurationSettings cs = CurationSettings.fromConfig(app);
         StorageSettings ss = StorageSettings.fromConfig(app);
         akka.actor.ActorSystem storage = StorageSystem.get(app);
         long[] lastReport = {0};
         try (Embedder embedder = Embedders.of(job.spec(), 64);
-             ObjectStores.Location src = ObjectStores.open(StorageUri.parse(job.spec().source()), ss, storage);
-             Manifest manifest = Manifest.open(scratch.resolve("manifest.jsonl"));
-             EmbeddingStore emb = EmbeddingStore.open(scratch.resolve("embeddings.bin"), embedder.dim(), embedder.id())) {
+                ObjectStores.Location src =
+                        ObjectStores.open(StorageUri.parse(job.spec().source()), ss, storage);
+                Manifest manifest = Manifest.open(scratch.resolve("manifest.jsonl"));
+                EmbeddingStore emb =
+                        EmbeddingStore.open(scratch.resolve("embeddings.bin"), embedder.dim(), embedder.id())) {
             IngestRun.Result r = new IngestRun(storage, src, cs.ingest(), embedder, manifest, emb, s -> {
-                long now = System.nanoTime();
-                if (now - lastReport[0] > 1_000_000_000L) {
-                    lastReport[0] = now;
-                    driver.tell(new CurationDriver.PartitionProgress(p, node, s.recorded()));
-                }
-            }).scope(key -> Partitions.of(key, n) == p).run();
+                        long now = System.nanoTime();
+                        if (now - lastReport[0] > 1_000_000_000L) {
+                            lastReport[0] = now;
+                            driver.tell(new CurationDriver.PartitionProgress(p, node, s.recorded()));
+                        }
+                    })
+                    .scope(key -> Partitions.of(key, n) == p)
+                    .run();
             ObjectNode info = JSON.createObjectNode();
             info.put("partition", p);
             info.put("partitions", n);
@@ -166,23 +179,28 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
             info.put("entries", r.entries().size());
             info.put("embedder", embedder.id());
             info.put("seconds", (System.nanoTime() - t0) / 1e9);
-            Files.write(scratch.resolve("part.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(info));
+            Files.write(
+                    scratch.resolve("part.json"),
+                    JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(info));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(scratch + ": cannot write the partition's result", e);
         } catch (RuntimeException e) {
             deleteTree(scratch);
-            throw new IllegalStateException("partition " + p + " of " + job.spec().source() + ": " + describe(e), e);
+            throw new IllegalStateException(
+                    "partition " + p + " of " + job.spec().source() + ": " + describe(e), e);
         }
         try {
             Files.createDirectories(done.getParent());
             Files.move(scratch, done, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-            deleteTree(scratch);             // another worker finished it first; its result stands
+            deleteTree(scratch); // another worker finished it first; its result stands
             return report(p, done, t0, true);
         } catch (AtomicMoveNotSupportedException e) {
             deleteTree(scratch);
-            throw new IllegalStateException(done.getParent() + ": the run directory's file system cannot rename "
-                    + "atomically; curation partials need one that can (a local disk, NFS)", e);
+            throw new IllegalStateException(
+                    done.getParent() + ": the run directory's file system cannot rename "
+                            + "atomically; curation partials need one that can (a local disk, NFS)",
+                    e);
         } catch (IOException e) {
             deleteTree(scratch);
             throw new java.io.UncheckedIOException(done + ": cannot move the partition's result into place", e);

@@ -5,14 +5,12 @@ import dev.dinoj.pipeline.embed.CompositeEmbedder;
 import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.embed.PixelEmbedder;
 import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
-
 import java.nio.file.Path;
 
 /** Embedders by spec, as {@code dinoj curate --embedder} names them: pixels:SIDE, thumbnail:SIDE, vit:CHECKPOINT. */
 public final class Embedders {
 
-    private Embedders() {
-    }
+    private Embedders() {}
 
     /** Throws naming {@code key} when {@code spec} is not an embedder spec (nothing is loaded). */
     static void check(String key, String spec) {
@@ -25,7 +23,8 @@ public final class Embedders {
             default -> false;
         };
         if (!ok) {
-            throw new IllegalArgumentException(key + " = " + spec + ": use pixels:SIDE, thumbnail:SIDE or vit:CHECKPOINT");
+            throw new IllegalArgumentException(
+                    key + " = " + spec + ": use pixels:SIDE, thumbnail:SIDE or vit:CHECKPOINT");
         }
     }
 

@@ -15,7 +15,6 @@ import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
-
 import java.nio.file.Path;
 
 /**
@@ -25,33 +24,29 @@ import java.nio.file.Path;
  */
 public final class DataShard extends AbstractBehavior<DataShard.Command> {
 
-    public sealed interface Command {
-    }
+    public sealed interface Command {}
 
     /**
      * Samples {@code indices} (all inside this entity's slice) for epoch {@code epoch} of {@code dataset} (a dataset
      * spec; "" = the node's {@code dinoj.actors.data.dataset}).
      */
     public record GetSamples(long epoch, String dataset, int[] indices, ActorRef<Samples> replyTo)
-            implements Command, ClusterMessage {
-    }
+            implements Command, ClusterMessage {}
 
     /**
      * The images of a {@link GetSamples}, concatenated 8-bit RGB planes, and each one's object key (a curated set's
      * index entry key; "" for datasets without keys); {@code error} is non-empty (and nothing else set) when the
      * request could not be served.
      */
-    public record Samples(long epoch, int[] indices, int[] widths, int[] heights, byte[] rgb, String[] keys, String error)
-            implements ClusterMessage {
-    }
+    public record Samples(
+            long epoch, int[] indices, int[] widths, int[] heights, byte[] rgb, String[] keys, String error)
+            implements ClusterMessage {}
 
     /** Asks for the {@link Info} of {@code dataset} ("" = the node's). */
-    public record GetInfo(String dataset, ActorRef<Info> replyTo) implements Command, ClusterMessage {
-    }
+    public record GetInfo(String dataset, ActorRef<Info> replyTo) implements Command, ClusterMessage {}
 
     /** The dataset the entities serve. */
-    public record Info(String dataset, int size, int sliceSize) implements ClusterMessage {
-    }
+    public record Info(String dataset, int size, int sliceSize) implements ClusterMessage {}
 
     public static final EntityTypeKey<Command> KEY = EntityTypeKey.create(Command.class, "data-shard");
 
@@ -67,9 +62,15 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
         public static Settings fromConfig(Config c) {
             Config d = c.getConfig("dinoj.actors.data");
             String cache = d.getString("cache-dir");
-            return new Settings(d.getString("dataset"), Path.of(d.getString("fashion-mnist-dir")), d.getInt("slice-size"),
-                    cache.isEmpty() ? Path.of(".dinoj-work", "datasets", "node-"
-                            + c.getInt("akka.remote.artery.canonical.port")) : Path.of(cache), c);
+            return new Settings(
+                    d.getString("dataset"),
+                    Path.of(d.getString("fashion-mnist-dir")),
+                    d.getInt("slice-size"),
+                    cache.isEmpty()
+                            ? Path.of(
+                                    ".dinoj-work", "datasets", "node-" + c.getInt("akka.remote.artery.canonical.port"))
+                            : Path.of(cache),
+                    c);
         }
 
         public ImageDataset open() {
@@ -89,8 +90,9 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
 
     /** Starts the sharding region here (on {@code data} nodes) or a proxy to it (elsewhere). */
     public static void init(ActorSystem<?> system, Settings settings) {
-        ClusterSharding.get(system).init(Entity.of(KEY, ctx -> create(settings, Integer.parseInt(ctx.getEntityId())))
-                .withRole("data"));
+        ClusterSharding.get(system)
+                .init(Entity.of(KEY, ctx -> create(settings, Integer.parseInt(ctx.getEntityId())))
+                        .withRole("data"));
     }
 
     public static Behavior<Command> create(Settings settings, int slice) {
@@ -132,7 +134,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
             ds = dataset(m.dataset());
         } catch (RuntimeException e) {
             getContext().getLog().warn("Cannot open dataset [{}]: {}", datasetName(m.dataset()), e.getMessage());
-            return this;                    // the coordinator asks again
+            return this; // the coordinator asks again
         }
         m.replyTo().tell(new Info(datasetName(m.dataset()), ds.size(), settings.sliceSize()));
         return this;
@@ -147,9 +149,16 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
         try {
             ds = dataset(m.dataset());
         } catch (RuntimeException e) {
-            m.replyTo().tell(new Samples(m.epoch(), m.indices(), new int[0], new int[0], new byte[0], new String[0],
-                    "data shard " + (lo / settings.sliceSize()) + " cannot open " + datasetName(m.dataset()) + ": "
-                            + e.getMessage()));
+            m.replyTo()
+                    .tell(new Samples(
+                            m.epoch(),
+                            m.indices(),
+                            new int[0],
+                            new int[0],
+                            new byte[0],
+                            new String[0],
+                            "data shard " + (lo / settings.sliceSize()) + " cannot open " + datasetName(m.dataset())
+                                    + ": " + e.getMessage()));
             return this;
         }
         int hi = Math.min(lo + settings.sliceSize(), ds.size());
@@ -162,8 +171,16 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
         for (int i = 0; i < n; i++) {
             int idx = m.indices()[i];
             if (idx < lo || idx >= hi) {
-                m.replyTo().tell(new Samples(m.epoch(), m.indices(), new int[0], new int[0], new byte[0], new String[0],
-                        "index " + idx + " is not in data shard " + (lo / settings.sliceSize()) + " [" + lo + ", " + hi + ")"));
+                m.replyTo()
+                        .tell(new Samples(
+                                m.epoch(),
+                                m.indices(),
+                                new int[0],
+                                new int[0],
+                                new byte[0],
+                                new String[0],
+                                "index " + idx + " is not in data shard " + (lo / settings.sliceSize()) + " [" + lo
+                                        + ", " + hi + ")"));
                 return this;
             }
             images[i] = ds.image(idx);
@@ -180,8 +197,14 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
         }
         served += n;
         if (getContext().getLog().isDebugEnabled()) {
-            getContext().getLog().debug("Shard [{}] served [{}] samples of epoch [{}] ([{}] in all)", lo / settings.sliceSize(),
-                    n, m.epoch(), served);
+            getContext()
+                    .getLog()
+                    .debug(
+                            "Shard [{}] served [{}] samples of epoch [{}] ([{}] in all)",
+                            lo / settings.sliceSize(),
+                            n,
+                            m.epoch(),
+                            served);
         }
         m.replyTo().tell(new Samples(m.epoch(), m.indices(), w, h, rgb, keys, ""));
         return this;

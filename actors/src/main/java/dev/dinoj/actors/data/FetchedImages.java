@@ -2,7 +2,6 @@ package dev.dinoj.actors.data;
 
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
-
 import java.util.HashMap;
 import java.util.Map;
 

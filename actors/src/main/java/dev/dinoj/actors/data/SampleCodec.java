@@ -8,8 +8,7 @@ import dev.dinoj.pipeline.data.RgbImage;
  */
 public final class SampleCodec {
 
-    private SampleCodec() {
-    }
+    private SampleCodec() {}
 
     /** Bytes of one image. */
     public static int length(int width, int height) {

@@ -16,8 +16,7 @@ public final class StorageSystem {
 
     private static ActorSystem system;
 
-    private StorageSystem() {
-    }
+    private StorageSystem() {}
 
     /** The config of storage systems on a node whose config is {@code app}. */
     public static Config config(Config app) {

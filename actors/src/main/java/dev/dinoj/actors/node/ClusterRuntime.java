@@ -18,7 +18,6 @@ import dev.dinoj.actors.train.TrainerWorker;
 import dev.dinoj.actors.train.WorkerEngine;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Member;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
@@ -35,13 +34,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ClusterRuntime {
 
     /** What a started node offers to its management routes. */
-    public record Handles(ActorRef<Coordinator.Command> coordinator) {
-    }
+    public record Handles(ActorRef<Coordinator.Command> coordinator) {}
 
     private static final Map<ActorSystem<?>, Handles> HANDLES = new ConcurrentHashMap<>();
 
-    private ClusterRuntime() {
-    }
+    private ClusterRuntime() {}
 
     /** The guardian behaviour of a dinoj node's actor system. */
     public static Behavior<Void> guardian() {
@@ -50,10 +47,14 @@ public final class ClusterRuntime {
             Config config = system.settings().config();
             DataShard.init(system, DataShard.Settings.fromConfig(config));
             RunSpec spec = RunSpec.fromConfig(config);
-            ActorRef<Coordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
-                    Behaviors.supervise(Coordinator.create(spec)).onFailure(SupervisorStrategy.restartWithBackoff(
-                            Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)), "coordinator")
-                    .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator")));
+            ActorRef<Coordinator.Command> coordinator = ClusterSingleton.get(system)
+                    .init(SingletonActor.of(
+                                    Behaviors.supervise(Coordinator.create(spec))
+                                            .onFailure(SupervisorStrategy.restartWithBackoff(
+                                                    Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)),
+                                    "coordinator")
+                            .withSettings(
+                                    ClusterSingletonSettings.create(system).withRole("coordinator")));
             HANDLES.put(system, new Handles(coordinator));
             if (Cluster.get(system).selfMember().hasRole("curation")) {
                 ctx.spawn(CurationWorker.create(), "curation-worker");
@@ -61,7 +62,8 @@ public final class ClusterRuntime {
             if (Cluster.get(system).selfMember().hasRole("worker")) {
                 Config w = config.getConfig("dinoj.actors.worker");
                 Duration fetch = config.getDuration("dinoj.actors.data.fetch-timeout");
-                ctx.spawn(TrainerWorker.create(() -> new WorkerEngine(member(w), collectiveSettings(w)), fetch),
+                ctx.spawn(
+                        TrainerWorker.create(() -> new WorkerEngine(member(w), collectiveSettings(w)), fetch),
                         "trainer-worker");
             }
             return Behaviors.empty();
@@ -80,17 +82,20 @@ public final class ClusterRuntime {
             try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName(host))) {
                 port = s.getLocalPort();
             } catch (IOException e) {
-                throw new UncheckedIOException("dinoj.actors.worker.aeron-host = " + host + ": cannot bind a UDP port ("
-                        + e.getMessage() + ")", e);
+                throw new UncheckedIOException(
+                        "dinoj.actors.worker.aeron-host = " + host + ": cannot bind a UDP port (" + e.getMessage()
+                                + ")",
+                        e);
             }
         }
         return new Member(host, port, Member.defaultDriverDir(host, port));
     }
 
     static CollectiveSettings collectiveSettings(Config w) {
-        return CollectiveSettings.defaults().withTimeout(w.getDuration("collective-timeout"))
+        return CollectiveSettings.defaults()
+                .withTimeout(w.getDuration("collective-timeout"))
                 .withConnectTimeout(w.getDuration("connect-timeout"))
-                .withTermLengths((int) w.getBytes("ring-term-length").longValue(),
-                        (int) w.getBytes("small-term-length").longValue());
+                .withTermLengths((int) w.getBytes("ring-term-length").longValue(), (int)
+                        w.getBytes("small-term-length").longValue());
     }
 }

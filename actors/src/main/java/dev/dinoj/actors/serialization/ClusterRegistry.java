@@ -10,7 +10,6 @@ import dev.dinoj.actors.train.RunDriver;
 import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.actors.train.StepSchedule;
 import dev.dinoj.actors.train.TrainerWorker;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -30,24 +29,50 @@ public final class ClusterRegistry {
     /** Protocol records and the value types inside them. */
     public static final List<Class<?>> BUILT_IN = List.of(
             // value types inside messages
-            double[].class, int[].class, long[].class, byte[].class, String[].class, StepSchedule.class,
-            RunStatus.class, RunStatus.WorkerView.class, RunStatus.WorkerView[].class,
+            double[].class,
+            int[].class,
+            long[].class,
+            byte[].class,
+            String[].class,
+            StepSchedule.class,
+            RunStatus.class,
+            RunStatus.WorkerView.class,
+            RunStatus.WorkerView[].class,
             // trainer worker
-            TrainerWorker.Describe.class, TrainerWorker.FormWorld.class, TrainerWorker.RunStep.class,
-            TrainerWorker.SaveCheckpoint.class, TrainerWorker.LeaveWorld.class,
+            TrainerWorker.Describe.class,
+            TrainerWorker.FormWorld.class,
+            TrainerWorker.RunStep.class,
+            TrainerWorker.SaveCheckpoint.class,
+            TrainerWorker.LeaveWorld.class,
             // run driver (the workers' answers) and coordinator (the management routes' requests)
-            RunDriver.WorkerHello.class, RunDriver.WorldJoined.class, RunDriver.WorldFailed.class,
-            RunDriver.StepDone.class, RunDriver.StepFailed.class, RunDriver.CheckpointSaved.class,
-            RunDriver.CheckpointFailed.class, Coordinator.GetStatus.class, Coordinator.Stop.class,
-            Coordinator.CheckpointNow.class, Coordinator.Accepted.class, Coordinator.Submit.class,
+            RunDriver.WorkerHello.class,
+            RunDriver.WorldJoined.class,
+            RunDriver.WorldFailed.class,
+            RunDriver.StepDone.class,
+            RunDriver.StepFailed.class,
+            RunDriver.CheckpointSaved.class,
+            RunDriver.CheckpointFailed.class,
+            Coordinator.GetStatus.class,
+            Coordinator.Stop.class,
+            Coordinator.CheckpointNow.class,
+            Coordinator.Accepted.class,
+            Coordinator.Submit.class,
             // data shards
-            DataShard.GetSamples.class, DataShard.Samples.class, DataShard.GetInfo.class, DataShard.Info.class,
+            DataShard.GetSamples.class,
+            DataShard.Samples.class,
+            DataShard.GetInfo.class,
+            DataShard.Info.class,
             // curation
-            CurateSpec.class, CurationView.class, CurationWorker.IngestPartition.class,
-            CurationDriver.PartitionProgress.class, CurationDriver.PartitionDone.class,
+            CurateSpec.class,
+            CurationView.class,
+            CurationWorker.IngestPartition.class,
+            CurationDriver.PartitionProgress.class,
+            CurationDriver.PartitionDone.class,
             CurationDriver.PartitionFailed.class,
             // the queue of submitted runs
-            RunStatus.QueuedRun.class, RunStatus.QueuedRun[].class, Coordinator.Cancel.class);
+            RunStatus.QueuedRun.class,
+            RunStatus.QueuedRun[].class,
+            Coordinator.Cancel.class);
 
     private final List<Class<?>> classes;
     private final Map<String, Class<?>> byName;

@@ -11,7 +11,6 @@ import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
-
 import java.io.NotSerializableException;
 
 /**
@@ -29,8 +28,9 @@ public final class KryoClusterSerializer extends SerializerWithStringManifest {
     private final Pool<Kryo> kryos;
 
     public KryoClusterSerializer(ExtendedActorSystem system) {
-        this.registry = ClusterRegistry.of(system.settings().config()
-                .getStringList("dinoj.actors.serialization.extra-classes"), system.dynamicAccess().classLoader());
+        this.registry = ClusterRegistry.of(
+                system.settings().config().getStringList("dinoj.actors.serialization.extra-classes"),
+                system.dynamicAccess().classLoader());
         ActorRefResolver resolver = ActorRefResolver.get(Adapter.toTyped(system));
         this.kryos = new Pool<>(true, false, 16) {
             @Override
@@ -64,15 +64,17 @@ public final class KryoClusterSerializer extends SerializerWithStringManifest {
     @Override
     public byte[] toBinary(Object o) {
         if (!registry.contains(o.getClass())) {
-            throw new IllegalArgumentException("cluster message class " + o.getClass().getName() + " is not registered "
-                    + "for the Kryo serializer; add it to ClusterRegistry.BUILT_IN or dinoj.actors.serialization.extra-classes");
+            throw new IllegalArgumentException(
+                    "cluster message class " + o.getClass().getName() + " is not registered "
+                            + "for the Kryo serializer; add it to ClusterRegistry.BUILT_IN or dinoj.actors.serialization.extra-classes");
         }
         Kryo k = kryos.obtain();
         try (Output out = new Output(256, -1)) {
             k.writeObject(out, o);
             return out.toBytes();
         } catch (KryoException e) {
-            throw new IllegalArgumentException("cannot serialize " + o.getClass().getName() + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "cannot serialize " + o.getClass().getName() + ": " + e.getMessage(), e);
         } finally {
             kryos.free(k);
         }
@@ -89,7 +91,8 @@ public final class KryoClusterSerializer extends SerializerWithStringManifest {
         try (Input in = new Input(bytes)) {
             return k.readObject(in, c);
         } catch (KryoException e) {
-            NotSerializableException n = new NotSerializableException("cannot read " + manifest + ": " + e.getMessage());
+            NotSerializableException n =
+                    new NotSerializableException("cannot read " + manifest + ": " + e.getMessage());
             n.initCause(e);
             throw n;
         } finally {

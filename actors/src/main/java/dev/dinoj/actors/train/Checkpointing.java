@@ -2,7 +2,6 @@ package dev.dinoj.actors.train;
 
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
-
 import java.nio.file.Path;
 
 /**
@@ -20,7 +19,8 @@ final class Checkpointing extends WorldPhase {
         super(run);
         this.step = run.progress.step();
         run.progress.checkpointStarted();
-        run.workers.tellWorld(new TrainerWorker.SaveCheckpoint(generation, step, run.spec.runDir().toString()));
+        run.workers.tellWorld(new TrainerWorker.SaveCheckpoint(
+                generation, step, run.spec.runDir().toString()));
         expectAll();
     }
 
@@ -40,7 +40,8 @@ final class Checkpointing extends WorldPhase {
             return this;
         }
         Path dir = Path.of(m.dir());
-        run.ctx.pipeToSelf(run.store.commit(dir, run.progress.stateCommitting(phase(), step, dir.toString())),
+        run.ctx.pipeToSelf(
+                run.store.commit(dir, run.progress.stateCommitting(phase(), step, dir.toString())),
                 (done, e) -> new RunDriver.Committed(generation, step, dir, e));
         return this;
     }

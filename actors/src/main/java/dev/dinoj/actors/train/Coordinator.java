@@ -13,7 +13,6 @@ import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.trainer.config.TrainSettings;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -28,38 +27,39 @@ import java.util.Optional;
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
-    public interface Command {
-    }
+    public interface Command {}
 
-    public record GetStatus(ActorRef<RunStatus> replyTo) implements Command, ClusterMessage {
-    }
+    public record GetStatus(ActorRef<RunStatus> replyTo) implements Command, ClusterMessage {}
 
     /** Stops the run after the step in flight (no further steps; the last committed checkpoint stays). */
-    public record Stop(ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
-    }
+    public record Stop(ActorRef<Accepted> replyTo) implements Command, ClusterMessage {}
 
     /** Checkpoints after the step in flight. */
-    public record CheckpointNow(ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
-    }
+    public record CheckpointNow(ActorRef<Accepted> replyTo) implements Command, ClusterMessage {}
 
     /** Submits a run (config file or preset, --set overrides, run directory, steps, checkpoint-every; 0 = the
      *  config's; a curation to run first, or null): it starts at once on an idle coordinator, else it is queued and
      *  starts when the runs before it have ended (refused when the node config fixes the run). */
-    public record Submit(String config, String[] sets, String dir, long steps, int checkpointEvery, CurateSpec curate,
-                         ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
-    }
+    public record Submit(
+            String config,
+            String[] sets,
+            String dir,
+            long steps,
+            int checkpointEvery,
+            CurateSpec curate,
+            ActorRef<Accepted> replyTo)
+            implements Command, ClusterMessage {}
 
     /** Takes the queued run of run directory {@code dir} out of the queue before it starts. */
-    public record Cancel(String dir, ActorRef<Accepted> replyTo) implements Command, ClusterMessage {
-    }
+    public record Cancel(String dir, ActorRef<Accepted> replyTo) implements Command, ClusterMessage {}
 
-    public record Accepted(boolean ok, String message) implements ClusterMessage {
-    }
+    public record Accepted(boolean ok, String message) implements ClusterMessage {}
 
-    private record DriverEnded(RunStatus status) implements Command {
-    }
+    private record DriverEnded(RunStatus status) implements Command {}
 
-    private enum Tick implements Command { NEXT_RUN }
+    private enum Tick implements Command {
+        NEXT_RUN
+    }
 
     public static Behavior<Command> create(RunSpec spec) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, spec)));
@@ -68,6 +68,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private final TimerScheduler<Command> timers;
     /** The node's coordinator settings (and its run, when the node config fixes one). */
     private final RunSpec node;
+
     private final RunQueue queue;
     private final ActorRef<RunDriver.Ended> ended;
     /** The driver of the run in progress (null: none). */
@@ -78,6 +79,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private RunStatus last;
     /** The last generation used: no world of a later run reuses one. */
     private int generation;
+
     private int runs;
 
     private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, RunSpec spec) {
@@ -105,7 +107,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         last = notRunning("idle", spec, "no run configured (dinoj.actors.coordinator.run.config is empty)");
         ctx.getLog().info("Coordinator up without a run{}", queue.isEmpty() ? "" : "; " + queue.size() + " queued");
         if (!queue.isEmpty()) {
-            ctx.getSelf().tell(Tick.NEXT_RUN);                // the previous coordinator ended a run, not the queue
+            ctx.getSelf().tell(Tick.NEXT_RUN); // the previous coordinator ended a run, not the queue
         }
     }
 
@@ -153,8 +155,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     private Behavior<Command> onSubmit(Submit m) {
         if (node.hasRun()) {
-            return reply(m.replyTo(), false, "the coordinator owns run " + node.config() + " in " + node.runDir()
-                    + ", fixed by the node config (dinoj.actors.coordinator.run); it takes no submitted runs");
+            return reply(
+                    m.replyTo(),
+                    false,
+                    "the coordinator owns run " + node.config() + " in " + node.runDir()
+                            + ", fixed by the node config (dinoj.actors.coordinator.run); it takes no submitted runs");
         }
         RunSpec next;
         TrainSettings settings;
@@ -172,8 +177,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         if (m.dir() == null || m.dir().isBlank()) {
             throw new IllegalArgumentException("no run directory given");
         }
-        return node.forRun(m.config(), m.sets() == null ? List.of() : List.of(m.sets()), Path.of(m.dir()), m.steps(),
-                m.checkpointEvery(), m.curate());
+        return node.forRun(
+                m.config(),
+                m.sets() == null ? List.of() : List.of(m.sets()),
+                Path.of(m.dir()),
+                m.steps(),
+                m.checkpointEvery(),
+                m.curate());
     }
 
     /** Queues {@code next} behind the run in progress; the driver answers (it knows its phase and step). */
@@ -193,21 +203,33 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             return reply(replyTo, false, "run refused: " + unkept);
         }
         start(next, settings);
-        return reply(replyTo, true, "run " + next.config() + " accepted: " + (next.curate() == null ? ""
-                : "curating " + next.curate().source() + " into " + next.curate().out() + ", then ")
-                + next.totalSteps(settings) + " steps in " + next.runDir());
+        return reply(
+                replyTo,
+                true,
+                "run " + next.config() + " accepted: "
+                        + (next.curate() == null
+                                ? ""
+                                : "curating " + next.curate().source() + " into "
+                                        + next.curate().out() + ", then ")
+                        + next.totalSteps(settings) + " steps in " + next.runDir());
     }
 
     private Behavior<Command> onCancel(Cancel m) {
         Path dir = m.dir() == null || m.dir().isBlank() ? null : Path.of(m.dir());
         Optional<RunSpec> found = dir == null ? Optional.empty() : queue.cancel(dir);
         if (found.isPresent()) {
-            return reply(m.replyTo(), true, "queued run " + found.get().config() + " in " + found.get().runDir()
-                    + " cancelled (" + queue.size() + " left in the queue)");
+            return reply(
+                    m.replyTo(),
+                    true,
+                    "queued run " + found.get().config() + " in " + found.get().runDir() + " cancelled (" + queue.size()
+                            + " left in the queue)");
         }
-        return reply(m.replyTo(), false, driver != null && RunQueue.runsIn(current, dir)
-                ? dir + " is the running run; stop it with POST /training/stop"
-                : "no queued run in " + m.dir() + " (" + queue.size() + " queued)");
+        return reply(
+                m.replyTo(),
+                false,
+                driver != null && RunQueue.runsIn(current, dir)
+                        ? dir + " is the running run; stop it with POST /training/stop"
+                        : "no queued run in " + m.dir() + " (" + queue.size() + " queued)");
     }
 
     private Behavior<Command> onDriverEnded(DriverEnded m) {
@@ -215,7 +237,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         last = m.status();
         generation = Math.max(generation, m.status().generation());
         queue.forgetRunning(current);
-        if (!queue.isEmpty()) {                                 // the workers leave the world first
+        if (!queue.isEmpty()) { // the workers leave the world first
             timers.startSingleTimer(Tick.NEXT_RUN, node.reformDelay());
         }
         return this;
@@ -225,8 +247,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private Behavior<Command> onNextRun() {
         Optional<RunSpec> next = driver == null ? queue.poll() : Optional.empty();
         if (next.isPresent()) {
-            getContext().getLog().info("Starting queued run {} in {} ({} left in the queue)", next.get().config(),
-                    next.get().runDir(), queue.size());
+            getContext()
+                    .getLog()
+                    .info(
+                            "Starting queued run {} in {} ({} left in the queue)",
+                            next.get().config(),
+                            next.get().runDir(),
+                            queue.size());
             startQueued(next.get());
         }
         return this;
@@ -242,12 +269,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 start(next, settings);
                 return;
             }
-        } catch (RuntimeException e) {                          // its config changed or vanished while it waited
+        } catch (RuntimeException e) { // its config changed or vanished while it waited
             why = e.getMessage();
         }
-        current = next;                                         // the status shows this run, not the one before
-        last = notRunning("failed", next, "queued run " + next.config() + " in " + next.runDir() + " could not start: "
-                + why);
+        current = next; // the status shows this run, not the one before
+        last = notRunning(
+                "failed", next, "queued run " + next.config() + " in " + next.runDir() + " could not start: " + why);
         getContext().getLog().info("Run failed: {}", last.message());
         if (!queue.isEmpty()) {
             timers.startSingleTimer(Tick.NEXT_RUN, node.reformDelay());
@@ -256,8 +283,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     /** A driver that failed (a bug, or a run state it could not write) fails the coordinator: it restarts and resumes. */
     private Behavior<Command> onDriverFailed(ChildFailed f) {
-        throw new IllegalStateException("the driver of run " + current.config() + " in " + current.runDir()
-                + " failed: " + f.getCause().getMessage(), f.getCause());
+        throw new IllegalStateException(
+                "the driver of run " + current.config() + " in " + current.runDir() + " failed: "
+                        + f.getCause().getMessage(),
+                f.getCause());
     }
 
     private void start(RunSpec spec, TrainSettings settings) {
@@ -279,8 +308,23 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     /** The status of no run in progress: {@code phase} idle, or failed for a run that could not start. */
     private RunStatus notRunning(String phase, RunSpec spec, String message) {
-        return new RunStatus(phase, 0, 0, generation, -1, "", 0, new String[0], new double[0], new double[0],
-                new RunStatus.WorkerView[0], message, 0, CurationView.none(), spec.config(),
-                spec.runDir() == null ? "" : spec.runDir().toAbsolutePath().toString(), new RunStatus.QueuedRun[0]);
+        return new RunStatus(
+                phase,
+                0,
+                0,
+                generation,
+                -1,
+                "",
+                0,
+                new String[0],
+                new double[0],
+                new double[0],
+                new RunStatus.WorkerView[0],
+                message,
+                0,
+                CurationView.none(),
+                spec.config(),
+                spec.runDir() == null ? "" : spec.runDir().toAbsolutePath().toString(),
+                new RunStatus.QueuedRun[0]);
     }
 }

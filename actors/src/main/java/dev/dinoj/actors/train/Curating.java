@@ -15,8 +15,12 @@ final class Curating extends RunPhase {
 
     Curating(RunContext run) {
         super(run);
-        this.curation = run.ctx.spawn(CurationDriver.create(run.spec.curate(), run.spec.runDir(),
-                run.ctx.messageAdapter(CurationDriver.Progress.class, RunDriver.CurationProgress::new)), "curation");
+        this.curation = run.ctx.spawn(
+                CurationDriver.create(
+                        run.spec.curate(),
+                        run.spec.runDir(),
+                        run.ctx.messageAdapter(CurationDriver.Progress.class, RunDriver.CurationProgress::new)),
+                "curation");
     }
 
     @Override
@@ -32,8 +36,9 @@ final class Curating extends RunPhase {
     @Override
     Behavior<RunDriver.Command> onStop(RunDriver.Stop m) {
         run.ctx.stop(curation);
-        m.replyTo().tell(new Coordinator.Accepted(true, "the curation stops (finished partitions stay in the run "
-                + "directory)"));
+        m.replyTo()
+                .tell(new Coordinator.Accepted(
+                        true, "the curation stops (finished partitions stay in the run " + "directory)"));
         return finish("stopped", "stopped on request while curating");
     }
 

@@ -21,7 +21,8 @@ final class Finishing extends RunPhase {
         run.progress.message(why);
         run.timers.cancelAll();
         run.workers.tellWorld(new TrainerWorker.LeaveWorld(run.progress.generation()));
-        run.ctx.pipeToSelf(run.store.save(run.progress.state(end)),
+        run.ctx.pipeToSelf(
+                run.store.save(run.progress.state(end)),
                 (done, e) -> new RunDriver.Saved(run.progress.generation(), e));
     }
 
@@ -49,7 +50,10 @@ final class Finishing extends RunPhase {
 
     private Behavior<RunDriver.Command> onSaved(RunDriver.Saved m) {
         if (m.error() != null) {
-            run.log().error("Cannot record the end of the run: {}", RunStore.cause(m.error()).getMessage());
+            run.log()
+                    .error(
+                            "Cannot record the end of the run: {}",
+                            RunStore.cause(m.error()).getMessage());
         }
         RunStatus status = run.status(end, NO_QUEUE);
         run.log().info("Run {}: {}", end, status.message());

@@ -2,7 +2,6 @@ package dev.dinoj.actors.train;
 
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
-
 import java.util.List;
 
 /**
@@ -16,9 +15,14 @@ final class Forming extends WorldPhase {
         super(withWorld(run, world));
         int gen = generation;
         run.ctx.pipeToSelf(run.store.save(run.progress.state(phase())), (done, e) -> new RunDriver.Saved(gen, e));
-        run.log().info("Forming world generation [{}] of {} workers, resuming at step {} ({}): {}", generation,
-                world.size(), run.progress.step(), run.progress.committedDir().isEmpty() ? "from scratch"
-                        : run.progress.committedDir(), run.workers.worldSpec());
+        run.log()
+                .info(
+                        "Forming world generation [{}] of {} workers, resuming at step {} ({}): {}",
+                        generation,
+                        world.size(),
+                        run.progress.step(),
+                        run.progress.committedDir().isEmpty() ? "from scratch" : run.progress.committedDir(),
+                        run.workers.worldSpec());
     }
 
     /** The world of the new generation is {@code world}. */
@@ -35,8 +39,7 @@ final class Forming extends WorldPhase {
 
     @Override
     ReceiveBuilder<RunDriver.Command> worldHandlers(ReceiveBuilder<RunDriver.Command> b) {
-        return b.onMessage(RunDriver.Saved.class, this::onSaved)
-                .onMessage(RunDriver.WorldJoined.class, this::onJoined);
+        return b.onMessage(RunDriver.Saved.class, this::onSaved).onMessage(RunDriver.WorldJoined.class, this::onJoined);
     }
 
     private Behavior<RunDriver.Command> onSaved(RunDriver.Saved m) {
@@ -49,8 +52,18 @@ final class Forming extends WorldPhase {
         String config = run.settings.render();
         List<RunDriver.WorkerHello> world = run.workers.world();
         for (int r = 0; r < world.size(); r++) {
-            world.get(r).worker().tell(new TrainerWorker.FormWorld(generation, run.workers.worldSpec(), r, config,
-                    run.progress.committedDir(), run.dataset, run.data.size(), run.data.sliceSize(), run.ctx.getSelf()));
+            world.get(r)
+                    .worker()
+                    .tell(new TrainerWorker.FormWorld(
+                            generation,
+                            run.workers.worldSpec(),
+                            r,
+                            config,
+                            run.progress.committedDir(),
+                            run.dataset,
+                            run.data.size(),
+                            run.data.sliceSize(),
+                            run.ctx.getSelf()));
         }
         expectAll();
         return this;

@@ -3,7 +3,6 @@ package dev.dinoj.actors.train;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
-
 import java.util.List;
 
 /**

@@ -30,8 +30,14 @@ final class RunContext {
     /** The curation of a run that curates first. */
     CurationView curation = CurationView.none();
 
-    RunContext(ActorContext<RunDriver.Command> ctx, TimerScheduler<RunDriver.Command> timers, RunSpec spec,
-               TrainSettings settings, RunStore store, RunProgress progress, ActorRef<RunDriver.Ended> parent) {
+    RunContext(
+            ActorContext<RunDriver.Command> ctx,
+            TimerScheduler<RunDriver.Command> timers,
+            RunSpec spec,
+            TrainSettings settings,
+            RunStore store,
+            RunProgress progress,
+            ActorRef<RunDriver.Ended> parent) {
         this.ctx = ctx;
         this.timers = timers;
         this.spec = spec;

@@ -12,7 +12,6 @@ import dev.dinoj.actors.curate.CurationDriver;
 import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.trainer.config.TrainSettings;
-
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -30,92 +29,87 @@ import java.util.Set;
 public final class RunDriver {
 
     /** Everything a run driver handles. */
-    public sealed interface Command {
-    }
+    public sealed interface Command {}
 
     // ---- from the trainer workers (over the wire) ----
 
     /** A worker's answer to {@link TrainerWorker.Describe}: its Aeron endpoint and node. */
     public record WorkerHello(ActorRef<TrainerWorker.Command> worker, String aeron, String node)
-            implements Command, ClusterMessage {
-    }
+            implements Command, ClusterMessage {}
 
-    public record WorldJoined(int generation, int rank, long step) implements Command, ClusterMessage {
-    }
+    public record WorldJoined(int generation, int rank, long step) implements Command, ClusterMessage {}
 
-    public record WorldFailed(int generation, int rank, String error) implements Command, ClusterMessage {
-    }
+    public record WorldFailed(int generation, int rank, String error) implements Command, ClusterMessage {}
 
     /** A step's result: losses and, per sample, its stream position, dataset index and object key ("" if none). */
-    public record StepDone(int generation, long step, int rank, double totalLoss, String[] lossNames, double[] lossValues,
-                           long[] positions, long[] indices, String[] keys, double seconds)
-            implements Command, ClusterMessage {
-    }
+    public record StepDone(
+            int generation,
+            long step,
+            int rank,
+            double totalLoss,
+            String[] lossNames,
+            double[] lossValues,
+            long[] positions,
+            long[] indices,
+            String[] keys,
+            double seconds)
+            implements Command, ClusterMessage {}
 
-    public record StepFailed(int generation, long step, int rank, String error) implements Command, ClusterMessage {
-    }
+    public record StepFailed(int generation, long step, int rank, String error) implements Command, ClusterMessage {}
 
-    public record CheckpointSaved(int generation, long step, int rank, String dir) implements Command, ClusterMessage {
-    }
+    public record CheckpointSaved(int generation, long step, int rank, String dir) implements Command, ClusterMessage {}
 
-    public record CheckpointFailed(int generation, long step, int rank, String error) implements Command, ClusterMessage {
-    }
+    public record CheckpointFailed(int generation, long step, int rank, String error)
+            implements Command, ClusterMessage {}
 
     // ---- from the coordinator (local) ----
 
     /** The run's status, with the coordinator's queue. */
-    public record GetStatus(RunStatus.QueuedRun[] queue, ActorRef<RunStatus> replyTo) implements Command {
-    }
+    public record GetStatus(RunStatus.QueuedRun[] queue, ActorRef<RunStatus> replyTo) implements Command {}
 
     /** Stops the run after the step in flight; {@code queued} runs wait behind it (for the answer). */
-    public record Stop(int queued, ActorRef<Coordinator.Accepted> replyTo) implements Command {
-    }
+    public record Stop(int queued, ActorRef<Coordinator.Accepted> replyTo) implements Command {}
 
     /** Checkpoints after the step in flight. */
-    public record CheckpointNow(ActorRef<Coordinator.Accepted> replyTo) implements Command {
-    }
+    public record CheckpointNow(ActorRef<Coordinator.Accepted> replyTo) implements Command {}
 
     /** Run {@code config} in {@code dir} was queued at {@code position} behind this run: the driver answers. */
     public record Queued(String config, Path dir, int position, ActorRef<Coordinator.Accepted> replyTo)
-            implements Command {
-    }
+            implements Command {}
 
     /** What the driver tells its parent when its run has ended (finished, stopped or failed); then it stops. */
-    public record Ended(RunStatus status) {
-    }
+    public record Ended(RunStatus status) {}
 
     // ---- the driver's own ----
 
-    record Restored(RunStore.Restored state, Throwable error) implements Command {
-    }
+    record Restored(RunStore.Restored state, Throwable error) implements Command {}
 
-    record Listing(Set<ActorRef<TrainerWorker.Command>> workers) implements Command {
-    }
+    record Listing(Set<ActorRef<TrainerWorker.Command>> workers) implements Command {}
 
-    record DataInfo(DataShard.Info info, Throwable error) implements Command {
-    }
+    record DataInfo(DataShard.Info info, Throwable error) implements Command {}
 
-    record CurationProgress(CurationDriver.Progress progress) implements Command {
-    }
+    record CurationProgress(CurationDriver.Progress progress) implements Command {}
 
     /** {@code run-state.json} was written for the world of {@code generation} (or not: {@code error}). */
-    record Saved(int generation, Throwable error) implements Command {
-    }
+    record Saved(int generation, Throwable error) implements Command {}
 
     /** The audit line of step {@code step} was appended (or not: {@code error}). */
-    record Recorded(int generation, long step, Throwable error) implements Command {
-    }
+    record Recorded(int generation, long step, Throwable error) implements Command {}
 
     /** Phase 2 of the checkpoint of {@code step}: verified and recorded (or not: {@code error}). */
-    record Committed(int generation, long step, Path dir, Throwable error) implements Command {
-    }
+    record Committed(int generation, long step, Path dir, Throwable error) implements Command {}
 
-    enum Tick implements Command { ASK_DATA, REFORM, PROBE_OVER, PHASE_TIMEOUT, NEXT_STEP }
+    enum Tick implements Command {
+        ASK_DATA,
+        REFORM,
+        PROBE_OVER,
+        PHASE_TIMEOUT,
+        NEXT_STEP
+    }
 
     private static final int STASH = 1000;
 
-    private RunDriver() {
-    }
+    private RunDriver() {}
 
     /**
      * A driver of run {@code spec} with its loaded {@code settings}.
@@ -123,17 +117,22 @@ public final class RunDriver {
      * @param generationFloor the last generation the coordinator used (no world of this run reuses one)
      * @param parent          told when the run has ended
      */
-    public static Behavior<Command> create(RunSpec spec, TrainSettings settings, int generationFloor,
-                                           ActorRef<Ended> parent) {
+    public static Behavior<Command> create(
+            RunSpec spec, TrainSettings settings, int generationFloor, ActorRef<Ended> parent) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(STASH, stash -> {
-            ctx.setLoggerName(RunDriver.class);                 // one logger for all phases
-            RunStore store = new RunStore(spec.runDir(),
-                    ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
-            RunProgress progress = new RunProgress(spec.totalSteps(settings), spec.checkpointEvery(settings),
-                    settings.batchSize(), generationFloor);
+            ctx.setLoggerName(RunDriver.class); // one logger for all phases
+            RunStore store =
+                    new RunStore(spec.runDir(), ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
+            RunProgress progress = new RunProgress(
+                    spec.totalSteps(settings), spec.checkpointEvery(settings), settings.batchSize(), generationFloor);
             RunContext run = new RunContext(ctx, timers, spec, settings, store, progress, parent);
-            ctx.getSystem().receptionist().tell(Receptionist.subscribe(TrainerWorker.KEY, ctx.messageAdapter(
-                    Receptionist.Listing.class, l -> new Listing(l.getServiceInstances(TrainerWorker.KEY)))));
+            ctx.getSystem()
+                    .receptionist()
+                    .tell(Receptionist.subscribe(
+                            TrainerWorker.KEY,
+                            ctx.messageAdapter(
+                                    Receptionist.Listing.class,
+                                    l -> new Listing(l.getServiceInstances(TrainerWorker.KEY)))));
             ctx.pipeToSelf(store.restore(spec.curate()), Restored::new);
             return restoring(run, stash);
         })));
@@ -156,9 +155,16 @@ public final class RunDriver {
         }
         RunProgress p = run.progress;
         p.restore(m.state());
-        run.log().info("Coordinator up: run [{}] in [{}], {} steps, checkpoint every {}, {}", run.spec.config(),
-                run.spec.runDir(), p.totalSteps(), run.spec.checkpointEvery(run.settings), p.committedStep() < 0
-                        ? "from scratch" : "resuming from step " + p.committedStep() + " (" + p.committedDir() + ")");
+        run.log()
+                .info(
+                        "Coordinator up: run [{}] in [{}], {} steps, checkpoint every {}, {}",
+                        run.spec.config(),
+                        run.spec.runDir(),
+                        p.totalSteps(),
+                        run.spec.checkpointEvery(run.settings),
+                        p.committedStep() < 0
+                                ? "from scratch"
+                                : "resuming from step " + p.committedStep() + " (" + p.committedDir() + ")");
         if (!m.state().endPhase().isEmpty()) {
             return new Finishing(run, m.state().endPhase(), m.state().message());
         }
@@ -168,8 +174,19 @@ public final class RunDriver {
         }
         if (c != null) {
             run.log().info("Curation of {} already done: training on {}", c.source(), c.dataset());
-            run.curation = new CurationView("done", c.source(), c.dataset(), 0, 0, 0, 0, new String[0], new String[0],
-                    0, "curated by an earlier coordinator", 0);
+            run.curation = new CurationView(
+                    "done",
+                    c.source(),
+                    c.dataset(),
+                    0,
+                    0,
+                    0,
+                    0,
+                    new String[0],
+                    new String[0],
+                    0,
+                    "curated by an earlier coordinator",
+                    0);
             run.dataset = c.dataset();
         }
         return Waiting.start(run);

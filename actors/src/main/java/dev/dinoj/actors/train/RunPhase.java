@@ -63,16 +63,26 @@ abstract class RunPhase extends AbstractBehavior<RunDriver.Command> {
 
     /** The answer to a stop request that is carried out. */
     static Coordinator.Accepted stopping(RunDriver.Stop m) {
-        return new Coordinator.Accepted(true, "the run stops after the step in flight" + (m.queued() == 0 ? ""
-                : "; then the next of " + m.queued() + " queued runs starts (POST /training/cancel takes one out)"));
+        return new Coordinator.Accepted(
+                true,
+                "the run stops after the step in flight"
+                        + (m.queued() == 0
+                                ? ""
+                                : "; then the next of " + m.queued()
+                                        + " queued runs starts (POST /training/cancel takes one out)"));
     }
 
     private Behavior<RunDriver.Command> onQueued(RunDriver.Queued m) {
         RunSpec s = run.spec;
-        m.replyTo().tell(new Coordinator.Accepted(true, "run " + m.config() + " queued at position " + m.position()
-                + ": it starts when run " + s.config() + " in " + s.runDir() + " (" + phase() + ", step "
-                + run.progress.step() + ")" + (m.position() > 1 ? " and the " + (m.position() - 1) + " before it have"
-                : " has") + " ended; run dir " + m.dir()));
+        m.replyTo()
+                .tell(new Coordinator.Accepted(
+                        true,
+                        "run " + m.config() + " queued at position " + m.position()
+                                + ": it starts when run " + s.config() + " in " + s.runDir() + " (" + phase()
+                                + ", step "
+                                + run.progress.step() + ")"
+                                + (m.position() > 1 ? " and the " + (m.position() - 1) + " before it have" : " has")
+                                + " ended; run dir " + m.dir()));
         return this;
     }
 

@@ -2,7 +2,6 @@ package dev.dinoj.actors.train;
 
 import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.trainer.config.TrainSettings;
-
 import java.util.ArrayDeque;
 
 /**
@@ -67,8 +66,8 @@ final class RunProgress {
 
     /** Whether step {@link #step()} is to be checkpointed before it runs (asked for, the end, or the cadence). */
     boolean checkpointDue() {
-        return step > committedStep && (checkpointRequested || step == totalSteps
-                || (step > 0 && step % checkpointEvery == 0));
+        return step > committedStep
+                && (checkpointRequested || step == totalSteps || (step > 0 && step % checkpointEvery == 0));
     }
 
     boolean allStepsDone() {
@@ -147,22 +146,46 @@ final class RunProgress {
 
     /** What {@code run-state.json} records in phase {@code phase}. */
     RunStore.State state(String phase) {
-        return new RunStore.State(phase, generation, restarts, committedStep, committedDir,
-                Math.max(committedStep, 0) * batchSize, message);
+        return new RunStore.State(
+                phase,
+                generation,
+                restarts,
+                committedStep,
+                committedDir,
+                Math.max(committedStep, 0) * batchSize,
+                message);
     }
 
     /** The state after committing the checkpoint of {@code committed} steps in {@code dir} (nothing changes here). */
     RunStore.State stateCommitting(String phase, long committed, String dir) {
-        return new RunStore.State(phase, generation, restarts, committed, dir, Math.max(committed, 0) * batchSize,
-                message);
+        return new RunStore.State(
+                phase, generation, restarts, committed, dir, Math.max(committed, 0) * batchSize, message);
     }
 
     /** The status in phase {@code phase}. */
-    RunStatus status(String phase, RunStatus.WorkerView[] workers, CurationView curation, RunSpec spec,
-                     RunStatus.QueuedRun[] queue) {
-        return new RunStatus(phase, step, totalSteps, generation, committedStep, committedDir, step * batchSize,
-                lossNames, lossValues, recent.stream().mapToDouble(Double::doubleValue).toArray(), workers, message,
-                restarts, curation, spec.config(), spec.runDir() == null ? "" : spec.runDir().toAbsolutePath().toString(),
+    RunStatus status(
+            String phase,
+            RunStatus.WorkerView[] workers,
+            CurationView curation,
+            RunSpec spec,
+            RunStatus.QueuedRun[] queue) {
+        return new RunStatus(
+                phase,
+                step,
+                totalSteps,
+                generation,
+                committedStep,
+                committedDir,
+                step * batchSize,
+                lossNames,
+                lossValues,
+                recent.stream().mapToDouble(Double::doubleValue).toArray(),
+                workers,
+                message,
+                restarts,
+                curation,
+                spec.config(),
+                spec.runDir() == null ? "" : spec.runDir().toAbsolutePath().toString(),
                 queue);
     }
 }

@@ -1,14 +1,13 @@
 package dev.dinoj.actors.train;
 
 import com.typesafe.config.Config;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator's submitted runs: the one running (kept as {@code submitted-run.conf}, so that the coordinator's next
@@ -141,14 +140,21 @@ final class RunQueue {
 
     /** The queued runs as the status shows them, in order. */
     RunStatus.QueuedRun[] views() {
-        return queued.stream().map(r -> new RunStatus.QueuedRun(r.config(), r.runDir().toAbsolutePath().toString(),
-                r.steps(), r.curate() != null)).toArray(RunStatus.QueuedRun[]::new);
+        return queued.stream()
+                .map(r -> new RunStatus.QueuedRun(
+                        r.config(), r.runDir().toAbsolutePath().toString(), r.steps(), r.curate() != null))
+                .toArray(RunStatus.QueuedRun[]::new);
     }
 
     /** Whether {@code run} (may be null) trains in run directory {@code dir}. */
     static boolean runsIn(RunSpec run, Path dir) {
-        return run != null && run.runDir() != null && dir != null
-                && run.runDir().toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize());
+        return run != null
+                && run.runDir() != null
+                && dir != null
+                && run.runDir()
+                        .toAbsolutePath()
+                        .normalize()
+                        .equals(dir.toAbsolutePath().normalize());
     }
 
     private String keep() {

@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,9 +19,18 @@ import java.util.List;
  * @param checkpointEvery checkpoint cadence in steps (0 = the config's)
  * @param curate          the curation that comes first (null = none): the run then trains on its output
  */
-public record RunSpec(String config, List<String> sets, Path runDir, long steps, int checkpointEvery, int minWorkers,
-                      Duration probeTimeout, Duration stepTimeout, Duration reformDelay,
-                      Duration stepPause, CurateSpec curate) {
+public record RunSpec(
+        String config,
+        List<String> sets,
+        Path runDir,
+        long steps,
+        int checkpointEvery,
+        int minWorkers,
+        Duration probeTimeout,
+        Duration stepTimeout,
+        Duration reformDelay,
+        Duration stepPause,
+        CurateSpec curate) {
 
     public RunSpec {
         if (minWorkers < 1) {
@@ -37,10 +45,18 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
     public static RunSpec fromConfig(Config root) {
         Config c = root.getConfig("dinoj.actors.coordinator");
         String dir = c.getString("run.dir");
-        return new RunSpec(c.getString("run.config"), c.getStringList("run.set"), dir.isEmpty() ? null : Path.of(dir),
-                c.getLong("run.steps"), c.getInt("run.checkpoint-every"), c.getInt("min-workers"),
-                c.getDuration("probe-timeout"), c.getDuration("step-timeout"), c.getDuration("reform-delay"),
-                c.getDuration("step-pause"), CurateSpec.fromConfig(c.getConfig("run")));
+        return new RunSpec(
+                c.getString("run.config"),
+                c.getStringList("run.set"),
+                dir.isEmpty() ? null : Path.of(dir),
+                c.getLong("run.steps"),
+                c.getInt("run.checkpoint-every"),
+                c.getInt("min-workers"),
+                c.getDuration("probe-timeout"),
+                c.getDuration("step-timeout"),
+                c.getDuration("reform-delay"),
+                c.getDuration("step-pause"),
+                CurateSpec.fromConfig(c.getConfig("run")));
     }
 
     public boolean hasRun() {
@@ -48,10 +64,20 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
     }
 
     /** Another run ({@code config} … {@code curate}) under this spec's coordinator settings (workers, timeouts). */
-    public RunSpec forRun(String config, List<String> sets, Path runDir, long steps, int checkpointEvery,
-                          CurateSpec curate) {
-        return new RunSpec(config, sets, runDir, steps, checkpointEvery, minWorkers, probeTimeout, stepTimeout,
-                reformDelay, stepPause, curate);
+    public RunSpec forRun(
+            String config, List<String> sets, Path runDir, long steps, int checkpointEvery, CurateSpec curate) {
+        return new RunSpec(
+                config,
+                sets,
+                runDir,
+                steps,
+                checkpointEvery,
+                minWorkers,
+                probeTimeout,
+                stepTimeout,
+                reformDelay,
+                stepPause,
+                curate);
     }
 
     /** Steps to train: {@link #steps()}, or the config's when 0. */
@@ -69,8 +95,9 @@ public record RunSpec(String config, List<String> sets, Path runDir, long steps,
         TrainSettings s = TrainSettings.load(config, effectiveSets());
         Path teacher = s.distill().teacher();
         if (teacher != null && !Files.exists(teacher)) {
-            throw new ConfigError("dinoj.distill.teacher = " + teacher + ": not found on the coordinator's node; every "
-                    + "trainer node reads the teacher, so give a path on storage all nodes share (e.g. the runs volume)");
+            throw new ConfigError(
+                    "dinoj.distill.teacher = " + teacher + ": not found on the coordinator's node; every "
+                            + "trainer node reads the teacher, so give a path on storage all nodes share (e.g. the runs volume)");
         }
         return s;
     }

@@ -24,23 +24,51 @@ import dev.dinoj.actors.curate.CurationView;
  * @param dir             the run's directory ("" = no run yet)
  * @param queue           submitted runs waiting for this one to end, in the order they will run
  */
-public record RunStatus(String phase, long step, long totalSteps, int generation, long committedStep, String checkpoint,
-                        long samplerPosition, String[] lossNames, double[] lossValues, double[] recentLosses,
-                        WorkerView[] workers, String message, int restarts, CurationView curation, String config,
-                        String dir, QueuedRun[] queue)
+public record RunStatus(
+        String phase,
+        long step,
+        long totalSteps,
+        int generation,
+        long committedStep,
+        String checkpoint,
+        long samplerPosition,
+        String[] lossNames,
+        double[] lossValues,
+        double[] recentLosses,
+        WorkerView[] workers,
+        String message,
+        int restarts,
+        CurationView curation,
+        String config,
+        String dir,
+        QueuedRun[] queue)
         implements ClusterMessage {
 
     /** This status with {@code runs} as the queue. */
     public RunStatus withQueue(QueuedRun[] runs) {
-        return new RunStatus(phase, step, totalSteps, generation, committedStep, checkpoint, samplerPosition, lossNames,
-                lossValues, recentLosses, workers, message, restarts, curation, config, dir, runs);
+        return new RunStatus(
+                phase,
+                step,
+                totalSteps,
+                generation,
+                committedStep,
+                checkpoint,
+                samplerPosition,
+                lossNames,
+                lossValues,
+                recentLosses,
+                workers,
+                message,
+                restarts,
+                curation,
+                config,
+                dir,
+                runs);
     }
 
     /** A submitted run waiting its turn: its config, run directory, steps (0 = the config's) and whether it curates. */
-    public record QueuedRun(String config, String dir, long steps, boolean curates) implements ClusterMessage {
-    }
+    public record QueuedRun(String config, String dir, long steps, boolean curates) implements ClusterMessage {}
 
     /** One worker of the world. */
-    public record WorkerView(int rank, String node, String aeron) implements ClusterMessage {
-    }
+    public record WorkerView(int rank, String node, String aeron) implements ClusterMessage {}
 }

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.pipeline.curate.CurationRecord;
 import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,9 +36,14 @@ final class RunStore {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What {@code run-state.json} records. */
-    record State(String phase, int generation, int restarts, long committedStep, String checkpoint,
-                 long samplerPosition, String message) {
-    }
+    record State(
+            String phase,
+            int generation,
+            int restarts,
+            long committedStep,
+            String checkpoint,
+            long samplerPosition,
+            String message) {}
 
     /**
      * What the run directory says about its run when a driver starts.
@@ -52,9 +56,14 @@ final class RunStore {
      * @param message       the message recorded with the end ("" otherwise)
      * @param curated       whether the run's curation has finished (an earlier coordinator did it)
      */
-    record Restored(long committedStep, String checkpoint, int generation, int restarts, String endPhase,
-                    String message, boolean curated) {
-    }
+    record Restored(
+            long committedStep,
+            String checkpoint,
+            int generation,
+            int restarts,
+            String endPhase,
+            String message,
+            boolean curated) {}
 
     /** A checkpoint whose files do not match their checksums (the run re-forms from the previous one). */
     static final class Unverified extends RuntimeException {
@@ -79,7 +88,9 @@ final class RunStore {
             try {
                 Files.createDirectories(runDir);
                 Optional<Path> latest = ShardedCheckpoints.latest(runDir);
-                long committed = latest.isPresent() ? ShardedCheckpoints.manifest(latest.get()).get("step").asLong() : -1;
+                long committed = latest.isPresent()
+                        ? ShardedCheckpoints.manifest(latest.get()).get("step").asLong()
+                        : -1;
                 String dir = latest.map(Path::toString).orElse("");
                 boolean curated = curate != null && CurationRecord.finished(runDir, curate.source(), curate.out());
                 Path f = runDir.resolve(STATE_FILE);
@@ -89,11 +100,19 @@ final class RunStore {
                 JsonNode s = JSON.readTree(f.toFile());
                 String phase = s.path("phase").asText("");
                 boolean ended = phase.equals("finished") || phase.equals("stopped") || phase.equals("failed");
-                return new Restored(committed, dir, s.path("generation").asInt(0), s.path("restarts").asInt(0),
-                        ended ? phase : "", ended ? s.path("message").asText("") : "", curated);
+                return new Restored(
+                        committed,
+                        dir,
+                        s.path("generation").asInt(0),
+                        s.path("restarts").asInt(0),
+                        ended ? phase : "",
+                        ended ? s.path("message").asText("") : "",
+                        curated);
             } catch (IOException | RuntimeException e) {
-                throw new IllegalStateException(runDir + ": cannot read the run state (" + e.getMessage()
-                        + "); check dinoj.actors.coordinator.run.dir", e);
+                throw new IllegalStateException(
+                        runDir + ": cannot read the run state (" + e.getMessage()
+                                + "); check dinoj.actors.coordinator.run.dir",
+                        e);
             }
         });
     }
@@ -121,8 +140,11 @@ final class RunStore {
     /** Appends the line of a completed step to {@code audit.jsonl} ({@code replies} in rank order). */
     CompletionStage<Done> audit(int generation, long step, int worldSize, List<RunDriver.StepDone> replies) {
         return then(() -> {
-            Files.write(runDir.resolve(AUDIT_FILE), (auditLine(generation, step, worldSize, replies) + "\n")
-                    .getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.write(
+                    runDir.resolve(AUDIT_FILE),
+                    (auditLine(generation, step, worldSize, replies) + "\n").getBytes(StandardCharsets.UTF_8),
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
             return Done.getInstance();
         });
     }
@@ -186,15 +208,18 @@ final class RunStore {
 
     /** Runs {@code work} on the executor after everything asked before it (failed or not). */
     private <T> CompletionStage<T> then(Callable<T> work) {
-        CompletableFuture<T> next = tail.handle((v, e) -> null).thenApplyAsync(v -> {
-            try {
-                return work.call();
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new CompletionException(e);
-            }
-        }, io);
+        CompletableFuture<T> next = tail.handle((v, e) -> null)
+                .thenApplyAsync(
+                        v -> {
+                            try {
+                                return work.call();
+                            } catch (RuntimeException e) {
+                                throw e;
+                            } catch (Exception e) {
+                                throw new CompletionException(e);
+                            }
+                        },
+                        io);
         tail = next;
         return next;
     }

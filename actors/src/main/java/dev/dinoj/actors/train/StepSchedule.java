@@ -7,7 +7,8 @@ import dev.dinoj.trainer.schedule.Schedules;
  * The per-step schedule values the coordinator sends with every step (dinov2: lr, wd, momentum, teacher temperature,
  * last-layer lr) and the resolution phase (global/local crop sizes of the high-resolution phase when {@code highRes}).
  */
-public record StepSchedule(double lr, double wd, double momentum, double teacherTemp, double lastLayerLr, boolean highRes)
+public record StepSchedule(
+        double lr, double wd, double momentum, double teacherTemp, double lastLayerLr, boolean highRes)
         implements ClusterMessage {
 
     public static StepSchedule of(Schedules.Values v, boolean highRes) {

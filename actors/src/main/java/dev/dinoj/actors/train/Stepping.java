@@ -2,7 +2,6 @@ package dev.dinoj.actors.train;
 
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -66,7 +65,8 @@ final class Stepping extends WorldPhase {
         }
         replies.sort(Comparator.comparingInt(RunDriver.StepDone::rank));
         long step = m.step();
-        run.ctx.pipeToSelf(run.store.audit(generation, step, replies.size(), List.copyOf(replies)),
+        run.ctx.pipeToSelf(
+                run.store.audit(generation, step, replies.size(), List.copyOf(replies)),
                 (done, e) -> new RunDriver.Recorded(generation, step, e));
         run.progress.stepDone(replies.get(0));
         return this;
@@ -79,13 +79,21 @@ final class Stepping extends WorldPhase {
             return this;
         }
         if (m.error() != null) {
-            run.log().warn("Cannot append to audit.jsonl: {}", RunStore.cause(m.error()).getMessage());
+            run.log()
+                    .warn(
+                            "Cannot append to audit.jsonl: {}",
+                            RunStore.cause(m.error()).getMessage());
         }
         if (p.step() % Math.max(1, run.settings.loop().logEvery()) == 0 || p.step() == p.totalSteps()) {
             RunDriver.StepDone r0 = replies.get(0);
-            run.log().info("step {}/{}: loss {} ({} ranks, {} s)", p.step(), p.totalSteps(),
-                    String.format(Locale.ROOT, "%.4f", r0.totalLoss()), replies.size(),
-                    String.format(Locale.ROOT, "%.2f", r0.seconds()));
+            run.log()
+                    .info(
+                            "step {}/{}: loss {} ({} ranks, {} s)",
+                            p.step(),
+                            p.totalSteps(),
+                            String.format(Locale.ROOT, "%.4f", r0.totalLoss()),
+                            replies.size(),
+                            String.format(Locale.ROOT, "%.2f", r0.seconds()));
         }
         if (!run.spec.stepPause().isZero()) {
             run.timers.startSingleTimer(RunDriver.Tick.NEXT_STEP, run.spec.stepPause());

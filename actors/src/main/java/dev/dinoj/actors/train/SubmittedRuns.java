@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
 import dev.dinoj.actors.curate.CurateSpec;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,8 +28,7 @@ final class SubmittedRuns {
     static final String FILE = "submitted-run.conf";
     static final String QUEUE_FILE = "queued-runs.conf";
 
-    private SubmittedRuns() {
-    }
+    private SubmittedRuns() {}
 
     /** The state folder of the node config, or null when submissions are not persisted. */
     static Path stateDir(Config node) {
@@ -40,8 +38,13 @@ final class SubmittedRuns {
 
     /** Writes the accepted run; an I/O error names the folder (the caller refuses the submission). */
     static void save(Path stateDir, RunSpec spec) throws IOException {
-        write(stateDir, FILE, ConfigValueFactory.fromMap(Map.of("dinoj", Map.of("actors", Map.of("coordinator",
-                Map.of("run", runMap(spec)))))).render(ConfigRenderOptions.concise().setFormatted(true)) + "\n");
+        write(
+                stateDir,
+                FILE,
+                ConfigValueFactory.fromMap(Map.of(
+                                        "dinoj", Map.of("actors", Map.of("coordinator", Map.of("run", runMap(spec))))))
+                                .render(ConfigRenderOptions.concise().setFormatted(true))
+                        + "\n");
     }
 
     /**
@@ -60,8 +63,13 @@ final class SubmittedRuns {
         for (RunSpec r : queue) {
             runs.add(runMap(r));
         }
-        write(stateDir, QUEUE_FILE, ConfigValueFactory.fromMap(Map.of("dinoj", Map.of("actors", Map.of("coordinator",
-                Map.of("queue", runs))))).render(ConfigRenderOptions.concise().setFormatted(true)) + "\n");
+        write(
+                stateDir,
+                QUEUE_FILE,
+                ConfigValueFactory.fromMap(Map.of(
+                                        "dinoj", Map.of("actors", Map.of("coordinator", Map.of("queue", runs)))))
+                                .render(ConfigRenderOptions.concise().setFormatted(true))
+                        + "\n");
     }
 
     /** The queued runs kept in {@code stateDir}, in order, with the node's other coordinator settings (empty: none). */
@@ -72,7 +80,9 @@ final class SubmittedRuns {
         List<RunSpec> out = new ArrayList<>();
         Config saved = ConfigFactory.parseFile(stateDir.resolve(QUEUE_FILE).toFile());
         for (Config run : saved.getConfigList("dinoj.actors.coordinator.queue")) {
-            out.add(RunSpec.fromConfig(run.atPath("dinoj.actors.coordinator.run").withFallback(node).resolve()));
+            out.add(RunSpec.fromConfig(run.atPath("dinoj.actors.coordinator.run")
+                    .withFallback(node)
+                    .resolve()));
         }
         return out;
     }

@@ -16,9 +16,8 @@ import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.data.FetchedImages;
 import dev.dinoj.trainer.collective.World;
-import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import dev.dinoj.trainer.config.TrainSettings;
-
+import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,40 +38,41 @@ import java.util.function.Supplier;
  */
 public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command> {
 
-    public sealed interface Command {
-    }
+    public sealed interface Command {}
 
     /** Asks for a {@link RunDriver.WorkerHello} (the worker's Aeron endpoint). */
-    public record Describe(ActorRef<RunDriver.Command> replyTo) implements Command, ClusterMessage {
-    }
+    public record Describe(ActorRef<RunDriver.Command> replyTo) implements Command, ClusterMessage {}
 
     /**
      * Join world {@code worldSpec} at {@code generation} as {@code rank}, train config {@code config} (resolved HOCON),
      * starting from {@code checkpoint} (empty: from scratch), with samples of {@code dataset} (a dataset spec the data
      * shards open; "" = their node's) of {@code datasetSize}.
      */
-    public record FormWorld(int generation, String worldSpec, int rank, String config, String checkpoint,
-                            String dataset, int datasetSize, int sliceSize, ActorRef<RunDriver.Command> driver)
-            implements Command, ClusterMessage {
-    }
+    public record FormWorld(
+            int generation,
+            String worldSpec,
+            int rank,
+            String config,
+            String checkpoint,
+            String dataset,
+            int datasetSize,
+            int sliceSize,
+            ActorRef<RunDriver.Command> driver)
+            implements Command, ClusterMessage {}
 
-    public record RunStep(int generation, long step, StepSchedule schedule) implements Command, ClusterMessage {
-    }
+    public record RunStep(int generation, long step, StepSchedule schedule) implements Command, ClusterMessage {}
 
     /** Collective sharded checkpoint of {@code step} completed steps into {@code runDir}. */
-    public record SaveCheckpoint(int generation, long step, String runDir) implements Command, ClusterMessage {
-    }
+    public record SaveCheckpoint(int generation, long step, String runDir) implements Command, ClusterMessage {}
 
     /** Leave world {@code generation} (the run is over or is being re-formed). */
-    public record LeaveWorld(int generation) implements Command, ClusterMessage {
-    }
+    public record LeaveWorld(int generation) implements Command, ClusterMessage {}
 
-    private record SamplesFetched(int generation, long step, StepSchedule schedule, FetchedImages images,
-                                  long[][] plan, Throwable error) implements Command {
-    }
+    private record SamplesFetched(
+            int generation, long step, StepSchedule schedule, FetchedImages images, long[][] plan, Throwable error)
+            implements Command {}
 
-    private record Report(int generation, RunDriver.Command message) implements Command {
-    }
+    private record Report(int generation, RunDriver.Command message) implements Command {}
 
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "trainer-worker");
 
@@ -122,7 +122,9 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     }
 
     private Behavior<Command> onDescribe(Describe m) {
-        m.replyTo().tell(new RunDriver.WorkerHello(getContext().getSelf(), engine.member().toString(), node));
+        m.replyTo()
+                .tell(new RunDriver.WorkerHello(
+                        getContext().getSelf(), engine.member().toString(), node));
         return this;
     }
 
@@ -138,14 +140,23 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         settings = TrainSettings.fromConfig(ConfigFactory.parseString(m.config()));
         TrainSettings s = settings;
         Path ckpt = m.checkpoint().isEmpty() ? null : Path.of(m.checkpoint());
-        getContext().getLog().info("Joining world generation [{}] as rank [{}] of [{}]{}", m.generation(), m.rank(),
-                world.size(), ckpt == null ? "" : ", from " + ckpt);
+        getContext()
+                .getLog()
+                .info(
+                        "Joining world generation [{}] as rank [{}] of [{}]{}",
+                        m.generation(),
+                        m.rank(),
+                        world.size(),
+                        ckpt == null ? "" : ", from " + ckpt);
         int gen = m.generation();
         int r = m.rank();
-        run(gen, () -> {
-            long step = engine.form(world, r, s, ckpt);
-            return new RunDriver.WorldJoined(gen, r, step);
-        }, e -> new RunDriver.WorldFailed(gen, r, e));
+        run(
+                gen,
+                () -> {
+                    long step = engine.form(world, r, s, ckpt);
+                    return new RunDriver.WorldJoined(gen, r, step);
+                },
+                e -> new RunDriver.WorldFailed(gen, r, e));
         return this;
     }
 
@@ -153,10 +164,12 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         if (m.generation() != generation) {
             return this;
         }
-        long[][] plan = WorkerEngine.plan(datasetSize, settings.seed(), settings.batchSize(), worldSize, rank, m.step());
+        long[][] plan =
+                WorkerEngine.plan(datasetSize, settings.seed(), settings.batchSize(), worldSize, rank, m.step());
         Map<String, List<Integer>> bySlice = new TreeMap<>();
         for (long idx : plan[1]) {
-            bySlice.computeIfAbsent(DataShard.entityId((int) idx, sliceSize), k -> new ArrayList<>()).add((int) idx);
+            bySlice.computeIfAbsent(DataShard.entityId((int) idx, sliceSize), k -> new ArrayList<>())
+                    .add((int) idx);
         }
         long epoch = plan[0][0] / datasetSize;
         ClusterSharding sharding = ClusterSharding.get(getContext().getSystem());
@@ -174,7 +187,9 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
                 return null;
             });
         }
-        getContext().pipeToSelf(all, (v, err) -> new SamplesFetched(m.generation(), m.step(), m.schedule(), images, plan, err));
+        getContext()
+                .pipeToSelf(
+                        all, (v, err) -> new SamplesFetched(m.generation(), m.step(), m.schedule(), images, plan, err));
         return this;
     }
 
@@ -188,18 +203,32 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
             driver.tell(new RunDriver.StepFailed(gen, m.step(), r, "fetching samples: " + m.error()));
             return this;
         }
-        run(gen, () -> {
-            long t0 = System.nanoTime();
-            ShardedTrainer.StepResult res = engine.step(m.step(), m.images(), m.schedule());
-            String[] names = res.losses().keySet().toArray(new String[0]);
-            double[] values = res.losses().values().stream().mapToDouble(Double::doubleValue).toArray();
-            String[] keys = new String[m.plan()[1].length];
-            for (int i = 0; i < keys.length; i++) {
-                keys[i] = m.images().key((int) m.plan()[1][i]);
-            }
-            return new RunDriver.StepDone(gen, m.step(), r, res.totalLoss(), names, values, m.plan()[0], m.plan()[1],
-                    keys, (System.nanoTime() - t0) / 1e9);
-        }, e -> new RunDriver.StepFailed(gen, m.step(), r, e));
+        run(
+                gen,
+                () -> {
+                    long t0 = System.nanoTime();
+                    ShardedTrainer.StepResult res = engine.step(m.step(), m.images(), m.schedule());
+                    String[] names = res.losses().keySet().toArray(new String[0]);
+                    double[] values = res.losses().values().stream()
+                            .mapToDouble(Double::doubleValue)
+                            .toArray();
+                    String[] keys = new String[m.plan()[1].length];
+                    for (int i = 0; i < keys.length; i++) {
+                        keys[i] = m.images().key((int) m.plan()[1][i]);
+                    }
+                    return new RunDriver.StepDone(
+                            gen,
+                            m.step(),
+                            r,
+                            res.totalLoss(),
+                            names,
+                            values,
+                            m.plan()[0],
+                            m.plan()[1],
+                            keys,
+                            (System.nanoTime() - t0) / 1e9);
+                },
+                e -> new RunDriver.StepFailed(gen, m.step(), r, e));
         return this;
     }
 
@@ -209,7 +238,13 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         }
         int gen = m.generation();
         int r = rank;
-        run(gen, () -> new RunDriver.CheckpointSaved(gen, m.step(), r, engine.save(Path.of(m.runDir()), m.step()).toString()),
+        run(
+                gen,
+                () -> new RunDriver.CheckpointSaved(
+                        gen,
+                        m.step(),
+                        r,
+                        engine.save(Path.of(m.runDir()), m.step()).toString()),
                 e -> new RunDriver.CheckpointFailed(gen, m.step(), r, e));
         return this;
     }
@@ -231,19 +266,24 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     }
 
     /** Runs {@code work} on the training thread and reports its result (or failure) to the run driver. */
-    private void run(int gen, java.util.concurrent.Callable<RunDriver.Command> work,
-                     java.util.function.Function<String, RunDriver.Command> failure) {
-        CompletableFuture<RunDriver.Command> f = CompletableFuture.supplyAsync(() -> {
-            try {
-                return work.call();
-            } catch (Exception e) {
-                throw new java.util.concurrent.CompletionException(e);
-            }
-        }, trainingThread);
+    private void run(
+            int gen,
+            java.util.concurrent.Callable<RunDriver.Command> work,
+            java.util.function.Function<String, RunDriver.Command> failure) {
+        CompletableFuture<RunDriver.Command> f = CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return work.call();
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                },
+                trainingThread);
         getContext().pipeToSelf(f, (ok, err) -> {
             if (err != null) {
                 Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-                        ? err.getCause() : err;
+                        ? err.getCause()
+                        : err;
                 getContext().getLog().warn("Generation [{}] work failed: {}", gen, cause.toString(), cause);
                 return new Report(gen, failure.apply(cause.toString()));
             }

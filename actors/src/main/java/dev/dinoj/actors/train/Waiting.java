@@ -4,7 +4,6 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import dev.dinoj.actors.data.DataShard;
-
 import java.time.Duration;
 
 /**
@@ -63,34 +62,47 @@ final class Waiting extends RunPhase {
 
     private Behavior<RunDriver.Command> onAskData() {
         String ds = run.dataset;
-        run.ctx.ask(DataShard.Info.class, ClusterSharding.get(run.ctx.getSystem()).entityRefFor(DataShard.KEY, "0"),
-                ASK_TIMEOUT, r -> new DataShard.GetInfo(ds, r), RunDriver.DataInfo::new);
+        run.ctx.ask(
+                DataShard.Info.class,
+                ClusterSharding.get(run.ctx.getSystem()).entityRefFor(DataShard.KEY, "0"),
+                ASK_TIMEOUT,
+                r -> new DataShard.GetInfo(ds, r),
+                RunDriver.DataInfo::new);
         return this;
     }
 
     private Behavior<RunDriver.Command> onDataInfo(RunDriver.DataInfo m) {
         if (run.data != null) {
-            return this;                                        // answered twice
+            return this; // answered twice
         }
         if (m.error() != null) {
-            run.log().info("Data shards not reachable yet ({}); asking again", m.error().toString());
+            run.log()
+                    .info(
+                            "Data shards not reachable yet ({}); asking again",
+                            m.error().toString());
             run.timers.startSingleTimer(RunDriver.Tick.ASK_DATA, ASK_AGAIN);
             return this;
         }
         run.data = m.info();
-        run.log().info("Data shards serve [{}]: {} images, {} per shard", run.data.dataset(), run.data.size(),
-                run.data.sliceSize());
+        run.log()
+                .info(
+                        "Data shards serve [{}]: {} images, {} per shard",
+                        run.data.dataset(),
+                        run.data.size(),
+                        run.data.sliceSize());
         return reforming ? this : probeIfReady();
     }
 
     private Behavior<RunDriver.Command> onReform() {
-        return run.data != null && !run.workers.listed().isEmpty() ? new Probing(run)
+        return run.data != null && !run.workers.listed().isEmpty()
+                ? new Probing(run)
                 : reforming ? new Waiting(run, false) : this;
     }
 
     private Behavior<RunDriver.Command> probeIfReady() {
         int listed = run.workers.listed().size();
         return run.data != null && listed > 0 && listed >= run.progress.neededWorkers(run.spec.minWorkers())
-                ? new Probing(run) : this;
+                ? new Probing(run)
+                : this;
     }
 }

@@ -1,23 +1,22 @@
 package dev.dinoj.actors.train;
 
-import dev.dinoj.trainer.train.BatchRecipe;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.loader.EpochSampler;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.EmbeddedDriver;
 import dev.dinoj.trainer.collective.Member;
 import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.collective.World;
-import dev.dinoj.trainer.train.sharded.RankBatches;
-import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
-import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.BatchRecipe;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
-
+import dev.dinoj.trainer.train.sharded.RankBatches;
+import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import java.nio.file.Path;
 
 /**
@@ -54,31 +53,41 @@ public final class WorkerEngine implements AutoCloseable {
     public long form(World world, int rank, TrainSettings s, Path checkpoint) {
         leave();
         if (!world.member(rank).equals(member)) {
-            throw new IllegalArgumentException("rank " + rank + " of " + world + " is not this worker (" + member + ")");
+            throw new IllegalArgumentException(
+                    "rank " + rank + " of " + world + " is not this worker (" + member + ")");
         }
         comm = Communicator.join(world, rank, collectiveSettings);
         manager = NDManager.newBaseManager();
-        model = TrainingRun.createModel(s, manager);    // pretraining or distillation, Gram anchoring when configured
+        model = TrainingRun.createModel(s, manager); // pretraining or distillation, Gram anchoring when configured
         trainer = new ShardedTrainer(model, comm, WireFormat.F32);
         settings = s;
-        return checkpoint == null ? 0 : ShardedCheckpoints.load(checkpoint, trainer).step();
+        return checkpoint == null
+                ? 0
+                : ShardedCheckpoints.load(checkpoint, trainer).step();
     }
 
     /** One sharded step on this rank's part of the global batch, whose images are in {@code images}. */
     public ShardedTrainer.StepResult step(long step, ImageDataset images, StepSchedule schedule) {
         BatchRecipe recipe = BatchRecipe.of(settings, schedule.highRes());
-        RankBatches rb = new RankBatches(images, recipe.augmentation(), recipe.collator(), settings.batchSize(),
-                comm.size(), settings.seed());
+        RankBatches rb = new RankBatches(
+                images, recipe.augmentation(), recipe.collator(), settings.batchSize(), comm.size(), settings.seed());
         try (NDManager m = manager.newSubManager()) {
-            return trainer.step(step, RankBatches.toDevice(m, rb.batch(step, comm.rank())), schedule.values(),
+            return trainer.step(
+                    step,
+                    RankBatches.toDevice(m, rb.batch(step, comm.rank())),
+                    schedule.values(),
                     StepRandom.forStep(settings.seed(), step));
         }
     }
 
     /** Collective: a sharded checkpoint of all ranks after {@code step} completed steps. */
     public Path save(Path runDir, long step) {
-        return ShardedCheckpoints.save(runDir, trainer, new ShardedCheckpoints.State(step,
-                step * settings.batchSize(), 0, settings.seed(), settings.render(), comm.size()), settings.checkpoint().keepLast());
+        return ShardedCheckpoints.save(
+                runDir,
+                trainer,
+                new ShardedCheckpoints.State(
+                        step, step * settings.batchSize(), 0, settings.seed(), settings.render(), comm.size()),
+                settings.checkpoint().keepLast());
     }
 
     /** Closes the model and the communicator of the current world (the media driver stays). */

@@ -1,7 +1,6 @@
 package dev.dinoj.actors.train;
 
 import akka.actor.typed.ActorRef;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -90,7 +89,8 @@ final class WorkerRoster {
     RunStatus.WorkerView[] views() {
         RunStatus.WorkerView[] views = new RunStatus.WorkerView[world.size()];
         for (int r = 0; r < world.size(); r++) {
-            views[r] = new RunStatus.WorkerView(r, world.get(r).node(), world.get(r).aeron());
+            views[r] = new RunStatus.WorkerView(
+                    r, world.get(r).node(), world.get(r).aeron());
         }
         return views;
     }

@@ -2,7 +2,6 @@ package dev.dinoj.actors.train;
 
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
-
 import java.util.HashSet;
 import java.util.Set;
 
@@ -30,14 +29,25 @@ abstract class WorldPhase extends RunPhase {
     @Override
     final ReceiveBuilder<RunDriver.Command> handlers(ReceiveBuilder<RunDriver.Command> b) {
         return worldHandlers(b)
-                .onMessage(RunDriver.WorldFailed.class, m -> m.generation() != generation ? this
-                        : abort("rank " + m.rank() + " could not join: " + m.error()))
-                .onMessage(RunDriver.StepFailed.class, m -> m.generation() != generation ? this
-                        : abort("step " + m.step() + " failed on rank " + m.rank() + ": " + m.error()))
-                .onMessage(RunDriver.CheckpointFailed.class, m -> m.generation() != generation ? this
-                        : abort("checkpoint " + m.step() + " failed on rank " + m.rank() + ": " + m.error()))
-                .onMessageEquals(RunDriver.Tick.PHASE_TIMEOUT, () -> abort(phase() + " got no answer from ranks "
-                        + pending + " within " + run.spec.stepTimeout().toSeconds() + " s"));
+                .onMessage(
+                        RunDriver.WorldFailed.class,
+                        m -> m.generation() != generation
+                                ? this
+                                : abort("rank " + m.rank() + " could not join: " + m.error()))
+                .onMessage(
+                        RunDriver.StepFailed.class,
+                        m -> m.generation() != generation
+                                ? this
+                                : abort("step " + m.step() + " failed on rank " + m.rank() + ": " + m.error()))
+                .onMessage(
+                        RunDriver.CheckpointFailed.class,
+                        m -> m.generation() != generation
+                                ? this
+                                : abort("checkpoint " + m.step() + " failed on rank " + m.rank() + ": " + m.error()))
+                .onMessageEquals(
+                        RunDriver.Tick.PHASE_TIMEOUT,
+                        () -> abort(phase() + " got no answer from ranks " + pending + " within "
+                                + run.spec.stepTimeout().toSeconds() + " s"));
     }
 
     /** Waits for every rank of the world, at most {@code step-timeout}. */

@@ -1,5 +1,8 @@
 package dev.dinoj.actors.curate;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
@@ -12,12 +15,6 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,9 +24,11 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The curation driver in one JVM, over a local pool: a curation worker that takes a partition and never answers has
@@ -39,11 +38,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class CurationDriverTest {
 
-    static final ActorTestKit kit = ActorTestKit.create("dinoj", ConfigFactory.parseString(
-            "akka.remote.artery.canonical.port = 0\n"
-                    + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
-                    + "dinoj.actors.curation { partitions = 3, min-workers = 2, max-attempts = 2, partition-timeout = 2s }\n")
-            .withFallback(ConfigFactory.load()));
+    static final ActorTestKit kit = ActorTestKit.create(
+            "dinoj",
+            ConfigFactory.parseString(
+                            "akka.remote.artery.canonical.port = 0\n"
+                                    + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+                                    + "dinoj.actors.curation { partitions = 3, min-workers = 2, max-attempts = 2, partition-timeout = 2s }\n")
+                    .withFallback(ConfigFactory.load()));
 
     @AfterAll
     static void shutdown() {
@@ -52,7 +53,9 @@ class CurationDriverTest {
 
     @Test
     void shouldReassignTheSilentWorkersPartitionAndAccountForEveryObject(@TempDir Path dir) throws Exception {
-        Cluster.get(kit.system()).manager().tell(Join.create(Cluster.get(kit.system()).selfMember().address()));
+        Cluster.get(kit.system())
+                .manager()
+                .tell(Join.create(Cluster.get(kit.system()).selfMember().address()));
         Path pool = dir.resolve("pool");
         Files.createDirectories(pool);
         Random rnd = new Random(3);
@@ -63,7 +66,8 @@ class CurationDriverTest {
                     img.getRaster().setSample(x, y, 0, rnd.nextInt(256));
                 }
             }
-            ImageIO.write(img, "png", pool.resolve(String.format("img-%02d.png", i)).toFile());
+            ImageIO.write(
+                    img, "png", pool.resolve(String.format("img-%02d.png", i)).toFile());
         }
         Files.writeString(pool.resolve("notes.txt"), "not an image");
         Files.write(pool.resolve("empty.png"), new byte[0]);
@@ -77,12 +81,12 @@ class CurationDriverTest {
         kit.spawn(CurationWorker.create(), "curation-worker");
         TestProbe<CurationDriver.Progress> listener = kit.createTestProbe();
         Path run = dir.resolve("run");
-        CurateSpec spec = new CurateSpec(pool.toUri().toString(), "", dir.resolve("out").toUri().toString(), 0,
-                "pixels:8", "same", 0);
+        CurateSpec spec = new CurateSpec(
+                pool.toUri().toString(), "", dir.resolve("out").toUri().toString(), 0, "pixels:8", "same", 0);
         ActorRef<CurationDriver.Command> driver = kit.spawn(CurationDriver.create(spec, run, listener.ref()), "driver");
 
-        CurationWorker.IngestPartition taken = silent.expectMessageClass(CurationWorker.IngestPartition.class,
-                Duration.ofSeconds(30));
+        CurationWorker.IngestPartition taken =
+                silent.expectMessageClass(CurationWorker.IngestPartition.class, Duration.ofSeconds(30));
         boolean sawTimeout = false;
         CurationDriver.Progress last;
         do {
@@ -110,7 +114,7 @@ class CurationDriverTest {
         assertEquals(24, done.get("kept").asInt(), done.toString());
         assertTrue(Files.exists(dir.resolve("out").resolve("index.jsonl")), "no curated index written");
         assertEquals(spec.dataset(), CurationDriver.finishedDataset(spec, run));
-        silent.expectNoMessage(Duration.ofMillis(200));     // stalled: given nothing more
+        silent.expectNoMessage(Duration.ofMillis(200)); // stalled: given nothing more
         kit.stop(driver);
     }
 }

@@ -1,31 +1,32 @@
 package dev.dinoj.actors.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.data.ImageDataset;
+import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-
-import java.nio.file.Path;
-import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Data-shard entities (spawned directly, without sharding) over Fashion-MNIST's test split, asked by probes. */
 @Timeout(60)
 class DataShardTest {
 
     static final Duration T = Duration.ofSeconds(20);
-    static final ActorTestKit kit = ActorTestKit.create("DataShardTest", ConfigFactory.parseString(
-            "akka.remote.artery.canonical.port = 0\n"
-                    + "dinoj.actors.data { dataset = \"fashion-mnist:test\", slice-size = 4096 }\n")
-            .withFallback(ConfigFactory.load()));
-    static final DataShard.Settings SETTINGS = DataShard.Settings.fromConfig(kit.system().settings().config());
+    static final ActorTestKit kit = ActorTestKit.create(
+            "DataShardTest",
+            ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\n"
+                            + "dinoj.actors.data { dataset = \"fashion-mnist:test\", slice-size = 4096 }\n")
+                    .withFallback(ConfigFactory.load()));
+    static final DataShard.Settings SETTINGS =
+            DataShard.Settings.fromConfig(kit.system().settings().config());
 
     @AfterAll
     static void shutdown() {
@@ -61,7 +62,7 @@ class DataShardTest {
 
     @Test
     void shouldRefuseAnIndexOutsideItsSlice() {
-        ActorRef<DataShard.Command> last = kit.spawn(DataShard.create(SETTINGS, 2));   // [8192, 10000)
+        ActorRef<DataShard.Command> last = kit.spawn(DataShard.create(SETTINGS, 2)); // [8192, 10000)
         assertEquals("", samples(last, "", 9999).error());
         String error = samples(last, "", 9999, 10000).error();
         assertEquals("index 10000 is not in data shard 2 [8192, 10000)", error);
@@ -71,11 +72,12 @@ class DataShardTest {
     @Test
     void shouldAnswerADatasetItCannotOpenWithAnErrorAndNoInfo() {
         ActorRef<DataShard.Command> shard = kit.spawn(DataShard.create(SETTINGS, 0));
-        String error = samples(shard, "folder:" + Path.of("no", "such", "dir").toAbsolutePath(), 1).error();
+        String error = samples(shard, "folder:" + Path.of("no", "such", "dir").toAbsolutePath(), 1)
+                .error();
         assertTrue(error.startsWith("data shard 0 cannot open folder:"), error);
         TestProbe<DataShard.Info> info = kit.createTestProbe();
         shard.tell(new DataShard.GetInfo("folder:/no/such/dir", info.ref()));
-        info.expectNoMessage(Duration.ofMillis(500));       // the coordinator asks again later
+        info.expectNoMessage(Duration.ofMillis(500)); // the coordinator asks again later
         shard.tell(new DataShard.GetInfo("fashion-mnist:test", info.ref()));
         assertEquals(10000, info.receiveMessage(T).size(), "the shard still serves its dataset");
     }

@@ -1,5 +1,7 @@
 package dev.dinoj.actors.node;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.cluster.ClusterEvent;
@@ -9,15 +11,12 @@ import akka.cluster.typed.Subscribe;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.testkit.KeyStores;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Artery over TLS on loopback (the settings docs/CLUSTER.md documents): two nodes with {@code transport = tls-tcp}
@@ -28,17 +27,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ArteryTlsTest {
 
     static Config tls(Path keyStore) {
-        return ConfigFactory.parseString(String.join("\n",
-                "akka.remote.artery.transport = tls-tcp",
-                "akka.remote.artery.canonical.port = 0",
-                "akka.remote.artery.ssl.config-ssl-engine {",
-                "  key-store = \"" + keyStore + "\", trust-store = \"" + keyStore + "\"",
-                "  key-store-password = " + KeyStores.PASSWORD + ", key-password = " + KeyStores.PASSWORD
-                        + ", trust-store-password = " + KeyStores.PASSWORD,
-                "  protocol = TLSv1.3, enabled-algorithms = [TLS_AES_128_GCM_SHA256]",
-                "}",
-                "akka.cluster.jmx.multi-mbeans-in-same-jvm = on",
-                "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off")).withFallback(ConfigFactory.load());
+        return ConfigFactory.parseString(String.join(
+                        "\n",
+                        "akka.remote.artery.transport = tls-tcp",
+                        "akka.remote.artery.canonical.port = 0",
+                        "akka.remote.artery.ssl.config-ssl-engine {",
+                        "  key-store = \"" + keyStore + "\", trust-store = \"" + keyStore + "\"",
+                        "  key-store-password = " + KeyStores.PASSWORD + ", key-password = " + KeyStores.PASSWORD
+                                + ", trust-store-password = " + KeyStores.PASSWORD,
+                        "  protocol = TLSv1.3, enabled-algorithms = [TLS_AES_128_GCM_SHA256]",
+                        "}",
+                        "akka.cluster.jmx.multi-mbeans-in-same-jvm = on",
+                        "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off"))
+                .withFallback(ConfigFactory.load());
     }
 
     @Test

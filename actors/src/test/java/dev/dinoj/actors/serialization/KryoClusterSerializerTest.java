@@ -1,5 +1,12 @@
 package dev.dinoj.actors.serialization;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
@@ -26,26 +33,17 @@ import dev.dinoj.actors.train.RunDriver;
 import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.actors.train.StepSchedule;
 import dev.dinoj.actors.train.TrainerWorker;
+import java.io.NotSerializableException;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-
-import java.io.NotSerializableException;
-import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(120)
 class KryoClusterSerializerTest {
 
     /** A cluster message nobody registered. */
-    record Unregistered(String text) implements ClusterMessage {
-    }
+    record Unregistered(String text) implements ClusterMessage {}
 
     /** A registered-looking message class whose loading would be visible. */
     static final class Poison implements ClusterMessage {
@@ -55,14 +53,16 @@ class KryoClusterSerializerTest {
     }
 
     /** Set by {@link Poison}'s static initialiser (kept outside it, so reading it does not initialise Poison). */
-    static final java.util.concurrent.atomic.AtomicBoolean POISON_INITIALISED = new java.util.concurrent.atomic.AtomicBoolean();
+    static final java.util.concurrent.atomic.AtomicBoolean POISON_INITIALISED =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     static Config config() {
         return ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\n"
-                + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
-                + "akka.cluster.split-brain-resolver.stable-after = 2s\n"
-                + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
-                + "akka.coordinated-shutdown.terminate-actor-system = on").withFallback(ConfigFactory.load());
+                        + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+                        + "akka.cluster.split-brain-resolver.stable-after = 2s\n"
+                        + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
+                        + "akka.coordinated-shutdown.terminate-actor-system = on")
+                .withFallback(ConfigFactory.load());
     }
 
     static final ActorTestKit a = ActorTestKit.create("a", config());
@@ -82,44 +82,113 @@ class KryoClusterSerializerTest {
     void shouldRoundTripRegisteredMessagesWithActorRefs() throws Exception {
         Serialization ser = serialization(a.system());
         TestProbe<RunDriver.Command> probe = a.createTestProbe();
-        var msg = new TrainerWorker.FormWorld(3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", "curated:s3://bkt/c", 60000, 4096, probe.ref());
+        var msg = new TrainerWorker.FormWorld(
+                3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", "curated:s3://bkt/c", 60000, 4096, probe.ref());
         Serializer s = ser.findSerializerFor(msg);
         assertInstanceOf(KryoClusterSerializer.class, s);
         byte[] bytes = ser.serialize(msg).get();
-        Object back = ser.deserialize(bytes, s.identifier(), msg.getClass().getName()).get();
+        Object back =
+                ser.deserialize(bytes, s.identifier(), msg.getClass().getName()).get();
         assertEquals(msg, back);
 
-        var samples = new DataShard.Samples(2, new int[] {5, 9}, new int[] {1, 1}, new int[] {1, 1}, new byte[6], new String[] {"pool/a.png", "pool/b.png"}, "");
-        DataShard.Samples sb = (DataShard.Samples) ser.deserialize(ser.serialize(samples).get(), s.identifier(),
-                DataShard.Samples.class.getName()).get();
+        var samples = new DataShard.Samples(
+                2,
+                new int[] {5, 9},
+                new int[] {1, 1},
+                new int[] {1, 1},
+                new byte[6],
+                new String[] {"pool/a.png", "pool/b.png"},
+                "");
+        DataShard.Samples sb = (DataShard.Samples)
+                ser.deserialize(ser.serialize(samples).get(), s.identifier(), DataShard.Samples.class.getName())
+                        .get();
         assertArrayEquals(samples.indices(), sb.indices());
         assertArrayEquals(samples.keys(), sb.keys());
         var run = new TrainerWorker.RunStep(1, 7, new StepSchedule(1e-3, 0.04, 0.992, 0.07, 0, true));
-        assertEquals(run, ser.deserialize(ser.serialize(run).get(), s.identifier(), run.getClass().getName()).get());
+        assertEquals(
+                run,
+                ser.deserialize(
+                                ser.serialize(run).get(),
+                                s.identifier(),
+                                run.getClass().getName())
+                        .get());
 
         TestProbe<CurationDriver.Command> driver = a.createTestProbe();
-        var ingest = new CurationWorker.IngestPartition(new CurateSpec("s3://bkt/pool", "", "s3://bkt/out", 0, "pixels:28",
-                "same", 4), 2, 4, "/shared/run", driver.ref());
-        assertEquals(ingest, ser.deserialize(ser.serialize(ingest).get(), s.identifier(),
-                ingest.getClass().getName()).get());
-        var view = new CurationView("ingesting", "s3://bkt/pool", "curated:s3://bkt/out", 5, 9, 1, 4,
-                new String[] {"", "n1", "", ""}, new String[] {"n2", "", "", ""}, 2, "", 1.5);
-        CurationView vb = (CurationView) ser.deserialize(ser.serialize(view).get(), s.identifier(),
-                view.getClass().getName()).get();
+        var ingest = new CurationWorker.IngestPartition(
+                new CurateSpec("s3://bkt/pool", "", "s3://bkt/out", 0, "pixels:28", "same", 4),
+                2,
+                4,
+                "/shared/run",
+                driver.ref());
+        assertEquals(
+                ingest,
+                ser.deserialize(
+                                ser.serialize(ingest).get(),
+                                s.identifier(),
+                                ingest.getClass().getName())
+                        .get());
+        var view = new CurationView(
+                "ingesting",
+                "s3://bkt/pool",
+                "curated:s3://bkt/out",
+                5,
+                9,
+                1,
+                4,
+                new String[] {"", "n1", "", ""},
+                new String[] {"n2", "", "", ""},
+                2,
+                "",
+                1.5);
+        CurationView vb = (CurationView) ser.deserialize(
+                        ser.serialize(view).get(),
+                        s.identifier(),
+                        view.getClass().getName())
+                .get();
         assertArrayEquals(view.partitionNodes(), vb.partitionNodes());
         assertEquals(view.objectsTotal(), vb.objectsTotal());
-        var status = new RunStatus("stepping", 3, 10, 2, 2, "/runs/a/checkpoints/step-00000002", 12, new String[] {"dino"},
-                new double[] {1.5}, new double[] {2, 1.5}, new RunStatus.WorkerView[] {new RunStatus.WorkerView(0, "n1",
-                "127.0.0.1:40100")}, "", 0, CurationView.none(), "fmnist-pico", "/runs/a",
+        var status = new RunStatus(
+                "stepping",
+                3,
+                10,
+                2,
+                2,
+                "/runs/a/checkpoints/step-00000002",
+                12,
+                new String[] {"dino"},
+                new double[] {1.5},
+                new double[] {2, 1.5},
+                new RunStatus.WorkerView[] {new RunStatus.WorkerView(0, "n1", "127.0.0.1:40100")},
+                "",
+                0,
+                CurationView.none(),
+                "fmnist-pico",
+                "/runs/a",
                 new RunStatus.QueuedRun[] {new RunStatus.QueuedRun("fmnist-tiny", "/runs/b", 0, true)});
-        RunStatus sb2 = (RunStatus) ser.deserialize(ser.serialize(status).get(), s.identifier(),
-                status.getClass().getName()).get();
+        RunStatus sb2 = (RunStatus) ser.deserialize(
+                        ser.serialize(status).get(),
+                        s.identifier(),
+                        status.getClass().getName())
+                .get();
         assertEquals(status.queue()[0], sb2.queue()[0]);
         assertEquals("/runs/a", sb2.dir());
-        var cancel = new Coordinator.Cancel("/runs/b", a.<Coordinator.Accepted>createTestProbe().ref());
-        assertEquals(cancel, ser.deserialize(ser.serialize(cancel).get(), s.identifier(), cancel.getClass().getName()).get());
+        var cancel = new Coordinator.Cancel(
+                "/runs/b", a.<Coordinator.Accepted>createTestProbe().ref());
+        assertEquals(
+                cancel,
+                ser.deserialize(
+                                ser.serialize(cancel).get(),
+                                s.identifier(),
+                                cancel.getClass().getName())
+                        .get());
         var done = new CurationDriver.PartitionDone(3, "akka://dinoj@127.0.0.1:2552", 40, false, 1.2);
-        assertEquals(done, ser.deserialize(ser.serialize(done).get(), s.identifier(), done.getClass().getName()).get());
+        assertEquals(
+                done,
+                ser.deserialize(
+                                ser.serialize(done).get(),
+                                s.identifier(),
+                                done.getClass().getName())
+                        .get());
     }
 
     @Test
@@ -127,7 +196,8 @@ class KryoClusterSerializerTest {
         Serialization ser = serialization(a.system());
         Unregistered msg = new Unregistered("hello");
         assertInstanceOf(KryoClusterSerializer.class, ser.findSerializerFor(msg));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ser.serialize(msg).get());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> ser.serialize(msg).get());
         assertTrue(e.getMessage().contains("not registered"), e.getMessage());
         // an unregistered class nested in a registered message is refused by Kryo's registration check as well
         var nested = new Coordinator.Accepted(true, "ok");
@@ -136,10 +206,11 @@ class KryoClusterSerializerTest {
 
     @Test
     void shouldRefuseBytesNamingAnUnregisteredClassWithoutLoadingIt() {
-        KryoClusterSerializer s = (KryoClusterSerializer) serialization(a.system())
-                .findSerializerFor(new Coordinator.Accepted(true, ""));
+        KryoClusterSerializer s =
+                (KryoClusterSerializer) serialization(a.system()).findSerializerFor(new Coordinator.Accepted(true, ""));
         String poison = KryoClusterSerializerTest.class.getName() + "$Poison";
-        NotSerializableException e = assertThrows(NotSerializableException.class, () -> s.fromBinary(new byte[] {1, 0}, poison));
+        NotSerializableException e =
+                assertThrows(NotSerializableException.class, () -> s.fromBinary(new byte[] {1, 0}, poison));
         assertTrue(e.getMessage().contains("unregistered class " + poison), e.getMessage());
         assertFalse(POISON_INITIALISED.get(), "the refused class must never be loaded or initialised");
     }
@@ -156,13 +227,16 @@ class KryoClusterSerializerTest {
         up.receiveMessage(Duration.ofSeconds(30));
 
         TestProbe<Object> inbox = b.createTestProbe();
-        ActorRef<Object> receiver = b.spawn(Behaviors.receiveMessage(m -> {
-            inbox.ref().tell(m);
-            return Behaviors.same();
-        }), "receiver");
+        ActorRef<Object> receiver = b.spawn(
+                Behaviors.receiveMessage(m -> {
+                    inbox.ref().tell(m);
+                    return Behaviors.same();
+                }),
+                "receiver");
         // the ref as system a sees it (remote)
         String path = akka.actor.typed.ActorRefResolver.get(b.system()).toSerializationFormat(receiver);
-        ActorRef<Object> remote = akka.actor.typed.ActorRefResolver.get(a.system()).resolveActorRef(path);
+        ActorRef<Object> remote =
+                akka.actor.typed.ActorRefResolver.get(a.system()).resolveActorRef(path);
 
         remote.tell(new Unregistered("must not arrive"));
         remote.tell(new Coordinator.Accepted(true, "registered"));

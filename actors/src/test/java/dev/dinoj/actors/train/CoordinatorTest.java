@@ -1,21 +1,20 @@
 package dev.dinoj.actors.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Function;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The coordinator's requests in one JVM (no workers, so a run waits): submit, queue, cancel, stop, the next queued
@@ -33,16 +32,18 @@ class CoordinatorTest {
     }
 
     void start(Path state, String extra) {
-        kit = OneNodeCluster.start("CoordinatorTest", "dinoj.actors.coordinator { state-dir = \"" + state
-                + "\", reform-delay = 100ms }\n" + extra);
+        kit = OneNodeCluster.start(
+                "CoordinatorTest",
+                "dinoj.actors.coordinator { state-dir = \"" + state + "\", reform-delay = 100ms }\n" + extra);
     }
 
     ActorRef<Coordinator.Command> coordinator(String name) {
-        return kit.spawn(Coordinator.create(RunSpec.fromConfig(kit.system().settings().config())), name);
+        return kit.spawn(
+                Coordinator.create(RunSpec.fromConfig(kit.system().settings().config())), name);
     }
 
-    Coordinator.Accepted ask(ActorRef<Coordinator.Command> c,
-                             Function<ActorRef<Coordinator.Accepted>, Coordinator.Command> m) {
+    Coordinator.Accepted ask(
+            ActorRef<Coordinator.Command> c, Function<ActorRef<Coordinator.Accepted>, Coordinator.Command> m) {
         TestProbe<Coordinator.Accepted> p = kit.createTestProbe();
         c.tell(m.apply(p.ref()));
         return p.receiveMessage(T);
@@ -55,8 +56,8 @@ class CoordinatorTest {
     }
 
     static Function<ActorRef<Coordinator.Accepted>, Coordinator.Command> submit(Path dir, long steps) {
-        return r -> new Coordinator.Submit("fmnist-pico", new String[] {"train.batch-size=4"}, dir.toString(), steps, 0,
-                null, r);
+        return r -> new Coordinator.Submit(
+                "fmnist-pico", new String[] {"train.batch-size=4"}, dir.toString(), steps, 0, null, r);
     }
 
     @Test
@@ -66,8 +67,18 @@ class CoordinatorTest {
         RunStatus idle = status(c);
         assertEquals("idle", idle.phase());
         assertFalse(ask(c, Coordinator.Stop::new).ok());
-        assertTrue(ask(c, r -> new Coordinator.Submit("no-such-preset", new String[0], dir.resolve("x").toString(), 0,
-                0, null, r)).message().startsWith("run refused:"));
+        assertTrue(ask(
+                        c,
+                        r -> new Coordinator.Submit(
+                                "no-such-preset",
+                                new String[0],
+                                dir.resolve("x").toString(),
+                                0,
+                                0,
+                                null,
+                                r))
+                .message()
+                .startsWith("run refused:"));
 
         Coordinator.Accepted first = ask(c, submit(dir.resolve("run"), 3));
         assertEquals("run fmnist-pico accepted: 3 steps in " + dir.resolve("run"), first.message());
@@ -76,13 +87,19 @@ class CoordinatorTest {
         assertEquals(3, waiting.totalSteps());
         assertFalse(ask(c, submit(dir.resolve("run"), 2)).ok(), "a run directory holds one run");
         Coordinator.Accepted queued = ask(c, submit(dir.resolve("next"), 2));
-        assertTrue(queued.message().startsWith("run fmnist-pico queued at position 1: it starts when run fmnist-pico in "
-                + dir.resolve("run") + " (waiting, step 0) has ended"), queued.message());
+        assertTrue(
+                queued.message()
+                        .startsWith("run fmnist-pico queued at position 1: it starts when run fmnist-pico in "
+                                + dir.resolve("run") + " (waiting, step 0) has ended"),
+                queued.message());
         assertTrue(ask(c, submit(dir.resolve("third"), 2)).ok());
         assertEquals(2, status(c).queue().length);
-        assertEquals("queued run fmnist-pico in " + dir.resolve("third") + " cancelled (1 left in the queue)",
-                ask(c, r -> new Coordinator.Cancel(dir.resolve("third").toString(), r)).message());
-        assertTrue(ask(c, r -> new Coordinator.Cancel(dir.resolve("run").toString(), r)).message()
+        assertEquals(
+                "queued run fmnist-pico in " + dir.resolve("third") + " cancelled (1 left in the queue)",
+                ask(c, r -> new Coordinator.Cancel(dir.resolve("third").toString(), r))
+                        .message());
+        assertTrue(ask(c, r -> new Coordinator.Cancel(dir.resolve("run").toString(), r))
+                .message()
                 .contains("is the running run; stop it with POST /training/stop"));
 
         assertTrue(ask(c, Coordinator.Stop::new).message().contains("then the next of 1 queued runs starts"));
@@ -95,29 +112,50 @@ class CoordinatorTest {
         } while (!next.dir().equals(dir.resolve("next").toAbsolutePath().toString()));
         assertEquals("waiting", next.phase());
         assertEquals(0, next.queue().length);
-        assertEquals("stopped", RunStoreTest.JSON.readTree(dir.resolve("run").resolve(RunStore.STATE_FILE).toFile())
-                .get("phase").asText(), "the stopped run's end is recorded");
-        assertTrue(Files.readString(dir.resolve("state").resolve(SubmittedRuns.FILE)).contains(dir.resolve("next")
-                .toString()), "the started run is the kept submission");
+        assertEquals(
+                "stopped",
+                RunStoreTest.JSON
+                        .readTree(
+                                dir.resolve("run").resolve(RunStore.STATE_FILE).toFile())
+                        .get("phase")
+                        .asText(),
+                "the stopped run's end is recorded");
+        assertTrue(
+                Files.readString(dir.resolve("state").resolve(SubmittedRuns.FILE))
+                        .contains(dir.resolve("next").toString()),
+                "the started run is the kept submission");
     }
 
     @Test
     void shouldShowAQueuedRunThatCannotStartAsFailedAndStartTheOneAfterIt(@TempDir Path dir) throws Exception {
-        start(dir.resolve("state"), "dinoj.actors.coordinator.reform-delay = 1s");   // the failed one shows for 1 s
+        start(dir.resolve("state"), "dinoj.actors.coordinator.reform-delay = 1s"); // the failed one shows for 1 s
         ActorRef<Coordinator.Command> c = coordinator("coordinator");
         assertTrue(ask(c, submit(dir.resolve("run"), 3)).ok());
         Path config = dir.resolve("gone.conf");
         Files.writeString(config, "dinoj.train.batch-size = 4\n");
-        assertTrue(ask(c, r -> new Coordinator.Submit(config.toString(), new String[0], dir.resolve("gone").toString(),
-                2, 0, null, r)).ok());
+        assertTrue(ask(
+                        c,
+                        r -> new Coordinator.Submit(
+                                config.toString(),
+                                new String[0],
+                                dir.resolve("gone").toString(),
+                                2,
+                                0,
+                                null,
+                                r))
+                .ok());
         assertTrue(ask(c, submit(dir.resolve("third"), 2)).ok());
-        Files.delete(config);                               // its config vanishes while it waits
+        Files.delete(config); // its config vanishes while it waits
         assertTrue(ask(c, Coordinator.Stop::new).ok());
-        RunStatus failed = await(c, s -> s.dir().equals(dir.resolve("gone").toAbsolutePath().toString()));
+        RunStatus failed = await(
+                c, s -> s.dir().equals(dir.resolve("gone").toAbsolutePath().toString()));
         assertEquals("failed", failed.phase());
-        assertTrue(failed.message().startsWith("queued run " + config + " in " + dir.resolve("gone")
-                + " could not start: "), failed.message());
-        RunStatus third = await(c, s -> s.dir().equals(dir.resolve("third").toAbsolutePath().toString()));
+        assertTrue(
+                failed.message()
+                        .startsWith("queued run " + config + " in " + dir.resolve("gone") + " could not start: "),
+                failed.message());
+        RunStatus third = await(
+                c, s -> s.dir().equals(dir.resolve("third").toAbsolutePath().toString()));
         assertEquals("waiting", third.phase());
     }
 
@@ -140,7 +178,7 @@ class CoordinatorTest {
         ActorRef<Coordinator.Command> c = coordinator("first");
         assertTrue(ask(c, submit(dir.resolve("run"), 3)).ok());
         assertTrue(ask(c, submit(dir.resolve("next"), 2)).ok());
-        kit.stop(c);                                        // the singleton's node is gone
+        kit.stop(c); // the singleton's node is gone
 
         ActorRef<Coordinator.Command> taken = coordinator("second");
         RunStatus s = status(taken);
@@ -152,8 +190,10 @@ class CoordinatorTest {
 
     @Test
     void shouldRefuseSubmissionsWhenTheNodeConfigFixesTheRun(@TempDir Path dir) {
-        start(dir.resolve("state"), "dinoj.actors.coordinator.run { config = fmnist-pico, steps = 2, dir = \""
-                + dir.resolve("fixed") + "\" }");
+        start(
+                dir.resolve("state"),
+                "dinoj.actors.coordinator.run { config = fmnist-pico, steps = 2, dir = \"" + dir.resolve("fixed")
+                        + "\" }");
         ActorRef<Coordinator.Command> c = coordinator("coordinator");
         assertEquals(dir.resolve("fixed").toAbsolutePath().toString(), status(c).dir());
         Coordinator.Accepted refused = ask(c, submit(dir.resolve("run"), 3));

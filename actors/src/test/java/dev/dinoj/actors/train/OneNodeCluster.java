@@ -13,19 +13,22 @@ import dev.dinoj.actors.data.DataShard;
  */
 final class OneNodeCluster {
 
-    private OneNodeCluster() {
-    }
+    private OneNodeCluster() {}
 
     static ActorTestKit start(String name, String config) {
-        ActorTestKit kit = ActorTestKit.create(name, ConfigFactory.parseString(config + "\n"
-                        + "akka.remote.artery.canonical.port = 0\n"
-                        + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
-                        + "akka.cluster.roles = [data, coordinator]\n"
-                        + "dinoj.actors.data { dataset = \"fashion-mnist:test\", slice-size = 8192 }\n")
-                .withFallback(ConfigFactory.load()));
+        ActorTestKit kit = ActorTestKit.create(
+                name,
+                ConfigFactory.parseString(config + "\n"
+                                + "akka.remote.artery.canonical.port = 0\n"
+                                + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+                                + "akka.cluster.roles = [data, coordinator]\n"
+                                + "dinoj.actors.data { dataset = \"fashion-mnist:test\", slice-size = 8192 }\n")
+                        .withFallback(ConfigFactory.load()));
         Cluster cluster = Cluster.get(kit.system());
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
-        DataShard.init(kit.system(), DataShard.Settings.fromConfig(kit.system().settings().config()));
+        DataShard.init(
+                kit.system(),
+                DataShard.Settings.fromConfig(kit.system().settings().config()));
         return kit;
     }
 }

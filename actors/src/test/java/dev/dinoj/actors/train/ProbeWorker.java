@@ -1,15 +1,14 @@
 package dev.dinoj.actors.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.receptionist.Receptionist;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.config.TrainSettings;
-
 import java.nio.file.Path;
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A trainer worker played by a test probe: registered with the receptionist like a {@link TrainerWorker}, it answers
@@ -57,11 +56,20 @@ final class ProbeWorker {
     void done(TrainerWorker.RunStep s) {
         TrainSettings settings = TrainSettings.fromConfig(ConfigFactory.parseString(world.config()));
         int worldSize = world.worldSpec().split(",").length;
-        long[][] plan = WorkerEngine.plan(world.datasetSize(), settings.seed(), settings.batchSize(), worldSize,
-                world.rank(), s.step());
-        world.driver().tell(new RunDriver.StepDone(s.generation(), s.step(), world.rank(), 1.0 / (1 + s.step()),
-                new String[] {"dino"}, new double[] {1.0 / (1 + s.step())}, plan[0], plan[1],
-                keys(plan[0].length), 0.01));
+        long[][] plan = WorkerEngine.plan(
+                world.datasetSize(), settings.seed(), settings.batchSize(), worldSize, world.rank(), s.step());
+        world.driver()
+                .tell(new RunDriver.StepDone(
+                        s.generation(),
+                        s.step(),
+                        world.rank(),
+                        1.0 / (1 + s.step()),
+                        new String[] {"dino"},
+                        new double[] {1.0 / (1 + s.step())},
+                        plan[0],
+                        plan[1],
+                        keys(plan[0].length),
+                        0.01));
     }
 
     private static String[] keys(int n) {
@@ -89,7 +97,9 @@ final class ProbeWorker {
 
     /** Expects to be told to leave world {@code generation}. */
     void leaves(int generation) {
-        assertEquals(generation, probe.expectMessageClass(TrainerWorker.LeaveWorld.class, T).generation());
+        assertEquals(
+                generation,
+                probe.expectMessageClass(TrainerWorker.LeaveWorld.class, T).generation());
     }
 
     TrainerWorker.FormWorld world() {

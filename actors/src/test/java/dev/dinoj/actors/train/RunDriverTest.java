@@ -1,24 +1,23 @@
 package dev.dinoj.actors.train;
 
+import static dev.dinoj.actors.train.ProbeWorker.T;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-
-import static dev.dinoj.actors.train.ProbeWorker.T;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The run driver's phases with trainer workers played by probes, over real data shards and a real run directory:
@@ -44,8 +43,18 @@ class RunDriverTest {
     }
 
     static RunSpec spec(Path run, long steps, int every, int minWorkers, Duration stepTimeout) {
-        return new RunSpec("fmnist-pico", List.of("train.batch-size=4"), run, steps, every, minWorkers,
-                Duration.ofSeconds(5), stepTimeout, Duration.ofMillis(200), Duration.ZERO, null);
+        return new RunSpec(
+                "fmnist-pico",
+                List.of("train.batch-size=4"),
+                run,
+                steps,
+                every,
+                minWorkers,
+                Duration.ofSeconds(5),
+                stepTimeout,
+                Duration.ofMillis(200),
+                Duration.ZERO,
+                null);
     }
 
     ActorRef<RunDriver.Command> driver(RunSpec spec, int generationFloor, TestProbe<RunDriver.Ended> parent) {
@@ -58,8 +67,9 @@ class RunDriverTest {
         return p.receiveMessage(T);
     }
 
-    Coordinator.Accepted ask(ActorRef<RunDriver.Command> driver,
-                             java.util.function.Function<ActorRef<Coordinator.Accepted>, RunDriver.Command> m) {
+    Coordinator.Accepted ask(
+            ActorRef<RunDriver.Command> driver,
+            java.util.function.Function<ActorRef<Coordinator.Accepted>, RunDriver.Command> m) {
         TestProbe<Coordinator.Accepted> p = kit.createTestProbe();
         driver.tell(m.apply(p.ref()));
         return p.receiveMessage(T);
@@ -94,9 +104,12 @@ class RunDriverTest {
         TestProbe<RunDriver.Ended> parent = kit.createTestProbe();
         ActorRef<RunDriver.Command> driver = driver(spec(run, 4, 2, 2, T), 5, parent);
         assertEquals("waiting", status(driver).phase());
-        String queued = ask(driver, r -> new RunDriver.Queued("fmnist-tiny", dir.resolve("next"), 1, r)).message();
-        assertTrue(queued.contains("run fmnist-tiny queued at position 1: it starts when run fmnist-pico in " + run
-                + " (waiting, step 0) has ended"), queued);
+        String queued = ask(driver, r -> new RunDriver.Queued("fmnist-tiny", dir.resolve("next"), 1, r))
+                .message();
+        assertTrue(
+                queued.contains("run fmnist-tiny queued at position 1: it starts when run fmnist-pico in " + run
+                        + " (waiting, step 0) has ended"),
+                queued);
 
         ProbeWorker b = new ProbeWorker(kit, "node-b", 40002);
         ProbeWorker a = new ProbeWorker(kit, "node-a", 40001);
@@ -140,14 +153,18 @@ class RunDriverTest {
         assertEquals(ck4.toString(), end.checkpoint());
         assertEquals(16, end.samplerPosition());
         assertEquals(2, end.workers().length);
-        assertEquals(List.of(1.0, 0.5, 1.0 / 3, 0.25), java.util.Arrays.stream(end.recentLosses()).boxed().toList());
+        assertEquals(
+                List.of(1.0, 0.5, 1.0 / 3, 0.25),
+                java.util.Arrays.stream(end.recentLosses()).boxed().toList());
         List<JsonNode> lines = audit(run);
         assertEquals(4, lines.size());
         for (int s = 0; s < 4; s++) {
             assertEquals(s, lines.get(s).get("step").asInt());
             assertEquals(6, lines.get(s).get("generation").asInt());
-            assertEquals("[" + 4 * s + "," + (4 * s + 1) + "," + (4 * s + 2) + "," + (4 * s + 3) + "]",
-                    lines.get(s).get("positions").toString(), "every sample once, in order");
+            assertEquals(
+                    "[" + 4 * s + "," + (4 * s + 1) + "," + (4 * s + 2) + "," + (4 * s + 3) + "]",
+                    lines.get(s).get("positions").toString(),
+                    "every sample once, in order");
         }
         JsonNode state = JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile());
         assertEquals("finished", state.get("phase").asText());
@@ -174,7 +191,7 @@ class RunDriverTest {
             b.step();
         }
         Path ck2 = checkpoint(run, 2, a, b);
-        a.step();                                           // step 2: a answers, b is lost before it does
+        a.step(); // step 2: a answers, b is lost before it does
         b.runStep();
         b.probe.stop();
         a.leaves(1);
@@ -197,8 +214,12 @@ class RunDriverTest {
         assertEquals("finished", end.phase());
         assertEquals(1, end.restarts());
         List<JsonNode> lines = audit(run);
-        assertEquals(List.of(0, 1, 2, 3), lines.stream().map(l -> l.get("step").asInt()).toList());
-        assertEquals(List.of(2, 2, 1, 1), lines.stream().map(l -> l.get("world_size").asInt()).toList());
+        assertEquals(
+                List.of(0, 1, 2, 3),
+                lines.stream().map(l -> l.get("step").asInt()).toList());
+        assertEquals(
+                List.of(2, 2, 1, 1),
+                lines.stream().map(l -> l.get("world_size").asInt()).toList());
         assertEquals("[8,9,10,11]", lines.get(2).get("positions").toString(), "the same samples as without the loss");
     }
 
@@ -212,14 +233,18 @@ class RunDriverTest {
         a.formWorld();
         a.join(0);
         TrainerWorker.RunStep s0 = a.runStep();
-        assertEquals("a checkpoint follows the step in flight", ask(driver, RunDriver.CheckpointNow::new).message());
+        assertEquals(
+                "a checkpoint follows the step in flight",
+                ask(driver, RunDriver.CheckpointNow::new).message());
         a.done(s0);
         Path ck1 = checkpoint(run, 1, a);
         TrainerWorker.RunStep s1 = a.runStep();
         Coordinator.Accepted stop = ask(driver, r -> new RunDriver.Stop(2, r));
         assertTrue(stop.ok());
-        assertEquals("the run stops after the step in flight; then the next of 2 queued runs starts "
-                + "(POST /training/cancel takes one out)", stop.message());
+        assertEquals(
+                "the run stops after the step in flight; then the next of 2 queued runs starts "
+                        + "(POST /training/cancel takes one out)",
+                stop.message());
         a.done(s1);
         a.leaves(1);
         RunStatus end = parent.expectMessageClass(RunDriver.Ended.class, T).status();
@@ -234,7 +259,9 @@ class RunDriverTest {
     void shouldStopAtOnceWhileWaiting(@TempDir Path dir) {
         TestProbe<RunDriver.Ended> parent = kit.createTestProbe();
         ActorRef<RunDriver.Command> driver = driver(spec(dir.resolve("run"), 4, 2, 3, T), 0, parent);
-        assertEquals("the run stops after the step in flight", ask(driver, r -> new RunDriver.Stop(0, r)).message());
+        assertEquals(
+                "the run stops after the step in flight",
+                ask(driver, r -> new RunDriver.Stop(0, r)).message());
         RunStatus end = parent.expectMessageClass(RunDriver.Ended.class, T).status();
         assertEquals("stopped", end.phase());
         assertEquals("stopped on request at step 0", end.message());
@@ -255,7 +282,7 @@ class RunDriverTest {
         b.leaves(1);
         assertTrue(status(driver).message().contains("step 0 failed on rank 1: boom"));
 
-        formBoth(a, b);                                     // generation 2: rank 1 goes silent
+        formBoth(a, b); // generation 2: rank 1 goes silent
         a.step();
         b.runStep();
         a.leaves(2);
@@ -264,7 +291,7 @@ class RunDriverTest {
         assertEquals(2, silent.restarts());
         assertTrue(silent.message().contains("stepping got no answer from ranks [1] within 2 s"), silent.message());
 
-        formBoth(a, b);                                     // generation 3: the checkpoint's files are damaged
+        formBoth(a, b); // generation 3: the checkpoint's files are damaged
         for (int s = 0; s < 2; s++) {
             a.step();
             b.step();
@@ -299,8 +326,9 @@ class RunDriverTest {
         Path run = dir.resolve("run");
         Files.createDirectories(run);
         Path ck2 = RunStoreTest.checkpoint(run, 2);
-        Files.writeString(run.resolve(RunStore.STATE_FILE), "{\"phase\": \"stepping\", \"generation\": 4, "
-                + "\"restarts\": 1, \"committed_step\": 2}");
+        Files.writeString(
+                run.resolve(RunStore.STATE_FILE),
+                "{\"phase\": \"stepping\", \"generation\": 4, " + "\"restarts\": 1, \"committed_step\": 2}");
         TestProbe<RunDriver.Ended> parent = kit.createTestProbe();
         ActorRef<RunDriver.Command> driver = driver(spec(run, 4, 2, 3, T), 0, parent);
         ProbeWorker a = new ProbeWorker(kit, "node-a", 40001);
@@ -311,10 +339,11 @@ class RunDriverTest {
         assertEquals(2, status(driver).step());
         kit.stop(driver);
 
-        Files.writeString(run.resolve(RunStore.STATE_FILE), "{\"phase\": \"finished\", \"generation\": 5, "
-                + "\"message\": \"finished 4 steps\"}");
-        ActorRef<RunDriver.Command> again = kit.spawn(RunDriver.create(spec(run, 4, 2, 3, T), spec(run, 4, 2, 3, T)
-                .load(), 0, parent.ref()), "again");
+        Files.writeString(
+                run.resolve(RunStore.STATE_FILE),
+                "{\"phase\": \"finished\", \"generation\": 5, " + "\"message\": \"finished 4 steps\"}");
+        ActorRef<RunDriver.Command> again = kit.spawn(
+                RunDriver.create(spec(run, 4, 2, 3, T), spec(run, 4, 2, 3, T).load(), 0, parent.ref()), "again");
         RunStatus end = parent.expectMessageClass(RunDriver.Ended.class, T).status();
         assertEquals("finished", end.phase(), "a run that had ended is reported ended");
         assertEquals("finished 4 steps", end.message());

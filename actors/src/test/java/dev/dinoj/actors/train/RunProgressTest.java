@@ -1,18 +1,17 @@
 package dev.dinoj.actors.train;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
-import akka.actor.testkit.typed.javadsl.TestProbe;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 
 /** The run driver's plain rules: when a checkpoint is due, how many workers a world needs, which world forms. */
 class RunProgressTest {
@@ -25,8 +24,8 @@ class RunProgressTest {
     }
 
     static RunDriver.StepDone done(long step) {
-        return new RunDriver.StepDone(1, step, 0, 1, new String[0], new double[0], new long[0], new long[0],
-                new String[0], 0);
+        return new RunDriver.StepDone(
+                1, step, 0, 1, new String[0], new double[0], new long[0], new long[0], new String[0], 0);
     }
 
     @Test
@@ -42,7 +41,7 @@ class RunProgressTest {
                 continue;
             }
             if (p.step() == 2) {
-                p.requestCheckpoint();                      // asked while step 2 is in flight
+                p.requestCheckpoint(); // asked while step 2 is in flight
             }
             p.stepDone(done(p.step()));
         }
@@ -80,7 +79,9 @@ class RunProgressTest {
         assertFalse(roster.hello(new RunDriver.WorkerHello(a.ref(), "h:1", "node-a")));
         assertTrue(roster.hello(new RunDriver.WorkerHello(b.ref(), "h:2", "node-b")), "all listed answered");
         List<RunDriver.WorkerHello> world = roster.choose(4);
-        assertEquals(List.of("node-a", "node-b"), world.stream().map(RunDriver.WorkerHello::node).toList(),
+        assertEquals(
+                List.of("node-a", "node-b"),
+                world.stream().map(RunDriver.WorkerHello::node).toList(),
                 "3 do not divide 4: the first 2");
         roster.form(world);
         assertEquals("h:1,h:2", roster.worldSpec());

@@ -35,15 +35,18 @@ class RunQueueTest {
         assertEquals(2, q.size());
         assertEquals(tmp.resolve("a").toAbsolutePath().toString(), q.views()[0].dir());
 
-        RunQueue next = new RunQueue(state, NODE, 16);      // the singleton moved
+        RunQueue next = new RunQueue(state, NODE, 16); // the singleton moved
         assertNull(next.restore());
         assertEquals(running.runDir().toAbsolutePath(), next.kept().runDir());
-        assertEquals(List.of(tmp.resolve("a").toAbsolutePath(), tmp.resolve("b").toAbsolutePath()),
-                List.of(next.poll().orElseThrow().runDir(), next.poll().orElseThrow().runDir()));
+        assertEquals(
+                List.of(tmp.resolve("a").toAbsolutePath(), tmp.resolve("b").toAbsolutePath()),
+                List.of(
+                        next.poll().orElseThrow().runDir(),
+                        next.poll().orElseThrow().runDir()));
         assertTrue(next.poll().isEmpty());
         assertFalse(Files.exists(state.resolve(SubmittedRuns.QUEUE_FILE)), "an empty queue leaves no file");
 
-        next.forgetRunning(spec(tmp.resolve("other")));     // only the kept run's own end clears it
+        next.forgetRunning(spec(tmp.resolve("other"))); // only the kept run's own end clears it
         assertTrue(Files.exists(state.resolve(SubmittedRuns.FILE)));
         next.forgetRunning(running);
         assertNull(new RunQueue(state, NODE, 16).kept(), "an ended run is not taken over");
@@ -70,7 +73,9 @@ class RunQueueTest {
         q.enqueue(spec(tmp.resolve("a")), running);
         q.enqueue(spec(tmp.resolve("b")), running);
         assertTrue(q.cancel(tmp.resolve("run")).isEmpty(), "the running run is not in the queue");
-        assertEquals(tmp.resolve("a").toAbsolutePath(), q.cancel(tmp.resolve("a")).orElseThrow().runDir().toAbsolutePath());
+        assertEquals(
+                tmp.resolve("a").toAbsolutePath(),
+                q.cancel(tmp.resolve("a")).orElseThrow().runDir().toAbsolutePath());
         assertTrue(q.cancel(tmp.resolve("a")).isEmpty());
         RunQueue next = new RunQueue(state, NODE, 16);
         next.restore();

@@ -34,8 +34,10 @@ class RunSpecTest {
 
     @Test
     void shouldRefuseATeacherTheCoordinatorCannotSee() {
-        ConfigError distill = assertThrows(ConfigError.class,
-                () -> spec("distill.teacher=/some/teacher", "model.drop-path-rate=0").load());
+        ConfigError distill = assertThrows(
+                ConfigError.class,
+                () -> spec("distill.teacher=/some/teacher", "model.drop-path-rate=0")
+                        .load());
         assertTrue(distill.getMessage().startsWith("dinoj.distill.teacher = /some/teacher"), distill.getMessage());
         assertTrue(distill.getMessage().contains("all nodes share"), distill.getMessage());
     }

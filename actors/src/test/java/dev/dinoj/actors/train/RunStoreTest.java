@@ -38,8 +38,17 @@ class RunStoreTest {
     }
 
     static RunDriver.StepDone done(int rank, long step, long first, String... keys) {
-        return new RunDriver.StepDone(1, step, rank, 2.5 + rank, new String[] {"dino"}, new double[] {2.5},
-                new long[] {first, first + 1}, new long[] {40 + first, 41 + first}, keys, 0.1);
+        return new RunDriver.StepDone(
+                1,
+                step,
+                rank,
+                2.5 + rank,
+                new String[] {"dino"},
+                new double[] {2.5},
+                new long[] {first, first + 1},
+                new long[] {40 + first, 41 + first},
+                keys,
+                0.1);
     }
 
     @Test
@@ -50,8 +59,8 @@ class RunStoreTest {
         assertEquals("", fresh.endPhase());
         List<CompletionStage<?>> writes = new ArrayList<>();
         for (long step = 0; step < 50; step++) {
-            writes.add(store.audit(1, step, 2, List.of(done(0, step, 4 * step, "", ""),
-                    done(1, step, 4 * step + 2, "", ""))));
+            writes.add(store.audit(
+                    1, step, 2, List.of(done(0, step, 4 * step, "", ""), done(1, step, 4 * step + 2, "", ""))));
         }
         await(store.save(new RunStore.State("stepping", 1, 0, -1, "", 0, "")));
         for (CompletionStage<?> w : writes) {
@@ -63,7 +72,8 @@ class RunStoreTest {
             JsonNode l = JSON.readTree(lines.get(s));
             assertEquals(s, l.get("step").asInt());
             assertEquals(2, l.get("world_size").asInt());
-            assertEquals("[" + 4 * s + "," + (4 * s + 1) + "," + (4 * s + 2) + "," + (4 * s + 3) + "]",
+            assertEquals(
+                    "[" + 4 * s + "," + (4 * s + 1) + "," + (4 * s + 2) + "," + (4 * s + 3) + "]",
                     l.get("positions").toString());
             assertTrue(l.get("keys") == null, "no keys when no sample has one");
             assertEquals(2.5, l.get("loss").asDouble(), "rank 0's loss");
@@ -74,8 +84,8 @@ class RunStoreTest {
 
     @Test
     void shouldWriteKeysWhenASampleHasOne() throws Exception {
-        JsonNode l = JSON.readTree(RunStore.auditLine(3, 7, 2, List.of(done(0, 7, 0, "pool/a.png", ""),
-                done(1, 7, 2, "", "pool/d.png"))));
+        JsonNode l = JSON.readTree(
+                RunStore.auditLine(3, 7, 2, List.of(done(0, 7, 0, "pool/a.png", ""), done(1, 7, 2, "", "pool/d.png"))));
         assertEquals("[\"pool/a.png\",\"\",\"\",\"pool/d.png\"]", l.get("keys").toString());
         assertEquals(3, l.get("generation").asInt());
         assertEquals("[40,41,42,43]", l.get("indices").toString());
@@ -92,7 +102,11 @@ class RunStoreTest {
         assertEquals(3, r.generation());
         assertEquals(1, r.restarts());
         assertEquals("", r.endPhase(), "a run in progress");
-        assertEquals(24, JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile()).get("sampler_position").asLong());
+        assertEquals(
+                24,
+                JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile())
+                        .get("sampler_position")
+                        .asLong());
 
         await(store.save(new RunStore.State("finished", 3, 1, 4, ckpt.toString(), 24, "finished 4 steps")));
         RunStore.Restored ended = await(new RunStore(run, IO).restore(null));
@@ -105,19 +119,20 @@ class RunStoreTest {
         Path ckpt = checkpoint(run, 2);
         Files.writeString(ckpt.resolve("shard-00000-of-00001.safetensors"), "changed");
         RunStore store = new RunStore(run, IO);
-        ExecutionException e = assertThrows(ExecutionException.class,
+        ExecutionException e = assertThrows(
+                ExecutionException.class,
                 () -> await(store.commit(ckpt, new RunStore.State("checkpointing", 1, 0, 2, ckpt.toString(), 0, ""))));
         assertInstanceOf(RunStore.Unverified.class, RunStore.cause(e.getCause()));
         assertTrue(Files.notExists(run.resolve(RunStore.STATE_FILE)), "nothing recorded");
-        await(store.save(new RunStore.State("reforming", 1, 1, -1, "", 0, "")));   // a failure does not stop the store
+        await(store.save(new RunStore.State("reforming", 1, 1, -1, "", 0, ""))); // a failure does not stop the store
     }
 
     @Test
     void shouldNameTheRunDirectoryItCannotRead(@TempDir Path tmp) throws Exception {
         Path file = tmp.resolve("not-a-dir");
         Files.writeString(file, "x");
-        ExecutionException e = assertThrows(ExecutionException.class,
-                () -> await(new RunStore(file.resolve("run"), IO).restore(null)));
+        ExecutionException e = assertThrows(
+                ExecutionException.class, () -> await(new RunStore(file.resolve("run"), IO).restore(null)));
         assertTrue(RunStore.cause(e.getCause()).getMessage().contains("cannot read the run state"), e.getMessage());
     }
 

@@ -29,8 +29,9 @@ class SubmittedRunsTest {
         Config node = ConfigFactory.parseString("dinoj.actors.coordinator { min-workers = 2, step-timeout = 33s }")
                 .withFallback(ConfigFactory.load());
         RunSpec a = spec(tmp.resolve("a").toString(), null, "train.batch-size=4", "optim.lr=\"1e-3\"");
-        RunSpec b = spec(tmp.resolve("b").toString(), new CurateSpec("s3://bkt/pool", "s3://bkt/q", "s3://bkt/out", 500,
-                "pixels:28", "thumbnail:20", 4));
+        RunSpec b = spec(
+                tmp.resolve("b").toString(),
+                new CurateSpec("s3://bkt/pool", "s3://bkt/q", "s3://bkt/out", 500, "pixels:28", "thumbnail:20", 4));
         SubmittedRuns.saveQueue(state, List.of(a, b));
         List<RunSpec> back = SubmittedRuns.loadQueue(state, node);
         assertEquals(2, back.size());
@@ -43,11 +44,15 @@ class SubmittedRunsTest {
         assertEquals(2, back.get(1).minWorkers(), "the node's coordinator settings apply to queued runs");
         assertEquals(Duration.ofSeconds(33), back.get(1).stepTimeout());
 
-        SubmittedRuns.save(state, a);                       // the running run and the queue are separate files
-        assertEquals(a.runDir().toAbsolutePath(), SubmittedRuns.load(state, node).runDir());
+        SubmittedRuns.save(state, a); // the running run and the queue are separate files
+        assertEquals(
+                a.runDir().toAbsolutePath(), SubmittedRuns.load(state, node).runDir());
         SubmittedRuns.saveQueue(state, List.of(b));
-        assertEquals(List.of(b.runDir().toAbsolutePath()), SubmittedRuns.loadQueue(state, node).stream()
-                .map(RunSpec::runDir).toList());
+        assertEquals(
+                List.of(b.runDir().toAbsolutePath()),
+                SubmittedRuns.loadQueue(state, node).stream()
+                        .map(RunSpec::runDir)
+                        .toList());
         SubmittedRuns.saveQueue(state, List.of());
         assertFalse(Files.exists(state.resolve(SubmittedRuns.QUEUE_FILE)));
         assertTrue(SubmittedRuns.loadQueue(state, node).isEmpty());

@@ -1,29 +1,28 @@
 package dev.dinoj.actors.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.cluster.typed.Cluster;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Member;
-import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.config.TrainSettings;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real trainer worker (its engine, embedded Aeron driver and the pico model) asked by a probe playing the run
@@ -37,8 +36,8 @@ class TrainerWorkerTest {
     static ActorTestKit kit;
     static Member member;
     static ActorRef<TrainerWorker.Command> worker;
-    static final TrainSettings SETTINGS = TrainSettings.load("fmnist-pico",
-            List.of("train.batch-size=2", "data.loader-threads=1"));
+    static final TrainSettings SETTINGS =
+            TrainSettings.load("fmnist-pico", List.of("train.batch-size=2", "data.loader-threads=1"));
 
     @BeforeAll
     static void start() throws Exception {
@@ -48,10 +47,11 @@ class TrainerWorkerTest {
             port = s.getLocalPort();
         }
         member = new Member("127.0.0.1", port, Member.defaultDriverDir("127.0.0.1", port));
-        CollectiveSettings cs = CollectiveSettings.defaults().withTimeout(Duration.ofSeconds(10))
+        CollectiveSettings cs = CollectiveSettings.defaults()
+                .withTimeout(Duration.ofSeconds(10))
                 .withConnectTimeout(Duration.ofSeconds(30));
-        worker = kit.spawn(TrainerWorker.create(() -> new WorkerEngine(member, cs), Duration.ofSeconds(20)),
-                "trainer-worker");
+        worker = kit.spawn(
+                TrainerWorker.create(() -> new WorkerEngine(member, cs), Duration.ofSeconds(20)), "trainer-worker");
     }
 
     @AfterAll
@@ -68,8 +68,8 @@ class TrainerWorkerTest {
         assertEquals(member.toString(), hello.aeron());
         assertEquals(Cluster.get(kit.system()).selfMember().address().toString(), hello.node());
 
-        worker.tell(new TrainerWorker.FormWorld(9, "127.0.0.1:1@/tmp/dinoj-not-this-worker", 0, SETTINGS.render(), "",
-                "", 10000, 8192, driver.ref()));
+        worker.tell(new TrainerWorker.FormWorld(
+                9, "127.0.0.1:1@/tmp/dinoj-not-this-worker", 0, SETTINGS.render(), "", "", 10000, 8192, driver.ref()));
         RunDriver.WorldFailed failed = driver.expectMessageClass(RunDriver.WorldFailed.class, T);
         assertEquals(9, failed.generation());
         assertTrue(failed.error().contains("is not this worker"), failed.error());
@@ -78,12 +78,14 @@ class TrainerWorkerTest {
     @Test
     void shouldStepCheckpointAndResumeInAWorldOfOne(@TempDir Path run) {
         TestProbe<RunDriver.Command> driver = kit.createTestProbe();
-        worker.tell(new TrainerWorker.FormWorld(1, member.toString(), 0, SETTINGS.render(), "", "", 10000, 8192,
-                driver.ref()));
+        worker.tell(new TrainerWorker.FormWorld(
+                1, member.toString(), 0, SETTINGS.render(), "", "", 10000, 8192, driver.ref()));
         assertEquals(new RunDriver.WorldJoined(1, 0, 0), driver.expectMessageClass(RunDriver.WorldJoined.class, T));
 
-        worker.tell(new TrainerWorker.RunStep(7, 0, StepSchedule.of(SETTINGS.schedules().at(0), false)));
-        worker.tell(new TrainerWorker.RunStep(1, 0, StepSchedule.of(SETTINGS.schedules().at(0), false)));
+        worker.tell(new TrainerWorker.RunStep(
+                7, 0, StepSchedule.of(SETTINGS.schedules().at(0), false)));
+        worker.tell(new TrainerWorker.RunStep(
+                1, 0, StepSchedule.of(SETTINGS.schedules().at(0), false)));
         RunDriver.StepDone done = driver.expectMessageClass(RunDriver.StepDone.class, T);
         assertEquals(1, done.generation(), "a step of another generation is not run");
         assertEquals(0, done.step());
@@ -99,11 +101,14 @@ class TrainerWorkerTest {
         assertEquals(1, ShardedCheckpoints.manifest(dir).get("step").asLong());
 
         worker.tell(new TrainerWorker.LeaveWorld(1));
-        worker.tell(new TrainerWorker.FormWorld(2, member.toString(), 0, SETTINGS.render(), dir.toString(), "", 10000,
-                8192, driver.ref()));
-        assertEquals(new RunDriver.WorldJoined(2, 0, 1), driver.expectMessageClass(RunDriver.WorldJoined.class, T),
+        worker.tell(new TrainerWorker.FormWorld(
+                2, member.toString(), 0, SETTINGS.render(), dir.toString(), "", 10000, 8192, driver.ref()));
+        assertEquals(
+                new RunDriver.WorldJoined(2, 0, 1),
+                driver.expectMessageClass(RunDriver.WorldJoined.class, T),
                 "resumed from the checkpoint");
-        worker.tell(new TrainerWorker.RunStep(2, 1, StepSchedule.of(SETTINGS.schedules().at(1), false)));
+        worker.tell(new TrainerWorker.RunStep(
+                2, 1, StepSchedule.of(SETTINGS.schedules().at(1), false)));
         assertInstanceOf(RunDriver.StepDone.class, driver.receiveMessage(T));
         worker.tell(new TrainerWorker.LeaveWorld(2));
         driver.expectNoMessage(Duration.ofMillis(200));

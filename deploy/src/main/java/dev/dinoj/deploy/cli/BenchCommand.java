@@ -3,15 +3,17 @@ package dev.dinoj.deploy.cli;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.trainer.bench.TrainStepBench;
 import dev.dinoj.trainer.config.TrainSettings;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code dinoj bench …}: benchmarks that print a table and one JSON line. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (a table and a JSON line each).",
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Benchmarks (a table and a JSON line each).",
         subcommands = {BenchCommand.TrainStep.class, BenchCollectivesCommand.class, BenchCurationCommand.class})
 public final class BenchCommand implements Runnable {
 
@@ -24,14 +26,21 @@ public final class BenchCommand implements Runnable {
     }
 
     /** {@code dinoj bench train-step}. */
-    @Command(name = "train-step", mixinStandardHelpOptions = true,
-            description = {"Time the DINOv2 training step: images/s, the split augment / forward-backward / optimizer, "
-                    + "and model FLOP utilisation against the GEMM peak measured in the same run.",
-                    "Default: the preset fmnist-tiny (ViT 192x6, patch 4, 2x32 px + 6x16 px crops, batch 64, 4096 "
-                            + "prototypes), the configuration the official code was timed with on CPU (docs/PERFORMANCE.md)."})
+    @Command(
+            name = "train-step",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Time the DINOv2 training step: images/s, the split augment / forward-backward / optimizer, "
+                        + "and model FLOP utilisation against the GEMM peak measured in the same run.",
+                "Default: the preset fmnist-tiny (ViT 192x6, patch 4, 2x32 px + 6x16 px crops, batch 64, 4096 "
+                        + "prototypes), the configuration the official code was timed with on CPU (docs/PERFORMANCE.md)."
+            })
     public static final class TrainStep implements Callable<Integer> {
 
-        @Option(names = "--config", defaultValue = "fmnist-tiny", description = "preset or HOCON file (default ${DEFAULT-VALUE})")
+        @Option(
+                names = "--config",
+                defaultValue = "fmnist-tiny",
+                description = "preset or HOCON file (default ${DEFAULT-VALUE})")
         String config;
 
         @Option(names = "--set", description = "override a key (repeatable)")
@@ -40,15 +49,22 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--steps", defaultValue = "10", description = "measured steps (default ${DEFAULT-VALUE})")
         int steps;
 
-        @Option(names = "--warmup", defaultValue = "3", description = "unmeasured first steps (default ${DEFAULT-VALUE})")
+        @Option(
+                names = "--warmup",
+                defaultValue = "3",
+                description = "unmeasured first steps (default ${DEFAULT-VALUE})")
         int warmup;
 
-        @Option(names = "--ranks", description = "run the sharded step in N rank JVMs on this host (dinoj.collectives "
-                + "settings: IPC, overlap on); reports compute, time blocked in communication and the overhead")
+        @Option(
+                names = "--ranks",
+                description = "run the sharded step in N rank JVMs on this host (dinoj.collectives "
+                        + "settings: IPC, overlap on); reports compute, time blocked in communication and the overhead")
         Integer ranks;
 
-        @Option(names = "--compare-overlap", description = "with --ranks: overlap off in even steps and on in odd steps "
-                + "of the same ranks (same machine load), a report for each (--steps each)")
+        @Option(
+                names = "--compare-overlap",
+                description = "with --ranks: overlap off in even steps and on in odd steps "
+                        + "of the same ranks (same machine load), a report for each (--steps each)")
         boolean compareOverlap;
 
         @Override

@@ -1,18 +1,21 @@
 package dev.dinoj.deploy.cli;
 
 import dev.dinoj.pipeline.curate.CurationBench;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.Callable;
-
 /** {@code dinoj bench curation}: k-means, exact k-NN, near-duplicate search and the approximate index, timed. */
-@Command(name = "curation", mixinStandardHelpOptions = true,
-        description = {"Time the curation kernels on synthetic clustered unit vectors, at the shapes of the Faiss (CPU) "
-                + "timings they are compared with in docs/CURATION.md: k-means (100k x 384, k = 1024, 20 iterations), exact k-NN (100k x 100k, k = 10), "
-                + "near-duplicate search with 2000 planted copies (cos >= 0.9), and the approximate (IVF) index at "
-                + "1M vectors with its recall@10 against exact search. Prints a table, a Markdown table with "
-                + "--markdown, and one JSON line."})
+@Command(
+        name = "curation",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Time the curation kernels on synthetic clustered unit vectors, at the shapes of the Faiss (CPU) "
+                    + "timings they are compared with in docs/CURATION.md: k-means (100k x 384, k = 1024, 20 iterations), exact k-NN (100k x 100k, k = 10), "
+                    + "near-duplicate search with 2000 planted copies (cos >= 0.9), and the approximate (IVF) index at "
+                    + "1M vectors with its recall@10 against exact search. Prints a table, a Markdown table with "
+                    + "--markdown, and one JSON line."
+        })
 public final class BenchCurationCommand implements Callable<Integer> {
 
     @Option(names = "--n", defaultValue = "100000", description = "vectors (default ${DEFAULT-VALUE})")
@@ -30,16 +33,28 @@ public final class BenchCurationCommand implements Callable<Integer> {
     @Option(names = "--knn-k", defaultValue = "10", description = "neighbours (default ${DEFAULT-VALUE})")
     int knnK;
 
-    @Option(names = "--planted", defaultValue = "2000", description = "planted near-duplicate pairs, 0 = skip (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--planted",
+            defaultValue = "2000",
+            description = "planted near-duplicate pairs, 0 = skip (default ${DEFAULT-VALUE})")
     int planted;
 
-    @Option(names = "--ann-n", defaultValue = "1000000", description = "vectors of the approximate index, 0 = skip (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--ann-n",
+            defaultValue = "1000000",
+            description = "vectors of the approximate index, 0 = skip (default ${DEFAULT-VALUE})")
     int annN;
 
-    @Option(names = "--ann-queries", defaultValue = "10000", description = "queries of the approximate index (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--ann-queries",
+            defaultValue = "10000",
+            description = "queries of the approximate index (default ${DEFAULT-VALUE})")
     int annQueries;
 
-    @Option(names = "--nprobe", defaultValue = "16", description = "lists probed, of sqrt(n)/2 (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--nprobe",
+            defaultValue = "16",
+            description = "lists probed, of sqrt(n)/2 (default ${DEFAULT-VALUE})")
     int nprobe;
 
     @Option(names = "--markdown", description = "also print the results as a Markdown table")

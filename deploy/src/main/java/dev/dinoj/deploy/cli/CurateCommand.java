@@ -1,11 +1,11 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.deploy.errors.UserError;
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.evaluation.embed.VitEmbedder;
 import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.pipeline.curate.CurateJob;
@@ -20,31 +20,34 @@ import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code dinoj curate}: ingest an uncurated pool from S3 or a directory, deduplicate it, retrieve around query sets
  * and/or balance it to a target size, and write a curated dataset (tar shards + index + manifest).
  */
-@Command(name = "curate", mixinStandardHelpOptions = true,
-        description = {"Curate an image pool: stream it from S3 (or a directory; IDX archives are expanded), embed it, "
-                + "drop exact duplicates (SHA-256) and near duplicates (k-NN graph of the embeddings, cosine threshold), "
-                + "then retrieve around the --queries images (N nearest + M of each query's cluster, DINOv2's "
-                + "LVD-142M recipe) and/or balance to --target-size with hierarchical k-means + balanced sampling "
-                + "(ssl-data-curation).",
-                "Writes OUT/shards/*.tar, OUT/index.jsonl, OUT/manifest.jsonl (every object's state) and "
-                        + "OUT/summary.json. A re-run with the same --work resumes: objects already recorded with the "
-                        + "same key and ETag are skipped.",
-                "Example: ./dinoj curate --local-s3 /tmp/dinoj-s3 --source s3://fmnist/train --queries s3://fmnist/queries "
-                        + "--out file:///tmp/curated --target-size 5000"})
+@Command(
+        name = "curate",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Curate an image pool: stream it from S3 (or a directory; IDX archives are expanded), embed it, "
+                    + "drop exact duplicates (SHA-256) and near duplicates (k-NN graph of the embeddings, cosine threshold), "
+                    + "then retrieve around the --queries images (N nearest + M of each query's cluster, DINOv2's "
+                    + "LVD-142M recipe) and/or balance to --target-size with hierarchical k-means + balanced sampling "
+                    + "(ssl-data-curation).",
+            "Writes OUT/shards/*.tar, OUT/index.jsonl, OUT/manifest.jsonl (every object's state) and "
+                    + "OUT/summary.json. A re-run with the same --work resumes: objects already recorded with the "
+                    + "same key and ETag are skipped.",
+            "Example: ./dinoj curate --local-s3 /tmp/dinoj-s3 --source s3://fmnist/train --queries s3://fmnist/queries "
+                    + "--out file:///tmp/curated --target-size 5000"
+        })
 public final class CurateCommand implements Callable<Integer> {
 
     @Option(names = "--source", required = true, description = "the pool: s3://bucket/prefix, file:///dir or a path")
@@ -59,34 +62,49 @@ public final class CurateCommand implements Callable<Integer> {
     @Option(names = "--target-size", description = "size of the curated set (balanced hierarchical sampling)")
     Integer targetSize;
 
-    @Option(names = "--work", description = "local directory of the resumable state (default: .dinoj-work/curate-<hash "
-            + "of --source and the embedder>)")
+    @Option(
+            names = "--work",
+            description = "local directory of the resumable state (default: .dinoj-work/curate-<hash "
+                    + "of --source and the embedder>)")
     Path work;
 
-    @Option(names = "--embedder", defaultValue = "pixels:28",
-            description = "retrieval/clustering embedder: pixels:SIDE (raw-pixel baseline), thumbnail:SIDE (centred "
-                    + "gray thumbnail) or vit:CHECKPOINT (teacher CLS of a dinoj checkpoint) (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--embedder",
+            defaultValue = "pixels:28",
+            description =
+                    "retrieval/clustering embedder: pixels:SIDE (raw-pixel baseline), thumbnail:SIDE (centred "
+                            + "gray thumbnail) or vit:CHECKPOINT (teacher CLS of a dinoj checkpoint) (default ${DEFAULT-VALUE})")
     String embedderSpec;
 
     @Option(names = "--checkpoint", description = "shortcut for --embedder vit:DIR")
     Path checkpoint;
 
-    @Option(names = "--weights", description = "retrieval embedder from official-layout safetensors (dinoj export, or "
-            + "an official DINOv2 backbone); needs --weights-config")
+    @Option(
+            names = "--weights",
+            description = "retrieval embedder from official-layout safetensors (dinoj export, or "
+                    + "an official DINOv2 backbone); needs --weights-config")
     Path weights;
 
     @Option(names = "--weights-config", description = "preset or HOCON file giving the architecture of --weights")
     String weightsConfig;
 
-    @Option(names = "--copy-embedder", defaultValue = "thumbnail:20",
-            description = "near-duplicate embedder, same syntax, or 'same' to reuse --embedder (default ${DEFAULT-VALUE}; "
-                    + "the default threshold 0.992 is tuned for thumbnail:20)")
+    @Option(
+            names = "--copy-embedder",
+            defaultValue = "thumbnail:20",
+            description =
+                    "near-duplicate embedder, same syntax, or 'same' to reuse --embedder (default ${DEFAULT-VALUE}; "
+                            + "the default threshold 0.992 is tuned for thumbnail:20)")
     String copySpec;
 
-    @Option(names = "--batch", defaultValue = "128", description = "images per ViT forward pass (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--batch",
+            defaultValue = "128",
+            description = "images per ViT forward pass (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--threshold", description = "near-duplicate cosine threshold (default dinoj.curate.near-duplicate.threshold)")
+    @Option(
+            names = "--threshold",
+            description = "near-duplicate cosine threshold (default dinoj.curate.near-duplicate.threshold)")
     Float threshold;
 
     @Option(names = "--per-query", description = "N nearest pool images per query image")
@@ -95,8 +113,10 @@ public final class CurateCommand implements Callable<Integer> {
     @Option(names = "--per-cluster", description = "M images of each query's pool cluster")
     Integer perCluster;
 
-    @Option(names = "--set", description = "override a dinoj.curate.* or dinoj.storage.* key (repeatable), "
-            + "e.g. --set curate.ingest.download-parallelism=16")
+    @Option(
+            names = "--set",
+            description = "override a dinoj.curate.* or dinoj.storage.* key (repeatable), "
+                    + "e.g. --set curate.ingest.download-parallelism=16")
     List<String> sets = new ArrayList<>();
 
     @Mixin
@@ -115,8 +135,10 @@ public final class CurateCommand implements Callable<Integer> {
             cs = cs.withNearDuplicateThreshold(threshold);
         }
         if (perQuery != null || perCluster != null) {
-            cs = cs.withRetrieval(perQuery != null ? perQuery : cs.retrievalPerQuery(),
-                    perCluster != null ? perCluster : cs.retrievalPerCluster(), cs.retrievalClusters());
+            cs = cs.withRetrieval(
+                    perQuery != null ? perQuery : cs.retrievalPerQuery(),
+                    perCluster != null ? perCluster : cs.retrievalPerCluster(),
+                    cs.retrievalClusters());
         }
         if (targetSize != null && targetSize < 1) {
             throw new UserError("--target-size must be >= 1");
@@ -125,11 +147,14 @@ public final class CurateCommand implements Callable<Integer> {
         StorageUri dst = StorageUri.parse(out);
         StorageUri qry = queries == null ? null : StorageUri.parse(queries);
         StorageOptions st = storage;
-        try (st; Embedder embedder = weights != null ? weightsEmbedder()
-                : embedder(checkpoint != null ? "vit:" + checkpoint : embedderSpec, batch);
-             Embedder copy = copySpec.equals("same") ? null : embedder(copySpec, batch)) {
+        try (st;
+                Embedder embedder = weights != null
+                        ? weightsEmbedder()
+                        : embedder(checkpoint != null ? "vit:" + checkpoint : embedderSpec, batch);
+                Embedder copy = copySpec.equals("same") ? null : embedder(copySpec, batch)) {
             String ids = (copy == null ? "" : copy.id() + "|") + embedder.id();
-            Path workDir = work != null ? work : Path.of(".dinoj-work", "curate-" + CacheKeys.sha256Hex(src + "|" + ids, 12));
+            Path workDir =
+                    work != null ? work : Path.of(".dinoj-work", "curate-" + CacheKeys.sha256Hex(src + "|" + ids, 12));
             StorageSettings ss = st.settings(config);
             System.err.println("dinoj: storage " + ss.describe());
             System.err.println("dinoj: embedder " + embedder.id() + " (dim " + embedder.dim() + "), copy detection "
@@ -138,11 +163,18 @@ public final class CurateCommand implements Callable<Integer> {
             try {
                 Progress p = new Progress("ingest");
                 long[] lastLog = {System.nanoTime()};
-                CurateJob.Outcome o = CurateJob.run(system, new CurateJob.Spec(src, qry, dst, workDir, targetSize),
-                        copy, embedder, cs, ss, line -> {
+                CurateJob.Outcome o = CurateJob.run(
+                        system,
+                        new CurateJob.Spec(src, qry, dst, workDir, targetSize),
+                        copy,
+                        embedder,
+                        cs,
+                        ss,
+                        line -> {
                             p.done();
                             System.err.println("dinoj: " + line);
-                        }, s -> {
+                        },
+                        s -> {
                             p.update(s.recorded() + s.resumed(), Math.max(s.listed(), 1), describe(s));
                             long now = System.nanoTime();
                             if (System.console() == null && now - lastLog[0] > 10_000_000_000L) {
@@ -153,8 +185,14 @@ public final class CurateCommand implements Callable<Integer> {
                 p.done();
                 System.out.println();
                 System.out.print(o.curation().summary().table());
-                System.out.printf(Locale.ROOT, "written: %d images in %d shards (%.1f MB) to %s in %.1f s%n",
-                        o.written().images(), o.written().shards(), o.written().bytes() / 1e6, dst, o.seconds());
+                System.out.printf(
+                        Locale.ROOT,
+                        "written: %d images in %d shards (%.1f MB) to %s in %.1f s%n",
+                        o.written().images(),
+                        o.written().shards(),
+                        o.written().bytes() / 1e6,
+                        dst,
+                        o.seconds());
                 IngestStats.Snapshot s = o.ingest().stats();
                 ObjectNode line = Json.object();
                 line.put("curate", src.toString());
@@ -220,8 +258,14 @@ public final class CurateCommand implements Callable<Integer> {
     }
 
     private static String describe(IngestStats.Snapshot s) {
-        return String.format(Locale.ROOT, "listed %d, resumed %d, recorded %d, %.1f MB, %.0f obj/s", s.listed(),
-                s.resumed(), s.recorded(), s.bytes() / 1e6, s.rate());
+        return String.format(
+                Locale.ROOT,
+                "listed %d, resumed %d, recorded %d, %.1f MB, %.0f obj/s",
+                s.listed(),
+                s.resumed(),
+                s.recorded(),
+                s.bytes() / 1e6,
+                s.rate());
     }
 
     /** {@code --set key=value} overrides under {@code dinoj.} (the prefix may be omitted). */
@@ -242,12 +286,13 @@ public final class CurateCommand implements Callable<Integer> {
                         + " (every key is listed in pipeline/src/main/resources/reference.conf)");
             }
             try {
-                c = ConfigFactory.parseString(full + " = " + set.substring(eq + 1).trim()).withFallback(c);
+                c = ConfigFactory.parseString(
+                                full + " = " + set.substring(eq + 1).trim())
+                        .withFallback(c);
             } catch (ConfigException e) {
                 throw new UserError("--set " + set + ": " + e.getMessage());
             }
         }
         return c.resolve();
     }
-
 }

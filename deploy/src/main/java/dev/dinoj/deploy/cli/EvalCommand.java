@@ -5,16 +5,24 @@ import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.knn.KnnEvaluator;
 import dev.dinoj.evaluation.knn.KnnResult;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.Callable;
-
 /** {@code dinoj eval …}: evaluation protocols on frozen features. */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate frozen features.",
-        subcommands = {EvalCommand.Knn.class, EvalLinearCommand.class, EvalLogregCommand.class, EvalRetrievalCommand.class,
-                EvalDenseCommand.class, EvalRobustnessCommand.class})
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description = "Evaluate frozen features.",
+        subcommands = {
+            EvalCommand.Knn.class,
+            EvalLinearCommand.class,
+            EvalLogregCommand.class,
+            EvalRetrievalCommand.class,
+            EvalDenseCommand.class,
+            EvalRobustnessCommand.class
+        })
 public final class EvalCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -26,29 +34,48 @@ public final class EvalCommand implements Runnable {
     }
 
     /** {@code dinoj eval knn}. */
-    @Command(name = "knn", mixinStandardHelpOptions = true,
-            description = {"Weighted k-NN (dinov2/eval/knn.py: T = 0.07, k in {10, 20, 100, 200}) of the teacher "
-                    + "backbone's L2-normalised features, Fashion-MNIST test images against the training images.",
-                    "Prints a table and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."})
+    @Command(
+            name = "knn",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Weighted k-NN (dinov2/eval/knn.py: T = 0.07, k in {10, 20, 100, 200}) of the teacher "
+                        + "backbone's L2-normalised features, Fashion-MNIST test images against the training images.",
+                "Prints a table and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."
+            })
     public static final class Knn implements Callable<Integer> {
 
         @Mixin
         EvalOptions eval;
 
-        @Option(names = "--features", defaultValue = "cls", description = "cls | cls+avgpool | last-blocks (default "
-                + "${DEFAULT-VALUE})")
+        @Option(
+                names = "--features",
+                defaultValue = "cls",
+                description = "cls | cls+avgpool | last-blocks (default " + "${DEFAULT-VALUE})")
         String features;
 
-        @Option(names = "--ks", split = ",", defaultValue = "10,20,100,200", description = "k values (default ${DEFAULT-VALUE})")
+        @Option(
+                names = "--ks",
+                split = ",",
+                defaultValue = "10,20,100,200",
+                description = "k values (default ${DEFAULT-VALUE})")
         int[] ks;
 
-        @Option(names = "--temperature", defaultValue = "0.07", description = "T of the weighted vote (default ${DEFAULT-VALUE})")
+        @Option(
+                names = "--temperature",
+                defaultValue = "0.07",
+                description = "T of the weighted vote (default ${DEFAULT-VALUE})")
         double temperature;
 
-        @Option(names = "--train-limit", defaultValue = "0", description = "use only the first N training images (0 = all 60000)")
+        @Option(
+                names = "--train-limit",
+                defaultValue = "0",
+                description = "use only the first N training images (0 = all 60000)")
         int trainLimit;
 
-        @Option(names = "--test-limit", defaultValue = "0", description = "use only the first N test images (0 = all 10000)")
+        @Option(
+                names = "--test-limit",
+                defaultValue = "0",
+                description = "use only the first N test images (0 = all 10000)")
         int testLimit;
 
         @Override
@@ -58,7 +85,11 @@ public final class EvalCommand implements Runnable {
             FeatureSet[] f = eval.trainAndTest(src, kind, trainLimit, testLimit);
             FeatureSet tr = f[0];
             FeatureSet te = f[1];
-            KnnResult r = KnnEvaluator.builder().optKs(ks).optTemperature(temperature).build().evaluate(tr, te);
+            KnnResult r = KnnEvaluator.builder()
+                    .optKs(ks)
+                    .optTemperature(temperature)
+                    .build()
+                    .evaluate(tr, te);
             eval.report(src, r.toTable(), r.toJson(kind.label()));
             return 0;
         }

@@ -10,11 +10,10 @@ import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.results.EvalLog;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Option;
 
 /**
  * The options every {@code dinoj eval} protocol shares (a picocli mixin): which model, which data, the feature
@@ -22,37 +21,49 @@ import java.util.List;
  */
 final class EvalOptions {
 
-    @Option(names = "--checkpoint", description = "checkpoint directory (step-N) or run directory (its newest); "
-            + "its teacher backbone is evaluated")
+    @Option(
+            names = "--checkpoint",
+            description = "checkpoint directory (step-N) or run directory (its newest); "
+                    + "its teacher backbone is evaluated")
     Path checkpoint;
 
-    @Option(names = "--weights", description = "official-layout safetensors backbone (dinoj export, or imported); "
-            + "needs --config for the architecture")
+    @Option(
+            names = "--weights",
+            description = "official-layout safetensors backbone (dinoj export, or imported); "
+                    + "needs --config for the architecture")
     Path weights;
 
-    @Option(names = "--random-init", description = "a randomly initialised backbone of the same architecture "
-            + "(of --checkpoint, or of --config)")
+    @Option(
+            names = "--random-init",
+            description =
+                    "a randomly initialised backbone of the same architecture " + "(of --checkpoint, or of --config)")
     boolean randomInit;
 
     @Option(names = "--raw-pixels", description = "raw pixels (resized, normalised) instead of a model")
     boolean rawPixels;
 
-    @Option(names = "--config", description = "preset or HOCON file giving the architecture for --weights or "
-            + "--random-init without --checkpoint")
+    @Option(
+            names = "--config",
+            description = "preset or HOCON file giving the architecture for --weights or "
+                    + "--random-init without --checkpoint")
     String config;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of --random-init (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--fashion-mnist-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+    @Option(
+            names = "--fashion-mnist-dir",
+            defaultValue = "/usr/share/datasets/fashion-mnist",
             description = "folder of the Fashion-MNIST IDX files (default ${DEFAULT-VALUE})")
     Path fmnistDir;
 
     @Option(names = "--batch", defaultValue = "256", description = "images per forward pass (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--cache-dir", description = "feature cache directory (default: RUN/eval/cache for a checkpoint "
-            + "of a run, else ~/.cache/dinoj/features)")
+    @Option(
+            names = "--cache-dir",
+            description = "feature cache directory (default: RUN/eval/cache for a checkpoint "
+                    + "of a run, else ~/.cache/dinoj/features)")
     Path cacheDir;
 
     @Option(names = "--no-cache", description = "extract features afresh and store nothing")

@@ -1,10 +1,10 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.deploy.errors.UserError;
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
@@ -14,26 +14,29 @@ import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
-
 /**
  * {@code dinoj ingest DEST --from-idx FILE}: puts a dataset into object storage as one PNG object per image, so that
  * curation demos and tests start from real S3 content.
  */
-@Command(name = "ingest", mixinStandardHelpOptions = true,
-        description = {"Upload a dataset into a bucket prefix (or a local directory) as one PNG object per image, keyed "
-                + "DEST/<label>/<index>.png (DEST/unlabelled/... without labels); keys already there are skipped, so an "
-                + "interrupted upload is finished by running it again.",
-                "With --as-archive the IDX file itself is uploaded as one object; curation expands it into images.",
-                "Example: ./dinoj ingest s3://fmnist/train --from-idx /usr/share/datasets/fashion-mnist/"
-                        + "train-images-idx3-ubyte.gz --local-s3 /tmp/dinoj-s3"})
+@Command(
+        name = "ingest",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Upload a dataset into a bucket prefix (or a local directory) as one PNG object per image, keyed "
+                    + "DEST/<label>/<index>.png (DEST/unlabelled/... without labels); keys already there are skipped, so an "
+                    + "interrupted upload is finished by running it again.",
+            "With --as-archive the IDX file itself is uploaded as one object; curation expands it into images.",
+            "Example: ./dinoj ingest s3://fmnist/train --from-idx /usr/share/datasets/fashion-mnist/"
+                    + "train-images-idx3-ubyte.gz --local-s3 /tmp/dinoj-s3"
+        })
 public final class IngestCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "DEST", description = "s3://bucket/prefix, file:///path or a directory")
@@ -42,7 +45,9 @@ public final class IngestCommand implements Callable<Integer> {
     @Option(names = "--from-idx", paramLabel = "IMAGES", description = "an IDX image file (*-images-idx3-ubyte[.gz])")
     Path fromIdx;
 
-    @Option(names = "--labels", paramLabel = "LABELS",
+    @Option(
+            names = "--labels",
+            paramLabel = "LABELS",
             description = "its IDX label file (default: the *-labels-idx1-ubyte[.gz] beside it, if any)")
     Path labels;
 
@@ -80,25 +85,34 @@ public final class IngestCommand implements Callable<Integer> {
                 if (asArchive) {
                     loc.store().ensureContainer().toCompletableFuture().join();
                     String key = loc.key(fromIdx.getFileName().toString());
-                    ObjectInfo info = loc.store().putFile(key, fromIdx, "application/octet-stream")
-                            .toCompletableFuture().join();
+                    ObjectInfo info = loc.store()
+                            .putFile(key, fromIdx, "application/octet-stream")
+                            .toCompletableFuture()
+                            .join();
                     System.out.println("uploaded " + loc.store().uriOf(key) + " (" + info.size() + " bytes)");
-                    ObjectNode line = Json.object().put("ingest", uri.toString()).put("objects", 1)
+                    ObjectNode line = Json.object()
+                            .put("ingest", uri.toString())
+                            .put("objects", 1)
                             .put("bytes", info.size());
                     System.out.println(Json.line(line));
                     return 0;
                 }
-                ImageDataset ds = fromIdx != null ? IdxDataset.open(fromIdx, labelsFor(fromIdx))
+                ImageDataset ds = fromIdx != null
+                        ? IdxDataset.open(fromIdx, labelsFor(fromIdx))
                         : ImageFolderDataset.open(fromFolder);
                 int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
                 System.err.println("dinoj: uploading " + n + " images of " + ds.describe());
                 Progress p = new Progress("upload");
-                DatasetUpload.Result r = DatasetUpload.upload(system, loc, ds, limit, parallelism,
-                        done -> p.update(done, n, ""));
+                DatasetUpload.Result r =
+                        DatasetUpload.upload(system, loc, ds, limit, parallelism, done -> p.update(done, n, ""));
                 p.done();
                 System.out.println(r.describe());
-                ObjectNode line = Json.object().put("ingest", uri.toString()).put("objects", r.uploaded())
-                        .put("skipped", r.skipped()).put("bytes", r.bytes()).put("seconds", Json.fixed(r.seconds(), 2));
+                ObjectNode line = Json.object()
+                        .put("ingest", uri.toString())
+                        .put("objects", r.uploaded())
+                        .put("skipped", r.skipped())
+                        .put("bytes", r.bytes())
+                        .put("seconds", Json.fixed(r.seconds(), 2));
                 System.out.println(Json.line(line));
                 return 0;
             } finally {

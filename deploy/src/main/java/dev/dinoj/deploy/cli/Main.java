@@ -6,11 +6,29 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of {@code ./dinoj}. */
-@Command(name = "dinoj", mixinStandardHelpOptions = true, version = "dinoj 0.1.0",
+@Command(
+        name = "dinoj",
+        mixinStandardHelpOptions = true,
+        version = "dinoj 0.1.0",
         description = "DINOv2 on the JVM: curate, pretrain, evaluate, export.",
-        subcommands = {DemoCommand.class, TrainCommand.class, DistillCommand.class, ExportCommand.class, IngestCommand.class, CurateCommand.class,
-                S3ServerCommand.class, ReportCommand.class, EvalCommand.class, BenchCommand.class, VerifyReferenceCommand.class,
-                NodeCommand.class, ClusterCommand.class, StatusCommand.class, RunsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            DemoCommand.class,
+            TrainCommand.class,
+            DistillCommand.class,
+            ExportCommand.class,
+            IngestCommand.class,
+            CurateCommand.class,
+            S3ServerCommand.class,
+            ReportCommand.class,
+            EvalCommand.class,
+            BenchCommand.class,
+            VerifyReferenceCommand.class,
+            NodeCommand.class,
+            ClusterCommand.class,
+            StatusCommand.class,
+            RunsCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main implements Runnable {
 
     @CommandLine.Spec

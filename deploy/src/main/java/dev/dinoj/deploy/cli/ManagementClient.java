@@ -1,10 +1,9 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.deploy.errors.UserError;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
+import dev.dinoj.deploy.errors.UserError;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -40,7 +39,8 @@ final class ManagementClient {
     String get(String path) {
         HttpResponse<String> r = send(path, HttpRequest.newBuilder().GET());
         if (r.statusCode() != 200) {
-            throw new UserError(base + path + ": HTTP " + r.statusCode() + ": " + r.body().trim());
+            throw new UserError(
+                    base + path + ": HTTP " + r.statusCode() + ": " + r.body().trim());
         }
         return r.body();
     }
@@ -53,8 +53,12 @@ final class ManagementClient {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        HttpResponse<String> r = send(path, HttpRequest.newBuilder().header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(json)));
+        HttpResponse<String> r = send(
+                path,
+                HttpRequest.newBuilder()
+                        .header("Content-Type", "application/json")
+                        .header("Authorization", "Bearer " + token)
+                        .POST(HttpRequest.BodyPublishers.ofString(json)));
         String message = r.body().trim();
         try {
             JsonNode n = JSON.readTree(r.body());
@@ -73,12 +77,17 @@ final class ManagementClient {
     private HttpResponse<String> send(String path, HttpRequest.Builder request) {
         String uri = base + path;
         try {
-            return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build().send(
-                    request.uri(URI.create(uri)).timeout(Duration.ofSeconds(15)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(3))
+                    .build()
+                    .send(
+                            request.uri(URI.create(uri))
+                                    .timeout(Duration.ofSeconds(15))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
         } catch (IOException | IllegalArgumentException e) {
-            throw new UserError(uri + ": no answer (" + e.getMessage() + "); start a node (./dinoj node, ./dinoj cluster "
-                    + "up) or pass --management");
+            throw new UserError(uri + ": no answer (" + e.getMessage()
+                    + "); start a node (./dinoj node, ./dinoj cluster " + "up) or pass --management");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserError(uri + ": interrupted");

@@ -24,7 +24,8 @@ final class Progress {
     void update(long done, long total, String info) {
         long now = System.nanoTime();
         if (!tty) {
-            if (now - lastDraw >= PLAIN_EVERY_SECONDS * 1_000_000_000L && now - start >= PLAIN_EVERY_SECONDS * 1_000_000_000L) {
+            if (now - lastDraw >= PLAIN_EVERY_SECONDS * 1_000_000_000L
+                    && now - start >= PLAIN_EVERY_SECONDS * 1_000_000_000L) {
                 lastDraw = now;
                 out.printf(Locale.ROOT, "%s %d/%d %s  %s%n", label, done, total, info, hms((now - start) / 1e9));
             }
@@ -38,8 +39,17 @@ final class Progress {
         int filled = total <= 0 ? 0 : (int) Math.min(width, width * done / total);
         double elapsed = (now - start) / 1e9;
         double eta = done <= 0 ? 0 : elapsed / done * (total - done);
-        out.printf(Locale.ROOT, "\r%s [%s%s] %d/%d %s  %s ETA %s ", label, "#".repeat(filled), ".".repeat(width - filled),
-                done, total, info, hms(elapsed), hms(eta));
+        out.printf(
+                Locale.ROOT,
+                "\r%s [%s%s] %d/%d %s  %s ETA %s ",
+                label,
+                "#".repeat(filled),
+                ".".repeat(width - filled),
+                done,
+                total,
+                info,
+                hms(elapsed),
+                hms(eta));
         out.flush();
     }
 

@@ -3,22 +3,25 @@ package dev.dinoj.deploy.cli;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.evaluation.features.EvalDataset;
 import dev.dinoj.evaluation.report.Report;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code dinoj report RUN_DIR}: the HTML report of a training run. */
-@Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Write an HTML report with PNG figures about a training run: loss curves per term, schedules, "
-                + "k-NN over training (a few checkpoints, features cached in RUN/eval/cache), the evaluation table "
-                + "(RUN/eval/results.jsonl), PCA of patch features as RGB, nearest neighbours of test queries, and a "
-                + "curated-cluster section when a curation manifest exists.",
-                "Prints where index.html is."})
+@Command(
+        name = "report",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Write an HTML report with PNG figures about a training run: loss curves per term, schedules, "
+                    + "k-NN over training (a few checkpoints, features cached in RUN/eval/cache), the evaluation table "
+                    + "(RUN/eval/results.jsonl), PCA of patch features as RGB, nearest neighbours of test queries, and a "
+                    + "curated-cluster section when a curation manifest exists.",
+            "Prints where index.html is."
+        })
 public final class ReportCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "the run directory (metrics.jsonl, checkpoints/)")
@@ -27,35 +30,55 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", description = "output directory (default RUN_DIR/report)")
     Path out;
 
-    @Option(names = "--fashion-mnist-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+    @Option(
+            names = "--fashion-mnist-dir",
+            defaultValue = "/usr/share/datasets/fashion-mnist",
             description = "folder of the Fashion-MNIST IDX files (default ${DEFAULT-VALUE})")
     Path fmnistDir;
 
-    @Option(names = "--knn-train", defaultValue = "5000", description = "training images for the k-NN curve and the "
-            + "neighbours (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--knn-train",
+            defaultValue = "5000",
+            description = "training images for the k-NN curve and the " + "neighbours (default ${DEFAULT-VALUE})")
     int knnTrain;
 
-    @Option(names = "--knn-test", defaultValue = "1000", description = "test images for the k-NN curve (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--knn-test",
+            defaultValue = "1000",
+            description = "test images for the k-NN curve (default ${DEFAULT-VALUE})")
     int knnTest;
 
-    @Option(names = "--knn-checkpoints", defaultValue = "6", description = "at most this many checkpoints on the k-NN "
-            + "curve (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--knn-checkpoints",
+            defaultValue = "6",
+            description = "at most this many checkpoints on the k-NN " + "curve (default ${DEFAULT-VALUE})")
     int knnCheckpoints;
 
-    @Option(names = "--pca-images", defaultValue = "8", description = "test images in the PCA figure (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--pca-images",
+            defaultValue = "8",
+            description = "test images in the PCA figure (default ${DEFAULT-VALUE})")
     int pcaImages;
 
-    @Option(names = "--pca-size", defaultValue = "0", description = "input side of the PCA figure (default: twice the "
-            + "training size)")
+    @Option(
+            names = "--pca-size",
+            defaultValue = "0",
+            description = "input side of the PCA figure (default: twice the " + "training size)")
     int pcaSize;
 
-    @Option(names = "--queries", defaultValue = "6", description = "queries in the neighbour figure (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--queries",
+            defaultValue = "6",
+            description = "queries in the neighbour figure (default ${DEFAULT-VALUE})")
     int queries;
 
     @Option(names = "--neighbours", defaultValue = "5", description = "neighbours per query (default ${DEFAULT-VALUE})")
     int neighbours;
 
-    @Option(names = {"--curated", "--curation-manifest"}, description = "the curated dataset the run trained on (a directory written by dinoj curate; default: RUN_DIR/curated)")
+    @Option(
+            names = {"--curated", "--curation-manifest"},
+            description =
+                    "the curated dataset the run trained on (a directory written by dinoj curate; default: RUN_DIR/curated)")
     Path curationManifest;
 
     @Option(names = "--batch", defaultValue = "256", description = "images per forward pass (default ${DEFAULT-VALUE})")
@@ -66,19 +89,41 @@ public final class ReportCommand implements Callable<Integer> {
         if (!Files.isDirectory(runDir)) {
             throw new UserError(runDir + ": not a directory");
         }
-        if (!Files.isRegularFile(runDir.resolve("metrics.jsonl")) && !Files.isDirectory(runDir.resolve("checkpoints"))) {
+        if (!Files.isRegularFile(runDir.resolve("metrics.jsonl"))
+                && !Files.isDirectory(runDir.resolve("checkpoints"))) {
             throw new UserError(runDir + ": not a run directory (no metrics.jsonl, no checkpoints/)");
         }
         Path outDir = out != null ? out : runDir.resolve("report");
-        Report.Options o = new Report.Options(runDir, outDir, EvalDataset.fashionMnist(fmnistDir, true),
-                EvalDataset.fashionMnist(fmnistDir, false), knnTrain, knnTest, knnCheckpoints, batch, pcaImages,
-                pcaSize, queries, neighbours, curationManifest, Report.FASHION_MNIST_CLASSES);
+        Report.Options o = new Report.Options(
+                runDir,
+                outDir,
+                EvalDataset.fashionMnist(fmnistDir, true),
+                EvalDataset.fashionMnist(fmnistDir, false),
+                knnTrain,
+                knnTest,
+                knnCheckpoints,
+                batch,
+                pcaImages,
+                pcaSize,
+                queries,
+                neighbours,
+                curationManifest,
+                Report.FASHION_MNIST_CLASSES);
         long t0 = System.nanoTime();
         Report.Result r = new Report(o, msg -> System.err.println("report: " + msg)).write();
-        System.out.printf(Locale.ROOT, "report written in %.1f s: %s (%d figures)%n", (System.nanoTime() - t0) / 1e9,
-                r.html().toAbsolutePath(), r.figures().size());
-        r.knn().forEach((step, top1) -> System.out.printf(Locale.ROOT, "  k-NN top-1 (k=20) at step %d%s: %.2f %%%n",
-                step, step == 0 ? " (random init)" : "", top1));
+        System.out.printf(
+                Locale.ROOT,
+                "report written in %.1f s: %s (%d figures)%n",
+                (System.nanoTime() - t0) / 1e9,
+                r.html().toAbsolutePath(),
+                r.figures().size());
+        r.knn()
+                .forEach((step, top1) -> System.out.printf(
+                        Locale.ROOT,
+                        "  k-NN top-1 (k=20) at step %d%s: %.2f %%%n",
+                        step,
+                        step == 0 ? " (random init)" : "",
+                        top1));
         if (!r.knn().isEmpty()) {
             System.out.printf(Locale.ROOT, "  raw pixels: %.2f %%%n", r.pixelKnn());
         }

@@ -1,18 +1,19 @@
 package dev.dinoj.deploy.cli;
 
 import dev.dinoj.deploy.errors.UserError;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code dinoj runs stop|checkpoint|cancel}: control the cluster's runs through any node's management HTTP (the
  * bearer token of {@code dinoj.node.management-token}); {@code train --cluster} submits, {@code status} shows.
  */
-@Command(name = "runs", mixinStandardHelpOptions = true,
+@Command(
+        name = "runs",
+        mixinStandardHelpOptions = true,
         description = "Control the cluster's runs: stop the running one, checkpoint it now, or cancel a queued one.",
         subcommands = {RunsCommand.Stop.class, RunsCommand.Checkpoint.class, RunsCommand.Cancel.class})
 public final class RunsCommand implements Callable<Integer> {
@@ -24,7 +25,9 @@ public final class RunsCommand implements Callable<Integer> {
 
     /** The options every subcommand takes. */
     static class Target {
-        @Option(names = "--management", defaultValue = "http://127.0.0.1:8558",
+        @Option(
+                names = "--management",
+                defaultValue = "http://127.0.0.1:8558",
                 description = "management URL of any node (default http://127.0.0.1:8558)")
         String management;
 
@@ -38,7 +41,9 @@ public final class RunsCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "stop", mixinStandardHelpOptions = true,
+    @Command(
+            name = "stop",
+            mixinStandardHelpOptions = true,
             description = "Stop the running run after the step in flight (its last committed checkpoint stays; the "
                     + "next queued run then starts).")
     static final class Stop implements Callable<Integer> {
@@ -51,7 +56,9 @@ public final class RunsCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "checkpoint", mixinStandardHelpOptions = true,
+    @Command(
+            name = "checkpoint",
+            mixinStandardHelpOptions = true,
             description = "Checkpoint the running run after the step in flight.")
     static final class Checkpoint implements Callable<Integer> {
         @picocli.CommandLine.Mixin
@@ -63,19 +70,27 @@ public final class RunsCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "cancel", mixinStandardHelpOptions = true,
+    @Command(
+            name = "cancel",
+            mixinStandardHelpOptions = true,
             description = "Take a queued run out of the queue before it starts (the running one is stopped with runs "
                     + "stop).")
     static final class Cancel implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         Target target = new Target();
 
-        @Option(names = "--out", required = true, description = "the queued run's directory (its train --cluster --out)")
+        @Option(
+                names = "--out",
+                required = true,
+                description = "the queued run's directory (its train --cluster --out)")
         Path out;
 
         @Override
         public Integer call() {
-            return target.post("runs cancel", "/training/cancel", Map.of("dir", out.toAbsolutePath().toString()));
+            return target.post(
+                    "runs cancel",
+                    "/training/cancel",
+                    Map.of("dir", out.toAbsolutePath().toString()));
         }
     }
 }

@@ -2,14 +2,12 @@ package dev.dinoj.deploy.cli;
 
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.trainer.bench.ShardedStepBench;
-
 import java.util.List;
 
 /** {@code dinoj bench train-step --ranks N}: the sharded step of N rank JVMs ({@link ShardedStepBench}). */
 final class ShardedTrainStep {
 
-    private ShardedTrainStep() {
-    }
+    private ShardedTrainStep() {}
 
     static int call(String config, List<String> sets, int ranks, int warmup, int steps, boolean compareOverlap)
             throws Exception {
@@ -17,11 +15,13 @@ final class ShardedTrainStep {
             throw new UserError("--ranks must be in [1, 64]: " + ranks);
         }
         if (compareOverlap) {
-            List<ShardedStepBench.Report> both = ShardedStepBench.compareOverlap(config, sets, ranks, warmup, steps,
-                    System.err::println);
+            List<ShardedStepBench.Report> both =
+                    ShardedStepBench.compareOverlap(config, sets, ranks, warmup, steps, System.err::println);
             System.out.print(both.get(0).table());
             System.out.print(both.get(1).table());
-            System.out.printf(java.util.Locale.ROOT, "step time with overlap / without: %.3f%n",
+            System.out.printf(
+                    java.util.Locale.ROOT,
+                    "step time with overlap / without: %.3f%n",
                     both.get(1).stepSeconds() / both.get(0).stepSeconds());
             System.out.println(ShardedStepBench.compareJson(both));
             return 0;

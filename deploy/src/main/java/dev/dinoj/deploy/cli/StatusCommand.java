@@ -1,17 +1,20 @@
 package dev.dinoj.deploy.cli;
 
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.Callable;
-
 /** {@code dinoj status [--management URL]}: the run as the coordinator reports it (GET /training/status). */
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
         description = "Show the cluster run's status (phase, step, losses, checkpoint, workers, queued runs) from a "
                 + "node's management HTTP.")
 public final class StatusCommand implements Callable<Integer> {
 
-    @Option(names = "--management", defaultValue = "http://127.0.0.1:8558",
+    @Option(
+            names = "--management",
+            defaultValue = "http://127.0.0.1:8558",
             description = "management URL of any node (default http://127.0.0.1:8558)")
     String management;
 

@@ -3,9 +3,8 @@ package dev.dinoj.deploy.cli;
 import com.typesafe.config.Config;
 import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.storage.StorageSettings;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
+import picocli.CommandLine.Option;
 
 /**
  * Storage flags shared by the curation commands. Credentials are never flags (they would show in {@code ps}): they come
@@ -13,7 +12,9 @@ import java.nio.file.Path;
  */
 final class StorageOptions implements AutoCloseable {
 
-    @Option(names = "--endpoint", paramLabel = "URL",
+    @Option(
+            names = "--endpoint",
+            paramLabel = "URL",
             description = "S3 endpoint (MinIO, S3Proxy: http://127.0.0.1:9000); default: dinoj.storage.s3.endpoint, "
                     + "DINOJ_S3_ENDPOINT or AWS_ENDPOINT_URL, else AWS")
     String endpoint;
@@ -24,9 +25,12 @@ final class StorageOptions implements AutoCloseable {
     @Option(names = "--access-style", description = "path | virtual | auto (default auto: path-style with --endpoint)")
     String accessStyle;
 
-    @Option(names = "--local-s3", paramLabel = "DIR",
-            description = "start an S3-compatible server (S3Proxy, in this JVM) over DIR on 127.0.0.1 for the duration of "
-                    + "the command and use it for every s3:// URI; objects persist in DIR across commands")
+    @Option(
+            names = "--local-s3",
+            paramLabel = "DIR",
+            description =
+                    "start an S3-compatible server (S3Proxy, in this JVM) over DIR on 127.0.0.1 for the duration of "
+                            + "the command and use it for every s3:// URI; objects persist in DIR across commands")
     Path localS3;
 
     @Option(names = "--local-s3-port", defaultValue = "0", description = "port of --local-s3 (default: any free port)")

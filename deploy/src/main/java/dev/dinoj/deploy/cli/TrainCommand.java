@@ -1,25 +1,30 @@
 package dev.dinoj.deploy.cli;
 
-import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.trainer.train.TrainingRun;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code dinoj train --config FILE [--set k=v …] --out DIR [--resume]}. */
-@Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Pretrain a ViT with the DINOv2 recipe in this JVM.",
-                "Writes DIR/config.conf (resolved), DIR/metrics.jsonl and DIR/checkpoints/step-N (atomic, checksummed)."})
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Pretrain a ViT with the DINOv2 recipe in this JVM.",
+            "Writes DIR/config.conf (resolved), DIR/metrics.jsonl and DIR/checkpoints/step-N (atomic, checksummed)."
+        })
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--config", description = "HOCON file or preset name (" + "fmnist-tiny, fmnist-pico" + "); "
-            + "defaults: trainer/src/main/resources/reference.conf")
+    @Option(
+            names = "--config",
+            description = "HOCON file or preset name (" + "fmnist-tiny, fmnist-pico" + "); "
+                    + "defaults: trainer/src/main/resources/reference.conf")
     String config;
 
     @Option(names = "--set", description = "override a key, e.g. --set optim.base-lr=0.002 (repeatable)")
@@ -31,31 +36,46 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the newest checkpoint in --out (same data stream)")
     boolean resume;
 
-    @Option(names = "--ranks", description = {"train with the sharded (FSDP-like) step in N rank JVMs on this host, "
-            + "Aeron collectives between them (dinoj.collectives.*; docs/COLLECTIVES.md); sharded checkpoints that "
-            + "--resume continues with any number of ranks and eval/export read; rank logs in DIR/ranks"})
+    @Option(
+            names = "--ranks",
+            description = {
+                "train with the sharded (FSDP-like) step in N rank JVMs on this host, "
+                        + "Aeron collectives between them (dinoj.collectives.*; docs/COLLECTIVES.md); sharded checkpoints that "
+                        + "--resume continues with any number of ranks and eval/export read; rank logs in DIR/ranks"
+            })
     Integer ranks;
 
-    @Option(names = "--cluster", description = "submit the run to the running cluster's coordinator instead of training "
-            + "here (--out is then the run directory, shared by the coordinator nodes)")
+    @Option(
+            names = "--cluster",
+            description = "submit the run to the running cluster's coordinator instead of training "
+                    + "here (--out is then the run directory, shared by the coordinator nodes)")
     boolean cluster;
 
-    @Option(names = "--management", defaultValue = "http://127.0.0.1:8558",
+    @Option(
+            names = "--management",
+            defaultValue = "http://127.0.0.1:8558",
             description = "with --cluster: management URL of any node (default http://127.0.0.1:8558)")
     String management;
 
-    @Option(names = "--token", description = "with --cluster: management bearer token (default: $DINOJ_MANAGEMENT_TOKEN)")
+    @Option(
+            names = "--token",
+            description = "with --cluster: management bearer token (default: $DINOJ_MANAGEMENT_TOKEN)")
     String token;
 
     @Option(names = "--steps", defaultValue = "0", description = "with --cluster: steps to train (0 = the config's)")
     long steps;
 
-    @Option(names = "--checkpoint-every", defaultValue = "0",
+    @Option(
+            names = "--checkpoint-every",
+            defaultValue = "0",
             description = "with --cluster: checkpoint every N steps (0 = the config's)")
     int checkpointEvery;
 
-    @Option(names = "--curate-source", description = "with --cluster: curate this pool (s3://bucket/prefix) on the "
-            + "cluster's curation nodes first, then train on the result (docs/CLUSTER.md \"Curate, then train\")")
+    @Option(
+            names = "--curate-source",
+            description =
+                    "with --cluster: curate this pool (s3://bucket/prefix) on the "
+                            + "cluster's curation nodes first, then train on the result (docs/CLUSTER.md \"Curate, then train\")")
     String curateSource;
 
     @Option(names = "--curate-queries", description = "with --curate-source: query images for retrieval (s3://…)")
@@ -64,16 +84,22 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--curate-out", description = "with --curate-source: where the curated set goes (s3://…)")
     String curateOut;
 
-    @Option(names = "--curate-target-size", defaultValue = "0",
+    @Option(
+            names = "--curate-target-size",
+            defaultValue = "0",
             description = "with --curate-source: size of the curated set (0 = as selected)")
     int curateTargetSize;
 
-    @Option(names = "--curate-partitions", defaultValue = "0",
+    @Option(
+            names = "--curate-partitions",
+            defaultValue = "0",
             description = "with --curate-source: pool partitions (0 = dinoj.actors.curation.partitions)")
     int curatePartitions;
 
-    @Option(names = "--curate-embedder", description = "with --curate-source: retrieval embedder (pixels:SIDE, "
-            + "thumbnail:SIDE, vit:CHECKPOINT; default pixels:28)")
+    @Option(
+            names = "--curate-embedder",
+            description = "with --curate-source: retrieval embedder (pixels:SIDE, "
+                    + "thumbnail:SIDE, vit:CHECKPOINT; default pixels:28)")
     String curateEmbedder;
 
     @Override
@@ -86,14 +112,17 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainSettings settings = TrainSettings.load(config, sets);
         Progress progress = new Progress("train");
-        TrainLoop.Listener listener = rep -> progress.update(rep.step(), rep.totalSteps(),
+        TrainLoop.Listener listener = rep -> progress.update(
+                rep.step(),
+                rep.totalSteps(),
                 String.format(java.util.Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
         TrainLoop.Result r = ranks != null
                 ? dev.dinoj.trainer.train.sharded.ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
                 : new TrainingRun(settings, out, resume, listener).run();
         progress.done();
-        System.out.printf("trained steps %d..%d in %.0f s; last checkpoint: %s%n", r.startStep(), r.endStep(), r.seconds(),
-                r.lastCheckpoint());
+        System.out.printf(
+                "trained steps %d..%d in %.0f s; last checkpoint: %s%n",
+                r.startStep(), r.endStep(), r.seconds(), r.lastCheckpoint());
         return 0;
     }
 
@@ -102,9 +131,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (config == null || config.isBlank()) {
             throw new UserError("--cluster needs --config (a HOCON file or preset name)");
         }
-        TrainSettings.load(config, sets);                   // a bad config fails here, with the local error
+        TrainSettings.load(config, sets); // a bad config fails here, with the local error
         Path file = Path.of(config);
-        String cfg = java.nio.file.Files.isRegularFile(file) ? file.toAbsolutePath().toString() : config;
+        String cfg =
+                java.nio.file.Files.isRegularFile(file) ? file.toAbsolutePath().toString() : config;
         String bearer = ManagementClient.token(token, "--cluster");
         java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
         body.put("config", cfg);

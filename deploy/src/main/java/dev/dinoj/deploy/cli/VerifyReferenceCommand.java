@@ -2,19 +2,22 @@ package dev.dinoj.deploy.cli;
 
 import dev.dinoj.trainer.verify.Check;
 import dev.dinoj.trainer.verify.ReferenceVerifier;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code dinoj verify-reference --fixture DIR}: replays official DINOv2 steps and compares everything. */
-@Command(name = "verify-reference", mixinStandardHelpOptions = true,
-        description = {"Replay a fixture of official DINOv2 training steps (recorded with the official code; the format of "
-                + "trainer/src/test/resources/fixtures/dinov2-step) and "
-                + "compare losses, gradients, updated student/teacher parameters, centers and the teacher forward.",
-                "Prints one line per quantity with its error and tolerance, then PASS or FAIL; exits 0 only on PASS."})
+@Command(
+        name = "verify-reference",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Replay a fixture of official DINOv2 training steps (recorded with the official code; the format of "
+                    + "trainer/src/test/resources/fixtures/dinov2-step) and "
+                    + "compare losses, gradients, updated student/teacher parameters, centers and the teacher forward.",
+            "Prints one line per quantity with its error and tolerance, then PASS or FAIL; exits 0 only on PASS."
+        })
 public final class VerifyReferenceCommand implements Callable<Integer> {
 
     @Option(names = "--fixture", required = true, description = "fixture directory (with manifest.json)")
@@ -26,13 +29,16 @@ public final class VerifyReferenceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Check> checks = new ReferenceVerifier(fixture, c -> {
-            if (!failuresOnly || !c.ok()) {
-                System.out.println(c.line());
-            }
-        }).run();
+                    if (!failuresOnly || !c.ok()) {
+                        System.out.println(c.line());
+                    }
+                })
+                .run();
         long failed = checks.stream().filter(c -> !c.ok()).count();
-        System.out.println(failed == 0 ? "PASS (" + checks.size() + " quantities within tolerance)"
-                : "FAIL (" + failed + " of " + checks.size() + " quantities out of tolerance)");
+        System.out.println(
+                failed == 0
+                        ? "PASS (" + checks.size() + " quantities within tolerance)"
+                        : "FAIL (" + failed + " of " + checks.size() + " quantities out of tolerance)");
         return failed == 0 ? 0 : 1;
     }
 }

@@ -6,10 +6,9 @@ import dev.dinoj.pipeline.storage.StorageException;
 import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.collective.CollectiveException;
 import dev.dinoj.trainer.train.DivergenceException;
-import picocli.CommandLine;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import picocli.CommandLine;
 
 /**
  * How every dinoj command line ends on an error: bad input (a {@link UserError}, a bad argument, a missing or corrupt
@@ -21,8 +20,7 @@ public final class ExitCodes {
     /** Exit code of an error the user can fix. */
     public static final int USER_ERROR = 2;
 
-    private ExitCodes() {
-    }
+    private ExitCodes() {}
 
     /** Installs the handler on {@code cl} (the {@code dinoj} command line, or a node JVM's {@code node} command). */
     public static CommandLine withUserErrors(CommandLine cl) {
@@ -37,10 +35,15 @@ public final class ExitCodes {
     }
 
     static boolean isUserError(Exception ex) {
-        return ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof IOException
-                || ex instanceof CheckpointException || ex instanceof DivergenceException
-                || ex instanceof CollectiveException || ex instanceof StorageException
-                || ex instanceof ConfigException || ex instanceof UncheckedIOException
+        return ex instanceof UserError
+                || ex instanceof IllegalArgumentException
+                || ex instanceof IOException
+                || ex instanceof CheckpointException
+                || ex instanceof DivergenceException
+                || ex instanceof CollectiveException
+                || ex instanceof StorageException
+                || ex instanceof ConfigException
+                || ex instanceof UncheckedIOException
                 || ex instanceof DatasetException;
     }
 }

@@ -6,16 +6,15 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.HttpsConnectionContext;
 import com.typesafe.config.Config;
 import dev.dinoj.deploy.errors.UserError;
-
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * HTTPS for Akka Management ({@code dinoj.node.management-https}): the server context the management endpoint binds
@@ -33,12 +32,10 @@ public final class ManagementTls {
      * @param trustStorePassword its password
      * @param protocol         TLS protocol, e.g. TLSv1.3
      */
-    public record Settings(Path keyStore, char[] keyStorePassword, Path trustStore, char[] trustStorePassword,
-                           String protocol) {
-    }
+    public record Settings(
+            Path keyStore, char[] keyStorePassword, Path trustStore, char[] trustStorePassword, String protocol) {}
 
-    private ManagementTls() {
-    }
+    private ManagementTls() {}
 
     /** The settings when {@code dinoj.node.management-https.enabled}, else null. */
     public static Settings fromConfig(Config config) {
@@ -53,9 +50,10 @@ public final class ManagementTls {
         }
         String ts = c.getString("trust-store");
         char[] ksPass = c.getString("key-store-password").toCharArray();
-        char[] tsPass = ts.isBlank() ? ksPass : c.getString("trust-store-password").toCharArray();
-        return new Settings(Path.of(ks), ksPass, ts.isBlank() ? Path.of(ks) : Path.of(ts), tsPass,
-                c.getString("protocol"));
+        char[] tsPass =
+                ts.isBlank() ? ksPass : c.getString("trust-store-password").toCharArray();
+        return new Settings(
+                Path.of(ks), ksPass, ts.isBlank() ? Path.of(ks) : Path.of(ts), tsPass, c.getString("protocol"));
     }
 
     /** An SSL context with the node's key and its trust store; errors name the file and the key. */

@@ -25,7 +25,6 @@ import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.Coordinator;
 import dev.dinoj.actors.train.RunStatus;
 import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -53,8 +52,8 @@ import java.util.function.Supplier;
  */
 public final class TrainingRoutes extends AllDirectives implements ManagementRouteProvider {
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
     private static final ContentType PROMETHEUS = ContentTypes.parse("text/plain; version=0.0.4; charset=UTF-8");
 
     private final ActorSystem<?> system;
@@ -64,7 +63,10 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
 
     public TrainingRoutes(ExtendedActorSystem classic) {
         this.system = Adapter.toTyped(classic);
-        this.token = classic.settings().config().getString("dinoj.node.management-token").getBytes(StandardCharsets.UTF_8);
+        this.token = classic.settings()
+                .config()
+                .getString("dinoj.node.management-token")
+                .getBytes(StandardCharsets.UTF_8);
         this.askTimeout = classic.settings().config().getDuration("dinoj.node.ask-timeout");
         this.metrics = new NodeMetrics(system);
     }
@@ -72,25 +74,50 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
     @Override
     public Route routes(ManagementRouteProviderSettings settings) {
         return concat(
-                pathPrefix("training", () -> concat(
-                        get(() -> concat(
-                                path("status", () -> withStatus(s -> s)),
-                                path("step", () -> withStatus(s -> ordered("phase", s.phase(), "step", s.step(),
-                                        "total_steps", s.totalSteps(), "sampler_position", s.samplerPosition(),
-                                        "generation", s.generation()))),
-                                path("losses", () -> withStatus(TrainingRoutes::losses)),
-                                path("checkpoints", () -> withStatus(TrainingRoutes::checkpoints)),
-                                path("workers", () -> withStatus(s -> ordered("generation", s.generation(),
-                                        "world_size", s.workers().length, "workers", s.workers()))))),
-                        post(() -> concat(
-                                path("stop", () -> authorized(() -> control(Coordinator.Stop::new))),
-                                path("checkpoint", () -> authorized(() -> control(Coordinator.CheckpointNow::new))),
-                                path("submit", () -> authorized(() -> jsonBody(this::submit))),
-                                path("cancel", () -> authorized(() -> jsonBody(this::cancel))))))),
-                path("metrics", () -> get(() -> onSuccess(status(), s -> {
-                    metrics.update(s.orElse(null));
-                    return complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS, metrics.scrape().getBytes(StandardCharsets.UTF_8))));
-                }))));
+                pathPrefix(
+                        "training",
+                        () -> concat(
+                                get(() -> concat(
+                                        path("status", () -> withStatus(s -> s)),
+                                        path(
+                                                "step",
+                                                () -> withStatus(s -> ordered(
+                                                        "phase",
+                                                        s.phase(),
+                                                        "step",
+                                                        s.step(),
+                                                        "total_steps",
+                                                        s.totalSteps(),
+                                                        "sampler_position",
+                                                        s.samplerPosition(),
+                                                        "generation",
+                                                        s.generation()))),
+                                        path("losses", () -> withStatus(TrainingRoutes::losses)),
+                                        path("checkpoints", () -> withStatus(TrainingRoutes::checkpoints)),
+                                        path(
+                                                "workers",
+                                                () -> withStatus(s -> ordered(
+                                                        "generation",
+                                                        s.generation(),
+                                                        "world_size",
+                                                        s.workers().length,
+                                                        "workers",
+                                                        s.workers()))))),
+                                post(() -> concat(
+                                        path("stop", () -> authorized(() -> control(Coordinator.Stop::new))),
+                                        path(
+                                                "checkpoint",
+                                                () -> authorized(() -> control(Coordinator.CheckpointNow::new))),
+                                        path("submit", () -> authorized(() -> jsonBody(this::submit))),
+                                        path("cancel", () -> authorized(() -> jsonBody(this::cancel))))))),
+                path(
+                        "metrics",
+                        () -> get(() -> onSuccess(status(), s -> {
+                            metrics.update(s.orElse(null));
+                            return complete(HttpResponse.create()
+                                    .withEntity(HttpEntities.create(
+                                            PROMETHEUS, metrics.scrape().getBytes(StandardCharsets.UTF_8))));
+                        }))));
     }
 
     private CompletionStage<Optional<RunStatus>> status() {
@@ -98,8 +125,10 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
         if (c == null) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        return AskPattern.<Coordinator.Command, RunStatus>ask(c, Coordinator.GetStatus::new, askTimeout, system.scheduler())
-                .thenApply(Optional::of).exceptionally(e -> Optional.empty());
+        return AskPattern.<Coordinator.Command, RunStatus>ask(
+                        c, Coordinator.GetStatus::new, askTimeout, system.scheduler())
+                .thenApply(Optional::of)
+                .exceptionally(e -> Optional.empty());
     }
 
     private ActorRef<Coordinator.Command> coordinator() {
@@ -108,10 +137,14 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
     }
 
     private Route withStatus(Function<RunStatus, Object> view) {
-        return onSuccess(status(), s -> s.isEmpty()
-                ? complete(StatusCodes.SERVICE_UNAVAILABLE, "the coordinator did not answer within " + askTimeout.toMillis()
-                + " ms (cluster still forming, or the singleton is moving); try again\n")
-                : json(view.apply(s.get())));
+        return onSuccess(
+                status(),
+                s -> s.isEmpty()
+                        ? complete(
+                                StatusCodes.SERVICE_UNAVAILABLE,
+                                "the coordinator did not answer within " + askTimeout.toMillis()
+                                        + " ms (cluster still forming, or the singleton is moving); try again\n")
+                        : json(view.apply(s.get())));
     }
 
     private Route control(Function<ActorRef<Coordinator.Accepted>, Coordinator.Command> request) {
@@ -119,12 +152,24 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
         if (c == null) {
             return complete(StatusCodes.SERVICE_UNAVAILABLE, "this node has not started its runtime yet\n");
         }
-        CompletionStage<Optional<Coordinator.Accepted>> reply = AskPattern.<Coordinator.Command, Coordinator.Accepted>ask(
-                c, request::apply, askTimeout, system.scheduler()).thenApply(Optional::of).exceptionally(e -> Optional.empty());
-        return onSuccess(reply, a -> a.isEmpty()
-                ? complete(StatusCodes.SERVICE_UNAVAILABLE, "the coordinator did not answer; try again\n")
-                : complete(a.get().ok() ? StatusCodes.OK : StatusCodes.CONFLICT, HttpEntities.create(ContentTypes.APPLICATION_JSON,
-                toJson(ordered("accepted", a.get().ok(), "message", a.get().message())))));
+        CompletionStage<Optional<Coordinator.Accepted>> reply =
+                AskPattern.<Coordinator.Command, Coordinator.Accepted>ask(
+                                c, request::apply, askTimeout, system.scheduler())
+                        .thenApply(Optional::of)
+                        .exceptionally(e -> Optional.empty());
+        return onSuccess(
+                reply,
+                a -> a.isEmpty()
+                        ? complete(StatusCodes.SERVICE_UNAVAILABLE, "the coordinator did not answer; try again\n")
+                        : complete(
+                                a.get().ok() ? StatusCodes.OK : StatusCodes.CONFLICT,
+                                HttpEntities.create(
+                                        ContentTypes.APPLICATION_JSON,
+                                        toJson(ordered(
+                                                "accepted",
+                                                a.get().ok(),
+                                                "message",
+                                                a.get().message())))));
     }
 
     /** The request body as JSON for {@code inner} (null for an empty body), or 400 when it is not JSON. */
@@ -155,18 +200,26 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
         JsonNode c = n.path("curate");
         if (c.isObject()) {
             try {
-                curate = new CurateSpec(c.path("source").asText(""), c.path("queries").asText(""), c.path("out").asText(""),
-                        c.path("target_size").asInt(0), c.path("embedder").asText(""), c.path("copy_embedder").asText(""),
+                curate = new CurateSpec(
+                        c.path("source").asText(""),
+                        c.path("queries").asText(""),
+                        c.path("out").asText(""),
+                        c.path("target_size").asInt(0),
+                        c.path("embedder").asText(""),
+                        c.path("copy_embedder").asText(""),
                         c.path("partitions").asInt(0));
             } catch (IllegalArgumentException e) {
                 return complete(StatusCodes.BAD_REQUEST, "\"curate\": " + e.getMessage() + "\n");
             }
         } else if (!c.isMissingNode() && !c.isNull()) {
-            return complete(StatusCodes.BAD_REQUEST, "\"curate\" must be an object {source, queries, out, target_size, "
-                    + "embedder, copy_embedder, partitions}\n");
+            return complete(
+                    StatusCodes.BAD_REQUEST,
+                    "\"curate\" must be an object {source, queries, out, target_size, "
+                            + "embedder, copy_embedder, partitions}\n");
         }
         CurateSpec cs = curate;
-        return control(reply -> new Coordinator.Submit(config, sets.toArray(String[]::new), dir, steps, every, cs, reply));
+        return control(
+                reply -> new Coordinator.Submit(config, sets.toArray(String[]::new), dir, steps, every, cs, reply));
     }
 
     /** POST /training/cancel with {"dir"}: takes the queued run of that run directory out of the queue. */
@@ -181,16 +234,22 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
     private Route authorized(Supplier<Route> inner) {
         return optionalHeaderValueByName("Authorization", header -> {
             if (token.length == 0) {
-                return complete(StatusCodes.FORBIDDEN, "no management token configured: set dinoj.node.management-token "
-                        + "(or DINOJ_MANAGEMENT_TOKEN) on this node to enable the routes that change anything\n");
+                return complete(
+                        StatusCodes.FORBIDDEN,
+                        "no management token configured: set dinoj.node.management-token "
+                                + "(or DINOJ_MANAGEMENT_TOKEN) on this node to enable the routes that change anything\n");
             }
             String h = header.orElse("");
-            byte[] given = h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+            byte[] given =
+                    h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
             if (!MessageDigest.isEqual(given, token)) {
-                return complete(HttpResponse.create().withStatus(StatusCodes.UNAUTHORIZED)
+                return complete(HttpResponse.create()
+                        .withStatus(StatusCodes.UNAUTHORIZED)
                         .addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"dinoj\""))
-                        .withEntity(header.isEmpty() ? "missing Authorization: Bearer <token> header\n"
-                                : "wrong bearer token\n"));
+                        .withEntity(
+                                header.isEmpty()
+                                        ? "missing Authorization: Bearer <token> header\n"
+                                        : "wrong bearer token\n"));
             }
             return inner.get();
         });
@@ -233,7 +292,7 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                     all.add(p.toString());
                 }
             } catch (RuntimeException e) {
-                all.add(s.checkpoint());        // the run directory is not visible from this node
+                all.add(s.checkpoint()); // the run directory is not visible from this node
             }
         }
         return ordered("committed_step", s.committedStep(), "checkpoint", s.checkpoint(), "checkpoints", all);

@@ -1,7 +1,6 @@
 package dev.dinoj.deploy.node;
 
 import dev.dinoj.trainer.collective.ChildJvm;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -40,8 +39,16 @@ public final class LocalCluster implements AutoCloseable {
      * @param userConfig a HOCON file every node includes (the run, the data, tokens), or null
      * @param jvmOptions extra JVM options of every node (e.g. {@code -Dkey=value})
      */
-    public static LocalCluster start(int n, Path dir, List<String> roles, Path userConfig, int port, int managementPort,
-                                     String heap, List<String> jvmOptions) throws IOException {
+    public static LocalCluster start(
+            int n,
+            Path dir,
+            List<String> roles,
+            Path userConfig,
+            int port,
+            int managementPort,
+            String heap,
+            List<String> jvmOptions)
+            throws IOException {
         if (n < 1) {
             throw new IllegalArgumentException("--nodes must be >= 1: " + n);
         }
@@ -49,15 +56,19 @@ public final class LocalCluster implements AutoCloseable {
         StringBuilder conf = new StringBuilder("# written by ./dinoj cluster up\n");
         // an accepted POST /training/submit survives the coordinator's node (the user config, included next, may
         // override it)
-        conf.append("dinoj.actors.coordinator.state-dir = \"").append(dir.toAbsolutePath().resolve("state"))
+        conf.append("dinoj.actors.coordinator.state-dir = \"")
+                .append(dir.toAbsolutePath().resolve("state"))
                 .append("\"\n");
         if (userConfig != null) {
             conf.append("include file(\"").append(userConfig.toAbsolutePath()).append("\")\n");
         }
-        conf.append("akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr = ").append(n)
+        conf.append("akka.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr = ")
+                .append(n)
                 .append("\nakka.discovery.config.services.dinoj.endpoints = [\n");
         for (int i = 0; i < n; i++) {
-            conf.append("  { host = \"127.0.0.1\", port = ").append(managementPort + i).append(" }\n");
+            conf.append("  { host = \"127.0.0.1\", port = ")
+                    .append(managementPort + i)
+                    .append(" }\n");
         }
         conf.append("]\n");
         Path confFile = dir.resolve("cluster.conf");
@@ -93,9 +104,18 @@ public final class LocalCluster implements AutoCloseable {
 
     private NodeProcess launch(int i, List<String> roles, Path conf, int port, int mport, String heap, List<String> jvm)
             throws IOException {
-        List<String> cmd = new ArrayList<>(ChildJvm.command(heap, NodeCommand.class.getName(), List.of("--roles",
-                String.join(",", roles), "--config", conf.toString(), "--port", Integer.toString(port),
-                "--management-port", Integer.toString(mport))));
+        List<String> cmd = new ArrayList<>(ChildJvm.command(
+                heap,
+                NodeCommand.class.getName(),
+                List.of(
+                        "--roles",
+                        String.join(",", roles),
+                        "--config",
+                        conf.toString(),
+                        "--port",
+                        Integer.toString(port),
+                        "--management-port",
+                        Integer.toString(mport))));
         cmd.addAll(1, jvm);
         Path log = dir.resolve("node-" + i + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -116,12 +136,12 @@ public final class LocalCluster implements AutoCloseable {
         for (NodeProcess p : nodes) {
             while (get(p.managementUri() + "/ready") != 200) {
                 if (!p.process().isAlive()) {
-                    throw new IllegalStateException("node " + p.index() + " exited with " + p.process().exitValue()
-                            + "; see " + p.log());
+                    throw new IllegalStateException(
+                            "node " + p.index() + " exited with " + p.process().exitValue() + "; see " + p.log());
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("node " + p.index() + " not ready after " + timeout.toSeconds()
-                            + " s; see " + p.log());
+                    throw new IllegalStateException(
+                            "node " + p.index() + " not ready after " + timeout.toSeconds() + " s; see " + p.log());
                 }
                 Thread.sleep(500);
             }
@@ -131,9 +151,16 @@ public final class LocalCluster implements AutoCloseable {
     /** HTTP GET status code (-1 if the node does not answer). */
     public static int get(String uri) {
         try {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-            return client.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
+            HttpClient client = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(2))
+                    .build();
+            return client.send(
+                            HttpRequest.newBuilder(URI.create(uri))
+                                    .timeout(Duration.ofSeconds(5))
+                                    .GET()
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {

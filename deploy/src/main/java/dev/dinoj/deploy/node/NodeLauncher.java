@@ -14,15 +14,14 @@ import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.RunSpec;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.deploy.management.ManagementTls;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Starts a dinoj node in this JVM: the actor system with its roles, Akka Management HTTP and Cluster Bootstrap. */
 public final class NodeLauncher {
@@ -35,12 +34,10 @@ public final class NodeLauncher {
     /** The actor system name every node of a dinoj cluster uses. */
     public static final String SYSTEM = "dinoj";
 
-    private NodeLauncher() {
-    }
+    private NodeLauncher() {}
 
     /** A started node. */
-    public record Node(ActorSystem<Void> system, String managementUri) {
-    }
+    public record Node(ActorSystem<Void> system, String managementUri) {}
 
     /**
      * The node's configuration: {@code file} (if given) over {@code dinoj/node.conf} over the reference configs, with
@@ -54,10 +51,12 @@ public final class NodeLauncher {
         Config user = ConfigFactory.empty();
         if (file != null) {
             if (!Files.isRegularFile(file)) {
-                throw new UserError(file + ": no such config file; pass a HOCON file to --config (see docs/CLUSTER.md)");
+                throw new UserError(
+                        file + ": no such config file; pass a HOCON file to --config (see docs/CLUSTER.md)");
             }
             try {
-                user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+                user = ConfigFactory.parseFile(
+                        file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
             } catch (ConfigException e) {
                 throw new UserError(file + ": " + e.getMessage());
             }
@@ -79,8 +78,11 @@ public final class NodeLauncher {
         }
         Config base = ConfigFactory.parseResources(NodeLauncher.class.getClassLoader(), "dinoj/node.conf");
         try {
-            Config all = ConfigFactory.defaultOverrides().withFallback(user).withFallback(base)
-                    .withFallback(ConfigFactory.defaultReference()).resolve();
+            Config all = ConfigFactory.defaultOverrides()
+                    .withFallback(user)
+                    .withFallback(base)
+                    .withFallback(ConfigFactory.defaultReference())
+                    .resolve();
             for (String r : all.getStringList("akka.cluster.roles")) {
                 if (!ROLES.contains(r)) {
                     throw new UserError((file != null ? file + ": " : "") + "akka.cluster.roles: unknown role '" + r
@@ -99,7 +101,7 @@ public final class NodeLauncher {
             try {
                 RunSpec spec = RunSpec.fromConfig(config);
                 if (spec.hasRun()) {
-                    spec.load();                // a bad run config fails here, once, not in the singleton
+                    spec.load(); // a bad run config fails here, once, not in the singleton
                 }
             } catch (RuntimeException e) {
                 throw new UserError("dinoj.actors.coordinator: " + e.getMessage());
@@ -112,11 +114,13 @@ public final class NodeLauncher {
         String uri;
         try {
             ManagementTls.Settings tls = ManagementTls.fromConfig(config);
-            HttpsConnectionContext https = tls == null ? null
-                    : ManagementTls.install(system, ManagementTls.sslContext(tls));
+            HttpsConnectionContext https =
+                    tls == null ? null : ManagementTls.install(system, ManagementTls.sslContext(tls));
             uri = AkkaManagement.get(system)
                     .start(settings -> https == null ? settings : settings.withHttpsConnectionContext(https))
-                    .toCompletableFuture().get(60, TimeUnit.SECONDS).toString();
+                    .toCompletableFuture()
+                    .get(60, TimeUnit.SECONDS)
+                    .toString();
         } catch (UserError e) {
             system.terminate();
             throw e;
@@ -129,7 +133,11 @@ public final class NodeLauncher {
         if (config.getBoolean("dinoj.node.bootstrap")) {
             ClusterBootstrap.get(system).start();
         }
-        log.info("Node up: {} roles {} management {}", system.address(), config.getStringList("akka.cluster.roles"), uri);
+        log.info(
+                "Node up: {} roles {} management {}",
+                system.address(),
+                config.getStringList("akka.cluster.roles"),
+                uri);
         return new Node(system, uri);
     }
 

@@ -1,14 +1,13 @@
 package dev.dinoj.deploy.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import picocli.CommandLine;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,12 +18,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
 
 /** The {@code dinoj} command line, run in-process through {@link Main#run} with its output captured. */
 class CliTest {
@@ -57,7 +56,8 @@ class CliTest {
 
     @Test
     void verifyReferencePassesOnTheOfficialFixture() {
-        CliTestSupport.Run r = run("verify-reference", "--fixture", CliTestSupport.fixtureA().toString());
+        CliTestSupport.Run r =
+                run("verify-reference", "--fixture", CliTestSupport.fixtureA().toString());
         assertEquals(0, r.code(), r::toString);
         List<String> lines = r.out().lines().filter(l -> !l.isBlank()).collect(Collectors.toList());
         assertTrue(lines.size() > 200, () -> "one line per quantity expected, got " + lines.size() + "\n" + r);
@@ -84,7 +84,8 @@ class CliTest {
         assertEquals(1, r.code(), r::toString);
         List<String> lines = r.out().lines().filter(l -> !l.isBlank()).collect(Collectors.toList());
         assertTrue(lines.get(lines.size() - 1).startsWith("FAIL"), r::toString);
-        List<String> failed = lines.subList(0, lines.size() - 1).stream().filter(l -> l.startsWith("FAIL"))
+        List<String> failed = lines.subList(0, lines.size() - 1).stream()
+                .filter(l -> l.startsWith("FAIL"))
                 .collect(Collectors.toList());
         assertEquals(1, failed.size(), () -> "exactly the tampered loss fails: " + failed);
         assertTrue(failed.get(0).contains("step1 loss ibot_loss"), failed.get(0));
@@ -103,35 +104,73 @@ class CliTest {
 
     @Test
     void unknownKeyIsRejectedWithItsFullName() {
-        assertUserError(run("train", "--config", "fmnist-pico", "--set", "optim.base_lr=0.1", "--out",
-                tmp.resolve("x1").toString()), "dinoj.optim.base_lr");
+        assertUserError(
+                run(
+                        "train",
+                        "--config",
+                        "fmnist-pico",
+                        "--set",
+                        "optim.base_lr=0.1",
+                        "--out",
+                        tmp.resolve("x1").toString()),
+                "dinoj.optim.base_lr");
         assertFalse(Files.exists(tmp.resolve("x1/checkpoints")));
     }
 
     @Test
     void outOfRangeValueIsRejectedWithItsFullName() {
-        assertUserError(run("train", "--config", "fmnist-pico", "--set", "train.batch-size=0", "--out",
-                tmp.resolve("x2").toString()), "dinoj.train.batch-size");
+        assertUserError(
+                run(
+                        "train",
+                        "--config",
+                        "fmnist-pico",
+                        "--set",
+                        "train.batch-size=0",
+                        "--out",
+                        tmp.resolve("x2").toString()),
+                "dinoj.train.batch-size");
     }
 
     @Test
     void unknownPresetIsRejectedByName() {
-        assertUserError(run("train", "--config", "no-such-preset", "--out", tmp.resolve("x3").toString()),
+        assertUserError(
+                run(
+                        "train",
+                        "--config",
+                        "no-such-preset",
+                        "--out",
+                        tmp.resolve("x3").toString()),
                 "no-such-preset");
     }
 
     @Test
     void missingDatasetFileIsNamed() {
-        assertUserError(run("train", "--config", "fmnist-pico", "--set", "data.dataset=\"idx:/nonexistent/file\"",
-                "--out", tmp.resolve("x4").toString()), "/nonexistent/file");
+        assertUserError(
+                run(
+                        "train",
+                        "--config",
+                        "fmnist-pico",
+                        "--set",
+                        "data.dataset=\"idx:/nonexistent/file\"",
+                        "--out",
+                        tmp.resolve("x4").toString()),
+                "/nonexistent/file");
     }
 
     @Test
     void corruptIdxFileIsNamed() throws Exception {
         Path bad = tmp.resolve("garbage-images-idx3-ubyte");
         Files.write(bad, new byte[] {0x13, 0x37, 0x00, 0x42, 0x7f, (byte) 0xee, 0x01});
-        assertUserError(run("train", "--config", "fmnist-pico", "--set", CliTestSupport.idxDataset(bad),
-                "--out", tmp.resolve("x5").toString()), bad.toAbsolutePath().toString());
+        assertUserError(
+                run(
+                        "train",
+                        "--config",
+                        "fmnist-pico",
+                        "--set",
+                        CliTestSupport.idxDataset(bad),
+                        "--out",
+                        tmp.resolve("x5").toString()),
+                bad.toAbsolutePath().toString());
     }
 
     // ---------------------------------------------------------------- export
@@ -139,8 +178,18 @@ class CliTest {
     /** Trains 3 steps of fmnist-pico on the random IDX images; returns the run directory. */
     private static Path trainPico(String name, String... extraSets) {
         Path out = tmp.resolve(name);
-        List<String> args = new ArrayList<>(List.of("train", "--config", "fmnist-pico", "--set", "train.max-steps=3",
-                "--set", "data.loader-threads=1", "--set", CliTestSupport.idxDataset(images), "--out", out.toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--set",
+                "train.max-steps=3",
+                "--set",
+                "data.loader-threads=1",
+                "--set",
+                CliTestSupport.idxDataset(images),
+                "--out",
+                out.toString()));
         for (String s : extraSets) {
             args.add("--set");
             args.add(s);
@@ -168,31 +217,39 @@ class CliTest {
 
         CliTestSupport.Safetensors st = CliTestSupport.readSafetensors(file);
         Map<String, long[]> official = officialBackbone();
-        assertEquals(new TreeSet<>(official.keySet()), new TreeSet<>(st.tensors().keySet()), "exported key names");
+        assertEquals(
+                new TreeSet<>(official.keySet()), new TreeSet<>(st.tensors().keySet()), "exported key names");
         assertTrue(official.containsKey("blocks.1.ls2.gamma") && official.containsKey("pos_embed"));
         for (var e : official.entrySet()) {
             CliTestSupport.StTensor t = st.tensors().get(e.getKey());
             assertArrayEquals(e.getValue(), t.shape(), "shape of " + e.getKey());
             assertEquals("F32", t.dtype(), "dtype of " + e.getKey());
-            assertEquals(4 * Arrays.stream(t.shape()).reduce(1, (x, y) -> x * y), t.data().length, "bytes of " + e.getKey());
+            assertEquals(
+                    4 * Arrays.stream(t.shape()).reduce(1, (x, y) -> x * y), t.data().length, "bytes of " + e.getKey());
         }
         assertArrayEquals(new long[] {1, 17, 64}, st.tensors().get("pos_embed").shape());
-        assertArrayEquals(new long[] {64, 3, 4, 4}, st.tensors().get("patch_embed.proj.weight").shape());
+        assertArrayEquals(
+                new long[] {64, 3, 4, 4},
+                st.tensors().get("patch_embed.proj.weight").shape());
         assertEquals("64", st.metadata().get("embed_dim"), st.metadata()::toString);
         assertEquals("2", st.metadata().get("depth"), st.metadata()::toString);
         assertEquals("4", st.metadata().get("patch_size"), st.metadata()::toString);
         assertEquals("16", st.metadata().get("img_size"), st.metadata()::toString);
 
         // the values are the teacher backbone of the newest checkpoint
-        CliTestSupport.Safetensors teacher = CliTestSupport.readSafetensors(
-                runDir.resolve("checkpoints/step-00000003/teacher.safetensors"));
+        CliTestSupport.Safetensors teacher =
+                CliTestSupport.readSafetensors(runDir.resolve("checkpoints/step-00000003/teacher.safetensors"));
         for (var e : st.tensors().entrySet()) {
             CliTestSupport.StTensor t = teacher.tensors().get("backbone." + e.getKey());
             assertTrue(t != null, "checkpoint teacher has no backbone." + e.getKey());
             assertArrayEquals(t.data(), e.getValue().data(), "values of " + e.getKey());
         }
         CliTestSupport.StTensor gamma = st.tensors().get("blocks.0.ls1.gamma");
-        assertNotEquals(0f, java.nio.ByteBuffer.wrap(gamma.data()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(0));
+        assertNotEquals(
+                0f,
+                java.nio.ByteBuffer.wrap(gamma.data())
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .getFloat(0));
     }
 
     @Test
@@ -202,16 +259,25 @@ class CliTest {
         Path file = tmp.resolve("export-nols.safetensors");
         CliTestSupport.Run r = run("export", "--checkpoint", step.toString(), "--out", file.toString());
         assertEquals(0, r.code(), r::toString);
-        Set<String> expected = officialBackbone().keySet().stream().filter(k -> !k.matches("blocks\\.\\d+\\.ls[12]\\.gamma"))
+        Set<String> expected = officialBackbone().keySet().stream()
+                .filter(k -> !k.matches("blocks\\.\\d+\\.ls[12]\\.gamma"))
                 .collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(expected, new TreeSet<>(CliTestSupport.readSafetensors(file).tensors().keySet()));
+        assertEquals(
+                expected,
+                new TreeSet<>(CliTestSupport.readSafetensors(file).tensors().keySet()));
     }
 
     @Test
     void exportOfSomethingThatIsNoCheckpointIsAUserError() {
         Path empty = tmp.resolve("not-a-run");
         empty.toFile().mkdirs();
-        assertUserError(run("export", "--checkpoint", empty.toString(), "--out", tmp.resolve("y.safetensors").toString()),
+        assertUserError(
+                run(
+                        "export",
+                        "--checkpoint",
+                        empty.toString(),
+                        "--out",
+                        tmp.resolve("y.safetensors").toString()),
                 empty.toString());
     }
 
@@ -236,8 +302,9 @@ class CliTest {
     @Test
     void theCommandTreeIsComplete() {
         Set<String> paths = commandPaths().map(p -> String.join(" ", p)).collect(Collectors.toSet());
-        for (String want : new String[] {"", "demo", "train", "export", "eval", "eval knn", "bench", "bench train-step",
-                "verify-reference"}) {
+        for (String want : new String[] {
+            "", "demo", "train", "export", "eval", "eval knn", "bench", "bench train-step", "verify-reference"
+        }) {
             assertTrue(paths.contains(want), () -> "no command '" + want + "' in " + paths);
         }
     }
@@ -249,7 +316,8 @@ class CliTest {
         args.add("--help");
         CliTestSupport.Run r = run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r::toString);
-        assertTrue(r.out().contains("Usage: dinoj" + (path.isEmpty() ? "" : " " + String.join(" ", path))), r::toString);
+        assertTrue(
+                r.out().contains("Usage: dinoj" + (path.isEmpty() ? "" : " " + String.join(" ", path))), r::toString);
         // picocli prints a description it cannot format (a bare "%") raw, with a warning on stderr
         assertFalse(r.err().contains("picocli WARN"), r::toString);
         // help speaks to users: no references to the project's issue tracker

@@ -3,7 +3,6 @@ package dev.dinoj.deploy.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.testkit.StdStreams;
-
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,8 +30,7 @@ public final class CliTestSupport {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private CliTestSupport() {
-    }
+    private CliTestSupport() {}
 
     // ---------------------------------------------------------------- in-process runs
 
@@ -62,12 +60,20 @@ public final class CliTestSupport {
 
     /** A {@code java … dev.dinoj.deploy.cli.Main args} child with stdout+stderr going to {@code log}. */
     static ProcessBuilder childMain(Path workDir, Path log, List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-XX:+UseSerialGC",
-                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Dai.djl.offline=true",
-                "-cp", testClasspath(), "dev.dinoj.deploy.cli.Main"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                "-XX:+UseSerialGC",
+                "--add-exports",
+                "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "-Dai.djl.offline=true",
+                "-cp",
+                testClasspath(),
+                "dev.dinoj.deploy.cli.Main"));
         cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().put("DINOJ_LOG_LEVEL", "INFO"); // the per-step "step N/M" log lines are watched
         return pb;
@@ -85,10 +91,12 @@ public final class CliTestSupport {
                 continue;
             }
             out.add(entry);
-            if (entry.endsWith(".jar") && Path.of(entry).getFileName().toString().startsWith("surefire")) {
+            if (entry.endsWith(".jar")
+                    && Path.of(entry).getFileName().toString().startsWith("surefire")) {
                 try (JarFile jar = new JarFile(entry)) {
                     Manifest mf = jar.getManifest();
-                    String classPath = mf == null ? null : mf.getMainAttributes().getValue("Class-Path");
+                    String classPath =
+                            mf == null ? null : mf.getMainAttributes().getValue("Class-Path");
                     if (classPath != null) {
                         URI base = Path.of(entry).toAbsolutePath().toUri();
                         for (String u : classPath.trim().split("\\s+")) {
@@ -139,7 +147,8 @@ public final class CliTestSupport {
                 return p;
             }
         }
-        throw new IllegalStateException("fixture trainer/src/test/resources/fixtures/dinov2-step/a not found from " + roots);
+        throw new IllegalStateException(
+                "fixture trainer/src/test/resources/fixtures/dinov2-step/a not found from " + roots);
     }
 
     static void copyDir(Path from, Path to) throws IOException {
@@ -158,12 +167,10 @@ public final class CliTestSupport {
     // ---------------------------------------------------------------- file formats (independent of main code)
 
     /** One tensor of a safetensors file. */
-    record StTensor(String dtype, long[] shape, byte[] data) {
-    }
+    record StTensor(String dtype, long[] shape, byte[] data) {}
 
     /** A parsed safetensors file: metadata and tensors, in header order. */
-    record Safetensors(Map<String, String> metadata, Map<String, StTensor> tensors) {
-    }
+    record Safetensors(Map<String, String> metadata, Map<String, StTensor> tensors) {}
 
     /** Parses a safetensors file: 8-byte little-endian header length, JSON header, then the data block. */
     static Safetensors readSafetensors(Path file) throws IOException {
@@ -180,7 +187,9 @@ public final class CliTestSupport {
         for (var it = header.fields(); it.hasNext(); ) {
             var e = it.next();
             if (e.getKey().equals("__metadata__")) {
-                e.getValue().fields().forEachRemaining(m -> meta.put(m.getKey(), m.getValue().asText()));
+                e.getValue()
+                        .fields()
+                        .forEachRemaining(m -> meta.put(m.getKey(), m.getValue().asText()));
                 continue;
             }
             JsonNode t = e.getValue();
@@ -191,11 +200,16 @@ public final class CliTestSupport {
             long start = t.get("data_offsets").get(0).asLong();
             long end = t.get("data_offsets").get(1).asLong();
             if (start < 0 || end < start || base + end > all.length) {
-                throw new IOException(file + ": tensor " + e.getKey() + " has bad data_offsets [" + start + ", " + end + "]");
+                throw new IOException(
+                        file + ": tensor " + e.getKey() + " has bad data_offsets [" + start + ", " + end + "]");
             }
             maxEnd = Math.max(maxEnd, end);
-            tensors.put(e.getKey(), new StTensor(t.get("dtype").asText(), shape,
-                    Arrays.copyOfRange(all, base + (int) start, base + (int) end)));
+            tensors.put(
+                    e.getKey(),
+                    new StTensor(
+                            t.get("dtype").asText(),
+                            shape,
+                            Arrays.copyOfRange(all, base + (int) start, base + (int) end)));
         }
         if (base + maxEnd != all.length) {
             throw new IOException(file + ": " + (all.length - base - maxEnd) + " bytes after the last tensor");
@@ -222,7 +236,9 @@ public final class CliTestSupport {
                         len = (head[8] & 0xff) | (head[9] & 0xff) << 8;
                         consumed = 10;
                     } else {
-                        len = ByteBuffer.wrap(head, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+                        len = ByteBuffer.wrap(head, 8, 4)
+                                .order(ByteOrder.LITTLE_ENDIAN)
+                                .getInt();
                         consumed = 12;
                     }
                     byte[] rest = in.readNBytes(len - (12 - consumed));
@@ -232,8 +248,11 @@ public final class CliTestSupport {
                     if (!m.find()) {
                         throw new IOException(file + "!" + e.getName() + ": no shape in " + dict);
                     }
-                    long[] shape = Arrays.stream(m.group(1).split(",")).map(String::trim).filter(s -> !s.isEmpty())
-                            .mapToLong(Long::parseLong).toArray();
+                    long[] shape = Arrays.stream(m.group(1).split(","))
+                            .map(String::trim)
+                            .filter(s -> !s.isEmpty())
+                            .mapToLong(Long::parseLong)
+                            .toArray();
                     out.put(e.getName().substring(0, e.getName().length() - 4), shape);
                 }
             }

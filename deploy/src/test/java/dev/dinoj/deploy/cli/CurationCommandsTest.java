@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.testkit.StdStreams;
-import picocli.CommandLine;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The curation commands as the CLI runs them (invoked through picocli directly, independent of their wiring in
@@ -23,8 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(300)
 class CurationCommandsTest {
 
-    record Out(int code, String out) {
-    }
+    record Out(int code, String out) {}
 
     /** Runs {@code command} with stdout captured (and echoed, as stderr is, to the test's log). */
     static Out run(Object command, String... args) {
@@ -39,32 +36,77 @@ class CurationCommandsTest {
         Path images = FashionMnist.dir().resolve("train-images-idx3-ubyte.gz");
         assumeTrue(Files.isRegularFile(images), "Fashion-MNIST not installed");
         String s3 = tmp.resolve("s3").toString();
-        Out up = run(new IngestCommand(), "s3://fmnist/pool", "--from-idx", images.toString(), "--limit", "300",
-                "--local-s3", s3);
+        Out up = run(
+                new IngestCommand(),
+                "s3://fmnist/pool",
+                "--from-idx",
+                images.toString(),
+                "--limit",
+                "300",
+                "--local-s3",
+                s3);
         assertEquals(0, up.code(), up.out());
         assertTrue(up.out().contains("\"objects\":300"), up.out());
-        Out again = run(new IngestCommand(), "s3://fmnist/pool", "--from-idx", images.toString(), "--limit", "300",
-                "--local-s3", s3);
+        Out again = run(
+                new IngestCommand(),
+                "s3://fmnist/pool",
+                "--from-idx",
+                images.toString(),
+                "--limit",
+                "300",
+                "--local-s3",
+                s3);
         assertTrue(again.out().contains("\"skipped\":300"), "a second upload skips what is there: " + again.out());
-        Out arch = run(new IngestCommand(), "s3://fmnist/archive", "--from-idx",
-                FashionMnist.dir().resolve("t10k-images-idx3-ubyte.gz").toString(), "--as-archive",
-                "--local-s3", s3);
+        Out arch = run(
+                new IngestCommand(),
+                "s3://fmnist/archive",
+                "--from-idx",
+                FashionMnist.dir().resolve("t10k-images-idx3-ubyte.gz").toString(),
+                "--as-archive",
+                "--local-s3",
+                s3);
         assertEquals(0, arch.code(), arch.out());
-        Out q = run(new IngestCommand(), "s3://fmnist/queries", "--from-idx",
-                FashionMnist.dir().resolve("t10k-images-idx3-ubyte.gz").toString(), "--limit", "6",
-                "--local-s3", s3);
+        Out q = run(
+                new IngestCommand(),
+                "s3://fmnist/queries",
+                "--from-idx",
+                FashionMnist.dir().resolve("t10k-images-idx3-ubyte.gz").toString(),
+                "--limit",
+                "6",
+                "--local-s3",
+                s3);
         assertEquals(0, q.code(), q.out());
 
         Path out = tmp.resolve("curated");
-        Out cur = run(new CurateCommand(), "--local-s3", s3, "--source", "s3://fmnist/pool/", "--queries", "s3://fmnist/queries/",
-                "--out", out.toString(), "--target-size", "40", "--work", tmp.resolve("work").toString());
+        Out cur = run(
+                new CurateCommand(),
+                "--local-s3",
+                s3,
+                "--source",
+                "s3://fmnist/pool/",
+                "--queries",
+                "s3://fmnist/queries/",
+                "--out",
+                out.toString(),
+                "--target-size",
+                "40",
+                "--work",
+                tmp.resolve("work").toString());
         assertEquals(0, cur.code(), cur.out());
         assertTrue(cur.out().contains("kept (curated)"), cur.out());
         assertTrue(cur.out().contains("\"kept\":40"), cur.out());
         assertEquals(40, CuratedDataset.open(out).size());
         // resumed: nothing is downloaded again
-        Out re = run(new CurateCommand(), "--local-s3", s3, "--source", "s3://fmnist/pool/", "--out",
-                tmp.resolve("curated2").toString(), "--work", tmp.resolve("work").toString());
+        Out re = run(
+                new CurateCommand(),
+                "--local-s3",
+                s3,
+                "--source",
+                "s3://fmnist/pool/",
+                "--out",
+                tmp.resolve("curated2").toString(),
+                "--work",
+                tmp.resolve("work").toString());
         assertEquals(0, re.code(), re.out());
         assertTrue(re.out().contains("\"resumed\":300"), re.out());
     }
@@ -78,28 +120,70 @@ class CurationCommandsTest {
     void shouldCurateWithExportedOfficialLayoutWeightsAsWithTheirCheckpoint(@TempDir Path tmp) throws Exception {
         FashionMnist.assumeInstalled();
         Path run = tmp.resolve("pico");
-        CliTestSupport.Run train = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.max-steps=3",
-                "--set", "data.loader-threads=1", "--out", run.toString());
+        CliTestSupport.Run train = CliTestSupport.main(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--set",
+                "train.max-steps=3",
+                "--set",
+                "data.loader-threads=1",
+                "--out",
+                run.toString());
         assertEquals(0, train.code(), train::toString);
         Path weights = tmp.resolve("backbone.safetensors");
-        CliTestSupport.Run export = CliTestSupport.main("export", "--checkpoint", run.toString(), "--out",
-                weights.toString());
+        CliTestSupport.Run export =
+                CliTestSupport.main("export", "--checkpoint", run.toString(), "--out", weights.toString());
         assertEquals(0, export.code(), export::toString);
 
         String s3 = tmp.resolve("s3").toString();
         Path images = FashionMnist.dir().resolve("train-images-idx3-ubyte.gz");
-        assertEquals(0, run(new IngestCommand(), "s3://fmnist/pool", "--from-idx", images.toString(), "--limit", "200",
-                "--local-s3", s3).code());
-        assertEquals(0, run(new IngestCommand(), "s3://fmnist/queries", "--from-idx",
-                FashionMnist.dir().resolve("t10k-images-idx3-ubyte.gz").toString(), "--limit", "4",
-                "--local-s3", s3).code());
+        assertEquals(
+                0,
+                run(
+                                new IngestCommand(),
+                                "s3://fmnist/pool",
+                                "--from-idx",
+                                images.toString(),
+                                "--limit",
+                                "200",
+                                "--local-s3",
+                                s3)
+                        .code());
+        assertEquals(
+                0,
+                run(
+                                new IngestCommand(),
+                                "s3://fmnist/queries",
+                                "--from-idx",
+                                FashionMnist.dir()
+                                        .resolve("t10k-images-idx3-ubyte.gz")
+                                        .toString(),
+                                "--limit",
+                                "4",
+                                "--local-s3",
+                                s3)
+                        .code());
         java.util.List<java.util.List<String>> kept = new java.util.ArrayList<>();
-        for (String[] model : new String[][] {{"--checkpoint", run.toString()},
-                {"--weights", weights.toString(), "--weights-config", "fmnist-pico"}}) {
+        for (String[] model : new String[][] {
+            {"--checkpoint", run.toString()}, {"--weights", weights.toString(), "--weights-config", "fmnist-pico"}
+        }) {
             Path out = tmp.resolve("curated-" + kept.size());
-            Out cur = run(new CurateCommand(), "--local-s3", s3, "--source", "s3://fmnist/pool/", "--queries",
-                    "s3://fmnist/queries/", "--out", out.toString(), "--work", tmp.resolve("work-" + kept.size())
-                            .toString(), model[0], model[1], model.length > 2 ? model[2] : "--batch",
+            Out cur = run(
+                    new CurateCommand(),
+                    "--local-s3",
+                    s3,
+                    "--source",
+                    "s3://fmnist/pool/",
+                    "--queries",
+                    "s3://fmnist/queries/",
+                    "--out",
+                    out.toString(),
+                    "--work",
+                    tmp.resolve("work-" + kept.size()).toString(),
+                    model[0],
+                    model[1],
+                    model.length > 2 ? model[2] : "--batch",
                     model.length > 2 ? model[3] : "64");
             assertEquals(0, cur.code(), cur.out());
             CuratedDataset ds = CuratedDataset.open(out);
@@ -111,16 +195,41 @@ class CurationCommandsTest {
             kept.add(keys);
         }
         assertEquals(kept.get(0), kept.get(1), "the same weights must retrieve the same images");
-        CliTestSupport.Run missing = CliTestSupport.main("curate", "--local-s3", s3, "--source", "s3://fmnist/pool/",
-                "--out", tmp.resolve("x").toString(), "--weights", weights.toString());
+        CliTestSupport.Run missing = CliTestSupport.main(
+                "curate",
+                "--local-s3",
+                s3,
+                "--source",
+                "s3://fmnist/pool/",
+                "--out",
+                tmp.resolve("x").toString(),
+                "--weights",
+                weights.toString());
         assertEquals(2, missing.code(), missing::toString);
         assertTrue(missing.err().contains("--weights-config"), missing::toString);
     }
 
     @Test
     void shouldBenchSmallShapes() {
-        Out b = run(new BenchCurationCommand(), "--n", "3000", "--dim", "384", "--k", "16", "--iterations", "3",
-                "--planted", "30", "--ann-n", "20000", "--ann-queries", "200", "--nprobe", "8", "--markdown");
+        Out b = run(
+                new BenchCurationCommand(),
+                "--n",
+                "3000",
+                "--dim",
+                "384",
+                "--k",
+                "16",
+                "--iterations",
+                "3",
+                "--planted",
+                "30",
+                "--ann-n",
+                "20000",
+                "--ann-queries",
+                "200",
+                "--nprobe",
+                "8",
+                "--markdown");
         assertEquals(0, b.code(), b.out());
         assertTrue(b.out().contains("\"bench\":\"curation\""), b.out());
         assertTrue(b.out().contains("recall@10"), b.out());

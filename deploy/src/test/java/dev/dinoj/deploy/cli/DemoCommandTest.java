@@ -1,16 +1,15 @@
 package dev.dinoj.deploy.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code dinoj demo} end to end, small: loopback S3, upload with planted dirt, curation, a few pico steps on the
@@ -24,10 +23,28 @@ class DemoCommandTest {
     void shouldRunTheWholePipelineOnTheShippedSubset(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("demo");
         Files.createDirectories(tmp.resolve("no-fmnist"));
-        CliTestSupport.Run r = CliTestSupport.main("demo", "--minutes", "0.1", "--config", "fmnist-pico",
-                "--set", "checkpoint.every-steps=3", "--pool", "600", "--queries-per-class", "5", "--target-size", "300",
-                "--eval-train", "500", "--eval-test", "200", "--fashion-mnist-dir", tmp.resolve("no-fmnist").toString(),
-                "--out", out.toString());
+        CliTestSupport.Run r = CliTestSupport.main(
+                "demo",
+                "--minutes",
+                "0.1",
+                "--config",
+                "fmnist-pico",
+                "--set",
+                "checkpoint.every-steps=3",
+                "--pool",
+                "600",
+                "--queries-per-class",
+                "5",
+                "--target-size",
+                "300",
+                "--eval-train",
+                "500",
+                "--eval-test",
+                "200",
+                "--fashion-mnist-dir",
+                tmp.resolve("no-fmnist").toString(),
+                "--out",
+                out.toString());
         assertEquals(0, r.code(), r::toString);
         assertTrue(r.out().contains("using the 5,000 + 1,000 image subset shipped with dinoj"), r::toString);
         for (int stage = 1; stage <= 6; stage++) {
@@ -44,7 +61,8 @@ class DemoCommandTest {
         assertTrue(pixels > 60, "raw-pixel k-NN on 500 Fashion-MNIST images: " + pixels);
 
         // every object accounted for in the curated set's summary, with the planted states
-        JsonNode states = json.readTree(out.resolve("curated/summary.json").toFile()).get("states");
+        JsonNode states =
+                json.readTree(out.resolve("curated/summary.json").toFile()).get("states");
         long total = 0;
         for (JsonNode n : states) {
             total += n.asLong();

@@ -1,18 +1,17 @@
 package dev.dinoj.deploy.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.testkit.FashionMnist;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code dinoj distill}: the paper's distillation ablation in miniature — a nano student (ViT 32×2) distilled from a
@@ -30,20 +29,53 @@ class DistillCommandTest {
      * which hides what the students learnt (both runs use the same setting).
      */
     private static final int STEPS = 300;
-    private static final String[] STUDENT = {"--set", "model.arch=vit_nano", "--set", "train.batch-size=32",
-            "--set", "train.max-steps=" + STEPS, "--set", "train.epoch-length=" + STEPS / 10,
-            "--set", "teacher.momentum-teacher=0.9", "--set", "teacher.final-momentum-teacher=0.9",
-            "--set", "checkpoint.every-steps=" + STEPS, "--set", "train.log-every=100", "--set", "data.loader-threads=2"};
+
+    private static final String[] STUDENT = {
+        "--set",
+        "model.arch=vit_nano",
+        "--set",
+        "train.batch-size=32",
+        "--set",
+        "train.max-steps=" + STEPS,
+        "--set",
+        "train.epoch-length=" + STEPS / 10,
+        "--set",
+        "teacher.momentum-teacher=0.9",
+        "--set",
+        "teacher.final-momentum-teacher=0.9",
+        "--set",
+        "checkpoint.every-steps=" + STEPS,
+        "--set",
+        "train.log-every=100",
+        "--set",
+        "data.loader-threads=2"
+    };
 
     static Path teacher() throws URISyntaxException {
-        return Path.of(DistillCommandTest.class.getResource("/distill/pico-teacher/state.json").toURI()).getParent();
+        return Path.of(DistillCommandTest.class
+                        .getResource("/distill/pico-teacher/state.json")
+                        .toURI())
+                .getParent();
     }
 
     private static double knn20(Path run) throws Exception {
-        CliTestSupport.Run r = CliTestSupport.main("eval", "knn", "--checkpoint", run.toString(), "--train-limit", "3000",
-                "--test-limit", "1000", "--ks", "20");
+        CliTestSupport.Run r = CliTestSupport.main(
+                "eval",
+                "knn",
+                "--checkpoint",
+                run.toString(),
+                "--train-limit",
+                "3000",
+                "--test-limit",
+                "1000",
+                "--ks",
+                "20");
         assertEquals(0, r.code(), r::toString);
-        String json = r.out().lines().filter(l -> l.startsWith("{\"eval\":\"knn\"")).findFirst().orElseThrow();
+        String json = r.out()
+                .lines()
+                .filter(l -> l.startsWith("{\"eval\":\"knn\""))
+                .findFirst()
+                .orElseThrow();
         JsonNode j = new ObjectMapper().readTree(json);
         return j.get("k").get("20").get("top1").asDouble();
     }
@@ -58,12 +90,21 @@ class DistillCommandTest {
     void distilledStudentBeatsTheSameStudentTrainedFromScratch(@TempDir Path tmp) throws Exception {
         FashionMnist.assumeInstalled();
         Path distilled = tmp.resolve("distilled");
-        CliTestSupport.Run d = CliTestSupport.main(concat(new String[] {"distill", "--teacher", teacher().toString(),
-                "--student-preset", "fmnist-pico", "--out", distilled.toString()}, STUDENT));
+        CliTestSupport.Run d = CliTestSupport.main(concat(
+                new String[] {
+                    "distill",
+                    "--teacher",
+                    teacher().toString(),
+                    "--student-preset",
+                    "fmnist-pico",
+                    "--out",
+                    distilled.toString()
+                },
+                STUDENT));
         assertEquals(0, d.code(), d::toString);
         Path scratch = tmp.resolve("scratch");
-        CliTestSupport.Run s = CliTestSupport.main(concat(new String[] {"train", "--config", "fmnist-pico",
-                "--out", scratch.toString()}, STUDENT));
+        CliTestSupport.Run s = CliTestSupport.main(
+                concat(new String[] {"train", "--config", "fmnist-pico", "--out", scratch.toString()}, STUDENT));
         assertEquals(0, s.code(), s::toString);
 
         String conf = Files.readString(distilled.resolve("config.conf"));
@@ -77,18 +118,41 @@ class DistillCommandTest {
 
     @Test
     void badInputIsAOneLineErrorNamingTheKey(@TempDir Path tmp) throws Exception {
-        CliTestSupport.Run missing = CliTestSupport.main("distill", "--teacher", tmp.resolve("nope").toString(),
-                "--student-preset", "fmnist-pico", "--out", tmp.resolve("o").toString());
+        CliTestSupport.Run missing = CliTestSupport.main(
+                "distill",
+                "--teacher",
+                tmp.resolve("nope").toString(),
+                "--student-preset",
+                "fmnist-pico",
+                "--out",
+                tmp.resolve("o").toString());
         assertEquals(2, missing.code(), missing::toString);
-        assertTrue(missing.err().contains("dinoj.distill.teacher") && missing.err().contains("nope"), missing::toString);
+        assertTrue(
+                missing.err().contains("dinoj.distill.teacher") && missing.err().contains("nope"), missing::toString);
 
-        CliTestSupport.Run dropPath = CliTestSupport.main("distill", "--teacher", teacher().toString(),
-                "--student-preset", "fmnist-tiny", "--set", "model.drop-path-rate=0.1", "--out", tmp.resolve("o").toString());
+        CliTestSupport.Run dropPath = CliTestSupport.main(
+                "distill",
+                "--teacher",
+                teacher().toString(),
+                "--student-preset",
+                "fmnist-tiny",
+                "--set",
+                "model.drop-path-rate=0.1",
+                "--out",
+                tmp.resolve("o").toString());
         assertEquals(2, dropPath.code(), dropPath::toString);
         assertTrue(dropPath.err().contains("dinoj.model.drop-path-rate"), dropPath::toString);
 
-        CliTestSupport.Run patch = CliTestSupport.main("distill", "--teacher", teacher().toString(),
-                "--student-preset", "fmnist-pico", "--set", "model.patch-size=8", "--out", tmp.resolve("o").toString());
+        CliTestSupport.Run patch = CliTestSupport.main(
+                "distill",
+                "--teacher",
+                teacher().toString(),
+                "--student-preset",
+                "fmnist-pico",
+                "--set",
+                "model.patch-size=8",
+                "--out",
+                tmp.resolve("o").toString());
         assertEquals(2, patch.code(), patch::toString);
         assertTrue(patch.err().contains("dinoj.model.patch-size"), patch::toString);
 

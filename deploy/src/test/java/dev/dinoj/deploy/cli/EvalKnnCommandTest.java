@@ -1,19 +1,18 @@
 package dev.dinoj.deploy.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.testkit.FashionMnist;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Smoke test of {@code dinoj eval knn} on a 3-step fmnist-pico checkpoint. */
 class EvalKnnCommandTest {
@@ -23,14 +22,34 @@ class EvalKnnCommandTest {
         FashionMnist.assumeInstalled();
         Path images = CliTestSupport.writeIdxImages(tmp.resolve("images-idx3-ubyte"), 64, 28, 5);
         Path runDir = tmp.resolve("pico");
-        CliTestSupport.Run train = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.max-steps=3",
-                "--set", CliTestSupport.idxDataset(images), "--set", "data.loader-threads=1", "--out", runDir.toString());
+        CliTestSupport.Run train = CliTestSupport.main(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--set",
+                "train.max-steps=3",
+                "--set",
+                CliTestSupport.idxDataset(images),
+                "--set",
+                "data.loader-threads=1",
+                "--out",
+                runDir.toString());
         assertEquals(0, train.code(), train::toString);
 
-        CliTestSupport.Run r = CliTestSupport.main("eval", "knn", "--checkpoint", runDir.toString(), "--train-limit", "200",
-                "--test-limit", "50", "--ks", "10,20");
+        CliTestSupport.Run r = CliTestSupport.main(
+                "eval",
+                "knn",
+                "--checkpoint",
+                runDir.toString(),
+                "--train-limit",
+                "200",
+                "--test-limit",
+                "50",
+                "--ks",
+                "10,20");
         assertEquals(0, r.code(), r::toString);
-        List<String> json = r.out().lines().filter(l -> l.startsWith("{\"eval\":\"knn\"")).collect(Collectors.toList());
+        List<String> json =
+                r.out().lines().filter(l -> l.startsWith("{\"eval\":\"knn\"")).collect(Collectors.toList());
         assertEquals(1, json.size(), r::toString);
         JsonNode j = new ObjectMapper().readTree(json.get(0));
         assertEquals(200, j.get("n_train").asInt(), json.get(0));
@@ -54,7 +73,8 @@ class EvalKnnCommandTest {
     @Test
     void knnWithAMissingFashionMnistDirNamesIt(@TempDir Path tmp) {
         Path missing = tmp.resolve("no-fashion-mnist-here");
-        CliTestSupport.Run r = CliTestSupport.main("eval", "knn", "--raw-pixels", "--fashion-mnist-dir", missing.toString());
+        CliTestSupport.Run r =
+                CliTestSupport.main("eval", "knn", "--raw-pixels", "--fashion-mnist-dir", missing.toString());
         assertEquals(2, r.code(), r::toString);
         assertTrue(r.err().contains(missing.toString()), r::toString);
         assertFalse(Files.exists(missing));

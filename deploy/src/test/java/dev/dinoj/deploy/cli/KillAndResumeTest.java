@@ -1,13 +1,15 @@
 package dev.dinoj.deploy.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,12 +19,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Acceptance: {@code kill -9} during training, then {@code --resume}: the parameters at the next checkpoints equal
@@ -32,13 +31,24 @@ class KillAndResumeTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern STEP_LOG = Pattern.compile("step (\\d+)/12\\b");
-    private static final String[] TENSOR_FILES = {"student.safetensors", "teacher.safetensors", "optimizer.safetensors",
-            "centers.safetensors"};
+    private static final String[] TENSOR_FILES = {
+        "student.safetensors", "teacher.safetensors", "optimizer.safetensors", "centers.safetensors"
+    };
 
     /** The training arguments: fmnist-pico on Fashion-MNIST, or on a synthetic IDX file where it is not installed. */
     private static List<String> trainArgs(Path tmp, Path out) throws IOException {
-        List<String> a = new ArrayList<>(List.of("train", "--config", "fmnist-pico", "--set", "train.max-steps=12",
-                "--set", "checkpoint.every-steps=4", "--set", "checkpoint.keep-last=10", "--out", out.toString()));
+        List<String> a = new ArrayList<>(List.of(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--set",
+                "train.max-steps=12",
+                "--set",
+                "checkpoint.every-steps=4",
+                "--set",
+                "checkpoint.keep-last=10",
+                "--out",
+                out.toString()));
         if (!FashionMnist.isInstalled()) {
             Path idx = tmp.resolve("synthetic-images-idx3-ubyte");
             if (!Files.exists(idx)) {
@@ -101,35 +111,54 @@ class KillAndResumeTest {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "killed child did not go away");
         assertEquals(137, p.exitValue(), "the child must die of SIGKILL (128 + 9)");
         assertTrue(Files.isDirectory(ckpt(b, 4)), "B must have checkpoint 4 when killed");
-        assertFalse(Files.exists(ckpt(b, 8)), "the kill (seen step " + seen + ") must land between checkpoints 4 and 8, "
-                + "but step-00000008 already exists; the machine is too slow for this test's timing\n" + tail(logB));
+        assertFalse(
+                Files.exists(ckpt(b, 8)),
+                "the kill (seen step " + seen + ") must land between checkpoints 4 and 8, "
+                        + "but step-00000008 already exists; the machine is too slow for this test's timing\n"
+                        + tail(logB));
 
         // a kill in the middle of a save leaves a temporary directory; it must never count as a checkpoint
         Path partial = b.resolve("checkpoints/.tmp-step-00000008-00000000-0000-0000-0000-000000000000");
         Files.createDirectories(partial);
         Files.write(partial.resolve("student.safetensors"), new byte[] {1, 2, 3});
-        Files.writeString(partial.resolve("state.json"), "{\"step\": 8, \"sampler_position\": 64, \"optimizer_steps\": 8, \"seed\": 0}");
-        assertEquals(List.of(ckpt(b, 4)), Checkpoints.list(b), "only step-00000004 is a checkpoint of B after the kill");
+        Files.writeString(
+                partial.resolve("state.json"),
+                "{\"step\": 8, \"sampler_position\": 64, \"optimizer_steps\": 8, \"seed\": 0}");
+        assertEquals(
+                List.of(ckpt(b, 4)), Checkpoints.list(b), "only step-00000004 is a checkpoint of B after the kill");
 
         // resume B to the end
         Path logR = tmp.resolve("B-resume.log");
-        assertEquals(0, runToCompletion(tmp, logR, with(trainArgs(tmp, b), "--resume")), () -> "resume failed:\n" + tail(logR));
-        assertTrue(Files.readString(logR).contains("Resuming from"), () -> "resume did not start from a checkpoint:\n" + tail(logR));
+        assertEquals(
+                0,
+                runToCompletion(tmp, logR, with(trainArgs(tmp, b), "--resume")),
+                () -> "resume failed:\n" + tail(logR));
+        assertTrue(
+                Files.readString(logR).contains("Resuming from"),
+                () -> "resume did not start from a checkpoint:\n" + tail(logR));
 
         for (int s : new int[] {8, 12}) {
             for (String f : TENSOR_FILES) {
                 Path fa = ckpt(a, s).resolve(f);
                 Path fb = ckpt(b, s).resolve(f);
                 assertTrue(Files.isRegularFile(fb), "missing " + fb);
-                assertArrayEquals(Files.readAllBytes(fa), Files.readAllBytes(fb),
+                assertArrayEquals(
+                        Files.readAllBytes(fa),
+                        Files.readAllBytes(fb),
                         "step " + s + " " + f + ": resumed run differs from the uninterrupted one");
             }
             JsonNode sa = JSON.readTree(ckpt(a, s).resolve("state.json").toFile());
             JsonNode sb = JSON.readTree(ckpt(b, s).resolve("state.json").toFile());
             assertEquals(s, sb.get("step").asLong(), "state.json step");
             assertEquals(sa.get("step").asLong(), sb.get("step").asLong(), "state.json step");
-            assertEquals(sa.get("sampler_position").asLong(), sb.get("sampler_position").asLong(), "state.json sampler_position");
-            assertEquals(sa.get("optimizer_steps").asLong(), sb.get("optimizer_steps").asLong(), "state.json optimizer_steps");
+            assertEquals(
+                    sa.get("sampler_position").asLong(),
+                    sb.get("sampler_position").asLong(),
+                    "state.json sampler_position");
+            assertEquals(
+                    sa.get("optimizer_steps").asLong(),
+                    sb.get("optimizer_steps").asLong(),
+                    "state.json optimizer_steps");
             Checkpoints.verify(ckpt(b, s)); // checksums of the resumed checkpoint hold
         }
 
@@ -149,7 +178,8 @@ class KillAndResumeTest {
             JsonNode jb = JSON.readTree(linesB.get(i));
             JsonNode ja = JSON.readTree(linesA.get(i));
             assertEquals(i + 1, jb.get("step").asLong(), "line " + (i + 1) + " of metrics.jsonl");
-            assertEquals(ja.get("total_loss").asDouble(), jb.get("total_loss").asDouble(), "total_loss of step " + (i + 1));
+            assertEquals(
+                    ja.get("total_loss").asDouble(), jb.get("total_loss").asDouble(), "total_loss of step " + (i + 1));
         }
     }
 
@@ -164,15 +194,26 @@ class KillAndResumeTest {
     void resumeSurvivesATruncatedLastMetricsLine(@TempDir Path tmp) throws Exception {
         Path idx = CliTestSupport.writeIdxImages(tmp.resolve("images-idx3-ubyte"), 128, 28, 3);
         Path run = tmp.resolve("run");
-        List<String> args = List.of("train", "--config", "fmnist-pico", "--set", CliTestSupport.idxDataset(idx),
-                "--set", "checkpoint.every-steps=4", "--set", "data.loader-threads=1", "--out", run.toString());
-        CliTestSupport.Run first = CliTestSupport.main(with(args, "--set", "train.max-steps=8").toArray(String[]::new));
+        List<String> args = List.of(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--set",
+                CliTestSupport.idxDataset(idx),
+                "--set",
+                "checkpoint.every-steps=4",
+                "--set",
+                "data.loader-threads=1",
+                "--out",
+                run.toString());
+        CliTestSupport.Run first =
+                CliTestSupport.main(with(args, "--set", "train.max-steps=8").toArray(String[]::new));
         assertEquals(0, first.code(), first::toString);
         // what a kill -9 after a buffer-full flush during step 9..10 leaves behind
-        Files.writeString(run.resolve("metrics.jsonl"), "{\"step\":9,\"dino_local_crops_loss\":4.1",
-                StandardOpenOption.APPEND);
-        CliTestSupport.Run resumed = CliTestSupport.main(with(args, "--set", "train.max-steps=12", "--resume")
-                .toArray(String[]::new));
+        Files.writeString(
+                run.resolve("metrics.jsonl"), "{\"step\":9,\"dino_local_crops_loss\":4.1", StandardOpenOption.APPEND);
+        CliTestSupport.Run resumed = CliTestSupport.main(
+                with(args, "--set", "train.max-steps=12", "--resume").toArray(String[]::new));
         assertEquals(0, resumed.code(), resumed::toString);
         List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
         assertEquals(12, lines.size(), String.join("\n", lines));
@@ -192,8 +233,15 @@ class KillAndResumeTest {
         Path run = tmp.resolve("T");
         Path log = tmp.resolve("T.log");
         List<String> args = new ArrayList<>(trainArgs(tmp, run));
-        args.addAll(List.of("--set", "train.max-steps=100000", "--set", "checkpoint.every-steps=100000",
-                "--set", "train.batch-size=32", "--set", "data.loader-threads=1"));
+        args.addAll(List.of(
+                "--set",
+                "train.max-steps=100000",
+                "--set",
+                "checkpoint.every-steps=100000",
+                "--set",
+                "train.batch-size=32",
+                "--set",
+                "data.loader-threads=1"));
         Process p = CliTestSupport.childMain(tmp, log, args).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         Pattern any = Pattern.compile("step (\\d+)/100000\\b");
@@ -206,14 +254,18 @@ class KillAndResumeTest {
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child did not exit after SIGTERM");
         assertEquals(143, p.exitValue(), () -> "exit status after SIGTERM (128 + 15)\n" + tail(log));
         String text = Files.readString(log);
-        Matcher m = Pattern.compile("Stopped on a termination signal after step (\\d+)").matcher(text);
+        Matcher m = Pattern.compile("Stopped on a termination signal after step (\\d+)")
+                .matcher(text);
         assertTrue(m.find(), () -> "no orderly stop in the log:\n" + tail(log));
         int stopped = Integer.parseInt(m.group(1));
         assertTrue(stopped >= 5, "stopped at step " + stopped);
         assertEquals(ckpt(run, stopped), Checkpoints.latest(run).orElseThrow(), "the checkpoint of the step reached");
         Checkpoints.verify(ckpt(run, stopped));
         try (var files = Files.list(tmp)) {
-            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith("hs_err")).toList(),
+            assertEquals(
+                    List.of(),
+                    files.filter(f -> f.getFileName().toString().startsWith("hs_err"))
+                            .toList(),
                     "the JVM crashed on exit");
         }
         assertFalse(text.contains("SIGSEGV"), () -> tail(log));

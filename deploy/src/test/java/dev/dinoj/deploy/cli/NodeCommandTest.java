@@ -1,13 +1,12 @@
 package dev.dinoj.deploy.cli;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** User errors of {@code dinoj node}, {@code dinoj cluster up} and {@code dinoj status}: one line, exit code 2. */
 class NodeCommandTest {
@@ -40,15 +39,16 @@ class NodeCommandTest {
         CliTestSupport.Run r = CliTestSupport.main("status", "--management", "http://127.0.0.1:1");
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("127.0.0.1:1/training/status: no answer"), r.toString());
-        CliTestSupport.Run stop = CliTestSupport.main("runs", "stop", "--management", "http://127.0.0.1:1", "--token", "t");
+        CliTestSupport.Run stop =
+                CliTestSupport.main("runs", "stop", "--management", "http://127.0.0.1:1", "--token", "t");
         assertEquals(2, stop.code(), stop.toString());
         assertTrue(stop.err().contains("127.0.0.1:1/training/stop: no answer"), stop.toString());
     }
 
     @Test
     void shouldAskForTheTokenAndTheQueuedRunsDirectory() {
-        CliTestSupport.Run noToken = CliTestSupport.main("runs", "cancel", "--out", "/x", "--management",
-                "http://127.0.0.1:1", "--token", "");
+        CliTestSupport.Run noToken = CliTestSupport.main(
+                "runs", "cancel", "--out", "/x", "--management", "http://127.0.0.1:1", "--token", "");
         assertEquals(2, noToken.code(), noToken.toString());
         assertTrue(noToken.err().contains("runs cancel needs the management token"), noToken.toString());
         CliTestSupport.Run noDir = CliTestSupport.main("runs", "cancel", "--token", "t");
@@ -68,8 +68,17 @@ class NodeCommandTest {
 
     @Test
     void shouldRejectAClusterSubmitToAnUnreachableManagementUrl(@TempDir Path dir) {
-        CliTestSupport.Run r = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(), "--cluster",
-                "--management", "http://127.0.0.1:1", "--token", "t");
+        CliTestSupport.Run r = CliTestSupport.main(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--out",
+                dir.toString(),
+                "--cluster",
+                "--management",
+                "http://127.0.0.1:1",
+                "--token",
+                "t");
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("127.0.0.1:1/training/submit: no answer"), r.toString());
         CliTestSupport.Run none = CliTestSupport.main("train", "--out", dir.toString(), "--cluster", "--token", "t");

@@ -1,22 +1,21 @@
 package dev.dinoj.deploy.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.io.NpyArray;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code dinoj train --ranks N} (and {@code distill --ranks N}): two rank JVMs train two steps of the pico preset and write a sharded checkpoint,
@@ -51,14 +50,20 @@ class ShardedTrainCommandTest {
     @Test
     @Timeout(600)
     void twoRankJvmsTrainAndOneRankResumesTheShardedCheckpoint(@TempDir Path tmp) throws Exception {
-        System.setProperty("dinoj.child.classpath", CliTestSupport.testClasspath());   // ranks get the test class path
+        System.setProperty("dinoj.child.classpath", CliTestSupport.testClasspath()); // ranks get the test class path
         Path out = tmp.resolve("run");
 
         CliTestSupport.Run two = CliTestSupport.main(args(tmp, out, "--ranks", "2", "--set", "train.max-steps=2"));
         assertEquals(0, two.code(), two.toString());
         Path ckpt = out.resolve("checkpoints/step-00000002");
-        for (String f : new String[] {"manifest.json", "shard-00000-of-00002.safetensors", "shard-00001-of-00002.safetensors",
-                "centers.safetensors", "config.conf", "SHA256SUMS"}) {
+        for (String f : new String[] {
+            "manifest.json",
+            "shard-00000-of-00002.safetensors",
+            "shard-00001-of-00002.safetensors",
+            "centers.safetensors",
+            "config.conf",
+            "SHA256SUMS"
+        }) {
             assertTrue(Files.isRegularFile(ckpt.resolve(f)), "missing " + f);
         }
         assertTrue(Files.isRegularFile(out.resolve("ranks/rank-1.log")));
@@ -73,8 +78,11 @@ class ShardedTrainCommandTest {
         // the evaluation/export side reads the teacher of a sharded checkpoint by name
         assertEquals(2, Checkpoints.peek(out).step());
         Map<String, NpyArray> teacher = Checkpoints.teacher(out);
-        assertTrue(teacher.containsKey("backbone.blocks.1.mlp.fc2.weight"), teacher.keySet().toString());
-        assertEquals(List.of(1L, 17L, 64L), toList(teacher.get("backbone.pos_embed").shape()));  // (16/4)² patches + CLS
+        assertTrue(
+                teacher.containsKey("backbone.blocks.1.mlp.fc2.weight"),
+                teacher.keySet().toString());
+        assertEquals(
+                List.of(1L, 17L, 64L), toList(teacher.get("backbone.pos_embed").shape())); // (16/4)² patches + CLS
         for (NpyArray a : teacher.values()) {
             for (float x : a.asFloats()) {
                 assertTrue(Float.isFinite(x), a.name());
@@ -82,7 +90,8 @@ class ShardedTrainCommandTest {
         }
 
         // one rank continues the two-rank run: same stream, one more step, a one-shard checkpoint
-        CliTestSupport.Run one = CliTestSupport.main(args(tmp, out, "--ranks", "1", "--resume", "--set", "train.max-steps=3"));
+        CliTestSupport.Run one =
+                CliTestSupport.main(args(tmp, out, "--ranks", "1", "--resume", "--set", "train.max-steps=3"));
         assertEquals(0, one.code(), one.toString());
         assertTrue(Files.isRegularFile(out.resolve("checkpoints/step-00000003/shard-00000-of-00001.safetensors")));
         assertTrue(Files.readString(out.resolve("ranks/rank-0.log")).contains("written by 2 rank(s), now 1"));
@@ -111,13 +120,29 @@ class ShardedTrainCommandTest {
     void distillationWithGramAnchoringRunsOnTwoRanks(@TempDir Path tmp) throws Exception {
         System.setProperty("dinoj.child.classpath", CliTestSupport.testClasspath());
         Path out = tmp.resolve("distilled");
-        List<String> a = new ArrayList<>(List.of("distill", "--ranks", "2", "--teacher",
-                DistillCommandTest.teacher().toString(), "--student-preset", "fmnist-pico", "--out", out.toString(),
-                "--set", "model.arch=vit_nano", "--set", "train.batch-size=8", "--set", "train.max-steps=3",
-                "--set", "gram.use-loss=true", "--set", "gram.it-load-ema-teacher=1"));
+        List<String> a = new ArrayList<>(List.of(
+                "distill",
+                "--ranks",
+                "2",
+                "--teacher",
+                DistillCommandTest.teacher().toString(),
+                "--student-preset",
+                "fmnist-pico",
+                "--out",
+                out.toString(),
+                "--set",
+                "model.arch=vit_nano",
+                "--set",
+                "train.batch-size=8",
+                "--set",
+                "train.max-steps=3",
+                "--set",
+                "gram.use-loss=true",
+                "--set",
+                "gram.it-load-ema-teacher=1"));
         String[] base = args(tmp, out);
         for (int i = 0; i < base.length; i++) {
-            if (base[i].equals("--set")) {                               // the synthetic data set without Fashion-MNIST
+            if (base[i].equals("--set")) { // the synthetic data set without Fashion-MNIST
                 a.addAll(List.of(base[i], base[i + 1]));
             }
         }
@@ -127,7 +152,11 @@ class ShardedTrainCommandTest {
         assertTrue(Files.isRegularFile(ckpt.resolve("shard-00001-of-00002.safetensors")));
         assertTrue(Files.isRegularFile(ckpt.resolve(Checkpoints.GRAM_TEACHER)), "Gram teacher checkpointed");
         String record = Files.readString(out.resolve("distill-teacher.sha256")).split("\\s+")[0];
-        assertEquals(record, JSON.readTree(ckpt.resolve("manifest.json").toFile()).get("distill_teacher_sha256").asText());
+        assertEquals(
+                record,
+                JSON.readTree(ckpt.resolve("manifest.json").toFile())
+                        .get("distill_teacher_sha256")
+                        .asText());
         List<JsonNode> m = metrics(out);
         assertEquals(3, m.size());
         assertTrue(!m.get(0).has("gram_loss") && m.get(2).get("gram_loss").asDouble() > 0, m.toString());
@@ -137,13 +166,27 @@ class ShardedTrainCommandTest {
         // a sharded checkpoint is a teacher too (identified by its SHA256SUMS): distil this run into another nano
         List<String> data = a.subList(a.indexOf("gram.it-load-ema-teacher=1") + 1, a.size());
         Path second = tmp.resolve("from-sharded");
-        List<String> b = new ArrayList<>(List.of("distill", "--ranks", "1", "--teacher", ckpt.toString(),
-                "--student-preset", "fmnist-pico", "--out", second.toString(), "--set", "model.arch=vit_nano",
-                "--set", "train.batch-size=8", "--set", "train.max-steps=1"));
+        List<String> b = new ArrayList<>(List.of(
+                "distill",
+                "--ranks",
+                "1",
+                "--teacher",
+                ckpt.toString(),
+                "--student-preset",
+                "fmnist-pico",
+                "--out",
+                second.toString(),
+                "--set",
+                "model.arch=vit_nano",
+                "--set",
+                "train.batch-size=8",
+                "--set",
+                "train.max-steps=1"));
         b.addAll(data);
         CliTestSupport.Run fromSharded = CliTestSupport.main(b.toArray(String[]::new));
         assertEquals(0, fromSharded.code(), fromSharded.toString());
-        assertEquals(dev.dinoj.trainer.train.DistillTeacher.sha256(ckpt.resolve("SHA256SUMS")),
+        assertEquals(
+                dev.dinoj.trainer.train.DistillTeacher.sha256(ckpt.resolve("SHA256SUMS")),
                 Files.readString(second.resolve("distill-teacher.sha256")).split("\\s+")[0]);
 
         // resuming the first run with another teacher stops before any rank starts, naming the key (exit 2)
@@ -152,8 +195,10 @@ class ShardedTrainCommandTest {
         c.add(1, "--resume");
         CliTestSupport.Run wrong = CliTestSupport.main(c.toArray(String[]::new));
         assertEquals(2, wrong.code(), wrong.toString());
-        assertTrue(wrong.err().contains("dinoj.distill.teacher") && wrong.err().contains("differ from those the run "
-                + "started with"), wrong.toString());
+        assertTrue(
+                wrong.err().contains("dinoj.distill.teacher")
+                        && wrong.err().contains("differ from those the run " + "started with"),
+                wrong.toString());
         assertTrue(!Files.exists(out.resolve("checkpoints/step-00000004")), "nothing trained");
     }
 
@@ -169,22 +214,28 @@ class ShardedTrainCommandTest {
         Path log = tmp.resolve("launcher.log");
         Process launcher = launchAndAwaitSteps(tmp, out, log, 3, "--set", "checkpoint.every-steps=100000");
         try {
-            launcher.destroy();                                         // SIGTERM
+            launcher.destroy(); // SIGTERM
             assertTrue(launcher.waitFor(180, java.util.concurrent.TimeUnit.SECONDS), "the launcher did not exit");
             assertEquals(143, launcher.exitValue(), Files.readString(log));
             String rank0 = Files.readString(out.resolve("ranks/rank-0.log"));
-            java.util.regex.Matcher m = java.util.regex.Pattern
-                    .compile("Stopped on a termination signal after step (\\d+)").matcher(rank0);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                            "Stopped on a termination signal after step (\\d+)")
+                    .matcher(rank0);
             assertTrue(m.find(), rank0);
             int stopped = Integer.parseInt(m.group(1));
             assertTrue(stopped >= 3, "stopped after step " + stopped);
             Path ckpt = out.resolve(String.format("checkpoints/step-%08d", stopped));
-            assertEquals(ckpt, dev.dinoj.trainer.checkpoint.ShardedCheckpoints.latest(out).orElseThrow());
+            assertEquals(
+                    ckpt,
+                    dev.dinoj.trainer.checkpoint.ShardedCheckpoints.latest(out).orElseThrow());
             dev.dinoj.trainer.checkpoint.ShardedCheckpoints.verify(ckpt);
             assertEquals(stopped, metrics(out).size(), "one metrics line per completed step");
             for (Path dir : List.of(tmp, out)) {
                 try (var files = Files.list(dir)) {
-                    assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith("hs_err")).toList(),
+                    assertEquals(
+                            List.of(),
+                            files.filter(f -> f.getFileName().toString().startsWith("hs_err"))
+                                    .toList(),
                             "a JVM crashed on exit");
                 }
             }
@@ -205,9 +256,10 @@ class ShardedTrainCommandTest {
         Path log = tmp.resolve("launcher.log");
         Process launcher = launchAndAwaitSteps(tmp, out, log, 1, "--set", "collectives.transport=udp");
         try {
-            List<ProcessHandle> ranks = launcher.descendants().filter(ProcessHandle::isAlive).toList();
+            List<ProcessHandle> ranks =
+                    launcher.descendants().filter(ProcessHandle::isAlive).toList();
             assertEquals(2, ranks.size(), "two rank JVMs: " + ranks);
-            launcher.destroyForcibly().waitFor();                       // SIGKILL: no shutdown hook runs
+            launcher.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
             long killed = System.currentTimeMillis();
             for (ProcessHandle r : ranks) {
                 while (r.isAlive() && System.currentTimeMillis() - killed < 20_000) {
@@ -236,8 +288,9 @@ class ShardedTrainCommandTest {
             Path metrics = out.resolve("metrics.jsonl");
             while (!Files.exists(metrics) || Files.readAllLines(metrics).size() < steps) {
                 assertTrue(launcher.isAlive(), "launcher exited early:\n" + Files.readString(log));
-                assertTrue(System.currentTimeMillis() < deadline, "no step " + steps + " within 240 s:\n"
-                        + Files.readString(log));
+                assertTrue(
+                        System.currentTimeMillis() < deadline,
+                        "no step " + steps + " within 240 s:\n" + Files.readString(log));
                 Thread.sleep(100);
             }
             return launcher;

@@ -56,12 +56,17 @@ class ManagementHttpsTest {
         try {
             assertTrue(node.managementUri().startsWith("https://"), node.managementUri());
             SSLContext trusting = ManagementTls.sslContext(ManagementTls.fromConfig(node(port, ks)));
-            HttpClient client = HttpClient.newBuilder().sslContext(trusting).connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient client = HttpClient.newBuilder()
+                    .sslContext(trusting)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
             URI members = URI.create("https://127.0.0.1:" + port + "/cluster/members");
             long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
             HttpResponse<String> ready;
             do {
-                ready = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/ready")).build(),
+                ready = client.send(
+                        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/ready"))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (ready.statusCode() != 200) {
                     assertTrue(System.nanoTime() < deadline, "not ready over https: " + ready.body());
@@ -69,22 +74,35 @@ class ManagementHttpsTest {
                 }
             } while (ready.statusCode() != 200);
             // bootstrap found this node's https contact point and formed the cluster
-            JsonNode m = new ObjectMapper().readTree(client.send(HttpRequest.newBuilder(members).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode m = new ObjectMapper()
+                    .readTree(client.send(HttpRequest.newBuilder(members).build(), HttpResponse.BodyHandlers.ofString())
+                            .body());
             assertEquals(1, m.get("members").size(), m.toString());
             assertEquals("Up", m.get("members").get(0).get("status").asText(), m.toString());
 
             // plain HTTP on the same port gets no answer
-            HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-            assertThrows(IOException.class, () -> plain.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/ready")).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString()));
+            HttpClient plain = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
+            assertThrows(
+                    IOException.class,
+                    () -> plain.send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready"))
+                                    .timeout(Duration.ofSeconds(5))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString()));
             // a client that does not trust the node's certificate is refused in the handshake
-            HttpClient stranger = HttpClient.newBuilder().sslContext(ManagementTls.sslContext(
-                    new ManagementTls.Settings(KeyStores.selfSigned(tmp, "other"), KeyStores.PASSWORD.toCharArray(),
-                            tmp.resolve("other.p12"), KeyStores.PASSWORD.toCharArray(), "TLSv1.3"))).build();
-            assertThrows(SSLHandshakeException.class, () -> stranger.send(HttpRequest.newBuilder(members).build(),
-                    HttpResponse.BodyHandlers.ofString()));
+            HttpClient stranger = HttpClient.newBuilder()
+                    .sslContext(ManagementTls.sslContext(new ManagementTls.Settings(
+                            KeyStores.selfSigned(tmp, "other"),
+                            KeyStores.PASSWORD.toCharArray(),
+                            tmp.resolve("other.p12"),
+                            KeyStores.PASSWORD.toCharArray(),
+                            "TLSv1.3")))
+                    .build();
+            assertThrows(
+                    SSLHandshakeException.class,
+                    () -> stranger.send(HttpRequest.newBuilder(members).build(), HttpResponse.BodyHandlers.ofString()));
         } finally {
             node.system().terminate();
             node.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -96,8 +114,10 @@ class ManagementHttpsTest {
         Path missing = tmp.resolve("nope.p12");
         Config c = node(1, missing);
         UserError e = assertThrows(UserError.class, () -> ManagementTls.sslContext(ManagementTls.fromConfig(c)));
-        assertTrue(e.getMessage().contains("dinoj.node.management-https.key-store") && e.getMessage().contains(
-                missing.toString()), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("dinoj.node.management-https.key-store")
+                        && e.getMessage().contains(missing.toString()),
+                e.getMessage());
         assertTrue(Files.notExists(missing));
     }
 }

@@ -1,21 +1,15 @@
 package dev.dinoj.deploy.management;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.dinoj.deploy.node.NodeLauncher;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import dev.dinoj.deploy.cli.CliTestSupport;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
-import java.nio.file.Path;
-import org.junit.jupiter.api.Timeout;
-
+import dev.dinoj.deploy.node.NodeLauncher;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -27,13 +21,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Acceptance 4 (management part): a real node in this JVM (cluster of one, formed through Cluster Bootstrap with
@@ -53,15 +52,18 @@ class ManagementRoutesTest {
     static void start() throws Exception {
         port = freePort();
         Config c = ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\n"
-                + "akka.coordinated-shutdown.exit-jvm = off\n"
-                + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
-                + "dinoj.node.management-token = \"" + TOKEN + "\"\n"
-                + "akka.discovery.config.services.dinoj.endpoints = [{ host = \"127.0.0.1\", port = " + port + " }]\n")
+                        + "akka.coordinated-shutdown.exit-jvm = off\n"
+                        + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
+                        + "dinoj.node.management-token = \"" + TOKEN + "\"\n"
+                        + "akka.discovery.config.services.dinoj.endpoints = [{ host = \"127.0.0.1\", port = " + port
+                        + " }]\n")
                 .withFallback(NodeLauncher.config(null, List.of("coordinator"), null, port));
         node = NodeLauncher.start(c);
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (get("/ready").statusCode() != 200) {
-            assertTrue(System.nanoTime() < deadline, "node not ready: " + get("/ready").body());
+            assertTrue(
+                    System.nanoTime() < deadline,
+                    "node not ready: " + get("/ready").body());
             Thread.sleep(300);
         }
     }
@@ -81,7 +83,10 @@ class ManagementRoutesTest {
 
     static HttpResponse<String> get(String path) throws Exception {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+            return http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             return new FakeFailure(e).response();
@@ -106,19 +111,23 @@ class ManagementRoutesTest {
 
     @Test
     void shouldBindManagementToLoopbackByDefault() throws Exception {
-        assertEquals("127.0.0.1", NodeLauncher.config(null, null, null, null).getString("akka.management.http.hostname"));
+        assertEquals(
+                "127.0.0.1", NodeLauncher.config(null, null, null, null).getString("akka.management.http.hostname"));
         assertTrue(node.managementUri().startsWith("http://127.0.0.1:" + port), node.managementUri());
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);    // reachable on loopback
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000); // reachable on loopback
         }
         for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
             for (InetAddress a : Collections.list(nif.getInetAddresses())) {
                 if (a instanceof Inet4Address && !a.isLoopbackAddress()) {
-                    assertThrows(IOException.class, () -> {
-                        try (Socket s = new Socket()) {
-                            s.connect(new InetSocketAddress(a, port), 2000);
-                        }
-                    }, "management must not be reachable on " + a);
+                    assertThrows(
+                            IOException.class,
+                            () -> {
+                                try (Socket s = new Socket()) {
+                                    s.connect(new InetSocketAddress(a, port), 2000);
+                                }
+                            },
+                            "management must not be reachable on " + a);
                 }
             }
         }
@@ -137,14 +146,17 @@ class ManagementRoutesTest {
         HttpResponse<String> status = get("/training/status");
         assertEquals(200, status.statusCode(), status.body());
         assertEquals("idle", JSON.readTree(status.body()).get("phase").asText(), status.body());
-        for (String p : new String[] {"/training/step", "/training/losses", "/training/checkpoints", "/training/workers"}) {
+        for (String p :
+                new String[] {"/training/step", "/training/losses", "/training/checkpoints", "/training/workers"}) {
             HttpResponse<String> r = get(p);
             assertEquals(200, r.statusCode(), p + ": " + r.body());
             JSON.readTree(r.body());
         }
         HttpResponse<String> metrics = get("/metrics");
         assertEquals(200, metrics.statusCode());
-        assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"), metrics.headers().toString());
+        assertTrue(
+                metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"),
+                metrics.headers().toString());
         assertTrue(metrics.body().contains("# TYPE dinoj_training_step gauge"), metrics.body());
         assertTrue(metrics.body().contains("dinoj_cluster_members_up 1.0"), metrics.body());
         assertTrue(metrics.body().contains("dinoj_coordinator_reachable 1.0"), metrics.body());
@@ -163,7 +175,8 @@ class ManagementRoutesTest {
             HttpResponse<String> right = post(p, "Bearer " + TOKEN);
             // authorised: the coordinator answers (no run here, so nothing to stop or checkpoint)
             assertEquals(409, right.statusCode(), right.body());
-            assertTrue(JSON.readTree(right.body()).get("message").asText().contains("no run in progress"), right.body());
+            assertTrue(
+                    JSON.readTree(right.body()).get("message").asText().contains("no run in progress"), right.body());
         }
         assertEquals(4, get("/training/stop").statusCode() / 100, "GET of a mutating route must be refused");
     }
@@ -176,18 +189,32 @@ class ManagementRoutesTest {
         assertEquals(401, submit(pico, null).statusCode());
         HttpResponse<String> bad = submit("{not json", "Bearer " + TOKEN);
         assertEquals(400, bad.statusCode(), bad.body());
-        HttpResponse<String> unknown = submit("{\"config\": \"no-such-preset\", \"dir\": \"" + dir + "\"}", "Bearer " + TOKEN);
+        HttpResponse<String> unknown =
+                submit("{\"config\": \"no-such-preset\", \"dir\": \"" + dir + "\"}", "Bearer " + TOKEN);
         assertEquals(409, unknown.statusCode(), unknown.body());
         assertTrue(unknown.body().contains("run refused"), unknown.body());
-        assertEquals("idle", JSON.readTree(get("/training/status").body()).get("phase").asText());
+        assertEquals(
+                "idle",
+                JSON.readTree(get("/training/status").body()).get("phase").asText());
 
         String mgmt = "http://127.0.0.1:" + port;
-        CliTestSupport.Run ok = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.resolve("run").toString(),
-                "--steps", "3", "--cluster", "--management", mgmt, "--token", TOKEN);
+        CliTestSupport.Run ok = CliTestSupport.main(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--out",
+                dir.resolve("run").toString(),
+                "--steps",
+                "3",
+                "--cluster",
+                "--management",
+                mgmt,
+                "--token",
+                TOKEN);
         assertEquals(0, ok.code(), ok.toString());
         assertTrue(ok.out().contains("run fmnist-pico accepted: 3 steps"), ok.toString());
         JsonNode st = JSON.readTree(get("/training/status").body());
-        assertEquals("waiting", st.get("phase").asText(), st.toString());    // no workers in this cluster
+        assertEquals("waiting", st.get("phase").asText(), st.toString()); // no workers in this cluster
         assertEquals(3, st.get("total_steps").asLong(), st.toString());
 
         // a run directory holds one run
@@ -195,30 +222,46 @@ class ManagementRoutesTest {
         assertEquals(409, second.statusCode(), second.body());
         assertTrue(second.body().contains("is the directory of a run that is running or queued"), second.body());
         // another run waits in the queue
-        CliTestSupport.Run queued = CliTestSupport.main("train", "--config", "fmnist-pico", "--out",
-                dir.resolve("next").toString(), "--steps", "2", "--cluster", "--management", mgmt, "--token", TOKEN);
+        CliTestSupport.Run queued = CliTestSupport.main(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--out",
+                dir.resolve("next").toString(),
+                "--steps",
+                "2",
+                "--cluster",
+                "--management",
+                mgmt,
+                "--token",
+                TOKEN);
         assertEquals(0, queued.code(), queued.toString());
         assertTrue(queued.out().contains("run fmnist-pico queued at position 1"), queued.toString());
-        assertEquals(200, submit("{\"config\": \"fmnist-tiny\", \"dir\": \"" + dir.resolve("third") + "\"}",
-                "Bearer " + TOKEN).statusCode());
+        assertEquals(
+                200,
+                submit("{\"config\": \"fmnist-tiny\", \"dir\": \"" + dir.resolve("third") + "\"}", "Bearer " + TOKEN)
+                        .statusCode());
         st = JSON.readTree(get("/training/status").body());
-        assertEquals(dir.resolve("run").toAbsolutePath().toString(), st.get("dir").asText(), st.toString());
+        assertEquals(
+                dir.resolve("run").toAbsolutePath().toString(), st.get("dir").asText(), st.toString());
         assertEquals(2, st.get("queue").size(), st.toString());
-        assertEquals(dir.resolve("next").toAbsolutePath().toString(), st.get("queue").get(0).get("dir").asText());
+        assertEquals(
+                dir.resolve("next").toAbsolutePath().toString(),
+                st.get("queue").get(0).get("dir").asText());
         assertEquals("fmnist-tiny", st.get("queue").get(1).get("config").asText());
         assertTrue(get("/metrics").body().contains("dinoj_training_queued_runs 2.0"));
 
         // cancel takes a queued run out; the running one is stopped, not cancelled
-        CliTestSupport.Run cancel = CliTestSupport.main("runs", "cancel", "--out", dir.resolve("third").toString(),
-                "--management", mgmt, "--token", TOKEN);
+        CliTestSupport.Run cancel = CliTestSupport.main(
+                "runs", "cancel", "--out", dir.resolve("third").toString(), "--management", mgmt, "--token", TOKEN);
         assertEquals(0, cancel.code(), cancel.toString());
         assertTrue(cancel.out().contains("cancelled (1 left in the queue)"), cancel.toString());
-        HttpResponse<String> again = post("/training/cancel", "{\"dir\": \"" + dir.resolve("third") + "\"}",
-                "Bearer " + TOKEN);
+        HttpResponse<String> again =
+                post("/training/cancel", "{\"dir\": \"" + dir.resolve("third") + "\"}", "Bearer " + TOKEN);
         assertEquals(409, again.statusCode(), again.body());
         assertTrue(again.body().contains("no queued run in"), again.body());
-        HttpResponse<String> running = post("/training/cancel", "{\"dir\": \"" + dir.resolve("run") + "\"}",
-                "Bearer " + TOKEN);
+        HttpResponse<String> running =
+                post("/training/cancel", "{\"dir\": \"" + dir.resolve("run") + "\"}", "Bearer " + TOKEN);
         assertEquals(409, running.statusCode(), running.body());
         assertTrue(running.body().contains("stop it with POST /training/stop"), running.body());
         assertEquals(400, post("/training/cancel", "{}", "Bearer " + TOKEN).statusCode());
@@ -233,19 +276,31 @@ class ManagementRoutesTest {
             Thread.sleep(300);
             st = JSON.readTree(get("/training/status").body());
             assertTrue(System.nanoTime() < deadline, "the queued run did not start: " + st);
-        } while (!st.get("dir").asText().equals(dir.resolve("next").toAbsolutePath().toString()));
+        } while (!st.get("dir")
+                .asText()
+                .equals(dir.resolve("next").toAbsolutePath().toString()));
         assertEquals("waiting", st.get("phase").asText(), st.toString());
         assertEquals(2, st.get("total_steps").asLong(), st.toString());
         assertEquals(0, st.get("queue").size(), st.toString());
-        CliTestSupport.Run noToken = CliTestSupport.main("train", "--config", "fmnist-pico", "--out", dir.toString(),
-                "--cluster", "--management", mgmt, "--token", "wrong");
+        CliTestSupport.Run noToken = CliTestSupport.main(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--out",
+                dir.toString(),
+                "--cluster",
+                "--management",
+                mgmt,
+                "--token",
+                "wrong");
         assertEquals(2, noToken.code(), noToken.toString());
         assertTrue(noToken.err().contains("HTTP 401: wrong bearer token"), noToken.toString());
     }
 
     static HttpResponse<String> submit(String body, String authorization) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/training/submit"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         if (authorization != null) {
             b.header("Authorization", authorization);
         }

@@ -1,12 +1,14 @@
 package dev.dinoj.deploy.node;
 
-import dev.dinoj.deploy.cli.CliTestSupport;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.actors.data.StorageSystem;
+import dev.dinoj.deploy.cli.CliTestSupport;
 import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.data.IdxDataset;
@@ -14,12 +16,8 @@ import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
-import dev.dinoj.testkit.FashionMnist;
 import dev.dinoj.pipeline.storage.StorageUri;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.dinoj.testkit.FashionMnist;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,9 +29,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 5, acceptance 1: three node JVMs on loopback (every role) and a loopback S3 server holding a Fashion-MNIST
@@ -53,7 +51,9 @@ class ClusterCurateTrainTest {
     @Test
     void shouldCurateAcrossTheCurationWorkersThenTrainFromS3(@TempDir Path dir) throws Exception {
         Path fmnist = FashionMnist.dirOr(Path.of(ClusterCurateTrainTest.class
-                .getResource("/dinoj/fashion-mnist-subset/train-images-idx3-ubyte.gz").toURI()).getParent());
+                        .getResource("/dinoj/fashion-mnist-subset/train-images-idx3-ubyte.gz")
+                        .toURI())
+                .getParent());
         IdxDataset train = IdxDataset.fashionMnist(fmnist, true);
         long t0 = System.nanoTime();
         try (LoopbackS3Server s3 = LoopbackS3Server.start(dir.resolve("s3"), 0)) {
@@ -62,8 +62,9 @@ class ClusterCurateTrainTest {
             ActorSystem system = ObjectStores.createSystem("test-s3", StorageSystem.config(ConfigFactory.load()), ss);
             try {
                 ClusterDemo.Pool pool = ClusterDemo.upload(system, ss, "dinoj-cc", train, POOL, 1);
-                System.out.printf("uploaded %d pool objects (%s) in %.1f s%n", pool.objects().size(), pool.planted(),
-                        (System.nanoTime() - t0) / 1e9);
+                System.out.printf(
+                        "uploaded %d pool objects (%s) in %.1f s%n",
+                        pool.objects().size(), pool.planted(), (System.nanoTime() - t0) / 1e9);
                 run(dir, ss, system, pool);
             } finally {
                 ObjectStores.terminate(system);
@@ -73,36 +74,71 @@ class ClusterCurateTrainTest {
 
     private void run(Path dir, StorageSettings ss, ActorSystem system, ClusterDemo.Pool pool) throws Exception {
         Path conf = dir.resolve("node.conf");
-        Files.writeString(conf, String.join("\n",
-                "dinoj.actors.coordinator { min-workers = 3, step-timeout = 120s, probe-timeout = 3s }",
-                "dinoj.actors.worker { collective-timeout = 20s, connect-timeout = 60s }",
-                "dinoj.actors.data { slice-size = 48, fetch-timeout = 30s }",
-                "dinoj.actors.curation { min-workers = 3 }",
-                "dinoj.curate.ingest { download-parallelism = 4, decode-threads = 1 }",
-                "dinoj.node.management-token = \"s3cr3t\"",
-                ClusterDemo.storageConfig(ss)));
+        Files.writeString(
+                conf,
+                String.join(
+                        "\n",
+                        "dinoj.actors.coordinator { min-workers = 3, step-timeout = 120s, probe-timeout = 3s }",
+                        "dinoj.actors.worker { collective-timeout = 20s, connect-timeout = 60s }",
+                        "dinoj.actors.data { slice-size = 48, fetch-timeout = 30s }",
+                        "dinoj.actors.curation { min-workers = 3 }",
+                        "dinoj.curate.ingest { download-parallelism = 4, decode-threads = 1 }",
+                        "dinoj.node.management-token = \"s3cr3t\"",
+                        ClusterDemo.storageConfig(ss)));
         int port = 27110 + (int) (ProcessHandle.current().pid() % 200) * 3;
         int mport = 20158 + (int) (ProcessHandle.current().pid() % 200) * 3;
         Path run = dir.resolve("run");
         String out = "s3://dinoj-cc/curated";
         long t1 = System.nanoTime();
-        try (LocalCluster c = LocalCluster.start(3, dir, List.of("coordinator", "worker", "data", "curation"), conf, port,
-                mport, "1g", List.of())) {
+        try (LocalCluster c = LocalCluster.start(
+                3, dir, List.of("coordinator", "worker", "data", "curation"), conf, port, mport, "1g", List.of())) {
             c.awaitReady(Duration.ofMinutes(3));
             System.out.printf("cluster ready in %.1f s%n", (System.nanoTime() - t1) / 1e9);
             String m = c.nodes().get(2).managementUri();
 
-            String body = ClusterDemo.submitBody("fmnist-pico", List.of("train.batch-size=6", "data.loader-threads=1"),
-                    run.toString(), STEPS, 2, pool, out, 120, PARTITIONS);
-            HttpResponse<String> bad = ClusterDemo.post(m + "/training/submit", "s3cr3t",
-                    body.replace("\"source\":\"s3://", "\"source\":\"ftp://"));
+            String body = ClusterDemo.submitBody(
+                    "fmnist-pico",
+                    List.of("train.batch-size=6", "data.loader-threads=1"),
+                    run.toString(),
+                    STEPS,
+                    2,
+                    pool,
+                    out,
+                    120,
+                    PARTITIONS);
+            HttpResponse<String> bad = ClusterDemo.post(
+                    m + "/training/submit", "s3cr3t", body.replace("\"source\":\"s3://", "\"source\":\"ftp://"));
             assertEquals(400, bad.statusCode(), bad.body());
             // the same run through the CLI's flags (train --cluster --curate-*)
-            CliTestSupport.Run ok = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.batch-size=6",
-                    "--set", "data.loader-threads=1", "--out", run.toString(), "--steps", Integer.toString(STEPS),
-                    "--checkpoint-every", "2", "--cluster", "--management", m, "--token", "s3cr3t",
-                    "--curate-source", pool.source(), "--curate-queries", pool.queries(), "--curate-out", out,
-                    "--curate-target-size", "120", "--curate-partitions", Integer.toString(PARTITIONS));
+            CliTestSupport.Run ok = CliTestSupport.main(
+                    "train",
+                    "--config",
+                    "fmnist-pico",
+                    "--set",
+                    "train.batch-size=6",
+                    "--set",
+                    "data.loader-threads=1",
+                    "--out",
+                    run.toString(),
+                    "--steps",
+                    Integer.toString(STEPS),
+                    "--checkpoint-every",
+                    "2",
+                    "--cluster",
+                    "--management",
+                    m,
+                    "--token",
+                    "s3cr3t",
+                    "--curate-source",
+                    pool.source(),
+                    "--curate-queries",
+                    pool.queries(),
+                    "--curate-out",
+                    out,
+                    "--curate-target-size",
+                    "120",
+                    "--curate-partitions",
+                    Integer.toString(PARTITIONS));
             assertEquals(0, ok.code(), ok.toString());
             assertTrue(ok.out().contains("curating " + pool.source()), ok.toString());
 
@@ -127,8 +163,11 @@ class ClusterCurateTrainTest {
             System.out.printf("curated and trained in %.1f s: %s%n", (System.nanoTime() - t1) / 1e9, st);
             for (LocalCluster.NodeProcess p : c.nodes()) {
                 try (Stream<String> lines = Files.lines(p.log())) {
-                    lines.filter(l -> l.contains("Aborting") || l.contains("Curation") || l.contains("Partition")
-                            || l.contains("reassigned")).forEach(l -> System.out.println("node " + p.index() + ": " + l));
+                    lines.filter(l -> l.contains("Aborting")
+                                    || l.contains("Curation")
+                                    || l.contains("Partition")
+                                    || l.contains("reassigned"))
+                            .forEach(l -> System.out.println("node " + p.index() + ": " + l));
                 }
             }
             assertTrue(st != null && st.get("phase").asText().equals("finished"), "run did not finish: " + st);
@@ -152,7 +191,10 @@ class ClusterCurateTrainTest {
             assertEquals(3, up, members.toString());
             String metrics = ClusterDemo.get(m + "/metrics");
             assertTrue(metrics.contains("dinoj_training_step " + STEPS + ".0"), metrics);
-            assertTrue(metrics.contains("dinoj_curation_objects_listed " + pool.objects().size() + ".0"), metrics);
+            assertTrue(
+                    metrics.contains(
+                            "dinoj_curation_objects_listed " + pool.objects().size() + ".0"),
+                    metrics);
             assertTrue(metrics.contains("dinoj_curation_done 1.0"), metrics);
             assertTrue(metrics.contains("dinoj_cluster_members_up 3.0"), metrics);
         }
@@ -186,8 +228,13 @@ class ClusterCurateTrainTest {
     private static void checkAudit(Path run, StorageSettings ss, ActorSystem system, String out) throws Exception {
         Map<Integer, String> keyOf = new HashMap<>();
         try (ObjectStores.Location loc = ObjectStores.open(StorageUri.parse(out), ss, system)) {
-            String index = new String(loc.store().get(loc.key("index.jsonl"), 64L << 20).toCompletableFuture().join()
-                    .data(), StandardCharsets.UTF_8);
+            String index = new String(
+                    loc.store()
+                            .get(loc.key("index.jsonl"), 64L << 20)
+                            .toCompletableFuture()
+                            .join()
+                            .data(),
+                    StandardCharsets.UTF_8);
             for (String line : index.split("\n")) {
                 if (!line.isBlank()) {
                     JsonNode e = JSON.readTree(line);

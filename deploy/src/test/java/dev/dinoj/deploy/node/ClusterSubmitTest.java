@@ -1,17 +1,18 @@
 package dev.dinoj.deploy.node;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.deploy.cli.CliTestSupport;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code dinoj train --cluster} against two node JVMs started without a run: the coordinator accepts the submitted
@@ -28,37 +29,82 @@ class ClusterSubmitTest {
     @Test
     void shouldTrainASubmittedRunThenTheQueuedNext(@TempDir Path dir) throws Exception {
         Path conf = dir.resolve("node.conf");
-        Files.writeString(conf, String.join("\n",
-                "dinoj.actors.coordinator { min-workers = 2, step-timeout = 90s, probe-timeout = 3s }",
-                "dinoj.actors.worker { collective-timeout = 10s, connect-timeout = 45s }",
-                "dinoj.actors.data { slice-size = 8192, fetch-timeout = 8s }",
-                "dinoj.node.management-token = \"s3cr3t\"",
-                ""));
+        Files.writeString(
+                conf,
+                String.join(
+                        "\n",
+                        "dinoj.actors.coordinator { min-workers = 2, step-timeout = 90s, probe-timeout = 3s }",
+                        "dinoj.actors.worker { collective-timeout = 10s, connect-timeout = 45s }",
+                        "dinoj.actors.data { slice-size = 8192, fetch-timeout = 8s }",
+                        "dinoj.node.management-token = \"s3cr3t\"",
+                        ""));
         int port = 26110 + (int) (ProcessHandle.current().pid() % 200) * 2;
         int mport = 19158 + (int) (ProcessHandle.current().pid() % 200) * 2;
         Path run = dir.resolve("run");
-        try (LocalCluster c = LocalCluster.start(2, dir, List.of("coordinator", "worker", "data"), conf, port, mport, "1g",
-                List.of())) {
+        try (LocalCluster c = LocalCluster.start(
+                2, dir, List.of("coordinator", "worker", "data"), conf, port, mport, "1g", List.of())) {
             c.awaitReady(Duration.ofMinutes(3));
             String m = c.nodes().get(1).managementUri();
-            assertEquals("idle", JSON.readTree(ClusterTrainingTest.body(m + "/training/status")).get("phase").asText());
+            assertEquals(
+                    "idle",
+                    JSON.readTree(ClusterTrainingTest.body(m + "/training/status"))
+                            .get("phase")
+                            .asText());
 
             // issue #7: the submitted run distils pico from a trained pico teacher with Gram anchoring from step 1
-            Path teacher = Path.of(ClusterSubmitTest.class.getResource("/distill/pico-teacher/state.json").toURI())
+            Path teacher = Path.of(ClusterSubmitTest.class
+                            .getResource("/distill/pico-teacher/state.json")
+                            .toURI())
                     .getParent();
-            CliTestSupport.Run ok = CliTestSupport.main("train", "--config", "fmnist-pico", "--set", "train.batch-size=4",
-                    "--set", "data.loader-threads=1", "--set", "distill.teacher=\"" + teacher + "\"",
-                    "--set", "model.drop-path-rate=0", "--set", "gram.use-loss=true", "--set", "gram.it-load-ema-teacher=1",
-                    "--out", run.toString(), "--steps", "4", "--checkpoint-every", "2",
-                    "--cluster", "--management", m, "--token", "s3cr3t");
+            CliTestSupport.Run ok = CliTestSupport.main(
+                    "train",
+                    "--config",
+                    "fmnist-pico",
+                    "--set",
+                    "train.batch-size=4",
+                    "--set",
+                    "data.loader-threads=1",
+                    "--set",
+                    "distill.teacher=\"" + teacher + "\"",
+                    "--set",
+                    "model.drop-path-rate=0",
+                    "--set",
+                    "gram.use-loss=true",
+                    "--set",
+                    "gram.it-load-ema-teacher=1",
+                    "--out",
+                    run.toString(),
+                    "--steps",
+                    "4",
+                    "--checkpoint-every",
+                    "2",
+                    "--cluster",
+                    "--management",
+                    m,
+                    "--token",
+                    "s3cr3t");
             assertEquals(0, ok.code(), ok.toString());
             assertTrue(ok.out().contains("accepted: 4 steps"), ok.toString());
 
             // a second submission waits in the queue and runs when the first has finished (new generation, no restart)
             Path next = dir.resolve("next");
-            CliTestSupport.Run second = CliTestSupport.main("train", "--config", "fmnist-pico", "--set",
-                    "train.batch-size=4", "--set", "data.loader-threads=1", "--out", next.toString(), "--steps", "2",
-                    "--cluster", "--management", m, "--token", "s3cr3t");
+            CliTestSupport.Run second = CliTestSupport.main(
+                    "train",
+                    "--config",
+                    "fmnist-pico",
+                    "--set",
+                    "train.batch-size=4",
+                    "--set",
+                    "data.loader-threads=1",
+                    "--out",
+                    next.toString(),
+                    "--steps",
+                    "2",
+                    "--cluster",
+                    "--management",
+                    m,
+                    "--token",
+                    "s3cr3t");
             assertEquals(0, second.code(), second.toString());
             assertTrue(second.out().contains("run fmnist-pico queued at position 1"), second.toString());
 
@@ -66,11 +112,15 @@ class ClusterSubmitTest {
             assertEquals(2, st.get("committed_step").asInt(), st.toString());
             assertEquals(0, st.get("queue").size(), st.toString());
 
-            Path last = run.resolve("checkpoints/step-00000004");          // the first run's final checkpoint
+            Path last = run.resolve("checkpoints/step-00000004"); // the first run's final checkpoint
             assertTrue(Files.isRegularFile(last.resolve("manifest.json")), "the first run ran to its end");
-            assertTrue(Files.isRegularFile(last.resolve("gram_teacher.safetensors")), "the Gram teacher is checkpointed");
-            assertEquals(dev.dinoj.trainer.train.DistillTeacher.sha256(teacher.resolve("teacher.safetensors")),
-                    JSON.readTree(last.resolve("manifest.json").toFile()).get("distill_teacher_sha256").asText());
+            assertTrue(
+                    Files.isRegularFile(last.resolve("gram_teacher.safetensors")), "the Gram teacher is checkpointed");
+            assertEquals(
+                    dev.dinoj.trainer.train.DistillTeacher.sha256(teacher.resolve("teacher.safetensors")),
+                    JSON.readTree(last.resolve("manifest.json").toFile())
+                            .get("distill_teacher_sha256")
+                            .asText());
             List<JsonNode> audit = audit(run, 4, 2);
             int lastGeneration = audit.get(3).get("generation").asInt();
             for (JsonNode line : audit(next, 2, 2)) {
@@ -108,7 +158,8 @@ class ClusterSubmitTest {
             String b = ClusterTrainingTest.bodyOrNull(management + "/training/status");
             st = b == null ? null : JSON.readTree(b);
             assertTrue(System.nanoTime() < deadline, "not finished: " + st);
-        } while (st == null || !st.get("phase").asText().equals("finished")
+        } while (st == null
+                || !st.get("phase").asText().equals("finished")
                 || !st.get("dir").asText().equals(runDir.toAbsolutePath().toString()));
         return st;
     }

@@ -1,12 +1,12 @@
 package dev.dinoj.deploy.node;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.pipeline.loader.EpochSampler;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,10 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Acceptance 2 and 3 on loopback: three node JVMs (roles coordinator, worker, data) form a cluster through Cluster
@@ -47,7 +46,7 @@ class ClusterTrainingTest {
         try {
             trainAndKill(dir);
         } catch (Throwable t) {
-            Path keep = Path.of("target", "cluster-test-logs");      // the node logs outlive @TempDir for diagnosis
+            Path keep = Path.of("target", "cluster-test-logs"); // the node logs outlive @TempDir for diagnosis
             Files.createDirectories(keep);
             try (var files = Files.list(dir)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
@@ -67,21 +66,25 @@ class ClusterTrainingTest {
     private void trainAndKill(Path dir) throws Exception {
         Path run = dir.resolve("run");
         Path conf = dir.resolve("test-node.conf");
-        Files.writeString(conf, String.join("\n",
-                "dinoj.actors.coordinator {",
-                "  run { config = fmnist-pico, set = [\"train.batch-size=" + BATCH + "\", \"data.loader-threads=1\"],",
-                "        dir = \"" + run + "\", steps = " + STEPS + ", checkpoint-every = " + EVERY + " }",
-                "  min-workers = 3, step-timeout = 90s, reform-delay = 1s, probe-timeout = 3s, step-pause = 300ms",
-                "}",
-                "dinoj.actors.worker { collective-timeout = 5s, connect-timeout = 45s }",
-                "dinoj.actors.data { slice-size = 8192, fetch-timeout = 8s }",
-                "dinoj.node.management-token = \"t0k3n\"",
-                "akka.cluster.split-brain-resolver.stable-after = 3s",
-                ""));
+        Files.writeString(
+                conf,
+                String.join(
+                        "\n",
+                        "dinoj.actors.coordinator {",
+                        "  run { config = fmnist-pico, set = [\"train.batch-size=" + BATCH
+                                + "\", \"data.loader-threads=1\"],",
+                        "        dir = \"" + run + "\", steps = " + STEPS + ", checkpoint-every = " + EVERY + " }",
+                        "  min-workers = 3, step-timeout = 90s, reform-delay = 1s, probe-timeout = 3s, step-pause = 300ms",
+                        "}",
+                        "dinoj.actors.worker { collective-timeout = 5s, connect-timeout = 45s }",
+                        "dinoj.actors.data { slice-size = 8192, fetch-timeout = 8s }",
+                        "dinoj.node.management-token = \"t0k3n\"",
+                        "akka.cluster.split-brain-resolver.stable-after = 3s",
+                        ""));
         int port = 25510 + (int) (ProcessHandle.current().pid() % 200) * 3;
         int mport = 18558 + (int) (ProcessHandle.current().pid() % 200) * 3;
-        try (LocalCluster c = LocalCluster.start(3, dir, List.of("coordinator", "worker", "data"), conf, port, mport, "1g",
-                List.of())) {
+        try (LocalCluster c = LocalCluster.start(
+                3, dir, List.of("coordinator", "worker", "data"), conf, port, mport, "1g", List.of())) {
             c.awaitReady(Duration.ofMinutes(3));
             String m0 = c.nodes().get(0).managementUri();
             String m1 = c.nodes().get(1).managementUri();
@@ -89,29 +92,40 @@ class ClusterTrainingTest {
             assertEquals(3, members.get("members").size(), members.toString());
 
             // training on three workers past the first checkpoint
-            List<JsonNode> audit = waitForAudit(run, a -> a.stream().anyMatch(l -> l.get("step").asInt() >= EVERY + 1),
-                    Duration.ofMinutes(4), c);
+            List<JsonNode> audit = waitForAudit(
+                    run, a -> a.stream().anyMatch(l -> l.get("step").asInt() >= EVERY + 1), Duration.ofMinutes(4), c);
             assertEquals(3, audit.get(0).get("world_size").asInt());
             JsonNode status = JSON.readTree(body(m1 + "/training/status"));
             assertEquals(3, status.get("workers").size(), status.toString());
             String metrics = body(m1 + "/metrics");
             assertTrue(metrics.contains("dinoj_training_step"), metrics);
             assertTrue(metrics.contains("dinoj_cluster_members_up 3.0"), metrics);
-            assertTrue(Files.readString(c.nodes().get(0).log()).contains("Coordinator up: run"),
+            assertTrue(
+                    Files.readString(c.nodes().get(0).log()).contains("Coordinator up: run"),
                     "the singleton should start on the oldest node (0)");
 
             // kill -9 of the coordinator's JVM (node 0, also a worker): the singleton moves to node 1 (now the oldest),
             // which re-forms the world with the two workers left from the last committed checkpoint
             long killedAt = System.nanoTime();
             c.kill(0);
-            audit = waitForAudit(run, a -> lastWorldSize(a) == 2 && a.get(a.size() - 1).get("step").asInt()
-                    >= 3 * EVERY + 1, Duration.ofMinutes(4), c);
-            JsonNode resumed = audit.stream().filter(l -> l.get("world_size").asInt() == 2).findFirst().orElseThrow();
+            audit = waitForAudit(
+                    run,
+                    a -> lastWorldSize(a) == 2
+                            && a.get(a.size() - 1).get("step").asInt() >= 3 * EVERY + 1,
+                    Duration.ofMinutes(4),
+                    c);
+            JsonNode resumed = audit.stream()
+                    .filter(l -> l.get("world_size").asInt() == 2)
+                    .findFirst()
+                    .orElseThrow();
             double resumeSeconds = (System.nanoTime() - killedAt) / 1e9;
             assertTrue(resumeSeconds < 120, "training resumed only after " + resumeSeconds + " s");
-            assertEquals(0, resumed.get("step").asInt() % EVERY, "resumed at step " + resumed.get("step")
-                    + ", not at a committed checkpoint");
-            assertTrue(Files.readString(c.nodes().get(1).log()).contains("Coordinator up: run"),
+            assertEquals(
+                    0,
+                    resumed.get("step").asInt() % EVERY,
+                    "resumed at step " + resumed.get("step") + ", not at a committed checkpoint");
+            assertTrue(
+                    Files.readString(c.nodes().get(1).log()).contains("Coordinator up: run"),
                     "the singleton should have moved to node 1");
 
             // kill -9 of a worker JVM (node 2): node 1 goes on alone from the last committed checkpoint and finishes
@@ -124,7 +138,9 @@ class ClusterTrainingTest {
                 if (st != null && st.get("phase").asText().equals("finished")) {
                     break;
                 }
-                assertTrue(c.nodes().get(1).process().isAlive(), "node 1 died; see " + c.nodes().get(1).log());
+                assertTrue(
+                        c.nodes().get(1).process().isAlive(),
+                        "node 1 died; see " + c.nodes().get(1).log());
                 Thread.sleep(1000);
             }
             assertTrue(st != null && st.get("phase").asText().equals("finished"), "run did not finish: " + st);
@@ -132,9 +148,14 @@ class ClusterTrainingTest {
             assertTrue(st.get("restarts").asInt() >= 2, st.toString());
 
             checkAudit(readAudit(run));
-            assertTrue(Files.isRegularFile(Path.of(st.get("checkpoint").asText()).resolve("manifest.json")));
-            assertEquals(1, JSON.readTree(Files.readString(Path.of(st.get("checkpoint").asText())
-                    .resolve("manifest.json"))).get("world_size").asInt());
+            assertTrue(
+                    Files.isRegularFile(Path.of(st.get("checkpoint").asText()).resolve("manifest.json")));
+            assertEquals(
+                    1,
+                    JSON.readTree(Files.readString(
+                                    Path.of(st.get("checkpoint").asText()).resolve("manifest.json")))
+                            .get("world_size")
+                            .asInt());
         }
     }
 
@@ -172,7 +193,8 @@ class ClusterTrainingTest {
     }
 
     static long fmnistPicoSeed() {
-        return dev.dinoj.trainer.config.TrainSettings.load("fmnist-pico", List.of()).seed();
+        return dev.dinoj.trainer.config.TrainSettings.load("fmnist-pico", List.of())
+                .seed();
     }
 
     static int lastWorldSize(List<JsonNode> a) {
@@ -205,15 +227,21 @@ class ClusterTrainingTest {
         StringBuilder logs = new StringBuilder();
         for (LocalCluster.NodeProcess p : c.nodes()) {
             String log = Files.readString(p.log());
-            logs.append("\n--- node ").append(p.index()).append(" ---\n")
+            logs.append("\n--- node ")
+                    .append(p.index())
+                    .append(" ---\n")
                     .append(log.length() > 4000 ? log.substring(log.length() - 4000) : log);
         }
-        fail("audit condition not reached within " + timeout.toSeconds() + " s: " + readAudit(run).size() + " lines" + logs);
+        fail("audit condition not reached within " + timeout.toSeconds() + " s: "
+                + readAudit(run).size() + " lines" + logs);
         return null;
     }
 
     static String body(String uri) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse<String> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(uri))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), uri + ": " + r.body());
         return r.body();
@@ -221,8 +249,11 @@ class ClusterTrainingTest {
 
     static String bodyOrNull(String uri) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(uri))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (IOException | InterruptedException e) {
             return null;

@@ -1,15 +1,14 @@
 package dev.dinoj.deploy.node;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** deploy/k8s/node.conf resolves over the node defaults and selects Kubernetes API discovery, which is on the class path. */
 class KubernetesConfigTest {
@@ -26,12 +25,13 @@ class KubernetesConfigTest {
         try {
             ConfigFactory.invalidateCaches();
             Config c = NodeLauncher.config(file, List.of("coordinator", "worker", "data"), null, null);
-            assertEquals("kubernetes-api",
+            assertEquals(
+                    "kubernetes-api",
                     c.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
             assertEquals("10.1.2.3", c.getString("akka.management.http.hostname"));
             assertEquals("10.1.2.3", c.getString("akka.remote.artery.canonical.hostname"));
             String impl = c.getString("akka.discovery.kubernetes-api.class");
-            Class.forName(impl);      // the discovery implementation ships with the node
+            Class.forName(impl); // the discovery implementation ships with the node
         } finally {
             System.clearProperty("POD_IP");
             ConfigFactory.invalidateCaches();

@@ -8,7 +8,6 @@ import dev.dinoj.evaluation.logreg.LogRegSweep;
 import dev.dinoj.evaluation.logreg.LogisticRegression;
 import dev.dinoj.evaluation.metrics.HoldOut;
 import dev.dinoj.pipeline.data.RgbImage;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -117,8 +116,13 @@ public final class DenseProbe {
      * @param patch the patch side
      * @return the result
      */
-    public DenseResult run(FeatureSet trainTokens, EvalDataset trainImages, FeatureSet testTokens,
-                           EvalDataset testImages, int size, int patch) {
+    public DenseResult run(
+            FeatureSet trainTokens,
+            EvalDataset trainImages,
+            FeatureSet testTokens,
+            EvalDataset testImages,
+            int size,
+            int patch) {
         int grid = size / patch;
         int np = grid * grid;
         if (trainTokens.dim() % np != 0 || testTokens.dim() != trainTokens.dim()) {
@@ -147,8 +151,7 @@ public final class DenseProbe {
             mu[c] = (float) m;
             inv[c] = (float) (1.0 / Math.sqrt(var + 1e-5));
         }
-        FeatureSet trainPatches = patches(trainTokens, trainPatchLabels, np, dim, mu, inv,
-                range(trainTokens.n()));
+        FeatureSet trainPatches = patches(trainTokens, trainPatchLabels, np, dim, mu, inv, range(trainTokens.n()));
 
         // ---- C on held-out images, then refit on all
         HoldOut split = HoldOut.of(trainTokens.n(), settings.heldOutFraction(), settings.seed());
@@ -183,7 +186,7 @@ public final class DenseProbe {
             int[][] lab = labels(testImages.images().image(i), size, patch, settings.threshold());
             one[0] = i;
             FeatureSet p = patches(testTokens, new int[][] {lab[1]}, np, dim, mu, inv, one, i);
-            float[] logits = head.scores(p);                                       // (N, 2)
+            float[] logits = head.scores(p); // (N, 2)
             patchMetrics.add(argmax(logits), lab[1]);
             float[] bg = new float[np];
             float[] fg = new float[np];
@@ -199,19 +202,36 @@ public final class DenseProbe {
             }
             pixelMetrics.add(pred, lab[0]);
         }
-        return new DenseResult(settings, trainTokens.n(), testTokens.n(), grid, size, bestC, 100 * bestIou, sweep,
-                100 * pixelMetrics.meanIou(), toPercent(pixelMetrics.iou()), 100 * pixelMetrics.accuracy(),
+        return new DenseResult(
+                settings,
+                trainTokens.n(),
+                testTokens.n(),
+                grid,
+                size,
+                bestC,
+                100 * bestIou,
+                sweep,
+                100 * pixelMetrics.meanIou(),
+                toPercent(pixelMetrics.iou()),
+                100 * pixelMetrics.accuracy(),
                 100 * patchMetrics.meanIou());
     }
 
     /** Standardised patch rows of the given images, labelled by their patch labels. */
-    private static FeatureSet patches(FeatureSet tokens, int[][] patchLabels, int np, int dim, float[] mu,
-                                      float[] inv, int[] images) {
+    private static FeatureSet patches(
+            FeatureSet tokens, int[][] patchLabels, int np, int dim, float[] mu, float[] inv, int[] images) {
         return patches(tokens, patchLabels, np, dim, mu, inv, images, -1);
     }
 
-    private static FeatureSet patches(FeatureSet tokens, int[][] patchLabels, int np, int dim, float[] mu,
-                                      float[] inv, int[] images, int labelRowOverride) {
+    private static FeatureSet patches(
+            FeatureSet tokens,
+            int[][] patchLabels,
+            int np,
+            int dim,
+            float[] mu,
+            float[] inv,
+            int[] images,
+            int labelRowOverride) {
         float[] out = new float[Math.multiplyExact(images.length * np, dim)];
         int[] labels = new int[images.length * np];
         float[] x = tokens.data();

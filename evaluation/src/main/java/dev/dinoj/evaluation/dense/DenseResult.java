@@ -2,7 +2,6 @@ package dev.dinoj.evaluation.dense;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Json;
-
 import java.util.List;
 import java.util.Locale;
 
@@ -22,9 +21,19 @@ import java.util.Locale;
  * @param pixelAccuracy test pixel accuracy, %
  * @param patchMiou test mIoU over patches, %
  */
-public record DenseResult(DenseProbe.Settings settings, int nTrain, int nTest, int grid, int size, double bestC,
-                          double heldOutMiou, List<double[]> sweep, double pixelMiou, double[] pixelIou,
-                          double pixelAccuracy, double patchMiou) {
+public record DenseResult(
+        DenseProbe.Settings settings,
+        int nTrain,
+        int nTest,
+        int grid,
+        int size,
+        double bestC,
+        double heldOutMiou,
+        List<double[]> sweep,
+        double pixelMiou,
+        double[] pixelIou,
+        double pixelAccuracy,
+        double patchMiou) {
 
     /**
      * Copies the sweep.
@@ -75,10 +84,23 @@ public record DenseResult(DenseProbe.Settings settings, int nTrain, int nTest, i
 
     /** @return a short text summary */
     public String toTable() {
-        return String.format(Locale.ROOT, "dense probe (foreground, threshold %.3f)  train %d / test %d images, "
+        return String.format(
+                Locale.ROOT,
+                "dense probe (foreground, threshold %.3f)  train %d / test %d images, "
                         + "%dx%d patches at %d px%nC %.4g (held-out patch mIoU %.2f %%)%n"
                         + "pixel mIoU %.2f %% (background %.2f, foreground %.2f)  pixel acc %.2f %%  patch mIoU %.2f %%%n",
-                settings.threshold(), nTrain, nTest, grid, grid, size, bestC, heldOutMiou, pixelMiou, pixelIou[0],
-                pixelIou[1], pixelAccuracy, patchMiou);
+                settings.threshold(),
+                nTrain,
+                nTest,
+                grid,
+                grid,
+                size,
+                bestC,
+                heldOutMiou,
+                pixelMiou,
+                pixelIou[0],
+                pixelIou[1],
+                pixelAccuracy,
+                patchMiou);
     }
 }

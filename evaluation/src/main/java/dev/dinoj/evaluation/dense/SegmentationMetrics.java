@@ -8,7 +8,7 @@ package dev.dinoj.evaluation.dense;
 public final class SegmentationMetrics {
 
     private final int classes;
-    private final long[][] confusion;     // [label][predicted]
+    private final long[][] confusion; // [label][predicted]
 
     /** @param classes the number of classes */
     public SegmentationMetrics(int classes) {

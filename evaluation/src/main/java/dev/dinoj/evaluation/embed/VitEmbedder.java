@@ -3,13 +3,12 @@ package dev.dinoj.evaluation.embed;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.evaluation.features.FeatureExtractor;
 import dev.dinoj.evaluation.knn.FeatureSet;
-import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
-import dev.dinoj.trainer.weights.Backbones;
 import dev.dinoj.trainer.model.VitConfig;
-
+import dev.dinoj.trainer.weights.Backbones;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -34,7 +33,8 @@ public final class VitEmbedder implements Embedder {
     private VitEmbedder(NDManager manager, Backbones.Loaded model, int batch, String id) {
         this.manager = manager;
         this.model = model;
-        this.extractor = new FeatureExtractor(model.model(), model.config().imgSize(), FeatureExtractor.Kind.CLS, batch);
+        this.extractor =
+                new FeatureExtractor(model.model(), model.config().imgSize(), FeatureExtractor.Kind.CLS, batch);
         this.id = id;
     }
 
@@ -48,7 +48,8 @@ public final class VitEmbedder implements Embedder {
         NDManager manager = NDManager.newBaseManager();
         try {
             Backbones.Loaded model = Backbones.teacherFromCheckpoint(dir, manager);
-            Path teacher = dir.resolve(Checkpoints.isSharded(dir) ? Checkpoints.SHARDED_MANIFEST : "teacher.safetensors");
+            Path teacher =
+                    dir.resolve(Checkpoints.isSharded(dir) ? Checkpoints.SHARDED_MANIFEST : "teacher.safetensors");
             String id = "vit-teacher-cls:" + dir.toAbsolutePath().normalize() + ":" + Files.size(teacher) + ":"
                     + Files.getLastModifiedTime(teacher).toMillis();
             return new VitEmbedder(manager, model, batch, id);
@@ -100,7 +101,8 @@ public final class VitEmbedder implements Embedder {
         Map<Long, List<Integer>> bySize = new LinkedHashMap<>();
         for (int i = 0; i < images.size(); i++) {
             RgbImage img = images.get(i);
-            bySize.computeIfAbsent(((long) img.width() << 32) | img.height(), k -> new ArrayList<>()).add(i);
+            bySize.computeIfAbsent(((long) img.width() << 32) | img.height(), k -> new ArrayList<>())
+                    .add(i);
         }
         for (List<Integer> group : bySize.values()) {
             ImageDataset ds = new ListDataset(images, group);

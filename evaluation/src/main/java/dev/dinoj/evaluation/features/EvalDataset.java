@@ -2,7 +2,6 @@ package dev.dinoj.evaluation.features;
 
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
-
 import java.nio.file.Path;
 
 /**

@@ -70,7 +70,9 @@ public final class EvalFeatures implements AutoCloseable {
 
     /** @return the patch side of {@link FeatureKind#PATCH_TOKENS} */
     public int patchSize() {
-        return source.config() == null ? FrozenFeatures.DEFAULT_PIXEL_PATCH : source.config().patchSize();
+        return source.config() == null
+                ? FrozenFeatures.DEFAULT_PIXEL_PATCH
+                : source.config().patchSize();
     }
 
     /** @return the number of blocks {@link FeatureKind#LAST_BLOCKS} concatenates ({@code min(4, depth)}) */
@@ -110,8 +112,9 @@ public final class EvalFeatures implements AutoCloseable {
                 + (kind == FeatureKind.LAST_BLOCKS ? "|blocks=" + lastBlocks() : "")
                 + (kind == FeatureKind.PATCH_TOKENS ? "|patch=" + patchSize() : "");
         String what = ds.id() + " " + kind.label();
-        return cache.getOrCompute(key, () -> extractor().extract(ds.images(), n, size, kind, manager,
-                done -> {
+        return cache.getOrCompute(
+                key,
+                () -> extractor().extract(ds.images(), n, size, kind, manager, done -> {
                     if (listener != null) {
                         listener.progress(what, done, n);
                     }

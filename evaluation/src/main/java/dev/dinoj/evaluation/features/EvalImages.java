@@ -17,8 +17,7 @@ public final class EvalImages {
     static final float[] MEAN = {0.485f, 0.456f, 0.406f};
     static final float[] STD = {0.229f, 0.224f, 0.225f};
 
-    private EvalImages() {
-    }
+    private EvalImages() {}
 
     /**
      * Images {@code [start, start + b)} resized to {@code size} and normalised, as (b, 3, S, S); fills their labels
@@ -46,13 +45,13 @@ public final class EvalImages {
                 }
             }
         }
-        NDArray x = m.create(raw, new Shape(b, 3, h, w));                 // (b, 3, h, w)
+        NDArray x = m.create(raw, new Shape(b, 3, h, w)); // (b, 3, h, w)
         if (h == size && w == size) {
             return x;
         }
-        NDArray wh = m.create(flat(PosEmbedInterpolation.weights(h, size, 0, false)), new Shape(size, h));  // (S, h)
-        NDArray ww = m.create(flat(PosEmbedInterpolation.weights(w, size, 0, false)), new Shape(size, w));  // (S, w)
-        return wh.matMul(x).matMul(ww.transpose());                       // (b, 3, S, S)
+        NDArray wh = m.create(flat(PosEmbedInterpolation.weights(h, size, 0, false)), new Shape(size, h)); // (S, h)
+        NDArray ww = m.create(flat(PosEmbedInterpolation.weights(w, size, 0, false)), new Shape(size, w)); // (S, w)
+        return wh.matMul(x).matMul(ww.transpose()); // (b, 3, S, S)
     }
 
     /**
@@ -69,9 +68,9 @@ public final class EvalImages {
             System.arraycopy(chw, off, out, 0, out.length);
             return out;
         }
-        double[][] wh = PosEmbedInterpolation.weights(h, size, 0, false);    // (S, h)
-        double[][] ww = PosEmbedInterpolation.weights(w, size, 0, false);    // (S, w)
-        double[] tmp = new double[size * w];                                 // (S, w) = wh · img
+        double[][] wh = PosEmbedInterpolation.weights(h, size, 0, false); // (S, h)
+        double[][] ww = PosEmbedInterpolation.weights(w, size, 0, false); // (S, w)
+        double[] tmp = new double[size * w]; // (S, w) = wh · img
         for (int y = 0; y < size; y++) {
             for (int r = 0; r < h; r++) {
                 double k = wh[y][r];
@@ -83,7 +82,7 @@ public final class EvalImages {
                 }
             }
         }
-        float[] out = new float[size * size];                                // (S, S) = tmp · wwᵀ
+        float[] out = new float[size * size]; // (S, S) = tmp · wwᵀ
         for (int y = 0; y < size; y++) {
             for (int x = 0; x < size; x++) {
                 double s = 0;

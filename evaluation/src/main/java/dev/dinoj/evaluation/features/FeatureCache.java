@@ -2,7 +2,6 @@ package dev.dinoj.evaluation.features;
 
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.pipeline.storage.CacheKeys;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -65,7 +64,8 @@ public final class FeatureCache {
         if (source.type() == ModelSource.Type.CHECKPOINT) {
             Path ckpt = source.path().toAbsolutePath();
             Path checkpoints = ckpt.getParent();
-            if (checkpoints != null && checkpoints.getFileName().toString().equals("checkpoints")
+            if (checkpoints != null
+                    && checkpoints.getFileName().toString().equals("checkpoints")
                     && checkpoints.getParent() != null) {
                 return in(checkpoints.getParent().resolve("eval").resolve("cache"));
             }
@@ -157,7 +157,8 @@ public final class FeatureCache {
             if (n < 0 || dim < 1 || size != expected) {
                 return null;
             }
-            ByteBuffer body = ByteBuffer.allocate(Math.toIntExact(4L * n + 4L * n * dim)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer body =
+                    ByteBuffer.allocate(Math.toIntExact(4L * n + 4L * n * dim)).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, body);
             body.flip();
             int[] labels = new int[n];
@@ -184,8 +185,9 @@ public final class FeatureCache {
         try {
             Files.createDirectories(f.getParent());
             byte[] k = key.getBytes(StandardCharsets.UTF_8);
-            ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(MAGIC.length + 4L + k.length + 8L + 4L * fs.n()
-                    + 4L * fs.data().length)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer b = ByteBuffer.allocate(
+                            Math.toIntExact(MAGIC.length + 4L + k.length + 8L + 4L * fs.n() + 4L * fs.data().length))
+                    .order(ByteOrder.LITTLE_ENDIAN);
             b.put(MAGIC).putInt(k.length).put(k).putInt(fs.n()).putInt(fs.dim());
             b.asIntBuffer().put(fs.labels());
             b.position(b.position() + 4 * fs.n());
@@ -204,8 +206,10 @@ public final class FeatureCache {
             } catch (IOException ignored) {
                 // best effort
             }
-            throw new UncheckedIOException(f + ": cannot write the feature cache (" + e.getMessage()
-                    + "); check free space and permissions, or run without a cache", e);
+            throw new UncheckedIOException(
+                    f + ": cannot write the feature cache (" + e.getMessage()
+                            + "); check free space and permissions, or run without a cache",
+                    e);
         }
     }
 }

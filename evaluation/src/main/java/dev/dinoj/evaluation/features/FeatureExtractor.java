@@ -10,7 +10,6 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.trainer.model.BackboneOutput;
 import dev.dinoj.trainer.model.GradMode;
 import dev.dinoj.trainer.model.VisionTransformer;
-
 import java.util.function.IntConsumer;
 
 /**
@@ -57,16 +56,17 @@ public final class FeatureExtractor {
      * @param progress called with the number of images done after each batch (may be null)
      */
     public FeatureSet extract(ImageDataset ds, int limit, NDManager manager, IntConsumer progress) {
-        GradMode.offOnThisThread();              // frozen features: no autograd history on any thread
+        GradMode.offOnThisThread(); // frozen features: no autograd history on any thread
         int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
         int[] labels = new int[n];
         float[] data = null;
         int dim = -1;
         for (int start = 0; start < n; start += batchSize) {
             int b = Math.min(batchSize, n - start);
-            try (NDManager m = manager.newSubManager(); NDScope scope = new NDScope()) {
-                NDArray images = EvalImages.batch(ds, start, b, size, m, labels);        // (b, 3, S, S)
-                NDArray feats = features(images);                       // (b, F)
+            try (NDManager m = manager.newSubManager();
+                    NDScope scope = new NDScope()) {
+                NDArray images = EvalImages.batch(ds, start, b, size, m, labels); // (b, 3, S, S)
+                NDArray feats = features(images); // (b, F)
                 float[] f = feats.toFloatArray();
                 if (data == null) {
                     dim = (int) feats.getShape().get(1);

@@ -48,7 +48,7 @@ public enum FeatureKind {
                 return k;
             }
         }
-        throw new IllegalArgumentException("unknown feature kind '" + s + "': use cls, cls+avgpool, pixels, "
-                + "last-blocks or patch-tokens");
+        throw new IllegalArgumentException(
+                "unknown feature kind '" + s + "': use cls, cls+avgpool, pixels, " + "last-blocks or patch-tokens");
     }
 }

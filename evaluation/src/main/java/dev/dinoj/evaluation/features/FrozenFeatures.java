@@ -9,7 +9,6 @@ import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.trainer.model.BackboneOutput;
 import dev.dinoj.trainer.model.VisionTransformer;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
@@ -42,7 +41,8 @@ public final class FrozenFeatures {
         }
         this.backbone = backbone;
         this.batchSize = batchSize;
-        this.pixelPatch = backbone == null ? DEFAULT_PIXEL_PATCH : backbone.config().patchSize();
+        this.pixelPatch =
+                backbone == null ? DEFAULT_PIXEL_PATCH : backbone.config().patchSize();
     }
 
     /** @return the number of last blocks {@link FeatureKind#LAST_BLOCKS} concatenates: {@code min(4, depth)} */
@@ -60,23 +60,24 @@ public final class FrozenFeatures {
      *
      * @param progress called with the number of images done after each batch (may be null)
      */
-    public FeatureSet extract(ImageDataset ds, int n, int size, FeatureKind kind, NDManager manager,
-                              IntConsumer progress) {
+    public FeatureSet extract(
+            ImageDataset ds, int n, int size, FeatureKind kind, NDManager manager, IntConsumer progress) {
         if (backbone == null && kind != FeatureKind.PIXELS && kind != FeatureKind.PATCH_TOKENS) {
             throw new IllegalArgumentException("a backbone is needed for " + kind.label() + " features");
         }
         if (size % pixelPatch != 0 && (backbone != null || kind == FeatureKind.PATCH_TOKENS)) {
-            throw new IllegalArgumentException("evaluation size " + size + " is not a multiple of the patch size "
-                    + pixelPatch);
+            throw new IllegalArgumentException(
+                    "evaluation size " + size + " is not a multiple of the patch size " + pixelPatch);
         }
         int[] labels = new int[n];
         float[] data = null;
         int dim = -1;
         for (int start = 0; start < n; start += batchSize) {
             int b = Math.min(batchSize, n - start);
-            try (NDManager m = manager.newSubManager(); NDScope scope = new NDScope()) {
-                NDArray images = EvalImages.batch(ds, start, b, size, m, labels);   // (b, 3, S, S)
-                NDArray feats = features(images, kind, size);                      // (b, F)
+            try (NDManager m = manager.newSubManager();
+                    NDScope scope = new NDScope()) {
+                NDArray images = EvalImages.batch(ds, start, b, size, m, labels); // (b, 3, S, S)
+                NDArray feats = features(images, kind, size); // (b, F)
                 float[] f = feats.toFloatArray();
                 if (data == null) {
                     dim = (int) feats.getShape().get(1);
@@ -105,20 +106,21 @@ public final class FrozenFeatures {
         long b = images.getShape().get(0);
         switch (kind) {
             case PIXELS:
-                return images.reshape(b, -1);                                      // (b, 3·S·S)
+                return images.reshape(b, -1); // (b, 3·S·S)
             case PATCH_TOKENS:
                 if (backbone == null) {
                     int g = size / pixelPatch;
-                    return images.reshape(b, 3, g, pixelPatch, g, pixelPatch)     // (b, 3, g, p, g, p)
-                            .transpose(0, 2, 4, 1, 3, 5)                            // (b, g, g, 3, p, p)
-                            .reshape(b, -1);                                        // (b, g²·3·p·p)
+                    return images.reshape(b, 3, g, pixelPatch, g, pixelPatch) // (b, 3, g, p, g, p)
+                            .transpose(0, 2, 4, 1, 3, 5) // (b, g, g, 3, p, p)
+                            .reshape(b, -1); // (b, g²·3·p·p)
                 }
-                return backbone.forward(images, null, false, null).patchTokens().reshape(b, -1);  // (b, N·D)
+                return backbone.forward(images, null, false, null).patchTokens().reshape(b, -1); // (b, N·D)
             case CLS:
-                return backbone.forward(images, null, false, null).clsToken();     // (b, D)
+                return backbone.forward(images, null, false, null).clsToken(); // (b, D)
             case CLS_AVGPOOL: {
                 BackboneOutput out = backbone.forward(images, null, false, null);
-                return NDArrays.concat(new NDList(out.clsToken(), out.patchTokens().mean(new int[] {1})), 1);  // (b, 2D)
+                return NDArrays.concat(
+                        new NDList(out.clsToken(), out.patchTokens().mean(new int[] {1})), 1); // (b, 2D)
             }
             case LAST_BLOCKS:
                 return lastBlocks(images);
@@ -131,17 +133,17 @@ public final class FrozenFeatures {
     private NDArray lastBlocks(NDArray images) {
         int depth = backbone.config().depth();
         int n = lastBlocks();
-        NDArray x = backbone.prepareTokens(images, null);                         // (b, T, D)
+        NDArray x = backbone.prepareTokens(images, null); // (b, T, D)
         List<NDArray> parts = new ArrayList<>(n + 1);
         BackboneOutput last = null;
         for (int i = 0; i < depth; i++) {
             x = backbone.block(i, x, false, null);
             if (i >= depth - n) {
                 last = backbone.outputs(x);
-                parts.add(last.clsToken());                                        // (b, D)
+                parts.add(last.clsToken()); // (b, D)
             }
         }
-        parts.add(last.patchTokens().mean(new int[] {1}));                        // (b, D)
-        return NDArrays.concat(new NDList(parts), 1);                             // (b, (n + 1)·D)
+        parts.add(last.patchTokens().mean(new int[] {1})); // (b, D)
+        return NDArrays.concat(new NDList(parts), 1); // (b, (n + 1)·D)
     }
 }

@@ -4,12 +4,10 @@ import ai.djl.ndarray.NDManager;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.TrainSettings;
-import dev.dinoj.trainer.weights.Backbones;
 import dev.dinoj.trainer.model.VitConfig;
-
+import dev.dinoj.trainer.weights.Backbones;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -22,7 +20,12 @@ import java.nio.file.Path;
 public final class ModelSource {
 
     /** What kind of source this is. */
-    public enum Type { CHECKPOINT, SAFETENSORS, RANDOM, PIXELS }
+    public enum Type {
+        CHECKPOINT,
+        SAFETENSORS,
+        RANDOM,
+        PIXELS
+    }
 
     private final Type type;
     private final Path path;
@@ -81,8 +84,10 @@ public final class ModelSource {
     /** The backbone architecture recorded in a checkpoint's resolved config. */
     public static VitConfig configOf(Checkpoints.State st) {
         return TrainSettings.fromConfig(ConfigFactory.parseString(st.config())
-                        .withFallback(ConfigFactory.parseResources(ModelSource.class.getClassLoader(), "reference.conf")))
-                .ssl().backbone();
+                        .withFallback(
+                                ConfigFactory.parseResources(ModelSource.class.getClassLoader(), "reference.conf")))
+                .ssl()
+                .backbone();
     }
 
     /** @return the type */

@@ -147,16 +147,22 @@ public final class KnnEvaluator {
         long[] top5 = new long[kList.length];
         long[][] classCorrect = new long[kList.length][classes];
         boolean withTop5 = classes >= 5;
-        vote(train, test, kList, classes, (query, kIndex, scores) -> {
-            int target = truth[query];
-            if (argmax(scores) == target) {
-                top1[kIndex]++;
-                classCorrect[kIndex][target]++;
-            }
-            if (withTop5 && rank(scores, target) < 5) {
-                top5[kIndex]++;
-            }
-        }, null);
+        vote(
+                train,
+                test,
+                kList,
+                classes,
+                (query, kIndex, scores) -> {
+                    int target = truth[query];
+                    if (argmax(scores) == target) {
+                        top1[kIndex]++;
+                        classCorrect[kIndex][target]++;
+                    }
+                    if (withTop5 && rank(scores, target) < 5) {
+                        top5[kIndex]++;
+                    }
+                },
+                null);
 
         long[] classTotal = new long[classes];
         for (int label : truth) {
@@ -173,8 +179,8 @@ public final class KnnEvaluator {
                     present++;
                 }
             }
-            out.add(new KnnAccuracy(kList[i], 100.0 * top1[i] / m, withTop5 ? 100.0 * top5[i] / m : Double.NaN,
-                    perClassSum / present));
+            out.add(new KnnAccuracy(
+                    kList[i], 100.0 * top1[i] / m, withTop5 ? 100.0 * top5[i] / m : Double.NaN, perClassSum / present));
         }
         return out;
     }
@@ -236,18 +242,19 @@ public final class KnnEvaluator {
                 int start = c * tc;
                 int len = Math.min(tc, n - start);
                 try (NDManager tmp = manager.newSubManager()) {
-                    NDArray x = tmp.create(Arrays.copyOfRange(train.data(), start * d, (start + len) * d),
-                            new Shape(len, d));                                         // [len, d]
-                    NDArray xt = x.normalize(2, 1, NORMALIZE_EPS).transpose();          // [d, len], unit columns
-                    xt.attach(manager);                                                 // outlives tmp
+                    NDArray x = tmp.create(
+                            Arrays.copyOfRange(train.data(), start * d, (start + len) * d),
+                            new Shape(len, d)); // [len, d]
+                    NDArray xt = x.normalize(2, 1, NORMALIZE_EPS).transpose(); // [d, len], unit columns
+                    xt.attach(manager); // outlives tmp
                     trainT[c] = xt;
                 }
             }
 
             // ---- queries, chunk by chunk
             int qcMax = Math.min(queryChunkSize, m);
-            float[] topSims = new float[qcMax * maxK];  // [qc, maxK], descending per query
-            int[] topIdx = new int[qcMax * maxK];       // train row of each
+            float[] topSims = new float[qcMax * maxK]; // [qc, maxK], descending per query
+            int[] topIdx = new int[qcMax * maxK]; // train row of each
             float[] mergeSims = new float[maxK];
             int[] mergeIdx = new int[maxK];
             double[] weights = new double[maxK];
@@ -257,13 +264,13 @@ public final class KnnEvaluator {
                 int qc = Math.min(qcMax, m - qs);
                 int have = 0;
                 try (NDManager chunk = manager.newSubManager()) {
-                    NDArray q = chunk.create(Arrays.copyOfRange(test.data(), qs * d, (qs + qc) * d),
-                            new Shape(qc, d)).normalize(2, 1, NORMALIZE_EPS);           // [qc, d]
+                    NDArray q = chunk.create(Arrays.copyOfRange(test.data(), qs * d, (qs + qc) * d), new Shape(qc, d))
+                            .normalize(2, 1, NORMALIZE_EPS); // [qc, d]
                     for (int c = 0; c < trainChunks; c++) {
                         int len = (int) trainT[c].getShape().get(1);
                         int kc = Math.min(maxK, len);
-                        try (NDArray sims = q.matMul(trainT[c]);                         // [qc, len]
-                             NDList top = sims.topK(kc, 1, true, true)) {                // 2 × [qc, kc]
+                        try (NDArray sims = q.matMul(trainT[c]); // [qc, len]
+                                NDList top = sims.topK(kc, 1, true, true)) { // 2 × [qc, kc]
                             float[] vals = top.get(0).toFloatArray();
                             long[] idx = top.get(1).toLongArray();
                             have = merge(topSims, topIdx, have, vals, idx, kc, c * tc, qc, maxK, mergeSims, mergeIdx);
@@ -300,8 +307,18 @@ public final class KnnEvaluator {
      * Merges one train chunk's sorted top-{@code kc} of every query into the running top-{@code maxK}; on equal
      * similarity the running list (earlier train rows) goes first. Returns the new list length.
      */
-    private static int merge(float[] topSims, int[] topIdx, int have, float[] vals, long[] idx, int kc, int offset,
-                             int qc, int maxK, float[] mergeSims, int[] mergeIdx) {
+    private static int merge(
+            float[] topSims,
+            int[] topIdx,
+            int have,
+            float[] vals,
+            long[] idx,
+            int kc,
+            int offset,
+            int qc,
+            int maxK,
+            float[] mergeSims,
+            int[] mergeIdx) {
         int keep = Math.min(maxK, have + kc);
         for (int i = 0; i < qc; i++) {
             int row = i * maxK;

@@ -17,7 +17,12 @@ import java.util.Locale;
  * @param accuracies the metrics of each k, ascending k
  */
 public record KnnResult(
-        double temperature, int numClasses, int nTrain, int nTest, int nPerClass, int tries,
+        double temperature,
+        int numClasses,
+        int nTrain,
+        int nTest,
+        int nPerClass,
+        int tries,
         List<KnnAccuracy> accuracies) {
 
     /**
@@ -106,15 +111,20 @@ public record KnnResult(
      */
     public String toTable() {
         StringBuilder sb = new StringBuilder(256);
-        sb.append(String.format(Locale.ROOT, "k-NN  T=%s  classes=%d  train=%d  test=%d%n",
-                temperature, numClasses, nTrain, nTest));
+        sb.append(String.format(
+                Locale.ROOT, "k-NN  T=%s  classes=%d  train=%d  test=%d%n", temperature, numClasses, nTrain, nTest));
         if (isFewShot()) {
             sb.append(String.format(Locale.ROOT, "few-shot: %d per class, mean of %d tries%n", nPerClass, tries));
         }
         sb.append(String.format(Locale.ROOT, "%6s %9s %9s %14s%n", "k", "top-1 %", "top-5 %", "mean/class %"));
         for (KnnAccuracy a : accuracies) {
-            sb.append(String.format(Locale.ROOT, "%6d %9.2f %9s %14.2f%n", a.k(), a.top1(),
-                    a.hasTop5() ? String.format(Locale.ROOT, "%.2f", a.top5()) : "-", a.meanPerClass()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%6d %9.2f %9s %14.2f%n",
+                    a.k(),
+                    a.top1(),
+                    a.hasTop5() ? String.format(Locale.ROOT, "%.2f", a.top5()) : "-",
+                    a.meanPerClass()));
         }
         return sb.toString().replace(System.lineSeparator(), "\n");
     }

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.metrics.Accuracy;
 import dev.dinoj.evaluation.metrics.HoldOut;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,8 +40,9 @@ import java.util.function.LongConsumer;
 public final class LinearProbe {
 
     /** The official learning-rate grid ({@code --learning-rates}). */
-    public static final double[] OFFICIAL_LEARNING_RATES =
-            {1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1};
+    public static final double[] OFFICIAL_LEARNING_RATES = {
+        1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1
+    };
 
     /**
      * Probe settings.
@@ -54,8 +54,8 @@ public final class LinearProbe {
      * @param seed initialisation, split and batch-order seed
      * @param numClasses the number of classes, or 0 for {@code max(train label) + 1}
      */
-    public record Settings(double[] learningRates, int epochs, int batchSize, double valFraction, long seed,
-                           int numClasses) {
+    public record Settings(
+            double[] learningRates, int epochs, int batchSize, double valFraction, long seed, int numClasses) {
 
         /**
          * Validates the settings.
@@ -73,8 +73,8 @@ public final class LinearProbe {
             }
             for (double lr : learningRates) {
                 if (!(lr > 0) || Double.isInfinite(lr)) {
-                    throw new IllegalArgumentException("learning rates must be finite and > 0: "
-                            + Arrays.toString(learningRates));
+                    throw new IllegalArgumentException(
+                            "learning rates must be finite and > 0: " + Arrays.toString(learningRates));
                 }
             }
             learningRates = learningRates.clone();
@@ -145,7 +145,7 @@ public final class LinearProbe {
             LinearHead head = heads.get(h);
             double top1 = Accuracy.of(head.scores(val), classes, val.labels()).top1();
             scores.add(new LinearProbeResult.HeadScore(head.name(), head.input(), head.lr(), top1));
-            if (top1 > bestTop1) {           // first of equal heads wins, as the official strict '>'
+            if (top1 > bestTop1) { // first of equal heads wins, as the official strict '>'
                 bestTop1 = top1;
                 best = h;
             }
@@ -164,11 +164,15 @@ public final class LinearProbe {
                 }
             }
             LinearHead h = heads.get(bi);
-            byInput.add(new LinearProbeResult.InputScore(inputs.get(g), h.name(), h.lr(), scores.get(bi).valTop1(),
+            byInput.add(new LinearProbeResult.InputScore(
+                    inputs.get(g),
+                    h.name(),
+                    h.lr(),
+                    scores.get(bi).valTop1(),
                     Accuracy.of(h.scores(test), classes, test.labels())));
         }
-        return new LinearProbeResult(settings, classes, tr.n(), val.n(), test.n(), scores, bestHead, bestTop1,
-                testAcc, byInput);
+        return new LinearProbeResult(
+                settings, classes, tr.n(), val.n(), test.n(), scores, bestHead, bestTop1, testAcc, byInput);
     }
 
     /**
@@ -180,8 +184,11 @@ public final class LinearProbe {
      * @return the heads, grouped by input in the given order, learning rates in the given order within a group
      */
     public List<LinearHead> train(FeatureSet train, List<HeadInput> inputs, int classes) {
-        return train(train, inputs, classes, initialWeights(inputs, settings.learningRates().length, classes,
-                settings.seed()));
+        return train(
+                train,
+                inputs,
+                classes,
+                initialWeights(inputs, settings.learningRates().length, classes, settings.seed()));
     }
 
     /**
@@ -205,7 +212,8 @@ public final class LinearProbe {
     List<LinearHead> train(FeatureSet train, List<HeadInput> inputs, int classes, float[][] initial) {
         for (HeadInput in : inputs) {
             if (in.offset() + in.length() > train.dim()) {
-                throw new IllegalArgumentException("head input " + in + " exceeds the " + train.dim() + " feature columns");
+                throw new IllegalArgumentException(
+                        "head input " + in + " exceeds the " + train.dim() + " feature columns");
             }
         }
         for (int y : train.labels()) {
@@ -217,7 +225,7 @@ public final class LinearProbe {
         int nLr = lrs.length;
         int n = train.n();
         int batch = Math.min(settings.batchSize(), n);
-        int perEpoch = n / batch;                                             // drop_last
+        int perEpoch = n / batch; // drop_last
         long maxIter = (long) settings.epochs() * perEpoch;
         int cols = nLr * classes;
         int groups = inputs.size();
@@ -226,16 +234,16 @@ public final class LinearProbe {
             Arrays.fill(lrRow, l * classes, (l + 1) * classes, (float) scaledLr(lrs[l], settings.batchSize()));
         }
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = m.create(train.data(), new Shape(n, train.dim()));   // (n, F)
-            NDArray lr = m.create(lrRow, new Shape(1, cols));                 // (1, L·C)
+            NDArray x = m.create(train.data(), new Shape(n, train.dim())); // (n, F)
+            NDArray lr = m.create(lrRow, new Shape(1, cols)); // (1, L·C)
             NDArray[] w = new NDArray[groups];
             NDArray[] b = new NDArray[groups];
             NDArray[] vw = new NDArray[groups];
             NDArray[] vb = new NDArray[groups];
             for (int g = 0; g < groups; g++) {
                 int in = inputs.get(g).length();
-                w[g] = m.create(initial[g].clone(), new Shape(in, cols));    // (in, L·C)
-                b[g] = m.zeros(new Shape(1, cols));                           // (1, L·C)
+                w[g] = m.create(initial[g].clone(), new Shape(in, cols)); // (in, L·C)
+                b[g] = m.zeros(new Shape(1, cols)); // (1, L·C)
                 vw[g] = m.zeros(new Shape(in, cols));
                 vb[g] = m.zeros(new Shape(1, cols));
             }
@@ -257,17 +265,19 @@ public final class LinearProbe {
                 }
                 double factor = 0.5 * (1 + Math.cos(Math.PI * it / maxIter)); // CosineAnnealingLR, eta_min 0
                 try (NDScope scope = new NDScope()) {
-                    NDArray xb = x.get(m.create(idx));                        // (B, F)
+                    NDArray xb = x.get(m.create(idx)); // (B, F)
                     NDArray y = m.create(onehot, new Shape(batch, 1, classes)); // (B, 1, C)
-                    NDArray step = lr.mul(factor);                            // (1, L·C)
+                    NDArray step = lr.mul(factor); // (1, L·C)
                     for (int g = 0; g < groups; g++) {
                         HeadInput in = inputs.get(g);
-                        NDArray xg = xb.get(new NDIndex(":, {}:{}", in.offset(), in.offset() + in.length()));  // (B, in)
-                        NDArray p = xg.matMul(w[g]).add(b[g])                 // (B, L·C)
-                                .reshape(batch, nLr, classes).softmax(2);     // (B, L, C)
+                        NDArray xg = xb.get(new NDIndex(":, {}:{}", in.offset(), in.offset() + in.length())); // (B, in)
+                        NDArray p = xg.matMul(w[g])
+                                .add(b[g]) // (B, L·C)
+                                .reshape(batch, nLr, classes)
+                                .softmax(2); // (B, L, C)
                         NDArray dz = p.sub(y).div(batch).reshape(batch, cols); // (B, L·C): ∂(Σ heads' CE)/∂z
-                        vw[g].muli(0.9).addi(xg.transpose().matMul(dz));      // (in, L·C) momentum buffer
-                        vb[g].muli(0.9).addi(dz.sum(new int[] {0}, true));    // (1, L·C)
+                        vw[g].muli(0.9).addi(xg.transpose().matMul(dz)); // (in, L·C) momentum buffer
+                        vb[g].muli(0.9).addi(dz.sum(new int[] {0}, true)); // (1, L·C)
                         w[g].subi(vw[g].mul(step));
                         b[g].subi(vb[g].mul(step));
                     }
@@ -280,7 +290,7 @@ public final class LinearProbe {
             List<LinearHead> heads = new ArrayList<>(groups * nLr);
             for (int g = 0; g < groups; g++) {
                 HeadInput in = inputs.get(g);
-                float[] wg = w[g].toFloatArray();                             // (in, L·C)
+                float[] wg = w[g].toFloatArray(); // (in, L·C)
                 float[] bg = b[g].toFloatArray();
                 for (int l = 0; l < nLr; l++) {
                     float[] wh = new float[in.length() * classes];

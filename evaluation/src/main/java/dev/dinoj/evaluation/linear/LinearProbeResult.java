@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Accuracy;
 import dev.dinoj.evaluation.metrics.Json;
-
 import java.util.List;
 import java.util.Locale;
 
@@ -22,9 +21,17 @@ import java.util.Locale;
  * @param test the chosen head's test metrics
  * @param byInput per input slice: its best head on val and that head's test metrics
  */
-public record LinearProbeResult(LinearProbe.Settings settings, int classes, int nTrain, int nVal, int nTest,
-                                List<HeadScore> heads, LinearHead best, double bestValTop1, Accuracy test,
-                                List<InputScore> byInput) {
+public record LinearProbeResult(
+        LinearProbe.Settings settings,
+        int classes,
+        int nTrain,
+        int nVal,
+        int nTest,
+        List<HeadScore> heads,
+        LinearHead best,
+        double bestValTop1,
+        Accuracy test,
+        List<InputScore> byInput) {
 
     /**
      * One head's held-out score.
@@ -34,8 +41,7 @@ public record LinearProbeResult(LinearProbe.Settings settings, int classes, int 
      * @param lr scaled learning rate
      * @param valTop1 held-out top-1, %
      */
-    public record HeadScore(String name, HeadInput input, double lr, double valTop1) {
-    }
+    public record HeadScore(String name, HeadInput input, double lr, double valTop1) {}
 
     /**
      * The best head of one input slice.
@@ -46,8 +52,7 @@ public record LinearProbeResult(LinearProbe.Settings settings, int classes, int 
      * @param valTop1 held-out top-1, %
      * @param test test metrics of that head
      */
-    public record InputScore(HeadInput input, String name, double lr, double valTop1, Accuracy test) {
-    }
+    public record InputScore(HeadInput input, String name, double lr, double valTop1, Accuracy test) {}
 
     /**
      * Copies the lists.
@@ -106,12 +111,24 @@ public record LinearProbeResult(LinearProbe.Settings settings, int classes, int 
     /** @return a small text table: one row per input slice, then the chosen head */
     public String toTable() {
         StringBuilder sb = new StringBuilder(512);
-        sb.append(String.format(Locale.ROOT, "linear probe  classes=%d  train=%d  held-out=%d  test=%d  heads=%d  "
-                + "epochs=%d  batch=%d%n", classes, nTrain, nVal, nTest, heads.size(), settings.epochs(),
+        sb.append(String.format(
+                Locale.ROOT,
+                "linear probe  classes=%d  train=%d  held-out=%d  test=%d  heads=%d  " + "epochs=%d  batch=%d%n",
+                classes,
+                nTrain,
+                nVal,
+                nTest,
+                heads.size(),
+                settings.epochs(),
                 settings.batchSize()));
         sb.append(String.format(Locale.ROOT, "%-26s %11s %10s %10s%n", "input", "best lr", "val top-1", "test top-1"));
         for (InputScore s : byInput) {
-            sb.append(String.format(Locale.ROOT, "%-26s %11.5g %10.2f %10.2f%n", s.input().stem(), s.lr(), s.valTop1(),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-26s %11.5g %10.2f %10.2f%n",
+                    s.input().stem(),
+                    s.lr(),
+                    s.valTop1(),
                     s.test().top1()));
         }
         sb.append(String.format(Locale.ROOT, "chosen on held-out: %s -> test top-1 %.2f %%", best.name(), test.top1()));

@@ -30,9 +30,14 @@ public final class Lbfgs {
      * @param converged whether a tolerance was met (else the iteration limit or a failed line search)
      * @param reason why it stopped
      */
-    public record Result(double[] x, double value, double gradInfNorm, int iterations, int evaluations,
-                         boolean converged, String reason) {
-    }
+    public record Result(
+            double[] x,
+            double value,
+            double gradInfNorm,
+            int iterations,
+            int evaluations,
+            boolean converged,
+            String reason) {}
 
     private static final double C1 = 1e-4;
     private static final double C2 = 0.9;
@@ -79,7 +84,7 @@ public final class Lbfgs {
         double[][] y = new double[memory][];
         double[] rho = new double[memory];
         int stored = 0;
-        int head = 0;                                   // index of the oldest pair
+        int head = 0; // index of the oldest pair
         double[] alpha = new double[memory];
         double[] d = new double[n];
         if (infNorm(g) <= gtol) {
@@ -106,7 +111,7 @@ public final class Lbfgs {
             }
             scale(d, -1);
             double gd = dot(g, d);
-            if (!(gd < 0)) {                            // not a descent direction: restart from −g
+            if (!(gd < 0)) { // not a descent direction: restart from −g
                 stored = 0;
                 System.arraycopy(g, 0, d, 0, n);
                 scale(d, -1);
@@ -115,7 +120,7 @@ public final class Lbfgs {
             double step0 = stored == 0 ? Math.min(1.0, 1.0 / Math.sqrt(dot(g, g))) : 1.0;
             LineSearch ls = lineSearch(f, x, fx, g, d, gd, step0, evals);
             if (ls == null) {
-                if (stored > 0) {                       // retry once along −g with a fresh memory
+                if (stored > 0) { // retry once along −g with a fresh memory
                     stored = 0;
                     k--;
                     continue;
@@ -155,12 +160,11 @@ public final class Lbfgs {
         return new Result(x, fx, infNorm(g), maxIter, evals[0], false, "iteration limit");
     }
 
-    private record LineSearch(double step, double[] x, double[] g, double f, double dg) {
-    }
+    private record LineSearch(double step, double[] x, double[] g, double f, double dg) {}
 
     /** Strong-Wolfe line search (N&amp;W Algorithm 3.5); null when no acceptable step was found. */
-    private static LineSearch lineSearch(Function f, double[] x, double f0, double[] g0, double[] d, double gd0,
-                                         double step0, int[] evals) {
+    private static LineSearch lineSearch(
+            Function f, double[] x, double f0, double[] g0, double[] d, double gd0, double step0, int[] evals) {
         LineSearch prev = new LineSearch(0, x, g0, f0, gd0);
         double a = step0;
         for (int i = 0; i < MAX_LINE_SEARCH; i++) {
@@ -181,8 +185,8 @@ public final class Lbfgs {
     }
 
     /** N&amp;W Algorithm 3.6 between {@code lo} (lower value, satisfies sufficient decrease) and {@code hi}. */
-    private static LineSearch zoom(Function f, double[] x, double f0, double gd0, double[] d, LineSearch lo,
-                                   LineSearch hi, int[] evals) {
+    private static LineSearch zoom(
+            Function f, double[] x, double f0, double gd0, double[] d, LineSearch lo, LineSearch hi, int[] evals) {
         for (int j = 0; j < MAX_LINE_SEARCH; j++) {
             double a = interpolate(lo, hi);
             LineSearch cur = at(f, x, d, a, evals);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Accuracy;
 import dev.dinoj.evaluation.metrics.Json;
-
 import java.util.List;
 import java.util.Locale;
 
@@ -22,8 +21,17 @@ import java.util.Locale;
  * @param model the final model
  * @param test its test metrics
  */
-public record LogRegResult(int classes, int nSweep, int nHeldOut, int nFinal, int nTest, List<CScore> sweep,
-                           double bestC, double bestHeldOutTop1, LogisticRegression.Model model, Accuracy test) {
+public record LogRegResult(
+        int classes,
+        int nSweep,
+        int nHeldOut,
+        int nFinal,
+        int nTest,
+        List<CScore> sweep,
+        double bestC,
+        double bestHeldOutTop1,
+        LogisticRegression.Model model,
+        Accuracy test) {
 
     /**
      * One grid point.
@@ -33,8 +41,7 @@ public record LogRegResult(int classes, int nSweep, int nHeldOut, int nFinal, in
      * @param iterations L-BFGS iterations
      * @param converged whether a tolerance was met before the iteration limit
      */
-    public record CScore(double c, double heldOutTop1, int iterations, boolean converged) {
-    }
+    public record CScore(double c, double heldOutTop1, int iterations, boolean converged) {}
 
     /**
      * Copies the sweep.
@@ -86,11 +93,23 @@ public record LogRegResult(int classes, int nSweep, int nHeldOut, int nFinal, in
     /** @return a text table of the sweep and the result */
     public String toTable() {
         StringBuilder sb = new StringBuilder(512);
-        sb.append(String.format(Locale.ROOT, "logistic regression  classes=%d  sweep on %d, C chosen on %d held out, "
-                + "final fit on %d, test %d%n", classes, nSweep, nHeldOut, nFinal, nTest));
+        sb.append(String.format(
+                Locale.ROOT,
+                "logistic regression  classes=%d  sweep on %d, C chosen on %d held out, "
+                        + "final fit on %d, test %d%n",
+                classes,
+                nSweep,
+                nHeldOut,
+                nFinal,
+                nTest));
         sb.append(String.format(Locale.ROOT, "%12s %14s %7s%n", "C", "held-out top-1", "iters"));
         for (CScore s : sweep) {
-            sb.append(String.format(Locale.ROOT, "%12.4g %14.2f %7d%s%n", s.c(), s.heldOutTop1(), s.iterations(),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%12.4g %14.2f %7d%s%n",
+                    s.c(),
+                    s.heldOutTop1(),
+                    s.iterations(),
                     s.c() == bestC ? "  <- best" : ""));
         }
         sb.append(String.format(Locale.ROOT, "best C %.4g: test top-1 %.2f %%", bestC, test.top1()));

@@ -3,7 +3,6 @@ package dev.dinoj.evaluation.logreg;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.metrics.Accuracy;
 import dev.dinoj.evaluation.metrics.HoldOut;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -73,7 +72,7 @@ public final class LogRegSweep {
         double[] out = new double[steps];
         for (int i = 0; i < steps; i++) {
             double p = steps == 1 ? lo : lo + (hi - lo) * i / (steps - 1);
-            out[i] = (float) Math.pow(10, (float) p);  // torch.linspace and the power are float32
+            out[i] = (float) Math.pow(10, (float) p); // torch.linspace and the power are float32
         }
         return out;
     }
@@ -129,8 +128,10 @@ public final class LogRegSweep {
             for (int i = 0; i < cs.length; i++) {
                 LogisticRegression.Model m = estimator.fit(f, tr.dim(), classes, cs[i], warm);
                 warm = m.theta();
-                double top1 = Accuracy.of(m.head().scores(held), classes, held.labels()).top1();
-                scores.add(new LogRegResult.CScore(cs[i], top1, m.fit().iterations(), m.fit().converged()));
+                double top1 = Accuracy.of(m.head().scores(held), classes, held.labels())
+                        .top1();
+                scores.add(new LogRegResult.CScore(
+                        cs[i], top1, m.fit().iterations(), m.fit().converged()));
                 if (top1 > bestTop1) {
                     bestTop1 = top1;
                     best = i;
@@ -146,7 +147,7 @@ public final class LogRegSweep {
             listener.fitted(cs.length + 1, cs.length + 1, bestC, Double.NaN);
         }
         Accuracy testAcc = Accuracy.of(finalModel.head().scores(test), classes, test.labels());
-        return new LogRegResult(classes, tr.n(), held.n(), train.n(), test.n(), scores, bestC, bestTop1, finalModel,
-                testAcc);
+        return new LogRegResult(
+                classes, tr.n(), held.n(), train.n(), test.n(), scores, bestC, bestTop1, finalModel, testAcc);
     }
 }

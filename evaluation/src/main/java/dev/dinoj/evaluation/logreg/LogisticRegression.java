@@ -3,7 +3,6 @@ package dev.dinoj.evaluation.logreg;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.linear.HeadInput;
 import dev.dinoj.evaluation.linear.LinearHead;
-
 import java.util.Locale;
 
 /**
@@ -24,8 +23,7 @@ public final class LogisticRegression {
      * @param theta the raw parameter vector (warm start for the next C)
      * @param fit what the optimiser reported
      */
-    public record Model(double c, LinearHead head, double[] theta, Lbfgs.Result fit) {
-    }
+    public record Model(double c, LinearHead head, double[] theta, Lbfgs.Result fit) {}
 
     private final int maxIter;
     private final double gtol;
@@ -77,8 +75,8 @@ public final class LogisticRegression {
         for (int i = 0; i < classes; i++) {
             b[i] = (float) r.x()[dim * classes + i];
         }
-        LinearHead head = new LinearHead(String.format(Locale.ROOT, "logreg_C_%.6g", c), HeadInput.whole(dim), 0,
-                w, b, classes);
+        LinearHead head =
+                new LinearHead(String.format(Locale.ROOT, "logreg_C_%.6g", c), HeadInput.whole(dim), 0, w, b, classes);
         return new Model(c, head, r.x(), r);
     }
 }

@@ -22,9 +22,9 @@ final class SoftmaxObjective implements Lbfgs.Function, AutoCloseable {
     // Everything is held class-major (K × n): PyTorch's CPU matmul of a tall (n × d) matrix by a skinny (d × K)
     // one runs at a fraction of the speed of the same product written as (K × d)·(d × n) (measured 20× here).
     private final NDManager manager;
-    private final NDArray x;          // (n, d) float64
-    private final NDArray xt;         // (d, n) float64, contiguous
-    private final NDArray yt;         // (K, n) float64 one-hot
+    private final NDArray x; // (n, d) float64
+    private final NDArray xt; // (d, n) float64, contiguous
+    private final NDArray yt; // (K, n) float64 one-hot
     private final int n;
     private final int d;
     private final int k;
@@ -69,7 +69,7 @@ final class SoftmaxObjective implements Lbfgs.Function, AutoCloseable {
 
     @Override
     public double valueAndGradient(double[] theta, double[] grad) {
-        double[] wt = new double[k * d];                                  // Wᵀ, (K, d)
+        double[] wt = new double[k * d]; // Wᵀ, (K, d)
         double reg = 0;
         for (int j = 0; j < d; j++) {
             for (int c = 0; c < k; c++) {
@@ -84,15 +84,15 @@ final class SoftmaxObjective implements Lbfgs.Function, AutoCloseable {
         double[] gwt;
         double[] gb;
         try (NDScope scope = new NDScope()) {
-            NDArray w = manager.create(wt, new Shape(k, d));              // (K, d)
-            NDArray b = manager.create(bd, new Shape(k, 1));              // (K, 1)
-            NDArray z = w.matMul(xt).add(b);                              // (K, n) logits, class-major
-            NDArray zmax = z.max(new int[] {0}, true);                    // (1, n)
-            NDArray lse = z.sub(zmax).exp().sum(new int[] {0}, true).log().add(zmax);  // (1, n)
+            NDArray w = manager.create(wt, new Shape(k, d)); // (K, d)
+            NDArray b = manager.create(bd, new Shape(k, 1)); // (K, 1)
+            NDArray z = w.matMul(xt).add(b); // (K, n) logits, class-major
+            NDArray zmax = z.max(new int[] {0}, true); // (1, n)
+            NDArray lse = z.sub(zmax).exp().sum(new int[] {0}, true).log().add(zmax); // (1, n)
             ce = lse.sum().getDouble() - z.mul(yt).sum().getDouble();
-            NDArray r = z.sub(lse).exp().sub(yt).div(n);                  // (K, n) = (P − Y)ᵀ / n
-            gwt = r.matMul(x).toDoubleArray();                            // (K, d) data part of ∂f/∂Wᵀ
-            gb = r.sum(new int[] {1}).toDoubleArray();                    // (K)
+            NDArray r = z.sub(lse).exp().sub(yt).div(n); // (K, n) = (P − Y)ᵀ / n
+            gwt = r.matMul(x).toDoubleArray(); // (K, d) data part of ∂f/∂Wᵀ
+            gb = r.sum(new int[] {1}).toDoubleArray(); // (K)
             scope.suppressNotUsedWarning();
         }
         for (int j = 0; j < d; j++) {

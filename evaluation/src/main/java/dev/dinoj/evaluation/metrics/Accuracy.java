@@ -24,7 +24,8 @@ public record Accuracy(double top1, double top5, double meanPerClass, int n) {
     public static Accuracy of(float[] scores, int classes, int[] labels) {
         int n = labels.length;
         if ((long) n * classes != scores.length) {
-            throw new IllegalArgumentException("scores has " + scores.length + " values, expected " + n + " × " + classes);
+            throw new IllegalArgumentException(
+                    "scores has " + scores.length + " values, expected " + n + " × " + classes);
         }
         int top1 = 0;
         int top5 = 0;
@@ -33,7 +34,7 @@ public record Accuracy(double top1, double top5, double meanPerClass, int n) {
         for (int i = 0; i < n; i++) {
             int y = labels[i];
             float sy = scores[i * classes + y];
-            int rank = 0;                       // classes ranked strictly before y
+            int rank = 0; // classes ranked strictly before y
             for (int c = 0; c < classes; c++) {
                 float s = scores[i * classes + c];
                 if (s > sy || (s == sy && c < y)) {
@@ -57,8 +58,11 @@ public record Accuracy(double top1, double top5, double meanPerClass, int n) {
                 present++;
             }
         }
-        return new Accuracy(100.0 * top1 / n, classes >= 5 ? 100.0 * top5 / n : Double.NaN,
-                present == 0 ? Double.NaN : sum / present, n);
+        return new Accuracy(
+                100.0 * top1 / n,
+                classes >= 5 ? 100.0 * top5 / n : Double.NaN,
+                present == 0 ? Double.NaN : sum / present,
+                n);
     }
 
     /**
@@ -88,8 +92,8 @@ public record Accuracy(double top1, double top5, double meanPerClass, int n) {
                 present++;
             }
         }
-        return new Accuracy(100.0 * right / labels.length, Double.NaN, present == 0 ? Double.NaN : sum / present,
-                labels.length);
+        return new Accuracy(
+                100.0 * right / labels.length, Double.NaN, present == 0 ? Double.NaN : sum / present, labels.length);
     }
 
     /** @return whether top-5 was measured */

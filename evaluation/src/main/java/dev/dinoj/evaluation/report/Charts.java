@@ -1,5 +1,14 @@
 package dev.dinoj.evaluation.report;
 
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -7,16 +16,6 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.MathContext;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /** XChart line charts saved as PNG: the report's plots. */
 public final class Charts {
@@ -50,8 +49,7 @@ public final class Charts {
         }
     }
 
-    private Charts() {
-    }
+    private Charts() {}
 
     /**
      * Draws lines into a PNG.
@@ -66,7 +64,7 @@ public final class Charts {
      */
     public static Path line(Path file, String title, String xTitle, String yTitle, List<Line> lines, boolean logY) {
         double offset = logY ? 0 : offset(lines);
-        if (offset != 0) {               // a tiny range far from 0 (momentum 0.992 → 1): plot the difference
+        if (offset != 0) { // a tiny range far from 0 (momentum 0.992 → 1): plot the difference
             List<Line> shifted = new ArrayList<>(lines.size());
             for (Line l : lines) {
                 double[] y = l.y().clone();
@@ -76,10 +74,11 @@ public final class Charts {
                 shifted.add(new Line(l.name(), l.x(), y, l.markers(), l.dashed()));
             }
             lines = shifted;
-            yTitle = yTitle + " − " + BigDecimal.valueOf(offset).stripTrailingZeros().toPlainString();
+            yTitle = yTitle + " − "
+                    + BigDecimal.valueOf(offset).stripTrailingZeros().toPlainString();
         }
         int exp = logY ? 0 : exponent(lines);
-        if (exp != 0) {                  // tiny or huge values: plot mantissas, name the power in the axis title
+        if (exp != 0) { // tiny or huge values: plot mantissas, name the power in the axis title
             double f = Math.pow(10, -exp);
             List<Line> scaled = new ArrayList<>(lines.size());
             for (Line l : lines) {
@@ -92,8 +91,13 @@ public final class Charts {
             lines = scaled;
             yTitle = yTitle + " (×1e" + exp + ")";
         }
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
-                .yAxisTitle(yTitle).build();
+        XYChart chart = new XYChartBuilder()
+                .width(WIDTH)
+                .height(HEIGHT)
+                .title(title)
+                .xAxisTitle(xTitle)
+                .yAxisTitle(yTitle)
+                .build();
         XYStyler st = chart.getStyler();
         st.setChartBackgroundColor(Color.WHITE);
         st.setLegendPosition(Styler.LegendPosition.OutsideS);
@@ -120,8 +124,8 @@ public final class Charts {
             XYSeries s = chart.addSeries(l.name(), xs, ys);
             s.setMarker(l.markers() ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
             if (l.dashed()) {
-                s.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
-                        new float[] {6f, 4f}, 0f));
+                s.setLineStyle(new BasicStroke(
+                        1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
             }
         }
         if (!any) {
@@ -160,7 +164,9 @@ public final class Charts {
             return 0;
         }
         double p = Math.pow(10, Math.floor(Math.log10(range)));
-        return BigDecimal.valueOf(Math.floor(lo / p) * p).round(new MathContext(12)).doubleValue();
+        return BigDecimal.valueOf(Math.floor(lo / p) * p)
+                .round(new MathContext(12))
+                .doubleValue();
     }
 
     /** The power of ten to factor out of the y values: 0 unless the largest magnitude is below 0.01 or ≥ 1e5. */

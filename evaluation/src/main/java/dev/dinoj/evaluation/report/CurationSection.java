@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.curate.CuratedIndexEntry;
 import dev.dinoj.pipeline.ingest.Manifest;
-
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,11 +33,9 @@ final class CurationSection {
     static final Pattern QUERY = Pattern.compile("query:(.+?):\\d+");
 
     /** The HTML and the figure written. */
-    record Written(String html, Path figure) {
-    }
+    record Written(String html, Path figure) {}
 
-    private CurationSection() {
-    }
+    private CurationSection() {}
 
     /** A curated dataset directory at {@code path} or beside it ({@code path} may be its manifest), or null. */
     static Path locate(Path path) {
@@ -46,8 +43,11 @@ final class CurationSection {
             return null;
         }
         Path dir = Files.isDirectory(path) ? path : path.getParent();
-        return dir != null && Files.isRegularFile(dir.resolve("index.jsonl"))
-                && Files.isRegularFile(dir.resolve("summary.json")) ? dir : null;
+        return dir != null
+                        && Files.isRegularFile(dir.resolve("index.jsonl"))
+                        && Files.isRegularFile(dir.resolve("summary.json"))
+                ? dir
+                : null;
     }
 
     /** The label in a key such as {@code pool/3/00017.png}, or -1. */
@@ -64,10 +64,17 @@ final class CurationSection {
             throw new UncheckedIOException(dir.resolve("summary.json") + ": unreadable (" + e.getMessage() + ")", e);
         }
         StringBuilder html = new StringBuilder();
-        html.append("<p>Curated dataset <code>").append(Report.esc(dir.toString())).append("</code>: ")
-                .append(summary.path("images").asInt()).append(" images in ").append(summary.path("shards").asInt())
-                .append(" shards, from <code>").append(Report.esc(summary.path("source").asText("?")))
-                .append("</code>. ").append(Report.esc(summary.path("selection").asText(""))).append(".</p>\n");
+        html.append("<p>Curated dataset <code>")
+                .append(Report.esc(dir.toString()))
+                .append("</code>: ")
+                .append(summary.path("images").asInt())
+                .append(" images in ")
+                .append(summary.path("shards").asInt())
+                .append(" shards, from <code>")
+                .append(Report.esc(summary.path("source").asText("?")))
+                .append("</code>. ")
+                .append(Report.esc(summary.path("selection").asText("")))
+                .append(".</p>\n");
 
         // every pool object's final state
         html.append("<table class=\"curation\"><tr><th>state</th><th>objects</th></tr>");
@@ -75,15 +82,22 @@ final class CurationSection {
         for (Iterator<Map.Entry<String, JsonNode>> it = summary.path("states").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             total += e.getValue().asLong();
-            html.append("<tr><td>").append(Report.esc(e.getKey().replace('_', ' '))).append("</td><td>")
-                    .append(e.getValue().asLong()).append("</td></tr>");
+            html.append("<tr><td>")
+                    .append(Report.esc(e.getKey().replace('_', ' ')))
+                    .append("</td><td>")
+                    .append(e.getValue().asLong())
+                    .append("</td></tr>");
         }
         html.append("<tr><th>total</th><th>").append(total).append("</th></tr>");
-        html.append(String.format(Locale.ROOT, "<tr><td>after exact dedup</td><td>%d</td></tr>"
+        html.append(String.format(
+                Locale.ROOT,
+                "<tr><td>after exact dedup</td><td>%d</td></tr>"
                         + "<tr><td>after near dedup</td><td>%d (%d copy groups)</td></tr>"
                         + "<tr><td>clusters per level</td><td>%s</td></tr><tr><th>kept</th><th>%d</th></tr></table>\n",
-                summary.path("pool").asLong(), summary.path("deduplicated").asLong(),
-                summary.path("copy_groups").asLong(), summary.path("cluster_levels").toString(),
+                summary.path("pool").asLong(),
+                summary.path("deduplicated").asLong(),
+                summary.path("copy_groups").asLong(),
+                summary.path("cluster_levels").toString(),
                 summary.path("images").asLong()));
 
         try (CuratedDataset ds = CuratedDataset.open(dir)) {
@@ -91,10 +105,13 @@ final class CurationSection {
             Map<Integer, List<Integer>> byCluster = new TreeMap<>();
             for (int i = 0; i < ds.size(); i++) {
                 int[] c = ds.entry(i).cluster();
-                byCluster.computeIfAbsent(c == null || c.length == 0 ? -1 : c[0], k -> new ArrayList<>()).add(i);
+                byCluster
+                        .computeIfAbsent(c == null || c.length == 0 ? -1 : c[0], k -> new ArrayList<>())
+                        .add(i);
             }
             List<Map.Entry<Integer, List<Integer>>> clusters = new ArrayList<>(byCluster.entrySet());
-            clusters.sort(Comparator.comparingInt((Map.Entry<Integer, List<Integer>> e) -> -e.getValue().size())
+            clusters.sort(Comparator.comparingInt((Map.Entry<Integer, List<Integer>> e) ->
+                            -e.getValue().size())
                     .thenComparing(Map.Entry::getKey));
             List<List<ImageGrids.Cell>> rows = new ArrayList<>();
             html.append("<table class=\"clusters\"><tr><th>cluster</th><th>images</th><th>largest class</th>"
@@ -116,18 +133,22 @@ final class CurationSection {
                     top = counts[l] > counts[top] ? l : top;
                 }
                 String topName = labelled == 0 ? "unlabelled" : name(classNames, top);
-                html.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%d</td><td>%s</td><td>%s</td></tr>",
-                        e.getKey(), members.size(), Report.esc(topName),
+                html.append(String.format(
+                        Locale.ROOT,
+                        "<tr><td>%d</td><td>%d</td><td>%s</td><td>%s</td></tr>",
+                        e.getKey(),
+                        members.size(),
+                        Report.esc(topName),
                         labelled == 0 ? "" : String.format(Locale.ROOT, "%.0f %%", 100.0 * counts[top] / labelled)));
                 List<ImageGrids.Cell> row = new ArrayList<>();
                 int shown = Math.min(perCluster, members.size());
                 for (int j = 0; j < shown; j++) {
                     int i = members.get((int) ((long) j * members.size() / shown));
                     int l = labelOf(ds.entry(i).key());
-                    String caption = j == 0 ? "c" + e.getKey() + " · " + members.size()
-                            : (l >= 0 ? name(classNames, l) : "");
-                    row.add(new ImageGrids.Cell(ImageGrids.of(ds.image(i), side), caption,
-                            j == 0 ? new Color(0x1f77b4) : null));
+                    String caption =
+                            j == 0 ? "c" + e.getKey() + " · " + members.size() : (l >= 0 ? name(classNames, l) : "");
+                    row.add(new ImageGrids.Cell(
+                            ImageGrids.of(ds.image(i), side), caption, j == 0 ? new Color(0x1f77b4) : null));
                 }
                 rows.add(row);
             }
@@ -163,12 +184,23 @@ final class CurationSection {
                         }
                     }
                 }
-                html.append(String.format(Locale.ROOT, "<p>Retrieval: %d query images retrieved %d pool images "
-                        + "(%.1f per query, min %d, max %d; the union is deduplicated).", nq, sum, (double) sum / nq, min, max));
+                html.append(String.format(
+                        Locale.ROOT,
+                        "<p>Retrieval: %d query images retrieved %d pool images "
+                                + "(%.1f per query, min %d, max %d; the union is deduplicated).",
+                        nq,
+                        sum,
+                        (double) sum / nq,
+                        min,
+                        max));
                 if (byQuery > 0) {
-                    html.append(String.format(Locale.ROOT, " Of the kept images traced to a labelled query, "
-                            + "<b>%.1f %%</b> have the query's class (%d of %d).", 100.0 * sameClass / byQuery,
-                            sameClass, byQuery));
+                    html.append(String.format(
+                            Locale.ROOT,
+                            " Of the kept images traced to a labelled query, "
+                                    + "<b>%.1f %%</b> have the query's class (%d of %d).",
+                            100.0 * sameClass / byQuery,
+                            sameClass,
+                            byQuery));
                 }
                 html.append("</p>\n");
             }

@@ -1,8 +1,6 @@
 package dev.dinoj.evaluation.report;
 
 import dev.dinoj.pipeline.data.RgbImage;
-
-import javax.imageio.ImageIO;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -13,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import javax.imageio.ImageIO;
 
 /**
  * Grids of images with captions, written as PNG: the PCA figure (input | PCA map per image) and the nearest
@@ -21,14 +20,12 @@ import java.util.List;
 public final class ImageGrids {
 
     /** One cell: an image, a caption and an optional frame colour. */
-    public record Cell(BufferedImage image, String caption, Color frame) {
-    }
+    public record Cell(BufferedImage image, String caption, Color frame) {}
 
     private static final int CAPTION = 14;
     private static final int PAD = 6;
 
-    private ImageGrids() {
-    }
+    private ImageGrids() {}
 
     /**
      * An image scaled to {@code side × side} pixels (nearest neighbour).
@@ -84,7 +81,8 @@ public final class ImageGrids {
         int side = rows.get(0).get(0).image().getWidth();
         int cellW = side + PAD;
         int cellH = side + CAPTION + PAD;
-        BufferedImage out = new BufferedImage(PAD + cols * cellW, PAD + rows.size() * cellH, BufferedImage.TYPE_INT_RGB);
+        BufferedImage out =
+                new BufferedImage(PAD + cols * cellW, PAD + rows.size() * cellH, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);

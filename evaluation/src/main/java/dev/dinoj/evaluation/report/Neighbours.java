@@ -5,8 +5,7 @@ import dev.dinoj.evaluation.knn.FeatureSet;
 /** Nearest neighbours by cosine similarity, for the report's neighbour grids. */
 final class Neighbours {
 
-    private Neighbours() {
-    }
+    private Neighbours() {}
 
     /** Indices of the {@code k} rows of {@code train} most cosine-similar to row {@code q} of {@code test}. */
     static int[] nearest(FeatureSet train, FeatureSet test, int q, int k) {

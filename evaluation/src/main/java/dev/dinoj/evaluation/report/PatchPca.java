@@ -1,7 +1,6 @@
 package dev.dinoj.evaluation.report;
 
 import dev.dinoj.evaluation.knn.FeatureSet;
-
 import java.util.SplittableRandom;
 
 /**
@@ -21,11 +20,9 @@ public final class PatchPca {
      * @param foreground {@code foreground[image][patch]}
      * @param explained share of the variance of the first component of the first PCA
      */
-    public record Maps(int grid, float[][] rgb, boolean[][] foreground, double explained) {
-    }
+    public record Maps(int grid, float[][] rgb, boolean[][] foreground, double explained) {}
 
-    private PatchPca() {
-    }
+    private PatchPca() {}
 
     /**
      * Computes the maps.
@@ -80,7 +77,7 @@ public final class PatchPca {
                 nfg++;
             }
         }
-        if (nfg < 3) {                     // degenerate (e.g. a random backbone): colour every patch
+        if (nfg < 3) { // degenerate (e.g. a random backbone): colour every patch
             java.util.Arrays.fill(fg, true);
             nfg = n;
         }

@@ -12,7 +12,6 @@ import dev.dinoj.evaluation.knn.KnnResult;
 import dev.dinoj.evaluation.results.EvalLog;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.model.VitConfig;
-
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * {@code dinoj report RUN_DIR}: an HTML page with PNG figures (XChart plots, image grids) about one training run.
@@ -48,12 +46,14 @@ import java.util.stream.Stream;
 public final class Report {
 
     /** Fashion-MNIST class names, by label. */
-    public static final String[] FASHION_MNIST_CLASSES = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    public static final String[] FASHION_MNIST_CLASSES = {
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
+    };
 
     /** The loss terms plotted, in this order, when present. */
-    static final String[] LOSSES = {"total_loss", "dino_local_crops_loss", "dino_global_crops_loss", "ibot_loss",
-            "koleo_loss"};
+    static final String[] LOSSES = {
+        "total_loss", "dino_local_crops_loss", "dino_global_crops_loss", "ibot_loss", "koleo_loss"
+    };
     /** The schedules plotted, when present. */
     static final String[] SCHEDULES = {"lr", "last_layer_lr", "wd", "momentum", "teacher_temp"};
 
@@ -75,10 +75,21 @@ public final class Report {
      * @param curationManifest a curated dataset directory (or a file in it), or null to look for {@code RUN/curated/}
      * @param classNames class names by label (null for numbers)
      */
-    public record Options(Path runDir, Path outDir, EvalDataset train, EvalDataset test, int knnTrain, int knnTest,
-                          int knnCheckpoints, int batch, int pcaImages, int pcaSize, int queries, int neighbours,
-                          Path curationManifest, String[] classNames) {
-    }
+    public record Options(
+            Path runDir,
+            Path outDir,
+            EvalDataset train,
+            EvalDataset test,
+            int knnTrain,
+            int knnTest,
+            int knnCheckpoints,
+            int batch,
+            int pcaImages,
+            int pcaSize,
+            int queries,
+            int neighbours,
+            Path curationManifest,
+            String[] classNames) {}
 
     /**
      * What was written.
@@ -89,9 +100,8 @@ public final class Report {
      * @param pixelKnn the raw-pixel baseline's top-1
      * @param curationSection whether the curated-cluster section was written
      */
-    public record Result(Path html, Map<String, Path> figures, Map<Long, Double> knn, double pixelKnn,
-                         boolean curationSection) {
-    }
+    public record Result(
+            Path html, Map<String, Path> figures, Map<Long, Double> knn, double pixelKnn, boolean curationSection) {}
 
     /** Told what the report is doing. */
     @FunctionalInterface
@@ -113,7 +123,7 @@ public final class Report {
      */
     public Report(Options options, Listener listener) {
         this.o = options;
-        this.listener = listener == null ? m -> { } : listener;
+        this.listener = listener == null ? m -> {} : listener;
     }
 
     /**
@@ -130,7 +140,8 @@ public final class Report {
         }
         List<Path> checkpoints = Checkpoints.list(o.runDir());
         RunMetrics metrics = RunMetrics.read(o.runDir().resolve("metrics.jsonl"));
-        String title = "dinoj report: " + o.runDir().toAbsolutePath().normalize().getFileName();
+        String title =
+                "dinoj report: " + o.runDir().toAbsolutePath().normalize().getFileName();
 
         section("overview", "Run");
         overview(metrics, checkpoints);
@@ -176,8 +187,11 @@ public final class Report {
             }
             listener.status("k-NN of raw pixels");
             try (EvalFeatures fx = new EvalFeatures(ModelSource.pixels(), FeatureCache.none(), o.batch(), null)) {
-                pixel = knn20.evaluate(fx.get(o.train(), o.knnTrain(), FeatureKind.PIXELS),
-                        fx.get(o.test(), o.knnTest(), FeatureKind.PIXELS)).forK(20).top1();
+                pixel = knn20.evaluate(
+                                fx.get(o.train(), o.knnTrain(), FeatureKind.PIXELS),
+                                fx.get(o.test(), o.knnTest(), FeatureKind.PIXELS))
+                        .forK(20)
+                        .top1();
             }
             knnCurve(knn, pixel);
         }
@@ -215,19 +229,46 @@ public final class Report {
     private void overview(RunMetrics m, List<Path> checkpoints) {
         StringBuilder sb = new StringBuilder("<table class=\"kv\">");
         kv(sb, "run directory", o.runDir().toAbsolutePath().normalize().toString());
-        kv(sb, "steps logged", m.size() == 0 ? "0" : String.format(Locale.ROOT, "%d (%.0f … %.0f)", m.size(),
-                m.steps()[0], m.steps()[m.size() - 1]));
-        kv(sb, "checkpoints", checkpoints.isEmpty() ? "none" : checkpoints.size() + " (newest "
-                + checkpoints.get(checkpoints.size() - 1).getFileName() + ")");
+        kv(
+                sb,
+                "steps logged",
+                m.size() == 0
+                        ? "0"
+                        : String.format(
+                                Locale.ROOT, "%d (%.0f … %.0f)", m.size(), m.steps()[0], m.steps()[m.size() - 1]));
+        kv(
+                sb,
+                "checkpoints",
+                checkpoints.isEmpty()
+                        ? "none"
+                        : checkpoints.size() + " (newest "
+                                + checkpoints.get(checkpoints.size() - 1).getFileName() + ")");
         if (!checkpoints.isEmpty()) {
-            VitConfig v = ModelSource.checkpoint(checkpoints.get(checkpoints.size() - 1)).config();
-            kv(sb, "backbone", String.format(Locale.ROOT, "ViT %d×%d, %d heads, patch %d, %d px, %d registers",
-                    v.embedDim(), v.depth(), v.numHeads(), v.patchSize(), v.imgSize(), v.numRegisterTokens()));
+            VitConfig v = ModelSource.checkpoint(checkpoints.get(checkpoints.size() - 1))
+                    .config();
+            kv(
+                    sb,
+                    "backbone",
+                    String.format(
+                            Locale.ROOT,
+                            "ViT %d×%d, %d heads, patch %d, %d px, %d registers",
+                            v.embedDim(),
+                            v.depth(),
+                            v.numHeads(),
+                            v.patchSize(),
+                            v.imgSize(),
+                            v.numRegisterTokens()));
         }
         if (m.has("images_per_s")) {
-            kv(sb, "throughput (median)", String.format(Locale.ROOT, "%.1f images/s", median(m.column("images_per_s"))));
+            kv(
+                    sb,
+                    "throughput (median)",
+                    String.format(Locale.ROOT, "%.1f images/s", median(m.column("images_per_s"))));
         }
-        kv(sb, "k-NN sets", o.train().id() + " (" + o.knnTrain() + ") vs " + o.test().id() + " (" + o.knnTest() + ")");
+        kv(
+                sb,
+                "k-NN sets",
+                o.train().id() + " (" + o.knnTrain() + ") vs " + o.test().id() + " (" + o.knnTest() + ")");
         kv(sb, "generated", Instant.now().toString());
         body.append(sb).append("</table>\n");
     }
@@ -242,9 +283,15 @@ public final class Report {
             any = true;
             double[] y = m.column(name);
             String id = "loss-" + name.replace('_', '-');
-            Path f = Charts.line(o.outDir().resolve(id + ".png"), name.replace('_', ' '), "step", "loss",
-                    List.of(Charts.Line.of("per step", steps, y),
-                            new Charts.Line("smoothed (EMA 0.1)", steps, Charts.ema(y, 0.1), false, true)), false);
+            Path f = Charts.line(
+                    o.outDir().resolve(id + ".png"),
+                    name.replace('_', ' '),
+                    "step",
+                    "loss",
+                    List.of(
+                            Charts.Line.of("per step", steps, y),
+                            new Charts.Line("smoothed (EMA 0.1)", steps, Charts.ema(y, 0.1), false, true)),
+                    false);
             figure(id, f, name + " per step and smoothed");
         }
         if (!any) {
@@ -257,8 +304,16 @@ public final class Report {
         for (String name : SCHEDULES) {
             if (m.has(name)) {
                 String id = "schedule-" + name.replace('_', '-');
-                figure(id, Charts.line(o.outDir().resolve(id + ".png"), name.replace('_', ' '), "step", name,
-                        List.of(Charts.Line.of(name, steps, m.column(name))), false), name + " by step");
+                figure(
+                        id,
+                        Charts.line(
+                                o.outDir().resolve(id + ".png"),
+                                name.replace('_', ' '),
+                                "step",
+                                name,
+                                List.of(Charts.Line.of(name, steps, m.column(name))),
+                                false),
+                        name + " by step");
             }
         }
         List<Charts.Line> norms = new ArrayList<>();
@@ -268,12 +323,28 @@ public final class Report {
             }
         }
         if (!norms.isEmpty()) {
-            figure("grad-norms", Charts.line(o.outDir().resolve("grad-norms.png"), "gradient norms (before clipping)",
-                    "step", "norm", norms, true), "gradient norm per submodule");
+            figure(
+                    "grad-norms",
+                    Charts.line(
+                            o.outDir().resolve("grad-norms.png"),
+                            "gradient norms (before clipping)",
+                            "step",
+                            "norm",
+                            norms,
+                            true),
+                    "gradient norm per submodule");
         }
         if (m.has("images_per_s")) {
-            figure("throughput", Charts.line(o.outDir().resolve("throughput.png"), "throughput", "step", "images/s",
-                    List.of(Charts.Line.of("images/s", steps, m.column("images_per_s"))), false), "training images per second");
+            figure(
+                    "throughput",
+                    Charts.line(
+                            o.outDir().resolve("throughput.png"),
+                            "throughput",
+                            "step",
+                            "images/s",
+                            List.of(Charts.Line.of("images/s", steps, m.column("images_per_s"))),
+                            false),
+                    "training images per second");
         }
     }
 
@@ -282,32 +353,56 @@ public final class Report {
         double[] y = knn.values().stream().mapToDouble(Double::doubleValue).toArray();
         double[] px = {x[0], x[x.length - 1]};
         double[] py = {pixel, pixel};
-        figure("knn-curve", Charts.line(o.outDir().resolve("knn-curve.png"), "k-NN top-1 (k = 20, T = 0.07)", "step",
-                "top-1 %", List.of(new Charts.Line("teacher CLS (step 0 = random init)", x, y, true, false),
-                        new Charts.Line("raw pixels", px, py, false, true)), false),
+        figure(
+                "knn-curve",
+                Charts.line(
+                        o.outDir().resolve("knn-curve.png"),
+                        "k-NN top-1 (k = 20, T = 0.07)",
+                        "step",
+                        "top-1 %",
+                        List.of(
+                                new Charts.Line("teacher CLS (step 0 = random init)", x, y, true, false),
+                                new Charts.Line("raw pixels", px, py, false, true)),
+                        false),
                 "k-NN top-1 of the teacher's CLS features at each evaluated checkpoint");
         StringBuilder sb = new StringBuilder("<table><tr><th>step</th><th>k-NN top-1 %</th></tr>");
-        knn.forEach((s, v) -> sb.append(String.format(Locale.ROOT, "<tr><td>%d%s</td><td>%.2f</td></tr>", s,
-                s == 0 ? " (random init)" : "", v)));
+        knn.forEach((s, v) -> sb.append(String.format(
+                Locale.ROOT, "<tr><td>%d%s</td><td>%.2f</td></tr>", s, s == 0 ? " (random init)" : "", v)));
         sb.append(String.format(Locale.ROOT, "<tr><td>raw pixels</td><td>%.2f</td></tr></table>%n", pixel));
         body.append(sb);
     }
 
     private void table(Map<Long, Double> knn, double pixel, ModelSource latest) {
         List<EvalLog.Entry> entries = EvalLog.read(o.runDir());
-        StringBuilder sb = new StringBuilder("<table class=\"evals\"><tr><th>protocol</th><th>model</th><th>features</th>"
-                + "<th>headline</th><th>details</th></tr>\n");
+        StringBuilder sb =
+                new StringBuilder("<table class=\"evals\"><tr><th>protocol</th><th>model</th><th>features</th>"
+                        + "<th>headline</th><th>details</th></tr>\n");
         if (latest != null && knn.containsKey(latest.step())) {
-            row(sb, "k-NN (this report)", "step " + latest.step(), "cls",
+            row(
+                    sb,
+                    "k-NN (this report)",
+                    "step " + latest.step(),
+                    "cls",
                     String.format(Locale.ROOT, "top-1 %.2f %%", knn.get(latest.step())),
                     "k = 20, T = 0.07, " + o.knnTrain() + " / " + o.knnTest() + " images");
-            row(sb, "k-NN (this report)", "raw pixels", "pixels", String.format(Locale.ROOT, "top-1 %.2f %%", pixel), "");
+            row(
+                    sb,
+                    "k-NN (this report)",
+                    "raw pixels",
+                    "pixels",
+                    String.format(Locale.ROOT, "top-1 %.2f %%", pixel),
+                    "");
         }
         for (EvalLog.Entry e : entries) {
             JsonNode r = e.result();
             String model = e.source().startsWith("teacher of") ? "step " + e.step() : e.source();
-            row(sb, e.protocol(), model, r.path("features").asText(""),
-                    ResultLines.headline(r), ResultLines.details(r));
+            row(
+                    sb,
+                    e.protocol(),
+                    model,
+                    r.path("features").asText(""),
+                    ResultLines.headline(r),
+                    ResultLines.details(r));
         }
         sb.append("</table>\n");
         body.append(sb);
@@ -325,8 +420,8 @@ public final class Report {
         int n = Math.min(o.pcaImages(), o.test().size());
         listener.status("PCA of patch features at " + size + " px");
         FeatureSet tokens;
-        try (EvalFeatures fx = new EvalFeatures(src, FeatureCache.in(o.runDir().resolve("eval").resolve("cache")),
-                o.batch(), null)) {
+        try (EvalFeatures fx =
+                new EvalFeatures(src, FeatureCache.in(o.runDir().resolve("eval").resolve("cache")), o.batch(), null)) {
             tokens = fx.get(o.test(), n, FeatureKind.PATCH_TOKENS, size);
         }
         PatchPca.Maps maps = PatchPca.compute(tokens, grid);
@@ -334,15 +429,26 @@ public final class Report {
         List<ImageGrids.Cell> inputs = new ArrayList<>();
         List<ImageGrids.Cell> pcs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            inputs.add(new ImageGrids.Cell(ImageGrids.of(o.test().images().image(i), side),
-                    className(o.test().images().label(i)), null));
-            pcs.add(new ImageGrids.Cell(ImageGrids.ofPatches(maps.rgb()[i], grid, side), "PCA " + grid + "×" + grid, null));
+            inputs.add(new ImageGrids.Cell(
+                    ImageGrids.of(o.test().images().image(i), side),
+                    className(o.test().images().label(i)),
+                    null));
+            pcs.add(new ImageGrids.Cell(
+                    ImageGrids.ofPatches(maps.rgb()[i], grid, side), "PCA " + grid + "×" + grid, null));
         }
-        figure("pca", ImageGrids.write(o.outDir().resolve("pca.png"), List.of(inputs, pcs)),
-                String.format(Locale.ROOT, "Top: test images. Bottom: the first three principal components of the "
-                        + "foreground patch tokens as RGB (step %d, %d px input, %d×%d patches); background patches "
-                        + "(first component below 0) are black. First component: %.1f %% of the variance.",
-                        src.step(), size, grid, grid, 100 * maps.explained()));
+        figure(
+                "pca",
+                ImageGrids.write(o.outDir().resolve("pca.png"), List.of(inputs, pcs)),
+                String.format(
+                        Locale.ROOT,
+                        "Top: test images. Bottom: the first three principal components of the "
+                                + "foreground patch tokens as RGB (step %d, %d px input, %d×%d patches); background patches "
+                                + "(first component below 0) are black. First component: %.1f %% of the variance.",
+                        src.step(),
+                        size,
+                        grid,
+                        grid,
+                        100 * maps.explained()));
     }
 
     private void neighbours(FeatureSet train, FeatureSet test, ModelSource src) {
@@ -352,26 +458,36 @@ public final class Report {
         List<List<ImageGrids.Cell>> rows = new ArrayList<>();
         int right = 0;
         for (int i = 0; i < q; i++) {
-            int query = i * (test.n() / q);                   // spread over the test subset
+            int query = i * (test.n() / q); // spread over the test subset
             int[] nn = Neighbours.nearest(train, test, query, k);
             List<ImageGrids.Cell> row = new ArrayList<>();
             int ql = test.labels()[query];
-            row.add(new ImageGrids.Cell(ImageGrids.of(o.test().images().image(query), side),
-                    "query: " + className(ql), Color.BLUE));
+            row.add(new ImageGrids.Cell(
+                    ImageGrids.of(o.test().images().image(query), side), "query: " + className(ql), Color.BLUE));
             for (int j : nn) {
                 int l = train.labels()[j];
                 if (l == ql) {
                     right++;
                 }
-                row.add(new ImageGrids.Cell(ImageGrids.of(o.train().images().image(j), side), className(l),
+                row.add(new ImageGrids.Cell(
+                        ImageGrids.of(o.train().images().image(j), side),
+                        className(l),
                         l == ql ? new Color(0, 150, 0) : Color.RED));
             }
             rows.add(row);
         }
-        figure("neighbours", ImageGrids.write(o.outDir().resolve("neighbours.png"), rows),
-                String.format(Locale.ROOT, "Each row: a test query (blue) and its %d nearest training images by cosine "
-                        + "similarity of the teacher's CLS features (step %d), green when of the query's class, red "
-                        + "otherwise (%d of %d).", k, src.step(), right, q * k));
+        figure(
+                "neighbours",
+                ImageGrids.write(o.outDir().resolve("neighbours.png"), rows),
+                String.format(
+                        Locale.ROOT,
+                        "Each row: a test query (blue) and its %d nearest training images by cosine "
+                                + "similarity of the teacher's CLS features (step %d), green when of the query's class, red "
+                                + "otherwise (%d of %d).",
+                        k,
+                        src.step(),
+                        right,
+                        q * k));
     }
 
     private boolean curation() {
@@ -387,12 +503,15 @@ public final class Report {
         }
         listener.status("curated dataset " + dir);
         section("curation", "Curated data");
-        CurationSection.Written w = CurationSection.write(dir, o.outDir().resolve("curated-clusters.png"),
-                o.classNames(), 10, 10);
+        CurationSection.Written w =
+                CurationSection.write(dir, o.outDir().resolve("curated-clusters.png"), o.classNames(), 10, 10);
         body.append(w.html());
         if (w.figure() != null) {
-            figure("curated-clusters", w.figure(), "Samples of the largest top-level clusters of the curated set "
-                    + "(first cell: cluster id · size; captions: the class in the object key)");
+            figure(
+                    "curated-clusters",
+                    w.figure(),
+                    "Samples of the largest top-level clusters of the curated set "
+                            + "(first cell: cluster id · size; captions: the class in the object key)");
         }
         return true;
     }
@@ -429,8 +548,14 @@ public final class Report {
 
     private void figure(String id, Path png, String caption) {
         figures.put(id, png);
-        body.append("<figure id=\"fig-").append(id).append("\"><img src=\"").append(esc(png.getFileName().toString()))
-                .append("\" alt=\"").append(esc(id)).append("\"><figcaption>").append(esc(caption))
+        body.append("<figure id=\"fig-")
+                .append(id)
+                .append("\"><img src=\"")
+                .append(esc(png.getFileName().toString()))
+                .append("\" alt=\"")
+                .append(esc(id))
+                .append("\"><figcaption>")
+                .append(esc(caption))
                 .append("</figcaption></figure>\n");
     }
 
@@ -459,7 +584,8 @@ public final class Report {
                 + "</head><body>\n<h1>" + esc(title) + "</h1>\n<nav>"
                 + "<a href=\"#losses\">losses</a> · <a href=\"#schedules\">schedules</a> · <a href=\"#knn\">k-NN</a> · "
                 + "<a href=\"#evaluations\">evaluations</a> · <a href=\"#pca\">PCA</a> · "
-                + "<a href=\"#neighbours\">neighbours</a> · <a href=\"#curation\">curated data</a></nav>\n" + body + "</body></html>\n";
+                + "<a href=\"#neighbours\">neighbours</a> · <a href=\"#curation\">curated data</a></nav>\n" + body
+                + "</body></html>\n";
     }
 
     static String esc(String s) {
@@ -467,7 +593,8 @@ public final class Report {
     }
 
     private static double median(double[] v) {
-        double[] f = java.util.Arrays.stream(v).filter(Double::isFinite).sorted().toArray();
+        double[] f =
+                java.util.Arrays.stream(v).filter(Double::isFinite).sorted().toArray();
         return f.length == 0 ? Double.NaN : f[f.length / 2];
     }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.metrics.Json;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +24,7 @@ public final class EvalLog {
 
     /** The file name under {@code RUN/eval}. */
     public static final String FILE = "results.jsonl";
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
@@ -44,8 +44,7 @@ public final class EvalLog {
         }
     }
 
-    private EvalLog() {
-    }
+    private EvalLog() {}
 
     /**
      * The run directory a model source belongs to, if it is a checkpoint inside {@code RUN/checkpoints}.
@@ -109,8 +108,12 @@ public final class EvalLog {
                 }
                 try {
                     JsonNode n = JSON.readTree(line);
-                    out.add(new Entry(n.path("time").asText(""), n.path("model").asText(""), n.path("step").asLong(-1),
-                            n.path("source").asText(""), n.path("result")));
+                    out.add(new Entry(
+                            n.path("time").asText(""),
+                            n.path("model").asText(""),
+                            n.path("step").asLong(-1),
+                            n.path("source").asText(""),
+                            n.path("result")));
                 } catch (IOException e) {
                     // a torn last line (a killed writer) must not hide the others
                 }

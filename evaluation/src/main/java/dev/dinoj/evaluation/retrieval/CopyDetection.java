@@ -5,7 +5,6 @@ import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.transform.DatasetViews;
 import dev.dinoj.evaluation.transform.ImageOps;
 import dev.dinoj.pipeline.data.RgbImage;
-
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -75,8 +74,7 @@ public final class CopyDetection {
      * @param copies the copies, query-major ({@code copy j} is of query {@code j / copiesPerQuery})
      * @param distractors the distractors
      */
-    public record Sets(EvalDataset queries, EvalDataset copies, EvalDataset distractors) {
-    }
+    public record Sets(EvalDataset queries, EvalDataset copies, EvalDataset distractors) {}
 
     private final Settings settings;
 
@@ -112,13 +110,19 @@ public final class CopyDetection {
         }
         long seed = settings.seed();
         double scale = settings.cropScaleMin();
-        EvalDataset queries = source.derive("copydet-queries:" + q,
+        EvalDataset queries = source.derive(
+                "copydet-queries:" + q,
                 DatasetViews.mapped(source.images(), qi, (i, img) -> img, i -> i, "copy-detection queries"));
-        EvalDataset copies = source.derive(String.format(Locale.ROOT, "copydet-copies:%dx%d:scale=%s:seed=%d:v2", q, k,
-                        scale, seed),
-                DatasetViews.mapped(source.images(), ci, (j, img) -> copy(img, scale, seed, j), j -> j / k,
+        EvalDataset copies = source.derive(
+                String.format(Locale.ROOT, "copydet-copies:%dx%d:scale=%s:seed=%d:v2", q, k, scale, seed),
+                DatasetViews.mapped(
+                        source.images(),
+                        ci,
+                        (j, img) -> copy(img, scale, seed, j),
+                        j -> j / k,
                         "copy-detection copies"));
-        EvalDataset distractors = source.derive("copydet-distractors:" + q + "+" + d,
+        EvalDataset distractors = source.derive(
+                "copydet-distractors:" + q + "+" + d,
                 DatasetViews.mapped(source.images(), di, (i, img) -> img, i -> q + i, "copy-detection distractors"));
         return new Sets(queries, copies, distractors);
     }
@@ -159,8 +163,8 @@ public final class CopyDetection {
     public RetrievalResult evaluate(FeatureSet queries, FeatureSet copies, FeatureSet distractors) {
         int dim = queries.dim();
         if (copies.dim() != dim || distractors.dim() != dim) {
-            throw new IllegalArgumentException("feature dimensions differ: " + dim + ", " + copies.dim() + ", "
-                    + distractors.dim());
+            throw new IllegalArgumentException(
+                    "feature dimensions differ: " + dim + ", " + copies.dim() + ", " + distractors.dim());
         }
         int nDb = copies.n() + distractors.n();
         float[][] db = new float[nDb][];
@@ -190,7 +194,7 @@ public final class CopyDetection {
                 order[i] = i;
                 positive[i] = owner[i] == label;
             }
-            Arrays.sort(order, (a, b) -> Double.compare(sims[b], sims[a]));   // stable: ties keep database order
+            Arrays.sort(order, (a, b) -> Double.compare(sims[b], sims[a])); // stable: ties keep database order
             int[] ranking = new int[nDb];
             for (int i = 0; i < nDb; i++) {
                 ranking[i] = order[i];
@@ -200,8 +204,7 @@ public final class CopyDetection {
                 hits++;
             }
         }
-        return new RetrievalResult(settings, queries.n(), nDb, 100.0 * apSum / queries.n(),
-                100.0 * hits / queries.n());
+        return new RetrievalResult(settings, queries.n(), nDb, 100.0 * apSum / queries.n(), 100.0 * hits / queries.n());
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.dinoj.evaluation.retrieval;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Json;
-
 import java.util.Locale;
 
 /**
@@ -14,8 +13,8 @@ import java.util.Locale;
  * @param map mean average precision, %
  * @param recallAt1 share of queries whose top-ranked image is one of their copies, %
  */
-public record RetrievalResult(CopyDetection.Settings settings, int nQueries, int nDatabase, double map,
-                              double recallAt1) {
+public record RetrievalResult(
+        CopyDetection.Settings settings, int nQueries, int nDatabase, double map, double recallAt1) {
 
     /**
      * One line of JSON.
@@ -39,8 +38,15 @@ public record RetrievalResult(CopyDetection.Settings settings, int nQueries, int
 
     /** @return one line for a terminal */
     public String toTable() {
-        return String.format(Locale.ROOT, "copy detection  %d queries x %d copies among %d distractors (database %d)%n"
-                        + "mAP %.2f %%   recall@1 %.2f %%%n", nQueries, settings.copiesPerQuery(), settings.distractors(),
-                nDatabase, map, recallAt1);
+        return String.format(
+                Locale.ROOT,
+                "copy detection  %d queries x %d copies among %d distractors (database %d)%n"
+                        + "mAP %.2f %%   recall@1 %.2f %%%n",
+                nQueries,
+                settings.copiesPerQuery(),
+                settings.distractors(),
+                nDatabase,
+                map,
+                recallAt1);
     }
 }

@@ -2,7 +2,6 @@ package dev.dinoj.evaluation.robustness;
 
 import dev.dinoj.evaluation.transform.ImageOps;
 import dev.dinoj.pipeline.data.RgbImage;
-
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
@@ -82,8 +81,10 @@ public enum Corruption {
             case "noise" -> GAUSSIAN_NOISE;
             case "blur" -> GAUSSIAN_BLUR;
             case "jpeg" -> JPEG;
-            default -> throw new IllegalArgumentException("unknown corruption '" + s + "': use one of "
-                    + Arrays.toString(Arrays.stream(values()).map(Corruption::label).toArray()));
+            default ->
+                throw new IllegalArgumentException("unknown corruption '" + s + "': use one of "
+                        + Arrays.toString(
+                                Arrays.stream(values()).map(Corruption::label).toArray()));
         };
     }
 }

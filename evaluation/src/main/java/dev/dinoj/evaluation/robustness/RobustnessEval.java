@@ -11,7 +11,6 @@ import dev.dinoj.evaluation.linear.LinearProbe;
 import dev.dinoj.evaluation.linear.LinearProbeResult;
 import dev.dinoj.evaluation.metrics.Accuracy;
 import dev.dinoj.evaluation.transform.DatasetViews;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -35,8 +34,13 @@ public final class RobustnessEval {
      * @param linear the linear probe's settings
      * @param seed the noise seed
      */
-    public record Settings(List<Corruption> corruptions, int[] severities, int k, double temperature,
-                           LinearProbe.Settings linear, long seed) {
+    public record Settings(
+            List<Corruption> corruptions,
+            int[] severities,
+            int k,
+            double temperature,
+            LinearProbe.Settings linear,
+            long seed) {
 
         /**
          * Copies the lists.
@@ -65,8 +69,13 @@ public final class RobustnessEval {
 
         /** @return all four corruptions at severities 1..5, k = 20, T = 0.07, the default probe, seed 0 */
         public static Settings defaults() {
-            return new Settings(List.of(Corruption.values()), new int[] {1, 2, 3, 4, 5}, 20,
-                    KnnEvaluator.DEFAULT_TEMPERATURE, LinearProbe.Settings.defaults(), 0);
+            return new Settings(
+                    List.of(Corruption.values()),
+                    new int[] {1, 2, 3, 4, 5},
+                    20,
+                    KnnEvaluator.DEFAULT_TEMPERATURE,
+                    LinearProbe.Settings.defaults(),
+                    0);
         }
     }
 
@@ -104,8 +113,11 @@ public final class RobustnessEval {
      */
     public static EvalDataset corrupted(EvalDataset test, Corruption c, int severity, long seed) {
         long base = seed * 0x9E3779B97F4A7C15L + c.ordinal() * 1_000_003L + severity * 7919L;
-        return test.derive(c.label() + "@" + severity + ":seed=" + seed,
-                DatasetViews.mapped(test.images(), (i, img) -> c.apply(img, severity, new SplittableRandom(base + i)),
+        return test.derive(
+                c.label() + "@" + severity + ":seed=" + seed,
+                DatasetViews.mapped(
+                        test.images(),
+                        (i, img) -> c.apply(img, severity, new SplittableRandom(base + i)),
                         c.label() + " severity " + severity));
     }
 
@@ -120,13 +132,16 @@ public final class RobustnessEval {
      * @param kind the feature kind both classifiers use
      * @return the result
      */
-    public RobustnessResult run(EvalFeatures fx, EvalDataset train, int trainLimit, EvalDataset test, int testLimit,
-                                FeatureKind kind) {
+    public RobustnessResult run(
+            EvalFeatures fx, EvalDataset train, int trainLimit, EvalDataset test, int testLimit, FeatureKind kind) {
         FeatureSet trainF = fx.get(train, trainLimit, kind);
         FeatureSet cleanF = fx.get(test, testLimit, kind);
-        KnnEvaluator knn = KnnEvaluator.builder().optKs(settings.k()).optTemperature(settings.temperature()).build();
-        LinearProbeResult probe = new LinearProbe(settings.linear(), null)
-                .run(trainF, cleanF, List.of(HeadInput.whole(trainF.dim())));
+        KnnEvaluator knn = KnnEvaluator.builder()
+                .optKs(settings.k())
+                .optTemperature(settings.temperature())
+                .build();
+        LinearProbeResult probe =
+                new LinearProbe(settings.linear(), null).run(trainF, cleanF, List.of(HeadInput.whole(trainF.dim())));
         LinearHead head = probe.best();
         int total = 1 + settings.corruptions().size() * settings.severities().length;
         double cleanKnn = knn.evaluate(trainF, cleanF).forK(settings.k()).top1();
@@ -140,7 +155,8 @@ public final class RobustnessEval {
             for (int s : settings.severities()) {
                 FeatureSet f = fx.get(corrupted(test, c, s, settings.seed()), testLimit, kind);
                 double k = knn.evaluate(trainF, f).forK(settings.k()).top1();
-                double l = Accuracy.of(head.scores(f), head.classes(), f.labels()).top1();
+                double l =
+                        Accuracy.of(head.scores(f), head.classes(), f.labels()).top1();
                 rows.add(new RobustnessResult.Row(c, s, k, l));
                 if (listener != null) {
                     listener.scored(++done, total, String.format(Locale.ROOT, "%s@%d", c.label(), s));

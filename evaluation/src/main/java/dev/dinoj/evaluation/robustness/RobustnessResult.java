@@ -3,7 +3,6 @@ package dev.dinoj.evaluation.robustness;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.evaluation.metrics.Json;
-
 import java.util.List;
 import java.util.Locale;
 
@@ -18,8 +17,14 @@ import java.util.Locale;
  * @param cleanLinear clean linear top-1, %
  * @param rows one per (corruption, severity)
  */
-public record RobustnessResult(RobustnessEval.Settings settings, int nTrain, int nTest, String linearHead,
-                               double cleanKnn, double cleanLinear, List<Row> rows) {
+public record RobustnessResult(
+        RobustnessEval.Settings settings,
+        int nTrain,
+        int nTest,
+        String linearHead,
+        double cleanKnn,
+        double cleanLinear,
+        List<Row> rows) {
 
     /**
      * One corrupted test set.
@@ -29,8 +34,7 @@ public record RobustnessResult(RobustnessEval.Settings settings, int nTrain, int
      * @param knnTop1 k-NN top-1, %
      * @param linearTop1 linear top-1, %
      */
-    public record Row(Corruption corruption, int severity, double knnTop1, double linearTop1) {
-    }
+    public record Row(Corruption corruption, int severity, double knnTop1, double linearTop1) {}
 
     /**
      * Copies the rows.
@@ -90,16 +94,26 @@ public record RobustnessResult(RobustnessEval.Settings settings, int nTrain, int
     /** @return a text table: one row per corrupted set, then the means */
     public String toTable() {
         StringBuilder sb = new StringBuilder(1024);
-        sb.append(String.format(Locale.ROOT, "robustness  train=%d  test=%d per set  k-NN k=%d  linear head %s%n",
-                nTrain, nTest, settings.k(), linearHead));
+        sb.append(String.format(
+                Locale.ROOT,
+                "robustness  train=%d  test=%d per set  k-NN k=%d  linear head %s%n",
+                nTrain,
+                nTest,
+                settings.k(),
+                linearHead));
         sb.append(String.format(Locale.ROOT, "%-18s %8s %10s %12s%n", "test set", "severity", "k-NN %", "linear %"));
         sb.append(String.format(Locale.ROOT, "%-18s %8s %10.2f %12.2f%n", "clean", "-", cleanKnn, cleanLinear));
         for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "%-18s %8d %10.2f %12.2f%n", r.corruption().label(), r.severity(),
-                    r.knnTop1(), r.linearTop1()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-18s %8d %10.2f %12.2f%n",
+                    r.corruption().label(),
+                    r.severity(),
+                    r.knnTop1(),
+                    r.linearTop1()));
         }
-        sb.append(String.format(Locale.ROOT, "%-18s %8s %10.2f %12.2f%n", "mean corrupted", "", meanKnn(),
-                meanLinear()));
+        sb.append(
+                String.format(Locale.ROOT, "%-18s %8s %10.2f %12.2f%n", "mean corrupted", "", meanKnn(), meanLinear()));
         return sb.toString().replace(System.lineSeparator(), "\n");
     }
 }

@@ -30,8 +30,7 @@ public final class DatasetViews {
         int label(int index);
     }
 
-    private DatasetViews() {
-    }
+    private DatasetViews() {}
 
     /**
      * The images at {@code indices} of {@code source}, in that order.
@@ -77,8 +76,8 @@ public final class DatasetViews {
      * @param name a short description
      * @return the view
      */
-    public static ImageDataset mapped(ImageDataset source, int[] indices, ImageTransform transform, Labeler labeler,
-                                      String name) {
+    public static ImageDataset mapped(
+            ImageDataset source, int[] indices, ImageTransform transform, Labeler labeler, String name) {
         return new View(source, indices.clone(), transform, labeler, name);
     }
 

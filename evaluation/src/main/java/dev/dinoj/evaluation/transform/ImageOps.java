@@ -1,12 +1,6 @@
 package dev.dinoj.evaluation.transform;
 
 import dev.dinoj.pipeline.data.RgbImage;
-
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -14,6 +8,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.random.RandomGenerator;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * Deterministic image transforms on {@link RgbImage}s (CHW floats in [0, 1]) for the copy-detection copies and
@@ -22,8 +21,7 @@ import java.util.random.RandomGenerator;
  */
 public final class ImageOps {
 
-    private ImageOps() {
-    }
+    private ImageOps() {}
 
     /** Bilinear resize (half-pixel centres, as PyTorch's {@code align_corners=False}, no antialiasing). */
     public static RgbImage resize(RgbImage img, int width, int height) {

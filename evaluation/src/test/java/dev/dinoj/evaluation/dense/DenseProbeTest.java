@@ -1,5 +1,9 @@
 package dev.dinoj.evaluation.dense;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureCache;
@@ -9,10 +13,6 @@ import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.logreg.LogRegSweep;
 import dev.dinoj.pipeline.data.RgbImage;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DenseProbeTest {
 
@@ -36,8 +36,11 @@ class DenseProbeTest {
     void upsampleShouldBePyTorchBilinearWithoutAlignCorners() {
         // F.interpolate([[0, 1], [2, 3]], size=4, mode="bilinear", align_corners=False)
         float[] up = DenseProbe.upsample(new float[] {0, 1, 2, 3}, 2, 4);
-        assertArrayEquals(new float[] {0, 0.25f, 0.75f, 1, 0.5f, 0.75f, 1.25f, 1.5f, 1.5f, 1.75f, 2.25f, 2.5f,
-                2, 2.25f, 2.75f, 3}, up, 1e-6f);
+        assertArrayEquals(
+                new float[] {0, 0.25f, 0.75f, 1, 0.5f, 0.75f, 1.25f, 1.5f, 1.5f, 1.75f, 2.25f, 2.5f, 2, 2.25f, 2.75f, 3
+                },
+                up,
+                1e-6f);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.dinoj.evaluation.dense;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureCache;
@@ -8,9 +10,6 @@ import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainingRun;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue #7: Gram anchoring keeps the patch-level (dense probe) quality that a degrading run loses.
@@ -44,13 +43,22 @@ class GramAnchoringKeepsPatchQualityTest {
 
     @Test
     void gramAnchoringShouldKeepPatchQualityThatDinoOnlyTrainingLoses(@TempDir Path tmp) throws Exception {
-        EvalTestData.train();                                     // skips without Fashion-MNIST
+        EvalTestData.train(); // skips without Fashion-MNIST
         String seed = System.getProperty("dinoj.test.gramSeed", "0");
         String weight = System.getProperty("dinoj.test.gramWeight", "8");
-        List<String> sets = new ArrayList<>(List.of("train.batch-size=64", "train.epoch-length=100",
-                "optim.epochs=15", "optim.warmup-epochs=1", "optim.base-lr=0.01", "ibot.loss-weight=0",
-                "train.max-steps=" + END, "checkpoint.every-steps=" + START, "checkpoint.keep-last=10",
-                "data.loader-threads=1", "train.log-every=250", "train.seed=" + seed));
+        List<String> sets = new ArrayList<>(List.of(
+                "train.batch-size=64",
+                "train.epoch-length=100",
+                "optim.epochs=15",
+                "optim.warmup-epochs=1",
+                "optim.base-lr=0.01",
+                "ibot.loss-weight=0",
+                "train.max-steps=" + END,
+                "checkpoint.every-steps=" + START,
+                "checkpoint.keep-last=10",
+                "data.loader-threads=1",
+                "train.log-every=250",
+                "train.seed=" + seed));
         Path a = tmp.resolve("A");
         new TrainingRun(TrainSettings.load("fmnist-pico", sets), a, false, null).run();
 
@@ -58,8 +66,12 @@ class GramAnchoringKeepsPatchQualityTest {
         Path b = tmp.resolve("B");
         copy(start, b.resolve("checkpoints").resolve(start.getFileName()));
         List<String> gram = new ArrayList<>(sets);
-        gram.addAll(List.of("gram.use-loss=true", "gram.loss-weight=" + weight, "gram.it-load-ema-teacher=" + START,
-                "gram.rep-update=true", "gram.update-frequency=10000"));
+        gram.addAll(List.of(
+                "gram.use-loss=true",
+                "gram.loss-weight=" + weight,
+                "gram.it-load-ema-teacher=" + START,
+                "gram.rep-update=true",
+                "gram.update-frequency=10000"));
         new TrainingRun(TrainSettings.load("fmnist-pico", gram), b, true, null).run();
 
         double at = patchMiou(start);
@@ -67,8 +79,18 @@ class GramAnchoringKeepsPatchQualityTest {
         double endB = patchMiou(b.resolve("checkpoints").resolve(String.format("step-%08d", END)));
         double dropA = at - endA;
         double dropB = at - endB;
-        String line = String.format(Locale.ROOT, "seed %s: patch mIoU at step %d %.2f; step %d A %.2f (drop %.2f), "
-                + "B with Gram %.2f (drop %.2f, %.0f %% of A's)", seed, START, at, END, endA, dropA, endB, dropB,
+        String line = String.format(
+                Locale.ROOT,
+                "seed %s: patch mIoU at step %d %.2f; step %d A %.2f (drop %.2f), "
+                        + "B with Gram %.2f (drop %.2f, %.0f %% of A's)",
+                seed,
+                START,
+                at,
+                END,
+                endA,
+                dropA,
+                endB,
+                dropB,
                 100 * dropB / dropA);
         System.out.println(line);
         assertTrue(dropA >= MIN_DROP_A, "DINO-only run did not degrade clearly: " + line);
@@ -81,7 +103,8 @@ class GramAnchoringKeepsPatchQualityTest {
             FeatureSet train = fx.get(EvalTestData.train(), 1000, FeatureKind.PATCH_TOKENS);
             FeatureSet test = fx.get(EvalTestData.test(), 1000, FeatureKind.PATCH_TOKENS);
             return new DenseProbe(DenseProbe.Settings.defaults())
-                    .run(train, EvalTestData.train(), test, EvalTestData.test(), size, fx.patchSize()).patchMiou();
+                    .run(train, EvalTestData.train(), test, EvalTestData.test(), size, fx.patchSize())
+                    .patchMiou();
         }
     }
 

@@ -8,10 +8,8 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainingRun;
-
 import java.nio.file.Path;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,8 +20,8 @@ class VitEmbedderTest {
     void shouldEmbedMixedSizesIntoUnitRowsIndependentOfTheBatch(@TempDir Path tmp) throws Exception {
         ImageDataset data = EvalTestData.synthetic(64, 16, 4);
         Path run = tmp.resolve("run");
-        TrainSettings s = TrainSettings.load("fmnist-pico", List.of("train.max-steps=2", "checkpoint.every-steps=2",
-                "data.loader-threads=1"));
+        TrainSettings s = TrainSettings.load(
+                "fmnist-pico", List.of("train.max-steps=2", "checkpoint.every-steps=2", "data.loader-threads=1"));
         new TrainingRun(s, run, false, null).withDataset(data).run();
 
         RgbImage a = data.image(0);

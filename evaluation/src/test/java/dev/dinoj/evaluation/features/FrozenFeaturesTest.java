@@ -1,20 +1,19 @@
 package dev.dinoj.evaluation.features;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
-import dev.dinoj.trainer.weights.Backbones;
 import dev.dinoj.trainer.model.VitConfig;
+import dev.dinoj.trainer.weights.Backbones;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class FrozenFeaturesTest {
 
@@ -31,12 +30,14 @@ class FrozenFeaturesTest {
         VitConfig vit = EvalTestData.pico();
         ImageDataset ds = EvalTestData.synthetic(10, 28, 3);
         int d = vit.embedDim();
-        try (NDManager m = NDManager.newBaseManager(); Backbones.Loaded b = Backbones.random(vit, 3, m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                Backbones.Loaded b = Backbones.random(vit, 3, m)) {
             FrozenFeatures ff = new FrozenFeatures(b.model(), 4);
             FeatureSet cls = ff.extract(ds, 10, vit.imgSize(), FeatureKind.CLS, m, null);
             FeatureSet avg = ff.extract(ds, 10, vit.imgSize(), FeatureKind.CLS_AVGPOOL, m, null);
             FeatureSet last = ff.extract(ds, 10, vit.imgSize(), FeatureKind.LAST_BLOCKS, m, null);
-            FeatureSet ref = new FeatureExtractor(b.model(), vit.imgSize(), FeatureExtractor.Kind.CLS, 3).extract(ds, 10, m, null);
+            FeatureSet ref = new FeatureExtractor(b.model(), vit.imgSize(), FeatureExtractor.Kind.CLS, 3)
+                    .extract(ds, 10, m, null);
             FeatureSet refAvg = new FeatureExtractor(b.model(), vit.imgSize(), FeatureExtractor.Kind.CLS_AVGPOOL, 5)
                     .extract(ds, 10, m, null);
             assertArrayEquals(ref.data(), cls.data(), 1e-6f);
@@ -69,11 +70,25 @@ class FrozenFeaturesTest {
         }
         RgbImage img = new RgbImage(4, 4, chw);
         ImageDataset ds = new ImageDataset() {
-            public int size() { return 1; }
-            public RgbImage image(int i) { return img; }
-            public int label(int i) { return 0; }
-            public int numClasses() { return 1; }
-            public String describe() { return "one"; }
+            public int size() {
+                return 1;
+            }
+
+            public RgbImage image(int i) {
+                return img;
+            }
+
+            public int label(int i) {
+                return 0;
+            }
+
+            public int numClasses() {
+                return 1;
+            }
+
+            public String describe() {
+                return "one";
+            }
         };
         try (NDManager m = NDManager.newBaseManager()) {
             FeatureSet fs = new FrozenFeatures(null, 2).extract(ds, 1, 4, FeatureKind.PATCH_TOKENS, m, null);
@@ -82,7 +97,8 @@ class FrozenFeaturesTest {
             float mean = EvalImages.MEAN[0];
             float std = EvalImages.STD[0];
             assertEquals((5 / 16f - mean) / std, fs.data()[5], 1e-6f, "channel 0, pixel (1, 1)");
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> new FrozenFeatures(null, 2).extract(ds, 1, 4, FeatureKind.CLS, m, null));
         }
     }
@@ -92,7 +108,8 @@ class FrozenFeaturesTest {
         VitConfig vit = EvalTestData.pico();
         EvalDataset ds = new EvalDataset("synthetic-6", EvalTestData.synthetic(6, 28, 2));
         Path file = tmp.resolve("backbone.safetensors");
-        try (NDManager m = NDManager.newBaseManager(); Backbones.Loaded b = Backbones.random(vit, 9, m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                Backbones.Loaded b = Backbones.random(vit, 9, m)) {
             Backbones.exportHubLayout(b.params(), "", vit, file);
         }
         ModelSource random = ModelSource.random(vit, 9);
@@ -123,9 +140,9 @@ class FrozenFeaturesTest {
             FeatureSet b = fx.get(ds, 0, FeatureKind.CLS);
             assertArrayEquals(a.data(), b.data());
             assertEquals(1, cache.hits());
-            fx.get(ds, 6, FeatureKind.CLS);            // another count: another key
-            fx.get(ds, 0, FeatureKind.CLS_AVGPOOL);    // another kind: another key
-            fx.get(ds, 0, FeatureKind.CLS, 24);        // another size: another key
+            fx.get(ds, 6, FeatureKind.CLS); // another count: another key
+            fx.get(ds, 0, FeatureKind.CLS_AVGPOOL); // another kind: another key
+            fx.get(ds, 0, FeatureKind.CLS, 24); // another size: another key
         }
         assertEquals(4, cache.misses());
         // another seed is another model

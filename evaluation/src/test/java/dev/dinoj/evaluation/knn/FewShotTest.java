@@ -29,7 +29,7 @@ class FewShotTest {
     void shouldDrawSeededRandomSubsetsOfEachClass() {
         FewShot fs = FewShot.random(3, 4, 42);
         int[] a = fs.select(LABELS, 0);
-        assertArrayEquals(a, fs.select(LABELS, 0));                       // deterministic
+        assertArrayEquals(a, fs.select(LABELS, 0)); // deterministic
         assertArrayEquals(a, FewShot.random(3, 4, 42).select(LABELS, 0)); // from (seed, try) alone
         Set<String> draws = new HashSet<>();
         for (int t = 0; t < 4; t++) {
@@ -72,7 +72,9 @@ class FewShotTest {
 
         // one try of FIRST equals evaluating the subset by hand
         KnnResult first = knn.evaluate(train, test, FewShot.first(20));
-        KnnResult byHand = KnnEvaluator.builder().optKs(10, 20).build()
+        KnnResult byHand = KnnEvaluator.builder()
+                .optKs(10, 20)
+                .build()
                 .evaluate(train.subset(FewShot.first(20).select(train.labels(), 0)), test);
         assertEquals(byHand.accuracies(), first.accuracies());
     }

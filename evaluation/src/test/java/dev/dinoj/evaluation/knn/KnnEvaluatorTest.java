@@ -89,7 +89,11 @@ class KnnEvaluatorTest {
     @Test
     void shouldMatchTheOfficialWeightedVoteComputedByHand() {
         int[] ks = {1, 3, 6};
-        KnnEvaluator knn = KnnEvaluator.builder().optKs(ks).optTemperature(T).optNumClasses(3).build();
+        KnnEvaluator knn = KnnEvaluator.builder()
+                .optKs(ks)
+                .optTemperature(T)
+                .optNumClasses(3)
+                .build();
         FeatureSet train = handTrain();
         FeatureSet test = handTest();
 
@@ -98,7 +102,10 @@ class KnnEvaluatorTest {
         knn.vote(train, test, ks, 3, (q, ki, scores) -> got[q][ki] = scores.clone(), null);
         for (int q = 0; q < TEST_DEG.length; q++) {
             for (int ki = 0; ki < ks.length; ki++) {
-                assertArrayEquals(handScores(TEST_DEG[q], ks[ki], 6, 3), got[q][ki], 1e-4,
+                assertArrayEquals(
+                        handScores(TEST_DEG[q], ks[ki], 6, 3),
+                        got[q][ki],
+                        1e-4,
                         "scores of query " + q + ", k=" + ks[ki]);
             }
         }
@@ -147,8 +154,11 @@ class KnnEvaluatorTest {
         }
         FeatureSet set = new FeatureSet(data, n, d, labels);
         for (int trainChunk : new int[] {Integer.MAX_VALUE, 64}) {
-            KnnEvaluator knn = KnnEvaluator.builder().optKs(1).optQueryChunkSize(50)
-                    .optTrainChunkSize(trainChunk).build();
+            KnnEvaluator knn = KnnEvaluator.builder()
+                    .optKs(1)
+                    .optQueryChunkSize(50)
+                    .optTrainChunkSize(trainChunk)
+                    .build();
             assertArrayEquals(labels, knn.predict(set, set).forK(1));
             KnnResult r = knn.evaluate(set, set);
             assertEquals(100.0, r.forK(1).top1());
@@ -164,13 +174,17 @@ class KnnEvaluatorTest {
         FeatureSet train = gaussian(rnd, 500, 24, 8);
         FeatureSet test = gaussian(rnd, 137, 24, 8);
         int[] ks = {1, 5, 20, 50};
-        KnnEvaluator base = KnnEvaluator.builder().optKs(ks).optQueryChunkSize(1000).build();
+        KnnEvaluator base =
+                KnnEvaluator.builder().optKs(ks).optQueryChunkSize(1000).build();
         KnnResult expected = base.evaluate(train, test);
         KnnPredictions expectedPred = base.predict(train, test);
         for (int queryChunk : new int[] {1, 7, 1000}) {
             for (int trainChunk : new int[] {Integer.MAX_VALUE, 60, 500}) {
-                KnnEvaluator knn = KnnEvaluator.builder().optKs(ks).optQueryChunkSize(queryChunk)
-                        .optTrainChunkSize(trainChunk).build();
+                KnnEvaluator knn = KnnEvaluator.builder()
+                        .optKs(ks)
+                        .optQueryChunkSize(queryChunk)
+                        .optTrainChunkSize(trainChunk)
+                        .build();
                 String where = "query chunk " + queryChunk + ", train chunk " + trainChunk;
                 assertEquals(expected, knn.evaluate(train, test), where);
                 KnnPredictions pred = knn.predict(train, test);
@@ -199,10 +213,11 @@ class KnnEvaluatorTest {
         labels.add(1);
         rows.add(polar(30, 1));
         labels.add(1);
-        FeatureSet test = FeatureSet.of(rows.toArray(new float[0][]), labels.stream().mapToInt(x -> x).toArray());
+        FeatureSet test = FeatureSet.of(
+                rows.toArray(new float[0][]), labels.stream().mapToInt(x -> x).toArray());
 
         KnnResult r = KnnEvaluator.builder().optKs(1, 3).build().evaluate(train, test);
-        double top1 = 100.0 * 9 / 10;                  // 9 of 10 queries right
+        double top1 = 100.0 * 9 / 10; // 9 of 10 queries right
         double meanPerClass = 100.0 * (8.0 / 8 + 1.0 / 2) / 2; // class 0: 8/8, class 1: 1/2
         for (int k : new int[] {1, 3}) {
             assertEquals(top1, r.forK(k).top1(), 1e-9);
@@ -248,11 +263,20 @@ class KnnEvaluatorTest {
         Random rnd = new Random(3);
         FeatureSet train = gaussian(rnd, 100, 16, 4);
         FeatureSet test = gaussian(rnd, 40, 16, 4);
-        KnnEvaluator knn = KnnEvaluator.builder().optKs(3, 10).optQueryChunkSize(5).optTrainChunkSize(30).build();
+        KnnEvaluator knn = KnnEvaluator.builder()
+                .optKs(3, 10)
+                .optQueryChunkSize(5)
+                .optTrainChunkSize(30)
+                .build();
         List<Integer> live = new ArrayList<>();
-        knn.vote(train, test, new int[] {3, 10}, 4, (q, k, s) -> { }, (chunk, manager) ->
-                live.add(manager.getManagedArrays().size()));
-        assertEquals(8, live.size());          // 40 queries / 5
+        knn.vote(
+                train,
+                test,
+                new int[] {3, 10},
+                4,
+                (q, k, s) -> {},
+                (chunk, manager) -> live.add(manager.getManagedArrays().size()));
+        assertEquals(8, live.size()); // 40 queries / 5
         for (int count : live) {
             assertEquals(4, count, "only the 4 train chunks may stay alive: " + live);
         }
@@ -307,11 +331,13 @@ class KnnEvaluatorTest {
         assertThrows(IllegalArgumentException.class, () -> ok.evaluate(train, gaussian(rnd, 5, 3, 3)));
         float[] nan = test.data().clone();
         nan[7] = Float.NaN;
-        assertThrows(IllegalArgumentException.class,
-                () -> ok.evaluate(train, new FeatureSet(nan, 5, 4, test.labels())));
+        assertThrows(
+                IllegalArgumentException.class, () -> ok.evaluate(train, new FeatureSet(nan, 5, 4, test.labels())));
         assertThrows(IllegalArgumentException.class, () -> new FeatureSet(new float[7], 2, 4, new int[2]));
-        assertThrows(IllegalArgumentException.class, () -> KnnEvaluator.builder().optKs(0, 5));
-        assertThrows(IllegalArgumentException.class, () -> KnnEvaluator.builder().optTemperature(0));
+        assertThrows(
+                IllegalArgumentException.class, () -> KnnEvaluator.builder().optKs(0, 5));
+        assertThrows(
+                IllegalArgumentException.class, () -> KnnEvaluator.builder().optTemperature(0));
     }
 
     // ------------------------------------------------------------------------------------------- data
@@ -348,8 +374,7 @@ class KnnEvaluatorTest {
                 for (int y = 0; y < side; y++) {
                     for (int x = 0; x < side; x++) {
                         double r2 = (x - x0) * (x - x0) + (y - y0) * (y - y0);
-                        double v = background + contrast * Math.exp(-r2 / (2 * 1.5 * 1.5))
-                                + 0.15 * rnd.nextGaussian();
+                        double v = background + contrast * Math.exp(-r2 / (2 * 1.5 * 1.5)) + 0.15 * rnd.nextGaussian();
                         data[i * side * side + y * side + x] = (float) v;
                     }
                 }

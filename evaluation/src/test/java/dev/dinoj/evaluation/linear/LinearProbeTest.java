@@ -1,20 +1,19 @@
 package dev.dinoj.evaluation.linear;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureCache;
 import dev.dinoj.evaluation.features.FeatureKind;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.FeatureSet;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class LinearProbeTest {
 
@@ -121,8 +120,13 @@ class LinearProbeTest {
     @Test
     void lastBlockInputsShouldBeTheOfficialFour() {
         List<HeadInput> in = HeadInput.lastBlocks(4, 10);
-        assertEquals(List.of(new HeadInput(1, false, 30, 10), new HeadInput(1, true, 30, 20),
-                new HeadInput(4, false, 0, 40), new HeadInput(4, true, 0, 50)), in);
+        assertEquals(
+                List.of(
+                        new HeadInput(1, false, 30, 10),
+                        new HeadInput(1, true, 30, 20),
+                        new HeadInput(4, false, 0, 40),
+                        new HeadInput(4, true, 0, 50)),
+                in);
         assertEquals(2, HeadInput.lastBlocks(1, 10).size());
         assertEquals("4_blocks_avgpool_True", in.get(3).stem());
     }
@@ -141,7 +145,9 @@ class LinearProbeTest {
         assertEquals(1800, r.nTrain());
         assertEquals(200, r.nVal());
         assertEquals(3, r.heads().size());
-        assertTrue(r.test().top1() > 70, "raw-pixel linear probe on 2000 images: " + r.test().top1());
+        assertTrue(
+                r.test().top1() > 70,
+                "raw-pixel linear probe on 2000 images: " + r.test().top1());
         JsonNode j = new ObjectMapper().readTree(r.toJson("pixels"));
         assertEquals("linear", j.get("eval").asText());
         assertEquals(r.test().top1(), j.get("test").get("top1").asDouble(), 1e-4);
@@ -153,20 +159,24 @@ class LinearProbeTest {
         FeatureSet test;
         int blocks;
         int dim;
-        try (EvalFeatures fx = new EvalFeatures(ModelSource.random(EvalTestData.pico(), 0), FeatureCache.none(), 256,
-                null)) {
+        try (EvalFeatures fx =
+                new EvalFeatures(ModelSource.random(EvalTestData.pico(), 0), FeatureCache.none(), 256, null)) {
             train = fx.get(EvalTestData.train(), 1000, FeatureKind.LAST_BLOCKS);
             test = fx.get(EvalTestData.test(), 300, FeatureKind.LAST_BLOCKS);
             blocks = fx.lastBlocks();
             dim = fx.embedDim();
         }
         List<HeadInput> inputs = HeadInput.lastBlocks(blocks, dim);
-        LinearProbeResult r = new LinearProbe(LinearProbe.Settings.defaults().withEpochs(3), null)
-                .run(train, test, inputs);
+        LinearProbeResult r =
+                new LinearProbe(LinearProbe.Settings.defaults().withEpochs(3), null).run(train, test, inputs);
         System.out.print(r.toTable());
-        assertEquals(inputs.size() * LinearProbe.OFFICIAL_LEARNING_RATES.length, r.heads().size());
+        assertEquals(
+                inputs.size() * LinearProbe.OFFICIAL_LEARNING_RATES.length,
+                r.heads().size());
         assertEquals(inputs.size(), r.byInput().size());
         assertTrue(r.best().name().startsWith("classifier_"), r.best().name());
-        assertTrue(r.test().top1() > 30, "random pico features, 900 train images: " + r.test().top1());
+        assertTrue(
+                r.test().top1() > 30,
+                "random pico features, 900 train images: " + r.test().top1());
     }
 }

@@ -1,31 +1,33 @@
 package dev.dinoj.evaluation.logreg;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureCache;
 import dev.dinoj.evaluation.features.FeatureKind;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.FeatureSet;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class LogisticRegressionTest {
 
     @Test
     void lbfgsShouldMinimiseRosenbrock() {
-        Lbfgs.Result r = new Lbfgs(10, 500, 1e-8, 0).minimize((x, g) -> {
-            double a = 1 - x[0];
-            double b = x[1] - x[0] * x[0];
-            g[0] = -2 * a - 400 * x[0] * b;
-            g[1] = 200 * b;
-            return a * a + 100 * b * b;
-        }, new double[] {-1.2, 1});
+        Lbfgs.Result r = new Lbfgs(10, 500, 1e-8, 0)
+                .minimize(
+                        (x, g) -> {
+                            double a = 1 - x[0];
+                            double b = x[1] - x[0] * x[0];
+                            g[0] = -2 * a - 400 * x[0] * b;
+                            g[1] = 200 * b;
+                            return a * a + 100 * b * b;
+                        },
+                        new double[] {-1.2, 1});
         assertTrue(r.converged(), r.reason());
         assertEquals(1, r.x()[0], 1e-5);
         assertEquals(1, r.x()[1], 1e-5);
@@ -55,7 +57,9 @@ class LogisticRegressionTest {
                 double[] m = theta.clone();
                 p[i] += h;
                 m[i] -= h;
-                double fd = (f.valueAndGradient(p, new double[theta.length]) - f.valueAndGradient(m, new double[theta.length])) / (2 * h);
+                double fd = (f.valueAndGradient(p, new double[theta.length])
+                                - f.valueAndGradient(m, new double[theta.length]))
+                        / (2 * h);
                 assertEquals(fd, g[i], 1e-7, "d f / d theta[" + i + "]");
             }
         }
@@ -83,7 +87,7 @@ class LogisticRegressionTest {
             }
             double a = 0.5 * (lo + hi);
             LogisticRegression.Model m = new LogisticRegression(1000, 1e-10, 0).fit(fs, 2, c, null);
-            float[] w = m.head().weight();          // (1, 2)
+            float[] w = m.head().weight(); // (1, 2)
             assertEquals(-a, w[0], 1e-5, "w0 at C=" + c);
             assertEquals(a, w[1], 1e-5, "w1 at C=" + c);
             assertEquals(0, m.head().bias()[1] - m.head().bias()[0], 1e-6, "b1 - b0 at C=" + c);
@@ -111,7 +115,8 @@ class LogisticRegressionTest {
         FeatureSet fs = FeatureSet.of(rows, labels);
         int k = fx.get("classes").asInt();
         for (JsonNode c : fx.get("cases")) {
-            LogisticRegression.Model m = new LogisticRegression(5000, 1e-10, 0).fit(fs, k, c.get("C").asDouble(), null);
+            LogisticRegression.Model m =
+                    new LogisticRegression(5000, 1e-10, 0).fit(fs, k, c.get("C").asDouble(), null);
             assertEquals(c.get("objective").asDouble(), m.fit().value(), 1e-9, "objective at C=" + c.get("C"));
             for (int i = 0; i < c.get("W").size(); i++) {
                 assertEquals(c.get("W").get(i).asDouble(), m.theta()[i], 1e-4, "W[" + i + "] at C=" + c.get("C"));
@@ -121,7 +126,10 @@ class LogisticRegressionTest {
                 mean += m.theta()[rows[0].length * k + j] / k;
             }
             for (int j = 0; j < k; j++) {
-                assertEquals(c.get("b_centered").get(j).asDouble(), m.theta()[rows[0].length * k + j] - mean, 1e-4,
+                assertEquals(
+                        c.get("b_centered").get(j).asDouble(),
+                        m.theta()[rows[0].length * k + j] - mean,
+                        1e-4,
                         "b[" + j + "] at C=" + c.get("C"));
             }
         }
@@ -152,9 +160,14 @@ class LogisticRegressionTest {
         assertEquals(100, r.nHeldOut());
         assertEquals(1000, r.nFinal());
         assertEquals(5, r.sweep().size());
-        assertTrue(r.test().top1() > 65, "8-px raw-pixel logistic regression on 1000 images: " + r.test().top1());
+        assertTrue(
+                r.test().top1() > 65,
+                "8-px raw-pixel logistic regression on 1000 images: " + r.test().top1());
         // the chosen C is the first best on the held-out part
-        double best = r.sweep().stream().mapToDouble(LogRegResult.CScore::heldOutTop1).max().orElseThrow();
+        double best = r.sweep().stream()
+                .mapToDouble(LogRegResult.CScore::heldOutTop1)
+                .max()
+                .orElseThrow();
         assertEquals(best, r.bestHeldOutTop1(), 1e-9);
         JsonNode j = new ObjectMapper().readTree(r.toJson("pixels"));
         assertEquals("logreg", j.get("eval").asText());

@@ -1,12 +1,18 @@
 package dev.dinoj.evaluation.report;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import akka.actor.ActorSystem;
+import com.typesafe.config.ConfigFactory;
 import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.features.EvalDataset;
 import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.results.EvalLog;
 import dev.dinoj.evaluation.transform.DatasetViews;
-import akka.actor.ActorSystem;
-import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.embed.PixelEmbedder;
@@ -18,11 +24,6 @@ import dev.dinoj.pipeline.storage.StorageUri;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainingRun;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -33,12 +34,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The report of a 6-step fmnist-pico run on 128 Fashion-MNIST images: every figure is written and readable, the
@@ -49,47 +48,95 @@ class ReportTest {
 
     @TempDir
     static Path tmp;
+
     static Path run;
     static Report.Result result;
 
-    static final List<String> FIGURES = List.of("loss-total-loss", "loss-dino-local-crops-loss",
-            "loss-dino-global-crops-loss", "loss-ibot-loss", "loss-koleo-loss", "schedule-lr", "schedule-wd",
-            "schedule-momentum", "schedule-teacher-temp", "knn-curve", "pca", "neighbours", "curated-clusters");
+    static final List<String> FIGURES = List.of(
+            "loss-total-loss",
+            "loss-dino-local-crops-loss",
+            "loss-dino-global-crops-loss",
+            "loss-ibot-loss",
+            "loss-koleo-loss",
+            "schedule-lr",
+            "schedule-wd",
+            "schedule-momentum",
+            "schedule-teacher-temp",
+            "knn-curve",
+            "pca",
+            "neighbours",
+            "curated-clusters");
 
     @BeforeAll
     static void trainAndReport() throws Exception {
         EvalDataset train = EvalTestData.train();
         EvalDataset test = EvalTestData.test();
         run = tmp.resolve("run");
-        TrainSettings s = TrainSettings.load("fmnist-pico", List.of("train.max-steps=6", "checkpoint.every-steps=3",
-                "data.loader-threads=1"));
-        new TrainingRun(s, run, false, null).withDataset(DatasetViews.first(train.images(), 128)).run();
+        TrainSettings s = TrainSettings.load(
+                "fmnist-pico", List.of("train.max-steps=6", "checkpoint.every-steps=3", "data.loader-threads=1"));
+        new TrainingRun(s, run, false, null)
+                .withDataset(DatasetViews.first(train.images(), 128))
+                .run();
         assertEquals(2, Checkpoints.list(run).size());
         // a recorded evaluation, as `dinoj eval linear` appends it
-        EvalLog.append(run, ModelSource.checkpoint(run), "{\"eval\":\"linear\",\"features\":\"last-blocks\","
-                + "\"n_train\":90,\"best\":{\"name\":\"classifier_2_blocks_avgpool_True_lr_0_00050\",\"val_top1\":50.0},"
-                + "\"test\":{\"top1\":42.5}}");
+        EvalLog.append(
+                run,
+                ModelSource.checkpoint(run),
+                "{\"eval\":\"linear\",\"features\":\"last-blocks\","
+                        + "\"n_train\":90,\"best\":{\"name\":\"classifier_2_blocks_avgpool_True_lr_0_00050\",\"val_top1\":50.0},"
+                        + "\"test\":{\"top1\":42.5}}");
         // the curated dataset the run "trained on": 300 labelled Fashion-MNIST images in a local pool, curated around
         // 10 query images of trousers (label 1) to 120 images
         ActorSystem system = ObjectStores.createSystem("ReportTest", ConfigFactory.load(), StorageSettings.defaults());
-        try (ObjectStores.Location pool = ObjectStores.open(StorageUri.of(tmp.resolve("pool")), StorageSettings.defaults(), system);
-             ObjectStores.Location queries = ObjectStores.open(StorageUri.of(tmp.resolve("queries")),
-                     StorageSettings.defaults(), system)) {
+        try (ObjectStores.Location pool =
+                        ObjectStores.open(StorageUri.of(tmp.resolve("pool")), StorageSettings.defaults(), system);
+                ObjectStores.Location queries =
+                        ObjectStores.open(StorageUri.of(tmp.resolve("queries")), StorageSettings.defaults(), system)) {
             DatasetUpload.upload(system, pool, train.images(), 300, 4, null);
-            int[] trousers = java.util.stream.IntStream.range(0, 1000).filter(i -> test.images().label(i) == 1)
-                    .limit(10).toArray();
+            int[] trousers = java.util.stream.IntStream.range(0, 1000)
+                    .filter(i -> test.images().label(i) == 1)
+                    .limit(10)
+                    .toArray();
             for (int i : trousers) {
-                queries.store().put(DatasetUpload.keyOf(queries, i, 1), ImageEncoding.png(test.images().image(i)),
-                        "image/png").toCompletableFuture().join();
+                queries.store()
+                        .put(
+                                DatasetUpload.keyOf(queries, i, 1),
+                                ImageEncoding.png(test.images().image(i)),
+                                "image/png")
+                        .toCompletableFuture()
+                        .join();
             }
-            CurateJob.run(system, new CurateJob.Spec(StorageUri.of(tmp.resolve("pool")), StorageUri.of(tmp.resolve("queries")),
-                    StorageUri.of(run.resolve("curated")), tmp.resolve("curate-work"), 120), new PixelEmbedder(28),
-                    CurationSettings.defaults().withRetrieval(5, 5, 0), StorageSettings.defaults(), null, null);
+            CurateJob.run(
+                    system,
+                    new CurateJob.Spec(
+                            StorageUri.of(tmp.resolve("pool")),
+                            StorageUri.of(tmp.resolve("queries")),
+                            StorageUri.of(run.resolve("curated")),
+                            tmp.resolve("curate-work"),
+                            120),
+                    new PixelEmbedder(28),
+                    CurationSettings.defaults().withRetrieval(5, 5, 0),
+                    StorageSettings.defaults(),
+                    null,
+                    null);
         } finally {
             ObjectStores.terminate(system);
         }
-        Report.Options o = new Report.Options(run, run.resolve("report"), train, test, 300, 100, 6, 128, 4, 0, 3, 4,
-                null, Report.FASHION_MNIST_CLASSES);
+        Report.Options o = new Report.Options(
+                run,
+                run.resolve("report"),
+                train,
+                test,
+                300,
+                100,
+                6,
+                128,
+                4,
+                0,
+                3,
+                4,
+                null,
+                Report.FASHION_MNIST_CLASSES);
         result = new Report(o, null).write();
     }
 
@@ -97,10 +144,12 @@ class ReportTest {
     void shouldWriteEveryFigureAsAReadablePng() throws Exception {
         for (String id : FIGURES) {
             Path png = result.figures().get(id);
-            assertNotNull(png, "figure " + id + " missing; have " + result.figures().keySet());
+            assertNotNull(
+                    png, "figure " + id + " missing; have " + result.figures().keySet());
             BufferedImage img = ImageIO.read(png.toFile());
             assertNotNull(img, png + " is not a PNG");
-            assertTrue(img.getWidth() > 50 && img.getHeight() > 50, png + " is " + img.getWidth() + "x" + img.getHeight());
+            assertTrue(
+                    img.getWidth() > 50 && img.getHeight() > 50, png + " is " + img.getWidth() + "x" + img.getHeight());
             assertTrue(nonWhiteShare(img) > 0.01, png + " is blank");
         }
         // k-NN curve: random init (step 0) and both checkpoints
@@ -117,10 +166,11 @@ class ReportTest {
         ModelSource src = ModelSource.checkpoint(run);
         assertEquals(6, src.step());
         java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-        String sha = java.util.HexFormat.of().formatHex(md.digest(Files.readAllBytes(
-                src.path().resolve("teacher.safetensors"))));
+        String sha = java.util.HexFormat.of()
+                .formatHex(md.digest(Files.readAllBytes(src.path().resolve("teacher.safetensors"))));
         assertTrue(src.id().startsWith("teacher-sha256:" + sha + "|"), src.id());
-        assertTrue(!src.id().equals(ModelSource.checkpoint(Checkpoints.list(run).get(0)).id()));
+        assertTrue(!src.id()
+                .equals(ModelSource.checkpoint(Checkpoints.list(run).get(0)).id()));
     }
 
     @Test
@@ -134,9 +184,12 @@ class ReportTest {
         assertTrue(html.contains("top-1 42.50 %"));
         assertTrue(html.contains("Curated data"), "the run's curated dataset is described");
         assertTrue(html.contains("<td>ingested</td><td>300</td>"), "every pool object's state");
-        Matcher retrieval = Pattern.compile("<b>([0-9.]+) %</b> have the query's class").matcher(html);
+        Matcher retrieval =
+                Pattern.compile("<b>([0-9.]+) %</b> have the query's class").matcher(html);
         assertTrue(retrieval.find(), "retrieval precision traced through the keys");
-        assertTrue(Double.parseDouble(retrieval.group(1)) >= 70, "trouser queries retrieve trousers: " + retrieval.group(1));
+        assertTrue(
+                Double.parseDouble(retrieval.group(1)) >= 70,
+                "trouser queries retrieve trousers: " + retrieval.group(1));
         // the features of the k-NN curve are cached: a second report does not extract again
         long cached;
         try (var s = Files.list(run.resolve("eval/cache"))) {
@@ -152,8 +205,15 @@ class ReportTest {
         Path profile = Files.createTempDirectory(tmp, "chromium-profile");
         Path shot = tmp.resolve("report.png");
         String url = result.html().toUri().toString();
-        List<String> common = List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                "--user-data-dir=" + profile, "--allow-file-access-from-files", "--virtual-time-budget=10000");
+        List<String> common = List.of(
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--user-data-dir=" + profile,
+                "--allow-file-access-from-files",
+                "--virtual-time-budget=10000");
         List<String> dump = new ArrayList<>(common);
         dump.add("--dump-dom");
         dump.add(url);
@@ -176,8 +236,11 @@ class ReportTest {
 
     private static String runProcess(List<String> cmd) throws Exception {
         Path out = Files.createTempFile(tmp, "chromium", ".out");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).redirectOutput(out.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(false)
+                .redirectOutput(out.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("chromium did not finish in 120 s: " + cmd);

@@ -1,5 +1,9 @@
 package dev.dinoj.evaluation.retrieval;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureCache;
@@ -8,10 +12,6 @@ import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.pipeline.data.RgbImage;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CopyDetectionTest {
 
@@ -30,7 +30,8 @@ class CopyDetectionTest {
     void exactCopiesShouldBeFoundPerfectlyAndRankingsScored() {
         // 2 queries on orthogonal axes; copies identical to their query; distractors in between
         FeatureSet q = FeatureSet.of(new float[][] {{1, 0, 0}, {0, 1, 0}}, new int[] {0, 1});
-        FeatureSet c = FeatureSet.of(new float[][] {{2, 0, 0}, {3, 0, 0}, {0, 1, 0}, {0, 5, 0}}, new int[] {0, 0, 1, 1});
+        FeatureSet c =
+                FeatureSet.of(new float[][] {{2, 0, 0}, {3, 0, 0}, {0, 1, 0}, {0, 5, 0}}, new int[] {0, 0, 1, 1});
         FeatureSet d = FeatureSet.of(new float[][] {{1, 1, 0}, {0, 0, 1}}, new int[] {2, 3});
         RetrievalResult r = new CopyDetection(new CopyDetection.Settings(2, 2, 2, 0.6, 0)).evaluate(q, c, d);
         assertEquals(100, r.map(), 1e-9);
@@ -60,7 +61,8 @@ class CopyDetectionTest {
 
     @Test
     void pixelCopyDetectionOnFashionMnistShouldBeatChance() {
-        CopyDetection cd = new CopyDetection(new CopyDetection.Settings(40, 2, 300, CopyDetection.DEFAULT_CROP_SCALE_MIN, 0));
+        CopyDetection cd =
+                new CopyDetection(new CopyDetection.Settings(40, 2, 300, CopyDetection.DEFAULT_CROP_SCALE_MIN, 0));
         CopyDetection.Sets sets = cd.sets(EvalTestData.test());
         RetrievalResult r;
         try (EvalFeatures fx = new EvalFeatures(ModelSource.pixels(), FeatureCache.none(), 256, null)) {

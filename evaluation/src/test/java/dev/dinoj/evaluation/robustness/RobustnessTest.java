@@ -1,5 +1,12 @@
 package dev.dinoj.evaluation.robustness;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.evaluation.EvalTestData;
 import dev.dinoj.evaluation.features.EvalDataset;
 import dev.dinoj.evaluation.features.EvalFeatures;
@@ -9,17 +16,9 @@ import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.linear.LinearProbe;
 import dev.dinoj.evaluation.transform.ImageOps;
 import dev.dinoj.pipeline.data.RgbImage;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class RobustnessTest {
 
@@ -33,8 +32,8 @@ class RobustnessTest {
 
     @Test
     void contrastShouldPullTowardsTheMeanByTheSeverityFactor() {
-        RgbImage img = gray(2, 2, 0f, 0.2f, 0.6f, 1f);   // mean 0.45
-        RgbImage out = Corruption.CONTRAST.apply(img, 1, null);   // factor 0.4
+        RgbImage img = gray(2, 2, 0f, 0.2f, 0.6f, 1f); // mean 0.45
+        RgbImage out = Corruption.CONTRAST.apply(img, 1, null); // factor 0.4
         assertArrayEquals(new float[] {0.27f, 0.35f, 0.51f, 0.67f}, java.util.Arrays.copyOf(out.chw(), 4), 1e-6f);
         assertEquals(0.05, Corruption.CONTRAST.parameter(5), 0);
         assertEquals(7, Corruption.JPEG.parameter(5), 0);
@@ -86,8 +85,13 @@ class RobustnessTest {
 
     @Test
     void corruptedSetsShouldLowerPixelAccuracyWithSeverity() throws Exception {
-        RobustnessEval.Settings s = new RobustnessEval.Settings(List.of(Corruption.GAUSSIAN_NOISE, Corruption.CONTRAST),
-                new int[] {1, 5}, 20, 0.07, new LinearProbe.Settings(new double[] {1e-2, 1e-1}, 3, 128, 0.1, 0, 0), 0);
+        RobustnessEval.Settings s = new RobustnessEval.Settings(
+                List.of(Corruption.GAUSSIAN_NOISE, Corruption.CONTRAST),
+                new int[] {1, 5},
+                20,
+                0.07,
+                new LinearProbe.Settings(new double[] {1e-2, 1e-1}, 3, 128, 0.1, 0, 0),
+                0);
         EvalDataset test = EvalTestData.test();
         RobustnessResult r;
         try (EvalFeatures fx = new EvalFeatures(ModelSource.pixels(), FeatureCache.none(), 256, null)) {
@@ -107,11 +111,20 @@ class RobustnessTest {
         assertTrue(contrast5.linearTop1() < r.cleanLinear(), r.toTable());
         assertTrue(r.meanKnn() < r.cleanKnn(), r.toTable());
         RgbImage clean = test.images().image(3);
-        RgbImage noisy = RobustnessEval.corrupted(test, Corruption.GAUSSIAN_NOISE, 5, 0).images().image(3);
+        RgbImage noisy = RobustnessEval.corrupted(test, Corruption.GAUSSIAN_NOISE, 5, 0)
+                .images()
+                .image(3);
         assertTrue(maxDiff(clean, noisy) > 0.5, "severity-5 noise is applied");
         // corrupted views are stable: the same id gives the same pixels
-        assertArrayEquals(RobustnessEval.corrupted(test, Corruption.GAUSSIAN_NOISE, 3, 0).images().image(5).chw(),
-                RobustnessEval.corrupted(test, Corruption.GAUSSIAN_NOISE, 3, 0).images().image(5).chw());
+        assertArrayEquals(
+                RobustnessEval.corrupted(test, Corruption.GAUSSIAN_NOISE, 3, 0)
+                        .images()
+                        .image(5)
+                        .chw(),
+                RobustnessEval.corrupted(test, Corruption.GAUSSIAN_NOISE, 3, 0)
+                        .images()
+                        .image(5)
+                        .chw());
         JsonNode j = new ObjectMapper().readTree(r.toJson("pixels"));
         assertEquals(4, j.get("sets").size());
         assertEquals("robustness", j.get("eval").asText());

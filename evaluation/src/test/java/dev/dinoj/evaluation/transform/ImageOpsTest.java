@@ -1,15 +1,14 @@
 package dev.dinoj.evaluation.transform;
 
-import dev.dinoj.pipeline.data.ImageDataset;
-import dev.dinoj.pipeline.data.RgbImage;
-import dev.dinoj.evaluation.EvalTestData;
-import org.junit.jupiter.api.Test;
-
-import java.util.SplittableRandom;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dinoj.evaluation.EvalTestData;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.data.RgbImage;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 class ImageOpsTest {
 
@@ -33,8 +32,13 @@ class ImageOpsTest {
         assertArrayEquals(new float[] {0.4f, 0.5f}, plane(ImageOps.crop(img, 1, 1, 2, 1)));
         // 2x2 → 4x4 bilinear, align_corners=False: as F.interpolate
         RgbImage up = ImageOps.resize(gray(2, 2, 0f, 0.4f, 0.8f, 1f), 4, 4);
-        assertArrayEquals(new float[] {0f, 0.1f, 0.3f, 0.4f, 0.2f, 0.2875f, 0.4625f, 0.55f, 0.6f, 0.6625f, 0.7875f,
-                0.85f, 0.8f, 0.85f, 0.95f, 1f}, plane(up), 1e-6f);
+        assertArrayEquals(
+                new float[] {
+                    0f, 0.1f, 0.3f, 0.4f, 0.2f, 0.2875f, 0.4625f, 0.55f, 0.6f, 0.6625f, 0.7875f, 0.85f, 0.8f, 0.85f,
+                    0.95f, 1f
+                },
+                plane(up),
+                1e-6f);
         assertArrayEquals(plane(img), plane(ImageOps.resize(img, 3, 2)), 1e-7f, "same size is the identity");
     }
 
@@ -56,10 +60,11 @@ class ImageOpsTest {
         assertEquals(2, sub.size());
         assertEquals(base.label(7), sub.label(0));
         assertArrayEquals(base.image(2).chw(), sub.image(1).chw());
-        ImageDataset flipped = DatasetViews.mapped(base, new int[] {3}, (i, im) -> ImageOps.flipHorizontal(im),
-                i -> 42, "flipped");
+        ImageDataset flipped =
+                DatasetViews.mapped(base, new int[] {3}, (i, im) -> ImageOps.flipHorizontal(im), i -> 42, "flipped");
         assertEquals(42, flipped.label(0));
-        assertArrayEquals(ImageOps.flipHorizontal(base.image(3)).chw(), flipped.image(0).chw());
+        assertArrayEquals(
+                ImageOps.flipHorizontal(base.image(3)).chw(), flipped.image(0).chw());
         assertTrue(flipped.describe().contains("flipped"));
         assertEquals(4, DatasetViews.first(base, 4).size());
     }

@@ -5,8 +5,8 @@ package dev.dinoj.pipeline.augment;
  * {@code (i, j, h, w)} = (top, left, height, width).
  */
 record CropBox(int top, int left, int height, int width) {
-  /** Fraction of the source image's area this box covers. */
-  double areaFraction(int imageWidth, int imageHeight) {
-    return (double) height * width / ((double) imageHeight * imageWidth);
-  }
+    /** Fraction of the source image's area this box covers. */
+    double areaFraction(int imageWidth, int imageHeight) {
+        return (double) height * width / ((double) imageHeight * imageWidth);
+    }
 }

@@ -11,178 +11,184 @@ import java.util.random.RandomGenerator;
  * {@code RandomHorizontalFlip} ({@link #flipHorizontal}).
  */
 final class Geometric {
-  private static final int ATTEMPTS = 10;
-  /** PIL's bicubic filter support (its "radius" in source pixels at scale 1). */
-  private static final double BICUBIC_SUPPORT = 2.0;
-  /** PIL's bicubic parameter a (Keys' cubic convolution with a = -0.5). */
-  private static final double A = -0.5;
+    private static final int ATTEMPTS = 10;
+    /** PIL's bicubic filter support (its "radius" in source pixels at scale 1). */
+    private static final double BICUBIC_SUPPORT = 2.0;
+    /** PIL's bicubic parameter a (Keys' cubic convolution with a = -0.5). */
+    private static final double A = -0.5;
 
-  private Geometric() {}
+    private Geometric() {}
 
-  /**
-   * {@code RandomResizedCrop.get_params}: up to 10 tries of a box with area fraction {@code U(scale)} and
-   * aspect ratio {@code exp(U(log ratio))}, placed uniformly, accepted if it fits; otherwise a central crop
-   * whose aspect ratio is clamped to the ratio range.
-   */
-  static CropBox sampleBox(int width, int height, double scaleMin, double scaleMax, double ratioMin,
-      double ratioMax, RandomGenerator rng) {
-    double area = (double) height * width;
-    double logRatioMin = Math.log(ratioMin);
-    double logRatioMax = Math.log(ratioMax);
-    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-      double targetArea = area * uniform(rng, scaleMin, scaleMax);
-      double aspectRatio = Math.exp(uniform(rng, logRatioMin, logRatioMax));
-      int w = (int) Math.rint(Math.sqrt(targetArea * aspectRatio)); // Python int(round(x)): half to even
-      int h = (int) Math.rint(Math.sqrt(targetArea / aspectRatio));
-      if (0 < w && w <= width && 0 < h && h <= height) {
-        int top = rng.nextInt(height - h + 1);
-        int left = rng.nextInt(width - w + 1);
-        return new CropBox(top, left, h, w);
-      }
-    }
-    // Fallback to a central crop.
-    double inRatio = (double) width / height;
-    int w;
-    int h;
-    if (inRatio < ratioMin) {
-      w = width;
-      h = (int) Math.rint(w / ratioMin);
-    } else if (inRatio > ratioMax) {
-      h = height;
-      w = (int) Math.rint(h * ratioMax);
-    } else {
-      w = width;
-      h = height;
-    }
-    return new CropBox((height - h) / 2, (width - w) / 2, h, w);
-  }
-
-  /** Python's {@code random.uniform(a, b)} (and torch's {@code uniform_}): {@code a + (b - a) * U[0, 1)}. */
-  static double uniform(RandomGenerator rng, double a, double b) {
-    return a + (b - a) * rng.nextDouble();
-  }
-
-  /**
-   * Crops {@code box} out of {@code src} and resizes it to {@code outSize x outSize} like PIL's
-   * {@code Image.resize(..., BICUBIC)}: separable, horizontal pass then vertical pass, each clamped to [0, 1]
-   * as PIL's 8-bit intermediate is; when shrinking, the filter is stretched by the scale (antialiasing).
-   *
-   * @param dst receives {@code [3, outSize, outSize]} values
-   */
-  static void resample(RgbImage src, CropBox box, int outSize, float[] dst, Scratch scratch) {
-    int srcW = src.width();
-    int srcH = src.height();
-    float[] in = src.chw();
-    int bw = box.width();
-    int bh = box.height();
-
-    // Horizontal pass: [3, bh, bw] (inside the box) -> tmp [3, bh, outSize]
-    int[] bx = scratch.boundsX(2 * outSize);
-    float[] kx = scratch.coeffsX(outSize * kernelSize(bw, outSize));
-    int ksx = coefficients(bw, outSize, kx, bx);
-    float[] tmp = scratch.tmp(3 * bh * outSize);
-    for (int c = 0; c < 3; c++) {
-      for (int y = 0; y < bh; y++) {
-        int rowStart = (c * srcH + box.top() + y) * srcW + box.left();
-        int outRow = (c * bh + y) * outSize;
-        for (int x = 0; x < outSize; x++) {
-          int first = rowStart + bx[2 * x];
-          int n = bx[2 * x + 1];
-          int k0 = x * ksx;
-          float sum = 0f;
-          for (int k = 0; k < n; k++) {
-            sum += in[first + k] * kx[k0 + k];
-          }
-          tmp[outRow + x] = clamp01(sum);
+    /**
+     * {@code RandomResizedCrop.get_params}: up to 10 tries of a box with area fraction {@code U(scale)} and
+     * aspect ratio {@code exp(U(log ratio))}, placed uniformly, accepted if it fits; otherwise a central crop
+     * whose aspect ratio is clamped to the ratio range.
+     */
+    static CropBox sampleBox(
+            int width,
+            int height,
+            double scaleMin,
+            double scaleMax,
+            double ratioMin,
+            double ratioMax,
+            RandomGenerator rng) {
+        double area = (double) height * width;
+        double logRatioMin = Math.log(ratioMin);
+        double logRatioMax = Math.log(ratioMax);
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            double targetArea = area * uniform(rng, scaleMin, scaleMax);
+            double aspectRatio = Math.exp(uniform(rng, logRatioMin, logRatioMax));
+            int w = (int) Math.rint(Math.sqrt(targetArea * aspectRatio)); // Python int(round(x)): half to even
+            int h = (int) Math.rint(Math.sqrt(targetArea / aspectRatio));
+            if (0 < w && w <= width && 0 < h && h <= height) {
+                int top = rng.nextInt(height - h + 1);
+                int left = rng.nextInt(width - w + 1);
+                return new CropBox(top, left, h, w);
+            }
         }
-      }
-    }
-
-    // Vertical pass: tmp [3, bh, outSize] -> dst [3, outSize, outSize]
-    int[] by = scratch.boundsY(2 * outSize);
-    float[] ky = scratch.coeffsY(outSize * kernelSize(bh, outSize));
-    int ksy = coefficients(bh, outSize, ky, by);
-    for (int c = 0; c < 3; c++) {
-      for (int y = 0; y < outSize; y++) {
-        int outRow = (c * outSize + y) * outSize;
-        int first = by[2 * y];
-        int n = by[2 * y + 1];
-        Arrays.fill(dst, outRow, outRow + outSize, 0f);
-        for (int k = 0; k < n; k++) {
-          float w = ky[y * ksy + k];
-          int inRow = (c * bh + first + k) * outSize;
-          for (int x = 0; x < outSize; x++) {
-            dst[outRow + x] += tmp[inRow + x] * w;
-          }
+        // Fallback to a central crop.
+        double inRatio = (double) width / height;
+        int w;
+        int h;
+        if (inRatio < ratioMin) {
+            w = width;
+            h = (int) Math.rint(w / ratioMin);
+        } else if (inRatio > ratioMax) {
+            h = height;
+            w = (int) Math.rint(h * ratioMax);
+        } else {
+            w = width;
+            h = height;
         }
-        for (int x = 0; x < outSize; x++) {
-          dst[outRow + x] = clamp01(dst[outRow + x]);
+        return new CropBox((height - h) / 2, (width - w) / 2, h, w);
+    }
+
+    /** Python's {@code random.uniform(a, b)} (and torch's {@code uniform_}): {@code a + (b - a) * U[0, 1)}. */
+    static double uniform(RandomGenerator rng, double a, double b) {
+        return a + (b - a) * rng.nextDouble();
+    }
+
+    /**
+     * Crops {@code box} out of {@code src} and resizes it to {@code outSize x outSize} like PIL's
+     * {@code Image.resize(..., BICUBIC)}: separable, horizontal pass then vertical pass, each clamped to [0, 1]
+     * as PIL's 8-bit intermediate is; when shrinking, the filter is stretched by the scale (antialiasing).
+     *
+     * @param dst receives {@code [3, outSize, outSize]} values
+     */
+    static void resample(RgbImage src, CropBox box, int outSize, float[] dst, Scratch scratch) {
+        int srcW = src.width();
+        int srcH = src.height();
+        float[] in = src.chw();
+        int bw = box.width();
+        int bh = box.height();
+
+        // Horizontal pass: [3, bh, bw] (inside the box) -> tmp [3, bh, outSize]
+        int[] bx = scratch.boundsX(2 * outSize);
+        float[] kx = scratch.coeffsX(outSize * kernelSize(bw, outSize));
+        int ksx = coefficients(bw, outSize, kx, bx);
+        float[] tmp = scratch.tmp(3 * bh * outSize);
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < bh; y++) {
+                int rowStart = (c * srcH + box.top() + y) * srcW + box.left();
+                int outRow = (c * bh + y) * outSize;
+                for (int x = 0; x < outSize; x++) {
+                    int first = rowStart + bx[2 * x];
+                    int n = bx[2 * x + 1];
+                    int k0 = x * ksx;
+                    float sum = 0f;
+                    for (int k = 0; k < n; k++) {
+                        sum += in[first + k] * kx[k0 + k];
+                    }
+                    tmp[outRow + x] = clamp01(sum);
+                }
+            }
         }
-      }
-    }
-  }
 
-  /** PIL's {@code ksize}: taps per output pixel for resizing {@code inSize} to {@code outSize}. */
-  private static int kernelSize(int inSize, int outSize) {
-    double filterScale = Math.max((double) inSize / outSize, 1.0);
-    return (int) Math.ceil(BICUBIC_SUPPORT * filterScale) * 2 + 1;
-  }
-
-  /**
-   * PIL's {@code precompute_coeffs} (Resample.c) for the bicubic filter: for output pixel {@code xx},
-   * taps start at source index {@code bounds[2xx]}, there are {@code bounds[2xx+1]} of them, and their
-   * normalised weights are {@code kk[xx*ksize ..]}.
-   *
-   * @return ksize, the stride of {@code kk}
-   */
-  static int coefficients(int inSize, int outSize, float[] kk, int[] bounds) {
-    double scale = (double) inSize / outSize;
-    double filterScale = Math.max(scale, 1.0);
-    double support = BICUBIC_SUPPORT * filterScale;
-    int ksize = kernelSize(inSize, outSize);
-    double ss = 1.0 / filterScale;
-    for (int xx = 0; xx < outSize; xx++) {
-      double center = (xx + 0.5) * scale;
-      int xmin = Math.max((int) (center - support + 0.5), 0); // C cast: truncation toward zero
-      int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
-      double sum = 0;
-      for (int x = 0; x < xmax; x++) {
-        sum += bicubic((x + xmin - center + 0.5) * ss);
-      }
-      double divisor = sum != 0 ? sum : 1.0;
-      for (int x = 0; x < ksize; x++) {
-        kk[xx * ksize + x] = x < xmax ? (float) (bicubic((x + xmin - center + 0.5) * ss) / divisor) : 0f;
-      }
-      bounds[2 * xx] = xmin;
-      bounds[2 * xx + 1] = xmax;
+        // Vertical pass: tmp [3, bh, outSize] -> dst [3, outSize, outSize]
+        int[] by = scratch.boundsY(2 * outSize);
+        float[] ky = scratch.coeffsY(outSize * kernelSize(bh, outSize));
+        int ksy = coefficients(bh, outSize, ky, by);
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < outSize; y++) {
+                int outRow = (c * outSize + y) * outSize;
+                int first = by[2 * y];
+                int n = by[2 * y + 1];
+                Arrays.fill(dst, outRow, outRow + outSize, 0f);
+                for (int k = 0; k < n; k++) {
+                    float w = ky[y * ksy + k];
+                    int inRow = (c * bh + first + k) * outSize;
+                    for (int x = 0; x < outSize; x++) {
+                        dst[outRow + x] += tmp[inRow + x] * w;
+                    }
+                }
+                for (int x = 0; x < outSize; x++) {
+                    dst[outRow + x] = clamp01(dst[outRow + x]);
+                }
+            }
+        }
     }
-    return ksize;
-  }
 
-  /** PIL's {@code bicubic_filter}: Keys' cubic with a = -0.5, support [-2, 2]. */
-  static double bicubic(double x) {
-    x = Math.abs(x);
-    if (x < 1.0) {
-      return ((A + 2.0) * x - (A + 3.0)) * x * x + 1;
+    /** PIL's {@code ksize}: taps per output pixel for resizing {@code inSize} to {@code outSize}. */
+    private static int kernelSize(int inSize, int outSize) {
+        double filterScale = Math.max((double) inSize / outSize, 1.0);
+        return (int) Math.ceil(BICUBIC_SUPPORT * filterScale) * 2 + 1;
     }
-    if (x < 2.0) {
-      return (((x - 5) * x + 8) * x - 4) * A;
-    }
-    return 0.0;
-  }
 
-  /** {@code RandomHorizontalFlip}: mirrors each row of a {@code [3, size, size]} image in place. */
-  static void flipHorizontal(float[] img, int size) {
-    for (int row = 0; row < 3 * size; row++) {
-      for (int a = row * size, b = a + size - 1; a < b; a++, b--) {
-        float t = img[a];
-        img[a] = img[b];
-        img[b] = t;
-      }
+    /**
+     * PIL's {@code precompute_coeffs} (Resample.c) for the bicubic filter: for output pixel {@code xx},
+     * taps start at source index {@code bounds[2xx]}, there are {@code bounds[2xx+1]} of them, and their
+     * normalised weights are {@code kk[xx*ksize ..]}.
+     *
+     * @return ksize, the stride of {@code kk}
+     */
+    static int coefficients(int inSize, int outSize, float[] kk, int[] bounds) {
+        double scale = (double) inSize / outSize;
+        double filterScale = Math.max(scale, 1.0);
+        double support = BICUBIC_SUPPORT * filterScale;
+        int ksize = kernelSize(inSize, outSize);
+        double ss = 1.0 / filterScale;
+        for (int xx = 0; xx < outSize; xx++) {
+            double center = (xx + 0.5) * scale;
+            int xmin = Math.max((int) (center - support + 0.5), 0); // C cast: truncation toward zero
+            int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
+            double sum = 0;
+            for (int x = 0; x < xmax; x++) {
+                sum += bicubic((x + xmin - center + 0.5) * ss);
+            }
+            double divisor = sum != 0 ? sum : 1.0;
+            for (int x = 0; x < ksize; x++) {
+                kk[xx * ksize + x] = x < xmax ? (float) (bicubic((x + xmin - center + 0.5) * ss) / divisor) : 0f;
+            }
+            bounds[2 * xx] = xmin;
+            bounds[2 * xx + 1] = xmax;
+        }
+        return ksize;
     }
-  }
 
-  static float clamp01(float v) {
-    return v < 0f ? 0f : (v > 1f ? 1f : v);
-  }
+    /** PIL's {@code bicubic_filter}: Keys' cubic with a = -0.5, support [-2, 2]. */
+    static double bicubic(double x) {
+        x = Math.abs(x);
+        if (x < 1.0) {
+            return ((A + 2.0) * x - (A + 3.0)) * x * x + 1;
+        }
+        if (x < 2.0) {
+            return (((x - 5) * x + 8) * x - 4) * A;
+        }
+        return 0.0;
+    }
+
+    /** {@code RandomHorizontalFlip}: mirrors each row of a {@code [3, size, size]} image in place. */
+    static void flipHorizontal(float[] img, int size) {
+        for (int row = 0; row < 3 * size; row++) {
+            for (int a = row * size, b = a + size - 1; a < b; a++, b--) {
+                float t = img[a];
+                img[a] = img[b];
+                img[b] = t;
+            }
+        }
+    }
+
+    static float clamp01(float v) {
+        return v < 0f ? 0f : (v > 1f ? 1f : v);
+    }
 }

@@ -11,24 +11,24 @@ package dev.dinoj.pipeline.augment;
  * @param localCrops  {@code localCropsNumber} arrays of {@code [3, l, l]} values
  */
 public record MultiCropSample(int globalSize, int localSize, float[][] globalCrops, float[][] localCrops) {
-  public MultiCropSample {
-    if (globalCrops == null || globalCrops.length != 2) {
-      throw new IllegalArgumentException("there must be 2 global crops");
+    public MultiCropSample {
+        if (globalCrops == null || globalCrops.length != 2) {
+            throw new IllegalArgumentException("there must be 2 global crops");
+        }
+        checkCrops("global", globalCrops, globalSize);
+        checkCrops("local", localCrops, localSize);
     }
-    checkCrops("global", globalCrops, globalSize);
-    checkCrops("local", localCrops, localSize);
-  }
 
-  private static void checkCrops(String kind, float[][] crops, int size) {
-    for (float[] crop : crops) {
-      if (crop == null || crop.length != 3 * size * size) {
-        throw new IllegalArgumentException(kind + " crop must have 3*" + size + "*" + size + " values");
-      }
+    private static void checkCrops(String kind, float[][] crops, int size) {
+        for (float[] crop : crops) {
+            if (crop == null || crop.length != 3 * size * size) {
+                throw new IllegalArgumentException(kind + " crop must have 3*" + size + "*" + size + " values");
+            }
+        }
     }
-  }
 
-  /** Number of local crops. */
-  public int localCropsNumber() {
-    return localCrops.length;
-  }
+    /** Number of local crops. */
+    public int localCropsNumber() {
+        return localCrops.length;
+    }
 }

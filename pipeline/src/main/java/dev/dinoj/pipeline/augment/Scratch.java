@@ -2,41 +2,42 @@ package dev.dinoj.pipeline.augment;
 
 /** Per-thread work buffers of {@link MultiCropAugmentation}; they only grow, so steady state allocates nothing. */
 final class Scratch {
-  private float[] coeffsX = new float[0];
-  private float[] coeffsY = new float[0];
-  private int[] boundsX = new int[0];
-  private int[] boundsY = new int[0];
-  /** Horizontal-pass result of the resampler, then the row-blurred image of the Gaussian blur. */
-  private float[] tmp = new float[0];
-  private float[] kernel = new float[0];
-  private final int[] order = new int[4];
+    private float[] coeffsX = new float[0];
+    private float[] coeffsY = new float[0];
+    private int[] boundsX = new int[0];
+    private int[] boundsY = new int[0];
+    /** Horizontal-pass result of the resampler, then the row-blurred image of the Gaussian blur. */
+    private float[] tmp = new float[0];
 
-  float[] coeffsX(int n) {
-    return coeffsX.length >= n ? coeffsX : (coeffsX = new float[n]);
-  }
+    private float[] kernel = new float[0];
+    private final int[] order = new int[4];
 
-  float[] coeffsY(int n) {
-    return coeffsY.length >= n ? coeffsY : (coeffsY = new float[n]);
-  }
+    float[] coeffsX(int n) {
+        return coeffsX.length >= n ? coeffsX : (coeffsX = new float[n]);
+    }
 
-  int[] boundsX(int n) {
-    return boundsX.length >= n ? boundsX : (boundsX = new int[n]);
-  }
+    float[] coeffsY(int n) {
+        return coeffsY.length >= n ? coeffsY : (coeffsY = new float[n]);
+    }
 
-  int[] boundsY(int n) {
-    return boundsY.length >= n ? boundsY : (boundsY = new int[n]);
-  }
+    int[] boundsX(int n) {
+        return boundsX.length >= n ? boundsX : (boundsX = new int[n]);
+    }
 
-  float[] tmp(int n) {
-    return tmp.length >= n ? tmp : (tmp = new float[n]);
-  }
+    int[] boundsY(int n) {
+        return boundsY.length >= n ? boundsY : (boundsY = new int[n]);
+    }
 
-  /** Colour-jitter order, a permutation of 0..3. */
-  int[] order() {
-    return order;
-  }
+    float[] tmp(int n) {
+        return tmp.length >= n ? tmp : (tmp = new float[n]);
+    }
 
-  float[] kernel(int n) {
-    return kernel.length >= n ? kernel : (kernel = new float[n]);
-  }
+    /** Colour-jitter order, a permutation of 0..3. */
+    int[] order() {
+        return order;
+    }
+
+    float[] kernel(int n) {
+        return kernel.length >= n ? kernel : (kernel = new float[n]);
+    }
 }

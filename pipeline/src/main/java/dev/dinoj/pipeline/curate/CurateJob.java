@@ -1,8 +1,8 @@
 package dev.dinoj.pipeline.curate;
 
-import dev.dinoj.pipeline.embed.Embedder;
-import dev.dinoj.pipeline.embed.CompositeEmbedder;
 import akka.actor.ActorSystem;
+import dev.dinoj.pipeline.embed.CompositeEmbedder;
+import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.IngestStats;
@@ -26,130 +26,162 @@ import java.util.function.Consumer;
  * the query images, curate, write the curated dataset.
  */
 public final class CurateJob {
-  private CurateJob() {
-  }
+    private CurateJob() {}
 
-  /**
-   * What to curate.
-   *
-   * @param source     the uncurated pool ({@code s3://bucket/prefix} or a local directory/file)
-   * @param queries    query images, or null (no retrieval)
-   * @param out        where the curated dataset goes
-   * @param workDir    local directory of the resumable state (manifest.jsonl, embeddings.bin) and scratch
-   * @param targetSize size of the curated set, or null
-   */
-  public record Spec(StorageUri source, StorageUri queries, StorageUri out, Path workDir, Integer targetSize) {
-  }
+    /**
+     * What to curate.
+     *
+     * @param source     the uncurated pool ({@code s3://bucket/prefix} or a local directory/file)
+     * @param queries    query images, or null (no retrieval)
+     * @param out        where the curated dataset goes
+     * @param workDir    local directory of the resumable state (manifest.jsonl, embeddings.bin) and scratch
+     * @param targetSize size of the curated set, or null
+     */
+    public record Spec(StorageUri source, StorageUri queries, StorageUri out, Path workDir, Integer targetSize) {}
 
-  /**
-   * The outcome.
-   *
-   * @param curation     final manifest, curated set, summary
-   * @param ingest       the pool ingestion's result (counters of this run)
-   * @param queryImages  query images embedded
-   * @param written      what went to {@code out}
-   * @param seconds      wall time of the job
-   */
-  public record Outcome(Curation.Result curation, IngestRun.Result ingest, int queryImages,
-      CuratedWriter.Written written, double seconds) {
-  }
+    /**
+     * The outcome.
+     *
+     * @param curation     final manifest, curated set, summary
+     * @param ingest       the pool ingestion's result (counters of this run)
+     * @param queryImages  query images embedded
+     * @param written      what went to {@code out}
+     * @param seconds      wall time of the job
+     */
+    public record Outcome(
+            Curation.Result curation,
+            IngestRun.Result ingest,
+            int queryImages,
+            CuratedWriter.Written written,
+            double seconds) {}
 
-  /**
-   * Runs the job.
-   *
-   * @param say      one line per stage (may be null)
-   * @param progress ingestion counters after every batch (may be null)
-   */
-  public static Outcome run(ActorSystem system, Spec spec, Embedder embedder, CurationSettings cs,
-      StorageSettings ss, Consumer<String> say, Consumer<IngestStats.Snapshot> progress) {
-    return run(system, spec, null, embedder, cs, ss, say, progress);
-  }
-
-  /**
-   * Runs the job with a separate copy-detection embedder (as DINOv2 uses SSCD for copies and a ViT for retrieval).
-   *
-   * @param copyEmbedder embeds for near-duplicate detection; null = {@code embedder} does both
-   * @param embedder     embeds for retrieval and clustering
-   */
-  public static Outcome run(ActorSystem system, Spec spec, Embedder copyEmbedder, Embedder embedder,
-      CurationSettings cs, StorageSettings ss, Consumer<String> say, Consumer<IngestStats.Snapshot> progress) {
-    if (copyEmbedder != null) {
-      CompositeEmbedder composite = new CompositeEmbedder(copyEmbedder, embedder);
-      return runWith(system, spec, composite, composite.copyDims(), cs, ss, say, progress);
+    /**
+     * Runs the job.
+     *
+     * @param say      one line per stage (may be null)
+     * @param progress ingestion counters after every batch (may be null)
+     */
+    public static Outcome run(
+            ActorSystem system,
+            Spec spec,
+            Embedder embedder,
+            CurationSettings cs,
+            StorageSettings ss,
+            Consumer<String> say,
+            Consumer<IngestStats.Snapshot> progress) {
+        return run(system, spec, null, embedder, cs, ss, say, progress);
     }
-    return runWith(system, spec, embedder, 0, cs, ss, say, progress);
-  }
 
-  private static Outcome runWith(ActorSystem system, Spec spec, Embedder embedder, int copyDims,
-      CurationSettings cs, StorageSettings ss, Consumer<String> say, Consumer<IngestStats.Snapshot> progress) {
-    long t0 = System.nanoTime();
-    Consumer<String> out = say == null ? x -> { } : say;
-    IngestRun.Result pool;
-    try (ObjectStores.Location src = ObjectStores.open(spec.source(), ss, system);
-        Manifest manifest = Manifest.open(spec.workDir().resolve("manifest.jsonl"));
-        EmbeddingStore emb = EmbeddingStore.open(spec.workDir().resolve("embeddings.bin"), embedder.dim(),
-            embedder.id())) {
-      out.accept("ingesting " + spec.source() + " (" + src.store().describe() + ")");
-      pool = new IngestRun(system, src, cs.ingest(), embedder, manifest, emb, progress).run();
-
-      return finish(system, spec, src, pool, emb, embedder, copyDims, cs, ss, out, t0);
-    }
-  }
-
-  /**
-   * The stages after ingestion: embed the queries, curate ({@link Curation#run}) and write the curated dataset. The
-   * cluster's curation driver calls this with the merged ingestion of its partitions.
-   *
-   * @param src      the pool's location (the writer copies the kept objects' bytes from it)
-   * @param pool     the ingestion's entries (every pool object's line)
-   * @param emb      embeddings of every ingested content
-   * @param copyDims leading copy-detection columns of {@code embedder} ({@link CompositeEmbedder}), 0 = none
-   * @param t0       {@link System#nanoTime()} at the job's start
-   */
-  public static Outcome finish(ActorSystem system, Spec spec, ObjectStores.Location src, IngestRun.Result pool,
-      EmbeddingStore emb, Embedder embedder, int copyDims, CurationSettings cs, StorageSettings ss,
-      Consumer<String> out, long t0) {
-    Curation.Queries queries = Curation.Queries.none(embedder.dim());
-    if (spec.queries() != null) {
-      out.accept("embedding the queries " + spec.queries());
-      queries = embedQueries(system, spec.queries(), embedder, cs, ss);
-      out.accept("queries: " + queries.keys().length + " images");
-    }
-    Curation.Result result = Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, cs, out);
-    out.accept("writing " + result.curated().size() + " images to " + spec.out());
-    Map<String, Object> extras = new LinkedHashMap<>();
-    extras.put("source", spec.source().toString());
-    extras.put("queries", spec.queries() == null ? null : spec.queries().toString());
-    extras.put("target_size", spec.targetSize());
-    extras.put("embedder", embedder.id());
-    extras.put("near_duplicate_threshold", cs.nearDuplicateThreshold());
-    extras.put("seed", cs.seed());
-    CuratedWriter.Written written;
-    try (ObjectStores.Location dst = ObjectStores.open(spec.out(), ss, system)) {
-      written = CuratedWriter.write(system, src, dst, result, cs, extras, spec.workDir().resolve("shards-tmp"),
-          null);
-    }
-    return new Outcome(result, pool, queries.keys().length, written, (System.nanoTime() - t0) / 1e9);
-  }
-
-  /** Ingests the query images in memory and returns their embeddings (decodable images, by key). */
-  public static Curation.Queries embedQueries(ActorSystem system, StorageUri uri, Embedder embedder,
-      CurationSettings cs, StorageSettings ss) {
-    try (ObjectStores.Location loc = ObjectStores.open(uri, ss, system);
-        Manifest m = Manifest.inMemory();
-        EmbeddingStore emb = EmbeddingStore.inMemory(embedder.dim(), embedder.id())) {
-      IngestRun.Result r = new IngestRun(system, loc, cs.ingest(), embedder, m, emb, null).run();
-      List<ManifestEntry> images = new ArrayList<>();
-      for (ManifestEntry e : r.entries()) {
-        if (!e.isArchive() && e.sha256() != null
-            && (e.state() == ObjectState.INGESTED || e.state() == ObjectState.EXACT_DUPLICATE)) {
-          images.add(e);
+    /**
+     * Runs the job with a separate copy-detection embedder (as DINOv2 uses SSCD for copies and a ViT for retrieval).
+     *
+     * @param copyEmbedder embeds for near-duplicate detection; null = {@code embedder} does both
+     * @param embedder     embeds for retrieval and clustering
+     */
+    public static Outcome run(
+            ActorSystem system,
+            Spec spec,
+            Embedder copyEmbedder,
+            Embedder embedder,
+            CurationSettings cs,
+            StorageSettings ss,
+            Consumer<String> say,
+            Consumer<IngestStats.Snapshot> progress) {
+        if (copyEmbedder != null) {
+            CompositeEmbedder composite = new CompositeEmbedder(copyEmbedder, embedder);
+            return runWith(system, spec, composite, composite.copyDims(), cs, ss, say, progress);
         }
-      }
-      images.sort(Comparator.comparing(ManifestEntry::key));
-      String[] keys = images.stream().map(ManifestEntry::key).toArray(String[]::new);
-      FloatMatrix v = FloatMatrix.ofRows(images.stream().map(e -> emb.get(e.sha256())).toList(), embedder.dim());
-      return new Curation.Queries(keys, v);
+        return runWith(system, spec, embedder, 0, cs, ss, say, progress);
     }
-  }
+
+    private static Outcome runWith(
+            ActorSystem system,
+            Spec spec,
+            Embedder embedder,
+            int copyDims,
+            CurationSettings cs,
+            StorageSettings ss,
+            Consumer<String> say,
+            Consumer<IngestStats.Snapshot> progress) {
+        long t0 = System.nanoTime();
+        Consumer<String> out = say == null ? x -> {} : say;
+        IngestRun.Result pool;
+        try (ObjectStores.Location src = ObjectStores.open(spec.source(), ss, system);
+                Manifest manifest = Manifest.open(spec.workDir().resolve("manifest.jsonl"));
+                EmbeddingStore emb =
+                        EmbeddingStore.open(spec.workDir().resolve("embeddings.bin"), embedder.dim(), embedder.id())) {
+            out.accept("ingesting " + spec.source() + " (" + src.store().describe() + ")");
+            pool = new IngestRun(system, src, cs.ingest(), embedder, manifest, emb, progress).run();
+
+            return finish(system, spec, src, pool, emb, embedder, copyDims, cs, ss, out, t0);
+        }
+    }
+
+    /**
+     * The stages after ingestion: embed the queries, curate ({@link Curation#run}) and write the curated dataset. The
+     * cluster's curation driver calls this with the merged ingestion of its partitions.
+     *
+     * @param src      the pool's location (the writer copies the kept objects' bytes from it)
+     * @param pool     the ingestion's entries (every pool object's line)
+     * @param emb      embeddings of every ingested content
+     * @param copyDims leading copy-detection columns of {@code embedder} ({@link CompositeEmbedder}), 0 = none
+     * @param t0       {@link System#nanoTime()} at the job's start
+     */
+    public static Outcome finish(
+            ActorSystem system,
+            Spec spec,
+            ObjectStores.Location src,
+            IngestRun.Result pool,
+            EmbeddingStore emb,
+            Embedder embedder,
+            int copyDims,
+            CurationSettings cs,
+            StorageSettings ss,
+            Consumer<String> out,
+            long t0) {
+        Curation.Queries queries = Curation.Queries.none(embedder.dim());
+        if (spec.queries() != null) {
+            out.accept("embedding the queries " + spec.queries());
+            queries = embedQueries(system, spec.queries(), embedder, cs, ss);
+            out.accept("queries: " + queries.keys().length + " images");
+        }
+        Curation.Result result = Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, cs, out);
+        out.accept("writing " + result.curated().size() + " images to " + spec.out());
+        Map<String, Object> extras = new LinkedHashMap<>();
+        extras.put("source", spec.source().toString());
+        extras.put("queries", spec.queries() == null ? null : spec.queries().toString());
+        extras.put("target_size", spec.targetSize());
+        extras.put("embedder", embedder.id());
+        extras.put("near_duplicate_threshold", cs.nearDuplicateThreshold());
+        extras.put("seed", cs.seed());
+        CuratedWriter.Written written;
+        try (ObjectStores.Location dst = ObjectStores.open(spec.out(), ss, system)) {
+            written = CuratedWriter.write(
+                    system, src, dst, result, cs, extras, spec.workDir().resolve("shards-tmp"), null);
+        }
+        return new Outcome(result, pool, queries.keys().length, written, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Ingests the query images in memory and returns their embeddings (decodable images, by key). */
+    public static Curation.Queries embedQueries(
+            ActorSystem system, StorageUri uri, Embedder embedder, CurationSettings cs, StorageSettings ss) {
+        try (ObjectStores.Location loc = ObjectStores.open(uri, ss, system);
+                Manifest m = Manifest.inMemory();
+                EmbeddingStore emb = EmbeddingStore.inMemory(embedder.dim(), embedder.id())) {
+            IngestRun.Result r = new IngestRun(system, loc, cs.ingest(), embedder, m, emb, null).run();
+            List<ManifestEntry> images = new ArrayList<>();
+            for (ManifestEntry e : r.entries()) {
+                if (!e.isArchive()
+                        && e.sha256() != null
+                        && (e.state() == ObjectState.INGESTED || e.state() == ObjectState.EXACT_DUPLICATE)) {
+                    images.add(e);
+                }
+            }
+            images.sort(Comparator.comparing(ManifestEntry::key));
+            String[] keys = images.stream().map(ManifestEntry::key).toArray(String[]::new);
+            FloatMatrix v = FloatMatrix.ofRows(
+                    images.stream().map(e -> emb.get(e.sha256())).toList(), embedder.dim());
+            return new Curation.Queries(keys, v);
+        }
+    }
 }

@@ -16,6 +16,13 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param why     why the image was kept
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record CuratedIndexEntry(int i, String key, String shard, long offset, int length, String format,
-    String sha256, int[] cluster, String why) {
-}
+public record CuratedIndexEntry(
+        int i,
+        String key,
+        String shard,
+        long offset,
+        int length,
+        String format,
+        String sha256,
+        int[] cluster,
+        String why) {}

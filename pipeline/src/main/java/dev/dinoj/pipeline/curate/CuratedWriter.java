@@ -42,171 +42,204 @@ import java.util.function.Consumer;
  * (other SHA-256 than at ingestion) fails the write.
  */
 public final class CuratedWriter {
-  private CuratedWriter() {
-  }
+    private CuratedWriter() {}
 
-  /**
-   * What was written.
-   *
-   * @param images images in the shards
-   * @param shards shard files
-   * @param bytes  image bytes in the shards
-   */
-  public record Written(int images, int shards, long bytes) {
-  }
+    /**
+     * What was written.
+     *
+     * @param images images in the shards
+     * @param shards shard files
+     * @param bytes  image bytes in the shards
+     */
+    public record Written(int images, int shards, long bytes) {}
 
-  /** One kept image's encoded bytes. */
-  private record Payload(ManifestEntry entry, byte[] data, String format) {
-  }
+    /** One kept image's encoded bytes. */
+    private record Payload(ManifestEntry entry, byte[] data, String format) {}
 
-  /**
-   * Writes {@code result} to {@code out}, reading kept images from {@code source}.
-   *
-   * @param tmp      local scratch directory for shards before upload
-   * @param progress receives images written so far (may be null)
-   */
-  public static Written write(ActorSystem system, ObjectStores.Location source, ObjectStores.Location out,
-      Curation.Result result, CurationSettings s, Map<String, Object> summaryExtras, Path tmp,
-      Consumer<Integer> progress) {
-    try {
-      Files.createDirectories(tmp);
-      out.store().ensureContainer().toCompletableFuture().join();
-      List<ManifestEntry> kept = result.curated();
-      IngestSettings is = s.ingest();
-      ArchiveCache cache = new ArchiveCache(source.store(), is);
-      List<CuratedIndexEntry> index = new ArrayList<>(kept.size());
-      int[] shardCount = {0};
-      long[] bytes = {0};
-      TarShardWriter[] writer = {null};
-      Path[] shardFile = {null};
-      String[] shardName = {null};
-      int[] done = {0};
-      Source.from(kept)
-          .mapAsync(Math.max(1, is.downloadParallelism()), e -> fetch(source.store(), cache, e, is))
-          .runWith(Sink.foreach(p -> {
-            int i = done[0];
-            if (i % s.shardImages() == 0) {
-              if (writer[0] != null) {
+    /**
+     * Writes {@code result} to {@code out}, reading kept images from {@code source}.
+     *
+     * @param tmp      local scratch directory for shards before upload
+     * @param progress receives images written so far (may be null)
+     */
+    public static Written write(
+            ActorSystem system,
+            ObjectStores.Location source,
+            ObjectStores.Location out,
+            Curation.Result result,
+            CurationSettings s,
+            Map<String, Object> summaryExtras,
+            Path tmp,
+            Consumer<Integer> progress) {
+        try {
+            Files.createDirectories(tmp);
+            out.store().ensureContainer().toCompletableFuture().join();
+            List<ManifestEntry> kept = result.curated();
+            IngestSettings is = s.ingest();
+            ArchiveCache cache = new ArchiveCache(source.store(), is);
+            List<CuratedIndexEntry> index = new ArrayList<>(kept.size());
+            int[] shardCount = {0};
+            long[] bytes = {0};
+            TarShardWriter[] writer = {null};
+            Path[] shardFile = {null};
+            String[] shardName = {null};
+            int[] done = {0};
+            Source.from(kept)
+                    .mapAsync(Math.max(1, is.downloadParallelism()), e -> fetch(source.store(), cache, e, is))
+                    .runWith(
+                            Sink.foreach(p -> {
+                                int i = done[0];
+                                if (i % s.shardImages() == 0) {
+                                    if (writer[0] != null) {
+                                        writer[0].close();
+                                        upload(out, shardName[0], shardFile[0]);
+                                    }
+                                    shardName[0] = String.format(Locale.ROOT, "shards/shard-%06d.tar", shardCount[0]++);
+                                    shardFile[0] = tmp.resolve(
+                                            String.format(Locale.ROOT, "shard-%06d.tar", shardCount[0] - 1));
+                                    writer[0] = new TarShardWriter(shardFile[0]);
+                                }
+                                String member = String.format(Locale.ROOT, "%08d.%s", i, extension(p.format()));
+                                long offset = writer[0].add(member, p.data());
+                                bytes[0] += p.data().length;
+                                ManifestEntry e = p.entry();
+                                index.add(new CuratedIndexEntry(
+                                        i,
+                                        e.key(),
+                                        shardName[0],
+                                        offset,
+                                        p.data().length,
+                                        p.format(),
+                                        e.sha256(),
+                                        e.cluster(),
+                                        e.why()));
+                                done[0]++;
+                                if (progress != null) {
+                                    progress.accept(done[0]);
+                                }
+                            }),
+                            system)
+                    .toCompletableFuture()
+                    .join();
+            if (writer[0] != null) {
                 writer[0].close();
                 upload(out, shardName[0], shardFile[0]);
-              }
-              shardName[0] = String.format(Locale.ROOT, "shards/shard-%06d.tar", shardCount[0]++);
-              shardFile[0] = tmp.resolve(String.format(Locale.ROOT, "shard-%06d.tar", shardCount[0] - 1));
-              writer[0] = new TarShardWriter(shardFile[0]);
             }
-            String member = String.format(Locale.ROOT, "%08d.%s", i, extension(p.format()));
-            long offset = writer[0].add(member, p.data());
-            bytes[0] += p.data().length;
-            ManifestEntry e = p.entry();
-            index.add(new CuratedIndexEntry(i, e.key(), shardName[0], offset, p.data().length, p.format(),
-                e.sha256(), e.cluster(), e.why()));
-            done[0]++;
-            if (progress != null) {
-              progress.accept(done[0]);
+            put(out, "index.jsonl", jsonLines(index));
+            put(out, "manifest.jsonl", Manifest.toJsonLines(result.manifest()));
+            Map<String, Object> summary = new LinkedHashMap<>();
+            Curation.Summary sm = result.summary();
+            Map<String, Long> states = new LinkedHashMap<>();
+            sm.states().forEach((k, v) -> states.put(k.id(), v));
+            summary.put("format", "dinoj-curated/1");
+            summary.put("images", index.size());
+            summary.put("shards", shardCount[0]);
+            summary.put("states", states);
+            summary.put("archives", sm.archives());
+            summary.put("pool", sm.pool());
+            summary.put("deduplicated", sm.deduplicated());
+            summary.put("copy_groups", sm.copyComponents());
+            summary.put("cluster_levels", sm.clusterLevels());
+            summary.put("selection", sm.mode());
+            summary.put("retrieved_per_query", sm.retrievedPerQuery());
+            if (summaryExtras != null) {
+                summary.putAll(summaryExtras);
             }
-          }), system)
-          .toCompletableFuture().join();
-      if (writer[0] != null) {
-        writer[0].close();
-        upload(out, shardName[0], shardFile[0]);
-      }
-      put(out, "index.jsonl", jsonLines(index));
-      put(out, "manifest.jsonl", Manifest.toJsonLines(result.manifest()));
-      Map<String, Object> summary = new LinkedHashMap<>();
-      Curation.Summary sm = result.summary();
-      Map<String, Long> states = new LinkedHashMap<>();
-      sm.states().forEach((k, v) -> states.put(k.id(), v));
-      summary.put("format", "dinoj-curated/1");
-      summary.put("images", index.size());
-      summary.put("shards", shardCount[0]);
-      summary.put("states", states);
-      summary.put("archives", sm.archives());
-      summary.put("pool", sm.pool());
-      summary.put("deduplicated", sm.deduplicated());
-      summary.put("copy_groups", sm.copyComponents());
-      summary.put("cluster_levels", sm.clusterLevels());
-      summary.put("selection", sm.mode());
-      summary.put("retrieved_per_query", sm.retrievedPerQuery());
-      if (summaryExtras != null) {
-        summary.putAll(summaryExtras);
-      }
-      put(out, "summary.json", Manifest.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
-      return new Written(index.size(), shardCount[0], bytes[0]);
-    } catch (IOException e) {
-      throw new UncheckedIOException("writing the curated dataset to " + out.uri() + " failed", e);
-    } catch (CompletionException e) {
-      Throwable c = StorageException.unwrap(e);
-      throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
-    }
-  }
-
-  private static String extension(String format) {
-    return format.equals("jpeg") ? "jpg" : format;
-  }
-
-  private static void upload(ObjectStores.Location out, String name, Path file) throws IOException {
-    out.store().putFile(out.key(name), file, "application/x-tar").toCompletableFuture().join();
-    Files.deleteIfExists(file);
-  }
-
-  private static void put(ObjectStores.Location out, String name, byte[] data) {
-    out.store().put(out.key(name), data, name.endsWith(".json") || name.endsWith(".jsonl") ? "application/json"
-        : "application/octet-stream").toCompletableFuture().join();
-  }
-
-  private static byte[] jsonLines(List<CuratedIndexEntry> index) throws JsonProcessingException {
-    StringBuilder sb = new StringBuilder();
-    for (CuratedIndexEntry e : index) {
-      sb.append(Manifest.JSON.writeValueAsString(e)).append('\n');
-    }
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static CompletionStage<Payload> fetch(ObjectStore store, ArchiveCache cache, ManifestEntry e,
-      IngestSettings is) {
-    String archive = ManifestEntry.archiveOf(e.key());
-    if (archive != null && "idx".equals(e.format())) {
-      return cache.archive(archive).thenApply(a -> {
-        int m = ManifestEntry.memberIndexOf(e.key());
-        if (m < 0 || m >= a.count() || !a.memberSha(m).equals(e.sha256())) {
-          throw new IllegalStateException(e.key() + ": the archive changed since ingestion; curate again");
+            put(
+                    out,
+                    "summary.json",
+                    Manifest.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
+            return new Written(index.size(), shardCount[0], bytes[0]);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing the curated dataset to " + out.uri() + " failed", e);
+        } catch (CompletionException e) {
+            Throwable c = StorageException.unwrap(e);
+            throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
         }
-        return new Payload(e, ImageEncoding.pngGray(a.cols(), a.rows(), a.data(), a.offset() + m * a.memberBytes()),
-            "png");
-      });
-    }
-    return store.get(e.key(), is.maxObjectBytes()).thenApply(b -> {
-      if (!Decoder.sha256(b.data()).equals(e.sha256())) {
-        throw new IllegalStateException(store.uriOf(e.key()) + ": the object changed since ingestion; curate again");
-      }
-      return new Payload(e, b.data(), e.format());
-    });
-  }
-
-  /** The last archive read (members arrive in key order, so one archive at a time). */
-  private static final class ArchiveCache {
-    private final ObjectStore store;
-    private final IngestSettings settings;
-    private String key;
-    private CompletableFuture<Decoder.Archive> value;
-
-    ArchiveCache(ObjectStore store, IngestSettings settings) {
-      this.store = store;
-      this.settings = settings;
     }
 
-    synchronized CompletionStage<Decoder.Archive> archive(String archiveKey) {
-      if (!archiveKey.equals(key)) {
-        key = archiveKey;
-        value = store.get(archiveKey, settings.maxObjectBytes()).thenApply(b -> {
-          Decoder.Outcome o = Decoder.decode(b.data(), settings);
-          if (!(o instanceof Decoder.Archive a)) {
-            throw new IllegalStateException(store.uriOf(archiveKey) + ": no longer an IDX archive");
-          }
-          return a;
-        }).toCompletableFuture();
-      }
-      return value;
+    private static String extension(String format) {
+        return format.equals("jpeg") ? "jpg" : format;
     }
-  }
+
+    private static void upload(ObjectStores.Location out, String name, Path file) throws IOException {
+        out.store()
+                .putFile(out.key(name), file, "application/x-tar")
+                .toCompletableFuture()
+                .join();
+        Files.deleteIfExists(file);
+    }
+
+    private static void put(ObjectStores.Location out, String name, byte[] data) {
+        out.store()
+                .put(
+                        out.key(name),
+                        data,
+                        name.endsWith(".json") || name.endsWith(".jsonl")
+                                ? "application/json"
+                                : "application/octet-stream")
+                .toCompletableFuture()
+                .join();
+    }
+
+    private static byte[] jsonLines(List<CuratedIndexEntry> index) throws JsonProcessingException {
+        StringBuilder sb = new StringBuilder();
+        for (CuratedIndexEntry e : index) {
+            sb.append(Manifest.JSON.writeValueAsString(e)).append('\n');
+        }
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static CompletionStage<Payload> fetch(
+            ObjectStore store, ArchiveCache cache, ManifestEntry e, IngestSettings is) {
+        String archive = ManifestEntry.archiveOf(e.key());
+        if (archive != null && "idx".equals(e.format())) {
+            return cache.archive(archive).thenApply(a -> {
+                int m = ManifestEntry.memberIndexOf(e.key());
+                if (m < 0 || m >= a.count() || !a.memberSha(m).equals(e.sha256())) {
+                    throw new IllegalStateException(e.key() + ": the archive changed since ingestion; curate again");
+                }
+                return new Payload(
+                        e,
+                        ImageEncoding.pngGray(a.cols(), a.rows(), a.data(), a.offset() + m * a.memberBytes()),
+                        "png");
+            });
+        }
+        return store.get(e.key(), is.maxObjectBytes()).thenApply(b -> {
+            if (!Decoder.sha256(b.data()).equals(e.sha256())) {
+                throw new IllegalStateException(
+                        store.uriOf(e.key()) + ": the object changed since ingestion; curate again");
+            }
+            return new Payload(e, b.data(), e.format());
+        });
+    }
+
+    /** The last archive read (members arrive in key order, so one archive at a time). */
+    private static final class ArchiveCache {
+        private final ObjectStore store;
+        private final IngestSettings settings;
+        private String key;
+        private CompletableFuture<Decoder.Archive> value;
+
+        ArchiveCache(ObjectStore store, IngestSettings settings) {
+            this.store = store;
+            this.settings = settings;
+        }
+
+        synchronized CompletionStage<Decoder.Archive> archive(String archiveKey) {
+            if (!archiveKey.equals(key)) {
+                key = archiveKey;
+                value = store.get(archiveKey, settings.maxObjectBytes())
+                        .thenApply(b -> {
+                            Decoder.Outcome o = Decoder.decode(b.data(), settings);
+                            if (!(o instanceof Decoder.Archive a)) {
+                                throw new IllegalStateException(store.uriOf(archiveKey) + ": no longer an IDX archive");
+                            }
+                            return a;
+                        })
+                        .toCompletableFuture();
+            }
+            return value;
+        }
+    }
 }

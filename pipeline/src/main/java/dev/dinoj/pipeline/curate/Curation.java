@@ -28,251 +28,328 @@ import java.util.function.Consumer;
  * The result is deterministic for a given manifest, embeddings and seed, whatever order ingestion met the objects in.
  */
 public final class Curation {
-  private Curation() {
-  }
+    private Curation() {}
 
-  /**
-   * Query images.
-   *
-   * @param keys    names (object keys)
-   * @param vectors unit rows, one per key
-   */
-  public record Queries(String[] keys, FloatMatrix vectors) {
-    public static Queries none(int dim) {
-      return new Queries(new String[0], new FloatMatrix(0, dim, new float[0]));
-    }
-  }
-
-  /**
-   * The outcome.
-   *
-   * @param manifest every entry with its final state and, for pool images, clusters, kept and why; sorted by key
-   * @param curated  the kept entries, sorted by key
-   * @param summary  counts for the table
-   */
-  public record Result(List<ManifestEntry> manifest, List<ManifestEntry> curated, Summary summary) {
-  }
-
-  /**
-   * Counts of a curation.
-   *
-   * @param states           final entries per state (archive lines excluded)
-   * @param archives         expanded archives
-   * @param pool             distinct ingested images (after exact dedup)
-   * @param deduplicated     images left after near-duplicate removal
-   * @param copyComponents   groups of near-duplicate images
-   * @param clusterLevels    clusters per hierarchy level (finest first), or the cluster-based retrieval's k
-   * @param retrievedPerQuery pool images brought in by each query
-   * @param kept             images in the curated set
-   * @param mode             how the set was selected
-   * @param seconds          time of the stages
-   */
-  public record Summary(Map<ObjectState, Long> states, long archives, int pool, int deduplicated, int copyComponents,
-      int[] clusterLevels, Map<String, Integer> retrievedPerQuery, int kept, String mode, double seconds) {
-
-    /** A plain-text table: counts per state, then selection figures. */
-    public String table() {
-      StringBuilder sb = new StringBuilder();
-      long total = states.values().stream().mapToLong(Long::longValue).sum();
-      sb.append(String.format(Locale.ROOT, "%-22s %10s%n", "state", "objects"));
-      for (Map.Entry<ObjectState, Long> e : states.entrySet()) {
-        sb.append(String.format(Locale.ROOT, "%-22s %10d%n", e.getKey().id(), e.getValue()));
-      }
-      sb.append(String.format(Locale.ROOT, "%-22s %10d%n", "total", total));
-      if (archives > 0) {
-        sb.append(String.format(Locale.ROOT, "%-22s %10d  (their images are counted above)%n", "archives expanded",
-            archives));
-      }
-      sb.append(String.format(Locale.ROOT, "%n%-22s %10d%n", "pool (exact-deduped)", pool));
-      sb.append(String.format(Locale.ROOT, "%-22s %10d  (%d copy groups)%n", "after near-dedup", deduplicated,
-          copyComponents));
-      sb.append(String.format(Locale.ROOT, "%-22s %10s%n", "clusters per level",
-          clusterLevels.length == 0 ? "-" : Arrays.toString(clusterLevels)));
-      sb.append(String.format(Locale.ROOT, "%-22s %10s%n", "selection", mode));
-      if (!retrievedPerQuery.isEmpty()) {
-        int shown = 0;
-        for (Map.Entry<String, Integer> e : retrievedPerQuery.entrySet()) {
-          if (shown++ == 10) {
-            sb.append(String.format(Locale.ROOT, "  ... %d more queries%n", retrievedPerQuery.size() - 10));
-            break;
-          }
-          sb.append(String.format(Locale.ROOT, "  retrieved by %-30s %6d%n", e.getKey(), e.getValue()));
+    /**
+     * Query images.
+     *
+     * @param keys    names (object keys)
+     * @param vectors unit rows, one per key
+     */
+    public record Queries(String[] keys, FloatMatrix vectors) {
+        public static Queries none(int dim) {
+            return new Queries(new String[0], new FloatMatrix(0, dim, new float[0]));
         }
-      }
-      sb.append(String.format(Locale.ROOT, "%-22s %10d%n", "kept (curated)", kept));
-      sb.append(String.format(Locale.ROOT, "%-22s %10.1f%n", "curation seconds", seconds));
-      return sb.toString();
-    }
-  }
-
-  /**
-   * Curates.
-   *
-   * @param entries    the ingestion manifest
-   * @param embeddings embeddings by content hash (every ingested entry's must be there)
-   * @param queries    query images (may be empty)
-   * @param targetSize size of the curated set, or null for "as selected"
-   * @param copyDims   the first {@code copyDims} columns are the copy-detection embedding, the rest the retrieval
-   *                   embedding ({@link CompositeEmbedder}); 0 = one embedding for both
-   * @param s          settings
-   * @param progress   receives one line per stage (may be null)
-   */
-  public static Result run(List<ManifestEntry> entries, EmbeddingStore embeddings, Queries queries,
-      Integer targetSize, int copyDims, CurationSettings s, Consumer<String> progress) {
-    long t0 = System.nanoTime();
-    Consumer<String> say = progress == null ? x -> { } : progress;
-
-    // ---- 1. exact duplicates: the smallest key of each content hash is kept
-    Map<String, ManifestEntry> byKey = new HashMap<>();
-    Map<String, String> keeperBySha = new HashMap<>();
-    List<ManifestEntry> sorted = new ArrayList<>(entries);
-    sorted.sort(Comparator.comparing(ManifestEntry::key));
-    for (ManifestEntry e : sorted) {
-      boolean image = !e.isArchive() && e.sha256() != null
-          && (e.state() == ObjectState.INGESTED || e.state() == ObjectState.EXACT_DUPLICATE);
-      if (image) {
-        String keeper = keeperBySha.putIfAbsent(e.sha256(), e.key());
-        e = keeper == null ? e.withState(ObjectState.INGESTED, null, null)
-            : e.withState(ObjectState.EXACT_DUPLICATE, "same bytes as " + keeper, keeper);
-      }
-      byKey.put(e.key(), e);
     }
 
-    // ---- 2. the pool: ingested images with embeddings, by key
-    List<ManifestEntry> pool = new ArrayList<>();
-    for (ManifestEntry e : sorted) {
-      ManifestEntry f = byKey.get(e.key());
-      if (f.state() == ObjectState.INGESTED && !f.isArchive()) {
-        if (embeddings.get(f.sha256()) == null) {
-          throw new IllegalStateException(f.key() + ": ingested but no embedding for content " + f.sha256()
-              + "; delete the work directory's embeddings and manifest to start afresh");
+    /**
+     * The outcome.
+     *
+     * @param manifest every entry with its final state and, for pool images, clusters, kept and why; sorted by key
+     * @param curated  the kept entries, sorted by key
+     * @param summary  counts for the table
+     */
+    public record Result(List<ManifestEntry> manifest, List<ManifestEntry> curated, Summary summary) {}
+
+    /**
+     * Counts of a curation.
+     *
+     * @param states           final entries per state (archive lines excluded)
+     * @param archives         expanded archives
+     * @param pool             distinct ingested images (after exact dedup)
+     * @param deduplicated     images left after near-duplicate removal
+     * @param copyComponents   groups of near-duplicate images
+     * @param clusterLevels    clusters per hierarchy level (finest first), or the cluster-based retrieval's k
+     * @param retrievedPerQuery pool images brought in by each query
+     * @param kept             images in the curated set
+     * @param mode             how the set was selected
+     * @param seconds          time of the stages
+     */
+    public record Summary(
+            Map<ObjectState, Long> states,
+            long archives,
+            int pool,
+            int deduplicated,
+            int copyComponents,
+            int[] clusterLevels,
+            Map<String, Integer> retrievedPerQuery,
+            int kept,
+            String mode,
+            double seconds) {
+
+        /** A plain-text table: counts per state, then selection figures. */
+        public String table() {
+            StringBuilder sb = new StringBuilder();
+            long total = states.values().stream().mapToLong(Long::longValue).sum();
+            sb.append(String.format(Locale.ROOT, "%-22s %10s%n", "state", "objects"));
+            for (Map.Entry<ObjectState, Long> e : states.entrySet()) {
+                sb.append(String.format(Locale.ROOT, "%-22s %10d%n", e.getKey().id(), e.getValue()));
+            }
+            sb.append(String.format(Locale.ROOT, "%-22s %10d%n", "total", total));
+            if (archives > 0) {
+                sb.append(String.format(
+                        Locale.ROOT, "%-22s %10d  (their images are counted above)%n", "archives expanded", archives));
+            }
+            sb.append(String.format(Locale.ROOT, "%n%-22s %10d%n", "pool (exact-deduped)", pool));
+            sb.append(String.format(
+                    Locale.ROOT, "%-22s %10d  (%d copy groups)%n", "after near-dedup", deduplicated, copyComponents));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-22s %10s%n",
+                    "clusters per level",
+                    clusterLevels.length == 0 ? "-" : Arrays.toString(clusterLevels)));
+            sb.append(String.format(Locale.ROOT, "%-22s %10s%n", "selection", mode));
+            if (!retrievedPerQuery.isEmpty()) {
+                int shown = 0;
+                for (Map.Entry<String, Integer> e : retrievedPerQuery.entrySet()) {
+                    if (shown++ == 10) {
+                        sb.append(String.format(Locale.ROOT, "  ... %d more queries%n", retrievedPerQuery.size() - 10));
+                        break;
+                    }
+                    sb.append(String.format(Locale.ROOT, "  retrieved by %-30s %6d%n", e.getKey(), e.getValue()));
+                }
+            }
+            sb.append(String.format(Locale.ROOT, "%-22s %10d%n", "kept (curated)", kept));
+            sb.append(String.format(Locale.ROOT, "%-22s %10.1f%n", "curation seconds", seconds));
+            return sb.toString();
         }
-        pool.add(f);
-      }
     }
-    int d = embeddings.dim();
-    FloatMatrix all = FloatMatrix.ofRows(pool.stream().map(e -> embeddings.get(e.sha256())).toList(), d);
-    FloatMatrix xCopy = copyDims > 0 ? all.columns(0, copyDims) : all;
-    FloatMatrix x = copyDims > 0 ? all.columns(copyDims, d) : all;
-    FloatMatrix qv = copyDims > 0 ? queries.vectors().columns(copyDims, d) : queries.vectors();
-    say.accept(String.format(Locale.ROOT, "pool: %d distinct images of %d entries", pool.size(), entries.size()));
 
-    // ---- 3. near duplicates
-    CopyDetector.Result copies = CopyDetector.detect(xCopy,
-        new CopyDetector.Settings(s.nearDuplicateK(), s.nearDuplicateThreshold(), s.approximateAbove(), s.nprobe()),
-        null);
-    List<Integer> keptIdx = new ArrayList<>();
-    for (int i = 0; i < pool.size(); i++) {
-      if (copies.isKept(i)) {
-        keptIdx.add(i);
-      } else {
-        ManifestEntry e = pool.get(i);
-        String rep = pool.get(copies.representative()[i]).key();
-        byKey.put(e.key(), e.withState(ObjectState.NEAR_DUPLICATE, String.format(Locale.ROOT,
-            "copy of %s (cosine %.3f >= %.3f)", rep, copies.similarity()[i], s.nearDuplicateThreshold()), rep));
-      }
-    }
-    int[] dedup = keptIdx.stream().mapToInt(Integer::intValue).toArray();
-    FloatMatrix xd = x.select(dedup);
-    say.accept(String.format(Locale.ROOT, "near duplicates: %d images in %d copy groups removed (threshold %.3f, k %d)",
-        copies.duplicates(), copies.components(), s.nearDuplicateThreshold(), s.nearDuplicateK()));
+    /**
+     * Curates.
+     *
+     * @param entries    the ingestion manifest
+     * @param embeddings embeddings by content hash (every ingested entry's must be there)
+     * @param queries    query images (may be empty)
+     * @param targetSize size of the curated set, or null for "as selected"
+     * @param copyDims   the first {@code copyDims} columns are the copy-detection embedding, the rest the retrieval
+     *                   embedding ({@link CompositeEmbedder}); 0 = one embedding for both
+     * @param s          settings
+     * @param progress   receives one line per stage (may be null)
+     */
+    public static Result run(
+            List<ManifestEntry> entries,
+            EmbeddingStore embeddings,
+            Queries queries,
+            Integer targetSize,
+            int copyDims,
+            CurationSettings s,
+            Consumer<String> progress) {
+        long t0 = System.nanoTime();
+        Consumer<String> say = progress == null ? x -> {} : progress;
 
-    // ---- 4. selection (indices into dedup)
-    Map<Integer, String> why = new LinkedHashMap<>();
-    Map<Integer, int[]> clusterOf = new HashMap<>();
-    Map<String, Integer> perQuery = new LinkedHashMap<>();
-    int[] levels = new int[0];
-    String mode;
-    int[] candidates;
-    if (queries.vectors().rows() > 0) {
-      Retrieval.Result r = Retrieval.retrieve(xd, qv, queries.keys(),
-          new Retrieval.Settings(s.retrievalPerQuery(), s.retrievalPerCluster(), s.retrievalClusters(),
-              s.kmeansIterations(), s.approximateAbove(), s.nprobe(), s.seed()));
-      for (int q = 0; q < queries.keys().length; q++) {
-        perQuery.put(queries.keys()[q], r.perQueryCount()[q]);
-      }
-      if (r.poolClusters() != null) {
+        // ---- 1. exact duplicates: the smallest key of each content hash is kept
+        Map<String, ManifestEntry> byKey = new HashMap<>();
+        Map<String, String> keeperBySha = new HashMap<>();
+        List<ManifestEntry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparing(ManifestEntry::key));
+        for (ManifestEntry e : sorted) {
+            boolean image = !e.isArchive()
+                    && e.sha256() != null
+                    && (e.state() == ObjectState.INGESTED || e.state() == ObjectState.EXACT_DUPLICATE);
+            if (image) {
+                String keeper = keeperBySha.putIfAbsent(e.sha256(), e.key());
+                e = keeper == null
+                        ? e.withState(ObjectState.INGESTED, null, null)
+                        : e.withState(ObjectState.EXACT_DUPLICATE, "same bytes as " + keeper, keeper);
+            }
+            byKey.put(e.key(), e);
+        }
+
+        // ---- 2. the pool: ingested images with embeddings, by key
+        List<ManifestEntry> pool = new ArrayList<>();
+        for (ManifestEntry e : sorted) {
+            ManifestEntry f = byKey.get(e.key());
+            if (f.state() == ObjectState.INGESTED && !f.isArchive()) {
+                if (embeddings.get(f.sha256()) == null) {
+                    throw new IllegalStateException(f.key() + ": ingested but no embedding for content " + f.sha256()
+                            + "; delete the work directory's embeddings and manifest to start afresh");
+                }
+                pool.add(f);
+            }
+        }
+        int d = embeddings.dim();
+        FloatMatrix all = FloatMatrix.ofRows(
+                pool.stream().map(e -> embeddings.get(e.sha256())).toList(), d);
+        FloatMatrix xCopy = copyDims > 0 ? all.columns(0, copyDims) : all;
+        FloatMatrix x = copyDims > 0 ? all.columns(copyDims, d) : all;
+        FloatMatrix qv = copyDims > 0 ? queries.vectors().columns(copyDims, d) : queries.vectors();
+        say.accept(String.format(Locale.ROOT, "pool: %d distinct images of %d entries", pool.size(), entries.size()));
+
+        // ---- 3. near duplicates
+        CopyDetector.Result copies = CopyDetector.detect(
+                xCopy,
+                new CopyDetector.Settings(
+                        s.nearDuplicateK(), s.nearDuplicateThreshold(), s.approximateAbove(), s.nprobe()),
+                null);
+        List<Integer> keptIdx = new ArrayList<>();
+        for (int i = 0; i < pool.size(); i++) {
+            if (copies.isKept(i)) {
+                keptIdx.add(i);
+            } else {
+                ManifestEntry e = pool.get(i);
+                String rep = pool.get(copies.representative()[i]).key();
+                byKey.put(
+                        e.key(),
+                        e.withState(
+                                ObjectState.NEAR_DUPLICATE,
+                                String.format(
+                                        Locale.ROOT,
+                                        "copy of %s (cosine %.3f >= %.3f)",
+                                        rep,
+                                        copies.similarity()[i],
+                                        s.nearDuplicateThreshold()),
+                                rep));
+            }
+        }
+        int[] dedup = keptIdx.stream().mapToInt(Integer::intValue).toArray();
+        FloatMatrix xd = x.select(dedup);
+        say.accept(String.format(
+                Locale.ROOT,
+                "near duplicates: %d images in %d copy groups removed (threshold %.3f, k %d)",
+                copies.duplicates(),
+                copies.components(),
+                s.nearDuplicateThreshold(),
+                s.nearDuplicateK()));
+
+        // ---- 4. selection (indices into dedup)
+        Map<Integer, String> why = new LinkedHashMap<>();
+        Map<Integer, int[]> clusterOf = new HashMap<>();
+        Map<String, Integer> perQuery = new LinkedHashMap<>();
+        int[] levels = new int[0];
+        String mode;
+        int[] candidates;
+        if (queries.vectors().rows() > 0) {
+            Retrieval.Result r = Retrieval.retrieve(
+                    xd,
+                    qv,
+                    queries.keys(),
+                    new Retrieval.Settings(
+                            s.retrievalPerQuery(),
+                            s.retrievalPerCluster(),
+                            s.retrievalClusters(),
+                            s.kmeansIterations(),
+                            s.approximateAbove(),
+                            s.nprobe(),
+                            s.seed()));
+            for (int q = 0; q < queries.keys().length; q++) {
+                perQuery.put(queries.keys()[q], r.perQueryCount()[q]);
+            }
+            if (r.poolClusters() != null) {
+                for (int i = 0; i < dedup.length; i++) {
+                    clusterOf.put(i, new int[] {r.poolClusters()[i]});
+                }
+                levels = new int[] {Arrays.stream(r.poolClusters()).max().orElse(-1) + 1};
+            }
+            candidates = r.reasons().keySet().stream()
+                    .mapToInt(Integer::intValue)
+                    .sorted()
+                    .toArray();
+            for (int c : candidates) {
+                why.put(c, r.reasons().get(c));
+            }
+            mode = String.format(
+                    Locale.ROOT,
+                    "retrieval (%d queries: %d nearest + %d of the cluster each)",
+                    queries.keys().length,
+                    s.retrievalPerQuery(),
+                    s.retrievalPerCluster());
+            say.accept(String.format(
+                    Locale.ROOT,
+                    "retrieval: %d pool images around %d queries",
+                    candidates.length,
+                    queries.keys().length));
+        } else {
+            candidates = new int[dedup.length];
+            for (int i = 0; i < dedup.length; i++) {
+                candidates[i] = i;
+                why.put(i, "deduplicated");
+            }
+            mode = "all deduplicated images";
+        }
+        if (targetSize != null && candidates.length > targetSize) {
+            FloatMatrix xc = xd.select(candidates);
+            HierarchicalKMeans.Settings hs = s.hierarchyLevels().length > 0
+                    ? new HierarchicalKMeans.Settings(
+                            s.hierarchyLevels(),
+                            s.kmeansIterations(),
+                            s.resamples(),
+                            null,
+                            s.resampleStrategy(),
+                            s.seed())
+                    : HierarchicalKMeans.Settings.auto(
+                            xc.rows(), s.kmeansIterations(), s.resamples(), s.resampleStrategy(), s.seed());
+            HierarchicalKMeans.Hierarchy h = HierarchicalKMeans.fit(xc, hs, say);
+            levels = new int[h.depth()];
+            for (int l = 1; l <= h.depth(); l++) {
+                levels[l - 1] = h.level(l).centroids().rows();
+            }
+            int[] picked = BalancedSampler.sample(h, targetSize, s.samplePick(), s.seed());
+            Map<Integer, String> balanced = new LinkedHashMap<>();
+            for (int i = 0; i < candidates.length; i++) {
+                clusterOf.put(candidates[i], h.path(i));
+            }
+            for (int p : picked) {
+                int c = candidates[p];
+                String prior = why.get(c);
+                String path = Arrays.toString(h.path(p)).replace(" ", "");
+                balanced.put(
+                        c,
+                        "balanced:" + path + (prior == null || prior.equals("deduplicated") ? "" : " after " + prior));
+            }
+            why = balanced;
+            candidates = balanced.keySet().stream()
+                    .mapToInt(Integer::intValue)
+                    .sorted()
+                    .toArray();
+            mode = mode + String.format(Locale.ROOT, ", then balanced hierarchical sampling to %d", targetSize);
+            say.accept(String.format(
+                    Locale.ROOT,
+                    "balanced sampling: %d of %d images over %s clusters",
+                    candidates.length,
+                    xc.rows(),
+                    Arrays.toString(levels)));
+        }
+
+        // ---- 5. manifest with selections
+        List<ManifestEntry> curated = new ArrayList<>();
         for (int i = 0; i < dedup.length; i++) {
-          clusterOf.put(i, new int[] {r.poolClusters()[i]});
+            ManifestEntry e = pool.get(dedup[i]);
+            String reason = why.get(i);
+            boolean kept = reason != null;
+            ManifestEntry f = e.withSelection(clusterOf.get(i), kept, reason);
+            byKey.put(e.key(), f);
+            if (kept) {
+                curated.add(f);
+            }
         }
-        levels = new int[] {Arrays.stream(r.poolClusters()).max().orElse(-1) + 1};
-      }
-      candidates = r.reasons().keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
-      for (int c : candidates) {
-        why.put(c, r.reasons().get(c));
-      }
-      mode = String.format(Locale.ROOT, "retrieval (%d queries: %d nearest + %d of the cluster each)",
-          queries.keys().length, s.retrievalPerQuery(), s.retrievalPerCluster());
-      say.accept(String.format(Locale.ROOT, "retrieval: %d pool images around %d queries", candidates.length,
-          queries.keys().length));
-    } else {
-      candidates = new int[dedup.length];
-      for (int i = 0; i < dedup.length; i++) {
-        candidates[i] = i;
-        why.put(i, "deduplicated");
-      }
-      mode = "all deduplicated images";
-    }
-    if (targetSize != null && candidates.length > targetSize) {
-      FloatMatrix xc = xd.select(candidates);
-      HierarchicalKMeans.Settings hs = s.hierarchyLevels().length > 0
-          ? new HierarchicalKMeans.Settings(s.hierarchyLevels(), s.kmeansIterations(), s.resamples(), null,
-              s.resampleStrategy(), s.seed())
-          : HierarchicalKMeans.Settings.auto(xc.rows(), s.kmeansIterations(), s.resamples(), s.resampleStrategy(),
-              s.seed());
-      HierarchicalKMeans.Hierarchy h = HierarchicalKMeans.fit(xc, hs, say);
-      levels = new int[h.depth()];
-      for (int l = 1; l <= h.depth(); l++) {
-        levels[l - 1] = h.level(l).centroids().rows();
-      }
-      int[] picked = BalancedSampler.sample(h, targetSize, s.samplePick(), s.seed());
-      Map<Integer, String> balanced = new LinkedHashMap<>();
-      for (int i = 0; i < candidates.length; i++) {
-        clusterOf.put(candidates[i], h.path(i));
-      }
-      for (int p : picked) {
-        int c = candidates[p];
-        String prior = why.get(c);
-        String path = Arrays.toString(h.path(p)).replace(" ", "");
-        balanced.put(c, "balanced:" + path + (prior == null || prior.equals("deduplicated") ? "" : " after " + prior));
-      }
-      why = balanced;
-      candidates = balanced.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
-      mode = mode + String.format(Locale.ROOT, ", then balanced hierarchical sampling to %d", targetSize);
-      say.accept(String.format(Locale.ROOT, "balanced sampling: %d of %d images over %s clusters", candidates.length,
-          xc.rows(), Arrays.toString(levels)));
-    }
+        List<ManifestEntry> manifest = new ArrayList<>(byKey.values());
+        manifest.sort(Comparator.comparing(ManifestEntry::key));
+        curated.sort(Comparator.comparing(ManifestEntry::key));
 
-    // ---- 5. manifest with selections
-    List<ManifestEntry> curated = new ArrayList<>();
-    for (int i = 0; i < dedup.length; i++) {
-      ManifestEntry e = pool.get(dedup[i]);
-      String reason = why.get(i);
-      boolean kept = reason != null;
-      ManifestEntry f = e.withSelection(clusterOf.get(i), kept, reason);
-      byKey.put(e.key(), f);
-      if (kept) {
-        curated.add(f);
-      }
+        Map<ObjectState, Long> states = new EnumMap<>(ObjectState.class);
+        for (ObjectState st : ObjectState.values()) {
+            states.put(st, 0L);
+        }
+        long archives = 0;
+        for (ManifestEntry e : manifest) {
+            if (e.isArchive()) {
+                archives++;
+            } else {
+                states.merge(e.state(), 1L, Long::sum);
+            }
+        }
+        Summary summary = new Summary(
+                states,
+                archives,
+                pool.size(),
+                dedup.length,
+                copies.components(),
+                levels,
+                perQuery,
+                curated.size(),
+                mode,
+                (System.nanoTime() - t0) / 1e9);
+        return new Result(manifest, curated, summary);
     }
-    List<ManifestEntry> manifest = new ArrayList<>(byKey.values());
-    manifest.sort(Comparator.comparing(ManifestEntry::key));
-    curated.sort(Comparator.comparing(ManifestEntry::key));
-
-    Map<ObjectState, Long> states = new EnumMap<>(ObjectState.class);
-    for (ObjectState st : ObjectState.values()) {
-      states.put(st, 0L);
-    }
-    long archives = 0;
-    for (ManifestEntry e : manifest) {
-      if (e.isArchive()) {
-        archives++;
-      } else {
-        states.merge(e.state(), 1L, Long::sum);
-      }
-    }
-    Summary summary = new Summary(states, archives, pool.size(), dedup.length, copies.components(), levels, perQuery,
-        curated.size(), mode, (System.nanoTime() - t0) / 1e9);
-    return new Result(manifest, curated, summary);
-  }
 }

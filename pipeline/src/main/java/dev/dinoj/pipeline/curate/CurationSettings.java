@@ -25,72 +25,159 @@ import java.util.Locale;
  * @param shardImages        images per output shard
  * @param seed               seed of every random choice
  */
-public record CurationSettings(IngestSettings ingest, int nearDuplicateK, float nearDuplicateThreshold,
-    int retrievalPerQuery, int retrievalPerCluster, int retrievalClusters, int[] hierarchyLevels, int kmeansIterations,
-    int resamples, HierarchicalKMeans.Strategy resampleStrategy, BalancedSampler.Pick samplePick, int approximateAbove,
-    int nprobe, int shardImages, long seed) {
+public record CurationSettings(
+        IngestSettings ingest,
+        int nearDuplicateK,
+        float nearDuplicateThreshold,
+        int retrievalPerQuery,
+        int retrievalPerCluster,
+        int retrievalClusters,
+        int[] hierarchyLevels,
+        int kmeansIterations,
+        int resamples,
+        HierarchicalKMeans.Strategy resampleStrategy,
+        BalancedSampler.Pick samplePick,
+        int approximateAbove,
+        int nprobe,
+        int shardImages,
+        long seed) {
 
-  public CurationSettings {
-    if (nearDuplicateK < 1) {
-      throw bad("near-duplicate.k", "must be >= 1");
+    public CurationSettings {
+        if (nearDuplicateK < 1) {
+            throw bad("near-duplicate.k", "must be >= 1");
+        }
+        if (!(nearDuplicateThreshold > 0 && nearDuplicateThreshold <= 1)) {
+            throw bad("near-duplicate.threshold", "must be in (0, 1]: " + nearDuplicateThreshold);
+        }
+        if (retrievalPerQuery < 0 || retrievalPerCluster < 0 || retrievalClusters < 0) {
+            throw bad("retrieval", "counts must be >= 0");
+        }
+        if (kmeansIterations < 0 || resamples < 0 || nprobe < 1 || shardImages < 1 || approximateAbove < 0) {
+            throw bad("hierarchy", "iterations/resamples/nprobe/shard-images out of range");
+        }
     }
-    if (!(nearDuplicateThreshold > 0 && nearDuplicateThreshold <= 1)) {
-      throw bad("near-duplicate.threshold", "must be in (0, 1]: " + nearDuplicateThreshold);
+
+    private static ConfigException bad(String key, String msg) {
+        return new ConfigException.BadValue("dinoj.curate." + key, msg);
     }
-    if (retrievalPerQuery < 0 || retrievalPerCluster < 0 || retrievalClusters < 0) {
-      throw bad("retrieval", "counts must be >= 0");
+
+    /** The {@code reference.conf} defaults. */
+    public static CurationSettings defaults() {
+        return new CurationSettings(
+                IngestSettings.defaults(),
+                16,
+                0.992f,
+                20,
+                20,
+                0,
+                new int[0],
+                20,
+                10,
+                HierarchicalKMeans.Strategy.CLOSEST,
+                BalancedSampler.Pick.RANDOM,
+                200_000,
+                16,
+                10_000,
+                0);
     }
-    if (kmeansIterations < 0 || resamples < 0 || nprobe < 1 || shardImages < 1 || approximateAbove < 0) {
-      throw bad("hierarchy", "iterations/resamples/nprobe/shard-images out of range");
+
+    /** Reads {@code dinoj.curate}. */
+    public static CurationSettings fromConfig(Config root) {
+        Config c = root.getConfig("dinoj.curate");
+        List<Integer> levels = c.getIntList("hierarchy.levels");
+        return new CurationSettings(
+                IngestSettings.fromConfig(root),
+                c.getInt("near-duplicate.k"),
+                (float) c.getDouble("near-duplicate.threshold"),
+                c.getInt("retrieval.per-query"),
+                c.getInt("retrieval.per-cluster"),
+                c.getInt("retrieval.clusters"),
+                levels.stream().mapToInt(Integer::intValue).toArray(),
+                c.getInt("hierarchy.kmeans-iterations"),
+                c.getInt("hierarchy.resamples"),
+                HierarchicalKMeans.Strategy.valueOf(
+                        c.getString("hierarchy.resample-strategy").toUpperCase(Locale.ROOT)),
+                BalancedSampler.Pick.valueOf(
+                        c.getString("hierarchy.sample-pick").toUpperCase(Locale.ROOT)),
+                c.getInt("search.approximate-above"),
+                c.getInt("search.nprobe"),
+                c.getInt("output.shard-images"),
+                c.getLong("seed"));
     }
-  }
 
-  private static ConfigException bad(String key, String msg) {
-    return new ConfigException.BadValue("dinoj.curate." + key, msg);
-  }
+    public CurationSettings withIngest(IngestSettings i) {
+        return new CurationSettings(
+                i,
+                nearDuplicateK,
+                nearDuplicateThreshold,
+                retrievalPerQuery,
+                retrievalPerCluster,
+                retrievalClusters,
+                hierarchyLevels,
+                kmeansIterations,
+                resamples,
+                resampleStrategy,
+                samplePick,
+                approximateAbove,
+                nprobe,
+                shardImages,
+                seed);
+    }
 
-  /** The {@code reference.conf} defaults. */
-  public static CurationSettings defaults() {
-    return new CurationSettings(IngestSettings.defaults(), 16, 0.992f, 20, 20, 0, new int[0], 20, 10,
-        HierarchicalKMeans.Strategy.CLOSEST, BalancedSampler.Pick.RANDOM, 200_000, 16, 10_000, 0);
-  }
+    public CurationSettings withNearDuplicateThreshold(float t) {
+        return new CurationSettings(
+                ingest,
+                nearDuplicateK,
+                t,
+                retrievalPerQuery,
+                retrievalPerCluster,
+                retrievalClusters,
+                hierarchyLevels,
+                kmeansIterations,
+                resamples,
+                resampleStrategy,
+                samplePick,
+                approximateAbove,
+                nprobe,
+                shardImages,
+                seed);
+    }
 
-  /** Reads {@code dinoj.curate}. */
-  public static CurationSettings fromConfig(Config root) {
-    Config c = root.getConfig("dinoj.curate");
-    List<Integer> levels = c.getIntList("hierarchy.levels");
-    return new CurationSettings(IngestSettings.fromConfig(root), c.getInt("near-duplicate.k"),
-        (float) c.getDouble("near-duplicate.threshold"), c.getInt("retrieval.per-query"),
-        c.getInt("retrieval.per-cluster"), c.getInt("retrieval.clusters"),
-        levels.stream().mapToInt(Integer::intValue).toArray(), c.getInt("hierarchy.kmeans-iterations"),
-        c.getInt("hierarchy.resamples"),
-        HierarchicalKMeans.Strategy.valueOf(c.getString("hierarchy.resample-strategy").toUpperCase(Locale.ROOT)),
-        BalancedSampler.Pick.valueOf(c.getString("hierarchy.sample-pick").toUpperCase(Locale.ROOT)),
-        c.getInt("search.approximate-above"), c.getInt("search.nprobe"), c.getInt("output.shard-images"),
-        c.getLong("seed"));
-  }
+    public CurationSettings withRetrieval(int perQuery, int perCluster, int clusters) {
+        return new CurationSettings(
+                ingest,
+                nearDuplicateK,
+                nearDuplicateThreshold,
+                perQuery,
+                perCluster,
+                clusters,
+                hierarchyLevels,
+                kmeansIterations,
+                resamples,
+                resampleStrategy,
+                samplePick,
+                approximateAbove,
+                nprobe,
+                shardImages,
+                seed);
+    }
 
-  public CurationSettings withIngest(IngestSettings i) {
-    return new CurationSettings(i, nearDuplicateK, nearDuplicateThreshold, retrievalPerQuery, retrievalPerCluster,
-        retrievalClusters, hierarchyLevels, kmeansIterations, resamples, resampleStrategy, samplePick,
-        approximateAbove, nprobe, shardImages, seed);
-  }
-
-  public CurationSettings withNearDuplicateThreshold(float t) {
-    return new CurationSettings(ingest, nearDuplicateK, t, retrievalPerQuery, retrievalPerCluster,
-        retrievalClusters, hierarchyLevels, kmeansIterations, resamples, resampleStrategy, samplePick,
-        approximateAbove, nprobe, shardImages, seed);
-  }
-
-  public CurationSettings withRetrieval(int perQuery, int perCluster, int clusters) {
-    return new CurationSettings(ingest, nearDuplicateK, nearDuplicateThreshold, perQuery, perCluster, clusters,
-        hierarchyLevels, kmeansIterations, resamples, resampleStrategy, samplePick, approximateAbove, nprobe,
-        shardImages, seed);
-  }
-
-  public CurationSettings withShardImages(int n) {
-    return new CurationSettings(ingest, nearDuplicateK, nearDuplicateThreshold, retrievalPerQuery,
-        retrievalPerCluster, retrievalClusters, hierarchyLevels, kmeansIterations, resamples, resampleStrategy,
-        samplePick, approximateAbove, nprobe, n, seed);
-  }
+    public CurationSettings withShardImages(int n) {
+        return new CurationSettings(
+                ingest,
+                nearDuplicateK,
+                nearDuplicateThreshold,
+                retrievalPerQuery,
+                retrievalPerCluster,
+                retrievalClusters,
+                hierarchyLevels,
+                kmeansIterations,
+                resamples,
+                resampleStrategy,
+                samplePick,
+                approximateAbove,
+                nprobe,
+                n,
+                seed);
+    }
 }

@@ -15,40 +15,39 @@ import java.util.Locale;
  */
 public final class Partitions {
 
-  private Partitions() {
-  }
+    private Partitions() {}
 
-  /** The partition of object {@code key} among {@code n}. */
-  public static int of(String key, int n) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
-      h ^= b & 0xff;
-      h *= 0x100000001b3L;
+    /** The partition of object {@code key} among {@code n}. */
+    public static int of(String key, int n) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return (int) Math.floorMod(h, (long) n);
     }
-    return (int) Math.floorMod(h, (long) n);
-  }
 
-  /** How many of {@code keys} (distinct) each of {@code n} partitions holds. */
-  public static long[] counts(Collection<String> keys, int n) {
-    long[] per = new long[n];
-    for (String k : keys) {
-      per[of(k, n)]++;
+    /** How many of {@code keys} (distinct) each of {@code n} partitions holds. */
+    public static long[] counts(Collection<String> keys, int n) {
+        long[] per = new long[n];
+        for (String k : keys) {
+            per[of(k, n)]++;
+        }
+        return per;
     }
-    return per;
-  }
 
-  /** {@code RUN/curation}. */
-  public static Path root(Path runDir) {
-    return runDir.resolve("curation");
-  }
+    /** {@code RUN/curation}. */
+    public static Path root(Path runDir) {
+        return runDir.resolve("curation");
+    }
 
-  /** The finished result of partition {@code p}. */
-  public static Path done(Path runDir, int p) {
-    return root(runDir).resolve("parts").resolve(String.format(Locale.ROOT, "part-%05d", p));
-  }
+    /** The finished result of partition {@code p}. */
+    public static Path done(Path runDir, int p) {
+        return root(runDir).resolve("parts").resolve(String.format(Locale.ROOT, "part-%05d", p));
+    }
 
-  /** A fresh scratch directory for one attempt at partition {@code p}. */
-  public static Path scratch(Path runDir, int p, String attempt) {
-    return root(runDir).resolve("work").resolve(String.format(Locale.ROOT, "part-%05d.%s", p, attempt));
-  }
+    /** A fresh scratch directory for one attempt at partition {@code p}. */
+    public static Path scratch(Path runDir, int p, String attempt) {
+        return root(runDir).resolve("work").resolve(String.format(Locale.ROOT, "part-%05d.%s", p, attempt));
+    }
 }

@@ -10,28 +10,28 @@ import java.nio.file.Path;
  * of pixel data; re-download or reinstall dataset-fashion-mnist"}.
  */
 public final class DatasetException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** @param message the complete, actionable message */
-  public DatasetException(String message) {
-    super(message);
-  }
+    /** @param message the complete, actionable message */
+    public DatasetException(String message) {
+        super(message);
+    }
 
-  /**
-   * @param message the complete, actionable message
-   * @param cause   the underlying failure
-   */
-  public DatasetException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    /**
+     * @param message the complete, actionable message
+     * @param cause   the underlying failure
+     */
+    public DatasetException(String message, Throwable cause) {
+        super(message, cause);
+    }
 
-  /** Builds {@code "<file>: <problem>; <remedy>"}. */
-  static DatasetException of(Path file, String problem, String remedy) {
-    return new DatasetException(file + ": " + problem + "; " + remedy);
-  }
+    /** Builds {@code "<file>: <problem>; <remedy>"}. */
+    static DatasetException of(Path file, String problem, String remedy) {
+        return new DatasetException(file + ": " + problem + "; " + remedy);
+    }
 
-  /** Same as {@link #of(Path, String, String)} with a cause. */
-  static DatasetException of(Path file, String problem, String remedy, Throwable cause) {
-    return new DatasetException(file + ": " + problem + "; " + remedy, cause);
-  }
+    /** Same as {@link #of(Path, String, String)} with a cause. */
+    static DatasetException of(Path file, String problem, String remedy, Throwable cause) {
+        return new DatasetException(file + ": " + problem + "; " + remedy, cause);
+    }
 }

@@ -29,146 +29,166 @@ import org.slf4j.LoggerFactory;
  * {@code convert("RGB")}). The file list is fixed at {@link #open}; the order is stable across runs.
  */
 public final class ImageFolderDataset implements ImageDataset {
-  private static final Logger log = LoggerFactory.getLogger(ImageFolderDataset.class);
-  private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp");
+    private static final Logger log = LoggerFactory.getLogger(ImageFolderDataset.class);
+    private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp");
 
-  private final Path root;
-  private final List<Path> files;
-  private final int[] labels; // null when flat
-  private final List<String> classes;
+    private final Path root;
+    private final List<Path> files;
+    private final int[] labels; // null when flat
+    private final List<String> classes;
 
-  private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes) {
-    this.root = root;
-    this.files = files;
-    this.labels = labels;
-    this.classes = classes;
-  }
-
-  /**
-   * Lists the images under {@code dir} (see the class comment for the layout).
-   *
-   * @throws DatasetException if {@code dir} is not a directory, cannot be listed, or holds no images
-   */
-  public static ImageFolderDataset open(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      throw DatasetException.of(dir, "image folder not found or not a directory",
-          "pass a directory of images, or of one subdirectory of images per class");
+    private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes) {
+        this.root = root;
+        this.files = files;
+        this.labels = labels;
+        this.classes = classes;
     }
-    List<Path> entries = list(dir);
-    List<Path> classDirs = entries.stream().filter(Files::isDirectory).toList();
-    List<Path> topImages = entries.stream().filter(ImageFolderDataset::isImage).toList();
-    List<Path> files = new ArrayList<>();
-    int[] labels = null;
-    List<String> classes = List.of();
-    if (classDirs.isEmpty()) {
-      files.addAll(topImages);
-    } else {
-      if (!topImages.isEmpty()) {
-        log.warn("{}: ignoring [{}] image files outside the [{}] class subdirectories", dir, topImages.size(),
-            classDirs.size());
-      }
-      List<Integer> labelList = new ArrayList<>();
-      for (int c = 0; c < classDirs.size(); c++) {
-        List<Path> inClass = walk(classDirs.get(c));
-        files.addAll(inClass);
-        for (int i = 0; i < inClass.size(); i++) {
-          labelList.add(c);
+
+    /**
+     * Lists the images under {@code dir} (see the class comment for the layout).
+     *
+     * @throws DatasetException if {@code dir} is not a directory, cannot be listed, or holds no images
+     */
+    public static ImageFolderDataset open(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw DatasetException.of(
+                    dir,
+                    "image folder not found or not a directory",
+                    "pass a directory of images, or of one subdirectory of images per class");
         }
-      }
-      labels = labelList.stream().mapToInt(Integer::intValue).toArray();
-      classes = classDirs.stream().map(p -> p.getFileName().toString()).toList();
+        List<Path> entries = list(dir);
+        List<Path> classDirs = entries.stream().filter(Files::isDirectory).toList();
+        List<Path> topImages =
+                entries.stream().filter(ImageFolderDataset::isImage).toList();
+        List<Path> files = new ArrayList<>();
+        int[] labels = null;
+        List<String> classes = List.of();
+        if (classDirs.isEmpty()) {
+            files.addAll(topImages);
+        } else {
+            if (!topImages.isEmpty()) {
+                log.warn(
+                        "{}: ignoring [{}] image files outside the [{}] class subdirectories",
+                        dir,
+                        topImages.size(),
+                        classDirs.size());
+            }
+            List<Integer> labelList = new ArrayList<>();
+            for (int c = 0; c < classDirs.size(); c++) {
+                List<Path> inClass = walk(classDirs.get(c));
+                files.addAll(inClass);
+                for (int i = 0; i < inClass.size(); i++) {
+                    labelList.add(c);
+                }
+            }
+            labels = labelList.stream().mapToInt(Integer::intValue).toArray();
+            classes = classDirs.stream().map(p -> p.getFileName().toString()).toList();
+        }
+        if (files.isEmpty()) {
+            throw DatasetException.of(
+                    dir,
+                    "no images found (extensions " + EXTENSIONS + ")",
+                    "check the path, or put the images (or class subdirectories of images) there");
+        }
+        return new ImageFolderDataset(dir, List.copyOf(files), labels, classes);
     }
-    if (files.isEmpty()) {
-      throw DatasetException.of(dir, "no images found (extensions " + EXTENSIONS + ")",
-          "check the path, or put the images (or class subdirectories of images) there");
+
+    /** Sorted, non-hidden entries of {@code dir}. */
+    private static List<Path> list(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> !p.getFileName().toString().startsWith("."))
+                    .sorted()
+                    .toList();
+        } catch (IOException | UncheckedIOException e) {
+            throw DatasetException.of(dir, "cannot be listed (" + e + ")", "check its permissions", e);
+        }
     }
-    return new ImageFolderDataset(dir, List.copyOf(files), labels, classes);
-  }
 
-  /** Sorted, non-hidden entries of {@code dir}. */
-  private static List<Path> list(Path dir) {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
-    } catch (IOException | UncheckedIOException e) {
-      throw DatasetException.of(dir, "cannot be listed (" + e + ")", "check its permissions", e);
+    /** Image files anywhere under {@code dir}, sorted by path (so by relative path). */
+    private static List<Path> walk(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(p -> !isHidden(dir.relativize(p)))
+                    .filter(ImageFolderDataset::isImage)
+                    .sorted()
+                    .toList();
+        } catch (IOException | UncheckedIOException e) {
+            throw DatasetException.of(dir, "cannot be listed (" + e + ")", "check its permissions", e);
+        }
     }
-  }
 
-  /** Image files anywhere under {@code dir}, sorted by path (so by relative path). */
-  private static List<Path> walk(Path dir) {
-    try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(p -> !isHidden(dir.relativize(p))).filter(ImageFolderDataset::isImage).sorted().toList();
-    } catch (IOException | UncheckedIOException e) {
-      throw DatasetException.of(dir, "cannot be listed (" + e + ")", "check its permissions", e);
+    private static boolean isHidden(Path relative) {
+        for (Path name : relative) {
+            if (name.toString().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
     }
-  }
 
-  private static boolean isHidden(Path relative) {
-    for (Path name : relative) {
-      if (name.toString().startsWith(".")) {
-        return true;
-      }
+    private static boolean isImage(Path p) {
+        String name = p.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0
+                && Files.isRegularFile(p)
+                && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
-    return false;
-  }
 
-  private static boolean isImage(Path p) {
-    String name = p.getFileName().toString();
-    int dot = name.lastIndexOf('.');
-    return dot > 0 && Files.isRegularFile(p) && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
-  }
-
-  @Override
-  public int size() {
-    return files.size();
-  }
-
-  /** The file of image {@code index}. */
-  public Path file(int index) {
-    return files.get(index);
-  }
-
-  /** Class names (subdirectory names) in label order; empty when the folder is flat. */
-  public List<String> classes() {
-    return classes;
-  }
-
-  @Override
-  public RgbImage image(int index) {
-    Path file = files.get(index);
-    BufferedImage img;
-    try {
-      img = ImageIO.read(file.toFile());
-    } catch (IOException | RuntimeException e) {
-      throw DatasetException.of(file, "cannot be decoded (" + e.getMessage() + ")",
-          "replace or delete the file; it is corrupt or not really an image", e);
+    @Override
+    public int size() {
+        return files.size();
     }
-    if (img == null) {
-      throw DatasetException.of(file, "cannot be decoded: no image reader recognises its contents",
-          "replace or delete the file; it is corrupt or not really a png/jpeg/gif/bmp image");
+
+    /** The file of image {@code index}. */
+    public Path file(int index) {
+        return files.get(index);
     }
-    return RgbImage.of(img);
-  }
 
-  @Override
-  public int label(int index) {
-    Objects.checkIndex(index, files.size());
-    return labels == null ? -1 : labels[index];
-  }
+    /** Class names (subdirectory names) in label order; empty when the folder is flat. */
+    public List<String> classes() {
+        return classes;
+    }
 
-  @Override
-  public int numClasses() {
-    return classes.size();
-  }
+    @Override
+    public RgbImage image(int index) {
+        Path file = files.get(index);
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException | RuntimeException e) {
+            throw DatasetException.of(
+                    file,
+                    "cannot be decoded (" + e.getMessage() + ")",
+                    "replace or delete the file; it is corrupt or not really an image",
+                    e);
+        }
+        if (img == null) {
+            throw DatasetException.of(
+                    file,
+                    "cannot be decoded: no image reader recognises its contents",
+                    "replace or delete the file; it is corrupt or not really a png/jpeg/gif/bmp image");
+        }
+        return RgbImage.of(img);
+    }
 
-  @Override
-  public String describe() {
-    return "image folder " + root + ": " + files.size() + " images, "
-        + (classes.isEmpty() ? "unlabelled" : classes.size() + " classes");
-  }
+    @Override
+    public int label(int index) {
+        Objects.checkIndex(index, files.size());
+        return labels == null ? -1 : labels[index];
+    }
 
-  @Override
-  public String toString() {
-    return describe();
-  }
+    @Override
+    public int numClasses() {
+        return classes.size();
+    }
+
+    @Override
+    public String describe() {
+        return "image folder " + root + ": " + files.size() + " images, "
+                + (classes.isEmpty() ? "unlabelled" : classes.size() + " classes");
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
 }

@@ -9,46 +9,46 @@ import java.util.List;
  * at {@link #copyDims()}.
  */
 public final class CompositeEmbedder implements Embedder {
-  private final Embedder copy;
-  private final Embedder retrieval;
+    private final Embedder copy;
+    private final Embedder retrieval;
 
-  public CompositeEmbedder(Embedder copy, Embedder retrieval) {
-    this.copy = copy;
-    this.retrieval = retrieval;
-  }
-
-  /** Columns of the copy-detection part (the first ones). */
-  public int copyDims() {
-    return copy.dim();
-  }
-
-  @Override
-  public int dim() {
-    return copy.dim() + retrieval.dim();
-  }
-
-  @Override
-  public String id() {
-    return "copy[" + copy.id() + "]+retrieval[" + retrieval.id() + "]";
-  }
-
-  @Override
-  public float[] embed(List<RgbImage> images) {
-    float[] a = copy.embed(images);
-    float[] b = retrieval.embed(images);
-    int da = copy.dim();
-    int db = retrieval.dim();
-    float[] out = new float[images.size() * (da + db)];
-    for (int i = 0; i < images.size(); i++) {
-      System.arraycopy(a, i * da, out, i * (da + db), da);
-      System.arraycopy(b, i * db, out, i * (da + db) + da, db);
+    public CompositeEmbedder(Embedder copy, Embedder retrieval) {
+        this.copy = copy;
+        this.retrieval = retrieval;
     }
-    return out;
-  }
 
-  @Override
-  public void close() {
-    copy.close();
-    retrieval.close();
-  }
+    /** Columns of the copy-detection part (the first ones). */
+    public int copyDims() {
+        return copy.dim();
+    }
+
+    @Override
+    public int dim() {
+        return copy.dim() + retrieval.dim();
+    }
+
+    @Override
+    public String id() {
+        return "copy[" + copy.id() + "]+retrieval[" + retrieval.id() + "]";
+    }
+
+    @Override
+    public float[] embed(List<RgbImage> images) {
+        float[] a = copy.embed(images);
+        float[] b = retrieval.embed(images);
+        int da = copy.dim();
+        int db = retrieval.dim();
+        float[] out = new float[images.size() * (da + db)];
+        for (int i = 0; i < images.size(); i++) {
+            System.arraycopy(a, i * da, out, i * (da + db), da);
+            System.arraycopy(b, i * db, out, i * (da + db) + da, db);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        copy.close();
+        retrieval.close();
+    }
 }

@@ -17,77 +17,124 @@ import java.util.regex.Pattern;
  * @param decodeMaxSide       larger images are subsampled while decoding so that their longer side is at most this
  * @param keyFilter           keys must match this regular expression (find), or they are {@code filtered}; empty = all
  */
-public record IngestSettings(int downloadParallelism, int decodeParallelism, int embedBatch, long maxObjectBytes,
-    long maxExpandedBytes, long maxImagePixels, int minImageSide, int decodeMaxSide, String keyFilter) {
+public record IngestSettings(
+        int downloadParallelism,
+        int decodeParallelism,
+        int embedBatch,
+        long maxObjectBytes,
+        long maxExpandedBytes,
+        long maxImagePixels,
+        int minImageSide,
+        int decodeMaxSide,
+        String keyFilter) {
 
-  public IngestSettings {
-    if (downloadParallelism < 1) {
-      throw bad("download-parallelism", "must be >= 1: " + downloadParallelism);
+    public IngestSettings {
+        if (downloadParallelism < 1) {
+            throw bad("download-parallelism", "must be >= 1: " + downloadParallelism);
+        }
+        if (decodeParallelism < 0) {
+            throw bad("decode-parallelism", "must be >= 0: " + decodeParallelism);
+        }
+        if (embedBatch < 1) {
+            throw bad("embed-batch", "must be >= 1: " + embedBatch);
+        }
+        if (maxObjectBytes < 1 || maxExpandedBytes < 1 || maxImagePixels < 1) {
+            throw bad("max-object-size", "size limits must be positive");
+        }
+        if (maxObjectBytes > Integer.MAX_VALUE - 16 || maxExpandedBytes > Integer.MAX_VALUE - 16) {
+            throw bad("max-object-size", "limits above 2 GiB are not supported (objects are read into memory)");
+        }
+        if (minImageSide < 1 || decodeMaxSide < minImageSide) {
+            throw bad(
+                    "min-image-side",
+                    "need 1 <= min-image-side <= decode-max-side: " + minImageSide + ", " + decodeMaxSide);
+        }
+        keyFilter = keyFilter == null ? "" : keyFilter;
+        try {
+            Pattern.compile(keyFilter);
+        } catch (RuntimeException e) {
+            throw bad("key-filter", "not a regular expression: " + e.getMessage());
+        }
     }
-    if (decodeParallelism < 0) {
-      throw bad("decode-parallelism", "must be >= 0: " + decodeParallelism);
+
+    private static ConfigException bad(String key, String msg) {
+        return new ConfigException.BadValue("dinoj.curate.ingest." + key, msg);
     }
-    if (embedBatch < 1) {
-      throw bad("embed-batch", "must be >= 1: " + embedBatch);
+
+    /** The {@code reference.conf} defaults. */
+    public static IngestSettings defaults() {
+        return new IngestSettings(8, 0, 256, 256L << 20, 1L << 30, 89_478_485L, 8, 512, "");
     }
-    if (maxObjectBytes < 1 || maxExpandedBytes < 1 || maxImagePixels < 1) {
-      throw bad("max-object-size", "size limits must be positive");
+
+    /** Reads the {@code dinoj.curate.ingest} block. */
+    public static IngestSettings fromConfig(Config root) {
+        Config c = root.getConfig("dinoj.curate.ingest");
+        return new IngestSettings(
+                c.getInt("download-parallelism"),
+                c.getInt("decode-parallelism"),
+                c.getInt("embed-batch"),
+                c.getBytes("max-object-size"),
+                c.getBytes("max-expanded-size"),
+                c.getLong("max-image-pixels"),
+                c.getInt("min-image-side"),
+                c.getInt("decode-max-side"),
+                c.getString("key-filter"));
     }
-    if (maxObjectBytes > Integer.MAX_VALUE - 16 || maxExpandedBytes > Integer.MAX_VALUE - 16) {
-      throw bad("max-object-size", "limits above 2 GiB are not supported (objects are read into memory)");
+
+    /** Decode threads: {@link #decodeParallelism()} or one per core. */
+    public int decodeThreads() {
+        return decodeParallelism > 0 ? decodeParallelism : Runtime.getRuntime().availableProcessors();
     }
-    if (minImageSide < 1 || decodeMaxSide < minImageSide) {
-      throw bad("min-image-side", "need 1 <= min-image-side <= decode-max-side: " + minImageSide + ", "
-          + decodeMaxSide);
+
+    public IngestSettings withDownloadParallelism(int n) {
+        return new IngestSettings(
+                n,
+                decodeParallelism,
+                embedBatch,
+                maxObjectBytes,
+                maxExpandedBytes,
+                maxImagePixels,
+                minImageSide,
+                decodeMaxSide,
+                keyFilter);
     }
-    keyFilter = keyFilter == null ? "" : keyFilter;
-    try {
-      Pattern.compile(keyFilter);
-    } catch (RuntimeException e) {
-      throw bad("key-filter", "not a regular expression: " + e.getMessage());
+
+    public IngestSettings withEmbedBatch(int n) {
+        return new IngestSettings(
+                downloadParallelism,
+                decodeParallelism,
+                n,
+                maxObjectBytes,
+                maxExpandedBytes,
+                maxImagePixels,
+                minImageSide,
+                decodeMaxSide,
+                keyFilter);
     }
-  }
 
-  private static ConfigException bad(String key, String msg) {
-    return new ConfigException.BadValue("dinoj.curate.ingest." + key, msg);
-  }
+    public IngestSettings withLimits(long objectBytes, long expandedBytes, long imagePixels) {
+        return new IngestSettings(
+                downloadParallelism,
+                decodeParallelism,
+                embedBatch,
+                objectBytes,
+                expandedBytes,
+                imagePixels,
+                minImageSide,
+                decodeMaxSide,
+                keyFilter);
+    }
 
-  /** The {@code reference.conf} defaults. */
-  public static IngestSettings defaults() {
-    return new IngestSettings(8, 0, 256, 256L << 20, 1L << 30, 89_478_485L, 8, 512, "");
-  }
-
-  /** Reads the {@code dinoj.curate.ingest} block. */
-  public static IngestSettings fromConfig(Config root) {
-    Config c = root.getConfig("dinoj.curate.ingest");
-    return new IngestSettings(c.getInt("download-parallelism"), c.getInt("decode-parallelism"),
-        c.getInt("embed-batch"), c.getBytes("max-object-size"), c.getBytes("max-expanded-size"),
-        c.getLong("max-image-pixels"), c.getInt("min-image-side"), c.getInt("decode-max-side"),
-        c.getString("key-filter"));
-  }
-
-  /** Decode threads: {@link #decodeParallelism()} or one per core. */
-  public int decodeThreads() {
-    return decodeParallelism > 0 ? decodeParallelism : Runtime.getRuntime().availableProcessors();
-  }
-
-  public IngestSettings withDownloadParallelism(int n) {
-    return new IngestSettings(n, decodeParallelism, embedBatch, maxObjectBytes, maxExpandedBytes, maxImagePixels,
-        minImageSide, decodeMaxSide, keyFilter);
-  }
-
-  public IngestSettings withEmbedBatch(int n) {
-    return new IngestSettings(downloadParallelism, decodeParallelism, n, maxObjectBytes, maxExpandedBytes,
-        maxImagePixels, minImageSide, decodeMaxSide, keyFilter);
-  }
-
-  public IngestSettings withLimits(long objectBytes, long expandedBytes, long imagePixels) {
-    return new IngestSettings(downloadParallelism, decodeParallelism, embedBatch, objectBytes, expandedBytes,
-        imagePixels, minImageSide, decodeMaxSide, keyFilter);
-  }
-
-  public IngestSettings withKeyFilter(String regex) {
-    return new IngestSettings(downloadParallelism, decodeParallelism, embedBatch, maxObjectBytes, maxExpandedBytes,
-        maxImagePixels, minImageSide, decodeMaxSide, regex);
-  }
+    public IngestSettings withKeyFilter(String regex) {
+        return new IngestSettings(
+                downloadParallelism,
+                decodeParallelism,
+                embedBatch,
+                maxObjectBytes,
+                maxExpandedBytes,
+                maxImagePixels,
+                minImageSide,
+                decodeMaxSide,
+                regex);
+    }
 }

@@ -28,150 +28,150 @@ import org.slf4j.LoggerFactory;
  * recorded with the same ETag.
  */
 public final class Manifest implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(Manifest.class);
-  /** The mapper of every manifest and index file: snake_case names, unknown fields ignored. */
-  public static final ObjectMapper JSON = new ObjectMapper()
-      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final Logger log = LoggerFactory.getLogger(Manifest.class);
+    /** The mapper of every manifest and index file: snake_case names, unknown fields ignored. */
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
-  private final Path file;
-  private final Map<String, ManifestEntry> entries = new LinkedHashMap<>();
-  private OutputStream out;
+    private final Path file;
+    private final Map<String, ManifestEntry> entries = new LinkedHashMap<>();
+    private OutputStream out;
 
-  private Manifest(Path file) {
-    this.file = file;
-  }
-
-  /** An in-memory manifest (nothing written; no resume). */
-  public static Manifest inMemory() {
-    return new Manifest(null);
-  }
-
-  /** Opens (and loads, if it exists) the manifest at {@code file} for appending. */
-  public static Manifest open(Path file) {
-    Manifest m = new Manifest(file);
-    try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      if (Files.exists(file)) {
-        m.load();
-      }
-      m.out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    } catch (IOException e) {
-      throw new UncheckedIOException(file + ": cannot open the manifest", e);
+    private Manifest(Path file) {
+        this.file = file;
     }
-    return m;
-  }
 
-  private void load() throws IOException {
-    int lines = 0;
-    int torn = 0;
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.isBlank()) {
-          continue;
-        }
+    /** An in-memory manifest (nothing written; no resume). */
+    public static Manifest inMemory() {
+        return new Manifest(null);
+    }
+
+    /** Opens (and loads, if it exists) the manifest at {@code file} for appending. */
+    public static Manifest open(Path file) {
+        Manifest m = new Manifest(file);
         try {
-          ManifestEntry e = JSON.readValue(line, ManifestEntry.class);
-          entries.remove(e.key());
-          entries.put(e.key(), e);
-          lines++;
-        } catch (JsonProcessingException e) {
-          torn++;
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            if (Files.exists(file)) {
+                m.load();
+            }
+            m.out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot open the manifest", e);
         }
-      }
+        return m;
     }
-    if (torn > 0) {
-      log.warn("{}: ignored [{}] unreadable line(s) (a torn write from an interrupted run)", file, torn);
+
+    private void load() throws IOException {
+        int lines = 0;
+        int torn = 0;
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    ManifestEntry e = JSON.readValue(line, ManifestEntry.class);
+                    entries.remove(e.key());
+                    entries.put(e.key(), e);
+                    lines++;
+                } catch (JsonProcessingException e) {
+                    torn++;
+                }
+            }
+        }
+        if (torn > 0) {
+            log.warn("{}: ignored [{}] unreadable line(s) (a torn write from an interrupted run)", file, torn);
+        }
+        log.info("{}: resuming with [{}] recorded objects ([{}] lines)", file, entries.size(), lines);
     }
-    log.info("{}: resuming with [{}] recorded objects ([{}] lines)", file, entries.size(), lines);
-  }
 
-  /** Reads a manifest (or an output manifest) without opening it for writing. */
-  public static List<ManifestEntry> read(Path file) {
-    Manifest m = new Manifest(file);
-    try {
-      m.load();
-    } catch (IOException e) {
-      throw new UncheckedIOException(file + ": cannot read the manifest", e);
-    }
-    return new ArrayList<>(m.entries.values());
-  }
-
-  /** The recorded entry of {@code key}, or null. */
-  public synchronized ManifestEntry get(String key) {
-    return entries.get(key);
-  }
-
-  /** True when {@code key} was recorded with ETag {@code etag}. */
-  public synchronized boolean isDone(String key, String etag) {
-    ManifestEntry e = entries.get(key);
-    return e != null && e.etag() != null && e.etag().equals(etag);
-  }
-
-  /** Records entries: in memory, and as lines flushed to the file. */
-  public synchronized void append(Collection<ManifestEntry> batch) {
-    if (batch.isEmpty()) {
-      return;
-    }
-    StringBuilder sb = new StringBuilder();
-    for (ManifestEntry e : batch) {
-      entries.remove(e.key());
-      entries.put(e.key(), e);
-      if (out != null) {
+    /** Reads a manifest (or an output manifest) without opening it for writing. */
+    public static List<ManifestEntry> read(Path file) {
+        Manifest m = new Manifest(file);
         try {
-          sb.append(JSON.writeValueAsString(e)).append('\n');
-        } catch (JsonProcessingException ex) {
-          throw new IllegalStateException("cannot serialise " + e.key(), ex);
+            m.load();
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot read the manifest", e);
         }
-      }
+        return new ArrayList<>(m.entries.values());
     }
-    if (out != null) {
-      try {
-        out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-        out.flush();
-      } catch (IOException ex) {
-        throw new UncheckedIOException(file + ": cannot append to the manifest", ex);
-      }
+
+    /** The recorded entry of {@code key}, or null. */
+    public synchronized ManifestEntry get(String key) {
+        return entries.get(key);
     }
-  }
 
-  /** Snapshot of every recorded entry, in first-recorded order. */
-  public synchronized List<ManifestEntry> entries() {
-    return new ArrayList<>(entries.values());
-  }
-
-  public synchronized int size() {
-    return entries.size();
-  }
-
-  public Path file() {
-    return file;
-  }
-
-  @Override
-  public synchronized void close() {
-    if (out != null) {
-      try {
-        out.close();
-      } catch (IOException e) {
-        throw new UncheckedIOException(file + ": cannot close the manifest", e);
-      } finally {
-        out = null;
-      }
+    /** True when {@code key} was recorded with ETag {@code etag}. */
+    public synchronized boolean isDone(String key, String etag) {
+        ManifestEntry e = entries.get(key);
+        return e != null && e.etag() != null && e.etag().equals(etag);
     }
-  }
 
-  /** Writes entries as JSON lines to a byte array (for output manifests). */
-  public static byte[] toJsonLines(Collection<ManifestEntry> entries) {
-    StringBuilder sb = new StringBuilder();
-    for (ManifestEntry e : entries) {
-      try {
-        sb.append(JSON.writeValueAsString(e)).append('\n');
-      } catch (JsonProcessingException ex) {
-        throw new IllegalStateException("cannot serialise " + e.key(), ex);
-      }
+    /** Records entries: in memory, and as lines flushed to the file. */
+    public synchronized void append(Collection<ManifestEntry> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (ManifestEntry e : batch) {
+            entries.remove(e.key());
+            entries.put(e.key(), e);
+            if (out != null) {
+                try {
+                    sb.append(JSON.writeValueAsString(e)).append('\n');
+                } catch (JsonProcessingException ex) {
+                    throw new IllegalStateException("cannot serialise " + e.key(), ex);
+                }
+            }
+        }
+        if (out != null) {
+            try {
+                out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            } catch (IOException ex) {
+                throw new UncheckedIOException(file + ": cannot append to the manifest", ex);
+            }
+        }
     }
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
-  }
+
+    /** Snapshot of every recorded entry, in first-recorded order. */
+    public synchronized List<ManifestEntry> entries() {
+        return new ArrayList<>(entries.values());
+    }
+
+    public synchronized int size() {
+        return entries.size();
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (out != null) {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(file + ": cannot close the manifest", e);
+            } finally {
+                out = null;
+            }
+        }
+    }
+
+    /** Writes entries as JSON lines to a byte array (for output manifests). */
+    public static byte[] toJsonLines(Collection<ManifestEntry> entries) {
+        StringBuilder sb = new StringBuilder();
+        for (ManifestEntry e : entries) {
+            try {
+                sb.append(JSON.writeValueAsString(e)).append('\n');
+            } catch (JsonProcessingException ex) {
+                throw new IllegalStateException("cannot serialise " + e.key(), ex);
+            }
+        }
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
 }

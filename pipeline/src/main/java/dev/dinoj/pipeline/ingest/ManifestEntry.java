@@ -24,72 +24,110 @@ import java.util.Objects;
  * @param why         why it is in the curated set: {@code query:<key>}, {@code cluster:<id>}, {@code balanced:<path>}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record ManifestEntry(String key, String etag, long size, String sha256, ObjectState state, String detail,
-    String duplicateOf, String format, Integer width, Integer height, Integer members, int[] cluster, Boolean kept,
-    String why) {
+public record ManifestEntry(
+        String key,
+        String etag,
+        long size,
+        String sha256,
+        ObjectState state,
+        String detail,
+        String duplicateOf,
+        String format,
+        Integer width,
+        Integer height,
+        Integer members,
+        int[] cluster,
+        Boolean kept,
+        String why) {
 
-  public ManifestEntry {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(state, "state");
-  }
-
-  /** An entry with only the object, a state and a detail. */
-  public static ManifestEntry of(String key, String etag, long size, ObjectState state, String detail) {
-    return new ManifestEntry(key, etag, size, null, state, detail, null, null, null, null, null, null, null, null);
-  }
-
-  public ManifestEntry withState(ObjectState s, String newDetail, String newDuplicateOf) {
-    return new ManifestEntry(key, etag, size, sha256, s, newDetail, newDuplicateOf, format, width, height, members,
-        cluster, kept, why);
-  }
-
-  public ManifestEntry withSha(String sha) {
-    return new ManifestEntry(key, etag, size, sha, state, detail, duplicateOf, format, width, height, members, cluster,
-        kept, why);
-  }
-
-  public ManifestEntry withImage(String fmt, int w, int h) {
-    return new ManifestEntry(key, etag, size, sha256, state, detail, duplicateOf, fmt, w, h, members, cluster, kept,
-        why);
-  }
-
-  public ManifestEntry withFormat(String fmt) {
-    return new ManifestEntry(key, etag, size, sha256, state, detail, duplicateOf, fmt, width, height, members, cluster,
-        kept, why);
-  }
-
-  public ManifestEntry withMembers(int n) {
-    return new ManifestEntry(key, etag, size, sha256, state, detail, duplicateOf, format, width, height, n, cluster,
-        kept, why);
-  }
-
-  public ManifestEntry withSelection(int[] clusterPath, boolean isKept, String reason) {
-    return new ManifestEntry(key, etag, size, sha256, state, detail, duplicateOf, format, width, height, members,
-        clusterPath, isKept ? Boolean.TRUE : Boolean.FALSE, reason);
-  }
-
-  /** True for the line of an expanded archive (its members have their own lines). */
-  @JsonIgnore
-  public boolean isArchive() {
-    return members != null;
-  }
-
-  /** The archive key of a member ({@code a.gz#12} → {@code a.gz}), or null. */
-  public static String archiveOf(String key) {
-    int hash = key.lastIndexOf('#');
-    return hash < 0 ? null : key.substring(0, hash);
-  }
-
-  /** The member index of a member key ({@code a.gz#12} → 12), or -1. */
-  public static int memberIndexOf(String key) {
-    int hash = key.lastIndexOf('#');
-    if (hash < 0) {
-      return -1;
+    public ManifestEntry {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(state, "state");
     }
-    try {
-      return Integer.parseInt(key.substring(hash + 1));
-    } catch (NumberFormatException e) {
-      return -1;
+
+    /** An entry with only the object, a state and a detail. */
+    public static ManifestEntry of(String key, String etag, long size, ObjectState state, String detail) {
+        return new ManifestEntry(key, etag, size, null, state, detail, null, null, null, null, null, null, null, null);
     }
-  }
+
+    public ManifestEntry withState(ObjectState s, String newDetail, String newDuplicateOf) {
+        return new ManifestEntry(
+                key,
+                etag,
+                size,
+                sha256,
+                s,
+                newDetail,
+                newDuplicateOf,
+                format,
+                width,
+                height,
+                members,
+                cluster,
+                kept,
+                why);
+    }
+
+    public ManifestEntry withSha(String sha) {
+        return new ManifestEntry(
+                key, etag, size, sha, state, detail, duplicateOf, format, width, height, members, cluster, kept, why);
+    }
+
+    public ManifestEntry withImage(String fmt, int w, int h) {
+        return new ManifestEntry(
+                key, etag, size, sha256, state, detail, duplicateOf, fmt, w, h, members, cluster, kept, why);
+    }
+
+    public ManifestEntry withFormat(String fmt) {
+        return new ManifestEntry(
+                key, etag, size, sha256, state, detail, duplicateOf, fmt, width, height, members, cluster, kept, why);
+    }
+
+    public ManifestEntry withMembers(int n) {
+        return new ManifestEntry(
+                key, etag, size, sha256, state, detail, duplicateOf, format, width, height, n, cluster, kept, why);
+    }
+
+    public ManifestEntry withSelection(int[] clusterPath, boolean isKept, String reason) {
+        return new ManifestEntry(
+                key,
+                etag,
+                size,
+                sha256,
+                state,
+                detail,
+                duplicateOf,
+                format,
+                width,
+                height,
+                members,
+                clusterPath,
+                isKept ? Boolean.TRUE : Boolean.FALSE,
+                reason);
+    }
+
+    /** True for the line of an expanded archive (its members have their own lines). */
+    @JsonIgnore
+    public boolean isArchive() {
+        return members != null;
+    }
+
+    /** The archive key of a member ({@code a.gz#12} → {@code a.gz}), or null. */
+    public static String archiveOf(String key) {
+        int hash = key.lastIndexOf('#');
+        return hash < 0 ? null : key.substring(0, hash);
+    }
+
+    /** The member index of a member key ({@code a.gz#12} → 12), or -1. */
+    public static int memberIndexOf(String key) {
+        int hash = key.lastIndexOf('#');
+        if (hash < 0) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(key.substring(hash + 1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
 }

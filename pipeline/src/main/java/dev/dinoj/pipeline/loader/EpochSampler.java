@@ -9,65 +9,65 @@ package dev.dinoj.pipeline.loader;
  * <p>Not thread-safe: one consumer (the loader's dispatching thread).
  */
 public final class EpochSampler {
-  private final int size;
-  private final long seed;
-  private long position;
-  private long cachedEpoch = -1;
-  private int[] permutation;
+    private final int size;
+    private final long seed;
+    private long position;
+    private long cachedEpoch = -1;
+    private int[] permutation;
 
-  /**
-   * @param size number of items (dataset size), &gt; 0
-   * @param seed run seed
-   */
-  public EpochSampler(int size, long seed) {
-    if (size <= 0) {
-      throw new IllegalArgumentException("sampler needs a non-empty dataset: size " + size);
+    /**
+     * @param size number of items (dataset size), &gt; 0
+     * @param seed run seed
+     */
+    public EpochSampler(int size, long seed) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("sampler needs a non-empty dataset: size " + size);
+        }
+        this.size = size;
+        this.seed = seed;
     }
-    this.size = size;
-    this.seed = seed;
-  }
 
-  /** The next index; advances {@link #position()} by one. */
-  public int next() {
-    long epoch = position / size;
-    if (epoch != cachedEpoch) {
-      permutation = permutation(size, seed, epoch);
-      cachedEpoch = epoch;
+    /** The next index; advances {@link #position()} by one. */
+    public int next() {
+        long epoch = position / size;
+        if (epoch != cachedEpoch) {
+            permutation = permutation(size, seed, epoch);
+            cachedEpoch = epoch;
+        }
+        return permutation[(int) (position++ % size)];
     }
-    return permutation[(int) (position++ % size)];
-  }
 
-  /** Indices handed out so far (epoch = position / size). */
-  public long position() {
-    return position;
-  }
-
-  /** Resumes at {@code position}: the next {@link #next()} returns what it returned there the first time. */
-  public void seek(long position) {
-    if (position < 0) {
-      throw new IllegalArgumentException("position must be >= 0: " + position);
+    /** Indices handed out so far (epoch = position / size). */
+    public long position() {
+        return position;
     }
-    this.position = position;
-  }
 
-  /** Dataset size. */
-  public int size() {
-    return size;
-  }
+    /** Resumes at {@code position}: the next {@link #next()} returns what it returned there the first time. */
+    public void seek(long position) {
+        if (position < 0) {
+            throw new IllegalArgumentException("position must be >= 0: " + position);
+        }
+        this.position = position;
+    }
 
-  /** The order of epoch {@code epoch}: a permutation of {@code 0 .. size-1} determined by {@code (seed, epoch)}. */
-  public static int[] permutation(int size, long seed, long epoch) {
-    int[] p = new int[size];
-    for (int i = 0; i < size; i++) {
-      p[i] = i;
+    /** Dataset size. */
+    public int size() {
+        return size;
     }
-    var rng = Seeds.random(seed, Seeds.EPOCH, epoch);
-    for (int i = size - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
+
+    /** The order of epoch {@code epoch}: a permutation of {@code 0 .. size-1} determined by {@code (seed, epoch)}. */
+    public static int[] permutation(int size, long seed, long epoch) {
+        int[] p = new int[size];
+        for (int i = 0; i < size; i++) {
+            p[i] = i;
+        }
+        var rng = Seeds.random(seed, Seeds.EPOCH, epoch);
+        for (int i = size - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
     }
-    return p;
-  }
 }

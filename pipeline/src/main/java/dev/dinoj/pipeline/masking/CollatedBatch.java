@@ -18,37 +18,49 @@ package dev.dinoj.pipeline.masking;
  * @param upperbound     {@code upperbound}: sum over masked rows of {@code int(N * probs[i+1])}
  * @param nMaskedPatches {@code n_masked_patches}: {@code maskIndices.length}
  */
-public record CollatedBatch(int batchSize, int globalSize, int localSize, int nLocal, float[] globalCrops,
-    float[] localCrops, boolean[] masks, long[] maskIndices, float[] masksWeight, int upperbound,
-    int nMaskedPatches) {
+public record CollatedBatch(
+        int batchSize,
+        int globalSize,
+        int localSize,
+        int nLocal,
+        float[] globalCrops,
+        float[] localCrops,
+        boolean[] masks,
+        long[] maskIndices,
+        float[] masksWeight,
+        int upperbound,
+        int nMaskedPatches) {
 
-  public CollatedBatch {
-    check(batchSize > 0 && globalSize > 0 && localSize > 0 && nLocal >= 0, "bad sizes");
-    check(globalCrops.length == 2L * batchSize * 3 * globalSize * globalSize, "globalCrops must be [2B,3,G,G]");
-    check(localCrops.length == (long) nLocal * batchSize * 3 * localSize * localSize, "localCrops must be [L*B,3,l,l]");
-    check(masks.length % (2 * batchSize) == 0, "masks must be [2B, N]");
-    check(maskIndices.length == nMaskedPatches && masksWeight.length == nMaskedPatches,
-        "maskIndices and masksWeight must have nMaskedPatches entries");
-  }
-
-  private static void check(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
+    public CollatedBatch {
+        check(batchSize > 0 && globalSize > 0 && localSize > 0 && nLocal >= 0, "bad sizes");
+        check(globalCrops.length == 2L * batchSize * 3 * globalSize * globalSize, "globalCrops must be [2B,3,G,G]");
+        check(
+                localCrops.length == (long) nLocal * batchSize * 3 * localSize * localSize,
+                "localCrops must be [L*B,3,l,l]");
+        check(masks.length % (2 * batchSize) == 0, "masks must be [2B, N]");
+        check(
+                maskIndices.length == nMaskedPatches && masksWeight.length == nMaskedPatches,
+                "maskIndices and masksWeight must have nMaskedPatches entries");
     }
-  }
 
-  /** N: patch tokens per global crop (the length of a mask row). */
-  public int nTokens() {
-    return masks.length / (2 * batchSize);
-  }
-
-  /** Masked patches in global crop row {@code row}. */
-  public int maskedCount(int row) {
-    int n = nTokens();
-    int count = 0;
-    for (int i = row * n; i < (row + 1) * n; i++) {
-      count += masks[i] ? 1 : 0;
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
     }
-    return count;
-  }
+
+    /** N: patch tokens per global crop (the length of a mask row). */
+    public int nTokens() {
+        return masks.length / (2 * batchSize);
+    }
+
+    /** Masked patches in global crop row {@code row}. */
+    public int maskedCount(int row) {
+        int n = nTokens();
+        int count = 0;
+        for (int i = row * n; i < (row + 1) * n; i++) {
+            count += masks[i] ? 1 : 0;
+        }
+        return count;
+    }
 }

@@ -18,195 +18,196 @@ import java.util.function.IntConsumer;
  * <p>Recall grows with {@code nprobe}; {@link Neighbors#recallAgainst} measures it against {@link FlatIndex}.
  */
 public final class IvfIndex implements AutoCloseable {
-  private final int n;
-  private final int d;
-  private final FloatMatrix centroids;
-  private final int[] listStart;   // [nlist + 1] offsets into the grouped rows
-  private final int[] rowIds;      // grouped position → base row id
-  private final NDManager manager;
-  private final NDArray grouped;   // [n, d] base rows grouped by list
-  private final NDArray centroidsT; // [d, nlist]
-  private final double buildSeconds;
+    private final int n;
+    private final int d;
+    private final FloatMatrix centroids;
+    private final int[] listStart; // [nlist + 1] offsets into the grouped rows
+    private final int[] rowIds; // grouped position → base row id
+    private final NDManager manager;
+    private final NDArray grouped; // [n, d] base rows grouped by list
+    private final NDArray centroidsT; // [d, nlist]
+    private final double buildSeconds;
 
-  /**
-   * @param centroids coarse centroids
-   * @param listStart list offsets
-   * @param rowIds    base row id at each grouped position
-   * @param base      the base rows
-   */
-  private IvfIndex(FloatMatrix centroids, int[] listStart, int[] rowIds, FloatMatrix base, double buildSeconds) {
-    this.n = base.rows();
-    this.d = base.cols();
-    this.centroids = centroids;
-    this.listStart = listStart;
-    this.rowIds = rowIds;
-    this.manager = NDManager.newBaseManager();
-    this.grouped = base.select(rowIds).toNd(manager);                     // [n, d]
-    this.centroidsT = centroids.toNd(manager).transpose();                 // [d, nlist]
-    this.buildSeconds = buildSeconds;
-  }
-
-  /**
-   * Builds an index.
-   *
-   * @param base        the vectors (unit rows for cosine)
-   * @param nlist       number of lists (≈ 4·√n is a common choice)
-   * @param trainSample rows used to train the coarse k-means (at most)
-   * @param iterations  k-means iterations
-   * @param seed        random seed
-   */
-  public static IvfIndex build(FloatMatrix base, int nlist, int trainSample, int iterations, long seed) {
-    long t0 = System.nanoTime();
-    int lists = Math.max(1, Math.min(nlist, base.rows()));
-    FloatMatrix train = base;
-    if (base.rows() > trainSample) {
-      train = base.select(KMeans.sampleWithoutReplacement(base.rows(), trainSample, new SplittableRandom(seed)));
+    /**
+     * @param centroids coarse centroids
+     * @param listStart list offsets
+     * @param rowIds    base row id at each grouped position
+     * @param base      the base rows
+     */
+    private IvfIndex(FloatMatrix centroids, int[] listStart, int[] rowIds, FloatMatrix base, double buildSeconds) {
+        this.n = base.rows();
+        this.d = base.cols();
+        this.centroids = centroids;
+        this.listStart = listStart;
+        this.rowIds = rowIds;
+        this.manager = NDManager.newBaseManager();
+        this.grouped = base.select(rowIds).toNd(manager); // [n, d]
+        this.centroidsT = centroids.toNd(manager).transpose(); // [d, nlist]
+        this.buildSeconds = buildSeconds;
     }
-    KMeans.Result km = KMeans.fit(train, KMeans.Settings.of(lists, iterations, seed).withInit(KMeans.Init.RANDOM));
-    FloatMatrix centroids = km.centroids();
-    int[] assignment = KMeans.assign(base, centroids, 128L << 20).assignment();
-    int[] counts = new int[centroids.rows() + 1];
-    for (int a : assignment) {
-      counts[a + 1]++;
-    }
-    for (int i = 1; i < counts.length; i++) {
-      counts[i] += counts[i - 1];
-    }
-    int[] fill = counts.clone();
-    int[] rowIds = new int[base.rows()];
-    for (int i = 0; i < assignment.length; i++) {
-      rowIds[fill[assignment[i]]++] = i;
-    }
-    return new IvfIndex(centroids, counts, rowIds, base, (System.nanoTime() - t0) / 1e9);
-  }
 
-  /**
-   * The list count used when none is given: √n / 2, between 1 and 4096. Lists are scanned by one GEMM each for all
-   * the queries that probe them, so few, long lists (about 2000 vectors at 1M) keep the native calls few and the
-   * GEMMs efficient, where Faiss' scalar scans prefer 4·√n to 16·√n lists.
-   */
-  public static int defaultLists(int n) {
-    return (int) Math.max(1, Math.min(4096, Math.round(Math.sqrt(n) / 2)));
-  }
-
-  /** Builds with {@link #defaultLists} lists trained on at most 64 rows per list, 10 k-means iterations. */
-  public static IvfIndex build(FloatMatrix base, long seed) {
-    int lists = defaultLists(base.rows());
-    return build(base, lists, Math.min(base.rows(), 64 * lists), 10, seed);
-  }
-
-  public int size() {
-    return n;
-  }
-
-  public int lists() {
-    return centroids.rows();
-  }
-
-  public double buildSeconds() {
-    return buildSeconds;
-  }
-
-  /** The k best base rows of each query among the {@code nprobe} lists nearest to it. */
-  public Neighbors search(FloatMatrix queries, int k, int nprobe) {
-    return search(queries, k, nprobe, false, null);
-  }
-
-  /**
-   * The k best base rows of each query among its {@code nprobe} nearest lists.
-   *
-   * @param excludeSelf drop base row {@code i} from query {@code i}'s result (queries are the base)
-   * @param progress    called with the number of queries done (may be null)
-   */
-  public Neighbors search(FloatMatrix queries, int k, int nprobe, boolean excludeSelf, IntConsumer progress) {
-    if (queries.cols() != d) {
-      throw new IllegalArgumentException("queries have dim " + queries.cols() + ", the index " + d);
-    }
-    int m = queries.rows();
-    int probes = Math.max(1, Math.min(nprobe, lists()));
-    Neighbors out = Neighbors.empty(m, k);
-    int kk = excludeSelf ? k + 1 : k;
-    int qBlock = (int) Math.max(1, Math.min(16_384, (64L << 20) / Math.max(1, lists())));
-    int[] tmpIds = new int[k];
-    float[] tmpScores = new float[k];
-    float[] candScores = new float[kk];
-    int[] candIds = new int[kk];
-    for (int qs = 0; qs < m; qs += qBlock) {
-      int qc = Math.min(qBlock, m - qs);
-      try (NDManager sub = manager.newSubManager()) {
-        NDArray q = queries.toNd(sub, qs, qs + qc);                       // [qc, d]
-        long[] probe;
-        try (NDArray coarse = q.matMul(centroidsT);                        // [qc, nlist]
-            NDList top = coarse.topK(probes, 1, true, false)) {            // [qc, probes]
-          probe = top.get(1).toLongArray();
+    /**
+     * Builds an index.
+     *
+     * @param base        the vectors (unit rows for cosine)
+     * @param nlist       number of lists (≈ 4·√n is a common choice)
+     * @param trainSample rows used to train the coarse k-means (at most)
+     * @param iterations  k-means iterations
+     * @param seed        random seed
+     */
+    public static IvfIndex build(FloatMatrix base, int nlist, int trainSample, int iterations, long seed) {
+        long t0 = System.nanoTime();
+        int lists = Math.max(1, Math.min(nlist, base.rows()));
+        FloatMatrix train = base;
+        if (base.rows() > trainSample) {
+            train = base.select(KMeans.sampleWithoutReplacement(base.rows(), trainSample, new SplittableRandom(seed)));
         }
-        // invert: which queries of this block probe each list
-        int nl = lists();
-        int[] count = new int[nl + 1];
-        for (long l : probe) {
-          count[(int) l + 1]++;
+        KMeans.Result km =
+                KMeans.fit(train, KMeans.Settings.of(lists, iterations, seed).withInit(KMeans.Init.RANDOM));
+        FloatMatrix centroids = km.centroids();
+        int[] assignment = KMeans.assign(base, centroids, 128L << 20).assignment();
+        int[] counts = new int[centroids.rows() + 1];
+        for (int a : assignment) {
+            counts[a + 1]++;
         }
-        for (int i = 1; i <= nl; i++) {
-          count[i] += count[i - 1];
+        for (int i = 1; i < counts.length; i++) {
+            counts[i] += counts[i - 1];
         }
-        int[] fill = count.clone();
-        int[] byList = new int[probe.length];
-        for (int i = 0; i < probe.length; i++) {
-          byList[fill[(int) probe[i]]++] = i / probes;                     // query within the block
+        int[] fill = counts.clone();
+        int[] rowIds = new int[base.rows()];
+        for (int i = 0; i < assignment.length; i++) {
+            rowIds[fill[assignment[i]]++] = i;
         }
-        for (int l = 0; l < nl; l++) {
-          int qn = count[l + 1] - count[l];
-          int len = listStart[l + 1] - listStart[l];
-          if (qn == 0 || len == 0) {
-            continue;
-          }
-          int[] qIdx = new int[qn];
-          int[] qRows = new int[qn];
-          for (int i = 0; i < qn; i++) {
-            qIdx[i] = byList[count[l] + i];
-            qRows[i] = qs + qIdx[i];
-          }
-          int kb = Math.min(kk, len);
-          float[] vals;
-          long[] idx;
-          try (NDManager lm = sub.newSubManager()) {
-            NDArray ql = queries.select(qRows).toNd(lm);                   // [qn, d]
-            NDArray vl = grouped.get(new NDIndex("{}:{}", listStart[l], listStart[l + 1]));   // [len, d] view
-            vl.attach(lm);
-            NDArray vt = vl.transpose();
-            vt.attach(lm);
-            NDArray sims = ql.matMul(vt);                                   // [qn, len]
-            NDList top = sims.topK(kb, 1, true, true);                      // 2 x [qn, kb]
-            vals = top.get(0).toFloatArray();
-            idx = top.get(1).toLongArray();
-          }
-          for (int i = 0; i < qn; i++) {
-            int query = qRows[i];
-            int c = 0;
-            for (int j = 0; j < kb; j++) {
-              int id = rowIds[listStart[l] + (int) idx[i * kb + j]];
-              if (excludeSelf && id == query) {
-                continue;
-              }
-              if (c < k) {
-                candIds[c] = id;
-                candScores[c] = vals[i * kb + j];
-                c++;
-              }
+        return new IvfIndex(centroids, counts, rowIds, base, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * The list count used when none is given: √n / 2, between 1 and 4096. Lists are scanned by one GEMM each for all
+     * the queries that probe them, so few, long lists (about 2000 vectors at 1M) keep the native calls few and the
+     * GEMMs efficient, where Faiss' scalar scans prefer 4·√n to 16·√n lists.
+     */
+    public static int defaultLists(int n) {
+        return (int) Math.max(1, Math.min(4096, Math.round(Math.sqrt(n) / 2)));
+    }
+
+    /** Builds with {@link #defaultLists} lists trained on at most 64 rows per list, 10 k-means iterations. */
+    public static IvfIndex build(FloatMatrix base, long seed) {
+        int lists = defaultLists(base.rows());
+        return build(base, lists, Math.min(base.rows(), 64 * lists), 10, seed);
+    }
+
+    public int size() {
+        return n;
+    }
+
+    public int lists() {
+        return centroids.rows();
+    }
+
+    public double buildSeconds() {
+        return buildSeconds;
+    }
+
+    /** The k best base rows of each query among the {@code nprobe} lists nearest to it. */
+    public Neighbors search(FloatMatrix queries, int k, int nprobe) {
+        return search(queries, k, nprobe, false, null);
+    }
+
+    /**
+     * The k best base rows of each query among its {@code nprobe} nearest lists.
+     *
+     * @param excludeSelf drop base row {@code i} from query {@code i}'s result (queries are the base)
+     * @param progress    called with the number of queries done (may be null)
+     */
+    public Neighbors search(FloatMatrix queries, int k, int nprobe, boolean excludeSelf, IntConsumer progress) {
+        if (queries.cols() != d) {
+            throw new IllegalArgumentException("queries have dim " + queries.cols() + ", the index " + d);
+        }
+        int m = queries.rows();
+        int probes = Math.max(1, Math.min(nprobe, lists()));
+        Neighbors out = Neighbors.empty(m, k);
+        int kk = excludeSelf ? k + 1 : k;
+        int qBlock = (int) Math.max(1, Math.min(16_384, (64L << 20) / Math.max(1, lists())));
+        int[] tmpIds = new int[k];
+        float[] tmpScores = new float[k];
+        float[] candScores = new float[kk];
+        int[] candIds = new int[kk];
+        for (int qs = 0; qs < m; qs += qBlock) {
+            int qc = Math.min(qBlock, m - qs);
+            try (NDManager sub = manager.newSubManager()) {
+                NDArray q = queries.toNd(sub, qs, qs + qc); // [qc, d]
+                long[] probe;
+                try (NDArray coarse = q.matMul(centroidsT); // [qc, nlist]
+                        NDList top = coarse.topK(probes, 1, true, false)) { // [qc, probes]
+                    probe = top.get(1).toLongArray();
+                }
+                // invert: which queries of this block probe each list
+                int nl = lists();
+                int[] count = new int[nl + 1];
+                for (long l : probe) {
+                    count[(int) l + 1]++;
+                }
+                for (int i = 1; i <= nl; i++) {
+                    count[i] += count[i - 1];
+                }
+                int[] fill = count.clone();
+                int[] byList = new int[probe.length];
+                for (int i = 0; i < probe.length; i++) {
+                    byList[fill[(int) probe[i]]++] = i / probes; // query within the block
+                }
+                for (int l = 0; l < nl; l++) {
+                    int qn = count[l + 1] - count[l];
+                    int len = listStart[l + 1] - listStart[l];
+                    if (qn == 0 || len == 0) {
+                        continue;
+                    }
+                    int[] qIdx = new int[qn];
+                    int[] qRows = new int[qn];
+                    for (int i = 0; i < qn; i++) {
+                        qIdx[i] = byList[count[l] + i];
+                        qRows[i] = qs + qIdx[i];
+                    }
+                    int kb = Math.min(kk, len);
+                    float[] vals;
+                    long[] idx;
+                    try (NDManager lm = sub.newSubManager()) {
+                        NDArray ql = queries.select(qRows).toNd(lm); // [qn, d]
+                        NDArray vl = grouped.get(new NDIndex("{}:{}", listStart[l], listStart[l + 1])); // [len, d] view
+                        vl.attach(lm);
+                        NDArray vt = vl.transpose();
+                        vt.attach(lm);
+                        NDArray sims = ql.matMul(vt); // [qn, len]
+                        NDList top = sims.topK(kb, 1, true, true); // 2 x [qn, kb]
+                        vals = top.get(0).toFloatArray();
+                        idx = top.get(1).toLongArray();
+                    }
+                    for (int i = 0; i < qn; i++) {
+                        int query = qRows[i];
+                        int c = 0;
+                        for (int j = 0; j < kb; j++) {
+                            int id = rowIds[listStart[l] + (int) idx[i * kb + j]];
+                            if (excludeSelf && id == query) {
+                                continue;
+                            }
+                            if (c < k) {
+                                candIds[c] = id;
+                                candScores[c] = vals[i * kb + j];
+                                c++;
+                            }
+                        }
+                        Neighbors.TopK.merge(out, query, candScores, candIds, 0, c, tmpIds, tmpScores);
+                    }
+                }
             }
-            Neighbors.TopK.merge(out, query, candScores, candIds, 0, c, tmpIds, tmpScores);
-          }
+            if (progress != null) {
+                progress.accept(qs + qc);
+            }
         }
-      }
-      if (progress != null) {
-        progress.accept(qs + qc);
-      }
+        return out;
     }
-    return out;
-  }
 
-  @Override
-  public void close() {
-    manager.close();
-  }
+    @Override
+    public void close() {
+        manager.close();
+    }
 }

@@ -27,213 +27,236 @@ import java.util.stream.Stream;
  * an object. I/O runs on a small thread pool of its own.
  */
 public final class LocalObjectStore implements ObjectStore {
-  private final Path root;
-  private final ExecutorService io;
+    private final Path root;
+    private final ExecutorService io;
 
-  /** @param root the directory (created by {@link #ensureContainer()} if missing) */
-  public LocalObjectStore(Path root) {
-    this.root = root.toAbsolutePath().normalize();
-    this.io = Executors.newFixedThreadPool(4, r -> {
-      Thread t = new Thread(r, "dinoj-local-store");
-      t.setDaemon(true);
-      return t;
-    });
-  }
-
-  public Path root() {
-    return root;
-  }
-
-  @Override
-  public String describe() {
-    return "local directory " + root;
-  }
-
-  @Override
-  public StorageUri uriOf(String key) {
-    return StorageUri.of(resolve(key));
-  }
-
-  private Path resolve(String key) {
-    Path p = root.resolve(key).normalize();
-    if (!p.startsWith(root)) {
-      throw new StorageException(StorageException.Kind.PERMANENT, key + ": key escapes the store root " + root);
+    /** @param root the directory (created by {@link #ensureContainer()} if missing) */
+    public LocalObjectStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        this.io = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "dinoj-local-store");
+            t.setDaemon(true);
+            return t;
+        });
     }
-    return p;
-  }
 
-  private String keyOf(Path p) {
-    return root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
-  }
-
-  static String etagOf(BasicFileAttributes a) {
-    return Long.toHexString(a.size()) + "-" + Long.toHexString(a.lastModifiedTime().toMillis());
-  }
-
-  @Override
-  public Source<ObjectInfo, NotUsed> list(String prefix) {
-    return Source.lazySource(() -> {
-      if (!Files.isDirectory(root)) {
-        return Source.<ObjectInfo>failed(new StorageException(StorageException.Kind.NOT_FOUND,
-            root + ": no such directory"));
-      }
-      List<ObjectInfo> out = new ArrayList<>();
-      try (Stream<Path> s = Files.walk(root)) {
-        Iterator<Path> it = s.iterator();
-        while (it.hasNext()) {
-          Path p = it.next();
-          String key = keyOf(p);
-          if (!key.startsWith(prefix) || isHiddenOrTemp(key)) {
-            continue;
-          }
-          BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-          if (a.isRegularFile()) {
-            out.add(new ObjectInfo(key, a.size(), etagOf(a)));
-          }
-        }
-      } catch (IOException | UncheckedIOException e) {
-        return Source.<ObjectInfo>failed(new StorageException(StorageException.Kind.TRANSIENT,
-            "listing " + root + " failed: " + e, e));
-      }
-      out.sort((x, y) -> x.key().compareTo(y.key()));
-      return Source.from(out);
-    }).mapMaterializedValue(f -> NotUsed.getInstance());
-  }
-
-  private static boolean isHiddenOrTemp(String key) {
-    for (String part : key.split("/")) {
-      if (part.startsWith(".")) {
-        return true;
-      }
+    public Path root() {
+        return root;
     }
-    return false;
-  }
 
-  @Override
-  public CompletionStage<Optional<ObjectInfo>> head(String key) {
-    return CompletableFuture.supplyAsync(() -> {
-      Path p = resolve(key);
-      try {
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-        return a.isRegularFile() ? Optional.of(new ObjectInfo(key, a.size(), etagOf(a))) : Optional.empty();
-      } catch (NoSuchFileException e) {
-        return Optional.empty();
-      } catch (IOException e) {
-        throw new StorageException(StorageException.Kind.TRANSIENT, p + ": " + e, e);
-      }
-    }, io);
-  }
-
-  @Override
-  public CompletionStage<Blob> get(String key, long maxBytes) {
-    return CompletableFuture.supplyAsync(() -> {
-      Path p = resolve(key);
-      try {
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-        if (a.size() > maxBytes) {
-          throw new StorageException(StorageException.Kind.TOO_LARGE, p + ": " + a.size() + " bytes > " + maxBytes);
-        }
-        byte[] data;
-        try (InputStream in = Files.newInputStream(p)) {
-          data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-        }
-        if (data.length > maxBytes) {
-          throw new StorageException(StorageException.Kind.TOO_LARGE, p + ": more than " + maxBytes + " bytes");
-        }
-        return new Blob(data, etagOf(a));
-      } catch (NoSuchFileException e) {
-        throw new StorageException(StorageException.Kind.NOT_FOUND, p + ": no such file", e);
-      } catch (IOException e) {
-        throw new StorageException(StorageException.Kind.TRANSIENT, p + ": " + e, e);
-      }
-    }, io);
-  }
-
-  @Override
-  public CompletionStage<ObjectInfo> put(String key, byte[] data, String contentType) {
-    return CompletableFuture.supplyAsync(() -> {
-      Path p = resolve(key);
-      try {
-        Files.createDirectories(p.getParent());
-        Path tmp = tempBeside(p);
-        Files.write(tmp, data, java.nio.file.StandardOpenOption.CREATE_NEW);
-        moveIntoPlace(tmp, p);
-        return new ObjectInfo(key, data.length, etagOf(Files.readAttributes(p, BasicFileAttributes.class)));
-      } catch (IOException e) {
-        throw new StorageException(StorageException.Kind.TRANSIENT, p + ": write failed: " + e, e);
-      }
-    }, io);
-  }
-
-  @Override
-  public CompletionStage<ObjectInfo> putFile(String key, Path file, String contentType) {
-    return CompletableFuture.supplyAsync(() -> {
-      Path p = resolve(key);
-      try {
-        Files.createDirectories(p.getParent());
-        Path tmp = tempBeside(p);
-        Files.copy(file, tmp);
-        moveIntoPlace(tmp, p);
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-        return new ObjectInfo(key, a.size(), etagOf(a));
-      } catch (IOException e) {
-        throw new StorageException(StorageException.Kind.TRANSIENT, p + ": copy from " + file + " failed: " + e, e);
-      }
-    }, io);
-  }
-
-  @Override
-  public CompletionStage<ObjectInfo> getToFile(String key, Path file) {
-    return CompletableFuture.supplyAsync(() -> {
-      Path p = resolve(key);
-      try {
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = tempBeside(file.toAbsolutePath());
-        Files.copy(p, tmp);
-        moveIntoPlace(tmp, file);
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-        return new ObjectInfo(key, a.size(), etagOf(a));
-      } catch (NoSuchFileException e) {
-        throw new StorageException(StorageException.Kind.NOT_FOUND, p + ": no such file", e);
-      } catch (IOException e) {
-        throw new StorageException(StorageException.Kind.TRANSIENT, p + ": copy to " + file + " failed: " + e, e);
-      }
-    }, io);
-  }
-
-  /** A fresh hidden name next to {@code target} (created with the default permissions, unlike createTempFile's). */
-  private static Path tempBeside(Path target) {
-    return target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(System.nanoTime())
-        + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt()) + ".part");
-  }
-
-  private static void moveIntoPlace(Path tmp, Path target) throws IOException {
-    try {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    @Override
+    public String describe() {
+        return "local directory " + root;
     }
-  }
 
-  @Override
-  public CompletionStage<Void> ensureContainer() {
-    return CompletableFuture.runAsync(() -> {
-      try {
-        Files.createDirectories(root);
-      } catch (IOException e) {
-        throw new StorageException(StorageException.Kind.PERMANENT, root + ": cannot create directory: " + e, e);
-      }
-    }, io);
-  }
+    @Override
+    public StorageUri uriOf(String key) {
+        return StorageUri.of(resolve(key));
+    }
 
-  @Override
-  public void close() {
-    io.shutdown();
-  }
+    private Path resolve(String key) {
+        Path p = root.resolve(key).normalize();
+        if (!p.startsWith(root)) {
+            throw new StorageException(StorageException.Kind.PERMANENT, key + ": key escapes the store root " + root);
+        }
+        return p;
+    }
 
-  @Override
-  public String toString() {
-    return describe();
-  }
+    private String keyOf(Path p) {
+        return root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
+    }
+
+    static String etagOf(BasicFileAttributes a) {
+        return Long.toHexString(a.size()) + "-"
+                + Long.toHexString(a.lastModifiedTime().toMillis());
+    }
+
+    @Override
+    public Source<ObjectInfo, NotUsed> list(String prefix) {
+        return Source.lazySource(() -> {
+                    if (!Files.isDirectory(root)) {
+                        return Source.<ObjectInfo>failed(
+                                new StorageException(StorageException.Kind.NOT_FOUND, root + ": no such directory"));
+                    }
+                    List<ObjectInfo> out = new ArrayList<>();
+                    try (Stream<Path> s = Files.walk(root)) {
+                        Iterator<Path> it = s.iterator();
+                        while (it.hasNext()) {
+                            Path p = it.next();
+                            String key = keyOf(p);
+                            if (!key.startsWith(prefix) || isHiddenOrTemp(key)) {
+                                continue;
+                            }
+                            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                            if (a.isRegularFile()) {
+                                out.add(new ObjectInfo(key, a.size(), etagOf(a)));
+                            }
+                        }
+                    } catch (IOException | UncheckedIOException e) {
+                        return Source.<ObjectInfo>failed(new StorageException(
+                                StorageException.Kind.TRANSIENT, "listing " + root + " failed: " + e, e));
+                    }
+                    out.sort((x, y) -> x.key().compareTo(y.key()));
+                    return Source.from(out);
+                })
+                .mapMaterializedValue(f -> NotUsed.getInstance());
+    }
+
+    private static boolean isHiddenOrTemp(String key) {
+        for (String part : key.split("/")) {
+            if (part.startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public CompletionStage<Optional<ObjectInfo>> head(String key) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    Path p = resolve(key);
+                    try {
+                        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                        return a.isRegularFile()
+                                ? Optional.of(new ObjectInfo(key, a.size(), etagOf(a)))
+                                : Optional.empty();
+                    } catch (NoSuchFileException e) {
+                        return Optional.empty();
+                    } catch (IOException e) {
+                        throw new StorageException(StorageException.Kind.TRANSIENT, p + ": " + e, e);
+                    }
+                },
+                io);
+    }
+
+    @Override
+    public CompletionStage<Blob> get(String key, long maxBytes) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    Path p = resolve(key);
+                    try {
+                        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                        if (a.size() > maxBytes) {
+                            throw new StorageException(
+                                    StorageException.Kind.TOO_LARGE, p + ": " + a.size() + " bytes > " + maxBytes);
+                        }
+                        byte[] data;
+                        try (InputStream in = Files.newInputStream(p)) {
+                            data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+                        }
+                        if (data.length > maxBytes) {
+                            throw new StorageException(
+                                    StorageException.Kind.TOO_LARGE, p + ": more than " + maxBytes + " bytes");
+                        }
+                        return new Blob(data, etagOf(a));
+                    } catch (NoSuchFileException e) {
+                        throw new StorageException(StorageException.Kind.NOT_FOUND, p + ": no such file", e);
+                    } catch (IOException e) {
+                        throw new StorageException(StorageException.Kind.TRANSIENT, p + ": " + e, e);
+                    }
+                },
+                io);
+    }
+
+    @Override
+    public CompletionStage<ObjectInfo> put(String key, byte[] data, String contentType) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    Path p = resolve(key);
+                    try {
+                        Files.createDirectories(p.getParent());
+                        Path tmp = tempBeside(p);
+                        Files.write(tmp, data, java.nio.file.StandardOpenOption.CREATE_NEW);
+                        moveIntoPlace(tmp, p);
+                        return new ObjectInfo(
+                                key, data.length, etagOf(Files.readAttributes(p, BasicFileAttributes.class)));
+                    } catch (IOException e) {
+                        throw new StorageException(StorageException.Kind.TRANSIENT, p + ": write failed: " + e, e);
+                    }
+                },
+                io);
+    }
+
+    @Override
+    public CompletionStage<ObjectInfo> putFile(String key, Path file, String contentType) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    Path p = resolve(key);
+                    try {
+                        Files.createDirectories(p.getParent());
+                        Path tmp = tempBeside(p);
+                        Files.copy(file, tmp);
+                        moveIntoPlace(tmp, p);
+                        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                        return new ObjectInfo(key, a.size(), etagOf(a));
+                    } catch (IOException e) {
+                        throw new StorageException(
+                                StorageException.Kind.TRANSIENT, p + ": copy from " + file + " failed: " + e, e);
+                    }
+                },
+                io);
+    }
+
+    @Override
+    public CompletionStage<ObjectInfo> getToFile(String key, Path file) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    Path p = resolve(key);
+                    try {
+                        Path parent = file.toAbsolutePath().getParent();
+                        Files.createDirectories(parent);
+                        Path tmp = tempBeside(file.toAbsolutePath());
+                        Files.copy(p, tmp);
+                        moveIntoPlace(tmp, file);
+                        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                        return new ObjectInfo(key, a.size(), etagOf(a));
+                    } catch (NoSuchFileException e) {
+                        throw new StorageException(StorageException.Kind.NOT_FOUND, p + ": no such file", e);
+                    } catch (IOException e) {
+                        throw new StorageException(
+                                StorageException.Kind.TRANSIENT, p + ": copy to " + file + " failed: " + e, e);
+                    }
+                },
+                io);
+    }
+
+    /** A fresh hidden name next to {@code target} (created with the default permissions, unlike createTempFile's). */
+    private static Path tempBeside(Path target) {
+        return target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(System.nanoTime())
+                + Integer.toHexString(
+                        java.util.concurrent.ThreadLocalRandom.current().nextInt()) + ".part");
+    }
+
+    private static void moveIntoPlace(Path tmp, Path target) throws IOException {
+        try {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> ensureContainer() {
+        return CompletableFuture.runAsync(
+                () -> {
+                    try {
+                        Files.createDirectories(root);
+                    } catch (IOException e) {
+                        throw new StorageException(
+                                StorageException.Kind.PERMANENT, root + ": cannot create directory: " + e, e);
+                    }
+                },
+                io);
+    }
+
+    @Override
+    public void close() {
+        io.shutdown();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
 }

@@ -11,20 +11,20 @@ import java.util.Objects;
  *             file gets a new tag
  */
 public record ObjectInfo(String key, long size, String etag) {
-  public ObjectInfo {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(etag, "etag");
-  }
+    public ObjectInfo {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(etag, "etag");
+    }
 
-  /** S3 ETags arrive with or without surrounding quotes; they are kept without. */
-  public static String normalizeEtag(String etag) {
-    if (etag == null) {
-      return "";
+    /** S3 ETags arrive with or without surrounding quotes; they are kept without. */
+    public static String normalizeEtag(String etag) {
+        if (etag == null) {
+            return "";
+        }
+        String e = etag.trim();
+        if (e.length() >= 2 && e.startsWith("\"") && e.endsWith("\"")) {
+            e = e.substring(1, e.length() - 1);
+        }
+        return e;
     }
-    String e = etag.trim();
-    if (e.length() >= 2 && e.startsWith("\"") && e.endsWith("\"")) {
-      e = e.substring(1, e.length() - 1);
-    }
-    return e;
-  }
 }

@@ -12,8 +12,6 @@ import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.collective.World;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * {@code dinoj bench collectives}: every rank is a JVM of its own (as gloo's ranks are processes); the ranks time
@@ -42,39 +41,88 @@ public final class CollectiveBench {
 
     /** gloo over 127.0.0.1 (torch.distributed, ../shared/anchors.md), bus bandwidth in GB/s, keyed op/ranks/MiB. */
     private static final Map<String, Double> GLOO = Map.ofEntries(
-            Map.entry("all_reduce/2/1", 0.32), Map.entry("all_reduce/2/16", 1.15), Map.entry("all_reduce/2/128", 1.11),
-            Map.entry("all_reduce/4/16", 0.59), Map.entry("all_reduce/4/128", 0.61),
-            Map.entry("all_gather/2/1", 0.29), Map.entry("all_gather/2/16", 0.65), Map.entry("all_gather/2/128", 0.28),
-            Map.entry("all_gather/4/16", 0.53), Map.entry("all_gather/4/128", 0.26),
-            Map.entry("reduce_scatter/2/1", 0.16), Map.entry("reduce_scatter/2/16", 0.47),
-            Map.entry("reduce_scatter/2/128", 0.42), Map.entry("reduce_scatter/4/16", 0.27),
+            Map.entry("all_reduce/2/1", 0.32),
+            Map.entry("all_reduce/2/16", 1.15),
+            Map.entry("all_reduce/2/128", 1.11),
+            Map.entry("all_reduce/4/16", 0.59),
+            Map.entry("all_reduce/4/128", 0.61),
+            Map.entry("all_gather/2/1", 0.29),
+            Map.entry("all_gather/2/16", 0.65),
+            Map.entry("all_gather/2/128", 0.28),
+            Map.entry("all_gather/4/16", 0.53),
+            Map.entry("all_gather/4/128", 0.26),
+            Map.entry("reduce_scatter/2/1", 0.16),
+            Map.entry("reduce_scatter/2/16", 0.47),
+            Map.entry("reduce_scatter/2/128", 0.42),
+            Map.entry("reduce_scatter/4/16", 0.27),
             Map.entry("reduce_scatter/4/128", 0.30));
 
     /** One measurement. */
-    public record Row(String op, int ranks, long bytes, double seconds, int iterations, double algBw, double busBw,
-                      Double glooBusBw) {
-    }
+    public record Row(
+            String op,
+            int ranks,
+            long bytes,
+            double seconds,
+            int iterations,
+            double algBw,
+            double busBw,
+            Double glooBusBw) {}
 
     /** All measurements of a run. */
-    public record Report(int ranks, String transport, String wire, List<Row> rows, double memcpyGBps,
-                         double memcpyReadWriteGBps, String machine, String date) {
+    public record Report(
+            int ranks,
+            String transport,
+            String wire,
+            List<Row> rows,
+            double memcpyGBps,
+            double memcpyReadWriteGBps,
+            String machine,
+            String date) {
 
         /** The human-readable table. */
         public String table() {
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT, "collectives: %d ranks (one JVM each), transport %s, wire %s, %s, %s%n",
-                    ranks, transport, wire, machine, date));
-            sb.append(String.format(Locale.ROOT, "%-15s %5s %9s %10s %6s %11s %11s %11s %7s%n", "op", "ranks", "size",
-                    "time ms", "iters", "algbw GB/s", "busbw GB/s", "gloo busbw", "x gloo"));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "collectives: %d ranks (one JVM each), transport %s, wire %s, %s, %s%n",
+                    ranks,
+                    transport,
+                    wire,
+                    machine,
+                    date));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-15s %5s %9s %10s %6s %11s %11s %11s %7s%n",
+                    "op",
+                    "ranks",
+                    "size",
+                    "time ms",
+                    "iters",
+                    "algbw GB/s",
+                    "busbw GB/s",
+                    "gloo busbw",
+                    "x gloo"));
             for (Row r : rows) {
-                sb.append(String.format(Locale.ROOT, "%-15s %5d %9s %10.3f %6d %11.2f %11.2f %11s %7s%n", r.op(), r.ranks(),
-                        size(r.bytes()), r.seconds() * 1e3, r.iterations(), r.algBw(), r.busBw(),
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "%-15s %5d %9s %10.3f %6d %11.2f %11.2f %11s %7s%n",
+                        r.op(),
+                        r.ranks(),
+                        size(r.bytes()),
+                        r.seconds() * 1e3,
+                        r.iterations(),
+                        r.algBw(),
+                        r.busBw(),
                         r.glooBusBw() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.glooBusBw()),
                         r.glooBusBw() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.busBw() / r.glooBusBw())));
             }
-            sb.append(String.format(Locale.ROOT, "memcpy (1 thread, >= 128 MiB): %.2f GB/s copied = %.2f GB/s read+written%n",
-                    memcpyGBps, memcpyReadWriteGBps));
-            sb.append("gloo: torch.distributed gloo over 127.0.0.1 from ../shared/anchors.md (not measured in this run)\n");
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "memcpy (1 thread, >= 128 MiB): %.2f GB/s copied = %.2f GB/s read+written%n",
+                    memcpyGBps,
+                    memcpyReadWriteGBps));
+            sb.append(
+                    "gloo: torch.distributed gloo over 127.0.0.1 from ../shared/anchors.md (not measured in this run)\n");
             return sb.toString();
         }
 
@@ -106,8 +154,7 @@ public final class CollectiveBench {
         }
     }
 
-    private CollectiveBench() {
-    }
+    private CollectiveBench() {}
 
     /** "1MiB,16MiB,128MiB" → bytes (KiB, MiB, GiB, KB, MB, GB or plain bytes), rounded down to whole floats. */
     public static long[] parseSizes(String spec) {
@@ -116,8 +163,15 @@ public final class CollectiveBench {
         for (int i = 0; i < parts.length; i++) {
             String s = parts[i].trim().toUpperCase(Locale.ROOT);
             long mult = 1;
-            for (String[] u : new String[][] {{"GIB", "1073741824"}, {"MIB", "1048576"}, {"KIB", "1024"},
-                    {"GB", "1000000000"}, {"MB", "1000000"}, {"KB", "1000"}, {"B", "1"}}) {
+            for (String[] u : new String[][] {
+                {"GIB", "1073741824"},
+                {"MIB", "1048576"},
+                {"KIB", "1024"},
+                {"GB", "1000000000"},
+                {"MB", "1000000"},
+                {"KB", "1000"},
+                {"B", "1"}
+            }) {
                 if (s.endsWith(u[0])) {
                     mult = Long.parseLong(u[1]);
                     s = s.substring(0, s.length() - u[0].length());
@@ -148,8 +202,15 @@ public final class CollectiveBench {
      *
      * @param transport {@code ipc} or {@code udp}
      */
-    public static Report run(int ranks, long[] sizes, String transport, WireFormat wire, double secondsPerPoint,
-                             CollectiveSettings settings, PrintLogger out) throws IOException, InterruptedException {
+    public static Report run(
+            int ranks,
+            long[] sizes,
+            String transport,
+            WireFormat wire,
+            double secondsPerPoint,
+            CollectiveSettings settings,
+            PrintLogger out)
+            throws IOException, InterruptedException {
         if (ranks < 2) {
             throw new IllegalArgumentException("--ranks must be >= 2");
         }
@@ -184,11 +245,21 @@ public final class CollectiveBench {
         List<Row> rows = new ArrayList<>();
         try {
             for (int r = 0; r < ranks; r++) {
-                File log = File.createTempFile(tag + "-rank" + r + "-", ".log");    // kept when the rank fails
+                File log = File.createTempFile(tag + "-rank" + r + "-", ".log"); // kept when the rank fails
                 logs.add(log);
-                procs.add(ChildJvm.start(heap, CollectiveBench.class.getName(), List.of("worker", Integer.toString(r),
-                        world.spec(), settings.encode(), sizeArg.toString(), wire.name(), Double.toString(secondsPerPoint),
-                        Boolean.toString(ownDrivers)), log));
+                procs.add(ChildJvm.start(
+                        heap,
+                        CollectiveBench.class.getName(),
+                        List.of(
+                                "worker",
+                                Integer.toString(r),
+                                world.spec(),
+                                settings.encode(),
+                                sizeArg.toString(),
+                                wire.name(),
+                                Double.toString(secondsPerPoint),
+                                Boolean.toString(ownDrivers)),
+                        log));
             }
             out.println("started " + ranks + " rank JVMs (" + transport + "), measuring…");
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
@@ -207,8 +278,8 @@ public final class CollectiveBench {
             }
             for (int r = 0; r < ranks; r++) {
                 if (procs.get(r).exitValue() != 0) {
-                    throw new IOException("rank " + r + " failed (exit " + procs.get(r).exitValue() + "), log "
-                            + logs.get(r) + ":\n" + tail(logs.get(r)));
+                    throw new IOException("rank " + r + " failed (exit "
+                            + procs.get(r).exitValue() + "), log " + logs.get(r) + ":\n" + tail(logs.get(r)));
                 }
             }
             for (String line : Files.readAllLines(logs.get(0).toPath())) {
@@ -237,10 +308,17 @@ public final class CollectiveBench {
                 driver.close();
             }
         }
-        double memcpy = memcpyGBps(Math.max(maxSize, 128L << 20));    // out of cache, as the anchors measure it
-        String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch") + ", Java "
-                + System.getProperty("java.version") + loadAverage(loadBefore);
-        return new Report(ranks, transport, wire.name().toLowerCase(Locale.ROOT), rows, memcpy, 2 * memcpy, machine,
+        double memcpy = memcpyGBps(Math.max(maxSize, 128L << 20)); // out of cache, as the anchors measure it
+        String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
+                + ", Java " + System.getProperty("java.version") + loadAverage(loadBefore);
+        return new Report(
+                ranks,
+                transport,
+                wire.name().toLowerCase(Locale.ROOT),
+                rows,
+                memcpy,
+                2 * memcpy,
+                machine,
                 Instant.now().toString());
     }
 
@@ -290,9 +368,14 @@ public final class CollectiveBench {
      */
     public static void main(String[] args) throws Exception {
         if (args.length >= 3 && "run".equals(args[0])) {
-            Report r = run(Integer.parseInt(args[1]), parseSizes(args[2]), args.length > 3 ? args[3] : "ipc",
-                    WireFormat.parse(args.length > 4 ? args[4] : "f32"), args.length > 5 ? Double.parseDouble(args[5]) : 1.0,
-                    CollectiveSettings.defaults().withTimeout(java.time.Duration.ofSeconds(60)), System.err::println);
+            Report r = run(
+                    Integer.parseInt(args[1]),
+                    parseSizes(args[2]),
+                    args.length > 3 ? args[3] : "ipc",
+                    WireFormat.parse(args.length > 4 ? args[4] : "f32"),
+                    args.length > 5 ? Double.parseDouble(args[5]) : 1.0,
+                    CollectiveSettings.defaults().withTimeout(java.time.Duration.ofSeconds(60)),
+                    System.err::println);
             System.out.print(r.table());
             System.out.println(r.json());
             System.exit(0);
@@ -309,7 +392,8 @@ public final class CollectiveBench {
         WireFormat wire = WireFormat.valueOf(args[5]);
         double seconds = Double.parseDouble(args[6]);
         boolean ownDriver = Boolean.parseBoolean(args[7]);
-        EmbeddedDriver driver = ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), settings) : null;
+        EmbeddedDriver driver =
+                ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), settings) : null;
         try (Communicator comm = Communicator.join(world, rank, settings)) {
             runRank(comm, sizes, wire, seconds);
         } finally {
@@ -322,22 +406,24 @@ public final class CollectiveBench {
 
     /** A rank that is still running after {@code minutes} prints every thread's stack and halts (never a stuck bench). */
     static void watchdog(int minutes) {
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(minutes * 60_000L);
-            } catch (InterruptedException e) {
-                return;
-            }
-            System.out.println("WATCHDOG: still running after " + minutes + " min; threads:");
-            Thread.getAllStackTraces().forEach((th, st) -> {
-                System.out.println(th);
-                for (StackTraceElement e : st) {
-                    System.out.println("    at " + e);
-                }
-            });
-            System.out.flush();
-            Runtime.getRuntime().halt(5);
-        }, "dinoj-bench-watchdog");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        Thread.sleep(minutes * 60_000L);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    System.out.println("WATCHDOG: still running after " + minutes + " min; threads:");
+                    Thread.getAllStackTraces().forEach((th, st) -> {
+                        System.out.println(th);
+                        for (StackTraceElement e : st) {
+                            System.out.println("    at " + e);
+                        }
+                    });
+                    System.out.flush();
+                    Runtime.getRuntime().halt(5);
+                },
+                "dinoj-bench-watchdog");
         t.setDaemon(true);
         t.start();
     }
@@ -365,7 +451,8 @@ public final class CollectiveBench {
             }
             fill(u, count, 0);
             for (String op : OPS) {
-                // warm-up (JIT, first touch of the log buffers): at least 3 iterations and a quarter of the time budget,
+                // warm-up (JIT, first touch of the log buffers): at least 3 iterations and a quarter of the time
+                // budget,
                 // then as many timed iterations as fit the budget (all ranks agree on the count)
                 double[] warm = {0};
                 double warmed = 0;
@@ -374,7 +461,7 @@ public final class CollectiveBench {
                     op(comm, op, v, count, p, wire);
                     warm[0] = (System.nanoTime() - w0) / 1e9;
                     double[] total = {warmed + warm[0]};
-                    comm.allReduce(total, ReduceOp.MAX);              // every rank stops warming at the same round
+                    comm.allReduce(total, ReduceOp.MAX); // every rank stops warming at the same round
                     warmed = total[0];
                 }
                 comm.allReduce(warm, ReduceOp.MAX);

@@ -1,9 +1,9 @@
 package dev.dinoj.trainer.bench;
 
+import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.model.FfnType;
 import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.VitConfig;
-import dev.dinoj.trainer.config.SslConfig;
 
 /**
  * Analytic FLOP count of a DINOv2 step (multiply-add = 2 FLOPs; backward = 2 × forward), the way the anchor
@@ -13,8 +13,7 @@ import dev.dinoj.trainer.config.SslConfig;
  */
 public final class FlopModel {
 
-    private FlopModel() {
-    }
+    private FlopModel() {}
 
     /** Forward FLOPs of one image of {@code size}×{@code size} pixels through the backbone. */
     public static double backboneForward(VitConfig c, int size) {
@@ -40,7 +39,7 @@ public final class FlopModel {
         long t = 1 + c.numRegisterTokens() + patches(c, size);
         double d = c.embedDim();
         double h = c.ffnHiddenDim();
-        double ffn = c.ffn() == FfnType.MLP ? 2 * d * h : 3 * d * h;   // fc1 + fc2, or w12 (2h) + w3
+        double ffn = c.ffn() == FfnType.MLP ? 2 * d * h : 3 * d * h; // fc1 + fc2, or w12 (2h) + w3
         return 2.0 * t * (3 * d * d + d * d + ffn) + 4.0 * t * t * d;
     }
 

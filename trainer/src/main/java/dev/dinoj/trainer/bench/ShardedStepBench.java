@@ -1,6 +1,5 @@
 package dev.dinoj.trainer.bench;
 
-import dev.dinoj.trainer.train.BatchRecipe;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -9,16 +8,16 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.collective.Communicator;
-import dev.dinoj.trainer.collective.RankMain;
 import dev.dinoj.trainer.collective.LocalRanks;
+import dev.dinoj.trainer.collective.RankMain;
 import dev.dinoj.trainer.collective.World;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.BatchRecipe;
+import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepRandom;
+import dev.dinoj.trainer.train.TrainingRun;
 import dev.dinoj.trainer.train.sharded.RankBatches;
 import dev.dinoj.trainer.train.sharded.ShardedTrainer;
-import dev.dinoj.trainer.config.TrainSettings;
-import dev.dinoj.trainer.train.SslMetaArch;
-import dev.dinoj.trainer.train.TrainingRun;
-import dev.dinoj.trainer.train.StepRandom;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,26 +44,61 @@ public final class ShardedStepBench {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One rank's measurement of one step. */
-    public record RankStep(int rank, int step, double stepSeconds, double computeSeconds, double communicationSeconds,
-                           double forwardBackwardSeconds, double optimizerSeconds, double dataWaitSeconds,
-                           double globalSumSeconds, double gradientWaitSeconds, double reduceScatterSeconds,
-                           boolean overlapped) {
-    }
+    public record RankStep(
+            int rank,
+            int step,
+            double stepSeconds,
+            double computeSeconds,
+            double communicationSeconds,
+            double forwardBackwardSeconds,
+            double optimizerSeconds,
+            double dataWaitSeconds,
+            double globalSumSeconds,
+            double gradientWaitSeconds,
+            double reduceScatterSeconds,
+            boolean overlapped) {}
 
     /** The benchmark's result (medians over the measured steps of the per-step maxima over ranks). */
-    public record Report(String config, int ranks, int globalBatch, int threadsPerRank, String transport, boolean overlap,
-                         String gradientWire, int steps, double stepSeconds, double computeSeconds,
-                         double communicationSeconds, double forwardBackwardSeconds, double optimizerSeconds,
-                         double dataWaitSeconds, double overhead, double imagesPerSecond, double[] rankCommunication,
-                         double[] rankOverhead, double globalSumSeconds, double gradientWaitSeconds,
-                         double reduceScatterSeconds, String machine, String date) {
+    public record Report(
+            String config,
+            int ranks,
+            int globalBatch,
+            int threadsPerRank,
+            String transport,
+            boolean overlap,
+            String gradientWire,
+            int steps,
+            double stepSeconds,
+            double computeSeconds,
+            double communicationSeconds,
+            double forwardBackwardSeconds,
+            double optimizerSeconds,
+            double dataWaitSeconds,
+            double overhead,
+            double imagesPerSecond,
+            double[] rankCommunication,
+            double[] rankOverhead,
+            double globalSumSeconds,
+            double gradientWaitSeconds,
+            double reduceScatterSeconds,
+            String machine,
+            String date) {
 
         public String table() {
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT, "sharded train-step: %s, %d ranks (JVMs, %d PyTorch thread%s each), "
-                            + "global batch %d, transport %s, overlap %s, gradients %s, %d measured steps%n", config, ranks,
-                    threadsPerRank, threadsPerRank == 1 ? "" : "s", globalBatch, transport, overlap ? "on" : "off",
-                    gradientWire, steps));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "sharded train-step: %s, %d ranks (JVMs, %d PyTorch thread%s each), "
+                            + "global batch %d, transport %s, overlap %s, gradients %s, %d measured steps%n",
+                    config,
+                    ranks,
+                    threadsPerRank,
+                    threadsPerRank == 1 ? "" : "s",
+                    globalBatch,
+                    transport,
+                    overlap ? "on" : "off",
+                    gradientWire,
+                    steps));
             sb.append(String.format(Locale.ROOT, "  %s, %s%n", machine, date));
             row(sb, "images/s", String.format(Locale.ROOT, "%.2f", imagesPerSecond));
             row(sb, "step time (s)", String.format(Locale.ROOT, "%.3f", stepSeconds));
@@ -78,8 +112,13 @@ public final class ShardedStepBench {
             }
             row(sb, "    per rank (s)", per.toString());
             row(sb, "    global sums in the forward (s)", String.format(Locale.ROOT, "%.3f", globalSumSeconds));
-            row(sb, "    waiting for the gradient reduce-scatter (s)", String.format(Locale.ROOT, "%.3f", gradientWaitSeconds));
-            row(sb, "gradient reduce-scatter itself (s)" + (overlap ? ", overlapped" : ""),
+            row(
+                    sb,
+                    "    waiting for the gradient reduce-scatter (s)",
+                    String.format(Locale.ROOT, "%.3f", gradientWaitSeconds));
+            row(
+                    sb,
+                    "gradient reduce-scatter itself (s)" + (overlap ? ", overlapped" : ""),
                     String.format(Locale.ROOT, "%.3f", reduceScatterSeconds));
             row(sb, "waiting for data (s)", String.format(Locale.ROOT, "%.3f", dataWaitSeconds));
             row(sb, "overhead = step / compute - 1", String.format(Locale.ROOT, "%.1f %%", 100 * overhead));
@@ -136,8 +175,7 @@ public final class ShardedStepBench {
         void println(String line);
     }
 
-    private ShardedStepBench() {
-    }
+    private ShardedStepBench() {}
 
     /**
      * Runs the benchmark.
@@ -153,8 +191,9 @@ public final class ShardedStepBench {
      * Overlap off and on in alternate steps of the same ranks (even steps off, odd steps on), so that both see the
      * same machine load: the reports of the off steps and of the on steps.
      */
-    public static List<Report> compareOverlap(String config, List<String> sets, int ranks, int warmup, int steps,
-                                              PrintLogger out) throws IOException, InterruptedException {
+    public static List<Report> compareOverlap(
+            String config, List<String> sets, int ranks, int warmup, int steps, PrintLogger out)
+            throws IOException, InterruptedException {
         return runAll(config, sets, ranks, warmup, steps, true, out);
     }
 
@@ -172,8 +211,9 @@ public final class ShardedStepBench {
         return o.toString();
     }
 
-    private static List<Report> runAll(String config, List<String> sets, int ranks, int warmup, int steps,
-                                       boolean alternate, PrintLogger out) throws IOException, InterruptedException {
+    private static List<Report> runAll(
+            String config, List<String> sets, int ranks, int warmup, int steps, boolean alternate, PrintLogger out)
+            throws IOException, InterruptedException {
         if (ranks < 1) {
             throw new IllegalArgumentException("--ranks must be >= 1: " + ranks);
         }
@@ -182,78 +222,140 @@ public final class ShardedStepBench {
         }
         TrainSettings s = TrainSettings.load(config, sets);
         if (s.batchSize() % ranks != 0) {
-            throw new IllegalArgumentException("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks "
-                    + ranks + " (every rank trains on batch / ranks images)");
+            throw new IllegalArgumentException("dinoj.train.batch-size = " + s.batchSize()
+                    + " is not a multiple of --ranks " + ranks + " (every rank trains on batch / ranks images)");
         }
         String loadBefore = loadAverage();
         Path logDir = Files.createTempDirectory("dinoj-bench-train-step-");
         int threads = s.collectives().threadsPerRank(ranks);
         List<RankStep> all = new ArrayList<>();
-        try (LocalRanks world = LocalRanks.form(ranks, s.collectives().transport(), s.collectives().basePort(), s.collectives().aeron())) {
-            List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
-            world.start("2g", jvm, ShardedStepBench.class.getName(), r -> {
-                List<String> a = new ArrayList<>(List.of("worker", Integer.toString(r), world.world().spec(),
-                        Boolean.toString(world.ranksLaunchDrivers()), Integer.toString(warmup),
-                        Integer.toString(alternate ? 2 * steps : steps), alternate ? "alternate" : "fixed", config));
-                a.addAll(sets);
-                return a;
-            }, logDir);
+        try (LocalRanks world = LocalRanks.form(
+                ranks,
+                s.collectives().transport(),
+                s.collectives().basePort(),
+                s.collectives().aeron())) {
+            List<String> jvm =
+                    List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
+            world.start(
+                    "2g",
+                    jvm,
+                    ShardedStepBench.class.getName(),
+                    r -> {
+                        List<String> a = new ArrayList<>(List.of(
+                                "worker",
+                                Integer.toString(r),
+                                world.world().spec(),
+                                Boolean.toString(world.ranksLaunchDrivers()),
+                                Integer.toString(warmup),
+                                Integer.toString(alternate ? 2 * steps : steps),
+                                alternate ? "alternate" : "fixed",
+                                config));
+                        a.addAll(sets);
+                        return a;
+                    },
+                    logDir);
             out.println("started " + ranks + " rank JVMs (" + s.collectives().transport() + ", " + threads
                     + " PyTorch thread(s) each); logs in " + logDir);
             world.await(30 * 60_000L, line -> {
                 if (line.startsWith("STEP ")) {
                     String[] f = line.split(" ");
-                    out.println(String.format(Locale.ROOT, "step %s%s: %.3f s (blocked in communication %.3f s)%s", f[2],
-                            Integer.parseInt(f[2]) < warmup ? " (warm-up)" : "", Double.parseDouble(f[3]),
-                            Double.parseDouble(f[5]), alternate ? ("1".equals(f[12]) ? ", overlap on" : ", overlap off") : ""));
+                    out.println(String.format(
+                            Locale.ROOT,
+                            "step %s%s: %.3f s (blocked in communication %.3f s)%s",
+                            f[2],
+                            Integer.parseInt(f[2]) < warmup ? " (warm-up)" : "",
+                            Double.parseDouble(f[3]),
+                            Double.parseDouble(f[5]),
+                            alternate ? ("1".equals(f[12]) ? ", overlap on" : ", overlap off") : ""));
                 }
             });
             for (int r = 0; r < ranks; r++) {
                 for (String line : Files.readAllLines(world.log(r))) {
                     if (line.startsWith("STEP ")) {
                         String[] f = line.split(" ");
-                        all.add(new RankStep(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Double.parseDouble(f[3]),
-                                Double.parseDouble(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]),
-                                Double.parseDouble(f[7]), Double.parseDouble(f[8]), Double.parseDouble(f[9]),
-                                Double.parseDouble(f[10]), Double.parseDouble(f[11]), "1".equals(f[12])));
+                        all.add(new RankStep(
+                                Integer.parseInt(f[1]),
+                                Integer.parseInt(f[2]),
+                                Double.parseDouble(f[3]),
+                                Double.parseDouble(f[4]),
+                                Double.parseDouble(f[5]),
+                                Double.parseDouble(f[6]),
+                                Double.parseDouble(f[7]),
+                                Double.parseDouble(f[8]),
+                                Double.parseDouble(f[9]),
+                                Double.parseDouble(f[10]),
+                                Double.parseDouble(f[11]),
+                                "1".equals(f[12])));
                     }
                 }
             }
         }
-        String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
-                + ", Java " + System.getProperty("java.version") + ", load average " + loadBefore + " -> " + loadAverage();
+        String machine =
+                Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch") + ", Java "
+                        + System.getProperty("java.version") + ", load average " + loadBefore + " -> " + loadAverage();
         List<Report> reports = new ArrayList<>();
         if (alternate) {
-            reports.add(summarise(config, s, ranks, threads, warmup, all.stream().filter(x -> !x.overlapped()).toList(),
-                    false, machine));
-            reports.add(summarise(config, s, ranks, threads, warmup, all.stream().filter(RankStep::overlapped).toList(),
-                    true, machine));
+            reports.add(summarise(
+                    config,
+                    s,
+                    ranks,
+                    threads,
+                    warmup,
+                    all.stream().filter(x -> !x.overlapped()).toList(),
+                    false,
+                    machine));
+            reports.add(summarise(
+                    config,
+                    s,
+                    ranks,
+                    threads,
+                    warmup,
+                    all.stream().filter(RankStep::overlapped).toList(),
+                    true,
+                    machine));
         } else {
-            reports.add(summarise(config, s, ranks, threads, warmup, all, s.collectives().overlap(), machine));
+            reports.add(summarise(
+                    config, s, ranks, threads, warmup, all, s.collectives().overlap(), machine));
         }
         AtomicDirectory.deleteQuietly(logDir);
         return reports;
     }
 
-    static Report summarise(String config, TrainSettings s, int ranks, int threads, int warmup, List<RankStep> all,
-                            boolean overlap, String machine) {
-        java.util.TreeMap<Integer, double[]> perStep = new java.util.TreeMap<>();   // maxima over ranks
+    static Report summarise(
+            String config,
+            TrainSettings s,
+            int ranks,
+            int threads,
+            int warmup,
+            List<RankStep> all,
+            boolean overlap,
+            String machine) {
+        java.util.TreeMap<Integer, double[]> perStep = new java.util.TreeMap<>(); // maxima over ranks
         java.util.Map<Integer, double[][]> byRank = new java.util.TreeMap<>();
         final int fields = 9;
         for (RankStep x : all) {
             if (x.step() < warmup) {
                 continue;
             }
-            double[] v = {x.stepSeconds(), x.computeSeconds(), x.communicationSeconds(), x.forwardBackwardSeconds(),
-                    x.optimizerSeconds(), x.dataWaitSeconds(), x.stepSeconds() + x.dataWaitSeconds(),
-                    x.globalSumSeconds(), x.gradientWaitSeconds()};
+            double[] v = {
+                x.stepSeconds(),
+                x.computeSeconds(),
+                x.communicationSeconds(),
+                x.forwardBackwardSeconds(),
+                x.optimizerSeconds(),
+                x.dataWaitSeconds(),
+                x.stepSeconds() + x.dataWaitSeconds(),
+                x.globalSumSeconds(),
+                x.gradientWaitSeconds()
+            };
             double[] m = perStep.computeIfAbsent(x.step(), k -> new double[fields + 1]);
             for (int f = 0; f < fields; f++) {
                 m[f] = Math.max(m[f], v[f]);
             }
             m[fields] = Math.max(m[fields], x.reduceScatterSeconds());
             byRank.computeIfAbsent(x.step(), k -> new double[ranks][]);
-            byRank.get(x.step())[x.rank()] = new double[] {x.stepSeconds(), x.computeSeconds(), x.communicationSeconds()};
+            byRank.get(x.step())[x.rank()] =
+                    new double[] {x.stepSeconds(), x.computeSeconds(), x.communicationSeconds()};
         }
         int steps = perStep.size();
         double[][] cols = new double[fields + 1][steps];
@@ -284,17 +386,38 @@ public final class ShardedStepBench {
         }
         double stepMedian = median(cols[0]);
         double computeMedian = median(cols[1]);
-        return new Report(config, ranks, s.batchSize(), threads, s.collectives().transport(), overlap,
-                s.collectives().gradientWire().name().toLowerCase(Locale.ROOT), steps, stepMedian, computeMedian, median(cols[2]),
-                median(cols[3]), median(cols[4]), median(cols[5]), stepMedian / computeMedian - 1,
-                s.batchSize() / median(cols[6]), rankComm, rankOverhead, median(cols[7]), median(cols[8]),
-                median(cols[9]), machine, Instant.now().toString());
+        return new Report(
+                config,
+                ranks,
+                s.batchSize(),
+                threads,
+                s.collectives().transport(),
+                overlap,
+                s.collectives().gradientWire().name().toLowerCase(Locale.ROOT),
+                steps,
+                stepMedian,
+                computeMedian,
+                median(cols[2]),
+                median(cols[3]),
+                median(cols[4]),
+                median(cols[5]),
+                stepMedian / computeMedian - 1,
+                s.batchSize() / median(cols[6]),
+                rankComm,
+                rankOverhead,
+                median(cols[7]),
+                median(cols[8]),
+                median(cols[9]),
+                machine,
+                Instant.now().toString());
     }
 
     static double median(double[] xs) {
         double[] a = xs.clone();
         Arrays.sort(a);
-        return a.length == 0 ? Double.NaN : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+        return a.length == 0
+                ? Double.NaN
+                : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     private static String loadAverage() {
@@ -315,8 +438,9 @@ public final class ShardedStepBench {
      */
     public static void main(String[] args) throws Exception {
         if (args.length < 8 || !"worker".equals(args[0])) {
-            System.err.println("usage: ShardedStepBench worker RANK WORLD OWN_DRIVER WARMUP STEPS fixed|alternate CONFIG "
-                    + "[SET...]");
+            System.err.println(
+                    "usage: ShardedStepBench worker RANK WORLD OWN_DRIVER WARMUP STEPS fixed|alternate CONFIG "
+                            + "[SET...]");
             System.exit(64);
         }
         int rank = Integer.parseInt(args[1]);
@@ -332,23 +456,39 @@ public final class ShardedStepBench {
             t.setDaemon(true);
             return t;
         });
-        RankMain.runAndHalt(world, rank, s.collectives().aeron(), ownDriver, comm -> {
-            try (NDManager manager = NDManager.newBaseManager()) {
-                benchRank(s, comm, manager, loader, warmup, steps, alternate);
-            }
-        }, t -> 1);
+        RankMain.runAndHalt(
+                world,
+                rank,
+                s.collectives().aeron(),
+                ownDriver,
+                comm -> {
+                    try (NDManager manager = NDManager.newBaseManager()) {
+                        benchRank(s, comm, manager, loader, warmup, steps, alternate);
+                    }
+                },
+                t -> 1);
     }
 
-    private static void benchRank(TrainSettings s, Communicator comm, NDManager manager, ExecutorService loader,
-                                  int warmup, int steps, boolean alternate) throws Exception {
+    private static void benchRank(
+            TrainSettings s,
+            Communicator comm,
+            NDManager manager,
+            ExecutorService loader,
+            int warmup,
+            int steps,
+            boolean alternate)
+            throws Exception {
         int rank = comm.rank();
         ImageDataset data = s.openDataset();
         BatchRecipe recipe = BatchRecipe.of(s, false);
-        RankBatches batches = new RankBatches(data, recipe.augmentation(), recipe.collator(), s.batchSize(),
-                comm.size(), s.seed());
+        RankBatches batches =
+                new RankBatches(data, recipe.augmentation(), recipe.collator(), s.batchSize(), comm.size(), s.seed());
         try (SslMetaArch model = TrainingRun.createModel(s, manager);
-             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.collectives().gradientWire(),
-                     alternate || s.collectives().overlap())) {
+                ShardedTrainer trainer = new ShardedTrainer(
+                        model,
+                        comm,
+                        s.collectives().gradientWire(),
+                        alternate || s.collectives().overlap())) {
             model.setCropPacking(s.loop().cropPacking());
             Future<CollatedBatch> next = loader.submit(() -> batches.batch(0, rank));
             for (int step = 0; step < warmup + steps; step++) {
@@ -362,13 +502,27 @@ public final class ShardedStepBench {
                 }
                 ShardedTrainer.StepResult r;
                 try (NDManager m = manager.newSubManager()) {
-                    r = trainer.step(step, RankBatches.toDevice(m, cb), s.schedules().at(step),
+                    r = trainer.step(
+                            step,
+                            RankBatches.toDevice(m, cb),
+                            s.schedules().at(step),
                             StepRandom.forStep(s.seed(), step));
                 }
-                System.out.println(String.format(Locale.ROOT, "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %d",
-                        rank, step, r.stepSeconds(), r.computeSeconds(), r.communicationSeconds(),
-                        r.forwardBackwardSeconds(), r.optimizerSeconds(), wait, r.globalSumSeconds(),
-                        r.gradientWaitSeconds(), r.reduceScatterSeconds(), r.overlapped() ? 1 : 0));
+                System.out.println(String.format(
+                        Locale.ROOT,
+                        "STEP %d %d %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %.6f %d",
+                        rank,
+                        step,
+                        r.stepSeconds(),
+                        r.computeSeconds(),
+                        r.communicationSeconds(),
+                        r.forwardBackwardSeconds(),
+                        r.optimizerSeconds(),
+                        wait,
+                        r.globalSumSeconds(),
+                        r.gradientWaitSeconds(),
+                        r.reduceScatterSeconds(),
+                        r.overlapped() ? 1 : 0));
                 System.out.flush();
             }
             comm.barrier();

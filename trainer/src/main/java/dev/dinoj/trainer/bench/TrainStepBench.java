@@ -1,6 +1,5 @@
 package dev.dinoj.trainer.bench;
 
-import dev.dinoj.trainer.train.BatchRecipe;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -15,10 +14,10 @@ import dev.dinoj.pipeline.loader.EpochSampler;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
 import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.BatchRecipe;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
-
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
@@ -38,21 +37,44 @@ public final class TrainStepBench {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Medians over the measured steps. */
-    public record Result(String config, int batch, int steps, double imagesPerSecond, double stepSeconds,
-                         double augmentSecondsPerBatch, double forwardBackwardSeconds, double optimizerSeconds,
-                         double dataWaitSeconds, double teacherSeconds, double studentForwardSeconds,
-                         double backwardSeconds, double gflopPerStep, double achievedGflops, double gemmPeakGflops,
-                         double utilisation, String engine, int threads) {
+    public record Result(
+            String config,
+            int batch,
+            int steps,
+            double imagesPerSecond,
+            double stepSeconds,
+            double augmentSecondsPerBatch,
+            double forwardBackwardSeconds,
+            double optimizerSeconds,
+            double dataWaitSeconds,
+            double teacherSeconds,
+            double studentForwardSeconds,
+            double backwardSeconds,
+            double gflopPerStep,
+            double achievedGflops,
+            double gemmPeakGflops,
+            double utilisation,
+            String engine,
+            int threads) {
 
         public String table() {
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT, "train-step benchmark: %s, batch %d, %d measured steps, %s, %d threads%n",
-                    config, batch, steps, engine, threads));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "train-step benchmark: %s, batch %d, %d measured steps, %s, %d threads%n",
+                    config,
+                    batch,
+                    steps,
+                    engine,
+                    threads));
             row(sb, "images/s", String.format(Locale.ROOT, "%.2f", imagesPerSecond));
             row(sb, "step time (s)", String.format(Locale.ROOT, "%.3f", stepSeconds));
             row(sb, "  forward+backward (s)", String.format(Locale.ROOT, "%.3f", forwardBackwardSeconds));
             row(sb, "    teacher forward + centering (s)", String.format(Locale.ROOT, "%.3f", teacherSeconds));
-            row(sb, "    student forward + heads + losses (s)", String.format(Locale.ROOT, "%.3f", studentForwardSeconds));
+            row(
+                    sb,
+                    "    student forward + heads + losses (s)",
+                    String.format(Locale.ROOT, "%.3f", studentForwardSeconds));
             row(sb, "    backward (s)", String.format(Locale.ROOT, "%.3f", backwardSeconds));
             row(sb, "  optimizer: clip+AdamW+EMA (s)", String.format(Locale.ROOT, "%.3f", optimizerSeconds));
             row(sb, "  waiting for data (s)", String.format(Locale.ROOT, "%.3f", dataWaitSeconds));
@@ -98,8 +120,7 @@ public final class TrainStepBench {
         }
     }
 
-    private TrainStepBench() {
-    }
+    private TrainStepBench() {}
 
     public static Result run(String configName, TrainSettings s, ImageDataset data, int warmup, int steps) {
         int batch = s.batchSize();
@@ -118,12 +139,20 @@ public final class TrainStepBench {
         List<Double> backward = new ArrayList<>();
         double masked = 0;
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
-             BatchLoader loader = new BatchLoader(data, aug, collator, new EpochSampler(data.size(), s.seed()), batch,
-                     s.seed(), s.data().loaderThreads(), s.data().prefetch())) {
+                SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
+                BatchLoader loader = new BatchLoader(
+                        data,
+                        aug,
+                        collator,
+                        new EpochSampler(data.size(), s.seed()),
+                        batch,
+                        s.seed(),
+                        s.data().loaderThreads(),
+                        s.data().prefetch())) {
             model.setCropPacking(s.loop().cropPacking());
-            if (s.gram() != null) {                                     // --set gram.use-loss=true: its cost
-                model.setGram(new dev.dinoj.trainer.train.GramAnchor(manager, s.gram(), s.ssl().backbone()));
+            if (s.gram() != null) { // --set gram.use-loss=true: its cost
+                model.setGram(new dev.dinoj.trainer.train.GramAnchor(
+                        manager, s.gram(), s.ssl().backbone()));
             }
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
@@ -131,8 +160,18 @@ public final class TrainStepBench {
                 long t1 = System.nanoTime();
                 SslMetaArch.StepResult r;
                 try (NDManager sm = manager.newSubManager()) {
-                    StepBatch b = StepBatch.fromHost(sm, cb.batchSize(), cb.globalSize(), cb.globalCrops(), cb.nLocal(),
-                            cb.localSize(), cb.localCrops(), cb.masks(), cb.maskIndices(), cb.masksWeight(), cb.upperbound());
+                    StepBatch b = StepBatch.fromHost(
+                            sm,
+                            cb.batchSize(),
+                            cb.globalSize(),
+                            cb.globalCrops(),
+                            cb.nLocal(),
+                            cb.localSize(),
+                            cb.localCrops(),
+                            cb.masks(),
+                            cb.maskIndices(),
+                            cb.masksWeight(),
+                            cb.upperbound());
                     r = model.trainStep(i, b, s.schedules().at(i), StepRandom.forStep(s.seed(), i));
                 }
                 long t2 = System.nanoTime();
@@ -150,10 +189,28 @@ public final class TrainStepBench {
         }
         double step = median(total);
         double gflop = FlopModel.step(s.ssl(), batch, crops.globalCropsSize(), crops.localCropsSize(), masked / steps)
-                .total() / 1e9;
-        return new Result(configName, batch, steps, batch / step, step, augment, median(fb), median(opt), median(wait),
-                median(teacher), median(studentFwd), median(backward), gflop, gflop / step, peak, gflop / step / peak, Engine.getInstance().getEngineName() + " "
-                + Engine.getInstance().getVersion(), Runtime.getRuntime().availableProcessors());
+                        .total()
+                / 1e9;
+        return new Result(
+                configName,
+                batch,
+                steps,
+                batch / step,
+                step,
+                augment,
+                median(fb),
+                median(opt),
+                median(wait),
+                median(teacher),
+                median(studentFwd),
+                median(backward),
+                gflop,
+                gflop / step,
+                peak,
+                gflop / step / peak,
+                Engine.getInstance().getEngineName() + " "
+                        + Engine.getInstance().getVersion(),
+                Runtime.getRuntime().availableProcessors());
     }
 
     /** Seconds to augment and collate one batch on one thread (median of 3). */
@@ -182,7 +239,7 @@ public final class TrainStepBench {
             for (int i = 0; i < 6; i++) {
                 long t0 = System.nanoTime();
                 try (NDArray c = a.matMul(b)) {
-                    c.getFloat(0, 0);                                   // forces completion on async devices
+                    c.getFloat(0, 0); // forces completion on async devices
                 }
                 double s = (System.nanoTime() - t0) / 1e9;
                 best = Math.max(best, 2.0 * n * n * n / s / 1e9);
@@ -194,7 +251,9 @@ public final class TrainStepBench {
     static double median(List<Double> xs) {
         double[] a = xs.stream().mapToDouble(Double::doubleValue).toArray();
         Arrays.sort(a);
-        return a.length == 0 ? Double.NaN : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+        return a.length == 0
+                ? Double.NaN
+                : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     /** The JSON line as a map (for callers that merge results). */

@@ -24,13 +24,12 @@ public final class AtomicDirectory {
 
     public static final String SUMS = "SHA256SUMS";
 
-    private AtomicDirectory() {
-    }
+    private AtomicDirectory() {}
 
     /** Writes {@code bytes} to {@code f} and forces them to disk. */
     public static void writeSynced(Path f, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer b = ByteBuffer.wrap(bytes);
             while (b.hasRemaining()) {
                 ch.write(b);

@@ -3,7 +3,6 @@ package dev.dinoj.trainer.checkpoint;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
 import dev.dinoj.trainer.loss.SoftmaxCenter;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -17,8 +16,7 @@ final class CenterFiles {
 
     static final String FILE = "centers.safetensors";
 
-    private CenterFiles() {
-    }
+    private CenterFiles() {}
 
     static void write(Path file, TrainState model) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
@@ -39,7 +37,9 @@ final class CenterFiles {
         out.put(name + "_center", NpyArray.ofFloats(name + "_center", new long[] {1, center.length}, center));
         float[] pending = c.pendingHost();
         if (pending != null) {
-            out.put(name + "_pending_sum", NpyArray.ofFloats(name + "_pending_sum", new long[] {1, pending.length}, pending));
+            out.put(
+                    name + "_pending_sum",
+                    NpyArray.ofFloats(name + "_pending_sum", new long[] {1, pending.length}, pending));
             meta.put(name + "_pending_count", Double.toString(c.pendingCount()));
         }
     }

@@ -22,10 +22,10 @@ public final class CheckpointLayout {
     public static final String SHARDED_MANIFEST = "manifest.json";
     /** The Gram teacher snapshot (DINOv3 Gram anchoring), present only when it is used. */
     public static final String GRAM_TEACHER = "gram_teacher.safetensors";
+
     private static final String PREFIX = "step-";
 
-    private CheckpointLayout() {
-    }
+    private CheckpointLayout() {}
 
     /** The directory name of the checkpoint after {@code step} steps. */
     static String name(long step) {
@@ -45,7 +45,8 @@ public final class CheckpointLayout {
         }
         try (Stream<Path> s = Files.list(root)) {
             List<Path> out = new ArrayList<>();
-            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && accept.test(p)).forEach(out::add);
+            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && accept.test(p))
+                    .forEach(out::add);
             out.sort(Comparator.comparing(p -> p.getFileName().toString()));
             return out;
         } catch (IOException e) {

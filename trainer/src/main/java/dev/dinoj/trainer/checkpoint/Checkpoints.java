@@ -5,19 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * Full training state on disk, atomically: a checkpoint is the directory {@code checkpoints/step-NNNNNNNN} holding
@@ -34,14 +29,13 @@ public final class Checkpoints {
     public static final String DIR = CheckpointLayout.DIR;
     /** The Gram teacher snapshot (DINOv3 Gram anchoring), present only when it is used. */
     public static final String GRAM_TEACHER = CheckpointLayout.GRAM_TEACHER;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a checkpoint records besides tensors. */
-    public record State(long step, long samplerPosition, long optimizerSteps, long seed, String config) {
-    }
+    public record State(long step, long samplerPosition, long optimizerSteps, long seed, String config) {}
 
-    private Checkpoints() {
-    }
+    private Checkpoints() {}
 
     /** Writes a checkpoint of {@code model} after {@code state.step()} steps, then prunes to the newest {@code keep}. */
     public static Path save(Path runDir, TrainState model, State state, int keep) {
@@ -50,12 +44,17 @@ public final class Checkpoints {
         Path tmp = root.resolve(".tmp-" + CheckpointLayout.name(state.step()) + "-" + UUID.randomUUID());
         try {
             Files.createDirectories(tmp);
-            Safetensors.write(tmp.resolve("student.safetensors"), model.student().toHost(), Map.of("format", "pt"));
+            Safetensors.write(
+                    tmp.resolve("student.safetensors"), model.student().toHost(), Map.of("format", "pt"));
             Safetensors.write(tmp.resolve("teacher.safetensors"), model.ema().toHost(), Map.of("format", "pt"));
-            if (model.gram() != null && model.gram().teacher() != null && model.gram().initialized()) {
-                Safetensors.write(tmp.resolve(GRAM_TEACHER), model.gram().teacher().toHost(), Map.of("format", "pt"));
+            if (model.gram() != null
+                    && model.gram().teacher() != null
+                    && model.gram().initialized()) {
+                Safetensors.write(
+                        tmp.resolve(GRAM_TEACHER), model.gram().teacher().toHost(), Map.of("format", "pt"));
             }
-            Safetensors.write(tmp.resolve("optimizer.safetensors"), model.optimizer().stateHost(), Map.of());
+            Safetensors.write(
+                    tmp.resolve("optimizer.safetensors"), model.optimizer().stateHost(), Map.of());
             CenterFiles.write(tmp.resolve(CenterFiles.FILE), model);
             ObjectNode s = JSON.createObjectNode();
             s.put("step", state.step());
@@ -63,13 +62,18 @@ public final class Checkpoints {
             s.put("optimizer_steps", state.optimizerSteps());
             s.put("seed", state.seed());
             s.put("rng", "every random draw of step s derives from (seed, s) and of sample p from (seed, p)");
-            AtomicDirectory.writeSynced(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
-            AtomicDirectory.writeSynced(tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
+            AtomicDirectory.writeSynced(
+                    tmp.resolve("state.json"),
+                    JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+            AtomicDirectory.writeSynced(
+                    tmp.resolve("config.conf"), state.config().getBytes(StandardCharsets.UTF_8));
             AtomicDirectory.commit(tmp, fin);
         } catch (IOException e) {
             AtomicDirectory.deleteQuietly(tmp);
-            throw new CheckpointException(fin + ": could not write the checkpoint (" + e.getMessage()
-                    + "); check free space and permissions of " + runDir, e);
+            throw new CheckpointException(
+                    fin + ": could not write the checkpoint (" + e.getMessage()
+                            + "); check free space and permissions of " + runDir,
+                    e);
         }
         CheckpointLayout.keepNewest(list(runDir), keep);
         return fin;
@@ -102,23 +106,35 @@ public final class Checkpoints {
     public static State load(Path checkpoint, TrainState model) {
         Path dir = resolve(checkpoint);
         if (isSharded(dir)) {
-            throw new CheckpointException(dir + ": written by a sharded run (" + SHARDED_MANIFEST + "); continue it with "
-                    + "--ranks (any number of ranks, e.g. dinoj train --ranks 2 --resume)");
+            throw new CheckpointException(dir + ": written by a sharded run (" + SHARDED_MANIFEST
+                    + "); continue it with " + "--ranks (any number of ranks, e.g. dinoj train --ranks 2 --resume)");
         }
         verify(dir);
         try {
             JsonNode s = JSON.readTree(dir.resolve("state.json").toFile());
             String config = Files.readString(dir.resolve("config.conf"));
-            model.student().load(Safetensors.read(dir.resolve("student.safetensors")).tensors(), dir + "/student.safetensors");
-            model.ema().load(Safetensors.read(dir.resolve("teacher.safetensors")).tensors(), dir + "/teacher.safetensors");
-            if (model.gram() != null && model.gram().teacher() != null && Files.isRegularFile(dir.resolve(GRAM_TEACHER))) {
+            model.student()
+                    .load(Safetensors.read(dir.resolve("student.safetensors")).tensors(), dir + "/student.safetensors");
+            model.ema()
+                    .load(Safetensors.read(dir.resolve("teacher.safetensors")).tensors(), dir + "/teacher.safetensors");
+            if (model.gram() != null
+                    && model.gram().teacher() != null
+                    && Files.isRegularFile(dir.resolve(GRAM_TEACHER))) {
                 model.gram().restore(Safetensors.read(dir.resolve(GRAM_TEACHER)).tensors(), dir + "/" + GRAM_TEACHER);
             }
-            model.optimizer().restore(Safetensors.read(dir.resolve("optimizer.safetensors")).tensors(),
-                    s.get("optimizer_steps").asLong(), dir + "/optimizer.safetensors");
+            model.optimizer()
+                    .restore(
+                            Safetensors.read(dir.resolve("optimizer.safetensors"))
+                                    .tensors(),
+                            s.get("optimizer_steps").asLong(),
+                            dir + "/optimizer.safetensors");
             CenterFiles.restore(dir.resolve(CenterFiles.FILE), model);
-            return new State(s.get("step").asLong(), s.get("sampler_position").asLong(), s.get("optimizer_steps").asLong(),
-                    s.get("seed").asLong(), config);
+            return new State(
+                    s.get("step").asLong(),
+                    s.get("sampler_position").asLong(),
+                    s.get("optimizer_steps").asLong(),
+                    s.get("seed").asLong(),
+                    config);
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException(dir + ": cannot be loaded: " + e.getMessage(), e);
         }
@@ -130,12 +146,20 @@ public final class Checkpoints {
         try {
             if (isSharded(dir)) {
                 JsonNode m = JSON.readTree(dir.resolve(SHARDED_MANIFEST).toFile());
-                return new State(m.get("step").asLong(), m.get("sampler_position").asLong(),
-                        m.get("optimizer_steps").asLong(), m.get("seed").asLong(), Files.readString(dir.resolve("config.conf")));
+                return new State(
+                        m.get("step").asLong(),
+                        m.get("sampler_position").asLong(),
+                        m.get("optimizer_steps").asLong(),
+                        m.get("seed").asLong(),
+                        Files.readString(dir.resolve("config.conf")));
             }
             JsonNode s = JSON.readTree(dir.resolve("state.json").toFile());
-            return new State(s.get("step").asLong(), s.get("sampler_position").asLong(), s.get("optimizer_steps").asLong(),
-                    s.get("seed").asLong(), Files.readString(dir.resolve("config.conf")));
+            return new State(
+                    s.get("step").asLong(),
+                    s.get("sampler_position").asLong(),
+                    s.get("optimizer_steps").asLong(),
+                    s.get("seed").asLong(),
+                    Files.readString(dir.resolve("config.conf")));
         } catch (IOException e) {
             throw new CheckpointException(dir + ": not a dinoj checkpoint (" + e.getMessage() + ")", e);
         }
@@ -184,9 +208,10 @@ public final class Checkpoints {
         if (Files.isRegularFile(checkpoint.resolve("state.json")) || isSharded(checkpoint)) {
             return checkpoint;
         }
-        return latest(checkpoint).orElseThrow(() -> new CheckpointException(checkpoint
-                + ": neither a checkpoint (no state.json or " + SHARDED_MANIFEST
-                + ") nor a run directory with checkpoints/step-*"));
+        return latest(checkpoint)
+                .orElseThrow(() -> new CheckpointException(checkpoint
+                        + ": neither a checkpoint (no state.json or " + SHARDED_MANIFEST
+                        + ") nor a run directory with checkpoints/step-*"));
     }
 
     /** The manifest of a checkpoint written by a sharded (multi-rank) run. */
@@ -201,5 +226,4 @@ public final class Checkpoints {
     public static void verify(Path dir) {
         AtomicDirectory.verify(dir);
     }
-
 }

@@ -2,7 +2,6 @@ package dev.dinoj.trainer.checkpoint;
 
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.model.ParamSet;
-
 import java.util.Map;
 
 /** The checkpointed part of DINOv3 Gram anchoring: the Gram teacher snapshot (see {@code GramAnchor}). */

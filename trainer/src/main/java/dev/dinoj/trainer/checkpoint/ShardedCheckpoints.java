@@ -1,26 +1,18 @@
 package dev.dinoj.trainer.checkpoint;
 
-import dev.dinoj.trainer.optim.FlatLayout;
-import dev.dinoj.trainer.optim.ShardedAdamW;
-import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.dinoj.trainer.checkpoint.AtomicDirectory;
-import dev.dinoj.trainer.checkpoint.CheckpointException;
-import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
-import dev.dinoj.trainer.loss.SoftmaxCenter;
-import dev.dinoj.trainer.model.ParamSet;
-
+import dev.dinoj.trainer.optim.FlatLayout;
+import dev.dinoj.trainer.optim.ShardedAdamW;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,11 +52,10 @@ public final class ShardedCheckpoints {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a checkpoint records besides tensors. */
-    public record State(long step, long samplerPosition, long optimizerSteps, long seed, String config, int worldSize) {
-    }
+    public record State(
+            long step, long samplerPosition, long optimizerSteps, long seed, String config, int worldSize) {}
 
-    private ShardedCheckpoints() {
-    }
+    private ShardedCheckpoints() {}
 
     /**
      * Collective: every rank of the trainer's world calls it with the same arguments after the same step.
@@ -79,7 +70,8 @@ public final class ShardedCheckpoints {
         int n = comm.size();
         Path root = runDir.resolve(DIR);
         Path fin = root.resolve(CheckpointLayout.name(state.step()));
-        Path tmp = root.resolve(".tmp-" + CheckpointLayout.name(state.step()) + "-g" + comm.world().generation());
+        Path tmp = root.resolve(".tmp-" + CheckpointLayout.name(state.step()) + "-g"
+                + comm.world().generation());
         if (rank == 0) {
             try {
                 AtomicDirectory.deleteTree(tmp);
@@ -117,7 +109,8 @@ public final class ShardedCheckpoints {
         comm.allReduce(committed, ReduceOp.SUM);
         if (committed[0] < 1) {
             throw new CheckpointException(fin + ": rank 0 could not commit the checkpoint"
-                    + (commitError != null ? " (" + commitError + ")" : "") + "; check free space and permissions of " + runDir);
+                    + (commitError != null ? " (" + commitError + ")" : "") + "; check free space and permissions of "
+                    + runDir);
         }
         return fin;
     }
@@ -129,10 +122,18 @@ public final class ShardedCheckpoints {
         int hi = opt.hi();
         long[] shape = {hi - lo};
         Map<String, NpyArray> t = new LinkedHashMap<>();
-        t.put("student", NpyArray.ofFloats("student", shape, layout.readRange(trainer.model().student(), lo, hi)));
-        t.put("teacher", NpyArray.ofFloats("teacher", shape, layout.readRange(trainer.model().ema(), lo, hi)));
+        t.put(
+                "student",
+                NpyArray.ofFloats(
+                        "student", shape, layout.readRange(trainer.model().student(), lo, hi)));
+        t.put(
+                "teacher",
+                NpyArray.ofFloats(
+                        "teacher", shape, layout.readRange(trainer.model().ema(), lo, hi)));
         t.put("exp_avg", NpyArray.ofFloats("exp_avg", shape, opt.expAvg().clone()));
-        t.put("exp_avg_sq", NpyArray.ofFloats("exp_avg_sq", shape, opt.expAvgSq().clone()));
+        t.put(
+                "exp_avg_sq",
+                NpyArray.ofFloats("exp_avg_sq", shape, opt.expAvgSq().clone()));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("offset", Integer.toString(lo));
@@ -150,7 +151,7 @@ public final class ShardedCheckpoints {
         CenterFiles.write(tmp.resolve(CenterFiles.FILE), model);
         fsync(tmp.resolve(CenterFiles.FILE));
         GramState gram = model.gram();
-        if (gram != null && gram.teacher() != null && gram.initialized()) {     // replicated: rank 0's copy is everyone's
+        if (gram != null && gram.teacher() != null && gram.initialized()) { // replicated: rank 0's copy is everyone's
             Path f = tmp.resolve(CheckpointLayout.GRAM_TEACHER);
             Safetensors.write(f, gram.teacher().toHost(), Map.of("format", "pt"));
             fsync(f);
@@ -190,12 +191,12 @@ public final class ShardedCheckpoints {
             s.put("offset", shards.offset(r));
             s.put("length", shards.length(r));
         }
-        AtomicDirectory.writeSynced(tmp.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+        AtomicDirectory.writeSynced(
+                tmp.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
 
         AtomicDirectory.commit(tmp, fin);
         CheckpointLayout.keepNewest(list(root.getParent()), keep);
     }
-
 
     /**
      * Collective over the trainer's world (any size): restores student, teacher, this rank's moments, the optimiser
@@ -230,13 +231,16 @@ public final class ShardedCheckpoints {
                         + dir + " was distilled from (" + recorded + "); give the run's teacher, or start a new run");
             }
             if ((current == null) != (recorded == null)) {
-                throw new ConfigError("dinoj.distill.teacher: " + dir + (current == null
-                        ? " is a distillation checkpoint; resume it with its teacher (dinoj distill / distill.teacher)"
-                        : " is a pretraining checkpoint, not a distillation run's; distil into a new run directory"));
+                throw new ConfigError(
+                        "dinoj.distill.teacher: " + dir
+                                + (current == null
+                                        ? " is a distillation checkpoint; resume it with its teacher (dinoj distill / distill.teacher)"
+                                        : " is a pretraining checkpoint, not a distillation run's; distil into a new run directory"));
             }
             int total = layout.total();
             if (m.get("total_elements").asInt() != total) {
-                throw new CheckpointException(dir + ": " + m.get("total_elements").asInt() + " elements, the model has " + total);
+                throw new CheckpointException(
+                        dir + ": " + m.get("total_elements").asInt() + " elements, the model has " + total);
             }
             float[] student = new float[total];
             float[] teacher = new float[total];
@@ -251,7 +255,8 @@ public final class ShardedCheckpoints {
                 int off = s.get("offset").asInt();
                 int len = s.get("length").asInt();
                 Safetensors.Contents c = Safetensors.read(f);
-                if (Integer.parseInt(c.metadata().get("offset")) != off || Integer.parseInt(c.metadata().get("length")) != len) {
+                if (Integer.parseInt(c.metadata().get("offset")) != off
+                        || Integer.parseInt(c.metadata().get("length")) != len) {
                     throw new CheckpointException(f + ": offset/length in the file differ from the manifest");
                 }
                 System.arraycopy(floats(c, "student", len, f), 0, student, off, len);
@@ -279,11 +284,17 @@ public final class ShardedCheckpoints {
                 if (Files.isRegularFile(g)) {
                     gram.restore(Safetensors.read(g).tensors(), g.toString());
                 } else {
-                    gram.initializeMissing(m.get("step").asLong(), trainer.model().ema());
+                    gram.initializeMissing(
+                            m.get("step").asLong(), trainer.model().ema());
                 }
             }
-            return new State(m.get("step").asLong(), m.get("sampler_position").asLong(), optimizerSteps,
-                    m.get("seed").asLong(), Files.readString(dir.resolve("config.conf")), m.get("world_size").asInt());
+            return new State(
+                    m.get("step").asLong(),
+                    m.get("sampler_position").asLong(),
+                    optimizerSteps,
+                    m.get("seed").asLong(),
+                    Files.readString(dir.resolve("config.conf")),
+                    m.get("world_size").asInt());
         } catch (ConfigError e) {
             throw e;
         } catch (IOException | IllegalArgumentException e) {
@@ -298,7 +309,6 @@ public final class ShardedCheckpoints {
         }
         return a.asFloats();
     }
-
 
     /**
      * The teacher parameters of a sharded checkpoint under their names (checksums verified), assembled from all
@@ -361,8 +371,9 @@ public final class ShardedCheckpoints {
         if (Files.isRegularFile(checkpoint.resolve(MANIFEST))) {
             return checkpoint;
         }
-        return latest(checkpoint).orElseThrow(() -> new CheckpointException(checkpoint
-                + ": neither a sharded checkpoint (no " + MANIFEST + ") nor a run directory with checkpoints/step-*"));
+        return latest(checkpoint)
+                .orElseThrow(() -> new CheckpointException(checkpoint + ": neither a sharded checkpoint (no " + MANIFEST
+                        + ") nor a run directory with checkpoints/step-*"));
     }
 
     /** Checks every file against {@code SHA256SUMS}. */

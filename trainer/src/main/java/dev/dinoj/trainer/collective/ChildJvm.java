@@ -13,8 +13,7 @@ import java.util.List;
  */
 public final class ChildJvm {
 
-    private ChildJvm() {
-    }
+    private ChildJvm() {}
 
     /** {@code java} of the running JDK. */
     public static String javaBinary() {

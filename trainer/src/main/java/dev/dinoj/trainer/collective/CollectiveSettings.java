@@ -1,12 +1,11 @@
 package dev.dinoj.trainer.collective;
 
+import java.time.Duration;
+import java.util.Locale;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
-
-import java.time.Duration;
-import java.util.Locale;
 
 /**
  * Settings of the collectives; every rank of a world must use the same values.
@@ -27,20 +26,29 @@ import java.util.Locale;
  * @param udpSocketBuffer    SO_SNDBUF / SO_RCVBUF of UDP channels (bytes; the kernel caps it at net.core.rmem_max)
  * @param udpReceiverWindow  Aeron receiver window of UDP channels (bytes, at least mtu)
  */
-public record CollectiveSettings(Duration timeout, Duration connectTimeout, int mtu, int ringTermLength,
-                                 int smallTermLength, int streamIdBase, int smallMaxBytes, String idle,
-                                 int udpSocketBuffer, int udpReceiverWindow) {
+public record CollectiveSettings(
+        Duration timeout,
+        Duration connectTimeout,
+        int mtu,
+        int ringTermLength,
+        int smallTermLength,
+        int streamIdBase,
+        int smallMaxBytes,
+        String idle,
+        int udpSocketBuffer,
+        int udpReceiverWindow) {
 
     /** Aeron's largest MTU (UDP payload limit, rounded down to the 32-byte frame alignment). */
     public static final int MAX_MTU = 65504;
 
     public CollectiveSettings {
         if (timeout.isNegative() || timeout.isZero() || connectTimeout.isNegative() || connectTimeout.isZero()) {
-            throw new IllegalArgumentException("collective timeouts must be positive: " + timeout + ", " + connectTimeout);
+            throw new IllegalArgumentException(
+                    "collective timeouts must be positive: " + timeout + ", " + connectTimeout);
         }
         if (mtu % 32 != 0 || mtu > MAX_MTU || mtu < 128) {
-            throw new IllegalArgumentException("collectives mtu = " + mtu
-                    + " must be a multiple of 32 in [128, " + MAX_MTU + "]");
+            throw new IllegalArgumentException(
+                    "collectives mtu = " + mtu + " must be a multiple of 32 in [128, " + MAX_MTU + "]");
         }
         checkTerm("ring term length", ringTermLength, mtu);
         checkTerm("small term length", smallTermLength, mtu);
@@ -68,43 +76,115 @@ public record CollectiveSettings(Duration timeout, Duration connectTimeout, int 
 
     /** Defaults: 30 s timeout, 60 s to connect, MTU 65504 (IPC / loopback), 16 MiB ring terms, 1 MiB small terms. */
     public static CollectiveSettings defaults() {
-        return new CollectiveSettings(Duration.ofSeconds(30), Duration.ofSeconds(60), MAX_MTU, 16 << 20, 1 << 20,
-                7100, 64 * 1024, "backoff", 4 << 20, 4 << 20);
+        return new CollectiveSettings(
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(60),
+                MAX_MTU,
+                16 << 20,
+                1 << 20,
+                7100,
+                64 * 1024,
+                "backoff",
+                4 << 20,
+                4 << 20);
     }
 
     public CollectiveSettings withTimeout(Duration t) {
-        return new CollectiveSettings(t, connectTimeout, mtu, ringTermLength, smallTermLength, streamIdBase,
-                smallMaxBytes, idle, udpSocketBuffer, udpReceiverWindow);
+        return new CollectiveSettings(
+                t,
+                connectTimeout,
+                mtu,
+                ringTermLength,
+                smallTermLength,
+                streamIdBase,
+                smallMaxBytes,
+                idle,
+                udpSocketBuffer,
+                udpReceiverWindow);
     }
 
     public CollectiveSettings withConnectTimeout(Duration t) {
-        return new CollectiveSettings(timeout, t, mtu, ringTermLength, smallTermLength, streamIdBase,
-                smallMaxBytes, idle, udpSocketBuffer, udpReceiverWindow);
+        return new CollectiveSettings(
+                timeout,
+                t,
+                mtu,
+                ringTermLength,
+                smallTermLength,
+                streamIdBase,
+                smallMaxBytes,
+                idle,
+                udpSocketBuffer,
+                udpReceiverWindow);
     }
 
     public CollectiveSettings withMtu(int m) {
-        return new CollectiveSettings(timeout, connectTimeout, m, ringTermLength, smallTermLength, streamIdBase,
-                smallMaxBytes, idle, udpSocketBuffer, Math.max(udpReceiverWindow, m));
+        return new CollectiveSettings(
+                timeout,
+                connectTimeout,
+                m,
+                ringTermLength,
+                smallTermLength,
+                streamIdBase,
+                smallMaxBytes,
+                idle,
+                udpSocketBuffer,
+                Math.max(udpReceiverWindow, m));
     }
 
     public CollectiveSettings withTermLengths(int ring, int small) {
-        return new CollectiveSettings(timeout, connectTimeout, mtu, ring, small, streamIdBase,
-                smallMaxBytes, idle, udpSocketBuffer, udpReceiverWindow);
+        return new CollectiveSettings(
+                timeout,
+                connectTimeout,
+                mtu,
+                ring,
+                small,
+                streamIdBase,
+                smallMaxBytes,
+                idle,
+                udpSocketBuffer,
+                udpReceiverWindow);
     }
 
     public CollectiveSettings withSmallMaxBytes(int b) {
-        return new CollectiveSettings(timeout, connectTimeout, mtu, ringTermLength, smallTermLength, streamIdBase,
-                b, idle, udpSocketBuffer, udpReceiverWindow);
+        return new CollectiveSettings(
+                timeout,
+                connectTimeout,
+                mtu,
+                ringTermLength,
+                smallTermLength,
+                streamIdBase,
+                b,
+                idle,
+                udpSocketBuffer,
+                udpReceiverWindow);
     }
 
     public CollectiveSettings withIdle(String i) {
-        return new CollectiveSettings(timeout, connectTimeout, mtu, ringTermLength, smallTermLength, streamIdBase,
-                smallMaxBytes, i, udpSocketBuffer, udpReceiverWindow);
+        return new CollectiveSettings(
+                timeout,
+                connectTimeout,
+                mtu,
+                ringTermLength,
+                smallTermLength,
+                streamIdBase,
+                smallMaxBytes,
+                i,
+                udpSocketBuffer,
+                udpReceiverWindow);
     }
 
     public CollectiveSettings withStreamIdBase(int s) {
-        return new CollectiveSettings(timeout, connectTimeout, mtu, ringTermLength, smallTermLength, s,
-                smallMaxBytes, idle, udpSocketBuffer, udpReceiverWindow);
+        return new CollectiveSettings(
+                timeout,
+                connectTimeout,
+                mtu,
+                ringTermLength,
+                smallTermLength,
+                s,
+                smallMaxBytes,
+                idle,
+                udpSocketBuffer,
+                udpReceiverWindow);
     }
 
     /** A fresh idle strategy for a waiting loop. */
@@ -141,8 +221,16 @@ public record CollectiveSettings(Duration timeout, Duration connectTimeout, int 
         if (p.length != 10) {
             throw new IllegalArgumentException("collective settings need 10 comma-separated fields: " + s);
         }
-        return new CollectiveSettings(Duration.ofMillis(Long.parseLong(p[0])), Duration.ofMillis(Long.parseLong(p[1])),
-                Integer.parseInt(p[2]), Integer.parseInt(p[3]), Integer.parseInt(p[4]), Integer.parseInt(p[5]),
-                Integer.parseInt(p[6]), p[7], Integer.parseInt(p[8]), Integer.parseInt(p[9]));
+        return new CollectiveSettings(
+                Duration.ofMillis(Long.parseLong(p[0])),
+                Duration.ofMillis(Long.parseLong(p[1])),
+                Integer.parseInt(p[2]),
+                Integer.parseInt(p[3]),
+                Integer.parseInt(p[4]),
+                Integer.parseInt(p[5]),
+                Integer.parseInt(p[6]),
+                p[7],
+                Integer.parseInt(p[8]),
+                Integer.parseInt(p[9]));
     }
 }

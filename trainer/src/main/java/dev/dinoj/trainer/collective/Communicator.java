@@ -6,11 +6,10 @@ import dev.dinoj.trainer.collective.transport.ChunkHeader;
 import dev.dinoj.trainer.collective.transport.CollectiveCounters;
 import dev.dinoj.trainer.collective.transport.Kernels;
 import dev.dinoj.trainer.collective.transport.RingCollective;
-import org.agrona.CloseHelper;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * One rank's end of a {@link World}: collectives over Aeron.
@@ -49,10 +48,10 @@ public final class Communicator implements AutoCloseable {
     private final int rank;
     private final int size;
     private final CollectiveSettings settings;
-    private final Peers peers;                        // null in a world of one
+    private final Peers peers; // null in a world of one
     private final CollectiveCounters counters;
-    private final RingCollective ring;                // null in a world of one
-    private final AllToAllCollective allToAll;        // null in a world of one
+    private final RingCollective ring; // null in a world of one
+    private final AllToAllCollective allToAll; // null in a world of one
     private final DutyCycle dutyCycle;
     private final UnsafeBuffer data = new UnsafeBuffer(0, 0);
     private double[] floatScratch = new double[0];
@@ -61,9 +60,14 @@ public final class Communicator implements AutoCloseable {
     private String brokenBecause;
 
     /** Counters since the communicator was created. */
-    public record Stats(long chunksSent, long chunksReceived, long lateChunks, long duplicateChunks,
-                        long backPressureEvents, long notConnectedEvents, int collectives) {
-    }
+    public record Stats(
+            long chunksSent,
+            long chunksReceived,
+            long lateChunks,
+            long duplicateChunks,
+            long backPressureEvents,
+            long notConnectedEvents,
+            int collectives) {}
 
     private Communicator(World world, int rank, CollectiveSettings settings, Peers peers) {
         this.world = world;
@@ -79,10 +83,10 @@ public final class Communicator implements AutoCloseable {
         } else {
             int right = (rank + 1) % size;
             int left = (rank - 1 + size) % size;
-            this.ring = new RingCollective(rank, size, world.generation(), counters, peers.publication(right),
-                    peers.image(left));
-            this.allToAll = new AllToAllCollective(rank, size, world.generation(), counters, peers.publications(),
-                    peers.ipcInbox(), peers.udpInbox());
+            this.ring = new RingCollective(
+                    rank, size, world.generation(), counters, peers.publication(right), peers.image(left));
+            this.allToAll = new AllToAllCollective(
+                    rank, size, world.generation(), counters, peers.publications(), peers.ipcInbox(), peers.udpInbox());
         }
     }
 
@@ -101,7 +105,7 @@ public final class Communicator implements AutoCloseable {
             throw new IllegalStateException("the collectives' wire format is little-endian; this machine is not");
         }
         if (world.size() == 1) {
-            return new Communicator(world, rank, settings, null);    // a world of one needs no transport
+            return new Communicator(world, rank, settings, null); // a world of one needs no transport
         }
         Peers peers = Peers.connect(world, rank, settings);
         try {
@@ -138,8 +142,13 @@ public final class Communicator implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(counters.chunksSent().get(), counters.chunksReceived().get(), counters.staleChunks().get(),
-                counters.duplicateChunks().get(), counters.backPressure().get(), counters.notConnected().get(),
+        return new Stats(
+                counters.chunksSent().get(),
+                counters.chunksReceived().get(),
+                counters.staleChunks().get(),
+                counters.duplicateChunks().get(),
+                counters.backPressure().get(),
+                counters.notConnected().get(),
                 sequence);
     }
 

@@ -1,10 +1,9 @@
 package dev.dinoj.trainer.collective;
 
 import dev.dinoj.trainer.collective.transport.ChunkCollective;
-import org.agrona.concurrent.IdleStrategy;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * The one loop behind every blocking collective call: {@code doWork()} of the collective in progress until it
@@ -65,8 +64,11 @@ final class DutyCycle {
     private CollectiveTimeoutException timeout(ChunkCollective c, long elapsedNs, int closedPeer) {
         List<Integer> peers = new ArrayList<>();
         c.waitingFor(closedPeer, peers);
-        String msg = prefix(c) + (closedPeer >= 0 ? "the stream from rank " + closedPeer + " closed (peer gone)"
-                : "no progress for " + elapsedNs / 1_000_000 + " ms") + "; waiting for rank(s) " + peers + " (" + world + ")";
+        String msg = prefix(c)
+                + (closedPeer >= 0
+                        ? "the stream from rank " + closedPeer + " closed (peer gone)"
+                        : "no progress for " + elapsedNs / 1_000_000 + " ms")
+                + "; waiting for rank(s) " + peers + " (" + world + ")";
         return new CollectiveTimeoutException(msg, peers, elapsedNs / 1_000_000);
     }
 }

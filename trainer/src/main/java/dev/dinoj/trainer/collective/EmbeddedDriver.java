@@ -3,15 +3,14 @@ package dev.dinoj.trainer.collective;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An Aeron media driver inside this JVM, in its own directory (normally under {@code /dev/shm}). The directory is
@@ -63,8 +62,9 @@ public final class EmbeddedDriver implements AutoCloseable {
         try {
             return new EmbeddedDriver(MediaDriver.launch(ctx), directory);
         } catch (RuntimeException e) {
-            deleteQuietly(Path.of(directory));     // a failed launch leaves an empty directory behind
-            throw new CollectiveException("cannot launch the Aeron media driver in " + directory + ": " + e.getMessage(), e);
+            deleteQuietly(Path.of(directory)); // a failed launch leaves an empty directory behind
+            throw new CollectiveException(
+                    "cannot launch the Aeron media driver in " + directory + ": " + e.getMessage(), e);
         }
     }
 
@@ -107,11 +107,11 @@ public final class EmbeddedDriver implements AutoCloseable {
                 }
                 try {
                     if (now - Files.getLastModifiedTime(dir).toMillis() < staleAfterMs
-                            || CommonContext.isDriverActive(dir.toFile(), staleAfterMs, m -> { })) {
+                            || CommonContext.isDriverActive(dir.toFile(), staleAfterMs, m -> {})) {
                         continue;
                     }
                 } catch (IOException | RuntimeException e) {
-                    continue;                                   // unreadable or vanishing: not ours to judge
+                    continue; // unreadable or vanishing: not ours to judge
                 }
                 log.info("Deleting the stale Aeron driver directory {} (no live driver; left by a killed JVM)", dir);
                 deleteQuietly(dir);

@@ -32,7 +32,7 @@ public final class LocalRanks implements AutoCloseable {
         this.world = world;
         this.driver = driver;
         this.ownDrivers = ownDrivers;
-        Runtime.getRuntime().addShutdownHook(shutdownHook);        // SIGTERM / Ctrl-C of the launcher stops the ranks
+        Runtime.getRuntime().addShutdownHook(shutdownHook); // SIGTERM / Ctrl-C of the launcher stops the ranks
     }
 
     /**
@@ -46,21 +46,27 @@ public final class LocalRanks implements AutoCloseable {
             return;
         }
         long pid = parent.pid();
-        Thread t = new Thread(() -> {
-            while (true) {
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                long now = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
-                if (now != pid || !parent.isAlive()) {
-                    System.out.println("FAILED the launching JVM (pid " + pid + ") is gone; stopping this rank");
-                    System.out.flush();
-                    Runtime.getRuntime().halt(4);
-                }
-            }
-        }, "dinoj-launcher-watch");
+        Thread t = new Thread(
+                () -> {
+                    while (true) {
+                        try {
+                            Thread.sleep(1000);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        long now = ProcessHandle.current()
+                                .parent()
+                                .map(ProcessHandle::pid)
+                                .orElse(-1L);
+                        if (now != pid || !parent.isAlive()) {
+                            System.out.println(
+                                    "FAILED the launching JVM (pid " + pid + ") is gone; stopping this rank");
+                            System.out.flush();
+                            Runtime.getRuntime().halt(4);
+                        }
+                    }
+                },
+                "dinoj-launcher-watch");
         t.setDaemon(true);
         t.start();
     }
@@ -71,12 +77,14 @@ public final class LocalRanks implements AutoCloseable {
      * @param transport {@code ipc} or {@code udp}
      * @param basePort  UDP port of rank 0, 0 = a free one
      */
-    public static LocalRanks form(int n, String transport, int basePort, CollectiveSettings settings) throws IOException {
+    public static LocalRanks form(int n, String transport, int basePort, CollectiveSettings settings)
+            throws IOException {
         if (n < 1) {
             throw new IllegalArgumentException("at least one rank: " + n);
         }
         String base = Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm/" : System.getProperty("java.io.tmpdir") + "/";
-        String dir = base + "dinoj-ranks-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        String dir = base + "dinoj-ranks-" + ProcessHandle.current().pid() + "-"
+                + UUID.randomUUID().toString().substring(0, 8);
         int port = basePort > 0 ? basePort : freeUdpPort();
         if ("ipc".equals(transport)) {
             EmbeddedDriver d = n > 1 ? EmbeddedDriver.launch(dir, settings) : null;
@@ -103,7 +111,8 @@ public final class LocalRanks implements AutoCloseable {
      * @param jvmOptions e.g. {@code -Dai.djl.pytorch.num_threads=1}
      * @param logDir     where {@code rank-R.log} go
      */
-    public void start(String heap, List<String> jvmOptions, String mainClass, IntFunction<List<String>> args, Path logDir)
+    public void start(
+            String heap, List<String> jvmOptions, String mainClass, IntFunction<List<String>> args, Path logDir)
             throws IOException {
         Files.createDirectories(logDir);
         for (int r = 0; r < world.size(); r++) {
@@ -137,8 +146,8 @@ public final class LocalRanks implements AutoCloseable {
                     alive = true;
                 } else if (p.exitValue() != 0) {
                     follow(logs.get(0), offset, partial, rank0Lines);
-                    throw new IOException("rank " + r + " of " + world.size() + " failed (exit " + p.exitValue() + "); log "
-                            + logs.get(r) + ":\n" + tail(logs.get(r), 25));
+                    throw new IOException("rank " + r + " of " + world.size() + " failed (exit " + p.exitValue()
+                            + "); log " + logs.get(r) + ":\n" + tail(logs.get(r), 25));
                 }
             }
             if (!alive) {
@@ -186,7 +195,8 @@ public final class LocalRanks implements AutoCloseable {
                 p.destroy();
             }
         }
-        long deadline = System.nanoTime() + ShutdownStop.DEFAULT_GRACE.plusSeconds(10).toNanos();
+        long deadline =
+                System.nanoTime() + ShutdownStop.DEFAULT_GRACE.plusSeconds(10).toNanos();
         for (Process p : processes) {
             try {
                 p.waitFor(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);

@@ -45,9 +45,11 @@ public record Member(String host, int port, String driverDir) {
 
     /** A driver directory of its own for a rank: {@code /dev/shm/dinoj-aeron-<user>-<host>-<port>}. */
     public static String defaultDriverDir(String host, int port) {
-        String base = java.nio.file.Files.isDirectory(java.nio.file.Path.of("/dev/shm")) ? "/dev/shm"
+        String base = java.nio.file.Files.isDirectory(java.nio.file.Path.of("/dev/shm"))
+                ? "/dev/shm"
                 : System.getProperty("java.io.tmpdir");
-        return base + "/dinoj-aeron-" + System.getProperty("user.name", "user") + "-" + host.replace(':', '_') + "-" + port;
+        return base + "/dinoj-aeron-" + System.getProperty("user.name", "user") + "-" + host.replace(':', '_') + "-"
+                + port;
     }
 
     @Override

@@ -18,7 +18,8 @@ public final class Partition {
     /** Blocks from explicit boundaries {@code offsets[0] = 0 ≤ offsets[1] ≤ … ≤ offsets[n]}. */
     public static Partition of(int... offsets) {
         if (offsets.length < 2 || offsets[0] != 0) {
-            throw new IllegalArgumentException("a partition needs offsets 0 = o0 <= o1 <= ... <= on: " + Arrays.toString(offsets));
+            throw new IllegalArgumentException(
+                    "a partition needs offsets 0 = o0 <= o1 <= ... <= on: " + Arrays.toString(offsets));
         }
         for (int i = 1; i < offsets.length; i++) {
             if (offsets[i] < offsets[i - 1]) {

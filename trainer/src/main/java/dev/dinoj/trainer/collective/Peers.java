@@ -4,12 +4,11 @@ import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
 import io.aeron.Image;
 import io.aeron.Subscription;
+import java.util.ArrayList;
+import java.util.List;
 import org.agrona.CloseHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * One rank's Aeron ends towards its peers: the Aeron client, the inbox (stream {@code streamIdBase + rank}: an IPC
@@ -61,8 +60,10 @@ final class Peers implements AutoCloseable {
                 ipc = aeron.addSubscription("aeron:ipc", stream);
             }
             if (anyUdp) {
-                udp = aeron.addSubscription("aeron:udp?endpoint=" + me.host() + ":" + me.port()
-                        + "|so-rcvbuf=" + settings.udpSocketBuffer() + "|rcv-wnd=" + settings.udpReceiverWindow(), stream);
+                udp = aeron.addSubscription(
+                        "aeron:udp?endpoint=" + me.host() + ":" + me.port() + "|so-rcvbuf=" + settings.udpSocketBuffer()
+                                + "|rcv-wnd=" + settings.udpReceiverWindow(),
+                        stream);
             }
             for (int p = 0; p < size; p++) {
                 if (p != rank) {
@@ -92,11 +93,13 @@ final class Peers implements AutoCloseable {
         try {
             aeron = Aeron.connect(new Aeron.Context()
                     .aeronDirectoryName(me.driverDir())
-                    .preTouchMappedMemory(true)                  // no page faults in the first collectives
+                    .preTouchMappedMemory(true) // no page faults in the first collectives
                     .errorHandler(t -> log.warn("Aeron client of rank {}: {}", rank, t.toString())));
         } catch (RuntimeException e) {
-            throw new CollectiveException("rank " + rank + ": no Aeron media driver in " + me.driverDir()
-                    + " (start one there, e.g. EmbeddedDriver.launch): " + e.getMessage(), e);
+            throw new CollectiveException(
+                    "rank " + rank + ": no Aeron media driver in " + me.driverDir()
+                            + " (start one there, e.g. EmbeddedDriver.launch): " + e.getMessage(),
+                    e);
         }
         Peers peers;
         try {
@@ -116,13 +119,14 @@ final class Peers implements AutoCloseable {
 
     private String channelTo(int peer) {
         int term = peer == (rank + 1) % size ? settings.ringTermLength() : settings.smallTermLength();
-        String params = "mtu=" + settings.mtu() + "|term-length=" + term + "|session-id="
-                + sessionId(world.generation(), rank);
+        String params =
+                "mtu=" + settings.mtu() + "|term-length=" + term + "|session-id=" + sessionId(world.generation(), rank);
         if (world.sharesDriver(rank, peer)) {
             return "aeron:ipc?" + params;
         }
         Member m = world.member(peer);
-        return "aeron:udp?endpoint=" + m.host() + ":" + m.port() + "|" + params + "|so-sndbuf=" + settings.udpSocketBuffer();
+        return "aeron:udp?endpoint=" + m.host() + ":" + m.port() + "|" + params + "|so-sndbuf="
+                + settings.udpSocketBuffer();
     }
 
     static int sessionId(int generation, int rank) {
@@ -152,8 +156,10 @@ final class Peers implements AutoCloseable {
             }
             long waited = System.nanoTime() - start;
             if (waited > limit) {
-                throw new CollectiveTimeoutException("rank " + rank + " of " + world + ": ranks " + missing
-                        + " did not connect within " + settings.connectTimeout().toMillis() + " ms", missing,
+                throw new CollectiveTimeoutException(
+                        "rank " + rank + " of " + world + ": ranks " + missing + " did not connect within "
+                                + settings.connectTimeout().toMillis() + " ms",
+                        missing,
                         waited / 1_000_000);
             }
             try {

@@ -15,8 +15,7 @@ public final class RankMain {
         void run(Communicator comm) throws Exception;
     }
 
-    private RankMain() {
-    }
+    private RankMain() {}
 
     /**
      * Runs {@code body} as rank {@code rank} of {@code world} and halts the JVM: exit 0 after it returns, else
@@ -24,8 +23,13 @@ public final class RankMain {
      *
      * @param ownDriver launch this rank's embedded media driver (UDP worlds) and close it at the end
      */
-    public static void runAndHalt(World world, int rank, CollectiveSettings settings, boolean ownDriver, Body body,
-                                  ToIntFunction<Throwable> failureCode) {
+    public static void runAndHalt(
+            World world,
+            int rank,
+            CollectiveSettings settings,
+            boolean ownDriver,
+            Body body,
+            ToIntFunction<Throwable> failureCode) {
         int code = 0;
         EmbeddedDriver driver = null;
         try {

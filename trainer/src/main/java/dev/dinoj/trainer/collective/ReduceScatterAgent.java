@@ -1,13 +1,12 @@
 package dev.dinoj.trainer.collective;
 
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.SleepingIdleStrategy;
-
-import java.nio.ByteBuffer;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Reduce-scatters the buckets of a vector on a thread of its own, in launch order, while another thread (the step
@@ -35,10 +34,10 @@ public final class ReduceScatterAgent implements Agent {
     private final WireFormat wire;
     private final String roleName;
 
-    private long done;                                  // agent thread only
-    private volatile long launched;                     // written by the launching thread only
+    private long done; // agent thread only
+    private volatile long launched; // written by the launching thread only
     private volatile long completed;
-    private volatile long busyNanos;                    // written by the agent thread only
+    private volatile long busyNanos; // written by the agent thread only
     private volatile Throwable error;
     private volatile boolean closed;
     private volatile Thread agentThread;
@@ -97,9 +96,9 @@ public final class ReduceScatterAgent implements Agent {
             comm.reduceScatter(buckets[j], partitions[j], wire);
         } catch (Throwable t) {
             onError(t);
-            throw new AgentTerminationException(t);     // the communicator refuses further work anyway
+            throw new AgentTerminationException(t); // the communicator refuses further work anyway
         }
-        busyNanos += System.nanoTime() - t0;             // single writer
+        busyNanos += System.nanoTime() - t0; // single writer
         done++;
         completed = done;
         unpark(waiter);
@@ -122,7 +121,7 @@ public final class ReduceScatterAgent implements Agent {
 
     /** Launches the next bucket (from one thread: the step thread). */
     public void launch() {
-        launched = launched + 1;                          // single writer; publishes the bucket's data
+        launched = launched + 1; // single writer; publishes the bucket's data
         unpark(agentThread);
     }
 
@@ -155,8 +154,10 @@ public final class ReduceScatterAgent implements Agent {
             while (completed < target) {
                 Throwable t = error;
                 if (t != null) {
-                    throw t instanceof CollectiveException ce ? new CollectiveException(ce.getMessage(), ce)
-                            : new CollectiveException("rank " + comm.rank() + ": the communication thread failed: " + t, t);
+                    throw t instanceof CollectiveException ce
+                            ? new CollectiveException(ce.getMessage(), ce)
+                            : new CollectiveException(
+                                    "rank " + comm.rank() + ": the communication thread failed: " + t, t);
                 }
                 if (closed) {
                     throw new CollectiveException("rank " + comm.rank() + ": the communication thread is gone");

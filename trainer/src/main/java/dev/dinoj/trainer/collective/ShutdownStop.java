@@ -42,11 +42,13 @@ public final class ShutdownStop implements AutoCloseable {
 
     private void onShutdown() {
         requested.set(true);
-        log.warn("Termination requested: finishing the step in flight and writing a checkpoint (at most {} s)",
+        log.warn(
+                "Termination requested: finishing the step in flight and writing a checkpoint (at most {} s)",
                 grace.toSeconds());
         try {
             if (!finished.await(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("The training loop did not finish within {} s; exiting without a final checkpoint",
+                log.warn(
+                        "The training loop did not finish within {} s; exiting without a final checkpoint",
                         grace.toSeconds());
             }
         } catch (InterruptedException e) {

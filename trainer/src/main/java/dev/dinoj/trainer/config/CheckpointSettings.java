@@ -9,7 +9,8 @@ package dev.dinoj.trainer.config;
 public record CheckpointSettings(int everySteps, int keepLast) {
 
     static CheckpointSettings from(ConfigReader r) {
-        return new CheckpointSettings(r.intAt("dinoj.checkpoint.every-steps", 1), r.intAt("dinoj.checkpoint.keep-last", 1));
+        return new CheckpointSettings(
+                r.intAt("dinoj.checkpoint.every-steps", 1), r.intAt("dinoj.checkpoint.keep-last", 1));
     }
 
     /** Whether a checkpoint is due after {@code step} steps of {@code totalSteps}. */

@@ -2,7 +2,6 @@ package dev.dinoj.trainer.config;
 
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.WireFormat;
-
 import java.util.List;
 
 /**
@@ -16,8 +15,13 @@ import java.util.List;
  * @param basePort          UDP port of rank 0; 0 = a free one
  * @param threadsPerRankSet {@code threads-per-rank} as configured (0 = cores / ranks)
  */
-public record CollectivesConfig(CollectiveSettings aeron, WireFormat gradientWire, boolean overlap, String transport,
-                                int basePort, int threadsPerRankSet) {
+public record CollectivesConfig(
+        CollectiveSettings aeron,
+        WireFormat gradientWire,
+        boolean overlap,
+        String transport,
+        int basePort,
+        int threadsPerRankSet) {
 
     static CollectivesConfig from(ConfigReader r) {
         String p = "dinoj.collectives.";
@@ -46,7 +50,8 @@ public record CollectivesConfig(CollectiveSettings aeron, WireFormat gradientWir
         var connect = r.positiveDuration(p + "connect-timeout");
         int mtu = r.intAt(p + "mtu", 128);
         if (mtu % 32 != 0 || mtu > CollectiveSettings.MAX_MTU) {
-            throw new ConfigError(p + "mtu = " + mtu + " must be a multiple of 32 in [128, " + CollectiveSettings.MAX_MTU + "]");
+            throw new ConfigError(
+                    p + "mtu = " + mtu + " must be a multiple of 32 in [128, " + CollectiveSettings.MAX_MTU + "]");
         }
         int ring = termAt(r, p + "ring-term-length", mtu);
         int small = termAt(r, p + "small-term-length", mtu);
@@ -67,8 +72,8 @@ public record CollectivesConfig(CollectiveSettings aeron, WireFormat gradientWir
         if (window < mtu || window > 1 << 30) {
             throw new ConfigError(p + "udp-receiver-window = " + window + " must be in [mtu (" + mtu + "), 1 GiB]");
         }
-        return new CollectiveSettings(timeout, connect, mtu, ring, small, stream, (int) smallMax, idle, (int) sock,
-                (int) window);
+        return new CollectiveSettings(
+                timeout, connect, mtu, ring, small, stream, (int) smallMax, idle, (int) sock, (int) window);
     }
 
     private static int termAt(ConfigReader r, String key, int mtu) {
@@ -85,7 +90,8 @@ public record CollectivesConfig(CollectiveSettings aeron, WireFormat gradientWir
 
     /** PyTorch threads of each of {@code ranks} ranks: {@code threads-per-rank}, or cores / ranks. */
     public int threadsPerRank(int ranks) {
-        return threadsPerRankSet > 0 ? threadsPerRankSet
+        return threadsPerRankSet > 0
+                ? threadsPerRankSet
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, ranks));
     }
 }

@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,8 +21,7 @@ public final class ConfigLayers {
     /** Presets shipped in the jar ({@code dinoj/presets/NAME.conf}). */
     public static final List<String> PRESETS = List.of("fmnist-tiny", "fmnist-pico");
 
-    private ConfigLayers() {
-    }
+    private ConfigLayers() {}
 
     /**
      * The merged, unresolved configuration of {@code configFiles} (files or preset names, later ones win) and
@@ -51,7 +49,8 @@ public final class ConfigLayers {
         String key = set.substring(0, eq).trim();
         String full = key.startsWith("dinoj.") ? key : "dinoj." + key;
         try {
-            return ConfigFactory.parseString(full + " = " + set.substring(eq + 1).trim());
+            return ConfigFactory.parseString(
+                    full + " = " + set.substring(eq + 1).trim());
         } catch (ConfigException e) {
             throw new ConfigError("--set " + set + ": " + e.getMessage());
         }
@@ -61,14 +60,17 @@ public final class ConfigLayers {
         Path p = Path.of(spec);
         if (Files.isRegularFile(p)) {
             try {
-                return ConfigFactory.parseFile(p.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+                return ConfigFactory.parseFile(
+                        p.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
             } catch (ConfigException e) {
                 throw new ConfigError(spec + ": " + e.getMessage());
             }
         }
         String name = spec.endsWith(".conf") ? spec.substring(0, spec.length() - 5) : spec;
         if (PRESETS.contains(name)) {
-            return ConfigFactory.parseResources(ConfigLayers.class.getClassLoader(), "dinoj/presets/" + name + ".conf",
+            return ConfigFactory.parseResources(
+                    ConfigLayers.class.getClassLoader(),
+                    "dinoj/presets/" + name + ".conf",
                     ConfigParseOptions.defaults().setAllowMissing(false));
         }
         throw new ConfigError(spec + ": no such config file and not a preset; use a HOCON file or one of " + PRESETS);

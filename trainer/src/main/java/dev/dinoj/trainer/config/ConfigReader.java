@@ -2,7 +2,6 @@ package dev.dinoj.trainer.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
@@ -78,7 +77,8 @@ final class ConfigReader {
     double[] scaleAt(String key) {
         double[] p = pairAt(key, 0, 1);
         if (p[0] <= 0) {
-            throw new ConfigError(key + " = " + config.getDoubleList(key) + " must be [low, high] with 0 < low <= high <= 1");
+            throw new ConfigError(
+                    key + " = " + config.getDoubleList(key) + " must be [low, high] with 0 < low <= high <= 1");
         }
         return p;
     }

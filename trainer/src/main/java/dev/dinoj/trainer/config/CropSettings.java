@@ -2,7 +2,6 @@ package dev.dinoj.trainer.config;
 
 import com.typesafe.config.ConfigException;
 import dev.dinoj.pipeline.augment.MultiCropConfig;
-
 import java.util.List;
 
 /**
@@ -29,7 +28,9 @@ public record CropSettings(MultiCropConfig normal, MultiCropConfig highRes, long
         int local = r.multipleOf("dinoj.crops.local-crops-size", patchSize);
         MultiCropConfig highRes = null;
         if (start > 0) {
-            highRes = recipe(r, r.multipleOf("dinoj.high-res.global-crops-size", patchSize),
+            highRes = recipe(
+                    r,
+                    r.multipleOf("dinoj.high-res.global-crops-size", patchSize),
                     r.multipleOf("dinoj.high-res.local-crops-size", patchSize));
         }
         return new CropSettings(recipe(r, global, local), highRes, start);
@@ -37,11 +38,19 @@ public record CropSettings(MultiCropConfig normal, MultiCropConfig highRes, long
 
     private static MultiCropConfig recipe(ConfigReader r, int globalSize, int localSize) {
         try {
-            double[] blur = r.doubles("dinoj.crops.blur-probabilities").stream().mapToDouble(Double::doubleValue).toArray();
-            return MultiCropConfig.official(globalSize, r.scaleAt("dinoj.crops.global-crops-scale"),
-                            r.intAt("dinoj.crops.local-crops-number", 0), localSize, r.scaleAt("dinoj.crops.local-crops-scale"))
-                    .toBuilder().blurProbabilities(blur)
-                    .solarizeProbability(r.doubleAt("dinoj.crops.solarize-probability", 0, 1)).build();
+            double[] blur = r.doubles("dinoj.crops.blur-probabilities").stream()
+                    .mapToDouble(Double::doubleValue)
+                    .toArray();
+            return MultiCropConfig.official(
+                            globalSize,
+                            r.scaleAt("dinoj.crops.global-crops-scale"),
+                            r.intAt("dinoj.crops.local-crops-number", 0),
+                            localSize,
+                            r.scaleAt("dinoj.crops.local-crops-scale"))
+                    .toBuilder()
+                    .blurProbabilities(blur)
+                    .solarizeProbability(r.doubleAt("dinoj.crops.solarize-probability", 0, 1))
+                    .build();
         } catch (ConfigError | ConfigException e) {
             throw e;
         } catch (IllegalArgumentException e) {

@@ -14,8 +14,10 @@ public record DataSettings(DatasetSpec dataset, int loaderThreadsSet, int prefet
     static DataSettings from(ConfigReader r) {
         int threads = r.intAt("dinoj.data.loader-threads", 0);
         int prefetch = r.intAt("dinoj.data.prefetch", 1);
-        DatasetSpec spec = DatasetSpec.parse(r.string("dinoj.data.dataset"),
-                Path.of(r.string("dinoj.data.fashion-mnist-dir")), Path.of(r.string("dinoj.data.cache-dir")));
+        DatasetSpec spec = DatasetSpec.parse(
+                r.string("dinoj.data.dataset"),
+                Path.of(r.string("dinoj.data.fashion-mnist-dir")),
+                Path.of(r.string("dinoj.data.cache-dir")));
         return new DataSettings(spec, threads, prefetch);
     }
 

@@ -5,11 +5,9 @@ import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.ImageFolderDataset;
-
 import dev.dinoj.pipeline.storage.CacheKeys;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
-
 import java.nio.file.Path;
 
 /**
@@ -69,7 +67,9 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir, Pa
         switch (kind) {
             case "curated": {
                 StorageUri uri = StorageUri.parse(location);
-                Path local = uri.isS3() ? CuratedDataset.fetch(uri, storage, app, cacheDir.resolve("curated-" + CacheKeys.sha256Hex(location, 12)))
+                Path local = uri.isS3()
+                        ? CuratedDataset.fetch(
+                                uri, storage, app, cacheDir.resolve("curated-" + CacheKeys.sha256Hex(location, 12)))
                         : uri.localPath();
                 return CuratedDataset.open(local);
             }

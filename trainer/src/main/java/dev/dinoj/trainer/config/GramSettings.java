@@ -16,13 +16,23 @@ import dev.dinoj.trainer.loss.GramLoss;
  * @param loss             Gram matrix options
  * @param tokensUsed       which patches of the global crops enter the loss
  */
-public record GramSettings(double lossWeight, WeightSchedule schedule, boolean emaTeacher, long itLoadEmaTeacher,
-                           boolean repUpdate, long updateFrequency, long itFirstUpdate, long maxUpdates,
-                           GramLoss.Options loss, Tokens tokensUsed) {
+public record GramSettings(
+        double lossWeight,
+        WeightSchedule schedule,
+        boolean emaTeacher,
+        long itLoadEmaTeacher,
+        boolean repUpdate,
+        long updateFrequency,
+        long itFirstUpdate,
+        long maxUpdates,
+        GramLoss.Options loss,
+        Tokens tokensUsed) {
 
     /** dinov3 {@code gram.tokens_used}. */
     public enum Tokens {
-        ALL, MASKED, UNMASKED;
+        ALL,
+        MASKED,
+        UNMASKED;
 
         public static Tokens parse(String s) {
             switch (s) {
@@ -67,7 +77,8 @@ public record GramSettings(double lossWeight, WeightSchedule schedule, boolean e
             throw new IllegalArgumentException("tokens-used = masked/unmasked needs img-level = false");
         }
         if (emaTeacher && repUpdate) {
-            throw new IllegalArgumentException("ema-teacher = true has no Gram teacher to refresh: set rep-update = false");
+            throw new IllegalArgumentException(
+                    "ema-teacher = true has no Gram teacher to refresh: set rep-update = false");
         }
     }
 
@@ -114,13 +125,21 @@ public record GramSettings(double lossWeight, WeightSchedule schedule, boolean e
                     + "img-level = false (the selected patches form one batch-level Gram matrix)");
         }
         if (emaTeacher && repUpdate) {
-            throw new ConfigError(g + "rep-update = true but " + g + "ema-teacher = true has no Gram teacher to refresh; "
-                    + "set " + g + "rep-update = false");
+            throw new ConfigError(g + "rep-update = true but " + g
+                    + "ema-teacher = true has no Gram teacher to refresh; " + "set " + g + "rep-update = false");
         }
         long cosineIters = cosine > 0 ? cosine : total - warmup;
-        return new GramSettings(weight, scheduled ? new WeightSchedule(start, peak, end, warmup, cosineIters) : null,
-                emaTeacher, itLoad, repUpdate, frequency, first, max,
-                new GramLoss.Options(normalized, imgLevel, removeNeg, removeOnlyTeacherNeg), tokens);
+        return new GramSettings(
+                weight,
+                scheduled ? new WeightSchedule(start, peak, end, warmup, cosineIters) : null,
+                emaTeacher,
+                itLoad,
+                repUpdate,
+                frequency,
+                first,
+                max,
+                new GramLoss.Options(normalized, imgLevel, removeNeg, removeOnlyTeacherNeg),
+                tokens);
     }
 
     /** The Gram loss weight at step {@code it}. */
@@ -131,7 +150,10 @@ public record GramSettings(double lossWeight, WeightSchedule schedule, boolean e
     /** Whether the Gram teacher is refreshed from the EMA teacher right after step {@code it}. */
     public boolean refreshAfter(long it) {
         long j = it + 1;
-        return !emaTeacher && repUpdate && j >= itFirstUpdate && j % updateFrequency == 0
+        return !emaTeacher
+                && repUpdate
+                && j >= itFirstUpdate
+                && j % updateFrequency == 0
                 && (maxUpdates == 0 || refreshesBefore(it) < maxUpdates);
     }
 

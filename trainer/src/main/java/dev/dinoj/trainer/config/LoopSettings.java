@@ -10,8 +10,8 @@ package dev.dinoj.trainer.config;
  * @param logEvery    steps between log lines
  * @param cropPacking global and local crops through the student in one packed pass
  */
-public record LoopSettings(int batchSize, long seed, long totalSteps, double maxMinutes, int logEvery,
-                           boolean cropPacking) {
+public record LoopSettings(
+        int batchSize, long seed, long totalSteps, double maxMinutes, int logEvery, boolean cropPacking) {
 
     static LoopSettings from(ConfigReader r) {
         int batchSize = r.intAt("dinoj.train.batch-size", 1);

@@ -24,10 +24,22 @@ import dev.dinoj.trainer.model.VitConfig;
  * @param adamBeta1        AdamW β1
  * @param adamBeta2        AdamW β2
  */
-public record SslConfig(VitConfig backbone, HeadConfig dinoHead, HeadConfig ibotHead, int nLocalCrops,
-                        double dinoLossWeight, double koleoLossWeight, double ibotLossWeight, Centering centering,
-                        double studentTemp, double centerMomentum, double clipGrad, double layerwiseDecay,
-                        double patchEmbedLrMult, double adamBeta1, double adamBeta2) {
+public record SslConfig(
+        VitConfig backbone,
+        HeadConfig dinoHead,
+        HeadConfig ibotHead,
+        int nLocalCrops,
+        double dinoLossWeight,
+        double koleoLossWeight,
+        double ibotLossWeight,
+        Centering centering,
+        double studentTemp,
+        double centerMomentum,
+        double clipGrad,
+        double layerwiseDecay,
+        double patchEmbedLrMult,
+        double adamBeta1,
+        double adamBeta2) {
 
     public SslConfig {
         if (nLocalCrops < 0) {
@@ -49,25 +61,37 @@ public record SslConfig(VitConfig backbone, HeadConfig dinoHead, HeadConfig ibot
         String arch = r.string("dinoj.model.arch");
         VitConfig preset;
         try {
-            preset = VitConfig.preset(arch, r.intAt("dinoj.crops.global-crops-size", 1), r.intAt("dinoj.model.patch-size", 1));
+            preset = VitConfig.preset(
+                    arch, r.intAt("dinoj.crops.global-crops-size", 1), r.intAt("dinoj.model.patch-size", 1));
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.model.arch / crops.global-crops-size / model.patch-size: " + e.getMessage());
         }
         VitConfig vit;
         try {
-            vit = new VitConfig(preset.imgSize(), preset.patchSize(), preset.embedDim(), preset.depth(), preset.numHeads(),
-                    preset.mlpRatio(), FfnType.parse(r.string("dinoj.model.ffn-layer")),
-                    r.intAt("dinoj.model.num-register-tokens", 0), r.doubleAt("dinoj.model.layerscale", 0, 10),
-                    r.bool("dinoj.model.qkv-bias"), r.bool("dinoj.model.proj-bias"),
-                    r.bool("dinoj.model.ffn-bias"), r.doubleAt("dinoj.model.drop-path-rate", 0, 0.99),
-                    r.bool("dinoj.model.drop-path-uniform"), r.doubleAt("dinoj.model.interpolate-offset", 0, 0.99),
+            vit = new VitConfig(
+                    preset.imgSize(),
+                    preset.patchSize(),
+                    preset.embedDim(),
+                    preset.depth(),
+                    preset.numHeads(),
+                    preset.mlpRatio(),
+                    FfnType.parse(r.string("dinoj.model.ffn-layer")),
+                    r.intAt("dinoj.model.num-register-tokens", 0),
+                    r.doubleAt("dinoj.model.layerscale", 0, 10),
+                    r.bool("dinoj.model.qkv-bias"),
+                    r.bool("dinoj.model.proj-bias"),
+                    r.bool("dinoj.model.ffn-bias"),
+                    r.doubleAt("dinoj.model.drop-path-rate", 0, 0.99),
+                    r.bool("dinoj.model.drop-path-uniform"),
+                    r.doubleAt("dinoj.model.interpolate-offset", 0, 0.99),
                     r.bool("dinoj.model.interpolate-antialias"));
         } catch (ConfigError e) {
             throw e;
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.model: " + e.getMessage());
         }
-        if (r.config().getDouble("dinoj.dino.loss-weight") == 0 && r.config().getDouble("dinoj.ibot.loss-weight") == 0) {
+        if (r.config().getDouble("dinoj.dino.loss-weight") == 0
+                && r.config().getDouble("dinoj.ibot.loss-weight") == 0) {
             throw new ConfigError("dinoj.dino.loss-weight and dinoj.ibot.loss-weight are both 0: nothing to train; "
                     + "set at least one of them > 0");
         }
@@ -79,17 +103,31 @@ public record SslConfig(VitConfig backbone, HeadConfig dinoHead, HeadConfig ibot
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.train.centering: " + e.getMessage());
         }
-        return new SslConfig(vit, dino, ibot, r.intAt("dinoj.crops.local-crops-number", 0),
-                r.doubleAt("dinoj.dino.loss-weight", 0, 1e6), r.doubleAt("dinoj.dino.koleo-loss-weight", 0, 1e6),
-                r.doubleAt("dinoj.ibot.loss-weight", 0, 1e6), centering, 0.1, 0.9,
-                r.doubleAt("dinoj.optim.clip-grad", 0, 1e9), r.doubleAt("dinoj.optim.layerwise-decay", 0, 1),
-                r.doubleAt("dinoj.optim.patch-embed-lr-mult", 0, 1e3), r.doubleAt("dinoj.optim.adamw-beta1", 0, 0.999999),
+        return new SslConfig(
+                vit,
+                dino,
+                ibot,
+                r.intAt("dinoj.crops.local-crops-number", 0),
+                r.doubleAt("dinoj.dino.loss-weight", 0, 1e6),
+                r.doubleAt("dinoj.dino.koleo-loss-weight", 0, 1e6),
+                r.doubleAt("dinoj.ibot.loss-weight", 0, 1e6),
+                centering,
+                0.1,
+                0.9,
+                r.doubleAt("dinoj.optim.clip-grad", 0, 1e9),
+                r.doubleAt("dinoj.optim.layerwise-decay", 0, 1),
+                r.doubleAt("dinoj.optim.patch-embed-lr-mult", 0, 1e3),
+                r.doubleAt("dinoj.optim.adamw-beta1", 0, 0.999999),
                 r.doubleAt("dinoj.optim.adamw-beta2", 0, 0.999999999));
     }
 
     private static HeadConfig head(ConfigReader r, String p, int inDim) {
-        return new HeadConfig(inDim, r.intAt(p + ".head-n-prototypes", 1), r.intAt(p + ".head-hidden-dim", 1),
-                r.intAt(p + ".head-bottleneck-dim", 1), r.intAt(p + ".head-nlayers", 1));
+        return new HeadConfig(
+                inDim,
+                r.intAt(p + ".head-n-prototypes", 1),
+                r.intAt(p + ".head-hidden-dim", 1),
+                r.intAt(p + ".head-bottleneck-dim", 1),
+                r.intAt(p + ".head-nlayers", 1));
     }
 
     public boolean separateIbotHead() {

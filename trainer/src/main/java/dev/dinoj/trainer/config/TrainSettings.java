@@ -7,7 +7,6 @@ import com.typesafe.config.ConfigRenderOptions;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.trainer.schedule.Schedules;
-
 import java.util.List;
 
 /**
@@ -41,7 +40,8 @@ public final class TrainSettings {
         this.gram = ConfigReader.reading(() -> GramSettings.from(r));
         this.checkpoint = ConfigReader.reading(() -> CheckpointSettings.from(r));
         this.data = ConfigReader.reading(() -> DataSettings.from(r));
-        this.crops = ConfigReader.reading(() -> CropSettings.from(r, ssl.backbone().patchSize()));
+        this.crops =
+                ConfigReader.reading(() -> CropSettings.from(r, ssl.backbone().patchSize()));
         this.masks = ConfigReader.reading(() -> MaskSettings.from(r));
         this.collectives = ConfigReader.reading(() -> CollectivesConfig.from(r));
         this.distill = ConfigReader.reading(() -> DistillSettings.from(r));
@@ -77,11 +77,13 @@ public final class TrainSettings {
 
     private void checkDistillation() {
         if (distill.enabled() && ssl.backbone().dropPathRate() > 0) {
-            throw new ConfigError("dinoj.model.drop-path-rate = " + ssl.backbone().dropPathRate() + " must be 0 when "
-                    + "distilling (dinoj.distill.teacher is set): the recipe trains the student without stochastic depth");
+            throw new ConfigError(
+                    "dinoj.model.drop-path-rate = " + ssl.backbone().dropPathRate() + " must be 0 when "
+                            + "distilling (dinoj.distill.teacher is set): the recipe trains the student without stochastic depth");
         }
         if (distill.enabled() && gram != null && gram.tokensUsed() != GramSettings.Tokens.ALL) {
-            throw new ConfigError("dinoj.gram.tokens-used must be all when distilling: the student's crops are not masked");
+            throw new ConfigError(
+                    "dinoj.gram.tokens-used must be all when distilling: the student's crops are not masked");
         }
     }
 
@@ -92,8 +94,9 @@ public final class TrainSettings {
 
     /** The resolved configuration as HOCON text (written beside the checkpoints). */
     public String render() {
-        return config.withOnlyPath("dinoj").root().render(ConfigRenderOptions.defaults().setOriginComments(false)
-                .setJson(false));
+        return config.withOnlyPath("dinoj")
+                .root()
+                .render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
     }
 
     /** Model, heads, losses and optimiser constants of the step. */

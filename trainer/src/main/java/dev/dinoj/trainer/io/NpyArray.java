@@ -18,8 +18,8 @@ public record NpyArray(String name, String dtype, long[] shape, float[] floats, 
         long n = numel(shape);
         long len = floats != null ? floats.length : longs != null ? longs.length : bools.length;
         if (n != len) {
-            throw new IllegalArgumentException(name + ": shape " + Arrays.toString(shape) + " holds " + n
-                    + " elements but data has " + len);
+            throw new IllegalArgumentException(
+                    name + ": shape " + Arrays.toString(shape) + " holds " + n + " elements but data has " + len);
         }
     }
 

@@ -27,8 +27,7 @@ public final class Npz {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order':\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
 
-    private Npz() {
-    }
+    private Npz() {}
 
     /** Reads every array of an archive, in archive order, keyed by name without the {@code .npy} suffix. */
     public static Map<String, NpyArray> read(Path file) throws IOException {
@@ -39,7 +38,9 @@ public final class Npz {
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
             ZipEntry e;
             while ((e = zip.getNextEntry()) != null) {
-                String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
+                String name = e.getName().endsWith(".npy")
+                        ? e.getName().substring(0, e.getName().length() - 4)
+                        : e.getName();
                 out.put(name, readNpy(name, zip.readAllBytes(), file));
             }
         }
@@ -139,7 +140,8 @@ public final class Npz {
 
     /** Writes float32 / int64 / bool arrays as an uncompressed-content {@code .npz}. */
     public static void write(Path file, Map<String, NpyArray> arrays) throws IOException {
-        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
+        try (OutputStream os = Files.newOutputStream(file);
+                ZipOutputStream zip = new ZipOutputStream(os)) {
             for (NpyArray a : arrays.values()) {
                 zip.putNextEntry(new ZipEntry(a.name() + ".npy"));
                 zip.write(toNpy(a));
@@ -159,7 +161,8 @@ public final class Npz {
         } else if (a.shape().length == 1) {
             shape.setLength(shape.length() - 1);
         }
-        StringBuilder header = new StringBuilder("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }");
+        StringBuilder header =
+                new StringBuilder("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }");
         while ((10 + header.length() + 1) % 64 != 0) {
             header.append(' ');
         }
@@ -167,7 +170,10 @@ public final class Npz {
         int n = (int) a.numel();
         int elem = a.floats() != null ? 4 : a.longs() != null ? 8 : 1;
         ByteBuffer buf = ByteBuffer.allocate(10 + header.length() + n * elem).order(ByteOrder.LITTLE_ENDIAN);
-        buf.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0);
+        buf.put((byte) 0x93)
+                .put("NUMPY".getBytes(StandardCharsets.ISO_8859_1))
+                .put((byte) 1)
+                .put((byte) 0);
         buf.putShort((short) header.length()).put(header.toString().getBytes(StandardCharsets.ISO_8859_1));
         for (int i = 0; i < n; i++) {
             if (a.floats() != null) {

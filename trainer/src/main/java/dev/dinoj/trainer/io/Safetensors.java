@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,14 +27,13 @@ public final class Safetensors {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100L << 20;
 
-    private Safetensors() {
-    }
+    private Safetensors() {}
 
     /** Tensors and metadata of a file. */
-    public record Contents(Map<String, NpyArray> tensors, Map<String, String> metadata) {
-    }
+    public record Contents(Map<String, NpyArray> tensors, Map<String, String> metadata) {}
 
-    public static void write(Path file, Map<String, NpyArray> tensors, Map<String, String> metadata) throws IOException {
+    public static void write(Path file, Map<String, NpyArray> tensors, Map<String, String> metadata)
+            throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
@@ -64,8 +62,8 @@ public final class Safetensors {
             head.put((byte) ' ');
         }
         head.flip();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, head);
             ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
             for (NpyArray t : tensors.values()) {
@@ -117,7 +115,10 @@ public final class Safetensors {
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getKey().equals("__metadata__")) {
-                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                    e.getValue()
+                            .fields()
+                            .forEachRemaining(
+                                    m -> metadata.put(m.getKey(), m.getValue().asText()));
                     continue;
                 }
                 tensors.put(e.getKey(), tensor(ch, file, 8 + n, e.getKey(), e.getValue(), size));
@@ -137,7 +138,9 @@ public final class Safetensors {
         long begin = e.get("data_offsets").get(0).asLong();
         long end = e.get("data_offsets").get(1).asLong();
         long numel = NpyArray.numel(shape);
-        int elem = dtype.equals("F32") ? 4 : dtype.equals("I64") ? 8 : dtype.equals("F16") || dtype.equals("BF16") ? 2 : -1;
+        int elem = dtype.equals("F32")
+                ? 4
+                : dtype.equals("I64") ? 8 : dtype.equals("F16") || dtype.equals("BF16") ? 2 : -1;
         if (elem < 0) {
             throw new IOException(file + ": tensor " + name + " has unsupported dtype " + dtype);
         }

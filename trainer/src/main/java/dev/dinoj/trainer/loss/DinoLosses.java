@@ -1,8 +1,7 @@
 package dev.dinoj.trainer.loss;
 
-import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
-
+import dev.dinoj.trainer.model.Scalars;
 import java.util.List;
 
 /**
@@ -11,8 +10,7 @@ import java.util.List;
  */
 public final class DinoLosses {
 
-    private DinoLosses() {
-    }
+    private DinoLosses() {}
 
     /**
      * DINO loss: Σ over student chunks s and teacher chunks t of −mean_rows Σ_k t · log_softmax(s / τ_s).
@@ -21,9 +19,9 @@ public final class DinoLosses {
     public static NDArray dino(List<NDArray> students, List<NDArray> teachers, double studentTemp) {
         NDArray total = null;
         for (NDArray s : students) {
-            NDArray lsm = Scalars.div(s, (float) studentTemp).logSoftmax(-1);            // (B, K)
+            NDArray lsm = Scalars.div(s, (float) studentTemp).logSoftmax(-1); // (B, K)
             for (NDArray t : teachers) {
-                NDArray term = t.mul(lsm).sum(new int[] {-1}).mean();   // scalar
+                NDArray term = t.mul(lsm).sum(new int[] {-1}).mean(); // scalar
                 total = total == null ? term.neg() : total.sub(term);
             }
         }
@@ -39,10 +37,10 @@ public final class DinoLosses {
      * @param masksWeight (n)
      * @param nMaskRows   number of global-crop images (2B) — the official normaliser
      */
-    public static NDArray ibot(NDArray students, NDArray teachers, NDArray masksWeight, long nMaskRows,
-                               double studentTemp) {
-        NDArray lsm = Scalars.div(students, (float) studentTemp).logSoftmax(-1);         // (n, K)
-        NDArray perPatch = teachers.mul(lsm).sum(new int[] {-1});       // (n)
+    public static NDArray ibot(
+            NDArray students, NDArray teachers, NDArray masksWeight, long nMaskRows, double studentTemp) {
+        NDArray lsm = Scalars.div(students, (float) studentTemp).logSoftmax(-1); // (n, K)
+        NDArray perPatch = teachers.mul(lsm).sum(new int[] {-1}); // (n)
         return Scalars.div(perPatch.mul(masksWeight).sum().neg(), (float) nMaskRows);
     }
 
@@ -54,13 +52,13 @@ public final class DinoLosses {
      */
     public static NDArray koleo(NDArray x) {
         final double eps = 1e-8;
-        NDArray xn = x.normalize(2, -1, eps);                           // (B, D)
+        NDArray xn = x.normalize(2, -1, eps); // (B, D)
         long b = xn.getShape().get(0);
-        NDArray dots = xn.stopGradient().matMul(xn.stopGradient().transpose());      // (B, B)
+        NDArray dots = xn.stopGradient().matMul(xn.stopGradient().transpose()); // (B, B)
         NDArray eye = dots.getManager().eye((int) b);
-        NDArray nn = dots.mul(Scalars.add(eye.neg(), 1)).sub(eye).argMax(1);      // diagonal → −1, then argmax
-        NDArray neighbours = xn.get(nn);                               // (B, D)
-        NDArray dist = Scalars.add(xn.sub(neighbours), (float) eps).norm(new int[] {-1});   // (B)
+        NDArray nn = dots.mul(Scalars.add(eye.neg(), 1)).sub(eye).argMax(1); // diagonal → −1, then argmax
+        NDArray neighbours = xn.get(nn); // (B, D)
+        NDArray dist = Scalars.add(xn.sub(neighbours), (float) eps).norm(new int[] {-1}); // (B)
         return Scalars.add(dist, (float) eps).log().mean().neg();
     }
 }

@@ -1,7 +1,7 @@
 package dev.dinoj.trainer.loss;
 
-import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
+import dev.dinoj.trainer.model.Scalars;
 
 /**
  * DINOv3's Gram anchoring loss (dinov3/loss/gram_loss.py): the mean squared difference between the patch-similarity
@@ -27,8 +27,7 @@ public final class GramLoss {
         }
     }
 
-    private GramLoss() {
-    }
+    private GramLoss() {}
 
     /**
      * The Gram loss.
@@ -40,19 +39,20 @@ public final class GramLoss {
     public static NDArray loss(NDArray student, NDArray teacher, Options o) {
         int dims = student.getShape().dimension();
         if (o.imgLevel() && dims != 3) {
-            throw new IllegalArgumentException("an image-level Gram matrix needs (B, N, D) features, got " + student.getShape());
+            throw new IllegalArgumentException(
+                    "an image-level Gram matrix needs (B, N, D) features, got " + student.getShape());
         }
         NDArray t = teacher.stopGradient();
         NDArray s = student;
         if (o.normalized()) {
-            t = t.normalize(2, -1, 1e-12);                              // unit rows, as F.normalize
+            t = t.normalize(2, -1, 1e-12); // unit rows, as F.normalize
             s = s.normalize(2, -1, 1e-12);
         }
         if (!o.imgLevel() && dims == 3) {
-            t = t.reshape(-1, t.getShape().get(2));                     // (B·N, D_t)
-            s = s.reshape(-1, s.getShape().get(2));                     // (B·N, D_s)
+            t = t.reshape(-1, t.getShape().get(2)); // (B·N, D_t)
+            s = s.reshape(-1, s.getShape().get(2)); // (B·N, D_s)
         }
-        NDArray tSim = t.matMul(lastTwoSwapped(t));                     // (B, N, N) or (n, n)
+        NDArray tSim = t.matMul(lastTwoSwapped(t)); // (B, N, N) or (n, n)
         NDArray sSim = s.matMul(lastTwoSwapped(s));
         if (o.removeNeg()) {
             tSim = Scalars.maximum(tSim, 0f);

@@ -1,10 +1,10 @@
 package dev.dinoj.trainer.loss;
 
-import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.dinoj.trainer.model.Scalars;
 
 /**
  * Softmax centering with an EMA center, applied lazily as dinov2 does: statistics of step t are recorded by
@@ -15,10 +15,10 @@ public final class SoftmaxCenter implements AutoCloseable {
 
     private final NDManager manager;
     private final double momentum;
-    private NDArray center;                 // (1, K)
-    private NDArray pendingSum;             // (1, K) sum of the rows of the last update, or null
+    private NDArray center; // (1, K)
+    private NDArray pendingSum; // (1, K) sum of the rows of the last update, or null
     private double pendingCount;
-    private NDArray stagedSum;              // recorded by update(), becomes pending on commit()
+    private NDArray stagedSum; // recorded by update(), becomes pending on commit()
     private double stagedCount;
 
     public SoftmaxCenter(NDManager parent, int prototypes, double momentum) {
@@ -74,7 +74,8 @@ public final class SoftmaxCenter implements AutoCloseable {
         if (pendingSum == null) {
             return;
         }
-        NDArray next = Scalars.mul(center, momentum).add(Scalars.mul(Scalars.div(pendingSum, pendingCount), 1 - momentum));
+        NDArray next =
+                Scalars.mul(center, momentum).add(Scalars.mul(Scalars.div(pendingSum, pendingCount), 1 - momentum));
         keep(next);
         center.close();
         center = next;

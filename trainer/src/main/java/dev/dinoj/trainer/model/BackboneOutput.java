@@ -10,5 +10,4 @@ import ai.djl.ndarray.NDArray;
  * @param patchTokens {@code x_norm_patchtokens} (B, N, D)
  * @param prenorm     {@code x_prenorm} (B, 1 + R + N, D)
  */
-public record BackboneOutput(NDArray clsToken, NDArray regTokens, NDArray patchTokens, NDArray prenorm) {
-}
+public record BackboneOutput(NDArray clsToken, NDArray regTokens, NDArray patchTokens, NDArray prenorm) {}

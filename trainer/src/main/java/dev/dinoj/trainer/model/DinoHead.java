@@ -34,19 +34,20 @@ public final class DinoHead {
     public NDArray forward(NDArray x) {
         for (int i = 0; i < cfg.nlayers(); i++) {
             String name = mlpLayerName(prefix, i, cfg.nlayers());
-            x = Linear.linear(x, params.get(name + ".weight"), params.get(name + ".bias")).singletonOrThrow();
+            x = Linear.linear(x, params.get(name + ".weight"), params.get(name + ".bias"))
+                    .singletonOrThrow();
             if (i < cfg.nlayers() - 1) {
-                x = Activation.gelu(x);                                  // (…, hidden)
+                x = Activation.gelu(x); // (…, hidden)
             }
         }
-        x = x.normalize(2, -1, 1e-12);                                  // (…, bottleneck), unit L2
+        x = x.normalize(2, -1, 1e-12); // (…, bottleneck), unit L2
         return Linear.linear(x, lastLayerWeight()).singletonOrThrow(); // (…, prototypes)
     }
 
     /** The effective last-layer weight {@code g · v / ‖v‖} (prototypes, bottleneck). */
     public NDArray lastLayerWeight() {
-        NDArray v = params.get(prefix + "last_layer.weight_v");         // (K, bottleneck)
-        NDArray g = params.get(prefix + "last_layer.weight_g");         // (K, 1)
+        NDArray v = params.get(prefix + "last_layer.weight_v"); // (K, bottleneck)
+        NDArray g = params.get(prefix + "last_layer.weight_g"); // (K, 1)
         return v.mul(g.div(v.norm(new int[] {1}, true)));
     }
 }

@@ -15,11 +15,10 @@ import ai.djl.pytorch.jni.JniUtils;
 public final class GradMode {
 
     static {
-        Engine.getInstance();                   // loads the native library (and initialises the engine) if not yet
+        Engine.getInstance(); // loads the native library (and initialises the engine) if not yet
     }
 
-    private GradMode() {
-    }
+    private GradMode() {}
 
     /** Turns autograd recording off on the calling thread (gradient collectors turn it on for their scope). */
     public static void offOnThisThread() {

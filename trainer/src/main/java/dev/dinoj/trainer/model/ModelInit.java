@@ -65,8 +65,11 @@ public final class ModelInit {
             linear(p, DinoHead.mlpLayerName(prefix, i, h.nlayers()), out, in, true);
         }
         p.put(prefix + "last_layer.weight_g", ones(h.prototypes()), h.prototypes(), 1);
-        p.put(prefix + "last_layer.weight_v", uniform(h.prototypes() * h.bottleneckDim(), 1.0 / Math.sqrt(h.bottleneckDim())),
-                h.prototypes(), h.bottleneckDim());
+        p.put(
+                prefix + "last_layer.weight_v",
+                uniform(h.prototypes() * h.bottleneckDim(), 1.0 / Math.sqrt(h.bottleneckDim())),
+                h.prototypes(),
+                h.bottleneckDim());
     }
 
     private void linear(ParamSet p, String name, int out, int in, boolean bias) {

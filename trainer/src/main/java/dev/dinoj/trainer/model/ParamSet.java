@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.dinoj.trainer.io.NpyArray;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -40,7 +39,7 @@ public final class ParamSet implements AutoCloseable {
         }
         NDArray a = manager.create(data, new Shape(shape));
         a.setName(name);
-        NDScope.unregister(a);                     // parameters outlive any step scope
+        NDScope.unregister(a); // parameters outlive any step scope
         params.put(name, a);
         return a;
     }
@@ -98,7 +97,10 @@ public final class ParamSet implements AutoCloseable {
     public ParamSet copy(NDManager parent) {
         ParamSet out = new ParamSet(parent);
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
-            out.put(e.getKey(), e.getValue().toFloatArray(), e.getValue().getShape().getShape());
+            out.put(
+                    e.getKey(),
+                    e.getValue().toFloatArray(),
+                    e.getValue().getShape().getShape());
         }
         return out;
     }
@@ -132,7 +134,8 @@ public final class ParamSet implements AutoCloseable {
         LinkedHashMap<String, NpyArray> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             NDArray a = e.getValue();
-            float[] data = a.getDataType() == DataType.FLOAT32 ? a.toFloatArray()
+            float[] data = a.getDataType() == DataType.FLOAT32
+                    ? a.toFloatArray()
                     : a.toType(DataType.FLOAT32, false).toFloatArray();
             out.put(e.getKey(), NpyArray.ofFloats(e.getKey(), a.getShape().getShape(), data));
         }

@@ -19,8 +19,7 @@ public final class PosEmbedInterpolation {
 
     private static final Map<String, float[]> CACHE = new ConcurrentHashMap<>();
 
-    private PosEmbedInterpolation() {
-    }
+    private PosEmbedInterpolation() {}
 
     /** Row-major (outH·outW) × (m·m) interpolation matrix. */
     public static float[] matrix(int m, int outH, int outW, double offset, boolean antialias) {

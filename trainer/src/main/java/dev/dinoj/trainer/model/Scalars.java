@@ -2,7 +2,6 @@ package dev.dinoj.trainer.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import java.util.function.BinaryOperator;
 
 /**
@@ -21,8 +20,7 @@ import java.util.function.BinaryOperator;
  */
 public final class Scalars {
 
-    private Scalars() {
-    }
+    private Scalars() {}
 
     /**
      * A 0-dimensional array holding {@code v} in memory owned by PyTorch, of the data type DJL's {@code Number}
@@ -30,7 +28,7 @@ public final class Scalars {
      */
     public static NDArray of(NDManager manager, Number v) {
         try (NDArray blob = manager.create(v)) {
-            return blob.duplicate();                    // torch clone: owned storage
+            return blob.duplicate(); // torch clone: owned storage
         }
     }
 

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -89,7 +88,8 @@ public final class VisionTransformer {
      * @param rng      randomness for stochastic depth (may be null when not training or when the rate is 0)
      */
     public BackboneOutput forward(NDArray images, NDArray masks, boolean training, SplittableRandom rng) {
-        return forwardPacked(List.of(images), Collections.singletonList(masks), training, rng).get(0);
+        return forwardPacked(List.of(images), Collections.singletonList(masks), training, rng)
+                .get(0);
     }
 
     /**
@@ -100,16 +100,16 @@ public final class VisionTransformer {
      * @param images per group (B_g, 3, H_g, W_g)
      * @param masks  per group: null or (B_g, N_g)
      */
-    public List<BackboneOutput> forwardPacked(List<NDArray> images, List<NDArray> masks, boolean training,
-                                              SplittableRandom rng) {
+    public List<BackboneOutput> forwardPacked(
+            List<NDArray> images, List<NDArray> masks, boolean training, SplittableRandom rng) {
         List<NDArray> xs = new ArrayList<>();
         for (int g = 0; g < images.size(); g++) {
-            xs.add(prepareTokens(images.get(g), masks.get(g)));         // (B_g, T_g, D)
+            xs.add(prepareTokens(images.get(g), masks.get(g))); // (B_g, T_g, D)
         }
         for (int i = 0; i < cfg.depth(); i++) {
             xs = block(i, xs, training, rng);
             if (training && cut != null) {
-                xs = cut.cut(i, xs);                                    // e.g. detached leaves (B_g, T_g, D)
+                xs = cut.cut(i, xs); // e.g. detached leaves (B_g, T_g, D)
             }
         }
         List<BackboneOutput> out = new ArrayList<>();
@@ -126,19 +126,20 @@ public final class VisionTransformer {
         int ph = (int) s.get(2) / cfg.patchSize();
         int pw = (int) s.get(3) / cfg.patchSize();
         if (s.get(2) % cfg.patchSize() != 0 || s.get(3) % cfg.patchSize() != 0) {
-            throw new IllegalArgumentException("input " + s + " is not a multiple of the patch size " + cfg.patchSize());
+            throw new IllegalArgumentException(
+                    "input " + s + " is not a multiple of the patch size " + cfg.patchSize());
         }
-        NDArray x = patchEmbed(images, ph, pw);                         // (B, N, D)
+        NDArray x = patchEmbed(images, ph, pw); // (B, N, D)
         if (masks != null) {
-            NDArray m = masks.toType(x.getDataType(), false).reshape(b, ph * pw, 1);   // (B, N, 1)
+            NDArray m = masks.toType(x.getDataType(), false).reshape(b, ph * pw, 1); // (B, N, 1)
             x = x.mul(Scalars.add(m.neg(), 1)).add(m.mul(p("mask_token").reshape(1, 1, cfg.embedDim())));
         }
-        NDArray cls = p("cls_token").broadcast(b, 1, cfg.embedDim());  // (B, 1, D)
-        x = NDArrays.concat(new NDList(cls, x), 1);                     // (B, 1 + N, D)
-        x = x.add(positionEmbedding(ph, pw));                           // (B, 1 + N, D)
+        NDArray cls = p("cls_token").broadcast(b, 1, cfg.embedDim()); // (B, 1, D)
+        x = NDArrays.concat(new NDList(cls, x), 1); // (B, 1 + N, D)
+        x = x.add(positionEmbedding(ph, pw)); // (B, 1 + N, D)
         if (cfg.numRegisterTokens() > 0) {
             NDArray reg = p("register_tokens").broadcast(b, cfg.numRegisterTokens(), cfg.embedDim());
-            x = NDArrays.concat(new NDList(x.get(":, :1"), reg, x.get(":, 1:")), 1);  // (B, 1 + R + N, D)
+            x = NDArrays.concat(new NDList(x.get(":, :1"), reg, x.get(":, 1:")), 1); // (B, 1 + R + N, D)
         }
         return x;
     }
@@ -147,16 +148,16 @@ public final class VisionTransformer {
     private NDArray patchEmbed(NDArray images, int ph, int pw) {
         long b = images.getShape().get(0);
         int ps = cfg.patchSize();
-        NDArray patches = images.reshape(b, 3, ph, ps, pw, ps)         // (B, 3, h, p, w, p)
-                .transpose(0, 2, 4, 1, 3, 5)                            // (B, h, w, 3, p, p)
-                .reshape(b, (long) ph * pw, 3L * ps * ps);              // (B, N, 3·p·p)
+        NDArray patches = images.reshape(b, 3, ph, ps, pw, ps) // (B, 3, h, p, w, p)
+                .transpose(0, 2, 4, 1, 3, 5) // (B, h, w, 3, p, p)
+                .reshape(b, (long) ph * pw, 3L * ps * ps); // (B, N, 3·p·p)
         NDArray w = p("patch_embed.proj.weight").reshape(cfg.embedDim(), 3L * ps * ps);
-        return Linear.linear(patches, w, p("patch_embed.proj.bias")).singletonOrThrow();  // (B, N, D)
+        return Linear.linear(patches, w, p("patch_embed.proj.bias")).singletonOrThrow(); // (B, N, D)
     }
 
     /** dinov2 {@code interpolate_pos_encoding}: (1, 1 + ph·pw, D). */
     public NDArray positionEmbedding(int ph, int pw) {
-        NDArray pos = p("pos_embed");                                   // (1, 1 + M², D)
+        NDArray pos = p("pos_embed"); // (1, 1 + M², D)
         int n = (int) pos.getShape().get(1) - 1;
         int m = (int) Math.round(Math.sqrt(n));
         if (m * m != n) {
@@ -167,7 +168,7 @@ public final class VisionTransformer {
         }
         NDManager mgr = pos.getManager();
         float[] k = PosEmbedInterpolation.matrix(m, ph, pw, cfg.interpolateOffset(), cfg.interpolateAntialias());
-        NDArray kron = mgr.create(k, new Shape((long) ph * pw, n));     // (ph·pw, M²)
+        NDArray kron = mgr.create(k, new Shape((long) ph * pw, n)); // (ph·pw, M²)
         NDArray patchPos = pos.get(":, 1:").reshape(n, cfg.embedDim()); // (M², D)
         NDArray resized = kron.matMul(patchPos).reshape(1, (long) ph * pw, cfg.embedDim());
         return NDArrays.concat(new NDList(pos.get(":, :1"), resized), 1);
@@ -191,8 +192,8 @@ public final class VisionTransformer {
         return addResiduals(xs, ffnResidual(b, xs), rate, rng);
     }
 
-    private static List<NDArray> addResiduals(List<NDArray> xs, List<NDArray> residuals, double rate,
-                                              SplittableRandom rng) {
+    private static List<NDArray> addResiduals(
+            List<NDArray> xs, List<NDArray> residuals, double rate, SplittableRandom rng) {
         List<NDArray> out = new ArrayList<>(xs.size());
         for (int g = 0; g < xs.size(); g++) {
             NDArray r = residuals.get(g);
@@ -202,18 +203,18 @@ public final class VisionTransformer {
     }
 
     private List<NDArray> attnResidual(String b, List<NDArray> xs) {
-        NDArray h = layerNorm(packRows(xs), b + "norm1");              // (R, D), R = Σ B_g·T_g
-        NDArray qkv = linear(h, b + "attn.qkv", cfg.qkvBias());        // (R, 3D)
+        NDArray h = layerNorm(packRows(xs), b + "norm1"); // (R, D), R = Σ B_g·T_g
+        NDArray qkv = linear(h, b + "attn.qkv", cfg.qkvBias()); // (R, 3D)
         List<NDArray> attended = new ArrayList<>(xs.size());
-        for (NDArray group : unpackRows(qkv, xs)) {                     // (B_g, T_g, 3D)
-            attended.add(attention(group));                             // (B_g, T_g, D)
+        for (NDArray group : unpackRows(qkv, xs)) { // (B_g, T_g, 3D)
+            attended.add(attention(group)); // (B_g, T_g, D)
         }
-        NDArray o = linear(packRows(attended), b + "attn.proj", cfg.projBias());   // (R, D)
+        NDArray o = linear(packRows(attended), b + "attn.proj", cfg.projBias()); // (R, D)
         return unpackRows(cfg.layerScale() ? o.mul(p(b + "ls1.gamma")) : o, xs);
     }
 
     private List<NDArray> ffnResidual(String b, List<NDArray> xs) {
-        NDArray h = ffn(b, layerNorm(packRows(xs), b + "norm2"));      // (R, D)
+        NDArray h = ffn(b, layerNorm(packRows(xs), b + "norm2")); // (R, D)
         return unpackRows(cfg.layerScale() ? h.mul(p(b + "ls2.gamma")) : h, xs);
     }
 
@@ -224,25 +225,25 @@ public final class VisionTransformer {
         long t = s.get(1);
         int heads = cfg.numHeads();
         int hd = cfg.headDim();
-        NDArray qkv = qkvGroup.reshape(bs, t, 3, heads, hd)              // (B, T, 3, H, hd)
-                .transpose(2, 0, 3, 1, 4);                              // (3, B, H, T, hd)
-        NDArray q = Scalars.mul(qkv.get(0), 1.0 / Math.sqrt(hd));                // (B, H, T, hd)
+        NDArray qkv = qkvGroup.reshape(bs, t, 3, heads, hd) // (B, T, 3, H, hd)
+                .transpose(2, 0, 3, 1, 4); // (3, B, H, T, hd)
+        NDArray q = Scalars.mul(qkv.get(0), 1.0 / Math.sqrt(hd)); // (B, H, T, hd)
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
-        NDArray kt = k.transpose(0, 1, 3, 2);                           // (B, H, hd, T)
+        NDArray kt = k.transpose(0, 1, 3, 2); // (B, H, hd, T)
         NDArray o;
         if (attentionChunk <= 0 || t <= attentionChunk) {
-            o = q.matMul(kt).softmax(-1).matMul(v);                     // (B, H, T, T) → (B, H, T, hd)
+            o = q.matMul(kt).softmax(-1).matMul(v); // (B, H, T, T) → (B, H, T, hd)
         } else {
             NDList parts = new NDList();
             for (long from = 0; from < t; from += attentionChunk) {
                 NDArray qc = q.get(new NDIndex(":, :, {}:{}", from, Math.min(t, from + attentionChunk)));
-                parts.add(qc.matMul(kt).softmax(-1).matMul(v));         // (B, H, c, T) → (B, H, c, hd)
+                parts.add(qc.matMul(kt).softmax(-1).matMul(v)); // (B, H, c, T) → (B, H, c, hd)
             }
-            o = NDArrays.concat(parts, 2);                              // (B, H, T, hd)
+            o = NDArrays.concat(parts, 2); // (B, H, T, hd)
         }
-        return o.transpose(0, 2, 1, 3)                                  // (B, T, H, hd)
-                .reshape(bs, t, cfg.embedDim());                        // (B, T, D)
+        return o.transpose(0, 2, 1, 3) // (B, T, H, hd)
+                .reshape(bs, t, cfg.embedDim()); // (B, T, D)
     }
 
     /** (B_g, T_g, D) groups → (Σ B_g·T_g, D) rows. */
@@ -282,13 +283,13 @@ public final class VisionTransformer {
 
     private NDArray ffn(String b, NDArray x) {
         if (cfg.ffn() == FfnType.MLP) {
-            NDArray h = Activation.gelu(linear(x, b + "mlp.fc1", cfg.ffnBias()));   // (R, hidden)
+            NDArray h = Activation.gelu(linear(x, b + "mlp.fc1", cfg.ffnBias())); // (R, hidden)
             return linear(h, b + "mlp.fc2", cfg.ffnBias());
         }
         NDArray w12 = linear(x, b + "mlp.w12", cfg.ffnBias());
-        NDList x12 = w12.split(2, w12.getShape().dimension() - 1);                 // 2 × (R, hidden)
+        NDList x12 = w12.split(2, w12.getShape().dimension() - 1); // 2 × (R, hidden)
         NDArray x1 = x12.get(0);
-        NDArray hidden = x1.mul(Activation.sigmoid(x1)).mul(x12.get(1));           // SiLU(x1) · x2
+        NDArray hidden = x1.mul(Activation.sigmoid(x1)).mul(x12.get(1)); // SiLU(x1) · x2
         return linear(hidden, b + "mlp.w3", cfg.ffnBias());
     }
 
@@ -318,8 +319,11 @@ public final class VisionTransformer {
      * {@code max(int(B·(1−rate)), 1)} samples (the subsets of all groups packed together), and its output, scaled by
      * B / subset, is added back to those rows.
      */
-    private static List<NDArray> subsetResidual(List<NDArray> xs, double rate, SplittableRandom rng,
-                                                java.util.function.Function<List<NDArray>, List<NDArray>> branch) {
+    private static List<NDArray> subsetResidual(
+            List<NDArray> xs,
+            double rate,
+            SplittableRandom rng,
+            java.util.function.Function<List<NDArray>, List<NDArray>> branch) {
         List<NDArray> subsets = new ArrayList<>(xs.size());
         List<long[]> scatters = new ArrayList<>(xs.size());
         List<Integer> keeps = new ArrayList<>(xs.size());
@@ -337,13 +341,13 @@ public final class VisionTransformer {
                 perm[j] = tmp;
             }
             long[] subset = new long[keep];
-            long[] scatter = new long[b];                               // row of the padded residual per sample
-            java.util.Arrays.fill(scatter, keep);                       // index `keep` is the zero row
+            long[] scatter = new long[b]; // row of the padded residual per sample
+            java.util.Arrays.fill(scatter, keep); // index `keep` is the zero row
             for (int i = 0; i < keep; i++) {
                 subset[i] = perm[i];
                 scatter[perm[i]] = i;
             }
-            subsets.add(x.get(x.getManager().create(subset)));         // (keep, T, D)
+            subsets.add(x.get(x.getManager().create(subset))); // (keep, T, D)
             scatters.add(scatter);
             keeps.add(keep);
         }
@@ -354,8 +358,8 @@ public final class VisionTransformer {
             Shape s = x.getShape();
             NDManager mgr = x.getManager();
             NDArray zero = mgr.zeros(new Shape(1, s.get(1), s.get(2)), x.getDataType());
-            NDArray padded = NDArrays.concat(new NDList(residuals.get(g), zero), 0);  // (keep + 1, T, D)
-            NDArray added = padded.get(mgr.create(scatters.get(g)));   // (B, T, D), zeros for dropped samples
+            NDArray padded = NDArrays.concat(new NDList(residuals.get(g), zero), 0); // (keep + 1, T, D)
+            NDArray added = padded.get(mgr.create(scatters.get(g))); // (B, T, D), zeros for dropped samples
             out.add(x.add(Scalars.mul(added, (double) s.get(0) / keeps.get(g))));
         }
         return out;
@@ -365,9 +369,9 @@ public final class VisionTransformer {
     public BackboneOutput outputs(NDArray x) {
         NDArray xn = layerNorm(x, "norm");
         int r = cfg.numRegisterTokens();
-        NDArray cls = xn.get(":, 0");                                   // (B, D)
-        NDArray reg = xn.get(new NDIndex(":, 1:{}", 1 + r));           // (B, R, D)
-        NDArray patches = xn.get(new NDIndex(":, {}:", 1 + r));        // (B, N, D)
+        NDArray cls = xn.get(":, 0"); // (B, D)
+        NDArray reg = xn.get(new NDIndex(":, 1:{}", 1 + r)); // (B, R, D)
+        NDArray patches = xn.get(new NDIndex(":, {}:", 1 + r)); // (B, N, D)
         return new BackboneOutput(cls, reg, patches, x);
     }
 }

@@ -20,16 +20,31 @@ package dev.dinoj.trainer.model;
  * @param interpolateOffset    dinov2 {@code interpolate_offset} (0.1 official; 0 → interpolate to the exact size)
  * @param interpolateAntialias dinov2 {@code interpolate_antialias}
  */
-public record VitConfig(int imgSize, int patchSize, int embedDim, int depth, int numHeads, double mlpRatio, FfnType ffn,
-                        int numRegisterTokens, double layerScaleInit, boolean qkvBias, boolean projBias, boolean ffnBias,
-                        double dropPathRate, boolean dropPathUniform, double interpolateOffset,
-                        boolean interpolateAntialias) {
+public record VitConfig(
+        int imgSize,
+        int patchSize,
+        int embedDim,
+        int depth,
+        int numHeads,
+        double mlpRatio,
+        FfnType ffn,
+        int numRegisterTokens,
+        double layerScaleInit,
+        boolean qkvBias,
+        boolean projBias,
+        boolean ffnBias,
+        double dropPathRate,
+        boolean dropPathUniform,
+        double interpolateOffset,
+        boolean interpolateAntialias) {
 
     public VitConfig {
         require(patchSize > 0, "patch-size must be > 0");
-        require(imgSize >= patchSize && imgSize % patchSize == 0,
+        require(
+                imgSize >= patchSize && imgSize % patchSize == 0,
                 "image size " + imgSize + " must be a positive multiple of the patch size " + patchSize);
-        require(embedDim > 0 && numHeads > 0 && embedDim % numHeads == 0,
+        require(
+                embedDim > 0 && numHeads > 0 && embedDim % numHeads == 0,
                 "embed-dim " + embedDim + " must be a positive multiple of num-heads " + numHeads);
         require(depth > 0, "depth must be > 0");
         require(mlpRatio > 0, "mlp-ratio must be > 0");
@@ -71,8 +86,22 @@ public record VitConfig(int imgSize, int patchSize, int embedDim, int depth, int
     }
 
     public VitConfig withImgSize(int size) {
-        return new VitConfig(size, patchSize, embedDim, depth, numHeads, mlpRatio, ffn, numRegisterTokens,
-                layerScaleInit, qkvBias, projBias, ffnBias, dropPathRate, dropPathUniform, interpolateOffset,
+        return new VitConfig(
+                size,
+                patchSize,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                ffn,
+                numRegisterTokens,
+                layerScaleInit,
+                qkvBias,
+                projBias,
+                ffnBias,
+                dropPathRate,
+                dropPathUniform,
+                interpolateOffset,
                 interpolateAntialias);
     }
 
@@ -104,7 +133,7 @@ public record VitConfig(int imgSize, int patchSize, int embedDim, int depth, int
     }
 
     private static VitConfig base(int imgSize, int patchSize, int dim, int depth, int heads, FfnType ffn) {
-        return new VitConfig(imgSize, patchSize, dim, depth, heads, 4.0, ffn, 0, 1e-5, true, true, true, 0.0, true,
-                0.1, false);
+        return new VitConfig(
+                imgSize, patchSize, dim, depth, heads, 4.0, ffn, 0, 1e-5, true, true, true, 0.0, true, 0.1, false);
     }
 }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.model.ParamSet;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +71,8 @@ public final class AdamW implements AutoCloseable {
                 double groupWd = wd * g.wdMultiplier();
                 p.muli(1 - groupLr * groupWd);
                 NDArray m = expAvg.get(g.name()).muli(beta1).addi(grad.mul(1 - beta1));
-                NDArray v = expAvgSq.get(g.name()).muli(beta2).addi(grad.mul(grad).muli(1 - beta2));
+                NDArray v =
+                        expAvgSq.get(g.name()).muli(beta2).addi(grad.mul(grad).muli(1 - beta2));
                 NDArray denom = v.sqrt().divi(bc2Sqrt).addi(eps);
                 p.subi(m.div(denom).muli(groupLr / bc1));
             }
@@ -85,9 +85,13 @@ public final class AdamW implements AutoCloseable {
         Map<String, NpyArray> out = new LinkedHashMap<>();
         for (String name : expAvg.keySet()) {
             NDArray m = expAvg.get(name);
-            out.put("exp_avg/" + name, NpyArray.ofFloats("exp_avg/" + name, m.getShape().getShape(), m.toFloatArray()));
+            out.put(
+                    "exp_avg/" + name,
+                    NpyArray.ofFloats("exp_avg/" + name, m.getShape().getShape(), m.toFloatArray()));
             NDArray v = expAvgSq.get(name);
-            out.put("exp_avg_sq/" + name, NpyArray.ofFloats("exp_avg_sq/" + name, v.getShape().getShape(), v.toFloatArray()));
+            out.put(
+                    "exp_avg_sq/" + name,
+                    NpyArray.ofFloats("exp_avg_sq/" + name, v.getShape().getShape(), v.toFloatArray()));
         }
         return out;
     }

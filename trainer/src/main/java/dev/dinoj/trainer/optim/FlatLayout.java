@@ -3,15 +3,13 @@ package dev.dinoj.trainer.optim;
 import ai.djl.ndarray.NDArray;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.model.ParamSet;
-import dev.dinoj.trainer.optim.ParamGroup;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * All student parameters as one flat float32 vector, in the official {@code state_dict} order: parameter {@code i}
@@ -125,7 +123,7 @@ public final class FlatLayout {
         int i = Arrays.binarySearch(offsets, element);
         if (i >= 0) {
             while (i < names.size() - 1 && offsets[i + 1] == element) {
-                i++;                                             // skip empty parameters
+                i++; // skip empty parameters
             }
             return Math.min(i, names.size() - 1);
         }
@@ -189,8 +187,8 @@ public final class FlatLayout {
     /** Checks that a checkpoint's names and shapes are this layout's. */
     public void requireSame(List<String> otherNames, List<long[]> otherShapes, String source) {
         if (!names.equals(otherNames)) {
-            throw new IllegalArgumentException(source + ": parameter names differ from the model's (" + otherNames.size()
-                    + " vs " + names.size() + " parameters)");
+            throw new IllegalArgumentException(source + ": parameter names differ from the model's ("
+                    + otherNames.size() + " vs " + names.size() + " parameters)");
         }
         for (int i = 0; i < names.size(); i++) {
             if (!Arrays.equals(shapes.get(i), otherShapes.get(i))) {

@@ -3,7 +3,6 @@ package dev.dinoj.trainer.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import dev.dinoj.trainer.model.ParamSet;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,8 +13,7 @@ import java.util.Map;
  */
 public final class GradClip {
 
-    private GradClip() {
-    }
+    private GradClip() {}
 
     /** Gradient L2 norm of each submodule, before clipping. */
     public static Map<String, Double> norms(ParamSet params, List<ParamGroup> groups) {
@@ -24,7 +22,10 @@ public final class GradClip {
             for (ParamGroup g : groups) {
                 NDArray grad = params.get(g.name()).getGradient();
                 // float64 accumulation: squares of large (finite) float32 gradients must not overflow to +inf
-                double n = grad.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).pow(2).sum().getDouble();
+                double n = grad.toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
+                        .pow(2)
+                        .sum()
+                        .getDouble();
                 sq.merge(g.submodule(), n, Double::sum);
             }
             scope.suppressNotUsedWarning();

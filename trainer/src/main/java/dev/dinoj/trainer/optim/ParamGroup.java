@@ -18,12 +18,15 @@ public record ParamGroup(String name, String submodule, double lrMultiplier, dou
      * @param layerwiseDecay  {@code optim.layerwise_decay}
      * @param patchEmbedLrMult {@code optim.patch_embed_lr_mult}
      */
-    public static ParamGroup of(String submodule, String local, int numBlocks, double layerwiseDecay,
-                                double patchEmbedLrMult) {
+    public static ParamGroup of(
+            String submodule, String local, int numBlocks, double layerwiseDecay, double patchEmbedLrMult) {
         int layerId = numBlocks + 1;
         if (numBlocks > 0) {
-            if (local.contains("pos_embed") || local.contains("patch_embed") || local.contains("mask_token")
-                    || local.contains("cls_token") || local.contains("register_tokens")) {
+            if (local.contains("pos_embed")
+                    || local.contains("patch_embed")
+                    || local.contains("mask_token")
+                    || local.contains("cls_token")
+                    || local.contains("register_tokens")) {
                 layerId = 0;
             } else if (local.startsWith("blocks.") || local.contains(".blocks.")) {
                 String tail = local.substring(local.indexOf("blocks.") + "blocks.".length());

@@ -1,10 +1,8 @@
 package dev.dinoj.trainer.optim;
 
-import dev.dinoj.trainer.optim.ParamGroup;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * AdamW on one contiguous shard {@code [lo, hi)} of the flat parameter vector: the moments exist only for the shard
@@ -24,7 +22,7 @@ public final class ShardedAdamW {
     private final double eps;
     private final float[] expAvg;
     private final float[] expAvgSq;
-    private final List<int[]> segments = new ArrayList<>();   // {param, start, end} in global elements
+    private final List<int[]> segments = new ArrayList<>(); // {param, start, end} in global elements
     private long step;
 
     public ShardedAdamW(FlatLayout layout, int lo, int hi, double beta1, double beta2, double eps) {
@@ -76,8 +74,8 @@ public final class ShardedAdamW {
     /** Restores moments for this shard and the step count. */
     public void restore(float[] m, float[] v, long stepCount) {
         if (m.length != expAvg.length || v.length != expAvgSq.length) {
-            throw new IllegalArgumentException("moments of " + m.length + "/" + v.length + " elements for a shard of "
-                    + expAvg.length);
+            throw new IllegalArgumentException(
+                    "moments of " + m.length + "/" + v.length + " elements for a shard of " + expAvg.length);
         }
         System.arraycopy(m, 0, expAvg, 0, m.length);
         System.arraycopy(v, 0, expAvgSq, 0, v.length);
@@ -106,7 +104,8 @@ public final class ShardedAdamW {
      * @param lastLayerLr last-layer lr schedule value
      * @param wd          weight-decay schedule value
      */
-    public void step(UnsafeBuffer grads, UnsafeBuffer params, double[] clipCoef, double lr, double lastLayerLr, double wd) {
+    public void step(
+            UnsafeBuffer grads, UnsafeBuffer params, double[] clipCoef, double lr, double lastLayerLr, double wd) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));

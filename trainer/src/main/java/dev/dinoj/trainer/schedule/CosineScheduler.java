@@ -16,13 +16,19 @@ public final class CosineScheduler {
     private final long freezeIters;
     private final long zeroUntil;
 
-    public CosineScheduler(double base, double finalValue, long totalIters, long warmupIters, double startWarmup,
-                           long freezeIters) {
+    public CosineScheduler(
+            double base, double finalValue, long totalIters, long warmupIters, double startWarmup, long freezeIters) {
         this(base, finalValue, totalIters, warmupIters, startWarmup, freezeIters, 0);
     }
 
-    private CosineScheduler(double base, double finalValue, long totalIters, long warmupIters, double startWarmup,
-                            long freezeIters, long zeroUntil) {
+    private CosineScheduler(
+            double base,
+            double finalValue,
+            long totalIters,
+            long warmupIters,
+            double startWarmup,
+            long freezeIters,
+            long zeroUntil) {
         if (totalIters < 0 || warmupIters < 0 || freezeIters < 0 || warmupIters + freezeIters > totalIters) {
             throw new IllegalArgumentException("schedule lengths must satisfy warmup + freeze <= total: total "
                     + totalIters + ", warmup " + warmupIters + ", freeze " + freezeIters);

@@ -6,8 +6,7 @@ package dev.dinoj.trainer.schedule;
 public final class Schedules {
 
     /** Schedule values of one iteration. */
-    public record Values(double lr, double wd, double momentum, double teacherTemp, double lastLayerLr) {
-    }
+    public record Values(double lr, double wd, double momentum, double teacherTemp, double lastLayerLr) {}
 
     private final CosineScheduler lr;
     private final CosineScheduler wd;
@@ -15,8 +14,12 @@ public final class Schedules {
     private final CosineScheduler teacherTemp;
     private final CosineScheduler lastLayerLr;
 
-    public Schedules(CosineScheduler lr, CosineScheduler wd, CosineScheduler momentum, CosineScheduler teacherTemp,
-                     CosineScheduler lastLayerLr) {
+    public Schedules(
+            CosineScheduler lr,
+            CosineScheduler wd,
+            CosineScheduler momentum,
+            CosineScheduler teacherTemp,
+            CosineScheduler lastLayerLr) {
         this.lr = lr;
         this.wd = wd;
         this.momentum = momentum;
@@ -32,10 +35,20 @@ public final class Schedules {
      *
      * @param lr the peak lr after the scaling rule ({@link #scaledLr})
      */
-    public static Schedules official(long epochs, long epochLength, double lr, double minLr, long warmupEpochs,
-                                     double weightDecay, double weightDecayEnd, double momentumTeacher,
-                                     double finalMomentumTeacher, double teacherTemp, double warmupTeacherTemp,
-                                     long warmupTeacherTempEpochs, long freezeLastLayerEpochs) {
+    public static Schedules official(
+            long epochs,
+            long epochLength,
+            double lr,
+            double minLr,
+            long warmupEpochs,
+            double weightDecay,
+            double weightDecayEnd,
+            double momentumTeacher,
+            double finalMomentumTeacher,
+            double teacherTemp,
+            double warmupTeacherTemp,
+            long warmupTeacherTempEpochs,
+            long freezeLastLayerEpochs) {
         long total = epochs * epochLength;
         CosineScheduler lrs = new CosineScheduler(lr, minLr, total, warmupEpochs * epochLength, 0, 0);
         long ttIters = warmupTeacherTempEpochs * epochLength;
@@ -60,8 +73,8 @@ public final class Schedules {
             case "none":
                 return baseLr;
             default:
-                throw new IllegalArgumentException("unknown lr scaling rule '" + rule
-                        + "': use sqrt_wrt_1024, linear_wrt_256 or none");
+                throw new IllegalArgumentException(
+                        "unknown lr scaling rule '" + rule + "': use sqrt_wrt_1024, linear_wrt_256 or none");
         }
     }
 

@@ -24,8 +24,12 @@ public record BatchRecipe(MultiCropConfig crops, Collator collator) {
     /** The recipe of the normal phase ({@code highRes = false}) or of the high-resolution phase. */
     public static BatchRecipe of(TrainSettings s, boolean highRes) {
         MultiCropConfig crops = s.crops().multiCrop(highRes);
-        Collator collator = new Collator(s.masks().ratioMin(), s.masks().ratioMax(), s.masks().sampleProbability(),
-                MaskingGenerator.forGlobalCrops(crops.globalCropsSize(), s.ssl().backbone().patchSize()));
+        Collator collator = new Collator(
+                s.masks().ratioMin(),
+                s.masks().ratioMax(),
+                s.masks().sampleProbability(),
+                MaskingGenerator.forGlobalCrops(
+                        crops.globalCropsSize(), s.ssl().backbone().patchSize()));
         return new BatchRecipe(crops, collator);
     }
 

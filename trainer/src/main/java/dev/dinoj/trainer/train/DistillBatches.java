@@ -10,23 +10,22 @@ import ai.djl.ndarray.NDManager;
  */
 public final class DistillBatches {
 
-    private DistillBatches() {
-    }
+    private DistillBatches() {}
 
     /** {@code batch} without masks and with iBOT on all patches of the global crops. */
     public static StepBatch allPatches(NDManager manager, StepBatch batch, int patchSize) {
-        long rows = batch.globalCrops().getShape().get(0);                          // 2B
+        long rows = batch.globalCrops().getShape().get(0); // 2B
         long side = batch.globalCrops().getShape().get(2) / patchSize;
-        long n = side * side;                                                       // N patches per crop
+        long n = side * side; // N patches per crop
         long[] all = new long[(int) (rows * n)];
         float[] w = new float[all.length];
         for (int i = 0; i < all.length; i++) {
             all[i] = i;
             w[i] = (float) (1.0 / n);
         }
-        NDArray indices = manager.create(all);                                       // (2B·N) int64
-        NDArray weights = manager.create(w);                                         // (2B·N)
-        return new StepBatch(batch.globalCrops(), batch.localCrops(), null, indices, weights, (int) (rows * n),
-                (int) (rows * n));
+        NDArray indices = manager.create(all); // (2B·N) int64
+        NDArray weights = manager.create(w); // (2B·N)
+        return new StepBatch(
+                batch.globalCrops(), batch.localCrops(), null, indices, weights, (int) (rows * n), (int) (rows * n));
     }
 }

@@ -1,11 +1,12 @@
 package dev.dinoj.trainer.train;
 
-import dev.dinoj.trainer.config.SslConfig;
 import ai.djl.ndarray.NDManager;
+import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.DistillSettings;
+import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
@@ -14,8 +15,6 @@ import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.ModelInit;
 import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.model.VitConfig;
-import com.typesafe.config.ConfigFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,8 +45,14 @@ import java.util.Map;
  * @param sha256   SHA-256 of the teacher's weight file, checked again on resume
  * @param randomHeads whether the heads were freshly initialised
  */
-public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig dinoHead, HeadConfig ibotHead,
-                             String source, String sha256, boolean randomHeads) {
+public record DistillTeacher(
+        ParamSet params,
+        VitConfig backbone,
+        HeadConfig dinoHead,
+        HeadConfig ibotHead,
+        String source,
+        String sha256,
+        boolean randomHeads) {
 
     /**
      * Loads a teacher.
@@ -60,20 +65,24 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
             return fromCheckpoint(source, manager);
         }
         if (!Files.isRegularFile(source)) {
-            throw new ConfigError("dinoj.distill.teacher = " + source + ": no such checkpoint directory or safetensors file");
+            throw new ConfigError(
+                    "dinoj.distill.teacher = " + source + ": no such checkpoint directory or safetensors file");
         }
         Safetensors.Contents c;
         try {
             c = Safetensors.read(source);
         } catch (IOException | RuntimeException e) {
-            throw new ConfigError("dinoj.distill.teacher = " + source + ": not a readable safetensors file (" + e.getMessage() + ")");
+            throw new ConfigError(
+                    "dinoj.distill.teacher = " + source + ": not a readable safetensors file (" + e.getMessage() + ")");
         }
         Map<String, NpyArray> t = c.tensors();
         boolean prefixed = t.containsKey("backbone.cls_token");
         Map<String, NpyArray> backboneTensors = new LinkedHashMap<>();
         String bp = prefixed ? SslMetaArch.BACKBONE + "." : "";
         t.forEach((k, v) -> {
-            if (k.startsWith(bp) && !k.startsWith(SslMetaArch.DINO_HEAD + ".") && !k.startsWith(SslMetaArch.IBOT_HEAD + ".")) {
+            if (k.startsWith(bp)
+                    && !k.startsWith(SslMetaArch.DINO_HEAD + ".")
+                    && !k.startsWith(SslMetaArch.IBOT_HEAD + ".")) {
                 backboneTensors.put(k.substring(bp.length()), v);
             }
         });
@@ -88,10 +97,20 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
                         + "dinoj checkpoint, or set dinoj.distill.missing-teacher-heads = random to distil through frozen "
                         + "randomly initialised heads");
             }
-            dino = new HeadConfig(vit.embedDim(), student.dinoHead().prototypes(), student.dinoHead().hiddenDim(),
-                    student.dinoHead().bottleneckDim(), student.dinoHead().nlayers());
-            ibot = student.separateIbotHead() ? new HeadConfig(vit.embedDim(), student.ibotHead().prototypes(),
-                    student.ibotHead().hiddenDim(), student.ibotHead().bottleneckDim(), student.ibotHead().nlayers()) : null;
+            dino = new HeadConfig(
+                    vit.embedDim(),
+                    student.dinoHead().prototypes(),
+                    student.dinoHead().hiddenDim(),
+                    student.dinoHead().bottleneckDim(),
+                    student.dinoHead().nlayers());
+            ibot = student.separateIbotHead()
+                    ? new HeadConfig(
+                            vit.embedDim(),
+                            student.ibotHead().prototypes(),
+                            student.ibotHead().hiddenDim(),
+                            student.ibotHead().bottleneckDim(),
+                            student.ibotHead().nlayers())
+                    : null;
         }
         ParamSet p = new ParamSet(manager);
         try {
@@ -104,12 +123,21 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
             Map<String, NpyArray> named = new LinkedHashMap<>();
             for (String name : p.names()) {
                 boolean isBackbone = name.startsWith(SslMetaArch.BACKBONE + ".");
-                NpyArray a = prefixed ? t.get(name) : isBackbone ? t.get(name.substring(SslMetaArch.BACKBONE.length() + 1)) : null;
+                NpyArray a = prefixed
+                        ? t.get(name)
+                        : isBackbone ? t.get(name.substring(SslMetaArch.BACKBONE.length() + 1)) : null;
                 if (a == null && !(random && !isBackbone)) {
                     throw new ConfigError("dinoj.distill.teacher = " + source + ": missing tensor "
                             + (prefixed ? name : name.substring(SslMetaArch.BACKBONE.length() + 1)));
                 }
-                named.put(name, a != null ? a : NpyArray.ofFloats(name, p.get(name).getShape().getShape(), p.get(name).toFloatArray()));
+                named.put(
+                        name,
+                        a != null
+                                ? a
+                                : NpyArray.ofFloats(
+                                        name,
+                                        p.get(name).getShape().getShape(),
+                                        p.get(name).toFloatArray()));
             }
             p.load(named, source.toString());
         } catch (RuntimeException e) {
@@ -126,8 +154,10 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
         Path ckpt = Checkpoints.resolve(dir);
         Checkpoints.State st = Checkpoints.peek(ckpt);
         SslConfig ssl = TrainSettings.fromConfig(ConfigFactory.parseString(st.config())
-                .withFallback(ConfigFactory.parseResources(DistillTeacher.class.getClassLoader(), "reference.conf"))).ssl();
-        Map<String, NpyArray> tensors = Checkpoints.teacher(ckpt);     // checksums verified
+                        .withFallback(
+                                ConfigFactory.parseResources(DistillTeacher.class.getClassLoader(), "reference.conf")))
+                .ssl();
+        Map<String, NpyArray> tensors = Checkpoints.teacher(ckpt); // checksums verified
         ParamSet p = new ParamSet(manager);
         try {
             ModelInit init = new ModelInit(0);
@@ -141,8 +171,14 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
             p.close();
             throw new ConfigError("dinoj.distill.teacher = " + dir + ": " + e.getMessage());
         }
-        return new DistillTeacher(p, ssl.backbone(), ssl.dinoHead(), ssl.ibotHead(), ckpt.toString(),
-                Checkpoints.teacherSha256(ckpt), false);
+        return new DistillTeacher(
+                p,
+                ssl.backbone(),
+                ssl.dinoHead(),
+                ssl.ibotHead(),
+                ckpt.toString(),
+                Checkpoints.teacherSha256(ckpt),
+                false);
     }
 
     /**
@@ -150,8 +186,8 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
      * else the shapes (embed-dim, patch size, depth, grid, registers, FFN type and width, LayerScale and biases) and
      * {@code numHeads} (0: embed-dim / 64, as every official ViT-S/B/L/g).
      */
-    static VitConfig inferBackbone(Map<String, NpyArray> t, Map<String, String> meta, VitConfig student, int numHeads,
-                                   Path source) {
+    static VitConfig inferBackbone(
+            Map<String, NpyArray> t, Map<String, String> meta, VitConfig student, int numHeads, Path source) {
         NpyArray cls = t.get("cls_token");
         NpyArray patch = t.get("patch_embed.proj.weight");
         NpyArray pos = t.get("pos_embed");
@@ -170,18 +206,39 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
                     + "names blocks.C.N.* are not supported; export with block_chunks = 0)");
         }
         int grid = (int) Math.round(Math.sqrt(pos.shape()[1] - 1));
-        int registers = t.containsKey("register_tokens") ? (int) t.get("register_tokens").shape()[1] : 0;
+        int registers = t.containsKey("register_tokens")
+                ? (int) t.get("register_tokens").shape()[1]
+                : 0;
         boolean swiglu = t.containsKey("blocks.0.mlp.w12.weight");
-        int hidden = swiglu ? (int) t.get("blocks.0.mlp.w12.weight").shape()[0] / 2 : (int) t.get("blocks.0.mlp.fc1.weight").shape()[0];
+        int hidden = swiglu
+                ? (int) t.get("blocks.0.mlp.w12.weight").shape()[0] / 2
+                : (int) t.get("blocks.0.mlp.fc1.weight").shape()[0];
         double ratio = swiglu ? swigluRatio(dim, hidden) : (double) hidden / dim;
-        int heads = numHeads > 0 ? numHeads : meta != null && meta.containsKey("num_heads")
-                ? Integer.parseInt(meta.get("num_heads")) : Math.max(1, dim / 64);
-        double ls = t.containsKey("blocks.0.ls1.gamma") ? 1e-5 : 0;   // the value is loaded; only presence matters
+        int heads = numHeads > 0
+                ? numHeads
+                : meta != null && meta.containsKey("num_heads")
+                        ? Integer.parseInt(meta.get("num_heads"))
+                        : Math.max(1, dim / 64);
+        double ls = t.containsKey("blocks.0.ls1.gamma") ? 1e-5 : 0; // the value is loaded; only presence matters
         String ffnBias = swiglu ? "blocks.0.mlp.w12.bias" : "blocks.0.mlp.fc1.bias";
         try {
-            return new VitConfig(grid * patchSize, patchSize, dim, depth, heads, ratio, swiglu ? FfnType.SWIGLU : FfnType.MLP,
-                    registers, ls, t.containsKey("blocks.0.attn.qkv.bias"), t.containsKey("blocks.0.attn.proj.bias"),
-                    t.containsKey(ffnBias), 0.0, true, student.interpolateOffset(), student.interpolateAntialias());
+            return new VitConfig(
+                    grid * patchSize,
+                    patchSize,
+                    dim,
+                    depth,
+                    heads,
+                    ratio,
+                    swiglu ? FfnType.SWIGLU : FfnType.MLP,
+                    registers,
+                    ls,
+                    t.containsKey("blocks.0.attn.qkv.bias"),
+                    t.containsKey("blocks.0.attn.proj.bias"),
+                    t.containsKey(ffnBias),
+                    0.0,
+                    true,
+                    student.interpolateOffset(),
+                    student.interpolateAntialias());
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.distill.teacher = " + source + ": " + e.getMessage()
                     + " (set dinoj.distill.teacher-num-heads)");
@@ -208,7 +265,7 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
         int hidden;
         if (t.containsKey(prefix + "mlp.weight")) {
             nlayers = 1;
-            hidden = 1;                                         // unused with one layer
+            hidden = 1; // unused with one layer
         } else {
             nlayers = 0;
             while (t.containsKey(prefix + "mlp." + (2 * nlayers) + ".weight")) {
@@ -236,25 +293,35 @@ public record DistillTeacher(ParamSet params, VitConfig backbone, HeadConfig din
     /** Checks that the student can learn from this teacher (same patch size and prototype counts). */
     public void checkCompatible(SslConfig student) {
         if (backbone.patchSize() != student.backbone().patchSize()) {
-            throw new ConfigError("dinoj.model.patch-size = " + student.backbone().patchSize() + " must equal the teacher's "
-                    + backbone.patchSize() + " (iBOT matches patch tokens one to one)");
+            throw new ConfigError(
+                    "dinoj.model.patch-size = " + student.backbone().patchSize() + " must equal the teacher's "
+                            + backbone.patchSize() + " (iBOT matches patch tokens one to one)");
         }
         if (dinoHead.prototypes() != student.dinoHead().prototypes()) {
-            throw new ConfigError("dinoj.dino.head-n-prototypes = " + student.dinoHead().prototypes()
-                    + " must equal the teacher's " + dinoHead.prototypes());
+            throw new ConfigError("dinoj.dino.head-n-prototypes = "
+                    + student.dinoHead().prototypes() + " must equal the teacher's " + dinoHead.prototypes());
         }
         int teacherIbot = ibotHead != null ? ibotHead.prototypes() : dinoHead.prototypes();
         if (teacherIbot != student.ibotPrototypes()) {
-            throw new ConfigError((student.separateIbotHead() ? "dinoj.ibot.head-n-prototypes = " : "dinoj.dino.head-n-prototypes = ")
-                    + student.ibotPrototypes() + " (iBOT) must equal the teacher's iBOT prototypes " + teacherIbot);
+            throw new ConfigError(
+                    (student.separateIbotHead() ? "dinoj.ibot.head-n-prototypes = " : "dinoj.dino.head-n-prototypes = ")
+                            + student.ibotPrototypes() + " (iBOT) must equal the teacher's iBOT prototypes "
+                            + teacherIbot);
         }
     }
 
     /** One line for the log. */
     public String describe() {
-        return String.format("%s: ViT %d×%d, %d heads, patch %d, %d px%s; DINO head %d prototypes%s%s", source,
-                backbone.embedDim(), backbone.depth(), backbone.numHeads(), backbone.patchSize(), backbone.imgSize(),
-                backbone.ffn() == FfnType.SWIGLU ? ", SwiGLU" : "", dinoHead.prototypes(),
+        return String.format(
+                "%s: ViT %d×%d, %d heads, patch %d, %d px%s; DINO head %d prototypes%s%s",
+                source,
+                backbone.embedDim(),
+                backbone.depth(),
+                backbone.numHeads(),
+                backbone.patchSize(),
+                backbone.imgSize(),
+                backbone.ffn() == FfnType.SWIGLU ? ", SwiGLU" : "",
+                dinoHead.prototypes(),
                 ibotHead == null ? ", iBOT shares it" : ", iBOT head " + ibotHead.prototypes() + " prototypes",
                 randomHeads ? " (heads: frozen random init)" : "");
     }

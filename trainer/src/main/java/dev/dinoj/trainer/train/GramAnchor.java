@@ -1,20 +1,19 @@
 package dev.dinoj.trainer.train;
 
-import dev.dinoj.trainer.checkpoint.GramState;
-import dev.dinoj.trainer.config.GramSettings;
-import dev.dinoj.trainer.model.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import dev.dinoj.trainer.checkpoint.GramState;
+import dev.dinoj.trainer.config.GramSettings;
 import dev.dinoj.trainer.loss.GramLoss;
 import dev.dinoj.trainer.model.ModelInit;
 import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.model.Scalars;
 import dev.dinoj.trainer.model.VisionTransformer;
 import dev.dinoj.trainer.model.VitConfig;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.Map;
 
 /**
  * DINOv3 Gram anchoring as a plug-in of {@link SslMetaArch}: owns the Gram teacher (a backbone snapshot of the EMA
@@ -29,7 +28,7 @@ public final class GramAnchor implements GramState, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GramAnchor.class);
 
     private final GramSettings settings;
-    private final ParamSet teacher;                  // backbone.* of the student architecture; null with ema-teacher
+    private final ParamSet teacher; // backbone.* of the student architecture; null with ema-teacher
     private final VisionTransformer backbone;
     private boolean initialized;
     private double weight;
@@ -44,7 +43,7 @@ public final class GramAnchor implements GramState, AutoCloseable {
             this.backbone = null;
         } else {
             this.teacher = new ParamSet(manager);
-            new ModelInit(0).backbone(teacher, SslMetaArch.BACKBONE + ".", arch);   // names and shapes; loaded later
+            new ModelInit(0).backbone(teacher, SslMetaArch.BACKBONE + ".", arch); // names and shapes; loaded later
             this.backbone = new VisionTransformer(arch, teacher, SslMetaArch.BACKBONE + ".");
         }
     }
@@ -90,19 +89,21 @@ public final class GramAnchor implements GramState, AutoCloseable {
         if (!initialized()) {
             return null;
         }
-        NDArray targets = teacher == null ? emaPatches
-                : backbone.forward(batch.globalCrops(), null, false, null).patchTokens();   // (2B, N, D)
+        NDArray targets = teacher == null
+                ? emaPatches
+                : backbone.forward(batch.globalCrops(), null, false, null).patchTokens(); // (2B, N, D)
         NDArray s = studentPatches;
         NDArray t = targets;
         if (settings.tokensUsed() != GramSettings.Tokens.ALL) {
             if (batch.masks() == null) {
                 throw new IllegalStateException("gram.tokens-used = masked/unmasked needs masked global crops");
             }
-            NDArray m = batch.masks().reshape(-1);                      // (2B·N)
+            NDArray m = batch.masks().reshape(-1); // (2B·N)
             NDArray rows = (settings.tokensUsed() == GramSettings.Tokens.MASKED ? m : m.logicalNot())
-                    .nonzero().reshape(-1);                             // (n) selected patch indices
-            s = s.reshape(-1, s.getShape().get(2)).get(rows);           // (n, D)
-            t = t.reshape(-1, t.getShape().get(2)).get(rows);           // (n, D')
+                    .nonzero()
+                    .reshape(-1); // (n) selected patch indices
+            s = s.reshape(-1, s.getShape().get(2)).get(rows); // (n, D)
+            t = t.reshape(-1, t.getShape().get(2)).get(rows); // (n, D')
         }
         NDArray gram = GramLoss.loss(s, t, settings.loss());
         logged.put("gram_loss", (double) gram.getFloat());
@@ -131,7 +132,7 @@ public final class GramAnchor implements GramState, AutoCloseable {
         try (NDScope scope = new NDScope()) {
             for (String name : teacher.names()) {
                 NDArray dst = teacher.get(name);
-                Scalars.muli(dst, 0).addi(ema.get(name));                        // exact copy, in place
+                Scalars.muli(dst, 0).addi(ema.get(name)); // exact copy, in place
             }
             scope.suppressNotUsedWarning();
         }

@@ -3,9 +3,6 @@ package dev.dinoj.trainer.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.trainer.schedule.Schedules;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code RUN/metrics.jsonl}: one JSON line per step (losses, schedules, gradient norms, throughput), flushed line by
@@ -53,8 +52,8 @@ public final class MetricsLog implements AutoCloseable {
             }
             Files.write(f, keep);
         }
-        return new MetricsLog(Files.newBufferedWriter(f, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND));
+        return new MetricsLog(Files.newBufferedWriter(
+                f, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND));
     }
 
     /** Appends the line of one step (whole lines only: flushed at once). */
@@ -89,14 +88,21 @@ public final class MetricsLog implements AutoCloseable {
 
     /** One human-readable log line of a step (nanoGPT's {@code iter n: loss …}). */
     public static String format(TrainLoop.StepReport r) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "step %d/%d  loss %.4f (", r.step(), r.totalSteps(),
-                r.totalLoss()));
-        r.losses().forEach((k, v) -> sb.append(String.format(Locale.ROOT, "%s %.4f, ",
-                k.replace("_crops_loss", "").replace("_loss", ""), v)));
+        StringBuilder sb = new StringBuilder(
+                String.format(Locale.ROOT, "step %d/%d  loss %.4f (", r.step(), r.totalSteps(), r.totalLoss()));
+        r.losses()
+                .forEach((k, v) -> sb.append(String.format(
+                        Locale.ROOT, "%s %.4f, ", k.replace("_crops_loss", "").replace("_loss", ""), v)));
         sb.setLength(sb.length() - 2);
         Schedules.Values v = r.schedule();
-        sb.append(String.format(Locale.ROOT, ")  lr %.2e  wd %.4f  mom %.5f  t-temp %.4f  %.1f img/s", v.lr(), v.wd(),
-                v.momentum(), v.teacherTemp(), r.imagesPerSecond()));
+        sb.append(String.format(
+                Locale.ROOT,
+                ")  lr %.2e  wd %.4f  mom %.5f  t-temp %.4f  %.1f img/s",
+                v.lr(),
+                v.wd(),
+                v.momentum(),
+                v.teacherTemp(),
+                r.imagesPerSecond()));
         return sb.toString();
     }
 }

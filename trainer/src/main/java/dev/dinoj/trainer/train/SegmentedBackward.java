@@ -3,7 +3,6 @@ package dev.dinoj.trainer.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
 import dev.dinoj.trainer.model.VisionTransformer;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,8 +35,8 @@ public final class SegmentedBackward implements VisionTransformer.BlockCut {
 
     private final int depth;
     private final Listener listener;
-    private final List<List<NDArray>> outputs = new ArrayList<>();   // per block: recorded outputs (one per group/pass)
-    private final List<List<NDArray>> leaves = new ArrayList<>();    // per block: the detached leaves that replaced them
+    private final List<List<NDArray>> outputs = new ArrayList<>(); // per block: recorded outputs (one per group/pass)
+    private final List<List<NDArray>> leaves = new ArrayList<>(); // per block: the detached leaves that replaced them
 
     /**
      * @param depth    blocks of the student backbone
@@ -72,7 +71,7 @@ public final class SegmentedBackward implements VisionTransformer.BlockCut {
     public List<NDArray> cut(int block, List<NDArray> xs) {
         List<NDArray> out = new ArrayList<>(xs.size());
         for (NDArray x : xs) {
-            NDArray leaf = x.stopGradient();                          // same storage, no history
+            NDArray leaf = x.stopGradient(); // same storage, no history
             leaf.setRequiresGradient(true);
             outputs.get(block).add(x);
             leaves.get(block).add(leaf);
@@ -94,7 +93,7 @@ public final class SegmentedBackward implements VisionTransformer.BlockCut {
             }
             NDArray vjp = null;
             for (int g = 0; g < outs.size(); g++) {
-                NDArray term = outs.get(g).mul(ls.get(g).getGradient()).sum();   // scalar; d/d out = leaf.grad
+                NDArray term = outs.get(g).mul(ls.get(g).getGradient()).sum(); // scalar; d/d out = leaf.grad
                 vjp = vjp == null ? term : vjp.add(term);
             }
             gc.backward(vjp);

@@ -1,9 +1,5 @@
 package dev.dinoj.trainer.train;
 
-import dev.dinoj.trainer.checkpoint.TrainState;
-import dev.dinoj.trainer.loss.Centering;
-import dev.dinoj.trainer.config.SslConfig;
-import dev.dinoj.trainer.model.Scalars;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -12,21 +8,22 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
+import dev.dinoj.trainer.checkpoint.TrainState;
+import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.loss.DinoLosses;
 import dev.dinoj.trainer.loss.GlobalSum;
-import dev.dinoj.trainer.loss.SinkhornKnopp;
 import dev.dinoj.trainer.loss.SoftmaxCenter;
 import dev.dinoj.trainer.model.BackboneOutput;
 import dev.dinoj.trainer.model.DinoHead;
-import dev.dinoj.trainer.model.ModelInit;
 import dev.dinoj.trainer.model.GradMode;
+import dev.dinoj.trainer.model.ModelInit;
 import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.model.Scalars;
 import dev.dinoj.trainer.model.VisionTransformer;
 import dev.dinoj.trainer.optim.AdamW;
 import dev.dinoj.trainer.optim.GradClip;
 import dev.dinoj.trainer.optim.ParamGroup;
 import dev.dinoj.trainer.schedule.Schedules;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -53,8 +50,8 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
     private final SslConfig cfg;
     private final ParamSet student;
     private final ParamSet teacher;
-    private final ParamSet ema;                 // the EMA of the student: the teacher, or a distillation run's spare EMA
-    private final String distillTeacherSha256;  // SHA-256 of the frozen teacher's weight file; null in pretraining
+    private final ParamSet ema; // the EMA of the student: the teacher, or a distillation run's spare EMA
+    private final String distillTeacherSha256; // SHA-256 of the frozen teacher's weight file; null in pretraining
     private final VisionTransformer studentBackbone;
     private final VisionTransformer teacherBackbone;
     private final DinoHead studentDino;
@@ -65,20 +62,23 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
     private final SoftmaxCenter ibotCenter;
     private final List<ParamGroup> groups;
     private final TeacherTargets targets;
-    private AdamW optimizer;                    // created on first use: a sharded step keeps its own moments
+    private AdamW optimizer; // created on first use: a sharded step keeps its own moments
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
-    private SegmentedBackward segments;        // null: one backward call
-    private GramAnchor gram;                    // DINOv3 Gram anchoring; null when off
-    private Runnable beforeBackward;            // tests: runs between the forward pass and the backward pass
+    private SegmentedBackward segments; // null: one backward call
+    private GramAnchor gram; // DINOv3 Gram anchoring; null when off
+    private Runnable beforeBackward; // tests: runs between the forward pass and the backward pass
 
     /**
      * Losses of one step: the logged values (official keys and scaling), the back-propagated total, and where the
      * time went (teacher targets incl. centering, student forward incl. heads and losses, backward).
      */
-    public record StepLosses(Map<String, Double> logged, double total, double teacherSeconds,
-                             double studentForwardSeconds, double backwardSeconds) {
-    }
+    public record StepLosses(
+            Map<String, Double> logged,
+            double total,
+            double teacherSeconds,
+            double studentForwardSeconds,
+            double backwardSeconds) {}
 
     /**
      * What one full training step reports.
@@ -86,9 +86,8 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
      * @param forwardBackwardSeconds teacher + student forward and backward
      * @param optimizerSeconds       gradient norms, clipping, AdamW and the EMA update
      */
-    public record StepResult(StepLosses losses, Map<String, Double> gradNorms, double forwardBackwardSeconds,
-                             double optimizerSeconds) {
-    }
+    public record StepResult(
+            StepLosses losses, Map<String, Double> gradNorms, double forwardBackwardSeconds, double optimizerSeconds) {}
 
     private SslMetaArch(NDManager parent, SslConfig cfg, ParamSet student) {
         this(parent, cfg, student, null);
@@ -105,16 +104,19 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
         student.attachGradients();
         this.studentBackbone = new VisionTransformer(cfg.backbone(), student, BACKBONE + ".");
         this.studentDino = new DinoHead(cfg.dinoHead(), student, DINO_HEAD + ".");
-        this.studentIbot = cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), student, IBOT_HEAD + ".") : studentDino;
+        this.studentIbot =
+                cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), student, IBOT_HEAD + ".") : studentDino;
         if (frozen == null) {
             this.teacherBackbone = new VisionTransformer(cfg.backbone(), teacher, BACKBONE + ".");
             this.teacherDino = new DinoHead(cfg.dinoHead(), teacher, DINO_HEAD + ".");
-            this.teacherIbot = cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
+            this.teacherIbot =
+                    cfg.separateIbotHead() ? new DinoHead(cfg.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
         } else {
             frozen.checkCompatible(cfg);
             this.teacherBackbone = new VisionTransformer(frozen.backbone(), teacher, BACKBONE + ".");
             this.teacherDino = new DinoHead(frozen.dinoHead(), teacher, DINO_HEAD + ".");
-            this.teacherIbot = frozen.ibotHead() != null ? new DinoHead(frozen.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
+            this.teacherIbot =
+                    frozen.ibotHead() != null ? new DinoHead(frozen.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
         }
         this.dinoCenter = new SoftmaxCenter(parent, cfg.dinoHead().prototypes(), cfg.centerMomentum());
         this.ibotCenter = new SoftmaxCenter(parent, cfg.ibotPrototypes(), cfg.centerMomentum());
@@ -124,7 +126,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
 
     /** A freshly initialised model (dinov2 initialisation, deterministic in {@code seed}). */
     public static SslMetaArch create(NDManager manager, SslConfig cfg, long seed) {
-        GradMode.offOnThisThread();          // the teacher copy must not keep a graph back to the student
+        GradMode.offOnThisThread(); // the teacher copy must not keep a graph back to the student
         ParamSet p = new ParamSet(manager);
         ModelInit init = new ModelInit(seed);
         init.backbone(p, BACKBONE + ".", cfg.backbone());
@@ -143,7 +145,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
      * {@code drop-path-rate = 0}). The model owns {@code teacher}'s parameters from here on.
      */
     public static SslMetaArch distillation(NDManager manager, SslConfig cfg, long seed, DistillTeacher teacher) {
-        GradMode.offOnThisThread();          // the teacher copy must not keep a graph back to the student
+        GradMode.offOnThisThread(); // the teacher copy must not keep a graph back to the student
         ParamSet p = new ParamSet(manager);
         ModelInit init = new ModelInit(seed);
         init.backbone(p, BACKBONE + ".", cfg.backbone());
@@ -325,7 +327,8 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
         if (!isDistillation()) {
             return batch;
         }
-        return DistillBatches.allPatches(batch.globalCrops().getManager(), batch, cfg.backbone().patchSize());
+        return DistillBatches.allPatches(
+                batch.globalCrops().getManager(), batch, cfg.backbone().patchSize());
     }
 
     /** The gradient norms of the current gradients per submodule (before clipping). */
@@ -338,7 +341,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
      * the total loss into the student parameters.
      */
     public StepLosses forwardBackward(StepBatch batch, double teacherTemp, SplittableRandom rng) {
-        GradMode.offOnThisThread();              // only the gradient collector's scope records history
+        GradMode.offOnThisThread(); // only the gradient collector's scope records history
         int b = batch.batchSize();
         int nLocal = cfg.nLocalCrops();
         int nLocalTerms = Math.max(nLocal * N_GLOBAL_CROPS, 1);
@@ -363,7 +366,10 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
                 BackboneOutput local = null;
                 if (nLocal > 0 && cropPacking) {
                     List<BackboneOutput> both = studentBackbone.forwardPacked(
-                            List.of(batch.globalCrops(), batch.localCrops()), Arrays.asList(batch.masks(), null), true, rng);
+                            List.of(batch.globalCrops(), batch.localCrops()),
+                            Arrays.asList(batch.masks(), null),
+                            true,
+                            rng);
                     global = both.get(0);
                     local = both.get(1);
                 } else {
@@ -372,7 +378,8 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
                         local = studentBackbone.forward(batch.localCrops(), null, true, rng);
                     }
                 }
-                NDArray maskedPatches = doIbot ? TeacherTargets.maskedRows(global.patchTokens(), batch.maskIndices()) : null;
+                NDArray maskedPatches =
+                        doIbot ? TeacherTargets.maskedRows(global.patchTokens(), batch.maskIndices()) : null;
 
                 // all DINO-head inputs in one pass: [local CLS (L·B); global CLS (2B); masked patches (n) if shared]
                 NDList headIn = new NDList();
@@ -394,33 +401,40 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
                 NDArray globalOut = headOut.get(new NDIndex("{}:{}", off, off + 2L * b));
                 NDArray maskedOut = null;
                 if (doIbot) {
-                    maskedOut = sharedIbot ? headOut.get(new NDIndex("{}:", off + 2L * b)) : studentIbot.forward(maskedPatches);
+                    maskedOut = sharedIbot
+                            ? headOut.get(new NDIndex("{}:", off + 2L * b))
+                            : studentIbot.forward(maskedPatches);
                 }
 
                 NDArray loss = null;
                 if (cfg.doDino()) {
-                    List<NDArray> teacherChunks = Arrays.asList(t.dino().get(new NDIndex(":{}", b)),
-                            t.dino().get(new NDIndex("{}:", b)));
+                    List<NDArray> teacherChunks = Arrays.asList(
+                            t.dino().get(new NDIndex(":{}", b)), t.dino().get(new NDIndex("{}:", b)));
                     if (localOut != null) {
-                        NDArray dinoLocal = Scalars.div(DinoLosses.dino(chunks(localOut, nLocal), teacherChunks, cfg.studentTemp()),
+                        NDArray dinoLocal = Scalars.div(
+                                DinoLosses.dino(chunks(localOut, nLocal), teacherChunks, cfg.studentTemp()),
                                 (float) (nGlobalTerms + nLocalTerms));
                         logged.put("dino_local_crops_loss", (double) dinoLocal.getFloat());
                         loss = Scalars.mul(dinoLocal, (float) cfg.dinoLossWeight());
                     }
-                    NDArray dinoGlobal = Scalars.mul(DinoLosses.dino(List.of(globalOut), List.of(t.dino()), cfg.studentTemp()),
+                    NDArray dinoGlobal = Scalars.mul(
+                            DinoLosses.dino(List.of(globalOut), List.of(t.dino()), cfg.studentTemp()),
                             (float) (2.0 / (nGlobalTerms + nLocalTerms)));
                     logged.put("dino_global_crops_loss", (double) dinoGlobal.getFloat());
                     loss = add(loss, Scalars.mul(dinoGlobal, (float) cfg.dinoLossWeight()));
                     if (cfg.doKoleo()) {
                         NDArray cls = global.clsToken();
-                        NDArray koleo = Scalars.mul(DinoLosses.koleo(cls.get(new NDIndex(":{}", b)))
-                                .add(DinoLosses.koleo(cls.get(new NDIndex("{}:", b)))), (float) cfg.koleoLossWeight());
+                        NDArray koleo = Scalars.mul(
+                                DinoLosses.koleo(cls.get(new NDIndex(":{}", b)))
+                                        .add(DinoLosses.koleo(cls.get(new NDIndex("{}:", b)))),
+                                (float) cfg.koleoLossWeight());
                         logged.put("koleo_loss", koleo.getFloat() / 2.0);
                         loss = add(loss, koleo);
                     }
                 }
                 if (doIbot) {
-                    NDArray ibot = Scalars.mul(DinoLosses.ibot(maskedOut, t.ibot(), batch.masksWeight(), 2L * b, cfg.studentTemp()),
+                    NDArray ibot = Scalars.mul(
+                            DinoLosses.ibot(maskedOut, t.ibot(), batch.masksWeight(), 2L * b, cfg.studentTemp()),
                             (float) (2 * (1.0 / N_GLOBAL_CROPS)));
                     logged.put("ibot_loss", ibot.getFloat() / 2.0);
                     loss = add(loss, Scalars.mul(ibot, (float) cfg.ibotLossWeight()));

@@ -15,8 +15,14 @@ import ai.djl.ndarray.types.Shape;
  * @param upperbound     dinov2's buffer size bound (kept for parity; rows are independent here)
  * @param nMaskedPatches n
  */
-public record StepBatch(NDArray globalCrops, NDArray localCrops, NDArray masks, NDArray maskIndices,
-                        NDArray masksWeight, int upperbound, int nMaskedPatches) {
+public record StepBatch(
+        NDArray globalCrops,
+        NDArray localCrops,
+        NDArray masks,
+        NDArray maskIndices,
+        NDArray masksWeight,
+        int upperbound,
+        int nMaskedPatches) {
 
     /** Images per crop (B). */
     public int batchSize() {
@@ -24,9 +30,18 @@ public record StepBatch(NDArray globalCrops, NDArray localCrops, NDArray masks, 
     }
 
     /** Creates device arrays from host data. */
-    public static StepBatch fromHost(NDManager m, int batch, int globalSize, float[] global, int nLocal, int localSize,
-                                     float[] local, boolean[] masks, long[] maskIndices, float[] masksWeight,
-                                     int upperbound) {
+    public static StepBatch fromHost(
+            NDManager m,
+            int batch,
+            int globalSize,
+            float[] global,
+            int nLocal,
+            int localSize,
+            float[] local,
+            boolean[] masks,
+            long[] maskIndices,
+            float[] masksWeight,
+            int upperbound) {
         NDArray g = m.create(global, new Shape(2L * batch, 3, globalSize, globalSize));
         NDArray l = nLocal == 0 ? null : m.create(local, new Shape((long) nLocal * batch, 3, localSize, localSize));
         long n = masks.length / (2L * batch);

@@ -5,8 +5,7 @@ import java.util.SplittableRandom;
 /** Randomness of one training step, derived only from (seed, step) so a resumed run draws the same numbers. */
 public final class StepRandom {
 
-    private StepRandom() {
-    }
+    private StepRandom() {}
 
     public static SplittableRandom forStep(long seed, long step) {
         return new SplittableRandom(mix(seed * 0x9E3779B97F4A7C15L + step + 0x632BE59BD9B4E019L));

@@ -29,8 +29,13 @@ final class TeacherTargets {
     private final SoftmaxCenter dinoCenter;
     private final SoftmaxCenter ibotCenter;
 
-    TeacherTargets(SslConfig cfg, VisionTransformer teacherBackbone, DinoHead teacherDino, DinoHead teacherIbot,
-                   SoftmaxCenter dinoCenter, SoftmaxCenter ibotCenter) {
+    TeacherTargets(
+            SslConfig cfg,
+            VisionTransformer teacherBackbone,
+            DinoHead teacherDino,
+            DinoHead teacherIbot,
+            SoftmaxCenter dinoCenter,
+            SoftmaxCenter ibotCenter) {
         this.cfg = cfg;
         this.teacherBackbone = teacherBackbone;
         this.teacherDino = teacherDino;
@@ -40,19 +45,19 @@ final class TeacherTargets {
     }
 
     /** Teacher targets for the DINO loss (2B, K) in swapped crop order, and for iBOT (n, K). */
-    record Targets(NDArray dino, NDArray ibot, NDArray patchTokens) {
-    }
+    record Targets(NDArray dino, NDArray ibot, NDArray patchTokens) {}
 
     Targets compute(StepBatch batch, double teacherTemp, boolean doIbot, GlobalSum sums) {
         int b = batch.batchSize();
         BackboneOutput out = teacherBackbone.forward(batch.globalCrops(), null, false, null);
-        NDArray cls = out.clsToken();                                   // (2B, D)
+        NDArray cls = out.clsToken(); // (2B, D)
         // swapped so that crop A's student is matched to crop B's teacher
-        NDArray swapped = NDArrays.concat(new NDList(cls.get(new NDIndex("{}:", b)), cls.get(new NDIndex(":{}", b))), 0);
+        NDArray swapped =
+                NDArrays.concat(new NDList(cls.get(new NDIndex("{}:", b)), cls.get(new NDIndex(":{}", b))), 0);
         NDArray clsOut;
         NDArray maskedOut = null;
         if (doIbot) {
-            NDArray masked = maskedRows(out.patchTokens(), batch.maskIndices());   // (n, D)
+            NDArray masked = maskedRows(out.patchTokens(), batch.maskIndices()); // (n, D)
             if (teacherIbot != teacherDino) {
                 clsOut = teacherDino.forward(swapped);
                 maskedOut = teacherIbot.forward(masked);

@@ -5,7 +5,6 @@ import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,19 +25,24 @@ public final class TrainLoop {
     }
 
     /** What happened in one step. */
-    public record StepReport(long step, long totalSteps, Map<String, Double> losses, double totalLoss,
-                             Schedules.Values schedule, Map<String, Double> gradNorms, double imagesPerSecond,
-                             double dataWaitSeconds, double computeSeconds, int globalCropSize) {
-    }
+    public record StepReport(
+            long step,
+            long totalSteps,
+            Map<String, Double> losses,
+            double totalLoss,
+            Schedules.Values schedule,
+            Map<String, Double> gradNorms,
+            double imagesPerSecond,
+            double dataWaitSeconds,
+            double computeSeconds,
+            int globalCropSize) {}
 
     /** The outcome of a run. */
-    public record Result(long startStep, long endStep, Path lastCheckpoint, List<StepReport> steps, double seconds) {
-    }
+    public record Result(long startStep, long endStep, Path lastCheckpoint, List<StepReport> steps, double seconds) {}
 
     /** What the step reports back: losses and gradient norms (global over ranks), and an extra for the log line. */
-    public record StepOutcome(Map<String, Double> losses, double totalLoss, Map<String, Double> gradNorms,
-                              String logSuffix) {
-    }
+    public record StepOutcome(
+            Map<String, Double> losses, double totalLoss, Map<String, Double> gradNorms, String logSuffix) {}
 
     /** Where a resumed run continues: the next step and the data sampler's position. */
     public record Resumed(long step, long samplerPosition) {
@@ -70,8 +74,7 @@ public final class TrainLoop {
         boolean[] agreeToStop(boolean timeUp, boolean signalled);
 
         /** Called once after the last step (ranks wait for each other). */
-        default void finish() {
-        }
+        default void finish() {}
     }
 
     /** The batches of one phase, in step order. */
@@ -124,8 +127,13 @@ public final class TrainLoop {
     /**
      * @param writesMetrics whether this loop writes the run's {@code metrics.jsonl} (not the ranks other than 0)
      */
-    public TrainLoop(TrainSettings settings, Path outDir, Stepper stepper, Batches batches, Reporter reporter,
-                     boolean writesMetrics) {
+    public TrainLoop(
+            TrainSettings settings,
+            Path outDir,
+            Stepper stepper,
+            Batches batches,
+            Reporter reporter,
+            boolean writesMetrics) {
         this.settings = settings;
         this.outDir = outDir;
         this.stepper = stepper;
@@ -147,18 +155,19 @@ public final class TrainLoop {
         long startStep = step;
         Reached end;
         try (MetricsLog metrics = writesMetrics ? MetricsLog.open(outDir, step) : null) {
-            end = phases(stop, deadline, new Reached(step, stepper.latestCheckpoint(outDir)), position, metrics, reports);
+            end = phases(
+                    stop, deadline, new Reached(step, stepper.latestCheckpoint(outDir)), position, metrics, reports);
         }
         stepper.finish();
         return new Result(startStep, end.step(), end.checkpoint(), reports, (System.nanoTime() - t0) / 1e9);
     }
 
     /** How far a run got: steps done and its newest checkpoint. */
-    private record Reached(long step, Path checkpoint) {
-    }
+    private record Reached(long step, Path checkpoint) {}
 
-    private Reached phases(ShutdownStop stop, long deadline, Reached from, long position, MetricsLog metrics,
-                           List<StepReport> reports) throws Exception {
+    private Reached phases(
+            ShutdownStop stop, long deadline, Reached from, long position, MetricsLog metrics, List<StepReport> reports)
+            throws Exception {
         long step = from.step();
         Path last = from.checkpoint();
         long totalSteps = settings.totalSteps();
@@ -171,7 +180,8 @@ public final class TrainLoop {
             BatchRecipe recipe = BatchRecipe.of(settings, highRes);
             if (highRes) {
                 reporter.info("High-resolution phase from step " + step + ": global crops "
-                        + recipe.crops().globalCropsSize() + " px, local crops " + recipe.crops().localCropsSize() + " px");
+                        + recipe.crops().globalCropsSize() + " px, local crops "
+                        + recipe.crops().localCropsSize() + " px");
             }
             try (BatchSource source = batches.open(recipe, step, phaseEnd, position)) {
                 while (step < phaseEnd) {
@@ -186,8 +196,17 @@ public final class TrainLoop {
                     step++;
                     position = source.position();
                     // ---- metrics and log ----
-                    StepReport r = new StepReport(step, totalSteps, out.losses(), out.totalLoss(), v, out.gradNorms(),
-                            batchSize / ((s2 - s0) / 1e9), (s1 - s0) / 1e9, (s2 - s1) / 1e9, batch.globalSize());
+                    StepReport r = new StepReport(
+                            step,
+                            totalSteps,
+                            out.losses(),
+                            out.totalLoss(),
+                            v,
+                            out.gradNorms(),
+                            batchSize / ((s2 - s0) / 1e9),
+                            (s1 - s0) / 1e9,
+                            (s2 - s1) / 1e9,
+                            batch.globalSize());
                     reports.add(r);
                     if (metrics != null) {
                         metrics.write(r);
@@ -205,9 +224,11 @@ public final class TrainLoop {
                         last = stepper.checkpoint(outDir, step, position);
                     }
                     if (stopped) {
-                        reporter.info(decision[1] ? "Stopped on a termination signal after step " + step
-                                + "; checkpoint " + last.getFileName() + " written (--resume continues from it)"
-                                : "dinoj.train.max-minutes reached after step " + step);
+                        reporter.info(
+                                decision[1]
+                                        ? "Stopped on a termination signal after step " + step + "; checkpoint "
+                                                + last.getFileName() + " written (--resume continues from it)"
+                                        : "dinoj.train.max-minutes reached after step " + step);
                         break;
                     }
                 }

@@ -10,15 +10,14 @@ import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A single-process DINOv2 pretraining run: the {@link TrainLoop} with the whole batch in this JVM
@@ -40,7 +39,7 @@ public final class TrainingRun {
         this.settings = settings;
         this.outDir = outDir;
         this.resume = resume;
-        this.listener = listener == null ? r -> { } : listener;
+        this.listener = listener == null ? r -> {} : listener;
     }
 
     /** The distillation teacher's SHA-256 and source, written into the run directory when the run starts. */
@@ -62,11 +61,15 @@ public final class TrainingRun {
         ImageDataset data = dataset != null ? dataset : settings.openDataset();
         TrainLoop.requireOneBatch(data, settings.batchSize());
         try (ShutdownStop stop = new ShutdownStop(STOP_GRACE);
-             NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = createModel(settings, manager, outDir, resume)) {
+                NDManager manager = NDManager.newBaseManager();
+                SslMetaArch model = createModel(settings, manager, outDir, resume)) {
             model.setCropPacking(settings.loop().cropPacking());
-            TrainLoop loop = new TrainLoop(settings, outDir, new LocalStepper(model, manager),
-                    (recipe, first, end, position) -> loader(data, recipe, position), new TrainLoop.Reporter() {
+            TrainLoop loop = new TrainLoop(
+                    settings,
+                    outDir,
+                    new LocalStepper(model, manager),
+                    (recipe, first, end, position) -> loader(data, recipe, position),
+                    new TrainLoop.Reporter() {
                         @Override
                         public void info(String line) {
                             log.info(line);
@@ -79,7 +82,8 @@ public final class TrainingRun {
                                 log.info(logLine);
                             }
                         }
-                    }, true);
+                    },
+                    true);
             return loop.run(stop);
         } catch (IOException | RuntimeException e) {
             throw e;
@@ -92,8 +96,15 @@ public final class TrainingRun {
     private TrainLoop.BatchSource loader(ImageDataset data, BatchRecipe recipe, long position) {
         EpochSampler sampler = new EpochSampler(data.size(), settings.seed());
         sampler.seek(position);
-        BatchLoader loader = new BatchLoader(data, recipe.augmentation(), recipe.collator(), sampler, settings.batchSize(),
-                settings.seed(), settings.data().loaderThreads(), settings.data().prefetch());
+        BatchLoader loader = new BatchLoader(
+                data,
+                recipe.augmentation(),
+                recipe.collator(),
+                sampler,
+                settings.batchSize(),
+                settings.seed(),
+                settings.data().loaderThreads(),
+                settings.data().prefetch());
         return new TrainLoop.BatchSource() {
             @Override
             public CollatedBatch next() {
@@ -135,14 +146,17 @@ public final class TrainingRun {
             }
             Checkpoints.State st = Checkpoints.load(latest.get(), model);
             if (!st.config().equals(settings.render())) {
-                log.warn("Resuming {} with a configuration that differs from the checkpoint's; the run will "
-                        + "not match an uninterrupted one (compare {} with config.conf)", latest.get(),
+                log.warn(
+                        "Resuming {} with a configuration that differs from the checkpoint's; the run will "
+                                + "not match an uninterrupted one (compare {} with config.conf)",
+                        latest.get(),
                         latest.get().resolve("config.conf"));
             }
             if (model.gram() != null) {
                 model.gram().initializeMissing(st.step(), model.ema());
             }
-            log.info("Resuming from {} at step {} (sampler position {})", latest.get(), st.step(), st.samplerPosition());
+            log.info(
+                    "Resuming from {} at step {} (sampler position {})", latest.get(), st.step(), st.samplerPosition());
             return new TrainLoop.Resumed(st.step(), st.samplerPosition());
         }
 
@@ -154,18 +168,32 @@ public final class TrainingRun {
         @Override
         public TrainLoop.StepOutcome step(long step, CollatedBatch cb, Schedules.Values v) {
             try (NDManager stepManager = manager.newSubManager()) {
-                StepBatch batch = StepBatch.fromHost(stepManager, cb.batchSize(), cb.globalSize(), cb.globalCrops(),
-                        cb.nLocal(), cb.localSize(), cb.localCrops(), cb.masks(), cb.maskIndices(), cb.masksWeight(),
+                StepBatch batch = StepBatch.fromHost(
+                        stepManager,
+                        cb.batchSize(),
+                        cb.globalSize(),
+                        cb.globalCrops(),
+                        cb.nLocal(),
+                        cb.localSize(),
+                        cb.localCrops(),
+                        cb.masks(),
+                        cb.maskIndices(),
+                        cb.masksWeight(),
                         cb.upperbound());
                 SslMetaArch.StepResult res = model.trainStep(step, batch, v, StepRandom.forStep(settings.seed(), step));
-                return new TrainLoop.StepOutcome(res.losses().logged(), res.losses().total(), res.gradNorms(), "");
+                return new TrainLoop.StepOutcome(
+                        res.losses().logged(), res.losses().total(), res.gradNorms(), "");
             }
         }
 
         @Override
         public Path checkpoint(Path dir, long steps, long samplerPosition) {
-            return Checkpoints.save(dir, model, new Checkpoints.State(steps, samplerPosition,
-                    model.optimizer().stepCount(), settings.seed(), settings.render()), settings.checkpoint().keepLast());
+            return Checkpoints.save(
+                    dir,
+                    model,
+                    new Checkpoints.State(
+                            steps, samplerPosition, model.optimizer().stepCount(), settings.seed(), settings.render()),
+                    settings.checkpoint().keepLast());
         }
 
         @Override
@@ -192,7 +220,7 @@ public final class TrainingRun {
         try {
             return newModel(settings, manager, null, false);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);                 // nothing is written without a run directory
+            throw new UncheckedIOException(e); // nothing is written without a run directory
         }
     }
 
@@ -220,12 +248,17 @@ public final class TrainingRun {
                     Files.writeString(outDir.resolve(TEACHER_RECORD), line + "\n");
                 }
             }
-            log.info("Distilling from {}{}", teacher.describe(), teacher.randomHeads()
-                    ? " — WARNING: the teacher has no trained heads; its targets are random projections of its features" : "");
+            log.info(
+                    "Distilling from {}{}",
+                    teacher.describe(),
+                    teacher.randomHeads()
+                            ? " — WARNING: the teacher has no trained heads; its targets are random projections of its features"
+                            : "");
             model = SslMetaArch.distillation(manager, settings.ssl(), settings.seed(), teacher);
         }
         if (settings.gram() != null) {
-            model.setGram(new GramAnchor(manager, settings.gram(), settings.ssl().backbone()));
+            model.setGram(
+                    new GramAnchor(manager, settings.gram(), settings.ssl().backbone()));
             log.info("Gram anchoring on: {}", settings.gram());
         }
         return model;

@@ -10,7 +10,13 @@ public record Check(String quantity, double error, double tolerance, String note
     }
 
     public String line() {
-        return String.format(Locale.ROOT, "%-4s %-62s err=%.3e tol=%.3e%s", ok() ? "ok" : "FAIL", quantity, error,
-                tolerance, note == null || note.isEmpty() ? "" : "  " + note);
+        return String.format(
+                Locale.ROOT,
+                "%-4s %-62s err=%.3e tol=%.3e%s",
+                ok() ? "ok" : "FAIL",
+                quantity,
+                error,
+                tolerance,
+                note == null || note.isEmpty() ? "" : "  " + note);
     }
 }

@@ -6,19 +6,18 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Npz;
+import dev.dinoj.trainer.loss.Centering;
 import dev.dinoj.trainer.model.BackboneOutput;
 import dev.dinoj.trainer.model.FfnType;
 import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.VitConfig;
 import dev.dinoj.trainer.optim.ParamGroup;
 import dev.dinoj.trainer.schedule.Schedules;
-import dev.dinoj.trainer.loss.Centering;
-import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +38,7 @@ public final class ReferenceVerifier {
 
     /** Tolerances from the fixture README (≥ 15× the float32-vs-float64 difference of the official code). */
     static final double LOSS_REL = 1e-4;
+
     static final double GRAD_REL = 1e-3;
     static final double PARAM_STEP_REL = 1e-2;
     static final double PARAM_ABS_REL = 1e-6;
@@ -65,7 +65,7 @@ public final class ReferenceVerifier {
         JsonNode manifest = new ObjectMapper().readTree(manifestFile.toFile());
         SslConfig cfg = configFrom(manifest);
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, cfg, 0)) {
+                SslMetaArch model = SslMetaArch.create(manager, cfg, 0)) {
             Map<String, NpyArray> init = Npz.read(dir.resolve("weights_init.npz"));
             model.student().load(init, dir.resolve("weights_init.npz").toString());
             model.teacher().load(init, dir.resolve("weights_init.npz").toString());
@@ -76,25 +76,46 @@ public final class ReferenceVerifier {
             for (JsonNode step : manifest.get("steps")) {
                 int it = step.get("iteration").asInt();
                 String s = "step" + it + " ";
-                Schedules.Values v = new Schedules.Values(step.get("lr").asDouble(), step.get("wd").asDouble(),
-                        step.get("momentum").asDouble(), step.get("teacher_temp").asDouble(),
+                Schedules.Values v = new Schedules.Values(
+                        step.get("lr").asDouble(),
+                        step.get("wd").asDouble(),
+                        step.get("momentum").asDouble(),
+                        step.get("teacher_temp").asDouble(),
                         step.get("last_layer_lr").asDouble());
-                try (NDManager stepManager = manager.newSubManager(); NDScope scope = new NDScope()) {
+                try (NDManager stepManager = manager.newSubManager();
+                        NDScope scope = new NDScope()) {
                     StepBatch batch = loadBatch(stepManager, Npz.read(dir.resolve("batch_step" + it + ".npz")));
                     model.student().zeroGradients();
                     SslMetaArch.StepLosses losses = model.forwardBackward(batch, v.teacherTemp(), null);
-                    step.get("losses").fields().forEachRemaining(e -> relCheck(s + "loss " + e.getKey(),
-                            losses.logged().getOrDefault(e.getKey(), Double.NaN), e.getValue().asDouble(), LOSS_REL));
-                    relCheck(s + "loss total_loss", losses.total(), step.get("total_loss").asDouble(), LOSS_REL);
+                    step.get("losses")
+                            .fields()
+                            .forEachRemaining(e -> relCheck(
+                                    s + "loss " + e.getKey(),
+                                    losses.logged().getOrDefault(e.getKey(), Double.NaN),
+                                    e.getValue().asDouble(),
+                                    LOSS_REL));
+                    relCheck(
+                            s + "loss total_loss",
+                            losses.total(),
+                            step.get("total_loss").asDouble(),
+                            LOSS_REL);
                     Map<String, NpyArray> refGrads = Npz.read(dir.resolve("grads_step" + it + ".npz"));
                     for (String name : model.student().names()) {
                         NDArray g = model.student().get(name).getGradient();
-                        tensorCheck(s + "grad " + name, g.toFloatArray(), refGrads.get(name).asFloats(), GRAD_REL);
+                        tensorCheck(
+                                s + "grad " + name,
+                                g.toFloatArray(),
+                                refGrads.get(name).asFloats(),
+                                GRAD_REL);
                     }
                     Map<String, Double> norms = model.gradNorms();
-                    step.get("grad_norms_before_clip").fields().forEachRemaining(e -> relCheck(
-                            s + "grad_norm " + e.getKey(), norms.getOrDefault(e.getKey(), Double.NaN),
-                            e.getValue().asDouble(), GRAD_NORM_REL));
+                    step.get("grad_norms_before_clip")
+                            .fields()
+                            .forEachRemaining(e -> relCheck(
+                                    s + "grad_norm " + e.getKey(),
+                                    norms.getOrDefault(e.getKey(), Double.NaN),
+                                    e.getValue().asDouble(),
+                                    GRAD_NORM_REL));
                     dev.dinoj.trainer.optim.GradClip.clip(model.student(), model.groups(), norms, cfg.clipGrad());
                     model.optimizer().step(v.lr(), v.lastLayerLr(), v.wd());
                     model.updateTeacher(v.momentum());
@@ -126,25 +147,52 @@ public final class ReferenceVerifier {
         JsonNode dino = o.get("dino");
         JsonNode ibot = o.get("ibot");
         JsonNode optim = o.get("optim");
-        VitConfig vit = new VitConfig(o.get("crops").get("global_crops_size").asInt(), st.get("patch_size").asInt(),
-                c.get("dim").asInt(), c.get("depth").asInt(), c.get("heads").asInt(), 4.0,
-                FfnType.parse(st.get("ffn_layer").asText()), st.get("num_register_tokens").asInt(),
-                st.get("layerscale").asDouble(), st.get("qkv_bias").asBoolean(), st.get("proj_bias").asBoolean(),
-                st.get("ffn_bias").asBoolean(), st.get("drop_path_rate").asDouble(),
-                st.get("drop_path_uniform").asBoolean(), st.get("interpolate_offset").asDouble(),
+        VitConfig vit = new VitConfig(
+                o.get("crops").get("global_crops_size").asInt(),
+                st.get("patch_size").asInt(),
+                c.get("dim").asInt(),
+                c.get("depth").asInt(),
+                c.get("heads").asInt(),
+                4.0,
+                FfnType.parse(st.get("ffn_layer").asText()),
+                st.get("num_register_tokens").asInt(),
+                st.get("layerscale").asDouble(),
+                st.get("qkv_bias").asBoolean(),
+                st.get("proj_bias").asBoolean(),
+                st.get("ffn_bias").asBoolean(),
+                st.get("drop_path_rate").asDouble(),
+                st.get("drop_path_uniform").asBoolean(),
+                st.get("interpolate_offset").asDouble(),
                 st.get("interpolate_antialias").asBoolean());
-        HeadConfig dinoHead = new HeadConfig(vit.embedDim(), dino.get("head_n_prototypes").asInt(),
-                dino.get("head_hidden_dim").asInt(), dino.get("head_bottleneck_dim").asInt(),
+        HeadConfig dinoHead = new HeadConfig(
+                vit.embedDim(),
+                dino.get("head_n_prototypes").asInt(),
+                dino.get("head_hidden_dim").asInt(),
+                dino.get("head_bottleneck_dim").asInt(),
                 dino.get("head_nlayers").asInt());
         HeadConfig ibotHead = ibot.get("separate_head").asBoolean()
-                ? new HeadConfig(vit.embedDim(), ibot.get("head_n_prototypes").asInt(), ibot.get("head_hidden_dim").asInt(),
-                ibot.get("head_bottleneck_dim").asInt(), ibot.get("head_nlayers").asInt())
+                ? new HeadConfig(
+                        vit.embedDim(),
+                        ibot.get("head_n_prototypes").asInt(),
+                        ibot.get("head_hidden_dim").asInt(),
+                        ibot.get("head_bottleneck_dim").asInt(),
+                        ibot.get("head_nlayers").asInt())
                 : null;
-        return new SslConfig(vit, dinoHead, ibotHead, o.get("crops").get("local_crops_number").asInt(),
-                dino.get("loss_weight").asDouble(), dino.get("koleo_loss_weight").asDouble(),
-                ibot.get("loss_weight").asDouble(), Centering.parse(o.get("train").get("centering").asText()),
-                0.1, 0.9, optim.get("clip_grad").asDouble(), optim.get("layerwise_decay").asDouble(),
-                optim.get("patch_embed_lr_mult").asDouble(), optim.get("adamw_beta1").asDouble(),
+        return new SslConfig(
+                vit,
+                dinoHead,
+                ibotHead,
+                o.get("crops").get("local_crops_number").asInt(),
+                dino.get("loss_weight").asDouble(),
+                dino.get("koleo_loss_weight").asDouble(),
+                ibot.get("loss_weight").asDouble(),
+                Centering.parse(o.get("train").get("centering").asText()),
+                0.1,
+                0.9,
+                optim.get("clip_grad").asDouble(),
+                optim.get("layerwise_decay").asDouble(),
+                optim.get("patch_embed_lr_mult").asDouble(),
+                optim.get("adamw_beta1").asDouble(),
                 optim.get("adamw_beta2").asDouble());
     }
 
@@ -153,10 +201,18 @@ public final class ReferenceVerifier {
         NpyArray l = z.get("collated_local_crops");
         int twoB = (int) g.shape()[0];
         int nLocal = l == null || l.shape()[0] == 0 ? 0 : (int) (l.shape()[0] / (twoB / 2));
-        return StepBatch.fromHost(m, twoB / 2, (int) g.shape()[2], g.asFloats(), nLocal,
-                nLocal == 0 ? 0 : (int) l.shape()[2], nLocal == 0 ? null : l.asFloats(),
-                z.get("collated_masks").asBools(), z.get("mask_indices_list").asLongs(),
-                z.get("masks_weight").asFloats(), (int) z.get("upperbound").scalar());
+        return StepBatch.fromHost(
+                m,
+                twoB / 2,
+                (int) g.shape()[2],
+                g.asFloats(),
+                nLocal,
+                nLocal == 0 ? 0 : (int) l.shape()[2],
+                nLocal == 0 ? null : l.asFloats(),
+                z.get("collated_masks").asBools(),
+                z.get("mask_indices_list").asLongs(),
+                z.get("masks_weight").asFloats(),
+                (int) z.get("upperbound").scalar());
     }
 
     private void checkParamGroups(List<ParamGroup> groups, JsonNode ref) {
@@ -171,7 +227,8 @@ public final class ReferenceVerifier {
                 continue;
             }
             matched++;
-            double e = Math.max(Math.abs(g.lrMultiplier() - r.get("lr_multiplier").asDouble()),
+            double e = Math.max(
+                    Math.abs(g.lrMultiplier() - r.get("lr_multiplier").asDouble()),
                     Math.abs(g.wdMultiplier() - r.get("wd_multiplier").asDouble()));
             if (g.isLastLayer() != r.get("is_last_layer").asBoolean()) {
                 e = Double.POSITIVE_INFINITY;
@@ -198,12 +255,22 @@ public final class ReferenceVerifier {
             }
             String size = k.substring("input_".length());
             NpyArray in = z.get(k);
-            try (NDManager m = manager.newSubManager(); NDScope scope = new NDScope()) {
+            try (NDManager m = manager.newSubManager();
+                    NDScope scope = new NDScope()) {
                 NDArray x = m.create(in.asFloats(), new Shape(in.shape()));
                 BackboneOutput out = model.teacherBackbone().forward(x, null, false, null);
-                absCheck("teacher_forward " + size + "px x_norm_clstoken", out.clsToken(), z.get("x_norm_clstoken_" + size));
-                absCheck("teacher_forward " + size + "px x_norm_regtokens", out.regTokens(), z.get("x_norm_regtokens_" + size));
-                absCheck("teacher_forward " + size + "px x_norm_patchtokens", out.patchTokens(), z.get("x_norm_patchtokens_" + size));
+                absCheck(
+                        "teacher_forward " + size + "px x_norm_clstoken",
+                        out.clsToken(),
+                        z.get("x_norm_clstoken_" + size));
+                absCheck(
+                        "teacher_forward " + size + "px x_norm_regtokens",
+                        out.regTokens(),
+                        z.get("x_norm_regtokens_" + size));
+                absCheck(
+                        "teacher_forward " + size + "px x_norm_patchtokens",
+                        out.patchTokens(),
+                        z.get("x_norm_patchtokens_" + size));
                 absCheck("teacher_forward " + size + "px x_prenorm", out.prenorm(), z.get("x_prenorm_" + size));
                 scope.suppressNotUsedWarning();
             }
@@ -229,15 +296,19 @@ public final class ReferenceVerifier {
     }
 
     private void relCheck(String q, double got, double ref, double rel) {
-        add(new Check(q, Math.abs(got - ref), rel * Math.abs(ref), String.format(java.util.Locale.ROOT, "got %.8g ref %.8g", got, ref)));
+        add(new Check(
+                q,
+                Math.abs(got - ref),
+                rel * Math.abs(ref),
+                String.format(java.util.Locale.ROOT, "got %.8g ref %.8g", got, ref)));
     }
 
     private void tensorCheck(String q, float[] got, float[] ref, double rel) {
         add(new Check(q, l2Diff(got, ref), rel * l2(ref), "‖Δ‖₂"));
     }
 
-    private void paramChecks(String prefix, Map<String, NpyArray> got, Map<String, NpyArray> prev,
-                             Map<String, NpyArray> ref) {
+    private void paramChecks(
+            String prefix, Map<String, NpyArray> got, Map<String, NpyArray> prev, Map<String, NpyArray> ref) {
         for (Map.Entry<String, NpyArray> e : got.entrySet()) {
             float[] r = ref.get(e.getKey()).asFloats();
             double tol = PARAM_STEP_REL * l2Diff(r, prev.get(e.getKey()).asFloats()) + PARAM_ABS_REL * l2(r);

@@ -1,17 +1,16 @@
 package dev.dinoj.trainer.weights;
 
-import dev.dinoj.trainer.model.FfnType;
-import dev.dinoj.trainer.model.ModelInit;
-import dev.dinoj.trainer.model.ParamSet;
-import dev.dinoj.trainer.model.VisionTransformer;
-import dev.dinoj.trainer.model.VitConfig;
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
-
+import dev.dinoj.trainer.model.FfnType;
+import dev.dinoj.trainer.model.ModelInit;
+import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.model.VisionTransformer;
+import dev.dinoj.trainer.model.VitConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -25,8 +24,7 @@ import java.util.Map;
  */
 public final class Backbones {
 
-    private Backbones() {
-    }
+    private Backbones() {}
 
     /** A backbone with its own parameters; closing it frees them. */
     public record Loaded(VitConfig config, ParamSet params, VisionTransformer model) implements AutoCloseable {
@@ -40,10 +38,15 @@ public final class Backbones {
     public static Loaded teacherFromCheckpoint(Path checkpoint, NDManager manager) {
         Checkpoints.State st = Checkpoints.peek(checkpoint);
         VitConfig cfg = TrainSettings.fromConfig(ConfigFactory.parseString(st.config())
-                .withFallback(ConfigFactory.parseResources(Backbones.class.getClassLoader(), "reference.conf")))
-                .ssl().backbone();
-        return fromTensors(cfg, Checkpoints.teacher(checkpoint), "backbone.", manager, Checkpoints.resolve(checkpoint)
-                + "/teacher.safetensors");
+                        .withFallback(ConfigFactory.parseResources(Backbones.class.getClassLoader(), "reference.conf")))
+                .ssl()
+                .backbone();
+        return fromTensors(
+                cfg,
+                Checkpoints.teacher(checkpoint),
+                "backbone.",
+                manager,
+                Checkpoints.resolve(checkpoint) + "/teacher.safetensors");
     }
 
     /** A backbone from safetensors in the official hub layout (keys without a prefix). */
@@ -58,10 +61,10 @@ public final class Backbones {
         return new Loaded(cfg, p, new VisionTransformer(cfg, p, ""));
     }
 
-    private static Loaded fromTensors(VitConfig cfg, Map<String, NpyArray> tensors, String prefix, NDManager manager,
-                                      String source) {
+    private static Loaded fromTensors(
+            VitConfig cfg, Map<String, NpyArray> tensors, String prefix, NDManager manager, String source) {
         try (ParamSet shape = new ParamSet(manager)) {
-            new ModelInit(0).backbone(shape, "", cfg);                 // the expected names and shapes
+            new ModelInit(0).backbone(shape, "", cfg); // the expected names and shapes
             ParamSet p = new ParamSet(manager);
             for (String name : shape.names()) {
                 NpyArray t = tensors.get(prefix + name);

@@ -26,7 +26,10 @@ class FlopModelTest {
     @Test
     void shouldCountEveryImageAtDropPathRatesUpToPointOne() {
         // per-sample drop path (rate ≤ 0.1, the anchor preset's 0.1) computes the whole batch, as the official code
-        assertEquals(tiny("model.drop-path-rate=0.0").total(), tiny("model.drop-path-rate=0.1").total(), 1e-6);
+        assertEquals(
+                tiny("model.drop-path-rate=0.0").total(),
+                tiny("model.drop-path-rate=0.1").total(),
+                1e-6);
     }
 
     @Test

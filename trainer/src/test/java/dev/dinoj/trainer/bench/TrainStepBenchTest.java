@@ -1,18 +1,35 @@
 package dev.dinoj.trainer.bench;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainStepBenchTest {
 
     @Test
     void shouldWriteOneJsonLine() throws Exception {
-        TrainStepBench.Result r = new TrainStepBench.Result("fmnist-\"pico\"", 64, 10, 123.45678, 0.51849, 0.01,
-                0.4, 0.05, 0.001, 0.1, 0.2, 0.3, 12.345, 24.0, 100.0, 0.24, "PyTorch", 2);
+        TrainStepBench.Result r = new TrainStepBench.Result(
+                "fmnist-\"pico\"",
+                64,
+                10,
+                123.45678,
+                0.51849,
+                0.01,
+                0.4,
+                0.05,
+                0.001,
+                0.1,
+                0.2,
+                0.3,
+                12.345,
+                24.0,
+                100.0,
+                0.24,
+                "PyTorch",
+                2);
         String line = r.json();
         assertTrue(line.startsWith("{\"bench\":\"train-step\",\"config\":\"fmnist-\\\"pico\\\"\",\"batch\":64,"), line);
         assertTrue(line.contains("\"images_per_s\":123.457,\"step_s\":0.5185,"), line);

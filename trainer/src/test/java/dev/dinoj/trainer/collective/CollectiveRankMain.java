@@ -12,8 +12,7 @@ import java.nio.ByteOrder;
  */
 public final class CollectiveRankMain {
 
-    private CollectiveRankMain() {
-    }
+    private CollectiveRankMain() {}
 
     public static void main(String[] args) {
         int rank = Integer.parseInt(args[0]);
@@ -21,7 +20,8 @@ public final class CollectiveRankMain {
         CollectiveSettings settings = CollectiveSettings.decode(args[2]);
         boolean ownDriver = Boolean.parseBoolean(args[3]);
         long iterations = Long.parseLong(args[4]);
-        EmbeddedDriver driver = ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), settings) : null;
+        EmbeddedDriver driver =
+                ownDriver ? EmbeddedDriver.launch(world.member(rank).driverDir(), settings) : null;
         int code = 0;
         long lastProgress = System.nanoTime();
         try (Communicator c = Communicator.join(world, rank, settings)) {
@@ -35,7 +35,8 @@ public final class CollectiveRankMain {
             for (int i = 0; i < count; i++) {
                 float want = n * (n - 1) / 2f + n * (i % 3);
                 if (v.getFloat(i * 4) != want) {
-                    throw new IllegalStateException("all-reduce element " + i + " = " + v.getFloat(i * 4) + ", want " + want);
+                    throw new IllegalStateException(
+                            "all-reduce element " + i + " = " + v.getFloat(i * 4) + ", want " + want);
                 }
             }
             Partition p = Partition.even(count, n);
@@ -64,8 +65,9 @@ public final class CollectiveRankMain {
             c.barrier();
             System.out.println("DONE " + rank);
         } catch (CollectiveTimeoutException e) {
-            System.out.println("TYPED_ERROR CollectiveTimeoutException after " + (System.nanoTime() - lastProgress) / 1_000_000
-                    + " ms waiting for " + e.waitingFor() + ": " + e.getMessage());
+            System.out.println(
+                    "TYPED_ERROR CollectiveTimeoutException after " + (System.nanoTime() - lastProgress) / 1_000_000
+                            + " ms waiting for " + e.waitingFor() + ": " + e.getMessage());
             code = 3;
         } catch (RuntimeException e) {
             System.out.println("FAILED " + e);

@@ -1,30 +1,31 @@
 package dev.dinoj.trainer.collective;
 
-import dev.dinoj.trainer.collective.TestWorlds.Transport;
-import dev.dinoj.trainer.collective.transport.Wire;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.time.Duration;
-import java.util.List;
-import java.util.SplittableRandom;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.dinoj.trainer.collective.TestWorlds.Transport;
+import dev.dinoj.trainer.collective.transport.Wire;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
 /** Ranks as threads in one JVM, over a shared driver (IPC) and over a driver per rank (UDP on loopback). */
 class CommunicatorTest {
 
-    static final CollectiveSettings SETTINGS = CollectiveSettings.defaults().withTimeout(Duration.ofSeconds(20))
-            .withConnectTimeout(Duration.ofSeconds(20)).withTermLengths(1 << 20, 1 << 19);
+    static final CollectiveSettings SETTINGS = CollectiveSettings.defaults()
+            .withTimeout(Duration.ofSeconds(20))
+            .withConnectTimeout(Duration.ofSeconds(20))
+            .withTermLengths(1 << 20, 1 << 19);
 
     static ByteBuffer vector(int count) {
         return ByteBuffer.allocateDirect(count * 4).order(ByteOrder.nativeOrder());
@@ -46,8 +47,8 @@ class CommunicatorTest {
     @Timeout(120)
     void shouldReduceScatterAllGatherAllReduceAndBroadcastExactly(Transport transport) throws Exception {
         int n = 3;
-        int big = 100_003;                                   // several chunks per block, uneven blocks
-        Partition uneven = Partition.of(0, 0, 17, 70_017);   // an empty block, a tiny one, a big one
+        int big = 100_003; // several chunks per block, uneven blocks
+        Partition uneven = Partition.of(0, 0, 17, 70_017); // an empty block, a tiny one, a big one
         try (TestWorlds w = new TestWorlds(n, transport, SETTINGS, 0, true)) {
             List<float[][]> results = w.run(c -> {
                 int r = c.rank();
@@ -105,7 +106,8 @@ class CommunicatorTest {
                 for (int i = 0; i < big; i++) {
                     float want = value(0, i) + value(1, i) + value(2, i);
                     if (o[0][i] != want) {
-                        throw new AssertionError("rank " + r + " all-reduce element " + i + ": " + o[0][i] + " != " + want);
+                        throw new AssertionError(
+                                "rank " + r + " all-reduce element " + i + ": " + o[0][i] + " != " + want);
                     }
                     if (o[4][i] != value(7, i)) {
                         throw new AssertionError("rank " + r + " broadcast element " + i);
@@ -116,7 +118,10 @@ class CommunicatorTest {
                 }
                 for (int k = 0; k < uneven.length(r); k++) {
                     int i = uneven.offset(r) + k;
-                    assertEquals(value(0, i) + value(1, i) + value(2, i), o[2][k], "reduce-scatter rank " + r + " element " + i);
+                    assertEquals(
+                            value(0, i) + value(1, i) + value(2, i),
+                            o[2][k],
+                            "reduce-scatter rank " + r + " element " + i);
                 }
                 for (int b = 0; b < n; b++) {
                     for (int i = uneven.offset(b); i < uneven.end(b); i++) {
@@ -150,8 +155,11 @@ class CommunicatorTest {
                 float x = (float) a.nextGaussian();
                 float y = (float) b.nextGaussian();
                 double exact = (double) x + y;
-                double tol = (Math.abs(x) + Math.abs(y) + Math.abs(exact)) / 256 + 1e-6;   // bf16 roundings (8-bit mantissa)
-                assertTrue(Math.abs(results.get(0)[i] - exact) <= tol, "element " + i + ": " + results.get(0)[i] + " vs " + exact);
+                double tol =
+                        (Math.abs(x) + Math.abs(y) + Math.abs(exact)) / 256 + 1e-6; // bf16 roundings (8-bit mantissa)
+                assertTrue(
+                        Math.abs(results.get(0)[i] - exact) <= tol,
+                        "element " + i + ": " + results.get(0)[i] + " vs " + exact);
             }
         }
     }
@@ -174,10 +182,10 @@ class CommunicatorTest {
             for (int i = 0; i < count; i++) {
                 bits[r][i] = Float.floatToRawIntBits((float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-6, 7))));
             }
-            bits[r][5] = 0x3F808000;                                   // exactly halfway: ties to even (down)
-            bits[r][6] = 0x3F818000;                                   // halfway, odd: up
-            bits[r][7] = 0x7F7FFFFF;                                   // largest float: rounds to +inf
-            bits[r][8] = r == 0 ? 0xFF800000 : 0x3F800000;             // -inf + 1
+            bits[r][5] = 0x3F808000; // exactly halfway: ties to even (down)
+            bits[r][6] = 0x3F818000; // halfway, odd: up
+            bits[r][7] = 0x7F7FFFFF; // largest float: rounds to +inf
+            bits[r][8] = r == 0 ? 0xFF800000 : 0x3F800000; // -inf + 1
         }
         try (TestWorlds w = new TestWorlds(n, transport, SETTINGS, 0, true)) {
             List<float[]> results = w.run(c -> {
@@ -214,14 +222,14 @@ class CommunicatorTest {
                 for (int it = 0; it < 40; it++) {
                     c.setStep(it);
                     if (rnd.nextInt(4) == 0) {
-                        Thread.sleep(rnd.nextInt(5));            // a slow rank: the others' chunks must wait in the log
+                        Thread.sleep(rnd.nextInt(5)); // a slow rank: the others' chunks must wait in the log
                     }
                     int count = it % 2 == 0 ? 20_000 : 7;
                     for (int i = 0; i < count; i++) {
                         v.putFloat(i * 4, it + c.rank());
                     }
                     c.allReduce(v, count);
-                    float want = n * it + 3;                      // 0 + 1 + 2
+                    float want = n * it + 3; // 0 + 1 + 2
                     for (int i = 0; i < count; i += 97) {
                         if (v.getFloat(i * 4) != want) {
                             throw new AssertionError("iteration " + it + " element " + i + ": " + v.getFloat(i * 4));
@@ -252,10 +260,15 @@ class CommunicatorTest {
                 assertEquals(counters.chunksReceived().get(), s.chunksReceived());
                 assertEquals(0, s.lateChunks());
                 assertEquals(2, s.collectives());
-                assertTrue(counters.toString().contains("dinoj bytes sent: rank=" + c.rank() + " gen=0 = "),
+                assertTrue(
+                        counters.toString().contains("dinoj bytes sent: rank=" + c.rank() + " gen=0 = "),
                         counters.toString());
-                return new long[] {s.chunksSent(), s.chunksReceived(), counters.bytesSent().get(),
-                        counters.bytesReceived().get()};
+                return new long[] {
+                    s.chunksSent(),
+                    s.chunksReceived(),
+                    counters.bytesSent().get(),
+                    counters.bytesReceived().get()
+                };
             });
             long[] total = new long[4];
             for (long[] o : out) {
@@ -295,13 +308,14 @@ class CommunicatorTest {
         try (TestWorlds w = new TestWorlds(3, transport, SETTINGS.withTimeout(timeout), 0, true)) {
             List<Object> out = w.runCollectingFailures(c -> {
                 ByteBuffer v = vector(300_000);
-                c.allReduce(v, 300_000);                         // all three take part once
+                c.allReduce(v, 300_000); // all three take part once
                 if (c.rank() == 1) {
-                    Thread.sleep(4 * timeout.toMillis());        // then rank 1 stops answering
+                    Thread.sleep(4 * timeout.toMillis()); // then rank 1 stops answering
                     return "silent";
                 }
                 long t0 = System.nanoTime();
-                CollectiveTimeoutException e = assertThrows(CollectiveTimeoutException.class, () -> c.allReduce(v, 300_000));
+                CollectiveTimeoutException e =
+                        assertThrows(CollectiveTimeoutException.class, () -> c.allReduce(v, 300_000));
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 assertTrue(ms < timeout.toMillis() + 1500, "failed after " + ms + " ms");
                 assertTrue(!e.waitingFor().isEmpty(), e.getMessage());
@@ -311,7 +325,8 @@ class CommunicatorTest {
                 return e.waitingFor();
             });
             assertEquals("silent", out.get(1));
-            assertTrue(out.get(0).toString().contains("1") || out.get(2).toString().contains("1"),
+            assertTrue(
+                    out.get(0).toString().contains("1") || out.get(2).toString().contains("1"),
                     "someone names rank 1: " + out);
         }
     }
@@ -319,10 +334,11 @@ class CommunicatorTest {
     @Test
     void shouldRoundFloatsToBf16ToNearestEven() {
         assertEquals(1.0f, Wire.fromBf16(Wire.toBf16(Float.floatToIntBits(1.0f))));
-        assertEquals(1.0f, Wire.fromBf16(Wire.toBf16(Float.floatToIntBits(1.00390625f))));   // tie → even (down)
-        assertEquals(1.015625f, Wire.fromBf16(Wire.toBf16(Float.floatToIntBits(1.01171875f))));  // tie → even (up)
+        assertEquals(1.0f, Wire.fromBf16(Wire.toBf16(Float.floatToIntBits(1.00390625f)))); // tie → even (down)
+        assertEquals(1.015625f, Wire.fromBf16(Wire.toBf16(Float.floatToIntBits(1.01171875f)))); // tie → even (up)
         assertTrue(Float.isNaN(Wire.fromBf16(Wire.toBf16(Float.floatToIntBits(Float.NaN)))));
-        assertEquals(Float.POSITIVE_INFINITY, Wire.fromBf16(Wire.toBf16(Float.floatToIntBits(Float.POSITIVE_INFINITY))));
+        assertEquals(
+                Float.POSITIVE_INFINITY, Wire.fromBf16(Wire.toBf16(Float.floatToIntBits(Float.POSITIVE_INFINITY))));
         UnsafeBuffer u = new UnsafeBuffer(vector(1));
         u.putFloat(0, 3.14159f);
         Wire.roundToBf16(u, 0, 1);
@@ -339,8 +355,14 @@ class CommunicatorTest {
         assertTrue(w.sharesDriver(0, 1));
         assertTrue(!w.sharesDriver(1, 2));
         assertEquals(w.spec(), World.parse(w.spec(), 3).spec());
-        assertThrows(IllegalArgumentException.class, () -> CollectiveSettings.defaults().withMtu(65536));
-        assertThrows(IllegalArgumentException.class, () -> CollectiveSettings.defaults().withTermLengths(256 * 1024, 1 << 20));
-        assertEquals(CollectiveSettings.defaults(), CollectiveSettings.decode(CollectiveSettings.defaults().encode()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> CollectiveSettings.defaults().withMtu(65536));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> CollectiveSettings.defaults().withTermLengths(256 * 1024, 1 << 20));
+        assertEquals(
+                CollectiveSettings.defaults(),
+                CollectiveSettings.decode(CollectiveSettings.defaults().encode()));
     }
 }

@@ -1,19 +1,18 @@
 package dev.dinoj.trainer.collective;
 
-import dev.dinoj.trainer.collective.TestWorlds.Transport;
-import org.agrona.concurrent.AgentRunner;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
-import java.nio.ByteBuffer;
-import java.time.Duration;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dinoj.trainer.collective.TestWorlds.Transport;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import org.agrona.concurrent.AgentRunner;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The overlap thread as an Agrona agent: buckets reduce-scattered on the agent's thread give bitwise the shards of one
@@ -36,7 +35,7 @@ class ReduceScatterAgentTest {
     void shouldReduceScatterLaunchedBucketsBitwiseAsOneReduceScatterStepAfterStep() throws Exception {
         int n = 3;
         int count = 30_011;
-        int[] cuts = {count, 20_000, 7_001, 0};                  // launch order: the end of the vector first
+        int[] cuts = {count, 20_000, 7_001, 0}; // launch order: the end of the vector first
         try (TestWorlds w = new TestWorlds(n, Transport.IPC, CommunicatorTest.SETTINGS, 0, true)) {
             List<Boolean> ok = w.run(c -> {
                 Partition shards = Partition.even(count, n);
@@ -64,10 +63,12 @@ class ReduceScatterAgentTest {
                             agent.launch();
                         }
                         agent.awaitCompleted((step + 1L) * buckets.length);
-                        c.reduceScatter(reference, shards, WireFormat.F32);   // the step thread's turn again
+                        c.reduceScatter(reference, shards, WireFormat.F32); // the step thread's turn again
                         for (int i = shards.offset(c.rank()); i < shards.end(c.rank()); i++) {
-                            assertEquals(Float.floatToRawIntBits(reference.getFloat(i * 4)),
-                                    Float.floatToRawIntBits(grads.getFloat(i * 4)), "step " + step + " element " + i);
+                            assertEquals(
+                                    Float.floatToRawIntBits(reference.getFloat(i * 4)),
+                                    Float.floatToRawIntBits(grads.getFloat(i * 4)),
+                                    "step " + step + " element " + i);
                         }
                     }
                     assertEquals(9, agent.launched());
@@ -94,16 +95,16 @@ class ReduceScatterAgentTest {
         try (TestWorlds w = new TestWorlds(2, Transport.IPC, settings, 0, true)) {
             List<Object> out = w.runCollectingFailures(c -> {
                 if (c.rank() == 1) {
-                    Thread.sleep(2_000);                          // never takes part
+                    Thread.sleep(2_000); // never takes part
                     return "silent";
                 }
                 ByteBuffer v = CommunicatorTest.vector(1_000);
-                ReduceScatterAgent agent = new ReduceScatterAgent(c, new ByteBuffer[] {v},
-                        new Partition[] {Partition.even(1_000, 2)}, WireFormat.F32);
+                ReduceScatterAgent agent = new ReduceScatterAgent(
+                        c, new ByteBuffer[] {v}, new Partition[] {Partition.even(1_000, 2)}, WireFormat.F32);
                 AgentRunner runner = ReduceScatterAgent.newRunner(agent);
                 long deadline = System.nanoTime() + 10_000_000_000L;
                 while (runner.thread() == null && System.nanoTime() < deadline) {
-                    Thread.sleep(1);                              // the runner names its thread when it starts
+                    Thread.sleep(1); // the runner names its thread when it starts
                 }
                 Thread thread = runner.thread();
                 try {

@@ -1,6 +1,5 @@
 package dev.dinoj.trainer.collective;
 
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -14,7 +13,10 @@ import java.util.concurrent.TimeUnit;
 public final class TestWorlds implements AutoCloseable {
 
     /** How ranks talk. */
-    public enum Transport { IPC, UDP }
+    public enum Transport {
+        IPC,
+        UDP
+    }
 
     /** A rank's body, run on its own thread with its communicator. */
     public interface RankBody<T> {
@@ -112,7 +114,7 @@ public final class TestWorlds implements AutoCloseable {
             d.close();
         }
         for (Member m : world.members()) {
-            EmbeddedDriver.deleteQuietly(java.nio.file.Path.of(m.driverDir()));   // left behind by killed ranks
+            EmbeddedDriver.deleteQuietly(java.nio.file.Path.of(m.driverDir())); // left behind by killed ranks
         }
     }
 }

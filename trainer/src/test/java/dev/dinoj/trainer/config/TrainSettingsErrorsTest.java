@@ -1,17 +1,16 @@
 package dev.dinoj.trainer.config;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Bad configuration input is rejected with a {@link ConfigError} that names the key, file or preset. */
 class TrainSettingsErrorsTest {
@@ -28,7 +27,8 @@ class TrainSettingsErrorsTest {
 
     @Test
     void thePicoPresetAndOverridesLoad() {
-        TrainSettings s = TrainSettings.load("fmnist-pico", List.of("optim.base-lr=0.002", "dinoj.train.batch-size=16"));
+        TrainSettings s =
+                TrainSettings.load("fmnist-pico", List.of("optim.base-lr=0.002", "dinoj.train.batch-size=16"));
         assertEquals(16, s.batchSize());
         assertEquals(64, s.ssl().backbone().embedDim());
         assertEquals(4, s.ssl().backbone().patchSize());
@@ -51,21 +51,23 @@ class TrainSettingsErrorsTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "train.batch-size=0              | dinoj.train.batch-size",
-        "train.batch-size=-4             | dinoj.train.batch-size",
-        "model.drop-path-rate=1.5        | dinoj.model.drop-path-rate",
-        "optim.base-lr=-0.1              | dinoj.optim.base-lr",
-        "teacher.teacher-temp=0          | dinoj.teacher.teacher-temp",
-        "train.epoch-length=0            | dinoj.train.epoch-length",
-        "crops.local-crops-size=10       | dinoj.crops.local-crops-size",
-        "ibot.mask-ratio-min-max=[0.5,0.1] | dinoj.ibot.mask-ratio-min-max",
-        "ibot.mask-sample-probability=2  | dinoj.ibot.mask-sample-probability",
-        "optim.warmup-epochs=50          | dinoj.optim.warmup-epochs",
-        "checkpoint.keep-last=0          | dinoj.checkpoint.keep-last",
-        "dino.head-n-prototypes=0        | dinoj.dino.head-n-prototypes",
-        "model.num-register-tokens=-1    | dinoj.model.num-register-tokens",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "train.batch-size=0              | dinoj.train.batch-size",
+                "train.batch-size=-4             | dinoj.train.batch-size",
+                "model.drop-path-rate=1.5        | dinoj.model.drop-path-rate",
+                "optim.base-lr=-0.1              | dinoj.optim.base-lr",
+                "teacher.teacher-temp=0          | dinoj.teacher.teacher-temp",
+                "train.epoch-length=0            | dinoj.train.epoch-length",
+                "crops.local-crops-size=10       | dinoj.crops.local-crops-size",
+                "ibot.mask-ratio-min-max=[0.5,0.1] | dinoj.ibot.mask-ratio-min-max",
+                "ibot.mask-sample-probability=2  | dinoj.ibot.mask-sample-probability",
+                "optim.warmup-epochs=50          | dinoj.optim.warmup-epochs",
+                "checkpoint.keep-last=0          | dinoj.checkpoint.keep-last",
+                "dino.head-n-prototypes=0        | dinoj.dino.head-n-prototypes",
+                "model.num-register-tokens=-1    | dinoj.model.num-register-tokens",
+            })
     void outOfRangeValuesNameTheKey(String set, String key) {
         assertMentions(fails("fmnist-pico", set), key);
     }
@@ -126,7 +128,9 @@ class TrainSettingsErrorsTest {
 
     @Test
     void bothLossWeightsZeroIsAConfigError() {
-        assertMentions(fails("fmnist-pico", "dino.loss-weight=0", "ibot.loss-weight=0"), "dinoj.dino.loss-weight",
+        assertMentions(
+                fails("fmnist-pico", "dino.loss-weight=0", "ibot.loss-weight=0"),
+                "dinoj.dino.loss-weight",
                 "dinoj.ibot.loss-weight");
     }
 
@@ -138,42 +142,56 @@ class TrainSettingsErrorsTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "collectives.mtu=1000                          | dinoj.collectives.mtu",
-        "collectives.mtu=100000                        | dinoj.collectives.mtu",
-        "collectives.ring-term-length=3MiB             | dinoj.collectives.ring-term-length",
-        "collectives.small-term-length=128KiB          | dinoj.collectives.small-term-length",
-        "collectives.timeout=0s                        | dinoj.collectives.timeout",
-        "collectives.connect-timeout=soon              | dinoj.collectives.connect-timeout",
-        "collectives.idle=sleepy                       | dinoj.collectives.idle",
-        "collectives.gradient-wire=fp8                 | dinoj.collectives.gradient-wire",
-        "collectives.transport=tcp                     | dinoj.collectives.transport",
-        "collectives.base-port=70000                   | dinoj.collectives.base-port",
-        "collectives.udp-receiver-window=1KiB          | dinoj.collectives.udp-receiver-window",
-        "collectives.overlap=maybe                     | dinoj.collectives.overlap",
-        "collectives.threads-per-rank=-1               | dinoj.collectives.threads-per-rank",
-        "collectives.stream-id-base=0                  | dinoj.collectives.stream-id-base",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "collectives.mtu=1000                          | dinoj.collectives.mtu",
+                "collectives.mtu=100000                        | dinoj.collectives.mtu",
+                "collectives.ring-term-length=3MiB             | dinoj.collectives.ring-term-length",
+                "collectives.small-term-length=128KiB          | dinoj.collectives.small-term-length",
+                "collectives.timeout=0s                        | dinoj.collectives.timeout",
+                "collectives.connect-timeout=soon              | dinoj.collectives.connect-timeout",
+                "collectives.idle=sleepy                       | dinoj.collectives.idle",
+                "collectives.gradient-wire=fp8                 | dinoj.collectives.gradient-wire",
+                "collectives.transport=tcp                     | dinoj.collectives.transport",
+                "collectives.base-port=70000                   | dinoj.collectives.base-port",
+                "collectives.udp-receiver-window=1KiB          | dinoj.collectives.udp-receiver-window",
+                "collectives.overlap=maybe                     | dinoj.collectives.overlap",
+                "collectives.threads-per-rank=-1               | dinoj.collectives.threads-per-rank",
+                "collectives.stream-id-base=0                  | dinoj.collectives.stream-id-base",
+            })
     void badCollectiveSettingsNameTheirKey(String set, String key) {
         assertMentions(fails("fmnist-pico", set), key);
     }
 
     @Test
     void collectiveSettingsReadTheirKeys() {
-        TrainSettings s = TrainSettings.load("fmnist-pico", List.of("collectives.mtu=8192", "collectives.ring-term-length=1MiB",
-                "collectives.timeout=5s", "collectives.gradient-wire=bf16", "collectives.overlap=false",
-                "collectives.transport=udp", "collectives.threads-per-rank=3"));
+        TrainSettings s = TrainSettings.load(
+                "fmnist-pico",
+                List.of(
+                        "collectives.mtu=8192",
+                        "collectives.ring-term-length=1MiB",
+                        "collectives.timeout=5s",
+                        "collectives.gradient-wire=bf16",
+                        "collectives.overlap=false",
+                        "collectives.transport=udp",
+                        "collectives.threads-per-rank=3"));
         var c = s.collectives().aeron();
         assertEquals(8192, c.mtu());
         assertEquals(1 << 20, c.ringTermLength());
         assertEquals(java.time.Duration.ofSeconds(5), c.timeout());
-        assertEquals(dev.dinoj.trainer.collective.WireFormat.BF16, s.collectives().gradientWire());
+        assertEquals(
+                dev.dinoj.trainer.collective.WireFormat.BF16, s.collectives().gradientWire());
         assertEquals(false, s.collectives().overlap());
         assertEquals("udp", s.collectives().transport());
         assertEquals(3, s.collectives().threadsPerRank(2));
         TrainSettings d = TrainSettings.load("fmnist-pico", List.of());
-        assertEquals(dev.dinoj.trainer.collective.CollectiveSettings.MAX_MTU, d.collectives().aeron().mtu());
+        assertEquals(
+                dev.dinoj.trainer.collective.CollectiveSettings.MAX_MTU,
+                d.collectives().aeron().mtu());
         assertEquals(true, d.collectives().overlap());
-        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), d.collectives().threadsPerRank(2));
+        assertEquals(
+                Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                d.collectives().threadsPerRank(2));
     }
 }

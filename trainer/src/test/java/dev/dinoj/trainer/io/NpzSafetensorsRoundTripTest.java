@@ -1,7 +1,10 @@
 package dev.dinoj.trainer.io;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -12,28 +15,35 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Write-then-read round trips of .npz and .safetensors, and truncated files. */
 class NpzSafetensorsRoundTripTest {
 
     private static Map<String, NpyArray> sample(boolean withBools) {
         Map<String, NpyArray> m = new LinkedHashMap<>();
-        m.put("weights", NpyArray.ofFloats("weights", new long[] {2, 3},
-                new float[] {1.5f, -2.25f, 0f, Float.MIN_VALUE, -0f, 3.4e38f}));
-        m.put("blocks.0.attn.qkv.bias", NpyArray.ofFloats("blocks.0.attn.qkv.bias", new long[] {4},
-                new float[] {0.1f, 0.2f, 0.3f, Float.NaN}));
+        m.put("weights", NpyArray.ofFloats("weights", new long[] {2, 3}, new float[] {
+            1.5f, -2.25f, 0f, Float.MIN_VALUE, -0f, 3.4e38f
+        }));
+        m.put(
+                "blocks.0.attn.qkv.bias",
+                NpyArray.ofFloats("blocks.0.attn.qkv.bias", new long[] {4}, new float[] {0.1f, 0.2f, 0.3f, Float.NaN}));
         m.put("scalar", NpyArray.ofFloats("scalar", new long[] {}, new float[] {42.5f}));
-        m.put("indices", new NpyArray("indices", "<i8", new long[] {5}, null,
-                new long[] {0, -1, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 40}, null));
+        m.put(
+                "indices",
+                new NpyArray(
+                        "indices",
+                        "<i8",
+                        new long[] {5},
+                        null,
+                        new long[] {0, -1, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 40},
+                        null));
         m.put("empty", NpyArray.ofFloats("empty", new long[] {0, 3}, new float[0]));
         if (withBools) {
-            m.put("masks", new NpyArray("masks", "|b1", new long[] {2, 2}, null, null, new boolean[] {true, false, false, true}));
+            m.put("masks", new NpyArray("masks", "|b1", new long[] {2, 2}, null, null, new boolean[] {
+                true, false, false, true
+            }));
         }
         return m;
     }
@@ -49,7 +59,10 @@ class NpzSafetensorsRoundTripTest {
                 // bitwise, NaN and −0 included
                 assertEquals(a.floats().length, b.floats().length, k);
                 for (int i = 0; i < a.floats().length; i++) {
-                    assertEquals(Float.floatToRawIntBits(a.floats()[i]), Float.floatToRawIntBits(b.floats()[i]), k + "[" + i + "]");
+                    assertEquals(
+                            Float.floatToRawIntBits(a.floats()[i]),
+                            Float.floatToRawIntBits(b.floats()[i]),
+                            k + "[" + i + "]");
                 }
             } else if (a.longs() != null) {
                 assertArrayEquals(a.longs(), b.longs(), k);
@@ -80,7 +93,9 @@ class NpzSafetensorsRoundTripTest {
         String header = new String(npy, 10, headerLen, java.nio.charset.StandardCharsets.ISO_8859_1);
         assertTrue(header.contains("'shape': (3,)"), header);
         assertEquals('\n', header.charAt(header.length() - 1));
-        assertArrayEquals(new float[] {1, 2, 3}, Npz.readNpy("x", new java.io.ByteArrayInputStream(npy)).floats());
+        assertArrayEquals(
+                new float[] {1, 2, 3},
+                Npz.readNpy("x", new java.io.ByteArrayInputStream(npy)).floats());
     }
 
     @Test
@@ -105,7 +120,9 @@ class NpzSafetensorsRoundTripTest {
 
     @Test
     void safetensorsRejectsBooleans(@TempDir Path tmp) {
-        assertThrows(IllegalArgumentException.class, () -> Safetensors.write(tmp.resolve("b.safetensors"), sample(true), null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Safetensors.write(tmp.resolve("b.safetensors"), sample(true), null));
     }
 
     @Test
@@ -113,7 +130,10 @@ class NpzSafetensorsRoundTripTest {
         Path f = tmp.resolve("model.safetensors");
         Safetensors.write(f, sample(false), Map.of("format", "pt"));
         long full = Files.size(f);
-        long header = 8 + ByteBuffer.wrap(Files.readAllBytes(f), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long header = 8
+                + ByteBuffer.wrap(Files.readAllBytes(f), 0, 8)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .getLong();
         for (long cut : new long[] {full - 1, full - 30, header + 3, header - 5, 20, 4, 0}) {
             Path g = tmp.resolve("cut-" + cut + ".safetensors");
             Files.copy(f, g);

@@ -1,16 +1,15 @@
 package dev.dinoj.trainer.loss;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dinoj.testkit.RandomArrays;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** DINO, iBOT and KoLeo losses against hand arithmetic in double (dinov2/loss/*.py). */
 class DinoLossesTest {
@@ -83,7 +82,10 @@ class DinoLossesTest {
                     one -= t[1][r * k + j] * lsm[j] / b;
                 }
             }
-            assertEquals(one, DinoLosses.dino(st.subList(0, 1), tt.subList(1, 2), temp).getFloat(), 1e-5 * one);
+            assertEquals(
+                    one,
+                    DinoLosses.dino(st.subList(0, 1), tt.subList(1, 2), temp).getFloat(),
+                    1e-5 * one);
         }
     }
 
@@ -108,8 +110,8 @@ class DinoLossesTest {
         double temp = 0.1;
         float[] s = RandomArrays.uniform(n * k, 21);
         float[] t = probs(n, k, 22);
-        float[] w = {1f / 3, 1f / 3, 1f / 3, 0.5f, 0.5f};   // image 0 has 3 masked patches, image 2 has 2
-        long nMaskRows = 4;                                  // 2B global crops
+        float[] w = {1f / 3, 1f / 3, 1f / 3, 0.5f, 0.5f}; // image 0 has 3 masked patches, image 2 has 2
+        long nMaskRows = 4; // 2B global crops
         double want = 0;
         for (int i = 0; i < n; i++) {
             double[] lsm = logSoftmax(s, i, k, temp);
@@ -121,8 +123,12 @@ class DinoLossesTest {
         }
         want /= nMaskRows;
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray loss = DinoLosses.ibot(m.create(s, new Shape(n, k)), m.create(t, new Shape(n, k)),
-                    m.create(w, new Shape(n)), nMaskRows, temp);
+            NDArray loss = DinoLosses.ibot(
+                    m.create(s, new Shape(n, k)),
+                    m.create(t, new Shape(n, k)),
+                    m.create(w, new Shape(n)),
+                    nMaskRows,
+                    temp);
             assertEquals(want, loss.getFloat(), 1e-5 * Math.abs(want));
         }
     }
@@ -147,9 +153,11 @@ class DinoLossesTest {
             x[2 * i] = (float) (len[i] * Math.cos(Math.toRadians(deg[i])));
             x[2 * i + 1] = (float) (len[i] * Math.sin(Math.toRadians(deg[i])));
         }
-        double want = koleoOfAngles(deg, new int[] {1, 0, 1});   // = −(2 log(2 sin 15°) + log(2 sin 35°)) / 3
-        assertEquals(-(2 * Math.log(2 * Math.sin(Math.toRadians(15))) + Math.log(2 * Math.sin(Math.toRadians(35)))) / 3,
-                want, 1e-12);
+        double want = koleoOfAngles(deg, new int[] {1, 0, 1}); // = −(2 log(2 sin 15°) + log(2 sin 35°)) / 3
+        assertEquals(
+                -(2 * Math.log(2 * Math.sin(Math.toRadians(15))) + Math.log(2 * Math.sin(Math.toRadians(35)))) / 3,
+                want,
+                1e-12);
         try (NDManager m = NDManager.newBaseManager()) {
             assertEquals(want, DinoLosses.koleo(m.create(x, new Shape(3, 2))).getFloat(), 1e-5);
         }
@@ -172,18 +180,26 @@ class DinoLossesTest {
         int n = 16;
         int d = 8;
         try (NDManager m = NDManager.newBaseManager()) {
-            double clustered = DinoLosses.koleo(m.create(onSphere(n, d, 0.05, 1), new Shape(n, d))).getFloat();
-            double medium = DinoLosses.koleo(m.create(onSphere(n, d, 0.3, 1), new Shape(n, d))).getFloat();
-            double spread = DinoLosses.koleo(m.create(onSphere(n, d, 100, 1), new Shape(n, d))).getFloat();
-            assertTrue(spread < medium && medium < clustered,
-                    "KoLeo should fall as points spread: clustered " + clustered + ", medium " + medium + ", spread " + spread);
+            double clustered = DinoLosses.koleo(m.create(onSphere(n, d, 0.05, 1), new Shape(n, d)))
+                    .getFloat();
+            double medium = DinoLosses.koleo(m.create(onSphere(n, d, 0.3, 1), new Shape(n, d)))
+                    .getFloat();
+            double spread = DinoLosses.koleo(m.create(onSphere(n, d, 100, 1), new Shape(n, d)))
+                    .getFloat();
+            assertTrue(
+                    spread < medium && medium < clustered,
+                    "KoLeo should fall as points spread: clustered " + clustered + ", medium " + medium + ", spread "
+                            + spread);
             // maximally spread: ±e_i in 4-D, every nearest neighbour at distance √2 → −log √2
             float[] cross = new float[8 * 4];
             for (int i = 0; i < 4; i++) {
                 cross[(2 * i) * 4 + i] = 1;
                 cross[(2 * i + 1) * 4 + i] = -1;
             }
-            assertEquals(-Math.log(Math.sqrt(2)), DinoLosses.koleo(m.create(cross, new Shape(8, 4))).getFloat(), 1e-5);
+            assertEquals(
+                    -Math.log(Math.sqrt(2)),
+                    DinoLosses.koleo(m.create(cross, new Shape(8, 4))).getFloat(),
+                    1e-5);
         }
     }
 
@@ -191,7 +207,8 @@ class DinoLossesTest {
     void koleoOfDuplicatePointsIsLargeButFinite() {
         // two identical points: distance ε → −log(≈ 2e-8) ≈ 17.7; the ε terms keep it finite (dinov2 pdist eps)
         try (NDManager m = NDManager.newBaseManager()) {
-            double v = DinoLosses.koleo(m.create(new float[] {1, 0, 1, 0}, new Shape(2, 2))).getFloat();
+            double v = DinoLosses.koleo(m.create(new float[] {1, 0, 1, 0}, new Shape(2, 2)))
+                    .getFloat();
             assertTrue(Double.isFinite(v) && v > 15, "loss " + v);
         }
     }

@@ -1,15 +1,15 @@
 package dev.dinoj.trainer.loss;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** DINOv3 Gram loss: hand-computed cases, options, and that only the student gets a gradient. */
 class GramLossTest {
@@ -26,7 +26,8 @@ class GramLossTest {
     private static final float[] TEACHER = {0, 1, 0, -2, 1, 0, 1, 0};
 
     private static float eval(NDManager m, float[] s, float[] t, long b, GramLoss.Options o) {
-        return GramLoss.loss(m.create(s, new Shape(b, 2, 2)), m.create(t, new Shape(b, 2, 2)), o).getFloat();
+        return GramLoss.loss(m.create(s, new Shape(b, 2, 2)), m.create(t, new Shape(b, 2, 2)), o)
+                .getFloat();
     }
 
     @Test
@@ -43,7 +44,8 @@ class GramLossTest {
             assertEquals(0.7285534, eval(m, STUDENT, TEACHER, 2, IMG), 1e-6);
             // batch level: one 4×4 matrix with the cross-image entries b·c, b·d = 1/√2 vs 0 as well:
             // (2 (1 + 1/√2)² + 4 · 0.5) / 16
-            assertEquals(0.4892767, eval(m, STUDENT, TEACHER, 2, new GramLoss.Options(true, false, false, false)), 1e-6);
+            assertEquals(
+                    0.4892767, eval(m, STUDENT, TEACHER, 2, new GramLoss.Options(true, false, false, false)), 1e-6);
             // a negative student similarity: a = (1, 0), b = (−1, 1)/√2 → S_ab = −1/√2; T_ab = −1
             float[] sNeg = {1, 0, -1, 1};
             assertEquals(2 * Math.pow(1 - 1 / Math.sqrt(2), 2) / 4, eval(m, sNeg, t1, 1, IMG), 1e-6);
@@ -61,8 +63,9 @@ class GramLossTest {
             assertEquals(0f, GramLoss.loss(s, t, IMG).getFloat(), 1e-7);
             NDArray rows = m.create(STUDENT, new Shape(4, 2));
             assertThrows(IllegalArgumentException.class, () -> GramLoss.loss(rows, rows, IMG));
-            float flat = GramLoss.loss(rows, m.create(TEACHER, new Shape(4, 2)),
-                    new GramLoss.Options(true, false, false, false)).getFloat();
+            float flat = GramLoss.loss(
+                            rows, m.create(TEACHER, new Shape(4, 2)), new GramLoss.Options(true, false, false, false))
+                    .getFloat();
             assertEquals(0.4892767, flat, 1e-6);
             assertThrows(IllegalArgumentException.class, () -> new GramLoss.Options(true, true, true, true));
         }

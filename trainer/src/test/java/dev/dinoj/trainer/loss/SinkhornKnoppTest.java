@@ -1,15 +1,14 @@
 package dev.dinoj.trainer.loss;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dinoj.testkit.RandomArrays;
 import org.junit.jupiter.api.Test;
-
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sinkhorn-Knopp centering (dinov2 {@code sinkhorn_knopp_teacher}) against hand values and its guarantees. */
 class SinkhornKnoppTest {
@@ -160,8 +159,8 @@ class SinkhornKnoppTest {
         float[] t = RandomArrays.uniform(n * k, 1.0, 5);
         float[] shifted = t.clone();
         for (int p = 0; p < k; p++) {
-            shifted[2 * k + p] += 0.3f;                  // sample 2
-            shifted[4 * k + p] -= 0.2f;                  // sample 4
+            shifted[2 * k + p] += 0.3f; // sample 2
+            shifted[4 * k + p] -= 0.2f; // sample 4
         }
         try (NDManager m = NDManager.newBaseManager()) {
             float[] a = apply(m, t, n, k, 0.25, 50);

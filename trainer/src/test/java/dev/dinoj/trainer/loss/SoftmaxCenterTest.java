@@ -1,20 +1,20 @@
 package dev.dinoj.trainer.loss;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.Test;
+
 /** The lazily applied EMA center of dinov2's DINO/iBOT losses ({@code softmax_center_teacher}). */
 class SoftmaxCenterTest {
 
-    private static final float[] T1 = {1f, 2f, 3f, -1f, 0f, 5f};           // (2, 3): mean [0, 1, 4]
-    private static final float[] T2 = {0.5f, -0.5f, 2f, 1.5f, 0.5f, 0f, 1f, 3f, -2f};   // (3, 3): mean [1, 1, 0]
+    private static final float[] T1 = {1f, 2f, 3f, -1f, 0f, 5f}; // (2, 3): mean [0, 1, 4]
+    private static final float[] T2 = {0.5f, -0.5f, 2f, 1.5f, 0.5f, 0f, 1f, 3f, -2f}; // (3, 3): mean [1, 1, 0]
 
     private static double[] softmaxRow(double[] z) {
         double max = Double.NEGATIVE_INFINITY;
@@ -35,7 +35,8 @@ class SoftmaxCenterTest {
 
     @Test
     void updateIsAppliedOnlyAtTheNextSoftmax() {
-        try (NDManager m = NDManager.newBaseManager(); SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
+        try (NDManager m = NDManager.newBaseManager();
+                SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
             assertArrayEquals(new float[] {0, 0, 0}, c.centerHost());
             c.update(m.create(T1, new Shape(2, 3)), GlobalSum.LOCAL);
             c.commit();
@@ -70,7 +71,7 @@ class SoftmaxCenterTest {
             assertArrayEquals(new float[] {0f, 0.1f, 0.4f}, c.centerHost(), 1e-7f);
             c.applyPending();
             assertArrayEquals(new float[] {0.1f, 0.19f, 0.36f}, c.centerHost(), 1e-6f);
-            c.applyPending();                                   // no-op without pending statistics
+            c.applyPending(); // no-op without pending statistics
             assertArrayEquals(new float[] {0.1f, 0.19f, 0.36f}, c.centerHost(), 1e-6f);
         }
     }
@@ -78,7 +79,8 @@ class SoftmaxCenterTest {
     @Test
     void onlyTheLastUpdateBeforeAStepCounts() {
         // dinov2 overwrites async_batch_center on every update_center call
-        try (NDManager m = NDManager.newBaseManager(); SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
+        try (NDManager m = NDManager.newBaseManager();
+                SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
             c.update(m.create(T1, new Shape(2, 3)), GlobalSum.LOCAL);
             c.commit();
             c.update(m.create(T2, new Shape(3, 3)), GlobalSum.LOCAL);
@@ -102,7 +104,8 @@ class SoftmaxCenterTest {
                 return 2 * local;
             }
         };
-        try (NDManager m = NDManager.newBaseManager(); SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
+        try (NDManager m = NDManager.newBaseManager();
+                SoftmaxCenter c = new SoftmaxCenter(m, 3, 0.9)) {
             c.update(m.create(T1, new Shape(2, 3)), twoRanks);
             c.commit();
             c.applyPending();
@@ -113,12 +116,12 @@ class SoftmaxCenterTest {
     @Test
     void restoreRoundTripKeepsCenterAndPendingStatistics() {
         try (NDManager m = NDManager.newBaseManager();
-             SoftmaxCenter a = new SoftmaxCenter(m, 3, 0.9);
-             SoftmaxCenter b = new SoftmaxCenter(m, 3, 0.9)) {
+                SoftmaxCenter a = new SoftmaxCenter(m, 3, 0.9);
+                SoftmaxCenter b = new SoftmaxCenter(m, 3, 0.9)) {
             a.update(m.create(T1, new Shape(2, 3)), GlobalSum.LOCAL);
             a.commit();
             a.applyPending();
-            a.update(m.create(T2, new Shape(3, 3)), GlobalSum.LOCAL);   // pending at "checkpoint" time
+            a.update(m.create(T2, new Shape(3, 3)), GlobalSum.LOCAL); // pending at "checkpoint" time
             a.commit();
 
             float[] center = a.centerHost();
@@ -130,7 +133,9 @@ class SoftmaxCenterTest {
             assertEquals(a.pendingCount(), b.pendingCount());
 
             NDArray x = m.create(T1, new Shape(2, 3));
-            assertArrayEquals(a.softmaxCentered(x, 0.07).toFloatArray(), b.softmaxCentered(x, 0.07).toFloatArray());
+            assertArrayEquals(
+                    a.softmaxCentered(x, 0.07).toFloatArray(),
+                    b.softmaxCentered(x, 0.07).toFloatArray());
             assertArrayEquals(a.centerHost(), b.centerHost());
 
             // restoring "no pending" clears what was pending

@@ -1,13 +1,13 @@
 package dev.dinoj.trainer.model;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.Test;
 
 /** Bicubic position-embedding resampling (F.interpolate bicubic, align_corners=False, as dinov2 calls it). */
 class PosEmbedInterpolationTest {
@@ -28,7 +28,8 @@ class PosEmbedInterpolationTest {
         for (int[] s : sizes) {
             for (double offset : new double[] {0.0, 0.1}) {
                 for (boolean aa : new boolean[] {false, true}) {
-                    assertRowsSumToOne(PosEmbedInterpolation.weights(s[0], s[1], offset, aa),
+                    assertRowsSumToOne(
+                            PosEmbedInterpolation.weights(s[0], s[1], offset, aa),
                             s[0] + "→" + s[1] + " offset " + offset + " antialias " + aa);
                 }
             }
@@ -52,7 +53,9 @@ class PosEmbedInterpolationTest {
         double a = -0.75;
         java.util.function.DoubleUnaryOperator c1 = x -> ((a + 2) * x - (a + 3)) * x * x + 1;
         java.util.function.DoubleUnaryOperator c2 = x -> ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-        return new double[] {c2.applyAsDouble(t + 1), c1.applyAsDouble(t), c1.applyAsDouble(1 - t), c2.applyAsDouble(2 - t)};
+        return new double[] {
+            c2.applyAsDouble(t + 1), c1.applyAsDouble(t), c1.applyAsDouble(1 - t), c2.applyAsDouble(2 - t)
+        };
     }
 
     @Test
@@ -101,7 +104,8 @@ class PosEmbedInterpolationTest {
 
     @Test
     void handComputedAntialiasedDownsamplingByTwo() {
-        // _upsample_bicubic2d_aa with scale 2: support 4, centre 2(i + 0.5), taps j in [centre − 4 + 0.5, centre + 4 + 0.5)
+        // _upsample_bicubic2d_aa with scale 2: support 4, centre 2(i + 0.5), taps j in [centre − 4 + 0.5, centre + 4 +
+        // 0.5)
         // at distance |j − centre + 0.5| / 2 with the a = −0.5 kernel, normalised.
         double[][] w = PosEmbedInterpolation.weights(8, 4, 0.0, true);
         int i = 1;
@@ -110,7 +114,8 @@ class PosEmbedInterpolationTest {
         double total = 0;
         for (int j = 0; j < 8; j++) {
             double x = Math.abs((j - centre + 0.5) / 2);
-            double v = x < 1 ? 1.5 * x * x * x - 2.5 * x * x + 1 : x < 2 ? -0.5 * x * x * x + 2.5 * x * x - 4 * x + 2 : 0;
+            double v =
+                    x < 1 ? 1.5 * x * x * x - 2.5 * x * x + 1 : x < 2 ? -0.5 * x * x * x + 2.5 * x * x - 4 * x + 2 : 0;
             want[j] = v;
             total += v;
         }
@@ -162,7 +167,8 @@ class PosEmbedInterpolationTest {
     @Test
     void positionEmbeddingIsUnchangedAtTheTrainingSizeAndInterpolatedElsewhere() {
         VitConfig cfg = new VitConfig(16, 4, 8, 1, 2, 2.0, FfnType.MLP, 0, 0, true, true, true, 0.0, true, 0.1, false);
-        try (NDManager mgr = NDManager.newBaseManager(); ParamSet p = new ParamSet(mgr)) {
+        try (NDManager mgr = NDManager.newBaseManager();
+                ParamSet p = new ParamSet(mgr)) {
             new ModelInit(1).backbone(p, "", cfg);
             VisionTransformer vit = new VisionTransformer(cfg, p, "");
             NDArray pos = p.get("pos_embed");

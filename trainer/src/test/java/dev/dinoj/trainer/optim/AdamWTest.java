@@ -1,19 +1,18 @@
 package dev.dinoj.trainer.optim;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.model.ParamSet;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
 
 /** AdamW against {@code torch.optim.AdamW}'s update rule written out in double. */
 class AdamWTest {
@@ -29,7 +28,8 @@ class AdamWTest {
             NDArray loss = null;
             for (Map.Entry<String, float[]> e : grads.entrySet()) {
                 NDArray p = ps.get(e.getKey());
-                NDArray term = p.mul(p.getManager().create(e.getValue(), p.getShape())).sum();
+                NDArray term =
+                        p.mul(p.getManager().create(e.getValue(), p.getShape())).sum();
                 loss = loss == null ? term : loss.add(term);
             }
             gc.backward(loss);
@@ -57,10 +57,10 @@ class AdamWTest {
             double bc1 = 1 - Math.pow(B1, t);
             double bc2 = 1 - Math.pow(B2, t);
             for (int i = 0; i < p.length; i++) {
-                p[i] *= 1 - lr * wd;                                  // decoupled weight decay
+                p[i] *= 1 - lr * wd; // decoupled weight decay
                 m[i] = B1 * m[i] + (1 - B1) * g[i];
                 v[i] = B2 * v[i] + (1 - B2) * g[i] * g[i];
-                double denom = Math.sqrt(v[i]) / Math.sqrt(bc2) + EPS;  // ε after the bias-corrected sqrt
+                double denom = Math.sqrt(v[i]) / Math.sqrt(bc2) + EPS; // ε after the bias-corrected sqrt
                 p[i] -= lr / bc1 * m[i] / denom;
             }
         }
@@ -77,11 +77,12 @@ class AdamWTest {
     @Test
     void oneAndTwoStepsMatchThePyTorchFormula() {
         float[] init = {1.0f, -0.5f, 0.25f, 2.0f};
-        float[] g1 = {0.3f, -0.1f, 1e-8f, 0f};      // 1e-8 ≈ ε: distinguishes sqrt(v̂) + ε from sqrt(v̂ + ε) etc.
+        float[] g1 = {0.3f, -0.1f, 1e-8f, 0f}; // 1e-8 ≈ ε: distinguishes sqrt(v̂) + ε from sqrt(v̂ + ε) etc.
         float[] g2 = {-0.2f, 0.4f, 2e-8f, 0.05f};
         double lr = 0.1;
         double wd = 0.05;
-        try (NDManager m = NDManager.newBaseManager(); ParamSet ps = new ParamSet(m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                ParamSet ps = new ParamSet(m)) {
             ps.put("backbone.w", init, 4);
             ps.attachGradients();
             AdamW opt = new AdamW(ps, List.of(new ParamGroup("backbone.w", "backbone", 1.0, 1.0, false)), B1, B2, EPS);
@@ -115,7 +116,8 @@ class AdamWTest {
         double lr = 0.05;
         double lastLr = 0.02;
         double wd = 0.1;
-        try (NDManager m = NDManager.newBaseManager(); ParamSet ps = new ParamSet(m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                ParamSet ps = new ParamSet(m)) {
             ps.put("backbone.blocks.0.attn.qkv.weight", init, 2);
             ps.put("backbone.blocks.0.norm1.bias", init, 2);
             ps.put("dino_head.last_layer.weight_v", init, 2);
@@ -127,14 +129,26 @@ class AdamWTest {
                     new ParamGroup("dino_head.last_layer.weight_v", "dino_head", 1.0, 1.0, true),
                     new ParamGroup("dino_head.last_layer.weight_g", "dino_head", 0.5, 1.0, true));
             try (AdamW opt = new AdamW(ps, groups, B1, B2, EPS)) {
-                setGradients(ps, Map.of("backbone.blocks.0.attn.qkv.weight", g, "backbone.blocks.0.norm1.bias", g,
-                        "dino_head.last_layer.weight_v", g, "dino_head.last_layer.weight_g", g));
+                setGradients(
+                        ps,
+                        Map.of(
+                                "backbone.blocks.0.attn.qkv.weight",
+                                g,
+                                "backbone.blocks.0.norm1.bias",
+                                g,
+                                "dino_head.last_layer.weight_v",
+                                g,
+                                "dino_head.last_layer.weight_g",
+                                g));
                 opt.step(lr, lastLr, wd);
                 double[][] expect = {{lr * 0.3, wd}, {lr * 0.7, 0.0}, {lastLr, wd}, {lastLr * 0.5, wd}};
                 for (int i = 0; i < groups.size(); i++) {
                     Ref ref = new Ref(init);
                     ref.step(g, expect[i][0], expect[i][1]);
-                    ref.assertMatches(ps.get(groups.get(i).name()).toFloatArray(), init, groups.get(i).name());
+                    ref.assertMatches(
+                            ps.get(groups.get(i).name()).toFloatArray(),
+                            init,
+                            groups.get(i).name());
                 }
             }
         }
@@ -143,17 +157,30 @@ class AdamWTest {
     @Test
     void aFrozenLastLayerDoesNotMove() {
         float[] init = {0.8f, -1.2f};
-        try (NDManager m = NDManager.newBaseManager(); ParamSet ps = new ParamSet(m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                ParamSet ps = new ParamSet(m)) {
             ps.put("dino_head.last_layer.weight_v", init, 2);
             ps.put("dino_head.mlp.0.weight", init, 2);
             ps.attachGradients();
-            try (AdamW opt = new AdamW(ps, List.of(
-                    new ParamGroup("dino_head.last_layer.weight_v", "dino_head", 1.0, 1.0, true),
-                    new ParamGroup("dino_head.mlp.0.weight", "dino_head", 1.0, 1.0, false)), B1, B2, EPS)) {
-                setGradients(ps, Map.of("dino_head.last_layer.weight_v", new float[] {1, 1},
-                        "dino_head.mlp.0.weight", new float[] {1, 1}));
+            try (AdamW opt = new AdamW(
+                    ps,
+                    List.of(
+                            new ParamGroup("dino_head.last_layer.weight_v", "dino_head", 1.0, 1.0, true),
+                            new ParamGroup("dino_head.mlp.0.weight", "dino_head", 1.0, 1.0, false)),
+                    B1,
+                    B2,
+                    EPS)) {
+                setGradients(
+                        ps,
+                        Map.of(
+                                "dino_head.last_layer.weight_v",
+                                new float[] {1, 1},
+                                "dino_head.mlp.0.weight",
+                                new float[] {1, 1}));
                 opt.step(0.01, 0.0, 0.04);
-                assertArrayEquals(init, ps.get("dino_head.last_layer.weight_v").toFloatArray(),
+                assertArrayEquals(
+                        init,
+                        ps.get("dino_head.last_layer.weight_v").toFloatArray(),
                         "last-layer lr 0 (frozen): neither the update nor the weight decay applies");
                 float[] moved = ps.get("dino_head.mlp.0.weight").toFloatArray();
                 assertEquals(0.8 * (1 - 0.01 * 0.04) - 0.01, moved[0], 1e-6);
@@ -167,7 +194,9 @@ class AdamWTest {
         float[] g1 = {0.3f, -0.1f, 0.2f};
         float[] g2 = {-0.2f, 0.4f, 0.1f};
         List<ParamGroup> groups = List.of(new ParamGroup("backbone.w", "backbone", 1.0, 1.0, false));
-        try (NDManager m = NDManager.newBaseManager(); ParamSet a = new ParamSet(m); ParamSet b = new ParamSet(m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                ParamSet a = new ParamSet(m);
+                ParamSet b = new ParamSet(m)) {
             a.put("backbone.w", init, 3);
             a.attachGradients();
             try (AdamW oa = new AdamW(a, groups, B1, B2, EPS)) {
@@ -181,7 +210,9 @@ class AdamWTest {
                     setGradients(b, Map.of("backbone.w", g2));
                     oa.step(0.1, 0.1, 0.05);
                     ob.step(0.1, 0.1, 0.05);
-                    assertArrayEquals(a.get("backbone.w").toFloatArray(), b.get("backbone.w").toFloatArray());
+                    assertArrayEquals(
+                            a.get("backbone.w").toFloatArray(),
+                            b.get("backbone.w").toFloatArray());
                 }
             }
         }
@@ -194,7 +225,8 @@ class AdamWTest {
     @Test
     void shardedAdamWTakesTheSameStepAsAdamWOnEveryShard() {
         float[] init = {0.8f, -1.2f, 0.3f};
-        try (NDManager m = NDManager.newBaseManager(); ParamSet ps = new ParamSet(m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                ParamSet ps = new ParamSet(m)) {
             ps.put("backbone.blocks.0.attn.qkv.weight", init, 3);
             ps.put("backbone.blocks.0.norm1.bias", init, 3);
             ps.put("dino_head.last_layer.weight_v", init, 3);
@@ -218,8 +250,9 @@ class AdamWTest {
                 for (int t = 1; t <= 3; t++) {
                     Map<String, float[]> g = new java.util.LinkedHashMap<>();
                     for (ParamGroup group : groups) {
-                        g.put(group.name(), new float[] {(float) rng.nextGaussian(), (float) rng.nextGaussian(),
-                                (float) rng.nextGaussian()});
+                        g.put(group.name(), new float[] {
+                            (float) rng.nextGaussian(), (float) rng.nextGaussian(), (float) rng.nextGaussian()
+                        });
                     }
                     setGradients(ps, g);
                     layout.copyGradients(ps, grads);
@@ -232,7 +265,10 @@ class AdamWTest {
                         float[] want = ps.get(layout.name(i)).toFloatArray();
                         for (int e = 0; e < want.length; e++) {
                             float got = params.getFloat((layout.offset(i) + e) << 2);
-                            assertEquals(want[e], got, 1e-6 + 1e-5 * Math.abs(want[e]),
+                            assertEquals(
+                                    want[e],
+                                    got,
+                                    1e-6 + 1e-5 * Math.abs(want[e]),
                                     "step " + t + ", " + layout.name(i) + "[" + e + "]");
                         }
                     }

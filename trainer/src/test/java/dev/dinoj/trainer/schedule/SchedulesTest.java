@@ -1,20 +1,19 @@
 package dev.dinoj.trainer.schedule;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** dinov2's CosineScheduler and train.py's build_schedulers. */
 class SchedulesTest {
@@ -75,15 +74,21 @@ class SchedulesTest {
     static CosineScheduler parse(String def) {
         Matcher m = DEF.matcher(def);
         assertTrue(m.matches(), "unparsed definition " + def);
-        return new CosineScheduler(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)),
-                Long.parseLong(m.group(3)), m.group(4) == null ? 0 : Long.parseLong(m.group(4)),
-                m.group(5) == null ? 0 : Double.parseDouble(m.group(5)), m.group(6) == null ? 0 : Long.parseLong(m.group(6)));
+        return new CosineScheduler(
+                Double.parseDouble(m.group(1)),
+                Double.parseDouble(m.group(2)),
+                Long.parseLong(m.group(3)),
+                m.group(4) == null ? 0 : Long.parseLong(m.group(4)),
+                m.group(5) == null ? 0 : Double.parseDouble(m.group(5)),
+                m.group(6) == null ? 0 : Long.parseLong(m.group(6)));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"a", "b"})
     void reproducesTheOfficialScheduleValues(String variant) throws Exception {
-        Path manifest = Path.of(getClass().getResource("/fixtures/dinov2-step/" + variant + "/manifest.json").toURI());
+        Path manifest = Path.of(getClass()
+                .getResource("/fixtures/dinov2-step/" + variant + "/manifest.json")
+                .toURI());
         JsonNode s = new ObjectMapper().readTree(manifest.toFile()).get("schedules_first_45_iterations");
         JsonNode defs = s.get("definition");
         JsonNode values = s.get("values");
@@ -104,15 +109,20 @@ class SchedulesTest {
     @Test
     void theFixtureLastLayerScheduleIsAFreezeThenTheShiftedLrSchedule() throws Exception {
         // freeze_iters=1 in the constructor shifts warmup and cosine by one iteration (unlike train.py's overwrite)
-        Path manifest = Path.of(getClass().getResource("/fixtures/dinov2-step/a/manifest.json").toURI());
-        JsonNode v = new ObjectMapper().readTree(manifest.toFile()).get("schedules_first_45_iterations").get("values");
+        Path manifest = Path.of(
+                getClass().getResource("/fixtures/dinov2-step/a/manifest.json").toURI());
+        JsonNode v = new ObjectMapper()
+                .readTree(manifest.toFile())
+                .get("schedules_first_45_iterations")
+                .get("values");
         JsonNode ll = v.get("last_layer_lr");
         JsonNode lr = v.get("lr");
         assertEquals(0.0, ll.get(0).asDouble());
         for (int i = 1; i <= 10; i++) {
             assertEquals(lr.get(i - 1).asDouble(), ll.get(i).asDouble(), 1e-18, "warmup shifted by one at " + i);
         }
-        assertTrue(Math.abs(ll.get(12).asDouble() - lr.get(12).asDouble()) > 1e-7, "cosine is over 29, not 30 iterations");
+        assertTrue(
+                Math.abs(ll.get(12).asDouble() - lr.get(12).asDouble()) > 1e-7, "cosine is over 29, not 30 iterations");
         CosineScheduler s = new CosineScheduler(1e-3, 1e-6, 40, 10, 1e-4, 1);
         assertEquals(1e-6 + 0.5 * (1e-3 - 1e-6) * (1 + Math.cos(Math.PI * 1 / 29)), s.get(12), 1e-18);
         assertEquals(ll.get(12).asDouble(), s.get(12), 1e-12);
@@ -127,7 +137,8 @@ class SchedulesTest {
         for (long it = 0; it < 25; it++) {
             Schedules.Values v = s.at(it);
             assertEquals(lr.get(it), v.lr(), 1e-15, "lr " + it);
-            // last_layer_lr_schedule.schedule[:freeze_last_layer_epochs * OFFICIAL_EPOCH_LENGTH] = 0 (overwrite, no shift)
+            // last_layer_lr_schedule.schedule[:freeze_last_layer_epochs * OFFICIAL_EPOCH_LENGTH] = 0 (overwrite, no
+            // shift)
             assertEquals(it < 10 ? 0.0 : lr.get(it), v.lastLayerLr(), 1e-15, "last-layer lr " + it);
             assertEquals(new CosineScheduler(0.04, 0.4, 20, 0, 0, 0).get(it), v.wd(), 1e-15, "wd " + it);
             assertEquals(new CosineScheduler(0.992, 1.0, 20, 0, 0, 0).get(it), v.momentum(), 1e-15, "momentum " + it);
@@ -159,8 +170,8 @@ class SchedulesTest {
         assertEquals(0.004, Schedules.scaledLr("sqrt_wrt_1024", 0.004, 1024), 1e-15);
         assertEquals(0.001, Schedules.scaledLr("linear_wrt_256", 0.004, 64), 1e-15);
         assertEquals(0.004, Schedules.scaledLr("none", 0.004, 64), 0.0);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Schedules.scaledLr("sqrt", 0.004, 64));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Schedules.scaledLr("sqrt", 0.004, 64));
         assertTrue(e.getMessage().contains("sqrt"), e.getMessage());
     }
 }

@@ -25,26 +25,36 @@ class GradModeTest {
     /** Losses of 4 steps on a fresh thread whose grad mode is set to {@code gradMode} first. */
     private static double[] losses(boolean gradMode) throws Exception {
         TrainSettings s = TrainSettings.load("fmnist-pico", List.of());
-        Engine.getInstance();                                   // initialised here, not on the training thread
+        Engine.getInstance(); // initialised here, not on the training thread
         ExecutorService thread = Executors.newSingleThreadExecutor();
         try {
-            return CompletableFuture.supplyAsync(() -> {
-                JniUtils.setGradMode(gradMode);
-                try (NDManager m = NDManager.newBaseManager(); SslMetaArch model = SslMetaArch.create(m, s.ssl(), 3)) {
-                    double[] out = new double[4];
-                    for (int step = 0; step < out.length; step++) {
-                        try (NDManager sm = m.newSubManager()) {
-                            StepBatch batch = TestBatches.first(s, sm, new TestData(32, 20));
-                            out[step] = model.trainStep(step, batch, s.schedules().at(step),
-                                    StepRandom.forStep(s.seed(), step)).losses().total();
-                        }
-                        assertFalse(GradMode.isOnForThisThread(), "grad mode left on after step " + step);
-                    }
-                    return out;
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            }, thread).get();
+            return CompletableFuture.supplyAsync(
+                            () -> {
+                                JniUtils.setGradMode(gradMode);
+                                try (NDManager m = NDManager.newBaseManager();
+                                        SslMetaArch model = SslMetaArch.create(m, s.ssl(), 3)) {
+                                    double[] out = new double[4];
+                                    for (int step = 0; step < out.length; step++) {
+                                        try (NDManager sm = m.newSubManager()) {
+                                            StepBatch batch = TestBatches.first(s, sm, new TestData(32, 20));
+                                            out[step] = model.trainStep(
+                                                            step,
+                                                            batch,
+                                                            s.schedules().at(step),
+                                                            StepRandom.forStep(s.seed(), step))
+                                                    .losses()
+                                                    .total();
+                                        }
+                                        assertFalse(
+                                                GradMode.isOnForThisThread(), "grad mode left on after step " + step);
+                                    }
+                                    return out;
+                                } catch (Exception e) {
+                                    throw new RuntimeException(e);
+                                }
+                            },
+                            thread)
+                    .get();
         } finally {
             thread.shutdown();
         }

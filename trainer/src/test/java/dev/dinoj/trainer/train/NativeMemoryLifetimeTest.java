@@ -1,11 +1,13 @@
 package dev.dinoj.trainer.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.ParamSet;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,10 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * A garbage collection between the forward and the backward pass must not change the gradients. It did: DJL's
@@ -50,14 +49,16 @@ class NativeMemoryLifetimeTest {
     }
 
     private static Map<String, float[]> step(TrainSettings s, boolean gcBeforeBackward) throws Exception {
-        try (NDManager m = NDManager.newBaseManager(); SslMetaArch model = SslMetaArch.create(m, s.ssl(), 5)) {
+        try (NDManager m = NDManager.newBaseManager();
+                SslMetaArch model = SslMetaArch.create(m, s.ssl(), 5)) {
             if (gcBeforeBackward) {
                 model.setBeforeBackward(NativeMemoryLifetimeTest::collect);
             }
             StepBatch batch = TestBatches.first(s, m, new TestData(64, 20));
             model.student().zeroGradients();
             var v = s.schedules().at(0);
-            SslMetaArch.StepLosses losses = model.forwardBackward(batch, v.teacherTemp(), StepRandom.forStep(s.seed(), 0));
+            SslMetaArch.StepLosses losses =
+                    model.forwardBackward(batch, v.teacherTemp(), StepRandom.forStep(s.seed(), 0));
             Map<String, float[]> g = gradients(model.student());
             g.put("<total loss>", new float[] {(float) losses.total()});
             return g;
@@ -73,23 +74,32 @@ class NativeMemoryLifetimeTest {
         Map<String, float[]> collected = step(s, true);
         assertEquals(quiet.keySet(), collected.keySet());
         for (String name : quiet.keySet()) {
-            assertArrayEquals(quiet.get(name), collected.get(name), name + ": gradient changed by a GC before the backward");
+            assertArrayEquals(
+                    quiet.get(name), collected.get(name), name + ": gradient changed by a GC before the backward");
         }
     }
 
     @Test
     void gramLossGradientsDoNotDependOnAGarbageCollectionBeforeTheBackward() throws Exception {
-        TrainSettings s = TrainSettings.load("fmnist-pico", List.of("gram.use-loss=true", "gram.ema-teacher=true",
-                "gram.rep-update=false", "gram.remove-neg=true", "gram.loss-weight=2"));
+        TrainSettings s = TrainSettings.load(
+                "fmnist-pico",
+                List.of(
+                        "gram.use-loss=true",
+                        "gram.ema-teacher=true",
+                        "gram.rep-update=false",
+                        "gram.remove-neg=true",
+                        "gram.loss-weight=2"));
         Map<String, float[]> quiet = gramStep(s, false);
         Map<String, float[]> collected = gramStep(s, true);
         for (String name : quiet.keySet()) {
-            assertArrayEquals(quiet.get(name), collected.get(name), name + ": gradient changed by a GC before the backward");
+            assertArrayEquals(
+                    quiet.get(name), collected.get(name), name + ": gradient changed by a GC before the backward");
         }
     }
 
     private static Map<String, float[]> gramStep(TrainSettings s, boolean gc) throws Exception {
-        try (NDManager m = NDManager.newBaseManager(); SslMetaArch model = SslMetaArch.create(m, s.ssl(), 5)) {
+        try (NDManager m = NDManager.newBaseManager();
+                SslMetaArch model = SslMetaArch.create(m, s.ssl(), 5)) {
             model.setGram(new GramAnchor(m, s.gram(), s.ssl().backbone()));
             if (gc) {
                 model.setBeforeBackward(NativeMemoryLifetimeTest::collect);
@@ -110,11 +120,15 @@ class NativeMemoryLifetimeTest {
      */
     @Test
     void graphCodeUsesNoNumberOverloadsOfDjl() throws Exception {
-        Path classes = Path.of(dev.dinoj.trainer.model.Scalars.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path classes = Path.of(dev.dinoj.trainer.model.Scalars.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
         byte[] descriptor = "(Ljava/lang/Number;)Lai/djl/ndarray/NDArray;".getBytes(StandardCharsets.UTF_8);
         List<String> offenders = new ArrayList<>();
         int scanned = 0;
-        for (String pkg : List.of("model", "loss", "train")) {       // optim runs after the backward, grad mode off
+        for (String pkg : List.of("model", "loss", "train")) { // optim runs after the backward, grad mode off
             try (var files = Files.walk(classes.resolve("dev/dinoj/trainer/" + pkg))) {
                 for (Path f : (Iterable<Path>) files.filter(x -> x.toString().endsWith(".class"))::iterator) {
                     if (f.getFileName().toString().startsWith("Scalars")) {
@@ -128,8 +142,10 @@ class NativeMemoryLifetimeTest {
             }
         }
         assertTrue(scanned > 20, "scanned only " + scanned + " classes under " + classes);
-        assertTrue(offenders.isEmpty(), "DJL Number overloads (mul(Number), div(Number), …) used in " + offenders
-                + "; use dev.dinoj.trainer.model.Scalars instead");
+        assertTrue(
+                offenders.isEmpty(),
+                "DJL Number overloads (mul(Number), div(Number), …) used in " + offenders
+                        + "; use dev.dinoj.trainer.model.Scalars instead");
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {

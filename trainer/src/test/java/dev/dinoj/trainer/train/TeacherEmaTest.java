@@ -1,19 +1,18 @@
 package dev.dinoj.trainer.train;
 
-import dev.dinoj.trainer.config.SslConfig;
-import ai.djl.ndarray.NDManager;
-import dev.dinoj.trainer.config.TrainSettings;
-import dev.dinoj.trainer.io.NpyArray;
-import dev.dinoj.trainer.model.ParamSet;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import ai.djl.ndarray.NDManager;
+import dev.dinoj.trainer.config.SslConfig;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.io.NpyArray;
+import dev.dinoj.trainer.model.ParamSet;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 /** The EMA teacher update ({@code teacher ← m·teacher + (1 − m)·student} over every parameter). */
 class TeacherEmaTest {
@@ -38,7 +37,8 @@ class TeacherEmaTest {
 
     @Test
     void momentumOneKeepsZeroCopiesAndHalfAverages() {
-        try (NDManager m = NDManager.newBaseManager(); SslMetaArch model = SslMetaArch.create(m, picoConfig(), 7)) {
+        try (NDManager m = NDManager.newBaseManager();
+                SslMetaArch model = SslMetaArch.create(m, picoConfig(), 7)) {
             Map<String, NpyArray> t0 = model.teacher().toHost();
             Map<String, NpyArray> s0 = model.student().toHost();
             assertEquals(s0.keySet(), t0.keySet());
@@ -51,7 +51,8 @@ class TeacherEmaTest {
             Map<String, NpyArray> t1 = model.teacher().toHost();
             for (String k : t0.keySet()) {
                 assertArrayEquals(t0.get(k).floats(), t1.get(k).floats(), "m = 1 keeps the teacher: " + k);
-                assertFalse(java.util.Arrays.equals(s1.get(k).floats(), t1.get(k).floats()), k);
+                assertFalse(
+                        java.util.Arrays.equals(s1.get(k).floats(), t1.get(k).floats()), k);
             }
 
             model.updateTeacher(0.5);

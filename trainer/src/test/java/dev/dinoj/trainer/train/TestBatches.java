@@ -13,19 +13,39 @@ import dev.dinoj.trainer.config.TrainSettings;
 /** Batches for step-level tests. */
 final class TestBatches {
 
-    private TestBatches() {
-    }
+    private TestBatches() {}
 
     /** The first batch of a settings' crops over {@code data}, every global crop masked (probability 1), on the device. */
     static StepBatch first(TrainSettings s, NDManager m, ImageDataset data) throws Exception {
         var crops = s.crops().multiCrop(false);
-        Collator collator = new Collator(0.1, 0.5, 1.0, MaskingGenerator.forGlobalCrops(crops.globalCropsSize(),
-                s.ssl().backbone().patchSize()));
-        try (BatchLoader loader = new BatchLoader(data, new MultiCropAugmentation(crops), collator,
-                new EpochSampler(data.size(), 0), s.batchSize(), 0, 1, 1)) {
+        Collator collator = new Collator(
+                0.1,
+                0.5,
+                1.0,
+                MaskingGenerator.forGlobalCrops(
+                        crops.globalCropsSize(), s.ssl().backbone().patchSize()));
+        try (BatchLoader loader = new BatchLoader(
+                data,
+                new MultiCropAugmentation(crops),
+                collator,
+                new EpochSampler(data.size(), 0),
+                s.batchSize(),
+                0,
+                1,
+                1)) {
             CollatedBatch cb = loader.next();
-            return StepBatch.fromHost(m, cb.batchSize(), cb.globalSize(), cb.globalCrops(), cb.nLocal(), cb.localSize(),
-                    cb.localCrops(), cb.masks(), cb.maskIndices(), cb.masksWeight(), cb.upperbound());
+            return StepBatch.fromHost(
+                    m,
+                    cb.batchSize(),
+                    cb.globalSize(),
+                    cb.globalCrops(),
+                    cb.nLocal(),
+                    cb.localSize(),
+                    cb.localCrops(),
+                    cb.masks(),
+                    cb.maskIndices(),
+                    cb.masksWeight(),
+                    cb.upperbound());
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.dinoj.trainer.train;
 
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
-
 import java.util.SplittableRandom;
 
 /** A small deterministic image set (blobs on a gray background, 10 classes) for training tests without files. */

@@ -1,20 +1,19 @@
 package dev.dinoj.trainer.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The loop's own decisions, with a recording stepper in place of the step (the step itself is tested by
@@ -25,8 +24,14 @@ class TrainLoopTest {
 
     /** 10 steps of 2 images; checkpoints every 4; the high-resolution phase (24 px) from step 6; log every 5. */
     private static TrainSettings settings() {
-        return TrainSettings.load("fmnist-pico", List.of("train.batch-size=2", "train.max-steps=10",
-                "checkpoint.every-steps=4", "high-res.start-step=6", "train.log-every=5"));
+        return TrainSettings.load(
+                "fmnist-pico",
+                List.of(
+                        "train.batch-size=2",
+                        "train.max-steps=10",
+                        "checkpoint.every-steps=4",
+                        "high-res.start-step=6",
+                        "train.log-every=5"));
     }
 
     /** Records what the loop asks of it; stops (as if signalled) after {@code stopAfter} steps. */
@@ -91,8 +96,18 @@ class TrainLoopTest {
                     int l = recipe.crops().localCropsSize();
                     int n = recipe.crops().localCropsNumber();
                     pos += 2;
-                    return new CollatedBatch(2, g, l, n, new float[2 * 2 * 3 * g * g], new float[n * 2 * 3 * l * l],
-                            new boolean[4], new long[0], new float[0], 0, 0);
+                    return new CollatedBatch(
+                            2,
+                            g,
+                            l,
+                            n,
+                            new float[2 * 2 * 3 * g * g],
+                            new float[n * 2 * 3 * l * l],
+                            new boolean[4],
+                            new long[0],
+                            new float[0],
+                            0,
+                            0);
                 }
 
                 @Override
@@ -101,20 +116,17 @@ class TrainLoopTest {
                 }
 
                 @Override
-                public void close() {
-                }
+                public void close() {}
             };
         };
     }
 
     private static final TrainLoop.Reporter QUIET = new TrainLoop.Reporter() {
         @Override
-        public void info(String line) {
-        }
+        public void info(String line) {}
 
         @Override
-        public void step(TrainLoop.StepReport report, String logLine) {
-        }
+        public void step(TrainLoop.StepReport report, String logLine) {}
     };
 
     @Test
@@ -143,10 +155,16 @@ class TrainLoopTest {
         assertEquals(List.of(16, 16, 16, 16, 16, 16, 24, 24, 24, 24), stepper.globalSizes, "high-res from step 6");
         assertEquals(2, opened.size(), "one batch source per phase");
         assertEquals(List.of(0L, 6L, 0L), List.of(opened.get(0)[0], opened.get(0)[1], opened.get(0)[2]));
-        assertEquals(List.of(6L, 10L, 12L), List.of(opened.get(1)[0], opened.get(1)[1], opened.get(1)[2]),
+        assertEquals(
+                List.of(6L, 10L, 12L),
+                List.of(opened.get(1)[0], opened.get(1)[1], opened.get(1)[2]),
                 "the second phase continues the sampler where the first left it");
-        assertEquals(List.of(4L, 8L, 10L), stepper.checkpoints.stream().map(c -> c[0]).toList());
-        assertEquals(List.of(8L, 16L, 20L), stepper.checkpoints.stream().map(c -> c[1]).toList());
+        assertEquals(
+                List.of(4L, 8L, 10L),
+                stepper.checkpoints.stream().map(c -> c[0]).toList());
+        assertEquals(
+                List.of(8L, 16L, 20L),
+                stepper.checkpoints.stream().map(c -> c[1]).toList());
         assertTrue(stepper.finished);
         assertEquals(0, r.startStep());
         assertEquals(10, r.endStep());
@@ -161,7 +179,7 @@ class TrainLoopTest {
         for (int s = 1; s <= 9; s++) {
             old.add("{\"step\":" + s + "}");
         }
-        old.add("{\"step\":");                                  // cut short by a crash
+        old.add("{\"step\":"); // cut short by a crash
         Files.write(dir.resolve("metrics.jsonl"), old);
         RecordingStepper stepper = new RecordingStepper(new TrainLoop.Resumed(7, 14), -1);
         List<long[]> opened = new ArrayList<>();
@@ -184,16 +202,22 @@ class TrainLoopTest {
         List<String> info = new ArrayList<>();
         TrainLoop.Result r;
         try (ShutdownStop stop = new ShutdownStop(ShutdownStop.DEFAULT_GRACE)) {
-            r = new TrainLoop(settings(), dir, stepper, blankBatches(new ArrayList<>()), new TrainLoop.Reporter() {
-                @Override
-                public void info(String line) {
-                    info.add(line);
-                }
+            r = new TrainLoop(
+                            settings(),
+                            dir,
+                            stepper,
+                            blankBatches(new ArrayList<>()),
+                            new TrainLoop.Reporter() {
+                                @Override
+                                public void info(String line) {
+                                    info.add(line);
+                                }
 
-                @Override
-                public void step(TrainLoop.StepReport report, String logLine) {
-                }
-            }, false).run(stop);
+                                @Override
+                                public void step(TrainLoop.StepReport report, String logLine) {}
+                            },
+                            false)
+                    .run(stop);
         }
         assertEquals(List.of(0L, 1L, 2L), stepper.steps);
         assertEquals(List.of(3L), stepper.checkpoints.stream().map(c -> c[0]).toList());

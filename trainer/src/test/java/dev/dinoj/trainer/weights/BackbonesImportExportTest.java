@@ -1,7 +1,9 @@
 package dev.dinoj.trainer.weights;
 
-import dev.dinoj.trainer.model.BackboneOutput;
-import dev.dinoj.trainer.model.VitConfig;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -9,18 +11,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Npz;
 import dev.dinoj.trainer.io.Safetensors;
+import dev.dinoj.trainer.model.BackboneOutput;
+import dev.dinoj.trainer.model.VitConfig;
 import dev.dinoj.trainer.verify.ReferenceVerifier;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Imports official DINOv2 weights (the fixture's teacher after step 1, written in the hub layout) and reproduces the
@@ -31,8 +30,13 @@ class BackbonesImportExportTest {
     @ParameterizedTest
     @ValueSource(strings = {"a", "b"})
     void importsOfficialWeightsAndReproducesTheirForward(String variant, @TempDir Path tmp) throws Exception {
-        Path dir = Path.of(getClass().getResource("/fixtures/dinov2-step/" + variant + "/manifest.json").toURI()).getParent();
-        VitConfig cfg = ReferenceVerifier.configFrom(new ObjectMapper().readTree(dir.resolve("manifest.json").toFile())).backbone();
+        Path dir = Path.of(getClass()
+                        .getResource("/fixtures/dinov2-step/" + variant + "/manifest.json")
+                        .toURI())
+                .getParent();
+        VitConfig cfg = ReferenceVerifier.configFrom(
+                        new ObjectMapper().readTree(dir.resolve("manifest.json").toFile()))
+                .backbone();
         Map<String, NpyArray> hub = new LinkedHashMap<>();
         Npz.read(dir.resolve("teacher_step1.npz")).forEach((k, v) -> {
             if (k.startsWith("backbone.")) {
@@ -43,14 +47,20 @@ class BackbonesImportExportTest {
         Path official = tmp.resolve("official.safetensors");
         Safetensors.write(official, hub, Map.of("format", "pt"));
         Map<String, NpyArray> ref = Npz.read(dir.resolve("teacher_forward.npz"));
-        try (NDManager m = NDManager.newBaseManager(); Backbones.Loaded b = Backbones.fromSafetensors(official, cfg, m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                Backbones.Loaded b = Backbones.fromSafetensors(official, cfg, m)) {
             for (int size : new int[] {16, 24}) {
                 NpyArray in = ref.get("input_" + size);
                 NDArray x = m.create(in.asFloats(), new Shape(in.shape()));
                 BackboneOutput out = b.model().forward(x, null, false, null);
-                assertClose(ref.get("x_norm_clstoken_" + size).asFloats(), out.clsToken().toFloatArray());
-                assertClose(ref.get("x_norm_patchtokens_" + size).asFloats(), out.patchTokens().toFloatArray());
-                assertClose(ref.get("x_prenorm_" + size).asFloats(), out.prenorm().toFloatArray());
+                assertClose(
+                        ref.get("x_norm_clstoken_" + size).asFloats(),
+                        out.clsToken().toFloatArray());
+                assertClose(
+                        ref.get("x_norm_patchtokens_" + size).asFloats(),
+                        out.patchTokens().toFloatArray());
+                assertClose(
+                        ref.get("x_prenorm_" + size).asFloats(), out.prenorm().toFloatArray());
             }
             Path exported = tmp.resolve("exported.safetensors");
             Backbones.exportHubLayout(b.params(), "", cfg, exported);

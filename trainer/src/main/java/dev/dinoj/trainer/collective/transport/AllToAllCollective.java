@@ -3,10 +3,9 @@ package dev.dinoj.trainer.collective.transport;
 import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.Header;
+import java.util.List;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-
-import java.util.List;
 
 /**
  * One all-to-all round of float64 vectors as a preallocated state machine: every rank sends its vector to every peer
@@ -18,8 +17,7 @@ import java.util.List;
  * <p>Chunks arrive on this rank's inbox subscriptions (IPC and/or UDP), from any peer. The staging rows grow only
  * when a vector is larger than any before; nothing is allocated per chunk.
  */
-public final class AllToAllCollective extends ChunkCollective
-{
+public final class AllToAllCollective extends ChunkCollective {
     private final ExclusivePublication[] publications;
     private final Subscription[] inboxes;
     private final int[] sendPos;
@@ -39,26 +37,22 @@ public final class AllToAllCollective extends ChunkCollective
      * @param inboxes      this rank's inbox subscriptions; null entries are skipped
      */
     public AllToAllCollective(
-        final int rank,
-        final int size,
-        final int generation,
-        final CollectiveCounters counters,
-        final ExclusivePublication[] publications,
-        final Subscription... inboxes)
-    {
+            final int rank,
+            final int size,
+            final int generation,
+            final CollectiveCounters counters,
+            final ExclusivePublication[] publications,
+            final Subscription... inboxes) {
         super(rank, size, generation, counters);
         this.publications = publications;
         int n = 0;
-        for (final Subscription inbox : inboxes)
-        {
+        for (final Subscription inbox : inboxes) {
             n += null == inbox ? 0 : 1;
         }
         this.inboxes = new Subscription[n];
         n = 0;
-        for (final Subscription inbox : inboxes)
-        {
-            if (null != inbox)
-            {
+        for (final Subscription inbox : inboxes) {
+            if (null != inbox) {
                 this.inboxes[n++] = inbox;
             }
         }
@@ -78,18 +72,15 @@ public final class AllToAllCollective extends ChunkCollective
      * @param values   this rank's vector (read while the round runs)
      * @param count    elements (0 for a barrier)
      */
-    public void begin(final int sequence, final long step, final byte kind, final double[] values, final int count)
-    {
+    public void begin(final int sequence, final long step, final byte kind, final double[] values, final int count) {
         begin(sequence, step, kind, Wire.FLOAT64);
         this.values = values;
         this.count = count;
-        if (staging[0].length < count)
-        {
+        if (staging[0].length < count) {
             staging = new double[size][Math.max(count, 2 * staging[0].length)];
         }
         System.arraycopy(values, 0, staging[rank], 0, count);
-        for (int p = 0; p < size; p++)
-        {
+        for (int p = 0; p < size; p++) {
             final boolean self = p == rank;
             sendPos[p] = self ? count : 0;
             recvPos[p] = self ? count : 0;
@@ -104,33 +95,26 @@ public final class AllToAllCollective extends ChunkCollective
      * @param op  {@link Kernels#OP_SUM}, {@link Kernels#OP_MAX} or {@link Kernels#OP_MIN}
      * @param dst receives the first {@code count} results (not a staging row)
      */
-    public void reduce(final byte op, final double[] dst)
-    {
+    public void reduce(final byte op, final double[] dst) {
         Kernels.reduce(staging, size, count, op, dst);
     }
 
     /** {@inheritDoc} */
-    public int doWork()
-    {
+    public int doWork() {
         int work = 0;
-        for (int i = 1; i < size; i++)
-        {
+        for (int i = 1; i < size; i++) {
             work += send((rank + i) % size);
         }
-        for (final Subscription inbox : inboxes)
-        {
+        for (final Subscription inbox : inboxes) {
             work += inbox.controlledPoll(this, FRAGMENT_LIMIT);
         }
         return work;
     }
 
     /** {@inheritDoc} */
-    public boolean isComplete()
-    {
-        for (int p = 0; p < size; p++)
-        {
-            if (0 == sentChunks[p] || sendPos[p] < count || 0 == recvChunks[p] || recvPos[p] < count)
-            {
+    public boolean isComplete() {
+        for (int p = 0; p < size; p++) {
+            if (0 == sentChunks[p] || sendPos[p] < count || 0 == recvChunks[p] || recvPos[p] < count) {
                 return false;
             }
         }
@@ -138,65 +122,54 @@ public final class AllToAllCollective extends ChunkCollective
     }
 
     /** {@inheritDoc} */
-    public void waitingFor(final int closedPeer, final List<Integer> peers)
-    {
-        for (int p = 0; p < size; p++)
-        {
+    public void waitingFor(final int closedPeer, final List<Integer> peers) {
+        for (int p = 0; p < size; p++) {
             final boolean recvMissing = 0 == recvChunks[p] || recvPos[p] < count;
             final boolean sendMissing = (0 == sentChunks[p] || sendPos[p] < count) && blocked[p];
-            if (p != rank && (recvMissing || sendMissing))
-            {
+            if (p != rank && (recvMissing || sendMissing)) {
                 peers.add(p);
             }
         }
     }
 
     /** {@inheritDoc} */
-    public String name()
-    {
+    public String name() {
         return ChunkHeader.kindName(kind);
     }
 
     /**
      * Accepts the next chunk of a peer's vector into its staging row.
      */
-    public Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
-    {
+    public Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header) {
         final Action screened = screen(buffer, offset, length);
-        if (null != screened)
-        {
+        if (null != screened) {
             return screened;
         }
 
         final int sender = ChunkHeader.sender(buffer, offset);
-        if (sender < 0 || sender >= size || sender == rank)
-        {
+        if (sender < 0 || sender >= size || sender == rank) {
             return fail("chunk from unknown rank " + sender);
         }
 
         final int total = ChunkHeader.total(buffer, offset);
-        if (total != count)
-        {
+        if (total != count) {
             return fail("rank " + sender + " reduces " + total + " elements, this rank " + count);
         }
 
         final long at = ChunkHeader.elementOffset(buffer, offset);
         final int chunkCount = ChunkHeader.count(buffer, offset);
-        if (at < recvPos[sender] || (recvChunks[sender] > 0 && at == recvPos[sender] && 0 == chunkCount))
-        {
+        if (at < recvPos[sender] || (recvChunks[sender] > 0 && at == recvPos[sender] && 0 == chunkCount)) {
             counters.duplicateChunks().incrementRelease();
             return Action.CONTINUE;
         }
-        if (at > recvPos[sender] || at + chunkCount > count)
-        {
-            return fail("chunk [" + at + ", " + (at + chunkCount) + ") from rank " + sender +
-                " does not continue at " + recvPos[sender]);
+        if (at > recvPos[sender] || at + chunkCount > count) {
+            return fail("chunk [" + at + ", " + (at + chunkCount) + ") from rank " + sender + " does not continue at "
+                    + recvPos[sender]);
         }
 
         final double[] dst = staging[sender];
-        for (int i = 0, s = offset + ChunkHeader.LENGTH; i < chunkCount; i++, s += 8)
-        {
-            dst[(int)at + i] = buffer.getDouble(s);
+        for (int i = 0, s = offset + ChunkHeader.LENGTH; i < chunkCount; i++, s += 8) {
+            dst[(int) at + i] = buffer.getDouble(s);
         }
         recvPos[sender] += chunkCount;
         recvChunks[sender]++;
@@ -204,17 +177,14 @@ public final class AllToAllCollective extends ChunkCollective
         return Action.CONTINUE;
     }
 
-    private int send(final int peer)
-    {
+    private int send(final int peer) {
         int work = 0;
         final ExclusivePublication publication = publications[peer];
         final int fragElems = (publication.maxPayloadLength() - ChunkHeader.LENGTH) / 8;
-        while (0 == sentChunks[peer] || sendPos[peer] < count)
-        {
+        while (0 == sentChunks[peer] || sendPos[peer] < count) {
             final int chunkCount = Math.min(fragElems, count - sendPos[peer]);
             final int length = ChunkHeader.LENGTH + chunkCount * 8;
-            if (!tryClaim(publication, peer, length))
-            {
+            if (!tryClaim(publication, peer, length)) {
                 return work;
             }
 
@@ -222,9 +192,8 @@ public final class AllToAllCollective extends ChunkCollective
             final int offset = claim.offset();
             final int at = sendPos[peer];
             header.wrap(buffer, offset)
-                .write(generation, sequence, step, at, chunkCount, rank, kind, Wire.FLOAT64, 0, count);
-            for (int i = 0, d = offset + ChunkHeader.LENGTH; i < chunkCount; i++, d += 8)
-            {
+                    .write(generation, sequence, step, at, chunkCount, rank, kind, Wire.FLOAT64, 0, count);
+            for (int i = 0, d = offset + ChunkHeader.LENGTH; i < chunkCount; i++, d += 8) {
                 buffer.putDouble(d, values[at + i]);
             }
             commit(length);

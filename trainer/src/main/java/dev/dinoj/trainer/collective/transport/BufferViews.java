@@ -1,11 +1,10 @@
 package dev.dinoj.trainer.collective.transport;
 
-import org.agrona.DirectBuffer;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
+import org.agrona.DirectBuffer;
 
 /**
  * NIO views of Aeron's log buffers for the {@link Kernels}: float32 and bf16 views of the term buffers fragments are
@@ -13,8 +12,7 @@ import java.nio.ShortBuffer;
  * claimed in, made once per log buffer. The views live as long as this object; a view is allocated only the first
  * time a buffer is seen.
  */
-public final class BufferViews
-{
+public final class BufferViews {
     private static final int TERM_SLOTS = 96;
     private static final int SEND_SLOTS = 8;
 
@@ -36,20 +34,16 @@ public final class BufferViews
      * @param term the buffer a fragment was read from
      * @return the view, or null when the buffer wraps no {@link ByteBuffer} or is not 4-byte aligned
      */
-    public FloatBuffer termFloats(final DirectBuffer term)
-    {
-        for (int i = 0; i < termCount; i++)
-        {
-            if (termKeys[i] == term)
-            {
+    public FloatBuffer termFloats(final DirectBuffer term) {
+        for (int i = 0; i < termCount; i++) {
+            if (termKeys[i] == term) {
                 lastTermSlot = i;
                 return termFloats[i];
             }
         }
 
         final ByteBuffer bb = term.byteBuffer();
-        if (null == bb || (term.wrapAdjustment() & 3) != 0)
-        {
+        if (null == bb || (term.wrapAdjustment() & 3) != 0) {
             return null;
         }
 
@@ -59,12 +53,9 @@ public final class BufferViews
         d.limit(term.wrapAdjustment() + term.capacity());
         final ByteBuffer slice = d.slice().order(ByteOrder.nativeOrder());
         final int slot;
-        if (termCount < TERM_SLOTS)
-        {
+        if (termCount < TERM_SLOTS) {
             slot = termCount++;
-        }
-        else
-        {
+        } else {
             slot = termEvict;
             termEvict = (termEvict + 1) % TERM_SLOTS;
         }
@@ -81,8 +72,7 @@ public final class BufferViews
      *
      * @return the view, indexed from the buffer's offset 0
      */
-    public ShortBuffer lastTermShorts()
-    {
+    public ShortBuffer lastTermShorts() {
         return termShorts[lastTermSlot];
     }
 
@@ -93,18 +83,14 @@ public final class BufferViews
      * @param frame the buffer of a {@code BufferClaim}
      * @return the view, or null when the frame wraps no {@link ByteBuffer}
      */
-    public ShortBuffer sendShorts(final DirectBuffer frame)
-    {
+    public ShortBuffer sendShorts(final DirectBuffer frame) {
         final ByteBuffer bb = frame.byteBuffer();
-        if (null == bb)
-        {
+        if (null == bb) {
             return null;
         }
 
-        for (int i = 0; i < sendCount; i++)
-        {
-            if (sendKeys[i] == bb)
-            {
+        for (int i = 0; i < sendCount; i++) {
+            if (sendKeys[i] == bb) {
                 return sendShorts[i];
             }
         }
@@ -112,12 +98,9 @@ public final class BufferViews
         final ByteBuffer d = bb.duplicate();
         d.clear();
         final int slot;
-        if (sendCount < SEND_SLOTS)
-        {
+        if (sendCount < SEND_SLOTS) {
             slot = sendCount++;
-        }
-        else
-        {
+        } else {
             slot = sendEvict;
             sendEvict = (sendEvict + 1) % SEND_SLOTS;
         }

@@ -4,10 +4,9 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.ControlledFragmentHandler;
-import org.agrona.DirectBuffer;
-
 import java.util.Arrays;
 import java.util.List;
+import org.agrona.DirectBuffer;
 
 /**
  * A collective algorithm as a preallocated state machine over chunks: {@code begin…} sets up one collective,
@@ -22,8 +21,7 @@ import java.util.List;
  *
  * <p>Not thread-safe: one thread at a time drives a collective.
  */
-public abstract class ChunkCollective implements ControlledFragmentHandler
-{
+public abstract class ChunkCollective implements ControlledFragmentHandler {
     /** Fragments polled per {@link #doWork()} and image. */
     public static final int FRAGMENT_LIMIT = 64;
 
@@ -50,6 +48,7 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
     protected byte kind;
     /** {@code Wire} encoding of the collective in progress. */
     protected byte wire;
+
     private String failure;
 
     /**
@@ -58,8 +57,7 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      * @param generation of the world
      * @param counters   where to count
      */
-    protected ChunkCollective(final int rank, final int size, final int generation, final CollectiveCounters counters)
-    {
+    protected ChunkCollective(final int rank, final int size, final int generation, final CollectiveCounters counters) {
         this.rank = rank;
         this.size = size;
         this.generation = generation;
@@ -86,8 +84,7 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      *
      * @return its rank, or -1
      */
-    public int closedPeer()
-    {
+    public int closedPeer() {
         return -1;
     }
 
@@ -111,24 +108,21 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      *
      * @return the reason, or null while it has not
      */
-    public final String failure()
-    {
+    public final String failure() {
         return failure;
     }
 
     /**
      * @return collective number of the collective in progress
      */
-    public final int sequence()
-    {
+    public final int sequence() {
         return sequence;
     }
 
     /**
      * @return training step of the collective in progress
      */
-    public final long step()
-    {
+    public final long step() {
         return step;
     }
 
@@ -140,8 +134,7 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      * @param kind     {@code ChunkHeader.KIND_*}
      * @param wire     {@code Wire} encoding
      */
-    protected final void begin(final int sequence, final long step, final byte kind, final byte wire)
-    {
+    protected final void begin(final int sequence, final long step, final byte kind, final byte wire) {
         this.sequence = sequence;
         this.step = step;
         this.kind = kind;
@@ -156,8 +149,7 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      * @param reason readable text
      * @return {@code BREAK}, to stop the poll
      */
-    protected final Action fail(final String reason)
-    {
+    protected final Action fail(final String reason) {
         failure = reason;
         return Action.BREAK;
     }
@@ -171,18 +163,14 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      * @return null to accept; {@code CONTINUE} to drop (stale, counted); {@code ABORT} to keep it in the log for a
      * later collective; {@code BREAK} after recording a failure
      */
-    protected final Action screen(final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (length < ChunkHeader.LENGTH)
-        {
+    protected final Action screen(final DirectBuffer buffer, final int offset, final int length) {
+        if (length < ChunkHeader.LENGTH) {
             return fail("a frame of " + length + " bytes is shorter than a chunk header");
         }
 
         final int chunkGeneration = ChunkHeader.generation(buffer, offset);
-        if (chunkGeneration != generation)
-        {
-            if (chunkGeneration < generation)
-            {
+        if (chunkGeneration != generation) {
+            if (chunkGeneration < generation) {
                 counters.staleChunks().incrementRelease();
                 return Action.CONTINUE;
             }
@@ -190,39 +178,34 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
         }
 
         final int chunkSequence = ChunkHeader.sequence(buffer, offset);
-        if (chunkSequence < sequence)
-        {
+        if (chunkSequence < sequence) {
             counters.staleChunks().incrementRelease();
             return Action.CONTINUE;
         }
-        if (chunkSequence > sequence)
-        {
+        if (chunkSequence > sequence) {
             return Action.ABORT;
         }
 
         final byte chunkKind = ChunkHeader.kind(buffer, offset);
         final int sender = ChunkHeader.sender(buffer, offset);
-        if (chunkKind != kind)
-        {
-            return fail("rank " + sender + " runs a " + ChunkHeader.kindName(chunkKind) + " as collective #" +
-                chunkSequence + " where this rank runs a " + ChunkHeader.kindName(kind) +
-                " (ranks must call the same collectives in order)");
+        if (chunkKind != kind) {
+            return fail(
+                    "rank " + sender + " runs a " + ChunkHeader.kindName(chunkKind) + " as collective #" + chunkSequence
+                            + " where this rank runs a " + ChunkHeader.kindName(kind)
+                            + " (ranks must call the same collectives in order)");
         }
 
         final long chunkStep = ChunkHeader.step(buffer, offset);
-        if (chunkStep != step)
-        {
+        if (chunkStep != step) {
             return fail("rank " + sender + " is at step " + chunkStep + ", this rank at step " + step);
         }
 
         final int count = ChunkHeader.count(buffer, offset);
         final byte chunkWire = ChunkHeader.wire(buffer, offset);
-        if (chunkWire != wire)
-        {
+        if (chunkWire != wire) {
             return fail("rank " + sender + " sends wire format " + chunkWire + ", this rank expects " + wire);
         }
-        if (count < 0 || length != ChunkHeader.LENGTH + count * Wire.bytes(chunkWire))
-        {
+        if (count < 0 || length != ChunkHeader.LENGTH + count * Wire.bytes(chunkWire)) {
             return fail("a chunk of rank " + sender + " has " + length + " bytes for " + count + " elements");
         }
 
@@ -238,30 +221,21 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      * @param length      of the frame
      * @return true when {@link #claim} holds the frame
      */
-    protected final boolean tryClaim(final ExclusivePublication publication, final int peer, final int length)
-    {
+    protected final boolean tryClaim(final ExclusivePublication publication, final int peer, final int length) {
         final long result = publication.tryClaim(length, claim);
-        if (result > 0)
-        {
+        if (result > 0) {
             blocked[peer] = false;
             return true;
         }
 
         blocked[peer] = true;
-        if (Publication.BACK_PRESSURED == result || Publication.ADMIN_ACTION == result)
-        {
+        if (Publication.BACK_PRESSURED == result || Publication.ADMIN_ACTION == result) {
             counters.backPressure().incrementRelease();
-        }
-        else if (Publication.NOT_CONNECTED == result)
-        {
+        } else if (Publication.NOT_CONNECTED == result) {
             counters.notConnected().incrementRelease();
-        }
-        else if (Publication.CLOSED == result)
-        {
+        } else if (Publication.CLOSED == result) {
             fail("the publication to rank " + peer + " is closed (media driver gone?)");
-        }
-        else if (Publication.MAX_POSITION_EXCEEDED == result)
-        {
+        } else if (Publication.MAX_POSITION_EXCEEDED == result) {
             fail("the publication to rank " + peer + " reached its maximum position; re-form the world");
         }
 
@@ -273,8 +247,7 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      *
      * @param length of the frame
      */
-    protected final void commit(final int length)
-    {
+    protected final void commit(final int length) {
         claim.commit();
         counters.chunksSent().incrementRelease();
         counters.bytesSent().getAndAddRelease(length);
@@ -285,8 +258,7 @@ public abstract class ChunkCollective implements ControlledFragmentHandler
      *
      * @param length of the fragment
      */
-    protected final void received(final int length)
-    {
+    protected final void received(final int length) {
         counters.chunksReceived().incrementRelease();
         counters.bytesReceived().getAndAddRelease(length);
     }

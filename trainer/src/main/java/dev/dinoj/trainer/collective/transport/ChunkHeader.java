@@ -21,8 +21,7 @@ import org.agrona.MutableDirectBuffer;
  *  40  ...   payload
  * </pre>
  */
-public final class ChunkHeader
-{
+public final class ChunkHeader {
     public static final int GENERATION_OFFSET = 0;
     public static final int SEQUENCE_OFFSET = 4;
     public static final int STEP_OFFSET = 8;
@@ -54,8 +53,7 @@ public final class ChunkHeader
      * @param offset of the header in the buffer
      * @return this
      */
-    public ChunkHeader wrap(final MutableDirectBuffer buffer, final int offset)
-    {
+    public ChunkHeader wrap(final MutableDirectBuffer buffer, final int offset) {
         this.buffer = buffer;
         this.offset = offset;
         return this;
@@ -67,23 +65,22 @@ public final class ChunkHeader
      * @return this
      */
     public ChunkHeader write(
-        final int generation,
-        final int sequence,
-        final long step,
-        final long elementOffset,
-        final int count,
-        final int sender,
-        final byte kind,
-        final byte wire,
-        final int ringStep,
-        final int total)
-    {
+            final int generation,
+            final int sequence,
+            final long step,
+            final long elementOffset,
+            final int count,
+            final int sender,
+            final byte kind,
+            final byte wire,
+            final int ringStep,
+            final int total) {
         buffer.putInt(offset + GENERATION_OFFSET, generation);
         buffer.putInt(offset + SEQUENCE_OFFSET, sequence);
         buffer.putLong(offset + STEP_OFFSET, step);
         buffer.putLong(offset + OFFSET_OFFSET, elementOffset);
         buffer.putInt(offset + COUNT_OFFSET, count);
-        buffer.putShort(offset + SENDER_OFFSET, (short)sender);
+        buffer.putShort(offset + SENDER_OFFSET, (short) sender);
         buffer.putByte(offset + KIND_OFFSET, kind);
         buffer.putByte(offset + WIRE_OFFSET, wire);
         buffer.putInt(offset + RING_STEP_OFFSET, ringStep);
@@ -91,68 +88,63 @@ public final class ChunkHeader
         return this;
     }
 
-    public static int generation(final DirectBuffer buffer, final int offset)
-    {
+    public static int generation(final DirectBuffer buffer, final int offset) {
         return buffer.getInt(offset + GENERATION_OFFSET);
     }
 
-    public static int sequence(final DirectBuffer buffer, final int offset)
-    {
+    public static int sequence(final DirectBuffer buffer, final int offset) {
         return buffer.getInt(offset + SEQUENCE_OFFSET);
     }
 
-    public static long step(final DirectBuffer buffer, final int offset)
-    {
+    public static long step(final DirectBuffer buffer, final int offset) {
         return buffer.getLong(offset + STEP_OFFSET);
     }
 
-    public static long elementOffset(final DirectBuffer buffer, final int offset)
-    {
+    public static long elementOffset(final DirectBuffer buffer, final int offset) {
         return buffer.getLong(offset + OFFSET_OFFSET);
     }
 
-    public static int count(final DirectBuffer buffer, final int offset)
-    {
+    public static int count(final DirectBuffer buffer, final int offset) {
         return buffer.getInt(offset + COUNT_OFFSET);
     }
 
-    public static int sender(final DirectBuffer buffer, final int offset)
-    {
+    public static int sender(final DirectBuffer buffer, final int offset) {
         return buffer.getShort(offset + SENDER_OFFSET);
     }
 
-    public static byte kind(final DirectBuffer buffer, final int offset)
-    {
+    public static byte kind(final DirectBuffer buffer, final int offset) {
         return buffer.getByte(offset + KIND_OFFSET);
     }
 
-    public static byte wire(final DirectBuffer buffer, final int offset)
-    {
+    public static byte wire(final DirectBuffer buffer, final int offset) {
         return buffer.getByte(offset + WIRE_OFFSET);
     }
 
-    public static int ringStep(final DirectBuffer buffer, final int offset)
-    {
+    public static int ringStep(final DirectBuffer buffer, final int offset) {
         return buffer.getInt(offset + RING_STEP_OFFSET);
     }
 
-    public static int total(final DirectBuffer buffer, final int offset)
-    {
+    public static int total(final DirectBuffer buffer, final int offset) {
         return buffer.getInt(offset + TOTAL_OFFSET);
     }
 
     /** A readable name of a kind byte (error messages only). */
-    public static String kindName(final byte kind)
-    {
-        switch (kind)
-        {
-            case KIND_ALL_REDUCE: return "all-reduce";
-            case KIND_REDUCE_SCATTER: return "reduce-scatter";
-            case KIND_ALL_GATHER: return "all-gather";
-            case KIND_SMALL_ALL_REDUCE: return "small all-reduce";
-            case KIND_BROADCAST: return "broadcast";
-            case KIND_BARRIER: return "barrier";
-            default: return "kind " + kind;
+    public static String kindName(final byte kind) {
+        switch (kind) {
+            case KIND_ALL_REDUCE:
+                return "all-reduce";
+            case KIND_REDUCE_SCATTER:
+                return "reduce-scatter";
+            case KIND_ALL_GATHER:
+                return "all-gather";
+            case KIND_SMALL_ALL_REDUCE:
+                return "small all-reduce";
+            case KIND_BROADCAST:
+                return "broadcast";
+            case KIND_BARRIER:
+                return "barrier";
+            default:
+                return "kind " + kind;
         }
     }
 }

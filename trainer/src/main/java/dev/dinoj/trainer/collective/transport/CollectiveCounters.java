@@ -13,8 +13,7 @@ import org.agrona.concurrent.status.CountersReader;
  * the collectives is their single writer ({@code incrementRelease}); any thread may read them. Labels name the rank
  * and the world generation, as {@code AeronStat} would show them.
  */
-public final class CollectiveCounters
-{
+public final class CollectiveCounters {
     /** Type id of the chunks-sent counter. */
     public static final int CHUNKS_SENT_TYPE_ID = 1001;
     /** Type id of the bytes-sent counter (chunk headers included). */
@@ -50,13 +49,12 @@ public final class CollectiveCounters
      * @param rank       of the communicator
      * @param generation of its world
      */
-    public CollectiveCounters(final int rank, final int generation)
-    {
+    public CollectiveCounters(final int rank, final int generation) {
         countersManager = new CountersManager(
-            new UnsafeBuffer(BufferUtil.allocateDirectAligned(
-                MAX_COUNTERS * CountersReader.METADATA_LENGTH, BitUtil.CACHE_LINE_LENGTH)),
-            new UnsafeBuffer(BufferUtil.allocateDirectAligned(
-                MAX_COUNTERS * CountersReader.COUNTER_LENGTH, BitUtil.CACHE_LINE_LENGTH)));
+                new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+                        MAX_COUNTERS * CountersReader.METADATA_LENGTH, BitUtil.CACHE_LINE_LENGTH)),
+                new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+                        MAX_COUNTERS * CountersReader.COUNTER_LENGTH, BitUtil.CACHE_LINE_LENGTH)));
 
         final String suffix = ": rank=" + rank + " gen=" + generation;
         chunksSent = countersManager.newCounter("dinoj chunks sent" + suffix, CHUNKS_SENT_TYPE_ID);
@@ -64,8 +62,8 @@ public final class CollectiveCounters
         chunksReceived = countersManager.newCounter("dinoj chunks received" + suffix, CHUNKS_RECEIVED_TYPE_ID);
         bytesReceived = countersManager.newCounter("dinoj bytes received" + suffix, BYTES_RECEIVED_TYPE_ID);
         staleChunks = countersManager.newCounter("dinoj stale chunks dropped" + suffix, STALE_CHUNKS_TYPE_ID);
-        duplicateChunks = countersManager.newCounter(
-            "dinoj duplicate chunks dropped" + suffix, DUPLICATE_CHUNKS_TYPE_ID);
+        duplicateChunks =
+                countersManager.newCounter("dinoj duplicate chunks dropped" + suffix, DUPLICATE_CHUNKS_TYPE_ID);
         backPressure = countersManager.newCounter("dinoj back-pressure events" + suffix, BACK_PRESSURE_TYPE_ID);
         notConnected = countersManager.newCounter("dinoj not-connected events" + suffix, NOT_CONNECTED_TYPE_ID);
     }
@@ -75,8 +73,7 @@ public final class CollectiveCounters
      *
      * @return the counter
      */
-    public AtomicCounter chunksSent()
-    {
+    public AtomicCounter chunksSent() {
         return chunksSent;
     }
 
@@ -85,8 +82,7 @@ public final class CollectiveCounters
      *
      * @return the counter
      */
-    public AtomicCounter bytesSent()
-    {
+    public AtomicCounter bytesSent() {
         return bytesSent;
     }
 
@@ -95,8 +91,7 @@ public final class CollectiveCounters
      *
      * @return the counter
      */
-    public AtomicCounter chunksReceived()
-    {
+    public AtomicCounter chunksReceived() {
         return chunksReceived;
     }
 
@@ -105,8 +100,7 @@ public final class CollectiveCounters
      *
      * @return the counter
      */
-    public AtomicCounter bytesReceived()
-    {
+    public AtomicCounter bytesReceived() {
         return bytesReceived;
     }
 
@@ -115,8 +109,7 @@ public final class CollectiveCounters
      *
      * @return the counter
      */
-    public AtomicCounter staleChunks()
-    {
+    public AtomicCounter staleChunks() {
         return staleChunks;
     }
 
@@ -125,8 +118,7 @@ public final class CollectiveCounters
      *
      * @return the counter
      */
-    public AtomicCounter duplicateChunks()
-    {
+    public AtomicCounter duplicateChunks() {
         return duplicateChunks;
     }
 
@@ -135,8 +127,7 @@ public final class CollectiveCounters
      *
      * @return the counter
      */
-    public AtomicCounter backPressure()
-    {
+    public AtomicCounter backPressure() {
         return backPressure;
     }
 
@@ -145,8 +136,7 @@ public final class CollectiveCounters
      *
      * @return the counter
      */
-    public AtomicCounter notConnected()
-    {
+    public AtomicCounter notConnected() {
         return notConnected;
     }
 
@@ -155,8 +145,7 @@ public final class CollectiveCounters
      *
      * @return the reader
      */
-    public CountersReader reader()
-    {
+    public CountersReader reader() {
         return countersManager;
     }
 
@@ -166,12 +155,12 @@ public final class CollectiveCounters
      * @return text for a log
      */
     @Override
-    public String toString()
-    {
+    public String toString() {
         final StringBuilder sb = new StringBuilder();
-        countersManager.forEach(
-            (counterId, typeId, keyBuffer, label) ->
-                sb.append(label).append(" = ").append(countersManager.getCounterValue(counterId)).append('\n'));
+        countersManager.forEach((counterId, typeId, keyBuffer, label) -> sb.append(label)
+                .append(" = ")
+                .append(countersManager.getCounterValue(counterId))
+                .append('\n'));
         return sb.toString();
     }
 }

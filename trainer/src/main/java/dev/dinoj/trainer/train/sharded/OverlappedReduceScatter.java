@@ -1,20 +1,19 @@
 package dev.dinoj.trainer.train.sharded;
 
-import dev.dinoj.trainer.optim.FlatLayout;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceScatterAgent;
 import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.optim.FlatLayout;
 import dev.dinoj.trainer.train.SegmentedBackward;
-import org.agrona.CloseHelper;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The gradient reduce-scatter of the sharded step, overlapped with the backward pass: the student's backward runs in
@@ -41,22 +40,29 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
     private final ParamSet student;
     private final UnsafeBuffer grads;
     private final int depth;
-    private final int[] firstParam;                 // bucket j: parameters [firstParam[j], endParam[j])
+    private final int[] firstParam; // bucket j: parameters [firstParam[j], endParam[j])
     private final int[] endParam;
-    private final ReduceScatterAgent agent;         // reduce-scatters the launched buckets
+    private final ReduceScatterAgent agent; // reduce-scatters the launched buckets
     private final AgentRunner runner;
 
-    private int nextBucket;                         // step thread only
-    private long launchedByBackward;                // step thread only: buckets launched from inside the backward
-    private long stepBase;                          // step thread only: completed count at the start of the step
+    private int nextBucket; // step thread only
+    private long launchedByBackward; // step thread only: buckets launched from inside the backward
+    private long stepBase; // step thread only: completed count at the start of the step
 
     /**
      * @param gradVector the flat gradient vector (direct, native order)
      * @param grads      the same memory as an {@link UnsafeBuffer}
      * @param depth      blocks of the student backbone
      */
-    OverlappedReduceScatter(Communicator comm, FlatLayout layout, ParamSet student, ByteBuffer gradVector,
-                            UnsafeBuffer grads, Partition shards, WireFormat wire, int depth) {
+    OverlappedReduceScatter(
+            Communicator comm,
+            FlatLayout layout,
+            ParamSet student,
+            ByteBuffer gradVector,
+            UnsafeBuffer grads,
+            Partition shards,
+            WireFormat wire,
+            int depth) {
         this.layout = layout;
         this.student = student;
         this.grads = grads;
@@ -65,11 +71,11 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
         int buckets = depth + 1;
         this.firstParam = new int[buckets];
         this.endParam = new int[buckets];
-        ByteBuffer[] views = new ByteBuffer[buckets];          // bucket j's elements of the flat gradient vector
-        Partition[] partitions = new Partition[buckets];       // the rank shards clipped to bucket j
+        ByteBuffer[] views = new ByteBuffer[buckets]; // bucket j's elements of the flat gradient vector
+        Partition[] partitions = new Partition[buckets]; // the rank shards clipped to bucket j
         int end = layout.count();
         for (int j = 0; j < buckets; j++) {
-            int f = depth - j;                                    // segment told by onGradientsFinal(f)
+            int f = depth - j; // segment told by onGradientsFinal(f)
             int from = f == 0 ? 0 : first[f];
             firstParam[j] = from;
             endParam[j] = end;
@@ -121,9 +127,9 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
             return Integer.parseInt(name.substring(blocks.length(), dot));
         }
         if (name.startsWith("backbone.") && previous == 0 && !name.startsWith("backbone.norm.")) {
-            return 0;                                             // tokens, position and patch embedding
+            return 0; // tokens, position and patch embedding
         }
-        return depth;                                             // final norm and heads
+        return depth; // final norm and heads
     }
 
     /**
@@ -170,7 +176,7 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
     private void launchNext() {
         int j = nextBucket++;
         layout.copyGradients(student, grads, firstParam[j], endParam[j]);
-        agent.launch();                                           // publishes the gradients and the communicator
+        agent.launch(); // publishes the gradients and the communicator
     }
 
     /** Waits until every bucket of the step is reduce-scattered; rethrows a failure of the communication thread. */

@@ -2,7 +2,6 @@ package dev.dinoj.trainer.train.sharded;
 
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.trainer.train.TrainLoop;
-
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 

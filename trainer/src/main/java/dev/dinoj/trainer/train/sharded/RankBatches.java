@@ -8,7 +8,6 @@ import dev.dinoj.pipeline.loader.EpochSampler;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
 import dev.dinoj.trainer.train.StepBatch;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -36,11 +35,16 @@ public final class RankBatches {
     private final int worldSize;
     private final long seed;
 
-    public RankBatches(ImageDataset dataset, MultiCropAugmentation augmentation, Collator collator, int globalBatch,
-                       int worldSize, long seed) {
+    public RankBatches(
+            ImageDataset dataset,
+            MultiCropAugmentation augmentation,
+            Collator collator,
+            int globalBatch,
+            int worldSize,
+            long seed) {
         if (globalBatch % worldSize != 0) {
-            throw new IllegalArgumentException("the global batch " + globalBatch + " must be a multiple of the world size "
-                    + worldSize);
+            throw new IllegalArgumentException(
+                    "the global batch " + globalBatch + " must be a multiple of the world size " + worldSize);
         }
         this.dataset = dataset;
         this.augmentation = augmentation;
@@ -87,8 +91,18 @@ public final class RankBatches {
 
     /** Device arrays of a collated batch. */
     public static StepBatch toDevice(NDManager m, CollatedBatch cb) {
-        return StepBatch.fromHost(m, cb.batchSize(), cb.globalSize(), cb.globalCrops(), cb.nLocal(), cb.localSize(),
-                cb.localCrops(), cb.masks(), cb.maskIndices(), cb.masksWeight(), cb.upperbound());
+        return StepBatch.fromHost(
+                m,
+                cb.batchSize(),
+                cb.globalSize(),
+                cb.globalCrops(),
+                cb.nLocal(),
+                cb.localSize(),
+                cb.localCrops(),
+                cb.masks(),
+                cb.maskIndices(),
+                cb.masksWeight(),
+                cb.upperbound());
     }
 
     /**
@@ -151,7 +165,7 @@ public final class RankBatches {
                 masksWeight[i] = w;
             }
         }
-        return new CollatedBatch(total, g, l, nLocal, globalCrops, localCrops, masks, maskIndices, masksWeight,
-                upperbound, masked);
+        return new CollatedBatch(
+                total, g, l, nLocal, globalCrops, localCrops, masks, maskIndices, masksWeight, upperbound, masked);
     }
 }

@@ -9,7 +9,6 @@ import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainLoop;
-
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
@@ -69,17 +68,29 @@ final class RankStepper implements TrainLoop.Stepper {
     public TrainLoop.StepOutcome step(long step, CollatedBatch batch, Schedules.Values v) {
         ShardedTrainer.StepResult res;
         try (NDManager stepManager = manager.newSubManager()) {
-            res = trainer.step(step, RankBatches.toDevice(stepManager, batch), v, StepRandom.forStep(settings.seed(), step));
+            res = trainer.step(
+                    step, RankBatches.toDevice(stepManager, batch), v, StepRandom.forStep(settings.seed(), step));
         }
-        return new TrainLoop.StepOutcome(res.losses(), res.totalLoss(), res.gradNorms(), String.format(Locale.ROOT,
-                "  (%d ranks, blocked in communication %.3f s of %.3f s)", comm.size(), res.communicationSeconds(),
-                res.stepSeconds()));
+        return new TrainLoop.StepOutcome(
+                res.losses(),
+                res.totalLoss(),
+                res.gradNorms(),
+                String.format(
+                        Locale.ROOT,
+                        "  (%d ranks, blocked in communication %.3f s of %.3f s)",
+                        comm.size(),
+                        res.communicationSeconds(),
+                        res.stepSeconds()));
     }
 
     @Override
     public Path checkpoint(Path out, long steps, long samplerPosition) {
-        return ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(steps, samplerPosition, 0,
-                settings.seed(), settings.render(), comm.size()), settings.checkpoint().keepLast());
+        return ShardedCheckpoints.save(
+                out,
+                trainer,
+                new ShardedCheckpoints.State(
+                        steps, samplerPosition, 0, settings.seed(), settings.render(), comm.size()),
+                settings.checkpoint().keepLast());
     }
 
     /** Every rank stops after the same step: the time limit, or SIGTERM/Ctrl-C on any rank. */

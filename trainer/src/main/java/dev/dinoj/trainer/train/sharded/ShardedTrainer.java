@@ -1,26 +1,25 @@
 package dev.dinoj.trainer.train.sharded;
 
 import dev.dinoj.trainer.checkpoint.ShardedTrainState;
-import dev.dinoj.trainer.optim.FlatLayout;
-import dev.dinoj.trainer.optim.ShardedAdamW;
-import dev.dinoj.trainer.model.GradMode;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.collective.WireFormat;
+import dev.dinoj.trainer.model.GradMode;
+import dev.dinoj.trainer.optim.FlatLayout;
+import dev.dinoj.trainer.optim.ShardedAdamW;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.DivergenceException;
 import dev.dinoj.trainer.train.SegmentedBackward;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The FSDP-like ({@code SHARD_GRAD_OP}) training step of one rank. Every rank holds the full student and teacher for
@@ -62,9 +61,9 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
     private final ShardedAdamW optimizer;
     private final WireFormat gradWire;
     private final AllReduceGlobalSum globalSum;
-    private final OverlappedReduceScatter overlapEngine;  // null: constructed without overlap
+    private final OverlappedReduceScatter overlapEngine; // null: constructed without overlap
     private final SegmentedBackward segments;
-    private OverlappedReduceScatter overlap;              // null: one reduce-scatter after the whole backward
+    private OverlappedReduceScatter overlap; // null: one reduce-scatter after the whole backward
 
     /**
      * What one step reports; losses and norms are global (identical on every rank). Times are this rank's.
@@ -83,10 +82,18 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
      *                               thread, mostly while the backward ran)
      * @param overlapped             whether the reduce-scatter of this step overlapped the backward
      */
-    public record StepResult(Map<String, Double> losses, double totalLoss, Map<String, Double> gradNorms,
-                             double forwardBackwardSeconds, double communicationSeconds, double optimizerSeconds,
-                             double stepSeconds, double globalSumSeconds, double gradientWaitSeconds,
-                             double reduceScatterSeconds, boolean overlapped) {
+    public record StepResult(
+            Map<String, Double> losses,
+            double totalLoss,
+            Map<String, Double> gradNorms,
+            double forwardBackwardSeconds,
+            double communicationSeconds,
+            double optimizerSeconds,
+            double stepSeconds,
+            double globalSumSeconds,
+            double gradientWaitSeconds,
+            double reduceScatterSeconds,
+            boolean overlapped) {
 
         /** The step's compute alone: everything but the time blocked in communication. */
         public double computeSeconds() {
@@ -117,15 +124,20 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
         this.paramVector = layout.allocate();
         this.grads = new UnsafeBuffer(gradVector);
         this.params = new UnsafeBuffer(paramVector);
-        this.optimizer = new ShardedAdamW(layout, shards.offset(comm.rank()), shards.end(comm.rank()),
-                model.config().adamBeta1(), model.config().adamBeta2(), 1e-8);
+        this.optimizer = new ShardedAdamW(
+                layout,
+                shards.offset(comm.rank()),
+                shards.end(comm.rank()),
+                model.config().adamBeta1(),
+                model.config().adamBeta2(),
+                1e-8);
         this.globalSum = new AllReduceGlobalSum(comm);
         model.setGlobalSum(globalSum);
         layout.copyValues(model.student(), params);
         if (overlap) {
             int depth = model.config().backbone().depth();
-            this.overlapEngine = new OverlappedReduceScatter(comm, layout, model.student(), gradVector, grads, shards,
-                    gradWire, depth);
+            this.overlapEngine = new OverlappedReduceScatter(
+                    comm, layout, model.student(), gradVector, grads, shards, gradWire, depth);
             this.segments = new SegmentedBackward(depth, overlapEngine);
         } else {
             this.overlapEngine = null;
@@ -193,16 +205,16 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
      *                             (nothing is updated then)
      */
     public StepResult step(long step, StepBatch localBatch, Schedules.Values v, SplittableRandom rng) {
-        GradMode.offOnThisThread();              // the sharded optimizer and all-gather must not record history
+        GradMode.offOnThisThread(); // the sharded optimizer and all-gather must not record history
         int n = comm.size();
         comm.setStep(step);
         long t0 = System.nanoTime();
         long sumsBefore = globalSum.blockedNanos();
         model.student().zeroGradients();
-        model.beforeStep(step);                                // Gram teacher snapshot/weight: same on every rank
+        model.beforeStep(step); // Gram teacher snapshot/weight: same on every rank
         long busyBefore = 0;
         if (overlap != null) {
-            busyBefore = overlap.busyNanos();                  // the communication thread is idle between steps
+            busyBefore = overlap.busyNanos(); // the communication thread is idle between steps
             overlap.beginStep();
         }
         SslMetaArch.StepLosses local = model.forwardBackward(model.studentBatch(localBatch), v.teacherTemp(), rng);
@@ -211,7 +223,7 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
         // ---- reduce-scatter (mean) of the gradient: this rank's shard is now the global gradient ----
         long tWait;
         if (overlap != null) {
-            overlap.launchRemaining();                         // all of them when the loss was not finite
+            overlap.launchRemaining(); // all of them when the loss was not finite
             tWait = System.nanoTime();
             overlap.awaitAll();
         } else {
@@ -248,8 +260,10 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
         blocked += t2 - tStats;
 
         if (stats[subs.size()] > 0) {
-            throw new DivergenceException(step, "the total loss is not finite on " + (long) stats[subs.size()]
-                    + " of " + n + " ranks (this rank: " + local.total() + " " + local.logged() + ")");
+            throw new DivergenceException(
+                    step,
+                    "the total loss is not finite on " + (long) stats[subs.size()] + " of " + n + " ranks (this rank: "
+                            + local.total() + " " + local.logged() + ")");
         }
         Map<String, Double> norms = new LinkedHashMap<>();
         double[] coef = new double[subs.size()];
@@ -270,7 +284,7 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
         long t4 = System.nanoTime();
         layout.writeValues(params, model.student());
         model.updateTeacher(v.momentum());
-        model.afterStep(step);                                 // Gram teacher refresh from the (replicated) EMA
+        model.afterStep(step); // Gram teacher refresh from the (replicated) EMA
         long t5 = System.nanoTime();
 
         Map<String, Double> losses = new LinkedHashMap<>();
@@ -279,9 +293,18 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
         }
         blocked += t4 - t3;
         long sums = globalSum.blockedNanos() - sumsBefore;
-        return new StepResult(losses, stats[subs.size() + 1] / n, norms, (tWait - t0 - sums) / 1e9, blocked / 1e9,
-                ((t3 - t2) + (t5 - t4)) / 1e9, (t5 - t0) / 1e9, sums / 1e9, (t1 - tWait) / 1e9,
-                reduceScatterNanos / 1e9, overlap != null);
+        return new StepResult(
+                losses,
+                stats[subs.size() + 1] / n,
+                norms,
+                (tWait - t0 - sums) / 1e9,
+                blocked / 1e9,
+                ((t3 - t2) + (t5 - t4)) / 1e9,
+                (t5 - t0) / 1e9,
+                sums / 1e9,
+                (t1 - tWait) / 1e9,
+                reduceScatterNanos / 1e9,
+                overlap != null);
     }
 
     /** Stops the communication thread of the overlapped reduce-scatter (if any); the communicator stays open. */

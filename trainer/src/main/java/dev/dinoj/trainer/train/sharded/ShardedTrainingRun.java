@@ -1,33 +1,22 @@
 package dev.dinoj.trainer.train.sharded;
 
 import ai.djl.ndarray.NDManager;
-import dev.dinoj.pipeline.augment.MultiCropAugmentation;
 import dev.dinoj.pipeline.data.ImageDataset;
-import dev.dinoj.pipeline.masking.CollatedBatch;
-import dev.dinoj.pipeline.masking.Collator;
-import dev.dinoj.pipeline.masking.MaskingGenerator;
 import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.LocalRanks;
 import dev.dinoj.trainer.collective.RankMain;
-import dev.dinoj.trainer.collective.ReduceOp;
+import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
-import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.DistillTeacher;
 import dev.dinoj.trainer.train.DivergenceException;
-import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.train.SslMetaArch;
-import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.trainer.train.TrainingRun;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +28,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code dinoj train --ranks N} (and {@code dinoj distill --ranks N}): DINOv2 pretraining — with Gram anchoring when
@@ -58,8 +48,7 @@ public final class ShardedTrainingRun {
     private static final String RESULT = "RESULT ";
     private static final String LOG = "LOG ";
 
-    private ShardedTrainingRun() {
-    }
+    private ShardedTrainingRun() {}
 
     /**
      * Starts the ranks and waits for them.
@@ -68,8 +57,9 @@ public final class ShardedTrainingRun {
      * @param resume  continue from the newest (sharded) checkpoint in {@code outDir}, with any number of ranks
      * @param listener told about every step of rank 0 (step, total steps, total loss, images/s)
      */
-    public static TrainLoop.Result launch(String config, List<String> sets, Path outDir, boolean resume, int ranks,
-                                            TrainLoop.Listener listener) throws IOException, InterruptedException {
+    public static TrainLoop.Result launch(
+            String config, List<String> sets, Path outDir, boolean resume, int ranks, TrainLoop.Listener listener)
+            throws IOException, InterruptedException {
         return launch(config == null ? List.of() : List.of(config), sets, outDir, resume, ranks, listener);
     }
 
@@ -78,8 +68,13 @@ public final class ShardedTrainingRun {
      * preset or HOCON file overrides the ones before it, e.g. {@code dinoj distill}'s student preset, then
      * {@code --config}).
      */
-    public static TrainLoop.Result launch(List<String> configs, List<String> sets, Path outDir, boolean resume,
-                                            int ranks, TrainLoop.Listener listener)
+    public static TrainLoop.Result launch(
+            List<String> configs,
+            List<String> sets,
+            Path outDir,
+            boolean resume,
+            int ranks,
+            TrainLoop.Listener listener)
             throws IOException, InterruptedException {
         TrainSettings s = TrainSettings.load(configs, sets);
         if (ranks < 1) {
@@ -89,8 +84,11 @@ public final class ShardedTrainingRun {
             throw new ConfigError("dinoj.train.batch-size = " + s.batchSize() + " is not a multiple of --ranks " + ranks
                     + " (every rank trains on batch-size / ranks images of each step)");
         }
-        if (resume && s.distill().teacher() != null) {      // before any rank starts, as a one-process resume does
-            TrainingRun.checkTeacherRecord(s.distill().teacher(), DistillTeacher.sourceSha256(s.distill().teacher()), outDir);
+        if (resume && s.distill().teacher() != null) { // before any rank starts, as a one-process resume does
+            TrainingRun.checkTeacherRecord(
+                    s.distill().teacher(),
+                    DistillTeacher.sourceSha256(s.distill().teacher()),
+                    outDir);
         }
         if (resume) {
             Optional<Path> latest = Checkpoints.latest(outDir);
@@ -105,24 +103,52 @@ public final class ShardedTrainingRun {
         List<TrainLoop.StepReport> reports = new ArrayList<>();
         long[] result = {-1, -1};
         String[] last = {null};
-        try (LocalRanks world = LocalRanks.form(ranks, s.collectives().transport(), s.collectives().basePort(), s.collectives().aeron())) {
-            List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
-            world.start(System.getProperty("dinoj.rank.heap", "2g"), jvm, ShardedTrainingRun.class.getName(), r -> {
-                List<String> a = new ArrayList<>(List.of("worker", Integer.toString(r), world.world().spec(),
-                        Boolean.toString(world.ranksLaunchDrivers()), outDir.toAbsolutePath().toString(),
-                        Boolean.toString(resume), Integer.toString(configs.size())));
-                a.addAll(configs);
-                a.addAll(sets);
-                return a;
-            }, outDir.resolve("ranks"));
-            log.info("Started {} rank JVMs ({}, {} PyTorch thread(s) each, overlap {}); rank logs in {}", ranks,
-                    s.collectives().transport(), threads, s.collectives().overlap() ? "on" : "off", outDir.resolve("ranks"));
+        try (LocalRanks world = LocalRanks.form(
+                ranks,
+                s.collectives().transport(),
+                s.collectives().basePort(),
+                s.collectives().aeron())) {
+            List<String> jvm =
+                    List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
+            world.start(
+                    System.getProperty("dinoj.rank.heap", "2g"),
+                    jvm,
+                    ShardedTrainingRun.class.getName(),
+                    r -> {
+                        List<String> a = new ArrayList<>(List.of(
+                                "worker",
+                                Integer.toString(r),
+                                world.world().spec(),
+                                Boolean.toString(world.ranksLaunchDrivers()),
+                                outDir.toAbsolutePath().toString(),
+                                Boolean.toString(resume),
+                                Integer.toString(configs.size())));
+                        a.addAll(configs);
+                        a.addAll(sets);
+                        return a;
+                    },
+                    outDir.resolve("ranks"));
+            log.info(
+                    "Started {} rank JVMs ({}, {} PyTorch thread(s) each, overlap {}); rank logs in {}",
+                    ranks,
+                    s.collectives().transport(),
+                    threads,
+                    s.collectives().overlap() ? "on" : "off",
+                    outDir.resolve("ranks"));
             world.await(Long.MAX_VALUE / 4, line -> {
                 if (line.startsWith(PROGRESS)) {
                     String[] f = line.substring(PROGRESS.length()).split(" ");
-                    TrainLoop.StepReport r = new TrainLoop.StepReport(Long.parseLong(f[0]), Long.parseLong(f[1]),
-                            Map.of(), Double.parseDouble(f[2]), null, Map.of(), Double.parseDouble(f[3]),
-                            Double.parseDouble(f[4]), Double.parseDouble(f[5]), Integer.parseInt(f[6]));
+                    TrainLoop.StepReport r = new TrainLoop.StepReport(
+                            Long.parseLong(f[0]),
+                            Long.parseLong(f[1]),
+                            Map.of(),
+                            Double.parseDouble(f[2]),
+                            null,
+                            Map.of(),
+                            Double.parseDouble(f[3]),
+                            Double.parseDouble(f[4]),
+                            Double.parseDouble(f[5]),
+                            Integer.parseInt(f[6]));
                     reports.add(r);
                     listener.onStep(r);
                 } else if (line.startsWith(LOG)) {
@@ -138,7 +164,11 @@ public final class ShardedTrainingRun {
         if (result[0] < 0) {
             throw new IOException("rank 0 exited without a result; see " + outDir.resolve("ranks/rank-0.log"));
         }
-        return new TrainLoop.Result(result[0], result[1], last[0] == null ? null : Path.of(last[0]), reports,
+        return new TrainLoop.Result(
+                result[0],
+                result[1],
+                last[0] == null ? null : Path.of(last[0]),
+                reports,
                 (System.nanoTime() - t0) / 1e9);
     }
 
@@ -149,7 +179,8 @@ public final class ShardedTrainingRun {
     /** {@code worker RANK WORLD OWN_DRIVER OUT RESUME K [CONFIG…(K)] [SET…]}: one rank of {@link #launch}. */
     public static void main(String[] args) {
         if (args.length < 7 || !"worker".equals(args[0])) {
-            System.err.println("usage: ShardedTrainingRun worker RANK WORLD OWN_DRIVER OUT RESUME K [CONFIG...(K)] [SET...]");
+            System.err.println(
+                    "usage: ShardedTrainingRun worker RANK WORLD OWN_DRIVER OUT RESUME K [CONFIG...(K)] [SET...]");
             System.exit(64);
         }
         int rank = Integer.parseInt(args[1]);
@@ -158,9 +189,14 @@ public final class ShardedTrainingRun {
         Path out = Path.of(args[4]);
         boolean resume = Boolean.parseBoolean(args[5]);
         int k = Integer.parseInt(args[6]);
-        TrainSettings s = TrainSettings.load(Arrays.asList(args).subList(7, 7 + k),
-                Arrays.asList(args).subList(7 + k, args.length));
-        RankMain.runAndHalt(world, rank, s.collectives().aeron(), Boolean.parseBoolean(args[3]), comm -> train(s, comm, out, resume),
+        TrainSettings s = TrainSettings.load(
+                Arrays.asList(args).subList(7, 7 + k), Arrays.asList(args).subList(7 + k, args.length));
+        RankMain.runAndHalt(
+                world,
+                rank,
+                s.collectives().aeron(),
+                Boolean.parseBoolean(args[3]),
+                comm -> train(s, comm, out, resume),
                 t -> t instanceof DivergenceException ? 3 : 1);
     }
 
@@ -178,16 +214,34 @@ public final class ShardedTrainingRun {
             return t;
         });
         try (ShutdownStop stop = new ShutdownStop(ShutdownStop.DEFAULT_GRACE);
-             NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = lead ? TrainingRun.createModel(s, manager, out, resume)    // + the teacher record
-                     : TrainingRun.createModel(s, manager);
-             ShardedTrainer trainer = new ShardedTrainer(model, comm, s.collectives().gradientWire(),
-                     s.collectives().overlap())) {
+                NDManager manager = NDManager.newBaseManager();
+                SslMetaArch model = lead
+                        ? TrainingRun.createModel(s, manager, out, resume) // + the teacher record
+                        : TrainingRun.createModel(s, manager);
+                ShardedTrainer trainer = new ShardedTrainer(
+                        model,
+                        comm,
+                        s.collectives().gradientWire(),
+                        s.collectives().overlap())) {
             model.setCropPacking(s.loop().cropPacking());
-            TrainLoop loop = new TrainLoop(s, out, new RankStepper(s, trainer, manager, resume),
-                    (recipe, first, end, position) -> new RankBatchSource(new RankBatches(data, recipe.augmentation(),
-                            recipe.collator(), s.batchSize(), comm.size(), s.seed()), comm.rank(), first, end, loader),
-                    lead ? LEAD_REPORTER : SILENT, lead);
+            TrainLoop loop = new TrainLoop(
+                    s,
+                    out,
+                    new RankStepper(s, trainer, manager, resume),
+                    (recipe, first, end, position) -> new RankBatchSource(
+                            new RankBatches(
+                                    data,
+                                    recipe.augmentation(),
+                                    recipe.collator(),
+                                    s.batchSize(),
+                                    comm.size(),
+                                    s.seed()),
+                            comm.rank(),
+                            first,
+                            end,
+                            loader),
+                    lead ? LEAD_REPORTER : SILENT,
+                    lead);
             TrainLoop.Result r = loop.run(stop);
             if (lead) {
                 System.out.println(RESULT + r.startStep() + " " + r.endStep() + " "
@@ -207,8 +261,16 @@ public final class ShardedTrainingRun {
 
         @Override
         public void step(TrainLoop.StepReport r, String logLine) {
-            System.out.println(String.format(Locale.ROOT, "%s%d %d %.6f %.4f %.6f %.6f %d", PROGRESS, r.step(),
-                    r.totalSteps(), r.totalLoss(), r.imagesPerSecond(), r.dataWaitSeconds(), r.computeSeconds(),
+            System.out.println(String.format(
+                    Locale.ROOT,
+                    "%s%d %d %.6f %.4f %.6f %.6f %d",
+                    PROGRESS,
+                    r.step(),
+                    r.totalSteps(),
+                    r.totalLoss(),
+                    r.imagesPerSecond(),
+                    r.dataWaitSeconds(),
+                    r.computeSeconds(),
                     r.globalCropSize()));
             if (logLine != null) {
                 say(logLine);
@@ -219,12 +281,10 @@ public final class ShardedTrainingRun {
     /** The other ranks report nothing (rank 0's figures are the run's: losses and norms are global). */
     private static final TrainLoop.Reporter SILENT = new TrainLoop.Reporter() {
         @Override
-        public void info(String line) {
-        }
+        public void info(String line) {}
 
         @Override
-        public void step(TrainLoop.StepReport r, String logLine) {
-        }
+        public void step(TrainLoop.StepReport r, String logLine) {}
     };
 
     /** A log line relayed by the launcher (rank 0 only). */

@@ -1,34 +1,30 @@
 package dev.dinoj.trainer.collective.transport;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aeron.ExclusivePublication;
 import io.aeron.logbuffer.ControlledFragmentHandler.Action;
+import java.nio.ByteBuffer;
+import java.util.SplittableRandom;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.ByteBuffer;
-import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * The all-to-all state machine over a real media driver ({@code aeron:ipc}), 2–4 ranks driven round-robin from one
  * thread: every rank's rank-order reduction bit for bit, counters, a stale chunk from outside the world dropped and
  * counted on the way, and the screening of its fragment handler.
  */
-class AllToAllCollectiveTest
-{
-    private static AllToAllCollective[] rounds(final IpcRanks ranks, final int generation,
-        final CollectiveCounters[] counters)
-    {
+class AllToAllCollectiveTest {
+    private static AllToAllCollective[] rounds(
+            final IpcRanks ranks, final int generation, final CollectiveCounters[] counters) {
         final int n = ranks.size;
         final AllToAllCollective[] rounds = new AllToAllCollective[n];
-        for (int r = 0; r < n; r++)
-        {
+        for (int r = 0; r < n; r++) {
             counters[r] = new CollectiveCounters(r, generation);
             rounds[r] = new AllToAllCollective(r, n, generation, counters[r], ranks.publications[r], ranks.inboxes[r]);
         }
@@ -38,19 +34,15 @@ class AllToAllCollectiveTest
     @ParameterizedTest
     @ValueSource(ints = {2, 3, 4})
     @Timeout(60)
-    void shouldReduceEveryRanksVectorInRankOrderBitwiseAndCountEveryChunk(final int n)
-    {
-        final int count = 1_500;                                 // 3 chunks per peer at mtu 4096
-        try (IpcRanks ranks = new IpcRanks(n))
-        {
+    void shouldReduceEveryRanksVectorInRankOrderBitwiseAndCountEveryChunk(final int n) {
+        final int count = 1_500; // 3 chunks per peer at mtu 4096
+        try (IpcRanks ranks = new IpcRanks(n)) {
             final CollectiveCounters[] counters = new CollectiveCounters[n];
             final AllToAllCollective[] rounds = rounds(ranks, 0, counters);
             final double[][] x = new double[n][count];
-            for (int r = 0; r < n; r++)
-            {
+            for (int r = 0; r < n; r++) {
                 final SplittableRandom rnd = new SplittableRandom(3 + r);
-                for (int i = 0; i < count; i++)
-                {
+                for (int i = 0; i < count; i++) {
                     x[r][i] = rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-8, 9));
                 }
                 rounds[r].begin(1, 0L, ChunkHeader.KIND_SMALL_ALL_REDUCE, x[r], count);
@@ -60,16 +52,13 @@ class AllToAllCollectiveTest
 
             final double[] sum = new double[count];
             final double[] max = new double[count];
-            for (int r = 0; r < n; r++)
-            {
+            for (int r = 0; r < n; r++) {
                 rounds[r].reduce(Kernels.OP_SUM, sum);
                 rounds[r].reduce(Kernels.OP_MAX, max);
-                for (int i = 0; i < count; i++)
-                {
+                for (int i = 0; i < count; i++) {
                     double s = x[0][i];
                     double m = x[0][i];
-                    for (int p = 1; p < n; p++)
-                    {
+                    for (int p = 1; p < n; p++) {
                         s += x[p][i];
                         m = Math.max(m, x[p][i]);
                     }
@@ -79,13 +68,16 @@ class AllToAllCollectiveTest
             }
             long sent = 0;
             long received = 0;
-            for (int r = 0; r < n; r++)
-            {
+            for (int r = 0; r < n; r++) {
                 sent += counters[r].chunksSent().get();
                 received += counters[r].chunksReceived().get();
                 assertEquals(3L * (n - 1), counters[r].chunksSent().get());
-                assertEquals((n - 1) * (8L * count + 3 * ChunkHeader.LENGTH), counters[r].bytesSent().get());
-                assertEquals(counters[r].bytesSent().get(), counters[r].bytesReceived().get());
+                assertEquals(
+                        (n - 1) * (8L * count + 3 * ChunkHeader.LENGTH),
+                        counters[r].bytesSent().get());
+                assertEquals(
+                        counters[r].bytesSent().get(),
+                        counters[r].bytesReceived().get());
             }
             assertEquals(sent, received);
         }
@@ -93,24 +85,22 @@ class AllToAllCollectiveTest
 
     @Test
     @Timeout(60)
-    void shouldDropAndCountAStaleChunkFromAnEarlierGenerationOnTheInbox()
-    {
+    void shouldDropAndCountAStaleChunkFromAnEarlierGenerationOnTheInbox() {
         final int n = 2;
         final int generation = 3;
-        try (IpcRanks ranks = new IpcRanks(n))
-        {
+        try (IpcRanks ranks = new IpcRanks(n)) {
             final ExclusivePublication stale = ranks.foreignPublication(0, IpcRanks.SESSION_BASE + 77);
             final UnsafeBuffer chunk = new UnsafeBuffer(new byte[ChunkHeader.LENGTH + 8]);
-            new ChunkHeader().wrap(chunk, 0)
-                .write(generation - 1, 1, 0L, 0, 1, 1, ChunkHeader.KIND_BARRIER, Wire.FLOAT64, 0, 1);
+            new ChunkHeader()
+                    .wrap(chunk, 0)
+                    .write(generation - 1, 1, 0L, 0, 1, 1, ChunkHeader.KIND_BARRIER, Wire.FLOAT64, 0, 1);
             chunk.putDouble(ChunkHeader.LENGTH, 1e9);
             IpcRanks.await(() -> stale.offer(chunk, 0, chunk.capacity()) > 0);
 
             final CollectiveCounters[] counters = new CollectiveCounters[n];
             final AllToAllCollective[] rounds = rounds(ranks, generation, counters);
             final double[][] x = {{1.0}, {2.0}};
-            for (int r = 0; r < n; r++)
-            {
+            for (int r = 0; r < n; r++) {
                 rounds[r].begin(1, 0L, ChunkHeader.KIND_SMALL_ALL_REDUCE, x[r], 1);
             }
 
@@ -126,8 +116,7 @@ class AllToAllCollectiveTest
     }
 
     @Test
-    void shouldScreenChunksOfTheRound()
-    {
+    void shouldScreenChunksOfTheRound() {
         final CollectiveCounters counters = new CollectiveCounters(0, 1);
         final AllToAllCollective round = new AllToAllCollective(0, 3, 1, counters, new ExclusivePublication[3]);
         round.begin(4, 9L, ChunkHeader.KIND_SMALL_ALL_REDUCE, new double[] {1, 2}, 2);

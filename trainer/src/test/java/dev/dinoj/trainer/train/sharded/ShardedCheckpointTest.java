@@ -1,7 +1,11 @@
 package dev.dinoj.trainer.train.sharded;
 
-import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDManager;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.TestWorlds.Transport;
@@ -11,19 +15,14 @@ import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
 import dev.dinoj.trainer.train.SslMetaArch;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Acceptance 2 of the collectives issue: a checkpoint written by 3 rank JVMs (IPC) loads on 2 rank JVMs (UDP) and on
@@ -63,7 +62,8 @@ class ShardedCheckpointTest {
         assertArrayEquals(saved.get("student"), loaded.get("student"), what + " student");
         assertArrayEquals(saved.get("teacher"), loaded.get("teacher"), what + " teacher");
         assertArrayEquals(saved.get("dino_center"), loaded.get("dino_center"), what + " dino center");
-        assertEquals(saved.meta().get("optimizer_steps"), loaded.meta().get("optimizer_steps"), what + " optimizer steps");
+        assertEquals(
+                saved.meta().get("optimizer_steps"), loaded.meta().get("optimizer_steps"), what + " optimizer steps");
     }
 
     @Test
@@ -99,14 +99,21 @@ class ShardedCheckpointTest {
 
         // 3 → 1 in this JVM (a world of one needs no transport)
         TrainSettings s = ShardedFixture.settings();
-        try (Communicator alone = Communicator.join(World.localIpc(1, "/unused", 1, 2), 0, CollectiveSettings.defaults());
-             NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed() + 99)) {
+        try (Communicator alone =
+                        Communicator.join(World.localIpc(1, "/unused", 1, 2), 0, CollectiveSettings.defaults());
+                NDManager manager = NDManager.newBaseManager();
+                SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed() + 99)) {
             ShardedTrainer t = new ShardedTrainer(model, alone, WireFormat.F32);
             ShardedCheckpoints.State st = ShardedCheckpoints.load(ckpt, t);
             assertEquals(2, st.step());
             Map<String, NpyArray> snap = ShardedRankMain.snapshot(t);
-            Snap one = new Snap(snap, Map.of("lo", "0", "optimizer_steps", Long.toString(t.optimizer().stepCount())));
+            Snap one = new Snap(
+                    snap,
+                    Map.of(
+                            "lo",
+                            "0",
+                            "optimizer_steps",
+                            Long.toString(t.optimizer().stepCount())));
             assertSame(saved.get(0), one, "3 -> 1");
             float[][] m1 = moments(List.of(one), total);
             assertArrayEquals(savedMoments[0], m1[0], "exp_avg 3 -> 1");

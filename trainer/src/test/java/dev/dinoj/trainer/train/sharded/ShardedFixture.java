@@ -1,17 +1,16 @@
 package dev.dinoj.trainer.train.sharded;
 
-import dev.dinoj.trainer.train.BatchRecipe;
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.model.ParamSet;
+import dev.dinoj.trainer.train.BatchRecipe;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TestData;
 import dev.dinoj.trainer.train.TrainingRun;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,19 +27,18 @@ final class ShardedFixture {
 
     static final int GLOBAL_BATCH = 6;
 
-    private ShardedFixture() {
-    }
+    private ShardedFixture() {}
 
     static TrainSettings settings(String... extra) {
-        List<String> sets = new ArrayList<>(List.of("train.batch-size=" + GLOBAL_BATCH, "dino.koleo-loss-weight=0",
-                "data.loader-threads=1"));
+        List<String> sets = new ArrayList<>(
+                List.of("train.batch-size=" + GLOBAL_BATCH, "dino.koleo-loss-weight=0", "data.loader-threads=1"));
         sets.addAll(List.of(extra));
         return TrainSettings.load("fmnist-pico", sets);
     }
 
     /** Gram anchoring from a snapshot before step 1, refreshed after steps 1 and 3, weighted to matter. */
-    static final List<String> GRAM = List.of("gram.use-loss=true", "gram.it-load-ema-teacher=1",
-            "gram.update-frequency=2", "gram.loss-weight=20");
+    static final List<String> GRAM = List.of(
+            "gram.use-loss=true", "gram.it-load-ema-teacher=1", "gram.update-frequency=2", "gram.loss-weight=20");
 
     /** The file a {@code -distill} mode's teacher is read from (written by the test before the ranks start). */
     static Path teacherFile(Path out) {
@@ -49,7 +47,9 @@ final class ShardedFixture {
 
     /** Distillation of the pico student from {@link #teacherFile} (its recipe: no stochastic depth). */
     static List<String> distill(Path out) {
-        return List.of("model.drop-path-rate=0", "distill.teacher=\"" + teacherFile(out).toAbsolutePath() + "\"");
+        return List.of(
+                "model.drop-path-rate=0",
+                "distill.teacher=\"" + teacherFile(out).toAbsolutePath() + "\"");
     }
 
     /**
@@ -59,15 +59,19 @@ final class ShardedFixture {
     static void writeTeacher(Path out, int steps) throws java.io.IOException {
         TrainSettings s = settings("train.seed=7");
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed())) {
+                SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed())) {
             RankBatches rb = batches(s, 1);
             for (int step = 0; step < steps; step++) {
                 try (NDManager m = manager.newSubManager()) {
-                    model.trainStep(step, RankBatches.toDevice(m, rb.batch(step, 0)), s.schedules().at(step),
+                    model.trainStep(
+                            step,
+                            RankBatches.toDevice(m, rb.batch(step, 0)),
+                            s.schedules().at(step),
                             StepRandom.forStep(s.seed(), step));
                 }
             }
-            dev.dinoj.trainer.io.Safetensors.write(teacherFile(out), model.teacher().toHost(), java.util.Map.of());
+            dev.dinoj.trainer.io.Safetensors.write(
+                    teacherFile(out), model.teacher().toHost(), java.util.Map.of());
         }
     }
 
@@ -84,17 +88,19 @@ final class ShardedFixture {
 
     static RankBatches batches(TrainSettings s, int worldSize) {
         BatchRecipe recipe = BatchRecipe.of(s, false);
-        return new RankBatches(new TestData(64, 20), recipe.augmentation(), recipe.collator(), s.batchSize(),
-                worldSize, s.seed());
+        return new RankBatches(
+                new TestData(64, 20), recipe.augmentation(), recipe.collator(), s.batchSize(), worldSize, s.seed());
     }
 
     /**
      * Result of a run: student and EMA parameters (the teacher; in distillation the spare EMA), the total loss of
      * every step and the logged losses of every step.
      */
-    record Run(Map<String, NpyArray> student, Map<String, NpyArray> teacher, List<Double> losses,
-               List<Map<String, Double>> logged) {
-    }
+    record Run(
+            Map<String, NpyArray> student,
+            Map<String, NpyArray> teacher,
+            List<Double> losses,
+            List<Map<String, Double>> logged) {}
 
     /** One worker training on the concatenation of the {@code worldSize} rank batches of every step. */
     static Run reference(TrainSettings s, int worldSize, int steps) {
@@ -102,7 +108,7 @@ final class ShardedFixture {
         List<Double> losses = new ArrayList<>();
         List<Map<String, Double>> logged = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager();
-             SslMetaArch model = TrainingRun.createModel(s, manager)) {
+                SslMetaArch model = TrainingRun.createModel(s, manager)) {
             for (int step = 0; step < steps; step++) {
                 List<CollatedBatch> parts = new ArrayList<>();
                 for (int r = 0; r < worldSize; r++) {
@@ -110,8 +116,9 @@ final class ShardedFixture {
                 }
                 try (NDManager m = manager.newSubManager()) {
                     StepBatch b = RankBatches.toDevice(m, RankBatches.concat(parts));
-                    SslMetaArch.StepLosses l = model.trainStep(step, b, s.schedules().at(step),
-                            StepRandom.forStep(s.seed(), step)).losses();
+                    SslMetaArch.StepLosses l = model.trainStep(
+                                    step, b, s.schedules().at(step), StepRandom.forStep(s.seed(), step))
+                            .losses();
                     losses.add(l.total());
                     logged.add(l.logged());
                 }

@@ -1,8 +1,14 @@
 package dev.dinoj.trainer.train.sharded;
 
-import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.WireFormat;
@@ -14,21 +20,14 @@ import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue #7: what Gram anchoring and distillation add to the state of a sharded run survives its checkpoints — the
@@ -48,8 +47,12 @@ class ShardedGramDistillCheckpointTest {
         List<Double> losses = new ArrayList<>();
         for (int step = from; step < to; step++) {
             try (NDManager m = manager.newSubManager()) {
-                losses.add(t.step(step, RankBatches.toDevice(m, rb.batch(step, 0)), s.schedules().at(step),
-                        StepRandom.forStep(s.seed(), step)).totalLoss());
+                losses.add(t.step(
+                                step,
+                                RankBatches.toDevice(m, rb.batch(step, 0)),
+                                s.schedules().at(step),
+                                StepRandom.forStep(s.seed(), step))
+                        .totalLoss());
             }
         }
         return losses;
@@ -73,12 +76,12 @@ class ShardedGramDistillCheckpointTest {
     void gramTeacherSurvivesAShardedCheckpointAndTheResumedRunContinuesBitwise(@TempDir Path run) {
         TrainSettings s = ShardedFixture.settings(ShardedFixture.GRAM.toArray(new String[0]));
         try (Communicator comm = alone();
-             NDManager manager = NDManager.newBaseManager();
-             SslMetaArch a = TrainingRun.createModel(s, manager);
-             ShardedTrainer ta = new ShardedTrainer(a, comm, WireFormat.F32);
-             SslMetaArch b = TrainingRun.createModel(s, manager);
-             ShardedTrainer tb = new ShardedTrainer(b, comm, WireFormat.F32)) {
-            train(ta, s, manager, 0, 3);                   // snapshot before step 1, refreshed after step 1
+                NDManager manager = NDManager.newBaseManager();
+                SslMetaArch a = TrainingRun.createModel(s, manager);
+                ShardedTrainer ta = new ShardedTrainer(a, comm, WireFormat.F32);
+                SslMetaArch b = TrainingRun.createModel(s, manager);
+                ShardedTrainer tb = new ShardedTrainer(b, comm, WireFormat.F32)) {
+            train(ta, s, manager, 0, 3); // snapshot before step 1, refreshed after step 1
             assertTrue(a.gram().initialized());
             Path ckpt = ShardedCheckpoints.save(run, ta, state(s, 3), 2);
             assertTrue(Files.isRegularFile(ckpt.resolve(Checkpoints.GRAM_TEACHER)), "the Gram teacher is checkpointed");
@@ -108,32 +111,35 @@ class ShardedGramDistillCheckpointTest {
         Path run = tmp.resolve("run");
         Path ckpt;
         try (Communicator comm = alone();
-             NDManager manager = NDManager.newBaseManager();
-             SslMetaArch a = TrainingRun.createModel(s1, manager);
-             ShardedTrainer ta = new ShardedTrainer(a, comm, WireFormat.F32)) {
+                NDManager manager = NDManager.newBaseManager();
+                SslMetaArch a = TrainingRun.createModel(s1, manager);
+                ShardedTrainer ta = new ShardedTrainer(a, comm, WireFormat.F32)) {
             assertTrue(a.isDistillation());
             train(ta, s1, manager, 0, 2);
             ckpt = ShardedCheckpoints.save(run, ta, state(s1, 2), 2);
-            Map<String, NpyArray> read = Checkpoints.teacher(ckpt);           // what eval and export read
+            Map<String, NpyArray> read = Checkpoints.teacher(ckpt); // what eval and export read
             Map<String, NpyArray> ema = a.ema().toHost();
             assertEquals(ema.keySet(), read.keySet());
             for (String k : ema.keySet()) {
                 assertArrayEquals(ema.get(k).asFloats(), read.get(k).asFloats(), "spare EMA " + k);
             }
             try (SslMetaArch same = TrainingRun.createModel(s1, manager);
-                 ShardedTrainer ts = new ShardedTrainer(same, comm, WireFormat.F32)) {
+                    ShardedTrainer ts = new ShardedTrainer(same, comm, WireFormat.F32)) {
                 ShardedCheckpoints.load(ckpt, ts);
                 assertSameParams(a.ema(), same.ema(), "spare EMA after the load");
                 assertSameParams(a.student(), same.student(), "student after the load");
             }
             try (SslMetaArch other = TrainingRun.createModel(s2, manager);
-                 ShardedTrainer to = new ShardedTrainer(other, comm, WireFormat.F32)) {
+                    ShardedTrainer to = new ShardedTrainer(other, comm, WireFormat.F32)) {
                 ConfigError e = assertThrows(ConfigError.class, () -> ShardedCheckpoints.load(ckpt, to));
-                assertTrue(e.getMessage().startsWith("dinoj.distill.teacher") && e.getMessage().contains("differ"),
+                assertTrue(
+                        e.getMessage().startsWith("dinoj.distill.teacher")
+                                && e.getMessage().contains("differ"),
                         e.getMessage());
             }
-            try (SslMetaArch plain = TrainingRun.createModel(ShardedFixture.settings("model.drop-path-rate=0"), manager);
-                 ShardedTrainer tp = new ShardedTrainer(plain, comm, WireFormat.F32)) {
+            try (SslMetaArch plain =
+                            TrainingRun.createModel(ShardedFixture.settings("model.drop-path-rate=0"), manager);
+                    ShardedTrainer tp = new ShardedTrainer(plain, comm, WireFormat.F32)) {
                 ConfigError e = assertThrows(ConfigError.class, () -> ShardedCheckpoints.load(ckpt, tp));
                 assertTrue(e.getMessage().contains("is a distillation checkpoint"), e.getMessage());
             }

@@ -1,8 +1,7 @@
 package dev.dinoj.trainer.train.sharded;
 
-import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
-import dev.dinoj.trainer.optim.FlatLayout;
 import ai.djl.ndarray.NDManager;
+import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.RankMain;
@@ -11,17 +10,17 @@ import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
+import dev.dinoj.trainer.optim.FlatLayout;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A training rank in a JVM of its own (DJL allows one gradient collector per JVM, so ranks that train are processes):
@@ -39,8 +38,7 @@ import java.util.Map;
  */
 public final class ShardedRankMain {
 
-    private ShardedRankMain() {
-    }
+    private ShardedRankMain() {}
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
@@ -60,7 +58,7 @@ public final class ShardedRankMain {
             TrainSettings s = ShardedFixture.settings(mode, out);
             RankBatches rb = ShardedFixture.batches(s, comm.size());
             try (SslMetaArch model = "load".equals(mode)
-                    ? SslMetaArch.create(manager, s.ssl(), s.seed() + 99)        // load must overwrite everything
+                    ? SslMetaArch.create(manager, s.ssl(), s.seed() + 99) // load must overwrite everything
                     : TrainingRun.createModel(s, manager)) {
                 boolean overlap = "train-overlap".equals(mode);
                 ShardedTrainer trainer = new ShardedTrainer(model, comm, WireFormat.F32, overlap);
@@ -69,35 +67,64 @@ public final class ShardedRankMain {
                     ShardedCheckpoints.State st = ShardedCheckpoints.load(out, trainer);
                     first = (int) st.step();
                     steps = first + 1;
-                    Safetensors.write(out.resolve("snapshot-load-" + comm.size() + "-" + rank + ".safetensors"),
-                            snapshot(trainer), Map.of("lo", Integer.toString(trainer.optimizer().lo()),
-                                    "optimizer_steps", Long.toString(trainer.optimizer().stepCount()),
-                                    "step", Long.toString(st.step()), "world_size", Integer.toString(st.worldSize())));
+                    Safetensors.write(
+                            out.resolve("snapshot-load-" + comm.size() + "-" + rank + ".safetensors"),
+                            snapshot(trainer),
+                            Map.of(
+                                    "lo",
+                                    Integer.toString(trainer.optimizer().lo()),
+                                    "optimizer_steps",
+                                    Long.toString(trainer.optimizer().stepCount()),
+                                    "step",
+                                    Long.toString(st.step()),
+                                    "world_size",
+                                    Integer.toString(st.worldSize())));
                 }
                 List<String> losses = new ArrayList<>();
                 for (int step = first; step < steps; step++) {
                     try (NDManager m = manager.newSubManager()) {
-                        ShardedTrainer.StepResult r = trainer.step(step, RankBatches.toDevice(m, rb.batch(step, rank)),
-                                s.schedules().at(step), StepRandom.forStep(s.seed(), step));
+                        ShardedTrainer.StepResult r = trainer.step(
+                                step,
+                                RankBatches.toDevice(m, rb.batch(step, rank)),
+                                s.schedules().at(step),
+                                StepRandom.forStep(s.seed(), step));
                         losses.add(Double.toString(r.totalLoss()));
                     }
                 }
                 comm.barrier();
-                if (overlap && trainer.bucketsLaunchedDuringBackward() != (long) (steps - first) * (s.ssl().backbone().depth() + 1)) {
-                    throw new IllegalStateException("overlap requested but only " + trainer.bucketsLaunchedDuringBackward()
-                            + " gradient buckets were launched during the backward");
+                if (overlap
+                        && trainer.bucketsLaunchedDuringBackward()
+                                != (long) (steps - first) * (s.ssl().backbone().depth() + 1)) {
+                    throw new IllegalStateException(
+                            "overlap requested but only " + trainer.bucketsLaunchedDuringBackward()
+                                    + " gradient buckets were launched during the backward");
                 }
                 trainer.close();
                 if (mode.startsWith("train")) {
-                    Safetensors.write(out.resolve("rank-" + rank + "-student.safetensors"), model.student().toHost(), Map.of());
-                    Safetensors.write(out.resolve("rank-" + rank + "-teacher.safetensors"), model.ema().toHost(), Map.of());
+                    Safetensors.write(
+                            out.resolve("rank-" + rank + "-student.safetensors"),
+                            model.student().toHost(),
+                            Map.of());
+                    Safetensors.write(
+                            out.resolve("rank-" + rank + "-teacher.safetensors"),
+                            model.ema().toHost(),
+                            Map.of());
                     Files.write(out.resolve("rank-" + rank + "-losses.txt"), losses);
                 } else if ("save".equals(mode)) {
-                    ShardedCheckpoints.save(out, trainer, new ShardedCheckpoints.State(steps, rb.positionAfter(steps - 1),
-                            0, s.seed(), s.render(), comm.size()), 2);
-                    Safetensors.write(out.resolve("snapshot-save-" + rank + ".safetensors"), snapshot(trainer),
-                            Map.of("lo", Integer.toString(trainer.optimizer().lo()),
-                                    "optimizer_steps", Long.toString(trainer.optimizer().stepCount())));
+                    ShardedCheckpoints.save(
+                            out,
+                            trainer,
+                            new ShardedCheckpoints.State(
+                                    steps, rb.positionAfter(steps - 1), 0, s.seed(), s.render(), comm.size()),
+                            2);
+                    Safetensors.write(
+                            out.resolve("snapshot-save-" + rank + ".safetensors"),
+                            snapshot(trainer),
+                            Map.of(
+                                    "lo",
+                                    Integer.toString(trainer.optimizer().lo()),
+                                    "optimizer_steps",
+                                    Long.toString(trainer.optimizer().stepCount())));
                 } else {
                     for (String l : losses) {
                         if (!Double.isFinite(Double.parseDouble(l))) {
