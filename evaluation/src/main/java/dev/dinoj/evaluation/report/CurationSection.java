@@ -65,15 +65,15 @@ final class CurationSection {
         }
         StringBuilder html = new StringBuilder();
         html.append("<p>Curated dataset <code>")
-                .append(Report.esc(dir.toString()))
+                .append(HtmlPage.esc(dir.toString()))
                 .append("</code>: ")
                 .append(summary.path("images").asInt())
                 .append(" images in ")
                 .append(summary.path("shards").asInt())
                 .append(" shards, from <code>")
-                .append(Report.esc(summary.path("source").asText("?")))
+                .append(HtmlPage.esc(summary.path("source").asText("?")))
                 .append("</code>. ")
-                .append(Report.esc(summary.path("selection").asText("")))
+                .append(HtmlPage.esc(summary.path("selection").asText("")))
                 .append(".</p>\n");
 
         // every pool object's final state
@@ -83,7 +83,7 @@ final class CurationSection {
             Map.Entry<String, JsonNode> e = it.next();
             total += e.getValue().asLong();
             html.append("<tr><td>")
-                    .append(Report.esc(e.getKey().replace('_', ' ')))
+                    .append(HtmlPage.esc(e.getKey().replace('_', ' ')))
                     .append("</td><td>")
                     .append(e.getValue().asLong())
                     .append("</td></tr>");
@@ -138,7 +138,7 @@ final class CurationSection {
                         "<tr><td>%d</td><td>%d</td><td>%s</td><td>%s</td></tr>",
                         e.getKey(),
                         members.size(),
-                        Report.esc(topName),
+                        HtmlPage.esc(topName),
                         labelled == 0 ? "" : String.format(Locale.ROOT, "%.0f %%", 100.0 * counts[top] / labelled)));
                 List<ImageGrids.Cell> row = new ArrayList<>();
                 int shown = Math.min(perCluster, members.size());

@@ -114,8 +114,7 @@ public final class Report {
 
     private final Options o;
     private final Listener listener;
-    private final Map<String, Path> figures = new LinkedHashMap<>();
-    private final StringBuilder body = new StringBuilder(16_384);
+    private final HtmlPage page = new HtmlPage();
 
     /**
      * @param options the options
@@ -143,23 +142,23 @@ public final class Report {
         String title =
                 "dinoj report: " + o.runDir().toAbsolutePath().normalize().getFileName();
 
-        section("overview", "Run");
+        page.section("overview", "Run");
         overview(metrics, checkpoints);
 
         listener.status("plots of " + metrics.size() + " steps");
-        section("losses", "Loss curves");
-        losses(metrics);
-        section("schedules", "Schedules and optimisation");
-        schedules(metrics);
+        page.section("losses", "Loss curves");
+        TrainingCurves.losses(page, metrics, o.outDir());
+        page.section("schedules", "Schedules and optimisation");
+        TrainingCurves.schedules(page, metrics, o.outDir());
 
         Map<Long, Double> knn = new LinkedHashMap<>();
         double pixel = Double.NaN;
         FeatureSet latestTrain = null;
         FeatureSet latestTest = null;
         ModelSource latest = null;
-        section("knn", "k-NN over training");
+        page.section("knn", "k-NN over training");
         if (checkpoints.isEmpty()) {
-            para("No checkpoints in " + o.runDir().resolve("checkpoints") + ": nothing to evaluate.");
+            page.para("No checkpoints in " + o.runDir().resolve("checkpoints") + ": nothing to evaluate.");
         } else {
             FeatureCache cache = FeatureCache.in(o.runDir().resolve("eval").resolve("cache"));
             List<Path> chosen = spaced(checkpoints, o.knnCheckpoints());
@@ -196,47 +195,47 @@ public final class Report {
             knnCurve(knn, pixel);
         }
 
-        section("evaluations", "Evaluation table");
+        page.section("evaluations", "Evaluation table");
         table(knn, pixel, latest);
 
-        section("pca", "PCA of patch features");
+        page.section("pca", "PCA of patch features");
         if (latest != null) {
             pca(latest);
         } else {
-            para("No checkpoint to take patch features from.");
+            page.para("No checkpoint to take patch features from.");
         }
 
-        section("neighbours", "Nearest neighbours");
+        page.section("neighbours", "Nearest neighbours");
         if (latestTrain != null) {
             neighbours(latestTrain, latestTest, latest);
         } else {
-            para("No checkpoint to take features from.");
+            page.para("No checkpoint to take features from.");
         }
 
         boolean curation = curation();
 
         Path html = o.outDir().resolve("index.html");
         try {
-            Files.writeString(html, page(title), StandardCharsets.UTF_8);
+            Files.writeString(html, page.html(title), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(html + ": " + e.getMessage(), e);
         }
-        return new Result(html, Map.copyOf(figures), knn, pixel, curation);
+        return new Result(html, Map.copyOf(page.figures()), knn, pixel, curation);
     }
 
     // ------------------------------------------------------------------------------------------------ sections
 
     private void overview(RunMetrics m, List<Path> checkpoints) {
         StringBuilder sb = new StringBuilder("<table class=\"kv\">");
-        kv(sb, "run directory", o.runDir().toAbsolutePath().normalize().toString());
-        kv(
+        HtmlPage.kv(sb, "run directory", o.runDir().toAbsolutePath().normalize().toString());
+        HtmlPage.kv(
                 sb,
                 "steps logged",
                 m.size() == 0
                         ? "0"
                         : String.format(
                                 Locale.ROOT, "%d (%.0f … %.0f)", m.size(), m.steps()[0], m.steps()[m.size() - 1]));
-        kv(
+        HtmlPage.kv(
                 sb,
                 "checkpoints",
                 checkpoints.isEmpty()
@@ -246,7 +245,7 @@ public final class Report {
         if (!checkpoints.isEmpty()) {
             VitConfig v = ModelSource.checkpoint(checkpoints.get(checkpoints.size() - 1))
                     .config();
-            kv(
+            HtmlPage.kv(
                     sb,
                     "backbone",
                     String.format(
@@ -260,92 +259,17 @@ public final class Report {
                             v.numRegisterTokens()));
         }
         if (m.has("images_per_s")) {
-            kv(
+            HtmlPage.kv(
                     sb,
                     "throughput (median)",
                     String.format(Locale.ROOT, "%.1f images/s", median(m.column("images_per_s"))));
         }
-        kv(
+        HtmlPage.kv(
                 sb,
                 "k-NN sets",
                 o.train().id() + " (" + o.knnTrain() + ") vs " + o.test().id() + " (" + o.knnTest() + ")");
-        kv(sb, "generated", Instant.now().toString());
-        body.append(sb).append("</table>\n");
-    }
-
-    private void losses(RunMetrics m) {
-        double[] steps = m.steps();
-        boolean any = false;
-        for (String name : LOSSES) {
-            if (!m.has(name)) {
-                continue;
-            }
-            any = true;
-            double[] y = m.column(name);
-            String id = "loss-" + name.replace('_', '-');
-            Path f = Charts.line(
-                    o.outDir().resolve(id + ".png"),
-                    name.replace('_', ' '),
-                    "step",
-                    "loss",
-                    List.of(
-                            Charts.Line.of("per step", steps, y),
-                            new Charts.Line("smoothed (EMA 0.1)", steps, Charts.ema(y, 0.1), false, true)),
-                    false);
-            figure(id, f, name + " per step and smoothed");
-        }
-        if (!any) {
-            para("metrics.jsonl has no loss columns.");
-        }
-    }
-
-    private void schedules(RunMetrics m) {
-        double[] steps = m.steps();
-        for (String name : SCHEDULES) {
-            if (m.has(name)) {
-                String id = "schedule-" + name.replace('_', '-');
-                figure(
-                        id,
-                        Charts.line(
-                                o.outDir().resolve(id + ".png"),
-                                name.replace('_', ' '),
-                                "step",
-                                name,
-                                List.of(Charts.Line.of(name, steps, m.column(name))),
-                                false),
-                        name + " by step");
-            }
-        }
-        List<Charts.Line> norms = new ArrayList<>();
-        for (String name : m.names()) {
-            if (name.startsWith("grad_norm")) {
-                norms.add(Charts.Line.of(name, steps, m.column(name)));
-            }
-        }
-        if (!norms.isEmpty()) {
-            figure(
-                    "grad-norms",
-                    Charts.line(
-                            o.outDir().resolve("grad-norms.png"),
-                            "gradient norms (before clipping)",
-                            "step",
-                            "norm",
-                            norms,
-                            true),
-                    "gradient norm per submodule");
-        }
-        if (m.has("images_per_s")) {
-            figure(
-                    "throughput",
-                    Charts.line(
-                            o.outDir().resolve("throughput.png"),
-                            "throughput",
-                            "step",
-                            "images/s",
-                            List.of(Charts.Line.of("images/s", steps, m.column("images_per_s"))),
-                            false),
-                    "training images per second");
-        }
+        HtmlPage.kv(sb, "generated", Instant.now().toString());
+        page.append(sb.append("</table>\n"));
     }
 
     private void knnCurve(Map<Long, Double> knn, double pixel) {
@@ -353,7 +277,7 @@ public final class Report {
         double[] y = knn.values().stream().mapToDouble(Double::doubleValue).toArray();
         double[] px = {x[0], x[x.length - 1]};
         double[] py = {pixel, pixel};
-        figure(
+        page.figure(
                 "knn-curve",
                 Charts.line(
                         o.outDir().resolve("knn-curve.png"),
@@ -369,7 +293,7 @@ public final class Report {
         knn.forEach((s, v) -> sb.append(String.format(
                 Locale.ROOT, "<tr><td>%d%s</td><td>%.2f</td></tr>", s, s == 0 ? " (random init)" : "", v)));
         sb.append(String.format(Locale.ROOT, "<tr><td>raw pixels</td><td>%.2f</td></tr></table>%n", pixel));
-        body.append(sb);
+        page.append(sb);
     }
 
     private void table(Map<Long, Double> knn, double pixel, ModelSource latest) {
@@ -378,14 +302,14 @@ public final class Report {
                 new StringBuilder("<table class=\"evals\"><tr><th>protocol</th><th>model</th><th>features</th>"
                         + "<th>headline</th><th>details</th></tr>\n");
         if (latest != null && knn.containsKey(latest.step())) {
-            row(
+            HtmlPage.row(
                     sb,
                     "k-NN (this report)",
                     "step " + latest.step(),
                     "cls",
                     String.format(Locale.ROOT, "top-1 %.2f %%", knn.get(latest.step())),
                     "k = 20, T = 0.07, " + o.knnTrain() + " / " + o.knnTest() + " images");
-            row(
+            HtmlPage.row(
                     sb,
                     "k-NN (this report)",
                     "raw pixels",
@@ -396,7 +320,7 @@ public final class Report {
         for (EvalLog.Entry e : entries) {
             JsonNode r = e.result();
             String model = e.source().startsWith("teacher of") ? "step " + e.step() : e.source();
-            row(
+            HtmlPage.row(
                     sb,
                     e.protocol(),
                     model,
@@ -405,9 +329,9 @@ public final class Report {
                     ResultLines.details(r));
         }
         sb.append("</table>\n");
-        body.append(sb);
+        page.append(sb);
         if (entries.isEmpty()) {
-            para("No results recorded yet: <code>dinoj eval linear|logreg|retrieval|dense|robustness --checkpoint "
+            page.para("No results recorded yet: <code>dinoj eval linear|logreg|retrieval|dense|robustness --checkpoint "
                     + "RUN</code> append theirs to <code>RUN/eval/results.jsonl</code>.");
         }
     }
@@ -436,7 +360,7 @@ public final class Report {
             pcs.add(new ImageGrids.Cell(
                     ImageGrids.ofPatches(maps.rgb()[i], grid, side), "PCA " + grid + "×" + grid, null));
         }
-        figure(
+        page.figure(
                 "pca",
                 ImageGrids.write(o.outDir().resolve("pca.png"), List.of(inputs, pcs)),
                 String.format(
@@ -476,7 +400,7 @@ public final class Report {
             }
             rows.add(row);
         }
-        figure(
+        page.figure(
                 "neighbours",
                 ImageGrids.write(o.outDir().resolve("neighbours.png"), rows),
                 String.format(
@@ -502,12 +426,12 @@ public final class Report {
             return false;
         }
         listener.status("curated dataset " + dir);
-        section("curation", "Curated data");
+        page.section("curation", "Curated data");
         CurationSection.Written w =
                 CurationSection.write(dir, o.outDir().resolve("curated-clusters.png"), o.classNames(), 10, 10);
-        body.append(w.html());
+        page.append(w.html());
         if (w.figure() != null) {
-            figure(
+            page.figure(
                     "curated-clusters",
                     w.figure(),
                     "Samples of the largest top-level clusters of the curated set "
@@ -536,60 +460,6 @@ public final class Report {
     private String className(int label) {
         String[] names = o.classNames();
         return names != null && label >= 0 && label < names.length ? names[label] : "class " + label;
-    }
-
-    private void section(String id, String title) {
-        body.append("<h2 id=\"").append(id).append("\">").append(esc(title)).append("</h2>\n");
-    }
-
-    private void para(String html) {
-        body.append("<p>").append(html).append("</p>\n");
-    }
-
-    private void figure(String id, Path png, String caption) {
-        figures.put(id, png);
-        body.append("<figure id=\"fig-")
-                .append(id)
-                .append("\"><img src=\"")
-                .append(esc(png.getFileName().toString()))
-                .append("\" alt=\"")
-                .append(esc(id))
-                .append("\"><figcaption>")
-                .append(esc(caption))
-                .append("</figcaption></figure>\n");
-    }
-
-    private static void kv(StringBuilder sb, String k, String v) {
-        sb.append("<tr><th>").append(esc(k)).append("</th><td>").append(esc(v)).append("</td></tr>");
-    }
-
-    private static void row(StringBuilder sb, String... cells) {
-        sb.append("<tr>");
-        for (String c : cells) {
-            sb.append("<td>").append(esc(c)).append("</td>");
-        }
-        sb.append("</tr>\n");
-    }
-
-    private String page(String title) {
-        return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + esc(title) + "</title>\n"
-                + "<style>body{font-family:sans-serif;max-width:1400px;margin:1em auto;padding:0 1em;color:#222}"
-                + "figure{display:inline-block;margin:.5em;vertical-align:top;max-width:660px}"
-                + "figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.85em;color:#555}"
-                + "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;"
-                + "text-align:left;font-size:.9em}h2{border-bottom:1px solid #ccc;margin-top:1.5em}</style>\n"
-                + "<script>window.addEventListener('load',function(){var imgs=document.querySelectorAll('img'),ok=0;"
-                + "imgs.forEach(function(im){var g=im.complete&&im.naturalWidth>0;im.setAttribute('data-ok',g?'1':'0');"
-                + "if(g)ok++;});document.body.setAttribute('data-images-ok',ok+'/'+imgs.length);});</script>\n"
-                + "</head><body>\n<h1>" + esc(title) + "</h1>\n<nav>"
-                + "<a href=\"#losses\">losses</a> · <a href=\"#schedules\">schedules</a> · <a href=\"#knn\">k-NN</a> · "
-                + "<a href=\"#evaluations\">evaluations</a> · <a href=\"#pca\">PCA</a> · "
-                + "<a href=\"#neighbours\">neighbours</a> · <a href=\"#curation\">curated data</a></nav>\n" + body
-                + "</body></html>\n";
-    }
-
-    static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
     private static double median(double[] v) {
