@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.trainer.bench.ShardedStepBench;
+import dev.dinoj.trainer.bench.ShardedStepReport;
 import java.util.List;
 
 /** {@code dinoj bench train-step --ranks N}: the sharded step of N rank JVMs ({@link ShardedStepBench}). */
@@ -15,7 +16,7 @@ final class ShardedTrainStep {
             throw new UserError("--ranks must be in [1, 64]: " + ranks);
         }
         if (compareOverlap) {
-            List<ShardedStepBench.Report> both =
+            List<ShardedStepReport> both =
                     ShardedStepBench.compareOverlap(config, sets, ranks, warmup, steps, System.err::println);
             System.out.print(both.get(0).table());
             System.out.print(both.get(1).table());
@@ -26,7 +27,7 @@ final class ShardedTrainStep {
             System.out.println(ShardedStepBench.compareJson(both));
             return 0;
         }
-        ShardedStepBench.Report r = ShardedStepBench.run(config, sets, ranks, warmup, steps, System.err::println);
+        ShardedStepReport r = ShardedStepBench.run(config, sets, ranks, warmup, steps, System.err::println);
         System.out.print(r.table());
         System.out.println(r.json());
         return 0;

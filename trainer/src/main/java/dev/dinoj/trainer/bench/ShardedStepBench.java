@@ -2,7 +2,6 @@ package dev.dinoj.trainer.bench;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.masking.CollatedBatch;
@@ -58,118 +57,6 @@ public final class ShardedStepBench {
             double reduceScatterSeconds,
             boolean overlapped) {}
 
-    /** The benchmark's result (medians over the measured steps of the per-step maxima over ranks). */
-    public record Report(
-            String config,
-            int ranks,
-            int globalBatch,
-            int threadsPerRank,
-            String transport,
-            boolean overlap,
-            String gradientWire,
-            int steps,
-            double stepSeconds,
-            double computeSeconds,
-            double communicationSeconds,
-            double forwardBackwardSeconds,
-            double optimizerSeconds,
-            double dataWaitSeconds,
-            double overhead,
-            double imagesPerSecond,
-            double[] rankCommunication,
-            double[] rankOverhead,
-            double globalSumSeconds,
-            double gradientWaitSeconds,
-            double reduceScatterSeconds,
-            String machine,
-            String date) {
-
-        public String table() {
-            StringBuilder sb = new StringBuilder();
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "sharded train-step: %s, %d ranks (JVMs, %d PyTorch thread%s each), "
-                            + "global batch %d, transport %s, overlap %s, gradients %s, %d measured steps%n",
-                    config,
-                    ranks,
-                    threadsPerRank,
-                    threadsPerRank == 1 ? "" : "s",
-                    globalBatch,
-                    transport,
-                    overlap ? "on" : "off",
-                    gradientWire,
-                    steps));
-            sb.append(String.format(Locale.ROOT, "  %s, %s%n", machine, date));
-            row(sb, "images/s", String.format(Locale.ROOT, "%.2f", imagesPerSecond));
-            row(sb, "step time (s)", String.format(Locale.ROOT, "%.3f", stepSeconds));
-            row(sb, "  compute (s)", String.format(Locale.ROOT, "%.3f", computeSeconds));
-            row(sb, "    forward+backward (s)", String.format(Locale.ROOT, "%.3f", forwardBackwardSeconds));
-            row(sb, "    optimizer shard + write-back + EMA (s)", String.format(Locale.ROOT, "%.3f", optimizerSeconds));
-            row(sb, "  blocked in communication (s)", String.format(Locale.ROOT, "%.3f", communicationSeconds));
-            StringBuilder per = new StringBuilder();
-            for (double c : rankCommunication) {
-                per.append(per.length() > 0 ? " / " : "").append(String.format(Locale.ROOT, "%.3f", c));
-            }
-            row(sb, "    per rank (s)", per.toString());
-            row(sb, "    global sums in the forward (s)", String.format(Locale.ROOT, "%.3f", globalSumSeconds));
-            row(
-                    sb,
-                    "    waiting for the gradient reduce-scatter (s)",
-                    String.format(Locale.ROOT, "%.3f", gradientWaitSeconds));
-            row(
-                    sb,
-                    "gradient reduce-scatter itself (s)" + (overlap ? ", overlapped" : ""),
-                    String.format(Locale.ROOT, "%.3f", reduceScatterSeconds));
-            row(sb, "waiting for data (s)", String.format(Locale.ROOT, "%.3f", dataWaitSeconds));
-            row(sb, "overhead = step / compute - 1", String.format(Locale.ROOT, "%.1f %%", 100 * overhead));
-            StringBuilder ro = new StringBuilder();
-            for (double x : rankOverhead) {
-                ro.append(ro.length() > 0 ? " / " : "").append(String.format(Locale.ROOT, "%.1f %%", 100 * x));
-            }
-            row(sb, "  per rank: own step / own compute - 1", ro.toString());
-            return sb.toString();
-        }
-
-        private static void row(StringBuilder sb, String k, String v) {
-            sb.append(String.format(Locale.ROOT, "  %-44s %14s%n", k, v));
-        }
-
-        public String json() {
-            ObjectNode o = JSON.createObjectNode();
-            o.put("bench", "train-step-sharded");
-            o.put("config", config);
-            o.put("ranks", ranks);
-            o.put("global_batch", globalBatch);
-            o.put("threads_per_rank", threadsPerRank);
-            o.put("transport", transport);
-            o.put("overlap", overlap);
-            o.put("gradient_wire", gradientWire);
-            o.put("steps", steps);
-            o.put("images_per_s", imagesPerSecond);
-            o.put("step_s", stepSeconds);
-            o.put("compute_s", computeSeconds);
-            o.put("communication_s", communicationSeconds);
-            o.put("forward_backward_s", forwardBackwardSeconds);
-            o.put("optimizer_s", optimizerSeconds);
-            o.put("data_wait_s", dataWaitSeconds);
-            o.put("overhead", overhead);
-            o.put("global_sum_s", globalSumSeconds);
-            o.put("gradient_wait_s", gradientWaitSeconds);
-            o.put("reduce_scatter_s", reduceScatterSeconds);
-            ArrayNode a = o.putArray("communication_s_per_rank");
-            for (double c : rankCommunication) {
-                a.add(c);
-            }
-            ArrayNode ro = o.putArray("overhead_per_rank");
-            for (double x : rankOverhead) {
-                ro.add(x);
-            }
-            o.put("machine", machine);
-            o.put("date", date);
-            return o.toString();
-        }
-    }
-
     /** Where progress lines go. */
     public interface PrintLogger {
         void println(String line);
@@ -182,7 +69,8 @@ public final class ShardedStepBench {
      *
      * @param config preset or HOCON file, {@code sets} its overrides (the ranks load the same)
      */
-    public static Report run(String config, List<String> sets, int ranks, int warmup, int steps, PrintLogger out)
+    public static ShardedStepReport run(
+            String config, List<String> sets, int ranks, int warmup, int steps, PrintLogger out)
             throws IOException, InterruptedException {
         return runAll(config, sets, ranks, warmup, steps, false, out).get(0);
     }
@@ -191,14 +79,14 @@ public final class ShardedStepBench {
      * Overlap off and on in alternate steps of the same ranks (even steps off, odd steps on), so that both see the
      * same machine load: the reports of the off steps and of the on steps.
      */
-    public static List<Report> compareOverlap(
+    public static List<ShardedStepReport> compareOverlap(
             String config, List<String> sets, int ranks, int warmup, int steps, PrintLogger out)
             throws IOException, InterruptedException {
         return runAll(config, sets, ranks, warmup, steps, true, out);
     }
 
     /** Both reports of {@link #compareOverlap} as one JSON line. */
-    public static String compareJson(List<Report> r) {
+    public static String compareJson(List<ShardedStepReport> r) {
         ObjectNode o = JSON.createObjectNode();
         o.put("bench", "train-step-sharded-overlap");
         try {
@@ -211,7 +99,7 @@ public final class ShardedStepBench {
         return o.toString();
     }
 
-    private static List<Report> runAll(
+    private static List<ShardedStepReport> runAll(
             String config, List<String> sets, int ranks, int warmup, int steps, boolean alternate, PrintLogger out)
             throws IOException, InterruptedException {
         if (ranks < 1) {
@@ -293,7 +181,7 @@ public final class ShardedStepBench {
         String machine =
                 Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch") + ", Java "
                         + System.getProperty("java.version") + ", load average " + loadBefore + " -> " + loadAverage();
-        List<Report> reports = new ArrayList<>();
+        List<ShardedStepReport> reports = new ArrayList<>();
         if (alternate) {
             reports.add(summarise(
                     config,
@@ -321,7 +209,7 @@ public final class ShardedStepBench {
         return reports;
     }
 
-    static Report summarise(
+    static ShardedStepReport summarise(
             String config,
             TrainSettings s,
             int ranks,
@@ -386,7 +274,7 @@ public final class ShardedStepBench {
         }
         double stepMedian = median(cols[0]);
         double computeMedian = median(cols[1]);
-        return new Report(
+        return new ShardedStepReport(
                 config,
                 ranks,
                 s.batchSize(),
