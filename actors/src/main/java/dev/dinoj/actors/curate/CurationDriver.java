@@ -37,10 +37,13 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -322,7 +325,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                         p,
                         m.node(),
                         m.entries(),
-                        String.format(java.util.Locale.ROOT, "%.1f", m.seconds()));
+                        String.format(Locale.ROOT, "%.1f", m.seconds()));
         return pending.isEmpty() && assigned.isEmpty() ? merge() : assign();
     }
 
@@ -500,9 +503,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
 
     private static Throwable unwrap(Throwable e) {
         Throwable c = e;
-        while ((c instanceof java.util.concurrent.CompletionException
-                        || c instanceof java.util.concurrent.ExecutionException)
-                && c.getCause() != null) {
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
             c = c.getCause();
         }
         return c;

@@ -25,6 +25,7 @@ import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -35,6 +36,7 @@ import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Stream;
@@ -137,7 +139,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
     }
 
     private static String describe(Throwable e) {
-        Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return c.getMessage() == null ? c.toString() : c.getMessage();
     }
 
@@ -183,7 +185,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
                     scratch.resolve("part.json"),
                     JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(info));
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(scratch + ": cannot write the partition's result", e);
+            throw new UncheckedIOException(scratch + ": cannot write the partition's result", e);
         } catch (RuntimeException e) {
             deleteTree(scratch);
             throw new IllegalStateException(
@@ -203,7 +205,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
                     e);
         } catch (IOException e) {
             deleteTree(scratch);
-            throw new java.io.UncheckedIOException(done + ": cannot move the partition's result into place", e);
+            throw new UncheckedIOException(done + ": cannot move the partition's result into place", e);
         }
         return report(p, done, t0, false);
     }
@@ -213,7 +215,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
         try (Stream<String> lines = Files.lines(done.resolve("manifest.jsonl"))) {
             objects = lines.filter(l -> !l.isBlank()).count();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(done + ": cannot read the partition's manifest", e);
+            throw new UncheckedIOException(done + ": cannot read the partition's manifest", e);
         }
         return new CurationDriver.PartitionDone(p, node, objects, existing, (System.nanoTime() - t0) / 1e9);
     }

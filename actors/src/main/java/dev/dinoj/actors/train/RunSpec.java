@@ -7,6 +7,7 @@ import dev.dinoj.trainer.config.TrainSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -107,7 +108,7 @@ public record RunSpec(
         if (curate == null) {
             return sets;
         }
-        List<String> all = new java.util.ArrayList<>(sets);
+        List<String> all = new ArrayList<>(sets);
         all.add("data.dataset=\"" + curate.dataset().replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
         return all;
     }

@@ -24,10 +24,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -266,24 +269,19 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     }
 
     /** Runs {@code work} on the training thread and reports its result (or failure) to the run driver. */
-    private void run(
-            int gen,
-            java.util.concurrent.Callable<RunDriver.Command> work,
-            java.util.function.Function<String, RunDriver.Command> failure) {
+    private void run(int gen, Callable<RunDriver.Command> work, Function<String, RunDriver.Command> failure) {
         CompletableFuture<RunDriver.Command> f = CompletableFuture.supplyAsync(
                 () -> {
                     try {
                         return work.call();
                     } catch (Exception e) {
-                        throw new java.util.concurrent.CompletionException(e);
+                        throw new CompletionException(e);
                     }
                 },
                 trainingThread);
         getContext().pipeToSelf(f, (ok, err) -> {
             if (err != null) {
-                Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-                        ? err.getCause()
-                        : err;
+                Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 getContext().getLog().warn("Generation [{}] work failed: {}", gen, cause.toString(), cause);
                 return new Report(gen, failure.apply(cause.toString()));
             }

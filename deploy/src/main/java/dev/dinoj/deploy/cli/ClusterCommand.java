@@ -1,7 +1,9 @@
 package dev.dinoj.deploy.cli;
 
 import dev.dinoj.deploy.errors.UserError;
+import dev.dinoj.deploy.node.ClusterDemo;
 import dev.dinoj.deploy.node.LocalCluster;
+import dev.dinoj.deploy.node.NodeLauncher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,7 +106,7 @@ public final class ClusterCommand implements Runnable {
             if (config != null && !config.toFile().isFile()) {
                 throw new UserError(config + ": no such config file (--config)");
             }
-            dev.dinoj.deploy.node.NodeLauncher.config(config, roles, port, managementPort); // validate once, here
+            NodeLauncher.config(config, roles, port, managementPort); // validate once, here
             if (demo) {
                 if (detach) {
                     throw new UserError("--demo runs the S3 server in this process: it cannot --detach");
@@ -112,7 +114,7 @@ public final class ClusterCommand implements Runnable {
                 if (pool < 50 || steps < 1) {
                     throw new UserError("--demo needs --pool >= 50 and --steps >= 1");
                 }
-                return dev.dinoj.deploy.node.ClusterDemo.demo(new dev.dinoj.deploy.node.ClusterDemo.DemoOptions(
+                return ClusterDemo.demo(new ClusterDemo.DemoOptions(
                         nodes,
                         roles,
                         config,

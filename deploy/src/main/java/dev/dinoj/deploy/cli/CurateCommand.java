@@ -20,6 +20,7 @@ import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -220,7 +221,7 @@ public final class CurateCommand implements Callable<Integer> {
         if (weightsConfig == null) {
             throw new UserError("--weights " + weights + " needs --weights-config PRESET|FILE for the architecture");
         }
-        if (!java.nio.file.Files.isRegularFile(weights)) {
+        if (!Files.isRegularFile(weights)) {
             throw new UserError(weights + ": no such file (--weights)");
         }
         VitConfig vit;

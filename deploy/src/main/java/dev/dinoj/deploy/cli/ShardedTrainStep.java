@@ -4,6 +4,7 @@ import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.trainer.bench.ShardedStepBench;
 import dev.dinoj.trainer.bench.ShardedStepReport;
 import java.util.List;
+import java.util.Locale;
 
 /** {@code dinoj bench train-step --ranks N}: the sharded step of N rank JVMs ({@link ShardedStepBench}). */
 final class ShardedTrainStep {
@@ -21,7 +22,7 @@ final class ShardedTrainStep {
             System.out.print(both.get(0).table());
             System.out.print(both.get(1).table());
             System.out.printf(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "step time with overlap / without: %.3f%n",
                     both.get(1).stepSeconds() / both.get(0).stepSeconds());
             System.out.println(ShardedStepBench.compareJson(both));

@@ -4,9 +4,14 @@ import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.trainer.train.TrainingRun;
+import dev.dinoj.trainer.train.sharded.ShardedTrainingRun;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -115,9 +120,9 @@ public final class TrainCommand implements Callable<Integer> {
         TrainLoop.Listener listener = rep -> progress.update(
                 rep.step(),
                 rep.totalSteps(),
-                String.format(java.util.Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
+                String.format(Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
         TrainLoop.Result r = ranks != null
-                ? dev.dinoj.trainer.train.sharded.ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
+                ? ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
                 : new TrainingRun(settings, out, resume, listener).run();
         progress.done();
         System.out.printf(
@@ -133,10 +138,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainSettings.load(config, sets); // a bad config fails here, with the local error
         Path file = Path.of(config);
-        String cfg =
-                java.nio.file.Files.isRegularFile(file) ? file.toAbsolutePath().toString() : config;
+        String cfg = Files.isRegularFile(file) ? file.toAbsolutePath().toString() : config;
         String bearer = ManagementClient.token(token, "--cluster");
-        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        Map<String, Object> body = new LinkedHashMap<>();
         body.put("config", cfg);
         body.put("set", sets);
         body.put("dir", out.toAbsolutePath().toString());
@@ -146,7 +150,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (curateOut == null) {
                 throw new UserError("--curate-source needs --curate-out (s3://bucket/prefix for the curated set)");
             }
-            java.util.Map<String, Object> curate = new java.util.LinkedHashMap<>();
+            Map<String, Object> curate = new LinkedHashMap<>();
             curate.put("source", curateSource);
             curate.put("queries", curateQueries == null ? "" : curateQueries);
             curate.put("out", curateOut);

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.StreamSupport;
 
 /**
@@ -80,7 +81,7 @@ public final class NodeMetrics {
         new JvmThreadMetrics().bindTo(registry);
     }
 
-    private void gauge(String name, String description, java.util.function.ToDoubleFunction<RunStatus> f) {
+    private void gauge(String name, String description, ToDoubleFunction<RunStatus> f) {
         Gauge.builder(name, last, ref -> ref.get() == null ? Double.NaN : f.applyAsDouble(ref.get()))
                 .description(description)
                 .register(registry);

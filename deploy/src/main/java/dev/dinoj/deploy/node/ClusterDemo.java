@@ -27,10 +27,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.IntStream;
 
 /**
@@ -179,7 +181,7 @@ public final class ClusterDemo {
                 roles.add(r);
             }
         }
-        String token = java.util.UUID.randomUUID().toString().replace("-", "");
+        String token = UUID.randomUUID().toString().replace("-", "");
         Files.createDirectories(o.dir());
         try (LoopbackS3Server s3 = LoopbackS3Server.start(o.dir().resolve("s3"), 0)) {
             StorageSettings ss = StorageSettings.fromConfig(ConfigFactory.load())
@@ -264,7 +266,7 @@ public final class ClusterDemo {
                                 cur.get("dataset").asText(),
                                 cur.get("objects_total").asLong(),
                                 cur.get("partitions").asInt(),
-                                java.util.Arrays.stream(JSON.treeToValue(cur.get("partition_nodes"), String[].class))
+                                Arrays.stream(JSON.treeToValue(cur.get("partition_nodes"), String[].class))
                                         .distinct()
                                         .count(),
                                 Partitions.root(run).resolve("summary.txt"),

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -135,7 +136,7 @@ public final class FeatureCache {
             head.flip();
             byte[] magic = new byte[MAGIC.length];
             head.get(magic);
-            if (!java.util.Arrays.equals(magic, MAGIC)) {
+            if (!Arrays.equals(magic, MAGIC)) {
                 return null;
             }
             int keyLen = head.getInt();
@@ -148,7 +149,7 @@ public final class FeatureCache {
             kb.flip();
             byte[] got = new byte[keyLen];
             kb.get(got);
-            if (!java.util.Arrays.equals(got, want)) {
+            if (!Arrays.equals(got, want)) {
                 return null;
             }
             int n = kb.getInt();

@@ -2,6 +2,7 @@ package dev.dinoj.evaluation.features;
 
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.ConfigFactory;
+import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
@@ -174,7 +175,7 @@ public final class ModelSource {
     /** SHA-256 of a file, hex. */
     static String sha256(Path file) {
         try {
-            return dev.dinoj.trainer.checkpoint.AtomicDirectory.sha256(file);
+            return AtomicDirectory.sha256(file);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
         }

@@ -1,6 +1,7 @@
 package dev.dinoj.evaluation.report;
 
 import dev.dinoj.evaluation.knn.FeatureSet;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -78,7 +79,7 @@ public final class PatchPca {
             }
         }
         if (nfg < 3) { // degenerate (e.g. a random backbone): colour every patch
-            java.util.Arrays.fill(fg, true);
+            Arrays.fill(fg, true);
             nfg = n;
         }
         // ---- second PCA over the foreground patches: 3 components → RGB

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -463,8 +464,7 @@ public final class Report {
     }
 
     private static double median(double[] v) {
-        double[] f =
-                java.util.Arrays.stream(v).filter(Double::isFinite).sorted().toArray();
+        double[] f = Arrays.stream(v).filter(Double::isFinite).sorted().toArray();
         return f.length == 0 ? Double.NaN : f[f.length / 2];
     }
 }

@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The numeric columns of a run's {@code metrics.jsonl} (one JSON object per step): losses, schedules, gradient
@@ -36,7 +38,7 @@ public final class RunMetrics {
      * @return the columns (empty when the file does not exist)
      */
     public static RunMetrics read(Path file) {
-        Map<Long, JsonNode> byStep = new java.util.TreeMap<>();
+        Map<Long, JsonNode> byStep = new TreeMap<>();
         if (Files.isRegularFile(file)) {
             try {
                 for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -69,7 +71,7 @@ public final class RunMetrics {
                 }
                 double[] col = cols.computeIfAbsent(e.getKey(), k -> {
                     double[] c = new double[rows.size()];
-                    java.util.Arrays.fill(c, Double.NaN);
+                    Arrays.fill(c, Double.NaN);
                     return c;
                 });
                 col[i] = e.getValue().asDouble();

@@ -10,6 +10,7 @@ import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +112,7 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
                     .data();
             Path local = cacheDir.resolve("summary.json");
             if (Files.exists(local)
-                    && java.util.Arrays.equals(Files.readAllBytes(local), summary)
+                    && Arrays.equals(Files.readAllBytes(local), summary)
                     && Files.exists(cacheDir.resolve("index.jsonl"))) {
                 return cacheDir;
             }
@@ -189,7 +191,7 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
         Objects.checkIndex(index, this.index.size());
         java.awt.image.BufferedImage img;
         try {
-            img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bytes(index)));
+            img = javax.imageio.ImageIO.read(new ByteArrayInputStream(bytes(index)));
         } catch (IOException | RuntimeException e) {
             throw new DatasetException(
                     root + ": image " + index + " (" + this.index.get(index).key() + ") cannot be decoded ("

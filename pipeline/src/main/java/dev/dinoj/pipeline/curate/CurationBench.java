@@ -13,6 +13,7 @@ import dev.dinoj.pipeline.search.KMeans;
 import dev.dinoj.pipeline.search.Neighbors;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -237,8 +238,8 @@ public final class CurationBench {
                 Neighbors approxSample = new Neighbors(
                         checked,
                         c.knnK(),
-                        java.util.Arrays.copyOf(approx.ids(), checked * c.knnK()),
-                        java.util.Arrays.copyOf(approx.scores(), checked * c.knnK()));
+                        Arrays.copyOf(approx.ids(), checked * c.knnK()),
+                        Arrays.copyOf(approx.scores(), checked * c.knnK()));
                 double recall = approxSample.recallAgainst(truth, c.knnK());
                 rows.add(new Row(
                         "IVF search (nprobe " + c.nprobe() + ")",

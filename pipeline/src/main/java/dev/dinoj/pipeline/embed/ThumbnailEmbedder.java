@@ -1,6 +1,7 @@
 package dev.dinoj.pipeline.embed;
 
 import dev.dinoj.pipeline.data.RgbImage;
+import java.util.Arrays;
 
 /**
  * A model-free copy-detection embedder: the image as a {@code side × side} grayscale thumbnail (area-averaged), minus
@@ -43,7 +44,7 @@ public final class ThumbnailEmbedder extends GrayThumbnailEmbedder {
         }
         norm = Math.sqrt(norm);
         if (norm < 1e-6) {
-            java.util.Arrays.fill(out, 0f);
+            Arrays.fill(out, 0f);
             out[0] = 1f;
             return;
         }

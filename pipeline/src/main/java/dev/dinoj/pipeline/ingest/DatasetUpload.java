@@ -15,6 +15,7 @@ import java.util.PrimitiveIterator;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
@@ -152,7 +153,7 @@ public final class DatasetUpload {
     }
 
     /** Waits for a stream; its failure is rethrown as the storage error that caused it. */
-    private static void join(java.util.concurrent.CompletionStage<?> done) {
+    private static void join(CompletionStage<?> done) {
         try {
             done.toCompletableFuture().join();
         } catch (CompletionException e) {

@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -74,7 +75,7 @@ public final class Decoder {
         /** Hex SHA-256 of image {@code i}: its shape and its pixels. */
         public String memberSha(int i) {
             MessageDigest md = sha();
-            md.update(("idx:" + rows + "x" + cols + ":").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            md.update(("idx:" + rows + "x" + cols + ":").getBytes(StandardCharsets.US_ASCII));
             md.update(data, offset + i * rows * cols, rows * cols);
             return HexFormat.of().formatHex(md.digest());
         }

@@ -1,5 +1,6 @@
 package dev.dinoj.pipeline.ingest;
 
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -15,9 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +83,7 @@ public final class EmbeddingStore implements AutoCloseable {
     /** Loads the file; returns the length of its valid part, or -1 if it belongs to another embedder. */
     private long load() throws IOException {
         try (InputStream raw = Files.newInputStream(file);
-                DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(raw, 1 << 16))) {
+                DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 16))) {
             byte[] magic = new byte[MAGIC.length];
             byte[] header = new byte[8];
             try {
@@ -92,7 +95,7 @@ public final class EmbeddingStore implements AutoCloseable {
             ByteBuffer hb = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
             int fileDim = hb.getInt();
             int idLen = hb.getInt();
-            if (!java.util.Arrays.equals(magic, MAGIC) || idLen < 0 || idLen > 4096) {
+            if (!Arrays.equals(magic, MAGIC) || idLen < 0 || idLen > 4096) {
                 moveAside("not an embedding store");
                 return -1;
             }
@@ -153,7 +156,7 @@ public final class EmbeddingStore implements AutoCloseable {
     }
 
     /** Calls {@code f} with every (content hash, embedding); the arrays are the store's own, not copies. */
-    public void forEach(java.util.function.BiConsumer<String, float[]> f) {
+    public void forEach(BiConsumer<String, float[]> f) {
         vectors.forEach(f);
     }
 
@@ -168,7 +171,7 @@ public final class EmbeddingStore implements AutoCloseable {
         }
         ByteBuffer rec = ByteBuffer.allocate(32 + 4 * dim).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < shas.length; i++) {
-            float[] v = java.util.Arrays.copyOfRange(rows, i * dim, (i + 1) * dim);
+            float[] v = Arrays.copyOfRange(rows, i * dim, (i + 1) * dim);
             if (vectors.putIfAbsent(shas[i], v) != null || out == null) {
                 continue;
             }

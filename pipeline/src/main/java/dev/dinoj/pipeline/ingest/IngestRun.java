@@ -23,11 +23,14 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -64,7 +67,7 @@ public final class IngestRun {
     private final IngestStats stats = new IngestStats();
     private final Map<String, String> firstKeyBySha = new HashMap<>();
     private final Pattern keyFilter;
-    private java.util.function.Predicate<String> scope;
+    private Predicate<String> scope;
 
     /**
      * @param system     runs the stream
@@ -107,7 +110,7 @@ public final class IngestRun {
      * Restricts this run to the listed keys that {@code owns} accepts (a partition of the pool when several runs share
      * one prefix, as the cluster's curation workers do); the others are not counted, recorded or downloaded.
      */
-    public IngestRun scope(java.util.function.Predicate<String> owns) {
+    public IngestRun scope(Predicate<String> owns) {
         this.scope = owns;
         return this;
     }
@@ -197,7 +200,7 @@ public final class IngestRun {
     public Result run() {
         try {
             return start().done().toCompletableFuture().join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             Throwable c = StorageException.unwrap(e);
             throw c instanceof RuntimeException re ? re : new IllegalStateException(c);
         }
@@ -365,7 +368,7 @@ public final class IngestRun {
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String role) {
+    private static ThreadFactory daemon(String role) {
         int pool = POOLS.incrementAndGet();
         AtomicInteger n = new AtomicInteger();
         return r -> {

@@ -1,6 +1,7 @@
 package dev.dinoj.pipeline.ingest;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 
 /** The one state every source object (and every image of an expanded archive) ends in. */
 public enum ObjectState {
@@ -33,7 +34,7 @@ public enum ObjectState {
 
     /** Parses {@link #id()} (case-insensitive, '-' or '_'). */
     public static ObjectState of(String id) {
-        String n = id.trim().toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+        String n = id.trim().toLowerCase(Locale.ROOT).replace('-', '_');
         for (ObjectState s : values()) {
             if (s.id.equals(n)) {
                 return s;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
@@ -255,7 +256,7 @@ public final class KMeans {
         if (m > n) {
             throw new IllegalArgumentException("cannot sample " + m + " of " + n);
         }
-        java.util.HashMap<Integer, Integer> swapped = new java.util.HashMap<>();
+        HashMap<Integer, Integer> swapped = new HashMap<>();
         int[] out = new int[m];
         for (int i = 0; i < m; i++) {
             int j = i + rnd.nextInt(n - i);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
@@ -167,7 +169,7 @@ public final class LocalObjectStore implements ObjectStore {
                     try {
                         Files.createDirectories(p.getParent());
                         Path tmp = tempBeside(p);
-                        Files.write(tmp, data, java.nio.file.StandardOpenOption.CREATE_NEW);
+                        Files.write(tmp, data, StandardOpenOption.CREATE_NEW);
                         moveIntoPlace(tmp, p);
                         return new ObjectInfo(
                                 key, data.length, etagOf(Files.readAttributes(p, BasicFileAttributes.class)));
@@ -224,8 +226,7 @@ public final class LocalObjectStore implements ObjectStore {
     /** A fresh hidden name next to {@code target} (created with the default permissions, unlike createTempFile's). */
     private static Path tempBeside(Path target) {
         return target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(System.nanoTime())
-                + Integer.toHexString(
-                        java.util.concurrent.ThreadLocalRandom.current().nextInt()) + ".part");
+                + Integer.toHexString(ThreadLocalRandom.current().nextInt()) + ".part");
     }
 
     private static void moveIntoPlace(Path tmp, Path target) throws IOException {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** Opens the store behind a {@link StorageUri}, and creates the actor system the streams run on. */
 public final class ObjectStores {
@@ -87,13 +88,13 @@ public final class ObjectStores {
             akka.http.javadsl.Http.get(system)
                     .shutdownAllConnectionPools()
                     .toCompletableFuture()
-                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    .get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             // best effort: terminate anyway
         }
         system.terminate();
         try {
-            system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {

@@ -4,6 +4,7 @@ import akka.stream.alpakka.s3.RetrySettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -108,7 +109,7 @@ public record StorageSettings(
     }
 
     /** {@link #fromConfig(Config)} with an explicit environment (tests). */
-    public static StorageSettings fromConfig(Config root, java.util.Map<String, String> env) {
+    public static StorageSettings fromConfig(Config root, Map<String, String> env) {
         Config c = root.getConfig("dinoj.storage");
         Config s3 = c.getConfig("s3");
         String keyId = or(s3.getString("access-key-id"), env, "AWS_ACCESS_KEY_ID");
@@ -128,7 +129,7 @@ public record StorageSettings(
                 s3.getInt("max-connections"));
     }
 
-    private static String or(String value, java.util.Map<String, String> env, String... vars) {
+    private static String or(String value, Map<String, String> env, String... vars) {
         if (value != null && !value.isEmpty()) {
             return value;
         }

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Where objects live: {@code s3://bucket/prefix} (an S3 bucket and a key prefix) or {@code file:///abs/path} (a local
@@ -16,8 +17,7 @@ import java.util.Objects;
 public record StorageUri(String scheme, String bucket, String path) {
     public static final String S3 = "s3";
     public static final String FILE = "file";
-    private static final java.util.regex.Pattern BUCKET =
-            java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+    private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
 
     public StorageUri {
         Objects.requireNonNull(scheme, "scheme");

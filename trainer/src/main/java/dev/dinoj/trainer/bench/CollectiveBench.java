@@ -18,8 +18,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -374,7 +376,7 @@ public final class CollectiveBench {
                     args.length > 3 ? args[3] : "ipc",
                     WireFormat.parse(args.length > 4 ? args[4] : "f32"),
                     args.length > 5 ? Double.parseDouble(args[5]) : 1.0,
-                    CollectiveSettings.defaults().withTimeout(java.time.Duration.ofSeconds(60)),
+                    CollectiveSettings.defaults().withTimeout(Duration.ofSeconds(60)),
                     System.err::println);
             System.out.print(r.table());
             System.out.println(r.json());
@@ -479,7 +481,7 @@ public final class CollectiveBench {
                     comm.allReduce(t, ReduceOp.MAX);
                     blocks[b] = t[0];
                 }
-                java.util.Arrays.sort(blocks);
+                Arrays.sort(blocks);
                 if (comm.rank() == 0) {
                     System.out.println("RESULT " + op + " " + size + " " + blocks[2] + " " + 5 * perBlock);
                     System.out.flush();

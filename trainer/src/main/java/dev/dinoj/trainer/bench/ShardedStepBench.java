@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -218,8 +220,8 @@ public final class ShardedStepBench {
             List<RankStep> all,
             boolean overlap,
             String machine) {
-        java.util.TreeMap<Integer, double[]> perStep = new java.util.TreeMap<>(); // maxima over ranks
-        java.util.Map<Integer, double[][]> byRank = new java.util.TreeMap<>();
+        TreeMap<Integer, double[]> perStep = new TreeMap<>(); // maxima over ranks
+        Map<Integer, double[][]> byRank = new TreeMap<>();
         final int fields = 9;
         for (RankStep x : all) {
             if (x.step() < warmup) {

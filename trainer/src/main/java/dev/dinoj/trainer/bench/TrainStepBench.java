@@ -15,6 +15,7 @@ import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.BatchRecipe;
+import dev.dinoj.trainer.train.GramAnchor;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
@@ -151,8 +152,7 @@ public final class TrainStepBench {
                         s.data().prefetch())) {
             model.setCropPacking(s.loop().cropPacking());
             if (s.gram() != null) { // --set gram.use-loss=true: its cost
-                model.setGram(new dev.dinoj.trainer.train.GramAnchor(
-                        manager, s.gram(), s.ssl().backbone()));
+                model.setGram(new GramAnchor(manager, s.gram(), s.ssl().backbone()));
             }
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();

@@ -12,7 +12,10 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -66,14 +69,14 @@ public final class AtomicDirectory {
      * part of a directory (a checkpoint's teacher) reads nothing else; throws naming the first file that does not
      * match or that the checksums do not list.
      */
-    public static void verify(Path dir, java.util.Set<String> only) {
+    public static void verify(Path dir, Set<String> only) {
         Path sums = dir.resolve(SUMS);
         try {
             if (!Files.isRegularFile(sums)) {
                 throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + "); delete this directory "
                         + "to fall back to the previous checkpoint");
             }
-            java.util.Set<String> seen = new java.util.HashSet<>();
+            Set<String> seen = new HashSet<>();
             for (String line : Files.readAllLines(sums)) {
                 if (line.isBlank()) {
                     continue;
@@ -96,7 +99,7 @@ public final class AtomicDirectory {
                 }
             }
             if (only != null && !seen.containsAll(only)) {
-                java.util.Set<String> missing = new java.util.TreeSet<>(only);
+                Set<String> missing = new TreeSet<>(only);
                 missing.removeAll(seen);
                 throw new CheckpointException(dir + ": " + SUMS + " does not list " + missing + "; delete " + dir
                         + " to fall back to the previous checkpoint");

@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * Full training state on disk, atomically: a checkpoint is the directory {@code checkpoints/step-NNNNNNNN} holding
@@ -88,7 +90,7 @@ public final class Checkpoints {
      * The {@code RUN/checkpoints/step-N} entries that {@code accept} takes, oldest first (single-process and sharded
      * checkpoints share the layout).
      */
-    public static List<Path> stepDirectories(Path runDir, java.util.function.Predicate<Path> accept) {
+    public static List<Path> stepDirectories(Path runDir, Predicate<Path> accept) {
         return CheckpointLayout.stepDirectories(runDir, accept);
     }
 
@@ -174,7 +176,7 @@ public final class Checkpoints {
         if (isSharded(dir)) {
             return ShardedCheckpoints.teacherTensors(dir);
         }
-        AtomicDirectory.verify(dir, java.util.Set.of(TEACHER_FILE, "state.json", "config.conf"));
+        AtomicDirectory.verify(dir, Set.of(TEACHER_FILE, "state.json", "config.conf"));
         try {
             return Safetensors.read(dir.resolve(TEACHER_FILE)).tensors();
         } catch (IOException e) {

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -337,7 +338,7 @@ public final class ShardedCheckpoints {
                     numel *= shape[i];
                 }
                 int off = p.get("offset").asInt();
-                float[] v = java.util.Arrays.copyOfRange(teacher, off, off + (int) numel);
+                float[] v = Arrays.copyOfRange(teacher, off, off + (int) numel);
                 out.put(name, NpyArray.ofFloats(name, shape, v));
             }
             return out;

@@ -1,5 +1,8 @@
 package dev.dinoj.trainer.collective;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /**
  * One rank's Aeron endpoint.
  *
@@ -45,9 +48,7 @@ public record Member(String host, int port, String driverDir) {
 
     /** A driver directory of its own for a rank: {@code /dev/shm/dinoj-aeron-<user>-<host>-<port>}. */
     public static String defaultDriverDir(String host, int port) {
-        String base = java.nio.file.Files.isDirectory(java.nio.file.Path.of("/dev/shm"))
-                ? "/dev/shm"
-                : System.getProperty("java.io.tmpdir");
+        String base = Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir");
         return base + "/dinoj-aeron-" + System.getProperty("user.name", "user") + "-" + host.replace(':', '_') + "-"
                 + port;
     }

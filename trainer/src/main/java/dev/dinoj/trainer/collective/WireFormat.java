@@ -1,6 +1,7 @@
 package dev.dinoj.trainer.collective;
 
 import dev.dinoj.trainer.collective.transport.Wire;
+import java.util.Locale;
 
 /** How float32 vectors travel: as float32, or rounded to bfloat16 (half the bytes; sums still accumulate in float32). */
 public enum WireFormat {
@@ -19,7 +20,7 @@ public enum WireFormat {
     }
 
     public static WireFormat parse(String s) {
-        switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        switch (s.toLowerCase(Locale.ROOT)) {
             case "f32":
             case "fp32":
             case "float32":

@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -84,7 +85,7 @@ public final class Npz {
                 tmp[rank++] = Long.parseLong(dim.trim());
             }
         }
-        long[] shape = java.util.Arrays.copyOf(tmp, rank);
+        long[] shape = Arrays.copyOf(tmp, rank);
         int n = (int) NpyArray.numel(shape);
         buf.position(offset + headerLen);
         if (descr.charAt(0) == '>') {

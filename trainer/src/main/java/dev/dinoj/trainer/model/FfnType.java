@@ -1,5 +1,7 @@
 package dev.dinoj.trainer.model;
 
+import java.util.Locale;
+
 /** Feed-forward layer of a ViT block, as dinov2's {@code ffn_layer}. */
 public enum FfnType {
     /** {@code mlp}: fc1 → GELU → fc2, hidden = mlp_ratio · dim. */
@@ -8,7 +10,7 @@ public enum FfnType {
     SWIGLU;
 
     public static FfnType parse(String s) {
-        switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        switch (s.toLowerCase(Locale.ROOT)) {
             case "mlp":
                 return MLP;
             case "swiglu":

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.model;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -120,7 +121,7 @@ public final class ModelInit {
 
     private static float[] fill(int n, float v) {
         float[] a = new float[n];
-        java.util.Arrays.fill(a, v);
+        Arrays.fill(a, v);
         return a;
     }
 }

@@ -10,9 +10,11 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /**
  * dinov2's {@code DinoVisionTransformer} as a function of a {@link ParamSet} (parameters named
@@ -320,10 +322,7 @@ public final class VisionTransformer {
      * B / subset, is added back to those rows.
      */
     private static List<NDArray> subsetResidual(
-            List<NDArray> xs,
-            double rate,
-            SplittableRandom rng,
-            java.util.function.Function<List<NDArray>, List<NDArray>> branch) {
+            List<NDArray> xs, double rate, SplittableRandom rng, Function<List<NDArray>, List<NDArray>> branch) {
         List<NDArray> subsets = new ArrayList<>(xs.size());
         List<long[]> scatters = new ArrayList<>(xs.size());
         List<Integer> keeps = new ArrayList<>(xs.size());
@@ -342,7 +341,7 @@ public final class VisionTransformer {
             }
             long[] subset = new long[keep];
             long[] scatter = new long[b]; // row of the padded residual per sample
-            java.util.Arrays.fill(scatter, keep); // index `keep` is the zero row
+            Arrays.fill(scatter, keep); // index `keep` is the zero row
             for (int i = 0; i < keep; i++) {
                 subset[i] = perm[i];
                 scatter[perm[i]] = i;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.dinoj.trainer.collective.Partition;
 import dev.dinoj.trainer.model.ParamSet;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -137,7 +138,7 @@ public final class FlatLayout {
 
     /** A direct, native-order buffer for the whole vector. */
     public ByteBuffer allocate() {
-        return ByteBuffer.allocateDirect(total() * 4).order(java.nio.ByteOrder.nativeOrder());
+        return ByteBuffer.allocateDirect(total() * 4).order(ByteOrder.nativeOrder());
     }
 
     /** Copies every parameter's gradient into the vector. */

@@ -2,6 +2,7 @@ package dev.dinoj.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import dev.dinoj.trainer.model.ParamSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,10 +23,7 @@ public final class GradClip {
             for (ParamGroup g : groups) {
                 NDArray grad = params.get(g.name()).getGradient();
                 // float64 accumulation: squares of large (finite) float32 gradients must not overflow to +inf
-                double n = grad.toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
-                        .pow(2)
-                        .sum()
-                        .getDouble();
+                double n = grad.toType(DataType.FLOAT64, false).pow(2).sum().getDouble();
                 sq.merge(g.submodule(), n, Double::sum);
             }
             scope.suppressNotUsedWarning();

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.dinoj.trainer.checkpoint.GramState;
 import dev.dinoj.trainer.config.GramSettings;
+import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.loss.GramLoss;
 import dev.dinoj.trainer.model.ModelInit;
 import dev.dinoj.trainer.model.ParamSet;
@@ -112,7 +113,7 @@ public final class GramAnchor implements GramState, AutoCloseable {
     }
 
     /** Restores the snapshot from a checkpoint's tensors. */
-    public void restore(Map<String, dev.dinoj.trainer.io.NpyArray> tensors, String source) {
+    public void restore(Map<String, NpyArray> tensors, String source) {
         teacher.load(tensors, source);
         initialized = true;
     }

@@ -14,6 +14,7 @@ import dev.dinoj.trainer.model.BackboneOutput;
 import dev.dinoj.trainer.model.FfnType;
 import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.VitConfig;
+import dev.dinoj.trainer.optim.GradClip;
 import dev.dinoj.trainer.optim.ParamGroup;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.SslMetaArch;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -116,7 +118,7 @@ public final class ReferenceVerifier {
                                     norms.getOrDefault(e.getKey(), Double.NaN),
                                     e.getValue().asDouble(),
                                     GRAD_NORM_REL));
-                    dev.dinoj.trainer.optim.GradClip.clip(model.student(), model.groups(), norms, cfg.clipGrad());
+                    GradClip.clip(model.student(), model.groups(), norms, cfg.clipGrad());
                     model.optimizer().step(v.lr(), v.lastLayerLr(), v.wd());
                     model.updateTeacher(v.momentum());
                     scope.suppressNotUsedWarning();
@@ -300,7 +302,7 @@ public final class ReferenceVerifier {
                 q,
                 Math.abs(got - ref),
                 rel * Math.abs(ref),
-                String.format(java.util.Locale.ROOT, "got %.8g ref %.8g", got, ref)));
+                String.format(Locale.ROOT, "got %.8g ref %.8g", got, ref)));
     }
 
     private void tensorCheck(String q, float[] got, float[] ref, double rel) {
