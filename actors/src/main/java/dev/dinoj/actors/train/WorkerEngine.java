@@ -13,6 +13,7 @@ import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.BatchRecipe;
 import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
 import dev.dinoj.trainer.train.sharded.RankBatches;
@@ -74,7 +75,7 @@ public final class WorkerEngine implements AutoCloseable {
         try (NDManager m = manager.newSubManager()) {
             return trainer.step(
                     step,
-                    RankBatches.toDevice(m, rb.batch(step, comm.rank())),
+                    StepBatch.of(m, rb.batch(step, comm.rank())),
                     schedule.values(),
                     StepRandom.forStep(settings.seed(), step));
         }

@@ -13,6 +13,7 @@ import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.BatchRecipe;
 import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
 import dev.dinoj.trainer.train.sharded.RankBatches;
@@ -119,13 +120,8 @@ public final class ShardedStepBench {
         Path logDir = Files.createTempDirectory("dinoj-bench-train-step-");
         int threads = s.collectives().threadsPerRank(ranks);
         List<RankStep> all = new ArrayList<>();
-        try (LocalRanks world = LocalRanks.form(
-                ranks,
-                s.collectives().transport(),
-                s.collectives().basePort(),
-                s.collectives().aeron())) {
-            List<String> jvm =
-                    List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
+        try (LocalRanks world = s.collectives().formLocalRanks(ranks)) {
+            List<String> jvm = s.collectives().rankJvmOptions(ranks);
             world.start(
                     "2g",
                     jvm,
@@ -393,10 +389,7 @@ public final class ShardedStepBench {
                 ShardedTrainer.StepResult r;
                 try (NDManager m = manager.newSubManager()) {
                     r = trainer.step(
-                            step,
-                            RankBatches.toDevice(m, cb),
-                            s.schedules().at(step),
-                            StepRandom.forStep(s.seed(), step));
+                            step, StepBatch.of(m, cb), s.schedules().at(step), StepRandom.forStep(s.seed(), step));
                 }
                 System.out.println(String.format(
                         Locale.ROOT,

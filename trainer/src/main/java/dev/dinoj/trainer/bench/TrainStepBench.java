@@ -160,18 +160,7 @@ public final class TrainStepBench {
                 long t1 = System.nanoTime();
                 SslMetaArch.StepResult r;
                 try (NDManager sm = manager.newSubManager()) {
-                    StepBatch b = StepBatch.fromHost(
-                            sm,
-                            cb.batchSize(),
-                            cb.globalSize(),
-                            cb.globalCrops(),
-                            cb.nLocal(),
-                            cb.localSize(),
-                            cb.localCrops(),
-                            cb.masks(),
-                            cb.maskIndices(),
-                            cb.masksWeight(),
-                            cb.upperbound());
+                    StepBatch b = StepBatch.of(sm, cb);
                     r = model.trainStep(i, b, s.schedules().at(i), StepRandom.forStep(s.seed(), i));
                 }
                 long t2 = System.nanoTime();

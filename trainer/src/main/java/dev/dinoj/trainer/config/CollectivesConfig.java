@@ -1,7 +1,9 @@
 package dev.dinoj.trainer.config;
 
 import dev.dinoj.trainer.collective.CollectiveSettings;
+import dev.dinoj.trainer.collective.LocalRanks;
 import dev.dinoj.trainer.collective.WireFormat;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -93,5 +95,16 @@ public record CollectivesConfig(
         return threadsPerRankSet > 0
                 ? threadsPerRankSet
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, ranks));
+    }
+
+    /** The JVM options of each of {@code ranks} rank JVMs: their PyTorch threads, one inter-op thread. */
+    public List<String> rankJvmOptions(int ranks) {
+        return List.of(
+                "-Dai.djl.pytorch.num_threads=" + threadsPerRank(ranks), "-Dai.djl.pytorch.num_interop_threads=1");
+    }
+
+    /** A world of {@code ranks} rank JVMs on this host with these settings (the caller starts and closes it). */
+    public LocalRanks formLocalRanks(int ranks) throws IOException {
+        return LocalRanks.form(ranks, transport, basePort, aeron);
     }
 }

@@ -3,6 +3,7 @@ package dev.dinoj.trainer.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.dinoj.pipeline.masking.CollatedBatch;
 
 /**
  * One collated batch on the device, in dinov2's {@code collate_data_and_cast} layout.
@@ -49,5 +50,21 @@ public record StepBatch(
         NDArray idx = m.create(maskIndices, new Shape(maskIndices.length));
         NDArray w = m.create(masksWeight, new Shape(masksWeight.length));
         return new StepBatch(g, l, mk, idx, w, upperbound, maskIndices.length);
+    }
+
+    /** The device arrays of a collated batch (its arrays in {@code m}). */
+    public static StepBatch of(NDManager m, CollatedBatch cb) {
+        return fromHost(
+                m,
+                cb.batchSize(),
+                cb.globalSize(),
+                cb.globalCrops(),
+                cb.nLocal(),
+                cb.localSize(),
+                cb.localCrops(),
+                cb.masks(),
+                cb.maskIndices(),
+                cb.masksWeight(),
+                cb.upperbound());
     }
 }

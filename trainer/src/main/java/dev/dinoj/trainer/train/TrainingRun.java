@@ -168,18 +168,7 @@ public final class TrainingRun {
         @Override
         public TrainLoop.StepOutcome step(long step, CollatedBatch cb, Schedules.Values v) {
             try (NDManager stepManager = manager.newSubManager()) {
-                StepBatch batch = StepBatch.fromHost(
-                        stepManager,
-                        cb.batchSize(),
-                        cb.globalSize(),
-                        cb.globalCrops(),
-                        cb.nLocal(),
-                        cb.localSize(),
-                        cb.localCrops(),
-                        cb.masks(),
-                        cb.maskIndices(),
-                        cb.masksWeight(),
-                        cb.upperbound());
+                StepBatch batch = StepBatch.of(stepManager, cb);
                 SslMetaArch.StepResult res = model.trainStep(step, batch, v, StepRandom.forStep(settings.seed(), step));
                 return new TrainLoop.StepOutcome(
                         res.losses().logged(), res.losses().total(), res.gradNorms(), "");

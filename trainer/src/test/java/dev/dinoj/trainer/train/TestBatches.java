@@ -34,18 +34,7 @@ final class TestBatches {
                 1,
                 1)) {
             CollatedBatch cb = loader.next();
-            return StepBatch.fromHost(
-                    m,
-                    cb.batchSize(),
-                    cb.globalSize(),
-                    cb.globalCrops(),
-                    cb.nLocal(),
-                    cb.localSize(),
-                    cb.localCrops(),
-                    cb.masks(),
-                    cb.maskIndices(),
-                    cb.masksWeight(),
-                    cb.upperbound());
+            return StepBatch.of(m, cb);
         }
     }
 }

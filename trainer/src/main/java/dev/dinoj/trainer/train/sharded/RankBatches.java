@@ -1,13 +1,11 @@
 package dev.dinoj.trainer.train.sharded;
 
-import ai.djl.ndarray.NDManager;
 import dev.dinoj.pipeline.augment.MultiCropAugmentation;
 import dev.dinoj.pipeline.augment.MultiCropSample;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.loader.EpochSampler;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
-import dev.dinoj.trainer.train.StepBatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -87,22 +85,6 @@ public final class RankBatches {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
-    }
-
-    /** Device arrays of a collated batch. */
-    public static StepBatch toDevice(NDManager m, CollatedBatch cb) {
-        return StepBatch.fromHost(
-                m,
-                cb.batchSize(),
-                cb.globalSize(),
-                cb.globalCrops(),
-                cb.nLocal(),
-                cb.localSize(),
-                cb.localCrops(),
-                cb.masks(),
-                cb.maskIndices(),
-                cb.masksWeight(),
-                cb.upperbound());
     }
 
     /**

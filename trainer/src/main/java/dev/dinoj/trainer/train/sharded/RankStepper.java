@@ -7,6 +7,7 @@ import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainLoop;
 import java.nio.file.Path;
@@ -68,8 +69,7 @@ final class RankStepper implements TrainLoop.Stepper {
     public TrainLoop.StepOutcome step(long step, CollatedBatch batch, Schedules.Values v) {
         ShardedTrainer.StepResult res;
         try (NDManager stepManager = manager.newSubManager()) {
-            res = trainer.step(
-                    step, RankBatches.toDevice(stepManager, batch), v, StepRandom.forStep(settings.seed(), step));
+            res = trainer.step(step, StepBatch.of(stepManager, batch), v, StepRandom.forStep(settings.seed(), step));
         }
         return new TrainLoop.StepOutcome(
                 res.losses(),

@@ -103,13 +103,8 @@ public final class ShardedTrainingRun {
         List<TrainLoop.StepReport> reports = new ArrayList<>();
         long[] result = {-1, -1};
         String[] last = {null};
-        try (LocalRanks world = LocalRanks.form(
-                ranks,
-                s.collectives().transport(),
-                s.collectives().basePort(),
-                s.collectives().aeron())) {
-            List<String> jvm =
-                    List.of("-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1");
+        try (LocalRanks world = s.collectives().formLocalRanks(ranks)) {
+            List<String> jvm = s.collectives().rankJvmOptions(ranks);
             world.start(
                     System.getProperty("dinoj.rank.heap", "2g"),
                     jvm,

@@ -65,7 +65,7 @@ final class ShardedFixture {
                 try (NDManager m = manager.newSubManager()) {
                     model.trainStep(
                             step,
-                            RankBatches.toDevice(m, rb.batch(step, 0)),
+                            StepBatch.of(m, rb.batch(step, 0)),
                             s.schedules().at(step),
                             StepRandom.forStep(s.seed(), step));
                 }
@@ -115,7 +115,7 @@ final class ShardedFixture {
                     parts.add(rb.batch(step, r));
                 }
                 try (NDManager m = manager.newSubManager()) {
-                    StepBatch b = RankBatches.toDevice(m, RankBatches.concat(parts));
+                    StepBatch b = StepBatch.of(m, RankBatches.concat(parts));
                     SslMetaArch.StepLosses l = model.trainStep(
                                     step, b, s.schedules().at(step), StepRandom.forStep(s.seed(), step))
                             .losses();

@@ -18,6 +18,7 @@ import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ class ShardedGramDistillCheckpointTest {
             try (NDManager m = manager.newSubManager()) {
                 losses.add(t.step(
                                 step,
-                                RankBatches.toDevice(m, rb.batch(step, 0)),
+                                StepBatch.of(m, rb.batch(step, 0)),
                                 s.schedules().at(step),
                                 StepRandom.forStep(s.seed(), step))
                         .totalLoss());

@@ -12,6 +12,7 @@ import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Safetensors;
 import dev.dinoj.trainer.optim.FlatLayout;
 import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
 import java.nio.file.Files;
@@ -85,7 +86,7 @@ public final class ShardedRankMain {
                     try (NDManager m = manager.newSubManager()) {
                         ShardedTrainer.StepResult r = trainer.step(
                                 step,
-                                RankBatches.toDevice(m, rb.batch(step, rank)),
+                                StepBatch.of(m, rb.batch(step, rank)),
                                 s.schedules().at(step),
                                 StepRandom.forStep(s.seed(), step));
                         losses.add(Double.toString(r.totalLoss()));

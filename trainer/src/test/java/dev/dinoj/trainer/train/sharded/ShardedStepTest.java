@@ -14,6 +14,7 @@ import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.optim.FlatLayout;
 import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
 import dev.dinoj.trainer.train.TrainingRun;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ class ShardedStepTest {
                 try (NDManager m = manager.newSubManager()) {
                     losses.add(t.step(
                                     step,
-                                    RankBatches.toDevice(m, rb.batch(step, comm.rank())),
+                                    StepBatch.of(m, rb.batch(step, comm.rank())),
                                     s.schedules().at(step),
                                     StepRandom.forStep(s.seed(), step))
                             .totalLoss());
