@@ -33,6 +33,7 @@ import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
 import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.StepReport;
 import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.trainer.train.TrainingRun;
 import java.io.IOException;
@@ -436,11 +437,8 @@ public final class DemoCommand implements Callable<Integer> {
         return dir;
     }
 
-    private static double meanLoss(List<TrainLoop.StepReport> steps) {
-        return steps.stream()
-                .mapToDouble(TrainLoop.StepReport::totalLoss)
-                .average()
-                .orElse(Double.NaN);
+    private static double meanLoss(List<StepReport> steps) {
+        return steps.stream().mapToDouble(StepReport::totalLoss).average().orElse(Double.NaN);
     }
 
     private static void deleteTree(Path dir) {

@@ -51,13 +51,6 @@ public final class Report {
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
     };
 
-    /** The loss terms plotted, in this order, when present. */
-    static final String[] LOSSES = {
-        "total_loss", "dino_local_crops_loss", "dino_global_crops_loss", "ibot_loss", "koleo_loss"
-    };
-    /** The schedules plotted, when present. */
-    static final String[] SCHEDULES = {"lr", "last_layer_lr", "wd", "momentum", "teacher_temp"};
-
     /**
      * Report options.
      *

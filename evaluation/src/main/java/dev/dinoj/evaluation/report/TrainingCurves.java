@@ -7,12 +7,19 @@ import java.util.List;
 /** The report's training curves from {@code metrics.jsonl}: losses (per step and smoothed), schedules, norms, speed. */
 final class TrainingCurves {
 
+    /** The loss terms plotted, in this order, when present. */
+    static final String[] LOSSES = {
+        "total_loss", "dino_local_crops_loss", "dino_global_crops_loss", "ibot_loss", "koleo_loss"
+    };
+    /** The schedules plotted, when present. */
+    static final String[] SCHEDULES = {"lr", "last_layer_lr", "wd", "momentum", "teacher_temp"};
+
     private TrainingCurves() {}
 
     static void losses(HtmlPage page, RunMetrics m, Path outDir) {
         double[] steps = m.steps();
         boolean any = false;
-        for (String name : Report.LOSSES) {
+        for (String name : LOSSES) {
             if (!m.has(name)) {
                 continue;
             }
@@ -37,7 +44,7 @@ final class TrainingCurves {
 
     static void schedules(HtmlPage page, RunMetrics m, Path outDir) {
         double[] steps = m.steps();
-        for (String name : Report.SCHEDULES) {
+        for (String name : SCHEDULES) {
             if (m.has(name)) {
                 String id = "schedule-" + name.replace('_', '-');
                 page.figure(

@@ -57,7 +57,7 @@ public final class MetricsLog implements AutoCloseable {
     }
 
     /** Appends the line of one step (whole lines only: flushed at once). */
-    public void write(TrainLoop.StepReport r) throws IOException {
+    public void write(StepReport r) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("step", r.step());
         r.losses().forEach(o::put);
@@ -87,7 +87,7 @@ public final class MetricsLog implements AutoCloseable {
     }
 
     /** One human-readable log line of a step (nanoGPT's {@code iter n: loss …}). */
-    public static String format(TrainLoop.StepReport r) {
+    public static String format(StepReport r) {
         StringBuilder sb = new StringBuilder(
                 String.format(Locale.ROOT, "step %d/%d  loss %.4f (", r.step(), r.totalSteps(), r.totalLoss()));
         r.losses()

@@ -24,19 +24,6 @@ public final class TrainLoop {
         void onStep(StepReport report);
     }
 
-    /** What happened in one step. */
-    public record StepReport(
-            long step,
-            long totalSteps,
-            Map<String, Double> losses,
-            double totalLoss,
-            Schedules.Values schedule,
-            Map<String, Double> gradNorms,
-            double imagesPerSecond,
-            double dataWaitSeconds,
-            double computeSeconds,
-            int globalCropSize) {}
-
     /** The outcome of a run. */
     public record Result(long startStep, long endStep, Path lastCheckpoint, List<StepReport> steps, double seconds) {}
 

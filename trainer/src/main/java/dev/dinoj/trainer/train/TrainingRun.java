@@ -76,7 +76,7 @@ public final class TrainingRun {
                         }
 
                         @Override
-                        public void step(TrainLoop.StepReport report, String logLine) {
+                        public void step(StepReport report, String logLine) {
                             listener.onStep(report);
                             if (logLine != null) {
                                 log.info(logLine);

@@ -126,7 +126,7 @@ class TrainLoopTest {
         public void info(String line) {}
 
         @Override
-        public void step(TrainLoop.StepReport report, String logLine) {}
+        public void step(StepReport report, String logLine) {}
     };
 
     @Test
@@ -141,7 +141,7 @@ class TrainLoopTest {
             }
 
             @Override
-            public void step(TrainLoop.StepReport report, String logLine) {
+            public void step(StepReport report, String logLine) {
                 if (logLine != null) {
                     logged.add(logLine);
                 }
@@ -214,7 +214,7 @@ class TrainLoopTest {
                                 }
 
                                 @Override
-                                public void step(TrainLoop.StepReport report, String logLine) {}
+                                public void step(StepReport report, String logLine) {}
                             },
                             false)
                     .run(stop);

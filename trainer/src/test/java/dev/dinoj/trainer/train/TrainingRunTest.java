@@ -142,7 +142,7 @@ class TrainingRunTest {
                 .run();
         assertEquals(
                 List.of(16, 16, 16, 24, 24, 24),
-                r.steps().stream().map(TrainLoop.StepReport::globalCropSize).toList());
+                r.steps().stream().map(StepReport::globalCropSize).toList());
         r.steps().forEach(s -> assertTrue(Double.isFinite(s.totalLoss())));
         // stop inside the first phase, resume across the switch: same parameters as the uninterrupted run
         new TrainingRun(

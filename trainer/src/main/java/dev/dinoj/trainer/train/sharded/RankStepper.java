@@ -20,6 +20,9 @@ import java.util.Optional;
  */
 final class RankStepper implements TrainLoop.Stepper {
 
+    /** The prefix of a log line that rank 0 relays to the launcher through stdout. */
+    static final String LOG = "LOG ";
+
     private final TrainSettings settings;
     private final ShardedTrainer trainer;
     private final NDManager manager;
@@ -43,19 +46,18 @@ final class RankStepper implements TrainLoop.Stepper {
         Optional<Path> latest = ShardedCheckpoints.latest(out);
         if (latest.isEmpty()) {
             if (lead) {
-                ShardedTrainingRun.say("--resume: no checkpoint in " + out.resolve(ShardedCheckpoints.DIR)
-                        + ", starting from scratch");
+                say("--resume: no checkpoint in " + out.resolve(ShardedCheckpoints.DIR) + ", starting from scratch");
             }
             return TrainLoop.Resumed.START;
         }
         ShardedCheckpoints.State st = ShardedCheckpoints.load(latest.get(), trainer);
         if (lead) {
             if (!st.config().equals(settings.render())) {
-                ShardedTrainingRun.say("Resuming " + latest.get() + " with a configuration that differs from the "
+                say("Resuming " + latest.get() + " with a configuration that differs from the "
                         + "checkpoint's; the run will not match an uninterrupted one");
             }
-            ShardedTrainingRun.say("Resuming from " + latest.get() + " at step " + st.step() + " (written by "
-                    + st.worldSize() + " rank(s), now " + comm.size() + ")");
+            say("Resuming from " + latest.get() + " at step " + st.step() + " (written by " + st.worldSize()
+                    + " rank(s), now " + comm.size() + ")");
         }
         return new TrainLoop.Resumed(st.step(), st.samplerPosition());
     }
@@ -104,5 +106,11 @@ final class RankStepper implements TrainLoop.Stepper {
     @Override
     public void finish() {
         comm.barrier();
+    }
+
+    /** A log line relayed by the launcher (rank 0 only). */
+    static void say(String line) {
+        System.out.println(LOG + line);
+        System.out.flush();
     }
 }

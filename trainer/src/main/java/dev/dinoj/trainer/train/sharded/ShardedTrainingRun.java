@@ -15,6 +15,7 @@ import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.DistillTeacher;
 import dev.dinoj.trainer.train.DivergenceException;
 import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepReport;
 import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.trainer.train.TrainingRun;
 import java.io.IOException;
@@ -46,7 +47,7 @@ public final class ShardedTrainingRun {
     private static final Logger log = LoggerFactory.getLogger(ShardedTrainingRun.class);
     private static final String PROGRESS = "PROGRESS ";
     private static final String RESULT = "RESULT ";
-    private static final String LOG = "LOG ";
+    static final String LOG = RankStepper.LOG;
 
     private ShardedTrainingRun() {}
 
@@ -100,7 +101,7 @@ public final class ShardedTrainingRun {
         long t0 = System.nanoTime();
         Files.createDirectories(outDir);
         int threads = s.collectives().threadsPerRank(ranks);
-        List<TrainLoop.StepReport> reports = new ArrayList<>();
+        List<StepReport> reports = new ArrayList<>();
         long[] result = {-1, -1};
         String[] last = {null};
         try (LocalRanks world = s.collectives().formLocalRanks(ranks)) {
@@ -133,7 +134,7 @@ public final class ShardedTrainingRun {
             world.await(Long.MAX_VALUE / 4, line -> {
                 if (line.startsWith(PROGRESS)) {
                     String[] f = line.substring(PROGRESS.length()).split(" ");
-                    TrainLoop.StepReport r = new TrainLoop.StepReport(
+                    StepReport r = new StepReport(
                             Long.parseLong(f[0]),
                             Long.parseLong(f[1]),
                             Map.of(),
@@ -251,11 +252,11 @@ public final class ShardedTrainingRun {
     private static final TrainLoop.Reporter LEAD_REPORTER = new TrainLoop.Reporter() {
         @Override
         public void info(String line) {
-            say(line);
+            RankStepper.say(line);
         }
 
         @Override
-        public void step(TrainLoop.StepReport r, String logLine) {
+        public void step(StepReport r, String logLine) {
             System.out.println(String.format(
                     Locale.ROOT,
                     "%s%d %d %.6f %.4f %.6f %.6f %d",
@@ -268,7 +269,7 @@ public final class ShardedTrainingRun {
                     r.computeSeconds(),
                     r.globalCropSize()));
             if (logLine != null) {
-                say(logLine);
+                RankStepper.say(logLine);
             }
         }
     };
@@ -279,12 +280,6 @@ public final class ShardedTrainingRun {
         public void info(String line) {}
 
         @Override
-        public void step(TrainLoop.StepReport r, String logLine) {}
+        public void step(StepReport r, String logLine) {}
     };
-
-    /** A log line relayed by the launcher (rank 0 only). */
-    static void say(String line) {
-        System.out.println(LOG + line);
-        System.out.flush();
-    }
 }
