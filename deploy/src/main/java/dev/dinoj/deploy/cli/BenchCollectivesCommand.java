@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.trainer.bench.CollectiveBench;
+import dev.dinoj.trainer.bench.CollectiveBenchReport;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.WireFormat;
 import java.time.Duration;
@@ -78,7 +79,7 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-        CollectiveBench.Report r = CollectiveBench.run(ranks, s, transport, w, seconds, settings, System.err::println);
+        CollectiveBenchReport r = CollectiveBench.run(ranks, s, transport, w, seconds, settings, System.err::println);
         System.out.print(r.table());
         System.out.println(r.json());
         return 0;

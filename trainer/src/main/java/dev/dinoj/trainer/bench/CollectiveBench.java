@@ -1,8 +1,5 @@
 package dev.dinoj.trainer.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.trainer.collective.ChildJvm;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Communicator;
@@ -38,7 +35,6 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class CollectiveBench {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] OPS = {"reduce_scatter", "all_gather", "all_reduce"};
 
     /** gloo over 127.0.0.1 (torch.distributed, ../shared/anchors.md), bus bandwidth in GB/s, keyed op/ranks/MiB. */
@@ -69,92 +65,6 @@ public final class CollectiveBench {
             double algBw,
             double busBw,
             Double glooBusBw) {}
-
-    /** All measurements of a run. */
-    public record Report(
-            int ranks,
-            String transport,
-            String wire,
-            List<Row> rows,
-            double memcpyGBps,
-            double memcpyReadWriteGBps,
-            String machine,
-            String date) {
-
-        /** The human-readable table. */
-        public String table() {
-            StringBuilder sb = new StringBuilder();
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "collectives: %d ranks (one JVM each), transport %s, wire %s, %s, %s%n",
-                    ranks,
-                    transport,
-                    wire,
-                    machine,
-                    date));
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "%-15s %5s %9s %10s %6s %11s %11s %11s %7s%n",
-                    "op",
-                    "ranks",
-                    "size",
-                    "time ms",
-                    "iters",
-                    "algbw GB/s",
-                    "busbw GB/s",
-                    "gloo busbw",
-                    "x gloo"));
-            for (Row r : rows) {
-                sb.append(String.format(
-                        Locale.ROOT,
-                        "%-15s %5d %9s %10.3f %6d %11.2f %11.2f %11s %7s%n",
-                        r.op(),
-                        r.ranks(),
-                        size(r.bytes()),
-                        r.seconds() * 1e3,
-                        r.iterations(),
-                        r.algBw(),
-                        r.busBw(),
-                        r.glooBusBw() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.glooBusBw()),
-                        r.glooBusBw() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.busBw() / r.glooBusBw())));
-            }
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "memcpy (1 thread, >= 128 MiB): %.2f GB/s copied = %.2f GB/s read+written%n",
-                    memcpyGBps,
-                    memcpyReadWriteGBps));
-            sb.append(
-                    "gloo: torch.distributed gloo over 127.0.0.1 from ../shared/anchors.md (not measured in this run)\n");
-            return sb.toString();
-        }
-
-        /** One JSON line. */
-        public String json() {
-            ObjectNode o = JSON.createObjectNode();
-            o.put("bench", "collectives");
-            o.put("ranks", ranks);
-            o.put("transport", transport);
-            o.put("wire", wire);
-            o.put("machine", machine);
-            o.put("date", date);
-            ArrayNode a = o.putArray("results");
-            for (Row r : rows) {
-                ObjectNode x = a.addObject();
-                x.put("op", r.op());
-                x.put("bytes", r.bytes());
-                x.put("time_s", r.seconds());
-                x.put("iterations", r.iterations());
-                x.put("algbw_gbps", r.algBw());
-                x.put("busbw_gbps", r.busBw());
-                if (r.glooBusBw() != null) {
-                    x.put("gloo_busbw_gbps", r.glooBusBw());
-                }
-            }
-            o.put("memcpy_gbps", memcpyGBps);
-            o.put("memcpy_read_write_gbps", memcpyReadWriteGBps);
-            return o.toString();
-        }
-    }
 
     private CollectiveBench() {}
 
@@ -204,7 +114,7 @@ public final class CollectiveBench {
      *
      * @param transport {@code ipc} or {@code udp}
      */
-    public static Report run(
+    public static CollectiveBenchReport run(
             int ranks,
             long[] sizes,
             String transport,
@@ -313,7 +223,7 @@ public final class CollectiveBench {
         double memcpy = memcpyGBps(Math.max(maxSize, 128L << 20)); // out of cache, as the anchors measure it
         String machine = Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch")
                 + ", Java " + System.getProperty("java.version") + loadAverage(loadBefore);
-        return new Report(
+        return new CollectiveBenchReport(
                 ranks,
                 transport,
                 wire.name().toLowerCase(Locale.ROOT),
@@ -370,7 +280,7 @@ public final class CollectiveBench {
      */
     public static void main(String[] args) throws Exception {
         if (args.length >= 3 && "run".equals(args[0])) {
-            Report r = run(
+            CollectiveBenchReport r = run(
                     Integer.parseInt(args[1]),
                     parseSizes(args[2]),
                     args.length > 3 ? args[3] : "ipc",
