@@ -37,7 +37,7 @@ public final class CollectiveBench {
 
     private static final String[] OPS = {"reduce_scatter", "all_gather", "all_reduce"};
 
-    /** gloo over 127.0.0.1 (torch.distributed, ../shared/anchors.md), bus bandwidth in GB/s, keyed op/ranks/MiB. */
+    /** gloo over 127.0.0.1 (torch.distributed, measured beside dinoj; docs/COLLECTIVES.md), bus bandwidth in GB/s, keyed op/ranks/MiB. */
     private static final Map<String, Double> GLOO = Map.ofEntries(
             Map.entry("all_reduce/2/1", 0.32),
             Map.entry("all_reduce/2/16", 1.15),

@@ -61,7 +61,8 @@ public record CollectiveBenchReport(
                 "memcpy (1 thread, >= 128 MiB): %.2f GB/s copied = %.2f GB/s read+written%n",
                 memcpyGBps,
                 memcpyReadWriteGBps));
-        sb.append("gloo: torch.distributed gloo over 127.0.0.1 from ../shared/anchors.md (not measured in this run)\n");
+        sb.append(
+                "gloo: torch.distributed gloo over 127.0.0.1, the reference figures in docs/COLLECTIVES.md (not measured in this run)\n");
         return sb.toString();
     }
 
