@@ -12,10 +12,14 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -59,72 +63,128 @@ public final class AtomicDirectory {
         }
     }
 
-    /** Checks every file against {@code SHA256SUMS}; throws naming the first file that does not match. */
+    /**
+     * Checks a whole directory against {@code SHA256SUMS}: every file of the directory is listed (an empty, truncated
+     * or replaced checksum file fails), every listed file is present and matches. Throws naming the first problem.
+     */
     public static void verify(Path dir) {
-        verify(dir, null);
+        verifyComplete(dir, Set.of());
     }
 
     /**
-     * Checks the files named in {@code only} ({@code null} = every file) against {@code SHA256SUMS}, so a reader of
-     * part of a directory (a checkpoint's teacher) reads nothing else; throws naming the first file that does not
-     * match or that the checksums do not list.
+     * {@link #verify(Path)}, and the files of {@code required} (the files a reader needs) must be listed: a checkpoint
+     * directory whose checksums were written over an incomplete set of files fails here, not later in a reader.
      */
-    public static void verify(Path dir, Set<String> only) {
-        Path sums = dir.resolve(SUMS);
-        try {
-            if (!Files.isRegularFile(sums)) {
-                throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + "); delete this directory "
-                        + "to fall back to the previous checkpoint");
-            }
-            Set<String> seen = new HashSet<>();
-            for (String line : Files.readAllLines(sums)) {
-                if (line.isBlank()) {
-                    continue;
+    public static void verifyComplete(Path dir, Set<String> required) {
+        Map<String, String> listed = readSums(dir);
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files.sorted()::iterator) {
+                String name = f.getFileName().toString();
+                if (!name.equals(SUMS) && !listed.containsKey(name)) {
+                    throw new CheckpointException(
+                            f + ": not listed in " + SUMS + " (an incomplete or replaced checksum " + "file); delete "
+                                    + dir + " to fall back to the previous checkpoint");
                 }
-                String want = line.substring(0, 64);
-                String name = line.substring(66).trim();
-                if (only != null && !only.contains(name)) {
-                    continue;
-                }
-                seen.add(name);
-                Path f = dir.resolve(name);
-                if (!Files.isRegularFile(f)) {
-                    throw new CheckpointException(f + ": missing from the checkpoint; delete " + dir
-                            + " to fall back to the previous checkpoint");
-                }
-                String got = sha256(f);
-                if (!got.equals(want)) {
-                    throw new CheckpointException(f + ": checksum mismatch (truncated or corrupted: SHA-256 " + got
-                            + ", recorded " + want + "); delete " + dir + " to fall back to the previous checkpoint");
-                }
-            }
-            if (only != null && !seen.containsAll(only)) {
-                Set<String> missing = new TreeSet<>(only);
-                missing.removeAll(seen);
-                throw new CheckpointException(dir + ": " + SUMS + " does not list " + missing + "; delete " + dir
-                        + " to fall back to the previous checkpoint");
             }
         } catch (IOException e) {
             throw new CheckpointException(dir + ": cannot verify: " + e.getMessage(), e);
+        }
+        requireListed(dir, listed, required);
+        for (Map.Entry<String, String> e : listed.entrySet()) {
+            check(dir, e.getKey(), e.getValue());
+        }
+    }
+
+    /**
+     * Checks the files named in {@code only} against {@code SHA256SUMS}, so a reader of part of a directory (a
+     * checkpoint's teacher) reads nothing else; throws naming the first file that does not match or that the
+     * checksums do not list.
+     */
+    public static void verify(Path dir, Set<String> only) {
+        Map<String, String> listed = readSums(dir);
+        requireListed(dir, listed, only);
+        for (String name : new TreeSet<>(only)) {
+            check(dir, name, listed.get(name));
+        }
+    }
+
+    /**
+     * The checksums of {@code dir}, file name → SHA-256, parsed strictly: each line is 64 lowercase hex digits, two
+     * spaces and a plain file name of the directory (no path).
+     */
+    private static Map<String, String> readSums(Path dir) {
+        Path sums = dir.resolve(SUMS);
+        if (!Files.isRegularFile(sums)) {
+            throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + "); delete this directory "
+                    + "to fall back to the previous checkpoint");
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(sums, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CheckpointException(sums + ": cannot be read: " + e.getMessage(), e);
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) {
+                continue;
+            }
+            Matcher m = SUMS_LINE.matcher(line);
+            if (!m.matches() || !isPlainName(m.group(2)) || out.put(m.group(2), m.group(1)) != null) {
+                throw new CheckpointException(sums + ": line " + (i + 1) + " is not \"<sha256>  <file name>\" of a "
+                        + "file of this directory (or names a file twice); delete " + dir
+                        + " to fall back to the previous checkpoint");
+            }
+        }
+        return out;
+    }
+
+    private static final Pattern SUMS_LINE = Pattern.compile("([0-9a-f]{64})  (\\S.*?)\\s*");
+
+    /** A file name of the directory itself: no separator, not {@code .} or {@code ..}. */
+    static boolean isPlainName(String name) {
+        return !name.isEmpty()
+                && !name.equals(".")
+                && !name.equals("..")
+                && name.indexOf('/') < 0
+                && name.indexOf('\\') < 0
+                && name.indexOf('\0') < 0;
+    }
+
+    private static void requireListed(Path dir, Map<String, String> listed, Set<String> names) {
+        if (!listed.keySet().containsAll(names)) {
+            Set<String> missing = new TreeSet<>(names);
+            missing.removeAll(listed.keySet());
+            throw new CheckpointException(dir + ": " + SUMS + " does not list " + missing + "; delete " + dir
+                    + " to fall back to the previous checkpoint");
+        }
+    }
+
+    private static void check(Path dir, String name, String want) {
+        Path f = dir.resolve(name);
+        if (!Files.isRegularFile(f)) {
+            throw new CheckpointException(
+                    f + ": missing from the checkpoint; delete " + dir + " to fall back to the previous checkpoint");
+        }
+        String got;
+        try {
+            got = sha256(f);
+        } catch (IOException e) {
+            throw new CheckpointException(f + ": cannot be read: " + e.getMessage(), e);
+        }
+        if (!got.equals(want)) {
+            throw new CheckpointException(f + ": checksum mismatch (truncated or corrupted: SHA-256 " + got
+                    + ", recorded " + want + "); delete " + dir + " to fall back to the previous checkpoint");
         }
     }
 
     /** The SHA-256 that {@code SHA256SUMS} of {@code dir} records for file {@code name}, or null if none is recorded. */
     public static String recordedSha256(Path dir, String name) {
-        Path sums = dir.resolve(SUMS);
-        if (!Files.isRegularFile(sums)) {
+        if (!Files.isRegularFile(dir.resolve(SUMS))) {
             return null;
         }
-        try {
-            for (String line : Files.readAllLines(sums)) {
-                if (line.length() > 66 && line.substring(66).trim().equals(name)) {
-                    return line.substring(0, 64);
-                }
-            }
-            return null;
-        } catch (IOException e) {
-            throw new CheckpointException(sums + ": cannot be read: " + e.getMessage(), e);
-        }
+        return readSums(dir).get(name);
     }
 
     public static String sha256(Path f) throws IOException {

@@ -226,6 +226,15 @@ public final class Checkpoints {
 
     /** Checks every file against {@code SHA256SUMS}; throws naming the first file that does not match. */
     public static void verify(Path dir) {
-        AtomicDirectory.verify(dir);
+        AtomicDirectory.verifyComplete(dir, REQUIRED);
     }
+
+    /** The files every single-process checkpoint has (the Gram teacher only with Gram anchoring). */
+    static final Set<String> REQUIRED = Set.of(
+            "student.safetensors",
+            TEACHER_FILE,
+            "optimizer.safetensors",
+            CenterFiles.FILE,
+            "state.json",
+            "config.conf");
 }

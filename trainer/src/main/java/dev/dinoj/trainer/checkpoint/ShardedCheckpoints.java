@@ -20,10 +20,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Checkpoints of sharded training state that load with any world size.
@@ -379,7 +381,16 @@ public final class ShardedCheckpoints {
 
     /** Checks every file against {@code SHA256SUMS}. */
     public static void verify(Path dir) {
-        AtomicDirectory.verify(dir);
+        AtomicDirectory.verifyComplete(dir, Set.of(MANIFEST, CenterFiles.FILE, "config.conf"));
+        Set<String> shards = new HashSet<>();
+        try {
+            for (JsonNode s : JSON.readTree(dir.resolve(MANIFEST).toFile()).path("shards")) {
+                shards.add(s.path("file").asText(""));
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(dir.resolve(MANIFEST) + ": cannot be read: " + e.getMessage(), e);
+        }
+        AtomicDirectory.verify(dir, shards); // every shard the manifest names is listed and matches
     }
 
     static String shardFile(int rank, int n) {
