@@ -2,6 +2,7 @@ package dev.dinoj.pipeline.curate;
 
 import akka.actor.ActorSystem;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import dev.dinoj.pipeline.data.DatasetException;
 import dev.dinoj.pipeline.data.ImageDataset;
@@ -12,6 +13,7 @@ import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -19,13 +21,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * A curated dataset written by {@link CuratedWriter}, as an {@link ImageDataset}: {@code index.jsonl} gives each
@@ -36,6 +43,13 @@ import java.util.TreeSet;
  * latter is first copied into a local cache with {@link #fetch}).
  */
 public final class CuratedDataset implements ImageDataset, AutoCloseable {
+
+    /** The index of a curated dataset. */
+    public static final String INDEX = "index.jsonl";
+
+    /** How {@link CuratedWriter} names shards; nothing else is read or written as a shard. */
+    private static final Pattern SHARD_NAME = Pattern.compile("shards/shard-[0-9]{6}\\.tar");
+
     private final Path root;
     private final List<CuratedIndexEntry> index;
     private final Map<String, FileChannel> shards;
@@ -76,6 +90,10 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
             throw new DatasetException(indexFile + ": cannot be read (" + e + ")", e);
         }
         for (int i = 0; i < index.size(); i++) {
+            if (!isShardName(index.get(i).shard())) {
+                throw new DatasetException(indexFile + ": line " + (i + 1) + " names shard \""
+                        + index.get(i).shard() + "\", not one of this dataset's shards/shard-NNNNNN.tar; curate again");
+            }
             if (index.get(i).i() != i) {
                 throw new DatasetException(indexFile + ": line " + (i + 1) + " has i = "
                         + index.get(i).i() + "; curate again");
@@ -113,34 +131,106 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
             Path local = cacheDir.resolve("summary.json");
             if (Files.exists(local)
                     && Arrays.equals(Files.readAllBytes(local), summary)
-                    && Files.exists(cacheDir.resolve("index.jsonl"))) {
+                    && Files.exists(cacheDir.resolve(INDEX))) {
                 return cacheDir;
             }
             Files.deleteIfExists(local);
-            loc.store()
-                    .getToFile(loc.key("index.jsonl"), cacheDir.resolve("index.jsonl"))
-                    .toCompletableFuture()
-                    .join();
+            Map<String, String> recorded = recordedChecksums(summary, uri);
+            Path index = cacheDir.resolve(INDEX);
+            loc.store().getToFile(loc.key(INDEX), index).toCompletableFuture().join();
+            checkRecorded(uri, INDEX, index, recorded);
             TreeSet<String> shardNames = new TreeSet<>();
-            for (String line : Files.readAllLines(cacheDir.resolve("index.jsonl"), StandardCharsets.UTF_8)) {
-                if (!line.isBlank()) {
-                    shardNames.add(Manifest.JSON
-                            .readValue(line, CuratedIndexEntry.class)
-                            .shard());
+            List<String> lines = Files.readAllLines(index, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).isBlank()) {
+                    continue;
                 }
+                String shard = Manifest.JSON
+                        .readValue(lines.get(i), CuratedIndexEntry.class)
+                        .shard();
+                if (!isShardName(shard)) {
+                    throw new DatasetException(uri + "/" + INDEX + ": line " + (i + 1) + " names shard \"" + shard
+                            + "\", not one of this dataset's shards/shard-NNNNNN.tar; nothing outside " + cacheDir
+                            + " is written");
+                }
+                shardNames.add(shard);
             }
             for (String shard : shardNames) {
+                Path file = cacheDir.resolve(shard);
                 loc.store()
-                        .getToFile(loc.key(shard), cacheDir.resolve(shard))
+                        .getToFile(loc.key(shard), file)
                         .toCompletableFuture()
                         .join();
+                checkRecorded(uri, shard, file, recorded);
             }
             Files.write(local, summary);
             return cacheDir;
+        } catch (JsonProcessingException e) {
+            throw new DatasetException(
+                    uri + ": corrupt summary or index (" + e.getOriginalMessage() + "); curate again", e);
         } catch (IOException e) {
             throw new UncheckedIOException("fetching " + uri + " into " + cacheDir + " failed", e);
         } finally {
             ObjectStores.terminate(system);
+        }
+    }
+
+    /** The name of shard {@code n} of a dataset ({@code shards/shard-000000.tar}, …). */
+    static String shardName(int n) {
+        return String.format(Locale.ROOT, "shards/shard-%06d.tar", n);
+    }
+
+    /** Whether {@code name} is a shard name the writer produces (so it lies inside the dataset's directory). */
+    static boolean isShardName(String name) {
+        return name != null && SHARD_NAME.matcher(name).matches();
+    }
+
+    /** The checksums {@code summary.json} records (written since the checksums were added; empty for older sets). */
+    private static Map<String, String> recordedChecksums(byte[] summary, StorageUri uri) throws IOException {
+        Map<String, String> out = new HashMap<>();
+        JsonNode sums = Manifest.JSON.readTree(summary).path("sha256");
+        sums.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText("")));
+        return out;
+    }
+
+    /** A fetched file whose checksum is recorded must match it; a mismatching file is deleted. */
+    private static void checkRecorded(StorageUri uri, String name, Path file, Map<String, String> recorded)
+            throws IOException {
+        String want = recorded.get(name);
+        if (want == null) {
+            return;
+        }
+        String got = sha256(file);
+        if (!got.equals(want)) {
+            Files.deleteIfExists(file);
+            throw new DatasetException(uri + "/" + name + ": SHA-256 " + got + " differs from " + want
+                    + " recorded in summary.json (changed or corrupted since it was curated); curate again");
+        }
+    }
+
+    /** Hex SHA-256 of a file. */
+    static String sha256(Path file) throws IOException {
+        MessageDigest md = digest();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            int r;
+            while ((r = in.read(buf)) > 0) {
+                md.update(buf, 0, r);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Hex SHA-256 of bytes. */
+    static String sha256(byte[] data) {
+        return HexFormat.of().formatHex(digest().digest(data));
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

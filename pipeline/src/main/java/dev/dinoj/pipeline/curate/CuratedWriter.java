@@ -83,6 +83,7 @@ public final class CuratedWriter {
             TarShardWriter[] writer = {null};
             Path[] shardFile = {null};
             String[] shardName = {null};
+            Map<String, String> checksums = new LinkedHashMap<>();
             int[] done = {0};
             Source.from(kept)
                     .mapAsync(Math.max(1, is.downloadParallelism()), e -> fetch(source.store(), cache, e, is))
@@ -92,9 +93,10 @@ public final class CuratedWriter {
                                 if (i % s.shardImages() == 0) {
                                     if (writer[0] != null) {
                                         writer[0].close();
+                                        checksums.put(shardName[0], CuratedDataset.sha256(shardFile[0]));
                                         upload(out, shardName[0], shardFile[0]);
                                     }
-                                    shardName[0] = String.format(Locale.ROOT, "shards/shard-%06d.tar", shardCount[0]++);
+                                    shardName[0] = CuratedDataset.shardName(shardCount[0]++);
                                     shardFile[0] = tmp.resolve(
                                             String.format(Locale.ROOT, "shard-%06d.tar", shardCount[0] - 1));
                                     writer[0] = new TarShardWriter(shardFile[0]);
@@ -123,9 +125,12 @@ public final class CuratedWriter {
                     .join();
             if (writer[0] != null) {
                 writer[0].close();
+                checksums.put(shardName[0], CuratedDataset.sha256(shardFile[0]));
                 upload(out, shardName[0], shardFile[0]);
             }
-            put(out, "index.jsonl", jsonLines(index));
+            byte[] indexLines = jsonLines(index);
+            checksums.put(CuratedDataset.INDEX, CuratedDataset.sha256(indexLines));
+            put(out, CuratedDataset.INDEX, indexLines);
             put(out, "manifest.jsonl", Manifest.toJsonLines(result.manifest()));
             Map<String, Object> summary = new LinkedHashMap<>();
             Curation.Summary sm = result.summary();
@@ -142,6 +147,7 @@ public final class CuratedWriter {
             summary.put("cluster_levels", sm.clusterLevels());
             summary.put("selection", sm.mode());
             summary.put("retrieved_per_query", sm.retrievedPerQuery());
+            summary.put("sha256", checksums); // checked by CuratedDataset.fetch
             if (summaryExtras != null) {
                 summary.putAll(summaryExtras);
             }
