@@ -44,7 +44,11 @@ public final class KryoClusterSerializer extends SerializerWithStringManifest {
                 k.register(akka.actor.typed.internal.adapter.ActorRefAdapter.class, refs, ClusterRegistry.FIRST_ID - 1);
                 int id = ClusterRegistry.FIRST_ID;
                 for (Class<?> c : registry.classes()) {
-                    k.register(c, id++);
+                    if (c.isArray() && !c.getComponentType().isPrimitive()) {
+                        k.register(c, new BoundedObjectArraySerializer(k, c), id++);
+                    } else {
+                        k.register(c, id++);
+                    }
                 }
                 return k;
             }
@@ -88,11 +92,13 @@ public final class KryoClusterSerializer extends SerializerWithStringManifest {
                     + " (not in ClusterRegistry or dinoj.actors.serialization.extra-classes)");
         }
         Kryo k = kryos.obtain();
-        try (Input in = new Input(bytes)) {
+        try (Input in = new BoundedInput(bytes)) {
             return k.readObject(in, c);
-        } catch (KryoException e) {
-            NotSerializableException n =
-                    new NotSerializableException("cannot read " + manifest + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            // any failure of a received message (forged lengths, a record's checks, a truncated buffer) drops that
+            // message: Artery logs it and carries on; nothing here may take the node down
+            NotSerializableException n = new NotSerializableException(
+                    "dropped a " + manifest + " of " + bytes.length + " bytes that cannot be read: " + e);
             n.initCause(e);
             throw n;
         } finally {

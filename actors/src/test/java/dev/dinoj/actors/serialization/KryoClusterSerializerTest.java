@@ -20,6 +20,7 @@ import akka.cluster.typed.Subscribe;
 import akka.serialization.Serialization;
 import akka.serialization.SerializationExtension;
 import akka.serialization.Serializer;
+import com.esotericsoftware.kryo.io.Output;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.actors.ClusterMessage;
@@ -213,6 +214,43 @@ class KryoClusterSerializerTest {
                 assertThrows(NotSerializableException.class, () -> s.fromBinary(new byte[] {1, 0}, poison));
         assertTrue(e.getMessage().contains("unregistered class " + poison), e.getMessage());
         assertFalse(POISON_INITIALISED.get(), "the refused class must never be loaded or initialised");
+    }
+
+    /** Bytes of a varint length claiming {@code length} elements (Kryo's length + 1 encoding). */
+    static byte[] claiming(int length) {
+        Output out = new Output(16);
+        out.writeVarInt(length + 1, true);
+        return out.toBytes();
+    }
+
+    @Test
+    void shouldDropForgedLengthsBeforeAllocatingAnything() throws Exception {
+        KryoClusterSerializer s =
+                (KryoClusterSerializer) serialization(a.system()).findSerializerFor(new Coordinator.Accepted(true, ""));
+        // five bytes that claim two billion elements: refused as unreadable, not an OutOfMemoryError
+        for (Class<?> c : new Class<?>[] {int[].class, double[].class, long[].class, byte[].class, String[].class}) {
+            NotSerializableException e = assertThrows(
+                    NotSerializableException.class, () -> s.fromBinary(claiming(Integer.MAX_VALUE - 1), c.getName()));
+            assertTrue(e.getMessage().contains("bytes left: refused"), e.getMessage());
+            assertTrue(e.getMessage().contains("dropped a " + c.getName()), e.getMessage());
+        }
+        Output string = new Output(16);
+        // Kryo reads a record's components by name: message, then ok; a UTF-8 string claiming two billion characters
+        string.writeVarIntFlag(true, Integer.MAX_VALUE, true);
+        string.writeBoolean(true);
+        NotSerializableException e = assertThrows(
+                NotSerializableException.class,
+                () -> s.fromBinary(string.toBytes(), Coordinator.Accepted.class.getName()));
+        assertTrue(e.getMessage().contains("string of"), e.getMessage());
+        // a truncated message is dropped the same way
+        assertThrows(NotSerializableException.class, () -> s.fromBinary(new byte[] {1}, RunStatus.class.getName()));
+        // honest messages of every length still read, nulls included
+        Object back = s.fromBinary(
+                s.toBinary(new Coordinator.Accepted(true, "é".repeat(300))), Coordinator.Accepted.class.getName());
+        assertEquals(new Coordinator.Accepted(true, "é".repeat(300)), back);
+        assertArrayEquals(new String[] {"a", null, ""}, (String[])
+                s.fromBinary(s.toBinary(new String[] {"a", null, ""}), String[].class.getName()));
+        assertArrayEquals(new int[0], (int[]) s.fromBinary(s.toBinary(new int[0]), int[].class.getName()));
     }
 
     @Test

@@ -140,8 +140,13 @@ class RunStoreTest {
     static Path checkpoint(Path run, long step) throws Exception {
         Path tmp = run.resolve("checkpoints").resolve(".tmp-" + step);
         Files.createDirectories(tmp);
-        Files.writeString(tmp.resolve("manifest.json"), "{\"format\": \"dinoj-sharded-1\", \"step\": " + step + "}");
+        Files.writeString(
+                tmp.resolve("manifest.json"),
+                "{\"format\": \"dinoj-sharded-1\", \"step\": " + step
+                        + ", \"shards\": [{\"file\": \"shard-00000-of-00001.safetensors\"}]}");
         Files.writeString(tmp.resolve("shard-00000-of-00001.safetensors"), "tensor bytes");
+        Files.writeString(tmp.resolve("centers.safetensors"), "center bytes");
+        Files.writeString(tmp.resolve("config.conf"), "train.epochs = 1");
         Path fin = run.resolve("checkpoints").resolve(String.format("step-%08d", step));
         AtomicDirectory.commit(tmp, fin);
         return fin;
