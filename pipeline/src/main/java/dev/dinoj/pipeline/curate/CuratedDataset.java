@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import dev.dinoj.pipeline.data.DatasetException;
 import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.data.PixelGuard;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -53,8 +53,11 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
     private final Path root;
     private final List<CuratedIndexEntry> index;
     private final Map<String, FileChannel> shards;
+    private final PixelGuard guard;
 
-    private CuratedDataset(Path root, List<CuratedIndexEntry> index, Map<String, FileChannel> shards) {
+    private CuratedDataset(
+            Path root, List<CuratedIndexEntry> index, Map<String, FileChannel> shards, PixelGuard guard) {
+        this.guard = guard;
         this.root = root;
         this.index = index;
         this.shards = shards;
@@ -66,6 +69,15 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
      * @throws DatasetException if the index or a shard is missing or unreadable
      */
     public static CuratedDataset open(Path dir) {
+        return open(dir, PixelGuard.standard());
+    }
+
+    /**
+     * Opens a local curated dataset directory whose images {@link #image} decodes under {@code guard}.
+     *
+     * @throws DatasetException if the index or a shard is missing or unreadable
+     */
+    public static CuratedDataset open(Path dir, PixelGuard guard) {
         Path indexFile = dir.resolve("index.jsonl");
         if (!Files.isRegularFile(indexFile)) {
             throw new DatasetException(
@@ -109,7 +121,7 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
                 throw new DatasetException(p + ": shard missing or unreadable (" + e + ")", e);
             }
         }
-        return new CuratedDataset(dir, List.copyOf(index), shards);
+        return new CuratedDataset(dir, List.copyOf(index), shards, guard);
     }
 
     /**
@@ -279,20 +291,19 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
     @Override
     public RgbImage image(int index) {
         Objects.checkIndex(index, this.index.size());
-        java.awt.image.BufferedImage img;
-        try {
-            img = javax.imageio.ImageIO.read(new ByteArrayInputStream(bytes(index)));
-        } catch (IOException | RuntimeException e) {
-            throw new DatasetException(
-                    root + ": image " + index + " (" + this.index.get(index).key() + ") cannot be decoded ("
-                            + e.getMessage() + "); curate again",
-                    e);
-        }
-        if (img == null) {
-            throw new DatasetException(root + ": image " + index + " ("
-                    + this.index.get(index).key() + ") cannot be decoded; curate again");
-        }
-        return RgbImage.of(img);
+        return guard.firstWithin(
+                index,
+                this.index.size(),
+                i -> guard.decodeOrNull(
+                        i,
+                        bytes(i),
+                        root + ": image " + i + " (" + this.index.get(i).key() + ")"),
+                root.toString());
+    }
+
+    /** The guard this set decodes under. */
+    public PixelGuard guard() {
+        return guard;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.dinoj.pipeline.data;
 
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,7 +10,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,21 +22,24 @@ import org.slf4j.LoggerFactory;
  *       directly in {@code dir} are then ignored (with a warning).</li>
  *   <li>Without subdirectories: the images in {@code dir}, sorted by name, unlabelled (label -1).</li>
  * </ul>
- * Images are png, jpg, jpeg, gif or bmp (case-insensitive); hidden files are skipped. Decoding uses
- * {@link ImageIO} on each {@link #image} call; alpha is dropped and grayscale expands to 3 channels (PIL's
+ * Images are png, jpg, jpeg, gif, bmp or webp (case-insensitive; the content decides the decoder); hidden files are
+ * skipped. Each {@link #image} call decodes under a {@link PixelGuard} (over it: skipped, the next image takes its
+ * place), upright by EXIF orientation, as 8-bit RGB with alpha dropped and grey expanded (PIL's
  * {@code convert("RGB")}). The file list is fixed at {@link #open}; the order is stable across runs.
  */
 public final class ImageFolderDataset implements ImageDataset {
     private static final Logger log = LoggerFactory.getLogger(ImageFolderDataset.class);
-    private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp");
+    private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp", "webp");
 
     private final Path root;
     private final List<Path> files;
     private final int[] labels; // null when flat
     private final List<String> classes;
+    private final PixelGuard guard;
 
-    private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes) {
+    private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes, PixelGuard guard) {
         this.root = root;
+        this.guard = guard;
         this.files = files;
         this.labels = labels;
         this.classes = classes;
@@ -50,6 +51,16 @@ public final class ImageFolderDataset implements ImageDataset {
      * @throws DatasetException if {@code dir} is not a directory, cannot be listed, or holds no images
      */
     public static ImageFolderDataset open(Path dir) {
+        return open(dir, PixelGuard.standard());
+    }
+
+    /**
+     * Lists the images under {@code dir}; {@link #image} decodes under {@code guard}.
+     *
+     * @throws DatasetException if {@code dir} is not a directory, cannot be listed, holds no images, or has a class
+     *     subdirectory without images
+     */
+    public static ImageFolderDataset open(Path dir, PixelGuard guard) {
         if (!Files.isDirectory(dir)) {
             throw DatasetException.of(
                     dir,
@@ -76,6 +87,12 @@ public final class ImageFolderDataset implements ImageDataset {
             List<Integer> labelList = new ArrayList<>();
             for (int c = 0; c < classDirs.size(); c++) {
                 List<Path> inClass = walk(classDirs.get(c));
+                if (inClass.isEmpty()) { // as torchvision's ImageFolder: a class without images is an error
+                    throw DatasetException.of(
+                            classDirs.get(c),
+                            "class folder without images (extensions " + EXTENSIONS + ")",
+                            "put its images there or remove the folder");
+                }
                 files.addAll(inClass);
                 for (int i = 0; i < inClass.size(); i++) {
                     labelList.add(c);
@@ -90,7 +107,7 @@ public final class ImageFolderDataset implements ImageDataset {
                     "no images found (extensions " + EXTENSIONS + ")",
                     "check the path, or put the images (or class subdirectories of images) there");
         }
-        return new ImageFolderDataset(dir, List.copyOf(files), labels, classes);
+        return new ImageFolderDataset(dir, List.copyOf(files), labels, classes, guard);
     }
 
     /** Sorted, non-hidden entries of {@code dir}. */
@@ -150,24 +167,26 @@ public final class ImageFolderDataset implements ImageDataset {
 
     @Override
     public RgbImage image(int index) {
+        Objects.checkIndex(index, files.size());
+        return guard.firstWithin(index, files.size(), this::decodeOrNull, root.toString());
+    }
+
+    /** Image {@code index}, or null when it is over the pixel guard. */
+    private RgbImage decodeOrNull(int index) {
         Path file = files.get(index);
-        BufferedImage img;
+        byte[] data;
         try {
-            img = ImageIO.read(file.toFile());
+            data = Files.readAllBytes(file);
         } catch (IOException | RuntimeException e) {
             throw DatasetException.of(
-                    file,
-                    "cannot be decoded (" + e.getMessage() + ")",
-                    "replace or delete the file; it is corrupt or not really an image",
-                    e);
+                    file, "cannot be read (" + e.getMessage() + ")", "check that the file exists and is readable", e);
         }
-        if (img == null) {
-            throw DatasetException.of(
-                    file,
-                    "cannot be decoded: no image reader recognises its contents",
-                    "replace or delete the file; it is corrupt or not really a png/jpeg/gif/bmp image");
-        }
-        return RgbImage.of(img);
+        return guard.decodeOrNull(index, data, file.toString());
+    }
+
+    /** The guard this folder decodes under. */
+    public PixelGuard guard() {
+        return guard;
     }
 
     @Override

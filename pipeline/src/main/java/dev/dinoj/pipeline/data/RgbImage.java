@@ -1,5 +1,11 @@
 package dev.dinoj.pipeline.data;
 
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+
 /**
  * A decoded image: 3 channels, channel-major (CHW) floats in [0, 1].
  *
@@ -63,47 +69,85 @@ public record RgbImage(int width, int height, float[] chw) {
         return "RgbImage[" + width + "x" + height + "]";
     }
 
+    /** A decoded AWT image as stored (see {@link #of(BufferedImage, int)}). */
+    public static RgbImage of(BufferedImage img) {
+        return of(img, 1);
+    }
+
     /**
-     * RGB floats in [0, 1]; alpha is dropped, gray expands to three equal channels. Single-band gray rasters are read
-     * directly (as {@code ImageFolderDataset} does): {@code getRGB} would apply a gamma conversion.
+     * A decoded AWT image as 8-bit RGB, then as floats {@code v / 255} in [0, 1], the way PIL's {@code convert("RGB")}
+     * and torchvision's {@code ToTensor} see it: alpha is dropped (not composited), palettes are looked up, grey expands
+     * to three equal channels (deeper than 8 bits: the high byte; 1, 2 and 4 bits: scaled to 0..255), CMYK arrives
+     * already converted by the decoder. The pixels are placed by the EXIF {@code orientation} (1..8, 1 = as stored), so
+     * a rotated photo comes out upright in the same pass.
      */
-    /**
-     * A decoded AWT image as RGB: 1-channel images keep their exact grey levels (any bit depth, read from the raster,
-     * since {@code getRGB} would apply a colour conversion), others go through {@code getRGB}.
-     */
-    public static RgbImage of(java.awt.image.BufferedImage img) {
+    public static RgbImage of(BufferedImage img, int orientation) {
         int w = img.getWidth();
         int h = img.getHeight();
+        boolean swap = orientation >= 5 && orientation <= 8;
+        int outW = swap ? h : w;
+        int outH = swap ? w : h;
         int plane = w * h;
         float[] chw = new float[3 * plane];
-        java.awt.image.ColorModel cm = img.getColorModel();
-        java.awt.image.Raster raster = img.getRaster();
-        if (cm instanceof java.awt.image.ComponentColorModel && cm.getNumColorComponents() == 1) {
-            float max = (1 << cm.getComponentSize(0)) - 1;
-            int[] row = new int[w];
-            for (int y = 0; y < h; y++) {
+        ColorModel cm = img.getColorModel();
+        Raster raster = img.getRaster();
+        int[] row = new int[w * Math.max(3, raster.getNumBands())];
+        int[] rgb = new int[w];
+        boolean gray = cm instanceof ComponentColorModel && cm.getNumColorComponents() == 1;
+        boolean srgb8 = cm instanceof ComponentColorModel
+                && cm.getColorSpace().isCS_sRGB()
+                && cm.getNumColorComponents() == 3
+                && raster.getTransferType() == DataBuffer.TYPE_BYTE;
+        int bands = raster.getNumBands();
+        int bits = gray ? cm.getComponentSize(0) : 8;
+        int grayMax = (1 << Math.min(bits, 8)) - 1;
+        for (int y = 0; y < h; y++) {
+            if (gray) {
                 raster.getSamples(0, y, w, 1, 0, row);
-                for (int x = 0; x < w; x++) {
-                    float v = Math.min(row[x] / max, 1f);
-                    int i = y * w + x;
-                    chw[i] = v;
-                    chw[plane + i] = v;
-                    chw[2 * plane + i] = v;
-                }
+            } else if (srgb8) {
+                raster.getPixels(0, y, w, 1, row);
+            } else {
+                img.getRGB(0, y, w, 1, rgb, 0, w);
             }
-        } else {
-            int[] row = new int[w];
-            for (int y = 0; y < h; y++) {
-                img.getRGB(0, y, w, 1, row, 0, w);
-                for (int x = 0; x < w; x++) {
-                    int argb = row[x];
-                    int i = y * w + x;
-                    chw[i] = ((argb >> 16) & 0xff) / 255f;
-                    chw[plane + i] = ((argb >> 8) & 0xff) / 255f;
-                    chw[2 * plane + i] = (argb & 0xff) / 255f;
+            for (int x = 0; x < w; x++) {
+                int r;
+                int g;
+                int b;
+                if (gray) {
+                    int v = bits > 8 ? row[x] >>> (bits - 8) : bits < 8 ? row[x] * 255 / grayMax : row[x];
+                    r = v;
+                    g = v;
+                    b = v;
+                } else if (srgb8) {
+                    r = row[x * bands];
+                    g = row[x * bands + 1];
+                    b = row[x * bands + 2];
+                } else {
+                    int argb = rgb[x];
+                    r = (argb >> 16) & 0xff;
+                    g = (argb >> 8) & 0xff;
+                    b = argb & 0xff;
                 }
+                int i = target(orientation, x, y, w, h, outW);
+                chw[i] = r / 255f;
+                chw[plane + i] = g / 255f;
+                chw[2 * plane + i] = b / 255f;
             }
         }
-        return new RgbImage(w, h, chw);
+        return new RgbImage(outW, outH, chw);
+    }
+
+    /** Where stored pixel (x, y) of a {@code w × h} image lands in the upright image of width {@code outW}. */
+    private static int target(int orientation, int x, int y, int w, int h, int outW) {
+        return switch (orientation) {
+            case 2 -> y * outW + (w - 1 - x); // mirrored left-right
+            case 3 -> (h - 1 - y) * outW + (w - 1 - x); // rotated 180°
+            case 4 -> (h - 1 - y) * outW + x; // mirrored top-bottom
+            case 5 -> x * outW + y; // transposed
+            case 6 -> x * outW + (h - 1 - y); // rotate 90° clockwise to display
+            case 7 -> (w - 1 - x) * outW + (h - 1 - y); // transversed
+            case 8 -> (w - 1 - x) * outW + y; // rotate 90° counter-clockwise to display
+            default -> y * outW + x;
+        };
     }
 }

@@ -1,7 +1,8 @@
 package dev.dinoj.pipeline.ingest;
 
 import dev.dinoj.pipeline.data.RgbImage;
-import java.awt.image.BufferedImage;
+import dev.dinoj.pipeline.image.ImageFormat;
+import dev.dinoj.pipeline.image.ImageReading;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -11,28 +12,20 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReadParam;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
 
 /**
  * Turns an object's bytes into an image, an IDX archive of images, or a reason for rejecting it — never an exception.
  *
- * <p>The format comes from the content's magic bytes, never from the key: PNG, JPEG, GIF, BMP (through
- * {@link ImageIO}), IDX image files ({@code 0x00000803}, the MNIST format), and gzip around any of them. The guards
+ * <p>The format comes from the content's magic bytes, never from the key: PNG, JPEG (CMYK and YCCK too), GIF (first
+ * frame), BMP, WebP (through {@link ImageReading}: ImageIO with TwelveMonkeys, EXIF orientation applied), IDX image
+ * files ({@code 0x00000803}, the MNIST format), and gzip around any of them. The guards
  * run before the expensive work: the header's width × height against {@link IngestSettings#maxImagePixels()}, the
  * gzip output against {@link IngestSettings#maxExpandedBytes()}. Large images are subsampled while decoding to
  * {@link IngestSettings#decodeMaxSide()}.
  */
 public final class Decoder {
-    static {
-        ImageIO.setUseCache(false); // decode from memory, no temporary files
-    }
-
     private Decoder() {}
 
     /** What decoding produced. */
@@ -50,10 +43,10 @@ public final class Decoder {
     /**
      * A decoded image.
      *
-     * @param format png | jpeg | gif | bmp
+     * @param format png | jpeg | gif | bmp | webp
      * @param width  width in the file
      * @param height height in the file
-     * @param image  the pixels, subsampled if the file was larger than the decode limit
+     * @param image  the pixels, upright (EXIF orientation), subsampled if the file was larger than the decode limit
      */
     public record Image(String format, int width, int height, RgbImage image) implements Outcome {}
 
@@ -127,47 +120,9 @@ public final class Decoder {
         }
     }
 
-    /** The format of {@code data} by its magic bytes, or null. */
+    /** The format of {@code data} by its magic bytes, or null ({@link ImageFormat#sniff}). */
     static String sniff(byte[] d) {
-        if (d.length >= 8
-                && (d[0] & 0xff) == 0x89
-                && d[1] == 'P'
-                && d[2] == 'N'
-                && d[3] == 'G'
-                && d[4] == 0x0d
-                && d[5] == 0x0a
-                && d[6] == 0x1a
-                && d[7] == 0x0a) {
-            return "png";
-        }
-        if (d.length >= 3 && (d[0] & 0xff) == 0xff && (d[1] & 0xff) == 0xd8 && (d[2] & 0xff) == 0xff) {
-            return "jpeg";
-        }
-        if (d.length >= 6
-                && d[0] == 'G'
-                && d[1] == 'I'
-                && d[2] == 'F'
-                && d[3] == '8'
-                && (d[4] == '7' || d[4] == '9')
-                && d[5] == 'a') {
-            return "gif";
-        }
-        if (d.length >= 18 && d[0] == 'B' && d[1] == 'M') {
-            int dib = (d[14] & 0xff) | (d[15] & 0xff) << 8 | (d[16] & 0xff) << 16 | (d[17] & 0xff) << 24;
-            if (dib == 12 || dib == 40 || dib == 52 || dib == 56 || dib == 64 || dib == 108 || dib == 124) {
-                return "bmp";
-            }
-        }
-        if (d.length >= 2 && (d[0] & 0xff) == 0x1f && (d[1] & 0xff) == 0x8b) {
-            return "gzip";
-        }
-        if (d.length >= 4 && d[0] == 0 && d[1] == 0 && d[2] == 0x08 && d[3] == 0x03) {
-            return "idx";
-        }
-        if (d.length >= 4 && d[0] == 0 && d[1] == 0 && d[2] == 0x08 && d[3] == 0x01) {
-            return "idx-labels";
-        }
-        return null;
+        return ImageFormat.sniff(d);
     }
 
     private static String describeUnknown(byte[] d) {
@@ -252,65 +207,19 @@ public final class Decoder {
     }
 
     private static Outcome image(byte[] data, String fmt, IngestSettings s) {
-        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(fmt);
-        if (!readers.hasNext()) {
-            return new Rejected(ObjectState.NOT_AN_IMAGE, "no decoder for " + fmt + " in this JVM", fmt);
+        ImageReading.Result r = ImageReading.read(
+                data, fmt, new ImageReading.Limits(s.maxImagePixels(), s.minImageSide(), s.decodeMaxSide()));
+        if (r instanceof ImageReading.Decoded d) {
+            return new Image(fmt, d.width(), d.height(), RgbImage.of(d.image(), d.orientation()));
         }
-        ImageReader reader = readers.next();
-        try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
-            reader.setInput(iis, true, true);
-            int w;
-            int h;
-            try {
-                w = reader.getWidth(0);
-                h = reader.getHeight(0);
-            } catch (IOException | RuntimeException e) {
-                return new Rejected(ObjectState.CORRUPT, "unreadable " + fmt + " header (" + message(e) + ")", fmt);
-            }
-            if (w <= 0 || h <= 0) {
-                return new Rejected(ObjectState.CORRUPT, fmt + " header says " + w + "x" + h, fmt);
-            }
-            if ((long) w * h > s.maxImagePixels()) {
-                return new Rejected(
-                        ObjectState.TOO_LARGE,
-                        w + "x" + h + " = " + (long) w * h + " pixels exceed " + s.maxImagePixels()
-                                + " (decompression-bomb guard)",
-                        fmt);
-            }
-            if (Math.min(w, h) < s.minImageSide()) {
-                return new Rejected(
-                        ObjectState.FILTERED, w + "x" + h + " is smaller than " + s.minImageSide() + " px", fmt);
-            }
-            ImageReadParam param = reader.getDefaultReadParam();
-            int step = (Math.max(w, h) + s.decodeMaxSide() - 1) / s.decodeMaxSide();
-            if (step > 1) {
-                param.setSourceSubsampling(step, step, 0, 0);
-            }
-            BufferedImage img;
-            try {
-                img = reader.read(0, param);
-            } catch (IOException | RuntimeException e) {
-                return new Rejected(ObjectState.CORRUPT, "cannot decode " + fmt + " (" + message(e) + ")", fmt);
-            }
-            if (img == null) {
-                return new Rejected(ObjectState.CORRUPT, "cannot decode " + fmt, fmt);
-            }
-            return new Image(fmt, w, h, RgbImage.of(img));
-        } catch (IOException | RuntimeException e) {
-            return new Rejected(ObjectState.CORRUPT, "cannot decode " + fmt + " (" + message(e) + ")", fmt);
-        } finally {
-            reader.dispose();
-        }
-    }
-
-    private static String message(Throwable e) {
-        Throwable t = e;
-        String m = t.getMessage();
-        while (t.getCause() != null && (m == null || m.isEmpty())) {
-            t = t.getCause();
-            m = t.getMessage();
-        }
-        return m == null || m.isEmpty() ? e.getClass().getSimpleName() : m;
+        ImageReading.Refused refused = (ImageReading.Refused) r;
+        ObjectState state = switch (refused.reason()) {
+            case UNSUPPORTED -> ObjectState.NOT_AN_IMAGE;
+            case CORRUPT -> ObjectState.CORRUPT;
+            case TOO_LARGE -> ObjectState.TOO_LARGE;
+            case TOO_SMALL -> ObjectState.FILTERED;
+        };
+        return new Rejected(state, refused.detail(), fmt);
     }
 
     private static int readInt(byte[] b, int at) {

@@ -5,6 +5,7 @@ import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.ImageFolderDataset;
+import dev.dinoj.pipeline.data.PixelGuard;
 import dev.dinoj.pipeline.storage.CacheKeys;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -64,6 +65,7 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir, Pa
      * dataset with {@code storage} (a run's: {@link TrainSettings#openDataset}).
      */
     public ImageDataset open(StorageSettings storage, Config app) {
+        PixelGuard guard = guard(app);
         switch (kind) {
             case "curated": {
                 StorageUri uri = StorageUri.parse(location);
@@ -71,15 +73,27 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir, Pa
                         ? CuratedDataset.fetch(
                                 uri, storage, app, cacheDir.resolve("curated-" + CacheKeys.sha256Hex(location, 12)))
                         : uri.localPath();
-                return CuratedDataset.open(local);
+                return CuratedDataset.open(local, guard);
             }
             case "fashion-mnist":
                 return IdxDataset.fashionMnist(fashionMnistDir, location.equals("train"));
             case "idx":
                 return IdxDataset.open(Path.of(location), null);
             default:
-                return ImageFolderDataset.open(Path.of(location));
+                return ImageFolderDataset.open(Path.of(location), guard);
         }
+    }
+
+    /** The pixel guard of {@code dinoj.data.max-image-pixels} ({@link PixelGuard#DEFAULT_MAX_PIXELS} when unset). */
+    static PixelGuard guard(Config app) {
+        if (!app.hasPath(PixelGuard.KEY)) {
+            return PixelGuard.standard();
+        }
+        long max = app.getLong(PixelGuard.KEY);
+        if (max < 1) {
+            throw new ConfigError(PixelGuard.KEY + " = " + max + ": must be at least 1 (pixels, width x height)");
+        }
+        return new PixelGuard(max);
     }
 
     /** The matching labelled test split, for k-NN (Fashion-MNIST only). */
