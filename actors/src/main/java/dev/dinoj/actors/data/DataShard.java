@@ -14,8 +14,11 @@ import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
-import dev.dinoj.pipeline.data.RgbImage;
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * A data-shard entity: entity {@code k} owns dataset indices {@code [k·sliceSize, (k+1)·sliceSize)} and serves them,
@@ -28,19 +31,46 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
 
     /**
      * Samples {@code indices} (all inside this entity's slice) for epoch {@code epoch} of {@code dataset} (a dataset
-     * spec; "" = the node's {@code dinoj.actors.data.dataset}).
+     * spec; "" = the node's {@code dinoj.actors.data.dataset}), the first one from byte {@code fromByte} of its payload
+     * (0, or where the previous reply cut it).
      */
-    public record GetSamples(long epoch, String dataset, int[] indices, ActorRef<Samples> replyTo)
+    public record GetSamples(long epoch, String dataset, int[] indices, int fromByte, ActorRef<Samples> replyTo)
             implements Command, ClusterMessage {}
 
     /**
-     * The images of a {@link GetSamples}, concatenated 8-bit RGB planes, and each one's object key (a curated set's
-     * index entry key; "" for datasets without keys); {@code error} is non-empty (and nothing else set) when the
-     * request could not be served.
+     * As many samples of a {@link GetSamples} as fit {@code dinoj.actors.data.max-reply-bytes} (under Artery's frame),
+     * in request order: {@code indices} are the first {@code k} requested. Each sample's payload
+     * ({@link SampleCodec.Wire}) is {@code totals[i]} bytes; {@code data} holds them concatenated, the first from byte
+     * {@code firstFrom}, the last possibly cut short: the worker asks again from where it ends ({@link FetchedImages}).
+     * {@code keys}: each one's object key (a curated set's index key; "" for datasets without keys). {@code error} is
+     * non-empty (and nothing else set) when the request could not be served.
      */
     public record Samples(
-            long epoch, int[] indices, int[] widths, int[] heights, byte[] rgb, String[] keys, String error)
-            implements ClusterMessage {}
+            long epoch,
+            int[] indices,
+            byte[] kinds,
+            int[] widths,
+            int[] heights,
+            int[] totals,
+            int firstFrom,
+            byte[] data,
+            String[] keys,
+            String error)
+            implements ClusterMessage {
+        static Samples failed(long epoch, int[] indices, String error) {
+            return new Samples(
+                    epoch,
+                    indices,
+                    new byte[0],
+                    new int[0],
+                    new int[0],
+                    new int[0],
+                    0,
+                    new byte[0],
+                    new String[0],
+                    error);
+        }
+    }
 
     /** Asks for the {@link Info} of {@code dataset} ("" = the node's). */
     public record GetInfo(String dataset, ActorRef<Info> replyTo) implements Command, ClusterMessage {}
@@ -50,18 +80,35 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
 
     public static final EntityTypeKey<Command> KEY = EntityTypeKey.create(Command.class, "data-shard");
 
-    /** Settings of {@code dinoj.actors.data}. */
-    /** {@code app}: the node's config; {@code dinoj.storage.*} there (and the environment) reach a curated S3 dataset. */
-    public record Settings(String dataset, Path fashionMnistDir, int sliceSize, Path cacheDir, Config app) {
+    /**
+     * Settings of {@code dinoj.actors.data}; {@code app}: the node's config ({@code dinoj.storage.*} there and the
+     * environment reach a curated S3 dataset; {@code dinoj.data.max-image-pixels} is the pixel guard).
+     */
+    public record Settings(
+            String dataset, Path fashionMnistDir, int sliceSize, Path cacheDir, int maxReplyBytes, Config app) {
+        /** Room Artery's frame keeps beside a reply's payload: the message's other fields and Kryo's framing. */
+        static final long FRAME_RESERVE = 64 * 1024;
+
         public Settings {
             if (sliceSize < 1) {
                 throw new IllegalArgumentException("dinoj.actors.data.slice-size must be >= 1: " + sliceSize);
+            }
+            if (maxReplyBytes < 4096) {
+                throw new IllegalArgumentException(
+                        "dinoj.actors.data.max-reply-bytes must be >= 4 KiB: " + maxReplyBytes);
             }
         }
 
         public static Settings fromConfig(Config c) {
             Config d = c.getConfig("dinoj.actors.data");
             String cache = d.getString("cache-dir");
+            long frame = c.getBytes("akka.remote.artery.advanced.maximum-frame-size");
+            long reply = d.getBytes("max-reply-bytes");
+            if (reply + FRAME_RESERVE > frame) {
+                throw new IllegalArgumentException("dinoj.actors.data.max-reply-bytes = " + reply
+                        + " leaves less than 64 KiB of akka.remote.artery.advanced.maximum-frame-size = " + frame
+                        + "; lower it or raise the frame size");
+            }
             return new Settings(
                     d.getString("dataset"),
                     Path.of(d.getString("fashion-mnist-dir")),
@@ -70,6 +117,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
                             ? Path.of(
                                     ".dinoj-work", "datasets", "node-" + c.getInt("akka.remote.artery.canonical.port"))
                             : Path.of(cache),
+                    (int) reply,
                     c);
         }
 
@@ -150,63 +198,106 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
             ds = dataset(m.dataset());
         } catch (RuntimeException e) {
             m.replyTo()
-                    .tell(new Samples(
+                    .tell(Samples.failed(
                             m.epoch(),
                             m.indices(),
-                            new int[0],
-                            new int[0],
-                            new byte[0],
-                            new String[0],
                             "data shard " + (lo / settings.sliceSize()) + " cannot open " + datasetName(m.dataset())
                                     + ": " + e.getMessage()));
             return this;
         }
         int hi = Math.min(lo + settings.sliceSize(), ds.size());
-        int n = m.indices().length;
-        int[] w = new int[n];
-        int[] h = new int[n];
-        RgbImage[] images = new RgbImage[n];
-        String[] keys = new String[n];
-        int bytes = 0;
-        for (int i = 0; i < n; i++) {
-            int idx = m.indices()[i];
+        for (int idx : m.indices()) {
             if (idx < lo || idx >= hi) {
                 m.replyTo()
-                        .tell(new Samples(
+                        .tell(Samples.failed(
                                 m.epoch(),
                                 m.indices(),
-                                new int[0],
-                                new int[0],
-                                new byte[0],
-                                new String[0],
                                 "index " + idx + " is not in data shard " + (lo / settings.sliceSize()) + " [" + lo
                                         + ", " + hi + ")"));
                 return this;
             }
-            images[i] = ds.image(idx);
-            keys[i] = ds instanceof CuratedDataset c ? c.entry(idx).key() : "";
-            w[i] = images[i].width();
-            h[i] = images[i].height();
-            bytes += SampleCodec.length(w[i], h[i]);
         }
-        byte[] rgb = new byte[bytes];
-        int off = 0;
-        for (int i = 0; i < n; i++) {
-            SampleCodec.encode(images[i], rgb, off);
-            off += SampleCodec.length(w[i], h[i]);
+        Samples reply;
+        try {
+            reply = serve(ds, m);
+        } catch (RuntimeException e) {
+            m.replyTo()
+                    .tell(Samples.failed(
+                            m.epoch(),
+                            m.indices(),
+                            "data shard " + (lo / settings.sliceSize()) + ": " + e.getMessage()));
+            return this;
         }
-        served += n;
+        served += reply.indices().length;
         if (getContext().getLog().isDebugEnabled()) {
             getContext()
                     .getLog()
                     .debug(
-                            "Shard [{}] served [{}] samples of epoch [{}] ([{}] in all)",
+                            "Shard [{}] served [{}] samples of epoch [{}] in [{}] bytes ([{}] in all)",
                             lo / settings.sliceSize(),
-                            n,
+                            reply.indices().length,
                             m.epoch(),
+                            reply.data().length,
                             served);
         }
-        m.replyTo().tell(new Samples(m.epoch(), m.indices(), w, h, rgb, keys, ""));
+        m.replyTo().tell(reply);
         return this;
     }
+
+    /**
+     * The samples of {@code m} that fit the reply budget, in order: whole ones, then a piece of the next when at least
+     * {@link #MIN_PIECE} bytes are left (always a piece of the first, so every reply makes progress).
+     */
+    private Samples serve(ImageDataset ds, GetSamples m) {
+        int n = m.indices().length;
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        List<SampleCodec.Wire> wires = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        long budget = settings.maxReplyBytes();
+        for (int i = 0; i < n && budget > 0; i++) {
+            int idx = m.indices()[i];
+            String key = ds instanceof CuratedDataset c ? c.entry(idx).key() : "";
+            budget -= 16 + 3L * key.length(); // the key, UTF-8 at worst, and the arrays' entries
+            SampleCodec.Wire w = SampleCodec.of(ds, idx);
+            int from = i == 0 ? m.fromByte() : 0;
+            int left = w.bytes().length - from;
+            if (left < 0) {
+                throw new IllegalArgumentException(
+                        "sample " + idx + " has " + w.bytes().length + " bytes, asked from " + from);
+            }
+            if (i > 0 && left > budget && budget < MIN_PIECE) {
+                break; // the next request starts with it
+            }
+            int take = (int) Math.min(left, Math.max(budget, 1));
+            data.write(w.bytes(), from, take);
+            budget -= take;
+            wires.add(w);
+            keys.add(key);
+        }
+        int k = wires.size();
+        byte[] kinds = new byte[k];
+        int[] widths = new int[k];
+        int[] heights = new int[k];
+        int[] totals = new int[k];
+        for (int i = 0; i < k; i++) {
+            kinds[i] = wires.get(i).kind();
+            widths[i] = wires.get(i).width();
+            heights[i] = wires.get(i).height();
+            totals[i] = wires.get(i).bytes().length;
+        }
+        return new Samples(
+                m.epoch(),
+                Arrays.copyOf(m.indices(), k),
+                kinds,
+                widths,
+                heights,
+                totals,
+                m.fromByte(),
+                data.toByteArray(),
+                keys.toArray(new String[0]),
+                "");
+    }
+
+    /** The smallest piece of a sample worth cutting off at the end of a reply. */
+    static final int MIN_PIECE = 64 * 1024;
 }

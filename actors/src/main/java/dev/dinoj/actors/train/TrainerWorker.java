@@ -16,6 +16,7 @@ import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.data.FetchedImages;
 import dev.dinoj.trainer.collective.World;
+import dev.dinoj.trainer.config.DatasetSpec;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.sharded.ShardedTrainer;
 import java.nio.file.Path;
@@ -176,19 +177,17 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         }
         long epoch = plan[0][0] / datasetSize;
         ClusterSharding sharding = ClusterSharding.get(getContext().getSystem());
-        FetchedImages images = new FetchedImages(datasetSize);
+        FetchedImages images = new FetchedImages(datasetSize, DatasetSpec.guard(settings.config()));
         String ds = dataset;
         CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
         for (Map.Entry<String, List<Integer>> e : bySlice.entrySet()) {
             int[] idx = e.getValue().stream().mapToInt(Integer::intValue).toArray();
-            CompletionStage<DataShard.Samples> reply = sharding.entityRefFor(DataShard.KEY, e.getKey())
-                    .ask(replyTo -> new DataShard.GetSamples(epoch, ds, idx, replyTo), fetchTimeout);
-            all = all.thenCombine(reply, (v, s) -> {
-                synchronized (images) {
-                    images.add(s);
-                }
-                return null;
-            });
+            var shard = sharding.entityRefFor(DataShard.KEY, e.getKey());
+            CompletionStage<Void> slice = images.fetch(
+                    idx,
+                    (indices, from) -> shard.<DataShard.Samples>ask(
+                            replyTo -> new DataShard.GetSamples(epoch, ds, indices, from, replyTo), fetchTimeout));
+            all = all.thenCombine(slice, (v, w) -> null);
         }
         getContext()
                 .pipeToSelf(

@@ -7,13 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Adapter;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.serialization.Serialization;
+import akka.serialization.SerializationExtension;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.data.PixelGuard;
+import dev.dinoj.testkit.TestPhotos;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Data-shard entities (spawned directly, without sharding) over Fashion-MNIST's test split, asked by probes. */
 @Timeout(60)
@@ -35,7 +46,7 @@ class DataShardTest {
 
     static DataShard.Samples samples(ActorRef<DataShard.Command> shard, String dataset, int... indices) {
         TestProbe<DataShard.Samples> p = kit.createTestProbe();
-        shard.tell(new DataShard.GetSamples(3, dataset, indices, p.ref()));
+        shard.tell(new DataShard.GetSamples(3, dataset, indices, 0, p.ref()));
         return p.receiveMessage(T);
     }
 
@@ -51,6 +62,7 @@ class DataShardTest {
         assertEquals(3, s.epoch());
         assertArrayEquals(new int[] {4096, 8191, 5000}, s.indices());
         assertArrayEquals(new int[] {28, 28, 28}, s.widths());
+        assertArrayEquals(new byte[] {SampleCodec.RGB8, SampleCodec.RGB8, SampleCodec.RGB8}, s.kinds());
         assertArrayEquals(new String[] {"", "", ""}, s.keys(), "Fashion-MNIST has no object keys");
         FetchedImages fetched = new FetchedImages(10000);
         fetched.add(s);
@@ -58,6 +70,44 @@ class DataShardTest {
         for (int idx : s.indices()) {
             assertArrayEquals(ds.image(idx).chw(), fetched.image(idx).chw(), "image " + idx + " as stored");
         }
+    }
+
+    @Test
+    void shouldSendPhotosAsStoredBytesInPiecesThatFitTheFrame(@TempDir Path dir) throws Exception {
+        Files.write(dir.resolve("a-bomb.png"), TestPhotos.blankPng(9000, 9000));
+        Files.write(dir.resolve("b-photo.jpg"), TestPhotos.jpeg(TestPhotos.scene(4000, 3000, 1, 5), 0.92f, false));
+        Files.write(dir.resolve("c-small.png"), TestPhotos.encode(TestPhotos.scene(64, 48, 2, 5), "png"));
+        int budget = 256 * 1024;
+        DataShard.Settings settings = new DataShard.Settings(
+                "folder:" + dir, SETTINGS.fashionMnistDir(), 4096, dir.resolve("cache"), budget, SETTINGS.app());
+        ActorRef<DataShard.Command> shard = kit.spawn(DataShard.create(settings, 0));
+        Serialization ser = SerializationExtension.get(Adapter.toClassic(kit.system()));
+        List<Integer> replyBytes = new ArrayList<>();
+        FetchedImages fetched = new FetchedImages(3, PixelGuard.standard());
+        fetched.fetch(
+                        new int[] {0, 1, 2},
+                        (indices, from) -> AskPattern.<DataShard.Command, DataShard.Samples>ask(
+                                        shard,
+                                        replyTo -> new DataShard.GetSamples(1, "", indices, from, replyTo),
+                                        T,
+                                        kit.scheduler())
+                                .thenApply(s -> {
+                                    assertEquals("", s.error());
+                                    assertTrue(s.data().length <= budget, s.data().length + " bytes");
+                                    replyBytes.add(ser.serialize(s).get().length);
+                                    return s;
+                                }))
+                .toCompletableFuture()
+                .get(60, TimeUnit.SECONDS);
+        assertTrue(replyBytes.size() > 3, "the photo took several replies: " + replyBytes);
+        assertTrue(replyBytes.stream().allMatch(b -> b < 4 * 1024 * 1024), "every reply fits the frame: " + replyBytes);
+        ImageDataset ds = settings.open();
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(ds.image(i).chw(), fetched.image(i).chw(), "image " + i + " as the dataset decodes it");
+        }
+        assertEquals(
+                4000, fetched.image(0).width(), "the 9000 x 9000 PNG is skipped; the photo after it takes its place");
+        assertEquals(64, fetched.image(2).width());
     }
 
     @Test

@@ -95,9 +95,12 @@ class KryoClusterSerializerTest {
         var samples = new DataShard.Samples(
                 2,
                 new int[] {5, 9},
-                new int[] {1, 1},
-                new int[] {1, 1},
-                new byte[6],
+                new byte[] {0, 1},
+                new int[] {0, 1},
+                new int[] {0, 1},
+                new int[] {40, 3},
+                7,
+                new byte[36],
                 new String[] {"pool/a.png", "pool/b.png"},
                 "");
         DataShard.Samples sb = (DataShard.Samples)

@@ -10,7 +10,7 @@ import java.util.random.RandomGenerator;
  * {@link #sampleBox}, crop it and resize it with PIL's bicubic filter in {@link #resample}), then
  * {@code RandomHorizontalFlip} ({@link #flipHorizontal}).
  */
-final class Geometric {
+public final class Geometric {
     private static final int ATTEMPTS = 10;
     /** PIL's bicubic filter support (its "radius" in source pixels at scale 1). */
     private static final double BICUBIC_SUPPORT = 2.0;
@@ -68,30 +68,35 @@ final class Geometric {
         return a + (b - a) * rng.nextDouble();
     }
 
+    /** {@link #resample(RgbImage, CropBox, int, int, float[], Scratch)} to a square {@code outSize × outSize}. */
+    static void resample(RgbImage src, CropBox box, int outSize, float[] dst, Scratch scratch) {
+        resample(src, box, outSize, outSize, dst, scratch);
+    }
+
     /**
-     * Crops {@code box} out of {@code src} and resizes it to {@code outSize x outSize} like PIL's
+     * Crops {@code box} out of {@code src} and resizes it to {@code outW x outH} like PIL's
      * {@code Image.resize(..., BICUBIC)}: separable, horizontal pass then vertical pass, each clamped to [0, 1]
      * as PIL's 8-bit intermediate is; when shrinking, the filter is stretched by the scale (antialiasing).
      *
-     * @param dst receives {@code [3, outSize, outSize]} values
+     * @param dst receives {@code [3, outH, outW]} values
      */
-    static void resample(RgbImage src, CropBox box, int outSize, float[] dst, Scratch scratch) {
+    static void resample(RgbImage src, CropBox box, int outW, int outH, float[] dst, Scratch scratch) {
         int srcW = src.width();
         int srcH = src.height();
         float[] in = src.chw();
         int bw = box.width();
         int bh = box.height();
 
-        // Horizontal pass: [3, bh, bw] (inside the box) -> tmp [3, bh, outSize]
-        int[] bx = scratch.boundsX(2 * outSize);
-        float[] kx = scratch.coeffsX(outSize * kernelSize(bw, outSize));
-        int ksx = coefficients(bw, outSize, kx, bx);
-        float[] tmp = scratch.tmp(3 * bh * outSize);
+        // Horizontal pass: [3, bh, bw] (inside the box) -> tmp [3, bh, outW]
+        int[] bx = scratch.boundsX(2 * outW);
+        float[] kx = scratch.coeffsX(outW * kernelSize(bw, outW));
+        int ksx = coefficients(bw, outW, kx, bx);
+        float[] tmp = scratch.tmp(3 * bh * outW);
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < bh; y++) {
                 int rowStart = (c * srcH + box.top() + y) * srcW + box.left();
-                int outRow = (c * bh + y) * outSize;
-                for (int x = 0; x < outSize; x++) {
+                int outRow = (c * bh + y) * outW;
+                for (int x = 0; x < outW; x++) {
                     int first = rowStart + bx[2 * x];
                     int n = bx[2 * x + 1];
                     int k0 = x * ksx;
@@ -104,28 +109,52 @@ final class Geometric {
             }
         }
 
-        // Vertical pass: tmp [3, bh, outSize] -> dst [3, outSize, outSize]
-        int[] by = scratch.boundsY(2 * outSize);
-        float[] ky = scratch.coeffsY(outSize * kernelSize(bh, outSize));
-        int ksy = coefficients(bh, outSize, ky, by);
+        // Vertical pass: tmp [3, bh, outW] -> dst [3, outH, outW]
+        int[] by = scratch.boundsY(2 * outH);
+        float[] ky = scratch.coeffsY(outH * kernelSize(bh, outH));
+        int ksy = coefficients(bh, outH, ky, by);
         for (int c = 0; c < 3; c++) {
-            for (int y = 0; y < outSize; y++) {
-                int outRow = (c * outSize + y) * outSize;
+            for (int y = 0; y < outH; y++) {
+                int outRow = (c * outH + y) * outW;
                 int first = by[2 * y];
                 int n = by[2 * y + 1];
-                Arrays.fill(dst, outRow, outRow + outSize, 0f);
+                Arrays.fill(dst, outRow, outRow + outW, 0f);
                 for (int k = 0; k < n; k++) {
                     float w = ky[y * ksy + k];
-                    int inRow = (c * bh + first + k) * outSize;
-                    for (int x = 0; x < outSize; x++) {
+                    int inRow = (c * bh + first + k) * outW;
+                    for (int x = 0; x < outW; x++) {
                         dst[outRow + x] += tmp[inRow + x] * w;
                     }
                 }
-                for (int x = 0; x < outSize; x++) {
+                for (int x = 0; x < outW; x++) {
                     dst[outRow + x] = clamp01(dst[outRow + x]);
                 }
             }
         }
+    }
+
+    /**
+     * The whole of {@code src} resized to {@code outW × outH} with PIL's antialiased bicubic filter (as
+     * {@code Image.resize((outW, outH), BICUBIC)}).
+     */
+    public static RgbImage resize(RgbImage src, int outW, int outH) {
+        float[] dst = new float[3 * outW * outH];
+        resample(src, new CropBox(0, 0, src.height(), src.width()), outW, outH, dst, new Scratch());
+        return new RgbImage(outW, outH, dst);
+    }
+
+    /**
+     * torchvision's {@code Resize(size)} with an int: the shorter side becomes {@code size}, the longer keeps the aspect
+     * ratio ({@code int(size * long / short)}), bicubic; an image whose shorter side is already {@code size} is returned
+     * as is.
+     */
+    public static RgbImage resizeShorterSide(RgbImage src, int size) {
+        int w = src.width();
+        int h = src.height();
+        if (Math.min(w, h) == size) {
+            return src;
+        }
+        return w <= h ? resize(src, size, (int) ((long) size * h / w)) : resize(src, (int) ((long) size * w / h), size);
     }
 
     /** PIL's {@code ksize}: taps per output pixel for resizing {@code inSize} to {@code outSize}. */

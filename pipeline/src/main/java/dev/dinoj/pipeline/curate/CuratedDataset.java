@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import dev.dinoj.pipeline.data.DatasetException;
+import dev.dinoj.pipeline.data.EncodedImages;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.PixelGuard;
 import dev.dinoj.pipeline.data.RgbImage;
@@ -42,7 +43,7 @@ import java.util.regex.Pattern;
  * <p>Proposed dataset spec for the trainer: {@code curated:/local/dir} or {@code curated:s3://bucket/prefix} (the
  * latter is first copied into a local cache with {@link #fetch}).
  */
-public final class CuratedDataset implements ImageDataset, AutoCloseable {
+public final class CuratedDataset implements EncodedImages, AutoCloseable {
 
     /** The index of a curated dataset. */
     public static final String INDEX = "index.jsonl";
@@ -290,18 +291,20 @@ public final class CuratedDataset implements ImageDataset, AutoCloseable {
 
     @Override
     public RgbImage image(int index) {
-        Objects.checkIndex(index, this.index.size());
-        return guard.firstWithin(
-                index,
-                this.index.size(),
-                i -> guard.decodeOrNull(
-                        i,
-                        bytes(i),
-                        root + ": image " + i + " (" + this.index.get(i).key() + ")"),
-                root.toString());
+        return guard.decode(encoded(index), name(index));
     }
 
-    /** The guard this set decodes under. */
+    @Override
+    public byte[] encoded(int index) {
+        Objects.checkIndex(index, this.index.size());
+        return guard.firstWithin(index, this.index.size(), this::bytes, this::name, root.toString());
+    }
+
+    private String name(int i) {
+        return root + ": image " + i + " (" + this.index.get(i).key() + ")";
+    }
+
+    @Override
     public PixelGuard guard() {
         return guard;
     }

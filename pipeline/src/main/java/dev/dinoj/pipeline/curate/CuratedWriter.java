@@ -31,8 +31,9 @@ import java.util.function.Consumer;
  * Writes a curated dataset to a local directory or an S3 prefix:
  *
  * <pre>
- * &lt;out&gt;/shards/shard-000000.tar   ustar archives of the kept images, members {@code <i:08d>.<format>}, the source's
- *                                encoded bytes (IDX archive members are encoded as PNG)
+ * &lt;out&gt;/shards/shard-000000.tar   ustar archives of the kept images, members {@code <i:08d>.<format>}: the source's
+ *                                bytes, or a JPEG re-encoding when the shorter side is over {@code store.max-side}
+ *                                ({@link StoredImage}); IDX archive members are encoded as PNG
  * &lt;out&gt;/index.jsonl               one {@link CuratedIndexEntry} per kept image, in curated order (by key)
  * &lt;out&gt;/manifest.jsonl            every source object's final {@link ManifestEntry}
  * &lt;out&gt;/summary.json              counts and settings; written last, so its presence marks a complete dataset
@@ -53,8 +54,8 @@ public final class CuratedWriter {
      */
     public record Written(int images, int shards, long bytes) {}
 
-    /** One kept image's encoded bytes. */
-    private record Payload(ManifestEntry entry, byte[] data, String format) {}
+    /** One kept image's bytes as stored. */
+    private record Payload(ManifestEntry entry, StoredImage.Stored stored) {}
 
     /**
      * Writes {@code result} to {@code out}, reading kept images from {@code source}.
@@ -86,7 +87,8 @@ public final class CuratedWriter {
             Map<String, String> checksums = new LinkedHashMap<>();
             int[] done = {0};
             Source.from(kept)
-                    .mapAsync(Math.max(1, is.downloadParallelism()), e -> fetch(source.store(), cache, e, is))
+                    .mapAsync(
+                            Math.max(1, is.downloadParallelism()), e -> fetch(source.store(), cache, e, is, s.store()))
                     .runWith(
                             Sink.foreach(p -> {
                                 int i = done[0];
@@ -101,20 +103,24 @@ public final class CuratedWriter {
                                             String.format(Locale.ROOT, "shard-%06d.tar", shardCount[0] - 1));
                                     writer[0] = new TarShardWriter(shardFile[0]);
                                 }
-                                String member = String.format(Locale.ROOT, "%08d.%s", i, extension(p.format()));
-                                long offset = writer[0].add(member, p.data());
-                                bytes[0] += p.data().length;
+                                StoredImage.Stored st = p.stored();
+                                String member = String.format(Locale.ROOT, "%08d.%s", i, extension(st.format()));
+                                long offset = writer[0].add(member, st.data());
+                                bytes[0] += st.data().length;
                                 ManifestEntry e = p.entry();
                                 index.add(new CuratedIndexEntry(
                                         i,
                                         e.key(),
                                         shardName[0],
                                         offset,
-                                        p.data().length,
-                                        p.format(),
+                                        st.data().length,
+                                        st.format(),
                                         e.sha256(),
                                         e.cluster(),
-                                        e.why()));
+                                        e.why(),
+                                        st.width(),
+                                        st.height(),
+                                        st.source()));
                                 done[0]++;
                                 if (progress != null) {
                                     progress.accept(done[0]);
@@ -197,7 +203,7 @@ public final class CuratedWriter {
     }
 
     private static CompletionStage<Payload> fetch(
-            ObjectStore store, ArchiveCache cache, ManifestEntry e, IngestSettings is) {
+            ObjectStore store, ArchiveCache cache, ManifestEntry e, IngestSettings is, StoreSettings st) {
         String archive = ManifestEntry.archiveOf(e.key());
         if (archive != null && "idx".equals(e.format())) {
             return cache.archive(archive).thenApply(a -> {
@@ -207,8 +213,12 @@ public final class CuratedWriter {
                 }
                 return new Payload(
                         e,
-                        ImageEncoding.pngGray(a.cols(), a.rows(), a.data(), a.offset() + m * a.memberBytes()),
-                        "png");
+                        new StoredImage.Stored(
+                                ImageEncoding.pngGray(a.cols(), a.rows(), a.data(), a.offset() + m * a.memberBytes()),
+                                "png",
+                                a.cols(),
+                                a.rows(),
+                                null));
             });
         }
         return store.get(e.key(), is.maxObjectBytes()).thenApply(b -> {
@@ -216,7 +226,7 @@ public final class CuratedWriter {
                 throw new IllegalStateException(
                         store.uriOf(e.key()) + ": the object changed since ingestion; curate again");
             }
-            return new Payload(e, b.data(), e.format());
+            return new Payload(e, StoredImage.store(store.uriOf(e.key()).toString(), b.data(), e.format(), st, is));
         });
     }
 

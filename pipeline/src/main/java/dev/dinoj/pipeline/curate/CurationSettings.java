@@ -24,6 +24,7 @@ import java.util.Locale;
  * @param nprobe             lists probed by the approximate index
  * @param shardImages        images per output shard
  * @param seed               seed of every random choice
+ * @param store              how kept images are stored (re-encoding of large ones)
  */
 public record CurationSettings(
         IngestSettings ingest,
@@ -40,7 +41,8 @@ public record CurationSettings(
         int approximateAbove,
         int nprobe,
         int shardImages,
-        long seed) {
+        long seed,
+        StoreSettings store) {
 
     public CurationSettings {
         if (nearDuplicateK < 1) {
@@ -78,7 +80,8 @@ public record CurationSettings(
                 200_000,
                 16,
                 10_000,
-                0);
+                0,
+                StoreSettings.defaults());
     }
 
     /** Reads {@code dinoj.curate}. */
@@ -102,7 +105,8 @@ public record CurationSettings(
                 c.getInt("search.approximate-above"),
                 c.getInt("search.nprobe"),
                 c.getInt("output.shard-images"),
-                c.getLong("seed"));
+                c.getLong("seed"),
+                StoreSettings.fromConfig(c));
     }
 
     public CurationSettings withIngest(IngestSettings i) {
@@ -121,7 +125,8 @@ public record CurationSettings(
                 approximateAbove,
                 nprobe,
                 shardImages,
-                seed);
+                seed,
+                store);
     }
 
     public CurationSettings withNearDuplicateThreshold(float t) {
@@ -140,7 +145,8 @@ public record CurationSettings(
                 approximateAbove,
                 nprobe,
                 shardImages,
-                seed);
+                seed,
+                store);
     }
 
     public CurationSettings withRetrieval(int perQuery, int perCluster, int clusters) {
@@ -159,7 +165,28 @@ public record CurationSettings(
                 approximateAbove,
                 nprobe,
                 shardImages,
-                seed);
+                seed,
+                store);
+    }
+
+    public CurationSettings withStore(StoreSettings st) {
+        return new CurationSettings(
+                ingest,
+                nearDuplicateK,
+                nearDuplicateThreshold,
+                retrievalPerQuery,
+                retrievalPerCluster,
+                retrievalClusters,
+                hierarchyLevels,
+                kmeansIterations,
+                resamples,
+                resampleStrategy,
+                samplePick,
+                approximateAbove,
+                nprobe,
+                shardImages,
+                seed,
+                st);
     }
 
     public CurationSettings withShardImages(int n) {
@@ -178,6 +205,7 @@ public record CurationSettings(
                 approximateAbove,
                 nprobe,
                 n,
-                seed);
+                seed,
+                store);
     }
 }

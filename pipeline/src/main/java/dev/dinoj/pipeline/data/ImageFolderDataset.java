@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * place), upright by EXIF orientation, as 8-bit RGB with alpha dropped and grey expanded (PIL's
  * {@code convert("RGB")}). The file list is fixed at {@link #open}; the order is stable across runs.
  */
-public final class ImageFolderDataset implements ImageDataset {
+public final class ImageFolderDataset implements EncodedImages {
     private static final Logger log = LoggerFactory.getLogger(ImageFolderDataset.class);
     private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp", "webp");
 
@@ -167,24 +167,27 @@ public final class ImageFolderDataset implements ImageDataset {
 
     @Override
     public RgbImage image(int index) {
-        Objects.checkIndex(index, files.size());
-        return guard.firstWithin(index, files.size(), this::decodeOrNull, root.toString());
+        return guard.decode(encoded(index), files.get(index).toString());
     }
 
-    /** Image {@code index}, or null when it is over the pixel guard. */
-    private RgbImage decodeOrNull(int index) {
+    @Override
+    public byte[] encoded(int index) {
+        Objects.checkIndex(index, files.size());
+        return guard.firstWithin(
+                index, files.size(), this::read, i -> files.get(i).toString(), root.toString());
+    }
+
+    private byte[] read(int index) {
         Path file = files.get(index);
-        byte[] data;
         try {
-            data = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (IOException | RuntimeException e) {
             throw DatasetException.of(
                     file, "cannot be read (" + e.getMessage() + ")", "check that the file exists and is readable", e);
         }
-        return guard.decodeOrNull(index, data, file.toString());
     }
 
-    /** The guard this folder decodes under. */
+    @Override
     public PixelGuard guard() {
         return guard;
     }

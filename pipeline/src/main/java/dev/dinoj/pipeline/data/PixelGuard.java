@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * {@link #maxPixels()} pixels is never decoded (a 236 KB PNG of 9000 × 9000 would need over a gigabyte of raster and
  * float planes); it is skipped, counted and logged once, and its place in the sample stream is taken by the next image
  * of the set within the guard. The choice depends only on the index and the files, so the same images are skipped and
- * replaced after {@code --resume} and on every rank: the sample stream stays exact. Images within the guard decode at
- * full resolution, upright (EXIF orientation), as 8-bit RGB ({@link RgbImage#of(java.awt.image.BufferedImage, int)}).
+ * replaced after {@code --resume}, on every rank, and whether a worker reads the set itself or receives the bytes from
+ * a data shard: the sample stream stays exact. Images within the guard decode at full resolution, upright (EXIF
+ * orientation), as 8-bit RGB ({@link RgbImage#of(java.awt.image.BufferedImage, int)}).
  */
 public final class PixelGuard {
     /**
@@ -54,51 +55,64 @@ public final class PixelGuard {
     }
 
     /**
-     * Decodes image {@code index} from {@code data}, or returns null when it is over the guard (counted; logged the
-     * first time).
+     * The stored bytes of the first image at or after {@code index} (wrapping around) whose header is within the guard;
+     * those over it are counted and logged once each. Only headers are read.
      *
-     * @param name the file or key, for messages
-     * @throws DatasetException when the bytes are not a picture or cannot be decoded
+     * @param bytes the stored bytes of an image
+     * @param names the file or key of an image, for messages
+     * @param where the dataset, for the message when every image is over the guard
+     * @throws DatasetException when an image is not a picture or its header cannot be read
      */
-    public RgbImage decodeOrNull(int index, byte[] data, String name) {
-        String format = ImageFormat.sniff(data);
-        if (!ImageFormat.isPicture(format)) {
-            throw new DatasetException(
-                    name + ": cannot be decoded (" + (format == null ? "unrecognised content" : format)
-                            + ", not a picture); replace or delete the file");
-        }
-        ImageReading.Result r = ImageReading.read(data, format, ImageReading.Limits.fullResolution(maxPixels));
-        if (r instanceof ImageReading.Decoded d) {
-            return RgbImage.of(d.image(), d.orientation());
-        }
-        ImageReading.Refused refused = (ImageReading.Refused) r;
-        if (refused.reason() == ImageReading.Reason.TOO_LARGE) {
-            if (skipped.add(index)) {
+    public byte[] firstWithin(int index, int size, IntFunction<byte[]> bytes, IntFunction<String> names, String where) {
+        ImageReading.Limits limits = ImageReading.Limits.fullResolution(maxPixels);
+        for (int k = 0, i = index; k < size; k++, i = (i + 1) % size) {
+            byte[] data = bytes.apply(i);
+            String format = format(data, names, i);
+            ImageReading.Refused refused = ImageReading.checkHeader(data, format, limits);
+            if (refused == null) {
+                return data;
+            }
+            if (refused.reason() != ImageReading.Reason.TOO_LARGE) {
+                throw unreadable(names.apply(i), refused.detail());
+            }
+            if (skipped.add(i)) {
                 log.warn(
                         "{}: skipped ({}; {} = {}); the next image of the set takes its place",
-                        name,
+                        names.apply(i),
                         refused.detail(),
                         KEY,
                         maxPixels);
             }
-            return null;
-        }
-        throw new DatasetException(name + ": cannot be decoded (" + refused.detail() + "); replace or delete the file");
-    }
-
-    /**
-     * The first image at or after {@code index} (wrapping around) that {@code decodeOrNull} decodes within the guard.
-     *
-     * @param where the dataset, for the message when every image is over the guard
-     */
-    public RgbImage firstWithin(int index, int size, IntFunction<RgbImage> decodeOrNull, String where) {
-        for (int k = 0, i = index; k < size; k++, i = (i + 1) % size) {
-            RgbImage img = decodeOrNull.apply(i);
-            if (img != null) {
-                return img;
-            }
         }
         throw new DatasetException(where + ": every image is over the pixel guard (" + KEY + " = " + maxPixels
                 + "); raise it or curate with curate.store.max-side");
+    }
+
+    /**
+     * Decodes stored bytes ({@link #firstWithin}'s, or a data shard's) at full resolution, upright, as 8-bit RGB; the
+     * guard is checked again from the header.
+     *
+     * @param name the file or key, for messages
+     * @throws DatasetException when the bytes are not a picture within the guard
+     */
+    public RgbImage decode(byte[] data, String name) {
+        String format = format(data, i -> name, 0);
+        ImageReading.Result r = ImageReading.read(data, format, ImageReading.Limits.fullResolution(maxPixels));
+        if (r instanceof ImageReading.Decoded d) {
+            return RgbImage.of(d.image(), d.orientation());
+        }
+        throw unreadable(name, ((ImageReading.Refused) r).detail());
+    }
+
+    private static String format(byte[] data, IntFunction<String> names, int i) {
+        String format = ImageFormat.sniff(data);
+        if (!ImageFormat.isPicture(format)) {
+            throw unreadable(names.apply(i), (format == null ? "unrecognised content" : format) + ", not a picture");
+        }
+        return format;
+    }
+
+    private static DatasetException unreadable(String name, String detail) {
+        return new DatasetException(name + ": cannot be decoded (" + detail + "); replace or delete the file");
     }
 }

@@ -77,26 +77,12 @@ public final class ImageReading {
         }
         try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
             reader.setInput(iis, true, true);
-            int w;
-            int h;
-            try {
-                w = reader.getWidth(0);
-                h = reader.getHeight(0);
-            } catch (IOException | RuntimeException e) {
-                return new Refused(Reason.CORRUPT, "unreadable " + format + " header (" + message(e) + ")");
+            Refused refused = checkSize(reader, format, limits);
+            if (refused != null) {
+                return refused;
             }
-            if (w <= 0 || h <= 0) {
-                return new Refused(Reason.CORRUPT, format + " header says " + w + "x" + h);
-            }
-            if ((long) w * h > limits.maxPixels()) {
-                return new Refused(
-                        Reason.TOO_LARGE,
-                        w + "x" + h + " = " + (long) w * h + " pixels exceed " + limits.maxPixels()
-                                + " (decompression-bomb guard)");
-            }
-            if (Math.min(w, h) < limits.minSide()) {
-                return new Refused(Reason.TOO_SMALL, w + "x" + h + " is smaller than " + limits.minSide() + " px");
-            }
+            int w = reader.getWidth(0);
+            int h = reader.getHeight(0);
             ImageReadParam param = reader.getDefaultReadParam();
             int step = (int) ((Math.max(w, h) + (long) limits.maxSide() - 1) / limits.maxSide());
             if (step > 1) {
@@ -117,6 +103,70 @@ public final class ImageReading {
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * Checks the header of {@code data} against {@code limits} without decoding a pixel: null when a {@link #read}
+     * would decode it, else why not ({@link Reason#CORRUPT} for an unreadable header).
+     */
+    public static Refused checkHeader(byte[] data, String format, Limits limits) {
+        ImageReader reader = reader(format);
+        if (reader == null) {
+            return new Refused(Reason.UNSUPPORTED, "no decoder for " + format + " in this JVM");
+        }
+        try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
+            reader.setInput(iis, true, true);
+            return checkSize(reader, format, limits);
+        } catch (IOException | RuntimeException e) {
+            return new Refused(Reason.CORRUPT, "unreadable " + format + " header (" + message(e) + ")");
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /**
+     * {@code {width, height}} from the header of {@code data}, a picture of {@code format}.
+     *
+     * @throws IllegalArgumentException when there is no decoder or the header cannot be read
+     */
+    public static int[] size(byte[] data, String format) {
+        ImageReader reader = reader(format);
+        if (reader == null) {
+            throw new IllegalArgumentException("no decoder for " + format + " in this JVM");
+        }
+        try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
+            reader.setInput(iis, true, true);
+            return new int[] {reader.getWidth(0), reader.getHeight(0)};
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("unreadable " + format + " header (" + message(e) + ")", e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /** The header's size against the limits: null when within. */
+    private static Refused checkSize(ImageReader reader, String format, Limits limits) {
+        int w;
+        int h;
+        try {
+            w = reader.getWidth(0);
+            h = reader.getHeight(0);
+        } catch (IOException | RuntimeException e) {
+            return new Refused(Reason.CORRUPT, "unreadable " + format + " header (" + message(e) + ")");
+        }
+        if (w <= 0 || h <= 0) {
+            return new Refused(Reason.CORRUPT, format + " header says " + w + "x" + h);
+        }
+        if ((long) w * h > limits.maxPixels()) {
+            return new Refused(
+                    Reason.TOO_LARGE,
+                    w + "x" + h + " = " + (long) w * h + " pixels exceed " + limits.maxPixels()
+                            + " (decompression-bomb guard)");
+        }
+        if (Math.min(w, h) < limits.minSide()) {
+            return new Refused(Reason.TOO_SMALL, w + "x" + h + " is smaller than " + limits.minSide() + " px");
+        }
+        return null;
     }
 
     /** The first registered reader of {@code format} (TwelveMonkeys' JPEG reader orders itself before the JDK's). */

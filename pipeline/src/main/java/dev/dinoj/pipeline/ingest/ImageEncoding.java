@@ -6,9 +6,16 @@ import java.awt.image.DataBufferByte;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 
-/** PNG encoding of pixels (for uploads of IDX datasets and for archive members written into shards). */
+/**
+ * PNG and JPEG encoding of pixels (uploads of IDX datasets, archive members written into shards, large images stored
+ * re-encoded by {@code curate}).
+ */
 public final class ImageEncoding {
     private ImageEncoding() {}
 
@@ -38,21 +45,41 @@ public final class ImageEncoding {
 
     /** A PNG of an RGB image (8 bits per channel). */
     public static byte[] pngRgb(RgbImage image) {
+        return png(rgb8(image));
+    }
+
+    /** A baseline JPEG of an RGB image at {@code quality} (1..100), 4:2:0 as ImageIO's writer and PIL write it. */
+    public static byte[] jpeg(RgbImage image, int quality) {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ImageWriteParam p = writer.getDefaultWriteParam();
+        p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+        p.setCompressionQuality(quality / 100f);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+        try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+            writer.setOutput(ios);
+            writer.write(null, new IIOImage(rgb8(image), null, null), p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("encoding jpeg failed", e);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    /** The image as an 8-bit RGB raster ({@code round(v·255)}). */
+    private static BufferedImage rgb8(RgbImage image) {
         int w = image.width();
         int h = image.height();
         int plane = w * h;
         float[] chw = image.chw();
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int i = y * w + x;
-                int r = Math.round(chw[i] * 255f);
-                int g = Math.round(chw[plane + i] * 255f);
-                int b = Math.round(chw[2 * plane + i] * 255f);
-                img.setRGB(x, y, r << 16 | g << 8 | b);
-            }
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+        byte[] bgr = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+        for (int i = 0; i < plane; i++) {
+            bgr[3 * i] = (byte) Math.round(chw[2 * plane + i] * 255f);
+            bgr[3 * i + 1] = (byte) Math.round(chw[plane + i] * 255f);
+            bgr[3 * i + 2] = (byte) Math.round(chw[i] * 255f);
         }
-        return png(img);
+        return img;
     }
 
     /** Encodes with ImageIO's PNG writer. */

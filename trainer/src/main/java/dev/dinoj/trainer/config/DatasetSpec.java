@@ -85,7 +85,7 @@ public record DatasetSpec(String kind, String location, Path fashionMnistDir, Pa
     }
 
     /** The pixel guard of {@code dinoj.data.max-image-pixels} ({@link PixelGuard#DEFAULT_MAX_PIXELS} when unset). */
-    static PixelGuard guard(Config app) {
+    public static PixelGuard guard(Config app) {
         if (!app.hasPath(PixelGuard.KEY)) {
             return PixelGuard.standard();
         }

@@ -6,9 +6,9 @@ import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.loader.EpochSampler;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.pipeline.masking.Collator;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * The data of one rank: step {@code s} of the global batch {@code B} is stream positions {@code [s·B, (s+1)·B)} of the
@@ -68,12 +68,18 @@ public final class RankBatches {
         EpochSampler sampler = new EpochSampler(dataset.size(), seed);
         long first = step * globalBatch + (long) rank * b;
         sampler.seek(first);
-        List<MultiCropSample> samples = new ArrayList<>(b);
+        long[] positions = new long[b];
+        int[] indices = new int[b];
         for (int i = 0; i < b; i++) {
-            long position = sampler.position();
-            int index = sampler.next();
-            samples.add(augmentation.apply(dataset.image(index), random(SAMPLE_STREAM, position)));
+            positions[i] = sampler.position();
+            indices[i] = sampler.next();
         }
+        // decode + augment on every core: each sample's randomness comes from its stream position alone, so the
+        // batch is the same whatever thread makes which sample
+        List<MultiCropSample> samples = IntStream.range(0, b)
+                .parallel()
+                .mapToObj(i -> augmentation.apply(dataset.image(indices[i]), random(SAMPLE_STREAM, positions[i])))
+                .toList();
         return collator.collate(samples, random(COLLATE_STREAM, step * 0x10000L + rank));
     }
 
