@@ -153,6 +153,7 @@ public final class RunDriver {
         if (m.error() != null) {
             return new Finishing(run, "failed", RunStore.cause(m.error()).getMessage());
         }
+        m.state().warnings().forEach(w -> run.log().warn(w));
         RunProgress p = run.progress;
         p.restore(m.state());
         run.log()

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.pipeline.curate.CurationRecord;
+import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -55,6 +57,7 @@ final class RunStore {
      * @param endPhase      finished, stopped or failed when the run has ended ("" otherwise)
      * @param message       the message recorded with the end ("" otherwise)
      * @param curated       whether the run's curation has finished (an earlier coordinator did it)
+     * @param warnings      newer checkpoints that did not verify and were passed over, each named with why
      */
     record Restored(
             long committedStep,
@@ -63,7 +66,8 @@ final class RunStore {
             int restarts,
             String endPhase,
             String message,
-            boolean curated) {}
+            boolean curated,
+            List<String> warnings) {}
 
     /** A checkpoint whose files do not match their checksums (the run re-forms from the previous one). */
     static final class Unverified extends RuntimeException {
@@ -82,12 +86,17 @@ final class RunStore {
         this.io = io;
     }
 
-    /** Reads the newest committed checkpoint, {@code run-state.json} and whether {@code curate} (may be null) is done. */
+    /**
+     * Reads the newest committed checkpoint that verifies (newer ones that do not are passed over, with a warning
+     * each; none verifying fails naming them all), {@code run-state.json} and whether {@code curate} (may be null) is
+     * done.
+     */
     CompletionStage<Restored> restore(CurateSpec curate) {
         return then(() -> {
             try {
                 Files.createDirectories(runDir);
-                Optional<Path> latest = ShardedCheckpoints.latest(runDir);
+                List<String> warnings = new ArrayList<>();
+                Optional<Path> latest = ShardedCheckpoints.newestVerified(runDir, warnings::add);
                 long committed = latest.isPresent()
                         ? ShardedCheckpoints.manifest(latest.get()).get("step").asLong()
                         : -1;
@@ -95,7 +104,7 @@ final class RunStore {
                 boolean curated = curate != null && CurationRecord.finished(runDir, curate.source(), curate.out());
                 Path f = runDir.resolve(STATE_FILE);
                 if (!Files.exists(f)) {
-                    return new Restored(committed, dir, 0, 0, "", "", curated);
+                    return new Restored(committed, dir, 0, 0, "", "", curated, warnings);
                 }
                 JsonNode s = JSON.readTree(f.toFile());
                 String phase = s.path("phase").asText("");
@@ -107,7 +116,10 @@ final class RunStore {
                         s.path("restarts").asInt(0),
                         ended ? phase : "",
                         ended ? s.path("message").asText("") : "",
-                        curated);
+                        curated,
+                        warnings);
+            } catch (CheckpointException e) {
+                throw e; // names the checkpoints and what is wrong with each
             } catch (IOException | RuntimeException e) {
                 throw new IllegalStateException(
                         runDir + ": cannot read the run state (" + e.getMessage()

@@ -31,7 +31,7 @@ class RunProgressTest {
     @Test
     void shouldCheckpointAtTheCadenceOnRequestAndAtTheEnd() {
         RunProgress p = new RunProgress(5, 2, 4, 0);
-        p.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false));
+        p.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false, List.of()));
         List<Long> due = new java.util.ArrayList<>();
         while (!p.allStepsDone() || p.checkpointDue()) {
             if (p.checkpointDue()) {
@@ -52,16 +52,16 @@ class RunProgressTest {
     @Test
     void shouldNeedMinWorkersForTheFirstWorldOnlyAndNeverReuseAGeneration() {
         RunProgress p = new RunProgress(10, 5, 4, 7);
-        p.restore(new RunStore.Restored(-1, "", 3, 0, "", "", false));
+        p.restore(new RunStore.Restored(-1, "", 3, 0, "", "", false, List.of()));
         assertEquals(1, p.neededWorkers(3), "recorded generation 3 formed a world: any worker will do");
         assertEquals(8, p.newGeneration(), "after the floor (7) and the recorded generation (3)");
         RunProgress fresh = new RunProgress(10, 5, 4, 7);
-        fresh.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false));
+        fresh.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false, List.of()));
         assertEquals(3, fresh.neededWorkers(3));
         assertEquals(8, fresh.newGeneration(), "after the coordinator's floor");
         assertEquals(1, fresh.neededWorkers(3));
         RunProgress resumed = new RunProgress(10, 5, 4, 0);
-        resumed.restore(new RunStore.Restored(5, "ck-5", 9, 2, "", "", false));
+        resumed.restore(new RunStore.Restored(5, "ck-5", 9, 2, "", "", false, List.of()));
         assertEquals(1, resumed.neededWorkers(3));
         assertEquals(5, resumed.step());
         assertEquals(10, resumed.newGeneration());

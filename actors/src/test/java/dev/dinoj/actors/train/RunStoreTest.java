@@ -127,6 +127,43 @@ class RunStoreTest {
         await(store.save(new RunStore.State("reforming", 1, 1, -1, "", 0, ""))); // a failure does not stop the store
     }
 
+    /**
+     * Issue #17 item 3: the coordinator verifies before it resumes; a newest checkpoint that does not verify (a
+     * damaged shard, a directory without checksums) is passed over, with a warning naming it, for the newest that
+     * does.
+     */
+    @Test
+    void shouldResumeFromTheNewestCheckpointThatVerifies(@TempDir Path run) throws Exception {
+        Path two = checkpoint(run, 2);
+        Path four = checkpoint(run, 4);
+        Files.writeString(four.resolve("shard-00000-of-00001.safetensors"), "changed");
+        Path six = Files.createDirectories(run.resolve("checkpoints/step-00000006")); // lost its files
+        RunStore.Restored r = await(new RunStore(run, IO).restore(null));
+        assertEquals(2, r.committedStep());
+        assertEquals(two.toString(), r.checkpoint());
+        assertEquals(2, r.warnings().size(), r.warnings().toString());
+        assertTrue(
+                r.warnings().get(0).contains(six + " does not verify"),
+                r.warnings().get(0));
+        assertTrue(
+                r.warnings().get(1).contains(four + " does not verify")
+                        && r.warnings().get(1).contains("checksum mismatch"),
+                r.warnings().get(1));
+    }
+
+    @Test
+    void shouldRefuseToResumeWhenNoCheckpointVerifiesNamingEach(@TempDir Path run) throws Exception {
+        Path two = checkpoint(run, 2);
+        Path four = checkpoint(run, 4);
+        Files.writeString(two.resolve("centers.safetensors"), "changed");
+        Files.delete(four.resolve(AtomicDirectory.SUMS));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> await(new RunStore(run, IO).restore(null)));
+        String m = RunStore.cause(e.getCause()).getMessage();
+        assertTrue(m.contains("none of the 2 checkpoint(s) verifies"), m);
+        assertTrue(m.contains(two + "/centers.safetensors: checksum mismatch"), m);
+        assertTrue(m.contains(four + ": incomplete checkpoint"), m);
+    }
+
     @Test
     void shouldNameTheRunDirectoryItCannotRead(@TempDir Path tmp) throws Exception {
         Path file = tmp.resolve("not-a-dir");

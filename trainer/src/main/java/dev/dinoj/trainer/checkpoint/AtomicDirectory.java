@@ -81,9 +81,7 @@ public final class AtomicDirectory {
             for (Path f : (Iterable<Path>) files.sorted()::iterator) {
                 String name = f.getFileName().toString();
                 if (!name.equals(SUMS) && !listed.containsKey(name)) {
-                    throw new CheckpointException(
-                            f + ": not listed in " + SUMS + " (an incomplete or replaced checksum " + "file); delete "
-                                    + dir + " to fall back to the previous checkpoint");
+                    throw unverified(dir, f + ": not listed in " + SUMS + " (an incomplete or replaced checksum file)");
                 }
             }
         } catch (IOException e) {
@@ -115,8 +113,7 @@ public final class AtomicDirectory {
     private static Map<String, String> readSums(Path dir) {
         Path sums = dir.resolve(SUMS);
         if (!Files.isRegularFile(sums)) {
-            throw new CheckpointException(dir + ": incomplete checkpoint (no " + SUMS + "); delete this directory "
-                    + "to fall back to the previous checkpoint");
+            throw unverified(dir, dir + ": incomplete checkpoint (no " + SUMS + ")");
         }
         List<String> lines;
         try {
@@ -132,9 +129,10 @@ public final class AtomicDirectory {
             }
             Matcher m = SUMS_LINE.matcher(line);
             if (!m.matches() || !isPlainName(m.group(2)) || out.put(m.group(2), m.group(1)) != null) {
-                throw new CheckpointException(sums + ": line " + (i + 1) + " is not \"<sha256>  <file name>\" of a "
-                        + "file of this directory (or names a file twice); delete " + dir
-                        + " to fall back to the previous checkpoint");
+                throw unverified(
+                        dir,
+                        sums + ": line " + (i + 1) + " is not \"<sha256>  <file name>\" of a file of this directory "
+                                + "(or names a file twice)");
             }
         }
         return out;
@@ -156,16 +154,14 @@ public final class AtomicDirectory {
         if (!listed.keySet().containsAll(names)) {
             Set<String> missing = new TreeSet<>(names);
             missing.removeAll(listed.keySet());
-            throw new CheckpointException(dir + ": " + SUMS + " does not list " + missing + "; delete " + dir
-                    + " to fall back to the previous checkpoint");
+            throw unverified(dir, dir + ": " + SUMS + " does not list " + missing);
         }
     }
 
     private static void check(Path dir, String name, String want) {
         Path f = dir.resolve(name);
         if (!Files.isRegularFile(f)) {
-            throw new CheckpointException(
-                    f + ": missing from the checkpoint; delete " + dir + " to fall back to the previous checkpoint");
+            throw unverified(dir, f + ": missing from the checkpoint");
         }
         String got;
         try {
@@ -174,9 +170,15 @@ public final class AtomicDirectory {
             throw new CheckpointException(f + ": cannot be read: " + e.getMessage(), e);
         }
         if (!got.equals(want)) {
-            throw new CheckpointException(f + ": checksum mismatch (truncated or corrupted: SHA-256 " + got
-                    + ", recorded " + want + "); delete " + dir + " to fall back to the previous checkpoint");
+            throw unverified(
+                    dir,
+                    f + ": checksum mismatch (truncated or corrupted: SHA-256 " + got + ", recorded " + want + ")");
         }
+    }
+
+    /** A directory that does not verify: {@code problem}, and what a reader of the run's newest checkpoint can do. */
+    private static CheckpointException unverified(Path dir, String problem) {
+        return CheckpointException.unverified(problem, "delete " + dir + " to fall back to the previous checkpoint");
     }
 
     /** The SHA-256 that {@code SHA256SUMS} of {@code dir} records for file {@code name}, or null if none is recorded. */

@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -54,10 +56,44 @@ public final class CheckpointLayout {
         }
     }
 
-    /** Deletes all but the newest {@code keep} of {@code checkpoints} (oldest first). */
-    static void keepNewest(List<Path> checkpoints, int keep) {
-        for (int i = 0; i < checkpoints.size() - keep; i++) {
-            AtomicDirectory.deleteQuietly(checkpoints.get(i));
+    /**
+     * The newest of {@code checkpoints} (oldest first) that {@code verify} accepts, what {@code --resume} continues
+     * from: each newer one that it refuses is reported to {@code warn}, naming it and why. Empty when there are none;
+     * when none verifies, throws naming each.
+     */
+    static Optional<Path> newestVerified(List<Path> checkpoints, Consumer<Path> verify, Consumer<String> warn) {
+        List<String> refused = new ArrayList<>();
+        for (int i = checkpoints.size() - 1; i >= 0; i--) {
+            Path dir = checkpoints.get(i);
+            try {
+                verify.accept(dir);
+                return Optional.of(dir);
+            } catch (CheckpointException e) {
+                refused.add(e.problem());
+                warn.accept("Checkpoint " + dir + " does not verify (" + e.problem() + "); "
+                        + (i > 0 ? "trying the one before it" : "it was the oldest"));
+            }
+        }
+        if (refused.isEmpty()) {
+            return Optional.empty();
+        }
+        throw new CheckpointException(checkpoints.get(0).getParent() + ": none of the " + refused.size()
+                + " checkpoint(s) verifies, the run cannot resume (" + String.join("; ", refused)
+                + "); restore a checkpoint from a copy, or train into a new output directory");
+    }
+
+    /**
+     * Deletes all but the newest {@code keep} of {@code checkpoints} (oldest first) up to {@code saved}, the one just
+     * written. One after it (that {@code --resume} fell back from, as it did not verify) is not counted and left for
+     * the operator; the run replaces it when it reaches its step.
+     */
+    static void keepNewest(List<Path> checkpoints, Path saved, int keep) {
+        String last = saved.getFileName().toString();
+        List<Path> upTo = checkpoints.stream()
+                .filter(p -> p.getFileName().toString().compareTo(last) <= 0)
+                .toList();
+        for (int i = 0; i < upTo.size() - keep; i++) {
+            AtomicDirectory.deleteQuietly(upTo.get(i));
         }
     }
 }

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -77,7 +78,7 @@ public final class Checkpoints {
                             + "); check free space and permissions of " + runDir,
                     e);
         }
-        CheckpointLayout.keepNewest(list(runDir), keep);
+        CheckpointLayout.keepNewest(list(runDir), fin, keep);
         return fin;
     }
 
@@ -107,11 +108,39 @@ public final class Checkpoints {
      */
     public static State load(Path checkpoint, TrainState model) {
         Path dir = resolve(checkpoint);
+        requireSingleProcess(dir);
+        verify(dir);
+        return restore(dir, model);
+    }
+
+    /** A checkpoint restored by {@link #loadNewestVerified}: its directory and what it records. */
+    public record Loaded(Path dir, State state) {}
+
+    /**
+     * What {@code --resume} does: restores the newest checkpoint of {@code runDir} whose checksums verify into
+     * {@code model}; each newer one that does not is skipped and reported to {@code warn}, naming it and why.
+     *
+     * @return empty when the run has no checkpoint
+     * @throws CheckpointException naming every checkpoint when none verifies
+     */
+    public static Optional<Loaded> loadNewestVerified(Path runDir, TrainState model, Consumer<String> warn) {
+        List<Path> all = list(runDir);
+        if (!all.isEmpty()) {
+            requireSingleProcess(all.get(all.size() - 1));
+        }
+        return CheckpointLayout.newestVerified(all, Checkpoints::verify, warn)
+                .map(dir -> new Loaded(dir, restore(dir, model)));
+    }
+
+    private static void requireSingleProcess(Path dir) {
         if (isSharded(dir)) {
             throw new CheckpointException(dir + ": written by a sharded run (" + SHARDED_MANIFEST
                     + "); continue it with " + "--ranks (any number of ranks, e.g. dinoj train --ranks 2 --resume)");
         }
-        verify(dir);
+    }
+
+    /** Restores a verified checkpoint into {@code model}. */
+    private static State restore(Path dir, TrainState model) {
         try {
             JsonNode s = JSON.readTree(dir.resolve("state.json").toFile());
             String config = Files.readString(dir.resolve("config.conf"));

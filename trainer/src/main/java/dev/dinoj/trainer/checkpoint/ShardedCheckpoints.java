@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Checkpoints of sharded training state that load with any world size.
@@ -198,7 +199,7 @@ public final class ShardedCheckpoints {
                 tmp.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
 
         AtomicDirectory.commit(tmp, fin);
-        CheckpointLayout.keepNewest(list(root.getParent()), keep);
+        CheckpointLayout.keepNewest(list(root.getParent()), fin, keep);
     }
 
     /**
@@ -210,6 +211,38 @@ public final class ShardedCheckpoints {
     public static State load(Path checkpoint, ShardedTrainState trainer) {
         Path dir = resolve(checkpoint);
         verify(dir);
+        return restore(dir, trainer);
+    }
+
+    /** A checkpoint restored by {@link #loadNewestVerified}: its directory and what it records. */
+    public record Loaded(Path dir, State state) {}
+
+    /**
+     * What {@code --resume} does on every rank (collective like {@link #load}): restores the
+     * {@link #newestVerified newest checkpoint that verifies}, each newer one reported to {@code warn}.
+     *
+     * @return empty when the run has no checkpoint
+     * @throws CheckpointException naming every checkpoint when none verifies
+     */
+    public static Optional<Loaded> loadNewestVerified(Path runDir, ShardedTrainState trainer, Consumer<String> warn) {
+        return newestVerified(runDir, warn).map(dir -> new Loaded(dir, restore(dir, trainer)));
+    }
+
+    /**
+     * The newest checkpoint of a run whose files all verify (what a resume continues from, the cluster coordinator's
+     * included): each newer one that does not (a {@code step-N} directory without its manifest too) is skipped and
+     * reported to {@code warn}, naming it and why.
+     *
+     * @return empty when the run has no checkpoint
+     * @throws CheckpointException naming every checkpoint when none verifies
+     */
+    public static Optional<Path> newestVerified(Path runDir, Consumer<String> warn) {
+        return CheckpointLayout.newestVerified(
+                CheckpointLayout.stepDirectories(runDir, Files::isDirectory), ShardedCheckpoints::verify, warn);
+    }
+
+    /** Restores a verified checkpoint (collective over the trainer's world). */
+    private static State restore(Path dir, ShardedTrainState trainer) {
         FlatLayout layout = trainer.layout();
         try {
             JsonNode m = JSON.readTree(dir.resolve(MANIFEST).toFile());

@@ -1,6 +1,5 @@
 package dev.dinoj.trainer.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,11 +7,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -93,6 +90,11 @@ public final class Safetensors {
         }
     }
 
+    /**
+     * Reads every tensor of a file whose header {@link SafetensorsHeader checks out}: a forged or damaged header
+     * (offsets negative, overlapping or beyond the file, a length that is not dtype × shape, repeated names, an
+     * unknown dtype) is an {@link IOException} naming the file and the tensor, before anything is allocated.
+     */
     public static Contents read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such file");
@@ -102,74 +104,46 @@ public final class Safetensors {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, len, 0, file);
             long n = len.flip().getLong();
-            if (n <= 0 || n > MAX_HEADER || 8 + n > size) {
+            if (n <= 0 || n > MAX_HEADER || n > size - 8) {
                 throw new IOException(file + ": not a safetensors file or truncated (header length " + n + ", file "
                         + size + " bytes)");
             }
             ByteBuffer hb = ByteBuffer.allocate((int) n);
             readFully(ch, hb, 8, file);
-            JsonNode header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8).trim());
-            Map<String, String> metadata = new LinkedHashMap<>();
+            SafetensorsHeader.Parsed header = SafetensorsHeader.parse(file, hb.array(), size - 8 - n);
             Map<String, NpyArray> tensors = new LinkedHashMap<>();
-            Iterator<Map.Entry<String, JsonNode>> it = header.fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals("__metadata__")) {
-                    e.getValue()
-                            .fields()
-                            .forEachRemaining(
-                                    m -> metadata.put(m.getKey(), m.getValue().asText()));
-                    continue;
-                }
-                tensors.put(e.getKey(), tensor(ch, file, 8 + n, e.getKey(), e.getValue(), size));
+            for (SafetensorsHeader.Entry e : header.tensors()) {
+                tensors.put(e.name(), tensor(ch, file, 8 + n, e));
             }
-            return new Contents(tensors, metadata);
+            return new Contents(tensors, header.metadata());
         }
     }
 
-    private static NpyArray tensor(FileChannel ch, Path file, long base, String name, JsonNode e, long size)
-            throws IOException {
-        String dtype = e.get("dtype").asText();
-        JsonNode sh = e.get("shape");
-        long[] shape = new long[sh.size()];
-        for (int i = 0; i < shape.length; i++) {
-            shape[i] = sh.get(i).asLong();
-        }
-        long begin = e.get("data_offsets").get(0).asLong();
-        long end = e.get("data_offsets").get(1).asLong();
-        long numel = NpyArray.numel(shape);
-        int elem = dtype.equals("F32")
-                ? 4
-                : dtype.equals("I64") ? 8 : dtype.equals("F16") || dtype.equals("BF16") ? 2 : -1;
-        if (elem < 0) {
-            throw new IOException(file + ": tensor " + name + " has unsupported dtype " + dtype);
-        }
-        if (end - begin != numel * elem || base + end > size) {
-            throw new IOException(file + ": tensor " + name + " is truncated or inconsistent (offsets " + begin + ".."
-                    + end + ", " + numel + " × " + dtype + ", file " + size + " bytes)");
-        }
-        ByteBuffer b = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, b, base + begin, file);
+    private static NpyArray tensor(FileChannel ch, Path file, long base, SafetensorsHeader.Entry e) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate((int) (e.end() - e.begin())).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, b, base + e.begin(), file);
         b.flip();
-        int n = (int) numel;
-        switch (dtype) {
+        int n = (int) e.numel();
+        String name = e.name();
+        switch (e.dtype()) {
             case "F32": {
                 float[] f = new float[n];
                 b.asFloatBuffer().get(f);
-                return new NpyArray(name, "<f4", shape, f, null, null);
+                return new NpyArray(name, "<f4", e.shape(), f, null, null);
             }
             case "I64": {
                 long[] l = new long[n];
                 b.asLongBuffer().get(l);
-                return new NpyArray(name, "<i8", shape, null, l, null);
+                return new NpyArray(name, "<i8", e.shape(), null, l, null);
             }
             default: {
+                boolean bf16 = e.dtype().equals("BF16");
                 float[] f = new float[n];
                 for (int i = 0; i < n; i++) {
                     int bits = b.getShort() & 0xffff;
-                    f[i] = dtype.equals("BF16") ? Float.intBitsToFloat(bits << 16) : halfToFloat(bits);
+                    f[i] = bf16 ? Float.intBitsToFloat(bits << 16) : halfToFloat(bits);
                 }
-                return new NpyArray(name, "<f4", shape, f, null, null);
+                return new NpyArray(name, "<f4", e.shape(), f, null, null);
             }
         }
     }

@@ -128,6 +128,7 @@ public final class TrainingRun {
 
         private final SslMetaArch model;
         private final NDManager manager;
+        private Path resumedFrom;
 
         LocalStepper(SslMetaArch model, NDManager manager) {
             this.model = model;
@@ -139,30 +140,31 @@ public final class TrainingRun {
             if (!resume) {
                 return TrainLoop.Resumed.START;
             }
-            Optional<Path> latest = Checkpoints.latest(dir);
-            if (latest.isEmpty()) {
+            Optional<Checkpoints.Loaded> loaded = Checkpoints.loadNewestVerified(dir, model, log::warn);
+            if (loaded.isEmpty()) {
                 log.info("--resume: no checkpoint in {}, starting from scratch", dir.resolve(Checkpoints.DIR));
                 return TrainLoop.Resumed.START;
             }
-            Checkpoints.State st = Checkpoints.load(latest.get(), model);
+            resumedFrom = loaded.get().dir();
+            Checkpoints.State st = loaded.get().state();
             if (!st.config().equals(settings.render())) {
                 log.warn(
                         "Resuming {} with a configuration that differs from the checkpoint's; the run will "
                                 + "not match an uninterrupted one (compare {} with config.conf)",
-                        latest.get(),
-                        latest.get().resolve("config.conf"));
+                        resumedFrom,
+                        resumedFrom.resolve("config.conf"));
             }
             if (model.gram() != null) {
                 model.gram().initializeMissing(st.step(), model.ema());
             }
-            log.info(
-                    "Resuming from {} at step {} (sampler position {})", latest.get(), st.step(), st.samplerPosition());
+            log.info("Resuming from {} at step {} (sampler position {})", resumedFrom, st.step(), st.samplerPosition());
             return new TrainLoop.Resumed(st.step(), st.samplerPosition());
         }
 
+        /** The checkpoint resumed from (not a newer one that did not verify); else the newest one, if any. */
         @Override
         public Path latestCheckpoint(Path dir) {
-            return Checkpoints.latest(dir).orElse(null);
+            return resume ? resumedFrom : Checkpoints.latest(dir).orElse(null);
         }
 
         @Override

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
 import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.TrainSettings;
@@ -106,6 +107,68 @@ class TrainingRunTest {
         CheckpointException t = assertThrows(CheckpointException.class, () -> Checkpoints.teacher(dir));
         assertTrue(
                 t.getMessage().contains("teacher.safetensors") && t.getMessage().contains("checksum"), t.getMessage());
+    }
+
+    /**
+     * Issue #17 item 3: {@code --resume} with a corrupt newest checkpoint continues from the newest one that verifies,
+     * warning with the bad one's name; the bad one is kept (and not counted by {@code keep-last}, which would delete
+     * the run's new checkpoints) until the run replaces it; when none verifies, the error names each.
+     */
+    @Test
+    void resumeFallsBackToTheNewestCheckpointThatVerifies(@TempDir Path tmp) throws Exception {
+        TestData data = new TestData(64, 20);
+        new TrainingRun(pico("checkpoint.keep-last=2"), tmp, false, null)
+                .withDataset(data)
+                .run();
+        Path five = tmp.resolve("checkpoints/step-00000005");
+        Path ten = tmp.resolve("checkpoints/step-00000010");
+        assertEquals(List.of(five, ten), Checkpoints.list(tmp));
+        try (RandomAccessFile raf =
+                new RandomAccessFile(ten.resolve("student.safetensors").toFile(), "rw")) {
+            raf.setLength(raf.length() - 100);
+        }
+
+        List<String> warnings = new ArrayList<>();
+        try (NDManager manager = NDManager.newBaseManager();
+                SslMetaArch model = TrainingRun.createModel(pico(), manager)) {
+            Checkpoints.Loaded loaded =
+                    Checkpoints.loadNewestVerified(tmp, model, warnings::add).orElseThrow();
+            assertEquals(five, loaded.dir());
+            assertEquals(5, loaded.state().step());
+        }
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(
+                warnings.get(0).contains(ten.toString())
+                        && warnings.get(0).contains("student.safetensors: checksum mismatch"),
+                warnings.get(0));
+
+        // keep-last 1, checkpoints at 6 and 8: step-10 (corrupt, newer) must not make them count as old
+        TrainLoop.Result r = new TrainingRun(
+                        pico("train.max-steps=8", "checkpoint.every-steps=2", "checkpoint.keep-last=1"),
+                        tmp,
+                        true,
+                        null)
+                .withDataset(data)
+                .run();
+        assertEquals(5, r.startStep(), "resumed from step-00000005");
+        assertEquals(8, r.endStep());
+        Path eight = tmp.resolve("checkpoints/step-00000008");
+        assertEquals(eight, r.lastCheckpoint());
+        assertEquals(List.of(eight, ten), Checkpoints.list(tmp), "the new checkpoint kept, the bad one left");
+        Checkpoints.verify(eight);
+
+        try (RandomAccessFile raf =
+                new RandomAccessFile(eight.resolve("optimizer.safetensors").toFile(), "rw")) {
+            raf.setLength(raf.length() - 1);
+        }
+        CheckpointException none = assertThrows(
+                CheckpointException.class,
+                () -> new TrainingRun(pico(), tmp, true, null).withDataset(data).run());
+        assertTrue(
+                none.getMessage().contains("none of the 2 checkpoint(s) verifies")
+                        && none.getMessage().contains(eight + "/optimizer.safetensors")
+                        && none.getMessage().contains(ten + "/student.safetensors"),
+                none.getMessage());
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.dinoj.trainer.train.sharded;
 
 import ai.djl.ndarray.NDManager;
 import dev.dinoj.pipeline.masking.CollatedBatch;
+import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.ReduceOp;
@@ -22,12 +23,15 @@ final class RankStepper implements TrainLoop.Stepper {
 
     /** The prefix of a log line that rank 0 relays to the launcher through stdout. */
     static final String LOG = "LOG ";
+    /** The prefix of a warning that rank 0 relays to the launcher through stdout. */
+    static final String WARN = "WARN ";
 
     private final TrainSettings settings;
     private final ShardedTrainer trainer;
     private final NDManager manager;
     private final boolean resume;
     private final Communicator comm;
+    private Path resumedFrom;
 
     RankStepper(TrainSettings settings, ShardedTrainer trainer, NDManager manager, boolean resume) {
         this.settings = settings;
@@ -43,28 +47,39 @@ final class RankStepper implements TrainLoop.Stepper {
             return TrainLoop.Resumed.START;
         }
         boolean lead = comm.rank() == 0;
-        Optional<Path> latest = ShardedCheckpoints.latest(out);
-        if (latest.isEmpty()) {
+        Optional<ShardedCheckpoints.Loaded> loaded =
+                ShardedCheckpoints.loadNewestVerified(out, trainer, lead ? RankStepper::warn : w -> {});
+        long step = loaded.map(l -> l.state().step()).orElse(-1L);
+        double[] agreed = {step, -step};
+        comm.allReduce(agreed, ReduceOp.MAX);
+        if (agreed[0] != -agreed[1]) { // every rank verified the same files, but one read them differently
+            throw new CheckpointException(out.resolve(ShardedCheckpoints.DIR) + ": the ranks found different newest "
+                    + "checkpoints that verify (this rank: " + (step < 0 ? "none" : "step " + step)
+                    + "); resume again");
+        }
+        if (loaded.isEmpty()) {
             if (lead) {
                 say("--resume: no checkpoint in " + out.resolve(ShardedCheckpoints.DIR) + ", starting from scratch");
             }
             return TrainLoop.Resumed.START;
         }
-        ShardedCheckpoints.State st = ShardedCheckpoints.load(latest.get(), trainer);
+        resumedFrom = loaded.get().dir();
+        ShardedCheckpoints.State st = loaded.get().state();
         if (lead) {
             if (!st.config().equals(settings.render())) {
-                say("Resuming " + latest.get() + " with a configuration that differs from the "
+                say("Resuming " + resumedFrom + " with a configuration that differs from the "
                         + "checkpoint's; the run will not match an uninterrupted one");
             }
-            say("Resuming from " + latest.get() + " at step " + st.step() + " (written by " + st.worldSize()
+            say("Resuming from " + resumedFrom + " at step " + st.step() + " (written by " + st.worldSize()
                     + " rank(s), now " + comm.size() + ")");
         }
         return new TrainLoop.Resumed(st.step(), st.samplerPosition());
     }
 
+    /** The checkpoint resumed from (not a newer one that did not verify); else the newest one, if any. */
     @Override
     public Path latestCheckpoint(Path out) {
-        return ShardedCheckpoints.latest(out).orElse(null);
+        return resume ? resumedFrom : ShardedCheckpoints.latest(out).orElse(null);
     }
 
     @Override
@@ -111,6 +126,12 @@ final class RankStepper implements TrainLoop.Stepper {
     /** A log line relayed by the launcher (rank 0 only). */
     static void say(String line) {
         System.out.println(LOG + line);
+        System.out.flush();
+    }
+
+    /** A warning relayed by the launcher (rank 0 only). */
+    static void warn(String line) {
+        System.out.println(WARN + line);
         System.out.flush();
     }
 }

@@ -149,6 +149,8 @@ public final class ShardedTrainingRun {
                     listener.onStep(r);
                 } else if (line.startsWith(LOG)) {
                     log.info(line.substring(LOG.length()));
+                } else if (line.startsWith(RankStepper.WARN)) {
+                    log.warn(line.substring(RankStepper.WARN.length()));
                 } else if (line.startsWith(RESULT)) {
                     String[] f = line.substring(RESULT.length()).split(" ", 3);
                     result[0] = Long.parseLong(f[0]);
