@@ -14,7 +14,7 @@ import akka.serialization.SerializationExtension;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.PixelGuard;
-import dev.dinoj.testkit.TestPhotos;
+import dev.dinoj.pipeline.image.SyntheticPhotos;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,9 +74,11 @@ class DataShardTest {
 
     @Test
     void shouldSendPhotosAsStoredBytesInPiecesThatFitTheFrame(@TempDir Path dir) throws Exception {
-        Files.write(dir.resolve("a-bomb.png"), TestPhotos.blankPng(9000, 9000));
-        Files.write(dir.resolve("b-photo.jpg"), TestPhotos.jpeg(TestPhotos.scene(4000, 3000, 1, 5), 0.92f, false));
-        Files.write(dir.resolve("c-small.png"), TestPhotos.encode(TestPhotos.scene(64, 48, 2, 5), "png"));
+        Files.write(dir.resolve("a-bomb.png"), SyntheticPhotos.blankPng(9000, 9000));
+        Files.write(
+                dir.resolve("b-photo.jpg"),
+                SyntheticPhotos.jpeg(SyntheticPhotos.scene(4000, 3000, 1, 5), 0.92f, false));
+        Files.write(dir.resolve("c-small.png"), SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, 2, 5), "png"));
         int budget = 256 * 1024;
         DataShard.Settings settings = new DataShard.Settings(
                 "folder:" + dir, SETTINGS.fashionMnistDir(), 4096, dir.resolve("cache"), budget, SETTINGS.app());

@@ -14,7 +14,12 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks (a table and a JSON line each).",
-        subcommands = {BenchCommand.TrainStep.class, BenchCollectivesCommand.class, BenchCurationCommand.class})
+        subcommands = {
+            BenchCommand.TrainStep.class,
+            BenchCollectivesCommand.class,
+            BenchCurationCommand.class,
+            BenchDataCommand.class
+        })
 public final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec

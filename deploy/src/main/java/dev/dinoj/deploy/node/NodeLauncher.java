@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
+import dev.dinoj.actors.ActorsConfig;
 import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.RunSpec;
 import dev.dinoj.deploy.errors.UserError;
@@ -81,6 +82,7 @@ public final class NodeLauncher {
             Config all = ConfigFactory.defaultOverrides()
                     .withFallback(user)
                     .withFallback(base)
+                    .withFallback(ActorsConfig.runtimeDefaults()) // over every jar's reference.conf, whatever the order
                     .withFallback(ConfigFactory.defaultReference())
                     .resolve();
             for (String r : all.getStringList("akka.cluster.roles")) {

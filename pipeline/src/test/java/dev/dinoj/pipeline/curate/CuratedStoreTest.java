@@ -11,11 +11,11 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.embed.PixelEmbedder;
 import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
+import dev.dinoj.pipeline.image.SyntheticPhotos;
 import dev.dinoj.pipeline.ingest.Decoder;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
-import dev.dinoj.testkit.TestPhotos;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -44,15 +44,15 @@ class CuratedStoreTest {
         g.setColor(Color.BLUE);
         g.fillRect(w / 2, 0, w - w / 2, h);
         g.dispose();
-        return TestPhotos.withExifOrientation(TestPhotos.jpeg(img, 0.9f, false), 6);
+        return SyntheticPhotos.withExifOrientation(SyntheticPhotos.jpeg(img, 0.9f, false), 6);
     }
 
     @Test
     void shouldStoreLargePhotosUprightAtTheMaxSideAndKeepSmallOnesAsTheyCame(@TempDir Path tmp) throws Exception {
         Path pool = Files.createDirectories(tmp.resolve("pool"));
         byte[] big = sidewaysPhoto(3000, 2000); // upright: 2000 x 3000, left (red) at the top
-        byte[] small = TestPhotos.encode(TestPhotos.scene(300, 200, 1, 2), "png");
-        byte[] cmyk = TestPhotos.cmykJpeg(1200, 800);
+        byte[] small = SyntheticPhotos.encode(SyntheticPhotos.scene(300, 200, 1, 2), "png");
+        byte[] cmyk = SyntheticPhotos.cmykJpeg(1200, 800);
         Files.write(pool.resolve("a-big.jpg"), big);
         Files.write(pool.resolve("b-small.png"), small);
         Files.write(pool.resolve("c-cmyk.jpg"), cmyk);

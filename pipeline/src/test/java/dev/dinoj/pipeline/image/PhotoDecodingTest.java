@@ -12,7 +12,6 @@ import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.ingest.Decoder;
 import dev.dinoj.pipeline.ingest.IngestSettings;
 import dev.dinoj.pipeline.ingest.ObjectState;
-import dev.dinoj.testkit.TestPhotos;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -57,7 +56,7 @@ class PhotoDecodingTest {
 
     @Test
     void shouldDecodeAnAdobeCmykJpegToItsRgbColours() {
-        RgbImage img = decode(TestPhotos.cmykJpeg(32, 16));
+        RgbImage img = decode(SyntheticPhotos.cmykJpeg(32, 16));
         assertEquals(32, img.width());
         assertColour(0x00ffff, img, 4, 8, 12); // cyan
         assertColour(0xffff00, img, 28, 8, 12); // yellow
@@ -91,7 +90,7 @@ class PhotoDecodingTest {
     })
     void shouldComeOutUprightWhateverTheExifOrientation(
             int orientation, String topLeft, String topRight, String bottomLeft, String bottomRight) {
-        byte[] jpeg = TestPhotos.withExifOrientation(TestPhotos.jpeg(quadrants(), 0.95f, false), orientation);
+        byte[] jpeg = SyntheticPhotos.withExifOrientation(SyntheticPhotos.jpeg(quadrants(), 0.95f, false), orientation);
         assertEquals(orientation, ExifOrientation.of(jpeg, "jpeg"));
         RgbImage img = decode(jpeg);
         boolean turned = orientation >= 5;
@@ -107,9 +106,9 @@ class PhotoDecodingTest {
 
     @Test
     void shouldDecodeProgressiveJpegLikeBaseline() {
-        BufferedImage scene = TestPhotos.scene(120, 90, 1, 7);
-        RgbImage progressive = decode(TestPhotos.jpeg(scene, 0.75f, true));
-        RgbImage baseline = decode(TestPhotos.jpeg(scene, 0.75f, false));
+        BufferedImage scene = SyntheticPhotos.scene(120, 90, 1, 7);
+        RgbImage progressive = decode(SyntheticPhotos.jpeg(scene, 0.75f, true));
+        RgbImage baseline = decode(SyntheticPhotos.jpeg(scene, 0.75f, false));
         assertEquals(baseline.width(), progressive.width());
         double diff = 0;
         for (int i = 0; i < baseline.chw().length; i++) {
@@ -120,7 +119,7 @@ class PhotoDecodingTest {
 
     @Test
     void shouldDecodeLosslessWebp() {
-        byte[] webp = TestPhotos.twoColourWebp(12, 8);
+        byte[] webp = SyntheticPhotos.twoColourWebp(12, 8);
         assertEquals("webp", ImageFormat.sniff(webp));
         RgbImage img = decode(webp);
         assertEquals(12, img.width());
@@ -134,14 +133,14 @@ class PhotoDecodingTest {
         // 16-bit grey: the high byte
         BufferedImage grey16 = new BufferedImage(8, 8, BufferedImage.TYPE_USHORT_GRAY);
         grey16.getRaster().setSample(2, 3, 0, 0x8040);
-        RgbImage g = decode(TestPhotos.encode(grey16, "png"));
+        RgbImage g = decode(SyntheticPhotos.encode(grey16, "png"));
         assertColour(0x808080, g, 2, 3, 0);
         assertColour(0x000000, g, 0, 0, 0);
         // alpha dropped, not composited: a fully transparent red pixel stays red
         BufferedImage argb = new BufferedImage(8, 8, BufferedImage.TYPE_INT_ARGB);
         argb.setRGB(1, 1, 0x00ff0000);
         argb.setRGB(2, 2, 0x800000ff);
-        RgbImage a = decode(TestPhotos.encode(argb, "png"));
+        RgbImage a = decode(SyntheticPhotos.encode(argb, "png"));
         assertColour(R, a, 1, 1, 0);
         assertColour(B, a, 2, 2, 0);
         // palette with a transparent entry: the palette colour
@@ -152,19 +151,19 @@ class PhotoDecodingTest {
         BufferedImage indexed = new BufferedImage(
                 8, 8, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(8, 2, reds, greens, blues, alphas));
         indexed.getRaster().setSample(3, 4, 0, 1);
-        RgbImage p = decode(TestPhotos.encode(indexed, "png"));
+        RgbImage p = decode(SyntheticPhotos.encode(indexed, "png"));
         assertColour(R, p, 0, 0, 0);
         assertColour(0x00c800, p, 3, 4, 0);
     }
 
     @Test
     void shouldDecodeGifAndBmp() {
-        BufferedImage scene = TestPhotos.scene(30, 20, 2, 1);
+        BufferedImage scene = SyntheticPhotos.scene(30, 20, 2, 1);
         BufferedImage rgb = new BufferedImage(30, 20, BufferedImage.TYPE_3BYTE_BGR);
         rgb.getGraphics().drawImage(scene, 0, 0, null);
-        RgbImage bmp = decode(TestPhotos.encode(rgb, "bmp"));
+        RgbImage bmp = decode(SyntheticPhotos.encode(rgb, "bmp"));
         assertColour(scene.getRGB(5, 5) & 0xffffff, bmp, 5, 5, 0);
-        RgbImage gif = decode(TestPhotos.encode(rgb, "gif"));
+        RgbImage gif = decode(SyntheticPhotos.encode(rgb, "gif"));
         assertEquals(30, gif.width());
     }
 
@@ -178,8 +177,8 @@ class PhotoDecodingTest {
 
     @Test
     void shouldSkipAnImageOverThePixelGuardAndGiveTheNextOneInItsPlace(@TempDir Path dir) throws Exception {
-        Files.write(dir.resolve("a-bomb.png"), TestPhotos.blankPng(9000, 9000));
-        Files.write(dir.resolve("b-photo.jpg"), TestPhotos.jpeg(TestPhotos.scene(64, 48, 0, 3), 0.9f, false));
+        Files.write(dir.resolve("a-bomb.png"), SyntheticPhotos.blankPng(9000, 9000));
+        Files.write(dir.resolve("b-photo.jpg"), SyntheticPhotos.jpeg(SyntheticPhotos.scene(64, 48, 0, 3), 0.9f, false));
         ImageFolderDataset ds = ImageFolderDataset.open(dir, new PixelGuard(PixelGuard.DEFAULT_MAX_PIXELS));
         RgbImage first = ds.image(0);
         assertEquals(64, first.width(), "the 9000 x 9000 PNG is never decoded; the next image takes its place");
@@ -197,7 +196,7 @@ class PhotoDecodingTest {
     void shouldNameAnEmptyClassFolder(@TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("cats"));
         Files.createDirectories(dir.resolve("dogs"));
-        Files.write(dir.resolve("cats/a.png"), TestPhotos.encode(TestPhotos.scene(16, 16, 0, 0), "png"));
+        Files.write(dir.resolve("cats/a.png"), SyntheticPhotos.encode(SyntheticPhotos.scene(16, 16, 0, 0), "png"));
         DatasetException e = assertThrows(DatasetException.class, () -> ImageFolderDataset.open(dir));
         assertTrue(e.getMessage().contains("dogs"), e.getMessage());
         assertTrue(e.getMessage().contains("class folder without images"), e.getMessage());

@@ -1,4 +1,4 @@
-package dev.dinoj.testkit;
+package dev.dinoj.pipeline.image;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -12,7 +12,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Random;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
@@ -24,12 +27,13 @@ import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 
 /**
- * Deterministic test pictures in the encodings real photo collections hold, written without any download: textured
- * scenes, baseline and progressive JPEG, Adobe CMYK JPEG, EXIF-rotated JPEG, lossless WebP, and PNGs of any size
- * streamed without a raster (a 9000 × 9000 decompression bomb is a few hundred KB).
+ * Deterministic pictures in the encodings real photo collections hold, written without any download, for tests, the
+ * data benchmark ({@code dinoj bench data}) and demos: textured scenes of a few visibly different classes, baseline and
+ * progressive JPEG, Adobe CMYK JPEG, EXIF-rotated JPEG, lossless WebP, and PNGs of any size streamed without a raster
+ * (a 9000 × 9000 decompression bomb is about 80 KB).
  */
-public final class TestPhotos {
-    private TestPhotos() {}
+public final class SyntheticPhotos {
+    private SyntheticPhotos() {}
 
     /**
      * A textured scene of {@code w × h}: a background gradient, then shapes whose kind and colours depend on
@@ -64,6 +68,23 @@ public final class TestPhotos {
         }
         g.dispose();
         return img;
+    }
+
+    /**
+     * Writes {@code n} JPEG scenes of {@code w × h} (quality 0.9) into {@code dir}, in {@code classes} class folders
+     * ({@code class-K/photo-NNNNNN.jpg}, image i in class i mod classes): an image folder any dinoj command reads.
+     */
+    public static void writeJpegFolder(Path dir, int n, int w, int h, int classes, long seed) {
+        try {
+            for (int i = 0; i < n; i++) {
+                int cls = i % classes;
+                Path file = dir.resolve(String.format(Locale.ROOT, "class-%d/photo-%06d.jpg", cls, i));
+                Files.createDirectories(file.getParent());
+                Files.write(file, jpeg(scene(w, h, cls, seed + i), 0.9f, false));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing photos to " + dir + " failed", e);
+        }
     }
 
     /** {@code img} as JPEG of {@code quality} (0..1), progressive or baseline, with the JDK's writer. */
