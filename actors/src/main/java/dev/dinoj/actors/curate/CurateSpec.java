@@ -21,6 +21,9 @@ public record CurateSpec(
         String source, String queries, String out, int targetSize, String embedder, String copyEmbedder, int partitions)
         implements ClusterMessage {
 
+    /** Most partitions of a pool: the curation keeps a few values per partition, and each is a folder of results. */
+    public static final int MAX_PARTITIONS = 4096;
+
     public CurateSpec {
         queries = queries == null ? "" : queries.trim();
         embedder = embedder == null || embedder.isBlank() ? "pixels:28" : embedder.trim();
@@ -34,6 +37,10 @@ public record CurateSpec(
         }
         if (targetSize < 0 || partitions < 0) {
             throw new IllegalArgumentException("curate.target-size and curate.partitions must be >= 0");
+        }
+        if (partitions > MAX_PARTITIONS) {
+            throw new IllegalArgumentException(
+                    "curate.partitions = " + partitions + " must be in [0, " + MAX_PARTITIONS + "] (0 = the node's)");
         }
         parse("curate.source", source);
         parse("curate.out", out);

@@ -10,6 +10,9 @@ import java.nio.file.Path;
 /** Embedders by spec, as {@code dinoj curate --embedder} names them: pixels:SIDE, thumbnail:SIDE, vit:CHECKPOINT. */
 public final class Embedders {
 
+    /** Largest SIDE of pixels:SIDE and thumbnail:SIDE: a SIDE² embedding of every pool image is held in memory. */
+    static final int MAX_SIDE = 256;
+
     private Embedders() {}
 
     /** Throws naming {@code key} when {@code spec} is not an embedder spec (nothing is loaded). */
@@ -18,13 +21,14 @@ public final class Embedders {
         String kind = colon < 0 ? spec : spec.substring(0, colon);
         String arg = colon < 0 ? "" : spec.substring(colon + 1);
         boolean ok = switch (kind) {
-            case "pixels", "thumbnail" -> arg.isEmpty() || arg.matches("[1-9][0-9]{0,3}");
+            case "pixels", "thumbnail" ->
+                arg.isEmpty() || (arg.matches("[1-9][0-9]{0,3}") && Integer.parseInt(arg) <= MAX_SIDE);
             case "vit" -> !arg.isEmpty();
             default -> false;
         };
         if (!ok) {
-            throw new IllegalArgumentException(
-                    key + " = " + spec + ": use pixels:SIDE, thumbnail:SIDE or vit:CHECKPOINT");
+            throw new IllegalArgumentException(key + " = " + spec + ": use pixels:SIDE, thumbnail:SIDE (SIDE in [1, "
+                    + MAX_SIDE + "]) or vit:CHECKPOINT");
         }
     }
 

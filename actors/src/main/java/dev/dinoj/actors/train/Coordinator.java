@@ -39,7 +39,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     /** Submits a run (config file or preset, --set overrides, run directory, steps, checkpoint-every; 0 = the
      *  config's; a curation to run first, or null): it starts at once on an idle coordinator, else it is queued and
-     *  starts when the runs before it have ended (refused when the node config fixes the run). */
+     *  starts when the runs before it have ended (refused when the node config fixes the run, and, as bad input, when
+     *  it breaks the {@link SubmissionRules}). */
     public record Submit(
             String config,
             String[] sets,
@@ -53,7 +54,17 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     /** Takes the queued run of run directory {@code dir} out of the queue before it starts. */
     public record Cancel(String dir, ActorRef<Accepted> replyTo) implements Command, ClusterMessage {}
 
-    public record Accepted(boolean ok, String message) implements ClusterMessage {}
+    /**
+     * The answer to a request: accepted or not, one line.
+     *
+     * @param badRequest refused because of the request itself (a config that does not load, a path outside the
+     *                   roots, a size out of bounds: HTTP 400), not because of what the coordinator is doing (409)
+     */
+    public record Accepted(boolean ok, String message, boolean badRequest) implements ClusterMessage {
+        public Accepted(boolean ok, String message) {
+            this(ok, message, false);
+        }
+    }
 
     private record DriverEnded(RunStatus status) implements Command {}
 
@@ -70,6 +81,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     private final RunSpec node;
 
     private final RunQueue queue;
+    private final SubmissionRules rules;
     private final ActorRef<RunDriver.Ended> ended;
     /** The driver of the run in progress (null: none). */
     private ActorRef<RunDriver.Command> driver;
@@ -87,6 +99,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         this.timers = timers;
         this.node = spec;
         this.queue = RunQueue.fromConfig(ctx.getSystem().settings().config());
+        this.rules = SubmissionRules.fromConfig(ctx.getSystem().settings().config());
         this.ended = ctx.messageAdapter(RunDriver.Ended.class, e -> new DriverEnded(e.status()));
         if (spec.hasRun()) {
             start(spec, spec.load());
@@ -101,12 +114,21 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         }
         if (kept != null) {
             ctx.getLog().info("Taking over the run submitted earlier ({})", queue.keptFile());
-            start(kept, kept.load());
-            return;
+            String why = startSubmitted(kept, false);
+            if (why == null) {
+                return;
+            }
+            queue.forgetRunning(kept); // a kept run that cannot start fails once, not every restart
+            last = notRunning(
+                    "failed", kept, "the run submitted earlier in " + kept.runDir() + " could not start: " + why);
+            warn(last.message());
+        } else {
+            last = notRunning("idle", spec, "no run configured (dinoj.actors.coordinator.run.config is empty)");
         }
-        last = notRunning("idle", spec, "no run configured (dinoj.actors.coordinator.run.config is empty)");
         ctx.getLog().info("Coordinator up without a run{}", queue.isEmpty() ? "" : "; " + queue.size() + " queued");
-        if (!queue.isEmpty()) {
+        if (!queue.isEmpty() && kept != null) { // the failed one shows for reform-delay, as a queued one does
+            timers.startSingleTimer(Tick.NEXT_RUN, node.reformDelay());
+        } else if (!queue.isEmpty()) {
             ctx.getSelf().tell(Tick.NEXT_RUN); // the previous coordinator ended a run, not the queue
         }
     }
@@ -165,9 +187,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         TrainSettings settings;
         try {
             next = submitted(m);
-            settings = next.load();
+            rules.checkNew(next);
+            settings = rules.load(next);
         } catch (RuntimeException e) {
-            return reply(m.replyTo(), false, "run refused: " + e.getMessage());
+            m.replyTo().tell(new Accepted(false, oneLine("run refused: " + e.getMessage()), true));
+            return this;
         }
         return driver != null ? enqueue(next, m.replyTo()) : startNow(next, settings, m.replyTo());
     }
@@ -261,16 +285,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     /** Starts queued run {@code next}, or shows it failed (and goes on with the queue) when it cannot start. */
     private void startQueued(RunSpec next) {
-        String why;
-        try {
-            TrainSettings settings = next.load();
-            why = queue.keepRunning(next);
-            if (why == null) {
-                start(next, settings);
-                return;
-            }
-        } catch (RuntimeException e) { // its config changed or vanished while it waited
-            why = e.getMessage();
+        String why = startSubmitted(next, true);
+        if (why == null) {
+            return;
         }
         current = next; // the status shows this run, not the one before
         last = notRunning(
@@ -279,6 +296,29 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         if (!queue.isEmpty()) {
             timers.startSingleTimer(Tick.NEXT_RUN, node.reformDelay());
         }
+    }
+
+    /**
+     * Starts submitted run {@code run} after loading it by the {@link SubmissionRules} ({@code keep}: and keeping it
+     * as the running one first); returns why it cannot start (its config changed or vanished while it waited, the
+     * roots changed), or null.
+     */
+    private String startSubmitted(RunSpec run, boolean keep) {
+        try {
+            TrainSettings settings = rules.load(run);
+            String why = keep ? queue.keepRunning(run) : null;
+            if (why == null) {
+                start(run, settings);
+            }
+            return why;
+        } catch (RuntimeException e) {
+            return oneLine(e.getMessage());
+        }
+    }
+
+    /** {@code s} on one line (an answer or status message never spans lines). */
+    private static String oneLine(String s) {
+        return String.valueOf(s).replaceAll("\\s*[\\r\\n]+\\s*", " ");
     }
 
     /** A driver that failed (a bug, or a run state it could not write) fails the coordinator: it restarts and resumes. */

@@ -33,6 +33,9 @@ public record RunSpec(
         Duration stepPause,
         CurateSpec curate) {
 
+    /** Most steps a run may ask for (about 10^12; the bound of every step count of a training config). */
+    public static final long MAX_STEPS = 1L << 40;
+
     public RunSpec {
         if (minWorkers < 1) {
             throw new IllegalArgumentException("dinoj.actors.coordinator.min-workers must be >= 1: " + minWorkers);
@@ -91,9 +94,16 @@ public record RunSpec(
         return checkpointEvery > 0 ? checkpointEvery : settings.checkpoint().everySteps();
     }
 
-    /** The train settings; a curating run's {@code data.dataset} is its curated set. */
+    /**
+     * The train settings of a run the node config fixes (the operator's files); a curating run's {@code data.dataset}
+     * is its curated set. A submitted run is loaded by {@link SubmissionRules#load}.
+     */
     public TrainSettings load() {
-        TrainSettings s = TrainSettings.load(config, effectiveSets());
+        return checkTeacher(TrainSettings.load(config, effectiveSets()));
+    }
+
+    /** {@code s}, once its distillation teacher (if any) is found on this node. */
+    TrainSettings checkTeacher(TrainSettings s) {
         Path teacher = s.distill().teacher();
         if (teacher != null && !Files.exists(teacher)) {
             throw new ConfigError(

@@ -5,6 +5,7 @@
  * {@code Stepping}, {@code Checkpointing}, {@code Finishing}) over plain state ({@code RunProgress},
  * {@code WorkerRoster}) and the run directory's files ({@code RunStore}, off the actor thread). The
  * {@link dev.dinoj.actors.train.TrainerWorker} of each worker JVM runs the steps with its plain
- * {@link dev.dinoj.actors.train.WorkerEngine}.
+ * {@link dev.dinoj.actors.train.WorkerEngine}. What a submitted run may name (config, run directory, other paths,
+ * sizes) is checked by {@code SubmissionRules} against the node's {@code config-roots} and {@code run-roots}.
  */
 package dev.dinoj.actors.train;

@@ -10,6 +10,7 @@ import akka.actor.typed.ActorRef;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,10 +32,13 @@ class CoordinatorTest {
         kit.shutdownTestKit();
     }
 
+    /** A node whose submitted runs may have their directories and config files next to {@code state}. */
     void start(Path state, String extra) {
+        String roots = "[\"" + state.getParent() + "\"]";
         kit = OneNodeCluster.start(
                 "CoordinatorTest",
-                "dinoj.actors.coordinator { state-dir = \"" + state + "\", reform-delay = 100ms }\n" + extra);
+                "dinoj.actors.coordinator { state-dir = \"" + state + "\", reform-delay = 100ms, run-roots = " + roots
+                        + ", config-roots = " + roots + " }\n" + extra);
     }
 
     ActorRef<Coordinator.Command> coordinator(String name) {
@@ -186,6 +190,32 @@ class CoordinatorTest {
         assertEquals("waiting", s.phase());
         assertEquals(1, s.queue().length);
         assertEquals(dir.resolve("next").toAbsolutePath().toString(), s.queue()[0].dir());
+    }
+
+    /**
+     * Issue #17 item 6: a kept submission that can no longer start (its config is gone) fails once, shown in the
+     * status, and is forgotten; the coordinator does not fail at every restart (a crash loop) and starts the queue.
+     */
+    @Test
+    void shouldFailAKeptRunThatCannotStartOnceAndGoOn(@TempDir Path dir) throws Exception {
+        start(dir.resolve("state"), "dinoj.actors.coordinator.reform-delay = 2s"); // the failed one shows for 2 s
+        Duration s = Duration.ofSeconds(1);
+        RunSpec gone = new RunSpec(
+                dir.resolve("gone.conf").toString(), List.of(), dir.resolve("gone"), 2, 0, 1, s, s, s, s, null);
+        SubmittedRuns.save(dir.resolve("state"), gone);
+        SubmittedRuns.saveQueue(
+                dir.resolve("state"),
+                List.of(new RunSpec("fmnist-pico", List.of(), dir.resolve("next"), 2, 0, 1, s, s, s, s, null)));
+
+        ActorRef<Coordinator.Command> c = coordinator("first");
+        RunStatus failed = status(c);
+        assertEquals(dir.resolve("gone").toAbsolutePath().toString(), failed.dir());
+        assertEquals("failed", failed.phase());
+        assertTrue(failed.message().contains("could not start"), failed.message());
+        assertFalse(Files.exists(dir.resolve("state").resolve(SubmittedRuns.FILE)), "the kept run is forgotten");
+        RunStatus next = await(
+                c, st -> st.dir().equals(dir.resolve("next").toAbsolutePath().toString()));
+        assertEquals("waiting", next.phase(), "the queue goes on");
     }
 
     @Test

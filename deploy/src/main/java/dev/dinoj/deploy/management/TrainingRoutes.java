@@ -20,7 +20,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.Coordinator;
 import dev.dinoj.actors.train.RunStatus;
@@ -44,7 +43,8 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>GET /training/status, /training/step, /training/losses, /training/checkpoints, /training/workers: JSON from
  *       the coordinator singleton (503 if it does not answer within {@code dinoj.node.ask-timeout});</li>
- *   <li>POST /training/stop, /training/checkpoint, /training/submit (queued while a run is in progress),
+ *   <li>POST /training/stop, /training/checkpoint, /training/submit (queued while a run is in progress; its body
+ *       read by {@link SubmitBody}, 400 for bad input, 409 for a refusal because of the coordinator's state),
  *       /training/cancel ({"dir"}: a queued run): need {@code Authorization: Bearer TOKEN} with the token of
  *       {@code dinoj.node.management-token} (401 without or with a wrong one; 403 when no token is configured);</li>
  *   <li>GET /metrics: Prometheus text format ({@link NodeMetrics}).</li>
@@ -162,7 +162,9 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                 a -> a.isEmpty()
                         ? complete(StatusCodes.SERVICE_UNAVAILABLE, "the coordinator did not answer; try again\n")
                         : complete(
-                                a.get().ok() ? StatusCodes.OK : StatusCodes.CONFLICT,
+                                a.get().ok()
+                                        ? StatusCodes.OK
+                                        : a.get().badRequest() ? StatusCodes.BAD_REQUEST : StatusCodes.CONFLICT,
                                 HttpEntities.create(
                                         ContentTypes.APPLICATION_JSON,
                                         toJson(ordered(
@@ -185,41 +187,13 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
 
     /** POST /training/submit with {"config", "set": [..], "dir", "steps", "checkpoint_every", "curate": {..}}. */
     private Route submit(JsonNode n) {
-        if (n == null || !n.hasNonNull("config") || n.get("config").asText().isBlank()) {
-            return complete(StatusCodes.BAD_REQUEST, "the body needs \"config\" (a HOCON file or preset)\n");
+        SubmitBody body;
+        try {
+            body = SubmitBody.parse(n);
+        } catch (IllegalArgumentException e) {
+            return complete(StatusCodes.BAD_REQUEST, e.getMessage() + "\n");
         }
-        List<String> sets = new ArrayList<>();
-        if (n.has("set")) {
-            n.get("set").forEach(v -> sets.add(v.asText()));
-        }
-        String config = n.get("config").asText();
-        String dir = n.path("dir").asText("");
-        long steps = n.path("steps").asLong(0);
-        int every = n.path("checkpoint_every").asInt(0);
-        CurateSpec curate = null;
-        JsonNode c = n.path("curate");
-        if (c.isObject()) {
-            try {
-                curate = new CurateSpec(
-                        c.path("source").asText(""),
-                        c.path("queries").asText(""),
-                        c.path("out").asText(""),
-                        c.path("target_size").asInt(0),
-                        c.path("embedder").asText(""),
-                        c.path("copy_embedder").asText(""),
-                        c.path("partitions").asInt(0));
-            } catch (IllegalArgumentException e) {
-                return complete(StatusCodes.BAD_REQUEST, "\"curate\": " + e.getMessage() + "\n");
-            }
-        } else if (!c.isMissingNode() && !c.isNull()) {
-            return complete(
-                    StatusCodes.BAD_REQUEST,
-                    "\"curate\" must be an object {source, queries, out, target_size, "
-                            + "embedder, copy_embedder, partitions}\n");
-        }
-        CurateSpec cs = curate;
-        return control(
-                reply -> new Coordinator.Submit(config, sets.toArray(String[]::new), dir, steps, every, cs, reply));
+        return control(body::submit);
     }
 
     /** POST /training/cancel with {"dir"}: takes the queued run of that run directory out of the queue. */

@@ -59,6 +59,12 @@ public final class LocalCluster implements AutoCloseable {
         conf.append("dinoj.actors.coordinator.state-dir = \"")
                 .append(dir.toAbsolutePath().resolve("state"))
                 .append("\"\n");
+        // submitted runs may have their directories in ./runs (the default) and in this cluster's folder (--demo)
+        conf.append("dinoj.actors.coordinator.run-roots = [\"")
+                .append(Path.of("runs").toAbsolutePath())
+                .append("\", \"")
+                .append(dir.toAbsolutePath())
+                .append("\"]\n");
         if (userConfig != null) {
             conf.append("include file(\"").append(userConfig.toAbsolutePath()).append("\")\n");
         }

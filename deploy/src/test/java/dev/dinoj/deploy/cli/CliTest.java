@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -129,6 +133,52 @@ class CliTest {
                         "--out",
                         tmp.resolve("x2").toString()),
                 "dinoj.train.batch-size");
+    }
+
+    /**
+     * Issue #17 item 5: a --set value is data, also on the local command line: it reads no environment variable
+     * (one line naming the reference, not the value) and includes nothing (no URL is fetched).
+     */
+    @Test
+    void setValuesReadNoEnvironmentAndIncludeNothing() throws Exception {
+        String path = System.getenv("PATH");
+        CliTestSupport.Run env = run(
+                "train",
+                "--config",
+                "fmnist-pico",
+                "--set",
+                "data.dataset=${PATH}",
+                "--out",
+                tmp.resolve("x5").toString());
+        assertUserError(env, "--set dinoj.data.dataset", "${PATH}");
+        assertFalse(env.err().contains(path), env::toString);
+        assertEquals(1, env.err().strip().lines().count(), env::toString);
+
+        AtomicInteger fetched = new AtomicInteger();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", x -> {
+            fetched.incrementAndGet();
+            x.sendResponseHeaders(404, -1);
+            x.close();
+        });
+        server.start();
+        try {
+            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/x.conf";
+            assertUserError(
+                    run(
+                            "train",
+                            "--config",
+                            "fmnist-pico",
+                            "--set",
+                            "train={ include url(\"" + url + "\") }",
+                            "--out",
+                            tmp.resolve("x6").toString()),
+                    "--set dinoj.train",
+                    "include is not allowed");
+            assertEquals(0, fetched.get(), "the URL was fetched");
+        } finally {
+            server.stop(0);
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.dinoj.deploy.management;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +44,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ManagementRoutesTest {
 
     static final String TOKEN = "s3cret-token";
+
+    /** The node's run root: submitted run directories must lie below it. */
+    @TempDir
+    static Path runs;
+
     static NodeLauncher.Node node;
     static int port;
     static final HttpClient http = HttpClient.newHttpClient();
@@ -55,6 +61,7 @@ class ManagementRoutesTest {
                         + "akka.coordinated-shutdown.exit-jvm = off\n"
                         + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
                         + "dinoj.node.management-token = \"" + TOKEN + "\"\n"
+                        + "dinoj.actors.coordinator.run-roots = [\"" + runs + "\"]\n"
                         + "akka.discovery.config.services.dinoj.endpoints = [{ host = \"127.0.0.1\", port = " + port
                         + " }]\n")
                 .withFallback(NodeLauncher.config(null, List.of("coordinator"), null, port));
@@ -181,17 +188,78 @@ class ManagementRoutesTest {
         assertEquals(4, get("/training/stop").statusCode() / 100, "GET of a mutating route must be refused");
     }
 
+    /**
+     * Issue #17 items 5 and 6: a submission is data, and bad input is 400 with one line that names the field or key
+     * and shows no resolved value or file text; the coordinator stays idle.
+     */
+    @Test
+    void shouldRefuseBadSubmissionsAs400() throws Exception {
+        String dir = runs.resolve("bad").toString();
+        String path = System.getenv("PATH");
+        refused(
+                "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir + "\", \"set\": [\"data.dataset=${PATH}\"]}",
+                "${PATH}",
+                path);
+        refused("{\"config\": \"/etc/passwd\", \"dir\": \"" + dir + "\"}", "config-roots", "root:");
+        refused(
+                "{\"config\": \"fmnist-pico\", \"dir\": \"" + runs.resolveSibling("elsewhere") + "\"}",
+                "run-roots",
+                path);
+        refused(
+                "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir
+                        + "\", \"set\": [\"train={ include url(\\\"http://127.0.0.1:1/x\\\") }\"]}",
+                "include is not allowed",
+                path);
+        refused(
+                "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir + "\", \"set\": [\"dino.head-n-prototypes=2e9\"]}",
+                "out of range",
+                path);
+        refused(
+                "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir + "\", \"steps\": \"abc\"}",
+                "\"steps\" must be a whole number",
+                path);
+        refused(
+                "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir + "\", \"steps\": 1e30}",
+                "\"steps\" must be a whole number",
+                path);
+        refused(
+                "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir + "\", \"checkpoint-every\": 2}",
+                "unknown field",
+                path);
+        refused(
+                "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir
+                        + "\", \"curate\": {\"source\": \"s3://b/pool\", \"out\": "
+                        + "\"s3://b/out\", \"partitions\": 2e9}}",
+                "\"partitions\" must be a whole number in [0, 4096]",
+                path);
+        assertEquals(
+                "idle",
+                JSON.readTree(get("/training/status").body()).get("phase").asText());
+    }
+
+    static void refused(String body, String mustName, String never) throws Exception {
+        HttpResponse<String> r = submit(body, "Bearer " + TOKEN);
+        assertEquals(400, r.statusCode(), body + " -> " + r.body());
+        assertTrue(r.body().contains(mustName), r.body());
+        assertFalse(r.body().contains(never), r.body());
+        String message = r.body().startsWith("{")
+                ? JSON.readTree(r.body()).get("message").asText()
+                : r.body().strip();
+        assertFalse(message.contains("\n"), r.body());
+    }
+
     /** Runs last (it gives the coordinator a run): the other tests expect an idle coordinator. */
     @Test
     @Order(Integer.MAX_VALUE)
-    void shouldAcceptASubmittedRunAndQueueTheNext(@TempDir Path dir) throws Exception {
+    void shouldAcceptASubmittedRunAndQueueTheNext() throws Exception {
+        Path dir = runs.resolve("queue");
         String pico = "{\"config\": \"fmnist-pico\", \"dir\": \"" + dir.resolve("run") + "\", \"steps\": 3}";
         assertEquals(401, submit(pico, null).statusCode());
         HttpResponse<String> bad = submit("{not json", "Bearer " + TOKEN);
         assertEquals(400, bad.statusCode(), bad.body());
         HttpResponse<String> unknown =
                 submit("{\"config\": \"no-such-preset\", \"dir\": \"" + dir + "\"}", "Bearer " + TOKEN);
-        assertEquals(409, unknown.statusCode(), unknown.body());
+        assertEquals(400, unknown.statusCode(), unknown.body());
         assertTrue(unknown.body().contains("run refused"), unknown.body());
         assertEquals(
                 "idle",

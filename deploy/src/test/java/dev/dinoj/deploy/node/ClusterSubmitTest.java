@@ -28,12 +28,18 @@ class ClusterSubmitTest {
 
     @Test
     void shouldTrainASubmittedRunThenTheQueuedNext(@TempDir Path dir) throws Exception {
+        Path teacher = Path.of(ClusterSubmitTest.class
+                        .getResource("/distill/pico-teacher/state.json")
+                        .toURI())
+                .getParent();
         Path conf = dir.resolve("node.conf");
         Files.writeString(
                 conf,
                 String.join(
                         "\n",
                         "dinoj.actors.coordinator { min-workers = 2, step-timeout = 90s, probe-timeout = 3s }",
+                        // a submitted run reads its teacher only below the roots
+                        "dinoj.actors.coordinator.config-roots = [\"" + teacher.getParent() + "\"]",
                         "dinoj.actors.worker { collective-timeout = 10s, connect-timeout = 45s }",
                         "dinoj.actors.data { slice-size = 8192, fetch-timeout = 8s }",
                         "dinoj.node.management-token = \"s3cr3t\"",
@@ -52,10 +58,6 @@ class ClusterSubmitTest {
                             .asText());
 
             // issue #7: the submitted run distils pico from a trained pico teacher with Gram anchoring from step 1
-            Path teacher = Path.of(ClusterSubmitTest.class
-                            .getResource("/distill/pico-teacher/state.json")
-                            .toURI())
-                    .getParent();
             CliTestSupport.Run ok = CliTestSupport.main(
                     "train",
                     "--config",

@@ -10,7 +10,8 @@ public record CheckpointSettings(int everySteps, int keepLast) {
 
     static CheckpointSettings from(ConfigReader r) {
         return new CheckpointSettings(
-                r.intAt("dinoj.checkpoint.every-steps", 1), r.intAt("dinoj.checkpoint.keep-last", 1));
+                r.intAt("dinoj.checkpoint.every-steps", 1, Integer.MAX_VALUE),
+                r.intAt("dinoj.checkpoint.keep-last", 1, Bounds.KEEP));
     }
 
     /** Whether a checkpoint is due after {@code step} steps of {@code totalSteps}. */

@@ -39,25 +39,25 @@ public record CollectivesConfig(
         if (!t.equals("ipc") && !t.equals("udp")) {
             throw new ConfigError(p + "transport = " + t + " must be ipc or udp");
         }
-        int port = r.intAt(p + "base-port", 0);
+        int port = r.intAt(p + "base-port", 0, 65535);
         if (port > 65000) {
             throw new ConfigError(p + "base-port = " + port + " must be in [0, 65000] (0 = a free port)");
         }
-        int threads = r.intAt(p + "threads-per-rank", 0);
+        int threads = r.intAt(p + "threads-per-rank", 0, Bounds.THREADS);
         return new CollectivesConfig(aeron, wire, r.bool(p + "overlap"), t, port, threads);
     }
 
     private static CollectiveSettings aeron(ConfigReader r, String p) {
         var timeout = r.positiveDuration(p + "timeout");
         var connect = r.positiveDuration(p + "connect-timeout");
-        int mtu = r.intAt(p + "mtu", 128);
+        int mtu = r.intAt(p + "mtu", 128, Integer.MAX_VALUE);
         if (mtu % 32 != 0 || mtu > CollectiveSettings.MAX_MTU) {
             throw new ConfigError(
                     p + "mtu = " + mtu + " must be a multiple of 32 in [128, " + CollectiveSettings.MAX_MTU + "]");
         }
         int ring = termAt(r, p + "ring-term-length", mtu);
         int small = termAt(r, p + "small-term-length", mtu);
-        int stream = r.intAt(p + "stream-id-base", 1);
+        int stream = r.intAt(p + "stream-id-base", 1, Integer.MAX_VALUE - 4096);
         long smallMax = r.bytes(p + "small-max-bytes");
         if (smallMax < 0 || smallMax > 1 << 30) {
             throw new ConfigError(p + "small-max-bytes = " + smallMax + " must be in [0, 1 GiB]");

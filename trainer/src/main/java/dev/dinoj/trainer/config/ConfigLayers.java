@@ -14,12 +14,18 @@ import java.util.Map;
 /**
  * How a training configuration is put together: {@code reference.conf} (every key with its default) under presets or
  * HOCON files (each overriding the ones before it) under {@code --set key=value} overrides. Keys nobody reads are
- * refused, naming where they came from.
+ * refused, naming where they came from. A {@code --set} value is data: it includes nothing ({@link NoIncludes}), and
+ * the configuration is resolved without the environment ({@link TrainSettings#fromConfig}). The files of a run
+ * submitted to a cluster are data too ({@link #mergeSubmitted}); the files the local user names may include others.
  */
 public final class ConfigLayers {
 
     /** Presets shipped in the jar ({@code dinoj/presets/NAME.conf}). */
     public static final List<String> PRESETS = List.of("fmnist-tiny", "fmnist-pico");
+
+    /** How data is parsed: no includes. */
+    private static final ConfigParseOptions DATA =
+            ConfigParseOptions.defaults().setIncluder(NoIncludes.INSTANCE).setAllowMissing(false);
 
     private ConfigLayers() {}
 
@@ -28,11 +34,28 @@ public final class ConfigLayers {
      * {@code sets} ({@code key=value}; keys may omit the {@code dinoj.} prefix) over {@code reference.conf}.
      */
     public static Config merge(List<String> configFiles, List<String> sets) {
+        return merge(configFiles, sets, false);
+    }
+
+    /**
+     * As {@link #merge}, for a run submitted to a cluster: its files (checked by the caller to be where the node
+     * allows) include nothing either, and a syntax error names the file and line without repeating the file's text.
+     */
+    public static Config mergeSubmitted(List<String> configFiles, List<String> sets) {
+        return merge(configFiles, sets, true);
+    }
+
+    /** Whether {@code spec} names a preset ({@code NAME} or {@code NAME.conf}). */
+    public static boolean isPreset(String spec) {
+        return PRESETS.contains(presetName(spec));
+    }
+
+    private static Config merge(List<String> configFiles, List<String> sets, boolean submitted) {
         Config reference = ConfigFactory.parseResources(ConfigLayers.class.getClassLoader(), "reference.conf")
                 .withOnlyPath("dinoj");
         Config user = ConfigFactory.empty();
         for (String configFile : configFiles) {
-            user = parseFileOrPreset(configFile).withFallback(user);
+            user = (submitted ? parseSubmitted(configFile) : parseFileOrPreset(configFile)).withFallback(user);
         }
         for (String set : sets) {
             user = parseSet(set).withFallback(user);
@@ -50,9 +73,9 @@ public final class ConfigLayers {
         String full = key.startsWith("dinoj.") ? key : "dinoj." + key;
         try {
             return ConfigFactory.parseString(
-                    full + " = " + set.substring(eq + 1).trim());
+                    full + " = " + set.substring(eq + 1).trim(), DATA.setOriginDescription("--set " + full));
         } catch (ConfigException e) {
-            throw new ConfigError("--set " + set + ": " + e.getMessage());
+            throw new ConfigError(e.origin() != null ? e.getMessage() : "--set " + full + ": " + e.getMessage());
         }
     }
 
@@ -66,14 +89,41 @@ public final class ConfigLayers {
                 throw new ConfigError(spec + ": " + e.getMessage());
             }
         }
-        String name = spec.endsWith(".conf") ? spec.substring(0, spec.length() - 5) : spec;
-        if (PRESETS.contains(name)) {
-            return ConfigFactory.parseResources(
-                    ConfigLayers.class.getClassLoader(),
-                    "dinoj/presets/" + name + ".conf",
-                    ConfigParseOptions.defaults().setAllowMissing(false));
+        if (isPreset(spec)) {
+            return preset(spec);
         }
         throw new ConfigError(spec + ": no such config file and not a preset; use a HOCON file or one of " + PRESETS);
+    }
+
+    /** A preset first (a file of that name does not hide it), else the file, parsed as data. */
+    private static Config parseSubmitted(String spec) {
+        if (isPreset(spec)) {
+            return preset(spec);
+        }
+        Path p = Path.of(spec);
+        if (!Files.isRegularFile(p)) {
+            throw new ConfigError(spec + ": no such config file and not a preset " + PRESETS);
+        }
+        try {
+            return ConfigFactory.parseFile(p.toFile(), DATA);
+        } catch (ConfigException.Parse e) {
+            int line = e.origin() == null ? -1 : e.origin().lineNumber();
+            throw new ConfigError(
+                    spec + (line > 0 ? ": line " + line : "") + ": not valid HOCON (the file's text is not shown)");
+        } catch (ConfigException e) {
+            throw new ConfigError(spec + ": " + e.getMessage());
+        }
+    }
+
+    private static String presetName(String spec) {
+        return spec.endsWith(".conf") ? spec.substring(0, spec.length() - 5) : spec;
+    }
+
+    private static Config preset(String spec) {
+        return ConfigFactory.parseResources(
+                ConfigLayers.class.getClassLoader(),
+                "dinoj/presets/" + presetName(spec) + ".conf",
+                ConfigParseOptions.defaults().setAllowMissing(false));
     }
 
     private static void rejectUnknownKeys(Config user, Config reference) {

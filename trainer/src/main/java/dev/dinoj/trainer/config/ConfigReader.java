@@ -48,19 +48,23 @@ final class ConfigReader {
         return config.getDoubleList(key);
     }
 
-    int intAt(String key, int min) {
-        return (int) longAt(key, min);
+    /** A whole number in {@code [min, max]}: every size key has an upper bound, so no value is silently cut. */
+    int intAt(String key, int min, int max) {
+        return (int) longAt(key, min, max);
     }
 
-    /** An integer value (a fractional number is a wrong type, not silently truncated). */
-    long longAt(String key, long min) {
+    /** A whole number in {@code [min, max]} (a fractional number is a wrong type, not silently truncated). */
+    long longAt(String key, long min, long max) {
         Object raw = config.getValue(key).unwrapped();
         if (raw instanceof Number n && n.doubleValue() != Math.rint(n.doubleValue())) {
             throw new ConfigError(key + " = " + raw + " must be a whole number");
         }
+        if (raw instanceof Number n && Math.abs(n.doubleValue()) >= 0x1p63) {
+            throw new ConfigError(key + " = " + raw + " is out of range: must be in [" + min + ", " + max + "]");
+        }
         long v = config.getLong(key);
-        if (v < min) {
-            throw new ConfigError(key + " = " + v + " is out of range: must be >= " + min);
+        if (v < min || v > max) {
+            throw new ConfigError(key + " = " + v + " is out of range: must be in [" + min + ", " + max + "]");
         }
         return v;
     }
@@ -99,9 +103,9 @@ final class ConfigReader {
         return d;
     }
 
-    /** A multiple of {@code patch} (crop sizes). */
-    int multipleOf(String key, int patch) {
-        int s = intAt(key, 1);
+    /** A multiple of {@code patch} (crop sizes), at most {@code max}. */
+    int multipleOf(String key, int patch, int max) {
+        int s = intAt(key, 1, max);
         if (s % patch != 0) {
             throw new ConfigError(key + " = " + s + " must be a multiple of dinoj.model.patch-size = " + patch);
         }

@@ -23,15 +23,15 @@ public record CropSettings(MultiCropConfig normal, MultiCropConfig highRes, long
         }
         r.scaleAt("dinoj.crops.global-crops-scale");
         r.scaleAt("dinoj.crops.local-crops-scale");
-        long start = r.longAt("dinoj.high-res.start-step", 0);
-        int global = r.multipleOf("dinoj.crops.global-crops-size", patchSize);
-        int local = r.multipleOf("dinoj.crops.local-crops-size", patchSize);
+        long start = r.longAt("dinoj.high-res.start-step", 0, Bounds.STEPS);
+        int global = r.multipleOf("dinoj.crops.global-crops-size", patchSize, Bounds.CROP_SIDE);
+        int local = r.multipleOf("dinoj.crops.local-crops-size", patchSize, Bounds.CROP_SIDE);
         MultiCropConfig highRes = null;
         if (start > 0) {
             highRes = recipe(
                     r,
-                    r.multipleOf("dinoj.high-res.global-crops-size", patchSize),
-                    r.multipleOf("dinoj.high-res.local-crops-size", patchSize));
+                    r.multipleOf("dinoj.high-res.global-crops-size", patchSize, Bounds.CROP_SIDE),
+                    r.multipleOf("dinoj.high-res.local-crops-size", patchSize, Bounds.CROP_SIDE));
         }
         return new CropSettings(recipe(r, global, local), highRes, start);
     }
@@ -44,7 +44,7 @@ public record CropSettings(MultiCropConfig normal, MultiCropConfig highRes, long
             return MultiCropConfig.official(
                             globalSize,
                             r.scaleAt("dinoj.crops.global-crops-scale"),
-                            r.intAt("dinoj.crops.local-crops-number", 0),
+                            r.intAt("dinoj.crops.local-crops-number", 0, Bounds.LOCAL_CROPS),
                             localSize,
                             r.scaleAt("dinoj.crops.local-crops-scale"))
                     .toBuilder()

@@ -12,8 +12,8 @@ import java.nio.file.Path;
 public record DataSettings(DatasetSpec dataset, int loaderThreadsSet, int prefetch) {
 
     static DataSettings from(ConfigReader r) {
-        int threads = r.intAt("dinoj.data.loader-threads", 0);
-        int prefetch = r.intAt("dinoj.data.prefetch", 1);
+        int threads = r.intAt("dinoj.data.loader-threads", 0, Bounds.THREADS);
+        int prefetch = r.intAt("dinoj.data.prefetch", 1, Bounds.PREFETCH);
         DatasetSpec spec = DatasetSpec.parse(
                 r.string("dinoj.data.dataset"),
                 Path.of(r.string("dinoj.data.fashion-mnist-dir")),

@@ -15,8 +15,8 @@ public record DistillSettings(Path teacher, int numHeads, boolean randomHeadsIfM
 
     static DistillSettings from(ConfigReader r) {
         String teacher = r.string("dinoj.distill.teacher");
-        int heads = r.intAt("dinoj.distill.teacher-num-heads", 0);
-        long seed = r.longAt("dinoj.distill.teacher-head-seed", Long.MIN_VALUE);
+        int heads = r.intAt("dinoj.distill.teacher-num-heads", 0, Bounds.HEADS);
+        long seed = r.longAt("dinoj.distill.teacher-head-seed", Long.MIN_VALUE, Long.MAX_VALUE);
         String missing = r.string("dinoj.distill.missing-teacher-heads");
         if (!missing.equals("error") && !missing.equals("random")) {
             throw new ConfigError("dinoj.distill.missing-teacher-heads = " + missing + ": use error or random");

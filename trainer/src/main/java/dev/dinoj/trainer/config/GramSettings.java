@@ -91,19 +91,19 @@ public record GramSettings(
         double start = r.doubleAt(g + "loss-weight-schedule.start", 0, 1e6);
         double peak = r.doubleAt(g + "loss-weight-schedule.peak", 0, 1e6);
         double end = r.doubleAt(g + "loss-weight-schedule.end", 0, 1e6);
-        long epochLength = r.intAt("dinoj.train.epoch-length", 1);
-        long total = r.intAt("dinoj.optim.epochs", 1) * epochLength;
-        long warmup = r.longAt(g + "loss-weight-schedule.warmup-epochs", 0) * epochLength;
-        long cosine = r.longAt(g + "loss-weight-schedule.cosine-epochs", 0) * epochLength;
+        long epochLength = r.intAt("dinoj.train.epoch-length", 1, Bounds.EPOCH_LENGTH);
+        long total = r.intAt("dinoj.optim.epochs", 1, Bounds.EPOCHS) * epochLength;
+        long warmup = r.longAt(g + "loss-weight-schedule.warmup-epochs", 0, Bounds.EPOCHS) * epochLength;
+        long cosine = r.longAt(g + "loss-weight-schedule.cosine-epochs", 0, Bounds.EPOCHS) * epochLength;
         if (scheduled && warmup + cosine > total) {
             throw new ConfigError(g + "loss-weight-schedule: warmup-epochs + cosine-epochs exceed dinoj.optim.epochs");
         }
         boolean emaTeacher = r.bool(g + "ema-teacher");
-        long itLoad = r.longAt(g + "it-load-ema-teacher", 0);
+        long itLoad = r.longAt(g + "it-load-ema-teacher", 0, Bounds.STEPS);
         boolean repUpdate = r.bool(g + "rep-update");
-        long frequency = r.longAt(g + "update-frequency", 1);
-        long first = r.longAt(g + "it-first-update", 0);
-        long max = r.longAt(g + "max-updates", 0);
+        long frequency = r.longAt(g + "update-frequency", 1, Bounds.STEPS);
+        long first = r.longAt(g + "it-first-update", 0, Bounds.STEPS);
+        long max = r.longAt(g + "max-updates", 0, Bounds.STEPS);
         boolean normalized = r.bool(g + "normalized");
         boolean imgLevel = r.bool(g + "img-level");
         boolean removeNeg = r.bool(g + "remove-neg");

@@ -14,13 +14,14 @@ public record LoopSettings(
         int batchSize, long seed, long totalSteps, double maxMinutes, int logEvery, boolean cropPacking) {
 
     static LoopSettings from(ConfigReader r) {
-        int batchSize = r.intAt("dinoj.train.batch-size", 1);
-        long maxSteps = r.longAt("dinoj.train.max-steps", 0);
-        long scheduled = (long) r.intAt("dinoj.optim.epochs", 1) * r.intAt("dinoj.train.epoch-length", 1);
-        int logEvery = r.intAt("dinoj.train.log-every", 1);
+        int batchSize = r.intAt("dinoj.train.batch-size", 1, Bounds.BATCH);
+        long maxSteps = r.longAt("dinoj.train.max-steps", 0, Bounds.STEPS);
+        long scheduled = (long) r.intAt("dinoj.optim.epochs", 1, Bounds.EPOCHS)
+                * r.intAt("dinoj.train.epoch-length", 1, Bounds.EPOCH_LENGTH);
+        int logEvery = r.intAt("dinoj.train.log-every", 1, Integer.MAX_VALUE);
         double maxMinutes = r.doubleAt("dinoj.train.max-minutes", 0, 1e9);
         boolean packing = r.bool("dinoj.train.crop-packing");
-        long seed = r.longAt("dinoj.train.seed", Long.MIN_VALUE);
+        long seed = r.longAt("dinoj.train.seed", Long.MIN_VALUE, Long.MAX_VALUE);
         return new LoopSettings(batchSize, seed, maxSteps > 0 ? maxSteps : scheduled, maxMinutes, logEvery, packing);
     }
 

@@ -8,9 +8,9 @@ final class ScheduleSettings {
     private ScheduleSettings() {}
 
     static Schedules from(ConfigReader r, int batchSize) {
-        long epochLength = r.intAt("dinoj.train.epoch-length", 1);
-        long epochs = r.intAt("dinoj.optim.epochs", 1);
-        long warmup = r.intAt("dinoj.optim.warmup-epochs", 0);
+        long epochLength = r.intAt("dinoj.train.epoch-length", 1, Bounds.EPOCH_LENGTH);
+        long epochs = r.intAt("dinoj.optim.epochs", 1, Bounds.EPOCHS);
+        long warmup = r.intAt("dinoj.optim.warmup-epochs", 0, Bounds.EPOCHS);
         if (warmup > epochs) {
             throw new ConfigError("dinoj.optim.warmup-epochs = " + warmup + " exceeds dinoj.optim.epochs = " + epochs);
         }
@@ -35,7 +35,7 @@ final class ScheduleSettings {
                 r.doubleAt("dinoj.teacher.final-momentum-teacher", 0, 1),
                 r.doubleAt("dinoj.teacher.teacher-temp", 1e-6, 10),
                 r.doubleAt("dinoj.teacher.warmup-teacher-temp", 1e-6, 10),
-                r.intAt("dinoj.teacher.warmup-teacher-temp-epochs", 0),
-                r.intAt("dinoj.optim.freeze-last-layer-epochs", 0));
+                r.intAt("dinoj.teacher.warmup-teacher-temp-epochs", 0, Bounds.EPOCHS),
+                r.intAt("dinoj.optim.freeze-last-layer-epochs", 0, Bounds.EPOCHS));
     }
 }

@@ -62,7 +62,9 @@ public record SslConfig(
         VitConfig preset;
         try {
             preset = VitConfig.preset(
-                    arch, r.intAt("dinoj.crops.global-crops-size", 1), r.intAt("dinoj.model.patch-size", 1));
+                    arch,
+                    r.intAt("dinoj.crops.global-crops-size", 1, Bounds.CROP_SIDE),
+                    r.intAt("dinoj.model.patch-size", 1, Bounds.PATCH));
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.model.arch / crops.global-crops-size / model.patch-size: " + e.getMessage());
         }
@@ -76,7 +78,7 @@ public record SslConfig(
                     preset.numHeads(),
                     preset.mlpRatio(),
                     FfnType.parse(r.string("dinoj.model.ffn-layer")),
-                    r.intAt("dinoj.model.num-register-tokens", 0),
+                    r.intAt("dinoj.model.num-register-tokens", 0, Bounds.REGISTERS),
                     r.doubleAt("dinoj.model.layerscale", 0, 10),
                     r.bool("dinoj.model.qkv-bias"),
                     r.bool("dinoj.model.proj-bias"),
@@ -107,7 +109,7 @@ public record SslConfig(
                 vit,
                 dino,
                 ibot,
-                r.intAt("dinoj.crops.local-crops-number", 0),
+                r.intAt("dinoj.crops.local-crops-number", 0, Bounds.LOCAL_CROPS),
                 r.doubleAt("dinoj.dino.loss-weight", 0, 1e6),
                 r.doubleAt("dinoj.dino.koleo-loss-weight", 0, 1e6),
                 r.doubleAt("dinoj.ibot.loss-weight", 0, 1e6),
@@ -124,10 +126,10 @@ public record SslConfig(
     private static HeadConfig head(ConfigReader r, String p, int inDim) {
         return new HeadConfig(
                 inDim,
-                r.intAt(p + ".head-n-prototypes", 1),
-                r.intAt(p + ".head-hidden-dim", 1),
-                r.intAt(p + ".head-bottleneck-dim", 1),
-                r.intAt(p + ".head-nlayers", 1));
+                r.intAt(p + ".head-n-prototypes", 1, Bounds.PROTOTYPES),
+                r.intAt(p + ".head-hidden-dim", 1, Bounds.HEAD_HIDDEN),
+                r.intAt(p + ".head-bottleneck-dim", 1, Bounds.HEAD_BOTTLENECK),
+                r.intAt(p + ".head-nlayers", 1, Bounds.HEAD_LAYERS));
     }
 
     public boolean separateIbotHead() {

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigResolveOptions;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.trainer.schedule.Schedules;
@@ -66,10 +67,30 @@ public final class TrainSettings {
         return fromConfig(ConfigLayers.merge(configFiles, sets));
     }
 
-    /** Settings from an already merged config (a checkpoint's resolved config). */
+    /**
+     * Loads the configuration of a run submitted to a cluster: {@code config} is a preset or a file the caller has
+     * checked (it is parsed as data: no includes, syntax errors without its text), {@code sets} as for {@link #load}.
+     */
+    public static TrainSettings loadSubmitted(String config, List<String> sets) {
+        return fromConfig(ConfigLayers.mergeSubmitted(List.of(config), sets));
+    }
+
+    /**
+     * Settings from an already merged config (a checkpoint's resolved config). It is resolved without the environment
+     * and the system properties: a substitution may name only keys of the configuration itself.
+     */
     public static TrainSettings fromConfig(Config merged) {
+        Config resolved;
         try {
-            return new TrainSettings(merged.resolve());
+            resolved = merged.resolve(ConfigResolveOptions.noSystem());
+        } catch (ConfigException.UnresolvedSubstitution e) {
+            throw new ConfigError(e.getMessage() + " (a substitution may name only keys of the configuration, e.g. "
+                    + "${dinoj.train.batch-size}; environment variables and system properties are not read)");
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+        try {
+            return new TrainSettings(resolved);
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());
         }

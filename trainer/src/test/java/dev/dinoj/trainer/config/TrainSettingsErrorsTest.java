@@ -1,6 +1,7 @@
 package dev.dinoj.trainer.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,6 +71,37 @@ class TrainSettingsErrorsTest {
             })
     void outOfRangeValuesNameTheKey(String set, String key) {
         assertMentions(fails("fmnist-pico", set), key);
+    }
+
+    /**
+     * Issue #17 item 6: every size key has an upper bound, so a poison value (two billion prototypes, a batch that
+     * wraps around an int) is one line naming the key when the configuration is loaded, never an allocation.
+     */
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "dino.head-n-prototypes=2e9       | dinoj.dino.head-n-prototypes",
+                "dino.head-hidden-dim=2e9         | dinoj.dino.head-hidden-dim",
+                "dino.head-bottleneck-dim=2e9     | dinoj.dino.head-bottleneck-dim",
+                "dino.head-nlayers=2e9            | dinoj.dino.head-nlayers",
+                "train.batch-size=2e9             | dinoj.train.batch-size",
+                "train.batch-size=4294967300      | dinoj.train.batch-size",
+                "optim.epochs=2e9                 | dinoj.optim.epochs",
+                "train.epoch-length=2e9           | dinoj.train.epoch-length",
+                "train.max-steps=1e30             | dinoj.train.max-steps",
+                "crops.local-crops-number=2e9     | dinoj.crops.local-crops-number",
+                "crops.local-crops-size=2000000000 | dinoj.crops.local-crops-size",
+                "model.num-register-tokens=2e9    | dinoj.model.num-register-tokens",
+                "data.prefetch=2e9                | dinoj.data.prefetch",
+                "data.loader-threads=2e9          | dinoj.data.loader-threads",
+                "checkpoint.keep-last=2e9         | dinoj.checkpoint.keep-last",
+                "high-res.start-step=9e18         | dinoj.high-res.start-step",
+            })
+    void sizesAboveTheirBoundNameTheKeyAndTheRange(String set, String key) {
+        ConfigError e = fails("fmnist-pico", set);
+        assertMentions(e, key, "out of range");
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
     @Test
