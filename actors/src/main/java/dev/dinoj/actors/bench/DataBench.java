@@ -177,7 +177,7 @@ public final class DataBench {
                 + "akka.remote.artery.canonical.port = 0\n"
                 + "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
                 + "akka.actor.warn-about-direct-use-of-remote-provider = off\n"
-                + "akka.loglevel = WARNING"));
+                + "akka.loglevel = ERROR"));
         int maxReply = base.getBytes("dinoj.actors.data.max-reply-bytes").intValue();
         Path cache = Files.createTempDirectory("dinoj-bench-data");
         DataShard.Settings settings = new DataShard.Settings(

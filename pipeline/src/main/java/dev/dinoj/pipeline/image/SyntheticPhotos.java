@@ -61,13 +61,24 @@ public final class SyntheticPhotos {
                 default -> g.fillPolygon(new int[] {x, x + s, x + s / 2}, new int[] {y + s, y + s, y}, 3);
             }
         }
-        for (int i = 0; i < w * h / 64; i++) { // grain, so JPEG has texture to code
-            int x = r.nextInt(w);
-            int y = r.nextInt(h);
-            img.setRGB(x, y, img.getRGB(x, y) ^ 0x0f0f0f);
-        }
         g.dispose();
+        // sensor grain on every pixel (+-10 per channel), so JPEG codes texture as it does for photos (~1.5 bit/px)
+        int[] row = new int[w];
+        for (int y = 0; y < h; y++) {
+            img.getRGB(0, y, w, 1, row, 0, w);
+            for (int x = 0; x < w; x++) {
+                int n = r.nextInt(21) - 10;
+                int p = row[x];
+                row[x] =
+                        clamp(((p >> 16) & 0xff) + n) << 16 | clamp(((p >> 8) & 0xff) + n) << 8 | clamp((p & 0xff) + n);
+            }
+            img.setRGB(0, y, w, 1, row, 0, w);
+        }
         return img;
+    }
+
+    private static int clamp(int v) {
+        return Math.max(0, Math.min(255, v));
     }
 
     /**
