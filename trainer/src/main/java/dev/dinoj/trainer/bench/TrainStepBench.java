@@ -19,8 +19,11 @@ import dev.dinoj.trainer.train.GramAnchor;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -56,7 +59,8 @@ public final class TrainStepBench {
             double gemmPeakGflops,
             double utilisation,
             String engine,
-            int threads) {
+            int threads,
+            double peakResidentMiB) {
 
         public String table() {
             StringBuilder sb = new StringBuilder();
@@ -84,6 +88,7 @@ public final class TrainStepBench {
             row(sb, "achieved (GFLOP/s)", String.format(Locale.ROOT, "%.1f", achievedGflops));
             row(sb, "GEMM peak, same run (GFLOP/s)", String.format(Locale.ROOT, "%.1f", gemmPeakGflops));
             row(sb, "FLOP utilisation", String.format(Locale.ROOT, "%.1f %%", 100 * utilisation));
+            row(sb, "peak resident memory (MiB)", String.format(Locale.ROOT, "%.0f", peakResidentMiB));
             return sb.toString();
         }
 
@@ -113,6 +118,7 @@ public final class TrainStepBench {
             o.put("flop_utilisation", fixed(utilisation, 4));
             o.put("engine", engine);
             o.put("threads", threads);
+            o.put("peak_rss_mib", fixed(peakResidentMiB, 0));
             return o.toString();
         }
 
@@ -199,7 +205,25 @@ public final class TrainStepBench {
                 gflop / step / peak,
                 Engine.getInstance().getEngineName() + " "
                         + Engine.getInstance().getVersion(),
-                Runtime.getRuntime().availableProcessors());
+                Runtime.getRuntime().availableProcessors(),
+                peakResidentMiB());
+    }
+
+    /**
+     * The process's peak resident set ({@code VmHWM} of {@code /proc/self/status}: Java heap, DJL/PyTorch native
+     * memory and everything else), in MiB; NaN where the file does not exist.
+     */
+    public static double peakResidentMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
     }
 
     /** Seconds to augment and collate one batch on one thread (median of 3). */
