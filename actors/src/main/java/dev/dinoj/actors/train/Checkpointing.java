@@ -8,8 +8,8 @@ import java.nio.file.Path;
  * A checkpoint in two phases. Phase 1: every rank writes and acknowledges its shard ({@link TrainerWorker.SaveCheckpoint};
  * the collective save writes the manifest only after all shards). Phase 2, in the {@link RunStore}: the checkpoint's
  * checksums are verified and {@code run-state.json} names it; then the steps go on. A checkpoint that does not verify
- * aborts the world (it re-forms from the previous one); a run state that cannot be written crashes the driver into
- * the coordinator's supervision.
+ * right after every rank wrote it ends the run as failed (the storage under the run is broken: re-forming would loop);
+ * a run state that cannot be written crashes the driver into the coordinator's supervision.
  */
 final class Checkpointing extends WorldPhase {
 
@@ -53,7 +53,7 @@ final class Checkpointing extends WorldPhase {
         if (m.error() != null) {
             Throwable cause = RunStore.cause(m.error());
             if (cause instanceof RunStore.Unverified) {
-                return abort(cause.getMessage());
+                return failed(FailureKind.CHECKPOINT, cause.getMessage());
             }
             throw new IllegalStateException("checkpoint " + m.dir() + " verified, but not recorded", cause);
         }

@@ -39,7 +39,8 @@ public final class RunDriver {
 
     public record WorldJoined(int generation, int rank, long step) implements Command, ClusterMessage {}
 
-    public record WorldFailed(int generation, int rank, String error) implements Command, ClusterMessage {}
+    /** A rank could not join; {@code kind} is a {@link FailureKind} name. */
+    public record WorldFailed(int generation, int rank, String kind, String error) implements Command, ClusterMessage {}
 
     /** A step's result: losses and, per sample, its stream position, dataset index and object key ("" if none). */
     public record StepDone(
@@ -55,11 +56,14 @@ public final class RunDriver {
             double seconds)
             implements Command, ClusterMessage {}
 
-    public record StepFailed(int generation, long step, int rank, String error) implements Command, ClusterMessage {}
+    /** A rank's step failed; {@code kind} is a {@link FailureKind} name. */
+    public record StepFailed(int generation, long step, int rank, String kind, String error)
+            implements Command, ClusterMessage {}
 
     public record CheckpointSaved(int generation, long step, int rank, String dir) implements Command, ClusterMessage {}
 
-    public record CheckpointFailed(int generation, long step, int rank, String error)
+    /** A rank's checkpoint failed; {@code kind} is a {@link FailureKind} name. */
+    public record CheckpointFailed(int generation, long step, int rank, String kind, String error)
             implements Command, ClusterMessage {}
 
     // ---- from the coordinator (local) ----

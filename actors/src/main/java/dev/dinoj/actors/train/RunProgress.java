@@ -3,6 +3,8 @@ package dev.dinoj.actors.train;
 import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.trainer.config.TrainSettings;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Where a run stands: the next step, the committed checkpoint, the generation of its world, its failures and losses,
@@ -22,6 +24,7 @@ final class RunProgress {
     private String committedDir = "";
     private int generation;
     private int restarts;
+    private final Map<Long, Integer> stepFailures = new HashMap<>();
     private String message = "";
     private boolean formedBefore;
     private boolean checkpointRequested;
@@ -95,6 +98,11 @@ final class RunProgress {
     void committed(long committed, String dir) {
         committedStep = committed;
         committedDir = dir;
+    }
+
+    /** Counts a failure at {@code step} and returns how many there have been (this coordinator's, since it started). */
+    int stepFailed(long step) {
+        return stepFailures.merge(step, 1, Integer::sum);
     }
 
     /** A world failed: {@code why} is the message, and it counts as a restart. */

@@ -19,6 +19,7 @@ import java.util.List;
  * @param steps           steps to train (0 = the config's)
  * @param checkpointEvery checkpoint cadence in steps (0 = the config's)
  * @param curate          the curation that comes first (null = none): the run then trains on its output
+ * @param maxStepRetries  worlds a step may fail on (re-formed after each) before the run ends as failed
  */
 public record RunSpec(
         String config,
@@ -31,7 +32,8 @@ public record RunSpec(
         Duration stepTimeout,
         Duration reformDelay,
         Duration stepPause,
-        CurateSpec curate) {
+        CurateSpec curate,
+        int maxStepRetries) {
 
     /** Most steps a run may ask for (about 10^12; the bound of every step count of a training config). */
     public static final long MAX_STEPS = 1L << 40;
@@ -39,6 +41,10 @@ public record RunSpec(
     public RunSpec {
         if (minWorkers < 1) {
             throw new IllegalArgumentException("dinoj.actors.coordinator.min-workers must be >= 1: " + minWorkers);
+        }
+        if (maxStepRetries < 1) {
+            throw new IllegalArgumentException(
+                    "dinoj.actors.coordinator.max-step-retries must be >= 1: " + maxStepRetries);
         }
         if (!config.isEmpty() && runDir == null) {
             throw new IllegalArgumentException("dinoj.actors.coordinator.run.dir is empty: set the run directory "
@@ -60,7 +66,8 @@ public record RunSpec(
                 c.getDuration("step-timeout"),
                 c.getDuration("reform-delay"),
                 c.getDuration("step-pause"),
-                CurateSpec.fromConfig(c.getConfig("run")));
+                CurateSpec.fromConfig(c.getConfig("run")),
+                c.getInt("max-step-retries"));
     }
 
     public boolean hasRun() {
@@ -81,7 +88,8 @@ public record RunSpec(
                 stepTimeout,
                 reformDelay,
                 stepPause,
-                curate);
+                curate,
+                maxStepRetries);
     }
 
     /** Steps to train: {@link #steps()}, or the config's when 0. */

@@ -162,6 +162,27 @@ final class RunStore {
     }
 
     /**
+     * Appends the run's failure to {@code audit.jsonl}: {@code {"generation", "step", "event": "failed", "cause",
+     * "message"}} (no {@code positions}: readers of step lines skip it).
+     */
+    CompletionStage<Done> auditEnd(int generation, long step, String cause, String message) {
+        return then(() -> {
+            ObjectNode line = JSON.createObjectNode();
+            line.put("generation", generation);
+            line.put("step", step);
+            line.put("event", "failed");
+            line.put("cause", cause);
+            line.put("message", message);
+            Files.write(
+                    runDir.resolve(AUDIT_FILE),
+                    (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8),
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+            return Done.getInstance();
+        });
+    }
+
+    /**
      * One line of {@code audit.jsonl}: generation, step, world size, the (position, index) of every sample in rank
      * order, their object keys when any sample has one, and rank 0's total loss.
      */

@@ -160,7 +160,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
                     long step = engine.form(world, r, s, ckpt);
                     return new RunDriver.WorldJoined(gen, r, step);
                 },
-                e -> new RunDriver.WorldFailed(gen, r, e));
+                e -> new RunDriver.WorldFailed(gen, r, FailureKind.of(e).name(), e.toString()));
         return this;
     }
 
@@ -202,7 +202,8 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         int gen = m.generation();
         int r = rank;
         if (m.error() != null) {
-            driver.tell(new RunDriver.StepFailed(gen, m.step(), r, "fetching samples: " + m.error()));
+            driver.tell(new RunDriver.StepFailed(
+                    gen, m.step(), r, FailureKind.TRANSIENT.name(), "fetching samples: " + m.error()));
             return this;
         }
         run(
@@ -230,7 +231,8 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
                             keys,
                             (System.nanoTime() - t0) / 1e9);
                 },
-                e -> new RunDriver.StepFailed(gen, m.step(), r, e));
+                e -> new RunDriver.StepFailed(
+                        gen, m.step(), r, FailureKind.of(e).name(), e.toString()));
         return this;
     }
 
@@ -247,7 +249,8 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
                         m.step(),
                         r,
                         engine.save(Path.of(m.runDir()), m.step()).toString()),
-                e -> new RunDriver.CheckpointFailed(gen, m.step(), r, e));
+                e -> new RunDriver.CheckpointFailed(
+                        gen, m.step(), r, FailureKind.of(e).name(), e.toString()));
         return this;
     }
 
@@ -268,7 +271,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     }
 
     /** Runs {@code work} on the training thread and reports its result (or failure) to the run driver. */
-    private void run(int gen, Callable<RunDriver.Command> work, Function<String, RunDriver.Command> failure) {
+    private void run(int gen, Callable<RunDriver.Command> work, Function<Throwable, RunDriver.Command> failure) {
         CompletableFuture<RunDriver.Command> f = CompletableFuture.supplyAsync(
                 () -> {
                     try {
@@ -282,7 +285,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
             if (err != null) {
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 getContext().getLog().warn("Generation [{}] work failed: {}", gen, cause.toString(), cause);
-                return new Report(gen, failure.apply(cause.toString()));
+                return new Report(gen, failure.apply(cause));
             }
             return new Report(gen, ok);
         });

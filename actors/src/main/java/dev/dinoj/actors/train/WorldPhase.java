@@ -3,6 +3,7 @@ package dev.dinoj.actors.train;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -33,21 +34,29 @@ abstract class WorldPhase extends RunPhase {
                         RunDriver.WorldFailed.class,
                         m -> m.generation() != generation
                                 ? this
-                                : abort("rank " + m.rank() + " could not join: " + m.error()))
+                                : failed(
+                                        FailureKind.named(m.kind()),
+                                        "rank " + m.rank() + " could not join: " + m.error()))
                 .onMessage(
                         RunDriver.StepFailed.class,
                         m -> m.generation() != generation
                                 ? this
-                                : abort("step " + m.step() + " failed on rank " + m.rank() + ": " + m.error()))
+                                : failed(
+                                        FailureKind.named(m.kind()),
+                                        "step " + m.step() + " failed on rank " + m.rank() + ": " + m.error()))
                 .onMessage(
                         RunDriver.CheckpointFailed.class,
                         m -> m.generation() != generation
                                 ? this
-                                : abort("checkpoint " + m.step() + " failed on rank " + m.rank() + ": " + m.error()))
+                                : failed(
+                                        FailureKind.named(m.kind()),
+                                        "checkpoint " + m.step() + " failed on rank " + m.rank() + ": " + m.error()))
                 .onMessageEquals(
                         RunDriver.Tick.PHASE_TIMEOUT,
-                        () -> abort(phase() + " got no answer from ranks " + pending + " within "
-                                + run.spec.stepTimeout().toSeconds() + " s"));
+                        () -> failed(
+                                FailureKind.TRANSIENT,
+                                phase() + " got no answer from ranks " + pending + " within "
+                                        + run.spec.stepTimeout().toSeconds() + " s"));
     }
 
     /** Waits for every rank of the world, at most {@code step-timeout}. */
@@ -80,6 +89,36 @@ abstract class WorldPhase extends RunPhase {
     @Override
     Behavior<RunDriver.Command> listed(RunDriver.WorkerHello lost) {
         return lost == null ? this : abort("worker " + lost.node() + " left the cluster");
+    }
+
+    /**
+     * A failure of the world's work at the current step: a kind that no other world would fix ends the run as
+     * {@code failed}; so does the same step failing {@code max-step-retries} times; anything else re-forms the world.
+     */
+    Behavior<RunDriver.Command> failed(FailureKind kind, String why) {
+        long step = run.progress.step();
+        if (!kind.retryable()) {
+            return failRun(kind, why);
+        }
+        int times = run.progress.stepFailed(step);
+        if (times >= run.spec.maxStepRetries()) {
+            return failRun(
+                    kind,
+                    "step " + step + " failed " + times + " times (dinoj.actors.coordinator.max-step-retries = "
+                            + run.spec.maxStepRetries() + "); the last time: " + why);
+        }
+        return abort(why);
+    }
+
+    /** Ends the run as failed: the cause goes to the log, {@code audit.jsonl}, the status and the run state. */
+    private Behavior<RunDriver.Command> failRun(FailureKind kind, String why) {
+        String message =
+                "failed (" + kind.name().toLowerCase(Locale.ROOT) + ") at step " + run.progress.step() + ": " + why;
+        run.log().error("Run {}", message);
+        run.timers.cancel(RunDriver.Tick.PHASE_TIMEOUT);
+        run.timers.cancel(RunDriver.Tick.NEXT_STEP);
+        run.store.auditEnd(generation, run.progress.step(), kind.name().toLowerCase(Locale.ROOT), why);
+        return finish("failed", message);
     }
 
     /** Gives the world up: its workers leave it, and a new world is formed after {@code reform-delay}. */

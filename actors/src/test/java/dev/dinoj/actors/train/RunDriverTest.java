@@ -54,7 +54,8 @@ class RunDriverTest {
                 stepTimeout,
                 Duration.ofMillis(200),
                 Duration.ZERO,
-                null);
+                null,
+                3);
     }
 
     ActorRef<RunDriver.Command> driver(RunSpec spec, int generationFloor, TestProbe<RunDriver.Ended> parent) {
@@ -277,7 +278,7 @@ class RunDriverTest {
         formBoth(a, b);
         a.step();
         TrainerWorker.RunStep s0 = b.runStep();
-        b.world().driver().tell(new RunDriver.StepFailed(s0.generation(), 0, 1, "boom"));
+        b.world().driver().tell(new RunDriver.StepFailed(s0.generation(), 0, 1, "TRANSIENT", "boom"));
         a.leaves(1);
         b.leaves(1);
         assertTrue(status(driver).message().contains("step 0 failed on rank 1: boom"));
@@ -304,11 +305,66 @@ class RunDriverTest {
         b.saved(cb, ck);
         a.leaves(3);
         b.leaves(3);
-        RunStatus unverified = status(driver);
-        assertEquals(3, unverified.restarts());
+        RunStatus unverified =
+                parent.expectMessageClass(RunDriver.Ended.class, T).status();
+        assertEquals(
+                "failed", unverified.phase(), "a checkpoint that does not verify ends the run: no endless re-form");
+        assertEquals(2, unverified.restarts());
         assertEquals(-1, unverified.committedStep());
+        assertTrue(unverified.message().startsWith("failed (checkpoint) at step 2: "), unverified.message());
         assertTrue(unverified.message().contains("does not verify"), unverified.message());
-        parent.expectNoMessage(Duration.ofMillis(200));
+        JsonNode last = audit(run).get(audit(run).size() - 1);
+        assertEquals("failed", last.get("event").asText());
+        assertEquals("checkpoint", last.get("cause").asText());
+    }
+
+    @Test
+    void shouldEndADivergedRunAtOnceAndARunWhoseStepKeepsFailing(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        TestProbe<RunDriver.Ended> parent = kit.createTestProbe();
+        ActorRef<RunDriver.Command> driver = driver(spec(run, 4, 2, 2, T), 0, parent);
+        ProbeWorker a = new ProbeWorker(kit, "node-a", 40001);
+        ProbeWorker b = new ProbeWorker(kit, "node-b", 40002);
+        formBoth(a, b);
+        a.step();
+        TrainerWorker.RunStep s0 = b.runStep();
+        b.world()
+                .driver()
+                .tell(new RunDriver.StepFailed(
+                        s0.generation(), 0, 1, "DIVERGED", "training diverged at step 0: total loss is NaN"));
+        RunStatus diverged = parent.expectMessageClass(RunDriver.Ended.class, T).status();
+        assertEquals("failed", diverged.phase());
+        assertEquals(0, diverged.restarts(), "no world re-formed");
+        assertTrue(
+                diverged.message().startsWith("failed (diverged) at step 0: step 0 failed on rank 1"),
+                diverged.message());
+        a.leaves(1);
+        b.leaves(1);
+        JsonNode line = audit(run).get(audit(run).size() - 1);
+        assertEquals("diverged", line.get("cause").asText());
+        a.probe.expectNoMessage(Duration.ofMillis(300)); // never a new FormWorld
+
+        Path run2 = dir.resolve("run2");
+        TestProbe<RunDriver.Ended> parent2 = kit.createTestProbe();
+        ActorRef<RunDriver.Command> driver2 = kit.spawn(
+                RunDriver.create(spec(run2, 4, 2, 2, T), spec(run2, 4, 2, 2, T).load(), 10, parent2.ref()), "run2");
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            formBoth(a, b);
+            a.step();
+            TrainerWorker.RunStep s = b.runStep();
+            b.world().driver().tell(new RunDriver.StepFailed(s.generation(), 0, 1, "TRANSIENT", "io " + attempt));
+            a.leaves(s.generation());
+            b.leaves(s.generation());
+            if (attempt < 3) {
+                assertEquals(attempt, status(driver2).restarts(), "re-formed after failure " + attempt);
+            }
+        }
+        RunStatus stuck = parent2.expectMessageClass(RunDriver.Ended.class, T).status();
+        assertEquals("failed", stuck.phase());
+        assertTrue(
+                stuck.message().contains("step 0 failed 3 times (dinoj.actors.coordinator.max-step-retries = 3)"),
+                stuck.message());
+        assertTrue(stuck.message().contains("io 3"), stuck.message());
     }
 
     /** Both answer the probe, join the world formed at step 0. */

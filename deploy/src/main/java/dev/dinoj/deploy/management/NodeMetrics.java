@@ -50,6 +50,10 @@ public final class NodeMetrics {
         gauge("dinoj.training.sampler.position", "global data-stream position", s -> s.samplerPosition());
         gauge("dinoj.training.restarts", "world re-formations after failures", s -> s.restarts());
         gauge(
+                "dinoj.training.failed",
+                "1 when the run ended failed (cause in /training/status and audit.jsonl)",
+                s -> "failed".equals(s.phase()) ? 1 : 0);
+        gauge(
                 "dinoj.training.loss",
                 "total loss of the last step",
                 s -> s.recentLosses().length == 0 ? Double.NaN : s.recentLosses()[s.recentLosses().length - 1]);
