@@ -227,6 +227,11 @@ public final class IngestRun {
             if (cause instanceof StorageException se && se.kind() == StorageException.Kind.NOT_FOUND) {
                 return terminal(info, ObjectState.FILTERED, "object disappeared after the listing (404)");
             }
+            if (cause instanceof StorageException se && se.kind() == StorageException.Kind.PERMANENT) {
+                // one object the store will not serve is that object's state, not a failed ingest
+                log.warn("{}: GET refused, recorded as unreadable: {}", store.uriOf(info.key()), se.getMessage());
+                return terminal(info, ObjectState.UNREADABLE, "GET refused: " + se.getMessage());
+            }
             if (cause instanceof StorageException se && se.kind() == StorageException.Kind.TOO_LARGE) {
                 return terminal(
                         info,

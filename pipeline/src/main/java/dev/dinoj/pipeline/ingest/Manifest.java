@@ -103,10 +103,10 @@ public final class Manifest implements AutoCloseable {
         return entries.get(key);
     }
 
-    /** True when {@code key} was recorded with ETag {@code etag}. */
+    /** True when {@code key} was recorded with ETag {@code etag} (an {@code unreadable} object is never done). */
     public synchronized boolean isDone(String key, String etag) {
         ManifestEntry e = entries.get(key);
-        return e != null && e.etag() != null && e.etag().equals(etag);
+        return e != null && e.etag() != null && e.etag().equals(etag) && e.state() != ObjectState.UNREADABLE;
     }
 
     /** Records entries: in memory, and as lines flushed to the file. */

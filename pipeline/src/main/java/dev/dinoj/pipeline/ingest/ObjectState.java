@@ -13,12 +13,17 @@ public enum ObjectState {
     NEAR_DUPLICATE("near_duplicate"),
     /** Looks like an image (or archive) but cannot be decoded: truncated, damaged, empty. */
     CORRUPT("corrupt"),
-    /** Not PNG, JPEG, GIF, BMP or IDX content (text, other binaries). */
+    /** Not PNG, JPEG, GIF, BMP, WebP or IDX content (text, other binaries). */
     NOT_AN_IMAGE("not_an_image"),
     /** Over a size guard: object bytes, decoded pixels, or what a gzip stream expands to (decompression bombs). */
     TOO_LARGE("too_large"),
     /** Excluded by a rule: key filter, minimum image side, or the object vanished after the listing. */
-    FILTERED("filtered");
+    FILTERED("filtered"),
+    /**
+     * The store refused to serve it (S3 403 and other 4xx on its GET: a per-object ACL, a KMS key the reader lacks);
+     * the next run over the same manifest tries it again.
+     */
+    UNREADABLE("unreadable");
 
     private final String id;
 

@@ -13,6 +13,7 @@ import dev.dinoj.pipeline.storage.LocalObjectStore;
 import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStore;
 import dev.dinoj.pipeline.storage.ObjectStores;
+import dev.dinoj.pipeline.storage.StorageException;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
 import java.io.IOException;
@@ -23,8 +24,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -167,6 +170,35 @@ class IngestRunTest {
     }
 
     @Test
+    void shouldRecordAnObjectTheStoreRefusesAndTryItAgainNextRun(@TempDir Path tmp) throws Exception {
+        Path pool = tmp.resolve("pool");
+        Map<String, ObjectState> want = writePool(pool);
+        Path work = tmp.resolve("work");
+        try (CountingStore store = new CountingStore(new LocalObjectStore(pool))) {
+            store.forbidden.add("img/03.png");
+            IngestRun.Result r = runAndClose(pool, work, store, new Fixtures.CountingEmbedder());
+            Map<String, ManifestEntry> byKey =
+                    r.entries().stream().collect(Collectors.toMap(ManifestEntry::key, x -> x, (a, b) -> b));
+            assertEquals(
+                    ObjectState.UNREADABLE, byKey.get("img/03.png").state(), "one refused GET: that object's state");
+            assertTrue(
+                    byKey.get("img/03.png").detail().contains("403"),
+                    byKey.get("img/03.png").detail());
+            assertEquals(ObjectState.INGESTED, byKey.get("img/04.png").state(), "the rest of the pool is ingested");
+        }
+        try (CountingStore store = new CountingStore(new LocalObjectStore(pool))) {
+            IngestRun.Result again = runAndClose(pool, work, store, new Fixtures.CountingEmbedder());
+            assertEquals(1, again.stats().recorded(), "only the refused object is read again");
+            assertEquals(1, store.gets.get());
+            assertEquals(
+                    want.get("img/03.png"),
+                    Manifest.open(work.resolve("manifest.jsonl"))
+                            .get("img/03.png")
+                            .state());
+        }
+    }
+
+    @Test
     void shouldResumeAKilledRunWithNothingLostOrDuplicated(@TempDir Path tmp) throws Exception {
         Path pool = tmp.resolve("pool");
         Map<String, ObjectState> want = writePool(pool);
@@ -240,6 +272,8 @@ class IngestRunTest {
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger maxInFlight = new AtomicInteger();
         final AtomicInteger gets = new AtomicInteger();
+        /** Keys whose GET the store refuses as S3 answers 403 (a per-object ACL, a KMS key the reader lacks). */
+        final Set<String> forbidden = ConcurrentHashMap.newKeySet();
 
         CountingStore(ObjectStore delegate) {
             this.delegate = delegate;
@@ -270,6 +304,11 @@ class IngestRunTest {
             int now = inFlight.incrementAndGet();
             maxInFlight.accumulateAndGet(now, Math::max);
             gets.incrementAndGet();
+            if (forbidden.contains(key)) {
+                inFlight.decrementAndGet();
+                return CompletableFuture.failedFuture(new StorageException(
+                        StorageException.Kind.PERMANENT, uriOf(key) + ": 403 Forbidden (AccessDenied)"));
+            }
             return CompletableFuture.runAsync(() -> {}, CompletableFuture.delayedExecutor(5, TimeUnit.MILLISECONDS))
                     .thenCompose(x -> delegate.get(key, maxBytes))
                     .whenComplete((b, e) -> inFlight.decrementAndGet());
