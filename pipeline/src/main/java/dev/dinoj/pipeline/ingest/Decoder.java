@@ -182,6 +182,12 @@ public final class Decoder {
             return new Rejected(
                     ObjectState.CORRUPT, "corrupt IDX header: " + n + " images of " + rows + "x" + cols, "idx");
         }
+        if (n > s.maxArchiveMembers()) {
+            return new Rejected(
+                    ObjectState.TOO_LARGE,
+                    "IDX archive of " + n + " images exceeds max-archive-members " + s.maxArchiveMembers(),
+                    "idx");
+        }
         if ((long) rows * cols > s.maxImagePixels()) {
             return new Rejected(
                     ObjectState.TOO_LARGE,

@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  * @param minImageSide        images with a side below this are {@code filtered}
  * @param decodeMaxSide       larger images are subsampled while decoding so that their longer side is at most this
  * @param keyFilter           keys must match this regular expression (find), or they are {@code filtered}; empty = all
+ * @param maxArchiveMembers   IDX archives with more images than this are {@code too_large} (each image becomes a
+ *                            manifest line and an embedding)
  */
 public record IngestSettings(
         int downloadParallelism,
@@ -26,7 +28,8 @@ public record IngestSettings(
         long maxImagePixels,
         int minImageSide,
         int decodeMaxSide,
-        String keyFilter) {
+        String keyFilter,
+        int maxArchiveMembers) {
 
     public IngestSettings {
         if (downloadParallelism < 1) {
@@ -49,6 +52,9 @@ public record IngestSettings(
                     "min-image-side",
                     "need 1 <= min-image-side <= decode-max-side: " + minImageSide + ", " + decodeMaxSide);
         }
+        if (maxArchiveMembers < 1) {
+            throw bad("max-archive-members", "must be >= 1: " + maxArchiveMembers);
+        }
         keyFilter = keyFilter == null ? "" : keyFilter;
         try {
             Pattern.compile(keyFilter);
@@ -63,7 +69,7 @@ public record IngestSettings(
 
     /** The {@code reference.conf} defaults. */
     public static IngestSettings defaults() {
-        return new IngestSettings(8, 0, 256, 256L << 20, 1L << 30, 89_478_485L, 8, 512, "");
+        return new IngestSettings(8, 0, 256, 256L << 20, 1L << 30, 89_478_485L, 8, 512, "", 1_000_000);
     }
 
     /** Reads the {@code dinoj.curate.ingest} block. */
@@ -78,7 +84,8 @@ public record IngestSettings(
                 c.getLong("max-image-pixels"),
                 c.getInt("min-image-side"),
                 c.getInt("decode-max-side"),
-                c.getString("key-filter"));
+                c.getString("key-filter"),
+                c.getInt("max-archive-members"));
     }
 
     /** Decode threads: {@link #decodeParallelism()} or one per core. */
@@ -96,7 +103,8 @@ public record IngestSettings(
                 maxImagePixels,
                 minImageSide,
                 decodeMaxSide,
-                keyFilter);
+                keyFilter,
+                maxArchiveMembers);
     }
 
     public IngestSettings withEmbedBatch(int n) {
@@ -109,7 +117,8 @@ public record IngestSettings(
                 maxImagePixels,
                 minImageSide,
                 decodeMaxSide,
-                keyFilter);
+                keyFilter,
+                maxArchiveMembers);
     }
 
     public IngestSettings withLimits(long objectBytes, long expandedBytes, long imagePixels) {
@@ -122,7 +131,8 @@ public record IngestSettings(
                 imagePixels,
                 minImageSide,
                 decodeMaxSide,
-                keyFilter);
+                keyFilter,
+                maxArchiveMembers);
     }
 
     public IngestSettings withKeyFilter(String regex) {
@@ -135,6 +145,21 @@ public record IngestSettings(
                 maxImagePixels,
                 minImageSide,
                 decodeMaxSide,
-                regex);
+                regex,
+                maxArchiveMembers);
+    }
+
+    public IngestSettings withMaxArchiveMembers(int n) {
+        return new IngestSettings(
+                downloadParallelism,
+                decodeParallelism,
+                embedBatch,
+                maxObjectBytes,
+                maxExpandedBytes,
+                maxImagePixels,
+                minImageSide,
+                decodeMaxSide,
+                keyFilter,
+                n);
     }
 }

@@ -8,6 +8,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,12 +56,37 @@ public final class Manifest implements AutoCloseable {
             Files.createDirectories(file.toAbsolutePath().getParent());
             if (Files.exists(file)) {
                 m.load();
+                dropTornTail(file);
             }
             m.out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot open the manifest", e);
         }
         return m;
+    }
+
+    /**
+     * Cuts a last line without its newline (what a crash leaves mid-write) off the file, so that the next line appended
+     * starts a line of its own instead of being glued to the torn one and lost with it.
+     */
+    private static void dropTornTail(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            long keep = size;
+            ByteBuffer one = ByteBuffer.allocate(1);
+            while (keep > 0) {
+                one.clear();
+                ch.read(one, keep - 1);
+                if (one.get(0) == '\n') {
+                    break;
+                }
+                keep--;
+            }
+            if (keep < size) {
+                log.warn("{}: cut a torn last line of [{}] bytes (an interrupted write)", file, size - keep);
+                ch.truncate(keep);
+            }
+        }
     }
 
     private void load() throws IOException {

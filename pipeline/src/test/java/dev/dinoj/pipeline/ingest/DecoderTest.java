@@ -50,6 +50,12 @@ class DecoderTest {
         byte[] bomb = Fixtures.gzip(new byte[8 << 20]); // 8 MiB of zeros, ~8 KB compressed
         assertTrue(bomb.length < 64 << 10);
         assertState(ObjectState.TOO_LARGE, Decoder.decode(bomb, tight));
+        // an IDX archive of more members than allowed (each would be a manifest line and an embedding)
+        byte[] many = Fixtures.gzip(Fixtures.idx(5000, 8, 8));
+        Decoder.Rejected members =
+                assertState(ObjectState.TOO_LARGE, Decoder.decode(many, S.withMaxArchiveMembers(4999)));
+        assertTrue(members.detail().contains("5000 images exceeds max-archive-members 4999"), members.detail());
+        assertTrue(Decoder.decode(many, S.withMaxArchiveMembers(5000)) instanceof Decoder.Archive);
     }
 
     @Test
