@@ -23,6 +23,7 @@ import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
+import dev.dinoj.pipeline.storage.Backoff;
 import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
@@ -197,18 +198,33 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
 
     /**
      * Runs on the driver's thread: one listing of the pool, counted per partition. Its S3 requests are retried inside
-     * Alpakka S3 ({@code dinoj.storage.retry}); a listing that fails after those fails the curation.
+     * Alpakka S3 ({@code dinoj.storage.retry}); a listing that still fails transiently (a connection cut between pages,
+     * a 503 after those retries) is started again with backoff, as many times and as long as that block says; a 403 or
+     * 404 fails the curation at once.
      */
     private Listed list() {
         StorageSettings ss = StorageSettings.fromConfig(app);
         List<ObjectInfo> all;
-        try (ObjectStores.Location src =
-                ObjectStores.open(StorageUri.parse(spec.source()), ss, StorageSystem.get(app))) {
-            all = src.store()
-                    .list(src.prefix())
-                    .runWith(Sink.seq(), StorageSystem.get(app))
-                    .toCompletableFuture()
-                    .join();
+        try {
+            all = Backoff.retry(
+                    ss.retry(),
+                    () -> {
+                        try (ObjectStores.Location src =
+                                ObjectStores.open(StorageUri.parse(spec.source()), ss, StorageSystem.get(app))) {
+                            return src.store()
+                                    .list(src.prefix())
+                                    .runWith(Sink.seq(), StorageSystem.get(app))
+                                    .toCompletableFuture()
+                                    .join();
+                        }
+                    },
+                    (attempt, cause) -> getContext()
+                            .getLog()
+                            .warn(
+                                    "Listing {} failed (attempt {}), trying again: {}",
+                                    spec.source(),
+                                    attempt,
+                                    cause.getMessage()));
         } catch (RuntimeException e) {
             throw new IllegalStateException(
                     "listing " + spec.source() + " failed: " + unwrap(e).getMessage(), e);

@@ -32,8 +32,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A curated dataset written by {@link CuratedWriter}, as an {@link ImageDataset}: {@code index.jsonl} gives each
@@ -126,8 +128,10 @@ public final class CuratedDataset implements EncodedImages, AutoCloseable {
     }
 
     /**
-     * Copies a curated dataset from {@code uri} (S3 or local) into {@code cacheDir} unless it is already there (same
-     * summary), and returns the local directory.
+     * Copies a curated dataset from {@code uri} (S3 or local) into {@code cacheDir} unless it is already there (the same
+     * summary, and a local index whose SHA-256 is the one the summary records), and returns the local directory. A set
+     * curated again into the same {@code uri} has another summary and index: the copy is replaced, shards it no longer
+     * names are deleted.
      */
     public static Path fetch(StorageUri uri, StorageSettings settings, Config config, Path cacheDir) {
         if (!uri.isS3()) {
@@ -142,13 +146,14 @@ public final class CuratedDataset implements EncodedImages, AutoCloseable {
                     .join()
                     .data();
             Path local = cacheDir.resolve("summary.json");
+            Map<String, String> recorded = recordedChecksums(summary, uri);
             if (Files.exists(local)
                     && Arrays.equals(Files.readAllBytes(local), summary)
-                    && Files.exists(cacheDir.resolve(INDEX))) {
+                    && Files.exists(cacheDir.resolve(INDEX))
+                    && (!recorded.containsKey(INDEX) || recorded.get(INDEX).equals(sha256(cacheDir.resolve(INDEX))))) {
                 return cacheDir;
             }
             Files.deleteIfExists(local);
-            Map<String, String> recorded = recordedChecksums(summary, uri);
             Path index = cacheDir.resolve(INDEX);
             loc.store().getToFile(loc.key(INDEX), index).toCompletableFuture().join();
             checkRecorded(uri, INDEX, index, recorded);
@@ -176,6 +181,7 @@ public final class CuratedDataset implements EncodedImages, AutoCloseable {
                         .join();
                 checkRecorded(uri, shard, file, recorded);
             }
+            deleteOtherShards(cacheDir, shardNames);
             Files.write(local, summary);
             return cacheDir;
         } catch (JsonProcessingException e) {
@@ -185,6 +191,21 @@ public final class CuratedDataset implements EncodedImages, AutoCloseable {
             throw new UncheckedIOException("fetching " + uri + " into " + cacheDir + " failed", e);
         } finally {
             ObjectStores.terminate(system);
+        }
+    }
+
+    /** Deletes the shard files of an earlier copy that {@code keep} does not name. */
+    private static void deleteOtherShards(Path cacheDir, Set<String> keep) throws IOException {
+        Path shards = cacheDir.resolve("shards");
+        if (!Files.isDirectory(shards)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(shards)) {
+            for (Path f : files.toList()) {
+                if (!keep.contains("shards/" + f.getFileName())) {
+                    Files.deleteIfExists(f);
+                }
+            }
         }
     }
 

@@ -15,6 +15,7 @@ import dev.dinoj.pipeline.storage.StorageUri;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,12 +56,18 @@ class CuratedDatasetFetchTest {
 
     /** Uploads a one-image set under {@code prefix}; {@code shard} is the index's shard name. */
     private static StorageUri upload(String prefix, String shard, boolean withChecksums, byte[] storedShard) {
+        return upload(prefix, shard, withChecksums ? SHARD : null, storedShard);
+    }
+
+    /** As above; the summary records the checksum of {@code recordedShard} (null: no checksums). */
+    private static StorageUri upload(String prefix, String shard, byte[] recordedShard, byte[] storedShard) {
+        boolean withChecksums = recordedShard != null;
         StorageUri uri = StorageUri.parse("s3://lake/" + prefix);
         String index = "{\"i\":0,\"key\":\"a.png\",\"shard\":\"" + shard + "\",\"offset\":512,\"length\":16,"
                 + "\"format\":\"png\",\"sha256\":\"00\"}\n";
         String sums = withChecksums
                 ? ",\"sha256\":{\"index.jsonl\":\"" + CuratedDataset.sha256(index.getBytes(StandardCharsets.UTF_8))
-                        + "\",\"shards/shard-000000.tar\":\"" + CuratedDataset.sha256(SHARD) + "\"}"
+                        + "\",\"shards/shard-000000.tar\":\"" + CuratedDataset.sha256(recordedShard) + "\"}"
                 : "";
         try (ObjectStores.Location loc = ObjectStores.open(uri, settings, system)) {
             loc.store().ensureContainer().toCompletableFuture().join();
@@ -96,6 +103,26 @@ class CuratedDatasetFetchTest {
             assertEquals(1, ds.size());
             assertTrue(Arrays.equals(Arrays.copyOfRange(SHARD, 512, 528), ds.bytes(0)));
         }
+    }
+
+    @Test
+    void shouldReplaceTheCachedCopyWhenTheSetIsCuratedAgainOrTheLocalIndexChanged() throws Exception {
+        Path cache = tmp.resolve("recurated/cache");
+        byte[] second = "fedcba9876543210".repeat(64).getBytes(StandardCharsets.US_ASCII);
+        Path dir = fetch(upload("recurated", "shards/shard-000000.tar", SHARD, SHARD), cache);
+        try (CuratedDataset ds = CuratedDataset.open(dir)) {
+            assertTrue(Arrays.equals(Arrays.copyOfRange(SHARD, 512, 528), ds.bytes(0)));
+        }
+        dir = fetch(upload("recurated", "shards/shard-000000.tar", second, second), cache);
+        try (CuratedDataset ds = CuratedDataset.open(dir)) {
+            assertTrue(Arrays.equals(Arrays.copyOfRange(second, 512, 528), ds.bytes(0)), "the set curated again");
+        }
+        byte[] index = Files.readAllBytes(cache.resolve(CuratedDataset.INDEX));
+        Files.writeString(cache.resolve(CuratedDataset.INDEX), "\n", StandardOpenOption.APPEND); // changed locally
+        fetch(StorageUri.parse("s3://lake/recurated"), cache);
+        assertTrue(
+                Arrays.equals(index, Files.readAllBytes(cache.resolve(CuratedDataset.INDEX))),
+                "a local index whose checksum is not the recorded one is fetched again");
     }
 
     @Test
