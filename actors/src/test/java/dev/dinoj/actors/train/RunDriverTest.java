@@ -167,6 +167,15 @@ class RunDriverTest {
                     lines.get(s).get("positions").toString(),
                     "every sample once, in order");
         }
+        List<String> metrics = Files.readAllLines(run.resolve(RunStore.METRICS_FILE));
+        assertEquals(4, metrics.size(), "one metrics line per step, as a single-JVM run writes: " + metrics);
+        for (int s = 0; s < 4; s++) {
+            JsonNode m = JSON.readTree(metrics.get(s));
+            assertEquals(s + 1, m.get("step").asInt());
+            assertEquals(end.recentLosses()[s], m.get("total_loss").asDouble());
+            assertTrue(m.has("lr") && m.get("momentum").asDouble() > 0.9, metrics.get(s));
+            assertEquals(2, m.get("world_size").asInt());
+        }
         JsonNode state = JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile());
         assertEquals("finished", state.get("phase").asText());
         assertEquals(6, state.get("generation").asInt());
@@ -222,6 +231,16 @@ class RunDriverTest {
                 List.of(2, 2, 1, 1),
                 lines.stream().map(l -> l.get("world_size").asInt()).toList());
         assertEquals("[8,9,10,11]", lines.get(2).get("positions").toString(), "the same samples as without the loss");
+        List<JsonNode> metrics = new java.util.ArrayList<>();
+        for (String l : Files.readAllLines(run.resolve(RunStore.METRICS_FILE))) {
+            metrics.add(JSON.readTree(l));
+        }
+        assertEquals(
+                List.of(1, 2, 3, 4),
+                metrics.stream().map(m -> m.get("step").asInt()).toList());
+        assertEquals(
+                List.of(2, 2, 1, 1),
+                metrics.stream().map(m -> m.get("world_size").asInt()).toList());
     }
 
     @Test
