@@ -123,6 +123,12 @@ public final class CurateCommand implements Callable<Integer> {
     @Mixin
     StorageOptions storage;
 
+    @Option(
+            names = "--metrics-port",
+            description = "serve Prometheus metrics on 127.0.0.1:PORT/metrics while curating (objects listed, recorded "
+                    + "per state, bytes, rate, GC, heap, resident memory)")
+    Integer metricsPort;
+
     @Override
     public Integer call() throws Exception {
         Config config = withSets(ConfigFactory.load(), sets);
@@ -161,7 +167,11 @@ public final class CurateCommand implements Callable<Integer> {
             System.err.println("dinoj: embedder " + embedder.id() + " (dim " + embedder.dim() + "), copy detection "
                     + (copy == null ? "the same" : copy.id()) + ", work " + workDir);
             ActorSystem system = ObjectStores.createSystem("dinoj-curate", config, ss);
-            try {
+            try (LocalMetrics metrics = LocalMetrics.start(metricsPort)) {
+                if (metrics != null) {
+                    metrics.forCuration();
+                    System.err.println("dinoj: metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
+                }
                 Progress p = new Progress("ingest");
                 long[] lastLog = {System.nanoTime()};
                 CurateJob.Outcome o = CurateJob.run(
@@ -176,6 +186,9 @@ public final class CurateCommand implements Callable<Integer> {
                             System.err.println("dinoj: " + line);
                         },
                         s -> {
+                            if (metrics != null) {
+                                metrics.ingest(s);
+                            }
                             p.update(s.recorded() + s.resumed(), Math.max(s.listed(), 1), describe(s));
                             long now = System.nanoTime();
                             if (System.console() == null && now - lastLog[0] > 10_000_000_000L) {

@@ -28,7 +28,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--config",
-            description = "HOCON file or preset name (" + "fmnist-tiny, fmnist-pico" + "); "
+            description = "HOCON file or preset name (fmnist-tiny, fmnist-pico, vits14, vitb14, vitl14); "
                     + "defaults: trainer/src/main/resources/reference.conf")
     String config;
 
@@ -107,6 +107,12 @@ public final class TrainCommand implements Callable<Integer> {
                     + "thumbnail:SIDE, vit:CHECKPOINT; default pixels:28)")
     String curateEmbedder;
 
+    @Option(
+            names = "--metrics-port",
+            description = "serve Prometheus metrics on 127.0.0.1:PORT/metrics while training here (step, images/s, "
+                    + "step time, data wait, each loss term, GC, heap, resident memory)")
+    Integer metricsPort;
+
     @Override
     public Integer call() throws Exception {
         if (cluster) {
@@ -117,13 +123,25 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainSettings settings = TrainSettings.load(config, sets);
         Progress progress = new Progress("train");
-        TrainLoop.Listener listener = rep -> progress.update(
-                rep.step(),
-                rep.totalSteps(),
-                String.format(Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
-        TrainLoop.Result r = ranks != null
-                ? ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
-                : new TrainingRun(settings, out, resume, listener).run();
+        TrainLoop.Result r;
+        try (LocalMetrics metrics = LocalMetrics.start(metricsPort)) {
+            if (metrics != null) {
+                metrics.forTraining();
+                System.err.println("dinoj: metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
+            }
+            TrainLoop.Listener listener = rep -> {
+                progress.update(
+                        rep.step(),
+                        rep.totalSteps(),
+                        String.format(Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
+                if (metrics != null) {
+                    metrics.step(rep);
+                }
+            };
+            r = ranks != null
+                    ? ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
+                    : new TrainingRun(settings, out, resume, listener).run();
+        }
         progress.done();
         System.out.printf(
                 "trained steps %d..%d in %.0f s; last checkpoint: %s%n",
