@@ -1,7 +1,10 @@
 package dev.dinoj.deploy.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.deploy.errors.UserError;
+import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.StepReport;
 import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.trainer.train.TrainingRun;
 import dev.dinoj.trainer.train.sharded.ShardedTrainingRun;
@@ -107,6 +110,9 @@ public final class TrainCommand implements Callable<Integer> {
                     + "thumbnail:SIDE, vit:CHECKPOINT; default pixels:28)")
     String curateEmbedder;
 
+    @Option(names = "--json", description = "end with one JSON line (steps, seconds, last checkpoint, last losses)")
+    boolean json;
+
     @Option(
             names = "--metrics-port",
             description = "serve Prometheus metrics on 127.0.0.1:PORT/metrics while training here (step, images/s, "
@@ -143,9 +149,27 @@ public final class TrainCommand implements Callable<Integer> {
                     : new TrainingRun(settings, out, resume, listener).run();
         }
         progress.done();
-        System.out.printf(
-                "trained steps %d..%d in %.0f s; last checkpoint: %s%n",
-                r.startStep(), r.endStep(), r.seconds(), r.lastCheckpoint());
+        if (json) {
+            ObjectNode line = Json.object();
+            line.put("train", out.toString());
+            line.put("start_step", r.startStep());
+            line.put("end_step", r.endStep());
+            line.put("seconds", Json.fixed(r.seconds(), 2));
+            line.put(
+                    "last_checkpoint",
+                    r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString());
+            if (!r.steps().isEmpty()) {
+                StepReport last = r.steps().get(r.steps().size() - 1);
+                line.put("total_loss", last.totalLoss());
+                last.losses().forEach(line::put);
+                line.put("images_per_s", Json.fixed(last.imagesPerSecond(), 2));
+            }
+            System.out.println(Json.line(line));
+        } else {
+            System.out.printf(
+                    "trained steps %d..%d in %.0f s; last checkpoint: %s%n",
+                    r.startStep(), r.endStep(), r.seconds(), r.lastCheckpoint());
+        }
         return 0;
     }
 
