@@ -19,7 +19,7 @@ class RunSpecTest {
 
     private static RunSpec spec(String... sets) {
         Duration s = Duration.ofSeconds(1);
-        return new RunSpec("fmnist-pico", List.of(sets), Path.of("run"), 2, 1, 1, s, s, s, s, null, 3);
+        return new RunSpec("fmnist-pico", List.of(sets), Path.of("run"), 2, 1, 1, s, s, s, s, null, 3, 0);
     }
 
     @Test
