@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * One backbone written in every published layout (dinov2 hub with and without dinoj's metadata, transformers and
- * timm with and without their {@code config.json}, transformers under a classifier's {@code dinov2.} prefix) loads
+ * timm with and without their {@code config.json}, transformers under a classifier's {@code dinov2.} prefix, a dinov2
+ * training checkpoint's teacher with chunked block names) loads
  * with no configuration into the same architecture and computes the same features, bit for bit, as the original
  * model: at its own position grid and at another one (interpolation). The architectures cover MLP and SwiGLU, with
  * and without registers, with and without LayerScale.
@@ -54,7 +55,8 @@ class PublishedLayoutsTest {
                     "transformers-rule",
                     "timm",
                     "timm-model-args",
-                    "transformers-classifier")) {
+                    "transformers-classifier",
+                    "dinov2-training-checkpoint")) {
                 if (!c.layerScale() && layout.startsWith("transformers")) {
                     continue; // transformers' Dinov2 always has LayerScale
                 }
@@ -200,6 +202,16 @@ class PublishedLayoutsTest {
                 named.put("classifier.weight", new Tensor(new long[] {10, 2L * d}, new float[20 * d]));
                 named.put("classifier.bias", new Tensor(new long[] {10}, new float[10]));
                 Path c = dir.resolve("model.safetensors");
+                PublishedBackbones.writeSafetensors(c, named);
+                return c;
+            }
+            case "dinov2-training-checkpoint": { // student and teacher, blocks in chunks (block_chunks = depth)
+                Map<String, Tensor> named = new LinkedHashMap<>();
+                for (String model : List.of("student.backbone.", "teacher.backbone.")) {
+                    hub.forEach((k, t) -> named.put(model + k.replaceAll("^blocks\\.(\\d+)\\.", "blocks.$1.$1."), t));
+                }
+                named.put("teacher.dino_head.last_layer.weight_g", new Tensor(new long[] {4, 1}, new float[4]));
+                Path c = dir.resolve("teacher_checkpoint.safetensors");
                 PublishedBackbones.writeSafetensors(c, named);
                 return c;
             }
