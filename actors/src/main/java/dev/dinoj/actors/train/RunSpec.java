@@ -118,13 +118,19 @@ public record RunSpec(
         return checkTeacher(TrainSettings.load(config, effectiveSets()));
     }
 
-    /** {@code s}, once its distillation teacher (if any) is found on this node. */
+    /** {@code s}, once its distillation teacher and pretrained weights (if any) are found on this node. */
     TrainSettings checkTeacher(TrainSettings s) {
         Path teacher = s.distill().teacher();
         if (teacher != null && !Files.exists(teacher)) {
             throw new ConfigError(
                     "dinoj.distill.teacher = " + teacher + ": not found on the coordinator's node; every "
                             + "trainer node reads the teacher, so give a path on storage all nodes share (e.g. the runs volume)");
+        }
+        Path pretrained = s.pretrainedWeights();
+        if (pretrained != null && !Files.isRegularFile(pretrained)) {
+            throw new ConfigError("dinoj.model.pretrained-weights = " + pretrained + ": not found on the coordinator's "
+                    + "node; every trainer node reads the weights, so give a path on storage all nodes share (e.g. the "
+                    + "runs volume)");
         }
         return s;
     }

@@ -41,4 +41,16 @@ class RunSpecTest {
         assertTrue(distill.getMessage().startsWith("dinoj.distill.teacher = /some/teacher"), distill.getMessage());
         assertTrue(distill.getMessage().contains("all nodes share"), distill.getMessage());
     }
+
+    @Test
+    void shouldRefusePretrainedWeightsTheCoordinatorCannotSee() {
+        ConfigError e = assertThrows(
+                ConfigError.class,
+                () -> spec("model.pretrained-weights=/some/backbone.safetensors")
+                        .load());
+        assertTrue(
+                e.getMessage().startsWith("dinoj.model.pretrained-weights = /some/backbone.safetensors"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("all nodes share"), e.getMessage());
+    }
 }

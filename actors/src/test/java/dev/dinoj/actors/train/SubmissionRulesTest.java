@@ -216,6 +216,11 @@ class SubmissionRulesTest {
                         "model.drop-path-rate=0"),
                 "dinoj.distill.teacher",
                 "\n");
+        Path weights = Files.writeString(tmp.resolve("backbone.safetensors"), "weights");
+        refused(
+                submit("fmnist-pico", runs.resolve("t"), "model.pretrained-weights=\"" + weights + "\""),
+                "dinoj.model.pretrained-weights",
+                "\n");
         String out = tmp.resolve("curated").toString();
         refused(
                 submit(

@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
         name = "train",
         mixinStandardHelpOptions = true,
         description = {
-            "Pretrain a ViT with the DINOv2 recipe in this JVM.",
+            "Pretrain a ViT with the DINOv2 recipe in this JVM; --set model.pretrained-weights=FILE starts the "
+                    + "student and the teacher from a published backbone (dinov2 hub, transformers or timm layout).",
             "Writes DIR/config.conf (resolved), DIR/metrics.jsonl and DIR/checkpoints/step-N (atomic, checksummed)."
         })
 public final class TrainCommand implements Callable<Integer> {
@@ -107,7 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--curate-embedder",
             description = "with --curate-source: retrieval embedder (pixels:SIDE, "
-                    + "thumbnail:SIDE, vit:CHECKPOINT; default pixels:28)")
+                    + "thumbnail:SIDE, vit:CHECKPOINT, vit:WEIGHTS; default pixels:28)")
     String curateEmbedder;
 
     @Option(names = "--json", description = "end with one JSON line (steps, seconds, last checkpoint, last losses)")
