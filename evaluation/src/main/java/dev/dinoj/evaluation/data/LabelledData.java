@@ -107,6 +107,9 @@ public final class LabelledData {
     }
 
     private static EvalDataset idx(Path images) {
+        if (!Files.isRegularFile(images)) {
+            throw new DatasetException(images + ": no such file; pass an IDX images file (…-images-idx3-ubyte[.gz])");
+        }
         Path labels = labelsBeside(images);
         if (labels == null) {
             throw new DatasetException(images + ": no labels file beside it (evaluation needs labels: name the images "

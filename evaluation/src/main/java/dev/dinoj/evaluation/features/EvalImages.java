@@ -6,7 +6,13 @@ import ai.djl.ndarray.types.Shape;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.trainer.model.PosEmbedInterpolation;
-import java.util.stream.IntStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The tensor end of dinov2's evaluation transform ({@code make_classification_eval_transform}): each image, as the
@@ -24,10 +30,26 @@ public final class EvalImages {
     private EvalImages() {}
 
     /**
+     * Threads that read a batch's images: every core, but at most one per GiB of heap (decoding a photo at the pixel
+     * guard's 25 Mpx takes about 400 MB).
+     */
+    static final int DECODERS = (int) Math.max(
+            1,
+            Math.min(
+                    Runtime.getRuntime().availableProcessors(),
+                    Runtime.getRuntime().maxMemory() >> 30));
+
+    private static final ExecutorService POOL = Executors.newFixedThreadPool(DECODERS, r -> {
+        Thread t = new Thread(r, "dinoj-eval-decode");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
      * Images {@code [start, start + b)} resized to {@code size} and normalised, as (b, 3, S, S); fills their labels
-     * into {@code labels[start ..]} when {@code labels} is not null. The images are read (decoded, transformed) in
-     * parallel on the common fork-join pool, each straight into its place in the batch, so only the images being
-     * decoded are held at full resolution; a failure is rethrown for the lowest index that failed.
+     * into {@code labels[start ..]} when {@code labels} is not null. The images are read (decoded, transformed) on
+     * {@link #DECODERS} threads, each straight into its place in the batch, so only the images being decoded are held
+     * at full resolution; a failure is rethrown for the lowest index that failed.
      */
     public static NDArray batch(ImageDataset ds, int start, int b, int size, NDManager m, int[] labels) {
         RgbImage first = ds.image(start);
@@ -35,9 +57,10 @@ public final class EvalImages {
         int w = first.width();
         int plane = h * w;
         float[] raw = new float[b * 3 * plane];
-        RuntimeException[] failed = new RuntimeException[b];
-        IntStream.range(0, b).parallel().forEach(i -> {
-            try {
+        List<Callable<Void>> reads = new ArrayList<>(b);
+        for (int j = 0; j < b; j++) {
+            int i = j;
+            reads.add(() -> {
                 RgbImage img = i == 0 ? first : ds.image(start + i);
                 if (img.height() != h || img.width() != w) {
                     throw new IllegalArgumentException(ds.describe() + ": image " + (start + i) + " is " + img.width()
@@ -53,13 +76,30 @@ public final class EvalImages {
                         raw[(i * 3 + c) * plane + p] = (chw[c * plane + p] - MEAN[c]) / STD[c];
                     }
                 }
-            } catch (RuntimeException e) {
-                failed[i] = e;
-            }
-        });
-        for (RuntimeException e : failed) {
-            if (e != null) {
-                throw e;
+                return null;
+            });
+        }
+        List<Future<Void>> done;
+        try {
+            done = POOL.invokeAll(reads);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading " + ds.describe(), e);
+        }
+        for (Future<Void> f : done) {
+            try {
+                f.get(); // done: never blocks
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading " + ds.describe(), e);
             }
         }
         NDArray x = m.create(raw, new Shape(b, 3, h, w)); // (b, 3, h, w)

@@ -146,6 +146,8 @@ class LabelledDataTest {
         img[7] = 2;
         img[11] = 4;
         img[15] = 4;
+        DatasetException missing = assertThrows(DatasetException.class, () -> open("idx:" + images));
+        assertTrue(missing.getMessage().contains("no such file"), missing.getMessage());
         Files.write(images, img);
         DatasetException none = assertThrows(DatasetException.class, () -> open("idx:" + images));
         assertTrue(none.getMessage().contains("no labels file"), none.getMessage());
