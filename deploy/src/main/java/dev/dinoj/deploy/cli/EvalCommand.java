@@ -14,7 +14,11 @@ import picocli.CommandLine.Option;
 @Command(
         name = "eval",
         mixinStandardHelpOptions = true,
-        description = "Evaluate frozen features.",
+        description = {
+            "Evaluate frozen features on labelled images: Fashion-MNIST by default, or --train-data SPEC --test-data "
+                    + "SPEC (folder:DIR with one sub-folder per class, curated:DIR|s3://…, idx:FILE); photos go through "
+                    + "dinov2's evaluation transform (resize 256, centre crop 224 for 224-px models; --resize, --crop)."
+        },
         subcommands = {
             EvalCommand.Knn.class,
             EvalLinearCommand.class,
@@ -39,7 +43,8 @@ public final class EvalCommand implements Runnable {
             mixinStandardHelpOptions = true,
             description = {
                 "Weighted k-NN (dinov2/eval/knn.py: T = 0.07, k in {10, 20, 100, 200}) of the teacher "
-                        + "backbone's L2-normalised features, Fashion-MNIST test images against the training images.",
+                        + "backbone's L2-normalised features, the test images (--test-data, default Fashion-MNIST "
+                        + "test) against the training images (--train-data).",
                 "Prints a table and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."
             })
     public static final class Knn implements Callable<Integer> {
@@ -69,13 +74,10 @@ public final class EvalCommand implements Runnable {
         @Option(
                 names = "--train-limit",
                 defaultValue = "0",
-                description = "use only the first N training images (0 = all 60000)")
+                description = "use only the first N training images (0 = all)")
         int trainLimit;
 
-        @Option(
-                names = "--test-limit",
-                defaultValue = "0",
-                description = "use only the first N test images (0 = all 10000)")
+        @Option(names = "--test-limit", defaultValue = "0", description = "use only the first N test images (0 = all)")
         int testLimit;
 
         @Override

@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
         description = {
             "Dense probe: a linear head on the frozen patch tokens (standardised as a batch-norm, then "
                     + "2-class logistic regression, C chosen on held-out images) predicts per-patch foreground of "
-                    + "Fashion-MNIST items (pixel intensity > --threshold); mIoU over pixels of the bilinearly upsampled "
-                    + "logits, and over patches. --raw-pixels uses the pixels of each patch as its feature.",
+                    + "the test images' items (--test-data, default Fashion-MNIST; pixel intensity > --threshold); "
+                    + "mIoU over pixels of the bilinearly upsampled logits, and over patches. --raw-pixels uses the pixels of each patch as its feature.",
             "Prints a summary and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."
         })
 public final class EvalDenseCommand implements Callable<Integer> {
@@ -59,8 +59,8 @@ public final class EvalDenseCommand implements Callable<Integer> {
         ModelSource src = eval.source();
         DenseProbe probe =
                 new DenseProbe(new DenseProbe.Settings(threshold, LogRegSweep.grid(-3, 2, 6), 0.2, 0, maxIter));
-        EvalDataset train = eval.train();
-        EvalDataset test = eval.test();
+        EvalDataset train = eval.train(src);
+        EvalDataset test = eval.test(src);
         Progress p = new Progress("features");
         DenseResult r;
         try (EvalFeatures fx = eval.features(src, p)) {

@@ -19,8 +19,8 @@ import picocli.CommandLine.Option;
         name = "linear",
         mixinStandardHelpOptions = true,
         description = {
-            "Linear probe (dinov2/eval/linear.py) on frozen features of Fashion-MNIST: CLS of the last 1 "
-                    + "or 4 blocks, with or without the average-pooled patch tokens, one head per learning rate of the "
+            "Linear probe (dinov2/eval/linear.py) on frozen features of labelled images (--train-data / "
+                    + "--test-data, default Fashion-MNIST): CLS of the last 1 or 4 blocks, with or without the average-pooled patch tokens, one head per learning rate of the "
                     + "grid, all trained in one pass (SGD, momentum 0.9, cosine to 0); the head with the best top-1 on "
                     + "a held-out part of train is reported on test.",
             "Prints a table and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."
@@ -64,10 +64,10 @@ public final class EvalLinearCommand implements Callable<Integer> {
             description = "seed of the split, initialisation and batch " + "order (default ${DEFAULT-VALUE})")
     long probeSeed;
 
-    @Option(names = "--train-limit", defaultValue = "0", description = "first N training images (0 = all 60000)")
+    @Option(names = "--train-limit", defaultValue = "0", description = "first N training images (0 = all)")
     int trainLimit;
 
-    @Option(names = "--test-limit", defaultValue = "0", description = "first N test images (0 = all 10000)")
+    @Option(names = "--test-limit", defaultValue = "0", description = "first N test images (0 = all)")
     int testLimit;
 
     @Override
@@ -81,8 +81,8 @@ public final class EvalLinearCommand implements Callable<Integer> {
                 valFraction,
                 probeSeed,
                 0);
-        EvalDataset train = eval.train();
-        EvalDataset test = eval.test();
+        EvalDataset train = eval.train(src);
+        EvalDataset test = eval.test(src);
         Progress p = new Progress("features");
         LinearProbeResult r;
         try (EvalFeatures fx = eval.features(src, p)) {

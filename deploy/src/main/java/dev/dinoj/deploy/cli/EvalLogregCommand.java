@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
         name = "logreg",
         mixinStandardHelpOptions = true,
         description = {
-            "Logistic regression (dinov2/eval/log_regression.py) on frozen features of Fashion-MNIST: "
-                    + "L2-regularised multinomial model fitted by L-BFGS in float64 for each C of 10^linspace(-6, 5, 45), "
+            "Logistic regression (dinov2/eval/log_regression.py) on frozen features of labelled images "
+                    + "(--train-data / --test-data, default Fashion-MNIST): L2-regularised multinomial model fitted by L-BFGS in float64 for each C of 10^linspace(-6, 5, 45), "
                     + "C chosen on 10 %% of train, refitted on all of train, reported on test.",
             "Prints a table and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."
         })
@@ -61,10 +61,10 @@ public final class EvalLogregCommand implements Callable<Integer> {
             description = "share of train to choose C on (default ${DEFAULT-VALUE})")
     double heldOut;
 
-    @Option(names = "--train-limit", defaultValue = "0", description = "first N training images (0 = all 60000)")
+    @Option(names = "--train-limit", defaultValue = "0", description = "first N training images (0 = all)")
     int trainLimit;
 
-    @Option(names = "--test-limit", defaultValue = "0", description = "first N test images (0 = all 10000)")
+    @Option(names = "--test-limit", defaultValue = "0", description = "first N test images (0 = all)")
     int testLimit;
 
     @Override

@@ -13,6 +13,7 @@ import dev.dinoj.trainer.model.VitConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,11 +52,8 @@ final class EvalOptions {
     @Option(names = "--seed", defaultValue = "0", description = "seed of --random-init (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(
-            names = "--fashion-mnist-dir",
-            defaultValue = "/usr/share/datasets/fashion-mnist",
-            description = "folder of the Fashion-MNIST IDX files (default ${DEFAULT-VALUE})")
-    Path fmnistDir;
+    @Mixin
+    DataOptions data;
 
     @Option(names = "--batch", defaultValue = "256", description = "images per forward pass (default ${DEFAULT-VALUE})")
     int batch;
@@ -126,20 +124,24 @@ final class EvalOptions {
     FeatureSet[] trainAndTest(ModelSource src, FeatureKind kind, int trainLimit, int testLimit) {
         Progress p = new Progress("features");
         FeatureSet[] out = new FeatureSet[2];
+        EvalDataset train = train(src);
+        EvalDataset test = test(src);
         try (EvalFeatures fx = features(src, p)) {
-            out[0] = fx.get(train(), trainLimit, kind);
-            out[1] = fx.get(test(), testLimit, kind);
+            out[0] = fx.get(train, trainLimit, kind);
+            out[1] = fx.get(test, testLimit, kind);
         }
         p.done();
         return out;
     }
 
-    EvalDataset train() {
-        return EvalDataset.fashionMnist(fmnistDir, true);
+    /** The training (reference) set of {@code --train-data} (default Fashion-MNIST), for the source's model. */
+    EvalDataset train(ModelSource src) {
+        return data.train(src.config());
     }
 
-    EvalDataset test() {
-        return EvalDataset.fashionMnist(fmnistDir, false);
+    /** The test set of {@code --test-data} (default Fashion-MNIST), for the source's model. */
+    EvalDataset test(ModelSource src) {
+        return data.test(src.config());
     }
 
     /** The feature kind for a protocol: pixels when --raw-pixels, else the requested one. */
@@ -158,12 +160,16 @@ final class EvalOptions {
         }
     }
 
-    /** Prints the model, the result's table and JSON line, and records the JSON ({@link #record}). */
+    /**
+     * Prints the model, the result's table and JSON line (with the data it ran on, {@link DataOptions#withData}), and
+     * records the JSON ({@link #record}).
+     */
     void report(ModelSource src, String table, String json) {
+        String line = data.withData(json);
         System.out.println("model: " + src.describe());
         System.out.print(table);
-        System.out.println(json);
-        record(src, json);
+        System.out.println(line);
+        record(src, line);
     }
 
     /** Appends the result to the run's results log when the source is a checkpoint of a run (unless --no-record). */

@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
         name = "retrieval",
         mixinStandardHelpOptions = true,
         description = {
-            "Instance retrieval / copy detection on Fashion-MNIST test images: each query's edited copies "
-                    + "(random resized crop keeping >= --crop-scale of the area, flip, and one of brightness, contrast, noise, blur, JPEG) are hidden among "
+            "Instance retrieval / copy detection on the test images (--test-data, default Fashion-MNIST "
+                    + "test): each query's edited copies (random resized crop keeping >= --crop-scale of the area, flip, and one of brightness, contrast, noise, blur, JPEG) are hidden among "
                     + "distractors; queries rank the database by cosine similarity; mAP and recall@1.",
             "Prints a summary and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."
         })
@@ -58,7 +58,7 @@ public final class EvalRetrievalCommand implements Callable<Integer> {
         FeatureKind kind = eval.kind(features);
         CopyDetection cd =
                 new CopyDetection(new CopyDetection.Settings(queries, copies, distractors, cropScale, copySeed));
-        CopyDetection.Sets sets = cd.sets(eval.test());
+        CopyDetection.Sets sets = cd.sets(eval.test(src));
         Progress p = new Progress("features");
         RetrievalResult r;
         try (EvalFeatures fx = eval.features(src, p)) {

@@ -1,6 +1,7 @@
 package dev.dinoj.deploy.cli;
 
 import dev.dinoj.deploy.errors.UserError;
+import dev.dinoj.evaluation.features.EvalDataset;
 import dev.dinoj.evaluation.features.EvalFeatures;
 import dev.dinoj.evaluation.features.FeatureKind;
 import dev.dinoj.evaluation.features.ModelSource;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Robustness in the spirit of ImageNet-C: a k-NN and a linear probe fitted on clean training "
-                    + "features are scored on Fashion-MNIST test sets corrupted by Gaussian noise, Gaussian blur, "
-                    + "contrast and JPEG at severities 1-5.",
+                    + "features are scored on test sets (--test-data, default Fashion-MNIST) corrupted by Gaussian "
+                    + "noise, Gaussian blur, contrast and JPEG at severities 1-5.",
             "Prints a table and one JSON line; a checkpoint's result is appended to RUN/eval/results.jsonl."
         })
 public final class EvalRobustnessCommand implements Callable<Integer> {
@@ -88,12 +89,14 @@ public final class EvalRobustnessCommand implements Callable<Integer> {
                 KnnEvaluator.DEFAULT_TEMPERATURE,
                 LinearProbe.Settings.defaults().withEpochs(epochs),
                 0);
+        EvalDataset train = eval.train(src);
+        EvalDataset test = eval.test(src);
         Progress p = new Progress("features");
         Progress sets = new Progress("test sets");
         RobustnessResult r;
         try (EvalFeatures fx = eval.features(src, p)) {
             r = new RobustnessEval(settings, (done, total, name) -> sets.update(done, total, name))
-                    .run(fx, eval.train(), trainLimit, eval.test(), testLimit, kind);
+                    .run(fx, train, trainLimit, test, testLimit, kind);
         }
         sets.done();
         eval.report(src, r.toTable(), r.toJson(kind.label()));

@@ -2,12 +2,17 @@ package dev.dinoj.deploy.cli;
 
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.evaluation.features.EvalDataset;
+import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.report.Report;
+import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.model.VitConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -17,9 +22,12 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = {
             "Write an HTML report with PNG figures about a training run: loss curves per term, schedules, "
-                    + "k-NN over training (a few checkpoints, features cached in RUN/eval/cache), the evaluation table "
-                    + "(RUN/eval/results.jsonl), PCA of patch features as RGB, nearest neighbours of test queries, and a "
-                    + "curated-cluster section when a curation manifest exists.",
+                    + "k-NN over training (a few checkpoints, features cached in RUN/eval/cache) with the top-1 per "
+                    + "class, the evaluation table (RUN/eval/results.jsonl), PCA of patch features as RGB, nearest "
+                    + "neighbours of test queries captioned with their class names, and a curated-cluster section "
+                    + "when a curation manifest exists.",
+            "The k-NN, PCA and neighbours use --train-data / --test-data (default Fashion-MNIST), photos through "
+                    + "dinov2's evaluation transform for the run's model (--resize, --crop).",
             "Prints where index.html is."
         })
 public final class ReportCommand implements Callable<Integer> {
@@ -30,11 +38,8 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", description = "output directory (default RUN_DIR/report)")
     Path out;
 
-    @Option(
-            names = "--fashion-mnist-dir",
-            defaultValue = "/usr/share/datasets/fashion-mnist",
-            description = "folder of the Fashion-MNIST IDX files (default ${DEFAULT-VALUE})")
-    Path fmnistDir;
+    @Mixin
+    DataOptions data;
 
     @Option(
             names = "--knn-train",
@@ -94,11 +99,18 @@ public final class ReportCommand implements Callable<Integer> {
             throw new UserError(runDir + ": not a run directory (no metrics.jsonl, no checkpoints/)");
         }
         Path outDir = out != null ? out : runDir.resolve("report");
+        List<Path> checkpoints = Checkpoints.list(runDir);
+        VitConfig model = checkpoints.isEmpty()
+                ? null
+                : ModelSource.checkpoint(checkpoints.get(checkpoints.size() - 1))
+                        .config();
+        EvalDataset train = data.train(model);
+        EvalDataset test = data.test(model);
         Report.Options o = new Report.Options(
                 runDir,
                 outDir,
-                EvalDataset.fashionMnist(fmnistDir, true),
-                EvalDataset.fashionMnist(fmnistDir, false),
+                train,
+                test,
                 knnTrain,
                 knnTest,
                 knnCheckpoints,
@@ -108,7 +120,7 @@ public final class ReportCommand implements Callable<Integer> {
                 queries,
                 neighbours,
                 curationManifest,
-                Report.FASHION_MNIST_CLASSES);
+                train.classes().isEmpty() ? null : train.classes().toArray(new String[0]));
         long t0 = System.nanoTime();
         Report.Result r = new Report(o, msg -> System.err.println("report: " + msg)).write();
         System.out.printf(
@@ -120,12 +132,16 @@ public final class ReportCommand implements Callable<Integer> {
         r.knn()
                 .forEach((step, top1) -> System.out.printf(
                         Locale.ROOT,
-                        "  k-NN top-1 (k=20) at step %d%s: %.2f %%%n",
+                        "  k-NN top-1 (k=%d) at step %d%s: %.2f %%%n",
+                        r.knnK(),
                         step,
                         step == 0 ? " (random init)" : "",
                         top1));
         if (!r.knn().isEmpty()) {
             System.out.printf(Locale.ROOT, "  raw pixels: %.2f %%%n", r.pixelKnn());
+        }
+        if (!train.classes().isEmpty()) {
+            System.out.println("  classes: " + String.join(", ", train.classes()));
         }
         return 0;
     }

@@ -59,13 +59,14 @@ public final class EvalFeatures implements AutoCloseable {
     }
 
     /**
-     * The evaluation side for a dataset: the backbone's training size, or the dataset's own for pixels.
+     * The evaluation side for a dataset: its evaluation transform's crop when it has one, else the backbone's training
+     * size, or the dataset's own for pixels.
      *
      * @param ds the dataset
      * @return the side
      */
     public int evalSize(EvalDataset ds) {
-        return source.evalSize(ds.nativeSize());
+        return ds.side() > 0 ? ds.side() : source.evalSize(ds.nativeSize());
     }
 
     /** @return the patch side of {@link FeatureKind#PATCH_TOKENS} */

@@ -33,9 +33,10 @@ import java.util.Map;
  *   <li>loss curves, one chart per loss term of {@code metrics.jsonl} (per step and smoothed);
  *   <li>schedules (learning rate, weight decay, teacher momentum and temperature, last-layer lr), gradient norms and
  *       throughput;
- *   <li>k-NN over training: top-1 (k = 20, T = 0.07) of the teacher's CLS features at a few checkpoints and of a
- *       random initialisation (step 0), against the raw-pixel baseline; features cached under
- *       {@code RUN/eval/cache};
+ *   <li>k-NN over training: top-1 (k = 20, or the number of reference images when fewer; T = 0.07) of the teacher's
+ *       CLS features at a few checkpoints and of a random initialisation (step 0), against the raw-pixel baseline
+ *       (at most {@link #PIXEL_SIDE} px); features cached under {@code RUN/eval/cache}; the newest checkpoint's top-1
+ *       per class, by class name;
  *   <li>the evaluation table: every result the eval commands recorded in {@code RUN/eval/results.jsonl}, plus the
  *       k-NN above;
  *   <li>the PCA of patch features as RGB (the DINOv2 figure) for a few test images;
@@ -47,9 +48,13 @@ import java.util.Map;
 public final class Report {
 
     /** Fashion-MNIST class names, by label. */
-    public static final String[] FASHION_MNIST_CLASSES = {
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
-    };
+    public static final String[] FASHION_MNIST_CLASSES = EvalDataset.FASHION_MNIST_CLASSES.toArray(new String[0]);
+
+    /** The k of the report's k-NN, or the number of reference images when there are fewer. */
+    public static final int KNN_K = 20;
+
+    /** The largest side of the raw-pixel baseline's images (photos at 224 px would be 150528 values each). */
+    static final int PIXEL_SIDE = 64;
 
     /**
      * Report options.
@@ -90,12 +95,18 @@ public final class Report {
      *
      * @param html the page
      * @param figures figure id → PNG file, in page order
-     * @param knn checkpoint step → k-NN top-1 (k = 20) on the curve (step 0 is the random initialisation)
+     * @param knn checkpoint step → k-NN top-1 (k = {@code knnK}) on the curve (step 0 is the random initialisation)
      * @param pixelKnn the raw-pixel baseline's top-1
      * @param curationSection whether the curated-cluster section was written
+     * @param knnK the k of the k-NN ({@value #KNN_K}, or the number of reference images when fewer)
      */
     public record Result(
-            Path html, Map<String, Path> figures, Map<Long, Double> knn, double pixelKnn, boolean curationSection) {}
+            Path html,
+            Map<String, Path> figures,
+            Map<Long, Double> knn,
+            double pixelKnn,
+            boolean curationSection,
+            int knnK) {}
 
     /** Told what the report is doing. */
     @FunctionalInterface
@@ -158,7 +169,8 @@ public final class Report {
             List<Path> chosen = spaced(checkpoints, o.knnCheckpoints());
             ModelSource first = ModelSource.checkpoint(chosen.get(0));
             VitConfig vit = first.config();
-            KnnEvaluator knn20 = KnnEvaluator.builder().optKs(20).build();
+            int k = knnK();
+            KnnEvaluator knnK = KnnEvaluator.builder().optKs(k).build();
             List<ModelSource> sources = new ArrayList<>();
             sources.add(ModelSource.random(vit, 0));
             for (Path c : chosen) {
@@ -169,8 +181,8 @@ public final class Report {
                 try (EvalFeatures fx = new EvalFeatures(src, cache, o.batch(), null)) {
                     FeatureSet tr = fx.get(o.train(), o.knnTrain(), FeatureKind.CLS);
                     FeatureSet te = fx.get(o.test(), o.knnTest(), FeatureKind.CLS);
-                    KnnResult r = knn20.evaluate(tr, te);
-                    knn.put(src.step(), r.forK(20).top1());
+                    KnnResult r = knnK.evaluate(tr, te);
+                    knn.put(src.step(), r.forK(k).top1());
                     if (src.type() == ModelSource.Type.CHECKPOINT) {
                         latest = src;
                         latestTrain = tr;
@@ -180,13 +192,21 @@ public final class Report {
             }
             listener.status("k-NN of raw pixels");
             try (EvalFeatures fx = new EvalFeatures(ModelSource.pixels(), FeatureCache.none(), o.batch(), null)) {
-                pixel = knn20.evaluate(
-                                fx.get(o.train(), o.knnTrain(), FeatureKind.PIXELS),
-                                fx.get(o.test(), o.knnTest(), FeatureKind.PIXELS))
-                        .forK(20)
+                int side = Math.min(PIXEL_SIDE, fx.evalSize(o.train()));
+                pixel = knnK.evaluate(
+                                fx.get(o.train(), o.knnTrain(), FeatureKind.PIXELS, side),
+                                fx.get(o.test(), o.knnTest(), FeatureKind.PIXELS, side))
+                        .forK(k)
                         .top1();
             }
-            knnCurve(knn, pixel);
+            knnCurve(knn, pixel, k);
+            if (latest != null) {
+                page.append(ClassTable.html(
+                        o.train(),
+                        latestTest.labels(),
+                        knnK.predict(latestTrain, latestTest).forK(k),
+                        k));
+            }
         }
 
         page.section("evaluations", "Evaluation table");
@@ -214,7 +234,7 @@ public final class Report {
         } catch (IOException e) {
             throw new UncheckedIOException(html + ": " + e.getMessage(), e);
         }
-        return new Result(html, Map.copyOf(page.figures()), knn, pixel, curation);
+        return new Result(html, Map.copyOf(page.figures()), knn, pixel, curation, knnK());
     }
 
     // ------------------------------------------------------------------------------------------------ sections
@@ -262,11 +282,20 @@ public final class Report {
                 sb,
                 "k-NN sets",
                 o.train().id() + " (" + o.knnTrain() + ") vs " + o.test().id() + " (" + o.knnTest() + ")");
+        HtmlPage.kv(sb, "classes", ClassTable.names(o.train()));
         HtmlPage.kv(sb, "generated", Instant.now().toString());
         page.append(sb.append("</table>\n"));
     }
 
-    private void knnCurve(Map<Long, Double> knn, double pixel) {
+    /** k of the k-NN: {@link #KNN_K}, or the number of reference images when there are fewer. */
+    private int knnK() {
+        int n = o.knnTrain() > 0
+                ? Math.min(o.knnTrain(), o.train().size())
+                : o.train().size();
+        return Math.max(1, Math.min(KNN_K, n));
+    }
+
+    private void knnCurve(Map<Long, Double> knn, double pixel, int k) {
         double[] x = knn.keySet().stream().mapToDouble(Long::doubleValue).toArray();
         double[] y = knn.values().stream().mapToDouble(Double::doubleValue).toArray();
         double[] px = {x[0], x[x.length - 1]};
@@ -275,7 +304,7 @@ public final class Report {
                 "knn-curve",
                 Charts.line(
                         o.outDir().resolve("knn-curve.png"),
-                        "k-NN top-1 (k = 20, T = 0.07)",
+                        "k-NN top-1 (k = " + k + ", T = 0.07)",
                         "step",
                         "top-1 %",
                         List.of(
@@ -302,7 +331,7 @@ public final class Report {
                     "step " + latest.step(),
                     "cls",
                     String.format(Locale.ROOT, "top-1 %.2f %%", knn.get(latest.step())),
-                    "k = 20, T = 0.07, " + o.knnTrain() + " / " + o.knnTest() + " images");
+                    "k = " + knnK() + ", T = 0.07, " + o.knnTrain() + " / " + o.knnTest() + " images");
             HtmlPage.row(
                     sb,
                     "k-NN (this report)",
@@ -453,7 +482,9 @@ public final class Report {
 
     private String className(int label) {
         String[] names = o.classNames();
-        return names != null && label >= 0 && label < names.length ? names[label] : "class " + label;
+        return names != null && label >= 0 && label < names.length
+                ? names[label]
+                : o.train().className(label);
     }
 
     private static double median(double[] v) {

@@ -42,7 +42,14 @@ final class ResultLines {
         }
     }
 
+    /** The protocol's details, then the data it ran on when the line names it ({@code data.test}). */
     static String details(JsonNode r) {
+        String d = protocolDetails(r);
+        String test = r.path("data").path("test").asText("");
+        return test.isEmpty() ? d : (d.isEmpty() ? "" : d + "; ") + "test data " + test;
+    }
+
+    private static String protocolDetails(JsonNode r) {
         switch (r.path("eval").asText("")) {
             case "linear":
                 return "best " + r.path("best").path("name").asText("")

@@ -97,19 +97,53 @@ public final class DatasetViews {
         return new View(source, idx, transform, null, name);
     }
 
+    /**
+     * Every image of {@code source} with new labels: {@code labels[i]} in {@code [0, numClasses)}.
+     *
+     * @param source the dataset
+     * @param labels a label per image
+     * @param numClasses the number of classes of the view
+     * @param name a short description
+     * @return the view
+     */
+    public static ImageDataset relabelled(ImageDataset source, int[] labels, int numClasses, String name) {
+        if (labels.length != source.size()) {
+            throw new IllegalArgumentException(
+                    labels.length + " labels for " + source.size() + " images of " + source.describe());
+        }
+        int[] idx = new int[source.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i;
+        }
+        int[] l = labels.clone();
+        return new View(source, idx, null, i -> l[i], name, numClasses);
+    }
+
     private static final class View implements ImageDataset {
         private final ImageDataset source;
         private final int[] indices;
         private final ImageTransform transform;
         private final Labeler labeler;
         private final String name;
+        private final int numClasses; // -1: the source's
 
         View(ImageDataset source, int[] indices, ImageTransform transform, Labeler labeler, String name) {
+            this(source, indices, transform, labeler, name, -1);
+        }
+
+        View(
+                ImageDataset source,
+                int[] indices,
+                ImageTransform transform,
+                Labeler labeler,
+                String name,
+                int numClasses) {
             this.source = source;
             this.indices = indices;
             this.transform = transform;
             this.labeler = labeler;
             this.name = name;
+            this.numClasses = numClasses;
         }
 
         @Override
@@ -130,7 +164,7 @@ public final class DatasetViews {
 
         @Override
         public int numClasses() {
-            return source.numClasses();
+            return numClasses >= 0 ? numClasses : source.numClasses();
         }
 
         @Override
