@@ -4,7 +4,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code dinoj status [--management URL]}: the run as the coordinator reports it (GET /training/status). */
+/**
+ * {@code dinoj status [--management URL] [--token T]}: the run as the coordinator reports it (GET /training/status,
+ * with the token when there is one).
+ */
 @Command(
         name = "status",
         mixinStandardHelpOptions = true,
@@ -18,9 +21,16 @@ public final class StatusCommand implements Callable<Integer> {
             description = "management URL of any node (default http://127.0.0.1:8558)")
     String management;
 
+    @Option(
+            names = "--token",
+            description = "management bearer token (default: $DINOJ_MANAGEMENT_TOKEN); needed unless the node sets "
+                    + "dinoj.node.open-read-routes = on")
+    String token;
+
     @Override
     public Integer call() {
-        System.out.print(new ManagementClient(management).get("/training/status"));
+        System.out.print(
+                new ManagementClient(management).get("/training/status", ManagementClient.optionalToken(token)));
         return 0;
     }
 }
