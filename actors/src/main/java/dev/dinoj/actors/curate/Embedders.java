@@ -7,7 +7,10 @@ import dev.dinoj.pipeline.embed.PixelEmbedder;
 import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 import java.nio.file.Path;
 
-/** Embedders by spec, as {@code dinoj curate --embedder} names them: pixels:SIDE, thumbnail:SIDE, vit:CHECKPOINT. */
+/**
+ * Embedders by spec, as {@code dinoj curate --embedder} names them: pixels:SIDE, thumbnail:SIDE, vit:CHECKPOINT (a
+ * checkpoint or run directory) or vit:WEIGHTS (a backbone weights file in any published layout).
+ */
 public final class Embedders {
 
     /** Largest SIDE of pixels:SIDE and thumbnail:SIDE: a SIDE² embedding of every pool image is held in memory. */
@@ -28,7 +31,7 @@ public final class Embedders {
         };
         if (!ok) {
             throw new IllegalArgumentException(key + " = " + spec + ": use pixels:SIDE, thumbnail:SIDE (SIDE in [1, "
-                    + MAX_SIDE + "]) or vit:CHECKPOINT");
+                    + MAX_SIDE + "]), vit:CHECKPOINT or vit:WEIGHTS");
         }
     }
 
@@ -41,7 +44,7 @@ public final class Embedders {
         return switch (kind) {
             case "pixels" -> new PixelEmbedder(arg.isEmpty() ? 28 : Integer.parseInt(arg));
             case "thumbnail" -> new ThumbnailEmbedder(arg.isEmpty() ? 20 : Integer.parseInt(arg));
-            default -> VitEmbedder.fromCheckpoint(Path.of(arg), batch);
+            default -> VitEmbedder.of(Path.of(arg), batch);
         };
     }
 

@@ -59,6 +59,24 @@ final class Checkpointing extends WorldPhase {
         }
         run.progress.committed(step, m.dir().toString());
         run.log().info("Checkpoint committed: step {} in {}", step, m.dir());
+        if (!run.progress.allStepsDone() && run.workers.canGrow(run.settings.batchSize(), run.spec.maxWorkers())) {
+            return grow();
+        }
         return Stepping.next(run);
+    }
+
+    /**
+     * Workers joined while the world trained: it leaves and a bigger one forms from the checkpoint just committed (the
+     * current step, so nothing is computed again and the sample stream goes on unchanged). Not a failure: restarts
+     * stay as they are.
+     */
+    private Behavior<RunDriver.Command> grow() {
+        String why = run.workers.listed().size() + " workers registered, "
+                + run.workers.world().size() + " in the world: taking the new ones in at step " + step;
+        run.log().info("Growing the world: {}", why);
+        run.progress.message("growing: " + why);
+        run.workers.tellWorld(new TrainerWorker.LeaveWorld(generation));
+        run.timers.cancel(RunDriver.Tick.PHASE_TIMEOUT);
+        return Waiting.reforming(run);
     }
 }

@@ -19,6 +19,7 @@ final class Forming extends WorldPhase {
         super(withWorld(run, world));
         int gen = generation;
         run.ctx.pipeToSelf(run.store.save(run.progress.state(phase())), (done, e) -> new RunDriver.Saved(gen, e));
+        run.store.rewindMetrics(run.progress.step()); // the steps after it are computed again
         run.log()
                 .info(
                         "Forming world generation [{}] of {} workers, resuming at step {} ({}): {}",

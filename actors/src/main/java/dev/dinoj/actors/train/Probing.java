@@ -33,7 +33,7 @@ final class Probing extends RunPhase {
 
     private Behavior<RunDriver.Command> form() {
         run.timers.cancel(RunDriver.Tick.PROBE_OVER);
-        List<RunDriver.WorkerHello> world = run.workers.choose(run.settings.batchSize());
+        List<RunDriver.WorkerHello> world = run.workers.choose(run.settings.batchSize(), run.spec.maxWorkers());
         int needed = run.progress.neededWorkers(run.spec.minWorkers());
         if (world.isEmpty() || world.size() < needed) {
             run.progress.message("waiting for workers: " + run.workers.answered() + " answered, " + needed + " needed");

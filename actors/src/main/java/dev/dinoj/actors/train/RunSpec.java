@@ -20,6 +20,8 @@ import java.util.List;
  * @param checkpointEvery checkpoint cadence in steps (0 = the config's)
  * @param curate          the curation that comes first (null = none): the run then trains on its output
  * @param maxStepRetries  worlds a step may fail on (re-formed after each) before the run ends as failed
+ * @param maxWorkers      most ranks of a world (0 = as many as divide the batch); workers that join a running world
+ *                        are taken in at the next checkpoint up to this
  */
 public record RunSpec(
         String config,
@@ -33,7 +35,8 @@ public record RunSpec(
         Duration reformDelay,
         Duration stepPause,
         CurateSpec curate,
-        int maxStepRetries) {
+        int maxStepRetries,
+        int maxWorkers) {
 
     /** Most steps a run may ask for (about 10^12; the bound of every step count of a training config). */
     public static final long MAX_STEPS = 1L << 40;
@@ -41,6 +44,9 @@ public record RunSpec(
     public RunSpec {
         if (minWorkers < 1) {
             throw new IllegalArgumentException("dinoj.actors.coordinator.min-workers must be >= 1: " + minWorkers);
+        }
+        if (maxWorkers < 0) {
+            throw new IllegalArgumentException("dinoj.actors.coordinator.max-workers must be >= 0: " + maxWorkers);
         }
         if (maxStepRetries < 1) {
             throw new IllegalArgumentException(
@@ -67,7 +73,8 @@ public record RunSpec(
                 c.getDuration("reform-delay"),
                 c.getDuration("step-pause"),
                 CurateSpec.fromConfig(c.getConfig("run")),
-                c.getInt("max-step-retries"));
+                c.getInt("max-step-retries"),
+                c.getInt("max-workers"));
     }
 
     public boolean hasRun() {
@@ -89,7 +96,8 @@ public record RunSpec(
                 reformDelay,
                 stepPause,
                 curate,
-                maxStepRetries);
+                maxStepRetries,
+                maxWorkers);
     }
 
     /** Steps to train: {@link #steps()}, or the config's when 0. */
@@ -110,13 +118,19 @@ public record RunSpec(
         return checkTeacher(TrainSettings.load(config, effectiveSets()));
     }
 
-    /** {@code s}, once its distillation teacher (if any) is found on this node. */
+    /** {@code s}, once its distillation teacher and pretrained weights (if any) are found on this node. */
     TrainSettings checkTeacher(TrainSettings s) {
         Path teacher = s.distill().teacher();
         if (teacher != null && !Files.exists(teacher)) {
             throw new ConfigError(
                     "dinoj.distill.teacher = " + teacher + ": not found on the coordinator's node; every "
                             + "trainer node reads the teacher, so give a path on storage all nodes share (e.g. the runs volume)");
+        }
+        Path pretrained = s.pretrainedWeights();
+        if (pretrained != null && !Files.isRegularFile(pretrained)) {
+            throw new ConfigError("dinoj.model.pretrained-weights = " + pretrained + ": not found on the coordinator's "
+                    + "node; every trainer node reads the weights, so give a path on storage all nodes share (e.g. the "
+                    + "runs volume)");
         }
         return s;
     }

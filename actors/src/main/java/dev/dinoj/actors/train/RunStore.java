@@ -35,6 +35,7 @@ final class RunStore {
 
     static final String STATE_FILE = "run-state.json";
     static final String AUDIT_FILE = "audit.jsonl";
+    static final String METRICS_FILE = "metrics.jsonl";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What {@code run-state.json} records. */
@@ -157,6 +158,67 @@ final class RunStore {
                     (auditLine(generation, step, worldSize, replies) + "\n").getBytes(StandardCharsets.UTF_8),
                     StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);
+            return Done.getInstance();
+        });
+    }
+
+    /**
+     * Appends the line of step {@code step} to {@code metrics.jsonl}, in the single-JVM run's format (MetricsLog): the
+     * step (1-based, as there), rank 0's losses and total, the schedule values, images/s of the world (the global
+     * batch over the slowest rank's step time) and that time, so that {@code report} draws a cluster run's curves. A
+     * failure to write is logged and does not stop the run.
+     */
+    CompletionStage<Done> metrics(long step, List<RunDriver.StepDone> replies, StepSchedule s, int batch) {
+        return then(() -> {
+            RunDriver.StepDone r0 = replies.get(0);
+            double seconds = 0;
+            for (RunDriver.StepDone r : replies) {
+                seconds = Math.max(seconds, r.seconds());
+            }
+            ObjectNode o = JSON.createObjectNode();
+            o.put("step", step + 1);
+            for (int i = 0; i < r0.lossNames().length; i++) {
+                o.put(r0.lossNames()[i], r0.lossValues()[i]);
+            }
+            o.put("total_loss", r0.totalLoss());
+            o.put("lr", s.lr());
+            o.put("wd", s.wd());
+            o.put("momentum", s.momentum());
+            o.put("teacher_temp", s.teacherTemp());
+            o.put("last_layer_lr", s.lastLayerLr());
+            o.put("images_per_s", seconds > 0 ? batch / seconds : 0);
+            o.put("compute_s", seconds);
+            o.put("world_size", replies.size());
+            Files.write(
+                    runDir.resolve(METRICS_FILE),
+                    (JSON.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8),
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+            return Done.getInstance();
+        });
+    }
+
+    /**
+     * Drops the {@code metrics.jsonl} lines of steps after {@code committed} (and a torn last line): a world that
+     * resumes from the committed checkpoint computes those steps again.
+     */
+    CompletionStage<Done> rewindMetrics(long committed) {
+        return then(() -> {
+            Path f = runDir.resolve(METRICS_FILE);
+            if (!Files.exists(f)) {
+                return Done.getInstance();
+            }
+            List<String> keep = new ArrayList<>();
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                try {
+                    if (!line.isBlank() && JSON.readTree(line).get("step").asLong() <= committed) {
+                        keep.add(line);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // a torn line: dropped
+                }
+            }
+            Files.write(f, keep, StandardCharsets.UTF_8);
             return Done.getInstance();
         });
     }

@@ -16,6 +16,8 @@ import java.util.Locale;
 final class Stepping extends WorldPhase {
 
     private final List<RunDriver.StepDone> replies = new ArrayList<>();
+    /** The schedule values of the step in flight. */
+    private StepSchedule schedule;
 
     private Stepping(RunContext run) {
         super(run);
@@ -50,7 +52,8 @@ final class Stepping extends WorldPhase {
             return finish("finished", "finished " + p.totalSteps() + " steps");
         }
         replies.clear();
-        run.workers.tellWorld(new TrainerWorker.RunStep(generation, p.step(), p.schedule(run.settings)));
+        schedule = p.schedule(run.settings);
+        run.workers.tellWorld(new TrainerWorker.RunStep(generation, p.step(), schedule));
         expectAll();
         return this;
     }
@@ -65,6 +68,8 @@ final class Stepping extends WorldPhase {
         }
         replies.sort(Comparator.comparingInt(RunDriver.StepDone::rank));
         long step = m.step();
+        run.store.metrics(
+                step, List.copyOf(replies), schedule, run.settings.loop().batchSize());
         run.ctx.pipeToSelf(
                 run.store.audit(generation, step, replies.size(), List.copyOf(replies)),
                 (done, e) -> new RunDriver.Recorded(generation, step, e));

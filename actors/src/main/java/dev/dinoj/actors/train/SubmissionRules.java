@@ -18,7 +18,8 @@ import java.util.List;
  * preset or a HOCON file below {@code dinoj.actors.coordinator.config-roots}, read as data
  * ({@link TrainSettings#loadSubmitted}: no includes, no environment); its run directory lies below
  * {@code run-roots}, can be written, holds no run that has ended and does not overlap the state folder; its steps are bounded; the other paths it names
- * ({@code distill.teacher}, a {@code vit:} embedder, a local curation source or queries) lie below one of the roots,
+ * ({@code distill.teacher}, {@code model.pretrained-weights}, a {@code vit:} embedder, a local curation source or
+ * queries) lie below one of the roots,
  * and a local curation {@code out} below {@code run-roots}. A refusal is one line naming the key; it never shows a
  * file's text, and a path outside the roots gets the same answer whether it exists or not. A run the node config fixes
  * is the operator's and is not checked here.
@@ -92,6 +93,11 @@ final class SubmissionRules {
             throw new ConfigError("dinoj.distill.teacher = " + teacher + ": a submitted run's teacher must be below "
                     + readable + " (give a checkpoint of an earlier run)");
         }
+        Path pretrained = s.pretrainedWeights();
+        if (pretrained != null && !readable.contain(pretrained)) {
+            throw new ConfigError("dinoj.model.pretrained-weights = " + pretrained
+                    + ": a submitted run's weights must be below " + readable);
+        }
         return run.checkTeacher(s);
     }
 
@@ -161,11 +167,11 @@ final class SubmissionRules {
         }
     }
 
-    /** The checkpoint of a {@code vit:} embedder must be below the roots. */
+    /** The checkpoint or weights of a {@code vit:} embedder must be below the roots. */
     private void vit(String key, String embedder) {
         if (embedder.startsWith("vit:") && !readable.contain(Path.of(embedder.substring(4)))) {
-            throw new IllegalArgumentException(
-                    key + " = " + embedder + ": the checkpoint of a submitted run must be below " + readable);
+            throw new IllegalArgumentException(key + " = " + embedder
+                    + ": the checkpoint or weights of a submitted run must be below " + readable);
         }
     }
 }

@@ -47,17 +47,28 @@ final class WorkerRoster {
     }
 
     /**
-     * The world to form from the workers that answered: sorted by node and Aeron endpoint, as many as divide the
-     * global batch {@code batchSize} (empty when none do).
+     * The world to form from the workers that answered: sorted by node and Aeron endpoint, at most {@code maxWorkers}
+     * (0 = no bound), as many as divide the global batch {@code batchSize} (empty when none do).
      */
-    List<RunDriver.WorkerHello> choose(int batchSize) {
+    List<RunDriver.WorkerHello> choose(int batchSize, int maxWorkers) {
         List<RunDriver.WorkerHello> candidates = new ArrayList<>(hellos.values());
         candidates.sort(Comparator.comparing(RunDriver.WorkerHello::node).thenComparing(RunDriver.WorkerHello::aeron));
-        int n = candidates.size();
+        int n = size(candidates.size(), batchSize, maxWorkers);
+        return List.copyOf(candidates.subList(0, n));
+    }
+
+    /** Ranks of a world of at most {@code available} workers: capped at {@code maxWorkers}, dividing the batch. */
+    static int size(int available, int batchSize, int maxWorkers) {
+        int n = maxWorkers > 0 ? Math.min(available, maxWorkers) : available;
         while (n > 0 && batchSize % n != 0) {
             n--;
         }
-        return List.copyOf(candidates.subList(0, n));
+        return n;
+    }
+
+    /** Whether the listed workers would make a bigger world than the current one (joiners to take in). */
+    boolean canGrow(int batchSize, int maxWorkers) {
+        return size(listed.size(), batchSize, maxWorkers) > world.size();
     }
 
     /** The world formed now (rank order). */

@@ -201,11 +201,11 @@ class CoordinatorTest {
         start(dir.resolve("state"), "dinoj.actors.coordinator.reform-delay = 2s"); // the failed one shows for 2 s
         Duration s = Duration.ofSeconds(1);
         RunSpec gone = new RunSpec(
-                dir.resolve("gone.conf").toString(), List.of(), dir.resolve("gone"), 2, 0, 1, s, s, s, s, null, 3);
+                dir.resolve("gone.conf").toString(), List.of(), dir.resolve("gone"), 2, 0, 1, s, s, s, s, null, 3, 0);
         SubmittedRuns.save(dir.resolve("state"), gone);
         SubmittedRuns.saveQueue(
                 dir.resolve("state"),
-                List.of(new RunSpec("fmnist-pico", List.of(), dir.resolve("next"), 2, 0, 1, s, s, s, s, null, 3)));
+                List.of(new RunSpec("fmnist-pico", List.of(), dir.resolve("next"), 2, 0, 1, s, s, s, s, null, 3, 0)));
 
         ActorRef<Coordinator.Command> c = coordinator("first");
         RunStatus failed = status(c);

@@ -57,7 +57,8 @@ class RunDriverTest {
                 Duration.ofMillis(200),
                 Duration.ZERO,
                 null,
-                3);
+                3,
+                0);
     }
 
     ActorRef<RunDriver.Command> driver(RunSpec spec, int generationFloor, TestProbe<RunDriver.Ended> parent) {
@@ -170,6 +171,15 @@ class RunDriverTest {
                     lines.get(s).get("positions").toString(),
                     "every sample once, in order");
         }
+        List<String> metrics = Files.readAllLines(run.resolve(RunStore.METRICS_FILE));
+        assertEquals(4, metrics.size(), "one metrics line per step, as a single-JVM run writes: " + metrics);
+        for (int s = 0; s < 4; s++) {
+            JsonNode m = JSON.readTree(metrics.get(s));
+            assertEquals(s + 1, m.get("step").asInt());
+            assertEquals(end.recentLosses()[s], m.get("total_loss").asDouble());
+            assertTrue(m.has("lr") && m.get("momentum").asDouble() > 0.9, metrics.get(s));
+            assertEquals(2, m.get("world_size").asInt());
+        }
         JsonNode state = JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile());
         assertEquals("finished", state.get("phase").asText());
         assertFalse(state.toString().contains(Long.toString(fa.secret())), "the secret is not kept on disk");
@@ -227,6 +237,69 @@ class RunDriverTest {
                 List.of(2, 2, 1, 1),
                 lines.stream().map(l -> l.get("world_size").asInt()).toList());
         assertEquals("[8,9,10,11]", lines.get(2).get("positions").toString(), "the same samples as without the loss");
+        List<JsonNode> metrics = new java.util.ArrayList<>();
+        for (String l : Files.readAllLines(run.resolve(RunStore.METRICS_FILE))) {
+            metrics.add(JSON.readTree(l));
+        }
+        assertEquals(
+                List.of(1, 2, 3, 4),
+                metrics.stream().map(m -> m.get("step").asInt()).toList());
+        assertEquals(
+                List.of(2, 2, 1, 1),
+                metrics.stream().map(m -> m.get("world_size").asInt()).toList());
+    }
+
+    @Test
+    void shouldTakeAWorkerThatJoinsInAtTheNextCheckpointOnTheSameStream(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        TestProbe<RunDriver.Ended> parent = kit.createTestProbe();
+        ActorRef<RunDriver.Command> driver = driver(spec(run, 4, 2, 1, T), 0, parent);
+        ProbeWorker a = new ProbeWorker(kit, "node-a", 40001);
+        a.describe();
+        assertEquals("127.0.0.1:40001", a.formWorld().worldSpec());
+        a.join(0);
+        assertEquals(0, a.step());
+        ProbeWorker b = new ProbeWorker(kit, "node-b", 40002); // joins while the world trains
+        // the cluster receptionist lists it within its gossip interval; it is not asked before the checkpoint
+        b.probe.expectNoMessage(Duration.ofSeconds(3));
+        assertEquals(1, a.step());
+        Path ck2 = checkpoint(run, 2, a);
+        a.leaves(1);
+        assertTrue(
+                status(driver).message().contains("taking the new ones in at step 2"),
+                status(driver).message());
+        a.describe();
+        b.describe();
+        TrainerWorker.FormWorld fa = a.formWorld();
+        TrainerWorker.FormWorld fb = b.formWorld();
+        assertEquals(2, fa.generation());
+        assertEquals("127.0.0.1:40001,127.0.0.1:40002", fb.worldSpec());
+        assertEquals(ck2.toString(), fb.checkpoint(), "from the checkpoint just committed: nothing is redone");
+        a.join(2);
+        b.join(2);
+        for (int s = 2; s < 4; s++) {
+            assertEquals(s, a.step());
+            assertEquals(s, b.step());
+        }
+        checkpoint(run, 4, a, b);
+        a.leaves(2);
+        b.leaves(2);
+        RunStatus end = parent.expectMessageClass(RunDriver.Ended.class, T).status();
+        assertEquals("finished", end.phase());
+        assertEquals(0, end.restarts(), "growing is not a failure");
+        List<JsonNode> lines = audit(run);
+        assertEquals(
+                List.of(0, 1, 2, 3),
+                lines.stream().map(l -> l.get("step").asInt()).toList());
+        assertEquals(
+                List.of(1, 1, 2, 2),
+                lines.stream().map(l -> l.get("world_size").asInt()).toList());
+        for (int s = 0; s < 4; s++) {
+            assertEquals(
+                    "[" + 4 * s + "," + (4 * s + 1) + "," + (4 * s + 2) + "," + (4 * s + 3) + "]",
+                    lines.get(s).get("positions").toString(),
+                    "the same sample stream, whatever the world size");
+        }
     }
 
     @Test

@@ -78,7 +78,7 @@ class RunProgressTest {
         assertFalse(roster.hello(new RunDriver.WorkerHello(c.ref(), "h:3", "node-c")));
         assertFalse(roster.hello(new RunDriver.WorkerHello(a.ref(), "h:1", "node-a")));
         assertTrue(roster.hello(new RunDriver.WorkerHello(b.ref(), "h:2", "node-b")), "all listed answered");
-        List<RunDriver.WorkerHello> world = roster.choose(4);
+        List<RunDriver.WorkerHello> world = roster.choose(4, 0);
         assertEquals(
                 List.of("node-a", "node-b"),
                 world.stream().map(RunDriver.WorkerHello::node).toList(),
@@ -87,6 +87,12 @@ class RunProgressTest {
         assertEquals("h:1,h:2", roster.worldSpec());
         assertNull(roster.list(Set.of(a.ref(), b.ref())), "c is not in the world");
         assertSame(world.get(0), roster.list(Set.of(b.ref())), "a is");
-        assertTrue(roster.choose(3).size() == 3, "3 divide 3");
+        assertTrue(roster.choose(3, 0).size() == 3, "3 divide 3");
+        assertEquals(2, roster.choose(12, 2).size(), "max-workers 2");
+        assertEquals(1, roster.choose(3, 2).size(), "2 do not divide 3");
+        roster.list(Set.of(a.ref(), b.ref(), c.ref()));
+        assertFalse(roster.canGrow(4, 0), "a world of 2 of 3 listed: 3 do not divide 4");
+        assertTrue(roster.canGrow(6, 0), "3 divide 6");
+        assertFalse(roster.canGrow(6, 2), "max-workers 2");
     }
 }

@@ -21,7 +21,7 @@ class RunQueueTest {
 
     private static RunSpec spec(Path dir) {
         Duration s = Duration.ofSeconds(1);
-        return new RunSpec("fmnist-pico", List.of(), dir, 2, 1, 1, s, s, s, s, null, 3);
+        return new RunSpec("fmnist-pico", List.of(), dir, 2, 1, 1, s, s, s, s, null, 3, 0);
     }
 
     @Test

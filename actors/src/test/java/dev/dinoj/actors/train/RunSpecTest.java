@@ -19,7 +19,7 @@ class RunSpecTest {
 
     private static RunSpec spec(String... sets) {
         Duration s = Duration.ofSeconds(1);
-        return new RunSpec("fmnist-pico", List.of(sets), Path.of("run"), 2, 1, 1, s, s, s, s, null, 3);
+        return new RunSpec("fmnist-pico", List.of(sets), Path.of("run"), 2, 1, 1, s, s, s, s, null, 3, 0);
     }
 
     @Test
@@ -40,5 +40,17 @@ class RunSpecTest {
                         .load());
         assertTrue(distill.getMessage().startsWith("dinoj.distill.teacher = /some/teacher"), distill.getMessage());
         assertTrue(distill.getMessage().contains("all nodes share"), distill.getMessage());
+    }
+
+    @Test
+    void shouldRefusePretrainedWeightsTheCoordinatorCannotSee() {
+        ConfigError e = assertThrows(
+                ConfigError.class,
+                () -> spec("model.pretrained-weights=/some/backbone.safetensors")
+                        .load());
+        assertTrue(
+                e.getMessage().startsWith("dinoj.model.pretrained-weights = /some/backbone.safetensors"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("all nodes share"), e.getMessage());
     }
 }

@@ -173,6 +173,21 @@ class RunStoreTest {
         assertTrue(RunStore.cause(e.getCause()).getMessage().contains("cannot read the run state"), e.getMessage());
     }
 
+    @Test
+    void shouldRewindTheMetricsOfStepsAWorldComputesAgain(@TempDir Path run) throws Exception {
+        Files.createDirectories(run);
+        StringBuilder lines = new StringBuilder();
+        for (int s = 1; s <= 5; s++) {
+            lines.append("{\"step\":").append(s).append(",\"total_loss\":1.0}\n");
+        }
+        lines.append("{\"step\":6,\"tot"); // torn by a crash
+        Files.writeString(run.resolve(RunStore.METRICS_FILE), lines);
+        await(new RunStore(run, IO).rewindMetrics(3));
+        List<String> kept = Files.readAllLines(run.resolve(RunStore.METRICS_FILE));
+        assertEquals(3, kept.size(), kept.toString());
+        assertTrue(kept.get(2).startsWith("{\"step\":3,"), kept.toString());
+    }
+
     /** A committed sharded checkpoint of {@code step} steps, as rank 0 commits it (manifest and checksums). */
     static Path checkpoint(Path run, long step) throws Exception {
         Path tmp = run.resolve("checkpoints").resolve(".tmp-" + step);

@@ -183,7 +183,7 @@ class SubmissionRulesTest {
                 runs.resolve("state"));
         Duration s = Duration.ofSeconds(1);
         for (Path dir : List.of(runs.resolve("state"), runs.resolve("state").resolve("run"))) {
-            RunSpec run = new RunSpec("fmnist-pico", List.of(), dir, 2, 0, 1, s, s, s, s, null, 3);
+            RunSpec run = new RunSpec("fmnist-pico", List.of(), dir, 2, 0, 1, s, s, s, s, null, 3, 0);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> rules.checkNew(run));
             assertTrue(e.getMessage().contains("state-dir"), e.getMessage());
         }
@@ -215,6 +215,11 @@ class SubmissionRulesTest {
                         "distill.teacher=\"" + teacher + "\"",
                         "model.drop-path-rate=0"),
                 "dinoj.distill.teacher",
+                "\n");
+        Path weights = Files.writeString(tmp.resolve("backbone.safetensors"), "weights");
+        refused(
+                submit("fmnist-pico", runs.resolve("t"), "model.pretrained-weights=\"" + weights + "\""),
+                "dinoj.model.pretrained-weights",
                 "\n");
         String out = tmp.resolve("curated").toString();
         refused(

@@ -20,7 +20,7 @@ class SubmittedRunsTest {
 
     private static RunSpec spec(String dir, CurateSpec curate, String... sets) {
         Duration s = Duration.ofSeconds(1);
-        return new RunSpec("fmnist-pico", List.of(sets), Path.of(dir), 7, 3, 1, s, s, s, s, curate, 3);
+        return new RunSpec("fmnist-pico", List.of(sets), Path.of(dir), 7, 3, 1, s, s, s, s, curate, 3, 0);
     }
 
     @Test

@@ -72,9 +72,10 @@ public final class CurateCommand implements Callable<Integer> {
     @Option(
             names = "--embedder",
             defaultValue = "pixels:28",
-            description =
-                    "retrieval/clustering embedder: pixels:SIDE (raw-pixel baseline), thumbnail:SIDE (centred "
-                            + "gray thumbnail) or vit:CHECKPOINT (teacher CLS of a dinoj checkpoint) (default ${DEFAULT-VALUE})")
+            description = "retrieval/clustering embedder: pixels:SIDE (raw-pixel baseline), thumbnail:SIDE (centred "
+                    + "gray thumbnail), vit:CHECKPOINT (teacher CLS of a dinoj checkpoint or run directory) or "
+                    + "vit:FILE.safetensors (CLS of backbone weights in the dinov2 hub, transformers or timm layout, "
+                    + "the architecture read from the file) (default ${DEFAULT-VALUE})")
     String embedderSpec;
 
     @Option(names = "--checkpoint", description = "shortcut for --embedder vit:DIR")
@@ -82,11 +83,14 @@ public final class CurateCommand implements Callable<Integer> {
 
     @Option(
             names = "--weights",
-            description = "retrieval embedder from official-layout safetensors (dinoj export, or "
-                    + "an official DINOv2 backbone); needs --weights-config")
+            description = "shortcut for --embedder vit:FILE: backbone weights (dinoj export, or a DINOv2 backbone in "
+                    + "the dinov2 hub, transformers or timm layout)")
     Path weights;
 
-    @Option(names = "--weights-config", description = "preset or HOCON file giving the architecture of --weights")
+    @Option(
+            names = "--weights-config",
+            description = "preset or HOCON file giving the architecture of --weights instead of the file's (its "
+                    + "heads and interpolation; the shapes must match)")
     String weightsConfig;
 
     @Option(
@@ -122,6 +126,12 @@ public final class CurateCommand implements Callable<Integer> {
 
     @Mixin
     StorageOptions storage;
+
+    @Option(
+            names = "--metrics-port",
+            description = "serve Prometheus metrics on 127.0.0.1:PORT/metrics while curating (objects listed, recorded "
+                    + "per state, bytes, rate, GC, heap, resident memory)")
+    Integer metricsPort;
 
     @Override
     public Integer call() throws Exception {
@@ -161,7 +171,11 @@ public final class CurateCommand implements Callable<Integer> {
             System.err.println("dinoj: embedder " + embedder.id() + " (dim " + embedder.dim() + "), copy detection "
                     + (copy == null ? "the same" : copy.id()) + ", work " + workDir);
             ActorSystem system = ObjectStores.createSystem("dinoj-curate", config, ss);
-            try {
+            try (LocalMetrics metrics = LocalMetrics.start(metricsPort)) {
+                if (metrics != null) {
+                    metrics.forCuration();
+                    System.err.println("dinoj: metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
+                }
                 Progress p = new Progress("ingest");
                 long[] lastLog = {System.nanoTime()};
                 CurateJob.Outcome o = CurateJob.run(
@@ -176,6 +190,9 @@ public final class CurateCommand implements Callable<Integer> {
                             System.err.println("dinoj: " + line);
                         },
                         s -> {
+                            if (metrics != null) {
+                                metrics.ingest(s);
+                            }
                             p.update(s.recorded() + s.resumed(), Math.max(s.listed(), 1), describe(s));
                             long now = System.nanoTime();
                             if (System.console() == null && now - lastLog[0] > 10_000_000_000L) {
@@ -213,27 +230,26 @@ public final class CurateCommand implements Callable<Integer> {
         }
     }
 
-    /** The ViT of {@code --weights} with the architecture of {@code --weights-config}. */
+    /** The ViT of {@code --weights}, its architecture from the file or {@code --weights-config}. */
     private Embedder weightsEmbedder() {
         if (checkpoint != null) {
             throw new UserError("give --weights or --checkpoint, not both");
         }
-        if (weightsConfig == null) {
-            throw new UserError("--weights " + weights + " needs --weights-config PRESET|FILE for the architecture");
-        }
         if (!Files.isRegularFile(weights)) {
             throw new UserError(weights + ": no such file (--weights)");
         }
-        VitConfig vit;
-        try {
-            vit = TrainSettings.load(weightsConfig, List.of()).ssl().backbone();
-        } catch (RuntimeException e) {
-            throw new UserError("--weights-config " + weightsConfig + ": " + e.getMessage());
+        VitConfig vit = null;
+        if (weightsConfig != null) {
+            try {
+                vit = TrainSettings.load(weightsConfig, List.of()).ssl().backbone();
+            } catch (RuntimeException e) {
+                throw new UserError("--weights-config " + weightsConfig + ": " + e.getMessage());
+            }
         }
         return VitEmbedder.fromSafetensors(weights, vit, batch);
     }
 
-    /** {@code pixels:SIDE}, {@code thumbnail:SIDE} or {@code vit:CHECKPOINT}. */
+    /** {@code pixels:SIDE}, {@code thumbnail:SIDE} or {@code vit:CHECKPOINT|WEIGHTS}. */
     static Embedder embedder(String spec, int batch) {
         int colon = spec.indexOf(':');
         String kind = colon < 0 ? spec : spec.substring(0, colon);
@@ -246,16 +262,20 @@ public final class CurateCommand implements Callable<Integer> {
                     return new ThumbnailEmbedder(arg.isEmpty() ? 20 : Integer.parseInt(arg));
                 case "vit":
                     if (arg.isEmpty()) {
-                        throw new UserError("vit:CHECKPOINT needs a checkpoint or run directory");
+                        throw new UserError("vit:PATH needs a checkpoint or run directory, or a weights file");
                     }
-                    return VitEmbedder.fromCheckpoint(Path.of(arg), batch);
+                    if (!Files.exists(Path.of(arg))) {
+                        throw new UserError(
+                                arg + ": no such checkpoint directory or weights file (--embedder " + spec + ")");
+                    }
+                    return VitEmbedder.of(Path.of(arg), batch);
                 default:
                     break;
             }
         } catch (NumberFormatException e) {
             // fall through to the message below
         }
-        throw new UserError("embedder " + spec + ": use pixels:SIDE, thumbnail:SIDE or vit:CHECKPOINT");
+        throw new UserError("embedder " + spec + ": use pixels:SIDE, thumbnail:SIDE, vit:CHECKPOINT or vit:WEIGHTS");
     }
 
     private static String describe(IngestStats.Snapshot s) {

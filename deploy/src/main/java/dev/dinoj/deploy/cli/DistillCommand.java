@@ -34,9 +34,9 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(
             names = "--teacher",
             required = true,
-            description = "dinoj checkpoint (step-N or run directory) or "
-                    + "safetensors file (teacher.safetensors of a checkpoint, or official hub-layout backbone weights: then "
-                    + "also --set distill.missing-teacher-heads=random)")
+            description = "dinoj checkpoint (step-N or run directory) or safetensors file (teacher.safetensors of a "
+                    + "checkpoint, or published backbone weights in the dinov2 hub, transformers or timm layout, the "
+                    + "architecture read from the file: then also --set distill.missing-teacher-heads=random)")
     Path teacher;
 
     @Option(

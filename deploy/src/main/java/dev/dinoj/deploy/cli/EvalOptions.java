@@ -29,8 +29,8 @@ final class EvalOptions {
 
     @Option(
             names = "--weights",
-            description = "official-layout safetensors backbone (dinoj export, or imported); "
-                    + "needs --config for the architecture")
+            description = "safetensors backbone in the dinov2 hub (dinoj export), Hugging Face transformers or timm "
+                    + "layout; its architecture is read from the file (--config overrides it)")
     Path weights;
 
     @Option(
@@ -44,8 +44,8 @@ final class EvalOptions {
 
     @Option(
             names = "--config",
-            description = "preset or HOCON file giving the architecture for --weights or "
-                    + "--random-init without --checkpoint")
+            description = "preset or HOCON file giving the architecture for --random-init without --checkpoint, "
+                    + "or for --weights instead of the file's (its heads and interpolation; the shapes must match)")
     String config;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of --random-init (default ${DEFAULT-VALUE})")
@@ -82,14 +82,11 @@ final class EvalOptions {
             return ModelSource.pixels();
         }
         if (weights != null) {
-            if (config == null) {
-                throw new UserError("--weights needs --config PRESET|FILE for the architecture");
-            }
             if (!Files.isRegularFile(weights)) {
-                throw new UserError(weights + ": no such file");
+                throw new UserError(weights + ": no such file (--weights)");
             }
-            VitConfig vit = arch();
-            return randomInit ? ModelSource.random(vit, seed) : ModelSource.safetensors(weights, vit);
+            ModelSource src = ModelSource.safetensors(weights, config == null ? null : arch());
+            return randomInit ? ModelSource.random(src.config(), seed) : src;
         }
         if (checkpoint != null) {
             ModelSource src = ModelSource.checkpoint(checkpoint);
@@ -98,8 +95,8 @@ final class EvalOptions {
         if (randomInit && config != null) {
             return ModelSource.random(arch(), seed);
         }
-        throw new UserError("give --checkpoint DIR, --weights FILE --config PRESET, --raw-pixels, or --random-init "
-                + "with --config PRESET");
+        throw new UserError(
+                "give --checkpoint DIR, --weights FILE, --raw-pixels, or --random-init with --config PRESET");
     }
 
     private VitConfig arch() {

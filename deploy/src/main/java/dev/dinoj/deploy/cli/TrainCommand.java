@@ -1,7 +1,10 @@
 package dev.dinoj.deploy.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.deploy.errors.UserError;
+import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.StepReport;
 import dev.dinoj.trainer.train.TrainLoop;
 import dev.dinoj.trainer.train.TrainingRun;
 import dev.dinoj.trainer.train.sharded.ShardedTrainingRun;
@@ -21,14 +24,15 @@ import picocli.CommandLine.Option;
         name = "train",
         mixinStandardHelpOptions = true,
         description = {
-            "Pretrain a ViT with the DINOv2 recipe in this JVM.",
+            "Pretrain a ViT with the DINOv2 recipe in this JVM; --set model.pretrained-weights=FILE starts the "
+                    + "student and the teacher from a published backbone (dinov2 hub, transformers or timm layout).",
             "Writes DIR/config.conf (resolved), DIR/metrics.jsonl and DIR/checkpoints/step-N (atomic, checksummed)."
         })
 public final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--config",
-            description = "HOCON file or preset name (" + "fmnist-tiny, fmnist-pico" + "); "
+            description = "HOCON file or preset name (fmnist-tiny, fmnist-pico, vits14, vitb14, vitl14); "
                     + "defaults: trainer/src/main/resources/reference.conf")
     String config;
 
@@ -104,8 +108,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--curate-embedder",
             description = "with --curate-source: retrieval embedder (pixels:SIDE, "
-                    + "thumbnail:SIDE, vit:CHECKPOINT; default pixels:28)")
+                    + "thumbnail:SIDE, vit:CHECKPOINT, vit:WEIGHTS; default pixels:28)")
     String curateEmbedder;
+
+    @Option(names = "--json", description = "end with one JSON line (steps, seconds, last checkpoint, last losses)")
+    boolean json;
+
+    @Option(
+            names = "--metrics-port",
+            description = "serve Prometheus metrics on 127.0.0.1:PORT/metrics while training here (step, images/s, "
+                    + "step time, data wait, each loss term, GC, heap, resident memory)")
+    Integer metricsPort;
 
     @Override
     public Integer call() throws Exception {
@@ -117,17 +130,47 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainSettings settings = TrainSettings.load(config, sets);
         Progress progress = new Progress("train");
-        TrainLoop.Listener listener = rep -> progress.update(
-                rep.step(),
-                rep.totalSteps(),
-                String.format(Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
-        TrainLoop.Result r = ranks != null
-                ? ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
-                : new TrainingRun(settings, out, resume, listener).run();
+        TrainLoop.Result r;
+        try (LocalMetrics metrics = LocalMetrics.start(metricsPort)) {
+            if (metrics != null) {
+                metrics.forTraining();
+                System.err.println("dinoj: metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
+            }
+            TrainLoop.Listener listener = rep -> {
+                progress.update(
+                        rep.step(),
+                        rep.totalSteps(),
+                        String.format(Locale.ROOT, "loss %.4f  %.1f img/s", rep.totalLoss(), rep.imagesPerSecond()));
+                if (metrics != null) {
+                    metrics.step(rep);
+                }
+            };
+            r = ranks != null
+                    ? ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
+                    : new TrainingRun(settings, out, resume, listener).run();
+        }
         progress.done();
-        System.out.printf(
-                "trained steps %d..%d in %.0f s; last checkpoint: %s%n",
-                r.startStep(), r.endStep(), r.seconds(), r.lastCheckpoint());
+        if (json) {
+            ObjectNode line = Json.object();
+            line.put("train", out.toString());
+            line.put("start_step", r.startStep());
+            line.put("end_step", r.endStep());
+            line.put("seconds", Json.fixed(r.seconds(), 2));
+            line.put(
+                    "last_checkpoint",
+                    r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString());
+            if (!r.steps().isEmpty()) {
+                StepReport last = r.steps().get(r.steps().size() - 1);
+                line.put("total_loss", last.totalLoss());
+                last.losses().forEach(line::put);
+                line.put("images_per_s", Json.fixed(last.imagesPerSecond(), 2));
+            }
+            System.out.println(Json.line(line));
+        } else {
+            System.out.printf(
+                    "trained steps %d..%d in %.0f s; last checkpoint: %s%n",
+                    r.startStep(), r.endStep(), r.seconds(), r.lastCheckpoint());
+        }
         return 0;
     }
 

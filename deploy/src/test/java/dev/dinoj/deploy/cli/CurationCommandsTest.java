@@ -113,8 +113,9 @@ class CurationCommandsTest {
 
     /**
      * A checkpoint's ViT and the same weights exported in the official layout ({@code dinoj export}, the layout of an
-     * official DINOv2 backbone) are the same retrieval embedder: curating with {@code --checkpoint} and with
-     * {@code --weights --weights-config} keeps the same images.
+     * official DINOv2 backbone) are the same retrieval embedder: curating with {@code --checkpoint}, with
+     * {@code --weights --weights-config} and with {@code --weights} alone (the architecture read from the file) keeps
+     * the same images.
      */
     @Test
     void shouldCurateWithExportedOfficialLayoutWeightsAsWithTheirCheckpoint(@TempDir Path tmp) throws Exception {
@@ -166,7 +167,9 @@ class CurationCommandsTest {
                         .code());
         java.util.List<java.util.List<String>> kept = new java.util.ArrayList<>();
         for (String[] model : new String[][] {
-            {"--checkpoint", run.toString()}, {"--weights", weights.toString(), "--weights-config", "fmnist-pico"}
+            {"--checkpoint", run.toString()},
+            {"--weights", weights.toString(), "--weights-config", "fmnist-pico"},
+            {"--weights", weights.toString()}
         }) {
             Path out = tmp.resolve("curated-" + kept.size());
             Out cur = run(
@@ -195,6 +198,7 @@ class CurationCommandsTest {
             kept.add(keys);
         }
         assertEquals(kept.get(0), kept.get(1), "the same weights must retrieve the same images");
+        assertEquals(kept.get(0), kept.get(2), "the architecture read from the file is the checkpoint's");
         CliTestSupport.Run missing = CliTestSupport.main(
                 "curate",
                 "--local-s3",
@@ -204,9 +208,9 @@ class CurationCommandsTest {
                 "--out",
                 tmp.resolve("x").toString(),
                 "--weights",
-                weights.toString());
+                tmp.resolve("none.safetensors").toString());
         assertEquals(2, missing.code(), missing::toString);
-        assertTrue(missing.err().contains("--weights-config"), missing::toString);
+        assertTrue(missing.err().contains("none.safetensors: no such file"), missing::toString);
     }
 
     @Test

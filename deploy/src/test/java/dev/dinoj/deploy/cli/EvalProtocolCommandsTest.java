@@ -149,7 +149,7 @@ class EvalProtocolCommandsTest {
         assertTrue(none.err().contains("--checkpoint"), none::toString);
         Out weights = run(new EvalLogregCommand(), "--weights", "x.safetensors");
         assertEquals(2, weights.code(), weights::toString);
-        assertTrue(weights.err().contains("--config"), weights::toString);
+        assertTrue(weights.err().contains("x.safetensors: no such file"), weights::toString);
         Out kind = run(new EvalRetrievalCommand(), "--random-init", "--config", "fmnist-pico", "--features", "nope");
         assertEquals(2, kind.code(), kind::toString);
         Out report = run(new ReportCommand(), "/nonexistent/run");

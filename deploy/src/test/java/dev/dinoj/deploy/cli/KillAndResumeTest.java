@@ -213,8 +213,14 @@ class KillAndResumeTest {
         Files.writeString(
                 run.resolve("metrics.jsonl"), "{\"step\":9,\"dino_local_crops_loss\":4.1", StandardOpenOption.APPEND);
         CliTestSupport.Run resumed = CliTestSupport.main(
-                with(args, "--set", "train.max-steps=12", "--resume").toArray(String[]::new));
+                with(args, "--set", "train.max-steps=12", "--resume", "--json").toArray(String[]::new));
         assertEquals(0, resumed.code(), resumed::toString);
+        JsonNode result =
+                JSON.readTree(resumed.out().strip().lines().reduce((a, b) -> b).orElseThrow());
+        assertEquals(8, result.get("start_step").asLong(), "--json: one line a script reads");
+        assertEquals(12, result.get("end_step").asLong());
+        assertTrue(result.get("last_checkpoint").asText().endsWith("step-00000012"), result.toString());
+        assertTrue(result.has("total_loss") && result.has("dino_local_crops_loss"), result.toString());
         List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
         assertEquals(12, lines.size(), String.join("\n", lines));
         for (int i = 0; i < 12; i++) {

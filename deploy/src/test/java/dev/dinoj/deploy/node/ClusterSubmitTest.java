@@ -129,9 +129,12 @@ class ClusterSubmitTest {
                 assertTrue(line.get("generation").asInt() > lastGeneration, "a new generation: " + line);
             }
 
-            CliTestSupport.Run status = CliTestSupport.main("status", "--management", m);
+            CliTestSupport.Run status = CliTestSupport.main("status", "--management", m, "--json");
             assertEquals(0, status.code(), status.toString());
+            assertEquals(1, status.out().strip().lines().count(), "--json: one line");
             JsonNode shown = JSON.readTree(status.out());
+            CliTestSupport.Run human = CliTestSupport.main("status", "--management", m);
+            assertTrue(human.out().contains(": finished"), human.toString());
             assertEquals("finished", shown.get("phase").asText(), status.toString());
             assertEquals(next.toAbsolutePath().toString(), shown.get("dir").asText(), status.toString());
         }

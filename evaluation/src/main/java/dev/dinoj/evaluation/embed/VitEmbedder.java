@@ -63,9 +63,21 @@ public final class VitEmbedder implements Embedder {
     }
 
     /**
-     * Loads official-layout safetensors weights (what {@code dinoj export} writes, or an official DINOv2 backbone) of
-     * architecture {@code vit}: the retrieval model DINOv2's curation used was such a pretrained ViT.
+     * The embedder of {@code vit:PATH}: the teacher of a checkpoint when {@code path} is a directory, else backbone
+     * weights ({@link #fromSafetensors}, the architecture read from the file).
      *
+     * @param batch images per forward pass
+     */
+    public static VitEmbedder of(Path path, int batch) {
+        return Files.isDirectory(path) ? fromCheckpoint(path, batch) : fromSafetensors(path, null, batch);
+    }
+
+    /**
+     * Loads safetensors backbone weights in any published layout (what {@code dinoj export} writes, a DINOv2 backbone
+     * of the dinov2 hub, Hugging Face transformers or timm): the retrieval model DINOv2's curation used was such a
+     * pretrained ViT.
+     *
+     * @param vit the architecture, or null to read it from the file
      * @param batch images per forward pass
      */
     public static VitEmbedder fromSafetensors(Path weights, VitConfig vit, int batch) {
@@ -73,11 +85,12 @@ public final class VitEmbedder implements Embedder {
         try {
             Backbones.Loaded model = Backbones.fromSafetensors(weights, vit, manager);
             String id = "vit-weights-cls:" + weights.toAbsolutePath().normalize() + ":" + Files.size(weights) + ":"
-                    + Files.getLastModifiedTime(weights).toMillis() + ":" + vit;
+                    + Files.getLastModifiedTime(weights).toMillis() + ":" + model.config();
             return new VitEmbedder(manager, model, batch, id);
         } catch (IOException e) {
             manager.close();
-            throw new UncheckedIOException(weights + ": cannot read the weights", e);
+            String why = String.valueOf(e.getMessage());
+            throw new UncheckedIOException(why.startsWith(weights.toString()) ? why : weights + ": " + why, e);
         } catch (RuntimeException e) {
             manager.close();
             throw e;

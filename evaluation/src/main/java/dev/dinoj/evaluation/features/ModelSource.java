@@ -6,13 +6,15 @@ import dev.dinoj.trainer.checkpoint.AtomicDirectory;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
+import dev.dinoj.trainer.weights.BackboneFile;
 import dev.dinoj.trainer.weights.Backbones;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
- * Where a frozen backbone comes from: a dinoj checkpoint (its EMA teacher), official-layout safetensors, a random
+ * Where a frozen backbone comes from: a dinoj checkpoint (its EMA teacher), safetensors weights in any published
+ * layout, a random
  * initialisation, or no model at all (pixels). {@link #id()} names the weights exactly and is the model part of
  * every feature-cache key: a checkpoint by the SHA-256 of its {@code teacher.safetensors} (read from the
  * checkpoint's {@code SHA256SUMS}, so identical weights share cache entries wherever they are), a safetensors file
@@ -56,14 +58,25 @@ public final class ModelSource {
     }
 
     /**
-     * Official-layout safetensors weights of the given architecture.
+     * Safetensors backbone weights in any published layout ({@link BackboneFile}: dinov2 hub / dinoj export,
+     * transformers, timm).
      *
      * @param file the safetensors file
-     * @param config the architecture
+     * @param config the architecture, or null to read it from the file (its header and metadata)
      * @return the source
+     * @throws IllegalArgumentException one line naming the file and the tensor that does not fit
+     * @throws UncheckedIOException the file cannot be read
      */
     public static ModelSource safetensors(Path file, VitConfig config) {
-        return new ModelSource(Type.SAFETENSORS, file, config, 0, -1);
+        VitConfig vit = config;
+        if (vit == null) {
+            try {
+                vit = BackboneFile.inspect(file).config();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+        }
+        return new ModelSource(Type.SAFETENSORS, file, vit, 0, -1);
     }
 
     /**

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigResolveOptions;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.trainer.schedule.Schedules;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -31,6 +32,7 @@ public final class TrainSettings {
     private final MaskSettings masks;
     private final CollectivesConfig collectives;
     private final DistillSettings distill;
+    private final Path pretrainedWeights;
 
     private TrainSettings(Config config) {
         this.config = config;
@@ -46,6 +48,8 @@ public final class TrainSettings {
         this.masks = ConfigReader.reading(() -> MaskSettings.from(r));
         this.collectives = ConfigReader.reading(() -> CollectivesConfig.from(r));
         this.distill = ConfigReader.reading(() -> DistillSettings.from(r));
+        String pretrained = ConfigReader.reading(() -> r.string("dinoj.model.pretrained-weights"));
+        this.pretrainedWeights = pretrained.isEmpty() ? null : Path.of(pretrained);
         checkDistillation();
     }
 
@@ -168,6 +172,14 @@ public final class TrainSettings {
     /** Distillation from a frozen teacher ({@link DistillSettings#enabled()}). */
     public DistillSettings distill() {
         return distill;
+    }
+
+    /**
+     * {@code model.pretrained-weights}: the backbone weights the student and the teacher start from, or null for a
+     * fresh initialisation.
+     */
+    public Path pretrainedWeights() {
+        return pretrainedWeights;
     }
 
     /** {@code train.batch-size}. */

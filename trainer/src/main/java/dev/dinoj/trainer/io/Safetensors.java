@@ -29,6 +29,9 @@ public final class Safetensors {
     /** Tensors and metadata of a file. */
     public record Contents(Map<String, NpyArray> tensors, Map<String, String> metadata) {}
 
+    /** Tensor names with their shapes (in header order) and the metadata of a file, without its data. */
+    public record Header(Map<String, long[]> shapes, Map<String, String> metadata) {}
+
     public static void write(Path file, Map<String, NpyArray> tensors, Map<String, String> metadata)
             throws IOException {
         ObjectNode header = JSON.createObjectNode();
@@ -96,27 +99,55 @@ public final class Safetensors {
      * unknown dtype) is an {@link IOException} naming the file and the tensor, before anything is allocated.
      */
     public static Contents read(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + ": no such file");
-        }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, len, 0, file);
-            long n = len.flip().getLong();
-            if (n <= 0 || n > MAX_HEADER || n > size - 8) {
-                throw new IOException(file + ": not a safetensors file or truncated (header length " + n + ", file "
-                        + size + " bytes)");
-            }
-            ByteBuffer hb = ByteBuffer.allocate((int) n);
-            readFully(ch, hb, 8, file);
-            SafetensorsHeader.Parsed header = SafetensorsHeader.parse(file, hb.array(), size - 8 - n);
+        try (FileChannel ch = open(file)) {
+            long n = headerLength(ch, file);
+            SafetensorsHeader.Parsed header = header(ch, file, n);
             Map<String, NpyArray> tensors = new LinkedHashMap<>();
             for (SafetensorsHeader.Entry e : header.tensors()) {
                 tensors.put(e.name(), tensor(ch, file, 8 + n, e));
             }
             return new Contents(tensors, header.metadata());
         }
+    }
+
+    /**
+     * The names, shapes and metadata of a file, checked as {@link #read} checks them, without reading any tensor
+     * (e.g. to infer a model's architecture before loading it).
+     */
+    public static Header header(Path file) throws IOException {
+        try (FileChannel ch = open(file)) {
+            SafetensorsHeader.Parsed header = header(ch, file, headerLength(ch, file));
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            for (SafetensorsHeader.Entry e : header.tensors()) {
+                shapes.put(e.name(), e.shape());
+            }
+            return new Header(shapes, header.metadata());
+        }
+    }
+
+    private static FileChannel open(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": no such file");
+        }
+        return FileChannel.open(file, StandardOpenOption.READ);
+    }
+
+    private static long headerLength(FileChannel ch, Path file) throws IOException {
+        long size = ch.size();
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, len, 0, file);
+        long n = len.flip().getLong();
+        if (n <= 0 || n > MAX_HEADER || n > size - 8) {
+            throw new IOException(
+                    file + ": not a safetensors file or truncated (header length " + n + ", file " + size + " bytes)");
+        }
+        return n;
+    }
+
+    private static SafetensorsHeader.Parsed header(FileChannel ch, Path file, long n) throws IOException {
+        ByteBuffer hb = ByteBuffer.allocate((int) n);
+        readFully(ch, hb, 8, file);
+        return SafetensorsHeader.parse(file, hb.array(), ch.size() - 8 - n);
     }
 
     private static NpyArray tensor(FileChannel ch, Path file, long base, SafetensorsHeader.Entry e) throws IOException {

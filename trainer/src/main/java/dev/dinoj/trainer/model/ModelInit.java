@@ -1,6 +1,7 @@
 package dev.dinoj.trainer.model;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.SplittableRandom;
 
 /**
@@ -56,6 +57,57 @@ public final class ModelInit {
         }
         p.put(prefix + "norm.weight", ones(d), d);
         p.put(prefix + "norm.bias", new float[d], d);
+    }
+
+    /**
+     * The names (without a prefix) and shapes of the parameters {@link #backbone} adds, in the same order: what a
+     * weights file of architecture {@code c} must hold, known without allocating it.
+     */
+    public static LinkedHashMap<String, long[]> backboneShapes(VitConfig c) {
+        long d = c.embedDim();
+        long n = (long) c.gridSize() * c.gridSize();
+        long h = c.ffnHiddenDim();
+        LinkedHashMap<String, long[]> s = new LinkedHashMap<>();
+        s.put("cls_token", new long[] {1, 1, d});
+        s.put("pos_embed", new long[] {1, n + 1, d});
+        if (c.numRegisterTokens() > 0) {
+            s.put("register_tokens", new long[] {1, c.numRegisterTokens(), d});
+        }
+        s.put("mask_token", new long[] {1, d});
+        s.put("patch_embed.proj.weight", new long[] {d, 3, c.patchSize(), c.patchSize()});
+        s.put("patch_embed.proj.bias", new long[] {d});
+        for (int i = 0; i < c.depth(); i++) {
+            String b = "blocks." + i + ".";
+            s.put(b + "norm1.weight", new long[] {d});
+            s.put(b + "norm1.bias", new long[] {d});
+            linearShapes(s, b + "attn.qkv", 3 * d, d, c.qkvBias());
+            linearShapes(s, b + "attn.proj", d, d, c.projBias());
+            if (c.layerScale()) {
+                s.put(b + "ls1.gamma", new long[] {d});
+            }
+            s.put(b + "norm2.weight", new long[] {d});
+            s.put(b + "norm2.bias", new long[] {d});
+            if (c.ffn() == FfnType.MLP) {
+                linearShapes(s, b + "mlp.fc1", h, d, c.ffnBias());
+                linearShapes(s, b + "mlp.fc2", d, h, c.ffnBias());
+            } else {
+                linearShapes(s, b + "mlp.w12", 2 * h, d, c.ffnBias());
+                linearShapes(s, b + "mlp.w3", d, h, c.ffnBias());
+            }
+            if (c.layerScale()) {
+                s.put(b + "ls2.gamma", new long[] {d});
+            }
+        }
+        s.put("norm.weight", new long[] {d});
+        s.put("norm.bias", new long[] {d});
+        return s;
+    }
+
+    private static void linearShapes(LinkedHashMap<String, long[]> s, String name, long out, long in, boolean bias) {
+        s.put(name + ".weight", new long[] {out, in});
+        if (bias) {
+            s.put(name + ".bias", new long[] {out});
+        }
     }
 
     /** Adds DINO/iBOT head parameters ({@code mlp.0}, {@code mlp.2}, … then {@code last_layer.weight_g/_v}). */

@@ -15,6 +15,7 @@ import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.ModelInit;
 import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.model.VitConfig;
+import dev.dinoj.trainer.weights.BackboneFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,10 +32,10 @@ import java.util.Map;
  *       architecture from the checkpoint's config — the paper's recipe;</li>
  *   <li>a safetensors file with prefixed names ({@code backbone.…}, {@code dino_head.…}; e.g. a checkpoint's
  *       {@code teacher.safetensors}): architecture and heads inferred from the tensor shapes;</li>
- *   <li>official hub-layout backbone weights ({@code blocks.N.…}, e.g. {@code dinoj export} or a converted
- *       {@code dinov2_vitg14} state dict): architecture from the safetensors metadata or the shapes. These carry no
- *       heads; the run then needs {@code distill.missing-teacher-heads = random} and uses frozen randomly initialised
- *       heads (not the paper's recipe: its ViT-g heads were trained with the teacher and are not published).</li>
+ *   <li>published backbone weights in any layout ({@link BackboneFile}: dinov2 hub / {@code dinoj export},
+ *       transformers, timm): architecture from the shapes and metadata. These carry no heads; the run then needs
+ *       {@code distill.missing-teacher-heads = random} and uses frozen randomly initialised heads (not the paper's
+ *       recipe: its ViT-g heads were trained with the teacher and are not published).</li>
  * </ul>
  *
  * @param params   the teacher's parameters (owned by the model after {@link SslMetaArch#distillation})
@@ -58,7 +59,7 @@ public record DistillTeacher(
      * Loads a teacher.
      *
      * @param source   checkpoint/run directory or safetensors file
-     * @param student  the student's configuration: interpolation settings, and the head sizes of random heads
+     * @param student  the student's configuration: the head sizes of random heads
      */
     public static DistillTeacher load(Path source, SslConfig student, DistillSettings opt, NDManager manager) {
         if (Files.isDirectory(source)) {
@@ -76,24 +77,24 @@ public record DistillTeacher(
                     "dinoj.distill.teacher = " + source + ": not a readable safetensors file (" + e.getMessage() + ")");
         }
         Map<String, NpyArray> t = c.tensors();
-        boolean prefixed = t.containsKey("backbone.cls_token");
-        Map<String, NpyArray> backboneTensors = new LinkedHashMap<>();
-        String bp = prefixed ? SslMetaArch.BACKBONE + "." : "";
-        t.forEach((k, v) -> {
-            if (k.startsWith(bp)
-                    && !k.startsWith(SslMetaArch.DINO_HEAD + ".")
-                    && !k.startsWith(SslMetaArch.IBOT_HEAD + ".")) {
-                backboneTensors.put(k.substring(bp.length()), v);
-            }
-        });
-        VitConfig vit = inferBackbone(backboneTensors, c.metadata(), student.backbone(), opt.numHeads(), source);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        t.forEach((k, v) -> shapes.put(k, v.shape()));
+        BackboneFile file;
+        try {
+            file = BackboneFile.of(source, shapes, c.metadata(), opt.numHeads());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.distill.teacher = " + e.getMessage()
+                    + (e.getMessage().contains("heads") ? " (set dinoj.distill.teacher-num-heads)" : ""));
+        }
+        VitConfig vit = file.config();
+        boolean prefixed = t.containsKey(SslMetaArch.BACKBONE + ".cls_token"); // a dinoj teacher.safetensors
         HeadConfig dino = prefixed ? inferHead(t, SslMetaArch.DINO_HEAD + ".", vit.embedDim()) : null;
         HeadConfig ibot = prefixed ? inferHead(t, SslMetaArch.IBOT_HEAD + ".", vit.embedDim()) : null;
         boolean random = dino == null;
         if (random) {
             if (!opt.randomHeadsIfMissing()) {
                 throw new ConfigError("dinoj.distill.teacher = " + source + " holds a backbone without DINO/iBOT heads "
-                        + "(official hub weights are backbone-only); the paper's recipe needs the teacher's heads. Give a "
+                        + "(published weights are backbone-only); the paper's recipe needs the teacher's heads. Give a "
                         + "dinoj checkpoint, or set dinoj.distill.missing-teacher-heads = random to distil through frozen "
                         + "randomly initialised heads");
             }
@@ -121,23 +122,22 @@ public record DistillTeacher(
                 init.head(p, SslMetaArch.IBOT_HEAD + ".", ibot);
             }
             Map<String, NpyArray> named = new LinkedHashMap<>();
+            file.tensors(t, vit).forEach((k, v) -> named.put(SslMetaArch.BACKBONE + "." + k, v));
             for (String name : p.names()) {
-                boolean isBackbone = name.startsWith(SslMetaArch.BACKBONE + ".");
-                NpyArray a = prefixed
-                        ? t.get(name)
-                        : isBackbone ? t.get(name.substring(SslMetaArch.BACKBONE.length() + 1)) : null;
-                if (a == null && !(random && !isBackbone)) {
-                    throw new ConfigError("dinoj.distill.teacher = " + source + ": missing tensor "
-                            + (prefixed ? name : name.substring(SslMetaArch.BACKBONE.length() + 1)));
+                if (!name.startsWith(SslMetaArch.BACKBONE + ".")) {
+                    NpyArray a = prefixed ? t.get(name) : null;
+                    if (a == null && !random) {
+                        throw new ConfigError("dinoj.distill.teacher = " + source + ": missing tensor " + name);
+                    }
+                    named.put(
+                            name,
+                            a != null
+                                    ? a
+                                    : NpyArray.ofFloats(
+                                            name,
+                                            p.get(name).getShape().getShape(),
+                                            p.get(name).toFloatArray()));
                 }
-                named.put(
-                        name,
-                        a != null
-                                ? a
-                                : NpyArray.ofFloats(
-                                        name,
-                                        p.get(name).getShape().getShape(),
-                                        p.get(name).toFloatArray()));
             }
             p.load(named, source.toString());
         } catch (RuntimeException e) {
@@ -179,80 +179,6 @@ public record DistillTeacher(
                 ckpt.toString(),
                 Checkpoints.teacherSha256(ckpt),
                 false);
-    }
-
-    /**
-     * The backbone architecture of hub-layout tensors: the safetensors metadata of {@code dinoj export} when present,
-     * else the shapes (embed-dim, patch size, depth, grid, registers, FFN type and width, LayerScale and biases) and
-     * {@code numHeads} (0: embed-dim / 64, as every official ViT-S/B/L/g).
-     */
-    static VitConfig inferBackbone(
-            Map<String, NpyArray> t, Map<String, String> meta, VitConfig student, int numHeads, Path source) {
-        NpyArray cls = t.get("cls_token");
-        NpyArray patch = t.get("patch_embed.proj.weight");
-        NpyArray pos = t.get("pos_embed");
-        if (cls == null || patch == null || pos == null) {
-            throw new ConfigError("dinoj.distill.teacher = " + source + ": not a ViT backbone (cls_token, pos_embed or "
-                    + "patch_embed.proj.weight missing)");
-        }
-        int dim = (int) cls.shape()[2];
-        int patchSize = (int) patch.shape()[2];
-        int depth = 0;
-        while (t.containsKey("blocks." + depth + ".norm1.weight")) {
-            depth++;
-        }
-        if (depth == 0) {
-            throw new ConfigError("dinoj.distill.teacher = " + source + ": no blocks.N.* tensors (chunked block "
-                    + "names blocks.C.N.* are not supported; export with block_chunks = 0)");
-        }
-        int grid = (int) Math.round(Math.sqrt(pos.shape()[1] - 1));
-        int registers = t.containsKey("register_tokens")
-                ? (int) t.get("register_tokens").shape()[1]
-                : 0;
-        boolean swiglu = t.containsKey("blocks.0.mlp.w12.weight");
-        int hidden = swiglu
-                ? (int) t.get("blocks.0.mlp.w12.weight").shape()[0] / 2
-                : (int) t.get("blocks.0.mlp.fc1.weight").shape()[0];
-        double ratio = swiglu ? swigluRatio(dim, hidden) : (double) hidden / dim;
-        int heads = numHeads > 0
-                ? numHeads
-                : meta != null && meta.containsKey("num_heads")
-                        ? Integer.parseInt(meta.get("num_heads"))
-                        : Math.max(1, dim / 64);
-        double ls = t.containsKey("blocks.0.ls1.gamma") ? 1e-5 : 0; // the value is loaded; only presence matters
-        String ffnBias = swiglu ? "blocks.0.mlp.w12.bias" : "blocks.0.mlp.fc1.bias";
-        try {
-            return new VitConfig(
-                    grid * patchSize,
-                    patchSize,
-                    dim,
-                    depth,
-                    heads,
-                    ratio,
-                    swiglu ? FfnType.SWIGLU : FfnType.MLP,
-                    registers,
-                    ls,
-                    t.containsKey("blocks.0.attn.qkv.bias"),
-                    t.containsKey("blocks.0.attn.proj.bias"),
-                    t.containsKey(ffnBias),
-                    0.0,
-                    true,
-                    student.interpolateOffset(),
-                    student.interpolateAntialias());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigError("dinoj.distill.teacher = " + source + ": " + e.getMessage()
-                    + " (set dinoj.distill.teacher-num-heads)");
-        }
-    }
-
-    /** An mlp-ratio whose SwiGLU rule gives {@code hidden}. */
-    private static double swigluRatio(int dim, int hidden) {
-        for (int h = 1; h <= 16 * dim; h++) {
-            if (FfnType.SWIGLU.hiddenDim(dim, (double) h / dim) == hidden) {
-                return (double) h / dim;
-            }
-        }
-        throw new IllegalArgumentException("no mlp-ratio gives a SwiGLU hidden width of " + hidden + " at dim " + dim);
     }
 
     /** A head's configuration from its tensor shapes, or null when the file has no such head. */

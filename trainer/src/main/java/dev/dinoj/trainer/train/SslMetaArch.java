@@ -24,6 +24,8 @@ import dev.dinoj.trainer.optim.AdamW;
 import dev.dinoj.trainer.optim.GradClip;
 import dev.dinoj.trainer.optim.ParamGroup;
 import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.weights.PretrainedBackbone;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -126,26 +128,44 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
 
     /** A freshly initialised model (dinov2 initialisation, deterministic in {@code seed}). */
     public static SslMetaArch create(NDManager manager, SslConfig cfg, long seed) {
+        return create(manager, cfg, seed, null);
+    }
+
+    /**
+     * A model whose student and teacher start from the backbone weights in {@code pretrained} (null: freshly
+     * initialised, see {@link #create(NDManager, SslConfig, long)}); the heads are freshly initialised.
+     */
+    public static SslMetaArch create(NDManager manager, SslConfig cfg, long seed, Path pretrained) {
         GradMode.offOnThisThread(); // the teacher copy must not keep a graph back to the student
-        ParamSet p = new ParamSet(manager);
-        ModelInit init = new ModelInit(seed);
-        init.backbone(p, BACKBONE + ".", cfg.backbone());
-        init.head(p, DINO_HEAD + ".", cfg.dinoHead());
-        if (cfg.separateIbotHead()) {
-            init.head(p, IBOT_HEAD + ".", cfg.ibotHead());
-        }
-        return new SslMetaArch(manager, cfg, p);
+        return new SslMetaArch(manager, cfg, student(manager, cfg, seed, pretrained));
     }
 
     /**
      * A distillation model (the DINOv2 paper's recipe for ViT-S/B/L from ViT-g): a freshly initialised student
-     * ({@code cfg}, deterministic in {@code seed}) learns from the frozen {@code teacher}'s DINO/iBOT targets; the
-     * teacher is never updated, and {@link #updateTeacher} updates a spare EMA of the student ({@link #ema()}), the
-     * run's final model. Masking and stochastic depth are the caller's business ({@link DistillBatches},
-     * {@code drop-path-rate = 0}). The model owns {@code teacher}'s parameters from here on.
+     * ({@code cfg}, deterministic in {@code seed}; its backbone from {@code pretrained} unless null) learns from the
+     * frozen {@code teacher}'s DINO/iBOT targets; the teacher is never updated, and {@link #updateTeacher} updates a
+     * spare EMA of the student ({@link #ema()}), the run's final model. Masking and stochastic depth are the caller's
+     * business ({@link DistillBatches}, {@code drop-path-rate = 0}). The model owns {@code teacher}'s parameters from
+     * here on.
      */
-    public static SslMetaArch distillation(NDManager manager, SslConfig cfg, long seed, DistillTeacher teacher) {
+    public static SslMetaArch distillation(
+            NDManager manager, SslConfig cfg, long seed, DistillTeacher teacher, Path pretrained) {
         GradMode.offOnThisThread(); // the teacher copy must not keep a graph back to the student
+        ParamSet p = null;
+        try {
+            p = student(manager, cfg, seed, pretrained);
+            return new SslMetaArch(manager, cfg, p, teacher);
+        } catch (RuntimeException e) {
+            if (p != null) {
+                p.close();
+            }
+            teacher.params().close();
+            throw e;
+        }
+    }
+
+    /** The student's parameters: dinov2's initialisation, then the pretrained backbone when one is given. */
+    private static ParamSet student(NDManager manager, SslConfig cfg, long seed, Path pretrained) {
         ParamSet p = new ParamSet(manager);
         ModelInit init = new ModelInit(seed);
         init.backbone(p, BACKBONE + ".", cfg.backbone());
@@ -154,12 +174,12 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
             init.head(p, IBOT_HEAD + ".", cfg.ibotHead());
         }
         try {
-            return new SslMetaArch(manager, cfg, p, teacher);
+            PretrainedBackbone.startFrom(p, BACKBONE + ".", cfg.backbone(), pretrained);
         } catch (RuntimeException e) {
             p.close();
-            teacher.params().close();
             throw e;
         }
+        return p;
     }
 
     /** The official parameter groups of every student parameter (layer-wise decay only inside the backbone). */

@@ -10,6 +10,7 @@ import dev.dinoj.trainer.collective.ShutdownStop;
 import dev.dinoj.trainer.config.ConfigError;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.schedule.Schedules;
+import dev.dinoj.trainer.weights.BackboneFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -219,8 +220,9 @@ public final class TrainingRun {
             throws IOException {
         SslMetaArch model;
         Path teacherSource = settings.distill().teacher();
+        Path pretrained = settings.pretrainedWeights();
         if (teacherSource == null) {
-            model = SslMetaArch.create(manager, settings.ssl(), settings.seed());
+            model = SslMetaArch.create(manager, settings.ssl(), settings.seed(), pretrained);
         } else {
             DistillTeacher teacher = DistillTeacher.load(teacherSource, settings.ssl(), settings.distill(), manager);
             String line = teacher.sha256() + "  " + teacher.source();
@@ -245,7 +247,13 @@ public final class TrainingRun {
                     teacher.randomHeads()
                             ? " — WARNING: the teacher has no trained heads; its targets are random projections of its features"
                             : "");
-            model = SslMetaArch.distillation(manager, settings.ssl(), settings.seed(), teacher);
+            model = SslMetaArch.distillation(manager, settings.ssl(), settings.seed(), teacher, pretrained);
+        }
+        if (pretrained != null) {
+            log.info(
+                    "The {} backbone starts from {}; the heads are fresh",
+                    teacherSource == null ? "student's and the teacher's" : "student's",
+                    describe(pretrained));
         }
         if (settings.gram() != null) {
             model.setGram(
@@ -253,6 +261,15 @@ public final class TrainingRun {
             log.info("Gram anchoring on: {}", settings.gram());
         }
         return model;
+    }
+
+    /** One line on a pretrained backbone file for the log (its path alone if it cannot be read again). */
+    private static String describe(Path pretrained) {
+        try {
+            return BackboneFile.inspect(pretrained).describe();
+        } catch (IOException | RuntimeException e) {
+            return pretrained.toString();
+        }
     }
 
     /**

@@ -19,8 +19,9 @@ import java.util.Map;
 
 /**
  * A backbone ready for feature extraction, from a dinoj checkpoint (its EMA teacher, as dinov2 evaluates), from a
- * safetensors file in the official hub layout ({@code blocks.N.…}, {@code pos_embed}, …), or freshly initialised;
- * and the export to that layout so PyTorch code can {@code load_state_dict} it.
+ * safetensors file in any published layout ({@link BackboneFile}: dinov2 hub / dinoj, transformers, timm; the
+ * architecture read from the file or given), or freshly initialised; and the export to the dinov2 hub layout so
+ * PyTorch code can {@code load_state_dict} it.
  */
 public final class Backbones {
 
@@ -49,9 +50,25 @@ public final class Backbones {
                 Checkpoints.resolve(checkpoint) + "/teacher.safetensors");
     }
 
-    /** A backbone from safetensors in the official hub layout (keys without a prefix). */
+    /**
+     * A backbone from safetensors in any layout, its architecture read from the file ({@link BackboneFile}).
+     *
+     * @throws IllegalArgumentException one line naming the file and the tensor that does not fit
+     */
+    public static Loaded open(Path file, NDManager manager) throws IOException {
+        return fromSafetensors(file, null, manager);
+    }
+
+    /**
+     * A backbone from safetensors in any layout, of architecture {@code cfg} (null: read from the file): its heads
+     * and interpolation are used, and the file must hold exactly its tensors.
+     *
+     * @throws IllegalArgumentException one line naming the file and the tensor that does not fit
+     */
     public static Loaded fromSafetensors(Path file, VitConfig cfg, NDManager manager) throws IOException {
-        return fromTensors(cfg, Safetensors.read(file).tensors(), "", manager, file.toString());
+        BackboneFile f = BackboneFile.inspect(file, cfg == null ? 0 : cfg.numHeads());
+        VitConfig vit = cfg == null ? f.config() : cfg;
+        return fromTensors(vit, f.read(vit), "", manager, file.toString());
     }
 
     /** A randomly initialised backbone (the baseline of the k-NN table). */
@@ -108,6 +125,8 @@ public final class Backbones {
         meta.put("ffn_layer", cfg.ffn() == FfnType.MLP ? "mlp" : "swiglufused");
         meta.put("num_register_tokens", Integer.toString(cfg.numRegisterTokens()));
         meta.put("init_values", Double.toString(cfg.layerScaleInit()));
+        meta.put("interpolate_offset", Double.toString(cfg.interpolateOffset()));
+        meta.put("interpolate_antialias", Boolean.toString(cfg.interpolateAntialias()));
         Safetensors.write(file, out, meta);
     }
 }

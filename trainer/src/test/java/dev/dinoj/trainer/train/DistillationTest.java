@@ -66,7 +66,7 @@ class DistillationTest {
 
     static SslMetaArch model(TrainSettings s, NDManager m) {
         DistillTeacher t = DistillTeacher.load(teacherRun, s.ssl(), s.distill(), m);
-        return SslMetaArch.distillation(m, s.ssl(), s.seed(), t);
+        return SslMetaArch.distillation(m, s.ssl(), s.seed(), t, null);
     }
 
     @Test

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.testkit.PublishedBackbones;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Npz;
 import dev.dinoj.trainer.io.Safetensors;
@@ -16,14 +17,16 @@ import dev.dinoj.trainer.model.VitConfig;
 import dev.dinoj.trainer.verify.ReferenceVerifier;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Imports official DINOv2 weights (the fixture's teacher after step 1, written in the hub layout) and reproduces the
- * official teacher forward; exporting them again gives the same file contents.
+ * Imports official DINOv2 weights (the fixture's teacher after step 1, written in the hub layout, and as transformers
+ * and timm publish them) and reproduces the official teacher forward; exporting them again gives the same file
+ * contents.
  */
 class BackbonesImportExportTest {
 
@@ -71,6 +74,53 @@ class BackbonesImportExportTest {
                 assertArrayEquals(hub.get(k).asFloats(), back.tensors().get(k).asFloats(), k);
             }
             assertEquals(Integer.toString(cfg.embedDim()), back.metadata().get("embed_dim"));
+        }
+    }
+
+    /**
+     * The same official weights as transformers and timm publish them (with their config.json, which gives the 4 and
+     * 3 heads) load with no configuration and reproduce the official forward. Variant b has registers: without
+     * metadata the released register models' interpolation (offset 0, antialiased) is assumed, not the fixture's, so
+     * it is compared at its own grid only.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "b"})
+    void officialWeightsInTheTransformersAndTimmLayoutsReproduceTheirForward(String variant, @TempDir Path tmp)
+            throws Exception {
+        Path dir = Path.of(getClass()
+                        .getResource("/fixtures/dinov2-step/" + variant + "/manifest.json")
+                        .toURI())
+                .getParent();
+        VitConfig cfg = ReferenceVerifier.configFrom(
+                        new ObjectMapper().readTree(dir.resolve("manifest.json").toFile()))
+                .backbone();
+        Map<String, PublishedBackbones.Tensor> hub = new LinkedHashMap<>();
+        Npz.read(dir.resolve("teacher_step1.npz")).forEach((k, v) -> {
+            if (k.startsWith("backbone.")) {
+                hub.put(k.substring("backbone.".length()), new PublishedBackbones.Tensor(v.shape(), v.asFloats()));
+            }
+        });
+        Map<String, NpyArray> ref = Npz.read(dir.resolve("teacher_forward.npz"));
+        List<Path> files = List.of(
+                PublishedBackbones.writeTransformers(tmp.resolve("hf"), hub, cfg.numHeads()),
+                PublishedBackbones.writeTimm(tmp.resolve("timm"), hub, cfg.numHeads()));
+        for (Path file : files) {
+            try (NDManager m = NDManager.newBaseManager();
+                    Backbones.Loaded b = Backbones.open(file, m)) {
+                assertEquals(cfg.numHeads(), b.config().numHeads());
+                assertEquals(cfg.ffnHiddenDim(), b.config().ffnHiddenDim());
+                for (int size : cfg.numRegisterTokens() > 0 ? new int[] {16} : new int[] {16, 24}) {
+                    NpyArray in = ref.get("input_" + size);
+                    BackboneOutput out =
+                            b.model().forward(m.create(in.asFloats(), new Shape(in.shape())), null, false, null);
+                    assertClose(
+                            ref.get("x_norm_clstoken_" + size).asFloats(),
+                            out.clsToken().toFloatArray());
+                    assertClose(
+                            ref.get("x_norm_patchtokens_" + size).asFloats(),
+                            out.patchTokens().toFloatArray());
+                }
+            }
         }
     }
 
