@@ -2,14 +2,18 @@ package dev.dinoj.actors.train;
 
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
+import dev.dinoj.trainer.collective.World;
 import java.util.List;
 
 /**
  * Forms the world of the next generation: records the generation in {@code run-state.json} (so that no later world
  * reuses it), then tells every rank to join ({@link TrainerWorker.FormWorld}) from the last committed checkpoint, and
- * waits until every rank has joined at the committed step.
+ * waits until every rank has joined at the committed step. The generation's secret for the collectives is drawn here
+ * ({@link World#newSecret()}), sent to the ranks and nowhere else: not to {@code run-state.json}, not to a log.
  */
 final class Forming extends WorldPhase {
+
+    private final long secret = World.newSecret();
 
     Forming(RunContext run, List<RunDriver.WorkerHello> world) {
         super(withWorld(run, world));
@@ -58,6 +62,7 @@ final class Forming extends WorldPhase {
                     .tell(new TrainerWorker.FormWorld(
                             generation,
                             run.workers.worldSpec(),
+                            secret,
                             r,
                             config,
                             run.progress.committedDir(),

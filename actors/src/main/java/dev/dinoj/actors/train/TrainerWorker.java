@@ -50,11 +50,15 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
     /**
      * Join world {@code worldSpec} at {@code generation} as {@code rank}, train config {@code config} (resolved HOCON),
      * starting from {@code checkpoint} (empty: from scratch), with samples of {@code dataset} (a dataset spec the data
-     * shards open; "" = their node's) of {@code datasetSize}.
+     * shards open; "" = their node's) of {@code datasetSize}. {@code secret} is the world's secret (drawn by the
+     * coordinator for this generation, the same for every rank): every chunk of the world's collectives carries it and
+     * the ranks drop chunks without it. It travels only in this message (over Artery, encrypted with
+     * {@code tls-tcp}); {@link #toString()} does not show it.
      */
     public record FormWorld(
             int generation,
             String worldSpec,
+            long secret,
             int rank,
             String config,
             String checkpoint,
@@ -62,7 +66,15 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
             int datasetSize,
             int sliceSize,
             ActorRef<RunDriver.Command> driver)
-            implements Command, ClusterMessage {}
+            implements Command, ClusterMessage {
+
+        /** The fields that say what to do, not the secret or the configuration (a log line or dead letter shows it). */
+        @Override
+        public String toString() {
+            return "FormWorld[generation=" + generation + ", worldSpec=" + worldSpec + ", rank=" + rank
+                    + ", checkpoint=" + checkpoint + ", dataset=" + dataset + "]";
+        }
+    }
 
     public record RunStep(int generation, long step, StepSchedule schedule) implements Command, ClusterMessage {}
 
@@ -139,7 +151,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
         dataset = m.dataset() == null ? "" : m.dataset();
         datasetSize = m.datasetSize();
         sliceSize = m.sliceSize();
-        World world = World.parse(m.worldSpec(), m.generation());
+        World world = World.parse(m.worldSpec(), m.generation(), m.secret());
         worldSize = world.size();
         settings = TrainSettings.fromConfig(ConfigFactory.parseString(m.config()));
         TrainSettings s = settings;

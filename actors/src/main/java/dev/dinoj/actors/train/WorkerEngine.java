@@ -34,6 +34,7 @@ public final class WorkerEngine implements AutoCloseable {
     private SslMetaArch model;
     private ShardedTrainer trainer;
     private TrainSettings settings;
+    private volatile World world;
 
     public WorkerEngine(Member member, CollectiveSettings collectiveSettings) {
         this.member = member;
@@ -46,8 +47,8 @@ public final class WorkerEngine implements AutoCloseable {
     }
 
     /**
-     * Leaves the current world (if any), joins {@code world} as {@code rank}, builds the model and, if
-     * {@code checkpoint} is given, loads it (resharded to this world's size).
+     * Leaves the current world (if any), joins {@code world} as {@code rank} (its collectives carry and require the
+     * world's secret), builds the model and, if {@code checkpoint} is given, loads it (resharded to this world's size).
      *
      * @return the step to continue at (0 without a checkpoint)
      */
@@ -58,6 +59,7 @@ public final class WorkerEngine implements AutoCloseable {
                     "rank " + rank + " of " + world + " is not this worker (" + member + ")");
         }
         comm = Communicator.join(world, rank, collectiveSettings);
+        this.world = world;
         manager = NDManager.newBaseManager();
         model = TrainingRun.createModel(s, manager); // pretraining or distillation, Gram anchoring when configured
         trainer = new ShardedTrainer(model, comm, WireFormat.F32);
@@ -91,8 +93,14 @@ public final class WorkerEngine implements AutoCloseable {
                 settings.checkpoint().keepLast());
     }
 
+    /** The world this worker is in (as the coordinator formed it, with its secret), or null. */
+    public World world() {
+        return world;
+    }
+
     /** Closes the model and the communicator of the current world (the media driver stays). */
     public void leave() {
+        world = null;
         if (model != null) {
             model.close();
             model = null;

@@ -84,7 +84,18 @@ class KryoClusterSerializerTest {
         Serialization ser = serialization(a.system());
         TestProbe<RunDriver.Command> probe = a.createTestProbe();
         var msg = new TrainerWorker.FormWorld(
-                3, "127.0.0.1:40100@/dev/shm/x", 1, "dinoj {}", "", "curated:s3://bkt/c", 60000, 4096, probe.ref());
+                3,
+                "127.0.0.1:40100@/dev/shm/x",
+                0x5EC2E7C0FFEEL,
+                1,
+                "dinoj {}",
+                "",
+                "curated:s3://bkt/c",
+                60000,
+                4096,
+                probe.ref());
+        assertFalse(msg.toString().contains(Long.toString(msg.secret())), "the world's secret is not logged");
+        assertFalse(msg.toString().contains(Long.toHexString(msg.secret())), msg.toString());
         Serializer s = ser.findSerializerFor(msg);
         assertInstanceOf(KryoClusterSerializer.class, s);
         byte[] bytes = ser.serialize(msg).get();

@@ -2,6 +2,8 @@ package dev.dinoj.actors.train;
 
 import static dev.dinoj.actors.train.ProbeWorker.T;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -123,6 +125,7 @@ class RunDriverTest {
         assertEquals(6, fa.generation(), "after the generation floor");
         assertEquals(List.of(0, 1), List.of(fa.rank(), fb.rank()), "ranks in node order");
         assertEquals("127.0.0.1:40001,127.0.0.1:40002", fa.worldSpec());
+        assertEquals(fa.secret(), fb.secret(), "one secret for the whole world");
         assertEquals("", fa.checkpoint(), "from scratch");
         assertEquals(10000, fa.datasetSize(), "what the data shards serve");
         assertEquals("forming", status(driver).phase());
@@ -179,6 +182,7 @@ class RunDriverTest {
         }
         JsonNode state = JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile());
         assertEquals("finished", state.get("phase").asText());
+        assertFalse(state.toString().contains(Long.toString(fa.secret())), "the secret is not kept on disk");
         assertEquals(6, state.get("generation").asInt());
         assertEquals(4, state.get("committed_step").asInt());
         kit.createTestProbe().expectTerminated(driver, T);
@@ -193,7 +197,7 @@ class RunDriverTest {
         ProbeWorker b = new ProbeWorker(kit, "node-b", 40002);
         a.describe();
         b.describe();
-        a.formWorld();
+        long first = a.formWorld().secret();
         b.formWorld();
         a.join(0);
         b.join(0);
@@ -213,6 +217,7 @@ class RunDriverTest {
         assertEquals(0, f.rank());
         assertEquals("127.0.0.1:40001", f.worldSpec(), "alone: a run that formed before re-forms with whoever is left");
         assertEquals(ck2.toString(), f.checkpoint());
+        assertNotEquals(first, f.secret(), "a new generation, a new secret");
         RunStatus reforming = status(driver);
         assertEquals(1, reforming.restarts());
         assertTrue(reforming.message().contains("worker node-b left the cluster"), reforming.message());

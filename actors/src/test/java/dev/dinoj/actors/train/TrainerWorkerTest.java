@@ -36,6 +36,7 @@ class TrainerWorkerTest {
     static ActorTestKit kit;
     static Member member;
     static ActorRef<TrainerWorker.Command> worker;
+    static WorkerEngine engine;
     static final TrainSettings SETTINGS =
             TrainSettings.load("fmnist-pico", List.of("train.batch-size=2", "data.loader-threads=1"));
 
@@ -51,7 +52,13 @@ class TrainerWorkerTest {
                 .withTimeout(Duration.ofSeconds(10))
                 .withConnectTimeout(Duration.ofSeconds(30));
         worker = kit.spawn(
-                TrainerWorker.create(() -> new WorkerEngine(member, cs), Duration.ofSeconds(20)), "trainer-worker");
+                TrainerWorker.create(
+                        () -> {
+                            engine = new WorkerEngine(member, cs);
+                            return engine;
+                        },
+                        Duration.ofSeconds(20)),
+                "trainer-worker");
     }
 
     @AfterAll
@@ -69,7 +76,16 @@ class TrainerWorkerTest {
         assertEquals(Cluster.get(kit.system()).selfMember().address().toString(), hello.node());
 
         worker.tell(new TrainerWorker.FormWorld(
-                9, "127.0.0.1:1@/tmp/dinoj-not-this-worker", 0, SETTINGS.render(), "", "", 10000, 8192, driver.ref()));
+                9,
+                "127.0.0.1:1@/tmp/dinoj-not-this-worker",
+                1L,
+                0,
+                SETTINGS.render(),
+                "",
+                "",
+                10000,
+                8192,
+                driver.ref()));
         RunDriver.WorldFailed failed = driver.expectMessageClass(RunDriver.WorldFailed.class, T);
         assertEquals(9, failed.generation());
         assertTrue(failed.error().contains("is not this worker"), failed.error());
@@ -79,8 +95,9 @@ class TrainerWorkerTest {
     void shouldStepCheckpointAndResumeInAWorldOfOne(@TempDir Path run) {
         TestProbe<RunDriver.Command> driver = kit.createTestProbe();
         worker.tell(new TrainerWorker.FormWorld(
-                1, member.toString(), 0, SETTINGS.render(), "", "", 10000, 8192, driver.ref()));
+                1, member.toString(), 0x5EC2E7L, 0, SETTINGS.render(), "", "", 10000, 8192, driver.ref()));
         assertEquals(new RunDriver.WorldJoined(1, 0, 0), driver.expectMessageClass(RunDriver.WorldJoined.class, T));
+        assertEquals(0x5EC2E7L, engine.world().secret(), "the world joined has the coordinator's secret");
 
         worker.tell(new TrainerWorker.RunStep(
                 7, 0, StepSchedule.of(SETTINGS.schedules().at(0), false)));
@@ -102,7 +119,7 @@ class TrainerWorkerTest {
 
         worker.tell(new TrainerWorker.LeaveWorld(1));
         worker.tell(new TrainerWorker.FormWorld(
-                2, member.toString(), 0, SETTINGS.render(), dir.toString(), "", 10000, 8192, driver.ref()));
+                2, member.toString(), 0x7E57L, 0, SETTINGS.render(), dir.toString(), "", 10000, 8192, driver.ref()));
         assertEquals(
                 new RunDriver.WorldJoined(2, 0, 1),
                 driver.expectMessageClass(RunDriver.WorldJoined.class, T),

@@ -35,12 +35,23 @@ final class ManagementClient {
         return bearer;
     }
 
-    /** GET {@code path}: the body of a 200 answer. */
-    String get(String path) {
-        HttpResponse<String> r = send(path, HttpRequest.newBuilder().GET());
+    /** The token given, else {@code $DINOJ_MANAGEMENT_TOKEN}, else null (a GET route may be open). */
+    static String optionalToken(String given) {
+        String bearer = given != null ? given : System.getenv().getOrDefault("DINOJ_MANAGEMENT_TOKEN", "");
+        return bearer.isBlank() ? null : bearer;
+    }
+
+    /** GET {@code path}, with the token unless it is null: the body of a 200 answer. */
+    String get(String path, String token) {
+        HttpRequest.Builder request = HttpRequest.newBuilder().GET();
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> r = send(path, request);
         if (r.statusCode() != 200) {
+            String hint = r.statusCode() == 401 && token == null ? " (pass --token or set DINOJ_MANAGEMENT_TOKEN)" : "";
             throw new UserError(
-                    base + path + ": HTTP " + r.statusCode() + ": " + r.body().trim());
+                    base + path + ": HTTP " + r.statusCode() + ": " + r.body().trim() + hint);
         }
         return r.body();
     }

@@ -7,7 +7,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code dinoj status [--management URL]}: the run as the coordinator reports it (GET /training/status). */
+/**
+ * {@code dinoj status [--management URL] [--token T]}: the run as the coordinator reports it (GET /training/status,
+ * with the token when there is one).
+ */
 @Command(
         name = "status",
         mixinStandardHelpOptions = true,
@@ -22,12 +25,18 @@ public final class StatusCommand implements Callable<Integer> {
             description = "management URL of any node (default http://127.0.0.1:8558)")
     String management;
 
+    @Option(
+            names = "--token",
+            description = "management bearer token (default: $DINOJ_MANAGEMENT_TOKEN); needed unless the node sets "
+                    + "dinoj.node.open-read-routes = on")
+    String token;
+
     @Option(names = "--json", description = "print the status as one JSON line (GET /training/status) for scripts")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        String body = new ManagementClient(management).get("/training/status");
+        String body = new ManagementClient(management).get("/training/status", ManagementClient.optionalToken(token));
         JsonNode s = JSON.readTree(body);
         if (json) {
             System.out.println(JSON.writeValueAsString(s));

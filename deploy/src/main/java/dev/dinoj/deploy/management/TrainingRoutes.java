@@ -20,6 +20,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.typesafe.config.Config;
 import dev.dinoj.actors.node.ClusterRuntime;
 import dev.dinoj.actors.train.Coordinator;
 import dev.dinoj.actors.train.RunStatus;
@@ -42,13 +43,16 @@ import java.util.function.Supplier;
  * dinoj's routes on the Akka Management HTTP server of every node (next to /alive, /ready, /cluster/members):
  * <ul>
  *   <li>GET /training/status, /training/step, /training/losses, /training/checkpoints, /training/workers: JSON from
- *       the coordinator singleton (503 if it does not answer within {@code dinoj.node.ask-timeout});</li>
+ *       the coordinator singleton (503 if it does not answer within {@code dinoj.node.ask-timeout}); they need the
+ *       token as the POST routes do unless {@code dinoj.node.open-read-routes = on};</li>
  *   <li>POST /training/stop, /training/checkpoint, /training/submit (queued while a run is in progress; its body
  *       read by {@link SubmitBody}, 400 for bad input, 409 for a refusal because of the coordinator's state),
  *       /training/cancel ({"dir"}: a queued run): need {@code Authorization: Bearer TOKEN} with the token of
  *       {@code dinoj.node.management-token} (401 without or with a wrong one; 403 when no token is configured);</li>
- *   <li>GET /metrics: Prometheus text format ({@link NodeMetrics}).</li>
+ *   <li>GET /metrics: Prometheus text format ({@link NodeMetrics}); token as for the other GET routes.</li>
  * </ul>
+ * Akka Management's own routes (/alive, /ready, /cluster/members, bootstrap's) are not dinoj's and stay open: the
+ * kubelet's probes and the other nodes' bootstrap need them.
  */
 public final class TrainingRoutes extends AllDirectives implements ManagementRouteProvider {
 
@@ -58,16 +62,21 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
 
     private final ActorSystem<?> system;
     private final byte[] token;
+    private final boolean openReadRoutes;
     private final Duration askTimeout;
     private final NodeMetrics metrics;
 
+    /** The routes Akka Management loads ({@code akka.management.http.routes}), with the node's configuration. */
     public TrainingRoutes(ExtendedActorSystem classic) {
-        this.system = Adapter.toTyped(classic);
-        this.token = classic.settings()
-                .config()
-                .getString("dinoj.node.management-token")
-                .getBytes(StandardCharsets.UTF_8);
-        this.askTimeout = classic.settings().config().getDuration("dinoj.node.ask-timeout");
+        this(Adapter.toTyped(classic), classic.settings().config());
+    }
+
+    /** The routes of {@code system} with the {@code dinoj.node} settings of {@code config}. */
+    TrainingRoutes(ActorSystem<?> system, Config config) {
+        this.system = system;
+        this.token = config.getString("dinoj.node.management-token").getBytes(StandardCharsets.UTF_8);
+        this.openReadRoutes = config.getBoolean("dinoj.node.open-read-routes");
+        this.askTimeout = config.getDuration("dinoj.node.ask-timeout");
         this.metrics = new NodeMetrics(system);
     }
 
@@ -77,7 +86,7 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                 pathPrefix(
                         "training",
                         () -> concat(
-                                get(() -> concat(
+                                get(() -> readable(() -> concat(
                                         path("status", () -> withStatus(s -> s)),
                                         path(
                                                 "step",
@@ -102,7 +111,7 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                                                         "world_size",
                                                         s.workers().length,
                                                         "workers",
-                                                        s.workers()))))),
+                                                        s.workers())))))),
                                 post(() -> concat(
                                         path("stop", () -> authorized(() -> control(Coordinator.Stop::new))),
                                         path(
@@ -112,12 +121,12 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
                                         path("cancel", () -> authorized(() -> jsonBody(this::cancel))))))),
                 path(
                         "metrics",
-                        () -> get(() -> onSuccess(status(), s -> {
+                        () -> get(() -> readable(() -> onSuccess(status(), s -> {
                             metrics.update(s.orElse(null));
                             return complete(HttpResponse.create()
                                     .withEntity(HttpEntities.create(
                                             PROMETHEUS, metrics.scrape().getBytes(StandardCharsets.UTF_8))));
-                        }))));
+                        })))));
     }
 
     private CompletionStage<Optional<RunStatus>> status() {
@@ -205,13 +214,25 @@ public final class TrainingRoutes extends AllDirectives implements ManagementRou
         return control(reply -> new Coordinator.Cancel(dir, reply));
     }
 
+    /** A GET route: open with {@code dinoj.node.open-read-routes = on}, else behind the token. */
+    private Route readable(Supplier<Route> inner) {
+        if (openReadRoutes) {
+            return inner.get();
+        }
+        return authorized(inner, "the routes that read the run, or set dinoj.node.open-read-routes = on");
+    }
+
     private Route authorized(Supplier<Route> inner) {
+        return authorized(inner, "the routes that change anything");
+    }
+
+    private Route authorized(Supplier<Route> inner, String enables) {
         return optionalHeaderValueByName("Authorization", header -> {
             if (token.length == 0) {
                 return complete(
                         StatusCodes.FORBIDDEN,
                         "no management token configured: set dinoj.node.management-token "
-                                + "(or DINOJ_MANAGEMENT_TOKEN) on this node to enable the routes that change anything\n");
+                                + "(or DINOJ_MANAGEMENT_TOKEN) on this node to enable " + enables + "\n");
             }
             String h = header.orElse("");
             byte[] given =

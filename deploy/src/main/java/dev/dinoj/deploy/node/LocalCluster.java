@@ -65,6 +65,9 @@ public final class LocalCluster implements AutoCloseable {
                 .append("\", \"")
                 .append(dir.toAbsolutePath())
                 .append("\"]\n");
+        // the nodes' management binds 127.0.0.1: status and metrics readable without the token, as ./dinoj status and
+        // the printed curl lines expect (the user config may turn it off)
+        conf.append("dinoj.node.open-read-routes = on\n");
         if (userConfig != null) {
             conf.append("include file(\"").append(userConfig.toAbsolutePath()).append("\")\n");
         }

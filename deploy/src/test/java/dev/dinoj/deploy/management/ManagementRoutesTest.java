@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
@@ -26,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -88,13 +91,19 @@ class ManagementRoutesTest {
         }
     }
 
+    /** GET with the token (dinoj's GET routes need it on this node). */
     static HttpResponse<String> get(String path) throws Exception {
+        return get(port, path, "Bearer " + TOKEN);
+    }
+
+    static HttpResponse<String> get(int port, String path, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .GET();
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
         try {
-            return http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                            .GET()
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             return new FakeFailure(e).response();
         }
@@ -104,7 +113,15 @@ class ManagementRoutesTest {
         return post(path, null, authorization);
     }
 
+    static HttpResponse<String> post(int port, String path, String authorization) throws Exception {
+        return post(port, path, null, authorization);
+    }
+
     static HttpResponse<String> post(String path, String json, String authorization) throws Exception {
+        return post(port, path, json, authorization);
+    }
+
+    static HttpResponse<String> post(int port, String path, String json, String authorization) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .POST(json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
         if (json != null) {
@@ -186,6 +203,60 @@ class ManagementRoutesTest {
                     JSON.readTree(right.body()).get("message").asText().contains("no run in progress"), right.body());
         }
         assertEquals(4, get("/training/stop").statusCode() / 100, "GET of a mutating route must be refused");
+        assertEquals(4, get(port, "/training/stop", null).statusCode() / 100);
+    }
+
+    /**
+     * Issue #17 item 9: dinoj's GET routes need the token (401 without or with a wrong one) while
+     * {@code dinoj.node.open-read-routes} is off, the default; with it on (the same routes of this node bound a second
+     * time with the key on) they answer without one, and the POST routes still need it. Akka's health routes never do.
+     */
+    @Test
+    void shouldKeepTheReadRoutesBehindTheTokenUnlessOpenReadRoutesIsOn() throws Exception {
+        assertFalse(node.system().settings().config().getBoolean("dinoj.node.open-read-routes"), "off by default");
+        String[] reads = {
+            "/training/status",
+            "/training/step",
+            "/training/losses",
+            "/training/checkpoints",
+            "/training/workers",
+            "/metrics"
+        };
+        for (String p : reads) {
+            HttpResponse<String> none = get(port, p, null);
+            assertEquals(401, none.statusCode(), p + ": " + none.body());
+            assertTrue(none.body().contains("missing Authorization"), none.body());
+            assertEquals(401, get(port, p, "Bearer not-the-token").statusCode(), p);
+            assertEquals(200, get(port, p, "Bearer " + TOKEN).statusCode(), p);
+        }
+        assertEquals(200, get(port, "/alive", null).statusCode());
+        assertEquals(200, get(port, "/ready", null).statusCode());
+
+        CliTestSupport.Run refused = CliTestSupport.main("status", "--management", "http://127.0.0.1:" + port);
+        assertEquals(2, refused.code(), refused.toString());
+        assertTrue(refused.err().contains("HTTP 401"), refused.toString());
+        CliTestSupport.Run status =
+                CliTestSupport.main("status", "--management", "http://127.0.0.1:" + port, "--token", TOKEN, "--json");
+        assertEquals(0, status.code(), status.toString());
+        assertTrue(status.out().contains("\"phase\":\"idle\""), status.toString());
+
+        Config open = ConfigFactory.parseString("dinoj.node.open-read-routes = on")
+                .withFallback(node.system().settings().config());
+        ServerBinding binding = Http.get(node.system())
+                .newServerAt("127.0.0.1", 0)
+                .bind(new TrainingRoutes(node.system(), open).routes(null))
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        try {
+            int openPort = binding.localAddress().getPort();
+            for (String p : reads) {
+                HttpResponse<String> r = get(openPort, p, null);
+                assertEquals(200, r.statusCode(), p + ": " + r.body());
+            }
+            assertEquals(401, post(openPort, "/training/stop", null).statusCode(), "POST routes still need it");
+        } finally {
+            binding.unbind().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
     }
 
     /**

@@ -161,6 +161,7 @@ public final class CollectiveBench {
                 logs.add(log);
                 procs.add(ChildJvm.start(
                         heap,
+                        List.of(),
                         CollectiveBench.class.getName(),
                         List.of(
                                 "worker",
@@ -171,6 +172,7 @@ public final class CollectiveBench {
                                 wire.name(),
                                 Double.toString(secondsPerPoint),
                                 Boolean.toString(ownDrivers)),
+                        world.secretEnvironment(),
                         log));
             }
             out.println("started " + ranks + " rank JVMs (" + transport + "), measuring…");
@@ -275,7 +277,8 @@ public final class CollectiveBench {
     // =================================================================================================================
 
     /**
-     * {@code worker RANK WORLD SETTINGS SIZES WIRE SECONDS OWN_DRIVER}: a rank of {@link #run}; or
+     * {@code worker RANK WORLD SETTINGS SIZES WIRE SECONDS OWN_DRIVER}: a rank of {@link #run} (the world's secret,
+     * drawn by {@link #run}, in the environment); or
      * {@code run RANKS SIZES [ipc|udp] [f32|bf16] [SECONDS]}: the whole benchmark without the CLI.
      */
     public static void main(String[] args) throws Exception {
@@ -298,7 +301,7 @@ public final class CollectiveBench {
         }
         int rank = Integer.parseInt(args[1]);
         watchdog(15);
-        World world = World.parse(args[2], 0);
+        World world = World.fromEnvironment(args[2], 0);
         CollectiveSettings settings = CollectiveSettings.decode(args[3]);
         long[] sizes = parseSizes(args[4]);
         WireFormat wire = WireFormat.valueOf(args[5]);

@@ -320,7 +320,7 @@ public final class ShardedStepBench {
 
     /**
      * {@code worker RANK WORLD OWN_DRIVER WARMUP STEPS fixed|alternate CONFIG [SET…]}: one rank of {@link #run}
-     * ({@code alternate}: overlap off in even steps, on in odd steps).
+     * ({@code alternate}: overlap off in even steps, on in odd steps; the world's secret in the environment).
      */
     public static void main(String[] args) throws Exception {
         if (args.length < 8 || !"worker".equals(args[0])) {
@@ -331,7 +331,7 @@ public final class ShardedStepBench {
         }
         int rank = Integer.parseInt(args[1]);
         LocalRanks.exitWithLauncher();
-        World world = World.parse(args[2], 0);
+        World world = World.fromEnvironment(args[2], 0);
         boolean ownDriver = Boolean.parseBoolean(args[3]);
         int warmup = Integer.parseInt(args[4]);
         int steps = Integer.parseInt(args[5]);

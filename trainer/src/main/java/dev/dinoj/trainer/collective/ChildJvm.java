@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Starts a rank in a JVM of its own, with this JVM's class path (or the one given) and the flags every dinoj JVM
@@ -70,7 +71,23 @@ public final class ChildJvm {
     /** As {@link #start(String, String, List, File)}, with extra JVM options. */
     public static Process start(String heap, List<String> jvmOptions, String mainClass, List<String> args, File log)
             throws IOException {
+        return start(heap, jvmOptions, mainClass, args, Map.of(), log);
+    }
+
+    /**
+     * As {@link #start(String, List, String, List, File)}, with variables added to the child's environment (e.g. a
+     * world's secret, {@link World#secretEnvironment()}: what must not be on the command line, which ps shows).
+     */
+    public static Process start(
+            String heap,
+            List<String> jvmOptions,
+            String mainClass,
+            List<String> args,
+            Map<String, String> environment,
+            File log)
+            throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command(heap, jvmOptions, mainClass, args));
+        pb.environment().putAll(environment);
         pb.redirectErrorStream(true);
         pb.redirectOutput(log);
         return pb.start();

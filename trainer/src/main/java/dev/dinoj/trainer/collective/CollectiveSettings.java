@@ -14,7 +14,7 @@ import org.agrona.concurrent.YieldingIdleStrategy;
  *                           with {@link CollectiveTimeoutException}
  * @param connectTimeout     how long {@link Communicator#join} waits for every peer to appear
  * @param mtu                Aeron MTU of every publication (IPC and UDP): a multiple of 32, at most 65504; each
- *                           chunk is one frame of at most {@code mtu − 32} bytes (40 of them our header)
+ *                           chunk is one frame of at most {@code mtu − 32} bytes (48 of them our header)
  * @param ringTermLength     term length of the publication to the ring neighbour (bulk data); a power of two,
  *                           at least 8 × mtu (Aeron's max message length is term / 8)
  * @param smallTermLength    term length of the publications to the other peers (small all-reduce, barrier)

@@ -10,6 +10,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One rank's end of a {@link World}: collectives over Aeron.
@@ -18,8 +20,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * that share its media driver, over UDP ({@code host:port} of its {@link Member}) for the others. It holds one
  * exclusive publication to every peer, with a large term towards its ring neighbour {@code r + 1} (bulk data) and
  * small terms towards the rest. Every chunk is one Aeron frame: a {@link ChunkHeader} (generation, collective
- * sequence, step, collective kind, sender, ring step, element offset, count) and up to {@code mtu − 72} bytes of
- * payload, written straight into the log with {@code tryClaim} (one copy) and read straight from it on the other side.
+ * sequence, step, collective kind, sender, ring step, element offset, count, the world's secret) and up to
+ * {@code mtu − 80} bytes of payload, written straight into the log with {@code tryClaim} (one copy) and read straight
+ * from it on the other side.
  *
  * <p><b>Algorithms.</b> Reduce-scatter, all-gather and all-reduce are rings ({@link RingCollective}: N − 1 steps
  * each, all-reduce = both), pipelined per chunk: a chunk received in ring step s is forwarded in step s + 1 as soon
@@ -29,11 +32,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * a pipelined chain from the root. Barrier is an empty all-to-all. Every blocking call runs its state machine
  * through one {@link DutyCycle}.
  *
- * <p><b>Ordering and safety.</b> Every rank must call the same collectives in the same order. A chunk of an earlier
- * collective or generation is dropped (counted as stale), a chunk of a later collective stays in the log (the fragment
- * handler aborts, which back-pressures the sender) until this rank gets there, a duplicate offset is dropped, and a
- * chunk that contradicts this rank's collective (kind, step, length, sender, gap) fails it with
- * {@link CollectiveException}. A collective that makes no progress for {@link CollectiveSettings#timeout()} fails with
+ * <p><b>Ordering and safety.</b> A chunk without the world's {@link World#secret() secret} is dropped before anything
+ * else of it is trusted (counted as foreign: docs/COLLECTIVES.md, "Who can send a chunk"). Every rank must call the
+ * same collectives in the same order. A chunk of an earlier collective or generation is dropped (counted as stale), a
+ * chunk of a later collective stays in the log (the fragment handler aborts, which back-pressures the sender) until
+ * this rank gets there, a duplicate offset is dropped, and a chunk that contradicts this rank's collective (kind,
+ * step, length, sender, gap) fails it with {@link CollectiveException}. A collective that makes no progress (no chunk
+ * sent or accepted) for {@link CollectiveSettings#timeout()} fails with
  * {@link CollectiveTimeoutException} naming the silent peers; it never hangs. After any failure the communicator
  * refuses further work: re-form the world at the next generation.
  *
@@ -43,6 +48,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>Not thread-safe: one thread drives a communicator.
  */
 public final class Communicator implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Communicator.class);
 
     private final World world;
     private final int rank;
@@ -58,6 +65,7 @@ public final class Communicator implements AutoCloseable {
     private int sequence;
     private long step;
     private String brokenBecause;
+    private boolean closed;
 
     /** Counters since the communicator was created. */
     public record Stats(
@@ -67,6 +75,7 @@ public final class Communicator implements AutoCloseable {
             long duplicateChunks,
             long backPressureEvents,
             long notConnectedEvents,
+            long foreignChunks,
             int collectives) {}
 
     private Communicator(World world, int rank, CollectiveSettings settings, Peers peers) {
@@ -84,9 +93,22 @@ public final class Communicator implements AutoCloseable {
             int right = (rank + 1) % size;
             int left = (rank - 1 + size) % size;
             this.ring = new RingCollective(
-                    rank, size, world.generation(), counters, peers.publication(right), peers.image(left));
+                    rank,
+                    size,
+                    world.generation(),
+                    world.secret(),
+                    counters,
+                    peers.publication(right),
+                    peers.image(left));
             this.allToAll = new AllToAllCollective(
-                    rank, size, world.generation(), counters, peers.publications(), peers.ipcInbox(), peers.udpInbox());
+                    rank,
+                    size,
+                    world.generation(),
+                    world.secret(),
+                    counters,
+                    peers.publications(),
+                    peers.ipcInbox(),
+                    peers.udpInbox());
         }
     }
 
@@ -149,6 +171,7 @@ public final class Communicator implements AutoCloseable {
                 counters.duplicateChunks().get(),
                 counters.backPressure().get(),
                 counters.notConnected().get(),
+                counters.foreignChunks().get(),
                 sequence);
     }
 
@@ -305,9 +328,27 @@ public final class Communicator implements AutoCloseable {
         return true;
     }
 
-    /** Closes the publications, subscriptions and the Aeron client (not the media driver). Idempotent. */
+    /**
+     * Closes the publications, subscriptions and the Aeron client (not the media driver), with a warning if chunks
+     * without the world's secret reached this rank. Idempotent.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long foreign = counters.foreignChunks().get();
+        if (foreign > 0) {
+            log.warn(
+                    "Rank {} of {} dropped {} chunk(s) without the world's secret: someone outside the world sends to "
+                            + "its inbox ({}:{})",
+                    rank,
+                    world,
+                    foreign,
+                    world.member(rank).host(),
+                    world.member(rank).port());
+        }
         CloseHelper.quietClose(peers);
     }
 }

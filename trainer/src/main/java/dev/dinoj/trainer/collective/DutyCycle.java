@@ -9,7 +9,8 @@ import org.agrona.concurrent.IdleStrategy;
  * The one loop behind every blocking collective call: {@code doWork()} of the collective in progress until it
  * completes, idling by the settings' {@link IdleStrategy} whenever a round did nothing. It turns the state machine's
  * outcome into the typed errors of the API: a recorded failure into {@link CollectiveException}; no progress (no chunk
- * sent or received) for {@link CollectiveSettings#timeout()}, or a needed peer's stream closed, into
+ * sent or accepted: dropped foreign or stale chunks are no progress, so a flood of them cannot hold a stalled
+ * collective open) for {@link CollectiveSettings#timeout()}, or a needed peer's stream closed, into
  * {@link CollectiveTimeoutException} naming the ranks it waits for. It never blocks without a deadline.
  */
 final class DutyCycle {
@@ -34,6 +35,7 @@ final class DutyCycle {
      */
     void run(ChunkCollective collective) {
         long lastProgress = System.nanoTime();
+        long progress = collective.progress();
         idle.reset();
         while (true) {
             int work = collective.doWork();
@@ -43,15 +45,21 @@ final class DutyCycle {
             if (collective.isComplete()) {
                 return;
             }
-            if (work > 0) {
+            long p = collective.progress();
+            if (p != progress) {
+                progress = p;
                 lastProgress = System.nanoTime();
                 idle.reset();
+                continue;
+            }
+            long now = System.nanoTime();
+            int closedPeer = collective.closedPeer();
+            if (now - lastProgress > timeoutNs || closedPeer >= 0) {
+                throw timeout(collective, now - lastProgress, closedPeer);
+            }
+            if (work > 0) {
+                idle.reset(); // dropped chunks: poll again at once, but they are no progress
             } else {
-                long now = System.nanoTime();
-                int closedPeer = collective.closedPeer();
-                if (now - lastProgress > timeoutNs || closedPeer >= 0) {
-                    throw timeout(collective, now - lastProgress, closedPeer);
-                }
                 idle.idle();
             }
         }

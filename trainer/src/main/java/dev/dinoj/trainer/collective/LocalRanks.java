@@ -16,9 +16,10 @@ import java.util.function.IntFunction;
 /**
  * N rank JVMs on this host, as {@code ./dinoj train --ranks N} and {@code ./dinoj bench train-step --ranks N} start
  * them: with {@code ipc} this JVM hosts one media driver that all ranks share (shared memory between them), with
- * {@code udp} every rank launches its own driver and they talk over 127.0.0.1. Every rank gets the world spec; its
- * output goes to {@code rank-R.log} in the log directory. If one rank fails, the others are stopped and the failure
- * is reported with the tail of its log.
+ * {@code udp} every rank launches its own driver and they talk over 127.0.0.1. Every rank gets the world spec on its
+ * command line and the world's secret, drawn here, in its environment ({@link World#SECRET_ENV}; ranks read it with
+ * {@link World#fromEnvironment}); its output goes to {@code rank-R.log} in the log directory. If one rank fails, the
+ * others are stopped and the failure is reported with the tail of its log.
  */
 public final class LocalRanks implements AutoCloseable {
 
@@ -73,7 +74,7 @@ public final class LocalRanks implements AutoCloseable {
     }
 
     /**
-     * Forms a local world of {@code n} ranks (no processes yet).
+     * Forms a local world of {@code n} ranks with a fresh secret (no processes yet).
      *
      * @param transport {@code ipc} or {@code udp}
      * @param basePort  UDP port of rank 0, 0 = a free one
@@ -107,7 +108,8 @@ public final class LocalRanks implements AutoCloseable {
     }
 
     /**
-     * Starts every rank: {@code mainClass} with the arguments {@code args.apply(rank)}.
+     * Starts every rank: {@code mainClass} with the arguments {@code args.apply(rank)} and the world's secret in its
+     * environment.
      *
      * @param jvmOptions e.g. {@code -Dai.djl.pytorch.num_threads=1}
      * @param logDir     where {@code rank-R.log} go
@@ -119,7 +121,8 @@ public final class LocalRanks implements AutoCloseable {
         for (int r = 0; r < world.size(); r++) {
             Path log = logDir.resolve("rank-" + r + ".log");
             logs.add(log);
-            processes.add(ChildJvm.start(heap, jvmOptions, mainClass, args.apply(r), log.toFile()));
+            processes.add(ChildJvm.start(
+                    heap, jvmOptions, mainClass, args.apply(r), world.secretEnvironment(), log.toFile()));
         }
     }
 

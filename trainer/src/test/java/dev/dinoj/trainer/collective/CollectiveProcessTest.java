@@ -42,6 +42,7 @@ class CollectiveProcessTest {
                     logs.add(log);
                     procs.add(ChildJvm.start(
                             "256m",
+                            List.of(),
                             CollectiveRankMain.class.getName(),
                             List.of(
                                     Integer.toString(r),
@@ -49,6 +50,7 @@ class CollectiveProcessTest {
                                     settings.encode(),
                                     Boolean.toString(transport == Transport.UDP),
                                     "0"),
+                            w.world().secretEnvironment(),
                             log));
                 }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);

@@ -16,7 +16,7 @@ public final class CollectiveRankMain {
 
     public static void main(String[] args) {
         int rank = Integer.parseInt(args[0]);
-        World world = World.parse(args[1], 0);
+        World world = World.fromEnvironment(args[1], 0);
         CollectiveSettings settings = CollectiveSettings.decode(args[2]);
         boolean ownDriver = Boolean.parseBoolean(args[3]);
         long iterations = Long.parseLong(args[4]);

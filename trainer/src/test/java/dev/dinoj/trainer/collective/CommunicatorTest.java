@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dinoj.trainer.collective.TestWorlds.Transport;
+import dev.dinoj.trainer.collective.transport.ChunkHeader;
 import dev.dinoj.trainer.collective.transport.Wire;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -259,6 +260,7 @@ class CommunicatorTest {
                 assertEquals(counters.chunksSent().get(), s.chunksSent());
                 assertEquals(counters.chunksReceived().get(), s.chunksReceived());
                 assertEquals(0, s.lateChunks());
+                assertEquals(0, s.foreignChunks());
                 assertEquals(2, s.collectives());
                 assertTrue(
                         counters.toString().contains("dinoj bytes sent: rank=" + c.rank() + " gen=0 = "),
@@ -279,7 +281,7 @@ class CommunicatorTest {
             assertEquals(total[0], total[1], "every chunk sent is received once");
             assertEquals(total[2], total[3]);
             // the ring: every element travels 2(n − 1) times; the barrier: one empty chunk to every peer
-            assertEquals(2L * (n - 1) * count * 4 + total[0] * 40, total[2]);
+            assertEquals(2L * (n - 1) * count * 4 + total[0] * ChunkHeader.LENGTH, total[2]);
             assertTrue(total[0] >= 2L * (n - 1) * n + n * (n - 1), "chunks: " + total[0]);
         }
     }
@@ -350,11 +352,12 @@ class CommunicatorTest {
         Partition p = Partition.even(10, 3);
         assertArrayEquals(new int[] {0, 4, 7, 10}, p.offsets());
         assertEquals(0, Partition.even(2, 3).length(2));
-        World w = World.parse("10.0.0.1:4000@/dev/shm/a,10.0.0.1:4001@/dev/shm/a,10.0.0.2:4000", 3);
+        World w = World.parse("10.0.0.1:4000@/dev/shm/a,10.0.0.1:4001@/dev/shm/a,10.0.0.2:4000", 3, 42L);
         assertEquals(3, w.size());
         assertTrue(w.sharesDriver(0, 1));
         assertTrue(!w.sharesDriver(1, 2));
-        assertEquals(w.spec(), World.parse(w.spec(), 3).spec());
+        assertEquals(w.spec(), World.parse(w.spec(), 3, 42L).spec());
+        assertEquals(42L, w.secret());
         assertThrows(
                 IllegalArgumentException.class,
                 () -> CollectiveSettings.defaults().withMtu(65536));

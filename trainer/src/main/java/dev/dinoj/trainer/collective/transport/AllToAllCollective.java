@@ -14,8 +14,10 @@ import org.agrona.MutableDirectBuffer;
  * all-reduce and the barrier (an empty vector) are this round. Latency-optimised: one message per peer for vectors
  * up to a frame.
  *
- * <p>Chunks arrive on this rank's inbox subscriptions (IPC and/or UDP), from any peer. The staging rows grow only
- * when a vector is larger than any before; nothing is allocated per chunk.
+ * <p>Chunks arrive on this rank's inbox subscriptions (IPC and/or UDP), from any peer, and from anyone else who can
+ * reach the inbox: their sender field is believed only once the chunk carries the world's secret
+ * ({@link ChunkCollective#screen}). The staging rows grow only when a vector is larger than any before; nothing is
+ * allocated per chunk.
  */
 public final class AllToAllCollective extends ChunkCollective {
     private final ExclusivePublication[] publications;
@@ -32,6 +34,7 @@ public final class AllToAllCollective extends ChunkCollective {
      * @param rank         this rank
      * @param size         ranks in the world (at least 2)
      * @param generation   of the world
+     * @param secret       of the world (in every chunk)
      * @param counters     where to count
      * @param publications to every peer, by rank (this rank's entry unused)
      * @param inboxes      this rank's inbox subscriptions; null entries are skipped
@@ -40,10 +43,11 @@ public final class AllToAllCollective extends ChunkCollective {
             final int rank,
             final int size,
             final int generation,
+            final long secret,
             final CollectiveCounters counters,
             final ExclusivePublication[] publications,
             final Subscription... inboxes) {
-        super(rank, size, generation, counters);
+        super(rank, size, generation, secret, counters);
         this.publications = publications;
         int n = 0;
         for (final Subscription inbox : inboxes) {
@@ -192,7 +196,7 @@ public final class AllToAllCollective extends ChunkCollective {
             final int offset = claim.offset();
             final int at = sendPos[peer];
             header.wrap(buffer, offset)
-                    .write(generation, sequence, step, at, chunkCount, rank, kind, Wire.FLOAT64, 0, count);
+                    .write(generation, sequence, step, at, chunkCount, rank, kind, Wire.FLOAT64, 0, count, secret);
             for (int i = 0, d = offset + ChunkHeader.LENGTH; i < chunkCount; i++, d += 8) {
                 buffer.putDouble(d, values[at + i]);
             }

@@ -13,11 +13,13 @@ import org.agrona.DirectBuffer;
  * {@link #doWork()} sends what can be sent and polls what has arrived (a work count, as an Agrona {@code Agent}'s
  * duty cycle expects), until {@link #isComplete()} or {@link #failure()}. One duty cycle drives every collective.
  *
- * <p>This base screens every fragment against the collective in progress ({@link #screen}): a chunk of an earlier
- * generation or collective is stale (dropped and counted), one of a later collective stays in the log
- * ({@code ABORT}, which back-pressures its sender) until this rank gets there, and one that contradicts this rank's
- * collective (kind, step, wire format, length) fails it. The subclass checks what is particular to its algorithm.
- * Failures are recorded as text, never thrown into Aeron; nothing is allocated per fragment except on failure.
+ * <p>This base screens every fragment against the collective in progress ({@link #screen}): a frame shorter than a
+ * header or a chunk without the world's secret is foreign (dropped and counted: nothing else of it is read, so an
+ * outsider can neither add to a sum nor fail a collective); a chunk of an earlier generation or collective is stale
+ * (dropped and counted), one of a later collective stays in the log ({@code ABORT}, which back-pressures its sender)
+ * until this rank gets there, and one that contradicts this rank's collective (kind, step, wire format, length) fails
+ * it. The subclass checks what is particular to its algorithm. Failures are recorded as text, never thrown into
+ * Aeron; nothing is allocated per fragment except on failure.
  *
  * <p>Not thread-safe: one thread at a time drives a collective.
  */
@@ -31,6 +33,8 @@ public abstract class ChunkCollective implements ControlledFragmentHandler {
     protected final int size;
     /** Generation of the world. */
     protected final int generation;
+    /** The world's secret, written into every chunk sent and required of every chunk received. */
+    protected final long secret;
     /** Where sends, receipts and drops are counted. */
     protected final CollectiveCounters counters;
     /** The claim every chunk is written through. */
@@ -55,12 +59,19 @@ public abstract class ChunkCollective implements ControlledFragmentHandler {
      * @param rank       this rank
      * @param size       ranks in the world
      * @param generation of the world
+     * @param secret     of the world
      * @param counters   where to count
      */
-    protected ChunkCollective(final int rank, final int size, final int generation, final CollectiveCounters counters) {
+    protected ChunkCollective(
+            final int rank,
+            final int size,
+            final int generation,
+            final long secret,
+            final CollectiveCounters counters) {
         this.rank = rank;
         this.size = size;
         this.generation = generation;
+        this.secret = secret;
         this.counters = counters;
         this.blocked = new boolean[size];
     }
@@ -155,25 +166,42 @@ public abstract class ChunkCollective implements ControlledFragmentHandler {
     }
 
     /**
-     * The checks every chunk passes, whatever the algorithm.
+     * Progress of this rank's collectives: chunks sent plus chunks accepted (not those dropped), so that a stream of
+     * foreign or stale chunks does not keep a stalled collective from timing out.
+     *
+     * @return a count that grows with every chunk sent or accepted
+     */
+    public final long progress() {
+        return counters.chunksSent().getPlain() + counters.chunksReceived().getPlain();
+    }
+
+    /**
+     * The checks every chunk passes, whatever the algorithm. The secret comes first: a chunk without it is dropped
+     * before any other field is trusted (only an earlier generation is told apart, as stale, since an earlier world
+     * had another secret).
      *
      * @param buffer holding the fragment
      * @param offset of the chunk header
      * @param length of the fragment
-     * @return null to accept; {@code CONTINUE} to drop (stale, counted); {@code ABORT} to keep it in the log for a
-     * later collective; {@code BREAK} after recording a failure
+     * @return null to accept; {@code CONTINUE} to drop (foreign or stale, counted); {@code ABORT} to keep it in the
+     * log for a later collective; {@code BREAK} after recording a failure
      */
     protected final Action screen(final DirectBuffer buffer, final int offset, final int length) {
         if (length < ChunkHeader.LENGTH) {
-            return fail("a frame of " + length + " bytes is shorter than a chunk header");
+            counters.foreignChunks().incrementRelease(); // too short to carry the secret
+            return Action.CONTINUE;
         }
 
         final int chunkGeneration = ChunkHeader.generation(buffer, offset);
+        if (chunkGeneration < generation) {
+            counters.staleChunks().incrementRelease();
+            return Action.CONTINUE;
+        }
+        if (ChunkHeader.secret(buffer, offset) != secret) {
+            counters.foreignChunks().incrementRelease();
+            return Action.CONTINUE;
+        }
         if (chunkGeneration != generation) {
-            if (chunkGeneration < generation) {
-                counters.staleChunks().incrementRelease();
-                return Action.CONTINUE;
-            }
             return fail("a chunk of generation " + chunkGeneration + " arrived in generation " + generation);
         }
 

@@ -4,7 +4,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
- * Flyweight over the 40-byte header that starts every chunk of a collective, in front of its payload (little-endian,
+ * Flyweight over the 48-byte header that starts every chunk of a collective, in front of its payload (little-endian,
  * the machine order of x86-64 and arm64):
  *
  * <pre>
@@ -18,8 +18,14 @@ import org.agrona.MutableDirectBuffer;
  *  31  byte  wire         element encoding: 0 float32, 1 bfloat16, 2 float64
  *  32  int   ringStep     step of the ring algorithm (0 for non-ring collectives)
  *  36  int   total        elements of the block or vector the chunk belongs to (a consistency check)
- *  40  ...   payload
+ *  40  long  secret       the world's secret: a rank drops every chunk that does not carry it
+ *  48  ...   payload
  * </pre>
+ *
+ * <p>The secret is drawn at random for each world (generation) by whoever forms it and handed to its ranks over a
+ * private channel, never on the wire of the collectives before the world exists. It keeps out chunks of anyone who
+ * cannot read the world's traffic; it travels in clear, so it does not keep out an observer of that traffic, and it
+ * is no MAC over the payload (docs/COLLECTIVES.md, "Who can send a chunk").
  */
 public final class ChunkHeader {
     public static final int GENERATION_OFFSET = 0;
@@ -32,9 +38,10 @@ public final class ChunkHeader {
     public static final int WIRE_OFFSET = 31;
     public static final int RING_STEP_OFFSET = 32;
     public static final int TOTAL_OFFSET = 36;
+    public static final int SECRET_OFFSET = 40;
 
     /** Header length; the payload starts here (8-byte aligned inside an Aeron frame). */
-    public static final int LENGTH = 40;
+    public static final int LENGTH = 48;
 
     public static final byte KIND_ALL_REDUCE = 1;
     public static final byte KIND_REDUCE_SCATTER = 2;
@@ -74,7 +81,8 @@ public final class ChunkHeader {
             final byte kind,
             final byte wire,
             final int ringStep,
-            final int total) {
+            final int total,
+            final long secret) {
         buffer.putInt(offset + GENERATION_OFFSET, generation);
         buffer.putInt(offset + SEQUENCE_OFFSET, sequence);
         buffer.putLong(offset + STEP_OFFSET, step);
@@ -85,6 +93,7 @@ public final class ChunkHeader {
         buffer.putByte(offset + WIRE_OFFSET, wire);
         buffer.putInt(offset + RING_STEP_OFFSET, ringStep);
         buffer.putInt(offset + TOTAL_OFFSET, total);
+        buffer.putLong(offset + SECRET_OFFSET, secret);
         return this;
     }
 
@@ -126,6 +135,10 @@ public final class ChunkHeader {
 
     public static int total(final DirectBuffer buffer, final int offset) {
         return buffer.getInt(offset + TOTAL_OFFSET);
+    }
+
+    public static long secret(final DirectBuffer buffer, final int offset) {
+        return buffer.getLong(offset + SECRET_OFFSET);
     }
 
     /** A readable name of a kind byte (error messages only). */

@@ -30,8 +30,10 @@ public final class CollectiveCounters {
     public static final int BACK_PRESSURE_TYPE_ID = 1007;
     /** Type id of the not-connected counter: claims refused with NOT_CONNECTED. */
     public static final int NOT_CONNECTED_TYPE_ID = 1008;
+    /** Type id of the foreign-chunks counter: frames without the world's secret, dropped. */
+    public static final int FOREIGN_CHUNKS_TYPE_ID = 1009;
 
-    private static final int MAX_COUNTERS = 8;
+    private static final int MAX_COUNTERS = 9;
 
     private final CountersManager countersManager;
     private final AtomicCounter chunksSent;
@@ -42,6 +44,7 @@ public final class CollectiveCounters {
     private final AtomicCounter duplicateChunks;
     private final AtomicCounter backPressure;
     private final AtomicCounter notConnected;
+    private final AtomicCounter foreignChunks;
 
     /**
      * Allocates the counters of a rank.
@@ -66,6 +69,7 @@ public final class CollectiveCounters {
                 countersManager.newCounter("dinoj duplicate chunks dropped" + suffix, DUPLICATE_CHUNKS_TYPE_ID);
         backPressure = countersManager.newCounter("dinoj back-pressure events" + suffix, BACK_PRESSURE_TYPE_ID);
         notConnected = countersManager.newCounter("dinoj not-connected events" + suffix, NOT_CONNECTED_TYPE_ID);
+        foreignChunks = countersManager.newCounter("dinoj foreign chunks dropped" + suffix, FOREIGN_CHUNKS_TYPE_ID);
     }
 
     /**
@@ -138,6 +142,17 @@ public final class CollectiveCounters {
      */
     public AtomicCounter notConnected() {
         return notConnected;
+    }
+
+    /**
+     * Frames of this or a later generation dropped because they do not carry the world's secret, or are too short to
+     * carry a chunk header: sent by someone outside the world (chunks of an earlier generation count as stale).
+     * Anything but 0 deserves a look at who can reach the rank's inbox.
+     *
+     * @return the counter
+     */
+    public AtomicCounter foreignChunks() {
+        return foreignChunks;
     }
 
     /**

@@ -49,6 +49,7 @@ public final class RingCollective extends ChunkCollective {
      * @param rank        this rank
      * @param size        ranks in the world (at least 2)
      * @param generation  of the world
+     * @param secret      of the world (in every chunk)
      * @param counters    where to count
      * @param publication to the right neighbour {@code rank + 1}
      * @param image       of the left neighbour {@code rank − 1} in this rank's inbox
@@ -57,10 +58,11 @@ public final class RingCollective extends ChunkCollective {
             final int rank,
             final int size,
             final int generation,
+            final long secret,
             final CollectiveCounters counters,
             final ExclusivePublication publication,
             final Image image) {
-        super(rank, size, generation, counters);
+        super(rank, size, generation, secret, counters);
         this.left = (rank - 1 + size) % size;
         this.right = (rank + 1) % size;
         this.publication = publication;
@@ -290,7 +292,8 @@ public final class RingCollective extends ChunkCollective {
 
         final MutableDirectBuffer buffer = claim.buffer();
         final int offset = claim.offset();
-        header.wrap(buffer, offset).write(generation, sequence, step, at, count, rank, kind, wire, ringStep, total);
+        header.wrap(buffer, offset)
+                .write(generation, sequence, step, at, count, rank, kind, wire, ringStep, total, secret);
         final ShortBuffer dst = Wire.BFLOAT16 == wire && null != dataInts ? views.sendShorts(buffer) : null;
         final int dstByte = buffer.wrapAdjustment() + offset + ChunkHeader.LENGTH;
         if (null != dst && (dstByte & 1) == 0) {

@@ -174,7 +174,10 @@ public final class ShardedTrainingRun {
     // A rank (child JVM)
     // =================================================================================================================
 
-    /** {@code worker RANK WORLD OWN_DRIVER OUT RESUME K [CONFIG…(K)] [SET…]}: one rank of {@link #launch}. */
+    /**
+     * {@code worker RANK WORLD OWN_DRIVER OUT RESUME K [CONFIG…(K)] [SET…]}: one rank of {@link #launch} (the world's
+     * secret in the environment, {@link World#fromEnvironment}).
+     */
     public static void main(String[] args) {
         if (args.length < 7 || !"worker".equals(args[0])) {
             System.err.println(
@@ -183,7 +186,7 @@ public final class ShardedTrainingRun {
         }
         int rank = Integer.parseInt(args[1]);
         LocalRanks.exitWithLauncher();
-        World world = World.parse(args[2], 0);
+        World world = World.fromEnvironment(args[2], 0);
         Path out = Path.of(args[4]);
         boolean resume = Boolean.parseBoolean(args[5]);
         int k = Integer.parseInt(args[6]);

@@ -23,6 +23,8 @@ final class IpcRanks implements AutoCloseable {
     static final int STREAM_BASE = 9100;
     static final int SESSION_BASE = 0x5000_0000;
     static final int MTU = 4096;
+    /** The secret of the tests' worlds. */
+    static final long SECRET = 0x5EC2_E7C0_FFEE_1234L;
 
     final int size;
     final MediaDriver driver;

@@ -20,6 +20,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and foreign chunks fed straight to its fragment handler.
  */
 class RingCollectiveTest {
+    private static final long SECRET = IpcRanks.SECRET;
+
     private static ByteBuffer vector(final int count) {
         return ByteBuffer.allocateDirect(count * 4).order(ByteOrder.nativeOrder());
     }
@@ -34,7 +36,7 @@ class RingCollectiveTest {
         for (int r = 0; r < n; r++) {
             counters[r] = new CollectiveCounters(r, 0);
             rings[r] = new RingCollective(
-                    r, n, 0, counters[r], ranks.publications[r][(r + 1) % n], ranks.images[r][(r - 1 + n) % n]);
+                    r, n, 0, SECRET, counters[r], ranks.publications[r][(r + 1) % n], ranks.images[r][(r - 1 + n) % n]);
         }
         return rings;
     }
@@ -149,7 +151,7 @@ class RingCollectiveTest {
         final int n = 3;
         final int rank = 1;
         final CollectiveCounters counters = new CollectiveCounters(rank, 5);
-        final RingCollective ring = new RingCollective(rank, n, 5, counters, null, null);
+        final RingCollective ring = new RingCollective(rank, n, 5, SECRET, counters, null, null);
         final ByteBuffer v = vector(30);
         for (int b = 0; b < n; b++) {
             ring.block(b, 10 * b, 10);
@@ -161,12 +163,14 @@ class RingCollectiveTest {
         final ChunkHeader header = new ChunkHeader();
         final int length = ChunkHeader.LENGTH + 4 * 4;
 
-        header.wrap(frame, 0).write(4, 8, 2L, 20, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10);
+        header.wrap(frame, 0)
+                .write(4, 8, 2L, 20, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, SECRET);
         assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null), "an older generation is stale");
-        header.wrap(frame, 0).write(5, 7, 2L, 20, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10);
+        header.wrap(frame, 0)
+                .write(5, 7, 2L, 20, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, SECRET);
         assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null), "an earlier collective is stale");
         assertEquals(2, counters.staleChunks().get());
-        header.wrap(frame, 0).write(5, 9, 2L, 20, 4, from, ChunkHeader.KIND_ALL_GATHER, Wire.FLOAT32, 0, 10);
+        header.wrap(frame, 0).write(5, 9, 2L, 20, 4, from, ChunkHeader.KIND_ALL_GATHER, Wire.FLOAT32, 0, 10, SECRET);
         assertEquals(Action.ABORT, ring.onFragment(frame, 0, length, null), "a later collective stays in the log");
         assertNull(ring.failure());
 
@@ -174,7 +178,7 @@ class RingCollectiveTest {
             frame.putFloat(ChunkHeader.LENGTH + i * 4, 1.5f);
         }
         header.wrap(frame, 0)
-                .write(5, 8, 2L, 10 * block, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10);
+                .write(5, 8, 2L, 10 * block, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, SECRET);
         assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null));
         assertEquals(1, counters.chunksReceived().get());
         assertEquals(length, counters.bytesReceived().get());
@@ -185,18 +189,82 @@ class RingCollectiveTest {
         assertNull(ring.failure());
 
         header.wrap(frame, 0)
-                .write(5, 8, 2L, 10 * block + 4, 4, 2, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10);
+                .write(5, 8, 2L, 10 * block + 4, 4, 2, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, SECRET);
         assertEquals(Action.BREAK, ring.onFragment(frame, 0, length, null), "rank 2 is not the left neighbour");
         assertTrue(ring.failure().contains("unexpected chunk from rank 2"), ring.failure());
 
         ring.beginRing(9, 2L, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, v);
-        header.wrap(frame, 0).write(6, 9, 2L, 20, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10);
-        assertEquals(Action.BREAK, ring.onFragment(frame, 0, length, null), "a newer generation is foreign");
+        header.wrap(frame, 0)
+                .write(6, 9, 2L, 20, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, SECRET);
+        assertEquals(Action.BREAK, ring.onFragment(frame, 0, length, null), "a newer generation with the secret fails");
         assertTrue(ring.failure().contains("generation 6 arrived in generation 5"), ring.failure());
 
         ring.beginRing(10, 2L, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, v);
-        header.wrap(frame, 0).write(5, 10, 3L, 20, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10);
+        header.wrap(frame, 0)
+                .write(5, 10, 3L, 20, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, SECRET);
         assertEquals(Action.BREAK, ring.onFragment(frame, 0, length, null));
         assertTrue(ring.failure().contains("is at step 3, this rank at step 2"), ring.failure());
+    }
+
+    /**
+     * Issue #17 item 9: a chunk that fits the collective in progress in every field but the secret (an outsider who
+     * knows the protocol) is dropped and counted before anything else of it is read: it adds nothing, and chunks that
+     * would fail the collective or stay in the log if they carried the secret cannot do either without it. The honest
+     * chunk at the same offset is then accepted.
+     */
+    @Test
+    void shouldDropChunksWithoutTheWorldsSecretBeforeReadingAnythingElse() {
+        final int n = 3;
+        final int rank = 1;
+        final CollectiveCounters counters = new CollectiveCounters(rank, 5);
+        final RingCollective ring = new RingCollective(rank, n, 5, SECRET, counters, null, null);
+        final ByteBuffer v = vector(30);
+        for (int b = 0; b < n; b++) {
+            ring.block(b, 10 * b, 10);
+        }
+        ring.beginRing(8, 2L, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, v);
+        final int from = 0; // left neighbour of rank 1
+        final int at = 20; // block 2, received in ring step 0
+        final long forged = SECRET ^ 1L;
+        final UnsafeBuffer frame = new UnsafeBuffer(ByteBuffer.allocateDirect(ChunkHeader.LENGTH + 40));
+        final ChunkHeader header = new ChunkHeader();
+        final int length = ChunkHeader.LENGTH + 4 * 4;
+        for (int i = 0; i < 4; i++) {
+            frame.putFloat(ChunkHeader.LENGTH + i * 4, 1e6f);
+        }
+
+        header.wrap(frame, 0)
+                .write(5, 8, 2L, at, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, forged);
+        assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null), "all but the secret fits");
+        assertEquals(1, counters.foreignChunks().get());
+        assertEquals(0, counters.chunksReceived().get());
+        assertEquals(0f, v.getFloat(4 * at), "nothing of it is added");
+
+        header.wrap(frame, 0)
+                .write(6, 8, 2L, at, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, forged);
+        assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null), "a later generation");
+        header.wrap(frame, 0).write(5, 9, 2L, at, 4, from, ChunkHeader.KIND_ALL_GATHER, Wire.FLOAT32, 0, 10, forged);
+        assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null), "a later collective");
+        header.wrap(frame, 0)
+                .write(5, 8, 7L, at, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, forged);
+        assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null), "another step");
+        header.wrap(frame, 0).write(5, 8, 2L, at, 4, 2, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, forged);
+        assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null), "another sender");
+        assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length - 8, null), "a length that is not the count's");
+        assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, ChunkHeader.LENGTH - 8, null), "shorter than a header");
+        assertEquals(7, counters.foreignChunks().get());
+        assertEquals(0, counters.staleChunks().get());
+        assertNull(ring.failure());
+
+        for (int i = 0; i < 4; i++) {
+            frame.putFloat(ChunkHeader.LENGTH + i * 4, 1.5f);
+        }
+        header.wrap(frame, 0)
+                .write(5, 8, 2L, at, 4, from, ChunkHeader.KIND_REDUCE_SCATTER, Wire.FLOAT32, 0, 10, SECRET);
+        assertEquals(Action.CONTINUE, ring.onFragment(frame, 0, length, null), "the honest chunk");
+        assertEquals(1, counters.chunksReceived().get());
+        assertEquals(1.5f, v.getFloat(4 * at));
+        assertEquals(0f, v.getFloat(4 * (at + 4)));
+        assertNull(ring.failure());
     }
 }

@@ -44,6 +44,7 @@ final class RankProcesses {
                     logs.add(log);
                     procs.add(ChildJvm.start(
                             "1g",
+                            List.of(),
                             ShardedRankMain.class.getName(),
                             List.of(
                                     mode,
@@ -54,6 +55,7 @@ final class RankProcesses {
                                     Boolean.toString(transport == Transport.UDP),
                                     out.toString(),
                                     Integer.toString(steps)),
+                            w.world().secretEnvironment(),
                             log));
                 }
                 T result = meanwhile == null ? null : meanwhile.call();

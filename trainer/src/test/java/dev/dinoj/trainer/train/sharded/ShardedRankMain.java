@@ -44,7 +44,7 @@ public final class ShardedRankMain {
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         int rank = Integer.parseInt(args[1]);
-        World world = World.parse(args[2], Integer.parseInt(args[3]));
+        World world = World.fromEnvironment(args[2], Integer.parseInt(args[3]));
         CollectiveSettings cs = CollectiveSettings.decode(args[4]);
         boolean ownDriver = Boolean.parseBoolean(args[5]);
         Path out = Path.of(args[6]);
