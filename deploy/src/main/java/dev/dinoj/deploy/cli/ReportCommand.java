@@ -1,11 +1,17 @@
 package dev.dinoj.deploy.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.evaluation.features.EvalDataset;
 import dev.dinoj.evaluation.features.ModelSource;
+import dev.dinoj.evaluation.metrics.Json;
 import dev.dinoj.evaluation.report.Report;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
+import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,6 +37,7 @@ import picocli.CommandLine.Parameters;
             "Prints where index.html is."
         })
 public final class ReportCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "the run directory (metrics.jsonl, checkpoints/)")
     Path runDir;
@@ -89,6 +96,9 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "256", description = "images per forward pass (default ${DEFAULT-VALUE})")
     int batch;
 
+    @Option(names = "--json", description = "end with one JSON line: the report, progress, k-NN per step, classes")
+    boolean json;
+
     @Override
     public Integer call() {
         if (!Files.isDirectory(runDir)) {
@@ -97,6 +107,18 @@ public final class ReportCommand implements Callable<Integer> {
         if (!Files.isRegularFile(runDir.resolve("metrics.jsonl"))
                 && !Files.isDirectory(runDir.resolve("checkpoints"))) {
             throw new UserError(runDir + ": not a run directory (no metrics.jsonl, no checkpoints/)");
+        }
+        long[] progress = progress(runDir);
+        if (progress[0] >= 0) {
+            System.out.println(
+                    progress[1] > 0
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "progress: step %d of %d (%.0f %%)",
+                                    progress[0],
+                                    progress[1],
+                                    100.0 * progress[0] / progress[1])
+                            : "progress: step " + progress[0]);
         }
         Path outDir = out != null ? out : runDir.resolve("report");
         List<Path> checkpoints = Checkpoints.list(runDir);
@@ -143,6 +165,53 @@ public final class ReportCommand implements Callable<Integer> {
         if (!train.classes().isEmpty()) {
             System.out.println("  classes: " + String.join(", ", train.classes()));
         }
+        if (json) {
+            ObjectNode line = Json.object();
+            line.put("report", r.html().toAbsolutePath().toString());
+            line.put("figures", r.figures().size());
+            line.put("step", progress[0]);
+            line.put("total_steps", progress[1]);
+            ObjectNode knn = line.putObject("knn_top1");
+            r.knn().forEach((step, top1) -> knn.put(Long.toString(step), Json.fixed(top1, 2)));
+            if (!r.knn().isEmpty()) {
+                line.put("pixel_knn_top1", Json.fixed(r.pixelKnn(), 2));
+            }
+            ArrayNode classes = line.putArray("classes");
+            train.classes().forEach(classes::add);
+            System.out.println(Json.line(line));
+        }
         return 0;
+    }
+
+    /**
+     * How far the run got: the last step of {@code metrics.jsonl} (-1 when there is none) and the steps its
+     * {@code config.conf} schedules (0 when unknown), so a report of a running run says where it stands.
+     */
+    static long[] progress(Path runDir) {
+        long step = -1;
+        Path metrics = runDir.resolve("metrics.jsonl");
+        try {
+            if (Files.isRegularFile(metrics)) {
+                for (String line : Files.readAllLines(metrics)) {
+                    try {
+                        step = Math.max(step, JSON.readTree(line).path("step").asLong(-1));
+                    } catch (IOException e) {
+                        // a line being written: the ones before it count
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UserError(metrics + ": cannot be read (" + e.getMessage() + ")");
+        }
+        long total = 0;
+        Path config = runDir.resolve("config.conf");
+        if (Files.isRegularFile(config)) {
+            try {
+                total = TrainSettings.load(config.toString(), List.of()).totalSteps();
+            } catch (RuntimeException e) {
+                total = 0; // a config this version cannot read: progress without the total
+            }
+        }
+        return new long[] {step, total};
     }
 }

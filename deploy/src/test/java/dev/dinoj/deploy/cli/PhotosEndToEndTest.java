@@ -123,9 +123,13 @@ class PhotosEndToEndTest {
                 knn::toString);
 
         CliTestSupport.Run report = CliTestSupport.main(
-                "report", run.toString(), "--train-data", "folder:" + train, "--test-data", "folder:" + test);
+                "report", run.toString(), "--train-data", "folder:" + train, "--test-data", "folder:" + test, "--json");
         ok(report);
         assertTrue(report.out().contains("classes: circles, rectangles, triangles"), report::toString);
+        assertTrue(report.out().contains("progress: step 2"), report::toString);
+        JsonNode rep = lastJson(report);
+        assertEquals(2, rep.get("step").asLong(), report::toString);
+        assertTrue(rep.get("report").asText().endsWith("index.html"), report::toString);
     }
 
     private static String[] with(String[] args, String... more) {
