@@ -5,6 +5,7 @@ import dev.dinoj.evaluation.features.ModelSource;
 import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.knn.KnnEvaluator;
 import dev.dinoj.evaluation.knn.KnnResult;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,9 +62,11 @@ public final class EvalCommand implements Runnable {
         @Option(
                 names = "--ks",
                 split = ",",
-                defaultValue = "10,20,100,200",
-                description = "k values (default ${DEFAULT-VALUE})")
+                description = "k values (default dinov2's 10,20,100,200, those at most the training images)")
         int[] ks;
+
+        /** dinov2's k values. */
+        static final int[] DEFAULT_KS = {10, 20, 100, 200};
 
         @Option(
                 names = "--temperature",
@@ -87,13 +90,24 @@ public final class EvalCommand implements Runnable {
             FeatureSet[] f = eval.trainAndTest(src, kind, trainLimit, testLimit);
             FeatureSet tr = f[0];
             FeatureSet te = f[1];
+            int[] k = ks != null ? ks : defaultKs(tr.n());
+            if (ks == null && k.length < DEFAULT_KS.length) {
+                System.err.println("dinoj: k-NN with k = " + Arrays.toString(k) + ": only " + tr.n()
+                        + " training images (--ks to choose)");
+            }
             KnnResult r = KnnEvaluator.builder()
-                    .optKs(ks)
+                    .optKs(k)
                     .optTemperature(temperature)
                     .build()
                     .evaluate(tr, te);
             eval.report(src, r.toTable(), r.toJson(kind.label()));
             return 0;
+        }
+
+        /** dinov2's k values up to {@code n} training images; {@code {n}} when even 10 is too many. */
+        static int[] defaultKs(int n) {
+            int[] k = Arrays.stream(DEFAULT_KS).filter(x -> x <= n).toArray();
+            return k.length > 0 ? k : new int[] {Math.max(1, n)};
         }
     }
 }
