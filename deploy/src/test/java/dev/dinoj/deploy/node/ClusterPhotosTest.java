@@ -1,0 +1,93 @@
+package dev.dinoj.deploy.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dinoj.pipeline.image.SyntheticPhotos;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue #14 acceptance 1 on loopback: three node JVMs train {@code vits14} (ViT-S/14, 224/98 crops; heads of 1024
+ * prototypes to fit three JVMs in CI's memory) on a folder whose every batch holds a 4000 × 3000 JPEG of several MB: the
+ * data shards send it as stored bytes in replies under Artery's frame, the workers decode and augment it, and the run
+ * finishes with no frame-size error and no re-formed world.
+ */
+@Timeout(900)
+class ClusterPhotosTest {
+
+    @Test
+    void shouldTrainOnAFolderWhoseBatchesHoldA4000By3000Photo(@TempDir Path dir) throws Exception {
+        Path photos = dir.resolve("photos");
+        Files.createDirectories(photos.resolve("circles"));
+        Files.createDirectories(photos.resolve("rectangles"));
+        Files.createDirectories(photos.resolve("triangles"));
+        byte[] big = SyntheticPhotos.jpeg(SyntheticPhotos.scene(4000, 3000, 0, 11), 0.95f, false);
+        assertTrue(big.length > 4 * 1024 * 1024, "larger than the 4 MiB frame: " + big.length + " bytes");
+        Files.write(photos.resolve("circles/big.jpg"), big);
+        Files.write(
+                photos.resolve("rectangles/a.jpg"),
+                SyntheticPhotos.jpeg(SyntheticPhotos.scene(640, 480, 1, 12), 0.9f, false));
+        Files.write(
+                photos.resolve("triangles/b.png"),
+                SyntheticPhotos.encode(SyntheticPhotos.scene(500, 375, 2, 13), "png"));
+        String dataset = "folder:" + photos;
+        Path run = dir.resolve("run");
+        Path conf = dir.resolve("photos-node.conf");
+        Files.writeString(
+                conf,
+                String.join(
+                        "\n",
+                        "dinoj.actors.coordinator {",
+                        "  run { config = vits14, set = [\"train.batch-size=3\", \"data.loader-threads=1\",",
+                        "        \"dino.head-n-prototypes=1024\", \"ibot.head-n-prototypes=1024\",",
+                        "        \"data.dataset=\\\"" + dataset + "\\\"\"],",
+                        "        dir = \"" + run + "\", steps = 2, checkpoint-every = 2 }",
+                        "  min-workers = 3, step-timeout = 300s, reform-delay = 1s, probe-timeout = 3s",
+                        "}",
+                        "dinoj.actors.worker { collective-timeout = 60s, connect-timeout = 60s }",
+                        "dinoj.actors.data { dataset = \"" + dataset + "\", slice-size = 8192, fetch-timeout = 60s }",
+                        "akka.cluster.split-brain-resolver.stable-after = 10s",
+                        ""));
+        int port = 26510 + (int) (ProcessHandle.current().pid() % 200) * 3;
+        int mport = 19558 + (int) (ProcessHandle.current().pid() % 200) * 3;
+        try (LocalCluster c = LocalCluster.start(
+                3, dir, List.of("coordinator", "worker", "data"), conf, port, mport, "2g", List.of())) {
+            c.awaitReady(Duration.ofMinutes(3));
+            String m = c.nodes().get(1).managementUri();
+            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            JsonNode st = null;
+            while (System.nanoTime() < deadline) {
+                String s = ClusterTrainingTest.bodyOrNull(m + "/training/status");
+                st = s == null ? null : ClusterTrainingTest.JSON.readTree(s);
+                if (st != null
+                        && List.of("finished", "failed")
+                                .contains(st.get("phase").asText())) {
+                    break;
+                }
+                Thread.sleep(1000);
+            }
+            StringBuilder logs = new StringBuilder();
+            for (LocalCluster.NodeProcess p : c.nodes()) {
+                logs.append(Files.readString(p.log()));
+            }
+            assertTrue(st != null && st.get("phase").asText().equals("finished"), "run did not finish: " + st);
+            assertEquals(0, st.get("restarts").asInt(), "no world re-formed: " + st);
+            List<JsonNode> audit = ClusterTrainingTest.readAudit(run);
+            assertEquals(2, audit.size(), audit.toString());
+            for (JsonNode step : audit) {
+                assertEquals(3, step.get("world_size").asInt());
+                assertEquals(3, step.get("indices").size(), "every image, the big one included, in every step");
+            }
+            assertFalse(logs.toString().contains("OversizedPayload"), "a reply over the frame");
+            assertFalse(logs.toString().contains("Discarding oversized"), "a reply over the frame");
+        }
+    }
+}
