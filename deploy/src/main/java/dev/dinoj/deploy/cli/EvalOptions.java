@@ -10,6 +10,7 @@ import dev.dinoj.evaluation.knn.FeatureSet;
 import dev.dinoj.evaluation.results.EvalLog;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -164,12 +165,30 @@ final class EvalOptions {
      * Prints the model, the result's table and JSON line (with the data it ran on, {@link DataOptions#withData}), and
      * records the JSON ({@link #record}).
      */
+    /** Where the JSON line goes; everything else goes to stderr while {@code --json} holds (null: stdout as usual). */
+    private PrintStream jsonOut;
+
+    @Option(
+            names = "--json",
+            description = "stdout gets only the result's JSON line (the table and notes go to stderr), for scripts")
+    void json(boolean on) {
+        if (on && jsonOut == null) {
+            jsonOut = System.out;
+            System.setOut(System.err); // until the command ends: its own lines land on stderr
+        }
+    }
+
     void report(ModelSource src, String table, String json) {
         String line = data.withData(json);
         System.out.println("model: " + src.describe());
         System.out.print(table);
-        System.out.println(line);
         record(src, line);
+        if (jsonOut != null) {
+            jsonOut.println(line);
+            System.setOut(jsonOut);
+        } else {
+            System.out.println(line);
+        }
     }
 
     /** Appends the result to the run's results log when the source is a checkpoint of a run (unless --no-record). */

@@ -61,6 +61,24 @@ class EvalKnnCommandTest {
             double top5 = j.get("k").get(k).get("top5").asDouble();
             assertTrue(top1 >= 0 && top1 <= top5 && top5 <= 100, json.get(0));
         }
+
+        CliTestSupport.Run only = CliTestSupport.main(
+                "eval",
+                "knn",
+                "--checkpoint",
+                runDir.toString(),
+                "--train-limit",
+                "200",
+                "--test-limit",
+                "50",
+                "--ks",
+                "10,20",
+                "--no-record",
+                "--json");
+        assertEquals(0, only.code(), only::toString);
+        assertEquals(1, only.out().strip().lines().count(), "--json: stdout is the JSON line alone: " + only);
+        assertEquals(j.get("k"), new ObjectMapper().readTree(only.out()).get("k"), "the same result");
+        assertTrue(only.err().contains("model: "), "the rest on stderr: " + only);
     }
 
     @Test
