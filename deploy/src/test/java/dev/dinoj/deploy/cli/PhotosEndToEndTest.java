@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The photo path of docs/TRAINING.md "Photos, end to end", as a user runs it: labelled folders of 320–640 px JPEG and
  * PNG scenes plus a 4000 × 3000 photo, a CMYK JPEG and an EXIF-rotated one → {@code curate} from the folder (large
  * images stored re-encoded) → {@code train --config vits14} (ViT-S/14, 224/98 crops, the official heads) a few small
- * steps in one JVM and with {@code --ranks 2} → {@code eval knn} on the folders by class name → {@code report}.
+ * steps in one JVM and with {@code --ranks 2} → {@code eval knn} on the folders by class name → {@code report}; and the
+ * same photos uploaded to the loopback S3 ({@code ingest}), curated from the bucket and trained on.
  */
 @Timeout(1500)
 class PhotosEndToEndTest {
@@ -130,6 +131,44 @@ class PhotosEndToEndTest {
         JsonNode rep = lastJson(report);
         assertEquals(2, rep.get("step").asLong(), report::toString);
         assertTrue(rep.get("report").asText().endsWith("index.html"), report::toString);
+    }
+
+    @Test
+    void photosFromTheLoopbackS3ThroughCurateAndTrainVits14(@TempDir Path tmp) throws Exception {
+        Path photos = PhotoFolders.write(tmp.resolve("photos"), CLASSES, 3, 5);
+        String s3 = tmp.resolve("s3").toString();
+        ok(CliTestSupport.main("ingest", "s3://lake/photos", "--from-folder", photos.toString(), "--local-s3", s3));
+        Path curated = tmp.resolve("curated");
+        ok(CliTestSupport.main(
+                "curate",
+                "--local-s3",
+                s3,
+                "--source",
+                "s3://lake/photos/",
+                "--out",
+                curated.toString(),
+                "--work",
+                tmp.resolve("w").toString()));
+        try (CuratedDataset ds = CuratedDataset.open(curated)) {
+            assertTrue(ds.size() >= 6, "curated from the bucket: " + ds.size());
+        }
+        CliTestSupport.Run t = CliTestSupport.main(
+                "train",
+                "--config",
+                "vits14",
+                "--set",
+                "data.dataset=\"curated:" + curated + "\"",
+                "--set",
+                "train.batch-size=2",
+                "--set",
+                "train.max-steps=2",
+                "--set",
+                "data.loader-threads=1",
+                "--json",
+                "--out",
+                tmp.resolve("run").toString());
+        ok(t);
+        assertEquals(2, lastJson(t).get("end_step").asLong(), t::toString);
     }
 
     private static String[] with(String[] args, String... more) {
