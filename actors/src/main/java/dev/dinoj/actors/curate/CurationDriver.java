@@ -9,7 +9,6 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.cluster.typed.Cluster;
-import akka.stream.javadsl.Sink;
 import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.actors.data.StorageSystem;
@@ -23,8 +22,6 @@ import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
-import dev.dinoj.pipeline.storage.Backoff;
-import dev.dinoj.pipeline.storage.ObjectInfo;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -196,48 +193,10 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
 
     // ---- listing ----
 
-    /**
-     * Runs on the driver's thread: one listing of the pool, counted per partition. Its S3 requests are retried inside
-     * Alpakka S3 ({@code dinoj.storage.retry}); a listing that still fails transiently (a connection cut between pages,
-     * a 503 after those retries) is started again with backoff, as many times and as long as that block says; a 403 or
-     * 404 fails the curation at once.
-     */
+    /** Runs on the driver's thread: the pool's keys ({@link PoolListing}), counted per partition. */
     private Listed list() {
-        StorageSettings ss = StorageSettings.fromConfig(app);
-        List<ObjectInfo> all;
-        try {
-            all = Backoff.retry(
-                    ss.retry(),
-                    () -> {
-                        try (ObjectStores.Location src =
-                                ObjectStores.open(StorageUri.parse(spec.source()), ss, StorageSystem.get(app))) {
-                            return src.store()
-                                    .list(src.prefix())
-                                    .runWith(Sink.seq(), StorageSystem.get(app))
-                                    .toCompletableFuture()
-                                    .join();
-                        }
-                    },
-                    (attempt, cause) -> getContext()
-                            .getLog()
-                            .warn(
-                                    "Listing {} failed (attempt {}), trying again: {}",
-                                    spec.source(),
-                                    attempt,
-                                    cause.getMessage()));
-        } catch (RuntimeException e) {
-            throw new IllegalStateException(
-                    "listing " + spec.source() + " failed: " + unwrap(e).getMessage(), e);
-        }
-        Set<String> k = new HashSet<>();
-        for (ObjectInfo o : all) {
-            k.add(o.key());
-        }
-        if (k.isEmpty()) {
-            throw new IllegalStateException(
-                    "listing " + spec.source() + " failed: the pool " + spec.source() + " has no objects");
-        }
-        return new Listed(k, Partitions.counts(k, n), null);
+        Set<String> keys = PoolListing.keys(spec.source(), app);
+        return new Listed(keys, Partitions.counts(keys, n), null);
     }
 
     private Behavior<Command> onListed(Listed m) {
@@ -517,7 +476,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                 : a.toString();
     }
 
-    private static Throwable unwrap(Throwable e) {
+    static Throwable unwrap(Throwable e) {
         Throwable c = e;
         while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
             c = c.getCause();
