@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.ObjectState;
+import dev.dinoj.trainer.bench.TrainStepBench;
 import dev.dinoj.trainer.train.StepReport;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
@@ -17,8 +18,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
@@ -42,7 +41,7 @@ final class LocalMetrics implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         gc.bindTo(registry);
-        Gauge.builder("process.resident.memory", this, m -> residentBytes())
+        Gauge.builder("process.resident.memory", this, m -> TrainStepBench.procStatusBytes("VmRSS"))
                 .baseUnit("bytes")
                 .description("resident set of this process: Java heap, DJL/PyTorch native memory and the rest")
                 .register(registry);
@@ -135,20 +134,6 @@ final class LocalMetrics implements AutoCloseable {
         Gauge.builder(name, lastIngest, ref -> ref.get() == null ? 0 : f.applyAsDouble(ref.get()))
                 .description(help)
                 .register(registry);
-    }
-
-    /** VmRSS of /proc/self/status in bytes (NaN where there is none). */
-    static double residentBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024.0;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
-        return Double.NaN;
     }
 
     @Override

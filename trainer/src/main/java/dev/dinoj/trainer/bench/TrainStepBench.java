@@ -210,14 +210,19 @@ public final class TrainStepBench {
     }
 
     /**
-     * The process's peak resident set ({@code VmHWM} of {@code /proc/self/status}: Java heap, DJL/PyTorch native
-     * memory and everything else), in MiB; NaN where the file does not exist.
+     * The process's peak resident set ({@code VmHWM}: Java heap, DJL/PyTorch native memory and everything else), in
+     * MiB; NaN where {@code /proc/self/status} does not exist.
      */
     public static double peakResidentMiB() {
+        return procStatusBytes("VmHWM") / (1024.0 * 1024.0);
+    }
+
+    /** A memory line of {@code /proc/self/status} ({@code VmRSS}, {@code VmHWM}, …) in bytes; NaN where there is none. */
+    public static double procStatusBytes(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024.0;
                 }
             }
         } catch (IOException | RuntimeException e) {
