@@ -112,6 +112,15 @@ public final class TrainSettings {
         }
     }
 
+    /**
+     * The same configuration with {@code train.epoch-length} replaced (the schedule fitted to a time limit): every
+     * epoch-counted key scales with it.
+     */
+    public TrainSettings withEpochLength(long epochLength) {
+        return new TrainSettings(config.withValue(
+                "dinoj.train.epoch-length", com.typesafe.config.ConfigValueFactory.fromAnyRef(epochLength)));
+    }
+
     /** The whole resolved configuration. */
     public Config config() {
         return config;

@@ -60,6 +60,11 @@ public final class TrainLoop {
          */
         boolean[] agreeToStop(boolean timeUp, boolean signalled);
 
+        /** The smallest of the ranks' values (every rank gets the same); a single process returns its own. */
+        default long agreeOnMinimum(long value) {
+            return value;
+        }
+
         /** Called once after the last step (ranks wait for each other). */
         default void finish() {}
     }
@@ -156,15 +161,18 @@ public final class TrainLoop {
             ShutdownStop stop, long deadline, Reached from, long position, MetricsLog metrics, List<StepReport> reports)
             throws Exception {
         long step = from.step();
+        long firstStep = step;
         Path last = from.checkpoint();
-        long totalSteps = settings.totalSteps();
-        int batchSize = settings.batchSize();
+        TrainSettings plan = settings; // refitted once by ScheduleFit
+        ScheduleFit fit = fitting(deadline);
+        long totalSteps = plan.totalSteps();
+        int batchSize = plan.batchSize();
         boolean stopped = false;
         while (step < totalSteps && !stopped) {
             // ---- a phase: normal crops, then the high-resolution crops (dinov2's last epochs) ----
-            boolean highRes = settings.crops().highResAt(step);
-            long phaseEnd = settings.crops().phaseEnd(step, totalSteps);
-            BatchRecipe recipe = BatchRecipe.of(settings, highRes);
+            boolean highRes = plan.crops().highResAt(step);
+            long phaseEnd = plan.crops().phaseEnd(step, totalSteps);
+            BatchRecipe recipe = BatchRecipe.of(plan, highRes);
             if (highRes) {
                 reporter.info("High-resolution phase from step " + step + ": global crops "
                         + recipe.crops().globalCropsSize() + " px, local crops "
@@ -177,7 +185,7 @@ public final class TrainLoop {
                     CollatedBatch batch = source.next();
                     long s1 = System.nanoTime();
                     // ---- schedules, forward/backward, clip, optimiser, EMA teacher ----
-                    Schedules.Values v = settings.schedules().at(step);
+                    Schedules.Values v = plan.schedules().at(step);
                     StepOutcome out = stepper.step(step, batch, v);
                     long s2 = System.nanoTime();
                     step++;
@@ -204,7 +212,7 @@ public final class TrainLoop {
                     boolean[] decision = stepper.agreeToStop(System.nanoTime() > deadline, stop.requested());
                     stopped = decision[0];
                     // ---- checkpoint ----
-                    if (settings.checkpoint().dueAfter(step, totalSteps) || stopped) {
+                    if (plan.checkpoint().dueAfter(step, totalSteps) || stopped) {
                         if (metrics != null) {
                             metrics.flush();
                         }
@@ -218,9 +226,35 @@ public final class TrainLoop {
                                         : "dinoj.train.max-minutes reached after step " + step);
                         break;
                     }
+                    // ---- the schedule fitted to the time limit: a new plan, the phase reopened at this step ----
+                    long fitted = fit == null ? 0 : fit.afterStep(step - firstStep, step, System.nanoTime());
+                    if (fitted > 0) {
+                        long agreed = stepper.agreeOnMinimum(fitted);
+                        plan = refit(plan, agreed, step);
+                        totalSteps = plan.totalSteps();
+                        break;
+                    }
                 }
             }
         }
         return new Reached(step, last);
+    }
+
+    /** The fit of this invocation, or null when the schedule keeps its configured length. */
+    private ScheduleFit fitting(long deadline) {
+        if (!settings.loop().fitScheduleToTime() || settings.loop().maxMinutes() <= 0) {
+            return null;
+        }
+        return new ScheduleFit(settings.loop().epochs(), settings.loop().maxMinutes() * 60, deadline);
+    }
+
+    private TrainSettings refit(TrainSettings plan, long epochLength, long step) {
+        TrainSettings next = plan.withEpochLength(epochLength);
+        if (next.totalSteps() <= step) {
+            next = plan.withEpochLength(Math.floorDiv(step, plan.loop().epochs()) + 1);
+        }
+        reporter.info("Schedule fitted to train.max-minutes = " + plan.loop().maxMinutes() + " after step " + step
+                + ": train.epoch-length = " + next.loop().epochLength() + ", " + next.totalSteps() + " steps in all");
+        return next;
     }
 }

@@ -39,6 +39,8 @@ class TrainLoopTest {
         final TrainLoop.Resumed resumed;
         final long stopAfter;
         final List<Long> steps = new ArrayList<>();
+        final List<Schedules.Values> values = new ArrayList<>();
+        long sleepMillis;
         final List<Integer> globalSizes = new ArrayList<>();
         final List<long[]> checkpoints = new ArrayList<>();
         boolean finished;
@@ -61,7 +63,15 @@ class TrainLoopTest {
         @Override
         public TrainLoop.StepOutcome step(long step, CollatedBatch batch, Schedules.Values schedule) {
             steps.add(step);
+            values.add(schedule);
             globalSizes.add(batch.globalSize());
+            if (sleepMillis > 0) {
+                try {
+                    Thread.sleep(sleepMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             return new TrainLoop.StepOutcome(Map.of("dino_local_crops_loss", 1.0), 1.0, Map.of(), "");
         }
 
@@ -224,5 +234,66 @@ class TrainLoopTest {
         assertEquals(3, r.endStep());
         assertTrue(info.get(0).startsWith("Stopped on a termination signal after step 3"), info.toString());
         assertTrue(Files.notExists(dir.resolve("metrics.jsonl")), "a loop that does not write metrics writes none");
+    }
+
+    @Test
+    void shouldFitTheScheduleToTheTimeLimitAndAnnealAtTheDeadline(@TempDir Path dir) throws Exception {
+        // 15 s; a provisional schedule far too long (10 × 100000 steps) that the fit shortens to end in time
+        TrainSettings fitted = TrainSettings.load(
+                "fmnist-pico",
+                List.of(
+                        "train.batch-size=2",
+                        "train.max-minutes=0.25",
+                        "train.fit-schedule-to-time=true",
+                        "optim.epochs=10",
+                        "optim.warmup-epochs=1",
+                        "train.epoch-length=100000",
+                        "checkpoint.every-steps=1000000"));
+        RecordingStepper stepper = new RecordingStepper(TrainLoop.Resumed.START, -1);
+        stepper.sleepMillis = 4;
+        List<long[]> opened = new ArrayList<>();
+        List<String> logged = new ArrayList<>();
+        TrainLoop.Reporter reporter = new TrainLoop.Reporter() {
+            @Override
+            public void info(String line) {
+                logged.add(line);
+            }
+
+            @Override
+            public void step(StepReport report, String logLine) {}
+        };
+        long t0 = System.nanoTime();
+        TrainLoop.Result r;
+        try (ShutdownStop stop = new ShutdownStop(ShutdownStop.DEFAULT_GRACE)) {
+            r = new TrainLoop(fitted, dir, stepper, blankBatches(opened), reporter, false).run(stop);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+
+        assertTrue(logged.stream().anyMatch(l -> l.startsWith("Schedule fitted")), logged.toString());
+        assertTrue(logged.stream().noneMatch(l -> l.contains("max-minutes reached")), "ended by the schedule, not cut");
+        assertTrue(seconds < 15, "finished before the deadline: " + seconds + " s");
+        assertTrue(seconds > 0.85 * 15, "used most of the budget: " + seconds + " s");
+        long total = r.endStep();
+        assertTrue(total < 1_000_000 && total % 10 == 0, "10 epochs of the fitted length: " + total);
+        // the phase was reopened at the fit, the sampler continuing where it was
+        assertEquals(2, opened.size());
+        assertEquals(opened.get(1)[0] * 2, opened.get(1)[2]);
+        // annealed: the last step's lr is near min-lr, far below the peak reached after warm-up
+        double peak =
+                stepper.values.stream().mapToDouble(Schedules.Values::lr).max().orElseThrow();
+        double last = stepper.values.get(stepper.values.size() - 1).lr();
+        assertTrue(last < 1.01e-6 && last < 0.05 * peak, "lr at the end (min-lr 1e-6) " + last + " vs peak " + peak);
+        assertTrue(
+                stepper.values.get(stepper.values.size() - 1).momentum() > 0.999, "teacher momentum reached its end");
+    }
+
+    @Test
+    void shouldRefuseAFittedScheduleWithAFixedStepCount() {
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(
+                RuntimeException.class,
+                () -> TrainSettings.load(
+                        "fmnist-pico",
+                        List.of("train.max-minutes=1", "train.fit-schedule-to-time=true", "train.max-steps=5")));
+        assertTrue(e.getMessage().contains("dinoj.train.fit-schedule-to-time"), e.getMessage());
     }
 }

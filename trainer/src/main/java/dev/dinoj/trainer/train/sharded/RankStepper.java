@@ -118,6 +118,14 @@ final class RankStepper implements TrainLoop.Stepper {
         return new boolean[] {flags[0] > 0 || flags[1] > 0, flags[1] > 0};
     }
 
+    /** The fitted schedule length: every rank takes the smallest rank's fit. */
+    @Override
+    public long agreeOnMinimum(long value) {
+        double[] v = {value};
+        comm.allReduce(v, ReduceOp.MIN);
+        return (long) v[0];
+    }
+
     @Override
     public void finish() {
         comm.barrier();
