@@ -128,7 +128,11 @@ public final class RunDriver {
             RunStore store =
                     new RunStore(spec.runDir(), ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
             RunProgress progress = new RunProgress(
-                    spec.totalSteps(settings), spec.checkpointEvery(settings), settings.batchSize(), generationFloor);
+                    settings,
+                    spec.totalSteps(settings),
+                    spec.checkpointEvery(settings),
+                    settings.batchSize(),
+                    generationFloor);
             RunContext run = new RunContext(ctx, timers, spec, settings, store, progress, parent);
             ctx.getSystem()
                     .receptionist()

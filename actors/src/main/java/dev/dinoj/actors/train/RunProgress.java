@@ -2,6 +2,7 @@ package dev.dinoj.actors.train;
 
 import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.ScheduleFit;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,8 +17,14 @@ final class RunProgress {
     /** Total losses kept for the status. */
     static final int RECENT = 200;
 
-    private final long totalSteps;
+    private long totalSteps;
     private final int checkpointEvery;
+    /** The schedule's settings: the run's, or refitted to {@code train.max-minutes} ({@link ScheduleFit}). */
+    private TrainSettings plan;
+
+    private long deadlineNanos = Long.MAX_VALUE;
+    private ScheduleFit fit;
+    private long clockStep;
     private final int batchSize;
     private long step;
     private long committedStep = -1;
@@ -36,7 +43,8 @@ final class RunProgress {
     /**
      * @param generationFloor the last generation the coordinator used: no world of this run reuses one
      */
-    RunProgress(long totalSteps, int checkpointEvery, int batchSize, int generationFloor) {
+    RunProgress(TrainSettings plan, long totalSteps, int checkpointEvery, int batchSize, int generationFloor) {
+        this.plan = plan;
         this.totalSteps = totalSteps;
         this.checkpointEvery = checkpointEvery;
         this.batchSize = batchSize;
@@ -78,9 +86,46 @@ final class RunProgress {
     }
 
     /** The schedule values of step {@link #step()} (high resolution from {@code high-res start step} on). */
-    StepSchedule schedule(TrainSettings settings) {
-        long hr = settings.crops().highResStartStep();
-        return StepSchedule.of(settings.schedules().at(step), hr > 0 && step >= hr);
+    StepSchedule schedule() {
+        long hr = plan.crops().highResStartStep();
+        return StepSchedule.of(plan.schedules().at(step), hr > 0 && step >= hr);
+    }
+
+    /**
+     * Starts the clock of {@code train.max-minutes} (once, when the first step is about to run) and, with
+     * {@code train.fit-schedule-to-time} and the schedule's own length ({@code fitting}), its schedule fit.
+     */
+    void startClock(boolean fitting, long nowNanos) {
+        double minutes = plan.loop().maxMinutes();
+        if (minutes <= 0 || deadlineNanos != Long.MAX_VALUE) {
+            return;
+        }
+        deadlineNanos = nowNanos + (long) (minutes * 60e9);
+        fit = fitting ? ScheduleFit.of(plan, deadlineNanos) : null;
+        clockStep = step;
+    }
+
+    /** Whether {@code train.max-minutes} have passed since the clock started. */
+    boolean timeUp(long nowNanos) {
+        return nowNanos > deadlineNanos;
+    }
+
+    /**
+     * After a completed step: the schedule refitted to the time limit when its calibration has just ended (then the
+     * total steps follow it), else null.
+     */
+    TrainSettings refitAfterStep(long nowNanos) {
+        if (fit == null || !fit.pending()) {
+            return null;
+        }
+        long epochLength = fit.afterStep(step - clockStep, step, nowNanos);
+        if (epochLength <= 0) {
+            return null;
+        }
+        fit.finish();
+        plan = ScheduleFit.refit(plan, epochLength, step);
+        totalSteps = plan.totalSteps();
+        return plan;
     }
 
     /** Step {@link #step()} completed with rank 0's result {@code r0}. */

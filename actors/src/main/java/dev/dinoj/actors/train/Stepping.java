@@ -2,6 +2,8 @@ package dev.dinoj.actors.train;
 
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ReceiveBuilder;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.train.ScheduleFit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -10,8 +12,9 @@ import java.util.Locale;
 /**
  * Drives the steps: sends each rank the step and its schedule values ({@link TrainerWorker.RunStep}), collects every
  * rank's {@link RunDriver.StepDone}, records the step's line in {@code audit.jsonl} and goes on (after
- * {@code step-pause}, if any). Before a step it checkpoints when one is due, and it ends the run after the last step
- * or on a stop request.
+ * {@code step-pause}, if any). Before a step it checkpoints when one is due, and it ends the run after the last step,
+ * on a stop request, or (after a checkpoint) when {@code train.max-minutes} have passed since the first step; with
+ * {@code train.fit-schedule-to-time} the schedule is refitted to that limit once its calibration has ended.
  */
 final class Stepping extends WorldPhase {
 
@@ -45,6 +48,14 @@ final class Stepping extends WorldPhase {
         if (p.stopRequested()) {
             return finish("stopped", "stopped on request after step " + p.step());
         }
+        p.startClock(run.spec.steps() == 0, System.nanoTime());
+        if (p.timeUp(System.nanoTime())) {
+            if (p.step() > p.committedStep()) {
+                p.requestCheckpoint();
+                return new Checkpointing(run);
+            }
+            return finish("stopped", "dinoj.train.max-minutes reached after step " + p.step());
+        }
         if (p.checkpointDue()) {
             return new Checkpointing(run);
         }
@@ -52,7 +63,7 @@ final class Stepping extends WorldPhase {
             return finish("finished", "finished " + p.totalSteps() + " steps");
         }
         replies.clear();
-        schedule = p.schedule(run.settings);
+        schedule = p.schedule();
         run.workers.tellWorld(new TrainerWorker.RunStep(generation, p.step(), schedule));
         expectAll();
         return this;
@@ -74,6 +85,10 @@ final class Stepping extends WorldPhase {
                 run.store.audit(generation, step, replies.size(), List.copyOf(replies)),
                 (done, e) -> new RunDriver.Recorded(generation, step, e));
         run.progress.stepDone(replies.get(0));
+        TrainSettings fitted = run.progress.refitAfterStep(System.nanoTime());
+        if (fitted != null) {
+            run.log().info(ScheduleFit.describe(fitted, run.progress.step()));
+        }
         return this;
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
+import dev.dinoj.trainer.config.TrainSettings;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -23,6 +24,8 @@ class RunProgressTest {
         kit.shutdownTestKit();
     }
 
+    static final TrainSettings PICO = TrainSettings.load("fmnist-pico", List.of());
+
     static RunDriver.StepDone done(long step) {
         return new RunDriver.StepDone(
                 1, step, 0, 1, new String[0], new double[0], new long[0], new long[0], new String[0], 0);
@@ -30,7 +33,7 @@ class RunProgressTest {
 
     @Test
     void shouldCheckpointAtTheCadenceOnRequestAndAtTheEnd() {
-        RunProgress p = new RunProgress(5, 2, 4, 0);
+        RunProgress p = new RunProgress(PICO, 5, 2, 4, 0);
         p.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false, List.of()));
         List<Long> due = new java.util.ArrayList<>();
         while (!p.allStepsDone() || p.checkpointDue()) {
@@ -50,17 +53,70 @@ class RunProgressTest {
     }
 
     @Test
+    void shouldFitTheScheduleToTheTimeLimitOnTheCoordinatorsClock() {
+        // 1 minute, steps of 0.1 s: calibration of 10 s (after 3 untimed steps), then 10 epochs fitted to the rest
+        TrainSettings s = TrainSettings.load(
+                "fmnist-pico",
+                List.of(
+                        "train.max-minutes=1",
+                        "train.fit-schedule-to-time=true",
+                        "optim.epochs=10",
+                        "train.epoch-length=100000"));
+        RunProgress p = new RunProgress(s, s.totalSteps(), 1_000_000, 4, 0);
+        p.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false, List.of()));
+        long tenth = 100_000_000L;
+        long now = 0;
+        p.startClock(true, now);
+        p.startClock(true, now + 7 * tenth); // once: a later world does not restart the clock
+        TrainSettings fitted = null;
+        double peak = 0;
+        while (!p.allStepsDone()) {
+            peak = Math.max(peak, p.schedule().values().lr());
+            p.stepDone(done(p.step()));
+            now += tenth;
+            assertFalse(p.timeUp(now), "the schedule ends before the deadline, at step " + p.step());
+            TrainSettings f = p.refitAfterStep(now);
+            if (f != null) {
+                assertNull(fitted, "one fit");
+                fitted = f;
+                assertEquals(103, p.step(), "3 untimed + 100 timed steps (10 s)");
+            }
+        }
+        // 103 done + 0.97 × 49.7 s × 10 steps/s = 585 → epoch length 58, 580 steps
+        assertEquals(58, fitted.loop().epochLength());
+        assertEquals(580, p.totalSteps());
+        assertEquals(580, p.step());
+        assertTrue(p.schedule().values().lr() < 0.05 * peak, "annealed at the end");
+        assertTrue(p.timeUp(60 * 10 * tenth + 1));
+    }
+
+    @Test
+    void shouldNotFitWithoutTheSetting() {
+        TrainSettings s = TrainSettings.load("fmnist-pico", List.of("train.max-minutes=1"));
+        RunProgress p = new RunProgress(s, s.totalSteps(), 5, 4, 0);
+        p.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false, List.of()));
+        p.startClock(true, 0);
+        for (int i = 1; i <= 50; i++) {
+            p.stepDone(done(p.step()));
+            assertNull(p.refitAfterStep(i * 1_000_000_000L));
+        }
+        assertEquals(s.totalSteps(), p.totalSteps());
+        assertFalse(p.timeUp(60_000_000_000L));
+        assertTrue(p.timeUp(60_000_000_001L));
+    }
+
+    @Test
     void shouldNeedMinWorkersForTheFirstWorldOnlyAndNeverReuseAGeneration() {
-        RunProgress p = new RunProgress(10, 5, 4, 7);
+        RunProgress p = new RunProgress(PICO, 10, 5, 4, 7);
         p.restore(new RunStore.Restored(-1, "", 3, 0, "", "", false, List.of()));
         assertEquals(1, p.neededWorkers(3), "recorded generation 3 formed a world: any worker will do");
         assertEquals(8, p.newGeneration(), "after the floor (7) and the recorded generation (3)");
-        RunProgress fresh = new RunProgress(10, 5, 4, 7);
+        RunProgress fresh = new RunProgress(PICO, 10, 5, 4, 7);
         fresh.restore(new RunStore.Restored(-1, "", 0, 0, "", "", false, List.of()));
         assertEquals(3, fresh.neededWorkers(3));
         assertEquals(8, fresh.newGeneration(), "after the coordinator's floor");
         assertEquals(1, fresh.neededWorkers(3));
-        RunProgress resumed = new RunProgress(10, 5, 4, 0);
+        RunProgress resumed = new RunProgress(PICO, 10, 5, 4, 0);
         resumed.restore(new RunStore.Restored(5, "ck-5", 9, 2, "", "", false, List.of()));
         assertEquals(1, resumed.neededWorkers(3));
         assertEquals(5, resumed.step());

@@ -1,5 +1,7 @@
 package dev.dinoj.trainer.train;
 
+import dev.dinoj.trainer.config.TrainSettings;
+
 /**
  * Fits a run's schedule to its wall-clock budget ({@code train.fit-schedule-to-time} with {@code train.max-minutes}):
  * after a short calibration the step rate is measured and {@code train.epoch-length} is set so that
@@ -12,7 +14,7 @@ package dev.dinoj.trainer.train;
  * {@link #SAFETY} margin for checkpoints and noise. One fit per invocation: a resumed run with a new budget fits again
  * from the step it resumed at.
  */
-final class ScheduleFit {
+public final class ScheduleFit {
 
     static final int SKIPPED = 3;
     static final int MIN_TIMED = 10;
@@ -32,7 +34,7 @@ final class ScheduleFit {
      * @param budgetSeconds the invocation's budget ({@code train.max-minutes} in seconds)
      * @param deadlineNanos its deadline on the {@link System#nanoTime()} scale
      */
-    ScheduleFit(long epochs, double budgetSeconds, long deadlineNanos) {
+    public ScheduleFit(long epochs, double budgetSeconds, long deadlineNanos) {
         this.epochs = epochs;
         this.deadlineNanos = deadlineNanos;
         this.calibrationSeconds = Math.max(MIN_SECONDS, FRACTION * budgetSeconds);
@@ -44,9 +46,9 @@ final class ScheduleFit {
      * @param stepsThisRun steps completed since this invocation started
      * @param stepsDone    steps completed in the whole run (the global step)
      * @param nowNanos     {@link System#nanoTime()}
-     * @return the fitted epoch length once calibration ends (once per fit), else 0
+     * @return the fitted epoch length once calibration has ended (until {@link #finish()}), else 0
      */
-    long afterStep(long stepsThisRun, long stepsDone, long nowNanos) {
+    public long afterStep(long stepsThisRun, long stepsDone, long nowNanos) {
         if (done) {
             return 0;
         }
@@ -63,13 +65,49 @@ final class ScheduleFit {
         if (timed < MIN_TIMED || seconds < calibrationSeconds) {
             return 0;
         }
-        done = true;
         return epochLength(timed / seconds, stepsDone, (deadlineNanos - nowNanos) / 1e9);
+    }
+
+    /** Whether the fit is still to come. */
+    public boolean pending() {
+        return !done;
+    }
+
+    /** The fit was applied (on every rank at the same step): no other. */
+    public void finish() {
+        done = true;
     }
 
     /** The epoch length whose schedule ends when {@code remainingSeconds} at {@code rate} steps/s have passed. */
     long epochLength(double rate, long stepsDone, double remainingSeconds) {
         double projected = stepsDone + Math.max(0, remainingSeconds) * rate * SAFETY;
         return Math.max(1, (long) Math.floor(projected / epochs));
+    }
+
+    /**
+     * The fit of a run with these settings started now, or null when its schedule keeps the configured length (no
+     * {@code train.fit-schedule-to-time}, no {@code train.max-minutes}).
+     */
+    public static ScheduleFit of(TrainSettings settings, long deadlineNanos) {
+        if (!settings.loop().fitScheduleToTime() || settings.loop().maxMinutes() <= 0) {
+            return null;
+        }
+        return new ScheduleFit(settings.loop().epochs(), settings.loop().maxMinutes() * 60, deadlineNanos);
+    }
+
+    /** {@code plan} with the fitted {@code epochLength}, lengthened if needed so that step {@code step} is not past it. */
+    public static TrainSettings refit(TrainSettings plan, long epochLength, long step) {
+        TrainSettings next = plan.withEpochLength(epochLength);
+        if (next.totalSteps() <= step) {
+            next = plan.withEpochLength(Math.floorDiv(step, plan.loop().epochs()) + 1);
+        }
+        return next;
+    }
+
+    /** The log line of a fit. */
+    public static String describe(TrainSettings fitted, long step) {
+        return "Schedule fitted to train.max-minutes = " + fitted.loop().maxMinutes() + " after step " + step
+                + ": train.epoch-length = " + fitted.loop().epochLength() + ", " + fitted.totalSteps()
+                + " steps in all";
     }
 }

@@ -164,7 +164,7 @@ public final class TrainLoop {
         long firstStep = step;
         Path last = from.checkpoint();
         TrainSettings plan = settings; // refitted once by ScheduleFit
-        ScheduleFit fit = fitting(deadline);
+        ScheduleFit fit = ScheduleFit.of(settings, deadline);
         long totalSteps = plan.totalSteps();
         int batchSize = plan.batchSize();
         boolean stopped = false;
@@ -227,10 +227,15 @@ public final class TrainLoop {
                         break;
                     }
                     // ---- the schedule fitted to the time limit: a new plan, the phase reopened at this step ----
-                    long fitted = fit == null ? 0 : fit.afterStep(step - firstStep, step, System.nanoTime());
-                    if (fitted > 0) {
-                        long agreed = stepper.agreeOnMinimum(fitted);
-                        plan = refit(plan, agreed, step);
+                    // (while calibrating, every rank proposes each step; the first proposal of any rank wins)
+                    long fitted = fit == null || !fit.pending()
+                            ? 0
+                            : stepper.agreeOnMinimum(
+                                    proposal(fit.afterStep(step - firstStep, step, System.nanoTime())));
+                    if (fitted > 0 && fitted < Long.MAX_VALUE) {
+                        fit.finish();
+                        plan = ScheduleFit.refit(plan, fitted, step);
+                        reporter.info(ScheduleFit.describe(plan, step));
                         totalSteps = plan.totalSteps();
                         break;
                     }
@@ -240,21 +245,8 @@ public final class TrainLoop {
         return new Reached(step, last);
     }
 
-    /** The fit of this invocation, or null when the schedule keeps its configured length. */
-    private ScheduleFit fitting(long deadline) {
-        if (!settings.loop().fitScheduleToTime() || settings.loop().maxMinutes() <= 0) {
-            return null;
-        }
-        return new ScheduleFit(settings.loop().epochs(), settings.loop().maxMinutes() * 60, deadline);
-    }
-
-    private TrainSettings refit(TrainSettings plan, long epochLength, long step) {
-        TrainSettings next = plan.withEpochLength(epochLength);
-        if (next.totalSteps() <= step) {
-            next = plan.withEpochLength(Math.floorDiv(step, plan.loop().epochs()) + 1);
-        }
-        reporter.info("Schedule fitted to train.max-minutes = " + plan.loop().maxMinutes() + " after step " + step
-                + ": train.epoch-length = " + next.loop().epochLength() + ", " + next.totalSteps() + " steps in all");
-        return next;
+    /** A rank's proposal for the agreement: its fit, or {@link Long#MAX_VALUE} while it has none. */
+    private static long proposal(long fitted) {
+        return fitted > 0 ? fitted : Long.MAX_VALUE;
     }
 }

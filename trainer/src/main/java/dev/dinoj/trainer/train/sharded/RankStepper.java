@@ -118,12 +118,12 @@ final class RankStepper implements TrainLoop.Stepper {
         return new boolean[] {flags[0] > 0 || flags[1] > 0, flags[1] > 0};
     }
 
-    /** The fitted schedule length: every rank takes the smallest rank's fit. */
+    /** The fitted schedule length: every rank takes the smallest rank's proposal (an all-reduce, every rank calls). */
     @Override
     public long agreeOnMinimum(long value) {
         double[] v = {value};
         comm.allReduce(v, ReduceOp.MIN);
-        return (long) v[0];
+        return (long) v[0]; // exact below 2^53; Long.MAX_VALUE comes back saturated as itself
     }
 
     @Override
