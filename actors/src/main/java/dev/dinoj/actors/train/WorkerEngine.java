@@ -60,7 +60,7 @@ public final class WorkerEngine implements AutoCloseable {
         }
         comm = Communicator.join(world, rank, collectiveSettings);
         this.world = world;
-        manager = NDManager.newBaseManager();
+        manager = NDManager.newBaseManager(s.device().resolve(world.localRank(rank))); // cuda: the local rank's GPU
         model = TrainingRun.createModel(s, manager); // pretraining or distillation, Gram anchoring when configured
         trainer = new ShardedTrainer(model, comm, WireFormat.F32);
         settings = s;

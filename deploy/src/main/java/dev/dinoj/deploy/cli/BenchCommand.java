@@ -51,6 +51,12 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--set", description = "override a key (repeatable)")
         List<String> sets = new ArrayList<>();
 
+        @Option(
+                names = "--device",
+                description =
+                        "cpu | cuda | cuda:N (same as --set device=…; with --ranks, cuda = each rank's local GPU)")
+        String device;
+
         @Option(names = "--steps", defaultValue = "10", description = "measured steps (default ${DEFAULT-VALUE})")
         int steps;
 
@@ -74,6 +80,10 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (device != null) {
+                sets.add("device=" + device);
+            }
+            TrainSettings.load(config, sets).device().resolve(ranks == null ? 0 : ranks - 1); // one line, exit 2
             if (ranks != null) {
                 return ShardedTrainStep.call(config, sets, ranks, warmup, steps, compareOverlap);
             }

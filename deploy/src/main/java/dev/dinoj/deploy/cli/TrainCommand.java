@@ -39,6 +39,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--set", description = "override a key, e.g. --set optim.base-lr=0.002 (repeatable)")
     List<String> sets = new ArrayList<>();
 
+    @Option(
+            names = "--device",
+            description = "cpu | cuda | cuda:N: where the step runs (same as --set device=…; cuda = GPU 0 here, each "
+                    + "rank's local GPU with --ranks or on a cluster; default: the config's dinoj.device, cpu)")
+    String device;
+
     @Option(names = "--out", required = true, description = "run directory")
     Path out;
 
@@ -122,6 +128,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (device != null) {
+            sets.add("device=" + device);
+        }
         if (cluster) {
             if (ranks != null) {
                 throw new UserError("--cluster and --ranks exclude each other: the cluster's workers are its ranks");
@@ -129,6 +138,7 @@ public final class TrainCommand implements Callable<Integer> {
             return submit();
         }
         TrainSettings settings = TrainSettings.load(config, sets);
+        settings.device().resolve(ranks == null ? 0 : ranks - 1); // an unusable device: one line, exit 2
         Progress progress = new Progress("train");
         TrainLoop.Result r;
         try (LocalMetrics metrics = LocalMetrics.start(metricsPort)) {

@@ -1,5 +1,7 @@
 package dev.dinoj.deploy.cli;
 
+import ai.djl.Device;
+import dev.dinoj.trainer.config.DeviceSpec;
 import dev.dinoj.trainer.verify.Check;
 import dev.dinoj.trainer.verify.ReferenceVerifier;
 import java.nio.file.Path;
@@ -26,13 +28,24 @@ public final class VerifyReferenceCommand implements Callable<Integer> {
     @Option(names = "--failures-only", description = "print only the quantities out of tolerance")
     boolean failuresOnly;
 
+    @Option(
+            names = "--device",
+            defaultValue = "cpu",
+            description = "cpu | cuda | cuda:N: where the replay runs (default ${DEFAULT-VALUE}; tolerances are the "
+                    + "fixture's, set for float32 on any device)")
+    String device;
+
     @Override
     public Integer call() throws Exception {
-        List<Check> checks = new ReferenceVerifier(fixture, c -> {
-                    if (!failuresOnly || !c.ok()) {
-                        System.out.println(c.line());
-                    }
-                })
+        Device on = DeviceSpec.parse(device).resolve(0);
+        List<Check> checks = new ReferenceVerifier(
+                        fixture,
+                        c -> {
+                            if (!failuresOnly || !c.ok()) {
+                                System.out.println(c.line());
+                            }
+                        },
+                        on)
                 .run();
         long failed = checks.stream().filter(c -> !c.ok()).count();
         System.out.println(

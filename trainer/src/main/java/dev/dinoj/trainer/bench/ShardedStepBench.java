@@ -348,7 +348,7 @@ public final class ShardedStepBench {
                 s.collectives().aeron(),
                 ownDriver,
                 comm -> {
-                    try (NDManager manager = NDManager.newBaseManager()) {
+                    try (NDManager manager = NDManager.newBaseManager(s.device().resolve(world.localRank(rank)))) {
                         benchRank(s, comm, manager, loader, warmup, steps, alternate);
                     }
                 },

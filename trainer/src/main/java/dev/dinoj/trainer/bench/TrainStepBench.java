@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.bench;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -136,7 +137,8 @@ public final class TrainStepBench {
         Collator collator = recipe.collator();
         MultiCropAugmentation aug = recipe.augmentation();
         double augment = augmentTime(data, aug, collator, batch, s.seed());
-        double peak = gemmPeak();
+        Device device = s.device().resolve(0);
+        double peak = gemmPeak(device);
         List<Double> total = new ArrayList<>();
         List<Double> fb = new ArrayList<>();
         List<Double> opt = new ArrayList<>();
@@ -145,7 +147,7 @@ public final class TrainStepBench {
         List<Double> studentFwd = new ArrayList<>();
         List<Double> backward = new ArrayList<>();
         double masked = 0;
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = NDManager.newBaseManager(device);
                 SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
                 BatchLoader loader = new BatchLoader(
                         data,
@@ -247,11 +249,11 @@ public final class TrainStepBench {
         return median(t);
     }
 
-    /** Best float32 GEMM throughput of 2048³ products on this engine/device, GFLOP/s. */
-    public static double gemmPeak() {
+    /** Best float32 GEMM throughput of 2048³ products on this engine and {@code device}, GFLOP/s. */
+    public static double gemmPeak(Device device) {
         int n = 2048;
         double best = 0;
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = NDManager.newBaseManager(device)) {
             NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
             NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
             for (int i = 0; i < 6; i++) {

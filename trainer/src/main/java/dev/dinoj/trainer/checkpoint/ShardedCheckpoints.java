@@ -134,10 +134,8 @@ public final class ShardedCheckpoints {
                 "teacher",
                 NpyArray.ofFloats(
                         "teacher", shape, layout.readRange(trainer.model().ema(), lo, hi)));
-        t.put("exp_avg", NpyArray.ofFloats("exp_avg", shape, opt.expAvg().clone()));
-        t.put(
-                "exp_avg_sq",
-                NpyArray.ofFloats("exp_avg_sq", shape, opt.expAvgSq().clone()));
+        t.put("exp_avg", NpyArray.ofFloats("exp_avg", shape, opt.expAvgHost()));
+        t.put("exp_avg_sq", NpyArray.ofFloats("exp_avg_sq", shape, opt.expAvgSqHost()));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("offset", Integer.toString(lo));

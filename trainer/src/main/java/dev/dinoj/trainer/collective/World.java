@@ -136,6 +136,21 @@ public final class World {
         return members;
     }
 
+    /**
+     * The index of {@code rank} among the ranks on its host (members with the same host, in rank order): the GPU that
+     * {@code dinoj.device = cuda} gives it.
+     */
+    public int localRank(int rank) {
+        String host = members.get(rank).host();
+        int local = 0;
+        for (int r = 0; r < rank; r++) {
+            if (members.get(r).host().equals(host)) {
+                local++;
+            }
+        }
+        return local;
+    }
+
     /** Whether ranks {@code a} and {@code b} use the same media driver (and so talk over IPC). */
     public boolean sharesDriver(int a, int b) {
         Member x = members.get(a);

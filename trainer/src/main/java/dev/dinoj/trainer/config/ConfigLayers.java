@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,9 +72,12 @@ public final class ConfigLayers {
         }
         String key = set.substring(0, eq).trim();
         String full = key.startsWith("dinoj.") ? key : "dinoj." + key;
+        String value = set.substring(eq + 1).trim();
+        if (full.equals(DeviceSpec.KEY) && !value.startsWith("\"")) {
+            value = ConfigUtil.quoteString(value); // cuda:N is not a HOCON unquoted string
+        }
         try {
-            return ConfigFactory.parseString(
-                    full + " = " + set.substring(eq + 1).trim(), DATA.setOriginDescription("--set " + full));
+            return ConfigFactory.parseString(full + " = " + value, DATA.setOriginDescription("--set " + full));
         } catch (ConfigException e) {
             throw new ConfigError(e.origin() != null ? e.getMessage() : "--set " + full + ": " + e.getMessage());
         }

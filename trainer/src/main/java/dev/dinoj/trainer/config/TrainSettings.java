@@ -33,6 +33,7 @@ public final class TrainSettings {
     private final CollectivesConfig collectives;
     private final DistillSettings distill;
     private final Path pretrainedWeights;
+    private final DeviceSpec device;
 
     private TrainSettings(Config config) {
         this.config = config;
@@ -50,6 +51,7 @@ public final class TrainSettings {
         this.distill = ConfigReader.reading(() -> DistillSettings.from(r));
         String pretrained = ConfigReader.reading(() -> r.string("dinoj.model.pretrained-weights"));
         this.pretrainedWeights = pretrained.isEmpty() ? null : Path.of(pretrained);
+        this.device = ConfigReader.reading(() -> DeviceSpec.parse(r.string(DeviceSpec.KEY)));
         checkDistillation();
     }
 
@@ -189,6 +191,14 @@ public final class TrainSettings {
      */
     public Path pretrainedWeights() {
         return pretrainedWeights;
+    }
+
+    /**
+     * {@code device}: where parameters, optimiser state, teacher, batches and the step live ({@code cpu}, {@code cuda}
+     * = the local rank's GPU, {@code cuda:N}); {@link DeviceSpec#resolve(int)} gives the DJL device.
+     */
+    public DeviceSpec device() {
+        return device;
     }
 
     /** {@code train.batch-size}. */

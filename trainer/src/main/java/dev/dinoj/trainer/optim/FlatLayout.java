@@ -1,7 +1,11 @@
 package dev.dinoj.trainer.optim;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.dinoj.trainer.collective.Partition;
+import dev.dinoj.trainer.device.DeviceCopy;
 import dev.dinoj.trainer.model.ParamSet;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,15 +14,14 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * All student parameters as one flat float32 vector, in the official {@code state_dict} order: parameter {@code i}
  * occupies elements {@code [offset(i), offset(i) + length(i))}. Shards are contiguous ranges of this vector (they may
  * cut through a parameter); {@link #groupOf(int)} gives the optimiser settings of a parameter.
  *
- * <p>Copies between the vector and the parameter NDArrays go through {@code NDArray.toByteBuffer(true)}, the
- * direct view of a contiguous CPU tensor (one memcpy each way, no allocation).
+ * <p>The vector itself lives in host memory only where it crosses Aeron ({@link HostStaging}); the optimiser keeps
+ * its shard on the training device ({@link ShardedAdamW}).
  */
 public final class FlatLayout {
 
@@ -141,50 +144,6 @@ public final class FlatLayout {
         return ByteBuffer.allocateDirect(total() * 4).order(ByteOrder.nativeOrder());
     }
 
-    /** Copies every parameter's gradient into the vector. */
-    public void copyGradients(ParamSet params, UnsafeBuffer flat) {
-        copyGradients(params, flat, 0, names.size());
-    }
-
-    /** Copies the gradients of parameters {@code [from, to)} into the vector. */
-    public void copyGradients(ParamSet params, UnsafeBuffer flat, int from, int to) {
-        for (int i = from; i < to; i++) {
-            try (NDArray g = params.get(names.get(i)).getGradient()) {
-                copyOut(g, flat, i);
-            }
-        }
-    }
-
-    /** Copies every parameter's value into the vector. */
-    public void copyValues(ParamSet params, UnsafeBuffer flat) {
-        for (int i = 0; i < names.size(); i++) {
-            copyOut(params.get(names.get(i)), flat, i);
-        }
-    }
-
-    /** Overwrites every parameter's value in place from the vector. */
-    public void writeValues(UnsafeBuffer flat, ParamSet params) {
-        for (int i = 0; i < names.size(); i++) {
-            NDArray a = params.get(names.get(i));
-            ByteBuffer view = directView(a, i);
-            flat.getBytes(offsets[i] * 4, view, 0, length(i) * 4);
-        }
-    }
-
-    private void copyOut(NDArray a, UnsafeBuffer flat, int i) {
-        ByteBuffer view = directView(a, i);
-        flat.putBytes(offsets[i] * 4, view, 0, length(i) * 4);
-    }
-
-    private ByteBuffer directView(NDArray a, int i) {
-        ByteBuffer view = a.toByteBuffer(true);
-        if (!view.isDirect() || view.capacity() != length(i) * 4) {
-            throw new IllegalStateException("parameter " + names.get(i) + " has no direct float32 view ("
-                    + view.capacity() + " bytes, direct " + view.isDirect() + ")");
-        }
-        return view;
-    }
-
     /** Checks that a checkpoint's names and shapes are this layout's. */
     public void requireSame(List<String> otherNames, List<long[]> otherShapes, String source) {
         if (!names.equals(otherNames)) {
@@ -199,7 +158,7 @@ public final class FlatLayout {
         }
     }
 
-    /** Elements {@code [lo, hi)} of the flat vector of {@code params}. */
+    /** Elements {@code [lo, hi)} of the flat vector of {@code params} (host copies of device tensors). */
     public float[] readRange(ParamSet params, int lo, int hi) {
         float[] out = new float[hi - lo];
         if (hi <= lo) {
@@ -209,22 +168,30 @@ public final class FlatLayout {
             int start = Math.max(lo, offset(i));
             int end = Math.min(hi, offset(i) + length(i));
             if (end > start) {
-                ByteBuffer view = params.get(name(i)).toByteBuffer(true);
-                view.asFloatBuffer().get(start - offset(i), out, start - lo, end - start);
+                float[] all = DeviceCopy.toHostFloats(params.get(name(i)));
+                System.arraycopy(all, start - offset(i), out, start - lo, end - start);
             }
         }
         return out;
     }
 
-    /** Overwrites every parameter of {@code params} from a full flat vector. */
+    /** Overwrites every parameter of {@code params} in place (on its device) from a full flat vector. */
     public void writeFull(float[] full, ParamSet params) {
-        for (int i = 0; i < count(); i++) {
-            NDArray a = params.get(name(i));
-            ByteBuffer view = a.toByteBuffer(true);
-            if (!view.isDirect() || view.capacity() != length(i) * 4) {
-                throw new IllegalStateException("parameter " + name(i) + " has no direct float32 view");
-            }
-            view.asFloatBuffer().put(0, full, offset(i), length(i));
+        if (full.length != total()) {
+            throw new IllegalArgumentException(full.length + " elements for a layout of " + total());
         }
+        DeviceCopy.withoutGrad(() -> {
+            try (NDManager host = NDManager.newBaseManager(Device.cpu())) {
+                for (int i = 0; i < count(); i++) {
+                    if (length(i) == 0) {
+                        continue;
+                    }
+                    float[] part = Arrays.copyOfRange(full, offset(i), offset(i) + length(i));
+                    try (NDArray h = host.create(part, new Shape(shape(i)))) {
+                        DeviceCopy.copy(h, params.get(name(i)));
+                    }
+                }
+            }
+        });
     }
 }

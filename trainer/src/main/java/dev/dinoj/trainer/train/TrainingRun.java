@@ -62,7 +62,7 @@ public final class TrainingRun {
         ImageDataset data = dataset != null ? dataset : settings.openDataset();
         TrainLoop.requireOneBatch(data, settings.batchSize());
         try (ShutdownStop stop = new ShutdownStop(STOP_GRACE);
-                NDManager manager = NDManager.newBaseManager();
+                NDManager manager = NDManager.newBaseManager(settings.device().resolve(0));
                 SslMetaArch model = createModel(settings, manager, outDir, resume)) {
             model.setCropPacking(settings.loop().cropPacking());
             TrainLoop loop = new TrainLoop(

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.verify;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -50,11 +51,18 @@ public final class ReferenceVerifier {
 
     private final Path dir;
     private final Consumer<Check> sink;
+    private final Device device;
     private final List<Check> checks = new ArrayList<>();
 
     public ReferenceVerifier(Path dir, Consumer<Check> sink) {
+        this(dir, sink, Device.cpu());
+    }
+
+    /** A replay whose model, batches and step live on {@code device} (the fixtures' numbers stay host float32). */
+    public ReferenceVerifier(Path dir, Consumer<Check> sink, Device device) {
         this.dir = dir;
         this.sink = sink;
+        this.device = device;
     }
 
     /** Runs the whole replay; returns every check (also streamed to the sink as they happen). */
@@ -66,7 +74,7 @@ public final class ReferenceVerifier {
         }
         JsonNode manifest = new ObjectMapper().readTree(manifestFile.toFile());
         SslConfig cfg = configFrom(manifest);
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = NDManager.newBaseManager(device);
                 SslMetaArch model = SslMetaArch.create(manager, cfg, 0)) {
             Map<String, NpyArray> init = Npz.read(dir.resolve("weights_init.npz"));
             model.student().load(init, dir.resolve("weights_init.npz").toString());

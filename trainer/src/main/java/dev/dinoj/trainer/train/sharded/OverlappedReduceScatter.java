@@ -6,6 +6,7 @@ import dev.dinoj.trainer.collective.ReduceScatterAgent;
 import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.optim.FlatLayout;
+import dev.dinoj.trainer.optim.HostStaging;
 import dev.dinoj.trainer.train.SegmentedBackward;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The gradient reduce-scatter of the sharded step, overlapped with the backward pass: the student's backward runs in
@@ -38,7 +38,7 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
 
     private final FlatLayout layout;
     private final ParamSet student;
-    private final UnsafeBuffer grads;
+    private final HostStaging staging;
     private final int depth;
     private final int[] firstParam; // bucket j: parameters [firstParam[j], endParam[j])
     private final int[] endParam;
@@ -50,22 +50,21 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
     private long stepBase; // step thread only: completed count at the start of the step
 
     /**
-     * @param gradVector the flat gradient vector (direct, native order)
-     * @param grads      the same memory as an {@link UnsafeBuffer}
-     * @param depth      blocks of the student backbone
+     * @param staging the host staging of the flat gradient vector (the buckets are ranges of it)
+     * @param depth   blocks of the student backbone
      */
     OverlappedReduceScatter(
             Communicator comm,
             FlatLayout layout,
             ParamSet student,
-            ByteBuffer gradVector,
-            UnsafeBuffer grads,
+            HostStaging staging,
             Partition shards,
             WireFormat wire,
             int depth) {
         this.layout = layout;
         this.student = student;
-        this.grads = grads;
+        this.staging = staging;
+        ByteBuffer gradVector = staging.buffer();
         this.depth = depth;
         int[] first = firstParamOfSegments(layout, depth);
         int buckets = depth + 1;
@@ -175,7 +174,7 @@ final class OverlappedReduceScatter implements SegmentedBackward.Listener, AutoC
 
     private void launchNext() {
         int j = nextBucket++;
-        layout.copyGradients(student, grads, firstParam[j], endParam[j]);
+        staging.readGradients(student, firstParam[j], endParam[j]); // device → this bucket's host staging
         agent.launch(); // publishes the gradients and the communicator
     }
 

@@ -1,5 +1,6 @@
 package dev.dinoj.trainer.train.sharded;
 
+import ai.djl.ndarray.NDArray;
 import dev.dinoj.trainer.checkpoint.ShardedTrainState;
 import dev.dinoj.trainer.collective.Communicator;
 import dev.dinoj.trainer.collective.Partition;
@@ -7,19 +8,18 @@ import dev.dinoj.trainer.collective.ReduceOp;
 import dev.dinoj.trainer.collective.WireFormat;
 import dev.dinoj.trainer.model.GradMode;
 import dev.dinoj.trainer.optim.FlatLayout;
+import dev.dinoj.trainer.optim.HostStaging;
 import dev.dinoj.trainer.optim.ShardedAdamW;
 import dev.dinoj.trainer.schedule.Schedules;
 import dev.dinoj.trainer.train.DivergenceException;
 import dev.dinoj.trainer.train.SegmentedBackward;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The FSDP-like ({@code SHARD_GRAD_OP}) training step of one rank. Every rank holds the full student and teacher for
@@ -54,10 +54,10 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
     private final Communicator comm;
     private final FlatLayout layout;
     private final Partition shards;
-    private final ByteBuffer gradVector;
-    private final ByteBuffer paramVector;
-    private final UnsafeBuffer grads;
-    private final UnsafeBuffer params;
+    private final HostStaging gradStaging; // null with one rank without overlap: nothing crosses Aeron
+    private final HostStaging paramStaging;
+    private final NDArray gradShard; // this rank's range of gradStaging (the reduce-scatter's output)
+    private final NDArray paramShard; // this rank's range of paramStaging (the all-gather's input)
     private final ShardedAdamW optimizer;
     private final WireFormat gradWire;
     private final AllReduceGlobalSum globalSum;
@@ -120,24 +120,34 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
         this.gradWire = gradWire;
         this.layout = FlatLayout.of(model.student(), model.groups());
         this.shards = layout.shards(comm.size());
-        this.gradVector = layout.allocate();
-        this.paramVector = layout.allocate();
-        this.grads = new UnsafeBuffer(gradVector);
-        this.params = new UnsafeBuffer(paramVector);
+        int lo = shards.offset(comm.rank());
+        int hi = shards.end(comm.rank());
         this.optimizer = new ShardedAdamW(
                 layout,
-                shards.offset(comm.rank()),
-                shards.end(comm.rank()),
+                lo,
+                hi,
                 model.config().adamBeta1(),
                 model.config().adamBeta2(),
-                1e-8);
+                1e-8,
+                model.student().manager());
+        if (comm.size() > 1 || overlap) { // host staging for what crosses Aeron (overlap: the bucket machinery)
+            this.gradStaging = new HostStaging(layout, model.student().manager());
+            this.paramStaging = new HostStaging(layout, model.student().manager());
+            this.gradShard = gradStaging.range(lo, hi);
+            this.paramShard = paramStaging.range(lo, hi);
+        } else {
+            this.gradStaging = null;
+            this.paramStaging = null;
+            this.gradShard = null;
+            this.paramShard = null;
+        }
         this.globalSum = new AllReduceGlobalSum(comm);
         model.setGlobalSum(globalSum);
-        layout.copyValues(model.student(), params);
+        optimizer.loadParameters(model.student());
         if (overlap) {
             int depth = model.config().backbone().depth();
-            this.overlapEngine = new OverlappedReduceScatter(
-                    comm, layout, model.student(), gradVector, grads, shards, gradWire, depth);
+            this.overlapEngine =
+                    new OverlappedReduceScatter(comm, layout, model.student(), gradStaging, shards, gradWire, depth);
             this.segments = new SegmentedBackward(depth, overlapEngine);
         } else {
             this.overlapEngine = null;
@@ -188,14 +198,9 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
         return model;
     }
 
-    /** Re-reads the student into the flat vector (after its parameters were loaded from elsewhere). */
+    /** Re-reads the student into the optimiser's shard (after its parameters were loaded from elsewhere). */
     public void refreshFromStudent() {
-        layout.copyValues(model.student(), params);
-    }
-
-    /** The flat parameter vector (live; the student's values after every step). */
-    UnsafeBuffer parameterVector() {
-        return params;
+        optimizer.loadParameters(model.student());
     }
 
     /**
@@ -226,26 +231,28 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
             overlap.launchRemaining(); // all of them when the loss was not finite
             tWait = System.nanoTime();
             overlap.awaitAll();
-        } else {
-            layout.copyGradients(model.student(), grads);
+        } else if (n > 1) {
+            gradStaging.readGradients(model.student(), 0, layout.count()); // device → host staging
             tWait = System.nanoTime();
-            comm.reduceScatter(gradVector, shards, gradWire);
+            comm.reduceScatter(gradStaging.buffer(), shards, gradWire);
+        } else {
+            tWait = System.nanoTime(); // one rank: the gradient stays on the device
         }
         long t1 = System.nanoTime();
         blocked += t1 - tWait;
         long reduceScatterNanos = overlap != null ? overlap.busyNanos() - busyBefore : t1 - tWait;
-        int lo = optimizer.lo();
-        int hi = optimizer.hi();
-        float ranks = n;
-        for (int e = lo; e < hi; e++) {
-            grads.putFloat(e << 2, grads.getFloat(e << 2) / ranks);
+        if (overlap != null || n > 1) {
+            optimizer.loadGradients(gradShard); // this rank's reduced shard, host → device
+        } else {
+            optimizer.loadGradients(model.student());
         }
+        optimizer.divideGradients(n);
 
         // ---- one small all-reduce: Σg² per submodule, non-finite flag, losses ----
         List<String> subs = layout.submodules();
         List<String> lossKeys = new ArrayList<>(local.logged().keySet());
         double[] stats = new double[subs.size() + 2 + lossKeys.size()];
-        double[] sq = optimizer.sumSquares(grads);
+        double[] sq = optimizer.sumSquares();
         System.arraycopy(sq, 0, stats, 0, sq.length);
         boolean finite = Double.isFinite(local.total());
         stats[subs.size()] = finite ? 0 : 1;
@@ -276,13 +283,21 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
             norms.put(subs.get(i), norm);
             coef[i] = clip > 0 ? Math.min(1.0, clip / (norm + 1e-6)) : 1.0;
         }
-        optimizer.step(grads, params, coef, v.lr(), v.lastLayerLr(), v.wd());
-        long t3 = System.nanoTime();
-
-        // ---- all-gather of the updated parameters, back into the student; EMA teacher ----
-        comm.allGather(paramVector, shards, WireFormat.F32);
-        long t4 = System.nanoTime();
-        layout.writeValues(params, model.student());
+        optimizer.step(coef, v.lr(), v.lastLayerLr(), v.wd());
+        long t3;
+        long t4;
+        // ---- all-gather of the updated parameters, back into the student's live tensors; EMA teacher ----
+        if (n > 1) {
+            optimizer.storeParameters(paramShard); // device → host staging
+            t3 = System.nanoTime();
+            comm.allGather(paramStaging.buffer(), shards, WireFormat.F32);
+            t4 = System.nanoTime();
+            paramStaging.writeValues(model.student()); // host → every device tensor, in place
+        } else {
+            t3 = System.nanoTime();
+            t4 = t3;
+            optimizer.writeParameters(model.student()); // device → device, in place
+        }
         model.updateTeacher(v.momentum());
         model.afterStep(step); // Gram teacher refresh from the (replicated) EMA
         long t5 = System.nanoTime();
@@ -307,7 +322,11 @@ public final class ShardedTrainer implements ShardedTrainState, AutoCloseable {
                 overlap != null);
     }
 
-    /** Stops the communication thread of the overlapped reduce-scatter (if any); the communicator stays open. */
+    /**
+     * Stops the communication thread of the overlapped reduce-scatter (if any); the communicator stays open, and so do
+     * the optimiser's tensors and the host staging (they belong to the student's manager and go with the model), so a
+     * checkpoint may still be written.
+     */
     @Override
     public void close() {
         if (overlapEngine != null) {

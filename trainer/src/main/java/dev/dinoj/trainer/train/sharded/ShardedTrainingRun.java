@@ -215,7 +215,8 @@ public final class ShardedTrainingRun {
             return t;
         });
         try (ShutdownStop stop = new ShutdownStop(ShutdownStop.DEFAULT_GRACE);
-                NDManager manager = NDManager.newBaseManager();
+                NDManager manager =
+                        NDManager.newBaseManager(s.device().resolve(comm.world().localRank(comm.rank())));
                 SslMetaArch model = lead
                         ? TrainingRun.createModel(s, manager, out, resume) // + the teacher record
                         : TrainingRun.createModel(s, manager);
@@ -223,7 +224,7 @@ public final class ShardedTrainingRun {
                         model,
                         comm,
                         s.collectives().gradientWire(),
-                        s.collectives().overlap())) {
+                        s.collectives().overlap() && comm.size() > 1)) { // one rank: the gradient stays on the device
             model.setCropPacking(s.loop().cropPacking());
             TrainLoop loop = new TrainLoop(
                     s,

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A training rank in a JVM of its own (DJL allows one gradient collector per JVM, so ranks that train are processes):
@@ -140,26 +139,22 @@ public final class ShardedRankMain {
     /** Flat student and teacher, this rank's moments, the dino center. */
     static Map<String, NpyArray> snapshot(ShardedTrainer t) {
         FlatLayout layout = t.layout();
-        UnsafeBuffer flat = new UnsafeBuffer(layout.allocate());
         Map<String, NpyArray> out = new LinkedHashMap<>();
-        layout.copyValues(t.model().student(), flat);
-        out.put("student", flat("student", flat, layout.total()));
-        layout.copyValues(t.model().teacher(), flat);
-        out.put("teacher", flat("teacher", flat, layout.total()));
-        float[] m = t.optimizer().expAvg().clone();
-        float[] v = t.optimizer().expAvgSq().clone();
+        int n = layout.total();
+        out.put(
+                "student",
+                NpyArray.ofFloats(
+                        "student", new long[] {n}, layout.readRange(t.model().student(), 0, n)));
+        out.put(
+                "teacher",
+                NpyArray.ofFloats(
+                        "teacher", new long[] {n}, layout.readRange(t.model().teacher(), 0, n)));
+        float[] m = t.optimizer().expAvgHost();
+        float[] v = t.optimizer().expAvgSqHost();
         out.put("exp_avg", NpyArray.ofFloats("exp_avg", new long[] {m.length}, m));
         out.put("exp_avg_sq", NpyArray.ofFloats("exp_avg_sq", new long[] {v.length}, v));
         float[] c = t.model().dinoCenter().centerHost();
         out.put("dino_center", NpyArray.ofFloats("dino_center", new long[] {c.length}, c));
         return out;
-    }
-
-    private static NpyArray flat(String name, UnsafeBuffer b, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = b.getFloat(i * 4);
-        }
-        return NpyArray.ofFloats(name, new long[] {n}, a);
     }
 }

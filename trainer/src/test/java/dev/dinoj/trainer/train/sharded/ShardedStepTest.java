@@ -13,6 +13,7 @@ import dev.dinoj.trainer.collective.World;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.optim.FlatLayout;
+import dev.dinoj.trainer.optim.HostStaging;
 import dev.dinoj.trainer.train.SslMetaArch;
 import dev.dinoj.trainer.train.StepBatch;
 import dev.dinoj.trainer.train.StepRandom;
@@ -138,19 +139,12 @@ class ShardedStepTest {
             for (int b = 1; b < depth; b++) {
                 assertTrue(layout.name(first[b]).startsWith("backbone.blocks." + b + "."), layout.name(first[b]));
             }
-            var buffer = layout.allocate();
             Partition shards = layout.shards(3);
-            try (Communicator alone =
+            try (HostStaging staging = new HostStaging(layout, manager);
+                    Communicator alone =
                             Communicator.join(World.localIpc(1, "/unused", 1, 0), 0, CollectiveSettings.defaults());
                     OverlappedReduceScatter o = new OverlappedReduceScatter(
-                            alone,
-                            layout,
-                            model.student(),
-                            buffer,
-                            new UnsafeBuffer(buffer),
-                            layout.shards(1),
-                            WireFormat.F32,
-                            depth)) {
+                            alone, layout, model.student(), staging, layout.shards(1), WireFormat.F32, depth)) {
                 java.util.List<int[]> r = o.bucketRanges();
                 assertEquals(depth + 1, r.size());
                 assertEquals(layout.total(), r.get(0)[1]);
@@ -171,13 +165,14 @@ class ShardedStepTest {
                 SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed())) {
             FlatLayout layout = FlatLayout.of(model.student(), model.groups());
             assertEquals(model.student().numel(), layout.total());
-            UnsafeBuffer flat = new UnsafeBuffer(layout.allocate());
-            layout.copyValues(model.student(), flat);
-            layout.copyValues(model.teacher(), flat); // the teacher's values (a copy of the student's)
+            HostStaging staging = new HostStaging(layout, manager);
+            UnsafeBuffer flat = staging.unsafe();
+            staging.readValues(model.student());
+            staging.readValues(model.teacher()); // the teacher's values (a copy of the student's)
             for (int e = 0; e < layout.total(); e++) {
                 flat.putFloat(e * 4, flat.getFloat(e * 4) + 1f);
             }
-            layout.writeValues(flat, model.student());
+            staging.writeValues(model.student());
             Map<String, NpyArray> st = model.student().toHost();
             Map<String, NpyArray> te = model.teacher().toHost();
             for (String k : st.keySet()) {
@@ -194,6 +189,7 @@ class ShardedStepTest {
             for (int e = lo; e < hi; e++) {
                 assertEquals(flat.getFloat(e * 4), range[e - lo]);
             }
+            staging.close();
         }
     }
 }
