@@ -186,6 +186,10 @@ class PhotoDecodingTest {
         assertEquals(64, ds.image(1).width());
         ds.image(0);
         assertEquals(1, ds.guard().skipped(), "counted once per image");
+        assertEquals(1, ds.used(0), "what belongs to image 0 follows the image read in its place");
+        assertEquals(1, ds.used(1));
+        ImageFolderDataset fresh = ImageFolderDataset.open(dir, new PixelGuard(PixelGuard.DEFAULT_MAX_PIXELS));
+        assertEquals(1, fresh.used(0), "known from the headers, before any image is decoded");
         // every image over the guard: one clear line
         ImageFolderDataset tight = ImageFolderDataset.open(dir, new PixelGuard(100));
         DatasetException e = assertThrows(DatasetException.class, () -> tight.image(1));
