@@ -197,6 +197,15 @@ class PhotoDecodingTest {
     }
 
     @Test
+    void theFlatPngGeneratorShouldWriteOneColour() {
+        RgbImage img = decode(SyntheticPhotos.flatPng(50, 40, 0x4080c0));
+        assertEquals(50, img.width());
+        assertEquals(40, img.height());
+        assertColour(0x4080c0, img, 49, 39, 0);
+        assertTrue(SyntheticPhotos.flatPng(9000, 9000, 0x4080c0).length < 400_000, "9000 x 9000 in a few hundred KB");
+    }
+
+    @Test
     void shouldNameAnEmptyClassFolder(@TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("cats"));
         Files.createDirectories(dir.resolve("dogs"));
