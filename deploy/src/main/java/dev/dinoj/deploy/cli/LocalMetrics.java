@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.dinoj.deploy.errors.UserError;
+import dev.dinoj.pipeline.data.PixelGuard;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.ObjectState;
 import dev.dinoj.trainer.bench.TrainStepBench;
@@ -83,6 +84,14 @@ final class LocalMetrics implements AutoCloseable {
                 "dinoj.train.lr",
                 "learning rate of the last step",
                 r -> r.schedule().lr());
+        return this;
+    }
+
+    /** The gauge {@code dinoj_data_images_skipped}: the images of the run's dataset over {@code guard}, skipped. */
+    LocalMetrics pixelGuard(PixelGuard guard) {
+        Gauge.builder("dinoj.data.images.skipped", guard, PixelGuard::skipped)
+                .description("images over the pixel guard (dinoj.data.max-image-pixels), skipped")
+                .register(registry);
         return this;
     }
 

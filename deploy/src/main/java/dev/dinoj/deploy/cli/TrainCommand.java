@@ -3,6 +3,9 @@ package dev.dinoj.deploy.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.evaluation.metrics.Json;
+import dev.dinoj.pipeline.data.EncodedImages;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.data.PixelGuard;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.train.StepReport;
 import dev.dinoj.trainer.train.TrainLoop;
@@ -141,9 +144,15 @@ public final class TrainCommand implements Callable<Integer> {
         settings.device().resolve(ranks == null ? 0 : ranks - 1); // an unusable device: one line, exit 2
         Progress progress = new Progress("train");
         TrainLoop.Result r;
+        // the single-JVM run's dataset, opened here so that its pixel guard's count can be reported
+        ImageDataset data = ranks == null ? settings.openDataset() : null;
+        PixelGuard guard = data instanceof EncodedImages e ? e.guard() : null;
         try (LocalMetrics metrics = LocalMetrics.start(metricsPort)) {
             if (metrics != null) {
                 metrics.forTraining();
+                if (guard != null) {
+                    metrics.pixelGuard(guard);
+                }
                 System.err.println("dinoj: metrics on http://127.0.0.1:" + metrics.port() + "/metrics");
             }
             TrainLoop.Listener listener = rep -> {
@@ -157,7 +166,9 @@ public final class TrainCommand implements Callable<Integer> {
             };
             r = ranks != null
                     ? ShardedTrainingRun.launch(config, sets, out, resume, ranks, listener)
-                    : new TrainingRun(settings, out, resume, listener).run();
+                    : new TrainingRun(settings, out, resume, listener)
+                            .withDataset(data)
+                            .run();
         }
         progress.done();
         if (json) {
@@ -175,11 +186,19 @@ public final class TrainCommand implements Callable<Integer> {
                 last.losses().forEach(line::put);
                 line.put("images_per_s", Json.fixed(last.imagesPerSecond(), 2));
             }
+            if (guard != null) {
+                line.put("images_skipped", guard.skipped());
+            }
             System.out.println(Json.line(line));
         } else {
             System.out.printf(
                     "trained steps %d..%d in %.0f s; last checkpoint: %s%n",
                     r.startStep(), r.endStep(), r.seconds(), r.lastCheckpoint());
+            if (guard != null && guard.skipped() > 0) {
+                System.out.printf(
+                        "%d image(s) over the pixel guard (%s = %d) skipped; the log names them%n",
+                        guard.skipped(), PixelGuard.KEY, guard.maxPixels());
+            }
         }
         return 0;
     }

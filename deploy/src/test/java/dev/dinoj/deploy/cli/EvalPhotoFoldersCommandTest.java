@@ -233,6 +233,12 @@ class EvalPhotoFoldersCommandTest {
                 empty.toString(),
                 "class folder without images");
 
+        assertOneLineError(
+                main(eval("knn", tr, "folder:" + withEmpty, "--raw-pixels")),
+                "--test-data",
+                empty.toString(),
+                "class folder without images");
+
         Path missing = tmp.resolve("no-test-folder-here");
         assertOneLineError(
                 main(eval("linear", tr, "folder:" + missing, "--raw-pixels")), "--test-data", missing.toString());

@@ -5,26 +5,31 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dinoj.deploy.cli.CliTestSupport;
+import dev.dinoj.pipeline.curate.CuratedDataset;
+import dev.dinoj.pipeline.curate.CuratedIndexEntry;
 import dev.dinoj.pipeline.image.SyntheticPhotos;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue #14 acceptance 1 on loopback: three node JVMs train {@code vits14} (ViT-S/14, 224/98 crops; heads of 1024
- * prototypes to fit three JVMs in CI's memory) on a folder whose every batch holds a 4000 × 3000 JPEG of several MB: the
- * data shards send it as stored bytes in replies under Artery's frame, the workers decode and augment it, and the run
- * finishes with no frame-size error and no re-formed world.
+ * Issue #14 acceptance 1 on loopback: photos are curated ({@code dinoj curate} from their folder, originals kept with
+ * {@code curate.store.max-side=0}) and three node JVMs train {@code vits14} (ViT-S/14, 224/98 crops; heads of 1024
+ * prototypes to fit three JVMs in CI's memory) from that curated set, whose every batch holds a 4000 × 3000 JPEG of
+ * several MB: the data shards send it as stored bytes in replies under Artery's frame, the workers decode and augment
+ * it, and the run finishes with no frame-size error and no re-formed world.
  */
 @Timeout(900)
 class ClusterPhotosTest {
 
     @Test
-    void shouldTrainOnAFolderWhoseBatchesHoldA4000By3000Photo(@TempDir Path dir) throws Exception {
+    void shouldTrainFromACuratedSetWhoseBatchesHoldA4000By3000Photo(@TempDir Path dir) throws Exception {
         Path photos = dir.resolve("photos");
         Files.createDirectories(photos.resolve("circles"));
         Files.createDirectories(photos.resolve("rectangles"));
@@ -38,7 +43,32 @@ class ClusterPhotosTest {
         Files.write(
                 photos.resolve("triangles/b.png"),
                 SyntheticPhotos.encode(SyntheticPhotos.scene(500, 375, 2, 13), "png"));
-        String dataset = "folder:" + photos;
+        Path curated = dir.resolve("curated");
+        CliTestSupport.Run cur = CliTestSupport.main(
+                "curate",
+                "--source",
+                photos.toString(),
+                "--out",
+                curated.toString(),
+                "--work",
+                dir.resolve("curate-work").toString(),
+                "--set",
+                "curate.store.max-side=0");
+        assertEquals(0, cur.code(), cur::toString);
+        String bigKey = null;
+        try (CuratedDataset ds = CuratedDataset.open(curated)) {
+            assertEquals(3, ds.size(), "every photo curated");
+            for (int i = 0; i < ds.size(); i++) {
+                CuratedIndexEntry e = ds.entry(i);
+                if (e.key().endsWith("circles/big.jpg")) {
+                    bigKey = e.key();
+                    assertEquals(4000, e.width());
+                    assertEquals(big.length, e.length(), "the 4000 x 3000 JPEG stored as it came, over the frame");
+                }
+            }
+        }
+        assertTrue(bigKey != null, "the 4000 x 3000 photo is in the curated set");
+        String dataset = "curated:" + curated;
         Path run = dir.resolve("run");
         Path conf = dir.resolve("photos-node.conf");
         Files.writeString(
@@ -85,6 +115,9 @@ class ClusterPhotosTest {
             for (JsonNode step : audit) {
                 assertEquals(3, step.get("world_size").asInt());
                 assertEquals(3, step.get("indices").size(), "every image, the big one included, in every step");
+                List<String> keys = new ArrayList<>();
+                step.get("keys").forEach(k -> keys.add(k.asText()));
+                assertTrue(keys.contains(bigKey), "the 4000 x 3000 photo in the step: " + step);
             }
             assertFalse(logs.toString().contains("OversizedPayload"), "a reply over the frame");
             assertFalse(logs.toString().contains("Discarding oversized"), "a reply over the frame");

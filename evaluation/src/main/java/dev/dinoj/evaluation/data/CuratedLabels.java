@@ -1,9 +1,7 @@
 package dev.dinoj.evaluation.data;
 
-import dev.dinoj.evaluation.transform.DatasetViews;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.data.DatasetException;
-import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,17 +14,17 @@ import java.util.TreeSet;
  * object names its class ({@code photos/cat/001.jpg} → {@code cat}; an archive member's, its archive's); the sorted
  * names are the classes. A set with an object outside any folder has no labels.
  *
- * @param dataset the curated images, labelled
+ * @param labels  the label of each image of the set, by index (of the image stored there, before any pixel guard)
  * @param classes the class names by label
  */
-record CuratedLabels(ImageDataset dataset, List<String> classes) {
+record CuratedLabels(int[] labels, List<String> classes) {
 
     /**
      * Labels a curated set from its keys.
      *
      * @param ds the curated set
      * @param where the spec's location, for messages
-     * @return the labelled set
+     * @return the labels
      * @throws DatasetException when a key is not in a folder
      */
     static CuratedLabels of(CuratedDataset ds, String where) {
@@ -49,8 +47,7 @@ record CuratedLabels(ImageDataset dataset, List<String> classes) {
         for (int i = 0; i < names.length; i++) {
             labels[i] = label.get(names[i]);
         }
-        return new CuratedLabels(
-                DatasetViews.relabelled(ds, labels, classes.size(), "classes from the keys' folders"), classes);
+        return new CuratedLabels(labels, classes);
     }
 
     /** The name of the folder holding a source key (an archive member's: its archive's), or null at the top. */

@@ -6,6 +6,7 @@ import dev.dinoj.evaluation.transform.DatasetViews;
 import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.curate.CuratedIndexEntry;
 import dev.dinoj.pipeline.data.DatasetException;
+import dev.dinoj.pipeline.data.EncodedImages;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.ImageFolderDataset;
@@ -35,8 +36,10 @@ import java.util.List;
  *   <li>{@code idx:IMAGES}: the labels file beside it ({@code …-images-idx3-ubyte} → {@code …-labels-idx1-ubyte},
  *       gzipped or not); classes unnamed.
  * </ul>
- * Folder and curated sets, stored class by class (curated ones in key order), are read from every class in turn ({@link #interleaved}), so that
- * {@code --train-limit N} spans the classes. Ids other than Fashion-MNIST's carry a fingerprint of the content (file names, sizes and times; a curated set's
+ * Folder and curated sets, stored class by class (curated ones in key order), are read from every class in turn
+ * ({@link #inTurn}), so that
+ * {@code --train-limit N} spans the classes; an image over the pixel guard is replaced by the next of the set and its
+ * label by that image's. Ids other than Fashion-MNIST's carry a fingerprint of the content (file names, sizes and times; a curated set's
  * checksums), so the feature cache never serves features of a set that has changed since.
  */
 public final class LabelledData {
@@ -87,8 +90,12 @@ public final class LabelledData {
                 throw new DatasetException(f + ": cannot be read (" + e.getMessage() + "); check its permissions", e);
             }
         }
+        int[] labels = new int[ds.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = ds.label(i);
+        }
         return new EvalDataset(
-                "folder:" + dir + "@" + hex(md), interleaved(ds, ds.classes().size()), ds.classes(), 0);
+                "folder:" + dir + "@" + hex(md), inTurn(ds, labels, ds.classes().size()), ds.classes(), 0);
     }
 
     private static EvalDataset curated(DatasetSpec spec, StorageSettings storage, Config app) {
@@ -101,7 +108,7 @@ public final class LabelledData {
         }
         return new EvalDataset(
                 "curated:" + spec.location() + "@" + hex(md),
-                interleaved(labels.dataset(), labels.classes().size()),
+                inTurn(ds, labels.labels(), labels.classes().size()),
                 labels.classes(),
                 0);
     }
@@ -133,17 +140,28 @@ public final class LabelledData {
     /**
      * The images of a set stored class by class, taken from every class in turn (each class's own order kept; a class
      * that runs out is left out of later turns): the first N images of the view, as {@code --train-limit N} takes
-     * them, span the classes.
+     * them, span the classes. Each label follows the image actually read: when the image at a position is over the pixel
+     * guard and the next one of the set takes its place ({@link EncodedImages#used}), the label is that image's.
+     *
+     * @param ds the images
+     * @param labels the label of the image stored at each index of {@code ds}
+     * @param classes the number of classes
      */
-    static ImageDataset interleaved(ImageDataset ds, int classes) {
+    static ImageDataset inTurn(EncodedImages ds, int[] labels, int classes) {
+        int[] order = interleaved(labels, classes);
+        return DatasetViews.labelled(ds, order, i -> labels[ds.used(order[i])], classes, "classes in turn");
+    }
+
+    /** The indices of {@code labels} taken from every class in turn, each class's own order kept. */
+    static int[] interleaved(int[] labels, int classes) {
         List<List<Integer>> byClass = new ArrayList<>();
         for (int c = 0; c < classes; c++) {
             byClass.add(new ArrayList<>());
         }
-        for (int i = 0; i < ds.size(); i++) {
-            byClass.get(ds.label(i)).add(i);
+        for (int i = 0; i < labels.length; i++) {
+            byClass.get(labels[i]).add(i);
         }
-        int[] order = new int[ds.size()];
+        int[] order = new int[labels.length];
         int n = 0;
         for (int round = 0; n < order.length; round++) {
             for (List<Integer> members : byClass) {
@@ -152,7 +170,7 @@ public final class LabelledData {
                 }
             }
         }
-        return DatasetViews.subset(ds, order, "classes in turn");
+        return order;
     }
 
     /** The labels file of an IDX images file ({@code images-idx3} → {@code labels-idx1}, with or without .gz). */

@@ -124,14 +124,22 @@ public record EvalDataset(String id, ImageDataset images, List<String> classes, 
             }
             map[c] = to;
         }
-        int[] labels = new int[images.size()];
-        for (int i = 0; i < labels.length; i++) {
-            int l = images.label(i);
-            labels[i] = l < 0 ? -1 : map[l];
+        int[] all = new int[images.size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
         }
+        ImageDataset source = images;
         return new EvalDataset(
                 id + "|classes=" + CacheKeys.sha256Hex(String.join("\n", names), 12),
-                DatasetViews.relabelled(images, labels, names.size(), "labelled by the training classes"),
+                DatasetViews.labelled( // asked when read: a label follows the image the pixel guard let through
+                        source,
+                        all,
+                        i -> {
+                            int l = source.label(i);
+                            return l < 0 ? -1 : map[l];
+                        },
+                        names.size(),
+                        "labelled by the training classes"),
                 names,
                 side);
     }

@@ -119,6 +119,27 @@ public final class DatasetViews {
         return new View(source, idx, null, i -> l[i], name, numClasses);
     }
 
+    /**
+     * The images at {@code indices} of {@code source}, labelled by {@code labeler} (asked when a label is read, so it
+     * may look at the image actually read, e.g. {@link dev.dinoj.pipeline.data.EncodedImages#used}).
+     *
+     * @param source the dataset
+     * @param indices the source image of each view index
+     * @param labeler the label of each view index
+     * @param numClasses the number of classes of the view
+     * @param name a short description
+     * @return the view
+     */
+    public static ImageDataset labelled(
+            ImageDataset source, int[] indices, Labeler labeler, int numClasses, String name) {
+        for (int i : indices) {
+            if (i < 0 || i >= source.size()) {
+                throw new IndexOutOfBoundsException("index " + i + " not in [0, " + source.size() + ")");
+            }
+        }
+        return new View(source, indices.clone(), null, labeler, name, numClasses);
+    }
+
     private static final class View implements ImageDataset {
         private final ImageDataset source;
         private final int[] indices;

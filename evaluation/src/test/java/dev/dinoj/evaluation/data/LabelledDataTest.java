@@ -107,24 +107,32 @@ class LabelledDataTest {
         assertTrue(m.getMessage().contains(missing.toString()), m.getMessage());
     }
 
-    @Test
-    void curatedSetsShouldTakeTheirClassesFromTheSourceFolders(@TempDir Path tmp) throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("curated/shards"));
-        String[] keys = {"photos/cat/1.jpg", "photos/dog/2.png", "photos/cat/3.jpg", "photos/ant/4.jpg"};
+    /** Writes a curated set (index and one shard) of {@code images} under {@code keys}; returns its directory. */
+    private static Path writeCurated(Path root, String[] keys, byte[][] images) throws Exception {
+        Path dir = Files.createDirectories(root.resolve("shards"));
         ByteArrayOutputStream shard = new ByteArrayOutputStream();
         StringBuilder index = new StringBuilder();
         for (int i = 0; i < keys.length; i++) {
-            byte[] img = SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, i % 3, i), "png");
             index.append(String.format(
                     "{\"i\":%d,\"key\":\"%s\",\"shard\":\"shards/shard-000000.tar\",\"offset\":%d,\"length\":%d,"
                             + "\"format\":\"png\",\"sha256\":\"%02x\"}%n",
-                    i, keys[i], shard.size(), img.length, i));
-            shard.write(img);
+                    i, keys[i], shard.size(), images[i].length, i));
+            shard.write(images[i]);
         }
-        Path root = dir.getParent();
         Files.write(dir.resolve("shard-000000.tar"), shard.toByteArray());
         Files.writeString(root.resolve("index.jsonl"), index, StandardCharsets.UTF_8);
         Files.writeString(root.resolve("summary.json"), "{}");
+        return root;
+    }
+
+    @Test
+    void curatedSetsShouldTakeTheirClassesFromTheSourceFolders(@TempDir Path tmp) throws Exception {
+        String[] keys = {"photos/cat/1.jpg", "photos/dog/2.png", "photos/cat/3.jpg", "photos/ant/4.jpg"};
+        byte[][] images = new byte[keys.length][];
+        for (int i = 0; i < keys.length; i++) {
+            images[i] = SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, i % 3, i), "png");
+        }
+        Path root = writeCurated(tmp.resolve("curated"), keys, images);
 
         EvalDataset d = open("curated:" + root);
         assertEquals(List.of("ant", "cat", "dog"), d.classes());
@@ -136,6 +144,39 @@ class LabelledDataTest {
         assertEquals("x", CuratedLabels.classOf("x/pack.tar.gz#12"));
         assertNull(CuratedLabels.classOf("top.jpg"));
         assertNull(CuratedLabels.classOf("pack.tar#3"));
+    }
+
+    @Test
+    void aLabelShouldFollowTheImageThatTakesTheSkippedOnesPlace(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("photos");
+        for (String c : CLASSES) {
+            Files.createDirectories(dir.resolve(c));
+        }
+        byte[] rectangle = SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, 1, 2), "png");
+        Files.write(dir.resolve("circles/a.png"), SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, 0, 1), "png"));
+        Files.write(dir.resolve("circles/b-bomb.png"), SyntheticPhotos.blankPng(9000, 9000)); // over the 25 Mpx guard
+        Files.write(dir.resolve("rectangles/a.png"), rectangle);
+        Files.write(dir.resolve("triangles/a.png"), SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, 2, 3), "png"));
+        // stored 0 circles/a, 1 circles/b-bomb, 2 rectangles/a, 3 triangles/a; in turn: 0, 2, 3, 1. The bomb at view
+        // index 3 is skipped and rectangles/a (the next of the set) read in its place: its label is rectangles'
+        EvalDataset d = open("folder:" + dir);
+        assertArrayEquals(new int[] {0, 1, 2, 1}, labels(d), "labels asked before any image was read");
+        EvalDataset read = open("folder:" + dir);
+        RgbImage replaced = read.images().image(3);
+        assertArrayEquals(read.images().image(1).chw(), replaced.chw(), "rectangles/a read in the bomb's place");
+        assertEquals(1, read.images().label(3));
+        assertArrayEquals(
+                new int[] {1, 2, 3, 2},
+                labels(open("folder:" + dir).labelledAs(List.of("ants", "circles", "rectangles", "triangles"))),
+                "and through the training classes' labels");
+
+        Path curated = writeCurated(
+                tmp.resolve("curated"),
+                new String[] {"photos/ant/1.png", "photos/cat/2.png"},
+                new byte[][] {SyntheticPhotos.blankPng(9000, 9000), rectangle});
+        EvalDataset c = open("curated:" + curated);
+        assertEquals(List.of("ant", "cat"), c.classes());
+        assertArrayEquals(new int[] {1, 1}, labels(c), "the cat read in the ant's place is labelled cat");
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.dinoj.pipeline.augment;
 
 import static dev.dinoj.pipeline.augment.Geometric.clamp01;
 
+import java.util.Arrays;
+
 /**
  * The colour operations of dinov2's recipe, in place on a {@code [3, H, W]} float image in [0, 1], with the
  * formulas of torchvision's tensor functional ({@code torchvision.transforms._functional_tensor}), which are
@@ -145,25 +147,41 @@ final class Photometric {
             kernel[k] /= sum;
         }
         float[] tmp = scratch.tmp(img.length);
+        // interior taps need no padding; each sum adds its taps in kernel order, as torchvision's conv does here
+        int lo = Math.min(half, size);
+        int hi = Math.max(lo, size - half);
         for (int row = 0; row < 3 * size; row++) { // along x: img -> tmp
             int base = row * size;
             for (int x = 0; x < size; x++) {
                 float acc = 0f;
-                for (int k = 0; k < kernelSize; k++) {
-                    acc += kernel[k] * img[base + reflect(x + k - half, size)];
+                if (x >= lo && x < hi) {
+                    int first = base + x - half;
+                    for (int k = 0; k < kernelSize; k++) {
+                        acc += kernel[k] * img[first + k];
+                    }
+                } else {
+                    for (int k = 0; k < kernelSize; k++) {
+                        acc += kernel[k] * img[base + reflect(x + k - half, size)];
+                    }
                 }
                 tmp[base + x] = acc;
             }
         }
-        for (int c = 0; c < 3; c++) { // along y: tmp -> img
+        float[] acc = scratch.row(size);
+        for (int c = 0; c < 3; c++) { // along y: tmp -> img, a row of sums at a time (same order per pixel)
             int base = c * size * size;
             for (int y = 0; y < size; y++) {
-                for (int x = 0; x < size; x++) {
-                    float acc = 0f;
-                    for (int k = 0; k < kernelSize; k++) {
-                        acc += kernel[k] * tmp[base + reflect(y + k - half, size) * size + x];
+                Arrays.fill(acc, 0, size, 0f);
+                for (int k = 0; k < kernelSize; k++) {
+                    float kv = kernel[k];
+                    int src = base + reflect(y + k - half, size) * size;
+                    for (int x = 0; x < size; x++) {
+                        acc[x] += kv * tmp[src + x];
                     }
-                    img[base + y * size + x] = clamp01(acc);
+                }
+                int dst = base + y * size;
+                for (int x = 0; x < size; x++) {
+                    img[dst + x] = clamp01(acc[x]);
                 }
             }
         }

@@ -10,6 +10,9 @@ final class Scratch {
     private float[] tmp = new float[0];
 
     private float[] kernel = new float[0];
+    /** One row of sums of the Gaussian blur's vertical pass. */
+    private float[] row = new float[0];
+
     private final int[] order = new int[4];
 
     float[] coeffsX(int n) {
@@ -35,6 +38,10 @@ final class Scratch {
     /** Colour-jitter order, a permutation of 0..3. */
     int[] order() {
         return order;
+    }
+
+    float[] row(int n) {
+        return row.length >= n ? row : (row = new float[n]);
     }
 
     float[] kernel(int n) {

@@ -15,6 +15,21 @@ public interface EncodedImages extends ImageDataset {
      */
     byte[] encoded(int index);
 
+    /**
+     * The position of the image that {@link #encoded} and {@link #image} give for {@code index}: {@code index} itself,
+     * or, when it is over the pixel guard, the image that takes its place. What belongs to an image (its label, its
+     * key) follows it through this. Free once the image was read; else its header (and the next ones') is checked.
+     *
+     * @throws IndexOutOfBoundsException if {@code index} is not in {@code [0, size())}
+     * @throws DatasetException          if an image cannot be read or is not a picture
+     */
+    default int used(int index) {
+        if (!guard().resolved(index)) {
+            encoded(index);
+        }
+        return guard().used(index);
+    }
+
     /** The guard {@link #encoded} and {@link #image} apply. */
     PixelGuard guard();
 }

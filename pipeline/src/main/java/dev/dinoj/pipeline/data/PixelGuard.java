@@ -2,8 +2,10 @@ package dev.dinoj.pipeline.data;
 
 import dev.dinoj.pipeline.image.ImageFormat;
 import dev.dinoj.pipeline.image.ImageReading;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +18,10 @@ import org.slf4j.LoggerFactory;
  * replaced after {@code --resume}, on every rank, and whether a worker reads the set itself or receives the bytes from
  * a data shard: the sample stream stays exact. Images within the guard decode at full resolution, upright (EXIF
  * orientation), as 8-bit RGB ({@link RgbImage#of(java.awt.image.BufferedImage, int)}).
+ *
+ * <p>A guard belongs to one dataset: it remembers which of its images are within (each header is checked once) and
+ * which image took the place of each skipped one ({@link #used}), so that what belongs to an image, its label in
+ * evaluation, can follow the image actually decoded.
  */
 public final class PixelGuard {
     /**
@@ -31,6 +37,8 @@ public final class PixelGuard {
 
     private final long maxPixels;
     private final Set<Integer> skipped = ConcurrentHashMap.newKeySet();
+    private final Map<Integer, Integer> replacedBy = new ConcurrentHashMap<>(); // skipped index → index used
+    private volatile AtomicLongArray within; // bit i: image i's header was checked and is within the guard
 
     public PixelGuard(long maxPixels) {
         if (maxPixels < 1) {
@@ -56,7 +64,7 @@ public final class PixelGuard {
 
     /**
      * The stored bytes of the first image at or after {@code index} (wrapping around) whose header is within the guard;
-     * those over it are counted and logged once each. Only headers are read.
+     * those over it are counted and logged once each and not read again. Each image's header is checked once.
      *
      * @param bytes the stored bytes of an image
      * @param names the file or key of an image, for messages
@@ -64,28 +72,88 @@ public final class PixelGuard {
      * @throws DatasetException when an image is not a picture or its header cannot be read
      */
     public byte[] firstWithin(int index, int size, IntFunction<byte[]> bytes, IntFunction<String> names, String where) {
+        AtomicLongArray ok = within(size);
         ImageReading.Limits limits = ImageReading.Limits.fullResolution(maxPixels);
         for (int k = 0, i = index; k < size; k++, i = (i + 1) % size) {
+            if (skipped.contains(i)) {
+                continue;
+            }
             byte[] data = bytes.apply(i);
-            String format = format(data, names, i);
-            ImageReading.Refused refused = ImageReading.checkHeader(data, format, limits);
-            if (refused == null) {
-                return data;
+            if (!isSet(ok, i)) {
+                String format = format(data, names, i);
+                ImageReading.Refused refused = ImageReading.checkHeader(data, format, limits);
+                if (refused != null) {
+                    if (refused.reason() != ImageReading.Reason.TOO_LARGE) {
+                        throw unreadable(names.apply(i), refused.detail());
+                    }
+                    if (skipped.add(i)) {
+                        log.warn(
+                                "{}: skipped ({}; {} = {}); the next image of the set takes its place",
+                                names.apply(i),
+                                refused.detail(),
+                                KEY,
+                                maxPixels);
+                    }
+                    continue;
+                }
+                set(ok, i);
             }
-            if (refused.reason() != ImageReading.Reason.TOO_LARGE) {
-                throw unreadable(names.apply(i), refused.detail());
+            if (i != index) {
+                replacedBy.put(index, i);
             }
-            if (skipped.add(i)) {
-                log.warn(
-                        "{}: skipped ({}; {} = {}); the next image of the set takes its place",
-                        names.apply(i),
-                        refused.detail(),
-                        KEY,
-                        maxPixels);
-            }
+            return data;
         }
         throw new DatasetException(where + ": every image is over the pixel guard (" + KEY + " = " + maxPixels
                 + "); raise it or curate with curate.store.max-side");
+    }
+
+    /**
+     * Whether {@link #firstWithin} has already resolved position {@code index}: {@link #used} then answers without
+     * reading an image.
+     */
+    public boolean resolved(int index) {
+        AtomicLongArray ok = within;
+        return replacedBy.containsKey(index)
+                || (ok != null && index >= 0 && index < ok.length() * 64L && isSet(ok, index));
+    }
+
+    /**
+     * The position whose image {@link #firstWithin} returned for {@code index}: {@code index} itself, or the image that
+     * took the place of a skipped one. Meaningful once {@link #resolved}.
+     */
+    public int used(int index) {
+        return replacedBy.getOrDefault(index, index);
+    }
+
+    /** The bits of the images known within, sized for the dataset's {@code size} images on the first call. */
+    private AtomicLongArray within(int size) {
+        AtomicLongArray ok = within;
+        if (ok == null) {
+            synchronized (this) {
+                ok = within;
+                if (ok == null) {
+                    ok = new AtomicLongArray((size + 63) / 64);
+                    within = ok;
+                }
+            }
+        }
+        if ((size + 63) / 64 != ok.length()) {
+            throw new IllegalStateException("a PixelGuard belongs to one dataset: it saw " + ok.length() * 64L
+                    + " images at most before, now " + size);
+        }
+        return ok;
+    }
+
+    private static boolean isSet(AtomicLongArray bits, int i) {
+        return (bits.get(i >>> 6) & (1L << (i & 63))) != 0;
+    }
+
+    private static void set(AtomicLongArray bits, int i) {
+        long bit = 1L << (i & 63);
+        long w;
+        do {
+            w = bits.get(i >>> 6);
+        } while ((w & bit) == 0 && !bits.compareAndSet(i >>> 6, w, w | bit));
     }
 
     /**

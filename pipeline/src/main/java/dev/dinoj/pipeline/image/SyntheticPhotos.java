@@ -215,9 +215,26 @@ public final class SyntheticPhotos {
      * about 80 KB, the shape of a decompression bomb.
      */
     public static byte[] blankPng(int w, int h) {
+        return streamedPng(w, h, 0, new byte[1 + w]); // filter byte 0 (none), then zeros
+    }
+
+    /**
+     * A valid 8-bit RGB PNG of {@code w × h} in one colour {@code rgb} (0xRRGGBB), streamed row by row without a
+     * raster: 9000 × 9000 is a few hundred KB that decode to 243 MB of pixels, the 236 KB PNG of issue #14.
+     */
+    public static byte[] flatPng(int w, int h, int rgb) {
+        byte[] row = new byte[1 + 3 * w]; // filter 1 (Sub): the first pixel, then zero differences
+        row[0] = 1;
+        row[1] = (byte) (rgb >> 16);
+        row[2] = (byte) (rgb >> 8);
+        row[3] = (byte) rgb;
+        return streamedPng(w, h, 2, row);
+    }
+
+    /** A PNG of {@code h} copies of {@code row} (filter byte first), 8 bits per sample, of PNG colour type {@code type}. */
+    private static byte[] streamedPng(int w, int h, int type, byte[] row) {
         ByteArrayOutputStream idat = new ByteArrayOutputStream();
         try (OutputStream z = new DeflaterOutputStream(idat, new Deflater(9))) {
-            byte[] row = new byte[1 + w]; // filter byte 0, then zeros
             for (int y = 0; y < h; y++) {
                 z.write(row);
             }
@@ -229,7 +246,7 @@ public final class SyntheticPhotos {
         ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
         be32(ihdr, w);
         be32(ihdr, h);
-        ihdr.writeBytes(new byte[] {8, 0, 0, 0, 0}); // 8-bit, greyscale, deflate, adaptive filters, no interlace
+        ihdr.writeBytes(new byte[] {8, (byte) type, 0, 0, 0}); // 8-bit, colour type, deflate, adaptive, no interlace
         chunk(png, "IHDR", ihdr.toByteArray());
         chunk(png, "IDAT", idat.toByteArray());
         chunk(png, "IEND", new byte[0]);

@@ -105,4 +105,65 @@ class GeometricTest {
             assertEquals(1f, v, 1e-6f);
         }
     }
+
+    /** PIL's two passes written a pixel at a time: the horizontal one row by row, then the vertical one. */
+    private static float[] referenceResample(RgbImage src, CropBox box, int outW, int outH) {
+        int srcW = src.width();
+        int srcH = src.height();
+        float[] in = src.chw();
+        int bw = box.width();
+        int bh = box.height();
+        int[] bx = new int[2 * outW];
+        float[] kx = new float[outW * (bw * 2 + 5)];
+        int ksx = Geometric.coefficients(bw, outW, kx, bx);
+        float[] tmp = new float[3 * bh * outW];
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < bh; y++) {
+                int rowStart = (c * srcH + box.top() + y) * srcW + box.left();
+                for (int x = 0; x < outW; x++) {
+                    float sum = 0f;
+                    for (int k = 0; k < bx[2 * x + 1]; k++) {
+                        sum += in[rowStart + bx[2 * x] + k] * kx[x * ksx + k];
+                    }
+                    tmp[(c * bh + y) * outW + x] = Geometric.clamp01(sum);
+                }
+            }
+        }
+        int[] by = new int[2 * outH];
+        float[] ky = new float[outH * (bh * 2 + 5)];
+        int ksy = Geometric.coefficients(bh, outH, ky, by);
+        float[] dst = new float[3 * outH * outW];
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < outH; y++) {
+                for (int x = 0; x < outW; x++) {
+                    float sum = 0f;
+                    for (int k = 0; k < by[2 * y + 1]; k++) {
+                        sum += tmp[(c * bh + by[2 * y] + k) * outW + x] * ky[y * ksy + k];
+                    }
+                    dst[(c * outH + y) * outW + x] = Geometric.clamp01(sum);
+                }
+            }
+        }
+        return dst;
+    }
+
+    @Test
+    void resampleShouldGiveTheFloatsOfThePassesWrittenPixelByPixel() {
+        SplittableRandom r = new SplittableRandom(9);
+        float[] chw = new float[3 * 61 * 47];
+        for (int i = 0; i < chw.length; i++) {
+            chw[i] = (float) r.nextDouble();
+        }
+        RgbImage img = new RgbImage(61, 47, chw);
+        Scratch scratch = new Scratch();
+        // shrinking, enlarging, heights whose 3 x rows are and are not multiples of 4, a one-row box
+        int[][] cases = {{0, 0, 47, 61, 24}, {5, 7, 13, 20, 32}, {2, 3, 11, 9, 5}, {10, 1, 1, 30, 7}, {3, 3, 40, 50, 40}
+        };
+        for (int[] c : cases) {
+            CropBox box = new CropBox(c[0], c[1], c[2], c[3]);
+            float[] got = new float[3 * c[4] * c[4]];
+            Geometric.resample(img, box, c[4], got, scratch);
+            assertArrayEquals(referenceResample(img, box, c[4], c[4]), got, box + " to " + c[4]);
+        }
+    }
 }

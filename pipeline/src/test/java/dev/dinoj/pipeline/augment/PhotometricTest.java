@@ -3,6 +3,7 @@ package dev.dinoj.pipeline.augment;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class PhotometricTest {
@@ -83,5 +84,59 @@ class PhotometricTest {
         assertEquals(g0 * g0 / (norm * norm), img[5 * size + 5], 1e-6);
         assertEquals(g0 * g1 / (norm * norm), img[5 * size + 6], 1e-6);
         assertEquals(g1 * g1 / (norm * norm), img[6 * size + 6], 1e-6);
+    }
+
+    /** The blur written straight from its definition: every tap through {@code reflect}, one pixel at a time. */
+    private static void referenceBlur(float[] img, int size, int kernelSize, double sigma) {
+        float[] kernel = new float[kernelSize];
+        int half = kernelSize / 2;
+        float sum = 0f;
+        for (int k = 0; k < kernelSize; k++) {
+            double x = (k - half) / sigma;
+            kernel[k] = (float) Math.exp(-0.5 * x * x);
+            sum += kernel[k];
+        }
+        for (int k = 0; k < kernelSize; k++) {
+            kernel[k] /= sum;
+        }
+        float[] tmp = new float[img.length];
+        for (int row = 0; row < 3 * size; row++) {
+            for (int x = 0; x < size; x++) {
+                float acc = 0f;
+                for (int k = 0; k < kernelSize; k++) {
+                    acc += kernel[k] * img[row * size + Photometric.reflect(x + k - half, size)];
+                }
+                tmp[row * size + x] = acc;
+            }
+        }
+        for (int c = 0; c < 3; c++) {
+            int base = c * size * size;
+            for (int y = 0; y < size; y++) {
+                for (int x = 0; x < size; x++) {
+                    float acc = 0f;
+                    for (int k = 0; k < kernelSize; k++) {
+                        acc += kernel[k] * tmp[base + Photometric.reflect(y + k - half, size) * size + x];
+                    }
+                    img[base + y * size + x] = Geometric.clamp01(acc);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theBlurShouldGiveTheFloatsOfItsDefinitionBitForBit() {
+        Scratch scratch = new Scratch();
+        SplittableRandom r = new SplittableRandom(5);
+        for (int size : new int[] {98, 224, 9, 5, 1}) {
+            float[] img = new float[3 * size * size];
+            for (int i = 0; i < img.length; i++) {
+                img[i] = (float) r.nextDouble();
+            }
+            float[] want = img.clone();
+            double sigma = 0.1 + 1.9 * r.nextDouble();
+            referenceBlur(want, size, 9, sigma);
+            Photometric.gaussianBlur(img, size, 9, sigma, scratch);
+            assertArrayEquals(want, img, "size " + size + ", sigma " + sigma);
+        }
     }
 }

@@ -186,10 +186,23 @@ class PhotoDecodingTest {
         assertEquals(64, ds.image(1).width());
         ds.image(0);
         assertEquals(1, ds.guard().skipped(), "counted once per image");
+        assertEquals(1, ds.used(0), "what belongs to image 0 follows the image read in its place");
+        assertEquals(1, ds.used(1));
+        ImageFolderDataset fresh = ImageFolderDataset.open(dir, new PixelGuard(PixelGuard.DEFAULT_MAX_PIXELS));
+        assertEquals(1, fresh.used(0), "known from the headers, before any image is decoded");
         // every image over the guard: one clear line
         ImageFolderDataset tight = ImageFolderDataset.open(dir, new PixelGuard(100));
         DatasetException e = assertThrows(DatasetException.class, () -> tight.image(1));
         assertTrue(e.getMessage().contains("every image is over the pixel guard"), e.getMessage());
+    }
+
+    @Test
+    void theFlatPngGeneratorShouldWriteOneColour() {
+        RgbImage img = decode(SyntheticPhotos.flatPng(50, 40, 0x4080c0));
+        assertEquals(50, img.width());
+        assertEquals(40, img.height());
+        assertColour(0x4080c0, img, 49, 39, 0);
+        assertTrue(SyntheticPhotos.flatPng(9000, 9000, 0x4080c0).length < 400_000, "9000 x 9000 in a few hundred KB");
     }
 
     @Test
