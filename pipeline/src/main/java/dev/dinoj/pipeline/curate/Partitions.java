@@ -46,6 +46,24 @@ public final class Partitions {
         return root(runDir).resolve("parts").resolve(String.format(Locale.ROOT, "part-%05d", p));
     }
 
+    /**
+     * Partition {@code p}'s directory relative to {@link #root}: {@code parts/part-0000p}, the same on a local disk and
+     * under an S3 prefix ({@link dev.dinoj.pipeline.shards.ShardStore}).
+     */
+    public static String relative(int p) {
+        return String.format(Locale.ROOT, "parts/part-%05d", p);
+    }
+
+    /** Partition {@code p}'s float16 embedding shards, relative to {@link #root}. */
+    public static String embeddings(int p) {
+        return relative(p) + "/embeddings";
+    }
+
+    /** Partition {@code p}'s level-1 k-means assignment file, relative to {@link #root}. */
+    public static String assignments(int p) {
+        return relative(p) + "/kmeans-level1.bin";
+    }
+
     /** A fresh scratch directory for one attempt at partition {@code p}. */
     public static Path scratch(Path runDir, int p, String attempt) {
         return root(runDir).resolve("work").resolve(String.format(Locale.ROOT, "part-%05d.%s", p, attempt));
