@@ -46,7 +46,8 @@ import java.util.stream.Stream;
  * embed stage ({@link IngestRun}, the same code as {@code dinoj curate}) on the partitions the driver assigns, one at a
  * time on a thread of its own: it ingests the objects of its partition into a scratch directory (manifest.jsonl,
  * embeddings.bin), then renames that directory into {@link Partitions#done} in one step and reports
- * {@link CurationDriver.PartitionDone}. Assignments that arrive while it is busy wait in order.
+ * {@link CurationDriver.PartitionDone}. It also runs the passes of the sharded k-means ({@link AssignPass}, for
+ * {@link KMeansDriver}) over partitions' float16 shards. Jobs that arrive while it is busy wait in order.
  */
 public final class CurationWorker extends AbstractBehavior<CurationWorker.Command> {
 
@@ -57,7 +58,25 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
             CurateSpec spec, int partition, int partitions, String runDir, ActorRef<CurationDriver.Command> replyTo)
             implements Command, ClusterMessage {}
 
-    private record Finished(IngestPartition job, CurationDriver.Command report) implements Command {}
+    /**
+     * One pass of the sharded k-means over partition {@code partition} of the curation root {@code root} (a local
+     * directory or an {@code s3://} prefix): assign its float16 shards to {@code centroids} ({@code [k, dim]}, row-major)
+     * and answer the per-centroid sums and counts ({@link KMeansDriver.PassPartial}); with {@code last}, also write the
+     * partition's assignment beside it.
+     */
+    public record AssignPass(
+            String root,
+            int partition,
+            int pass,
+            boolean last,
+            int k,
+            int dim,
+            float[] centroids,
+            int blockRows,
+            ActorRef<KMeansDriver.Command> replyTo)
+            implements Command, ClusterMessage {}
+
+    private record Finished(Runnable reply, String warning) implements Command {}
 
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "curation-worker");
 
@@ -70,7 +89,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
     private final ExecutorService thread;
     private final String node;
     private final Config app;
-    private final ArrayDeque<IngestPartition> queue = new ArrayDeque<>();
+    private final ArrayDeque<Command> queue = new ArrayDeque<>();
     private boolean busy;
 
     private CurationWorker(ActorContext<Command> ctx) {
@@ -90,6 +109,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(IngestPartition.class, this::onIngest)
+                .onMessage(AssignPass.class, this::onAssign)
                 .onMessage(Finished.class, this::onFinished)
                 .onSignal(PostStop.class, s -> {
                     thread.shutdownNow();
@@ -103,12 +123,34 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
         return next();
     }
 
+    private Behavior<Command> onAssign(AssignPass m) {
+        queue.addLast(m);
+        return next();
+    }
+
     private Behavior<Command> next() {
         if (busy || queue.isEmpty()) {
             return this;
         }
         busy = true;
-        IngestPartition job = queue.removeFirst();
+        Command next = queue.removeFirst();
+        if (next instanceof AssignPass pass) {
+            CompletableFuture<KMeansDriver.Command> f =
+                    CompletableFuture.supplyAsync(() -> KMeansPasses.run(pass, node, app), thread);
+            getContext().pipeToSelf(f, (ok, err) -> {
+                KMeansDriver.Command r = err == null
+                        ? ok
+                        : new KMeansDriver.PassFailed(pass.pass(), pass.partition(), node, describe(err));
+                return new Finished(
+                        () -> pass.replyTo().tell(r),
+                        r instanceof KMeansDriver.PassFailed pf
+                                ? "k-means pass " + pf.pass() + " of partition " + pf.partition() + " failed: "
+                                        + pf.error()
+                                : null);
+            });
+            return this;
+        }
+        IngestPartition job = (IngestPartition) next;
         ActorRef<CurationDriver.Command> self = job.replyTo();
         getContext()
                 .getLog()
@@ -118,27 +160,28 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
                         job.partitions(),
                         job.spec().source());
         CompletableFuture<CurationDriver.Command> f = CompletableFuture.supplyAsync(() -> ingest(job, self), thread);
-        getContext()
-                .pipeToSelf(
-                        f,
-                        (ok, err) -> new Finished(
-                                job,
-                                err == null
-                                        ? ok
-                                        : new CurationDriver.PartitionFailed(job.partition(), node, describe(err))));
+        getContext().pipeToSelf(f, (ok, err) -> {
+            CurationDriver.Command r =
+                    err == null ? ok : new CurationDriver.PartitionFailed(job.partition(), node, describe(err));
+            return new Finished(
+                    () -> job.replyTo().tell(r),
+                    r instanceof CurationDriver.PartitionFailed pf
+                            ? "Partition " + pf.partition() + " failed: " + pf.error()
+                            : null);
+        });
         return this;
     }
 
     private Behavior<Command> onFinished(Finished m) {
         busy = false;
-        if (m.report() instanceof CurationDriver.PartitionFailed f) {
-            getContext().getLog().warn("Partition [{}] failed: {}", f.partition(), f.error());
+        if (m.warning() != null) {
+            getContext().getLog().warn(m.warning());
         }
-        m.job().replyTo().tell(m.report());
+        m.reply().run();
         return next();
     }
 
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return c.getMessage() == null ? c.toString() : c.getMessage();
     }

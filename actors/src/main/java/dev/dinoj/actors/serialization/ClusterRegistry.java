@@ -4,6 +4,7 @@ import dev.dinoj.actors.curate.CurateSpec;
 import dev.dinoj.actors.curate.CurationDriver;
 import dev.dinoj.actors.curate.CurationView;
 import dev.dinoj.actors.curate.CurationWorker;
+import dev.dinoj.actors.curate.KMeansDriver;
 import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.train.Coordinator;
 import dev.dinoj.actors.train.RunDriver;
@@ -72,7 +73,12 @@ public final class ClusterRegistry {
             // the queue of submitted runs
             RunStatus.QueuedRun.class,
             RunStatus.QueuedRun[].class,
-            Coordinator.Cancel.class);
+            Coordinator.Cancel.class,
+            // the sharded k-means of curation
+            float[].class,
+            CurationWorker.AssignPass.class,
+            KMeansDriver.PassPartial.class,
+            KMeansDriver.PassFailed.class);
 
     private final List<Class<?>> classes;
     private final Map<String, Class<?>> byName;

@@ -1,0 +1,327 @@
+package dev.dinoj.actors.curate;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.receptionist.Receptionist;
+import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.pipeline.curate.HierarchicalKMeans;
+import dev.dinoj.pipeline.curate.ShardedHierarchicalKMeans;
+import dev.dinoj.pipeline.curate.ShardedKMeans;
+import dev.dinoj.pipeline.search.FloatMatrix;
+import dev.dinoj.pipeline.shards.EmbeddingShards;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Distributed hierarchical k-means over a sharded pool, as ssl-data-curation's distributed k-means: for every pass of
+ * level 1 ({@link ShardedKMeans}) the driver sends the centroids to the registered {@link CurationWorker}s, one
+ * {@link CurationWorker.AssignPass} per partition; each worker streams its partition's float16 shards and answers the
+ * per-centroid sums and counts ({@link PassPartial}); the driver reduces them in partition order (so the result is the
+ * one {@link ShardedKMeans.Local} computes in one JVM, whoever ran which partition) into the next centroids. The last
+ * pass writes each partition's assignment beside it (on S3 when the root is). Levels above 1 (centroids only) run on
+ * the driver.
+ *
+ * <p>A worker that leaves the receptionist listing (its node died or was downed) gives its unanswered partitions back
+ * and they go to the others within the same pass, as {@link CurationDriver} does for ingestion; a partition whose pass
+ * failed is tried again up to {@code maxAttempts} times. The seeding sample and the assignments are read by the driver
+ * from the same root.
+ */
+public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
+
+    public interface Command {}
+
+    /** A worker's partial of one pass over one partition. */
+    public record PassPartial(
+            int pass,
+            int partition,
+            String node,
+            int k,
+            int dim,
+            double[] sums,
+            long[] counts,
+            double inertia,
+            double seconds,
+            long peakHeapBytes)
+            implements Command, ClusterMessage {}
+
+    /** A worker could not run one partition's pass. */
+    public record PassFailed(int pass, int partition, String node, String error) implements Command, ClusterMessage {}
+
+    /**
+     * What one node did.
+     *
+     * @param rows          rows assigned over all passes
+     * @param busySeconds   time spent in passes
+     * @param peakHeapBytes the highest peak heap it reported
+     */
+    public record NodeStats(String node, long rows, double busySeconds, long peakHeapBytes) {}
+
+    /** The outcome: the hierarchy, or the error. */
+    public record Result(HierarchicalKMeans.Hierarchy hierarchy, List<NodeStats> nodes, double seconds, String error) {}
+
+    private record Workers(Set<ActorRef<CurationWorker.Command>> workers) implements Command {}
+
+    private record StartPass(
+            FloatMatrix centroids, int pass, boolean last, CompletableFuture<ShardedKMeans.Partial> done)
+            implements Command {}
+
+    private record Done(Result result) implements Command {}
+
+    /**
+     * @param root       the curation root holding {@code parts/part-NNNNN/embeddings} (directory or s3:// prefix)
+     * @param partitions partitions of the pool
+     * @param settings   levels, iterations, resampling, seed
+     * @param blockRows  rows per assignment block
+     * @param minWorkers workers to wait for before the first pass
+     */
+    public static Behavior<Command> create(
+            String root,
+            int partitions,
+            HierarchicalKMeans.Settings settings,
+            int blockRows,
+            int minWorkers,
+            int maxAttempts,
+            ActorRef<Result> replyTo) {
+        return Behaviors.setup(
+                ctx -> new KMeansDriver(ctx, root, partitions, settings, blockRows, minWorkers, maxAttempts, replyTo));
+    }
+
+    private final String root;
+    private final int partitions;
+    private final HierarchicalKMeans.Settings settings;
+    private final int blockRows;
+    private final int minWorkers;
+    private final int maxAttempts;
+    private final ActorRef<Result> replyTo;
+    private final ExecutorService thread;
+    private final long t0 = System.nanoTime();
+    private final Map<String, NodeStats> stats = new TreeMap<>();
+    private Set<ActorRef<CurationWorker.Command>> workers = new HashSet<>();
+    private boolean started;
+
+    private StartPass current;
+    private ShardedKMeans.Partial[] partials;
+    private final TreeSet<Integer> pending = new TreeSet<>();
+    private final Map<Integer, ActorRef<CurationWorker.Command>> assigned = new HashMap<>();
+    private int[] attempts;
+
+    private KMeansDriver(
+            ActorContext<Command> ctx,
+            String root,
+            int partitions,
+            HierarchicalKMeans.Settings settings,
+            int blockRows,
+            int minWorkers,
+            int maxAttempts,
+            ActorRef<Result> replyTo) {
+        super(ctx);
+        this.root = root;
+        this.partitions = partitions;
+        this.settings = settings;
+        this.blockRows = blockRows;
+        this.minWorkers = Math.max(1, minWorkers);
+        this.maxAttempts = Math.max(1, maxAttempts);
+        this.replyTo = replyTo;
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "dinoj-kmeans-driver");
+            t.setDaemon(true);
+            return t;
+        });
+        ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(
+                Receptionist.Listing.class, l -> new Workers(l.getServiceInstances(CurationWorker.KEY)));
+        ctx.getSystem().receptionist().tell(Receptionist.subscribe(CurationWorker.KEY, adapter));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Workers.class, this::onWorkers)
+                .onMessage(StartPass.class, this::onStartPass)
+                .onMessage(PassPartial.class, this::onPartial)
+                .onMessage(PassFailed.class, this::onFailed)
+                .onMessage(Done.class, this::onDone)
+                .onSignal(PostStop.class, s -> {
+                    thread.shutdownNow();
+                    return this;
+                })
+                .build();
+    }
+
+    private Behavior<Command> onWorkers(Workers m) {
+        workers = new HashSet<>(m.workers());
+        for (Map.Entry<Integer, ActorRef<CurationWorker.Command>> e : new ArrayList<>(assigned.entrySet())) {
+            if (!workers.contains(e.getValue())) {
+                assigned.remove(e.getKey());
+                pending.add(e.getKey());
+                getContext()
+                        .getLog()
+                        .warn(
+                                "curation worker {} left; partition {} of pass {} reassigned",
+                                e.getValue().path(),
+                                e.getKey(),
+                                current.pass());
+            }
+        }
+        if (!started && workers.size() >= minWorkers) {
+            started = true;
+            ActorRef<Command> self = getContext().getSelf();
+            CompletableFuture.runAsync(() -> self.tell(new Done(fit(self))), thread);
+        }
+        return assign();
+    }
+
+    /** Runs on the driver's thread. */
+    private Result fit(ActorRef<Command> self) {
+        try (KMeansPasses.Opened o =
+                KMeansPasses.open(root, getContext().getSystem().settings().config())) {
+            List<EmbeddingShards.Reader> parts = ShardedKMeans.open(o.store(), partitions);
+            long rows = parts.stream().mapToLong(EmbeddingShards.Reader::rows).sum();
+            ShardedKMeans.Backend backend = new ShardedKMeans.Backend() {
+                @Override
+                public long rows() {
+                    return rows;
+                }
+
+                @Override
+                public FloatMatrix sample(long[] ids) throws IOException {
+                    return ShardedKMeans.sample(parts, ids);
+                }
+
+                @Override
+                public ShardedKMeans.Partial pass(FloatMatrix centroids, int pass, boolean last) {
+                    CompletableFuture<ShardedKMeans.Partial> f = new CompletableFuture<>();
+                    self.tell(new StartPass(centroids, pass, last, f));
+                    return f.join();
+                }
+            };
+            HierarchicalKMeans.Hierarchy h = ShardedHierarchicalKMeans.fit(
+                    backend, o.store(), partitions, settings, line -> log.info("k-means: {}", line));
+            return new Result(h, null, (System.nanoTime() - t0) / 1e9, null);
+        } catch (Exception e) {
+            Throwable c = CurationDriver.unwrap(e);
+            return new Result(
+                    null, null, (System.nanoTime() - t0) / 1e9, c.getMessage() == null ? c.toString() : c.getMessage());
+        }
+    }
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KMeansDriver.class);
+
+    private Behavior<Command> onStartPass(StartPass m) {
+        current = m;
+        partials = new ShardedKMeans.Partial[partitions];
+        attempts = new int[partitions];
+        assigned.clear();
+        pending.clear();
+        for (int p = 0; p < partitions; p++) {
+            pending.add(p);
+        }
+        return assign();
+    }
+
+    /** Gives every pending partition to the worker with the fewest unanswered ones. */
+    private Behavior<Command> assign() {
+        if (current == null || workers.isEmpty()) {
+            return this;
+        }
+        List<ActorRef<CurationWorker.Command>> sorted = new ArrayList<>(workers);
+        sorted.sort((a, b) -> a.path().toString().compareTo(b.path().toString()));
+        FloatMatrix c = current.centroids();
+        while (!pending.isEmpty()) {
+            int p = pending.pollFirst();
+            ActorRef<CurationWorker.Command> best = sorted.get(0);
+            long least = Long.MAX_VALUE;
+            for (ActorRef<CurationWorker.Command> w : sorted) {
+                long load = assigned.values().stream().filter(w::equals).count();
+                if (load < least) {
+                    least = load;
+                    best = w;
+                }
+            }
+            attempts[p]++;
+            assigned.put(p, best);
+            best.tell(new CurationWorker.AssignPass(
+                    root,
+                    p,
+                    current.pass(),
+                    current.last(),
+                    c.rows(),
+                    c.cols(),
+                    c.data(),
+                    blockRows,
+                    getContext().getSelf()));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onPartial(PassPartial m) {
+        if (current == null || m.pass() != current.pass() || partials[m.partition()] != null) {
+            return this; // a late answer of an earlier pass or attempt
+        }
+        partials[m.partition()] = new ShardedKMeans.Partial(m.k(), m.dim(), m.sums(), m.counts(), m.inertia());
+        assigned.remove(m.partition());
+        pending.remove(m.partition());
+        long rows = partials[m.partition()].rows();
+        stats.merge(
+                m.node(),
+                new NodeStats(m.node(), rows, m.seconds(), m.peakHeapBytes()),
+                (a, b) -> new NodeStats(
+                        a.node(),
+                        a.rows() + b.rows(),
+                        a.busySeconds() + b.busySeconds(),
+                        Math.max(a.peakHeapBytes(), b.peakHeapBytes())));
+        for (ShardedKMeans.Partial p : partials) {
+            if (p == null) {
+                return this;
+            }
+        }
+        ShardedKMeans.Partial total = ShardedKMeans.Partial.empty(m.k(), m.dim());
+        for (ShardedKMeans.Partial p : partials) {
+            total = total.plus(p);
+        }
+        StartPass finished = current;
+        current = null;
+        finished.done().complete(total);
+        return this;
+    }
+
+    private Behavior<Command> onFailed(PassFailed m) {
+        if (current == null || m.pass() != current.pass() || partials[m.partition()] != null) {
+            return this;
+        }
+        assigned.remove(m.partition());
+        getContext()
+                .getLog()
+                .warn("k-means pass {} of partition {} failed on {}: {}", m.pass(), m.partition(), m.node(), m.error());
+        if (attempts[m.partition()] >= maxAttempts) {
+            StartPass failed = current;
+            current = null;
+            failed.done()
+                    .completeExceptionally(new IllegalStateException("partition " + m.partition() + " failed "
+                            + attempts[m.partition()] + " times; last on " + m.node() + ": " + m.error()));
+            return this;
+        }
+        pending.add(m.partition());
+        return assign();
+    }
+
+    private Behavior<Command> onDone(Done m) {
+        Result r = m.result();
+        replyTo.tell(new Result(r.hierarchy(), List.copyOf(stats.values()), r.seconds(), r.error()));
+        return Behaviors.stopped();
+    }
+}
