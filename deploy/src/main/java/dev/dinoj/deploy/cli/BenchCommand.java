@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
             BenchCommand.TrainStep.class,
             BenchCollectivesCommand.class,
             BenchCurationCommand.class,
+            BenchCurationScaleCommand.class,
             BenchDataCommand.class
         })
 public final class BenchCommand implements Runnable {
