@@ -21,6 +21,8 @@ import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.Manifest;
+import dev.dinoj.pipeline.shards.EmbeddingSpill;
+import dev.dinoj.pipeline.shards.ShardStore;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -45,7 +47,8 @@ import java.util.stream.Stream;
  * The curation worker of a {@code curation} node (receptionist key {@code curation-worker}). It runs the ingest +
  * embed stage ({@link IngestRun}, the same code as {@code dinoj curate}) on the partitions the driver assigns, one at a
  * time on a thread of its own: it ingests the objects of its partition into a scratch directory (manifest.jsonl,
- * embeddings.bin), then renames that directory into {@link Partitions#done} in one step and reports
+ * embeddings.bin, and the ingested objects' embeddings as float16 shards in {@code embeddings/}, {@link EmbeddingSpill}),
+ * then renames that directory into {@link Partitions#done} in one step and reports
  * {@link CurationDriver.PartitionDone}. It also runs the passes of the sharded k-means ({@link AssignPass}, for
  * {@link KMeansDriver}) over partitions' float16 shards. Jobs that arrive while it is busy wait in order.
  */
@@ -217,12 +220,14 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
                     })
                     .scope(key -> Partitions.of(key, n) == p)
                     .run();
+            long spilled = EmbeddingSpill.write(ShardStore.local(scratch), "embeddings", r.entries(), emb);
             ObjectNode info = JSON.createObjectNode();
             info.put("partition", p);
             info.put("partitions", n);
             info.put("node", node);
             info.put("entries", r.entries().size());
             info.put("embedder", embedder.id());
+            info.put("embedding_rows", spilled);
             info.put("seconds", (System.nanoTime() - t0) / 1e9);
             Files.write(
                     scratch.resolve("part.json"),

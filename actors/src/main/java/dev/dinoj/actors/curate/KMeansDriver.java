@@ -71,7 +71,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
      */
     public record NodeStats(String node, long rows, double busySeconds, long peakHeapBytes) {}
 
-    /** The outcome: the hierarchy, or the error. */
+    /** The outcome: the hierarchy, or the error; {@code seconds} from the first pass's start (workers up) to the end. */
     public record Result(HierarchicalKMeans.Hierarchy hierarchy, List<NodeStats> nodes, double seconds, String error) {}
 
     private record Workers(Set<ActorRef<CurationWorker.Command>> workers) implements Command {}
@@ -109,7 +109,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
     private final int maxAttempts;
     private final ActorRef<Result> replyTo;
     private final ExecutorService thread;
-    private final long t0 = System.nanoTime();
+    private long t0 = System.nanoTime();
     private final Map<String, NodeStats> stats = new TreeMap<>();
     private Set<ActorRef<CurationWorker.Command>> workers = new HashSet<>();
     private boolean started;
@@ -179,6 +179,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
         }
         if (!started && workers.size() >= minWorkers) {
             started = true;
+            t0 = System.nanoTime();
             ActorRef<Command> self = getContext().getSelf();
             CompletableFuture.runAsync(() -> self.tell(new Done(fit(self))), thread);
         }

@@ -112,6 +112,28 @@ class EmbeddingShardsTest {
                 .startsWith(dir.resolve("emb/index.json") + ": not a shard index"));
     }
 
+    @Test
+    void shouldSpillAPartitionsIngestedEmbeddingsInManifestOrder(@TempDir Path dir) throws Exception {
+        dev.dinoj.pipeline.ingest.EmbeddingStore emb = dev.dinoj.pipeline.ingest.EmbeddingStore.inMemory(4, "test");
+        String a = "a".repeat(64);
+        String b = "b".repeat(64);
+        emb.putAll(new String[] {a, b}, new float[] {1, 2, 3, 4, 0.1f, 0.2f, 0.3f, 0.4f});
+        var ingested = dev.dinoj.pipeline.ingest.ObjectState.INGESTED;
+        List<dev.dinoj.pipeline.ingest.ManifestEntry> entries = List.of(
+                dev.dinoj.pipeline.ingest.ManifestEntry.of("k/2", "e", 1, ingested, "")
+                        .withSha(b),
+                dev.dinoj.pipeline.ingest.ManifestEntry.of(
+                        "k/bad", "e", 1, dev.dinoj.pipeline.ingest.ObjectState.CORRUPT, "truncated"),
+                dev.dinoj.pipeline.ingest.ManifestEntry.of("k/1", "e", 1, ingested, "")
+                        .withSha(a));
+        ShardStore store = ShardStore.local(dir);
+        assertEquals(2, EmbeddingSpill.write(store, "part/embeddings", entries, emb));
+        FloatMatrix back = EmbeddingShards.Reader.open(store, "part/embeddings").readAll();
+        assertEquals(Float16.round(0.1f), back.data()[0]);
+        assertEquals(4f, back.data()[7]);
+        assertEquals("k/2\nk/1\n", Files.readString(dir.resolve("part/embeddings/keys.txt")));
+    }
+
     private static void readAll(ShardStore store) throws Exception {
         EmbeddingShards.Reader.open(store, "emb").readAll();
     }
