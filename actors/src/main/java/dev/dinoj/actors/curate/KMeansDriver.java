@@ -108,6 +108,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
     private final int minWorkers;
     private final int maxAttempts;
     private final ActorRef<Result> replyTo;
+    private final com.typesafe.config.Config app;
     private final ExecutorService thread;
     private long t0 = System.nanoTime();
     private final Map<String, NodeStats> stats = new TreeMap<>();
@@ -137,6 +138,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
         this.minWorkers = Math.max(1, minWorkers);
         this.maxAttempts = Math.max(1, maxAttempts);
         this.replyTo = replyTo;
+        this.app = ctx.getSystem().settings().config();
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "dinoj-kmeans-driver");
             t.setDaemon(true);
@@ -174,7 +176,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
                                 "curation worker {} left; partition {} of pass {} reassigned",
                                 e.getValue().path(),
                                 e.getKey(),
-                                current.pass());
+                                current == null ? -1 : current.pass());
             }
         }
         if (!started && workers.size() >= minWorkers) {
@@ -311,6 +313,8 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
         if (attempts[m.partition()] >= maxAttempts) {
             StartPass failed = current;
             current = null;
+            assigned.clear();
+            pending.clear();
             failed.done()
                     .completeExceptionally(new IllegalStateException("partition " + m.partition() + " failed "
                             + attempts[m.partition()] + " times; last on " + m.node() + ": " + m.error()));
