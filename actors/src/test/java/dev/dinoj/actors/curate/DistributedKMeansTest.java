@@ -12,6 +12,7 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.curate.HierarchicalKMeans;
+import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.curate.ShardedHierarchicalKMeans;
 import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.shards.ShardStore;
@@ -36,7 +37,7 @@ class DistributedKMeansTest {
     @Test
     void shouldEqualTheOneJvmResultWhenAWorkerLeavesMidPass(@TempDir Path dir) throws Exception {
         ShardStore store = ShardStore.local(dir);
-        SyntheticPool.write(store, new SyntheticPool.Spec(20_000, 32, 60, 0.25, 6, 2000, 11));
+        SyntheticPool.write(store, new SyntheticPool.Spec(20_000, 32, 60, 0.25, 6, 2000, 11), Partitions::embeddings);
         HierarchicalKMeans.Settings s = new HierarchicalKMeans.Settings(
                 new int[] {100, 30, 10, 3}, 8, 2, null, HierarchicalKMeans.Strategy.CLOSEST, 3);
         HierarchicalKMeans.Hierarchy local =

@@ -117,7 +117,7 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
         SyntheticPool.Spec spec = new SyntheticPool.Spec(n, dim, centers, noise, partitions, 16_384, seed);
         System.err.printf(
                 Locale.ROOT, "dinoj: writing %d embeddings (d %d) in %d partitions to %s%n", n, dim, partitions, root);
-        SyntheticPool.write(store, spec);
+        SyntheticPool.write(store, spec, Partitions::embeddings);
         double generate = (System.nanoTime() - t0) / 1e9;
         HierarchicalKMeans.Settings s = new HierarchicalKMeans.Settings(
                 levels, iterations, resamples, null, HierarchicalKMeans.Strategy.CLOSEST, seed);

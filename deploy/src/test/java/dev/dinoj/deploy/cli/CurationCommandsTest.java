@@ -214,6 +214,34 @@ class CurationCommandsTest {
     }
 
     @Test
+    void shouldBenchTheShardedHierarchicalKMeansInThisJvm(@TempDir Path dir) {
+        Out b = run(
+                new BenchCurationScaleCommand(),
+                "--n",
+                "6000",
+                "--dim",
+                "32",
+                "--centers",
+                "20",
+                "--partitions",
+                "3",
+                "--levels",
+                "40,12,6,3",
+                "--iterations",
+                "3",
+                "--resamples",
+                "2",
+                "--nodes",
+                "0",
+                "--dir",
+                dir.toString());
+        assertEquals(0, b.code(), b.out());
+        assertTrue(b.out().contains("\"bench\":\"curation-scale\",\"n\":6000"), b.out());
+        assertTrue(b.out().contains("peak heap MiB"), b.out());
+        assertTrue(Files.isRegularFile(dir.resolve("curation/parts/part-00002/kmeans-level1.bin")));
+    }
+
+    @Test
     void shouldBenchSmallShapes() {
         Out b = run(
                 new BenchCurationCommand(),

@@ -1,17 +1,17 @@
 package dev.dinoj.pipeline.shards;
 
-import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.search.FloatMatrix;
 import java.io.IOException;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 /**
  * An embeddings-only synthetic pool for the global stages of curation: {@code n} unit vectors of dimension {@code dim}
  * drawn from a mixture of {@code centers} isotropic Gaussians (random unit means, {@code noise} per coordinate, then
  * L2-normalised, as {@link FloatMatrix#clustered}), split into {@code partitions} contiguous ranges (partition
  * {@code p} holds rows {@code [round(n·p/P), round(n·(p+1)/P))}, as ssl-data-curation splits a pool among ranks), each
- * written as float16 shards to {@link Partitions#embeddings}{@code (p)} of a store rooted at the run's
- * {@code curation} directory. Generated a block at a time: the heap never holds the pool.
+ * written as float16 shards to the directory {@code dirOf(p)} of a store (curation passes
+ * {@code Partitions::embeddings}, under the run's {@code curation} directory). Generated a block at a time: the heap never holds the pool.
  */
 public final class SyntheticPool {
     private SyntheticPool() {}
@@ -32,23 +32,22 @@ public final class SyntheticPool {
     }
 
     /** Writes every partition; returns the rows written. */
-    public static long write(ShardStore store, Spec s) throws IOException {
+    public static long write(ShardStore store, Spec s, IntFunction<String> dirOf) throws IOException {
         long total = 0;
         for (int p = 0; p < s.partitions(); p++) {
-            total += writePartition(store, s, p);
+            total += writePartition(store, s, p, dirOf.apply(p));
         }
         return total;
     }
 
-    /** Writes partition {@code p}; returns its rows. */
-    public static long writePartition(ShardStore store, Spec s, int p) throws IOException {
+    /** Writes partition {@code p} to {@code dir}; returns its rows. */
+    public static long writePartition(ShardStore store, Spec s, int p, String dir) throws IOException {
         float[] means = means(s);
         SplittableRandom rnd = new SplittableRandom(s.seed() * 0x9E3779B97F4A7C15L + p + 1);
         long rows = s.start(p + 1) - s.start(p);
         int block = 4096;
         float[] buf = new float[block * s.dim()];
-        try (EmbeddingShards.Writer w =
-                new EmbeddingShards.Writer(store, Partitions.embeddings(p), s.dim(), s.rowsPerShard())) {
+        try (EmbeddingShards.Writer w = new EmbeddingShards.Writer(store, dir, s.dim(), s.rowsPerShard())) {
             for (long r = 0; r < rows; r += block) {
                 int len = (int) Math.min(block, rows - r);
                 for (int i = 0; i < len; i++) {

@@ -25,7 +25,7 @@ class ShardedKMeansTest {
     void shouldMatchTheInHeapHierarchicalKMeansWithinOnePercentOfInertia(@TempDir Path dir) throws Exception {
         ShardStore store = ShardStore.local(dir);
         SyntheticPool.Spec spec = new SyntheticPool.Spec(20_000, 32, 60, 0.25, 3, 3000, 7);
-        assertEquals(20_000, SyntheticPool.write(store, spec));
+        assertEquals(20_000, SyntheticPool.write(store, spec, Partitions::embeddings));
         List<EmbeddingShards.Reader> parts = ShardedKMeans.open(store, 3);
         FloatMatrix all = ShardedKMeans.sample(
                 parts, java.util.stream.LongStream.range(0, 20_000).toArray());
