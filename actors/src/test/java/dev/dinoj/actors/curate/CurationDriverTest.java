@@ -109,6 +109,20 @@ class CurationDriverTest {
             }
         }
         assertEquals(objects, partitionOf.keySet());
+        // each partition's ingested images are spilled as float16 shards, keys in row order
+        long spilled = 0;
+        for (int p = 0; p < 3; p++) {
+            dev.dinoj.pipeline.shards.ShardStore shards =
+                    dev.dinoj.pipeline.shards.ShardStore.local(Partitions.root(run));
+            long rows = dev.dinoj.pipeline.shards.EmbeddingShards.Reader.open(shards, Partitions.embeddings(p))
+                    .rows();
+            assertEquals(
+                    rows,
+                    Files.readAllLines(Partitions.done(run, p).resolve("embeddings/keys.txt"))
+                            .size());
+            spilled += rows;
+        }
+        assertEquals(24, spilled, "the 24 images spilled, not the text file or the empty one");
         JsonNode done = json.readTree(Partitions.root(run).resolve("done.json").toFile());
         assertEquals(26, done.get("objects").asInt(), done.toString());
         assertEquals(24, done.get("kept").asInt(), done.toString());

@@ -74,8 +74,9 @@ public interface ShardStore {
         public void write(String path, ByteBuffer bytes) throws IOException {
             Path target = root.resolve(path);
             Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), ".write-", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            // a hidden sibling (not createTempFile, whose files are private to the user): readable as other outputs
+            Path tmp = target.resolveSibling("." + target.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer b = bytes.duplicate();
                 while (b.hasRemaining()) {
                     ch.write(b);
