@@ -1,6 +1,7 @@
 package dev.dinoj.pipeline.curate;
 
 import dev.dinoj.pipeline.search.KMeans;
+import dev.dinoj.pipeline.shards.EmbeddingShards;
 import dev.dinoj.pipeline.shards.ShardStore;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ public final class ShardedHierarchicalKMeans {
         }
         int[] assignment = new int[(int) n];
         float[] distance = new float[(int) n];
-        List<ShardedKMeansRows> parts = rows(store, partitions);
+        List<EmbeddingShards.Reader> parts = ShardedKMeans.open(store, partitions);
         int at = 0;
         for (int p = 0; p < partitions; p++) {
             PartitionAssignments a = PartitionAssignments.read(
@@ -68,15 +69,5 @@ public final class ShardedHierarchicalKMeans {
             levels.addAll(top.levels());
         }
         return new HierarchicalKMeans.Hierarchy((int) n, levels);
-    }
-
-    private record ShardedKMeansRows(long rows) {}
-
-    private static List<ShardedKMeansRows> rows(ShardStore store, int partitions) throws IOException {
-        List<ShardedKMeansRows> out = new ArrayList<>();
-        for (var r : ShardedKMeans.open(store, partitions)) {
-            out.add(new ShardedKMeansRows(r.rows()));
-        }
-        return out;
     }
 }
