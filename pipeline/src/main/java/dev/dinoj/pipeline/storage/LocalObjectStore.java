@@ -145,7 +145,8 @@ public final class LocalObjectStore implements ObjectStore {
                         }
                         byte[] data;
                         try (InputStream in = Files.newInputStream(p)) {
-                            data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+                            data = in.readNBytes(
+                                    (int) Math.min(Integer.MAX_VALUE - 8L, Math.max(maxBytes, maxBytes + 1)));
                         }
                         if (data.length > maxBytes) {
                             throw new StorageException(
