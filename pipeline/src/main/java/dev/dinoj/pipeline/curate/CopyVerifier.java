@@ -9,20 +9,25 @@ import java.util.Arrays;
  * when mirrored (normalised coordinates, pixel centres at {@code (i + 0.5) / side}), A sampled bilinearly. Starting
  * from the retrieval's coarse alignment, the four geometric parameters are refined by Gauss-Newton (forward-additive
  * Lucas-Kanade) with gain {@code g} and bias {@code c} solved jointly in closed form each iteration, coarse to fine:
- * first on both images blurred (σ of {@link #SIGMAS}, which widens the basin), then sharper. The pair is then scored
- * on the sharpest level by the residual after the gain/bias fit, relative to B's own spread:
- * {@code score = 1 − rms(residual) / std(B)} over B's interior (a {@link #BORDER}-pixel border, where padding lives,
- * left out) and only where the map lands inside A's interior. A true copy leaves noise, JPEG and resampling error
- * (score about 0.8–0.95); two distinct items of the same outline leave their differing detail. The caller tries both
- * directions of a pair (either could be the crop) and keeps the better.
+ * first on both images blurred (σ of {@link #SIGMAS}, which widens the basin), then sharper. A pair scoring below
+ * {@link #GIVE_UP} after the coarsest level stops there. The pair is then scored on the common support only — B's
+ * interior (a {@link #BORDER}-pixel border, where padding lives, left out) where the map lands inside A's interior: A
+ * is warped onto B's grid after the two pixel footprints are equalised, both are blurred by {@link #SCORE_SIGMA} with
+ * normalised convolution over that support (so neither padding nor A's outside bleeds in), a tone curve of degree
+ * {@link #TONE_DEGREE} (brightness, contrast and their clipping) is fitted by least squares, and
+ * {@code score = 1 − rms(residual) / std(B)}. A true copy leaves noise, JPEG and resampling error; two distinct items
+ * of the same outline leave their differing detail. The caller tries both directions of a pair (either could be the
+ * crop) and keeps the better.
  *
  * <p>Not thread-safe (scratch buffers); use one instance per thread.
  */
 final class CopyVerifier {
-    /** Blur of each level (Gaussian σ in thumbnail pixels), coarse to fine; the last level scores. */
+    /** Blur of each alignment level (Gaussian σ in thumbnail pixels), coarse to fine. */
     static final double[] SIGMAS = {1.5, 0.8, 0.0};
-    /** The level whose residual scores the pair (σ 0.8: noise and JPEG blocking damped, the items' detail kept). */
-    static final int SCORE_LEVEL = 1;
+    /** Blur of the score, applied on the common support after the warp. */
+    static final double SCORE_SIGMA = 1.2;
+    /** Degree of the tone curve (brightness, contrast and their clipping) fitted before the residual. */
+    static final int TONE_DEGREE = 3;
     /**
      * A pair scoring below this on the coarsest level is not refined further (true copies score above 0.85 there).
      */
@@ -47,6 +52,7 @@ final class CopyVerifier {
     private final float[][] aGy;
     private final float[][] bLev;
     private final float[] tmp;
+    private final float[] wA, wB, mask, bA, bB, bM, rawA, rawB, matchedA, matchedB, xs, ys;
     private final double[][] kernels;
     private final double[] m = new double[36];
     private final double[] r = new double[6];
@@ -63,6 +69,19 @@ final class CopyVerifier {
         aGy = new float[levels][plane];
         bLev = new float[levels][plane];
         tmp = new float[plane];
+        wA = new float[plane];
+        wB = new float[plane];
+        mask = new float[plane];
+        bA = new float[plane];
+        bB = new float[plane];
+        bM = new float[plane];
+        rawA = new float[plane];
+        rawB = new float[plane];
+        matchedA = new float[plane];
+        matchedB = new float[plane];
+        xs = new float[plane];
+        ys = new float[plane];
+
         kernels = new double[levels][];
         for (int l = 0; l < levels; l++) {
             kernels[l] = gaussian(SIGMAS[l]);
@@ -93,7 +112,18 @@ final class CopyVerifier {
             }
         }
         System.arraycopy(p, 0, last, 0, 4);
-        return (float) score(SCORE_LEVEL, p, flip);
+        // equalise the pixel footprints before the warp: A's pixels appear 1/s of B's wide, so the finer side gets
+        // the difference of the two box variances as a Gaussian
+        double[] sa = new double[2];
+        double[] sb = new double[2];
+        for (int axis = 0; axis < 2; axis++) {
+            double sc = p[2 * axis];
+            sa[axis] = sc < 1 ? 0 : Math.sqrt((sc * sc - 1) / 12);
+            sb[axis] = sc < 1 ? Math.sqrt((1 / (sc * sc) - 1) / 12) : 0;
+        }
+        blur(rawA, 0, matchedA, gaussian(sa[0]), gaussian(sa[1]));
+        blur(rawB, 0, matchedB, gaussian(sb[0]), gaussian(sb[1]));
+        return (float) warpedScore(matchedA, matchedB, p, flip);
     }
 
     /**
@@ -110,8 +140,10 @@ final class CopyVerifier {
     }
 
     private void prepare(float[] data, int off, float[][] lev, boolean gradients) {
+        float[] src = gradients ? rawA : rawB;
+        System.arraycopy(data, off, src, 0, plane);
         for (int l = 0; l < lev.length; l++) {
-            blur(data, off, lev[l], kernels[l]);
+            blur(src, 0, lev[l], kernels[l]);
             if (gradients) {
                 gradient(lev[l], aGx[l], aGy[l]);
             }
@@ -189,8 +221,73 @@ final class CopyVerifier {
 
     /** {@code 1 − rms / std(B)} after the closed-form gain/bias fit at level {@code l}. */
     private double score(int l, double[] p, boolean flip) {
-        float[] a = aLev[l];
-        float[] b = bLev[l];
+        return score(aLev[l], bLev[l], p, flip);
+    }
+
+    /**
+     * A warped onto B's grid, then both blurred (σ {@link #SCORE_SIGMA}) over their common support only (B's interior
+     * where the map lands inside A: normalised convolution, so neither padding nor A's outside bleeds in), then the
+     * tone-curve residual score.
+     */
+    private double warpedScore(float[] a, float[] b, double[] p, boolean flip) {
+        int s = side;
+        double lo = A_MARGIN;
+        double hi = s - 1 - A_MARGIN;
+        Arrays.fill(wA, 0, plane, 0f);
+        Arrays.fill(wB, 0, plane, 0f);
+        Arrays.fill(mask, 0, plane, 0f);
+        int count = 0;
+        for (int j = BORDER; j < s - BORDER; j++) {
+            double py = (p[2] * (j + 0.5) / s + p[3]) * s - 0.5;
+            if (py < lo || py > hi) {
+                continue;
+            }
+            int iy = Math.min((int) py, s - 2);
+            double wy = py - iy;
+            for (int i = BORDER; i < s - BORDER; i++) {
+                double u = (i + 0.5) / s;
+                double px = (p[0] * (flip ? 1 - u : u) + p[1]) * s - 0.5;
+                if (px < lo || px > hi) {
+                    continue;
+                }
+                int ix = Math.min((int) px, s - 2);
+                int q = j * s + i;
+                wA[q] = (float) bilinear(a, iy * s + ix, s, px - ix, wy);
+                wB[q] = b[q];
+                mask[q] = 1f;
+                count++;
+            }
+        }
+        int interior = (s - 2 * BORDER) * (s - 2 * BORDER);
+        if (count < MIN_COVERAGE * interior) {
+            return -1;
+        }
+        double[] k = gaussian(SCORE_SIGMA);
+        blur(wA, 0, bA, k);
+        blur(wB, 0, bB, k);
+        blur(mask, 0, bM, k);
+        int n = 0;
+        double sb = 0;
+        double sbb = 0;
+        for (int q = 0; q < plane; q++) {
+            if (mask[q] > 0) {
+                float x = bA[q] / bM[q];
+                float y = bB[q] / bM[q];
+                xs[n] = x;
+                ys[n] = y;
+                sb += y;
+                sbb += y * y;
+                n++;
+            }
+        }
+        double vb = sbb - sb * sb / n;
+        if (vb <= 1e-12) {
+            return -1;
+        }
+        return toneScore(n, vb);
+    }
+
+    private double score(float[] a, float[] b, double[] p, boolean flip) {
         int s = side;
         double lo = A_MARGIN;
         double hi = s - 1 - A_MARGIN;
@@ -234,6 +331,50 @@ final class CopyVerifier {
         return 1 - Math.sqrt(residual / vb);
     }
 
+    /** {@code 1 − rms / std} of B after a least-squares tone curve (polynomial of degree {@link #TONE_DEGREE}) of A. */
+    private double toneScore(int n, double vb) {
+        int d = TONE_DEGREE + 1;
+        double[] mm = new double[d * d];
+        double[] rr = new double[d];
+        double[] f = new double[d];
+        // standardise x for conditioning
+        double mean = 0;
+        double sq = 0;
+        for (int q = 0; q < n; q++) {
+            mean += xs[q];
+            sq += xs[q] * xs[q];
+        }
+        mean /= n;
+        double sd = Math.sqrt(Math.max(1e-12, sq / n - mean * mean));
+        for (int q = 0; q < n; q++) {
+            double x = (xs[q] - mean) / sd;
+            f[0] = 1;
+            for (int k = 1; k < d; k++) {
+                f[k] = f[k - 1] * x;
+            }
+            for (int a = 0; a < d; a++) {
+                rr[a] += f[a] * ys[q];
+                for (int b = 0; b <= a; b++) {
+                    mm[a * d + b] += f[a] * f[b];
+                }
+            }
+        }
+        double[] c = solve(mm, rr, d);
+        if (c == null || !(c[1] > 0)) {
+            return -1;
+        }
+        double err = 0;
+        for (int q = 0; q < n; q++) {
+            double x = (xs[q] - mean) / sd;
+            double pred = 0;
+            for (int k = d - 1; k >= 0; k--) {
+                pred = pred * x + c[k];
+            }
+            err += (ys[q] - pred) * (ys[q] - pred);
+        }
+        return 1 - Math.sqrt(err / vb);
+    }
+
     private static double bilinear(float[] img, int o, int s, double wx, double wy) {
         double top = img[o] + wx * (img[o + 1] - img[o]);
         double bot = img[o + s] + wx * (img[o + s + 1] - img[o + s]);
@@ -242,26 +383,32 @@ final class CopyVerifier {
 
     /** Separable Gaussian blur (edges clamped) of the thumbnail at {@code off} into {@code out}. */
     private void blur(float[] data, int off, float[] out, double[] k) {
+        blur(data, off, out, k, k);
+    }
+
+    /** Separable blur with kernel {@code kx} along x and {@code ky} along y, edges clamped. */
+    private void blur(float[] data, int off, float[] out, double[] kx, double[] ky) {
         int s = side;
-        if (k.length == 1) {
+        if (kx.length == 1 && ky.length == 1) {
             System.arraycopy(data, off, out, 0, plane);
             return;
         }
-        int rad = k.length / 2;
+        int rad = kx.length / 2;
         for (int y = 0; y < s; y++) {
             for (int x = 0; x < s; x++) {
                 double acc = 0;
                 for (int t = -rad; t <= rad; t++) {
-                    acc += k[t + rad] * data[off + y * s + Math.max(0, Math.min(s - 1, x + t))];
+                    acc += kx[t + rad] * data[off + y * s + Math.max(0, Math.min(s - 1, x + t))];
                 }
                 tmp[y * s + x] = (float) acc;
             }
         }
+        rad = ky.length / 2;
         for (int y = 0; y < s; y++) {
             for (int x = 0; x < s; x++) {
                 double acc = 0;
                 for (int t = -rad; t <= rad; t++) {
-                    acc += k[t + rad] * tmp[Math.max(0, Math.min(s - 1, y + t)) * s + x];
+                    acc += ky[t + rad] * tmp[Math.max(0, Math.min(s - 1, y + t)) * s + x];
                 }
                 out[y * s + x] = (float) acc;
             }
@@ -284,7 +431,7 @@ final class CopyVerifier {
     }
 
     private static double[] gaussian(double sigma) {
-        if (sigma <= 0) {
+        if (sigma <= 0.05) {
             return new double[] {1};
         }
         int rad = (int) Math.ceil(2.5 * sigma);

@@ -13,13 +13,13 @@ import org.junit.jupiter.api.Test;
  * Copies made as copy-detection benchmarks make them ({@link CopyEdits}) of Fashion-MNIST images and generated photos:
  * the aligned detector ({@code copy:24}) against the cosine of 20×20 thumbnails at 0.992 (the {@code thumbnail:20}
  * default), on 2,000 originals (1,600 Fashion-MNIST, 400 photos) and 220 copies. Prints both tables (per kind of copy);
- * {@code -Ddinoj.test.copyPool=N} and {@code -Ddinoj.test.copySeed=S} for other pools. The asserted floor is what the
- * aligned detector reaches today (about 85 % caught at about 1 % of originals wrongly dropped); issue #16 asks for
- * 90 % at 1 %.
+ * {@code -Ddinoj.test.copyPool=N}, {@code -Ddinoj.test.copySeed=S} and {@code -Ddinoj.test.copyThreshold=T} for
+ * other pools and thresholds. Asserted: at most 1 % of originals wrongly dropped and at least 80 % of pairs caught
+ * (what the aligned detector reaches: 81–84 % on seeds 1–3; issue #16 asks for 90 %).
  */
 class CopyDetectionBenchmarkTest {
     /** The verification threshold calibrated on seed 1 (docs/CURATION.md). */
-    static final float THRESHOLD = 0.945f;
+    static final float THRESHOLD = Float.parseFloat(System.getProperty("dinoj.test.copyThreshold", "0.963"));
 
     @Test
     void alignedDetectionShouldCatchRealisticCopiesTheThumbnailCosineMisses() {
@@ -39,7 +39,7 @@ class CopyDetectionBenchmarkTest {
         System.out.println("thumbnail:20, cosine >= 0.992, " + pool.originals() + " originals:\n" + cosine.table());
         System.out.println("copy:24, aligned, score >= " + THRESHOLD + ":\n" + aligned.table());
         assertTrue(aligned.recall() >= 0.8, "aligned recall " + aligned.recall());
-        assertTrue(aligned.wrongDropRate() <= 0.02, "originals wrongly dropped " + aligned.wrongDropRate());
+        assertTrue(aligned.wrongDropRate() <= 0.01, "originals wrongly dropped " + aligned.wrongDropRate());
         assertTrue(cosine.recall() < 0.5, "cosine recall " + cosine.recall());
     }
 }
