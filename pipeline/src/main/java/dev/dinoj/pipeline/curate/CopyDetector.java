@@ -4,6 +4,8 @@ import dev.dinoj.pipeline.search.FlatIndex;
 import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.pipeline.search.IvfIndex;
 import dev.dinoj.pipeline.search.Neighbors;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
@@ -66,12 +68,8 @@ public final class CopyDetector {
 
     /** Union-find over the neighbour lists' edges at or above {@code threshold}. */
     static Result components(Neighbors nn, int n, float threshold) {
-        int[] parent = new int[n];
-        for (int i = 0; i < n; i++) {
-            parent[i] = i;
-        }
-        float[] best = new float[n];
-        long edges = 0;
+        List<int[]> edges = new ArrayList<>();
+        List<Float> sims = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             for (int r = 0; r < nn.k(); r++) {
                 int j = nn.id(i, r);
@@ -79,12 +77,37 @@ public final class CopyDetector {
                 if (j < 0 || sim < threshold) {
                     break;
                 }
-                edges++;
-                best[i] = Math.max(best[i], sim);
-                best[j] = Math.max(best[j], sim);
-                union(parent, i, j);
+                edges.add(new int[] {i, j});
+                sims.add(sim);
             }
         }
+        float[] s = new float[sims.size()];
+        for (int e = 0; e < s.length; e++) {
+            s[e] = sims.get(e);
+        }
+        return components(
+                n,
+                edges.stream().mapToInt(e -> e[0]).toArray(),
+                edges.stream().mapToInt(e -> e[1]).toArray(),
+                s);
+    }
+
+    /**
+     * Union-find over the edges {@code (a[e], b[e])} of similarity {@code sim[e]}: each component's smallest index is
+     * its representative; a duplicate's similarity is its best edge's.
+     */
+    static Result components(int n, int[] a, int[] b, float[] sim) {
+        int[] parent = new int[n];
+        for (int i = 0; i < n; i++) {
+            parent[i] = i;
+        }
+        float[] best = new float[n];
+        for (int e = 0; e < a.length; e++) {
+            best[a[e]] = Math.max(best[a[e]], sim[e]);
+            best[b[e]] = Math.max(best[b[e]], sim[e]);
+            union(parent, a[e], b[e]);
+        }
+        long edges = a.length;
         int[] rep = new int[n];
         int[] size = new int[n];
         for (int i = 0; i < n; i++) {

@@ -1,0 +1,318 @@
+package dev.dinoj.pipeline.curate;
+
+import dev.dinoj.pipeline.search.FlatIndex;
+import dev.dinoj.pipeline.search.FloatMatrix;
+import dev.dinoj.pipeline.search.IvfIndex;
+import dev.dinoj.pipeline.search.Neighbors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+
+/**
+ * Copy detection that survives the edits copy-detection benchmarks make — crops of 75–95 % resized back, horizontal
+ * flips, brightness and contrast, noise, padding, JPEG, several at once — on the grey thumbnails of
+ * {@link dev.dinoj.pipeline.embed.CopyEmbedder}, in two stages:
+ *
+ * <ol>
+ *   <li><b>Candidates</b> ({@link CopyDescriptors}): every image is indexed by 4 low-pass views (the whole thumbnail and
+ *       its centre without a padding-sized border, each also mirrored) and queried with 49 crop-window descriptors
+ *       (scales 1, 0.87 and 0.75 per axis, at 1–3 positions), whitened with the pool's own descriptor covariance
+ *       ({@link CopyWhitening}) and L2-normalised, so that a cropped, padded or mirrored copy meets its original as
+ *       one window meets one indexed view. The best-scoring {@code candidates} other images of each image become
+ *       candidate pairs, each with the window and view that matched as a starting alignment.</li>
+ *   <li><b>Verification</b> ({@link CopyVerifier}): from each starting alignment, in both directions (either image
+ *       may be the crop), the scale and offset per axis are refined by Gauss-Newton with gain and bias solved in
+ *       closed form, coarse to fine, and the pair is scored by {@code 1 − rms(residual) / std}; pairs at or above
+ *       {@code threshold} are copies.</li>
+ * </ol>
+ * Copies are then grouped by connected components as in {@link CopyDetector}. Uniform images (no contrast) are all
+ * copies of each other. The work is the descriptor search (49 × 4 descriptor pairs per image pair, one GEMM) plus a
+ * refinement per candidate pair; the refinement runs on all cores.
+ */
+public final class AlignedCopyDetector {
+    private AlignedCopyDetector() {}
+
+    /**
+     * @param candidates       other images per image whose pair is verified
+     * @param threshold        verification score ({@link CopyVerifier}) at or above which a pair is a copy
+     * @param approximateAbove pools larger than this search the descriptors with {@link IvfIndex} (0 = always exact)
+     * @param nprobe           lists probed by the approximate index
+     */
+    public record Settings(int candidates, float threshold, int approximateAbove, int nprobe) {
+        public Settings {
+            if (candidates < 1 || !(threshold > -1 && threshold <= 1) || nprobe < 1) {
+                throw new IllegalArgumentException("bad aligned copy-detection settings: candidates " + candidates
+                        + ", threshold " + threshold + ", nprobe " + nprobe);
+            }
+        }
+    }
+
+    /**
+     * Finds the copies among the thumbnails {@code x} (rows of {@link dev.dinoj.pipeline.embed.CopyEmbedder} with
+     * {@code side}).
+     */
+    public static CopyDetector.Result detect(FloatMatrix x, int side, Settings s, IntConsumer progress) {
+        int n = x.rows();
+        checkSide(x, side);
+        if (n == 0) {
+            return new CopyDetector.Result(new int[0], new float[0], 0, 0, 0);
+        }
+        Scored sc = scorePairs(x, side, s);
+        List<int[]> edges = new ArrayList<>();
+        List<Float> scores = new ArrayList<>();
+        for (int p = 0; p < sc.keys().length; p++) {
+            if (sc.scores()[p] >= s.threshold()) {
+                edges.add(new int[] {sc.first(p), sc.second(p)});
+                scores.add(sc.scores()[p]);
+            }
+        }
+        boolean[] flat = flat(x, side);
+        int lastFlat = -1;
+        for (int i = 0; i < n; i++) {
+            if (flat[i]) {
+                if (lastFlat >= 0) {
+                    edges.add(new int[] {lastFlat, i});
+                    scores.add(1f);
+                }
+                lastFlat = i;
+            }
+        }
+        if (progress != null) {
+            progress.accept(n);
+        }
+        int[] ea = edges.stream().mapToInt(e -> e[0]).toArray();
+        int[] eb = edges.stream().mapToInt(e -> e[1]).toArray();
+        float[] es = new float[scores.size()];
+        for (int i = 0; i < es.length; i++) {
+            es[i] = scores.get(i);
+        }
+        return CopyDetector.components(n, ea, eb, es);
+    }
+
+    /**
+     * The verified candidate pairs of a pool.
+     *
+     * @param keys   pairs {@code (first << 32) | second}, first &lt; second, sorted
+     * @param scores each pair's best verification score
+     */
+    record Scored(long[] keys, float[] scores) {
+        int first(int p) {
+            return (int) (keys[p] >>> 32);
+        }
+
+        int second(int p) {
+            return (int) keys[p];
+        }
+    }
+
+    /** Candidate retrieval and verification without the threshold (for calibration). */
+    static Scored scorePairs(FloatMatrix x, int side, Settings s) {
+        int n = x.rows();
+        CopyDescriptors d = CopyDescriptors.of(x, side);
+        CopyWhitening w = CopyWhitening.fit(d.views);
+        FloatMatrix views = w.apply(d.views);
+        FloatMatrix windows = w.apply(d.windows);
+        Map<Long, List<Hint>> pairs = new HashMap<>();
+        search(
+                windows,
+                views,
+                n,
+                s,
+                true,
+                (qi, dj, h) -> pairs.computeIfAbsent(key(qi, dj), k -> new ArrayList<>(2))
+                        .add(h));
+        long[] keys =
+                pairs.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        return new Scored(keys, verify(x, side, keys, pairs, flat(x, side)));
+    }
+
+    /**
+     * For each row of {@code pool}, the best row of {@code refs} that it is a copy of (-1: none) and that pair's score
+     * ({@code curate --exclude}). Both are thumbnails of the same {@code side}; the whitening is fitted on both.
+     *
+     * @return {@code [refOf, score]} as an int array and a float array
+     */
+    public static Match matchAgainst(FloatMatrix pool, FloatMatrix refs, int side, Settings s) {
+        checkSide(pool, side);
+        checkSide(refs, side);
+        int n = pool.rows();
+        int[] refOf = new int[n];
+        float[] best = new float[n];
+        Arrays.fill(refOf, -1);
+        if (n == 0 || refs.rows() == 0) {
+            return new Match(refOf, best);
+        }
+        CopyDescriptors dp = CopyDescriptors.of(pool, side);
+        CopyDescriptors dr = CopyDescriptors.of(refs, side);
+        CopyWhitening w = CopyWhitening.fit(concat(dp.views, dr.views));
+        // pair key (pool, ref); hints with A = first, B = second
+        Map<Long, List<Hint>> pairs = new HashMap<>();
+        search(
+                w.apply(dp.windows),
+                w.apply(dr.views),
+                n,
+                s,
+                false,
+                (qi, dj, h) -> pairs.computeIfAbsent(((long) qi << 32) | dj, k -> new ArrayList<>(2))
+                        .add(h));
+        search(
+                w.apply(dr.windows),
+                w.apply(dp.views),
+                refs.rows(),
+                s,
+                false,
+                (qi, dj, h) -> pairs.computeIfAbsent(((long) dj << 32) | qi, k -> new ArrayList<>(2))
+                        .add(h.swapped()));
+        FloatMatrix both = concat(pool, refs);
+        boolean[] flat = flat(both, side);
+        long[] keys =
+                pairs.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] joint = new long[keys.length];
+        Map<Long, List<Hint>> jointPairs = new HashMap<>();
+        for (int p = 0; p < keys.length; p++) {
+            long a = keys[p] >>> 32;
+            long b = n + (keys[p] & 0xffffffffL);
+            joint[p] = (a << 32) | b;
+            jointPairs.put(joint[p], pairs.get(keys[p]));
+        }
+        float[] score = verify(both, side, joint, jointPairs, flat);
+        for (int p = 0; p < keys.length; p++) {
+            int i = (int) (keys[p] >>> 32);
+            if (score[p] >= s.threshold() && score[p] > best[i]) {
+                best[i] = score[p];
+                refOf[i] = (int) keys[p];
+            }
+        }
+        return new Match(refOf, best);
+    }
+
+    /**
+     * @param refOf for each pool image, the reference it copies, or -1
+     * @param score that pair's verification score (0 without one)
+     */
+    public record Match(int[] refOf, float[] score) {}
+
+    private static void checkSide(FloatMatrix x, int side) {
+        if (x.cols() != side * side) {
+            throw new IllegalArgumentException(
+                    "copy thumbnails have " + x.cols() + " columns, not " + side + "² (embedded with another side?)");
+        }
+    }
+
+    private static long key(int a, int b) {
+        return a < b ? ((long) a << 32) | b : ((long) b << 32) | a;
+    }
+
+    private static FloatMatrix concat(FloatMatrix a, FloatMatrix b) {
+        float[] d = Arrays.copyOf(a.data(), a.data().length + b.data().length);
+        System.arraycopy(b.data(), 0, d, a.data().length, b.data().length);
+        return new FloatMatrix(a.rows() + b.rows(), a.cols(), d);
+    }
+
+    /** A starting alignment for the pair: image {@code a} (first of the key unless swapped) holds the window. */
+    record Hint(boolean windowInSecond, CopyVerifier.Start start, float score) {
+        Hint swapped() {
+            return new Hint(!windowInSecond, start, score);
+        }
+    }
+
+    interface HintSink {
+        void accept(int queryImage, int dbImage, Hint h);
+    }
+
+    /**
+     * Searches the window descriptors of {@code qImages} images against the indexed views and reports, per query
+     * image, its best {@code candidates} other images with the best window/view match as a hint ("window in first"
+     * relative to the key {@code (query, db)} order; the caller re-keys).
+     */
+    private static void search(
+            FloatMatrix windows, FloatMatrix views, int qImages, Settings s, boolean samePool, HintSink sink) {
+        int wPer = windows.rows() / Math.max(1, qImages);
+        int kRow = s.candidates() + (samePool ? CopyDescriptors.VIEWS : 0);
+        int block = Math.max(1, 4096 / Math.max(1, wPer / 16));
+        boolean approximate = s.approximateAbove() > 0 && views.rows() / CopyDescriptors.VIEWS > s.approximateAbove();
+        try (FlatIndex flat = approximate ? null : new FlatIndex(views);
+                IvfIndex ivf = approximate ? IvfIndex.build(views, 17) : null) {
+            for (int q0 = 0; q0 < qImages; q0 += block) {
+                int q1 = Math.min(qImages, q0 + block);
+                FloatMatrix qs = windows.slice(q0 * wPer, q1 * wPer);
+                Neighbors nn = approximate
+                        ? ivf.search(qs, kRow, s.nprobe(), false, null)
+                        : flat.search(qs, kRow, false, null);
+                for (int qi = q0; qi < q1; qi++) {
+                    Map<Integer, float[]> bestOf = new HashMap<>();
+                    for (int w = 0; w < wPer; w++) {
+                        int row = (qi - q0) * wPer + w;
+                        for (int r = 0; r < nn.k(); r++) {
+                            int id = nn.id(row, r);
+                            if (id < 0) {
+                                break;
+                            }
+                            int j = id / CopyDescriptors.VIEWS;
+                            if (samePool && j == qi) {
+                                continue;
+                            }
+                            float sc = nn.score(row, r);
+                            float[] b = bestOf.get(j);
+                            if (b == null || sc > b[0]) {
+                                bestOf.put(j, new float[] {sc, w, id % CopyDescriptors.VIEWS});
+                            }
+                        }
+                    }
+                    List<Map.Entry<Integer, float[]>> ranked = new ArrayList<>(bestOf.entrySet());
+                    ranked.sort((a, b) -> a.getValue()[0] != b.getValue()[0]
+                            ? Float.compare(b.getValue()[0], a.getValue()[0])
+                            : Integer.compare(a.getKey(), b.getKey()));
+                    for (int c = 0; c < Math.min(s.candidates(), ranked.size()); c++) {
+                        int j = ranked.get(c).getKey();
+                        float[] b = ranked.get(c).getValue();
+                        CopyVerifier.Start st = CopyDescriptors.start((int) b[1], (int) b[2]);
+                        // the window is in the query image; keys of the same pool put the smaller index first
+                        boolean windowInSecond = samePool && qi > j;
+                        sink.accept(qi, j, new Hint(windowInSecond, st, b[0]));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Verifies every pair from each of its hints, both directions (all cores); the best score per pair. */
+    private static float[] verify(FloatMatrix x, int side, long[] keys, Map<Long, List<Hint>> pairs, boolean[] flat) {
+        float[] data = x.data();
+        float[] out = new float[keys.length];
+        ThreadLocal<CopyVerifier> align = ThreadLocal.withInitial(() -> new CopyVerifier(side));
+        IntStream.range(0, keys.length).parallel().forEach(p -> {
+            int a = (int) (keys[p] >>> 32);
+            int b = (int) keys[p];
+            if (flat[a] || flat[b]) {
+                out[p] = flat[a] && flat[b] ? 1f : 0f;
+                return;
+            }
+            CopyVerifier al = align.get();
+            float best = -1;
+            for (Hint h : pairs.get(keys[p])) {
+                // the window side is A (o = s·u + t maps the other one's coordinates into it)
+                int wa = h.windowInSecond() ? b : a;
+                int wb = h.windowInSecond() ? a : b;
+                best = Math.max(best, al.verify(data, wa, wb, h.start()));
+                best = Math.max(best, al.verify(data, wb, wa, CopyVerifier.inverse(h.start())));
+            }
+            out[p] = best;
+        });
+        return out;
+    }
+
+    /** Rows that are the uniform image's thumbnail (the first unit vector). */
+    private static boolean[] flat(FloatMatrix x, int side) {
+        boolean[] f = new boolean[x.rows()];
+        int d = side * side;
+        for (int i = 0; i < f.length; i++) {
+            f[i] = x.data()[i * d] > 0.9999f;
+        }
+        return f;
+    }
+}
