@@ -157,6 +157,7 @@ public final class TrainStepBench {
                         s.data().loaderThreads(),
                         s.data().prefetch())) {
             model.setCropPacking(s.loop().cropPacking());
+            model.setActivationCheckpointing(s.loop().activationCheckpointing());
             if (s.gram() != null) { // --set gram.use-loss=true: its cost
                 model.setGram(new GramAnchor(manager, s.gram(), s.ssl().backbone()));
             }

@@ -9,9 +9,16 @@ package dev.dinoj.trainer.config;
  * @param maxMinutes  wall-clock limit of a run (0 = none): checkpoint and stop when reached
  * @param logEvery    steps between log lines
  * @param cropPacking global and local crops through the student in one packed pass
+ * @param activationCheckpointing recompute each student block in the backward instead of keeping its activations
  */
 public record LoopSettings(
-        int batchSize, long seed, long totalSteps, double maxMinutes, int logEvery, boolean cropPacking) {
+        int batchSize,
+        long seed,
+        long totalSteps,
+        double maxMinutes,
+        int logEvery,
+        boolean cropPacking,
+        boolean activationCheckpointing) {
 
     static LoopSettings from(ConfigReader r) {
         int batchSize = r.intAt("dinoj.train.batch-size", 1, Bounds.BATCH);
@@ -21,8 +28,10 @@ public record LoopSettings(
         int logEvery = r.intAt("dinoj.train.log-every", 1, Integer.MAX_VALUE);
         double maxMinutes = r.doubleAt("dinoj.train.max-minutes", 0, 1e9);
         boolean packing = r.bool("dinoj.train.crop-packing");
+        boolean checkpointing = r.bool("dinoj.train.activation-checkpointing");
         long seed = r.longAt("dinoj.train.seed", Long.MIN_VALUE, Long.MAX_VALUE);
-        return new LoopSettings(batchSize, seed, maxSteps > 0 ? maxSteps : scheduled, maxMinutes, logEvery, packing);
+        return new LoopSettings(
+                batchSize, seed, maxSteps > 0 ? maxSteps : scheduled, maxMinutes, logEvery, packing, checkpointing);
     }
 
     /** The deadline of a run started now ({@link System#nanoTime()} scale), {@link Long#MAX_VALUE} without a limit. */

@@ -225,6 +225,7 @@ public final class ShardedTrainingRun {
                         s.collectives().gradientWire(),
                         s.collectives().overlap())) {
             model.setCropPacking(s.loop().cropPacking());
+            model.setActivationCheckpointing(s.loop().activationCheckpointing());
             TrainLoop loop = new TrainLoop(
                     s,
                     out,
