@@ -446,7 +446,9 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
     public void updateTeacher(double m) {
         try (NDScope scope = new NDScope()) {
             for (String name : ema.names()) {
-                Scalars.muli(ema.get(name), m).addi(Scalars.mul(student.get(name), 1 - m));
+                try (NDArray scaled = Scalars.mul(student.get(name), 1 - m)) { // freed per parameter, not at the end
+                    Scalars.muli(ema.get(name), m).addi(scaled);
+                }
             }
             scope.suppressNotUsedWarning();
         }

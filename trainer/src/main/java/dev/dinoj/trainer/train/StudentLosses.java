@@ -121,6 +121,9 @@ final class StudentLosses {
             NDArray ibot = Scalars.mul(
                     DinoLosses.ibot(maskedOut, t.ibot(), batch.masksWeight(), 2L * b, cfg.studentTemp()),
                     (float) (2 * (1.0 / N_GLOBAL_CROPS)));
+            if (!sharedIbot) {
+                maskedOut.close(); // the iBOT head's logits (n, K): the backward needs only their log-softmax
+            }
             logged.put("ibot_loss", ibot.getFloat() / 2.0);
             loss = add(loss, Scalars.mul(ibot, (float) cfg.ibotLossWeight()));
         }
