@@ -376,6 +376,7 @@ public final class ShardedStepBench {
                         s.collectives().gradientWire(),
                         alternate || s.collectives().overlap())) {
             model.setCropPacking(s.loop().cropPacking());
+            model.setActivationCheckpointing(s.loop().activationCheckpointing());
             Future<CollatedBatch> next = loader.submit(() -> batches.batch(0, rank));
             for (int step = 0; step < warmup + steps; step++) {
                 long t0 = System.nanoTime();

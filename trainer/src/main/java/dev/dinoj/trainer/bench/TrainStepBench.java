@@ -61,7 +61,8 @@ public final class TrainStepBench {
             double utilisation,
             String engine,
             int threads,
-            double peakResidentMiB) {
+            double peakResidentMiB,
+            boolean activationCheckpointing) {
 
         public String table() {
             StringBuilder sb = new StringBuilder();
@@ -89,7 +90,8 @@ public final class TrainStepBench {
             row(sb, "achieved (GFLOP/s)", String.format(Locale.ROOT, "%.1f", achievedGflops));
             row(sb, "GEMM peak, same run (GFLOP/s)", String.format(Locale.ROOT, "%.1f", gemmPeakGflops));
             row(sb, "FLOP utilisation", String.format(Locale.ROOT, "%.1f %%", 100 * utilisation));
-            row(sb, "peak resident memory (MiB)", String.format(Locale.ROOT, "%.0f", peakResidentMiB));
+            row(sb, "peak resident memory, steps (MiB)", String.format(Locale.ROOT, "%.0f", peakResidentMiB));
+            row(sb, "activation checkpointing", activationCheckpointing ? "on" : "off");
             return sb.toString();
         }
 
@@ -120,6 +122,7 @@ public final class TrainStepBench {
             o.put("engine", engine);
             o.put("threads", threads);
             o.put("peak_rss_mib", fixed(peakResidentMiB, 0));
+            o.put("activation_checkpointing", activationCheckpointing);
             return o.toString();
         }
 
@@ -147,6 +150,7 @@ public final class TrainStepBench {
         List<Double> studentFwd = new ArrayList<>();
         List<Double> backward = new ArrayList<>();
         double masked = 0;
+        double stepPeakMiB;
         try (NDManager manager = NDManager.newBaseManager(device);
                 SslMetaArch model = SslMetaArch.create(manager, s.ssl(), s.seed());
                 BatchLoader loader = new BatchLoader(
@@ -159,9 +163,11 @@ public final class TrainStepBench {
                         s.data().loaderThreads(),
                         s.data().prefetch())) {
             model.setCropPacking(s.loop().cropPacking());
+            model.setActivationCheckpointing(s.loop().activationCheckpointing());
             if (s.gram() != null) { // --set gram.use-loss=true: its cost
                 model.setGram(new GramAnchor(manager, s.gram(), s.ssl().backbone()));
             }
+            boolean reset = resetPeakResident(); // the peak of the steps, not of the start-up
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
                 CollatedBatch cb = loader.next();
@@ -183,6 +189,7 @@ public final class TrainStepBench {
                     masked += cb.nMaskedPatches();
                 }
             }
+            stepPeakMiB = reset ? peakResidentMiB() : Double.NaN;
         }
         double step = median(total);
         double gflop = FlopModel.step(s.ssl(), batch, crops.globalCropsSize(), crops.localCropsSize(), masked / steps)
@@ -208,7 +215,23 @@ public final class TrainStepBench {
                 Engine.getInstance().getEngineName() + " "
                         + Engine.getInstance().getVersion(),
                 Runtime.getRuntime().availableProcessors(),
-                peakResidentMiB());
+                stepPeakMiB,
+                s.loop().activationCheckpointing());
+    }
+
+    /**
+     * Resets the process's peak resident set ({@code VmHWM}) to its current resident set (Linux:
+     * {@code echo 5 > /proc/self/clear_refs}), so that {@link #peakResidentMiB} reports the peak from here on.
+     *
+     * @return false where that is not possible (then the peak would include everything before: not reported)
+     */
+    public static boolean resetPeakResident() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**

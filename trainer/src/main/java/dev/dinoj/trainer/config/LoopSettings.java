@@ -9,6 +9,7 @@ package dev.dinoj.trainer.config;
  * @param maxMinutes  wall-clock limit of a run (0 = none): checkpoint and stop when reached
  * @param logEvery    steps between log lines
  * @param cropPacking global and local crops through the student in one packed pass
+ * @param activationCheckpointing recompute each student block in the backward instead of keeping its activations
  * @param epochs      {@code optim.epochs}
  * @param epochLength {@code train.epoch-length}
  * @param fitScheduleToTime with {@code maxMinutes}: the epoch length is fitted to the measured step rate so that
@@ -21,6 +22,7 @@ public record LoopSettings(
         double maxMinutes,
         int logEvery,
         boolean cropPacking,
+        boolean activationCheckpointing,
         long epochs,
         long epochLength,
         boolean fitScheduleToTime) {
@@ -39,6 +41,7 @@ public record LoopSettings(
         int logEvery = r.intAt("dinoj.train.log-every", 1, Integer.MAX_VALUE);
         double maxMinutes = r.doubleAt("dinoj.train.max-minutes", 0, 1e9);
         boolean packing = r.bool("dinoj.train.crop-packing");
+        boolean checkpointing = r.bool("dinoj.train.activation-checkpointing");
         long seed = r.longAt("dinoj.train.seed", Long.MIN_VALUE, Long.MAX_VALUE);
         return new LoopSettings(
                 batchSize,
@@ -47,6 +50,7 @@ public record LoopSettings(
                 maxMinutes,
                 logEvery,
                 packing,
+                checkpointing,
                 epochs,
                 epochLength,
                 fit);

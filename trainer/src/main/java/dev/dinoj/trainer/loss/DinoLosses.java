@@ -19,9 +19,12 @@ public final class DinoLosses {
     public static NDArray dino(List<NDArray> students, List<NDArray> teachers, double studentTemp) {
         NDArray total = null;
         for (NDArray s : students) {
-            NDArray lsm = Scalars.div(s, (float) studentTemp).logSoftmax(-1); // (B, K)
+            NDArray lsm = logSoftmax(s, studentTemp); // (B, K)
             for (NDArray t : teachers) {
-                NDArray term = t.mul(lsm).sum(new int[] {-1}).mean(); // scalar
+                NDArray term;
+                try (NDArray product = t.mul(lsm)) {
+                    term = product.sum(new int[] {-1}).mean(); // scalar
+                }
                 total = total == null ? term.neg() : total.sub(term);
             }
         }
@@ -39,9 +42,23 @@ public final class DinoLosses {
      */
     public static NDArray ibot(
             NDArray students, NDArray teachers, NDArray masksWeight, long nMaskRows, double studentTemp) {
-        NDArray lsm = Scalars.div(students, (float) studentTemp).logSoftmax(-1); // (n, K)
-        NDArray perPatch = teachers.mul(lsm).sum(new int[] {-1}); // (n)
+        NDArray lsm = logSoftmax(students, studentTemp); // (n, K)
+        NDArray perPatch;
+        try (NDArray product = teachers.mul(lsm)) {
+            perPatch = product.sum(new int[] {-1}); // (n)
+        }
         return Scalars.div(perPatch.mul(masksWeight).sum().neg(), (float) nMaskRows);
+    }
+
+    /**
+     * log_softmax(s / τ) over the last axis. The scaled copy is freed at once, and so is the product with the targets
+     * in the callers: with 131072 prototypes each (n, K) copy is 0.5 MB per row, and only the log-softmax is needed
+     * by the backward (the graph keeps it, whatever DJL closes).
+     */
+    private static NDArray logSoftmax(NDArray s, double studentTemp) {
+        try (NDArray scaled = Scalars.div(s, (float) studentTemp)) {
+            return scaled.logSoftmax(-1);
+        }
     }
 
     /**

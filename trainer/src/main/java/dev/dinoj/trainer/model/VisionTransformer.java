@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
+import java.util.random.RandomGenerator;
 
 /**
  * dinov2's {@code DinoVisionTransformer} as a function of a {@link ParamSet} (parameters named
@@ -35,15 +36,28 @@ public final class VisionTransformer {
     private int attentionChunk;
     private BlockCut cut;
 
-    /** Replaces a block's output tokens in a training forward (e.g. by detached leaves: the segmented backward). */
+    /**
+     * Runs the blocks of a forward pass in the caller's way: the segmented backward cuts the autograd graph after
+     * each, activation checkpointing keeps only each block's input and recomputes the block in the backward, the
+     * teacher frees each block's scratch arrays early.
+     */
     @FunctionalInterface
     public interface BlockCut {
         /**
-         * @param block the block that produced {@code xs}
-         * @param xs    its output, one (B_g, T_g, D) array per crop group
-         * @return what the next block (or the final norm) gets instead
+         * @param block    the block's index
+         * @param xs       its input, one (B_g, T_g, D) array per crop group
+         * @param training whether this is a training forward (stochastic depth)
+         * @param rng      the forward's randomness (stochastic depth draws)
+         * @param run      computes the block: {@code run.apply(xs, rng)}, any number of times with the same draws
+         * @return what the next block (or the final norm) gets: the block's output or a stand-in for it
          */
-        List<NDArray> cut(int block, List<NDArray> xs);
+        List<NDArray> run(int block, List<NDArray> xs, boolean training, RandomGenerator rng, BlockFunction run);
+    }
+
+    /** One block over packed crop groups, as a function of its input and its randomness. */
+    @FunctionalInterface
+    public interface BlockFunction {
+        List<NDArray> apply(List<NDArray> xs, RandomGenerator rng);
     }
 
     public VisionTransformer(VitConfig cfg, ParamSet params, String prefix) {
@@ -69,10 +83,7 @@ public final class VisionTransformer {
         return this;
     }
 
-    /**
-     * Hands every block's output of a training forward to {@code cut} (the student's segmented backward cuts the
-     * autograd graph there); null (the default) keeps one graph.
-     */
+    /** Runs every block of a forward through {@code cut} (see {@link BlockCut}); null (the default): plainly. */
     public void setBlockCut(BlockCut cut) {
         this.cut = cut;
     }
@@ -109,10 +120,10 @@ public final class VisionTransformer {
             xs.add(prepareTokens(images.get(g), masks.get(g))); // (B_g, T_g, D)
         }
         for (int i = 0; i < cfg.depth(); i++) {
-            xs = block(i, xs, training, rng);
-            if (training && cut != null) {
-                xs = cut.cut(i, xs); // e.g. detached leaves (B_g, T_g, D)
-            }
+            int blk = i;
+            xs = cut == null
+                    ? block(i, xs, training, rng)
+                    : cut.run(i, xs, training, rng, (ys, r) -> block(blk, ys, training, r)); // (B_g, T_g, D)
         }
         List<BackboneOutput> out = new ArrayList<>();
         for (NDArray x : xs) {
@@ -177,12 +188,12 @@ public final class VisionTransformer {
     }
 
     /** One pre-norm block with LayerScale and stochastic depth, on one group of tokens (B, T, D). */
-    public NDArray block(int i, NDArray x, boolean training, SplittableRandom rng) {
+    public NDArray block(int i, NDArray x, boolean training, RandomGenerator rng) {
         return block(i, List.of(x), training, rng).get(0);
     }
 
     /** One block over packed groups (see {@link #forwardPacked}). */
-    public List<NDArray> block(int i, List<NDArray> xs, boolean training, SplittableRandom rng) {
+    public List<NDArray> block(int i, List<NDArray> xs, boolean training, RandomGenerator rng) {
         String b = "blocks." + i + ".";
         double rate = training ? cfg.dropPath(i) : 0.0;
         if (rate > 0.1) {
@@ -195,7 +206,7 @@ public final class VisionTransformer {
     }
 
     private static List<NDArray> addResiduals(
-            List<NDArray> xs, List<NDArray> residuals, double rate, SplittableRandom rng) {
+            List<NDArray> xs, List<NDArray> residuals, double rate, RandomGenerator rng) {
         List<NDArray> out = new ArrayList<>(xs.size());
         for (int g = 0; g < xs.size(); g++) {
             NDArray r = residuals.get(g);
@@ -306,7 +317,7 @@ public final class VisionTransformer {
     }
 
     /** Classic per-sample drop path: residual · Bernoulli(1 − rate) / (1 − rate). */
-    private static NDArray dropPath(NDArray residual, double rate, SplittableRandom rng) {
+    private static NDArray dropPath(NDArray residual, double rate, RandomGenerator rng) {
         int b = (int) residual.getShape().get(0);
         double keep = 1.0 - rate;
         float[] mask = new float[b];
@@ -322,7 +333,7 @@ public final class VisionTransformer {
      * B / subset, is added back to those rows.
      */
     private static List<NDArray> subsetResidual(
-            List<NDArray> xs, double rate, SplittableRandom rng, Function<List<NDArray>, List<NDArray>> branch) {
+            List<NDArray> xs, double rate, RandomGenerator rng, Function<List<NDArray>, List<NDArray>> branch) {
         List<NDArray> subsets = new ArrayList<>(xs.size());
         List<long[]> scatters = new ArrayList<>(xs.size());
         List<Integer> keeps = new ArrayList<>(xs.size());

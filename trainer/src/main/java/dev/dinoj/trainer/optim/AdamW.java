@@ -65,16 +65,20 @@ public final class AdamW implements AutoCloseable {
         double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
         try (NDScope scope = new NDScope()) {
             for (ParamGroup g : groups) {
-                NDArray p = params.get(g.name());
-                NDArray grad = p.getGradient();
-                double groupLr = (g.isLastLayer() ? lastLayerLr : lr) * g.lrMultiplier();
-                double groupWd = wd * g.wdMultiplier();
-                p.muli(1 - groupLr * groupWd);
-                NDArray m = expAvg.get(g.name()).muli(beta1).addi(grad.mul(1 - beta1));
-                NDArray v =
-                        expAvgSq.get(g.name()).muli(beta2).addi(grad.mul(grad).muli(1 - beta2));
-                NDArray denom = v.sqrt().divi(bc2Sqrt).addi(eps);
-                p.subi(m.div(denom).muli(groupLr / bc1));
+                try (NDScope perParameter = new NDScope()) { // its temporaries go now, not after all parameters
+                    NDArray p = params.get(g.name());
+                    NDArray grad = p.getGradient();
+                    double groupLr = (g.isLastLayer() ? lastLayerLr : lr) * g.lrMultiplier();
+                    double groupWd = wd * g.wdMultiplier();
+                    p.muli(1 - groupLr * groupWd);
+                    NDArray m = expAvg.get(g.name()).muli(beta1).addi(grad.mul(1 - beta1));
+                    NDArray v = expAvgSq.get(g.name())
+                            .muli(beta2)
+                            .addi(grad.mul(grad).muli(1 - beta2));
+                    NDArray denom = v.sqrt().divi(bc2Sqrt).addi(eps);
+                    p.subi(m.div(denom).muli(groupLr / bc1));
+                    perParameter.suppressNotUsedWarning();
+                }
             }
             scope.suppressNotUsedWarning();
         }

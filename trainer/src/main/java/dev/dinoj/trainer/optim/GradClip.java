@@ -21,10 +21,13 @@ public final class GradClip {
         Map<String, Double> sq = new LinkedHashMap<>();
         try (NDScope scope = new NDScope()) {
             for (ParamGroup g : groups) {
-                NDArray grad = params.get(g.name()).getGradient();
-                // float64 accumulation: squares of large (finite) float32 gradients must not overflow to +inf
-                double n = grad.toType(DataType.FLOAT64, false).pow(2).sum().getDouble();
-                sq.merge(g.submodule(), n, Double::sum);
+                try (NDScope perParameter = new NDScope()) { // its float64 copies go now, not after all parameters
+                    NDArray grad = params.get(g.name()).getGradient();
+                    // float64 accumulation: squares of large (finite) float32 gradients must not overflow to +inf
+                    double n = grad.toType(DataType.FLOAT64, false).pow(2).sum().getDouble();
+                    sq.merge(g.submodule(), n, Double::sum);
+                    perParameter.suppressNotUsedWarning();
+                }
             }
             scope.suppressNotUsedWarning();
         }

@@ -2,15 +2,11 @@ package dev.dinoj.trainer.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import dev.dinoj.trainer.checkpoint.TrainState;
 import dev.dinoj.trainer.config.SslConfig;
-import dev.dinoj.trainer.loss.DinoLosses;
 import dev.dinoj.trainer.loss.GlobalSum;
 import dev.dinoj.trainer.loss.SoftmaxCenter;
 import dev.dinoj.trainer.model.BackboneOutput;
@@ -46,7 +42,6 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
     public static final String BACKBONE = "backbone";
     public static final String DINO_HEAD = "dino_head";
     public static final String IBOT_HEAD = "ibot_head";
-    private static final int N_GLOBAL_CROPS = 2;
 
     private final NDManager manager;
     private final SslConfig cfg;
@@ -64,10 +59,13 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
     private final SoftmaxCenter ibotCenter;
     private final List<ParamGroup> groups;
     private final TeacherTargets targets;
+    private final StudentLosses studentLosses;
     private AdamW optimizer; // created on first use: a sharded step keeps its own moments
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
-    private SegmentedBackward segments; // null: one backward call
+    private SegmentedBackward segments; // the caller's (the sharded step's overlap); null: none
+    private SegmentedBackward ownSegments; // activation checkpointing without the caller's segments
+    private boolean activationCheckpointing;
     private GramAnchor gram; // DINOv3 Gram anchoring; null when off
     private Runnable beforeBackward; // tests: runs between the forward pass and the backward pass
 
@@ -124,6 +122,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
         this.ibotCenter = new SoftmaxCenter(parent, cfg.ibotPrototypes(), cfg.centerMomentum());
         this.groups = paramGroups(cfg, student.names());
         this.targets = new TeacherTargets(cfg, teacherBackbone, teacherDino, teacherIbot, dinoCenter, ibotCenter);
+        this.studentLosses = new StudentLosses(cfg, studentDino, studentIbot);
     }
 
     /** A freshly initialised model (dinov2 initialisation, deterministic in {@code seed}). */
@@ -277,7 +276,24 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
      */
     public void setSegmentedBackward(SegmentedBackward segments) {
         this.segments = segments;
-        studentBackbone.setBlockCut(segments);
+    }
+
+    /**
+     * Activation checkpointing ({@code train.activation-checkpointing}): the student's blocks keep only their input
+     * in the forward and are recomputed in the backward (see {@link SegmentedBackward}), one block's activations in
+     * memory instead of all, for about one more forward pass of the student's backbone. Same gradients. Works with a
+     * segmented backward (the sharded step's overlap) or without.
+     */
+    public void setActivationCheckpointing(boolean on) {
+        this.activationCheckpointing = on;
+    }
+
+    /** The segments of a checkpointed step without a segmented backward of the caller's (nobody listens). */
+    private SegmentedBackward checkpointed() {
+        if (ownSegments == null) {
+            ownSegments = new SegmentedBackward(cfg.backbone().depth(), firstBlock -> {});
+        }
+        return ownSegments;
     }
 
     /**
@@ -362,14 +378,13 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
      */
     public StepLosses forwardBackward(StepBatch batch, double teacherTemp, SplittableRandom rng) {
         GradMode.offOnThisThread(); // only the gradient collector's scope records history
-        int b = batch.batchSize();
         int nLocal = cfg.nLocalCrops();
-        int nLocalTerms = Math.max(nLocal * N_GLOBAL_CROPS, 1);
-        int nGlobalTerms = (N_GLOBAL_CROPS - 1) * N_GLOBAL_CROPS;
         boolean doIbot = cfg.doIbot() && batch.nMaskedPatches() > 0;
         Map<String, Double> logged = new LinkedHashMap<>();
-        if (segments != null) {
-            segments.begin();
+        SegmentedBackward seg = segments != null ? segments : activationCheckpointing ? checkpointed() : null;
+        studentBackbone.setBlockCut(seg);
+        if (seg != null) {
+            seg.begin(activationCheckpointing);
         }
         long t0 = System.nanoTime();
         long t1;
@@ -398,70 +413,10 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
                         local = studentBackbone.forward(batch.localCrops(), null, true, rng);
                     }
                 }
-                NDArray maskedPatches =
-                        doIbot ? TeacherTargets.maskedRows(global.patchTokens(), batch.maskIndices()) : null;
-
-                // all DINO-head inputs in one pass: [local CLS (L·B); global CLS (2B); masked patches (n) if shared]
-                NDList headIn = new NDList();
-                if (local != null) {
-                    headIn.add(local.clsToken());
-                }
-                headIn.add(global.clsToken());
-                boolean sharedIbot = doIbot && !cfg.separateIbotHead();
-                if (sharedIbot) {
-                    headIn.add(maskedPatches);
-                }
-                NDArray headOut = studentDino.forward(NDArrays.concat(headIn, 0));
-                long off = 0;
-                NDArray localOut = null;
-                if (local != null) {
-                    localOut = headOut.get(new NDIndex("{}:{}", 0, (long) nLocal * b));
-                    off = (long) nLocal * b;
-                }
-                NDArray globalOut = headOut.get(new NDIndex("{}:{}", off, off + 2L * b));
-                NDArray maskedOut = null;
-                if (doIbot) {
-                    maskedOut = sharedIbot
-                            ? headOut.get(new NDIndex("{}:", off + 2L * b))
-                            : studentIbot.forward(maskedPatches);
-                }
-
-                NDArray loss = null;
-                if (cfg.doDino()) {
-                    List<NDArray> teacherChunks = Arrays.asList(
-                            t.dino().get(new NDIndex(":{}", b)), t.dino().get(new NDIndex("{}:", b)));
-                    if (localOut != null) {
-                        NDArray dinoLocal = Scalars.div(
-                                DinoLosses.dino(chunks(localOut, nLocal), teacherChunks, cfg.studentTemp()),
-                                (float) (nGlobalTerms + nLocalTerms));
-                        logged.put("dino_local_crops_loss", (double) dinoLocal.getFloat());
-                        loss = Scalars.mul(dinoLocal, (float) cfg.dinoLossWeight());
-                    }
-                    NDArray dinoGlobal = Scalars.mul(
-                            DinoLosses.dino(List.of(globalOut), List.of(t.dino()), cfg.studentTemp()),
-                            (float) (2.0 / (nGlobalTerms + nLocalTerms)));
-                    logged.put("dino_global_crops_loss", (double) dinoGlobal.getFloat());
-                    loss = add(loss, Scalars.mul(dinoGlobal, (float) cfg.dinoLossWeight()));
-                    if (cfg.doKoleo()) {
-                        NDArray cls = global.clsToken();
-                        NDArray koleo = Scalars.mul(
-                                DinoLosses.koleo(cls.get(new NDIndex(":{}", b)))
-                                        .add(DinoLosses.koleo(cls.get(new NDIndex("{}:", b)))),
-                                (float) cfg.koleoLossWeight());
-                        logged.put("koleo_loss", koleo.getFloat() / 2.0);
-                        loss = add(loss, koleo);
-                    }
-                }
-                if (doIbot) {
-                    NDArray ibot = Scalars.mul(
-                            DinoLosses.ibot(maskedOut, t.ibot(), batch.masksWeight(), 2L * b, cfg.studentTemp()),
-                            (float) (2 * (1.0 / N_GLOBAL_CROPS)));
-                    logged.put("ibot_loss", ibot.getFloat() / 2.0);
-                    loss = add(loss, Scalars.mul(ibot, (float) cfg.ibotLossWeight()));
-                }
+                NDArray loss = studentLosses.total(batch, global, local, t, doIbot, logged);
                 if (gram != null) {
                     NDArray g = gram.loss(global.patchTokens(), t.patchTokens(), batch, logged);
-                    loss = g == null ? loss : add(loss, g);
+                    loss = g == null ? loss : StudentLosses.add(loss, g);
                 }
                 total = loss.getFloat();
                 t2 = System.nanoTime();
@@ -469,8 +424,8 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
                     if (beforeBackward != null) {
                         beforeBackward.run();
                     }
-                    if (segments != null) {
-                        segments.backward(gc, loss);
+                    if (seg != null) {
+                        seg.backward(gc, loss);
                     } else {
                         gc.backward(loss);
                     }
@@ -487,20 +442,13 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
         }
     }
 
-    private static List<NDArray> chunks(NDArray x, int n) {
-        NDList parts = x.split(n, 0);
-        return new ArrayList<>(parts);
-    }
-
-    private static NDArray add(NDArray acc, NDArray term) {
-        return acc == null ? term : acc.add(term);
-    }
-
     /** EMA: teacher ← m·teacher + (1 − m)·student, over every parameter (distillation: the spare EMA). */
     public void updateTeacher(double m) {
         try (NDScope scope = new NDScope()) {
             for (String name : ema.names()) {
-                Scalars.muli(ema.get(name), m).addi(Scalars.mul(student.get(name), 1 - m));
+                try (NDArray scaled = Scalars.mul(student.get(name), 1 - m)) { // freed per parameter, not at the end
+                    Scalars.muli(ema.get(name), m).addi(scaled);
+                }
             }
             scope.suppressNotUsedWarning();
         }

@@ -12,6 +12,8 @@ import dev.dinoj.trainer.loss.SoftmaxCenter;
 import dev.dinoj.trainer.model.BackboneOutput;
 import dev.dinoj.trainer.model.DinoHead;
 import dev.dinoj.trainer.model.VisionTransformer;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * The teacher side of the step (dinov2 {@code get_teacher_output}): the teacher's forward pass on the global crops
@@ -42,12 +44,26 @@ final class TeacherTargets {
         this.teacherIbot = teacherIbot;
         this.dinoCenter = dinoCenter;
         this.ibotCenter = ibotCenter;
+        // the teacher never records a graph (its parameters take no gradient): each block's scratch arrays can go
+        teacherBackbone.setBlockCut((block, xs, training, rng, run) -> Scopes.keeping(() -> run.apply(xs, rng)));
     }
 
     /** Teacher targets for the DINO loss (2B, K) in swapped crop order, and for iBOT (n, K). */
     record Targets(NDArray dino, NDArray ibot, NDArray patchTokens) {}
 
+    /**
+     * The targets; of everything computed on the way (the heads' 131072-wide logits and their centering are the
+     * bulk: 0.5 MB per row) only they stay allocated.
+     */
     Targets compute(StepBatch batch, double teacherTemp, boolean doIbot, GlobalSum sums) {
+        List<NDArray> kept = Scopes.keeping(() -> {
+            Targets t = computeUnscoped(batch, teacherTemp, doIbot, sums);
+            return Arrays.asList(t.dino(), t.ibot(), t.patchTokens());
+        });
+        return new Targets(kept.get(0), kept.get(1), kept.get(2));
+    }
+
+    private Targets computeUnscoped(StepBatch batch, double teacherTemp, boolean doIbot, GlobalSum sums) {
         int b = batch.batchSize();
         BackboneOutput out = teacherBackbone.forward(batch.globalCrops(), null, false, null);
         NDArray cls = out.clsToken(); // (2B, D)

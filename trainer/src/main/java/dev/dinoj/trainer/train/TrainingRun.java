@@ -65,6 +65,7 @@ public final class TrainingRun {
                 NDManager manager = NDManager.newBaseManager(settings.device().resolve(0));
                 SslMetaArch model = createModel(settings, manager, outDir, resume)) {
             model.setCropPacking(settings.loop().cropPacking());
+            model.setActivationCheckpointing(settings.loop().activationCheckpointing());
             TrainLoop loop = new TrainLoop(
                     settings,
                     outDir,

@@ -30,17 +30,18 @@ class TrainStepBenchTest {
                 0.24,
                 "PyTorch",
                 2,
-                1536.4);
+                1536.4,
+                true);
         String line = r.json();
         assertTrue(line.startsWith("{\"bench\":\"train-step\",\"config\":\"fmnist-\\\"pico\\\"\",\"batch\":64,"), line);
         assertTrue(line.contains("\"images_per_s\":123.457,\"step_s\":0.5185,"), line);
         assertTrue(
                 line.endsWith(
-                        "\"flop_utilisation\":0.2400,\"engine\":\"PyTorch\",\"threads\":2,\"peak_rss_mib\":1536}"),
+                        "\"engine\":\"PyTorch\",\"threads\":2,\"peak_rss_mib\":1536,\"activation_checkpointing\":true}"),
                 line);
         JsonNode j = new ObjectMapper().readTree(line);
         assertEquals(12.35, j.get("gflop_per_step").asDouble());
-        assertEquals(20, j.size());
+        assertEquals(21, j.size());
         assertTrue(TrainStepBench.peakResidentMiB() > 10, "this JVM's own peak resident set");
     }
 }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dinoj.testkit.RandomArrays;
+import dev.dinoj.trainer.model.Scalars;
 import org.junit.jupiter.api.Test;
 
 /** Sinkhorn-Knopp centering (dinov2 {@code sinkhorn_knopp_teacher}) against hand values and its guarantees. */
@@ -211,6 +212,33 @@ class SinkhornKnoppTest {
             NDArray x = m.create(RandomArrays.uniform(12, 1.0, 1), new Shape(3, 4));
             SinkhornKnopp.apply(x, 0.1, 3, 3, counting);
             assertEquals(1 + 3, arrays[0]);
+        }
+    }
+
+    /** The out-of-place form the in-place implementation replaced (the official code's operations, one by one). */
+    private static NDArray outOfPlace(NDArray t, double temp, double samples, int iterations) {
+        NDArray q = Scalars.div(t, temp).exp().transpose();
+        long k = q.getShape().get(0);
+        q = q.div(q.sum());
+        for (int it = 0; it < iterations; it++) {
+            q = Scalars.div(q.div(q.sum(new int[] {1}, true)), k);
+            q = Scalars.div(q.div(q.sum(new int[] {0}, true)), samples);
+        }
+        return Scalars.mul(q, samples).transpose();
+    }
+
+    @Test
+    void inPlaceIsBitwiseTheOutOfPlaceSequence() {
+        int n = 37;
+        int k = 4096;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray t = m.create(RandomArrays.uniform(n * k, 2.0, 5), new Shape(n, k));
+            for (double temp : new double[] {0.04, 0.07}) {
+                float[] expected = outOfPlace(t, temp, n, 3).toFloatArray();
+                assertArrayEquals(
+                        expected,
+                        SinkhornKnopp.apply(t, temp, n, 3, GlobalSum.LOCAL).toFloatArray());
+            }
         }
     }
 }

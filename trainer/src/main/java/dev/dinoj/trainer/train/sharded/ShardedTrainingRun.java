@@ -226,6 +226,7 @@ public final class ShardedTrainingRun {
                         s.collectives().gradientWire(),
                         s.collectives().overlap() && comm.size() > 1)) { // one rank: the gradient stays on the device
             model.setCropPacking(s.loop().cropPacking());
+            model.setActivationCheckpointing(s.loop().activationCheckpointing());
             TrainLoop loop = new TrainLoop(
                     s,
                     out,

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Acceptance 1 of the collectives issue: N worker JVMs on loopback, each with batch B/N, reproduce one worker with
@@ -90,15 +91,18 @@ class ShardedEquivalenceTest {
 
     /**
      * The overlapped step (segmented backward, bucketed reduce-scatter on a communication thread) gives bitwise the
-     * parameters and losses of the non-overlapped one, 2 rank JVMs each.
+     * parameters and losses of the non-overlapped one, 2 rank JVMs each; with activation checkpointing too (the
+     * blocks recomputed inside the segmented backward).
      */
-    @org.junit.jupiter.api.Test
+    @ParameterizedTest
+    @ValueSource(strings = {"train-overlap", "train-overlap-ckpt"})
     @Timeout(600)
-    void overlappedReduceScatterGivesBitwiseTheParametersOfTheSequentialOne(@TempDir Path tmp) throws Exception {
+    void overlappedReduceScatterGivesBitwiseTheParametersOfTheSequentialOne(String mode, @TempDir Path tmp)
+            throws Exception {
         Path plain = Files.createDirectories(tmp.resolve("plain"));
         Path overlapped = Files.createDirectories(tmp.resolve("overlapped"));
         RankProcesses.run(2, Transport.IPC, 0, "train", plain, STEPS, null);
-        RankProcesses.run(2, Transport.IPC, 0, "train-overlap", overlapped, STEPS, null);
+        RankProcesses.run(2, Transport.IPC, 0, mode, overlapped, STEPS, null);
         for (String what : new String[] {"student", "teacher"}) {
             Map<String, NpyArray> a = Safetensors.read(plain.resolve("rank-0-" + what + ".safetensors"))
                     .tensors();

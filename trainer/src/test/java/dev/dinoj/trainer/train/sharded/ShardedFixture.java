@@ -82,6 +82,8 @@ final class ShardedFixture {
             extra.addAll(GRAM);
         } else if (mode.endsWith("-distill")) {
             extra.addAll(distill(out));
+        } else if (mode.endsWith("-ckpt")) {
+            extra.add("train.activation-checkpointing=true");
         }
         return settings(extra.toArray(new String[0]));
     }

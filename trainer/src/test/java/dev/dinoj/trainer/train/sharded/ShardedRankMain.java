@@ -28,7 +28,8 @@ import java.util.Map;
  * <ul>
  *   <li>{@code train}: STEPS steps of {@link ShardedFixture#settings}, then {@code rank-R-student.safetensors},
  *       {@code rank-R-teacher.safetensors}, {@code rank-R-losses.txt};</li>
- *   <li>{@code train-overlap}: the same with the gradient reduce-scatter overlapped with the backward;</li>
+ *   <li>{@code train-overlap}: the same with the gradient reduce-scatter overlapped with the backward;
+ *       {@code train-overlap-ckpt}: and with activation checkpointing;</li>
  *   <li>{@code train-gram}, {@code train-distill}: {@code train} with Gram anchoring ({@link ShardedFixture#GRAM}) /
  *       distillation from {@link ShardedFixture#teacherFile} (the "teacher" file is then the spare EMA);</li>
  *   <li>{@code save}: STEPS steps, a sharded checkpoint in OUT_DIR, and {@code snapshot-save-R.safetensors};</li>
@@ -60,7 +61,8 @@ public final class ShardedRankMain {
             try (SslMetaArch model = "load".equals(mode)
                     ? SslMetaArch.create(manager, s.ssl(), s.seed() + 99) // load must overwrite everything
                     : TrainingRun.createModel(s, manager)) {
-                boolean overlap = "train-overlap".equals(mode);
+                boolean overlap = mode.startsWith("train-overlap");
+                model.setActivationCheckpointing(s.loop().activationCheckpointing());
                 ShardedTrainer trainer = new ShardedTrainer(model, comm, WireFormat.F32, overlap);
                 int first = 0;
                 if ("load".equals(mode)) {
