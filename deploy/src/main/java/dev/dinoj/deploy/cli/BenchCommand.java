@@ -1,6 +1,7 @@
 package dev.dinoj.deploy.cli;
 
 import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.trainer.bench.PrecisionComparison;
 import dev.dinoj.trainer.bench.TrainStepBench;
 import dev.dinoj.trainer.config.TrainSettings;
 import java.util.ArrayList;
@@ -72,8 +73,26 @@ public final class BenchCommand implements Runnable {
                         + "of the same ranks (same machine load), a report for each (--steps each)")
         boolean compareOverlap;
 
+        @Option(
+                names = "--compare-precision",
+                description =
+                        "run the step in fp32 and in bf16 (train.precision) in this process on the same "
+                                + "batches, the two interleaved; a table with both rows and the bf16/fp32 ratio, and one JSON line")
+        boolean comparePrecision;
+
         @Override
         public Integer call() throws Exception {
+            if (comparePrecision && ranks != null) {
+                System.err.println("bench train-step: --compare-precision runs in one process; drop --ranks");
+                return 2;
+            }
+            if (comparePrecision) {
+                TrainSettings s = TrainSettings.load(config, sets);
+                PrecisionComparison.Result r = PrecisionComparison.run(config, s, s.openDataset(), warmup, steps);
+                System.out.print(r.table());
+                System.out.println(r.json());
+                return 0;
+            }
             if (ranks != null) {
                 return ShardedTrainStep.call(config, sets, ranks, warmup, steps, compareOverlap);
             }

@@ -1,5 +1,8 @@
 package dev.dinoj.deploy.cli;
 
+import dev.dinoj.trainer.model.AttentionKernel;
+import dev.dinoj.trainer.model.Compute;
+import dev.dinoj.trainer.model.Precision;
 import dev.dinoj.trainer.verify.Check;
 import dev.dinoj.trainer.verify.ReferenceVerifier;
 import java.nio.file.Path;
@@ -26,19 +29,42 @@ public final class VerifyReferenceCommand implements Callable<Integer> {
     @Option(names = "--failures-only", description = "print only the quantities out of tolerance")
     boolean failuresOnly;
 
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            description = "fp32 (the fixture's tolerances) or bf16 (bfloat16 mixed precision against the documented "
+                    + "looser bounds, docs/TRAINING.md) (default ${DEFAULT-VALUE})")
+    String precision;
+
+    @Option(
+            names = "--attention",
+            defaultValue = "sdpa",
+            description = "sdpa (fused) or manual (default ${DEFAULT-VALUE})")
+    String attention;
+
     @Override
     public Integer call() throws Exception {
-        List<Check> checks = new ReferenceVerifier(fixture, c -> {
+        Compute compute;
+        try {
+            compute = new Compute(Precision.parse(precision), AttentionKernel.parse(attention));
+        } catch (IllegalArgumentException e) {
+            System.err.println("verify-reference: " + e.getMessage());
+            return 2;
+        }
+        System.out.println("replaying in " + compute + " against the "
+                + compute.precision().key() + " bounds");
+        List<Check> checks = new ReferenceVerifier(fixture, compute, c -> {
                     if (!failuresOnly || !c.ok()) {
                         System.out.println(c.line());
                     }
                 })
                 .run();
+        String mode = compute + ", " + compute.precision().key() + " bounds";
         long failed = checks.stream().filter(c -> !c.ok()).count();
         System.out.println(
                 failed == 0
-                        ? "PASS (" + checks.size() + " quantities within tolerance)"
-                        : "FAIL (" + failed + " of " + checks.size() + " quantities out of tolerance)");
+                        ? "PASS (" + checks.size() + " quantities within tolerance; " + mode + ")"
+                        : "FAIL (" + failed + " of " + checks.size() + " quantities out of tolerance; " + mode + ")");
         return failed == 0 ? 0 : 1;
     }
 }

@@ -43,6 +43,7 @@ public final class TrainStepBench {
     /** Medians over the measured steps. */
     public record Result(
             String config,
+            String compute,
             int batch,
             int steps,
             double imagesPerSecond,
@@ -66,8 +67,9 @@ public final class TrainStepBench {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(
                     Locale.ROOT,
-                    "train-step benchmark: %s, batch %d, %d measured steps, %s, %d threads%n",
+                    "train-step benchmark: %s, %s, batch %d, %d measured steps, %s, %d threads%n",
                     config,
+                    compute,
                     batch,
                     steps,
                     engine,
@@ -101,6 +103,7 @@ public final class TrainStepBench {
             ObjectNode o = JSON.createObjectNode();
             o.put("bench", "train-step");
             o.put("config", config);
+            o.put("compute", compute);
             o.put("batch", batch);
             o.put("steps", steps);
             o.put("images_per_s", fixed(imagesPerSecond, 3));
@@ -188,6 +191,7 @@ public final class TrainStepBench {
                 / 1e9;
         return new Result(
                 configName,
+                s.ssl().compute().toString(),
                 batch,
                 steps,
                 batch / step,
@@ -215,6 +219,19 @@ public final class TrainStepBench {
      */
     public static double peakResidentMiB() {
         return procStatusBytes("VmHWM") / (1024.0 * 1024.0);
+    }
+
+    /**
+     * Resets the process's peak resident set to its current resident set ({@code echo 5 > /proc/self/clear_refs},
+     * Linux), so that {@link #peakResidentMiB()} then measures what follows; false where that is not possible.
+     */
+    public static boolean resetPeakResident() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** A memory line of {@code /proc/self/status} ({@code VmRSS}, {@code VmHWM}, …) in bytes; NaN where there is none. */

@@ -13,6 +13,7 @@ class TrainStepBenchTest {
     void shouldWriteOneJsonLine() throws Exception {
         TrainStepBench.Result r = new TrainStepBench.Result(
                 "fmnist-\"pico\"",
+                "bf16/sdpa",
                 64,
                 10,
                 123.45678,
@@ -32,7 +33,10 @@ class TrainStepBenchTest {
                 2,
                 1536.4);
         String line = r.json();
-        assertTrue(line.startsWith("{\"bench\":\"train-step\",\"config\":\"fmnist-\\\"pico\\\"\",\"batch\":64,"), line);
+        assertTrue(
+                line.startsWith(
+                        "{\"bench\":\"train-step\",\"config\":\"fmnist-\\\"pico\\\"\",\"compute\":\"bf16/sdpa\",\"batch\":64,"),
+                line);
         assertTrue(line.contains("\"images_per_s\":123.457,\"step_s\":0.5185,"), line);
         assertTrue(
                 line.endsWith(
@@ -40,7 +44,7 @@ class TrainStepBenchTest {
                 line);
         JsonNode j = new ObjectMapper().readTree(line);
         assertEquals(12.35, j.get("gflop_per_step").asDouble());
-        assertEquals(20, j.size());
+        assertEquals(21, j.size());
         assertTrue(TrainStepBench.peakResidentMiB() > 10, "this JVM's own peak resident set");
     }
 }

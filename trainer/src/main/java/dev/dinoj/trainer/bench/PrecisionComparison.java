@@ -1,0 +1,224 @@
+package dev.dinoj.trainer.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.loader.BatchLoader;
+import dev.dinoj.pipeline.loader.EpochSampler;
+import dev.dinoj.pipeline.masking.CollatedBatch;
+import dev.dinoj.trainer.config.SslConfig;
+import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.model.Precision;
+import dev.dinoj.trainer.train.BatchRecipe;
+import dev.dinoj.trainer.train.SslMetaArch;
+import dev.dinoj.trainer.train.StepBatch;
+import dev.dinoj.trainer.train.StepRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code bench train-step --compare-precision}: the training step of one configuration in float32 and in bfloat16,
+ * in one process on the same batches, the two models' steps interleaved (each batch goes through both, in alternating
+ * order) so that both see the same machine load. images/s here is the batch over the step's compute time (teacher,
+ * student, backward, optimizer), without waiting for data; peak memory is the process's resident peak during each
+ * model's steps (both models are resident).
+ */
+public final class PrecisionComparison {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Both rows and the bf16/fp32 images/s ratio. */
+    public record Result(TrainStepBench.Result fp32, TrainStepBench.Result bf16) {
+
+        /** bf16 images/s over fp32 images/s. */
+        public double speedup() {
+            return bf16.imagesPerSecond() / fp32.imagesPerSecond();
+        }
+
+        public String table() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "train-step precision comparison: %s, batch %d, %d measured steps each (interleaved), %s, "
+                            + "%d threads%n",
+                    fp32.config(),
+                    fp32.batch(),
+                    fp32.steps(),
+                    fp32.engine(),
+                    fp32.threads()));
+            sb.append(String.format(
+                    Locale.ROOT, "  %-36s %12s %12s %10s%n", "", fp32.compute(), bf16.compute(), "bf16/fp32"));
+            row(sb, "images/s", fp32.imagesPerSecond(), bf16.imagesPerSecond(), "%.2f");
+            row(sb, "step time (s)", fp32.stepSeconds(), bf16.stepSeconds(), "%.3f");
+            row(sb, "  teacher forward + centering (s)", fp32.teacherSeconds(), bf16.teacherSeconds(), "%.3f");
+            row(
+                    sb,
+                    "  student forward + heads + losses (s)",
+                    fp32.studentForwardSeconds(),
+                    bf16.studentForwardSeconds(),
+                    "%.3f");
+            row(sb, "  backward (s)", fp32.backwardSeconds(), bf16.backwardSeconds(), "%.3f");
+            row(sb, "  optimizer: clip+AdamW+EMA (s)", fp32.optimizerSeconds(), bf16.optimizerSeconds(), "%.3f");
+            row(sb, "achieved (GFLOP/s)", fp32.achievedGflops(), bf16.achievedGflops(), "%.1f");
+            row(sb, "peak resident memory (MiB)", fp32.peakResidentMiB(), bf16.peakResidentMiB(), "%.0f");
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "  float32 GEMM peak, same run: %.1f GFLOP/s; model work %.1f GFLOP/step%n",
+                    fp32.gemmPeakGflops(),
+                    fp32.gflopPerStep()));
+            return sb.toString();
+        }
+
+        private static void row(StringBuilder sb, String k, double a, double b, String fmt) {
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "  %-36s %12s %12s %10s%n",
+                    k,
+                    String.format(Locale.ROOT, fmt, a),
+                    String.format(Locale.ROOT, fmt, b),
+                    String.format(Locale.ROOT, "%.2f", b / a)));
+        }
+
+        /** One JSON line: both rows (as {@code bench train-step} writes them) and the speedup. */
+        public String json() {
+            try {
+                ObjectNode o = JSON.createObjectNode();
+                o.put("bench", "train-step-precision");
+                o.put("config", fp32.config());
+                o.put("speedup_bf16", Math.round(speedup() * 1000) / 1000.0);
+                o.set("fp32", JSON.readTree(fp32.json()));
+                o.set("bf16", JSON.readTree(bf16.json()));
+                return o.toString();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    private PrecisionComparison() {}
+
+    /** Runs {@code warmup + steps} batches through a float32 and a bfloat16 model of {@code s}'s configuration. */
+    public static Result run(String configName, TrainSettings s, ImageDataset data, int warmup, int steps) {
+        int batch = s.batchSize();
+        BatchRecipe recipe = BatchRecipe.of(s, false);
+        double augment = TrainStepBench.augmentTime(data, recipe.augmentation(), recipe.collator(), batch, s.seed());
+        double peak = TrainStepBench.gemmPeak();
+        SslConfig[] cfgs = {
+            s.ssl().withCompute(s.ssl().compute().withPrecision(Precision.FP32)),
+            s.ssl().withCompute(s.ssl().compute().withPrecision(Precision.BF16))
+        };
+        Samples[] samples = {new Samples(), new Samples()};
+        double masked = 0;
+        try (NDManager manager = NDManager.newBaseManager();
+                SslMetaArch fp32 = SslMetaArch.create(manager, cfgs[0], s.seed());
+                SslMetaArch bf16 = SslMetaArch.create(manager, cfgs[1], s.seed());
+                BatchLoader loader = new BatchLoader(
+                        data,
+                        recipe.augmentation(),
+                        recipe.collator(),
+                        new EpochSampler(data.size(), s.seed()),
+                        batch,
+                        s.seed(),
+                        s.data().loaderThreads(),
+                        s.data().prefetch())) {
+            SslMetaArch[] models = {fp32, bf16};
+            for (SslMetaArch m : models) {
+                m.setCropPacking(s.loop().cropPacking());
+            }
+            for (int i = 0; i < warmup + steps; i++) {
+                CollatedBatch cb = loader.next();
+                for (int j = 0; j < 2; j++) {
+                    int which = (i + j) % 2; // alternate which precision goes first
+                    boolean reset = TrainStepBench.resetPeakResident();
+                    long t0 = System.nanoTime();
+                    SslMetaArch.StepResult r;
+                    try (NDManager sm = manager.newSubManager()) {
+                        StepBatch b = StepBatch.of(sm, cb);
+                        r = models[which].trainStep(i, b, s.schedules().at(i), StepRandom.forStep(s.seed(), i));
+                    }
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    if (i >= warmup) {
+                        samples[which].add(seconds, r, reset ? TrainStepBench.peakResidentMiB() : Double.NaN);
+                    }
+                }
+                if (i >= warmup) {
+                    masked += cb.nMaskedPatches();
+                }
+            }
+        }
+        double gflop = FlopModel.step(
+                                s.ssl(),
+                                batch,
+                                recipe.crops().globalCropsSize(),
+                                recipe.crops().localCropsSize(),
+                                masked / steps)
+                        .total()
+                / 1e9;
+        String engine = Engine.getInstance().getEngineName() + " "
+                + Engine.getInstance().getVersion();
+        int threads = Runtime.getRuntime().availableProcessors();
+        return new Result(
+                samples[0].result(configName, cfgs[0], batch, steps, augment, gflop, peak, engine, threads),
+                samples[1].result(configName, cfgs[1], batch, steps, augment, gflop, peak, engine, threads));
+    }
+
+    /** One model's per-step measurements. */
+    private static final class Samples {
+        final List<Double> total = new ArrayList<>();
+        final List<Double> fb = new ArrayList<>();
+        final List<Double> opt = new ArrayList<>();
+        final List<Double> teacher = new ArrayList<>();
+        final List<Double> student = new ArrayList<>();
+        final List<Double> backward = new ArrayList<>();
+        double peakMiB = Double.NaN;
+
+        void add(double seconds, SslMetaArch.StepResult r, double peakResidentMiB) {
+            total.add(seconds);
+            fb.add(r.forwardBackwardSeconds());
+            opt.add(r.optimizerSeconds());
+            teacher.add(r.losses().teacherSeconds());
+            student.add(r.losses().studentForwardSeconds());
+            backward.add(r.losses().backwardSeconds());
+            if (!Double.isNaN(peakResidentMiB)) {
+                peakMiB = Double.isNaN(peakMiB) ? peakResidentMiB : Math.max(peakMiB, peakResidentMiB);
+            }
+        }
+
+        TrainStepBench.Result result(
+                String configName,
+                SslConfig cfg,
+                int batch,
+                int steps,
+                double augment,
+                double gflop,
+                double gemmPeak,
+                String engine,
+                int threads) {
+            double step = TrainStepBench.median(total);
+            return new TrainStepBench.Result(
+                    configName,
+                    cfg.compute().toString(),
+                    batch,
+                    steps,
+                    batch / step,
+                    step,
+                    augment,
+                    TrainStepBench.median(fb),
+                    TrainStepBench.median(opt),
+                    0.0,
+                    TrainStepBench.median(teacher),
+                    TrainStepBench.median(student),
+                    TrainStepBench.median(backward),
+                    gflop,
+                    gflop / step,
+                    gemmPeak,
+                    gflop / step / gemmPeak,
+                    engine,
+                    threads,
+                    peakMiB);
+        }
+    }
+}
