@@ -1,7 +1,7 @@
 package dev.dinoj.deploy.cli;
 
 import dev.dinoj.pipeline.data.ImageDataset;
-import dev.dinoj.trainer.bench.PrecisionComparison;
+import dev.dinoj.trainer.bench.ComputeComparison;
 import dev.dinoj.trainer.bench.TrainStepBench;
 import dev.dinoj.trainer.config.TrainSettings;
 import java.util.ArrayList;
@@ -80,15 +80,27 @@ public final class BenchCommand implements Runnable {
                                 + "batches, the two interleaved; a table with both rows and the bf16/fp32 ratio, and one JSON line")
         boolean comparePrecision;
 
+        @Option(
+                names = "--compare-attention",
+                description = "as --compare-precision, for model.attention manual against sdpa (in train.precision)")
+        boolean compareAttention;
+
         @Override
         public Integer call() throws Exception {
-            if (comparePrecision && ranks != null) {
-                System.err.println("bench train-step: --compare-precision runs in one process; drop --ranks");
+            if ((comparePrecision || compareAttention) && ranks != null) {
+                System.err.println("bench train-step: --compare-precision/--compare-attention run in one process; "
+                        + "drop --ranks");
                 return 2;
             }
-            if (comparePrecision) {
+            if (comparePrecision && compareAttention) {
+                System.err.println("bench train-step: --compare-precision or --compare-attention, not both");
+                return 2;
+            }
+            if (comparePrecision || compareAttention) {
                 TrainSettings s = TrainSettings.load(config, sets);
-                PrecisionComparison.Result r = PrecisionComparison.run(config, s, s.openDataset(), warmup, steps);
+                ComputeComparison.Result r = comparePrecision
+                        ? ComputeComparison.precisions(config, s, s.openDataset(), warmup, steps)
+                        : ComputeComparison.attentions(config, s, s.openDataset(), warmup, steps);
                 System.out.print(r.table());
                 System.out.println(r.json());
                 return 0;

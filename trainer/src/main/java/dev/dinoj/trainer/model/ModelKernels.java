@@ -29,7 +29,8 @@ public final class ModelKernels implements AutoCloseable {
         if (!compute.usesKernels()) {
             return null;
         }
-        return vits.computeIfAbsent(VitKernels.source(cfg, compute), src -> VitKernels.compile(cfg, compute, device));
+        String src = VitKernels.source(cfg, compute, VitKernels.bf16Attention(device));
+        return vits.computeIfAbsent(src, k -> VitKernels.compile(cfg, compute, device));
     }
 
     /** The bfloat16 head forward for {@code cfg}, or null in float32 (the head runs on DJL operations). */

@@ -12,11 +12,14 @@ import java.util.Locale;
  * group: {@code attn} (norm1 → qkv → attention → proj → LayerScale) and {@code ffn} (norm2 → MLP or SwiGLU →
  * LayerScale). The residual add and stochastic depth stay in the caller.
  *
- * <p>In {@link Precision#BF16} the linear layers, the attention and the FFN activation run in bfloat16 on bfloat16
- * casts of the float32 weights; LayerNorm runs in float32 on the float32 residual stream, and the branch output is
+ * <p>In {@link Precision#BF16} the linear layers, the attention (on CPUs the fused attention in float32, {@link
+ * #bf16Attention(Device)}) and the FFN activation run in bfloat16 on bfloat16 casts of the float32 weights; LayerNorm runs in float32 on the float32 residual stream, and the branch output is
  * cast back to float32 before LayerScale — what {@code torch.autocast("cpu", torch.bfloat16)} does with these ops.
  * The casts are differentiable, so the gradients reach the float32 parameters in float32. In {@link Precision#FP32}
  * the same ops run in float32 (with {@link AttentionKernel#SDPA}: the fused kernel instead of the explicit scores).
+ *
+ * <p>Every method returns float32: a bfloat16 array handed to DJL aborts the JVM (DJL 0.36's PyTorch JNI has no
+ * bfloat16 data type).
  *
  * <p>Calls run under the calling thread's autograd mode: inside a {@code GradientCollector} they are recorded, the
  * teacher's calls (autograd off) are not.
@@ -27,18 +30,34 @@ public final class VitKernels implements AutoCloseable {
 
     private final VitConfig cfg;
     private final Compute compute;
+    private final boolean bf16Attention;
     private final TorchScriptModule module;
 
-    private VitKernels(VitConfig cfg, Compute compute, TorchScriptModule module) {
+    private VitKernels(VitConfig cfg, Compute compute, boolean bf16Attention, TorchScriptModule module) {
         this.cfg = cfg;
         this.compute = compute;
+        this.bf16Attention = bf16Attention;
         this.module = module;
     }
 
     /** Compiles the branches of {@code cfg}'s blocks for {@code compute} on {@code device} (about 0.1 s). */
     public static VitKernels compile(VitConfig cfg, Compute compute, Device device) {
+        boolean bf16Attention = bf16Attention(device);
         return new VitKernels(
-                cfg, compute, TorchScriptModule.compile("DinojVitBranches", source(cfg, compute), device));
+                cfg,
+                compute,
+                bf16Attention,
+                TorchScriptModule.compile("DinojVitBranches", source(cfg, compute, bf16Attention), device));
+    }
+
+    /**
+     * Whether bf16 runs the fused attention itself in bfloat16: on GPUs (flash attention); not on CPUs, where
+     * PyTorch 2.7.1's bfloat16 flash kernel (forward + backward) took 2-3× the time of its float32 one at head dim 64
+     * and 17-65 tokens (measured here, AVX512-BF16), so the bf16 qkv product is cast to float32 for the attention and
+     * its output back to bfloat16 for the projection. The manual composition stays bfloat16 either way.
+     */
+    static boolean bf16Attention(Device device) {
+        return device.isGpu();
     }
 
     /** The architecture these kernels were generated for (everything but the image size must match a user's). */
@@ -52,7 +71,7 @@ public final class VitKernels implements AutoCloseable {
 
     /** Whether a transformer of {@code other}'s block architecture can use these kernels. */
     public boolean fits(VitConfig other) {
-        return source(other, compute).equals(source(cfg, compute));
+        return source(other, compute, bf16Attention).equals(source(cfg, compute, bf16Attention));
     }
 
     /**
@@ -108,9 +127,13 @@ public final class VitKernels implements AutoCloseable {
         module.close();
     }
 
-    /** The TorchScript class body: {@code attn} and {@code ffn} for this architecture and compute. */
-    static String source(VitConfig c, Compute k) {
+    /**
+     * The TorchScript class body: {@code attn} and {@code ffn} for this architecture and compute ({@code
+     * bf16Attention}: see {@link #bf16Attention(Device)}).
+     */
+    static String source(VitConfig c, Compute k, boolean bf16Attention) {
         boolean bf = k.precision() == Precision.BF16;
+        boolean f32Sdpa = bf && !bf16Attention && k.attention() == AttentionKernel.SDPA;
         int d = c.embedDim();
         int h = c.numHeads();
         int hd = c.headDim();
@@ -129,6 +152,7 @@ public final class VitKernels implements AutoCloseable {
                 .append(", ")
                 .append(c.qkvBias() ? lo("qb", bf) : "None")
                 .append(")\n");
+        s.append(f32Sdpa ? "    qkv = torch.to(qkv, 6)\n" : "");
         s.append("    qkv = torch.permute(torch.reshape(qkv, [b, t, 3, ")
                 .append(h)
                 .append(", ")
@@ -152,6 +176,7 @@ public final class VitKernels implements AutoCloseable {
         s.append("    o = torch.reshape(torch.transpose(o, 1, 2), [b, t, ")
                 .append(d)
                 .append("])\n");
+        s.append(f32Sdpa ? "    o = torch.to(o, 15)\n" : "");
         s.append("    o = torch.linear(o, ")
                 .append(lo("pw", bf))
                 .append(", ")

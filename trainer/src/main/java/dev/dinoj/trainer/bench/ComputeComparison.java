@@ -10,6 +10,8 @@ import dev.dinoj.pipeline.loader.EpochSampler;
 import dev.dinoj.pipeline.masking.CollatedBatch;
 import dev.dinoj.trainer.config.SslConfig;
 import dev.dinoj.trainer.config.TrainSettings;
+import dev.dinoj.trainer.model.AttentionKernel;
+import dev.dinoj.trainer.model.Compute;
 import dev.dinoj.trainer.model.Precision;
 import dev.dinoj.trainer.train.BatchRecipe;
 import dev.dinoj.trainer.train.SslMetaArch;
@@ -20,55 +22,55 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code bench train-step --compare-precision}: the training step of one configuration in float32 and in bfloat16,
- * in one process on the same batches, the two models' steps interleaved (each batch goes through both, in alternating
- * order) so that both see the same machine load. images/s here is the batch over the step's compute time (teacher,
+ * {@code bench train-step --compare-precision} (and {@code --compare-attention}): the training step of one
+ * configuration computed two ways (float32 and bfloat16; fused and manual attention), in one process on the same
+ * batches, the two models' steps interleaved (each batch goes through both, in alternating order) so that both see
+ * the same machine load. images/s here is the batch over the step's compute time (teacher,
  * student, backward, optimizer), without waiting for data; peak memory is the process's resident peak during each
  * model's steps (both models are resident).
  */
-public final class PrecisionComparison {
+public final class ComputeComparison {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Both rows and the bf16/fp32 images/s ratio. */
-    public record Result(TrainStepBench.Result fp32, TrainStepBench.Result bf16) {
+    /** Both rows and the images/s ratio {@code other / base}. */
+    public record Result(TrainStepBench.Result base, TrainStepBench.Result other) {
 
-        /** bf16 images/s over fp32 images/s. */
+        /** {@code other}'s images/s over {@code base}'s. */
         public double speedup() {
-            return bf16.imagesPerSecond() / fp32.imagesPerSecond();
+            return other.imagesPerSecond() / base.imagesPerSecond();
         }
 
         public String table() {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(
                     Locale.ROOT,
-                    "train-step precision comparison: %s, batch %d, %d measured steps each (interleaved), %s, "
-                            + "%d threads%n",
-                    fp32.config(),
-                    fp32.batch(),
-                    fp32.steps(),
-                    fp32.engine(),
-                    fp32.threads()));
+                    "train-step comparison: %s, batch %d, %d measured steps each (interleaved), %s, " + "%d threads%n",
+                    base.config(),
+                    base.batch(),
+                    base.steps(),
+                    base.engine(),
+                    base.threads()));
             sb.append(String.format(
-                    Locale.ROOT, "  %-36s %12s %12s %10s%n", "", fp32.compute(), bf16.compute(), "bf16/fp32"));
-            row(sb, "images/s", fp32.imagesPerSecond(), bf16.imagesPerSecond(), "%.2f");
-            row(sb, "step time (s)", fp32.stepSeconds(), bf16.stepSeconds(), "%.3f");
-            row(sb, "  teacher forward + centering (s)", fp32.teacherSeconds(), bf16.teacherSeconds(), "%.3f");
+                    Locale.ROOT, "  %-36s %12s %12s %10s%n", "", base.compute(), other.compute(), "ratio"));
+            row(sb, "images/s", base.imagesPerSecond(), other.imagesPerSecond(), "%.2f");
+            row(sb, "step time (s)", base.stepSeconds(), other.stepSeconds(), "%.3f");
+            row(sb, "  teacher forward + centering (s)", base.teacherSeconds(), other.teacherSeconds(), "%.3f");
             row(
                     sb,
                     "  student forward + heads + losses (s)",
-                    fp32.studentForwardSeconds(),
-                    bf16.studentForwardSeconds(),
+                    base.studentForwardSeconds(),
+                    other.studentForwardSeconds(),
                     "%.3f");
-            row(sb, "  backward (s)", fp32.backwardSeconds(), bf16.backwardSeconds(), "%.3f");
-            row(sb, "  optimizer: clip+AdamW+EMA (s)", fp32.optimizerSeconds(), bf16.optimizerSeconds(), "%.3f");
-            row(sb, "achieved (GFLOP/s)", fp32.achievedGflops(), bf16.achievedGflops(), "%.1f");
-            row(sb, "peak resident memory (MiB)", fp32.peakResidentMiB(), bf16.peakResidentMiB(), "%.0f");
+            row(sb, "  backward (s)", base.backwardSeconds(), other.backwardSeconds(), "%.3f");
+            row(sb, "  optimizer: clip+AdamW+EMA (s)", base.optimizerSeconds(), other.optimizerSeconds(), "%.3f");
+            row(sb, "achieved (GFLOP/s)", base.achievedGflops(), other.achievedGflops(), "%.1f");
+            row(sb, "peak resident memory (MiB)", base.peakResidentMiB(), other.peakResidentMiB(), "%.0f");
             sb.append(String.format(
                     Locale.ROOT,
                     "  float32 GEMM peak, same run: %.1f GFLOP/s; model work %.1f GFLOP/step%n",
-                    fp32.gemmPeakGflops(),
-                    fp32.gflopPerStep()));
+                    base.gemmPeakGflops(),
+                    base.gflopPerStep()));
             return sb.toString();
         }
 
@@ -82,15 +84,15 @@ public final class PrecisionComparison {
                     String.format(Locale.ROOT, "%.2f", b / a)));
         }
 
-        /** One JSON line: both rows (as {@code bench train-step} writes them) and the speedup. */
+        /** One JSON line: both rows (as {@code bench train-step} writes them) and the images/s ratio. */
         public String json() {
             try {
                 ObjectNode o = JSON.createObjectNode();
-                o.put("bench", "train-step-precision");
-                o.put("config", fp32.config());
-                o.put("speedup_bf16", Math.round(speedup() * 1000) / 1000.0);
-                o.set("fp32", JSON.readTree(fp32.json()));
-                o.set("bf16", JSON.readTree(bf16.json()));
+                o.put("bench", "train-step-compare");
+                o.put("config", base.config());
+                o.put("images_per_s_ratio", Math.round(speedup() * 1000) / 1000.0);
+                o.set("base", JSON.readTree(base.json()));
+                o.set("other", JSON.readTree(other.json()));
                 return o.toString();
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -98,23 +100,42 @@ public final class PrecisionComparison {
         }
     }
 
-    private PrecisionComparison() {}
+    private ComputeComparison() {}
 
-    /** Runs {@code warmup + steps} batches through a float32 and a bfloat16 model of {@code s}'s configuration. */
-    public static Result run(String configName, TrainSettings s, ImageDataset data, int warmup, int steps) {
+    /** Float32 against bfloat16, both with {@code s}'s attention kernel. */
+    public static Result precisions(String configName, TrainSettings s, ImageDataset data, int warmup, int steps) {
+        Compute c = s.ssl().compute();
+        return run(
+                configName, s, data, warmup, steps, c.withPrecision(Precision.FP32), c.withPrecision(Precision.BF16));
+    }
+
+    /** Manual against fused attention, both in {@code s}'s precision. */
+    public static Result attentions(String configName, TrainSettings s, ImageDataset data, int warmup, int steps) {
+        Compute c = s.ssl().compute();
+        return run(
+                configName,
+                s,
+                data,
+                warmup,
+                steps,
+                c.withAttention(AttentionKernel.MANUAL),
+                c.withAttention(AttentionKernel.SDPA));
+    }
+
+    /** Runs {@code warmup + steps} batches through a model of {@code s}'s configuration computing as {@code base} and
+     * one computing as {@code other}. */
+    public static Result run(
+            String configName, TrainSettings s, ImageDataset data, int warmup, int steps, Compute base, Compute other) {
         int batch = s.batchSize();
         BatchRecipe recipe = BatchRecipe.of(s, false);
         double augment = TrainStepBench.augmentTime(data, recipe.augmentation(), recipe.collator(), batch, s.seed());
         double peak = TrainStepBench.gemmPeak();
-        SslConfig[] cfgs = {
-            s.ssl().withCompute(s.ssl().compute().withPrecision(Precision.FP32)),
-            s.ssl().withCompute(s.ssl().compute().withPrecision(Precision.BF16))
-        };
+        SslConfig[] cfgs = {s.ssl().withCompute(base), s.ssl().withCompute(other)};
         Samples[] samples = {new Samples(), new Samples()};
         double masked = 0;
         try (NDManager manager = NDManager.newBaseManager();
-                SslMetaArch fp32 = SslMetaArch.create(manager, cfgs[0], s.seed());
-                SslMetaArch bf16 = SslMetaArch.create(manager, cfgs[1], s.seed());
+                SslMetaArch first = SslMetaArch.create(manager, cfgs[0], s.seed());
+                SslMetaArch second = SslMetaArch.create(manager, cfgs[1], s.seed());
                 BatchLoader loader = new BatchLoader(
                         data,
                         recipe.augmentation(),
@@ -124,7 +145,7 @@ public final class PrecisionComparison {
                         s.seed(),
                         s.data().loaderThreads(),
                         s.data().prefetch())) {
-            SslMetaArch[] models = {fp32, bf16};
+            SslMetaArch[] models = {first, second};
             for (SslMetaArch m : models) {
                 m.setCropPacking(s.loop().cropPacking());
             }
