@@ -33,8 +33,21 @@ public final class ComputeComparison {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Both rows and the images/s ratio {@code other / base}. */
-    public record Result(TrainStepBench.Result base, TrainStepBench.Result other) {
+    /**
+     * Both rows and the images/s ratio {@code other / base}.
+     *
+     * @param baseCpuSeconds  median process CPU time of {@code base}'s steps (all threads: a measure of the work that
+     *                        other processes on the machine disturb less than wall time; includes the data loader's
+     *                        share)
+     * @param otherCpuSeconds the same for {@code other}
+     */
+    public record Result(
+            TrainStepBench.Result base, TrainStepBench.Result other, double baseCpuSeconds, double otherCpuSeconds) {
+
+        /** Without CPU times (NaN). */
+        public Result(TrainStepBench.Result base, TrainStepBench.Result other) {
+            this(base, other, Double.NaN, Double.NaN);
+        }
 
         /** {@code other}'s images/s over {@code base}'s. */
         public double speedup() {
@@ -65,6 +78,7 @@ public final class ComputeComparison {
             row(sb, "  backward (s)", base.backwardSeconds(), other.backwardSeconds(), "%.3f");
             row(sb, "  optimizer: clip+AdamW+EMA (s)", base.optimizerSeconds(), other.optimizerSeconds(), "%.3f");
             row(sb, "achieved (GFLOP/s)", base.achievedGflops(), other.achievedGflops(), "%.1f");
+            row(sb, "process CPU time per step (s)", baseCpuSeconds, otherCpuSeconds, "%.3f");
             row(sb, "peak resident memory (MiB)", base.peakResidentMiB(), other.peakResidentMiB(), "%.0f");
             sb.append(String.format(
                     Locale.ROOT,
@@ -93,10 +107,20 @@ public final class ComputeComparison {
                 o.put("images_per_s_ratio", Math.round(speedup() * 1000) / 1000.0);
                 o.set("base", JSON.readTree(base.json()));
                 o.set("other", JSON.readTree(other.json()));
+                putFinite(o, "base_cpu_s_per_step", baseCpuSeconds);
+                putFinite(o, "other_cpu_s_per_step", otherCpuSeconds);
                 return o.toString();
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
+        }
+    }
+
+    private static void putFinite(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) {
+            o.put(key, Math.round(v * 1e4) / 1e4);
+        } else {
+            o.putNull(key);
         }
     }
 
@@ -155,14 +179,16 @@ public final class ComputeComparison {
                     int which = (i + j) % 2; // alternate which precision goes first
                     boolean reset = TrainStepBench.resetPeakResident();
                     long t0 = System.nanoTime();
+                    long c0 = processCpuNanos();
                     SslMetaArch.StepResult r;
                     try (NDManager sm = manager.newSubManager()) {
                         StepBatch b = StepBatch.of(sm, cb);
                         r = models[which].trainStep(i, b, s.schedules().at(i), StepRandom.forStep(s.seed(), i));
                     }
                     double seconds = (System.nanoTime() - t0) / 1e9;
+                    double cpu = (processCpuNanos() - c0) / 1e9;
                     if (i >= warmup) {
-                        samples[which].add(seconds, r, reset ? TrainStepBench.peakResidentMiB() : Double.NaN);
+                        samples[which].add(seconds, cpu, r, reset ? TrainStepBench.peakResidentMiB() : Double.NaN);
                     }
                 }
                 if (i >= warmup) {
@@ -183,7 +209,15 @@ public final class ComputeComparison {
         int threads = Runtime.getRuntime().availableProcessors();
         return new Result(
                 samples[0].result(configName, cfgs[0], batch, steps, augment, gflop, peak, engine, threads),
-                samples[1].result(configName, cfgs[1], batch, steps, augment, gflop, peak, engine, threads));
+                samples[1].result(configName, cfgs[1], batch, steps, augment, gflop, peak, engine, threads),
+                TrainStepBench.median(samples[0].cpu),
+                TrainStepBench.median(samples[1].cpu));
+    }
+
+    /** CPU time of the whole process so far (ns); -1 where the JVM does not say. */
+    private static long processCpuNanos() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
     }
 
     /** One model's per-step measurements. */
@@ -194,10 +228,12 @@ public final class ComputeComparison {
         final List<Double> teacher = new ArrayList<>();
         final List<Double> student = new ArrayList<>();
         final List<Double> backward = new ArrayList<>();
+        final List<Double> cpu = new ArrayList<>();
         double peakMiB = Double.NaN;
 
-        void add(double seconds, SslMetaArch.StepResult r, double peakResidentMiB) {
+        void add(double seconds, double cpuSeconds, SslMetaArch.StepResult r, double peakResidentMiB) {
             total.add(seconds);
+            cpu.add(cpuSeconds);
             fb.add(r.forwardBackwardSeconds());
             opt.add(r.optimizerSeconds());
             teacher.add(r.losses().teacherSeconds());
