@@ -88,13 +88,13 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if ((comparePrecision || compareAttention) && ranks != null) {
-                System.err.println("bench train-step: --compare-precision/--compare-attention run in one process; "
-                        + "drop --ranks");
-                return 2;
+                throw new IllegalArgumentException(
+                        "bench train-step: --compare-precision/--compare-attention run in one process; "
+                                + "drop --ranks");
             }
             if (comparePrecision && compareAttention) {
-                System.err.println("bench train-step: --compare-precision or --compare-attention, not both");
-                return 2;
+                throw new IllegalArgumentException(
+                        "bench train-step: --compare-precision or --compare-attention, not both");
             }
             if (comparePrecision || compareAttention) {
                 TrainSettings s = TrainSettings.load(config, sets);

@@ -48,11 +48,8 @@ public final class VerifyReferenceCommand implements Callable<Integer> {
         try {
             compute = new Compute(Precision.parse(precision), AttentionKernel.parse(attention));
         } catch (IllegalArgumentException e) {
-            System.err.println("verify-reference: " + e.getMessage());
-            return 2;
+            throw new IllegalArgumentException("verify-reference --precision/--attention: " + e.getMessage(), e);
         }
-        System.out.println("replaying in " + compute + " against the "
-                + compute.precision().key() + " bounds");
         List<Check> checks = new ReferenceVerifier(fixture, compute, c -> {
                     if (!failuresOnly || !c.ok()) {
                         System.out.println(c.line());
