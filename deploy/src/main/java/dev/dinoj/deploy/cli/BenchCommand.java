@@ -1,6 +1,7 @@
 package dev.dinoj.deploy.cli;
 
 import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.trainer.bench.ComputeComparison;
 import dev.dinoj.trainer.bench.TrainStepBench;
 import dev.dinoj.trainer.config.TrainSettings;
 import java.util.ArrayList;
@@ -79,12 +80,42 @@ public final class BenchCommand implements Runnable {
                         + "of the same ranks (same machine load), a report for each (--steps each)")
         boolean compareOverlap;
 
+        @Option(
+                names = "--compare-precision",
+                description =
+                        "run the step in fp32 and in bf16 (train.precision) in this process on the same "
+                                + "batches, the two interleaved; a table with both rows and the bf16/fp32 ratio, and one JSON line")
+        boolean comparePrecision;
+
+        @Option(
+                names = "--compare-attention",
+                description = "as --compare-precision, for model.attention manual against sdpa (in train.precision)")
+        boolean compareAttention;
+
         @Override
         public Integer call() throws Exception {
             if (device != null) {
                 sets.add("device=" + device);
             }
             TrainSettings.load(config, sets).device().resolve(ranks == null ? 0 : ranks - 1); // one line, exit 2
+            if ((comparePrecision || compareAttention) && ranks != null) {
+                throw new IllegalArgumentException(
+                        "bench train-step: --compare-precision/--compare-attention run in one process; "
+                                + "drop --ranks");
+            }
+            if (comparePrecision && compareAttention) {
+                throw new IllegalArgumentException(
+                        "bench train-step: --compare-precision or --compare-attention, not both");
+            }
+            if (comparePrecision || compareAttention) {
+                TrainSettings s = TrainSettings.load(config, sets);
+                ComputeComparison.Result r = comparePrecision
+                        ? ComputeComparison.precisions(config, s, s.openDataset(), warmup, steps)
+                        : ComputeComparison.attentions(config, s, s.openDataset(), warmup, steps);
+                System.out.print(r.table());
+                System.out.println(r.json());
+                return 0;
+            }
             if (ranks != null) {
                 return ShardedTrainStep.call(config, sets, ranks, warmup, steps, compareOverlap);
             }

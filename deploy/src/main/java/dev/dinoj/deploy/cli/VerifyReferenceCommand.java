@@ -2,6 +2,9 @@ package dev.dinoj.deploy.cli;
 
 import ai.djl.Device;
 import dev.dinoj.trainer.config.DeviceSpec;
+import dev.dinoj.trainer.model.AttentionKernel;
+import dev.dinoj.trainer.model.Compute;
+import dev.dinoj.trainer.model.Precision;
 import dev.dinoj.trainer.verify.Check;
 import dev.dinoj.trainer.verify.ReferenceVerifier;
 import java.nio.file.Path;
@@ -35,11 +38,31 @@ public final class VerifyReferenceCommand implements Callable<Integer> {
                     + "fixture's, set for float32 on any device)")
     String device;
 
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            description = "fp32 (the fixture's tolerances) or bf16 (bfloat16 mixed precision against the documented "
+                    + "looser bounds, docs/TRAINING.md) (default ${DEFAULT-VALUE})")
+    String precision;
+
+    @Option(
+            names = "--attention",
+            defaultValue = "sdpa",
+            description = "sdpa (fused) or manual (default ${DEFAULT-VALUE})")
+    String attention;
+
     @Override
     public Integer call() throws Exception {
         Device on = DeviceSpec.parse(device).resolve(0);
+        Compute compute;
+        try {
+            compute = new Compute(Precision.parse(precision), AttentionKernel.parse(attention));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("verify-reference --precision/--attention: " + e.getMessage(), e);
+        }
         List<Check> checks = new ReferenceVerifier(
                         fixture,
+                        compute,
                         c -> {
                             if (!failuresOnly || !c.ok()) {
                                 System.out.println(c.line());
@@ -47,11 +70,12 @@ public final class VerifyReferenceCommand implements Callable<Integer> {
                         },
                         on)
                 .run();
+        String mode = compute + ", " + compute.precision().key() + " bounds";
         long failed = checks.stream().filter(c -> !c.ok()).count();
         System.out.println(
                 failed == 0
-                        ? "PASS (" + checks.size() + " quantities within tolerance)"
-                        : "FAIL (" + failed + " of " + checks.size() + " quantities out of tolerance)");
+                        ? "PASS (" + checks.size() + " quantities within tolerance; " + mode + ")"
+                        : "FAIL (" + failed + " of " + checks.size() + " quantities out of tolerance; " + mode + ")");
         return failed == 0 ? 0 : 1;
     }
 }

@@ -100,6 +100,31 @@ class CliTest {
     }
 
     @Test
+    void verifyReferenceInBf16PassesItsBoundsAndAnUnknownPrecisionIsAUserError() {
+        CliTestSupport.Run r = run(
+                "verify-reference",
+                "--precision",
+                "bf16",
+                "--fixture",
+                CliTestSupport.fixtureA().toString());
+        assertEquals(0, r.code(), r::toString);
+        List<String> lines = r.out().lines().filter(l -> !l.isBlank()).collect(Collectors.toList());
+        assertTrue(lines.get(lines.size() - 1).startsWith("PASS"), r::toString);
+        assertTrue(lines.get(lines.size() - 1).contains("bf16/sdpa, bf16 bounds"), r::toString);
+        assertUserError(
+                run(
+                        "verify-reference",
+                        "--precision",
+                        "fp16",
+                        "--fixture",
+                        CliTestSupport.fixtureA().toString()),
+                "--precision",
+                "fp16");
+        assertUserError(
+                run("bench", "train-step", "--compare-precision", "--compare-attention"), "--compare-precision");
+    }
+
+    @Test
     void verifyReferenceOnAFolderWithoutAManifestIsAUserError() {
         assertUserError(run("verify-reference", "--fixture", tmp.toString()), tmp.toString(), "manifest.json");
     }

@@ -44,6 +44,7 @@ public final class TrainStepBench {
     /** Medians over the measured steps. */
     public record Result(
             String config,
+            String compute,
             int batch,
             int steps,
             double imagesPerSecond,
@@ -68,8 +69,9 @@ public final class TrainStepBench {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(
                     Locale.ROOT,
-                    "train-step benchmark: %s, batch %d, %d measured steps, %s, %d threads%n",
+                    "train-step benchmark: %s, %s, batch %d, %d measured steps, %s, %d threads%n",
                     config,
+                    compute,
                     batch,
                     steps,
                     engine,
@@ -104,6 +106,7 @@ public final class TrainStepBench {
             ObjectNode o = JSON.createObjectNode();
             o.put("bench", "train-step");
             o.put("config", config);
+            o.put("compute", compute);
             o.put("batch", batch);
             o.put("steps", steps);
             o.put("images_per_s", fixed(imagesPerSecond, 3));
@@ -197,6 +200,7 @@ public final class TrainStepBench {
                 / 1e9;
         return new Result(
                 configName,
+                s.ssl().compute().toString(),
                 batch,
                 steps,
                 batch / step,

@@ -1,8 +1,11 @@
 package dev.dinoj.trainer.config;
 
 import dev.dinoj.trainer.loss.Centering;
+import dev.dinoj.trainer.model.AttentionKernel;
+import dev.dinoj.trainer.model.Compute;
 import dev.dinoj.trainer.model.FfnType;
 import dev.dinoj.trainer.model.HeadConfig;
+import dev.dinoj.trainer.model.Precision;
 import dev.dinoj.trainer.model.VitConfig;
 
 /**
@@ -23,6 +26,7 @@ import dev.dinoj.trainer.model.VitConfig;
  * @param patchEmbedLrMult {@code optim.patch_embed_lr_mult}
  * @param adamBeta1        AdamW β1
  * @param adamBeta2        AdamW β2
+ * @param compute          number format and attention kernel ({@code train.precision}, {@code model.attention})
  */
 public record SslConfig(
         VitConfig backbone,
@@ -39,9 +43,49 @@ public record SslConfig(
         double layerwiseDecay,
         double patchEmbedLrMult,
         double adamBeta1,
-        double adamBeta2) {
+        double adamBeta2,
+        Compute compute) {
+
+    /** A configuration with the default {@link Compute} (float32, fused attention). */
+    public SslConfig(
+            VitConfig backbone,
+            HeadConfig dinoHead,
+            HeadConfig ibotHead,
+            int nLocalCrops,
+            double dinoLossWeight,
+            double koleoLossWeight,
+            double ibotLossWeight,
+            Centering centering,
+            double studentTemp,
+            double centerMomentum,
+            double clipGrad,
+            double layerwiseDecay,
+            double patchEmbedLrMult,
+            double adamBeta1,
+            double adamBeta2) {
+        this(
+                backbone,
+                dinoHead,
+                ibotHead,
+                nLocalCrops,
+                dinoLossWeight,
+                koleoLossWeight,
+                ibotLossWeight,
+                centering,
+                studentTemp,
+                centerMomentum,
+                clipGrad,
+                layerwiseDecay,
+                patchEmbedLrMult,
+                adamBeta1,
+                adamBeta2,
+                Compute.DEFAULT);
+    }
 
     public SslConfig {
+        if (compute == null) {
+            throw new IllegalArgumentException("compute must be set");
+        }
         if (nLocalCrops < 0) {
             throw new IllegalArgumentException("local-crops-number must be >= 0");
         }
@@ -105,6 +149,18 @@ public record SslConfig(
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.train.centering: " + e.getMessage());
         }
+        Precision precision;
+        try {
+            precision = Precision.parse(r.string("dinoj.train.precision"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.train.precision: " + e.getMessage());
+        }
+        AttentionKernel attention;
+        try {
+            attention = AttentionKernel.parse(r.string("dinoj.model.attention"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("dinoj.model.attention: " + e.getMessage());
+        }
         return new SslConfig(
                 vit,
                 dino,
@@ -120,7 +176,29 @@ public record SslConfig(
                 r.doubleAt("dinoj.optim.layerwise-decay", 0, 1),
                 r.doubleAt("dinoj.optim.patch-embed-lr-mult", 0, 1e3),
                 r.doubleAt("dinoj.optim.adamw-beta1", 0, 0.999999),
-                r.doubleAt("dinoj.optim.adamw-beta2", 0, 0.999999999));
+                r.doubleAt("dinoj.optim.adamw-beta2", 0, 0.999999999),
+                new Compute(precision, attention));
+    }
+
+    /** The same step computed another way (e.g. {@code verify-reference --precision bf16}, the bench comparison). */
+    public SslConfig withCompute(Compute c) {
+        return new SslConfig(
+                backbone,
+                dinoHead,
+                ibotHead,
+                nLocalCrops,
+                dinoLossWeight,
+                koleoLossWeight,
+                ibotLossWeight,
+                centering,
+                studentTemp,
+                centerMomentum,
+                clipGrad,
+                layerwiseDecay,
+                patchEmbedLrMult,
+                adamBeta1,
+                adamBeta2,
+                c);
     }
 
     private static HeadConfig head(ConfigReader r, String p, int inDim) {

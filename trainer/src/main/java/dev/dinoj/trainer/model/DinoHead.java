@@ -14,6 +14,7 @@ public final class DinoHead {
     private final HeadConfig cfg;
     private final ParamSet params;
     private final String prefix;
+    private HeadKernels kernels; // null: DJL operations in float32
 
     public DinoHead(HeadConfig cfg, ParamSet params, String prefix) {
         this.cfg = cfg;
@@ -30,8 +31,24 @@ public final class DinoHead {
         return cfg;
     }
 
+    /**
+     * Computes the forward with {@code kernels} (bfloat16, one TorchScript call) instead of DJL operations; null
+     * restores the float32 DJL path. The kernels belong to the caller.
+     */
+    public DinoHead withKernels(HeadKernels kernels) {
+        if (kernels != null && kernels.nlayers() != cfg.nlayers()) {
+            throw new IllegalArgumentException(
+                    "head kernels for " + kernels.nlayers() + " layers do not fit a head of " + cfg.nlayers());
+        }
+        this.kernels = kernels;
+        return this;
+    }
+
     /** (…, in) → (…, prototypes). */
     public NDArray forward(NDArray x) {
+        if (kernels != null) {
+            return kernels.forward(x, params, prefix);
+        }
         for (int i = 0; i < cfg.nlayers(); i++) {
             String name = mlpLayerName(prefix, i, cfg.nlayers());
             x = Linear.linear(x, params.get(name + ".weight"), params.get(name + ".bias"))

@@ -35,6 +35,7 @@ public final class VisionTransformer {
     private final String prefix;
     private int attentionChunk;
     private BlockCut cut;
+    private VitKernels kernels; // null: every op through DJL
 
     /**
      * Runs the blocks of a forward pass in the caller's way: the segmented backward cuts the autograd graph after
@@ -81,6 +82,26 @@ public final class VisionTransformer {
         }
         this.attentionChunk = queries;
         return this;
+    }
+
+    /**
+     * Computes each block's attention and FFN branches with {@code kernels} (fused attention, bfloat16; one
+     * TorchScript call per branch and crop group) instead of DJL operations; null restores the DJL path. The kernels
+     * belong to the caller (closed with the model).
+     *
+     * @throws IllegalArgumentException when the kernels were generated for another block architecture
+     */
+    public VisionTransformer withKernels(VitKernels kernels) {
+        if (kernels != null && !kernels.fits(cfg)) {
+            throw new IllegalArgumentException("kernels for " + kernels.config() + " do not fit " + cfg);
+        }
+        this.kernels = kernels;
+        return this;
+    }
+
+    /** The branch kernels in use, or null. */
+    public VitKernels kernels() {
+        return kernels;
     }
 
     /** Runs every block of a forward through {@code cut} (see {@link BlockCut}); null (the default): plainly. */
@@ -196,13 +217,27 @@ public final class VisionTransformer {
     public List<NDArray> block(int i, List<NDArray> xs, boolean training, RandomGenerator rng) {
         String b = "blocks." + i + ".";
         double rate = training ? cfg.dropPath(i) : 0.0;
+        Function<List<NDArray>, List<NDArray>> attn = kernels == null
+                ? ys -> attnResidual(b, ys)
+                : ys -> eachGroup(ys, y -> kernels.attention(y, params, prefix, i));
+        Function<List<NDArray>, List<NDArray>> ffn = kernels == null
+                ? ys -> ffnResidual(b, ys)
+                : ys -> eachGroup(ys, y -> kernels.ffn(y, params, prefix, i));
         if (rate > 0.1) {
             // batch-subset trick: compute each residual branch only on the kept samples of every group
-            xs = subsetResidual(xs, rate, rng, ys -> attnResidual(b, ys));
-            return subsetResidual(xs, rate, rng, ys -> ffnResidual(b, ys));
+            xs = subsetResidual(xs, rate, rng, attn);
+            return subsetResidual(xs, rate, rng, ffn);
         }
-        xs = addResiduals(xs, attnResidual(b, xs), rate, rng);
-        return addResiduals(xs, ffnResidual(b, xs), rate, rng);
+        xs = addResiduals(xs, attn.apply(xs), rate, rng);
+        return addResiduals(xs, ffn.apply(xs), rate, rng);
+    }
+
+    private static List<NDArray> eachGroup(List<NDArray> xs, Function<NDArray, NDArray> f) {
+        List<NDArray> out = new ArrayList<>(xs.size());
+        for (NDArray x : xs) {
+            out.add(f.apply(x));
+        }
+        return out;
     }
 
     private static List<NDArray> addResiduals(

@@ -13,6 +13,7 @@ import dev.dinoj.trainer.model.BackboneOutput;
 import dev.dinoj.trainer.model.DinoHead;
 import dev.dinoj.trainer.model.GradMode;
 import dev.dinoj.trainer.model.ModelInit;
+import dev.dinoj.trainer.model.ModelKernels;
 import dev.dinoj.trainer.model.ParamSet;
 import dev.dinoj.trainer.model.Scalars;
 import dev.dinoj.trainer.model.VisionTransformer;
@@ -60,6 +61,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
     private final List<ParamGroup> groups;
     private final TeacherTargets targets;
     private final StudentLosses studentLosses;
+    private final ModelKernels kernels; // TorchScript kernels of the backbones and heads (precision, attention)
     private AdamW optimizer; // created on first use: a sharded step keeps its own moments
     private GlobalSum sums = GlobalSum.LOCAL;
     private boolean cropPacking = true;
@@ -117,6 +119,12 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
             this.teacherDino = new DinoHead(frozen.dinoHead(), teacher, DINO_HEAD + ".");
             this.teacherIbot =
                     frozen.ibotHead() != null ? new DinoHead(frozen.ibotHead(), teacher, IBOT_HEAD + ".") : teacherDino;
+        }
+        this.kernels = new ModelKernels(cfg.compute(), parent.getDevice());
+        studentBackbone.withKernels(kernels.vit(studentBackbone.config()));
+        teacherBackbone.withKernels(kernels.vit(teacherBackbone.config()));
+        for (DinoHead h : List.of(studentDino, studentIbot, teacherDino, teacherIbot)) {
+            h.withKernels(kernels.head(h.config()));
         }
         this.dinoCenter = new SoftmaxCenter(parent, cfg.dinoHead().prototypes(), cfg.centerMomentum());
         this.ibotCenter = new SoftmaxCenter(parent, cfg.ibotPrototypes(), cfg.centerMomentum());
@@ -456,6 +464,7 @@ public final class SslMetaArch implements TrainState, AutoCloseable {
 
     @Override
     public void close() {
+        kernels.close();
         if (optimizer != null) {
             optimizer.close();
         }

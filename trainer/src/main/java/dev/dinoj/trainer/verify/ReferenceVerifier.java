@@ -12,6 +12,7 @@ import dev.dinoj.trainer.io.NpyArray;
 import dev.dinoj.trainer.io.Npz;
 import dev.dinoj.trainer.loss.Centering;
 import dev.dinoj.trainer.model.BackboneOutput;
+import dev.dinoj.trainer.model.Compute;
 import dev.dinoj.trainer.model.FfnType;
 import dev.dinoj.trainer.model.HeadConfig;
 import dev.dinoj.trainer.model.VitConfig;
@@ -39,28 +40,36 @@ import java.util.function.Consumer;
  */
 public final class ReferenceVerifier {
 
-    /** Tolerances from the fixture README (≥ 15× the float32-vs-float64 difference of the official code). */
-    static final double LOSS_REL = 1e-4;
-
-    static final double GRAD_REL = 1e-3;
-    static final double PARAM_STEP_REL = 1e-2;
-    static final double PARAM_ABS_REL = 1e-6;
-    static final double CENTER_REL = 1e-4;
-    static final double FORWARD_ABS = 1e-4;
-    static final double GRAD_NORM_REL = 1e-3;
-
     private final Path dir;
+    private final Compute compute;
+    private final Tolerances tol;
     private final Consumer<Check> sink;
     private final Device device;
     private final List<Check> checks = new ArrayList<>();
 
+    /** A float32 replay with the default attention, against the fixture's tolerances. */
     public ReferenceVerifier(Path dir, Consumer<Check> sink) {
-        this(dir, sink, Device.cpu());
+        this(dir, Compute.DEFAULT, sink, Device.cpu());
     }
 
-    /** A replay whose model, batches and step live on {@code device} (the fixtures' numbers stay host float32). */
-    public ReferenceVerifier(Path dir, Consumer<Check> sink, Device device) {
+    /**
+     * A replay computed as {@code compute} says, against the bounds of its precision ({@link Tolerances#of}), on the
+     * CPU.
+     *
+     * @param compute e.g. bf16: the official float32 step replayed in bfloat16 mixed precision
+     */
+    public ReferenceVerifier(Path dir, Compute compute, Consumer<Check> sink) {
+        this(dir, compute, sink, Device.cpu());
+    }
+
+    /**
+     * A replay whose model, batches and step live on {@code device} (the fixtures' numbers stay host float32), computed
+     * as {@code compute} says.
+     */
+    public ReferenceVerifier(Path dir, Compute compute, Consumer<Check> sink, Device device) {
         this.dir = dir;
+        this.compute = compute;
+        this.tol = Tolerances.of(compute.precision());
         this.sink = sink;
         this.device = device;
     }
@@ -73,7 +82,7 @@ public final class ReferenceVerifier {
                     + "shared/fixtures/dinov2-step/a");
         }
         JsonNode manifest = new ObjectMapper().readTree(manifestFile.toFile());
-        SslConfig cfg = configFrom(manifest);
+        SslConfig cfg = configFrom(manifest).withCompute(compute);
         try (NDManager manager = NDManager.newBaseManager(device);
                 SslMetaArch model = SslMetaArch.create(manager, cfg, 0)) {
             Map<String, NpyArray> init = Npz.read(dir.resolve("weights_init.npz"));
@@ -103,12 +112,12 @@ public final class ReferenceVerifier {
                                     s + "loss " + e.getKey(),
                                     losses.logged().getOrDefault(e.getKey(), Double.NaN),
                                     e.getValue().asDouble(),
-                                    LOSS_REL));
+                                    tol.lossRel()));
                     relCheck(
                             s + "loss total_loss",
                             losses.total(),
                             step.get("total_loss").asDouble(),
-                            LOSS_REL);
+                            tol.lossRel());
                     Map<String, NpyArray> refGrads = Npz.read(dir.resolve("grads_step" + it + ".npz"));
                     for (String name : model.student().names()) {
                         NDArray g = model.student().get(name).getGradient();
@@ -116,7 +125,7 @@ public final class ReferenceVerifier {
                                 s + "grad " + name,
                                 g.toFloatArray(),
                                 refGrads.get(name).asFloats(),
-                                GRAD_REL);
+                                tol.gradRel());
                     }
                     Map<String, Double> norms = model.gradNorms();
                     step.get("grad_norms_before_clip")
@@ -125,7 +134,7 @@ public final class ReferenceVerifier {
                                     s + "grad_norm " + e.getKey(),
                                     norms.getOrDefault(e.getKey(), Double.NaN),
                                     e.getValue().asDouble(),
-                                    GRAD_NORM_REL));
+                                    tol.gradNormRel()));
                     GradClip.clip(model.student(), model.groups(), norms, cfg.clipGrad());
                     model.optimizer().step(v.lr(), v.lastLayerLr(), v.wd());
                     model.updateTeacher(v.momentum());
@@ -289,20 +298,21 @@ public final class ReferenceVerifier {
 
     private void absCheck(String q, NDArray got, NpyArray ref) {
         if (ref == null) {
-            add(new Check(q, Double.POSITIVE_INFINITY, FORWARD_ABS, "missing in fixture"));
+            add(new Check(q, Double.POSITIVE_INFINITY, tol.forwardAbs(), "missing in fixture"));
             return;
         }
         float[] a = got.toFloatArray();
         float[] r = ref.asFloats();
         if (a.length != r.length) {
-            add(new Check(q, Double.POSITIVE_INFINITY, FORWARD_ABS, "shape " + got.getShape() + " vs " + ref.numel()));
+            add(new Check(
+                    q, Double.POSITIVE_INFINITY, tol.forwardAbs(), "shape " + got.getShape() + " vs " + ref.numel()));
             return;
         }
         double max = 0;
         for (int i = 0; i < a.length; i++) {
             max = Math.max(max, Math.abs(a[i] - r[i]));
         }
-        add(new Check(q, max, FORWARD_ABS, "max |Δ|"));
+        add(new Check(q, max, tol.forwardAbs(), "max |Δ|"));
     }
 
     private void relCheck(String q, double got, double ref, double rel) {
@@ -321,8 +331,8 @@ public final class ReferenceVerifier {
             String prefix, Map<String, NpyArray> got, Map<String, NpyArray> prev, Map<String, NpyArray> ref) {
         for (Map.Entry<String, NpyArray> e : got.entrySet()) {
             float[] r = ref.get(e.getKey()).asFloats();
-            double tol = PARAM_STEP_REL * l2Diff(r, prev.get(e.getKey()).asFloats()) + PARAM_ABS_REL * l2(r);
-            add(new Check(prefix + e.getKey(), l2Diff(e.getValue().asFloats(), r), tol, "‖Δ‖₂"));
+            double bound = tol.paramStepRel() * l2Diff(r, prev.get(e.getKey()).asFloats()) + tol.paramAbsRel() * l2(r);
+            add(new Check(prefix + e.getKey(), l2Diff(e.getValue().asFloats(), r), bound, "‖Δ‖₂"));
         }
     }
 
@@ -331,7 +341,7 @@ public final class ReferenceVerifier {
             return;
         }
         float[] r = ref.asFloats();
-        add(new Check(q, l2Diff(got, r), CENTER_REL * l2(r) + 1e-12, "‖Δ‖₂"));
+        add(new Check(q, l2Diff(got, r), tol.centerRel() * l2(r) + 1e-12, "‖Δ‖₂"));
     }
 
     private void add(Check c) {

@@ -13,6 +13,7 @@ class TrainStepBenchTest {
     void shouldWriteOneJsonLine() throws Exception {
         TrainStepBench.Result r = new TrainStepBench.Result(
                 "fmnist-\"pico\"",
+                "bf16/sdpa",
                 64,
                 10,
                 123.45678,
@@ -33,7 +34,10 @@ class TrainStepBenchTest {
                 1536.4,
                 true);
         String line = r.json();
-        assertTrue(line.startsWith("{\"bench\":\"train-step\",\"config\":\"fmnist-\\\"pico\\\"\",\"batch\":64,"), line);
+        assertTrue(
+                line.startsWith(
+                        "{\"bench\":\"train-step\",\"config\":\"fmnist-\\\"pico\\\"\",\"compute\":\"bf16/sdpa\",\"batch\":64,"),
+                line);
         assertTrue(line.contains("\"images_per_s\":123.457,\"step_s\":0.5185,"), line);
         assertTrue(
                 line.endsWith(

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.dinoj.trainer.model.AttentionKernel;
+import dev.dinoj.trainer.model.Compute;
+import dev.dinoj.trainer.model.Precision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,6 +41,19 @@ class TrainSettingsErrorsTest {
     }
 
     @Test
+    void precisionAndAttentionAreRead() {
+        assertEquals(
+                Compute.DEFAULT,
+                TrainSettings.load("fmnist-pico", List.of()).ssl().compute());
+        assertEquals(
+                new Compute(Precision.BF16, AttentionKernel.MANUAL),
+                TrainSettings.load("fmnist-pico", List.of("train.precision=bf16", "model.attention=manual"))
+                        .ssl()
+                        .compute());
+        assertMentions(fails("fmnist-pico", "train.precision=fp16"), "dinoj.train.precision", "fp32 or bf16");
+    }
+
+    @Test
     void unknownKeyViaSetIsNamed() {
         assertMentions(fails("fmnist-pico", "optim.base_lr=0.1"), "dinoj.optim.base_lr");
         assertMentions(fails(null, "dinoj.train.batchsize=3"), "dinoj.train.batchsize");
@@ -68,6 +84,8 @@ class TrainSettingsErrorsTest {
                 "checkpoint.keep-last=0          | dinoj.checkpoint.keep-last",
                 "dino.head-n-prototypes=0        | dinoj.dino.head-n-prototypes",
                 "model.num-register-tokens=-1    | dinoj.model.num-register-tokens",
+                "train.precision=fp16            | dinoj.train.precision",
+                "model.attention=flash           | dinoj.model.attention",
             })
     void outOfRangeValuesNameTheKey(String set, String key) {
         assertMentions(fails("fmnist-pico", set), key);

@@ -85,7 +85,7 @@ class ShardedStepTest {
     /**
      * The overlapped step's segmented backward (heads, then block by block, with detached block boundaries) gives
      * bitwise the gradients, hence the parameters, of one backward call: with and without crop packing, and with
-     * drop path (the batch-subset trick above rate 0.1 included), with Gram anchoring (its loss on the final patch
+     * drop path (the batch-subset trick above rate 0.1 included), in bf16, with the manual attention, with Gram anchoring (its loss on the final patch
      * tokens) and in distillation.
      */
     @ParameterizedTest
@@ -94,6 +94,8 @@ class ShardedStepTest {
                 "train.crop-packing=true",
                 "train.crop-packing=false",
                 "model.drop-path-rate=0.3",
+                "train.precision=bf16",
+                "model.attention=manual",
                 "gram",
                 "distill"
             })
