@@ -86,6 +86,14 @@ class CurateExcludeTest {
             Files.write(pool.resolve(key), ImageEncoding.png(copy));
             planted.put(key, src);
         }
+        // queries (clothes, like the unrelated images): retrieval reads the columns after the exclusion's thumbnails
+        Path queries = Files.createDirectories(tmp.resolve("queries"));
+        for (int i = 1000, n = 0; n < 3; i++) {
+            if (!ACCESSORIES.contains(train.label(i))) {
+                Files.write(queries.resolve("q" + i + ".png"), ImageEncoding.png(train.image(i)));
+                n++;
+            }
+        }
         Path out = tmp.resolve("curated");
         String refSpec = "folder:" + refs;
         CliTestSupport.Run r = CliTestSupport.main(
@@ -96,6 +104,12 @@ class CurateExcludeTest {
                 out.toString(),
                 "--work",
                 tmp.resolve("work").toString(),
+                "--queries",
+                queries.toString(),
+                "--per-query",
+                "5",
+                "--per-cluster",
+                "5",
                 "--exclude",
                 refSpec);
         System.out.println(r);
@@ -128,6 +142,10 @@ class CurateExcludeTest {
                 .filter(e -> e.key().startsWith("train-") && e.state() == ObjectState.EXCLUDED)
                 .count();
         assertEquals(0, wrong, "training images excluded: " + excluded);
+        long kept = byKey.values().stream()
+                .filter(e -> Boolean.TRUE.equals(e.kept()))
+                .count();
+        assertTrue(kept >= 5 && kept < UNRELATED, "retrieval around the queries kept " + kept);
         Matcher m = Pattern.compile("(?m)^excluded\\s+(\\d+)").matcher(r.out());
         assertTrue(m.find(), r::toString);
         assertEquals(caught, Integer.parseInt(m.group(1)), r::toString);
