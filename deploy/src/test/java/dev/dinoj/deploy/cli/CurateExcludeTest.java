@@ -177,5 +177,17 @@ class CurateExcludeTest {
             assertTrue(err.contains("--exclude " + spec + ": "), r::toString);
             assertEquals(1, err.lines().filter(l -> l.contains("--exclude")).count(), r::toString);
         }
+        CliTestSupport.Run t = CliTestSupport.main(
+                "curate",
+                "--source",
+                pool.toString(),
+                "--out",
+                tmp.resolve("out").toString(),
+                "--exclude",
+                "fashion-mnist:test",
+                "--exclude-threshold",
+                "1.5");
+        assertEquals(2, t.code(), t::toString);
+        assertTrue(t.err().contains("--exclude-threshold 1.5: must be in (0, 1]"), t::toString);
     }
 }

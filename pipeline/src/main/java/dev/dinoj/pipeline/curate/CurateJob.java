@@ -40,6 +40,7 @@ public final class CurateJob {
      * @param workDir    local directory of the resumable state (manifest.jsonl, embeddings.bin) and scratch
      * @param targetSize size of the curated set, or null
      * @param exclude    image sets whose copies are dropped from the pool ({@code curate --exclude}; may be empty)
+     * @param excludeThreshold verification score at or above which a pool image copies an excluded one
      */
     public record Spec(
             StorageUri source,
@@ -47,14 +48,18 @@ public final class CurateJob {
             StorageUri out,
             Path workDir,
             Integer targetSize,
-            List<ExcludeSet> exclude) {
+            List<ExcludeSet> exclude,
+            float excludeThreshold) {
         public Spec {
             exclude = List.copyOf(exclude);
+            if (!(excludeThreshold > 0 && excludeThreshold <= 1)) {
+                throw new IllegalArgumentException("exclude threshold must be in (0, 1]: " + excludeThreshold);
+            }
         }
 
         /** Without exclusion. */
         public Spec(StorageUri source, StorageUri queries, StorageUri out, Path workDir, Integer targetSize) {
-            this(source, queries, out, workDir, targetSize, List.of());
+            this(source, queries, out, workDir, targetSize, List.of(), AlignedCopyDetector.THRESHOLD);
         }
     }
 
@@ -187,7 +192,7 @@ public final class CurateJob {
         }
         Curation.Exclusion exclusion = null;
         if (!spec.exclude().isEmpty()) {
-            exclusion = exclusion(spec.exclude(), cs, out);
+            exclusion = exclusion(spec.exclude(), spec.excludeThreshold(), cs, out);
         }
         Curation.Result result =
                 Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, exclusion, cs, out);
@@ -198,6 +203,7 @@ public final class CurateJob {
         extras.put("target_size", spec.targetSize());
         if (!spec.exclude().isEmpty()) {
             extras.put("exclude", spec.exclude().stream().map(ExcludeSet::name).toList());
+            extras.put("exclude_threshold", spec.excludeThreshold());
         }
         extras.put("embedder", embedder.id());
         extras.put("near_duplicate_threshold", cs.nearDuplicateThreshold());
@@ -211,7 +217,8 @@ public final class CurateJob {
     }
 
     /** The copy thumbnails of every image of the sets, named {@code SET #index}. */
-    static Curation.Exclusion exclusion(List<ExcludeSet> sets, CurationSettings cs, Consumer<String> out) {
+    static Curation.Exclusion exclusion(
+            List<ExcludeSet> sets, float threshold, CurationSettings cs, Consumer<String> out) {
         CopyEmbedder e = new CopyEmbedder(EXCLUDE_SIDE);
         List<String> names = new ArrayList<>();
         int total = sets.stream().mapToInt(x -> x.images().size()).sum();
@@ -236,8 +243,7 @@ public final class CurateJob {
                 names.toArray(String[]::new),
                 new FloatMatrix(total, e.dim(), rows),
                 EXCLUDE_SIDE,
-                new AlignedCopyDetector.Settings(
-                        16, AlignedCopyDetector.THRESHOLD, cs.approximateAbove(), cs.nprobe()));
+                new AlignedCopyDetector.Settings(16, threshold, cs.approximateAbove(), cs.nprobe()));
     }
 
     /** Ingests the query images in memory and returns their embeddings (decodable images, by key). */
