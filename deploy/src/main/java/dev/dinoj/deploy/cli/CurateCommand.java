@@ -8,8 +8,10 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.evaluation.embed.VitEmbedder;
 import dev.dinoj.evaluation.metrics.Json;
+import dev.dinoj.pipeline.curate.AlignedCopyDetector;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
+import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.embed.PixelEmbedder;
 import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
@@ -18,6 +20,8 @@ import dev.dinoj.pipeline.storage.CacheKeys;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
+import dev.dinoj.trainer.config.ConfigError;
+import dev.dinoj.trainer.config.DatasetSpec;
 import dev.dinoj.trainer.config.TrainSettings;
 import dev.dinoj.trainer.model.VitConfig;
 import java.nio.file.Files;
@@ -62,6 +66,29 @@ public final class CurateCommand implements Callable<Integer> {
 
     @Option(names = "--target-size", description = "size of the curated set (balanced hierarchical sampling)")
     Integer targetSize;
+
+    @Option(
+            names = "--exclude",
+            paramLabel = "SPEC",
+            description = "drop the pool images that are copies of this set's images (repeatable; as LVD-142M was "
+                    + "deduplicated against its benchmarks): fashion-mnist:test, idx:FILE, folder:DIR or "
+                    + "curated:DIR|s3://…; counted as state excluded. Compared by aligned copy detection on copy:24 "
+                    + "thumbnails, which ingestion then also computes (another default --work)")
+    List<String> exclude = new ArrayList<>();
+
+    @Option(
+            names = "--exclude-threshold",
+            description = "aligned-verification score at or above which a pool image is a copy of an --exclude image "
+                    + "(default 0.963, the copy detector's calibration; against a 10,000-image set it also drops ~3 % "
+                    + "of unrelated Fashion-MNIST images, ~0.5 % at 0.975: docs/CURATION.md)")
+    Float excludeThreshold;
+
+    @Option(
+            names = "--fashion-mnist-dir",
+            defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "folder of the Fashion-MNIST IDX files, for --exclude fashion-mnist:… (default "
+                    + "${DEFAULT-VALUE})")
+    Path fmnistDir;
 
     @Option(
             names = "--work",
@@ -151,6 +178,9 @@ public final class CurateCommand implements Callable<Integer> {
                     perCluster != null ? perCluster : cs.retrievalPerCluster(),
                     cs.retrievalClusters());
         }
+        if (excludeThreshold != null && !(excludeThreshold > 0 && excludeThreshold <= 1)) {
+            throw new UserError("--exclude-threshold " + excludeThreshold + ": must be in (0, 1]");
+        }
         if (targetSize != null && targetSize < 1) {
             throw new UserError("--target-size must be >= 1");
         }
@@ -163,10 +193,13 @@ public final class CurateCommand implements Callable<Integer> {
                         ? weightsEmbedder()
                         : embedder(checkpoint != null ? "vit:" + checkpoint : embedderSpec, batch);
                 Embedder copy = copySpec.equals("same") ? null : embedder(copySpec, batch)) {
-            String ids = (copy == null ? "" : copy.id() + "|") + embedder.id();
+            String ids = (exclude.isEmpty() ? "" : "exclude-copy-" + CurateJob.EXCLUDE_SIDE + "|")
+                    + (copy == null ? "" : copy.id() + "|")
+                    + embedder.id();
             Path workDir =
                     work != null ? work : Path.of(".dinoj-work", "curate-" + CacheKeys.sha256Hex(src + "|" + ids, 12));
             StorageSettings ss = st.settings(config);
+            List<CurateJob.ExcludeSet> excludeSets = excludeSets(ss, config);
             System.err.println("dinoj: storage " + ss.describe());
             System.err.println("dinoj: embedder " + embedder.id() + " (dim " + embedder.dim() + "), copy detection "
                     + (copy == null ? "the same" : copy.id()) + ", work " + workDir);
@@ -180,7 +213,14 @@ public final class CurateCommand implements Callable<Integer> {
                 long[] lastLog = {System.nanoTime()};
                 CurateJob.Outcome o = CurateJob.run(
                         system,
-                        new CurateJob.Spec(src, qry, dst, workDir, targetSize),
+                        new CurateJob.Spec(
+                                src,
+                                qry,
+                                dst,
+                                workDir,
+                                targetSize,
+                                excludeSets,
+                                excludeThreshold != null ? excludeThreshold : AlignedCopyDetector.THRESHOLD),
                         copy,
                         embedder,
                         cs,
@@ -228,6 +268,31 @@ public final class CurateCommand implements Callable<Integer> {
                 ObjectStores.terminate(system);
             }
         }
+    }
+
+    /** The {@code --exclude} sets, opened (an unusable spec: one line naming it). */
+    private List<CurateJob.ExcludeSet> excludeSets(StorageSettings ss, Config config) {
+        List<CurateJob.ExcludeSet> sets = new ArrayList<>();
+        for (String spec : exclude) {
+            DatasetSpec parsed;
+            try {
+                parsed = DatasetSpec.parse(spec, fmnistDir);
+            } catch (ConfigError e) {
+                throw new UserError("--exclude " + spec + ": not an image set; use fashion-mnist:train|test, "
+                        + "idx:FILE, folder:DIR or curated:DIR|s3://bucket/prefix");
+            }
+            ImageDataset images;
+            try {
+                images = parsed.open(ss, config);
+            } catch (RuntimeException e) {
+                throw new UserError("--exclude " + spec + ": " + e.getMessage());
+            }
+            if (images.size() == 0) {
+                throw new UserError("--exclude " + spec + ": holds no images");
+            }
+            sets.add(new CurateJob.ExcludeSet(spec, images));
+        }
+        return sets;
     }
 
     /** The ViT of {@code --weights}, its architecture from the file or {@code --weights-config}. */

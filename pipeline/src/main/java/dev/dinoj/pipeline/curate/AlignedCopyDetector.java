@@ -37,6 +37,12 @@ public final class AlignedCopyDetector {
     private AlignedCopyDetector() {}
 
     /**
+     * The verification score at or above which a pair is a copy, calibrated on generated copies of Fashion-MNIST (seed
+     * 1; docs/CURATION.md, "Realistic copies").
+     */
+    public static final float THRESHOLD = 0.963f;
+
+    /**
      * @param candidates       other images per image whose pair is verified
      * @param threshold        verification score ({@link CopyVerifier}) at or above which a pair is a copy
      * @param approximateAbove pools larger than this search the descriptors with {@link IvfIndex} (0 = always exact)

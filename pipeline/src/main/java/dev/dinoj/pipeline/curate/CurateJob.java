@@ -1,7 +1,10 @@
 package dev.dinoj.pipeline.curate;
 
 import akka.actor.ActorSystem;
+import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.embed.CompositeEmbedder;
+import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
@@ -36,8 +39,43 @@ public final class CurateJob {
      * @param out        where the curated dataset goes
      * @param workDir    local directory of the resumable state (manifest.jsonl, embeddings.bin) and scratch
      * @param targetSize size of the curated set, or null
+     * @param exclude    image sets whose copies are dropped from the pool ({@code curate --exclude}; may be empty)
+     * @param excludeThreshold verification score at or above which a pool image copies an excluded one
      */
-    public record Spec(StorageUri source, StorageUri queries, StorageUri out, Path workDir, Integer targetSize) {}
+    public record Spec(
+            StorageUri source,
+            StorageUri queries,
+            StorageUri out,
+            Path workDir,
+            Integer targetSize,
+            List<ExcludeSet> exclude,
+            float excludeThreshold) {
+        public Spec {
+            exclude = List.copyOf(exclude);
+            if (!(excludeThreshold > 0 && excludeThreshold <= 1)) {
+                throw new IllegalArgumentException("exclude threshold must be in (0, 1]: " + excludeThreshold);
+            }
+        }
+
+        /** Without exclusion. */
+        public Spec(StorageUri source, StorageUri queries, StorageUri out, Path workDir, Integer targetSize) {
+            this(source, queries, out, workDir, targetSize, List.of(), AlignedCopyDetector.THRESHOLD);
+        }
+    }
+
+    /**
+     * Images the curated set must hold no copies of (a benchmark's test split, a query set).
+     *
+     * @param name   how the set is named in messages and in excluded entries' reasons (e.g. the spec)
+     * @param images the images
+     */
+    public record ExcludeSet(String name, ImageDataset images) {}
+
+    /** Side of the copy thumbnails ({@link CopyEmbedder}) the exclusion compares. */
+    public static final int EXCLUDE_SIDE = CopyEmbedder.DEFAULT_SIDE;
+
+    /** Reference images embedded per batch. */
+    private static final int EXCLUDE_BATCH = 256;
 
     /**
      * The outcome.
@@ -87,11 +125,18 @@ public final class CurateJob {
             StorageSettings ss,
             Consumer<String> say,
             Consumer<IngestStats.Snapshot> progress) {
+        Embedder used = embedder;
+        int copyDims = 0;
         if (copyEmbedder != null) {
             CompositeEmbedder composite = new CompositeEmbedder(copyEmbedder, embedder);
-            return runWith(system, spec, composite, composite.copyDims(), cs, ss, say, progress);
+            used = composite;
+            copyDims = composite.copyDims();
         }
-        return runWith(system, spec, embedder, 0, cs, ss, say, progress);
+        if (!spec.exclude().isEmpty()) {
+            // the exclusion's copy thumbnails go first ({@link Curation.Exclusion}), then the layout above
+            used = new CompositeEmbedder(new CopyEmbedder(EXCLUDE_SIDE), used);
+        }
+        return runWith(system, spec, used, copyDims, cs, ss, say, progress);
     }
 
     private static Outcome runWith(
@@ -145,12 +190,21 @@ public final class CurateJob {
             queries = embedQueries(system, spec.queries(), embedder, cs, ss);
             out.accept("queries: " + queries.keys().length + " images");
         }
-        Curation.Result result = Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, cs, out);
+        Curation.Exclusion exclusion = null;
+        if (!spec.exclude().isEmpty()) {
+            exclusion = exclusion(spec.exclude(), spec.excludeThreshold(), cs, out);
+        }
+        Curation.Result result =
+                Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, exclusion, cs, out);
         out.accept("writing " + result.curated().size() + " images to " + spec.out());
         Map<String, Object> extras = new LinkedHashMap<>();
         extras.put("source", spec.source().toString());
         extras.put("queries", spec.queries() == null ? null : spec.queries().toString());
         extras.put("target_size", spec.targetSize());
+        if (!spec.exclude().isEmpty()) {
+            extras.put("exclude", spec.exclude().stream().map(ExcludeSet::name).toList());
+            extras.put("exclude_threshold", spec.excludeThreshold());
+        }
         extras.put("embedder", embedder.id());
         extras.put("near_duplicate_threshold", cs.nearDuplicateThreshold());
         extras.put("seed", cs.seed());
@@ -160,6 +214,36 @@ public final class CurateJob {
                     system, src, dst, result, cs, extras, spec.workDir().resolve("shards-tmp"), null);
         }
         return new Outcome(result, pool, queries.keys().length, written, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The copy thumbnails of every image of the sets, named {@code SET #index}. */
+    static Curation.Exclusion exclusion(
+            List<ExcludeSet> sets, float threshold, CurationSettings cs, Consumer<String> out) {
+        CopyEmbedder e = new CopyEmbedder(EXCLUDE_SIDE);
+        List<String> names = new ArrayList<>();
+        int total = sets.stream().mapToInt(x -> x.images().size()).sum();
+        float[] rows = new float[Math.multiplyExact(total, e.dim())];
+        int at = 0;
+        for (ExcludeSet set : sets) {
+            out.accept("embedding the exclusion set " + set.name() + " ("
+                    + set.images().size() + " images)");
+            ImageDataset d = set.images();
+            for (int i0 = 0; i0 < d.size(); i0 += EXCLUDE_BATCH) {
+                List<RgbImage> batch = new ArrayList<>();
+                for (int i = i0; i < Math.min(d.size(), i0 + EXCLUDE_BATCH); i++) {
+                    batch.add(d.image(i));
+                    names.add(set.name() + " #" + i);
+                }
+                float[] v = e.embed(batch);
+                System.arraycopy(v, 0, rows, at, v.length);
+                at += v.length;
+            }
+        }
+        return new Curation.Exclusion(
+                names.toArray(String[]::new),
+                new FloatMatrix(total, e.dim(), rows),
+                EXCLUDE_SIDE,
+                new AlignedCopyDetector.Settings(16, threshold, cs.approximateAbove(), cs.nprobe()));
     }
 
     /** Ingests the query images in memory and returns their embeddings (decodable images, by key). */

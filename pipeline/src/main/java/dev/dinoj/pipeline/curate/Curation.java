@@ -20,6 +20,8 @@ import java.util.function.Consumer;
  *
  * <ol>
  *   <li>exact duplicates: one object per content hash is kept, the smallest key;</li>
+ *   <li>exclusion (with an {@link Exclusion}): pool images that {@link AlignedCopyDetector#matchAgainst} finds to be
+ *       copies of a reference image (a benchmark's test split, the query set) end {@link ObjectState#EXCLUDED};</li>
  *   <li>near duplicates: {@link CopyDetector} over the embeddings of the remaining images;</li>
  *   <li>selection: with queries, {@link Retrieval} (sample- and cluster-based, union); with a target size,
  *       {@link HierarchicalKMeans} + {@link BalancedSampler} (over the retrieved images when there are queries);
@@ -39,6 +41,26 @@ public final class Curation {
     public record Queries(String[] keys, FloatMatrix vectors) {
         public static Queries none(int dim) {
             return new Queries(new String[0], new FloatMatrix(0, dim, new float[0]));
+        }
+    }
+
+    /**
+     * Reference images the pool is deduplicated against ({@code curate --exclude}), as LVD-142M was against its
+     * benchmarks. With an exclusion, the pool's embeddings start with {@code thumbnails.cols()} columns of
+     * {@link dev.dinoj.pipeline.embed.CopyEmbedder} thumbnails of the same {@code side} ({@link CurateJob} puts them
+     * there); the layout {@code copyDims} describes follows them.
+     *
+     * @param names      one per reference image, named in the excluded entries' reasons
+     * @param thumbnails the reference images' copy thumbnails, one row per name
+     * @param side       the thumbnails' side
+     * @param settings   candidate retrieval and verification threshold
+     */
+    public record Exclusion(String[] names, FloatMatrix thumbnails, int side, AlignedCopyDetector.Settings settings) {
+        public Exclusion {
+            if (names.length != thumbnails.rows() || thumbnails.cols() != side * side) {
+                throw new IllegalArgumentException("exclusion: " + names.length + " names for " + thumbnails.rows()
+                        + " thumbnails of " + thumbnails.cols() + " columns (side " + side + ")");
+            }
         }
     }
 
@@ -135,6 +157,24 @@ public final class Curation {
             int copyDims,
             CurationSettings s,
             Consumer<String> progress) {
+        return run(entries, embeddings, queries, targetSize, copyDims, null, s, progress);
+    }
+
+    /**
+     * Curates, first dropping the pool images that are copies of {@code exclusion}'s images.
+     *
+     * @param exclusion reference images, or null (then as {@link #run(List, EmbeddingStore, Queries, Integer, int,
+     *                  CurationSettings, Consumer)})
+     */
+    public static Result run(
+            List<ManifestEntry> entries,
+            EmbeddingStore embeddings,
+            Queries queries,
+            Integer targetSize,
+            int copyDims,
+            Exclusion exclusion,
+            CurationSettings s,
+            Consumer<String> progress) {
         long t0 = System.nanoTime();
         Consumer<String> say = progress == null ? x -> {} : progress;
 
@@ -171,10 +211,50 @@ public final class Curation {
         int d = embeddings.dim();
         FloatMatrix all = FloatMatrix.ofRows(
                 pool.stream().map(e -> embeddings.get(e.sha256())).toList(), d);
-        FloatMatrix xCopy = copyDims > 0 ? all.columns(0, copyDims) : all;
-        FloatMatrix x = copyDims > 0 ? all.columns(copyDims, d) : all;
-        FloatMatrix qv = copyDims > 0 ? queries.vectors().columns(copyDims, d) : queries.vectors();
+        int distinct = pool.size();
         say.accept(String.format(Locale.ROOT, "pool: %d distinct images of %d entries", pool.size(), entries.size()));
+
+        // ---- 2b. exclusion: copies of the reference images leave the pool
+        int off = 0;
+        if (exclusion != null) {
+            off = exclusion.thumbnails().cols();
+            AlignedCopyDetector.Match m = AlignedCopyDetector.matchAgainst(
+                    all.columns(0, off), exclusion.thumbnails(), exclusion.side(), exclusion.settings());
+            List<ManifestEntry> rest = new ArrayList<>();
+            List<Integer> restRows = new ArrayList<>();
+            for (int i = 0; i < pool.size(); i++) {
+                ManifestEntry e = pool.get(i);
+                int ref = m.refOf()[i];
+                if (ref < 0) {
+                    rest.add(e);
+                    restRows.add(i);
+                } else {
+                    byKey.put(
+                            e.key(),
+                            e.withState(
+                                    ObjectState.EXCLUDED,
+                                    String.format(
+                                            Locale.ROOT,
+                                            "copy of excluded %s (score %.3f >= %.3f)",
+                                            exclusion.names()[ref],
+                                            m.score()[i],
+                                            exclusion.settings().threshold()),
+                                    null));
+                }
+            }
+            say.accept(String.format(
+                    Locale.ROOT,
+                    "exclusion: %d of %d pool images are copies of the %d reference images (threshold %.3f)",
+                    pool.size() - rest.size(),
+                    pool.size(),
+                    exclusion.names().length,
+                    exclusion.settings().threshold()));
+            pool = rest;
+            all = all.select(restRows.stream().mapToInt(Integer::intValue).toArray());
+        }
+        FloatMatrix xCopy = copyDims > 0 ? all.columns(off, off + copyDims) : all.columns(off, d);
+        FloatMatrix x = all.columns(off + copyDims, d);
+        FloatMatrix qv = queries.vectors().columns(off + copyDims, d);
 
         // ---- 3. near duplicates
         CopyDetector.Result copies = CopyDetector.detect(
@@ -342,7 +422,7 @@ public final class Curation {
         Summary summary = new Summary(
                 states,
                 archives,
-                pool.size(),
+                distinct,
                 dedup.length,
                 copies.components(),
                 levels,

@@ -23,7 +23,12 @@ public enum ObjectState {
      * The store refused to serve it (S3 403 and other 4xx on its GET: a per-object ACL, a KMS key the reader lacks);
      * the next run over the same manifest tries it again.
      */
-    UNREADABLE("unreadable");
+    UNREADABLE("unreadable"),
+    /**
+     * A copy of an image of a set curation was told to keep out ({@code curate --exclude}: the test split, the query
+     * set), as LVD-142M was deduplicated against its benchmarks; the reason names the image.
+     */
+    EXCLUDED("excluded");
 
     private final String id;
 
