@@ -86,25 +86,43 @@ public final class SearchKernels {
             "    ex = torch.matmul(cand, q.unsqueeze(2)).squeeze(2)",
             "    ev, ej = torch.topk(ex, min(k, c), 1)",
             "    return ev, torch.gather(i, 1, ej)",
-            // p: [top, g, bf16]; x32 [b, d] rows, x16 their bf16 copy (or x32), c [k, d] centroids, half [k] their
-            // halved squared norms; returns the best x·c − ‖c‖²/2 (fp32 [b]) and its centroid (int64 [b])
+            // p: [top, g, bf16, chunk]; x32 [b, d] rows, x16 their bf16 copy (or x32), c [k, d] centroids, half [k]
+            // their halved squared norms; returns the best x·c − ‖c‖²/2 (fp32 [b]) and its centroid (int64 [b]).
+            // Rows go through in chunks so the temporaries stay small (no page-faulting allocations).
             "  def assign(self, x32: Tensor, x16: Tensor, c: Tensor, half: Tensor, p: Tensor)"
                     + " -> Tuple[Tensor, Tensor]:",
-            "    top = int(p[0])",
+            "    top = min(int(p[0]), c.size(0))",
             "    g = int(p[1])",
-            "    if int(p[2]) != 1:",
-            "      s = torch.sub(torch.matmul(x32, torch.t(c)), half)",
-            "      return torch.max(s, 1)",
-            "    s = torch.matmul(x16, torch.t(torch.to(c, 15)))",
-            "    s = torch.sub(s, torch.to(half, 15))",
-            "    tv, ti = self.select(s, min(top, c.size(0)), g)",
+            "    low = int(p[2]) == 1",
+            "    chunk = int(p[3])",
             "    b = x32.size(0)",
-            "    t = ti.size(1)",
-            "    cand = torch.index_select(c, 0, torch.reshape(ti, [-1])).view([b, t, c.size(1)])",
-            "    ex = torch.sub(torch.matmul(cand, x32.unsqueeze(2)).squeeze(2), torch.index_select(half, 0,"
-                    + " torch.reshape(ti, [-1])).view([b, t]))",
-            "    bv, bj = torch.max(ex, 1)",
-            "    return bv, torch.gather(ti, 1, bj.unsqueeze(1)).squeeze(1)",
+            "    d = c.size(1)",
+            "    best = torch.empty([b], dtype=6, device=x32.device)",
+            "    arg = torch.empty([b], dtype=4, device=x32.device)",
+            "    neg = torch.neg(half)",
+            "    ct = torch.t(c)",
+            "    neg16 = neg",
+            "    if low:",
+            "      ct = torch.t(torch.to(c, 15))",
+            "      neg16 = torch.to(neg, 15)",
+            "    for s0 in range(0, b, chunk):",
+            "      ln = min(chunk, b - s0)",
+            "      xs = torch.narrow(x32, 0, s0, ln)",
+            "      if low:",
+            "        s = torch.addmm(neg16, torch.narrow(x16, 0, s0, ln), ct)",
+            "        tv, ti = self.select(s, top, g)",
+            "        t = ti.size(1)",
+            "        flat = torch.reshape(ti, [-1])",
+            "        cand = torch.index_select(c, 0, flat).view([ln, t, d])",
+            "        ex = torch.add(torch.matmul(cand, xs.unsqueeze(2)).squeeze(2),"
+                    + " torch.index_select(neg, 0, flat).view([ln, t]))",
+            "        v, j = torch.max(ex, 1)",
+            "        i = torch.gather(ti, 1, j.unsqueeze(1)).squeeze(1)",
+            "      else:",
+            "        v, i = torch.max(torch.addmm(neg, xs, ct), 1)",
+            "      torch.narrow(best, 0, s0, ln).copy_(v)",
+            "      torch.narrow(arg, 0, s0, ln).copy_(i)",
+            "    return best, arg",
             "");
 
     private static volatile TorchScriptModule module;
@@ -178,11 +196,13 @@ public final class SearchKernels {
      * @param recheck  bfloat16 front-runners re-scored in float32 per row (≥ 1; ignored for float32)
      * @param group    selection group count ({@code 1} = plain top-k)
      * @param bfloat16 score in bfloat16, re-check the front-runners in float32
+     * @param chunk    rows per GEMM inside the call
      * @return the best score (float32 {@code [b]}) and its centroid (int64 {@code [b]})
      */
     public static NDList assign(
-            NDArray x32, NDArray x16, NDArray c, NDArray half, int recheck, int group, boolean bfloat16) {
-        NDArray p = x32.getManager().create(new long[] {Math.max(1, recheck), group, bfloat16 ? 1 : 0});
+            NDArray x32, NDArray x16, NDArray c, NDArray half, int recheck, int group, boolean bfloat16, int chunk) {
+        NDArray p =
+                x32.getManager().create(new long[] {Math.max(1, recheck), group, bfloat16 ? 1 : 0, Math.max(1, chunk)});
         try {
             return module().call("assign", false, x32, x16, c, half, p);
         } finally {

@@ -24,11 +24,11 @@ public final class FlatIndex implements AutoCloseable {
     /** Default bound of one score block: 256 MiB. */
     public static final long DEFAULT_BLOCK_BYTES = 256L << 20;
 
-    /** Base rows per GEMM at most (a multiple of the largest selection group, 64). */
-    static final int COLUMN_BLOCK = 65_536;
+    /** Base rows per GEMM at most (a multiple of the largest selection group, 64): 8 MiB bfloat16 score blocks. */
+    static final int COLUMN_BLOCK = 16_384;
 
     /** Queries per kernel call at most. */
-    static final int QUERY_BLOCK = 512;
+    static final int QUERY_BLOCK = 256;
 
     private final FloatMatrix base;
     private final Precision precision;

@@ -193,17 +193,14 @@ public final class KMeans {
         private final NDArray[] low;
         private final int[] starts;
         private final int group;
+        private final int chunk;
 
         Assigner(FloatMatrix x, int k, long maxBlockBytes, Precision precision) {
             this.x = x;
             this.sqNorms = x.squaredNorms();
             this.precision = precision;
             int n = x.rows();
-            long perRow = 4L * Math.max(1, k);
-            if (precision == Precision.BFLOAT16) {
-                perRow = Math.max(perRow, 4L * RECHECK * x.cols() * 2); // the gathered candidates
-            }
-            int rowsPerBlock = (int) Math.max(1, Math.min(n, maxBlockBytes / perRow));
+            int rowsPerBlock = (int) Math.max(1, Math.min(n, maxBlockBytes / 4 / Math.max(1, k)));
             int nb = (n + rowsPerBlock - 1) / rowsPerBlock;
             blocks = new NDArray[nb];
             low = new NDArray[nb];
@@ -216,6 +213,9 @@ public final class KMeans {
             }
             starts[nb] = n;
             group = FlatIndex.group(k, RECHECK);
+            // rows per GEMM inside a block: score chunk and gathered candidates of about 4 MiB each
+            long perRow = Math.max(2L * k, 4L * RECHECK * x.cols());
+            chunk = (int) Math.max(64, Math.min(rowsPerBlock, (4L << 20) / perRow));
         }
 
         Assignment assign(FloatMatrix c) {
@@ -235,7 +235,7 @@ public final class KMeans {
                     float[] bv;
                     long[] av;
                     try (NDList r = SearchKernels.assign(
-                            blocks[b], bf16 ? low[b] : blocks[b], cn, half, RECHECK, group, bf16)) {
+                            blocks[b], bf16 ? low[b] : blocks[b], cn, half, RECHECK, group, bf16, chunk)) {
                         bv = r.get(0).toFloatArray(); // best x·c − ‖c‖²/2
                         av = r.get(1).toLongArray();
                     }

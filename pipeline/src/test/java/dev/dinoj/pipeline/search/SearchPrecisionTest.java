@@ -43,7 +43,7 @@ class SearchPrecisionTest {
 
     @Test
     void bfloat16SearchReturnsTheFloat32NeighboursWithFloat32ScoresOverSeveralColumnBlocks() {
-        // 70 000 rows: two column blocks (65 536 + 4 464 rows, the second padded to 4 480 with -inf columns)
+        // 70 000 rows: five column blocks (4 × 16 384 + 4 464 rows, the last padded to 4 480 with -inf columns)
         FloatMatrix base = FloatMatrix.clustered(70_000, 32, 64, 0.3, 11);
         int[] pick = KMeans.sampleWithoutReplacement(base.rows(), 200, new java.util.SplittableRandom(3));
         FloatMatrix queries = base.select(pick);
@@ -125,7 +125,8 @@ class SearchPrecisionTest {
 
     @Test
     void selectionGroupsLeaveEnoughGroupsPerRow() {
-        assertEquals(64, FlatIndex.group(65_536, 28));
+        assertEquals(64, FlatIndex.group(16_384, 28));
+        assertEquals(32, FlatIndex.group(4_480, 28)); // 4480 / 64 = 70 groups < 4 · 28
         assertEquals(16, FlatIndex.group(1024, 3));
         assertEquals(1, FlatIndex.group(100, 10));
         assertEquals(8, FlatIndex.group(1000, 3)); // 1000 / 16 is not whole
