@@ -214,11 +214,17 @@ public final class CurationBench {
                         flops / km.iterateSeconds() / 1e9,
                         km.inertia())));
         numbers.put("kmeans_seconds", kmTotal);
+        say.accept(String.format(Locale.ROOT, "k-means: %.2f s, inertia %.5g", kmTotal, km.inertia()));
         numbers.put("kmeans_inertia", km.inertia());
         if (faiss != null) {
             say.accept("Faiss k-means, the same shape");
             JsonNode f = faiss.run("kmeans", c.k(), c.iterations(), 1234);
             double fs = f.get("seconds").asDouble();
+            say.accept(String.format(
+                    Locale.ROOT,
+                    "Faiss k-means: %.2f s, objective %.5g",
+                    fs,
+                    f.get("objective").asDouble()));
             rows.add(new Row(
                     "Faiss " + f.get("faiss").asText() + " k-means",
                     c.n() + "x" + c.dim() + " k=" + c.k() + " it=" + c.iterations(),
@@ -249,6 +255,7 @@ public final class CurationBench {
             exact = flat.search(x, c.knnK());
         }
         double knn = (System.nanoTime() - t0) / 1e9;
+        say.accept(String.format(Locale.ROOT, "exact k-NN: %.2f s", knn));
         rows.add(new Row(
                 "exact k-NN (flat, inner product)",
                 c.n() + "x" + c.n() + " d=" + c.dim() + " k=" + c.knnK(),
@@ -292,6 +299,7 @@ public final class CurationBench {
             say.accept("Faiss exact k-NN (IndexFlatIP), the same shape");
             JsonNode f = faiss.run("knn", c.knnK(), 0, 0);
             double fs = f.get("seconds").asDouble();
+            say.accept(String.format(Locale.ROOT, "Faiss exact k-NN: %.2f s", fs));
             rows.add(new Row(
                     "Faiss " + f.get("faiss").asText() + " exact k-NN (IndexFlatIP)",
                     c.n() + "x" + c.n() + " d=" + c.dim() + " k=" + c.knnK(),
