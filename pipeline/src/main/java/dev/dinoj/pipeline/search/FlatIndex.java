@@ -24,8 +24,11 @@ public final class FlatIndex implements AutoCloseable {
     /** Default bound of one score block: 256 MiB. */
     public static final long DEFAULT_BLOCK_BYTES = 256L << 20;
 
-    /** Base rows per GEMM at most (a multiple of the largest selection group, 64): 8 MiB bfloat16 score blocks. */
-    static final int COLUMN_BLOCK = 16_384;
+    /**
+     * Base rows per GEMM at most (a multiple of the largest selection group, 64): score blocks of 16 MiB in bfloat16,
+     * small enough for malloc to reuse (no page faults per block), few enough native calls per query block.
+     */
+    static final int COLUMN_BLOCK = 32_768;
 
     /** Queries per kernel call at most. */
     static final int QUERY_BLOCK = 256;

@@ -213,9 +213,10 @@ public final class KMeans {
             }
             starts[nb] = n;
             group = FlatIndex.group(k, RECHECK);
-            // rows per GEMM inside a block: score chunk and gathered candidates of about 4 MiB each
+            // rows per GEMM inside a block: score chunk and gathered candidates of at most 16 MiB each, which malloc
+            // reuses (no page faults per chunk), with few enough chunks to keep the native parallel regions few
             long perRow = Math.max(2L * k, 4L * RECHECK * x.cols());
-            chunk = (int) Math.max(64, Math.min(rowsPerBlock, (4L << 20) / perRow));
+            chunk = (int) Math.max(64, Math.min(rowsPerBlock, (16L << 20) / perRow));
         }
 
         Assignment assign(FloatMatrix c) {

@@ -43,7 +43,7 @@ class SearchPrecisionTest {
 
     @Test
     void bfloat16SearchReturnsTheFloat32NeighboursWithFloat32ScoresOverSeveralColumnBlocks() {
-        // 70 000 rows: five column blocks (4 × 16 384 + 4 464 rows, the last padded to 4 480 with -inf columns)
+        // 70 000 rows: three column blocks (2 × 32 768 + 4 464 rows, the last padded to 4 480 with -inf columns)
         FloatMatrix base = FloatMatrix.clustered(70_000, 32, 64, 0.3, 11);
         int[] pick = KMeans.sampleWithoutReplacement(base.rows(), 200, new java.util.SplittableRandom(3));
         FloatMatrix queries = base.select(pick);
