@@ -216,9 +216,8 @@ public final class CurationBench {
         numbers.put("kmeans_seconds", kmTotal);
         say.accept(String.format(Locale.ROOT, "k-means: %.2f s, inertia %.5g", kmTotal, km.inertia()));
         numbers.put("kmeans_inertia", km.inertia());
-        if (faiss != null) {
-            say.accept("Faiss k-means, the same shape");
-            JsonNode f = faiss.run("kmeans", c.k(), c.iterations(), 1234);
+        JsonNode f = faiss == null ? null : runFaiss(faiss, "kmeans", c.k(), c.iterations(), numbers, say);
+        if (f != null) {
             double fs = f.get("seconds").asDouble();
             say.accept(String.format(
                     Locale.ROOT,
@@ -295,9 +294,8 @@ public final class CurationBench {
                     String.format(Locale.ROOT, "recall@%d %.4f", kk, recall)));
             numbers.put("knn_recall_vs_float32", recall);
         }
-        if (faiss != null) {
-            say.accept("Faiss exact k-NN (IndexFlatIP), the same shape");
-            JsonNode f = faiss.run("knn", c.knnK(), 0, 0);
+        f = faiss == null ? null : runFaiss(faiss, "knn", c.knnK(), 0, numbers, say);
+        if (f != null) {
             double fs = f.get("seconds").asDouble();
             say.accept(String.format(Locale.ROOT, "Faiss exact k-NN: %.2f s", fs));
             rows.add(new Row(
@@ -312,6 +310,19 @@ public final class CurationBench {
                             knn / fs)));
             numbers.put("faiss_knn_seconds", fs);
             numbers.put("knn_ratio", knn / fs);
+        }
+    }
+
+    /** One Faiss job on the same shape; null (and a note in the JSON) when it failed: the bench goes on. */
+    private static JsonNode runFaiss(
+            FaissSide faiss, String job, int k, int iterations, Map<String, Object> numbers, Consumer<String> say) {
+        say.accept("Faiss " + job + ", the same shape");
+        try {
+            return faiss.run(job, k, iterations, 1234);
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            say.accept("Faiss " + job + " failed, no ratio: " + e.getMessage());
+            numbers.put("faiss_" + job, "failed: " + e.getMessage());
+            return null;
         }
     }
 
