@@ -1,6 +1,7 @@
 package dev.dinoj.deploy.cli;
 
 import dev.dinoj.pipeline.curate.CurationBench;
+import dev.dinoj.pipeline.search.Precision;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -10,11 +11,13 @@ import picocli.CommandLine.Option;
         name = "curation",
         mixinStandardHelpOptions = true,
         description = {
-            "Time the curation kernels on synthetic clustered unit vectors, at the shapes of the Faiss (CPU) "
-                    + "timings they are compared with in docs/CURATION.md: k-means (100k x 384, k = 1024, 20 iterations), exact k-NN (100k x 100k, k = 10), "
-                    + "near-duplicate search with 2000 planted copies (cos >= 0.9), and the approximate (IVF) index at "
-                    + "1M vectors with its recall@10 against exact search. Prints a table, a Markdown table with "
-                    + "--markdown, and one JSON line."
+            "Time the curation kernels on synthetic clustered unit vectors at the shapes of issue #16's Faiss "
+                    + "comparison: k-means (100k x 384, k = 1024, 20 iterations) and exact k-NN (100k x 100k, k = 10), "
+                    + "each followed by Faiss on the same matrix when a Python with python3-faiss is found (the time "
+                    + "ratios dinoj / Faiss are printed and in the JSON line); near-duplicate search with 2000 planted "
+                    + "copies (cos >= 0.9) and the approximate (IVF) index at 1M vectors with its recall@10 against "
+                    + "exact search. Prints a table, a Markdown table with --markdown, and one JSON line.",
+            "Smaller runs: e.g. --n 20000 --k 256 --planted 0 --ann-n 0."
         })
 public final class BenchCurationCommand implements Callable<Integer> {
 
@@ -57,13 +60,45 @@ public final class BenchCurationCommand implements Callable<Integer> {
             description = "lists probed, of sqrt(n)/2 (default ${DEFAULT-VALUE})")
     int nprobe;
 
+    @Option(
+            names = "--precision",
+            defaultValue = "auto",
+            description = "k-means and exact k-NN GEMMs: float32, bfloat16 (bf16 candidates re-scored in float32) or"
+                    + " auto = bfloat16 on CPUs with AVX512-BF16/AMX (default ${DEFAULT-VALUE})")
+    String precision;
+
+    @Option(
+            names = "--recall-queries",
+            defaultValue = "2000",
+            description = "queries on which the bfloat16 k-NN is checked against float32 search, 0 = skip"
+                    + " (default ${DEFAULT-VALUE})")
+    int recallQueries;
+
+    @Option(
+            names = "--faiss",
+            defaultValue = "auto",
+            description = "the Faiss side: auto (python3, then /usr/bin/python3, if it imports faiss), off, or a Python"
+                    + " executable (default ${DEFAULT-VALUE})")
+    String faiss;
+
     @Option(names = "--markdown", description = "also print the results as a Markdown table")
     boolean markdown;
 
     @Override
     public Integer call() {
+        Precision p;
+        try {
+            p = Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--precision: " + e.getMessage(), e);
+        }
+        if (n < 1 || dim < 1 || k < 1 || knnK < 1 || iterations < 0 || recallQueries < 0) {
+            throw new IllegalArgumentException(
+                    "--n, --dim, --k and --knn-k must be >= 1, --iterations and" + " --recall-queries >= 0");
+        }
         CurationBench.Result r = CurationBench.run(
-                new CurationBench.Config(n, dim, k, iterations, knnK, planted, annN, annQueries, nprobe, 0),
+                new CurationBench.Config(
+                        n, dim, k, iterations, knnK, planted, annN, annQueries, nprobe, 0, p, recallQueries, faiss),
                 line -> System.err.println("dinoj: " + line));
         System.out.print(r.table());
         if (markdown) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dinoj.pipeline.search.FlatIndex;
@@ -11,6 +12,7 @@ import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.pipeline.search.IvfIndex;
 import dev.dinoj.pipeline.search.KMeans;
 import dev.dinoj.pipeline.search.Neighbors;
+import dev.dinoj.pipeline.search.Precision;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,10 +24,12 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * {@code dinoj bench curation}: the curation kernels on synthetic clustered unit vectors, with the same shapes as the
- * Faiss anchor figures (k-means 100k × 384, k = 1024, 20 iterations; exact k-NN 100k × 100k, k = 10; near-duplicate
- * search with planted copies at cos ≥ 0.9), plus the approximate index at 1M vectors with its recall@10 against exact
- * search, and the float32 GEMM peak of the same run for scale.
+ * {@code dinoj bench curation}: the curation kernels on synthetic clustered unit vectors at the shapes of issue #16's
+ * Faiss comparison (k-means 100k × 384, k = 1024, 20 iterations; exact k-NN 100k × 100k, k = 10), each followed by
+ * Faiss on the same matrix when a Python with {@code python3-faiss} is found ({@link FaissSide}), with the time
+ * ratios; near-duplicate search with planted copies at cos ≥ 0.9; the approximate index at 1M vectors with its
+ * recall@10 against exact search; and the float32 GEMM peak of the same run for scale. With
+ * {@link Precision#BFLOAT16} the exact k-NN's recall@k against the float32 search is measured on a query sample.
  */
 public final class CurationBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,6 +47,9 @@ public final class CurationBench {
      * @param annQueries queries of the approximate-index job (recall measured on all of them)
      * @param nprobe     lists probed
      * @param seed       data seed
+     * @param precision  arithmetic of the k-means and exact k-NN GEMMs
+     * @param recallQueries queries on which the bfloat16 k-NN is checked against the float32 one (0 = skip)
+     * @param faiss      {@code auto}, {@code off} or the Python (with python3-faiss) that runs the Faiss side
      */
     public record Config(
             int n,
@@ -54,10 +61,14 @@ public final class CurationBench {
             int annN,
             int annQueries,
             int nprobe,
-            long seed) {
-        /** The anchor shapes. */
+            long seed,
+            Precision precision,
+            int recallQueries,
+            String faiss) {
+        /** The anchor shapes, {@link Precision#auto()}, Faiss when found. */
         public static Config anchors() {
-            return new Config(100_000, 384, 1024, 20, 10, 2_000, 1_000_000, 10_000, 16, 0);
+            return new Config(
+                    100_000, 384, 1024, 20, 10, 2_000, 1_000_000, 10_000, 16, 0, Precision.auto(), 2_000, "auto");
         }
     }
 
@@ -84,10 +95,12 @@ public final class CurationBench {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(Locale.ROOT, "%-34s %-28s %10s  %s%n", "job", "shape", "seconds", "detail"));
             for (Row r : rows) {
-                sb.append(String.format(Locale.ROOT, "%-34s %-28s %10.2f  %s%n", r.job, r.shape, r.seconds, r.detail));
+                sb.append(String.format(
+                        Locale.ROOT, "%-34s %-28s %10s  %s%n", r.job, r.shape, secs(r.seconds), r.detail));
             }
             sb.append(String.format(
                     Locale.ROOT, "float32 GEMM peak in this run (2048^3, DJL/PyTorch): %.1f GFLOP/s%n", gemmGflops));
+            sb.append(versus());
             return sb.toString();
         }
 
@@ -95,11 +108,35 @@ public final class CurationBench {
         public String markdown() {
             StringBuilder sb = new StringBuilder("| job | shape | seconds | detail |\n|---|---|---|---|\n");
             for (Row r : rows) {
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %s |%n", r.job, r.shape, r.seconds, r.detail));
+                sb.append(String.format(
+                        Locale.ROOT, "| %s | %s | %s | %s |%n", r.job.strip(), r.shape, secs(r.seconds), r.detail));
             }
             sb.append(String.format(
                     Locale.ROOT, "%nfloat32 GEMM peak in the same run (2048³): %.1f GFLOP/s%n", gemmGflops));
+            sb.append(versus());
             return sb.toString();
+        }
+
+        /** The dinoj / Faiss time ratios of the run (empty without the Faiss side). */
+        String versus() {
+            StringBuilder sb = new StringBuilder();
+            for (String[] job : new String[][] {{"kmeans", "k-means"}, {"knn", "exact k-NN"}}) {
+                if (numbers.get(job[0] + "_ratio") instanceof Number r) {
+                    sb.append(String.format(
+                            Locale.ROOT,
+                            "%s%s: dinoj %.2f s, Faiss %.2f s, ratio %.2f",
+                            sb.length() == 0 ? "dinoj / Faiss in this run: " : "; ",
+                            job[1],
+                            ((Number) numbers.get(job[0] + "_seconds")).doubleValue(),
+                            ((Number) numbers.get("faiss_" + job[0] + "_seconds")).doubleValue(),
+                            r.doubleValue()));
+                }
+            }
+            return sb.length() == 0 ? "" : sb.append(String.format("%n")).toString();
+        }
+
+        private static String secs(double s) {
+            return Double.isFinite(s) ? String.format(Locale.ROOT, "%.2f", s) : "";
         }
 
         /** One JSON line: numbers with 4 significant digits (null when not finite), anything else as a string. */
@@ -133,11 +170,38 @@ public final class CurationBench {
         say.accept(
                 String.format(Locale.ROOT, "GEMM peak %.1f GFLOP/s; generating %d x %d vectors", gemm, c.n(), c.dim()));
         FloatMatrix x = FloatMatrix.clustered(c.n(), c.dim(), Math.max(16, c.k()), 0.05, c.seed());
+        numbers.put("precision", c.precision().name().toLowerCase(Locale.ROOT));
+        StringBuilder why = new StringBuilder();
+        try (FaissSide faiss = FaissSide.find(c.faiss(), why)) {
+            if (faiss == null) {
+                say.accept("Faiss side skipped: " + why);
+                numbers.put("faiss", "skipped: " + why);
+            } else {
+                say.accept("Faiss side: " + faiss.python() + " (the same matrix, written to a temporary file)");
+                faiss.setData(x);
+            }
+            kernels(c, x, faiss, rows, numbers, say);
+        }
+        jobsAfterKernels(c, x, rows, numbers, say);
+        return new Result(rows, gemm, numbers);
+    }
 
+    /** k-means and exact k-NN, each followed by the Faiss job when {@code faiss} is not null. */
+    private static void kernels(
+            Config c,
+            FloatMatrix x,
+            FaissSide faiss,
+            List<Row> rows,
+            Map<String, Object> numbers,
+            Consumer<String> say) {
         // k-means, random init as Faiss' default, then the k-means++ initialisation alone
-        say.accept("k-means " + c.n() + " x " + c.dim() + ", k " + c.k() + ", " + c.iterations() + " iterations");
+        say.accept("k-means " + c.n() + " x " + c.dim() + ", k " + c.k() + ", " + c.iterations() + " iterations, "
+                + c.precision());
         KMeans.Result km = KMeans.fit(
-                x, KMeans.Settings.of(c.k(), c.iterations(), c.seed()).withInit(KMeans.Init.RANDOM));
+                x,
+                KMeans.Settings.of(c.k(), c.iterations(), c.seed())
+                        .withInit(KMeans.Init.RANDOM)
+                        .withPrecision(c.precision()));
         double kmTotal = km.initSeconds() + km.iterateSeconds();
         double flops = 2.0 * c.n() * c.k() * c.dim() * (c.iterations() + 1);
         rows.add(new Row(
@@ -150,7 +214,31 @@ public final class CurationBench {
                         flops / km.iterateSeconds() / 1e9,
                         km.inertia())));
         numbers.put("kmeans_seconds", kmTotal);
-        KMeans.Result kpp = KMeans.fit(x, KMeans.Settings.of(c.k(), 0, c.seed()));
+        say.accept(String.format(Locale.ROOT, "k-means: %.2f s, inertia %.5g", kmTotal, km.inertia()));
+        numbers.put("kmeans_inertia", km.inertia());
+        JsonNode f = faiss == null ? null : runFaiss(faiss, "kmeans", c.k(), c.iterations(), numbers, say);
+        if (f != null) {
+            double fs = f.get("seconds").asDouble();
+            say.accept(String.format(
+                    Locale.ROOT,
+                    "Faiss k-means: %.2f s, objective %.5g",
+                    fs,
+                    f.get("objective").asDouble()));
+            rows.add(new Row(
+                    "Faiss " + f.get("faiss").asText() + " k-means",
+                    c.n() + "x" + c.dim() + " k=" + c.k() + " it=" + c.iterations(),
+                    fs,
+                    String.format(
+                            Locale.ROOT,
+                            "%d threads, objective %.4g; dinoj/Faiss %.2f",
+                            f.get("threads").asInt(),
+                            f.get("objective").asDouble(),
+                            kmTotal / fs)));
+            numbers.put("faiss_kmeans_seconds", fs);
+            numbers.put("faiss_kmeans_objective", f.get("objective").asDouble());
+            numbers.put("kmeans_ratio", kmTotal / fs);
+        }
+        KMeans.Result kpp = KMeans.fit(x, KMeans.Settings.of(c.k(), 0, c.seed()).withPrecision(c.precision()));
         rows.add(new Row(
                 "k-means++ initialisation",
                 c.n() + "x" + c.dim() + " k=" + c.k() + " (16/centroid sample)",
@@ -159,13 +247,14 @@ public final class CurationBench {
         numbers.put("kmeanspp_init_seconds", kpp.initSeconds());
 
         // exact k-NN, all against all
-        say.accept("exact k-NN " + c.n() + " x " + c.n() + ", k " + c.knnK());
+        say.accept("exact k-NN " + c.n() + " x " + c.n() + ", k " + c.knnK() + ", " + c.precision());
         long t0 = System.nanoTime();
         Neighbors exact;
-        try (FlatIndex flat = new FlatIndex(x)) {
+        try (FlatIndex flat = new FlatIndex(x, FlatIndex.DEFAULT_BLOCK_BYTES, c.precision())) {
             exact = flat.search(x, c.knnK());
         }
         double knn = (System.nanoTime() - t0) / 1e9;
+        say.accept(String.format(Locale.ROOT, "exact k-NN: %.2f s", knn));
         rows.add(new Row(
                 "exact k-NN (flat, inner product)",
                 c.n() + "x" + c.n() + " d=" + c.dim() + " k=" + c.knnK(),
@@ -182,6 +271,65 @@ public final class CurationBench {
             selfFirst += exact.id(q, 0) == q ? 1 : 0;
         }
         numbers.put("knn_self_first_fraction", (double) selfFirst / exact.queries());
+        if (c.precision() == Precision.BFLOAT16 && c.recallQueries() > 0) {
+            int checked = Math.min(c.recallQueries(), c.n());
+            say.accept("float32 search of " + checked + " sampled queries for the bfloat16 recall");
+            int[] sample = KMeans.sampleWithoutReplacement(c.n(), checked, new SplittableRandom(c.seed() + 3));
+            Neighbors truth;
+            try (FlatIndex flat = new FlatIndex(x, FlatIndex.DEFAULT_BLOCK_BYTES, Precision.FLOAT32)) {
+                truth = flat.search(x.select(sample), c.knnK());
+            }
+            int kk = c.knnK();
+            int[] ids = new int[checked * kk];
+            float[] scores = new float[checked * kk];
+            for (int i = 0; i < checked; i++) {
+                System.arraycopy(exact.ids(), sample[i] * kk, ids, i * kk, kk);
+                System.arraycopy(exact.scores(), sample[i] * kk, scores, i * kk, kk);
+            }
+            double recall = new Neighbors(checked, kk, ids, scores).recallAgainst(truth, kk);
+            rows.add(new Row(
+                    "  recall vs float32 search",
+                    checked + " sampled queries",
+                    Double.NaN,
+                    String.format(Locale.ROOT, "recall@%d %.4f", kk, recall)));
+            numbers.put("knn_recall_vs_float32", recall);
+        }
+        f = faiss == null ? null : runFaiss(faiss, "knn", c.knnK(), 0, numbers, say);
+        if (f != null) {
+            double fs = f.get("seconds").asDouble();
+            say.accept(String.format(Locale.ROOT, "Faiss exact k-NN: %.2f s", fs));
+            rows.add(new Row(
+                    "Faiss " + f.get("faiss").asText() + " exact k-NN (IndexFlatIP)",
+                    c.n() + "x" + c.n() + " d=" + c.dim() + " k=" + c.knnK(),
+                    fs,
+                    String.format(
+                            Locale.ROOT,
+                            "%.0f queries/s, %.0f GFLOP/s; dinoj/Faiss %.2f",
+                            c.n() / fs,
+                            2.0 * c.n() * c.n() * c.dim() / fs / 1e9,
+                            knn / fs)));
+            numbers.put("faiss_knn_seconds", fs);
+            numbers.put("knn_ratio", knn / fs);
+        }
+    }
+
+    /** One Faiss job on the same shape; null (and a note in the JSON) when it failed: the bench goes on. */
+    private static JsonNode runFaiss(
+            FaissSide faiss, String job, int k, int iterations, Map<String, Object> numbers, Consumer<String> say) {
+        say.accept("Faiss " + job + ", the same shape");
+        try {
+            return faiss.run(job, k, iterations, 1234);
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            say.accept("Faiss " + job + " failed, no ratio: " + e.getMessage());
+            numbers.put("faiss_" + job, "failed: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Near-duplicate search and the approximate index. */
+    private static void jobsAfterKernels(
+            Config c, FloatMatrix x, List<Row> rows, Map<String, Object> numbers, Consumer<String> say) {
+        long t0;
 
         // near duplicates: planted copies, cosine >= 0.9
         if (c.planted() > 0) {
@@ -262,7 +410,6 @@ public final class CurationBench {
                 numbers.put("flat_queries_per_s_at_ann_n", checked / flatSec);
             }
         }
-        return new Result(rows, gemm, numbers);
     }
 
     /** {@code planted} extra rows: copies of evenly spaced rows with small noise (cosine ≈ 0.98 to the original). */

@@ -129,7 +129,13 @@ public final class ShardedKMeans {
         FloatMatrix c = KMeans.fit(
                         sample,
                         new KMeans.Settings(
-                                k, 0, KMeans.Init.KMEANS_PLUS_PLUS, s.seed(), s.initSamplePerCentroid(), 128L << 20))
+                                k,
+                                0,
+                                KMeans.Init.KMEANS_PLUS_PLUS,
+                                s.seed(),
+                                s.initSamplePerCentroid(),
+                                128L << 20,
+                                dev.dinoj.pipeline.search.Precision.auto()))
                 .centroids();
         double init = (System.nanoTime() - t0) / 1e9;
         Partial p = b.pass(c, 0, s.iterations() == 0);

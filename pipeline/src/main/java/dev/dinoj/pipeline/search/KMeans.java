@@ -1,8 +1,9 @@
 package dev.dinoj.pipeline.search;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
+import dev.dinoj.pipeline.compute.SearchKernels;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.SplittableRandom;
@@ -13,8 +14,10 @@ import java.util.function.IntConsumer;
  * ssl-data-curation's {@code kmeans_plusplus}) or random initialisation.
  *
  * <p>The assignment step is the expensive one: for each row block of the data (natively held once), one GEMM with the
- * centroids gives {@code x·c − ‖c‖²/2}, whose arg-max over centroids is the nearest centroid. The update step (means;
- * an empty cluster keeps its centroid, as ssl-data-curation does) runs on the heap in double precision.
+ * centroids gives {@code x·c − ‖c‖²/2}, whose arg-max over centroids is the nearest centroid
+ * ({@link SearchKernels#assign}). With {@link Precision#BFLOAT16} the GEMM runs in bfloat16 and the 3 best centroids of
+ * each row are re-scored in float32, so the assignment is the float32 one except at true near-ties. The update step
+ * (means; an empty cluster keeps its centroid, as ssl-data-curation does) runs on the heap in double precision.
  * k-means++ seeds on a random subsample of {@code initSamplePerCentroid × k} rows when the data is larger.
  */
 public final class KMeans {
@@ -35,21 +38,33 @@ public final class KMeans {
      * @param seed                  random seed (initialisation and subsampling)
      * @param initSamplePerCentroid k-means++ runs on at most this many rows per centroid
      * @param maxBlockBytes         bound of one (rows × k) score block
+     * @param precision             arithmetic of the assignment GEMMs
      */
-    public record Settings(int k, int iterations, Init init, long seed, int initSamplePerCentroid, long maxBlockBytes) {
+    public record Settings(
+            int k,
+            int iterations,
+            Init init,
+            long seed,
+            int initSamplePerCentroid,
+            long maxBlockBytes,
+            Precision precision) {
         public Settings {
-            if (k < 1 || iterations < 0 || initSamplePerCentroid < 1 || maxBlockBytes < 1024) {
+            if (k < 1 || iterations < 0 || initSamplePerCentroid < 1 || maxBlockBytes < 1024 || precision == null) {
                 throw new IllegalArgumentException("bad k-means settings: k " + k + ", iterations " + iterations);
             }
         }
 
-        /** k-means++ with a 16-rows-per-centroid seeding sample and 128 MiB score blocks. */
+        /** k-means++ with a 16-rows-per-centroid seeding sample, 128 MiB score blocks and {@link Precision#auto()}. */
         public static Settings of(int k, int iterations, long seed) {
-            return new Settings(k, iterations, Init.KMEANS_PLUS_PLUS, seed, 16, 128L << 20);
+            return new Settings(k, iterations, Init.KMEANS_PLUS_PLUS, seed, 16, 128L << 20, Precision.auto());
         }
 
         public Settings withInit(Init i) {
-            return new Settings(k, iterations, i, seed, initSamplePerCentroid, maxBlockBytes);
+            return new Settings(k, iterations, i, seed, initSamplePerCentroid, maxBlockBytes, precision);
+        }
+
+        public Settings withPrecision(Precision p) {
+            return new Settings(k, iterations, init, seed, initSamplePerCentroid, maxBlockBytes, p);
         }
     }
 
@@ -94,7 +109,7 @@ public final class KMeans {
         int k = Math.min(s.k(), n);
         SplittableRandom rnd = new SplittableRandom(s.seed());
         long t0 = System.nanoTime();
-        try (Assigner assigner = new Assigner(x, k, s.maxBlockBytes())) {
+        try (Assigner assigner = new Assigner(x, k, s.maxBlockBytes(), s.precision())) {
             FloatMatrix c =
                     s.init() == Init.RANDOM ? randomRows(x, k, rnd) : plusPlus(x, k, s.initSamplePerCentroid(), rnd);
             long t1 = System.nanoTime();
@@ -115,9 +130,14 @@ public final class KMeans {
         }
     }
 
-    /** Nearest of {@code centroids} for every row of {@code x}, with the squared distance. */
+    /** Nearest of {@code centroids} for every row of {@code x}, with the squared distance ({@link Precision#auto()}). */
     public static Assignment assign(FloatMatrix x, FloatMatrix centroids, long maxBlockBytes) {
-        try (Assigner a = new Assigner(x, centroids.rows(), maxBlockBytes)) {
+        return assign(x, centroids, maxBlockBytes, Precision.auto());
+    }
+
+    /** Nearest of {@code centroids} for every row of {@code x}, with the squared distance. */
+    public static Assignment assign(FloatMatrix x, FloatMatrix centroids, long maxBlockBytes, Precision precision) {
+        try (Assigner a = new Assigner(x, centroids.rows(), maxBlockBytes, precision)) {
             return a.assign(centroids);
         }
     }
@@ -157,27 +177,46 @@ public final class KMeans {
         return out;
     }
 
-    /** Holds the data natively in row blocks sized for {@code k} centroids, and assigns rows to centroids. */
+    /**
+     * Holds the data natively in row blocks sized for {@code k} centroids (and a bfloat16 copy of each block for
+     * {@link Precision#BFLOAT16}), and assigns rows to centroids.
+     */
     static final class Assigner implements AutoCloseable {
+        /** bfloat16 front-runners re-scored in float32 per row. */
+        static final int RECHECK = 3;
+
         private final FloatMatrix x;
         private final float[] sqNorms;
+        private final Precision precision;
         private final NDManager manager = NDManager.newBaseManager();
         private final NDArray[] blocks;
+        private final NDArray[] low;
         private final int[] starts;
+        private final int group;
+        private final int chunk;
 
-        Assigner(FloatMatrix x, int k, long maxBlockBytes) {
+        Assigner(FloatMatrix x, int k, long maxBlockBytes, Precision precision) {
             this.x = x;
             this.sqNorms = x.squaredNorms();
+            this.precision = precision;
             int n = x.rows();
             int rowsPerBlock = (int) Math.max(1, Math.min(n, maxBlockBytes / 4 / Math.max(1, k)));
             int nb = (n + rowsPerBlock - 1) / rowsPerBlock;
             blocks = new NDArray[nb];
+            low = new NDArray[nb];
             starts = new int[nb + 1];
             for (int b = 0; b < nb; b++) {
                 starts[b] = b * rowsPerBlock;
-                blocks[b] = x.toNd(manager, starts[b], Math.min(n, starts[b] + rowsPerBlock)); // [len, d]
+                int end = Math.min(n, starts[b] + rowsPerBlock);
+                blocks[b] = x.toNd(manager, starts[b], end); // [len, d]
+                low[b] = precision == Precision.BFLOAT16 ? SearchKernels.toBfloat16(blocks[b], end - starts[b]) : null;
             }
             starts[nb] = n;
+            group = 1; // torch.topk over the k scores: the grouped selection saves no time at k ≤ 4096, and adds ops
+            // rows per GEMM inside a block: score chunk and gathered candidates of at most 16 MiB each, which malloc
+            // reuses (no page faults per chunk), with few enough chunks to keep the native parallel regions few
+            long perRow = Math.max(2L * k, 4L * RECHECK * x.cols());
+            chunk = (int) Math.max(64, Math.min(rowsPerBlock, (16L << 20) / perRow));
         }
 
         Assignment assign(FloatMatrix c) {
@@ -189,22 +228,22 @@ public final class KMeans {
             for (int j = 0; j < k; j++) {
                 halfNorms[j] *= 0.5f;
             }
+            boolean bf16 = precision == Precision.BFLOAT16;
             try (NDManager sub = manager.newSubManager()) {
-                NDArray ct = c.toNd(sub).transpose(); // [d, k]
-                NDArray half = sub.create(halfNorms, new Shape(1, k)); // [1, k]
+                NDArray cn = c.toNd(sub); // [k, d]
+                NDArray half = sub.create(halfNorms); // [k]
                 for (int b = 0; b < blocks.length; b++) {
-                    try (NDArray s = blocks[b].matMul(ct)) { // [len, k]: x·c
-                        s.subi(half); // x·c − ‖c‖²/2, in place
-                        try (NDArray best = s.max(new int[] {1}); // [len]
-                                NDArray arg = s.argMax(1)) { // [len]
-                            float[] bv = best.toFloatArray();
-                            long[] av = arg.toLongArray();
-                            for (int i = 0; i < bv.length; i++) {
-                                int row = starts[b] + i;
-                                assignment[row] = (int) av[i];
-                                dist[row] = Math.max(0f, sqNorms[row] - 2 * bv[i]);
-                            }
-                        }
+                    float[] bv;
+                    long[] av;
+                    try (NDList r = SearchKernels.assign(
+                            blocks[b], bf16 ? low[b] : blocks[b], cn, half, RECHECK, group, bf16, chunk)) {
+                        bv = r.get(0).toFloatArray(); // best x·c − ‖c‖²/2
+                        av = r.get(1).toLongArray();
+                    }
+                    for (int i = 0; i < bv.length; i++) {
+                        int row = starts[b] + i;
+                        assignment[row] = (int) av[i];
+                        dist[row] = Math.max(0f, sqNorms[row] - 2 * bv[i]);
                     }
                 }
             }

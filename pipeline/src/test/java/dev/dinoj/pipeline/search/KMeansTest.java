@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class KMeansTest {
     /** {@code k} tight, well-separated blobs of {@code per} points in {@code d} dims; blob of point i is i / per. */
@@ -47,10 +49,12 @@ class KMeansTest {
         }
     }
 
-    @Test
-    void shouldAssignEveryRowToItsNearestCentroid() {
+    @ParameterizedTest
+    @EnumSource(Precision.class)
+    void shouldAssignEveryRowToItsNearestCentroid(Precision p) {
         FloatMatrix x = FloatMatrix.clustered(500, 12, 7, 0.3, 5);
-        KMeans.Result r = KMeans.fit(x, KMeans.Settings.of(9, 3, 1).withInit(KMeans.Init.RANDOM));
+        KMeans.Result r = KMeans.fit(
+                x, KMeans.Settings.of(9, 3, 1).withInit(KMeans.Init.RANDOM).withPrecision(p));
         FloatMatrix c = r.centroids();
         for (int i = 0; i < x.rows(); i++) {
             int best = -1;
