@@ -48,6 +48,9 @@ class GramAnchoringKeepsPatchQualityTest {
         String weight = System.getProperty("dinoj.test.gramWeight", "8");
         List<String> sets = new ArrayList<>(List.of(
                 "train.batch-size=64",
+                // the attention this test was calibrated with (seeds 0-2 above): a run of 1000 steps is chaotic, and
+                // the fused kernel's rounding gives another trajectory (seed 0 with sdpa: B lost 75 % of A's drop)
+                "model.attention=manual",
                 "train.epoch-length=100",
                 "optim.epochs=15",
                 "optim.warmup-epochs=1",
