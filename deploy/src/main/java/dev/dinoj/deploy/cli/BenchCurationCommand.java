@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         name = "curation",
         mixinStandardHelpOptions = true,
         description = {
-            "Time the curation kernels on synthetic clustered unit vectors at the shapes of issue #16's Faiss "
+            "Time the curation kernels on synthetic clustered unit vectors at the shapes of the Faiss "
                     + "comparison: k-means (100k x 384, k = 1024, 20 iterations) and exact k-NN (100k x 100k, k = 10), "
                     + "each followed by Faiss on the same matrix when a Python with python3-faiss is found (the time "
                     + "ratios dinoj / Faiss are printed and in the JSON line); near-duplicate search with 2000 planted "

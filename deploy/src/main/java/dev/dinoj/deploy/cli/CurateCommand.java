@@ -79,8 +79,8 @@ public final class CurateCommand implements Callable<Integer> {
     @Option(
             names = "--exclude-threshold",
             description = "aligned-verification score at or above which a pool image is a copy of an --exclude image "
-                    + "(default 0.963, the copy detector's calibration; against a 10,000-image set it also drops ~3 % "
-                    + "of unrelated Fashion-MNIST images, ~0.5 % at 0.975: docs/CURATION.md)")
+                    + "(default 0.963, the copy detector's calibration; against a 10,000-image set it also drops ~3 %% "
+                    + "of unrelated Fashion-MNIST images, ~0.5 %% at 0.975: docs/CURATION.md)")
     Float excludeThreshold;
 
     @Option(
