@@ -89,19 +89,7 @@ public final class ImageOps {
 
     /** Mirror left-right. */
     public static RgbImage flipHorizontal(RgbImage img) {
-        int w = img.width();
-        int h = img.height();
-        float[] src = img.chw();
-        float[] out = new float[src.length];
-        for (int c = 0; c < 3; c++) {
-            for (int y = 0; y < h; y++) {
-                int row = (c * h + y) * w;
-                for (int x = 0; x < w; x++) {
-                    out[row + x] = src[row + w - 1 - x];
-                }
-            }
-        }
-        return new RgbImage(w, h, out);
+        return img.mirrored();
     }
 
     /** {@code x · factor}, clamped (torchvision's {@code adjust_brightness}). */

@@ -109,19 +109,7 @@ public final class CopyEdits {
 
     static RgbImage flip(RgbImage img, List<String> applied) {
         applied.add("flip");
-        int w = img.width();
-        int h = img.height();
-        float[] src = img.chw();
-        float[] out = new float[src.length];
-        for (int c = 0; c < 3; c++) {
-            for (int y = 0; y < h; y++) {
-                int row = (c * h + y) * w;
-                for (int x = 0; x < w; x++) {
-                    out[row + x] = src[row + w - 1 - x];
-                }
-            }
-        }
-        return new RgbImage(w, h, out);
+        return img.mirrored();
     }
 
     /** Contrast ×0.8–1.2 about the image's mean, then brightness ±0.2 added, clipped to [0, 1]. */

@@ -227,4 +227,21 @@ public record RgbImage(int width, int height, float[] chw) {
             default -> y * outW + x;
         };
     }
+
+    /** This image mirrored left-right (a new image). */
+    public RgbImage mirrored() {
+        int w = width();
+        int h = height();
+        float[] src = chw();
+        float[] out = new float[src.length];
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < h; y++) {
+                int row = (c * h + y) * w;
+                for (int x = 0; x < w; x++) {
+                    out[row + x] = src[row + w - 1 - x];
+                }
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
 }
