@@ -171,6 +171,8 @@ public final class TrainCommand implements Callable<Integer> {
                             .run();
         }
         progress.done();
+        // with --ranks each rank decodes its part of the batches: the run's count is the union of theirs
+        int skipped = guard != null ? guard.skipped() : ranks != null ? ShardedTrainingRun.skippedImages(out) : -1;
         if (json) {
             ObjectNode line = Json.object();
             line.put("train", out.toString());
@@ -186,18 +188,17 @@ public final class TrainCommand implements Callable<Integer> {
                 last.losses().forEach(line::put);
                 line.put("images_per_s", Json.fixed(last.imagesPerSecond(), 2));
             }
-            if (guard != null) {
-                line.put("images_skipped", guard.skipped());
+            if (skipped >= 0) {
+                line.put("images_skipped", skipped);
             }
             System.out.println(Json.line(line));
         } else {
             System.out.printf(
                     "trained steps %d..%d in %.0f s; last checkpoint: %s%n",
                     r.startStep(), r.endStep(), r.seconds(), r.lastCheckpoint());
-            if (guard != null && guard.skipped() > 0) {
+            if (skipped > 0) {
                 System.out.printf(
-                        "%d image(s) over the pixel guard (%s = %d) skipped; the log names them%n",
-                        guard.skipped(), PixelGuard.KEY, guard.maxPixels());
+                        "%d image(s) over the pixel guard (%s) skipped; the log names them%n", skipped, PixelGuard.KEY);
             }
         }
         return 0;

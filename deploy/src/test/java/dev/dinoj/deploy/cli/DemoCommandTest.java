@@ -26,9 +26,7 @@ class DemoCommandTest {
         CliTestSupport.Run r = CliTestSupport.main(
                 "demo",
                 "--minutes",
-                "0.1",
-                "--config",
-                "fmnist-pico",
+                "0.1", // the default preset, fmnist-fast
                 "--set",
                 "checkpoint.every-steps=3",
                 "--pool",

@@ -14,6 +14,7 @@ import dev.dinoj.pipeline.image.PhotoFolders;
 import dev.dinoj.pipeline.image.SyntheticPhotos;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,30 @@ class OversizedPhotoTrainingTest {
 
     @Test
     void aHugePngInACuratedSetShouldBeSkippedAndCountedUnderXmx1g(@TempDir Path tmp) throws Exception {
+        Path curated = curatedWithHugePng(tmp);
+        String out = train(tmp, curated, List.of());
+        assertTrue(out.contains("huge.png): skipped (9000x9000"), "logged once, by name:\n" + out);
+        JsonNode summary = summary(out);
+        assertEquals(2, summary.get("end_step").asLong(), out);
+        assertTrue(Double.isFinite(summary.get("total_loss").asDouble()), out);
+        assertEquals(1, summary.path("images_skipped").asInt(-1), "the skip is counted: " + summary);
+    }
+
+    /**
+     * With {@code --ranks 2} each rank decodes its half of every batch: the run's count is the union of the ranks'
+     * (the huge PNG is counted once, whichever rank met it).
+     */
+    @Test
+    void aHugePngShouldBeCountedOnceWithRanks(@TempDir Path tmp) throws Exception {
+        Path curated = curatedWithHugePng(tmp);
+        String out = train(tmp, curated, List.of("--ranks", "2"));
+        JsonNode summary = summary(out);
+        assertEquals(2, summary.get("end_step").asLong(), out);
+        assertEquals(1, summary.path("images_skipped").asInt(-1), "the skip is counted once: " + summary);
+    }
+
+    /** Photos of 2 classes and a 9000 x 9000 PNG, curated with the originals kept. */
+    private static Path curatedWithHugePng(Path tmp) throws Exception {
         Path photos = PhotoFolders.write(tmp.resolve("photos"), List.of("circles", "rectangles"), 3, 5);
         byte[] huge = SyntheticPhotos.flatPng(9000, 9000, 0x4080c0);
         assertTrue(huge.length > 100_000 && huge.length < 1_000_000, "a few hundred KB: " + huge.length);
@@ -51,9 +76,7 @@ class OversizedPhotoTrainingTest {
                 "--set",
                 "curate.store.max-side=0");
         assertEquals(0, c.code(), c::toString);
-        int size;
         try (CuratedDataset ds = CuratedDataset.open(curated)) {
-            size = ds.size();
             CuratedIndexEntry e = null;
             for (int i = 0; i < ds.size(); i++) {
                 if (ds.entry(i).key().endsWith("circles/huge.png")) {
@@ -66,11 +89,21 @@ class OversizedPhotoTrainingTest {
             assertEquals(huge.length, e.length(), "stored as it came");
             assertNull(e.source(), "not re-encoded");
         }
+        return curated;
+    }
 
-        // one step's batch is the whole set (an epoch's permutation): the huge PNG is drawn in each of the 2 steps
+    /**
+     * Two steps on the curated set in a {@code -Xmx1g} child JVM; one step's batch is the whole set (an epoch's
+     * permutation), so the huge PNG is drawn in each step. Returns the run's output.
+     */
+    private static String train(Path tmp, Path curated, List<String> extra) throws Exception {
+        int size;
+        try (CuratedDataset ds = CuratedDataset.open(curated)) {
+            size = ds.size();
+        }
         Path run = tmp.resolve("run");
         Path log = tmp.resolve("train.log");
-        List<String> args = List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "train",
                 "--config",
                 "fmnist-pico",
@@ -84,7 +117,8 @@ class OversizedPhotoTrainingTest {
                 "data.loader-threads=1",
                 "--json",
                 "--out",
-                run.toString());
+                run.toString()));
+        args.addAll(extra);
         Process p = CliTestSupport.childMain(tmp, log, args).start(); // -Xmx1g
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
@@ -93,13 +127,13 @@ class OversizedPhotoTrainingTest {
         String out = Files.readString(log);
         assertEquals(0, p.exitValue(), out);
         assertFalse(out.contains("OutOfMemoryError"), out);
-        assertTrue(out.contains("huge.png): skipped (9000x9000"), "logged once, by name:\n" + out);
-        JsonNode summary = JSON.readTree(out.lines()
+        return out;
+    }
+
+    private static JsonNode summary(String out) throws Exception {
+        return JSON.readTree(out.lines()
                 .filter(l -> l.startsWith("{\"train\""))
                 .reduce((a, b) -> b)
                 .orElseThrow(() -> new AssertionError("no summary line:\n" + out)));
-        assertEquals(2, summary.get("end_step").asLong(), out);
-        assertTrue(Double.isFinite(summary.get("total_loss").asDouble()), out);
-        assertEquals(1, summary.path("images_skipped").asInt(-1), "the skip is counted: " + summary);
     }
 }

@@ -62,6 +62,11 @@ public final class PixelGuard {
         return skipped.size();
     }
 
+    /** The dataset indices of the images skipped so far, ascending. */
+    public int[] skippedIndices() {
+        return skipped.stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
+
     /**
      * The stored bytes of the first image at or after {@code index} (wrapping around) whose header is within the guard;
      * those over it are counted and logged once each and not read again. Each image's header is checked once.

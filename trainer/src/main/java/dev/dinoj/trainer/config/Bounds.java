@@ -54,6 +54,12 @@ final class Bounds {
     /** Checkpoints kept. */
     static final int KEEP = 10_000;
 
+    /** Width of a backbone (DINOv3's ViT-7B: 4096). */
+    static final int EMBED_DIM = 1 << 13;
+
+    /** Blocks of a backbone (ViT-g: 40). */
+    static final int DEPTH = 256;
+
     /** Attention heads of a teacher. */
     static final int HEADS = 1024;
 

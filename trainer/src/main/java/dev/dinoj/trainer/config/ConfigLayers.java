@@ -22,7 +22,8 @@ import java.util.Map;
 public final class ConfigLayers {
 
     /** Presets shipped in the jar ({@code dinoj/presets/NAME.conf}). */
-    public static final List<String> PRESETS = List.of("fmnist-tiny", "fmnist-pico", "vits14", "vitb14", "vitl14");
+    public static final List<String> PRESETS =
+            List.of("fmnist-tiny", "fmnist-pico", "fmnist-fast", "vits14", "vitb14", "vitl14");
 
     /** How data is parsed: no includes. */
     private static final ConfigParseOptions DATA =

@@ -112,14 +112,24 @@ public record SslConfig(
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.model.arch / crops.global-crops-size / model.patch-size: " + e.getMessage());
         }
+        // sizes between the presets: width, depth and heads each override the arch's when above 0
+        int embedDim = r.intAt("dinoj.model.embed-dim", 0, Bounds.EMBED_DIM);
+        int depth = r.intAt("dinoj.model.depth", 0, Bounds.DEPTH);
+        int heads = r.intAt("dinoj.model.num-heads", 0, Bounds.HEADS);
+        embedDim = embedDim > 0 ? embedDim : preset.embedDim();
+        heads = heads > 0 ? heads : preset.numHeads();
+        if (embedDim % heads != 0) {
+            throw new ConfigError("dinoj.model.embed-dim / num-heads: the width " + embedDim
+                    + " must be a multiple of the heads " + heads + " (arch " + arch + ")");
+        }
         VitConfig vit;
         try {
             vit = new VitConfig(
                     preset.imgSize(),
                     preset.patchSize(),
-                    preset.embedDim(),
-                    preset.depth(),
-                    preset.numHeads(),
+                    embedDim,
+                    depth > 0 ? depth : preset.depth(),
+                    heads,
                     preset.mlpRatio(),
                     FfnType.parse(r.string("dinoj.model.ffn-layer")),
                     r.intAt("dinoj.model.num-register-tokens", 0, Bounds.REGISTERS),
@@ -151,7 +161,11 @@ public record SslConfig(
         }
         Precision precision;
         try {
-            precision = Precision.parse(r.string("dinoj.train.precision"));
+            boolean gpu = r.config().hasPath("dinoj.device")
+                    && r.string("dinoj.device")
+                            .toLowerCase(java.util.Locale.ROOT)
+                            .startsWith("cuda");
+            precision = Precision.parse(r.string("dinoj.train.precision"), gpu);
         } catch (IllegalArgumentException e) {
             throw new ConfigError("dinoj.train.precision: " + e.getMessage());
         }

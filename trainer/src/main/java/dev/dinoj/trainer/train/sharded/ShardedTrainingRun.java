@@ -1,6 +1,7 @@
 package dev.dinoj.trainer.train.sharded;
 
 import ai.djl.ndarray.NDManager;
+import dev.dinoj.pipeline.data.EncodedImages;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.trainer.checkpoint.CheckpointException;
 import dev.dinoj.trainer.checkpoint.Checkpoints;
@@ -27,6 +28,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -100,6 +103,7 @@ public final class ShardedTrainingRun {
         }
         long t0 = System.nanoTime();
         Files.createDirectories(outDir);
+        clearSkipped(outDir);
         int threads = s.collectives().threadsPerRank(ranks);
         List<StepReport> reports = new ArrayList<>();
         long[] result = {-1, -1};
@@ -246,6 +250,9 @@ public final class ShardedTrainingRun {
                     lead ? LEAD_REPORTER : SILENT,
                     lead);
             TrainLoop.Result r = loop.run(stop);
+            if (data instanceof EncodedImages e) {
+                writeSkipped(out, comm.rank(), e.guard().skippedIndices());
+            }
             if (lead) {
                 System.out.println(RESULT + r.startStep() + " " + r.endStep() + " "
                         + (r.lastCheckpoint() == null ? "-" : r.lastCheckpoint().toAbsolutePath()));
@@ -253,6 +260,63 @@ public final class ShardedTrainingRun {
         } finally {
             loader.shutdownNow();
         }
+    }
+
+    /**
+     * The images a rank skipped over the pixel guard ({@code OUT/ranks/skipped-R.txt}, one dataset index per line):
+     * each rank decodes its own part of every batch, so the run's count is the union, which {@link #skippedImages}
+     * reads after the ranks exit.
+     */
+    private static void writeSkipped(Path out, int rank, int[] indices) throws IOException {
+        Path dir = out.resolve("ranks");
+        Files.createDirectories(dir);
+        StringBuilder b = new StringBuilder();
+        for (int i : indices) {
+            b.append(i).append('\n');
+        }
+        Files.writeString(dir.resolve("skipped-" + rank + ".txt"), b);
+    }
+
+    /** Removes the skipped-image lists of an earlier invocation. */
+    private static void clearSkipped(Path outDir) throws IOException {
+        Path dir = outDir.resolve("ranks");
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    String name = f.getFileName().toString();
+                    if (name.startsWith("skipped-") && name.endsWith(".txt")) {
+                        Files.delete(f);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Distinct images of the dataset skipped over the pixel guard ({@code data.max-image-pixels}) by any rank of the
+     * run in {@code outDir}'s last invocation, or -1 when its dataset has no guard (IDX) or no rank wrote its list.
+     */
+    public static int skippedImages(Path outDir) throws IOException {
+        Path dir = outDir.resolve("ranks");
+        if (!Files.isDirectory(dir)) {
+            return -1;
+        }
+        Set<Integer> union = new TreeSet<>();
+        boolean any = false;
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                if (name.startsWith("skipped-") && name.endsWith(".txt")) {
+                    any = true;
+                    for (String line : Files.readAllLines(f)) {
+                        if (!line.isBlank()) {
+                            union.add(Integer.parseInt(line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+        return any ? union.size() : -1;
     }
 
     /** Rank 0 relays its progress and log lines to the launcher through stdout. */
