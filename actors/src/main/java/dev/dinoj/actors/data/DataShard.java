@@ -256,9 +256,10 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
         long budget = settings.maxReplyBytes();
         for (int i = 0; i < n && budget > 0; i++) {
             int idx = m.indices()[i];
-            String key = ds instanceof CuratedDataset c ? c.entry(idx).key() : "";
-            budget -= 16 + 3L * key.length(); // the key, UTF-8 at worst, and the arrays' entries
             SampleCodec.Wire w = SampleCodec.of(ds, idx);
+            // the key of the image sent: for one over the pixel guard, that of the image taking its place
+            String key = ds instanceof CuratedDataset c ? c.entry(c.used(idx)).key() : "";
+            budget -= 16 + 3L * key.length(); // the key, UTF-8 at worst, and the arrays' entries
             int from = i == 0 ? m.fromByte() : 0;
             int left = w.bytes().length - from;
             if (left < 0) {

@@ -15,6 +15,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.PixelGuard;
 import dev.dinoj.pipeline.image.SyntheticPhotos;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,6 +112,48 @@ class DataShardTest {
         assertEquals(
                 4000, fetched.image(0).width(), "the 9000 x 9000 PNG is skipped; the photo after it takes its place");
         assertEquals(64, fetched.image(2).width());
+    }
+
+    /**
+     * In a curated set a skipped image's place is taken by the next image within the guard: the reply carries that
+     * image's key (what the run's audit records), not the key of the image that was never sent.
+     */
+    @Test
+    void aSkippedImagesPlaceShouldCarryTheKeyOfTheImageSent(@TempDir Path dir) throws Exception {
+        String[] keys = {"photos/a/bomb.png", "photos/b/photo.png", "photos/c/small.png"};
+        byte[][] images = {
+            SyntheticPhotos.blankPng(9000, 9000),
+            SyntheticPhotos.encode(SyntheticPhotos.scene(80, 60, 1, 5), "png"),
+            SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, 2, 5), "png")
+        };
+        Path root = dir.resolve("curated");
+        Path shards = Files.createDirectories(root.resolve("shards"));
+        ByteArrayOutputStream shard = new ByteArrayOutputStream();
+        StringBuilder index = new StringBuilder();
+        for (int i = 0; i < keys.length; i++) {
+            index.append(String.format(
+                    "{\"i\":%d,\"key\":\"%s\",\"shard\":\"shards/shard-000000.tar\",\"offset\":%d,"
+                            + "\"length\":%d,\"format\":\"png\",\"sha256\":\"%02x\"}%n",
+                    i, keys[i], shard.size(), images[i].length, i));
+            shard.write(images[i]);
+        }
+        Files.write(shards.resolve("shard-000000.tar"), shard.toByteArray());
+        Files.writeString(root.resolve("index.jsonl"), index, StandardCharsets.UTF_8);
+        Files.writeString(root.resolve("summary.json"), "{}");
+        DataShard.Settings settings = new DataShard.Settings(
+                "curated:" + root,
+                SETTINGS.fashionMnistDir(),
+                4096,
+                dir.resolve("cache"),
+                SETTINGS.maxReplyBytes(),
+                SETTINGS.app());
+        ActorRef<DataShard.Command> shardActor = kit.spawn(DataShard.create(settings, 0));
+        DataShard.Samples s = samples(shardActor, "", 0, 1, 2);
+        assertEquals("", s.error());
+        assertArrayEquals(
+                new String[] {"photos/b/photo.png", "photos/b/photo.png", "photos/c/small.png"},
+                s.keys(),
+                "the 9000 x 9000 PNG's place is the next image's, and so is its key");
     }
 
     @Test
