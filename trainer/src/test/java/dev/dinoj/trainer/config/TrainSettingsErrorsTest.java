@@ -50,7 +50,7 @@ class TrainSettingsErrorsTest {
                 TrainSettings.load("fmnist-pico", List.of("train.precision=bf16", "model.attention=manual"))
                         .ssl()
                         .compute());
-        assertMentions(fails("fmnist-pico", "train.precision=fp16"), "dinoj.train.precision", "fp32 or bf16");
+        assertMentions(fails("fmnist-pico", "train.precision=fp16"), "dinoj.train.precision", "fp32, bf16 or auto");
     }
 
     @Test
