@@ -94,13 +94,17 @@ class OversizedPhotoTrainingTest {
 
     /**
      * Two steps on the curated set in a {@code -Xmx1g} child JVM; one step's batch is the whole set (an epoch's
-     * permutation), so the huge PNG is drawn in each step. Returns the run's output.
+     * permutation; with ranks, the largest multiple of their number), so the huge PNG is drawn. Returns the run's
+     * output.
      */
     private static String train(Path tmp, Path curated, List<String> extra) throws Exception {
         int size;
         try (CuratedDataset ds = CuratedDataset.open(curated)) {
             size = ds.size();
         }
+        // with --ranks R the batch is a multiple of R; 2 steps of it still cover the first epoch (every image)
+        int ranks = extra.contains("--ranks") ? Integer.parseInt(extra.get(extra.indexOf("--ranks") + 1)) : 1;
+        int batch = size / ranks * ranks;
         Path run = tmp.resolve("run");
         Path log = tmp.resolve("train.log");
         List<String> args = new ArrayList<>(List.of(
@@ -110,7 +114,7 @@ class OversizedPhotoTrainingTest {
                 "--set",
                 "data.dataset=\"curated:" + curated + "\"",
                 "--set",
-                "train.batch-size=" + size,
+                "train.batch-size=" + batch,
                 "--set",
                 "train.max-steps=2",
                 "--set",
