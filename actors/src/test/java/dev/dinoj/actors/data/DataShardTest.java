@@ -15,8 +15,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.data.PixelGuard;
 import dev.dinoj.pipeline.image.SyntheticPhotos;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
+import dev.dinoj.testkit.CuratedSets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -126,20 +125,7 @@ class DataShardTest {
             SyntheticPhotos.encode(SyntheticPhotos.scene(80, 60, 1, 5), "png"),
             SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, 2, 5), "png")
         };
-        Path root = dir.resolve("curated");
-        Path shards = Files.createDirectories(root.resolve("shards"));
-        ByteArrayOutputStream shard = new ByteArrayOutputStream();
-        StringBuilder index = new StringBuilder();
-        for (int i = 0; i < keys.length; i++) {
-            index.append(String.format(
-                    "{\"i\":%d,\"key\":\"%s\",\"shard\":\"shards/shard-000000.tar\",\"offset\":%d,"
-                            + "\"length\":%d,\"format\":\"png\",\"sha256\":\"%02x\"}%n",
-                    i, keys[i], shard.size(), images[i].length, i));
-            shard.write(images[i]);
-        }
-        Files.write(shards.resolve("shard-000000.tar"), shard.toByteArray());
-        Files.writeString(root.resolve("index.jsonl"), index, StandardCharsets.UTF_8);
-        Files.writeString(root.resolve("summary.json"), "{}");
+        Path root = CuratedSets.write(dir.resolve("curated"), keys, images);
         DataShard.Settings settings = new DataShard.Settings(
                 "curated:" + root,
                 SETTINGS.fashionMnistDir(),

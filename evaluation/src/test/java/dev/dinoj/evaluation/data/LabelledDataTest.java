@@ -16,9 +16,8 @@ import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.image.PhotoFolders;
 import dev.dinoj.pipeline.image.SyntheticPhotos;
 import dev.dinoj.pipeline.storage.StorageSettings;
+import dev.dinoj.testkit.CuratedSets;
 import dev.dinoj.trainer.config.DatasetSpec;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -107,24 +106,6 @@ class LabelledDataTest {
         assertTrue(m.getMessage().contains(missing.toString()), m.getMessage());
     }
 
-    /** Writes a curated set (index and one shard) of {@code images} under {@code keys}; returns its directory. */
-    private static Path writeCurated(Path root, String[] keys, byte[][] images) throws Exception {
-        Path dir = Files.createDirectories(root.resolve("shards"));
-        ByteArrayOutputStream shard = new ByteArrayOutputStream();
-        StringBuilder index = new StringBuilder();
-        for (int i = 0; i < keys.length; i++) {
-            index.append(String.format(
-                    "{\"i\":%d,\"key\":\"%s\",\"shard\":\"shards/shard-000000.tar\",\"offset\":%d,\"length\":%d,"
-                            + "\"format\":\"png\",\"sha256\":\"%02x\"}%n",
-                    i, keys[i], shard.size(), images[i].length, i));
-            shard.write(images[i]);
-        }
-        Files.write(dir.resolve("shard-000000.tar"), shard.toByteArray());
-        Files.writeString(root.resolve("index.jsonl"), index, StandardCharsets.UTF_8);
-        Files.writeString(root.resolve("summary.json"), "{}");
-        return root;
-    }
-
     @Test
     void curatedSetsShouldTakeTheirClassesFromTheSourceFolders(@TempDir Path tmp) throws Exception {
         String[] keys = {"photos/cat/1.jpg", "photos/dog/2.png", "photos/cat/3.jpg", "photos/ant/4.jpg"};
@@ -132,7 +113,7 @@ class LabelledDataTest {
         for (int i = 0; i < keys.length; i++) {
             images[i] = SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, i % 3, i), "png");
         }
-        Path root = writeCurated(tmp.resolve("curated"), keys, images);
+        Path root = CuratedSets.write(tmp.resolve("curated"), keys, images);
 
         EvalDataset d = open("curated:" + root);
         assertEquals(List.of("ant", "cat", "dog"), d.classes());
@@ -170,7 +151,7 @@ class LabelledDataTest {
                 labels(open("folder:" + dir).labelledAs(List.of("ants", "circles", "rectangles", "triangles"))),
                 "and through the training classes' labels");
 
-        Path curated = writeCurated(
+        Path curated = CuratedSets.write(
                 tmp.resolve("curated"),
                 new String[] {"photos/ant/1.png", "photos/cat/2.png"},
                 new byte[][] {SyntheticPhotos.blankPng(9000, 9000), rectangle});
