@@ -279,16 +279,23 @@ public final class ShardedTrainingRun {
 
     /** Removes the skipped-image lists of an earlier invocation. */
     private static void clearSkipped(Path outDir) throws IOException {
+        for (Path f : skippedLists(outDir)) {
+            Files.delete(f);
+        }
+    }
+
+    /** The ranks' skipped-image lists in {@code outDir/ranks} ({@link #writeSkipped}). */
+    private static List<Path> skippedLists(Path outDir) throws IOException {
         Path dir = outDir.resolve("ranks");
-        if (Files.isDirectory(dir)) {
-            try (var files = Files.list(dir)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    String name = f.getFileName().toString();
-                    if (name.startsWith("skipped-") && name.endsWith(".txt")) {
-                        Files.delete(f);
-                    }
-                }
-            }
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> {
+                        String name = f.getFileName().toString();
+                        return name.startsWith("skipped-") && name.endsWith(".txt");
+                    })
+                    .toList();
         }
     }
 
@@ -297,26 +304,19 @@ public final class ShardedTrainingRun {
      * run in {@code outDir}'s last invocation, or -1 when its dataset has no guard (IDX) or no rank wrote its list.
      */
     public static int skippedImages(Path outDir) throws IOException {
-        Path dir = outDir.resolve("ranks");
-        if (!Files.isDirectory(dir)) {
+        List<Path> lists = skippedLists(outDir);
+        if (lists.isEmpty()) {
             return -1;
         }
         Set<Integer> union = new TreeSet<>();
-        boolean any = false;
-        try (var files = Files.list(dir)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                String name = f.getFileName().toString();
-                if (name.startsWith("skipped-") && name.endsWith(".txt")) {
-                    any = true;
-                    for (String line : Files.readAllLines(f)) {
-                        if (!line.isBlank()) {
-                            union.add(Integer.parseInt(line.trim()));
-                        }
-                    }
+        for (Path f : lists) {
+            for (String line : Files.readAllLines(f)) {
+                if (!line.isBlank()) {
+                    union.add(Integer.parseInt(line.trim()));
                 }
             }
         }
-        return any ? union.size() : -1;
+        return union.size();
     }
 
     /** Rank 0 relays its progress and log lines to the launcher through stdout. */
