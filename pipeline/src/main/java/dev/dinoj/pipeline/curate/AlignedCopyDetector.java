@@ -37,10 +37,32 @@ public final class AlignedCopyDetector {
     private AlignedCopyDetector() {}
 
     /**
-     * The verification score at or above which a pair is a copy, calibrated on generated copies of Fashion-MNIST (seed
-     * 1; docs/CURATION.md, "Realistic copies").
+     * The verification score at or above which {@link #matchAgainst} takes a pool image for a copy of a reference image
+     * ({@code curate --exclude}), calibrated on generated copies of Fashion-MNIST (seed 1; docs/CURATION.md,
+     * "Realistic copies"). Within a pool, {@link #detect} uses {@link #NORMALISED_THRESHOLD}.
      */
     public static final float THRESHOLD = 0.963f;
+
+    /**
+     * The {@link #normalised} score at or above which {@link #detect} makes a pair a copy, calibrated on generated
+     * pools (docs/CURATION.md, "Realistic copies"): at most 0.6 % of originals wrongly dropped on the calibration pools.
+     */
+    public static final float NORMALISED_THRESHOLD = 0.4956f;
+
+    /**
+     * A verification score at or above which a pair is a copy whatever its background: above every false pair of the
+     * generated pools (they reach 0.974), and what keeps a large group of near-exact copies together.
+     */
+    public static final float SURE = 0.985f;
+
+    /** Which of an image's verified candidate scores is its background (0-based, best first). */
+    static final int BACKGROUND_RANK = 3;
+
+    /** Passes of {@link #detect} at most (a group's members leave each other's background pass by pass). */
+    static final int MAX_PASSES = 8;
+
+    /** Weight of the background in the normalised score. */
+    static final float BACKGROUND_WEIGHT = 0.5f;
 
     /**
      * @param candidates       other images per image whose pair is verified
@@ -59,7 +81,8 @@ public final class AlignedCopyDetector {
 
     /**
      * Finds the copies among the thumbnails {@code x} (rows of {@link dev.dinoj.pipeline.embed.CopyEmbedder} with
-     * {@code side}).
+     * {@code side}): a pair is a copy when its {@link #normalised} score reaches {@code s.threshold()}
+     * ({@link #NORMALISED_THRESHOLD} calibrated) or its verification score reaches {@link #SURE}.
      */
     public static CopyDetector.Result detect(FloatMatrix x, int side, Settings s, IntConsumer progress) {
         int n = x.rows();
@@ -68,15 +91,103 @@ public final class AlignedCopyDetector {
             return new CopyDetector.Result(new int[0], new float[0], 0, 0, 0);
         }
         Scored sc = scorePairs(x, side, s);
+        boolean[] flat = flat(x, side);
+        // the first pass takes every candidate as background; each further pass leaves out the partners already
+        // found to be copies, so that a group of several copies of one image does not mask itself. Components only
+        // grow from pass to pass (a smaller background, more edges); stop when they no longer do
+        CopyDetector.Result r = components(n, sc, normalised(n, sc, null), s.threshold(), flat);
+        for (int pass = 1; pass < MAX_PASSES; pass++) {
+            CopyDetector.Result next = components(n, sc, normalised(n, sc, r.representative()), s.threshold(), flat);
+            boolean grew = next.duplicates() != r.duplicates();
+            r = next;
+            if (!grew) {
+                break;
+            }
+        }
+        if (progress != null) {
+            progress.accept(n);
+        }
+        return r;
+    }
+
+    /**
+     * Score normalisation as in copy-detection benchmarks (DISC21; SSCD's "score normalization"): a pair's verification
+     * score minus {@link #BACKGROUND_WEIGHT} times the larger background of its two images, an image's background
+     * being its {@link #BACKGROUND_RANK}-th best verified score (0-based) among its candidates. Fashion items and
+     * photos of one kind have many look-alikes that score nearly as high as a heavily edited copy; a copy stands out
+     * of its original's neighbourhood, a look-alike does not.
+     *
+     * @param component each image's copy component from an earlier pass, or null: for pair (a, b), the members of a's
+     *                  and b's components other than a and b themselves are not background (a group of copies of one
+     *                  image is not the background of a further copy of it)
+     */
+    static float[] normalised(int n, Scored sc, int[] component) {
+        int pairs = sc.keys().length;
+        int[] start = new int[n + 1];
+        for (int p = 0; p < pairs; p++) {
+            start[sc.first(p) + 1]++;
+            start[sc.second(p) + 1]++;
+        }
+        for (int i = 0; i < n; i++) {
+            start[i + 1] += start[i];
+        }
+        // each image's partners, best score first
+        long[] partners = new long[2 * pairs];
+        int[] fill = Arrays.copyOf(start, n);
+        for (int p = 0; p < pairs; p++) {
+            int a = sc.first(p);
+            int b = sc.second(p);
+            long bits = (long) (~Float.floatToIntBits(Math.max(-1f, sc.scores()[p]) + 2f)) << 32;
+            partners[fill[a]++] = bits | b;
+            partners[fill[b]++] = bits | a;
+        }
+        for (int i = 0; i < n; i++) {
+            Arrays.sort(partners, start[i], start[i + 1]); // ascending in ~bits of a positive float: best first
+        }
+        float[] out = new float[pairs];
+        for (int p = 0; p < pairs; p++) {
+            int a = sc.first(p);
+            int b = sc.second(p);
+            float bg = Math.max(
+                    background(partners, start[a], start[a + 1], b, component, a, b),
+                    background(partners, start[b], start[b + 1], a, component, a, b));
+            out[p] = sc.scores()[p] - BACKGROUND_WEIGHT * bg;
+        }
+        return out;
+    }
+
+    /**
+     * The {@link #BACKGROUND_RANK}-th best score of one image's partners (sorted, best first), skipping the members of
+     * the pair's two components other than the pair's own {@code other} end; the last one when there are fewer, 0 when
+     * none.
+     */
+    private static float background(long[] partners, int from, int to, int other, int[] component, int a, int b) {
+        int rank = 0;
+        float last = 0;
+        for (int q = from; q < to; q++) {
+            int j = (int) partners[q];
+            if (component != null && j != other && (component[j] == component[a] || component[j] == component[b])) {
+                continue;
+            }
+            last = Float.intBitsToFloat(~(int) (partners[q] >>> 32)) - 2f;
+            if (rank++ == BACKGROUND_RANK) {
+                return last;
+            }
+        }
+        return last;
+    }
+
+    /** The copy components of the pairs at or above the thresholds, the uniform images joined. */
+    private static CopyDetector.Result components(
+            int n, Scored sc, float[] normalised, float threshold, boolean[] flat) {
         List<int[]> edges = new ArrayList<>();
         List<Float> scores = new ArrayList<>();
         for (int p = 0; p < sc.keys().length; p++) {
-            if (sc.scores()[p] >= s.threshold()) {
+            if (normalised[p] >= threshold || sc.scores()[p] >= SURE) {
                 edges.add(new int[] {sc.first(p), sc.second(p)});
                 scores.add(sc.scores()[p]);
             }
         }
-        boolean[] flat = flat(x, side);
         int lastFlat = -1;
         for (int i = 0; i < n; i++) {
             if (flat[i]) {
@@ -86,9 +197,6 @@ public final class AlignedCopyDetector {
                 }
                 lastFlat = i;
             }
-        }
-        if (progress != null) {
-            progress.accept(n);
         }
         int[] ea = edges.stream().mapToInt(e -> e[0]).toArray();
         int[] eb = edges.stream().mapToInt(e -> e[1]).toArray();

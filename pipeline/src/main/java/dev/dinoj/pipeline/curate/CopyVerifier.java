@@ -9,8 +9,9 @@ import java.util.Arrays;
  * when mirrored (normalised coordinates, pixel centres at {@code (i + 0.5) / side}), A sampled bilinearly. Starting
  * from the retrieval's coarse alignment, the four geometric parameters are refined by Gauss-Newton (forward-additive
  * Lucas-Kanade) with gain {@code g} and bias {@code c} solved jointly in closed form each iteration, coarse to fine:
- * first on both images blurred (σ of {@link #SIGMAS}, which widens the basin), then sharper. A pair scoring below
- * {@link #GIVE_UP} after the coarsest level stops there. The pair is then scored on the common support only — B's
+ * first on both images blurred (σ of {@link #SIGMAS}, which widens the basin), then sharper. The coarsest level runs
+ * from the start and from its mirror image (the start's flip can be wrong for a symmetric item) and the better one is
+ * refined; a pair scoring below {@link #GIVE_UP} there stops. The pair is then scored on the common support only — B's
  * interior (a {@link #BORDER}-pixel border, where padding lives, left out) where the map lands inside A's interior: A
  * is warped onto B's grid after the two pixel footprints are equalised, both are blurred by {@link #SCORE_SIGMA} with
  * normalised convolution over that support (so neither padding nor A's outside bleeds in), a tone curve of degree
@@ -97,17 +98,24 @@ final class CopyVerifier {
         prepare(data, bi * plane, bLev, false);
         double[] p = {start.sx(), start.tx(), start.sy(), start.ty()};
         boolean flip = start.flip();
-        for (int l = 0; l < SIGMAS.length; l++) {
+        // the coarsest level runs from both mirror states: a symmetric garment or object matches nearly as well
+        // mirrored, so the descriptors' hint can hold the wrong one; the better of the two is refined
+        double[] q = p.clone();
+        double coarse = coarse(p, flip);
+        double mirrored = coarse(q, !flip);
+        if (mirrored > coarse) {
+            p = q;
+            flip = !flip;
+            coarse = mirrored;
+        }
+        if (coarse < GIVE_UP) {
+            System.arraycopy(p, 0, last, 0, 4);
+            return (float) Math.min(coarse, GIVE_UP);
+        }
+        for (int l = 1; l < SIGMAS.length; l++) {
             for (int it = 0; it < ITERATIONS[l]; it++) {
                 if (!step(l, p, flip)) {
                     return -1;
-                }
-            }
-            if (l == 0) {
-                double coarse = score(0, p, flip);
-                if (coarse < GIVE_UP) {
-                    System.arraycopy(p, 0, last, 0, 4);
-                    return (float) Math.min(coarse, GIVE_UP);
                 }
             }
         }
@@ -124,6 +132,16 @@ final class CopyVerifier {
         blur(rawA, 0, matchedA, gaussian(sa[0]), gaussian(sa[1]));
         blur(rawB, 0, matchedB, gaussian(sb[0]), gaussian(sb[1]));
         return (float) warpedScore(matchedA, matchedB, p, flip);
+    }
+
+    /** Refines {@code p} at the coarsest level; its score there, or -1 when the alignment fails. */
+    private double coarse(double[] p, boolean flip) {
+        for (int it = 0; it < ITERATIONS[0]; it++) {
+            if (!step(0, p, flip)) {
+                return -1;
+            }
+        }
+        return score(0, p, flip);
     }
 
     /**
