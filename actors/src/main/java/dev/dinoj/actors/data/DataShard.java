@@ -13,12 +13,15 @@ import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.pipeline.curate.CuratedDataset;
+import dev.dinoj.pipeline.data.EncodedImages;
 import dev.dinoj.pipeline.data.ImageDataset;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * A data-shard entity: entity {@code k} owns dataset indices {@code [k·sliceSize, (k+1)·sliceSize)} and serves them,
@@ -42,8 +45,10 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
      * in request order: {@code indices} are the first {@code k} requested. Each sample's payload
      * ({@link SampleCodec.Wire}) is {@code totals[i]} bytes; {@code data} holds them concatenated, the first from byte
      * {@code firstFrom}, the last possibly cut short: the worker asks again from where it ends ({@link FetchedImages}).
-     * {@code keys}: each one's object key (a curated set's index key; "" for datasets without keys). {@code error} is
-     * non-empty (and nothing else set) when the request could not be served.
+     * {@code keys}: each one's object key (a curated set's index key; "" for datasets without keys). {@code skipped}: the
+     * dataset indices, ascending, of the images over the pixel guard ({@code dinoj.data.max-image-pixels}) that were
+     * skipped in place of these samples (the image sent for a position is the next one within the guard; empty when
+     * none). {@code error} is non-empty (and nothing else set) when the request could not be served.
      */
     public record Samples(
             long epoch,
@@ -55,6 +60,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
             int firstFrom,
             byte[] data,
             String[] keys,
+            int[] skipped,
             String error)
             implements ClusterMessage {
         static Samples failed(long epoch, int[] indices, String error) {
@@ -68,6 +74,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
                     0,
                     new byte[0],
                     new String[0],
+                    new int[0],
                     error);
         }
     }
@@ -253,6 +260,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         List<SampleCodec.Wire> wires = new ArrayList<>();
         List<String> keys = new ArrayList<>();
+        SortedSet<Integer> skipped = new TreeSet<>();
         long budget = settings.maxReplyBytes();
         for (int i = 0; i < n && budget > 0; i++) {
             int idx = m.indices()[i];
@@ -274,6 +282,7 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
             budget -= take;
             wires.add(w);
             keys.add(key);
+            budget -= skippedFor(ds, idx, skipped);
         }
         int k = wires.size();
         byte[] kinds = new byte[k];
@@ -296,7 +305,26 @@ public final class DataShard extends AbstractBehavior<DataShard.Command> {
                 m.fromByte(),
                 data.toByteArray(),
                 keys.toArray(new String[0]),
+                skipped.stream().mapToInt(Integer::intValue).toArray(),
                 "");
+    }
+
+    /**
+     * Adds to {@code out} the images skipped in place of position {@code idx}: those from {@code idx} up to the one
+     * sent ({@link EncodedImages#used}), wrapping around, are all over the pixel guard, as a single JVM's guard counts
+     * them. Returns the bytes they take in the reply.
+     */
+    private static long skippedFor(ImageDataset ds, int idx, SortedSet<Integer> out) {
+        if (!(ds instanceof EncodedImages e)) {
+            return 0; // decoded datasets (IDX) have no guard
+        }
+        int used = e.used(idx);
+        long bytes = 0;
+        for (int j = idx; j != used; j = (j + 1) % ds.size()) {
+            out.add(j);
+            bytes += 5;
+        }
+        return bytes;
     }
 
     /** The smallest piece of a sample worth cutting off at the end of a reply. */

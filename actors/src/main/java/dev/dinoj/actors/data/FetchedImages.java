@@ -6,6 +6,8 @@ import dev.dinoj.pipeline.data.RgbImage;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
@@ -28,6 +30,7 @@ public final class FetchedImages implements ImageDataset {
     private final Map<Integer, SampleCodec.Wire> samples = new HashMap<>();
     private final Map<Integer, String> keys = new HashMap<>();
     private final Map<Integer, Partial> partials = new HashMap<>();
+    private final SortedSet<Integer> skipped = new TreeSet<>();
 
     private record Partial(SampleCodec.Wire wire, int filled) {}
 
@@ -49,6 +52,11 @@ public final class FetchedImages implements ImageDataset {
     public synchronized Continuation add(DataShard.Samples s) {
         if (!s.error().isEmpty()) {
             throw new IllegalStateException("data shard: " + s.error());
+        }
+        if (s.skipped() != null) {
+            for (int j : s.skipped()) {
+                skipped.add(j);
+            }
         }
         int off = 0;
         int completed = 0;
@@ -107,6 +115,14 @@ public final class FetchedImages implements ImageDataset {
     /** The object key of fetched image {@code index} ("" when the dataset has none). */
     public String key(int index) {
         return keys.getOrDefault(index, "");
+    }
+
+    /**
+     * The dataset indices, ascending, of the images over the pixel guard that the data shards skipped in place of the
+     * fetched samples ({@link DataShard.Samples#skipped}); empty when none.
+     */
+    public synchronized long[] skipped() {
+        return skipped.stream().mapToLong(Integer::longValue).toArray();
     }
 
     @Override

@@ -362,6 +362,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
                 new RunStatus.WorkerView[0],
                 message,
                 0,
+                0,
                 CurationView.none(),
                 spec.config(),
                 spec.runDir() == null ? "" : spec.runDir().toAbsolutePath().toString(),

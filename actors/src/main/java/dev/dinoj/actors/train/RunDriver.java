@@ -42,7 +42,11 @@ public final class RunDriver {
     /** A rank could not join; {@code kind} is a {@link FailureKind} name. */
     public record WorldFailed(int generation, int rank, String kind, String error) implements Command, ClusterMessage {}
 
-    /** A step's result: losses and, per sample, its stream position, dataset index and object key ("" if none). */
+    /**
+     * A step's result: losses and, per sample, its stream position, dataset index and object key ("" if none; a skipped
+     * image's position has the key of the image that took its place); {@code skipped}: the dataset indices, ascending,
+     * of the images over the pixel guard that the data shards skipped in place of this rank's samples (empty: none).
+     */
     public record StepDone(
             int generation,
             long step,
@@ -53,6 +57,7 @@ public final class RunDriver {
             long[] positions,
             long[] indices,
             String[] keys,
+            long[] skipped,
             double seconds)
             implements Command, ClusterMessage {}
 

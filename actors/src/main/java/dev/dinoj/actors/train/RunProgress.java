@@ -6,6 +6,8 @@ import dev.dinoj.trainer.train.ScheduleFit;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * Where a run stands: the next step, the committed checkpoint, the generation of its world, its failures and losses,
@@ -39,6 +41,8 @@ final class RunProgress {
     private String[] lossNames = new String[0];
     private double[] lossValues = new double[0];
     private final ArrayDeque<Double> recent = new ArrayDeque<>();
+    /** Dataset indices of the images skipped over the pixel guard in the run, by any rank, in any world. */
+    private final SortedSet<Long> skipped = new TreeSet<>();
 
     /**
      * @param generationFloor the last generation the coordinator used: no world of this run reuses one
@@ -51,8 +55,14 @@ final class RunProgress {
         this.generation = generationFloor;
     }
 
-    /** Takes up what the run directory recorded: the committed checkpoint, generation, restarts, an end. */
+    /**
+     * Takes up what the run directory recorded: the committed checkpoint, generation, restarts, the images skipped, an
+     * end.
+     */
     void restore(RunStore.Restored r) {
+        for (long i : r.skippedImages()) {
+            skipped.add(i);
+        }
         committedStep = r.committedStep();
         committedDir = r.checkpoint();
         generation = Math.max(generation, r.generation());
@@ -139,6 +149,24 @@ final class RunProgress {
         step++;
     }
 
+    /**
+     * Adds the images a rank's data shards skipped over the pixel guard ({@link RunDriver.StepDone#skipped}): the run
+     * counts each image once, whichever rank or world met it (a step computed again after a rewind skips the same).
+     */
+    void skipped(long[] indices) {
+        if (indices == null) {
+            return;
+        }
+        for (long i : indices) {
+            skipped.add(i);
+        }
+    }
+
+    /** Distinct images of the dataset skipped over the pixel guard in the run. */
+    int imagesSkipped() {
+        return skipped.size();
+    }
+
     /** The checkpoint of {@code committed} completed steps in {@code dir} is committed. */
     void committed(long committed, String dir) {
         committedStep = committed;
@@ -206,13 +234,25 @@ final class RunProgress {
                 committedStep,
                 committedDir,
                 Math.max(committedStep, 0) * batchSize,
-                message);
+                message,
+                skippedImages());
+    }
+
+    private long[] skippedImages() {
+        return skipped.stream().mapToLong(Long::longValue).toArray();
     }
 
     /** The state after committing the checkpoint of {@code committed} steps in {@code dir} (nothing changes here). */
     RunStore.State stateCommitting(String phase, long committed, String dir) {
         return new RunStore.State(
-                phase, generation, restarts, committed, dir, Math.max(committed, 0) * batchSize, message);
+                phase,
+                generation,
+                restarts,
+                committed,
+                dir,
+                Math.max(committed, 0) * batchSize,
+                message,
+                skippedImages());
     }
 
     /** The status in phase {@code phase}. */
@@ -236,6 +276,7 @@ final class RunProgress {
                 workers,
                 message,
                 restarts,
+                skipped.size(),
                 curation,
                 spec.config(),
                 spec.runDir() == null ? "" : spec.runDir().toAbsolutePath().toString(),

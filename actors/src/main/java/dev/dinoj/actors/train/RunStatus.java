@@ -19,6 +19,9 @@ import dev.dinoj.actors.curate.CurationView;
  * @param recentLosses    total loss of the last steps (oldest first)
  * @param workers         the workers of the current world, in rank order
  * @param message         the last failure or event, for people
+ * @param restarts        world re-formations after failures
+ * @param imagesSkipped   distinct images of the dataset skipped over the pixel guard ({@code dinoj.data.max-image-pixels})
+ *                        in the run so far, each replaced by the next image within it
  * @param curation        the curation phase of a run that curates first (phase {@code none} otherwise)
  * @param config          the run's config (file or preset; "" = no run yet)
  * @param dir             the run's directory ("" = no run yet)
@@ -38,6 +41,7 @@ public record RunStatus(
         WorkerView[] workers,
         String message,
         int restarts,
+        int imagesSkipped,
         CurationView curation,
         String config,
         String dir,
@@ -60,6 +64,7 @@ public record RunStatus(
                 workers,
                 message,
                 restarts,
+                imagesSkipped,
                 curation,
                 config,
                 dir,

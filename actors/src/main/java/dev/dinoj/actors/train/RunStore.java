@@ -18,6 +18,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -26,7 +28,7 @@ import java.util.concurrent.Executor;
 
 /**
  * The run driver's files in the run directory: {@code run-state.json} (phase, generation, restarts, the committed
- * checkpoint and sampler position; written atomically) and {@code audit.jsonl} (one line per completed step). Every
+ * checkpoint and sampler position, the images skipped over the pixel guard; written atomically) and {@code audit.jsonl} (one line per completed step). Every
  * read and write runs on the executor given (Akka's dispatcher for blocking I/O), one after the other in the order
  * asked, and answers with a {@link CompletionStage} that the driver pipes to itself: the actor thread never waits for
  * a file. Not thread-safe: its one owner, the driver, calls it from its actor thread.
@@ -38,7 +40,10 @@ final class RunStore {
     static final String METRICS_FILE = "metrics.jsonl";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What {@code run-state.json} records. */
+    /**
+     * What {@code run-state.json} records; {@code skippedImages}: the dataset indices, ascending, of the images skipped
+     * over the pixel guard in the run so far ({@code skipped_images}).
+     */
     record State(
             String phase,
             int generation,
@@ -46,7 +51,21 @@ final class RunStore {
             long committedStep,
             String checkpoint,
             long samplerPosition,
-            String message) {}
+            String message,
+            long[] skippedImages) {
+
+        /** A state with no image skipped. */
+        State(
+                String phase,
+                int generation,
+                int restarts,
+                long committedStep,
+                String checkpoint,
+                long samplerPosition,
+                String message) {
+            this(phase, generation, restarts, committedStep, checkpoint, samplerPosition, message, new long[0]);
+        }
+    }
 
     /**
      * What the run directory says about its run when a driver starts.
@@ -59,6 +78,8 @@ final class RunStore {
      * @param message       the message recorded with the end ("" otherwise)
      * @param curated       whether the run's curation has finished (an earlier coordinator did it)
      * @param warnings      newer checkpoints that did not verify and were passed over, each named with why
+     * @param skippedImages the images skipped over the pixel guard that {@code run-state.json} records (steps after its
+     *                      checkpoint are computed again and skip theirs again)
      */
     record Restored(
             long committedStep,
@@ -68,7 +89,22 @@ final class RunStore {
             String endPhase,
             String message,
             boolean curated,
-            List<String> warnings) {}
+            List<String> warnings,
+            long[] skippedImages) {
+
+        /** What a run directory with no image skipped says. */
+        Restored(
+                long committedStep,
+                String checkpoint,
+                int generation,
+                int restarts,
+                String endPhase,
+                String message,
+                boolean curated,
+                List<String> warnings) {
+            this(committedStep, checkpoint, generation, restarts, endPhase, message, curated, warnings, new long[0]);
+        }
+    }
 
     /** A checkpoint whose files do not match their checksums (the run re-forms from the previous one). */
     static final class Unverified extends RuntimeException {
@@ -108,6 +144,10 @@ final class RunStore {
                     return new Restored(committed, dir, 0, 0, "", "", curated, warnings);
                 }
                 JsonNode s = JSON.readTree(f.toFile());
+                long[] skipped = new long[s.path("skipped_images").size()];
+                for (int i = 0; i < skipped.length; i++) {
+                    skipped[i] = s.path("skipped_images").get(i).asLong();
+                }
                 String phase = s.path("phase").asText("");
                 boolean ended = phase.equals("finished") || phase.equals("stopped") || phase.equals("failed");
                 return new Restored(
@@ -118,7 +158,8 @@ final class RunStore {
                         ended ? phase : "",
                         ended ? s.path("message").asText("") : "",
                         curated,
-                        warnings);
+                        warnings,
+                        skipped);
             } catch (CheckpointException e) {
                 throw e; // names the checkpoints and what is wrong with each
             } catch (IOException | RuntimeException e) {
@@ -246,7 +287,8 @@ final class RunStore {
 
     /**
      * One line of {@code audit.jsonl}: generation, step, world size, the (position, index) of every sample in rank
-     * order, their object keys when any sample has one, and rank 0's total loss.
+     * order, their object keys when any sample has one, the dataset indices of the images skipped over the pixel guard
+     * in their place ({@code skipped}, ascending; only when any was) and rank 0's total loss.
      */
     static String auditLine(int generation, long step, int worldSize, List<RunDriver.StepDone> replies)
             throws IOException {
@@ -272,6 +314,18 @@ final class RunStore {
                 }
             }
         }
+        SortedSet<Long> skipped = new TreeSet<>();
+        for (RunDriver.StepDone d : replies) {
+            if (d.skipped() != null) {
+                for (long i : d.skipped()) {
+                    skipped.add(i);
+                }
+            }
+        }
+        if (!skipped.isEmpty()) {
+            ArrayNode sk = line.putArray("skipped");
+            skipped.forEach(sk::add);
+        }
         line.put("loss", replies.get(0).totalLoss());
         return JSON.writeValueAsString(line);
     }
@@ -290,6 +344,10 @@ final class RunStore {
         n.put("checkpoint", s.checkpoint());
         n.put("sampler_position", s.samplerPosition());
         n.put("message", s.message());
+        ArrayNode skipped = n.putArray("skipped_images");
+        for (long i : s.skippedImages()) {
+            skipped.add(i);
+        }
         Path f = runDir.resolve(STATE_FILE);
         Path tmp = f.resolveSibling(STATE_FILE + ".tmp");
         try {

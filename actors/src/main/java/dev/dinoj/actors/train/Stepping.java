@@ -85,6 +85,9 @@ final class Stepping extends WorldPhase {
                 run.store.audit(generation, step, replies.size(), List.copyOf(replies)),
                 (done, e) -> new RunDriver.Recorded(generation, step, e));
         run.progress.stepDone(replies.get(0));
+        for (RunDriver.StepDone r : replies) {
+            run.progress.skipped(r.skipped());
+        }
         TrainSettings fitted = run.progress.refitAfterStep(System.nanoTime());
         if (fitted != null) {
             run.log().info(ScheduleFit.describe(fitted, run.progress.step()));

@@ -241,6 +241,7 @@ public final class TrainerWorker extends AbstractBehavior<TrainerWorker.Command>
                             m.plan()[0],
                             m.plan()[1],
                             keys,
+                            m.images().skipped(),
                             (System.nanoTime() - t0) / 1e9);
                 },
                 e -> new RunDriver.StepFailed(

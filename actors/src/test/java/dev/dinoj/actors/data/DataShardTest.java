@@ -65,6 +65,7 @@ class DataShardTest {
         assertArrayEquals(new int[] {28, 28, 28}, s.widths());
         assertArrayEquals(new byte[] {SampleCodec.RGB8, SampleCodec.RGB8, SampleCodec.RGB8}, s.kinds());
         assertArrayEquals(new String[] {"", "", ""}, s.keys(), "Fashion-MNIST has no object keys");
+        assertArrayEquals(new int[0], s.skipped(), "Fashion-MNIST has no pixel guard");
         FetchedImages fetched = new FetchedImages(10000);
         fetched.add(s);
         ImageDataset ds = SETTINGS.open();
@@ -111,6 +112,7 @@ class DataShardTest {
         assertEquals(
                 4000, fetched.image(0).width(), "the 9000 x 9000 PNG is skipped; the photo after it takes its place");
         assertEquals(64, fetched.image(2).width());
+        assertArrayEquals(new long[] {0}, fetched.skipped(), "the shard says which image it skipped, once");
     }
 
     /**
@@ -140,6 +142,18 @@ class DataShardTest {
                 new String[] {"photos/b/photo.png", "photos/b/photo.png", "photos/c/small.png"},
                 s.keys(),
                 "the 9000 x 9000 PNG's place is the next image's, and so is its key");
+        assertArrayEquals(new int[] {0}, s.skipped(), "the reply names the image skipped in its place");
+        DataShard.Samples again = samples(shardActor, "", 2, 0);
+        assertArrayEquals(new int[] {0}, again.skipped(), "known skipped: named again for the position it fills");
+        assertArrayEquals(new int[0], samples(shardActor, "", 1, 2).skipped(), "none skipped for these");
+
+        Path last = CuratedSets.write(dir.resolve("bomb-last"), new String[] {keys[1], keys[2], keys[0]}, new byte[][] {
+            images[1], images[2], images[0]
+        });
+        DataShard.Samples wrapped = samples(shardActor, "curated:" + last, 2);
+        assertArrayEquals(
+                new String[] {"photos/b/photo.png"}, wrapped.keys(), "the first image takes the last's place");
+        assertArrayEquals(new int[] {2}, wrapped.skipped());
     }
 
     @Test

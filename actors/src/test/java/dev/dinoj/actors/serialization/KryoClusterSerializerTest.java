@@ -113,12 +113,31 @@ class KryoClusterSerializerTest {
                 7,
                 new byte[36],
                 new String[] {"pool/a.png", "pool/b.png"},
+                new int[] {4},
                 "");
         DataShard.Samples sb = (DataShard.Samples)
                 ser.deserialize(ser.serialize(samples).get(), s.identifier(), DataShard.Samples.class.getName())
                         .get();
         assertArrayEquals(samples.indices(), sb.indices());
         assertArrayEquals(samples.keys(), sb.keys());
+        assertArrayEquals(samples.skipped(), sb.skipped());
+        var stepDone = new RunDriver.StepDone(
+                1,
+                4,
+                0,
+                2.5,
+                new String[] {"dino"},
+                new double[] {2.5},
+                new long[] {8, 9},
+                new long[] {5, 9},
+                new String[] {"pool/a.png", "pool/b.png"},
+                new long[] {4},
+                0.1);
+        RunDriver.StepDone db = (RunDriver.StepDone)
+                ser.deserialize(ser.serialize(stepDone).get(), s.identifier(), RunDriver.StepDone.class.getName())
+                        .get();
+        assertArrayEquals(stepDone.skipped(), db.skipped());
+        assertArrayEquals(stepDone.keys(), db.keys());
         var run = new TrainerWorker.RunStep(1, 7, new StepSchedule(1e-3, 0.04, 0.992, 0.07, 0, true));
         assertEquals(
                 run,
@@ -176,6 +195,7 @@ class KryoClusterSerializerTest {
                 new RunStatus.WorkerView[] {new RunStatus.WorkerView(0, "n1", "127.0.0.1:40100")},
                 "",
                 0,
+                1,
                 CurationView.none(),
                 "fmnist-pico",
                 "/runs/a",
@@ -187,6 +207,7 @@ class KryoClusterSerializerTest {
                 .get();
         assertEquals(status.queue()[0], sb2.queue()[0]);
         assertEquals("/runs/a", sb2.dir());
+        assertEquals(1, sb2.imagesSkipped());
         var cancel = new Coordinator.Cancel(
                 "/runs/b", a.<Coordinator.Accepted>createTestProbe().ref());
         assertEquals(

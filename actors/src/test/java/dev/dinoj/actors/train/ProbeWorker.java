@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.trainer.config.TrainSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.LongFunction;
 
 /**
  * A trainer worker played by a test probe: registered with the receptionist like a {@link TrainerWorker}, it answers
@@ -22,6 +23,8 @@ final class ProbeWorker {
     final String node;
     private final int port;
     private TrainerWorker.FormWorld world;
+    /** The dataset indices this worker's data shards skip over the pixel guard at each step (none by default). */
+    LongFunction<long[]> skipping = step -> new long[0];
 
     ProbeWorker(ActorTestKit kit, String node, int port) {
         this.probe = kit.createTestProbe(node);
@@ -69,6 +72,7 @@ final class ProbeWorker {
                         plan[0],
                         plan[1],
                         keys(plan[0].length),
+                        skipping.apply(s.step()),
                         0.01));
     }
 

@@ -154,6 +154,7 @@ class RunDriverTest {
         RunStatus end = parent.expectMessageClass(RunDriver.Ended.class, T).status();
         assertEquals("finished", end.phase());
         assertEquals("finished 4 steps", end.message());
+        assertEquals(0, end.imagesSkipped(), "no image over the pixel guard");
         assertEquals(4, end.committedStep());
         assertEquals(ck4.toString(), end.checkpoint());
         assertEquals(16, end.samplerPosition());
@@ -195,6 +196,9 @@ class RunDriverTest {
         ActorRef<RunDriver.Command> driver = driver(spec(run, 4, 2, 2, T), 0, parent);
         ProbeWorker a = new ProbeWorker(kit, "node-a", 40001);
         ProbeWorker b = new ProbeWorker(kit, "node-b", 40002);
+        // images over the pixel guard, skipped by the ranks' data shards: the run counts each once
+        a.skipping = step -> step == 0 ? new long[] {7} : step == 3 ? new long[] {7, 51} : new long[0];
+        b.skipping = step -> step == 0 ? new long[] {7, 30} : new long[0];
         a.describe();
         b.describe();
         long first = a.formWorld().secret();
@@ -220,6 +224,7 @@ class RunDriverTest {
         assertNotEquals(first, f.secret(), "a new generation, a new secret");
         RunStatus reforming = status(driver);
         assertEquals(1, reforming.restarts());
+        assertEquals(2, reforming.imagesSkipped(), "7 and 30, met by both ranks in step 0: " + reforming);
         assertTrue(reforming.message().contains("worker node-b left the cluster"), reforming.message());
         a.join(2);
         assertEquals(2, a.step(), "resumed at the committed step");
@@ -229,7 +234,16 @@ class RunDriverTest {
         RunStatus end = parent.expectMessageClass(RunDriver.Ended.class, T).status();
         assertEquals("finished", end.phase());
         assertEquals(1, end.restarts());
+        assertEquals(3, end.imagesSkipped(), "7, 30 and 51");
+        assertEquals(
+                "[7,30,51]",
+                JSON.readTree(run.resolve(RunStore.STATE_FILE).toFile())
+                        .get("skipped_images")
+                        .toString(),
+                "recorded for the next coordinator");
         List<JsonNode> lines = audit(run);
+        assertEquals("[7,30]", lines.get(0).get("skipped").toString(), "the union of the ranks'");
+        assertTrue(lines.get(1).get("skipped") == null, "none skipped in step 1");
         assertEquals(
                 List.of(0, 1, 2, 3),
                 lines.stream().map(l -> l.get("step").asInt()).toList());
@@ -462,7 +476,8 @@ class RunDriverTest {
         Path ck2 = RunStoreTest.checkpoint(run, 2);
         Files.writeString(
                 run.resolve(RunStore.STATE_FILE),
-                "{\"phase\": \"stepping\", \"generation\": 4, " + "\"restarts\": 1, \"committed_step\": 2}");
+                "{\"phase\": \"stepping\", \"generation\": 4, " + "\"restarts\": 1, \"committed_step\": 2, "
+                        + "\"skipped_images\": [3, 9]}");
         TestProbe<RunDriver.Ended> parent = kit.createTestProbe();
         ActorRef<RunDriver.Command> driver = driver(spec(run, 4, 2, 3, T), 0, parent);
         ProbeWorker a = new ProbeWorker(kit, "node-a", 40001);
@@ -471,16 +486,19 @@ class RunDriverTest {
         assertEquals(5, f.generation(), "never a generation recorded before");
         assertEquals(ck2.toString(), f.checkpoint());
         assertEquals(2, status(driver).step());
+        assertEquals(2, status(driver).imagesSkipped(), "the images skipped before the hand-over");
         kit.stop(driver);
 
         Files.writeString(
                 run.resolve(RunStore.STATE_FILE),
-                "{\"phase\": \"finished\", \"generation\": 5, " + "\"message\": \"finished 4 steps\"}");
+                "{\"phase\": \"finished\", \"generation\": 5, " + "\"message\": \"finished 4 steps\", "
+                        + "\"skipped_images\": [3, 9, 12]}");
         ActorRef<RunDriver.Command> again = kit.spawn(
                 RunDriver.create(spec(run, 4, 2, 3, T), spec(run, 4, 2, 3, T).load(), 0, parent.ref()), "again");
         RunStatus end = parent.expectMessageClass(RunDriver.Ended.class, T).status();
         assertEquals("finished", end.phase(), "a run that had ended is reported ended");
         assertEquals("finished 4 steps", end.message());
+        assertEquals(3, end.imagesSkipped(), "an ended run's count as recorded");
         kit.createTestProbe().expectTerminated(again, T);
     }
 }

@@ -29,7 +29,7 @@ class RunProgressTest {
 
     static RunDriver.StepDone done(long step) {
         return new RunDriver.StepDone(
-                1, step, 0, 1, new String[0], new double[0], new long[0], new long[0], new String[0], 0);
+                1, step, 0, 1, new String[0], new double[0], new long[0], new long[0], new String[0], new long[0], 0);
     }
 
     @Test

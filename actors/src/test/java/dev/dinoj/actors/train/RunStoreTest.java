@@ -1,5 +1,6 @@
 package dev.dinoj.actors.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -48,6 +49,7 @@ class RunStoreTest {
                 new long[] {first, first + 1},
                 new long[] {40 + first, 41 + first},
                 keys,
+                new long[0],
                 0.1);
     }
 
@@ -89,6 +91,58 @@ class RunStoreTest {
         assertEquals("[\"pool/a.png\",\"\",\"\",\"pool/d.png\"]", l.get("keys").toString());
         assertEquals(3, l.get("generation").asInt());
         assertEquals("[40,41,42,43]", l.get("indices").toString());
+        assertTrue(l.get("skipped") == null, "no image skipped");
+    }
+
+    /**
+     * The images skipped over the pixel guard: each step's line names them (the ranks' union) and
+     * {@code run-state.json} records the run's, which a new driver takes up.
+     */
+    @Test
+    void shouldRecordTheImagesSkippedInTheAuditAndTheState(@TempDir Path run) throws Exception {
+        RunDriver.StepDone r0 = done(0, 7, 0, "", "");
+        RunDriver.StepDone r1 = done(1, 7, 2, "", "");
+        JsonNode l = JSON.readTree(RunStore.auditLine(
+                3,
+                7,
+                2,
+                List.of(
+                        new RunDriver.StepDone(
+                                1,
+                                7,
+                                0,
+                                2.5,
+                                r0.lossNames(),
+                                r0.lossValues(),
+                                r0.positions(),
+                                r0.indices(),
+                                r0.keys(),
+                                new long[] {9, 40},
+                                0.1),
+                        new RunDriver.StepDone(
+                                1,
+                                7,
+                                1,
+                                2.5,
+                                r1.lossNames(),
+                                r1.lossValues(),
+                                r1.positions(),
+                                r1.indices(),
+                                r1.keys(),
+                                new long[] {3, 9},
+                                0.1))));
+        assertEquals("[3,9,40]", l.get("skipped").toString());
+
+        Path ckpt = checkpoint(run, 2);
+        RunStore store = new RunStore(run, IO);
+        await(store.commit(
+                ckpt, new RunStore.State("checkpointing", 1, 0, 2, ckpt.toString(), 8, "", new long[] {3, 9, 40})));
+        assertArrayEquals(
+                new long[] {3, 9, 40},
+                await(new RunStore(run, IO).restore(null)).skippedImages());
+        await(store.save(new RunStore.State("reforming", 2, 1, 2, ckpt.toString(), 8, "")));
+        assertArrayEquals(
+                new long[0], await(new RunStore(run, IO).restore(null)).skippedImages());
     }
 
     @Test

@@ -9,6 +9,8 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.cluster.typed.Cluster;
+import dev.dinoj.pipeline.image.SyntheticPhotos;
+import dev.dinoj.testkit.CuratedSets;
 import dev.dinoj.trainer.checkpoint.ShardedCheckpoints;
 import dev.dinoj.trainer.collective.CollectiveSettings;
 import dev.dinoj.trainer.collective.Member;
@@ -128,6 +130,44 @@ class TrainerWorkerTest {
                 2, 1, StepSchedule.of(SETTINGS.schedules().at(1), false)));
         assertInstanceOf(RunDriver.StepDone.class, driver.receiveMessage(T));
         worker.tell(new TrainerWorker.LeaveWorld(2));
+        driver.expectNoMessage(Duration.ofMillis(200));
+    }
+
+    /**
+     * Issue #14: a step over a curated set holding a 9000 x 9000 PNG. The data shard sends the next image in its
+     * place; the step reports the key of the image trained on and the index of the one skipped, for the run's count.
+     */
+    @Test
+    void shouldReportTheImagesTheDataShardsSkippedOverThePixelGuard(@TempDir Path dir) {
+        Path curated = CuratedSets.write(
+                dir.resolve("curated"),
+                new String[] {"photos/a/photo.png", "photos/b/bomb.png", "photos/c/small.png"},
+                new byte[][] {
+                    SyntheticPhotos.encode(SyntheticPhotos.scene(80, 60, 0, 5), "png"),
+                    SyntheticPhotos.blankPng(9000, 9000),
+                    SyntheticPhotos.encode(SyntheticPhotos.scene(64, 48, 2, 5), "png")
+                });
+        TrainSettings whole = TrainSettings.load(
+                "fmnist-pico",
+                List.of("train.batch-size=3", "data.loader-threads=1", "data.dataset=\"curated:" + curated + "\""));
+        TestProbe<RunDriver.Command> driver = kit.createTestProbe();
+        worker.tell(new TrainerWorker.FormWorld(
+                3, member.toString(), 0x5C1FL, 0, whole.render(), "", "curated:" + curated, 3, 8192, driver.ref()));
+        assertEquals(new RunDriver.WorldJoined(3, 0, 0), driver.expectMessageClass(RunDriver.WorldJoined.class, T));
+        worker.tell(new TrainerWorker.RunStep(
+                3, 0, StepSchedule.of(whole.schedules().at(0), false)));
+        RunDriver.StepDone done = driver.expectMessageClass(RunDriver.StepDone.class, T);
+        assertTrue(Double.isFinite(done.totalLoss()), "loss " + done.totalLoss());
+        long[] sorted = done.indices().clone();
+        java.util.Arrays.sort(sorted);
+        assertArrayEquals(new long[] {0, 1, 2}, sorted, "the whole set in the step");
+        assertArrayEquals(new long[] {1}, done.skipped(), "the 9000 x 9000 PNG was skipped");
+        for (int i = 0; i < done.indices().length; i++) {
+            if (done.indices()[i] == 1) {
+                assertEquals("photos/c/small.png", done.keys()[i], "its place: the next image's key");
+            }
+        }
+        worker.tell(new TrainerWorker.LeaveWorld(3));
         driver.expectNoMessage(Duration.ofMillis(200));
     }
 }

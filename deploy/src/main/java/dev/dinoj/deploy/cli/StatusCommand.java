@@ -2,6 +2,7 @@ package dev.dinoj.deploy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dinoj.pipeline.data.PixelGuard;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -70,6 +71,13 @@ public final class StatusCommand implements Callable<Integer> {
                                 Locale.ROOT, " %.4f", values.path(i).asDouble()));
             }
             sb.append("losses: ").append(losses).append(System.lineSeparator());
+        }
+        if (s.path("images_skipped").asInt() > 0) {
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%d image(s) over the pixel guard (%s) skipped; the data nodes' logs name them%n",
+                    s.path("images_skipped").asInt(),
+                    PixelGuard.KEY));
         }
         if (!text(s, "checkpoint").isEmpty()) {
             sb.append(String.format(

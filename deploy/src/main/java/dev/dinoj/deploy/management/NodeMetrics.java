@@ -50,6 +50,10 @@ public final class NodeMetrics {
         gauge("dinoj.training.sampler.position", "global data-stream position", s -> s.samplerPosition());
         gauge("dinoj.training.restarts", "world re-formations after failures", s -> s.restarts());
         gauge(
+                "dinoj.data.images.skipped",
+                "images of the run's dataset over the pixel guard (dinoj.data.max-image-pixels), skipped",
+                s -> s.imagesSkipped());
+        gauge(
                 "dinoj.training.failed",
                 "1 when the run ended failed (cause in /training/status and audit.jsonl)",
                 s -> "failed".equals(s.phase()) ? 1 : 0);

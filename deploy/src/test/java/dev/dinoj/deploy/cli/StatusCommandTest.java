@@ -13,7 +13,7 @@ class StatusCommandTest {
         String body = "{\"phase\":\"failed\",\"step\":12,\"total_steps\":100,\"generation\":3,\"committed_step\":10,"
                 + "\"checkpoint\":\"/runs/a/checkpoints/step-00000010\",\"loss_names\":[\"dino\",\"ibot\"],"
                 + "\"loss_values\":[9.5,3.25],\"workers\":[{\"rank\":0},{\"rank\":1}],\"restarts\":2,"
-                + "\"message\":\"failed (diverged) at step 12: total loss is NaN\",\"config\":\"vits14\","
+                + "\"images_skipped\":1,\"message\":\"failed (diverged) at step 12: total loss is NaN\",\"config\":\"vits14\","
                 + "\"dir\":\"/runs/a\",\"queue\":[{}],\"curation\":{\"phase\":\"done\",\"objects_done\":40,"
                 + "\"objects_total\":40,\"partitions_done\":4,\"partitions\":4}}";
         assertEquals(
@@ -22,6 +22,8 @@ class StatusCommandTest {
                         "run vits14 in /runs/a: failed",
                         "step 12/100  generation 3  workers 2  restarts 2",
                         "losses: dino 9.5000  ibot 3.2500",
+                        "1 image(s) over the pixel guard (dinoj.data.max-image-pixels) skipped; the data nodes' logs"
+                                + " name them",
                         "checkpoint: /runs/a/checkpoints/step-00000010 (step 10)",
                         "curation: done, 40 of 40 objects, 4 of 4 partitions",
                         "queued: 1 run(s)",

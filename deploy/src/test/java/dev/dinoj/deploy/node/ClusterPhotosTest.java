@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code curate.store.max-side=0}) and three node JVMs train {@code vits14} (ViT-S/14, 224/98 crops; heads of 1024
  * prototypes to fit three JVMs in CI's memory) from that curated set, whose every batch holds a 4000 × 3000 JPEG of
  * several MB: the data shards send it as stored bytes in replies under Artery's frame, the workers decode and augment
- * it, and the run finishes with no frame-size error and no re-formed world.
+ * it, and the run finishes with no frame-size error and no re-formed world. The set also holds a 9000 × 9000 PNG over
+ * the training pixel guard ({@code dinoj.data.max-image-pixels}, 25 Mpx): the data shards skip it and send the next
+ * image in its place; the run counts it once (status, metrics, {@code dinoj status}) as a single JVM does.
  */
 @Timeout(900)
 class ClusterPhotosTest {
@@ -43,6 +47,7 @@ class ClusterPhotosTest {
         Files.write(
                 photos.resolve("triangles/b.png"),
                 SyntheticPhotos.encode(SyntheticPhotos.scene(500, 375, 2, 13), "png"));
+        Files.write(photos.resolve("circles/huge.png"), SyntheticPhotos.flatPng(9000, 9000, 0x4080c0));
         Path curated = dir.resolve("curated");
         CliTestSupport.Run cur = CliTestSupport.main(
                 "curate",
@@ -56,8 +61,10 @@ class ClusterPhotosTest {
                 "curate.store.max-side=0");
         assertEquals(0, cur.code(), cur::toString);
         String bigKey = null;
+        String hugeKey = null;
+        int hugeIndex = -1;
         try (CuratedDataset ds = CuratedDataset.open(curated)) {
-            assertEquals(3, ds.size(), "every photo curated");
+            assertEquals(4, ds.size(), "every photo curated");
             for (int i = 0; i < ds.size(); i++) {
                 CuratedIndexEntry e = ds.entry(i);
                 if (e.key().endsWith("circles/big.jpg")) {
@@ -65,9 +72,15 @@ class ClusterPhotosTest {
                     assertEquals(4000, e.width());
                     assertEquals(big.length, e.length(), "the 4000 x 3000 JPEG stored as it came, over the frame");
                 }
+                if (e.key().endsWith("circles/huge.png")) {
+                    hugeKey = e.key();
+                    hugeIndex = i;
+                    assertEquals(9000, e.width(), "stored as it came");
+                }
             }
         }
         assertTrue(bigKey != null, "the 4000 x 3000 photo is in the curated set");
+        assertTrue(hugeKey != null, "the 9000 x 9000 PNG is in the curated set");
         String dataset = "curated:" + curated;
         Path run = dir.resolve("run");
         Path conf = dir.resolve("photos-node.conf");
@@ -76,7 +89,7 @@ class ClusterPhotosTest {
                 String.join(
                         "\n",
                         "dinoj.actors.coordinator {",
-                        "  run { config = vits14, set = [\"train.batch-size=3\", \"data.loader-threads=1\",",
+                        "  run { config = vits14, set = [\"train.batch-size=6\", \"data.loader-threads=1\",",
                         "        \"dino.head-n-prototypes=1024\", \"ibot.head-n-prototypes=1024\",",
                         "        \"data.dataset=\\\"" + dataset + "\\\"\"],",
                         "        dir = \"" + run + "\", steps = 2, checkpoint-every = 2 }",
@@ -112,13 +125,26 @@ class ClusterPhotosTest {
             assertEquals(0, st.get("restarts").asInt(), "no world re-formed: " + st);
             List<JsonNode> audit = ClusterTrainingTest.readAudit(run);
             assertEquals(2, audit.size(), audit.toString());
+            // a batch of 6 of the 4 images spans a whole epoch: every image in every step
+            Set<Integer> skipped = new TreeSet<>();
             for (JsonNode step : audit) {
                 assertEquals(3, step.get("world_size").asInt());
-                assertEquals(3, step.get("indices").size(), "every image, the big one included, in every step");
+                assertEquals(6, step.get("indices").size(), "every image, the big one included, in every step");
                 List<String> keys = new ArrayList<>();
                 step.get("keys").forEach(k -> keys.add(k.asText()));
                 assertTrue(keys.contains(bigKey), "the 4000 x 3000 photo in the step: " + step);
+                assertFalse(keys.contains(hugeKey), "the 9000 x 9000 PNG is never trained on: " + step);
+                step.path("skipped").forEach(i -> skipped.add(i.asInt()));
             }
+            assertEquals(Set.of(hugeIndex), skipped, "the steps name the image skipped: " + audit);
+            assertEquals(1, st.get("images_skipped").asInt(-1), "counted once: " + st);
+            String metrics = ClusterTrainingTest.body(m + "/metrics");
+            assertTrue(metrics.contains("dinoj_data_images_skipped 1.0"), metrics);
+            CliTestSupport.Run status = CliTestSupport.main("status", "--management", m);
+            assertTrue(
+                    status.out().contains("1 image(s) over the pixel guard (dinoj.data.max-image-pixels) skipped"),
+                    status.toString());
+            assertTrue(logs.toString().contains("huge.png): skipped (9000x9000"), "logged by name");
             assertFalse(logs.toString().contains("OversizedPayload"), "a reply over the frame");
             assertFalse(logs.toString().contains("Discarding oversized"), "a reply over the frame");
         }
