@@ -24,8 +24,8 @@ import java.util.function.Consumer;
 /**
  * {@link SelectionVectors} in the partitions' float16 shards ({@link EmbeddingSpill}: {@code parts/part-NNNNN/
  * embeddings} of a curation root, the keys of the rows in {@code keys.txt}), for the cluster's curation: the driver
- * holds no retrieval embedding of the pool. For each stage it writes the pool rows the stage works on as a
- * {@link RowSelection} beside every partition ({@code retrieval.rows}, {@code clustering.rows}), then:
+ * holds no retrieval embedding of the pool. For each stage it writes the pool rows the stage works on, and the
+ * retrieval embedding's columns, as a {@link RowSelection} beside every partition ({@code retrieval.rows}, {@code clustering.rows}), then:
  *
  * <ul>
  *   <li>hierarchical k-means: {@link ShardedHierarchicalKMeans} over the selection, its passes through the
@@ -60,21 +60,30 @@ public final class ShardedSelection implements SelectionVectors.Source {
     private final int partitions;
     private final List<ManifestEntry> entries;
     private final Backends backends;
+    private final int firstColumn;
     private final int blockRows;
 
     /**
      * @param store      the curation root
      * @param partitions its partitions
      * @param entries    every partition's manifest entries (the keys of the shard rows are looked up in them)
-     * @param backends   where the k-means passes run
-     * @param blockRows  rows per streamed block
+     * @param backends    where the k-means passes run
+     * @param firstColumn the retrieval embedding's first column in the shards (the copy-detection columns before it,
+     *                    {@link dev.dinoj.pipeline.embed.CompositeEmbedder}; 0 = one embedding for both)
+     * @param blockRows   rows per streamed block
      */
     public ShardedSelection(
-            ShardStore store, int partitions, List<ManifestEntry> entries, Backends backends, int blockRows) {
+            ShardStore store,
+            int partitions,
+            List<ManifestEntry> entries,
+            Backends backends,
+            int firstColumn,
+            int blockRows) {
         this.store = store;
         this.partitions = partitions;
         this.entries = entries;
         this.backends = backends;
+        this.firstColumn = firstColumn;
         this.blockRows = blockRows;
     }
 
@@ -161,7 +170,7 @@ public final class ShardedSelection implements SelectionVectors.Source {
                 }
                 long of = EmbeddingShards.Reader.open(store, Partitions.embeddings(p))
                         .rows();
-                new RowSelection(of, local).write(store, Partitions.selection(p, name));
+                new RowSelection(of, firstColumn, 0, local).write(store, Partitions.selection(p, name));
             }
             return out;
         }

@@ -208,6 +208,10 @@ public final class EmbeddingShards {
         private final List<String> shards;
         /** The directory's rows this reader reads, ascending; null = all. */
         private final int[] selected;
+        /** The columns it reads: {@code [col0, col0 + width)}. */
+        private final int col0;
+
+        private final int width;
 
         private Reader(
                 ShardStore store,
@@ -216,7 +220,9 @@ public final class EmbeddingShards {
                 int dim,
                 int rowsPerShard,
                 List<String> shards,
-                int[] selected) {
+                int[] selected,
+                int col0,
+                int width) {
             this.store = store;
             this.dir = dir;
             this.rows = rows;
@@ -224,11 +230,14 @@ public final class EmbeddingShards {
             this.rowsPerShard = rowsPerShard;
             this.shards = shards;
             this.selected = selected;
+            this.col0 = col0;
+            this.width = width;
         }
 
         /**
-         * This directory restricted to the rows of {@code s} (a selection of this reader's rows, which must be all of
-         * the directory's): row {@code i} of the result is row {@code s.rows()[i]} of the directory.
+         * This directory restricted to the rows and columns of {@code s} (a selection of this reader's rows, which
+         * must be all of the directory's): row {@code i} of the result is row {@code s.rows()[i]} of the directory, its
+         * columns those of the selection.
          */
         public Reader select(RowSelection s) {
             if (selected != null) {
@@ -238,7 +247,12 @@ public final class EmbeddingShards {
                 throw new IllegalArgumentException(
                         "a selection of " + s.of() + " rows for " + store.describe(dir) + " of " + rows + " rows");
             }
-            return new Reader(store, dir, rows, dim, rowsPerShard, shards, s.rows());
+            int w = s.columns() == 0 ? dim - s.firstColumn() : s.columns();
+            if (w < 1 || s.firstColumn() + w > dim) {
+                throw new IllegalArgumentException("columns " + s.firstColumn() + " + " + s.columns() + " of "
+                        + store.describe(dir) + ", which has " + dim);
+            }
+            return new Reader(store, dir, rows, dim, rowsPerShard, shards, s.rows(), s.firstColumn(), w);
         }
 
         /** Opens the directory {@code dir} of {@code store} (reads its index). */
@@ -273,7 +287,7 @@ public final class EmbeddingShards {
                     throw new CorruptShardException(store.describe(idxPath) + ": shard name " + s + " refused");
                 }
             }
-            return new Reader(store, dir, rows, dim, rps, List.copyOf(shards), null);
+            return new Reader(store, dir, rows, dim, rps, List.copyOf(shards), null, 0, dim);
         }
 
         /** Rows this reader reads (the selected ones, or all the directory's). */
@@ -281,8 +295,9 @@ public final class EmbeddingShards {
             return selected == null ? rows : selected.length;
         }
 
+        /** Columns this reader reads (the selected ones, or all the directory's). */
         public int dim() {
-            return dim;
+            return width;
         }
 
         public int shardCount() {
@@ -348,15 +363,15 @@ public final class EmbeddingShards {
                 }
                 for (int r = i; r < end; r += blockRows) {
                     int len = Math.min(blockRows, end - r);
-                    float[] out = len * dim == (buf == null ? -1 : buf.length) ? buf : new float[len * dim];
+                    float[] out = len * width == (buf == null ? -1 : buf.length) ? buf : new float[len * width];
                     buf = out;
                     for (int j = 0; j < len; j++) {
-                        int base = (selected[r + j] - s * rowsPerShard) * dim;
-                        for (int c = 0; c < dim; c++) {
-                            out[j * dim + c] = Float16.toFloat(halves.get(base + c));
+                        int base = (selected[r + j] - s * rowsPerShard) * dim + col0;
+                        for (int c = 0; c < width; c++) {
+                            out[j * width + c] = Float16.toFloat(halves.get(base + c));
                         }
                     }
-                    f.accept(r, new FloatMatrix(len, dim, out));
+                    f.accept(r, new FloatMatrix(len, width, out));
                 }
                 i = end;
             }
@@ -369,7 +384,8 @@ public final class EmbeddingShards {
                 for (int i = 0; i < ids.length; i++) {
                     under[i] = selected[Math.toIntExact(ids[i])];
                 }
-                return new Reader(store, dir, rows, dim, rowsPerShard, shards, null).rows(under);
+                FloatMatrix m = new Reader(store, dir, rows, dim, rowsPerShard, shards, null, 0, dim).rows(under);
+                return width == dim ? m : m.columns(col0, col0 + width);
             }
             float[] out = new float[ids.length * dim];
             int i = 0;
@@ -396,6 +412,7 @@ public final class EmbeddingShards {
             if (rows * dim > Integer.MAX_VALUE - 8) {
                 throw new IllegalStateException(rows + " rows of dim " + dim + " do not fit in one array");
             }
+            int dim = width;
             float[] all = new float[(int) rows * dim];
             forEachBlock(
                     rowsPerShard, (first, b) -> System.arraycopy(b.data(), 0, all, (int) first * dim, b.data().length));

@@ -8,19 +8,30 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The rows of one shard directory that a global stage works on (the rows that survived deduplication, exclusion and
- * retrieval), written by the curation driver beside a partition's shards so that every node streams the same rows.
- * Little-endian: the 8 bytes {@code DJROWS01}, int64 rows of the directory, int32 count, then {@code count} int32 row
- * numbers, strictly ascending.
+ * The rows and columns of one shard directory that a global stage works on (the rows that survived deduplication,
+ * exclusion and retrieval; the retrieval embedding's columns, after the copy-detection ones), written by the curation
+ * driver beside a partition's shards so that every node streams the same values. Little-endian: the 8 bytes
+ * {@code DJROWS01}, int64 rows of the directory, int32 first column, int32 columns (0 = through the last), int32
+ * count, then {@code count} int32 row numbers, strictly ascending.
  *
- * @param of   rows of the shard directory the selection is of
- * @param rows selected row numbers, strictly ascending, each below {@code of}
+ * @param of          rows of the shard directory the selection is of
+ * @param firstColumn first column read
+ * @param columns     columns read from {@code firstColumn} on; 0 = through the last
+ * @param rows        selected row numbers, strictly ascending, each below {@code of}
  */
-public record RowSelection(long of, int[] rows) {
+public record RowSelection(long of, int firstColumn, int columns, int[] rows) {
     private static final byte[] MAGIC = "DJROWS01".getBytes(StandardCharsets.US_ASCII);
-    private static final int HEADER = 20;
+    private static final int HEADER = 28;
+
+    /** Rows {@code rows} of a directory of {@code of} rows, every column. */
+    public RowSelection(long of, int[] rows) {
+        this(of, 0, 0, rows);
+    }
 
     public RowSelection {
+        if (firstColumn < 0 || columns < 0) {
+            throw new IllegalArgumentException("columns " + firstColumn + " + " + columns + " refused");
+        }
         for (int i = 0; i < rows.length; i++) {
             if (rows[i] < 0 || rows[i] >= of || (i > 0 && rows[i] <= rows[i - 1])) {
                 throw new IllegalArgumentException(
@@ -42,7 +53,7 @@ public record RowSelection(long of, int[] rows) {
     /** Writes to {@code path} of {@code store}. */
     public void write(ShardStore store, String path) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(HEADER + 4 * rows.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(MAGIC).putLong(of).putInt(rows.length);
+        b.put(MAGIC).putLong(of).putInt(firstColumn).putInt(columns).putInt(rows.length);
         for (int r : rows) {
             b.putInt(r);
         }
@@ -63,7 +74,9 @@ public record RowSelection(long of, int[] rows) {
         byte[] magic = new byte[MAGIC.length];
         b.get(0, magic);
         long rowsOf = b.getLong(8);
-        int count = b.getInt(16);
+        int first = b.getInt(16);
+        int cols = b.getInt(20);
+        int count = b.getInt(24);
         if (!Arrays.equals(magic, MAGIC) || rowsOf != of || count < 0 || b.capacity() != HEADER + 4L * count) {
             throw new CorruptShardException(name + ": not a row selection of " + of + " rows (header: " + count + " of "
                     + rowsOf + " rows, " + b.capacity() + " bytes)");
@@ -72,7 +85,7 @@ public record RowSelection(long of, int[] rows) {
         b.position(HEADER);
         b.slice().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(rows);
         try {
-            return new RowSelection(of, rows);
+            return new RowSelection(of, first, cols, rows);
         } catch (IllegalArgumentException e) {
             throw new CorruptShardException(name + ": " + e.getMessage());
         }

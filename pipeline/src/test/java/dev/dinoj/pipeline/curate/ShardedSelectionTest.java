@@ -67,8 +67,9 @@ class ShardedSelectionTest {
         FloatMatrix queries = x.select(new int[] {3, 500, 1700, 4000, 5999});
         String[] queryKeys = {"q0", "q1", "q2", "q3", "q4"};
 
-        SelectionVectors sharded =
-                new ShardedSelection(store, 3, entries, ShardedSelection.Backends.local(store, 3, 512), 300).of(pool);
+        SelectionVectors sharded = new ShardedSelection(
+                        store, 3, entries, ShardedSelection.Backends.local(store, 3, 512), 0, 300)
+                .of(pool);
         SelectionVectors heap = SelectionVectors.inHeap(x);
         Retrieval.Settings nearest = new Retrieval.Settings(25, 0, 0, 5, 0, 8, 3);
         Retrieval.Result a = heap.retrieve(rows, queries, queryKeys, nearest);
