@@ -17,11 +17,15 @@ import dev.dinoj.pipeline.curate.CurationRecord;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.curate.PartitionMerge;
 import dev.dinoj.pipeline.curate.Partitions;
+import dev.dinoj.pipeline.curate.SelectionVectors;
+import dev.dinoj.pipeline.curate.ShardedKMeans;
+import dev.dinoj.pipeline.curate.ShardedSelection;
 import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
+import dev.dinoj.pipeline.shards.ShardStore;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
@@ -59,7 +63,12 @@ import java.util.concurrent.Executors;
  *   <li>Merges the partitions, checks that every listed object is in exactly one partition's manifest (and in the
  *       partition its key hashes to), and runs the global stages with {@link CurateJob#finish}: exact dedup across
  *       partitions, copy detection, clustering, retrieval, balanced sampling, writing the curated set to
- *       {@code out}. {@code RUN/curation/done.json} records it; a new coordinator finding it does not curate again.</li>
+ *       {@code out}. {@code RUN/curation/done.json} records it; a new coordinator finding it does not curate again.
+ *       With {@code dinoj.actors.curation.distributed-clustering} on (the default when the copy-detection embedder is
+ *       a separate one), only the copy-detection columns are merged into this heap: retrieval streams the
+ *       partitions' float16 shards ({@link ShardedSelection}) and the hierarchical k-means runs its passes on the
+ *       curation workers (a {@link KMeansDriver#passes} child), over the rows that survived deduplication and
+ *       retrieval.</li>
  * </ol>
  * It reports every change to its listener as a {@link Progress}.
  */
@@ -115,6 +124,10 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
     private final int minWorkers;
     private final int maxAttempts;
     private final Duration partitionTimeout;
+    /** Whether the selection stages run on the shards and the workers (distributed-clustering). */
+    private final boolean distributed;
+    /** The k-means passes' driver while the global stages run distributed. */
+    private ActorRef<KMeansDriver.Command> passes;
     /** When each assigned partition was assigned or last reported progress (nanoTime). */
     private final long[] lastHeard;
     /** Workers that let a partition time out: given nothing more until they answer again. */
@@ -148,6 +161,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             throw new IllegalArgumentException(
                     "dinoj.actors.curation: partitions, min-workers and max-attempts must be >= 1");
         }
+        this.distributed = distributedClustering(c.getString("distributed-clustering"), spec);
         this.finishedBy = new String[n];
         this.recorded = new long[n];
         this.attempts = new int[n];
@@ -352,8 +366,34 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
 
     // ---- the global stages ----
 
+    /**
+     * {@code dinoj.actors.curation.distributed-clustering}: {@code on}, {@code off}, or {@code auto} = on unless the
+     * copy-detection embedder is the retrieval one ({@code copy-embedder = same}: the driver then holds every column
+     * for the copy detection anyway, and the in-heap stages give {@code dinoj curate}'s result at no extra memory).
+     */
+    static boolean distributedClustering(String value, CurateSpec spec) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            case "auto" -> !spec.copyEmbedder().equals("same");
+            default ->
+                throw new IllegalArgumentException(
+                        "dinoj.actors.curation.distributed-clustering = " + value + ": use auto, on or off");
+        };
+    }
+
     private Behavior<Command> merge() {
         phase = "merging";
+        if (distributed && passes == null) {
+            passes = getContext()
+                    .spawn(
+                            KMeansDriver.passes(
+                                    Partitions.root(runDir).toString(),
+                                    n,
+                                    ShardedKMeans.DEFAULT_BLOCK_ROWS,
+                                    maxAttempts),
+                            "kmeans-passes");
+        }
         report(false, "");
         getContext()
                 .pipeToSelf(
@@ -370,16 +410,34 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         CurationSettings cs = CurationSettings.fromConfig(app);
         StorageSettings ss = StorageSettings.fromConfig(app);
         akka.actor.ActorSystem storage = StorageSystem.get(app);
+        ActorRef<KMeansDriver.Command> passes = this.passes;
         try (Embedder embedder = Embedders.of(spec, 64);
-                EmbeddingStore merged = EmbeddingStore.inMemory(embedder.dim(), embedder.id());
+                EmbeddingStore merged = EmbeddingStore.inMemory(
+                        passes != null && Embedders.copyDims(embedder) > 0
+                                ? Embedders.copyDims(embedder)
+                                : embedder.dim(),
+                        embedder.id());
                 ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, storage)) {
-            List<ManifestEntry> entries = PartitionMerge.merge(runDir, n, keys, spec.source(), merged);
+            List<ManifestEntry> entries = PartitionMerge.merge(runDir, n, keys, spec.source(), merged, embedder.dim());
             log.info(
-                    "Merged {} partitions: {} objects, {} manifest entries, {} embeddings",
+                    "Merged {} partitions: {} objects, {} manifest entries, {} embeddings of {} columns{}",
                     n,
                     keys.size(),
                     entries.size(),
-                    merged.size());
+                    merged.size(),
+                    merged.dim(),
+                    passes == null ? "" : " (retrieval and clustering on the shards and the curation workers)");
+            SelectionVectors.Source vectors = null;
+            if (passes != null) {
+                ShardStore shards = ShardStore.local(Partitions.root(runDir));
+                vectors = new ShardedSelection(
+                        shards,
+                        n,
+                        entries,
+                        selection -> KMeansDriver.backend(passes, shards, n, selection),
+                        Embedders.copyDims(embedder),
+                        ShardedKMeans.DEFAULT_BLOCK_ROWS);
+            }
             Path work = Partitions.root(runDir).resolve("driver");
             CurateJob.Spec job = new CurateJob.Spec(
                     StorageUri.parse(spec.source()),
@@ -395,6 +453,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                     merged,
                     embedder,
                     Embedders.copyDims(embedder),
+                    vectors,
                     cs,
                     ss,
                     line -> log.info("curation: {}", line),

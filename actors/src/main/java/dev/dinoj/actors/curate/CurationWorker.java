@@ -65,7 +65,8 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
      * One pass of the sharded k-means over partition {@code partition} of the curation root {@code root} (a local
      * directory or an {@code s3://} prefix): assign its float16 shards to {@code centroids} ({@code [k, dim]}, row-major)
      * and answer the per-centroid sums and counts ({@link KMeansDriver.PassPartial}); with {@code last}, also write the
-     * partition's assignment beside it.
+     * partition's assignment beside it. A non-empty {@code selection} names the partition's row selection the pass is
+     * restricted to ({@link dev.dinoj.pipeline.curate.Partitions#selection}).
      */
     public record AssignPass(
             String root,
@@ -76,6 +77,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
             int dim,
             float[] centroids,
             int blockRows,
+            String selection,
             ActorRef<KMeansDriver.Command> replyTo)
             implements Command, ClusterMessage {}
 

@@ -14,6 +14,7 @@ import dev.dinoj.pipeline.curate.ShardedHierarchicalKMeans;
 import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.pipeline.shards.EmbeddingShards;
+import dev.dinoj.pipeline.shards.ShardStore;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -40,6 +42,10 @@ import java.util.concurrent.Executors;
  * and they go to the others within the same pass, as {@link CurationDriver} does for ingestion; a partition whose pass
  * failed is tried again up to {@code maxAttempts} times. The seeding sample and the assignments are read by the driver
  * from the same root.
+ *
+ * <p>{@link #passes} makes a driver that runs only the passes others ask for through {@link #backend} (the cluster's
+ * {@link CurationDriver} clusters the rows that survived deduplication and retrieval that way, a named row selection
+ * per partition, {@link dev.dinoj.pipeline.shards.RowSelection}).
  */
 public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
 
@@ -77,7 +83,11 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
     private record Workers(Set<ActorRef<CurationWorker.Command>> workers) implements Command {}
 
     private record StartPass(
-            FloatMatrix centroids, int pass, boolean last, CompletableFuture<ShardedKMeans.Partial> done)
+            FloatMatrix centroids,
+            int pass,
+            boolean last,
+            String selection,
+            CompletableFuture<ShardedKMeans.Partial> done)
             implements Command {}
 
     private record Done(Result result) implements Command {}
@@ -99,6 +109,58 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
             ActorRef<Result> replyTo) {
         return Behaviors.setup(
                 ctx -> new KMeansDriver(ctx, root, partitions, settings, blockRows, minWorkers, maxAttempts, replyTo));
+    }
+
+    /**
+     * A driver that runs the passes {@link #backend} sends it over the registered curation workers (as soon as one is
+     * there), and nothing else.
+     *
+     * @param root       the curation root holding {@code parts/part-NNNNN/embeddings} (directory or s3:// prefix)
+     * @param partitions partitions of the pool
+     * @param blockRows  rows per assignment block
+     */
+    public static Behavior<Command> passes(String root, int partitions, int blockRows, int maxAttempts) {
+        return Behaviors.setup(ctx -> new KMeansDriver(ctx, root, partitions, null, blockRows, 1, maxAttempts, null));
+    }
+
+    /**
+     * The passes of a sharded k-means over the partitions' row selection {@code selection} (null = every row), run by
+     * {@code driver} ({@link #passes}) on the curation workers; the seeding sample is read from {@code store} (the same
+     * root) in the caller's thread. {@link ShardedKMeans.Backend#pass} blocks until every partition has answered.
+     */
+    public static ShardedKMeans.Backend backend(
+            ActorRef<Command> driver, ShardStore store, int partitions, String selection) throws IOException {
+        List<EmbeddingShards.Reader> parts = ShardedKMeans.open(store, partitions, selection);
+        long rows = parts.stream().mapToLong(EmbeddingShards.Reader::rows).sum();
+        return new ShardedKMeans.Backend() {
+            @Override
+            public long rows() {
+                return rows;
+            }
+
+            @Override
+            public FloatMatrix sample(long[] ids) throws IOException {
+                return ShardedKMeans.sample(parts, ids);
+            }
+
+            @Override
+            public ShardedKMeans.Partial pass(FloatMatrix centroids, int pass, boolean last) throws IOException {
+                CompletableFuture<ShardedKMeans.Partial> f = new CompletableFuture<>();
+                driver.tell(new StartPass(centroids, pass, last, selection, f));
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for k-means pass " + pass, e);
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    throw new IOException(c.getMessage(), c);
+                }
+            }
+        };
     }
 
     private final String root;
@@ -179,7 +241,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
                                 current == null ? -1 : current.pass());
             }
         }
-        if (!started && workers.size() >= minWorkers) {
+        if (!started && settings != null && workers.size() >= minWorkers) {
             started = true;
             t0 = System.nanoTime();
             ActorRef<Command> self = getContext().getSelf();
@@ -192,26 +254,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
     private Result fit(ActorRef<Command> self) {
         try (KMeansPasses.Opened o =
                 KMeansPasses.open(root, getContext().getSystem().settings().config())) {
-            List<EmbeddingShards.Reader> parts = ShardedKMeans.open(o.store(), partitions);
-            long rows = parts.stream().mapToLong(EmbeddingShards.Reader::rows).sum();
-            ShardedKMeans.Backend backend = new ShardedKMeans.Backend() {
-                @Override
-                public long rows() {
-                    return rows;
-                }
-
-                @Override
-                public FloatMatrix sample(long[] ids) throws IOException {
-                    return ShardedKMeans.sample(parts, ids);
-                }
-
-                @Override
-                public ShardedKMeans.Partial pass(FloatMatrix centroids, int pass, boolean last) {
-                    CompletableFuture<ShardedKMeans.Partial> f = new CompletableFuture<>();
-                    self.tell(new StartPass(centroids, pass, last, f));
-                    return f.join();
-                }
-            };
+            ShardedKMeans.Backend backend = backend(self, o.store(), partitions, null);
             HierarchicalKMeans.Hierarchy h = ShardedHierarchicalKMeans.fit(
                     backend, o.store(), partitions, settings, line -> log.info("k-means: {}", line));
             return new Result(h, null, (System.nanoTime() - t0) / 1e9, null);
@@ -266,6 +309,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
                     c.cols(),
                     c.data(),
                     blockRows,
+                    current.selection() == null ? "" : current.selection(),
                     getContext().getSelf()));
         }
         return this;
@@ -326,6 +370,9 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
 
     private Behavior<Command> onDone(Done m) {
         Result r = m.result();
+        if (replyTo == null) {
+            return Behaviors.stopped();
+        }
         replyTo.tell(new Result(r.hierarchy(), List.copyOf(stats.values()), r.seconds(), r.error()));
         return Behaviors.stopped();
     }

@@ -46,8 +46,9 @@ final class KMeansPasses {
         long t0 = System.nanoTime();
         try (Opened o = open(m.root(), app)) {
             FloatMatrix c = new FloatMatrix(m.k(), m.dim(), m.centroids());
+            String selection = m.selection() == null || m.selection().isEmpty() ? null : m.selection();
             ShardedKMeans.Partial p =
-                    ShardedKMeans.assignPartition(o.store(), m.partition(), c, m.last(), m.blockRows());
+                    ShardedKMeans.assignPartition(o.store(), m.partition(), selection, c, m.last(), m.blockRows());
             return new KMeansDriver.PassPartial(
                     m.pass(),
                     m.partition(),

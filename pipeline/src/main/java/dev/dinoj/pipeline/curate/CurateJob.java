@@ -184,6 +184,29 @@ public final class CurateJob {
             StorageSettings ss,
             Consumer<String> out,
             long t0) {
+        return finish(system, spec, src, pool, emb, embedder, copyDims, null, cs, ss, out, t0);
+    }
+
+    /**
+     * As {@link #finish(ActorSystem, Spec, ObjectStores.Location, IngestRun.Result, EmbeddingStore, Embedder, int,
+     * CurationSettings, StorageSettings, Consumer, long)}, the selection stages over {@code vectors}.
+     *
+     * @param emb     with {@code vectors}: the copy-detection columns only ({@link Curation#run})
+     * @param vectors the pool's retrieval embeddings (the cluster's shards), or null for those of {@code emb}
+     */
+    public static Outcome finish(
+            ActorSystem system,
+            Spec spec,
+            ObjectStores.Location src,
+            IngestRun.Result pool,
+            EmbeddingStore emb,
+            Embedder embedder,
+            int copyDims,
+            SelectionVectors.Source vectors,
+            CurationSettings cs,
+            StorageSettings ss,
+            Consumer<String> out,
+            long t0) {
         Curation.Queries queries = Curation.Queries.none(embedder.dim());
         if (spec.queries() != null) {
             out.accept("embedding the queries " + spec.queries());
@@ -195,7 +218,7 @@ public final class CurateJob {
             exclusion = exclusion(spec.exclude(), spec.excludeThreshold(), cs, out);
         }
         Curation.Result result =
-                Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, exclusion, cs, out);
+                Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, exclusion, vectors, cs, out);
         out.accept("writing " + result.curated().size() + " images to " + spec.out());
         Map<String, Object> extras = new LinkedHashMap<>();
         extras.put("source", spec.source().toString());

@@ -175,6 +175,27 @@ public final class Curation {
             Exclusion exclusion,
             CurationSettings s,
             Consumer<String> progress) {
+        return run(entries, embeddings, queries, targetSize, copyDims, exclusion, null, s, progress);
+    }
+
+    /**
+     * Curates, the selection stages (retrieval, hierarchical k-means) over the retrieval embeddings {@code vectors}
+     * gives.
+     *
+     * @param embeddings as above, or, with {@code vectors}, only the leading {@code copyDims} copy-detection columns
+     *                   (the exclusion's thumbnails before them)
+     * @param vectors    the retrieval embeddings of the pool, or null for those of {@code embeddings}, in the heap
+     */
+    public static Result run(
+            List<ManifestEntry> entries,
+            EmbeddingStore embeddings,
+            Queries queries,
+            Integer targetSize,
+            int copyDims,
+            Exclusion exclusion,
+            SelectionVectors.Source vectors,
+            CurationSettings s,
+            Consumer<String> progress) {
         long t0 = System.nanoTime();
         Consumer<String> say = progress == null ? x -> {} : progress;
 
@@ -253,8 +274,15 @@ public final class Curation {
             all = all.select(restRows.stream().mapToInt(Integer::intValue).toArray());
         }
         FloatMatrix xCopy = copyDims > 0 ? all.columns(off, off + copyDims) : all.columns(off, d);
-        FloatMatrix x = all.columns(off + copyDims, d);
-        FloatMatrix qv = queries.vectors().columns(off + copyDims, d);
+        // null: the embeddings hold the copy-detection columns only, the retrieval ones are in {@code vectors}
+        FloatMatrix x = off + copyDims < d ? all.columns(off + copyDims, d) : null;
+        FloatMatrix qv =
+                queries.vectors().columns(off + copyDims, queries.vectors().cols());
+        if (vectors == null && x == null) {
+            throw new IllegalArgumentException("the embeddings have no retrieval columns after the " + copyDims
+                    + " copy-detection ones, and no other vectors were given");
+        }
+        SelectionVectors sel = vectors == null ? SelectionVectors.inHeap(x) : vectors.of(pool);
 
         // ---- 3. near duplicates
         CopyDetector.Result copies = CopyDetector.detect(
@@ -283,7 +311,6 @@ public final class Curation {
             }
         }
         int[] dedup = keptIdx.stream().mapToInt(Integer::intValue).toArray();
-        FloatMatrix xd = x.select(dedup);
         say.accept(String.format(
                 Locale.ROOT,
                 "near duplicates: %d images in %d copy groups removed (threshold %.3f, k %d)",
@@ -300,8 +327,8 @@ public final class Curation {
         String mode;
         int[] candidates;
         if (queries.vectors().rows() > 0) {
-            Retrieval.Result r = Retrieval.retrieve(
-                    xd,
+            Retrieval.Result r = sel.retrieve(
+                    dedup,
                     qv,
                     queries.keys(),
                     new Retrieval.Settings(
@@ -348,7 +375,7 @@ public final class Curation {
             mode = "all deduplicated images";
         }
         if (targetSize != null && candidates.length > targetSize) {
-            FloatMatrix xc = xd.select(candidates);
+            int[] rows = Arrays.stream(candidates).map(c -> dedup[c]).toArray();
             HierarchicalKMeans.Settings hs = s.hierarchyLevels().length > 0
                     ? new HierarchicalKMeans.Settings(
                             s.hierarchyLevels(),
@@ -358,8 +385,8 @@ public final class Curation {
                             s.resampleStrategy(),
                             s.seed())
                     : HierarchicalKMeans.Settings.auto(
-                            xc.rows(), s.kmeansIterations(), s.resamples(), s.resampleStrategy(), s.seed());
-            HierarchicalKMeans.Hierarchy h = HierarchicalKMeans.fit(xc, hs, say);
+                            rows.length, s.kmeansIterations(), s.resamples(), s.resampleStrategy(), s.seed());
+            HierarchicalKMeans.Hierarchy h = sel.cluster(rows, hs, say);
             levels = new int[h.depth()];
             for (int l = 1; l <= h.depth(); l++) {
                 levels[l - 1] = h.level(l).centroids().rows();
@@ -387,7 +414,7 @@ public final class Curation {
                     Locale.ROOT,
                     "balanced sampling: %d of %d images over %s clusters",
                     candidates.length,
-                    xc.rows(),
+                    rows.length,
                     Arrays.toString(levels)));
         }
 

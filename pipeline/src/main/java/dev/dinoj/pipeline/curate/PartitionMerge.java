@@ -37,6 +37,19 @@ public final class PartitionMerge {
      */
     public static List<ManifestEntry> merge(Path runDir, int n, Set<String> listed, String source, EmbeddingStore into)
             throws IOException {
+        return merge(runDir, n, listed, source, into, into.dim());
+    }
+
+    /**
+     * As {@link #merge(Path, int, Set, String, EmbeddingStore)}, the partitions' embeddings being {@code dim} wide and
+     * {@code into} keeping only their first {@code into.dim()} columns (the copy-detection ones: the cluster's driver
+     * does not hold the retrieval columns, which stay in the partitions' shards).
+     */
+    public static List<ManifestEntry> merge(
+            Path runDir, int n, Set<String> listed, String source, EmbeddingStore into, int dim) throws IOException {
+        if (into.dim() > dim) {
+            throw new IllegalArgumentException("cannot keep " + into.dim() + " of " + dim + " columns");
+        }
         List<ManifestEntry> all = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
         for (int p = 0; p < n; p++) {
@@ -52,9 +65,10 @@ public final class PartitionMerge {
             List<ManifestEntry> entries = Manifest.read(dir.resolve("manifest.jsonl"));
             check(p, n, entries, listed, seen, source);
             all.addAll(entries);
-            try (EmbeddingStore part =
-                    EmbeddingStore.open(dir.resolve("embeddings.bin"), into.dim(), into.embedderId())) {
-                part.forEach((sha, v) -> into.putAll(new String[] {sha}, v));
+            try (EmbeddingStore part = EmbeddingStore.open(dir.resolve("embeddings.bin"), dim, into.embedderId())) {
+                int keep = into.dim();
+                part.forEach((sha, v) ->
+                        into.putAll(new String[] {sha}, keep == dim ? v : java.util.Arrays.copyOf(v, keep)));
             }
         }
         if (seen.size() != listed.size()) {

@@ -64,6 +64,17 @@ public final class Partitions {
         return relative(p) + "/kmeans-level1.bin";
     }
 
+    /**
+     * Partition {@code p}'s row selection named {@code name} ({@link dev.dinoj.pipeline.shards.RowSelection}: the rows
+     * of its shards a global stage works on), relative to {@link #root}.
+     */
+    public static String selection(int p, String name) {
+        if (!name.matches("[a-z0-9-]+")) {
+            throw new IllegalArgumentException("selection name " + name + ": use [a-z0-9-]");
+        }
+        return relative(p) + "/" + name + ".rows";
+    }
+
     /** A fresh scratch directory for one attempt at partition {@code p}. */
     public static Path scratch(Path runDir, int p, String attempt) {
         return root(runDir).resolve("work").resolve(String.format(Locale.ROOT, "part-%05d.%s", p, attempt));

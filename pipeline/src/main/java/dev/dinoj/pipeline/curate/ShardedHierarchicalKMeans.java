@@ -30,6 +30,22 @@ public final class ShardedHierarchicalKMeans {
             HierarchicalKMeans.Settings s,
             Consumer<String> progress)
             throws IOException {
+        return fit(backend, store, partitions, null, s, progress);
+    }
+
+    /**
+     * As {@link #fit(ShardedKMeans.Backend, ShardStore, int, HierarchicalKMeans.Settings, Consumer)} over the rows of
+     * the partitions' selection {@code selection} (null = every row), the one {@code backend}'s passes read: the
+     * hierarchy's points are the selected rows, partition after partition.
+     */
+    public static HierarchicalKMeans.Hierarchy fit(
+            ShardedKMeans.Backend backend,
+            ShardStore store,
+            int partitions,
+            String selection,
+            HierarchicalKMeans.Settings s,
+            Consumer<String> progress)
+            throws IOException {
         long n = backend.rows();
         ShardedKMeans.Result l1 = ShardedKMeans.fit(
                 backend,
@@ -45,7 +61,7 @@ public final class ShardedHierarchicalKMeans {
         }
         int[] assignment = new int[(int) n];
         float[] distance = new float[(int) n];
-        List<EmbeddingShards.Reader> parts = ShardedKMeans.open(store, partitions);
+        List<EmbeddingShards.Reader> parts = ShardedKMeans.open(store, partitions, selection);
         int at = 0;
         for (int p = 0; p < partitions; p++) {
             PartitionAssignments a = PartitionAssignments.read(

@@ -3,6 +3,7 @@ package dev.dinoj.pipeline.curate;
 import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.pipeline.search.KMeans;
 import dev.dinoj.pipeline.shards.EmbeddingShards;
+import dev.dinoj.pipeline.shards.RowSelection;
 import dev.dinoj.pipeline.shards.ShardStore;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -18,6 +19,10 @@ import java.util.function.Consumer;
  * centroid update is the reduce of the partials (in partition order, so that the result does not depend on who
  * computed which partition). An empty cluster keeps its centroid. k-means++ seeds on a uniform sample of
  * {@code initSamplePerCentroid × k} rows read from the shards.
+ *
+ * <p>A k-means may be restricted to some rows of every partition: a named {@link RowSelection} beside each partition
+ * ({@link Partitions#selection}), which every pass and the seeding sample read, so that the rows are numbered in the
+ * selection (partition order, then row order).
  *
  * <p>The passes run through a {@link Backend}: {@link Local} runs the partitions one after the other in this JVM;
  * the cluster's curation driver sends each partition's pass to a curation worker. The last pass writes every
@@ -211,7 +216,17 @@ public final class ShardedKMeans {
      */
     public static Partial assignPartition(ShardStore store, int p, FloatMatrix centroids, boolean last, int blockRows)
             throws IOException {
-        EmbeddingShards.Reader r = EmbeddingShards.Reader.open(store, Partitions.embeddings(p));
+        return assignPartition(store, p, null, centroids, last, blockRows);
+    }
+
+    /**
+     * One partition's pass over the rows of its selection {@code selection} ({@link Partitions#selection}; null = every
+     * row); the assignment written on the last pass holds the selected rows, in order.
+     */
+    public static Partial assignPartition(
+            ShardStore store, int p, String selection, FloatMatrix centroids, boolean last, int blockRows)
+            throws IOException {
+        EmbeddingShards.Reader r = openPartition(store, p, selection);
         PartitionAssignments out = last
                 ? new PartitionAssignments(new int[(int) r.rows()], new float[(int) r.rows()], centroids.rows())
                 : null;
@@ -224,11 +239,23 @@ public final class ShardedKMeans {
 
     /** The shard readers of partitions {@code 0 … n−1} of {@code store}. */
     public static List<EmbeddingShards.Reader> open(ShardStore store, int partitions) throws IOException {
+        return open(store, partitions, null);
+    }
+
+    /** The shard readers of partitions {@code 0 … n−1} of {@code store}, restricted to {@code selection} if not null. */
+    public static List<EmbeddingShards.Reader> open(ShardStore store, int partitions, String selection)
+            throws IOException {
         List<EmbeddingShards.Reader> out = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
-            out.add(EmbeddingShards.Reader.open(store, Partitions.embeddings(p)));
+            out.add(openPartition(store, p, selection));
         }
         return out;
+    }
+
+    /** Partition {@code p}'s shard reader, restricted to its selection {@code selection} if not null. */
+    public static EmbeddingShards.Reader openPartition(ShardStore store, int p, String selection) throws IOException {
+        EmbeddingShards.Reader r = EmbeddingShards.Reader.open(store, Partitions.embeddings(p));
+        return selection == null ? r : r.select(RowSelection.read(store, Partitions.selection(p, selection), r.rows()));
     }
 
     /** Rows {@code ids} (global, sorted) of the partitions {@code parts}, concatenated in partition order. */
@@ -260,11 +287,18 @@ public final class ShardedKMeans {
         private final ShardStore store;
         private final List<EmbeddingShards.Reader> parts;
         private final int blockRows;
+        private final String selection;
 
         public Local(ShardStore store, int partitions, int blockRows) throws IOException {
+            this(store, partitions, blockRows, null);
+        }
+
+        /** Over the rows of the partitions' selection {@code selection} (null = every row). */
+        public Local(ShardStore store, int partitions, int blockRows, String selection) throws IOException {
             this.store = store;
-            this.parts = open(store, partitions);
+            this.parts = open(store, partitions, selection);
             this.blockRows = blockRows;
+            this.selection = selection;
         }
 
         @Override
@@ -281,7 +315,7 @@ public final class ShardedKMeans {
         public Partial pass(FloatMatrix centroids, int pass, boolean last) throws IOException {
             Partial total = Partial.empty(centroids.rows(), centroids.cols());
             for (int p = 0; p < parts.size(); p++) {
-                total = total.plus(assignPartition(store, p, centroids, last, blockRows));
+                total = total.plus(assignPartition(store, p, selection, centroids, last, blockRows));
             }
             return total;
         }

@@ -195,7 +195,10 @@ public final class EmbeddingShards {
         void accept(long first, FloatMatrix block) throws IOException;
     }
 
-    /** Reads a shard directory a block of rows at a time; never holds more than one shard. */
+    /**
+     * Reads a shard directory a block of rows at a time; never holds more than one shard. A reader may be restricted
+     * to some rows ({@link #select}): it then reads as if the directory held those rows only, in their order.
+     */
     public static final class Reader {
         private final ShardStore store;
         private final String dir;
@@ -203,14 +206,53 @@ public final class EmbeddingShards {
         private final int dim;
         private final int rowsPerShard;
         private final List<String> shards;
+        /** The directory's rows this reader reads, ascending; null = all. */
+        private final int[] selected;
+        /** The columns it reads: {@code [col0, col0 + width)}. */
+        private final int col0;
 
-        private Reader(ShardStore store, String dir, long rows, int dim, int rowsPerShard, List<String> shards) {
+        private final int width;
+
+        private Reader(
+                ShardStore store,
+                String dir,
+                long rows,
+                int dim,
+                int rowsPerShard,
+                List<String> shards,
+                int[] selected,
+                int col0,
+                int width) {
             this.store = store;
             this.dir = dir;
             this.rows = rows;
             this.dim = dim;
             this.rowsPerShard = rowsPerShard;
             this.shards = shards;
+            this.selected = selected;
+            this.col0 = col0;
+            this.width = width;
+        }
+
+        /**
+         * This directory restricted to the rows and columns of {@code s} (a selection of this reader's rows, which
+         * must be all of the directory's): row {@code i} of the result is row {@code s.rows()[i]} of the directory, its
+         * columns those of the selection.
+         */
+        public Reader select(RowSelection s) {
+            if (selected != null) {
+                throw new IllegalStateException(store.describe(dir) + ": already a selection");
+            }
+            if (s.of() != rows) {
+                throw new IllegalArgumentException(
+                        "a selection of " + s.of() + " rows for " + store.describe(dir) + " of " + rows + " rows");
+            }
+            int w = s.columns() == 0 ? dim - s.firstColumn() : s.columns();
+            if (w < 1 || s.firstColumn() + w > dim) {
+                throw new IllegalArgumentException("columns " + s.firstColumn() + " + " + s.columns() + " of "
+                        + store.describe(dir) + ", which has " + dim);
+            }
+            return new Reader(store, dir, rows, dim, rowsPerShard, shards, s.rows(), s.firstColumn(), w);
         }
 
         /** Opens the directory {@code dir} of {@code store} (reads its index). */
@@ -245,15 +287,17 @@ public final class EmbeddingShards {
                     throw new CorruptShardException(store.describe(idxPath) + ": shard name " + s + " refused");
                 }
             }
-            return new Reader(store, dir, rows, dim, rps, List.copyOf(shards));
+            return new Reader(store, dir, rows, dim, rps, List.copyOf(shards), null, 0, dim);
         }
 
+        /** Rows this reader reads (the selected ones, or all the directory's). */
         public long rows() {
-            return rows;
+            return selected == null ? rows : selected.length;
         }
 
+        /** Columns this reader reads (the selected ones, or all the directory's). */
         public int dim() {
-            return dim;
+            return width;
         }
 
         public int shardCount() {
@@ -277,6 +321,10 @@ public final class EmbeddingShards {
          * decoded to float.
          */
         public void forEachBlock(int blockRows, BlockConsumer f) throws IOException {
+            if (selected != null) {
+                forEachSelectedBlock(blockRows, f);
+                return;
+            }
             long first = 0;
             float[] buf = null;
             for (int s = 0; s < shards.size(); s++) {
@@ -299,8 +347,46 @@ public final class EmbeddingShards {
             }
         }
 
-        /** The rows {@code ids} (sorted ascending, distinct), in that order. */
+        /** {@link #forEachBlock} of a selection: blocks of selected rows, numbered in the selection. */
+        private void forEachSelectedBlock(int blockRows, BlockConsumer f) throws IOException {
+            int i = 0;
+            float[] buf = null;
+            while (i < selected.length) {
+                int s = selected[i] / rowsPerShard;
+                ShortBuffer halves = shard(s).position(HEADER)
+                        .slice()
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .asShortBuffer();
+                int end = i;
+                while (end < selected.length && selected[end] / rowsPerShard == s) {
+                    end++;
+                }
+                for (int r = i; r < end; r += blockRows) {
+                    int len = Math.min(blockRows, end - r);
+                    float[] out = len * width == (buf == null ? -1 : buf.length) ? buf : new float[len * width];
+                    buf = out;
+                    for (int j = 0; j < len; j++) {
+                        int base = (selected[r + j] - s * rowsPerShard) * dim + col0;
+                        for (int c = 0; c < width; c++) {
+                            out[j * width + c] = Float16.toFloat(halves.get(base + c));
+                        }
+                    }
+                    f.accept(r, new FloatMatrix(len, width, out));
+                }
+                i = end;
+            }
+        }
+
+        /** The rows {@code ids} (sorted ascending, distinct; numbered in the selection if any), in that order. */
         public FloatMatrix rows(long[] ids) throws IOException {
+            if (selected != null) {
+                long[] under = new long[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    under[i] = selected[Math.toIntExact(ids[i])];
+                }
+                FloatMatrix m = new Reader(store, dir, rows, dim, rowsPerShard, shards, null, 0, dim).rows(under);
+                return width == dim ? m : m.columns(col0, col0 + width);
+            }
             float[] out = new float[ids.length * dim];
             int i = 0;
             while (i < ids.length) {
@@ -322,9 +408,11 @@ public final class EmbeddingShards {
 
         /** Every row in one matrix (for small directories and tests). */
         public FloatMatrix readAll() throws IOException {
+            long rows = rows();
             if (rows * dim > Integer.MAX_VALUE - 8) {
                 throw new IllegalStateException(rows + " rows of dim " + dim + " do not fit in one array");
             }
+            int dim = width;
             float[] all = new float[(int) rows * dim];
             forEachBlock(
                     rowsPerShard, (first, b) -> System.arraycopy(b.data(), 0, all, (int) first * dim, b.data().length));

@@ -58,4 +58,46 @@ class ShardedKMeansTest {
         int[] picked = BalancedSampler.sample(sharded, 500, BalancedSampler.Pick.CLOSEST, 1);
         assertEquals(500, picked.length);
     }
+
+    /**
+     * A k-means restricted to a row selection of every partition equals the k-means of a pool that holds only the
+     * selected rows (the same halves, the same order), and its written assignments cover the selected rows only.
+     */
+    @Test
+    void shouldClusterOnlyTheSelectedRows(@TempDir Path dir) throws Exception {
+        ShardStore store = ShardStore.local(dir.resolve("pool"));
+        ShardStore compact = ShardStore.local(dir.resolve("compact"));
+        SyntheticPool.write(store, new SyntheticPool.Spec(9_000, 16, 30, 0.25, 3, 1000, 13), Partitions::embeddings);
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(4);
+        long selected = 0;
+        for (int p = 0; p < 3; p++) {
+            EmbeddingShards.Reader r = ShardedKMeans.openPartition(store, p, null);
+            int[] rows = java.util.stream.IntStream.range(0, (int) r.rows())
+                    .filter(i -> rnd.nextInt(3) != 0)
+                    .toArray();
+            new dev.dinoj.pipeline.shards.RowSelection(r.rows(), rows).write(store, Partitions.selection(p, "kept"));
+            try (EmbeddingShards.Writer w = new EmbeddingShards.Writer(compact, Partitions.embeddings(p), 16, 1000)) {
+                w.add(r.rows(java.util.Arrays.stream(rows).asLongStream().toArray()));
+            }
+            selected += rows.length;
+        }
+        HierarchicalKMeans.Settings s =
+                new HierarchicalKMeans.Settings(new int[] {40, 8}, 6, 1, null, HierarchicalKMeans.Strategy.CLOSEST, 2);
+        HierarchicalKMeans.Hierarchy onSelection = ShardedHierarchicalKMeans.fit(
+                new ShardedKMeans.Local(store, 3, 1 << 16, "kept"), store, 3, "kept", s, null);
+        HierarchicalKMeans.Hierarchy onCompact =
+                ShardedHierarchicalKMeans.fit(new ShardedKMeans.Local(compact, 3, 1 << 16), compact, 3, s, null);
+        assertEquals(selected, onSelection.points());
+        for (int l = 1; l <= 2; l++) {
+            assertArrayEquals(
+                    onCompact.level(l).centroids().data(),
+                    onSelection.level(l).centroids().data(),
+                    "level " + l);
+            assertArrayEquals(
+                    onCompact.level(l).assignment(), onSelection.level(l).assignment(), "level " + l);
+        }
+        HierarchicalKMeans.Hierarchy all =
+                ShardedHierarchicalKMeans.fit(new ShardedKMeans.Local(store, 3, 1 << 16), store, 3, s, null);
+        assertEquals(9_000, all.points());
+    }
 }
