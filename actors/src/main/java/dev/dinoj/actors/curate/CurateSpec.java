@@ -2,6 +2,7 @@ package dev.dinoj.actors.curate;
 
 import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.storage.StorageUri;
 
 /**
@@ -27,7 +28,9 @@ public record CurateSpec(
     public CurateSpec {
         queries = queries == null ? "" : queries.trim();
         embedder = embedder == null || embedder.isBlank() ? "pixels:28" : embedder.trim();
-        copyEmbedder = copyEmbedder == null || copyEmbedder.isBlank() ? "thumbnail:20" : copyEmbedder.trim();
+        copyEmbedder = copyEmbedder == null || copyEmbedder.isBlank()
+                ? "copy:" + CopyEmbedder.DEFAULT_SIDE
+                : copyEmbedder.trim();
         if (source == null || source.isBlank()) {
             throw new IllegalArgumentException("curate.source is empty: give the pool (s3://bucket/prefix)");
         }

@@ -2,13 +2,14 @@ package dev.dinoj.actors.curate;
 
 import dev.dinoj.evaluation.embed.VitEmbedder;
 import dev.dinoj.pipeline.embed.CompositeEmbedder;
+import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.embed.PixelEmbedder;
 import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 import java.nio.file.Path;
 
 /**
- * Embedders by spec, as {@code dinoj curate --embedder} names them: pixels:SIDE, thumbnail:SIDE, vit:CHECKPOINT (a
+ * Embedders by spec, as {@code dinoj curate --embedder} names them: pixels:SIDE, thumbnail:SIDE, copy:SIDE, vit:CHECKPOINT (a
  * checkpoint or run directory) or vit:WEIGHTS (a backbone weights file in any published layout).
  */
 public final class Embedders {
@@ -26,12 +27,17 @@ public final class Embedders {
         boolean ok = switch (kind) {
             case "pixels", "thumbnail" ->
                 arg.isEmpty() || (arg.matches("[1-9][0-9]{0,3}") && Integer.parseInt(arg) <= MAX_SIDE);
+            case "copy" ->
+                arg.isEmpty()
+                        || (arg.matches("[1-9][0-9]{1,3}")
+                                && Integer.parseInt(arg) >= 12
+                                && Integer.parseInt(arg) <= 64);
             case "vit" -> !arg.isEmpty();
             default -> false;
         };
         if (!ok) {
             throw new IllegalArgumentException(key + " = " + spec + ": use pixels:SIDE, thumbnail:SIDE (SIDE in [1, "
-                    + MAX_SIDE + "]), vit:CHECKPOINT or vit:WEIGHTS");
+                    + MAX_SIDE + "]), copy:SIDE (SIDE in [12, 64]), vit:CHECKPOINT or vit:WEIGHTS");
         }
     }
 
@@ -44,6 +50,7 @@ public final class Embedders {
         return switch (kind) {
             case "pixels" -> new PixelEmbedder(arg.isEmpty() ? 28 : Integer.parseInt(arg));
             case "thumbnail" -> new ThumbnailEmbedder(arg.isEmpty() ? 20 : Integer.parseInt(arg));
+            case "copy" -> new CopyEmbedder(arg.isEmpty() ? CopyEmbedder.DEFAULT_SIDE : Integer.parseInt(arg));
             default -> VitEmbedder.of(Path.of(arg), batch);
         };
     }

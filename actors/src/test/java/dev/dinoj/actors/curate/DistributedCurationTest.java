@@ -157,6 +157,7 @@ class DistributedCurationTest {
                         q,
                         100,
                         copyDims,
+                        CurateJob.alignedSide(e),
                         null,
                         new ShardedSelection(
                                 shards,

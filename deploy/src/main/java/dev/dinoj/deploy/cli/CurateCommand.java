@@ -12,6 +12,7 @@ import dev.dinoj.pipeline.curate.AlignedCopyDetector;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.embed.PixelEmbedder;
 import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
@@ -122,10 +123,11 @@ public final class CurateCommand implements Callable<Integer> {
 
     @Option(
             names = "--copy-embedder",
-            defaultValue = "thumbnail:20",
-            description =
-                    "near-duplicate embedder, same syntax, or 'same' to reuse --embedder (default ${DEFAULT-VALUE}; "
-                            + "the default threshold 0.992 is tuned for thumbnail:20)")
+            defaultValue = "copy:24",
+            description = "near-duplicate embedder: copy:SIDE (grey thumbnails compared by aligned copy detection: "
+                    + "crops, flips, padding, photometric edits, noise, JPEG), the --embedder syntax (compared by cosine "
+                    + "at dinoj.curate.near-duplicate.threshold), or 'same' to reuse --embedder (default "
+                    + "${DEFAULT-VALUE})")
     String copySpec;
 
     @Option(
@@ -314,7 +316,7 @@ public final class CurateCommand implements Callable<Integer> {
         return VitEmbedder.fromSafetensors(weights, vit, batch);
     }
 
-    /** {@code pixels:SIDE}, {@code thumbnail:SIDE} or {@code vit:CHECKPOINT|WEIGHTS}. */
+    /** {@code pixels:SIDE}, {@code thumbnail:SIDE}, {@code copy:SIDE} or {@code vit:CHECKPOINT|WEIGHTS}. */
     static Embedder embedder(String spec, int batch) {
         int colon = spec.indexOf(':');
         String kind = colon < 0 ? spec : spec.substring(0, colon);
@@ -325,6 +327,8 @@ public final class CurateCommand implements Callable<Integer> {
                     return new PixelEmbedder(arg.isEmpty() ? 28 : Integer.parseInt(arg));
                 case "thumbnail":
                     return new ThumbnailEmbedder(arg.isEmpty() ? 20 : Integer.parseInt(arg));
+                case "copy":
+                    return new CopyEmbedder(arg.isEmpty() ? CopyEmbedder.DEFAULT_SIDE : Integer.parseInt(arg));
                 case "vit":
                     if (arg.isEmpty()) {
                         throw new UserError("vit:PATH needs a checkpoint or run directory, or a weights file");
@@ -340,7 +344,8 @@ public final class CurateCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             // fall through to the message below
         }
-        throw new UserError("embedder " + spec + ": use pixels:SIDE, thumbnail:SIDE, vit:CHECKPOINT or vit:WEIGHTS");
+        throw new UserError(
+                "embedder " + spec + ": use pixels:SIDE, thumbnail:SIDE, copy:SIDE, vit:CHECKPOINT or vit:WEIGHTS");
     }
 
     private static String describe(IngestStats.Snapshot s) {

@@ -129,7 +129,7 @@ public final class ClusterDemo {
         c.put("out", out);
         c.put("target_size", targetSize);
         c.put("embedder", "pixels:28");
-        c.put("copy_embedder", "thumbnail:20");
+        c.put("copy_embedder", "copy:24");
         c.put("partitions", partitions);
         return b.toString();
     }

@@ -217,8 +217,9 @@ public final class CurateJob {
         if (!spec.exclude().isEmpty()) {
             exclusion = exclusion(spec.exclude(), spec.excludeThreshold(), cs, out);
         }
-        Curation.Result result =
-                Curation.run(pool.entries(), emb, queries, spec.targetSize(), copyDims, exclusion, vectors, cs, out);
+        int aligned = alignedSide(exclusion == null ? embedder : ((CompositeEmbedder) embedder).retrieval());
+        Curation.Result result = Curation.run(
+                pool.entries(), emb, queries, spec.targetSize(), copyDims, aligned, exclusion, vectors, cs, out);
         out.accept("writing " + result.curated().size() + " images to " + spec.out());
         Map<String, Object> extras = new LinkedHashMap<>();
         extras.put("source", spec.source().toString());
@@ -240,6 +241,17 @@ public final class CurateJob {
     }
 
     /** The copy thumbnails of every image of the sets, named {@code SET #index}. */
+    /**
+     * The thumbnail side when the curation's copy-detection embedder is {@link CopyEmbedder} ({@code copy:SIDE}, found
+     * by {@link AlignedCopyDetector}), else 0 (cosine of the embeddings, {@link CopyDetector}).
+     *
+     * @param embedder the curation's embedder, without the exclusion's thumbnails
+     */
+    public static int alignedSide(Embedder embedder) {
+        Embedder copy = embedder instanceof CompositeEmbedder c ? c.copy() : embedder;
+        return copy instanceof CopyEmbedder e ? e.side() : 0;
+    }
+
     static Curation.Exclusion exclusion(
             List<ExcludeSet> sets, float threshold, CurationSettings cs, Consumer<String> out) {
         CopyEmbedder e = new CopyEmbedder(EXCLUDE_SIDE);

@@ -175,7 +175,7 @@ public final class Curation {
             Exclusion exclusion,
             CurationSettings s,
             Consumer<String> progress) {
-        return run(entries, embeddings, queries, targetSize, copyDims, exclusion, null, s, progress);
+        return run(entries, embeddings, queries, targetSize, copyDims, 0, exclusion, null, s, progress);
     }
 
     /**
@@ -184,6 +184,8 @@ public final class Curation {
      *
      * @param embeddings as above, or, with {@code vectors}, only the leading {@code copyDims} copy-detection columns
      *                   (the exclusion's thumbnails before them)
+     * @param alignedSide the copy-detection columns are {@link dev.dinoj.pipeline.embed.CopyEmbedder} thumbnails of
+     *                   this side, compared by {@link AlignedCopyDetector}; 0: by cosine ({@link CopyDetector})
      * @param vectors    the retrieval embeddings of the pool, or null for those of {@code embeddings}, in the heap
      */
     public static Result run(
@@ -192,6 +194,7 @@ public final class Curation {
             Queries queries,
             Integer targetSize,
             int copyDims,
+            int alignedSide,
             Exclusion exclusion,
             SelectionVectors.Source vectors,
             CurationSettings s,
@@ -285,11 +288,19 @@ public final class Curation {
         SelectionVectors sel = vectors == null ? SelectionVectors.inHeap(x) : vectors.of(pool);
 
         // ---- 3. near duplicates
-        CopyDetector.Result copies = CopyDetector.detect(
-                xCopy,
-                new CopyDetector.Settings(
-                        s.nearDuplicateK(), s.nearDuplicateThreshold(), s.approximateAbove(), s.nprobe()),
-                null);
+        boolean aligned = alignedSide > 0;
+        float threshold = aligned ? AlignedCopyDetector.NORMALISED_THRESHOLD : s.nearDuplicateThreshold();
+        CopyDetector.Result copies = aligned
+                ? AlignedCopyDetector.detect(
+                        xCopy,
+                        alignedSide,
+                        new AlignedCopyDetector.Settings(
+                                s.nearDuplicateK(), threshold, s.approximateAbove(), s.nprobe()),
+                        null)
+                : CopyDetector.detect(
+                        xCopy,
+                        new CopyDetector.Settings(s.nearDuplicateK(), threshold, s.approximateAbove(), s.nprobe()),
+                        null);
         List<Integer> keptIdx = new ArrayList<>();
         for (int i = 0; i < pool.size(); i++) {
             if (copies.isKept(i)) {
@@ -297,26 +308,20 @@ public final class Curation {
             } else {
                 ManifestEntry e = pool.get(i);
                 String rep = pool.get(copies.representative()[i]).key();
-                byKey.put(
-                        e.key(),
-                        e.withState(
-                                ObjectState.NEAR_DUPLICATE,
-                                String.format(
-                                        Locale.ROOT,
-                                        "copy of %s (cosine %.3f >= %.3f)",
-                                        rep,
-                                        copies.similarity()[i],
-                                        s.nearDuplicateThreshold()),
-                                rep));
+                String how = aligned
+                        ? String.format(Locale.ROOT, "aligned copy, verification score %.3f", copies.similarity()[i])
+                        : String.format(Locale.ROOT, "cosine %.3f >= %.3f", copies.similarity()[i], threshold);
+                byKey.put(e.key(), e.withState(ObjectState.NEAR_DUPLICATE, "copy of " + rep + " (" + how + ")", rep));
             }
         }
         int[] dedup = keptIdx.stream().mapToInt(Integer::intValue).toArray();
         say.accept(String.format(
                 Locale.ROOT,
-                "near duplicates: %d images in %d copy groups removed (threshold %.3f, k %d)",
+                "near duplicates: %d images in %d copy groups removed (%s %.4f, k %d)",
                 copies.duplicates(),
                 copies.components(),
-                s.nearDuplicateThreshold(),
+                aligned ? "aligned copy:" + alignedSide + ", normalised score" : "cosine",
+                threshold,
                 s.nearDuplicateK()));
 
         // ---- 4. selection (indices into dedup)

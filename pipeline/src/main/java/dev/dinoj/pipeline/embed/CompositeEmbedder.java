@@ -17,6 +17,16 @@ public final class CompositeEmbedder implements Embedder {
         this.retrieval = retrieval;
     }
 
+    /** The copy-detection part. */
+    public Embedder copy() {
+        return copy;
+    }
+
+    /** The retrieval part. */
+    public Embedder retrieval() {
+        return retrieval;
+    }
+
     /** Columns of the copy-detection part (the first ones). */
     public int copyDims() {
         return copy.dim();

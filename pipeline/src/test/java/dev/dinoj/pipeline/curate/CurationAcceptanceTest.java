@@ -9,8 +9,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.dinoj.loopback.LoopbackS3Server;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
+import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.embed.PixelEmbedder;
-import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import dev.dinoj.pipeline.ingest.ObjectState;
@@ -37,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Acceptance 1 and 2 of issue 3, end to end against the loopback S3 server: real Fashion-MNIST images plus planted
  * near duplicates (augmented, JPEG re-encoded copies), exact duplicates, noise images, zero-byte objects, truncated
  * PNGs, text files and a gzipped IDX archive; curated around query images of three classes (dress, sneaker, ankle
- * boot by default; {@code -Ddinoj.test.queryClasses=1,5,8} for others). Embedders: {@link ThumbnailEmbedder} (20×20,
- * centred) for copy detection, {@link PixelEmbedder} (28×28, the raw-pixel baseline) for retrieval — a 15-minute
+ * boot by default; {@code -Ddinoj.test.queryClasses=1,5,8} for others). Embedders: {@link CopyEmbedder} (24×24 grey
+ * thumbnails, aligned copy detection: the {@code curate} default) for copy detection, {@link PixelEmbedder} (28×28, the raw-pixel baseline) for retrieval — a 15-minute
  * ViT checkpoint retrieves worse on Fashion-MNIST (docs/CURATION.md).
  */
 @Timeout(600)
@@ -104,7 +104,7 @@ class CurationAcceptanceTest {
                                 StorageUri.parse("s3://lake/curated"),
                                 tmp.resolve("work"),
                                 null),
-                        new ThumbnailEmbedder(20),
+                        new CopyEmbedder(CopyEmbedder.DEFAULT_SIDE),
                         new PixelEmbedder(28),
                         cs,
                         ss,
@@ -180,7 +180,12 @@ class CurationAcceptanceTest {
                         byKey.size(),
                         seconds);
                 assertTrue(recall >= 0.95, "near-duplicate recall " + recall);
-                assertTrue(precision >= 0.95, "near-duplicate precision " + precision);
+                // issue #16's measure: originals wrongly dropped, at most 1 % of the pool (the planted copies are 5 %
+                // of
+                // it, so a precision of 0.95 would allow only 0.25 %: Fashion-MNIST has near-identical items of its
+                // own)
+                int natural = flagged - flaggedPlanted;
+                assertTrue(natural <= POOL / 100, "pool images flagged that are not planted copies: " + natural);
                 assertTrue(retrievalPrecision >= 0.80, "retrieved from the query classes: " + retrievalPrecision);
                 assertEquals(QUERY_CLASSES.length * QUERIES_PER_CLASS, o.queryImages());
 
