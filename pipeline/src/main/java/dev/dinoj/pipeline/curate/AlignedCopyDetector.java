@@ -226,13 +226,12 @@ public final class AlignedCopyDetector {
     /** Candidate retrieval and verification without the threshold (for calibration). */
     static Scored scorePairs(FloatMatrix x, int side, Settings s) {
         int n = x.rows();
-        CopyDescriptors d = CopyDescriptors.of(x, side);
-        CopyWhitening w = CopyWhitening.fit(d.views);
-        FloatMatrix views = w.apply(d.views);
-        FloatMatrix windows = w.apply(d.windows);
+        FloatMatrix raw = CopyDescriptors.views(x, side);
+        CopyWhitening w = CopyWhitening.fit(raw);
+        FloatMatrix views = w.apply(raw);
         Map<Long, List<Hint>> pairs = new HashMap<>();
         search(
-                windows,
+                (from, to) -> w.apply(CopyDescriptors.windows(x, side, from, to)),
                 views,
                 n,
                 s,
@@ -260,22 +259,22 @@ public final class AlignedCopyDetector {
         if (n == 0 || refs.rows() == 0) {
             return new Match(refOf, best);
         }
-        CopyDescriptors dp = CopyDescriptors.of(pool, side);
-        CopyDescriptors dr = CopyDescriptors.of(refs, side);
-        CopyWhitening w = CopyWhitening.fit(concat(dp.views, dr.views));
+        FloatMatrix poolViews = CopyDescriptors.views(pool, side);
+        FloatMatrix refViews = CopyDescriptors.views(refs, side);
+        CopyWhitening w = CopyWhitening.fit(concat(poolViews, refViews));
         // pair key (pool, ref); hints with A = first, B = second
         Map<Long, List<Hint>> pairs = new HashMap<>();
         search(
-                w.apply(dp.windows),
-                w.apply(dr.views),
+                (from, to) -> w.apply(CopyDescriptors.windows(pool, side, from, to)),
+                w.apply(refViews),
                 n,
                 s,
                 false,
                 (qi, dj, h) -> pairs.computeIfAbsent(((long) qi << 32) | dj, k -> new ArrayList<>(2))
                         .add(h));
         search(
-                w.apply(dr.windows),
-                w.apply(dp.views),
+                (from, to) -> w.apply(CopyDescriptors.windows(refs, side, from, to)),
+                w.apply(poolViews),
                 refs.rows(),
                 s,
                 false,
@@ -334,6 +333,11 @@ public final class AlignedCopyDetector {
         }
     }
 
+    /** The whitened window descriptors of a block of query images. */
+    interface Windows {
+        FloatMatrix of(int from, int to);
+    }
+
     interface HintSink {
         void accept(int queryImage, int dbImage, Hint h);
     }
@@ -344,8 +348,8 @@ public final class AlignedCopyDetector {
      * relative to the key {@code (query, db)} order; the caller re-keys).
      */
     private static void search(
-            FloatMatrix windows, FloatMatrix views, int qImages, Settings s, boolean samePool, HintSink sink) {
-        int wPer = windows.rows() / Math.max(1, qImages);
+            Windows windows, FloatMatrix views, int qImages, Settings s, boolean samePool, HintSink sink) {
+        int wPer = CopyDescriptors.WINDOWS;
         int kRow = s.candidates() + (samePool ? CopyDescriptors.VIEWS : 0);
         int block = Math.max(1, 4096 / Math.max(1, wPer / 16));
         boolean approximate = s.approximateAbove() > 0 && views.rows() / CopyDescriptors.VIEWS > s.approximateAbove();
@@ -353,7 +357,7 @@ public final class AlignedCopyDetector {
                 IvfIndex ivf = approximate ? IvfIndex.build(views, 17) : null) {
             for (int q0 = 0; q0 < qImages; q0 += block) {
                 int q1 = Math.min(qImages, q0 + block);
-                FloatMatrix qs = windows.slice(q0 * wPer, q1 * wPer);
+                FloatMatrix qs = windows.of(q0, q1);
                 Neighbors nn = approximate
                         ? ivf.search(qs, kRow, s.nprobe(), false, null)
                         : flat.search(qs, kRow, false, null);

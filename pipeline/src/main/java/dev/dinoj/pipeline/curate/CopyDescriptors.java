@@ -9,7 +9,6 @@ import java.util.List;
  * padding-sized border, each also mirrored) and 49 crop windows (scales 1, 0.87, 0.75 per axis at 1–3 positions),
  * each an {@value #CELLS}×{@value #CELLS} area average, centred and L2-normalised.
  */
-/** The window and view descriptors of every image. */
 final class CopyDescriptors {
     /** Cells per side. */
     static final int CELLS = 8;
@@ -22,13 +21,10 @@ final class CopyDescriptors {
     /** Per-axis windows: {scale, offset}. */
     static final double[][] AXIS = axisWindows();
 
-    final FloatMatrix views;
-    final FloatMatrix windows;
+    /** Crop windows per image. */
+    static final int WINDOWS = AXIS.length * AXIS.length;
 
-    private CopyDescriptors(FloatMatrix views, FloatMatrix windows) {
-        this.views = views;
-        this.windows = windows;
-    }
+    private CopyDescriptors() {}
 
     private static double[][] axisWindows() {
         List<double[]> w = new ArrayList<>();
@@ -52,32 +48,17 @@ final class CopyDescriptors {
         return new CopyVerifier.Start((float) sx, (float) (wx[1] - sx * c), (float) sy, (float) (wy[1] - sy * c), flip);
     }
 
-    static CopyDescriptors of(FloatMatrix x, int side) {
+    /** The {@value #VIEWS} indexed views of every image of {@code x}: rows {@code i·VIEWS … i·VIEWS + 3}. */
+    static FloatMatrix views(FloatMatrix x, int side) {
         int n = x.rows();
         int m = CELLS * CELLS;
-        int na = AXIS.length;
-        double[][] axisW = new double[na][];
-        for (int a = 0; a < na; a++) {
-            axisW[a] = boxWeights(side, AXIS[a][1], AXIS[a][1] + AXIS[a][0]);
-        }
         double[] fullW = boxWeights(side, 0, 1);
         double[] padW = boxWeights(side, PAD, 1 - PAD);
         float[] views = new float[n * VIEWS * m];
-        float[] windows = new float[n * na * na * m];
-        double[][] cols = new double[na][side * CELLS];
         double[] tmp = new double[side * CELLS];
         double[] desc = new double[m];
         for (int i = 0; i < n; i++) {
             int off = i * side * side;
-            for (int a = 0; a < na; a++) {
-                rowsTimes(x.data(), off, side, axisW[a], cols[a]);
-            }
-            for (int wy = 0; wy < na; wy++) {
-                for (int wx = 0; wx < na; wx++) {
-                    project(axisW[wy], cols[wx], side, desc);
-                    put(desc, windows, ((i * na + wy) * na + wx) * m, false);
-                }
-            }
             rowsTimes(x.data(), off, side, fullW, tmp);
             project(fullW, tmp, side, desc);
             put(desc, views, (i * VIEWS) * m, false);
@@ -87,7 +68,36 @@ final class CopyDescriptors {
             put(desc, views, (i * VIEWS + 1) * m, false);
             put(desc, views, (i * VIEWS + 3) * m, true);
         }
-        return new CopyDescriptors(new FloatMatrix(n * VIEWS, m, views), new FloatMatrix(n * na * na, m, windows));
+        return new FloatMatrix(n * VIEWS, m, views);
+    }
+
+    /**
+     * The {@link #WINDOWS} crop-window descriptors of images {@code from … to - 1} of {@code x}, computed per block of
+     * queries (all of a large pool's windows at once would take 12.5 KB per image).
+     */
+    static FloatMatrix windows(FloatMatrix x, int side, int from, int to) {
+        int m = CELLS * CELLS;
+        int na = AXIS.length;
+        double[][] axisW = new double[na][];
+        for (int a = 0; a < na; a++) {
+            axisW[a] = boxWeights(side, AXIS[a][1], AXIS[a][1] + AXIS[a][0]);
+        }
+        float[] windows = new float[(to - from) * WINDOWS * m];
+        double[][] cols = new double[na][side * CELLS];
+        double[] desc = new double[m];
+        for (int i = from; i < to; i++) {
+            int off = i * side * side;
+            for (int a = 0; a < na; a++) {
+                rowsTimes(x.data(), off, side, axisW[a], cols[a]);
+            }
+            for (int wy = 0; wy < na; wy++) {
+                for (int wx = 0; wx < na; wx++) {
+                    project(axisW[wy], cols[wx], side, desc);
+                    put(desc, windows, (((i - from) * na + wy) * na + wx) * m, false);
+                }
+            }
+        }
+        return new FloatMatrix((to - from) * WINDOWS, m, windows);
     }
 
     /** out[y][k] = Σ_x img[y][x] · w[k][x]: the window along x, [side, CELLS]. */
