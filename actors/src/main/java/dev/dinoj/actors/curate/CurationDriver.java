@@ -11,6 +11,7 @@ import akka.actor.typed.receptionist.Receptionist;
 import akka.cluster.typed.Cluster;
 import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
+import dev.dinoj.actors.data.DataShard;
 import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationRecord;
@@ -20,6 +21,7 @@ import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.curate.SelectionVectors;
 import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.curate.ShardedSelection;
+import dev.dinoj.pipeline.data.ImageDataset;
 import dev.dinoj.pipeline.embed.Embedder;
 import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.IngestRun;
@@ -29,6 +31,7 @@ import dev.dinoj.pipeline.shards.ShardStore;
 import dev.dinoj.pipeline.storage.ObjectStores;
 import dev.dinoj.pipeline.storage.StorageSettings;
 import dev.dinoj.pipeline.storage.StorageUri;
+import dev.dinoj.trainer.config.DatasetSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -411,13 +414,15 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         StorageSettings ss = StorageSettings.fromConfig(app);
         akka.actor.ActorSystem storage = StorageSystem.get(app);
         ActorRef<KMeansDriver.Command> passes = this.passes;
-        try (Embedder embedder = Embedders.of(spec, 64);
-                EmbeddingStore merged = EmbeddingStore.inMemory(
-                        passes != null && Embedders.copyDims(embedder) > 0
-                                ? Embedders.copyDims(embedder)
-                                : embedder.dim(),
-                        embedder.id());
+        CurateJob.Layout layout = Embedders.layout(spec, 64);
+        // the columns the driver holds with the distributed stages: the exclusion's and the copy detection's
+        int held = passes != null && layout.copyDims() > 0
+                ? layout.retrievalColumn()
+                : layout.embedder().dim();
+        try (Embedder embedder = layout.embedder();
+                EmbeddingStore merged = EmbeddingStore.inMemory(held, embedder.id());
                 ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, storage)) {
+            List<CurateJob.ExcludeSet> exclude = excludeSets(spec, app);
             List<ManifestEntry> entries = PartitionMerge.merge(runDir, n, keys, spec.source(), merged, embedder.dim());
             log.info(
                     "Merged {} partitions: {} objects, {} manifest entries, {} embeddings of {} columns{}",
@@ -435,7 +440,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                         n,
                         entries,
                         selection -> KMeansDriver.backend(passes, shards, n, selection),
-                        Embedders.copyDims(embedder),
+                        layout.retrievalColumn(),
                         ShardedKMeans.DEFAULT_BLOCK_ROWS);
             }
             Path work = Partitions.root(runDir).resolve("driver");
@@ -444,15 +449,16 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
                     spec.queries().isEmpty() ? null : StorageUri.parse(spec.queries()),
                     StorageUri.parse(spec.out()),
                     work,
-                    spec.targetSize() > 0 ? spec.targetSize() : null);
+                    spec.targetSize() > 0 ? spec.targetSize() : null,
+                    exclude,
+                    spec.excludeThreshold());
             CurateJob.Outcome o = CurateJob.finish(
                     storage,
                     job,
                     src,
                     new IngestRun.Result(entries, merged, new IngestStats().snapshot()),
                     merged,
-                    embedder,
-                    Embedders.copyDims(embedder),
+                    layout,
                     vectors,
                     cs,
                     ss,
@@ -475,6 +481,34 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         } catch (IOException e) {
             throw new UncheckedIOException(Partitions.root(runDir) + ": cannot write the curation's record", e);
         }
+    }
+
+    /**
+     * Opens the {@code exclude} sets of {@code spec} on this node (Fashion-MNIST from {@code
+     * dinoj.actors.data.fashion-mnist-dir}, a curated S3 set fetched into the data cache directory).
+     *
+     * @throws IllegalArgumentException naming the set that cannot be opened or holds no image
+     */
+    static List<CurateJob.ExcludeSet> excludeSets(CurateSpec spec, Config app) {
+        List<CurateJob.ExcludeSet> sets = new ArrayList<>();
+        if (spec.exclude().length == 0) {
+            return sets;
+        }
+        DataShard.Settings data = DataShard.Settings.fromConfig(app);
+        for (String name : spec.exclude()) {
+            ImageDataset images;
+            try {
+                images = DatasetSpec.parse(name, data.fashionMnistDir(), data.cacheDir())
+                        .open(StorageSettings.fromConfig(app), StorageSystem.config(app));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("curate.exclude " + name + ": " + e.getMessage(), e);
+            }
+            if (images.size() == 0) {
+                throw new IllegalArgumentException("curate.exclude " + name + ": holds no images");
+            }
+            sets.add(new CurateJob.ExcludeSet(name, images));
+        }
+        return sets;
     }
 
     private Behavior<Command> onMerged(Merged m) {

@@ -1,6 +1,7 @@
 package dev.dinoj.actors.curate;
 
 import dev.dinoj.evaluation.embed.VitEmbedder;
+import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.embed.CompositeEmbedder;
 import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.embed.Embedder;
@@ -57,15 +58,23 @@ public final class Embedders {
 
     /**
      * The embedder of a curation: the copy-detection embedder's columns first, then the retrieval embedder's
-     * ({@link CompositeEmbedder}), or the retrieval embedder alone when {@code copyEmbedder} is {@code same}. The
-     * curation workers and the driver build the same one, so partial embeddings merge.
+     * ({@link CompositeEmbedder}), or the retrieval embedder alone when {@code copyEmbedder} is {@code same}; with
+     * {@code exclude}, the exclusion's {@code copy:24} thumbnails in front unless the copy-detection embedder is
+     * {@code copy:24} ({@link CurateJob#layout}). The curation workers and the driver build the same one, so partial
+     * embeddings merge.
      */
-    public static Embedder of(CurateSpec spec, int batch) {
+    public static CurateJob.Layout layout(CurateSpec spec, int batch) {
         Embedder e = of(spec.embedder(), batch);
-        return spec.copyEmbedder().equals("same") ? e : new CompositeEmbedder(of(spec.copyEmbedder(), batch), e);
+        Embedder copy = spec.copyEmbedder().equals("same") ? null : of(spec.copyEmbedder(), batch);
+        return CurateJob.layout(copy, e, spec.exclude().length > 0);
     }
 
-    /** Leading copy-detection columns of {@link #of(CurateSpec, int)}'s embedder (0: one embedding for both). */
+    /** The embedder of {@link #layout(CurateSpec, int)}. */
+    public static Embedder of(CurateSpec spec, int batch) {
+        return layout(spec, batch).embedder();
+    }
+
+    /** Leading copy-detection columns of a curation embedder without exclusion (0: one embedding for both). */
     public static int copyDims(Embedder e) {
         return e instanceof CompositeEmbedder c ? c.copyDims() : 0;
     }

@@ -19,7 +19,8 @@ import java.util.List;
  * ({@link TrainSettings#loadSubmitted}: no includes, no environment); its run directory lies below
  * {@code run-roots}, can be written, holds no run that has ended and does not overlap the state folder; its steps are bounded; the other paths it names
  * ({@code distill.teacher}, {@code model.pretrained-weights}, a {@code vit:} embedder, a local curation source or
- * queries) lie below one of the roots,
+ * queries, a local {@code curated:} exclusion set) lie below one of the roots, its exclusion sets are curated sets or
+ * Fashion-MNIST,
  * and a local curation {@code out} below {@code run-roots}. A refusal is one line naming the key; it never shows a
  * file's text, and a path outside the roots gets the same answer whether it exists or not. A run the node config fixes
  * is the operator's and is not checked here.
@@ -77,6 +78,9 @@ final class SubmissionRules {
             }
             vit("curate.embedder", c.embedder());
             vit("curate.copy-embedder", c.copyEmbedder());
+            for (String set : c.exclude()) {
+                excluded(set);
+            }
         }
     }
 
@@ -164,6 +168,27 @@ final class SubmissionRules {
         StorageUri u = StorageUri.parse(uri);
         if (u.scheme().equals(StorageUri.FILE) && !roots.contain(Path.of(u.path()))) {
             throw new IllegalArgumentException(key + " = " + uri + ": a local path must be below " + roots);
+        }
+    }
+
+    /**
+     * An exclusion set of a submission is a curated set ({@code curated:s3://…}, or {@code curated:DIR} below the
+     * roots) or the node's Fashion-MNIST; {@code idx:} and {@code folder:} would make the coordinator read files of
+     * the submitter's choosing.
+     */
+    private void excluded(String set) {
+        String key = "curate.exclude " + set;
+        if (set.startsWith("fashion-mnist:")) {
+            return;
+        }
+        if (!set.startsWith("curated:")) {
+            throw new IllegalArgumentException(key + ": a submitted run may exclude curated:s3://bucket/prefix, "
+                    + "curated:DIR below " + readable + " or fashion-mnist:train|test");
+        }
+        String loc = set.substring("curated:".length());
+        StorageUri u = StorageUri.parse(loc);
+        if (u.scheme().equals(StorageUri.FILE) && !readable.contain(Path.of(u.path()))) {
+            throw new IllegalArgumentException(key + ": a local curated set must be below " + readable);
         }
     }
 

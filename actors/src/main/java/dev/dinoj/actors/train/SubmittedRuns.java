@@ -105,6 +105,8 @@ final class SubmittedRuns {
             cur.put("embedder", c.embedder());
             cur.put("copy-embedder", c.copyEmbedder());
             cur.put("partitions", c.partitions());
+            cur.put("exclude", c.excludeSets());
+            cur.put("exclude-threshold", (double) c.excludeThreshold());
             run.put("curate", cur);
         }
         return run;

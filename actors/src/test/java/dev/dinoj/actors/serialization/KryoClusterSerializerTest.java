@@ -149,7 +149,16 @@ class KryoClusterSerializerTest {
 
         TestProbe<CurationDriver.Command> driver = a.createTestProbe();
         var ingest = new CurationWorker.IngestPartition(
-                new CurateSpec("s3://bkt/pool", "", "s3://bkt/out", 0, "pixels:28", "same", 4),
+                new CurateSpec(
+                        "s3://bkt/pool",
+                        "",
+                        "s3://bkt/out",
+                        0,
+                        "pixels:28",
+                        "same",
+                        4,
+                        new String[] {"fashion-mnist:test", "curated:s3://bkt/eval"},
+                        0.97f),
                 2,
                 4,
                 "/shared/run",

@@ -247,5 +247,38 @@ class SubmissionRulesTest {
                 "curate.embedder",
                 "\n");
         assertFalse(Files.exists(Path.of(out)));
+        refused(
+                submit("fmnist-pico", runs.resolve("t"), 2, excluding("folder:" + tmp.resolve("configs"))),
+                "curate.exclude folder:",
+                "\n");
+    }
+
+    private static CurateSpec excluding(String... sets) {
+        return new CurateSpec("s3://bkt/pool", "", "s3://bkt/out", 0, "pixels:28", "copy:24", 0, sets, 0);
+    }
+
+    /** A submission may exclude curated sets (S3, or local below the roots) and Fashion-MNIST, no idx: or folder:. */
+    @Test
+    void shouldLetASubmissionExcludeCuratedSetsAndFashionMnistOnly() throws Exception {
+        SubmissionRules rules = new SubmissionRules(
+                Roots.of(SubmissionRules.CONFIG_ROOTS, List.of(configs.toString())),
+                Roots.of(SubmissionRules.RUN_ROOTS, List.of(runs.toString())),
+                null);
+        Duration s = Duration.ofSeconds(1);
+        Path curated = Files.createDirectories(configs.resolve("eval-set"));
+        for (String ok : new String[] {"curated:s3://bkt/eval", "curated:" + curated, "fashion-mnist:test"}) {
+            rules.checkNew(
+                    new RunSpec("fmnist-pico", List.of(), runs.resolve("x"), 2, 0, 1, s, s, s, s, excluding(ok), 3, 0));
+        }
+        for (String bad : new String[] {
+            "idx:" + configs.resolve("images-idx3-ubyte"), "folder:" + curated, "curated:" + tmp.resolve("secret.conf")
+        }) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> rules.checkNew(new RunSpec(
+                            "fmnist-pico", List.of(), runs.resolve("x"), 2, 0, 1, s, s, s, s, excluding(bad), 3, 0)));
+            assertTrue(e.getMessage().startsWith("curate.exclude " + bad + ": "), e.getMessage());
+            assertFalse(e.getMessage().contains(SECRET), e.getMessage());
+        }
     }
 }

@@ -31,7 +31,16 @@ class SubmittedRunsTest {
         RunSpec a = spec(tmp.resolve("a").toString(), null, "train.batch-size=4", "optim.lr=\"1e-3\"");
         RunSpec b = spec(
                 tmp.resolve("b").toString(),
-                new CurateSpec("s3://bkt/pool", "s3://bkt/q", "s3://bkt/out", 500, "pixels:28", "thumbnail:20", 4));
+                new CurateSpec(
+                        "s3://bkt/pool",
+                        "s3://bkt/q",
+                        "s3://bkt/out",
+                        500,
+                        "pixels:28",
+                        "thumbnail:20",
+                        4,
+                        new String[] {"fashion-mnist:test", "curated:s3://bkt/eval"},
+                        0.97f));
         SubmittedRuns.saveQueue(state, List.of(a, b));
         List<RunSpec> back = SubmittedRuns.loadQueue(state, node);
         assertEquals(2, back.size());

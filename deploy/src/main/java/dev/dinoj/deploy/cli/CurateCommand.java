@@ -74,7 +74,8 @@ public final class CurateCommand implements Callable<Integer> {
             description = "drop the pool images that are copies of this set's images (repeatable; as LVD-142M was "
                     + "deduplicated against its benchmarks): fashion-mnist:test, idx:FILE, folder:DIR or "
                     + "curated:DIR|s3://…; counted as state excluded. Compared by aligned copy detection on copy:24 "
-                    + "thumbnails, which ingestion then also computes (another default --work)")
+                    + "thumbnails: those of the default --copy-embedder copy:24, or else ones ingestion also "
+                    + "computes (then another default --work)")
     List<String> exclude = new ArrayList<>();
 
     @Option(
@@ -195,11 +196,7 @@ public final class CurateCommand implements Callable<Integer> {
                         ? weightsEmbedder()
                         : embedder(checkpoint != null ? "vit:" + checkpoint : embedderSpec, batch);
                 Embedder copy = copySpec.equals("same") ? null : embedder(copySpec, batch)) {
-            String ids = (exclude.isEmpty() ? "" : "exclude-copy-" + CurateJob.EXCLUDE_SIDE + "|")
-                    + (copy == null ? "" : copy.id() + "|")
-                    + embedder.id();
-            Path workDir =
-                    work != null ? work : Path.of(".dinoj-work", "curate-" + CacheKeys.sha256Hex(src + "|" + ids, 12));
+            Path workDir = work != null ? work : defaultWork(src, !exclude.isEmpty(), copy, embedder);
             StorageSettings ss = st.settings(config);
             List<CurateJob.ExcludeSet> excludeSets = excludeSets(ss, config);
             System.err.println("dinoj: storage " + ss.describe());
@@ -270,6 +267,18 @@ public final class CurateCommand implements Callable<Integer> {
                 ObjectStores.terminate(system);
             }
         }
+    }
+
+    /**
+     * {@code .dinoj-work/curate-<hash>} of the source and the embedders; the exclusion's thumbnails count only when
+     * they are stored in columns of their own ({@link CurateJob#layout}: not with the {@code copy:24} copy embedder).
+     */
+    static Path defaultWork(StorageUri src, boolean exclude, Embedder copy, Embedder embedder) {
+        boolean own = CurateJob.layout(copy, embedder, exclude).excludeDims() > 0;
+        String ids = (own ? "exclude-copy-" + CurateJob.EXCLUDE_SIDE + "|" : "")
+                + (copy == null ? "" : copy.id() + "|")
+                + embedder.id();
+        return Path.of(".dinoj-work", "curate-" + CacheKeys.sha256Hex(src + "|" + ids, 12));
     }
 
     /** The {@code --exclude} sets, opened (an unusable spec: one line naming it). */

@@ -120,6 +120,19 @@ public final class TrainCommand implements Callable<Integer> {
                     + "thumbnail:SIDE, vit:CHECKPOINT, vit:WEIGHTS; default pixels:28)")
     String curateEmbedder;
 
+    @Option(
+            names = "--curate-exclude",
+            paramLabel = "SPEC",
+            description = "with --curate-source: drop the pool images that are copies of this set's images, as "
+                    + "curate --exclude (repeatable; a submitted run may name curated:s3://…, curated:DIR below the "
+                    + "node's roots or fashion-mnist:train|test)")
+    List<String> curateExclude = new ArrayList<>();
+
+    @Option(
+            names = "--curate-exclude-threshold",
+            description = "with --curate-exclude: aligned-verification score of a copy (default 0.963)")
+    Float curateExcludeThreshold;
+
     @Option(names = "--json", description = "end with one JSON line (steps, seconds, last checkpoint, last losses)")
     boolean json;
 
@@ -230,9 +243,23 @@ public final class TrainCommand implements Callable<Integer> {
             curate.put("target_size", curateTargetSize);
             curate.put("embedder", curateEmbedder == null ? "" : curateEmbedder);
             curate.put("partitions", curatePartitions);
+            if (!curateExclude.isEmpty()) {
+                curate.put("exclude", curateExclude);
+            }
+            if (curateExcludeThreshold != null) {
+                if (!(curateExcludeThreshold > 0 && curateExcludeThreshold <= 1)) {
+                    throw new UserError("--curate-exclude-threshold " + curateExcludeThreshold + ": must be in (0, 1]");
+                }
+                curate.put("exclude_threshold", curateExcludeThreshold);
+            }
             body.put("curate", curate);
-        } else if (curateOut != null || curateQueries != null || curateEmbedder != null) {
-            throw new UserError("--curate-out, --curate-queries and --curate-embedder need --curate-source");
+        } else if (curateOut != null
+                || curateQueries != null
+                || curateEmbedder != null
+                || !curateExclude.isEmpty()
+                || curateExcludeThreshold != null) {
+            throw new UserError(
+                    "--curate-out, --curate-queries, --curate-embedder and --curate-exclude need " + "--curate-source");
         }
         String message = new ManagementClient(management).post("/training/submit", bearer, body);
         System.out.println(message + "; follow it with ./dinoj status --management " + management);

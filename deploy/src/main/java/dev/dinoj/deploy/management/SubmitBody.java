@@ -14,7 +14,7 @@ import java.util.Set;
 /**
  * The body of {@code POST /training/submit}, read strictly: {@code {"config", "set": [..], "dir", "steps",
  * "checkpoint_every", "curate": {"source", "queries", "out", "target_size", "embedder", "copy_embedder",
- * "partitions"}}}. A field of another type, out of its bounds or unknown is refused in one line naming it (400); no
+ * "partitions", "exclude": [..], "exclude_threshold"}}}. A field of another type, out of its bounds or unknown is refused in one line naming it (400); no
  * value silently becomes a default or wraps around. What the fields may name is the coordinator's to check.
  */
 record SubmitBody(String config, List<String> sets, String dir, long steps, int checkpointEvery, CurateSpec curate) {
@@ -23,8 +23,16 @@ record SubmitBody(String config, List<String> sets, String dir, long steps, int 
     static final int MAX_SETS = 256;
 
     private static final Set<String> FIELDS = Set.of("config", "set", "dir", "steps", "checkpoint_every", "curate");
-    private static final Set<String> CURATE_FIELDS =
-            Set.of("source", "queries", "out", "target_size", "embedder", "copy_embedder", "partitions");
+    private static final Set<String> CURATE_FIELDS = Set.of(
+            "source",
+            "queries",
+            "out",
+            "target_size",
+            "embedder",
+            "copy_embedder",
+            "partitions",
+            "exclude",
+            "exclude_threshold");
 
     /**
      * @throws IllegalArgumentException one line naming the field
@@ -75,7 +83,7 @@ record SubmitBody(String config, List<String> sets, String dir, long steps, int 
         }
         if (!c.isObject()) {
             throw new IllegalArgumentException("\"curate\" must be an object {source, queries, out, target_size, "
-                    + "embedder, copy_embedder, partitions}");
+                    + "embedder, copy_embedder, partitions, exclude, exclude_threshold}");
         }
         known(c, CURATE_FIELDS, "curate.");
         try {
@@ -86,7 +94,9 @@ record SubmitBody(String config, List<String> sets, String dir, long steps, int 
                     (int) whole(c, "target_size", Integer.MAX_VALUE),
                     text(c, "embedder"),
                     text(c, "copy_embedder"),
-                    (int) whole(c, "partitions", CurateSpec.MAX_PARTITIONS));
+                    (int) whole(c, "partitions", CurateSpec.MAX_PARTITIONS),
+                    strings(c, "exclude", CurateSpec.MAX_EXCLUDE),
+                    fraction(c, "exclude_threshold"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("\"curate\": " + e.getMessage(), e);
         }
@@ -112,6 +122,39 @@ record SubmitBody(String config, List<String> sets, String dir, long steps, int 
             throw new IllegalArgumentException("\"" + field + "\" must be a string");
         }
         return v.asText();
+    }
+
+    /** An array of at most {@code max} strings (empty when absent or null). */
+    private static String[] strings(JsonNode n, String field, int max) {
+        JsonNode v = n.path(field);
+        if (v.isMissingNode() || v.isNull()) {
+            return new String[0];
+        }
+        List<String> out = new ArrayList<>();
+        if (v.isArray() && v.size() <= max) {
+            for (JsonNode x : v) {
+                if (!x.isTextual()) {
+                    break;
+                }
+                out.add(x.asText());
+            }
+        }
+        if (!v.isArray() || out.size() != v.size()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be an array of at most " + max + " strings");
+        }
+        return out.toArray(String[]::new);
+    }
+
+    /** A number in {@code [0, 1]} (0 when absent or null). */
+    private static float fraction(JsonNode n, String field) {
+        JsonNode v = n.path(field);
+        if (v.isMissingNode() || v.isNull()) {
+            return 0;
+        }
+        if (!v.isNumber() || !(v.doubleValue() >= 0 && v.doubleValue() <= 1)) {
+            throw new IllegalArgumentException("\"" + field + "\" must be a number in [0, 1] (0 = the default)");
+        }
+        return (float) v.doubleValue();
     }
 
     /** A whole-number field in {@code [0, max]} (0 when absent or null). */

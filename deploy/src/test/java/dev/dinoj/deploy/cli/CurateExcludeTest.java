@@ -2,16 +2,24 @@ package dev.dinoj.deploy.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dinoj.pipeline.curate.CopyEdits;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
+import dev.dinoj.pipeline.embed.CompositeEmbedder;
+import dev.dinoj.pipeline.embed.CopyEmbedder;
+import dev.dinoj.pipeline.embed.Embedder;
+import dev.dinoj.pipeline.embed.PixelEmbedder;
+import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
+import dev.dinoj.pipeline.ingest.EmbeddingStore;
 import dev.dinoj.pipeline.ingest.ImageEncoding;
 import dev.dinoj.pipeline.ingest.Manifest;
 import dev.dinoj.pipeline.ingest.ManifestEntry;
 import dev.dinoj.pipeline.ingest.ObjectState;
+import dev.dinoj.pipeline.storage.StorageUri;
 import dev.dinoj.testkit.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -115,6 +123,12 @@ class CurateExcludeTest {
         System.out.println(r);
         assertEquals(0, r.code(), r::toString);
 
+        // the default copy embedder copy:24 is what the exclusion compares: its thumbnails are stored once
+        Embedder plain = new CompositeEmbedder(new CopyEmbedder(24), new PixelEmbedder(28));
+        try (EmbeddingStore s = EmbeddingStore.open(tmp.resolve("work/embeddings.bin"), 576 + 784, plain.id())) {
+            assertEquals(UNRELATED + planted.size(), s.size());
+        }
+
         Map<String, ManifestEntry> byKey = new HashMap<>();
         for (ManifestEntry e : Manifest.read(out.resolve("manifest.jsonl"))) {
             byKey.put(e.key(), e);
@@ -155,6 +169,21 @@ class CurateExcludeTest {
                         .matcher(summary)
                         .find(),
                 summary);
+    }
+
+    @Test
+    void theDefaultWorkShouldNotChangeWithExcludeWhenTheCopyEmbedderIsCopy24() {
+        StorageUri src = StorageUri.parse("s3://bkt/pool");
+        Embedder px = new PixelEmbedder(28);
+        Embedder copy = new CopyEmbedder(24);
+        assertEquals(CurateCommand.defaultWork(src, false, copy, px), CurateCommand.defaultWork(src, true, copy, px));
+        Embedder thumb = new ThumbnailEmbedder(20);
+        assertNotEquals(
+                CurateCommand.defaultWork(src, false, thumb, px),
+                CurateCommand.defaultWork(src, true, thumb, px),
+                "with thumbnail:20 the exclusion's copy:24 thumbnails are stored beside them");
+        assertNotEquals(
+                CurateCommand.defaultWork(src, false, null, px), CurateCommand.defaultWork(src, true, null, px));
     }
 
     @Test

@@ -125,29 +125,57 @@ public final class CurateJob {
             StorageSettings ss,
             Consumer<String> say,
             Consumer<IngestStats.Snapshot> progress) {
-        Embedder used = embedder;
-        int copyDims = 0;
-        if (copyEmbedder != null) {
-            CompositeEmbedder composite = new CompositeEmbedder(copyEmbedder, embedder);
-            used = composite;
-            copyDims = composite.copyDims();
+        return runWith(
+                system, spec, layout(copyEmbedder, embedder, !spec.exclude().isEmpty()), cs, ss, say, progress);
+    }
+
+    /**
+     * The columns of a curation's embeddings: {@code [exclusion thumbnails | copy-detection | retrieval]}.
+     *
+     * @param embedder    what the pool and the queries are embedded with
+     * @param excludeDims leading columns of {@code copy:24} thumbnails that only the exclusion reads; 0 when there is
+     *                    no exclusion, or when the copy-detection columns are those thumbnails already (then the
+     *                    exclusion compares them and nothing is stored twice)
+     * @param copyDims    copy-detection columns after them (0: the retrieval embedding does both)
+     * @param alignedSide the copy-detection columns are {@link CopyEmbedder} thumbnails of this side ({@link
+     *                    AlignedCopyDetector}), or 0 (cosine)
+     * @param exclusion   whether the embeddings hold the exclusion's thumbnails (in the leading columns or as the
+     *                    copy-detection ones)
+     */
+    public record Layout(Embedder embedder, int excludeDims, int copyDims, int alignedSide, boolean exclusion) {
+        /** The first retrieval column. */
+        public int retrievalColumn() {
+            return excludeDims + copyDims;
         }
-        if (!spec.exclude().isEmpty()) {
-            // the exclusion's copy thumbnails go first ({@link Curation.Exclusion}), then the layout above
-            used = new CompositeEmbedder(new CopyEmbedder(EXCLUDE_SIDE), used);
+    }
+
+    /**
+     * The layout of a curation with {@code copyEmbedder} (null: {@code embedder} does both) and {@code embedder}; with
+     * {@code exclude}, the exclusion's {@code copy:24} thumbnails are put in front unless the copy-detection embedder
+     * is {@code copy:24} itself. {@code dinoj curate} and the cluster's curation workers and driver build it the same
+     * way, so that partial embeddings merge.
+     */
+    public static Layout layout(Embedder copyEmbedder, Embedder embedder, boolean exclude) {
+        Embedder used = copyEmbedder == null ? embedder : new CompositeEmbedder(copyEmbedder, embedder);
+        int copyDims = copyEmbedder == null ? 0 : copyEmbedder.dim();
+        int aligned = alignedSide(used);
+        if (!exclude || aligned == EXCLUDE_SIDE) {
+            return new Layout(used, 0, copyDims, aligned, exclude);
         }
-        return runWith(system, spec, used, copyDims, cs, ss, say, progress);
+        // the exclusion's copy thumbnails go first ({@link Curation.Exclusion}), then the layout above
+        CopyEmbedder thumbnails = new CopyEmbedder(EXCLUDE_SIDE);
+        return new Layout(new CompositeEmbedder(thumbnails, used), thumbnails.dim(), copyDims, aligned, true);
     }
 
     private static Outcome runWith(
             ActorSystem system,
             Spec spec,
-            Embedder embedder,
-            int copyDims,
+            Layout layout,
             CurationSettings cs,
             StorageSettings ss,
             Consumer<String> say,
             Consumer<IngestStats.Snapshot> progress) {
+        Embedder embedder = layout.embedder();
         long t0 = System.nanoTime();
         Consumer<String> out = say == null ? x -> {} : say;
         IngestRun.Result pool;
@@ -158,7 +186,7 @@ public final class CurateJob {
             out.accept("ingesting " + spec.source() + " (" + src.store().describe() + ")");
             pool = new IngestRun(system, src, cs.ingest(), embedder, manifest, emb, progress).run();
 
-            return finish(system, spec, src, pool, emb, embedder, copyDims, cs, ss, out, t0);
+            return finish(system, spec, src, pool, emb, layout, cs, ss, out, t0);
         }
     }
 
@@ -166,11 +194,11 @@ public final class CurateJob {
      * The stages after ingestion: embed the queries, curate ({@link Curation#run}) and write the curated dataset. The
      * cluster's curation driver calls this with the merged ingestion of its partitions.
      *
-     * @param src      the pool's location (the writer copies the kept objects' bytes from it)
-     * @param pool     the ingestion's entries (every pool object's line)
-     * @param emb      embeddings of every ingested content
-     * @param copyDims leading copy-detection columns of {@code embedder} ({@link CompositeEmbedder}), 0 = none
-     * @param t0       {@link System#nanoTime()} at the job's start
+     * @param src    the pool's location (the writer copies the kept objects' bytes from it)
+     * @param pool   the ingestion's entries (every pool object's line)
+     * @param emb    embeddings of every ingested content
+     * @param layout their columns ({@link #layout}); with {@code spec.exclude()}, one made with {@code exclude}
+     * @param t0     {@link System#nanoTime()} at the job's start
      */
     public static Outcome finish(
             ActorSystem system,
@@ -178,20 +206,20 @@ public final class CurateJob {
             ObjectStores.Location src,
             IngestRun.Result pool,
             EmbeddingStore emb,
-            Embedder embedder,
-            int copyDims,
+            Layout layout,
             CurationSettings cs,
             StorageSettings ss,
             Consumer<String> out,
             long t0) {
-        return finish(system, spec, src, pool, emb, embedder, copyDims, null, cs, ss, out, t0);
+        return finish(system, spec, src, pool, emb, layout, null, cs, ss, out, t0);
     }
 
     /**
-     * As {@link #finish(ActorSystem, Spec, ObjectStores.Location, IngestRun.Result, EmbeddingStore, Embedder, int,
+     * As {@link #finish(ActorSystem, Spec, ObjectStores.Location, IngestRun.Result, EmbeddingStore, Layout,
      * CurationSettings, StorageSettings, Consumer, long)}, the selection stages over {@code vectors}.
      *
-     * @param emb     with {@code vectors}: the copy-detection columns only ({@link Curation#run})
+     * @param emb     with {@code vectors}: the columns before {@link Layout#retrievalColumn()} only ({@link
+     *                Curation#run})
      * @param vectors the pool's retrieval embeddings (the cluster's shards), or null for those of {@code emb}
      */
     public static Outcome finish(
@@ -200,13 +228,18 @@ public final class CurateJob {
             ObjectStores.Location src,
             IngestRun.Result pool,
             EmbeddingStore emb,
-            Embedder embedder,
-            int copyDims,
+            Layout layout,
             SelectionVectors.Source vectors,
             CurationSettings cs,
             StorageSettings ss,
             Consumer<String> out,
             long t0) {
+        Embedder embedder = layout.embedder();
+        if (!spec.exclude().isEmpty() && !layout.exclusion()) {
+            throw new IllegalArgumentException(
+                    "the curation excludes " + spec.exclude().size() + " sets but its embeddings hold no copy:"
+                            + EXCLUDE_SIDE + " thumbnails (a layout without exclude)");
+        }
         Curation.Queries queries = Curation.Queries.none(embedder.dim());
         if (spec.queries() != null) {
             out.accept("embedding the queries " + spec.queries());
@@ -215,11 +248,19 @@ public final class CurateJob {
         }
         Curation.Exclusion exclusion = null;
         if (!spec.exclude().isEmpty()) {
-            exclusion = exclusion(spec.exclude(), spec.excludeThreshold(), cs, out);
+            exclusion = exclusion(spec.exclude(), spec.excludeThreshold(), layout.excludeDims() > 0, cs, out);
         }
-        int aligned = alignedSide(exclusion == null ? embedder : ((CompositeEmbedder) embedder).retrieval());
         Curation.Result result = Curation.run(
-                pool.entries(), emb, queries, spec.targetSize(), copyDims, aligned, exclusion, vectors, cs, out);
+                pool.entries(),
+                emb,
+                queries,
+                spec.targetSize(),
+                layout.copyDims(),
+                layout.alignedSide(),
+                exclusion,
+                vectors,
+                cs,
+                out);
         out.accept("writing " + result.curated().size() + " images to " + spec.out());
         Map<String, Object> extras = new LinkedHashMap<>();
         extras.put("source", spec.source().toString());
@@ -240,7 +281,6 @@ public final class CurateJob {
         return new Outcome(result, pool, queries.keys().length, written, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** The copy thumbnails of every image of the sets, named {@code SET #index}. */
     /**
      * The thumbnail side when the curation's copy-detection embedder is {@link CopyEmbedder} ({@code copy:SIDE}, found
      * by {@link AlignedCopyDetector}), else 0 (cosine of the embeddings, {@link CopyDetector}).
@@ -252,8 +292,14 @@ public final class CurateJob {
         return copy instanceof CopyEmbedder e ? e.side() : 0;
     }
 
+    /**
+     * The copy thumbnails of every image of the sets, named {@code SET #index}.
+     *
+     * @param ownColumns the pool's thumbnails are leading columns of their own ({@link Layout#excludeDims()}), not the
+     *                   copy-detection ones
+     */
     static Curation.Exclusion exclusion(
-            List<ExcludeSet> sets, float threshold, CurationSettings cs, Consumer<String> out) {
+            List<ExcludeSet> sets, float threshold, boolean ownColumns, CurationSettings cs, Consumer<String> out) {
         CopyEmbedder e = new CopyEmbedder(EXCLUDE_SIDE);
         List<String> names = new ArrayList<>();
         int total = sets.stream().mapToInt(x -> x.images().size()).sum();
@@ -278,6 +324,7 @@ public final class CurateJob {
                 names.toArray(String[]::new),
                 new FloatMatrix(total, e.dim(), rows),
                 EXCLUDE_SIDE,
+                ownColumns,
                 new AlignedCopyDetector.Settings(16, threshold, cs.approximateAbove(), cs.nprobe()));
     }
 

@@ -46,16 +46,23 @@ public final class Curation {
 
     /**
      * Reference images the pool is deduplicated against ({@code curate --exclude}), as LVD-142M was against its
-     * benchmarks. With an exclusion, the pool's embeddings start with {@code thumbnails.cols()} columns of
-     * {@link dev.dinoj.pipeline.embed.CopyEmbedder} thumbnails of the same {@code side} ({@link CurateJob} puts them
-     * there); the layout {@code copyDims} describes follows them.
+     * benchmarks. The pool's embeddings hold {@link dev.dinoj.pipeline.embed.CopyEmbedder} thumbnails of the same
+     * {@code side} in their first {@code thumbnails.cols()} columns ({@link CurateJob#layout}): with {@code
+     * ownColumns}, columns of their own that the layout {@code copyDims} describes follows; without, the
+     * copy-detection columns themselves ({@code copy:SIDE}, compared by the aligned detector), read by both stages.
      *
      * @param names      one per reference image, named in the excluded entries' reasons
      * @param thumbnails the reference images' copy thumbnails, one row per name
      * @param side       the thumbnails' side
+     * @param ownColumns whether the pool's thumbnails are leading columns of their own
      * @param settings   candidate retrieval and verification threshold
      */
-    public record Exclusion(String[] names, FloatMatrix thumbnails, int side, AlignedCopyDetector.Settings settings) {
+    public record Exclusion(
+            String[] names,
+            FloatMatrix thumbnails,
+            int side,
+            boolean ownColumns,
+            AlignedCopyDetector.Settings settings) {
         public Exclusion {
             if (names.length != thumbnails.rows() || thumbnails.cols() != side * side) {
                 throw new IllegalArgumentException("exclusion: " + names.length + " names for " + thumbnails.rows()
@@ -241,9 +248,16 @@ public final class Curation {
         // ---- 2b. exclusion: copies of the reference images leave the pool
         int off = 0;
         if (exclusion != null) {
-            off = exclusion.thumbnails().cols();
+            int cols = exclusion.thumbnails().cols();
+            if (exclusion.ownColumns()) {
+                off = cols;
+            } else if (alignedSide != exclusion.side() || (copyDims != 0 && copyDims != cols)) {
+                throw new IllegalArgumentException("exclusion: the copy-detection columns (" + copyDims
+                        + ", aligned side " + alignedSide + ") are not the exclusion's copy:" + exclusion.side()
+                        + " thumbnails");
+            }
             AlignedCopyDetector.Match m = AlignedCopyDetector.matchAgainst(
-                    all.columns(0, off), exclusion.thumbnails(), exclusion.side(), exclusion.settings());
+                    all.columns(0, cols), exclusion.thumbnails(), exclusion.side(), exclusion.settings());
             List<ManifestEntry> rest = new ArrayList<>();
             List<Integer> restRows = new ArrayList<>();
             for (int i = 0; i < pool.size(); i++) {
