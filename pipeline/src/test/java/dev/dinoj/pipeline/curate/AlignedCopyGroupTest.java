@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.embed.CopyEmbedder;
+import dev.dinoj.pipeline.image.SyntheticPhotos;
 import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.testkit.FashionMnist;
 import java.util.ArrayList;
@@ -61,5 +62,29 @@ class AlignedCopyGroupTest {
                 + "; unrelated images in the group: " + others);
         assertEquals(kinds.length, joined, "copies joined to their original");
         assertTrue(others <= 1, "unrelated images in the group: " + others);
+    }
+
+    /**
+     * A pool of a few unrelated photos (the cluster photo test's): each image's candidates are all the others, so its
+     * background is low, and the normalised score alone would make copies of images that merely share a layout.
+     */
+    @Test
+    void aFewUnrelatedPhotosShouldAllBeKept() {
+        List<RgbImage> pool = new ArrayList<>();
+        pool.add(RgbImage.of(SyntheticPhotos.scene(4000, 3000, 0, 11)));
+        pool.add(RgbImage.of(SyntheticPhotos.scene(640, 480, 1, 12)));
+        pool.add(RgbImage.of(SyntheticPhotos.scene(500, 375, 2, 13)));
+        float[] grey = new float[3 * 64 * 64];
+        java.util.Arrays.fill(grey, 0.5f);
+        pool.add(new RgbImage(64, 64, grey)); // a uniform image: a copy of no photo
+        CopyEmbedder e = new CopyEmbedder(CopyEmbedder.DEFAULT_SIDE);
+        FloatMatrix x = new FloatMatrix(pool.size(), e.dim(), e.embed(pool));
+        CopyDetector.Result r = AlignedCopyDetector.detect(
+                x,
+                CopyEmbedder.DEFAULT_SIDE,
+                new AlignedCopyDetector.Settings(16, AlignedCopyDetector.NORMALISED_THRESHOLD, 0, 16),
+                null);
+        assertEquals(
+                0, r.duplicates(), "unrelated photos taken for copies: " + java.util.Arrays.toString(r.similarity()));
     }
 }
