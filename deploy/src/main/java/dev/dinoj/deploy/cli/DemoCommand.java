@@ -23,8 +23,8 @@ import dev.dinoj.pipeline.curate.CuratedDataset;
 import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.ImageDataset;
+import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.embed.PixelEmbedder;
-import dev.dinoj.pipeline.embed.ThumbnailEmbedder;
 import dev.dinoj.pipeline.ingest.DatasetUpload;
 import dev.dinoj.pipeline.ingest.IngestStats;
 import dev.dinoj.pipeline.ingest.PlantedPool;
@@ -377,7 +377,7 @@ public final class DemoCommand implements Callable<Integer> {
                         StorageUri.parse("s3://" + BUCKET + "/curated"),
                         work,
                         targetSize),
-                new ThumbnailEmbedder(20),
+                new CopyEmbedder(CopyEmbedder.DEFAULT_SIDE),
                 new PixelEmbedder(28),
                 cs,
                 ss,
