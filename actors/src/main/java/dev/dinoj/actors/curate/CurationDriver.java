@@ -11,29 +11,12 @@ import akka.actor.typed.receptionist.Receptionist;
 import akka.cluster.typed.Cluster;
 import com.typesafe.config.Config;
 import dev.dinoj.actors.ClusterMessage;
-import dev.dinoj.actors.data.DataShard;
-import dev.dinoj.actors.data.StorageSystem;
 import dev.dinoj.pipeline.curate.CurateJob;
 import dev.dinoj.pipeline.curate.CurationRecord;
-import dev.dinoj.pipeline.curate.CurationSettings;
 import dev.dinoj.pipeline.curate.PartitionMerge;
 import dev.dinoj.pipeline.curate.Partitions;
-import dev.dinoj.pipeline.curate.SelectionVectors;
 import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.curate.ShardedSelection;
-import dev.dinoj.pipeline.data.ImageDataset;
-import dev.dinoj.pipeline.embed.Embedder;
-import dev.dinoj.pipeline.ingest.EmbeddingStore;
-import dev.dinoj.pipeline.ingest.IngestRun;
-import dev.dinoj.pipeline.ingest.IngestStats;
-import dev.dinoj.pipeline.ingest.ManifestEntry;
-import dev.dinoj.pipeline.shards.ShardStore;
-import dev.dinoj.pipeline.storage.ObjectStores;
-import dev.dinoj.pipeline.storage.StorageSettings;
-import dev.dinoj.pipeline.storage.StorageUri;
-import dev.dinoj.trainer.config.DatasetSpec;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -164,7 +147,7 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
             throw new IllegalArgumentException(
                     "dinoj.actors.curation: partitions, min-workers and max-attempts must be >= 1");
         }
-        this.distributed = distributedClustering(c.getString("distributed-clustering"), spec);
+        this.distributed = GlobalStages.distributedClustering(c.getString("distributed-clustering"), spec);
         this.finishedBy = new String[n];
         this.recorded = new long[n];
         this.attempts = new int[n];
@@ -369,22 +352,6 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
 
     // ---- the global stages ----
 
-    /**
-     * {@code dinoj.actors.curation.distributed-clustering}: {@code on}, {@code off}, or {@code auto} = on unless the
-     * copy-detection embedder is the retrieval one ({@code copy-embedder = same}: the driver then holds every column
-     * for the copy detection anyway, and the in-heap stages give {@code dinoj curate}'s result at no extra memory).
-     */
-    static boolean distributedClustering(String value, CurateSpec spec) {
-        return switch (value) {
-            case "on" -> true;
-            case "off" -> false;
-            case "auto" -> !spec.copyEmbedder().equals("same");
-            default ->
-                throw new IllegalArgumentException(
-                        "dinoj.actors.curation.distributed-clustering = " + value + ": use auto, on or off");
-        };
-    }
-
     private Behavior<Command> merge() {
         phase = "merging";
         if (distributed && passes == null) {
@@ -400,115 +367,10 @@ public final class CurationDriver extends AbstractBehavior<CurationDriver.Comman
         report(false, "");
         getContext()
                 .pipeToSelf(
-                        CompletableFuture.supplyAsync(this::mergeAndCurate, thread),
+                        CompletableFuture.supplyAsync(
+                                () -> GlobalStages.run(app, spec, runDir, n, keys, passes, finishedBy, t0), thread),
                         (s, err) -> new Merged(s, err == null ? null : unwrap(err)));
         return this;
-    }
-
-    /**
-     * Runs on the driver's thread: merge the partitions and check the accounting ({@link PartitionMerge}), run the
-     * global stages, write the curated set and the {@link CurationRecord}; returns the summary table.
-     */
-    private String mergeAndCurate() {
-        CurationSettings cs = CurationSettings.fromConfig(app);
-        StorageSettings ss = StorageSettings.fromConfig(app);
-        akka.actor.ActorSystem storage = StorageSystem.get(app);
-        ActorRef<KMeansDriver.Command> passes = this.passes;
-        CurateJob.Layout layout = Embedders.layout(spec, 64);
-        // the columns the driver holds with the distributed stages: the exclusion's and the copy detection's
-        int held = passes != null && layout.copyDims() > 0
-                ? layout.retrievalColumn()
-                : layout.embedder().dim();
-        try (Embedder embedder = layout.embedder();
-                EmbeddingStore merged = EmbeddingStore.inMemory(held, embedder.id());
-                ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, storage)) {
-            List<CurateJob.ExcludeSet> exclude = excludeSets(spec, app);
-            List<ManifestEntry> entries = PartitionMerge.merge(runDir, n, keys, spec.source(), merged, embedder.dim());
-            log.info(
-                    "Merged {} partitions: {} objects, {} manifest entries, {} embeddings of {} columns{}",
-                    n,
-                    keys.size(),
-                    entries.size(),
-                    merged.size(),
-                    merged.dim(),
-                    passes == null ? "" : " (retrieval and clustering on the shards and the curation workers)");
-            SelectionVectors.Source vectors = null;
-            if (passes != null) {
-                ShardStore shards = ShardStore.local(Partitions.root(runDir));
-                vectors = new ShardedSelection(
-                        shards,
-                        n,
-                        entries,
-                        selection -> KMeansDriver.backend(passes, shards, n, selection),
-                        layout.retrievalColumn(),
-                        ShardedKMeans.DEFAULT_BLOCK_ROWS);
-            }
-            Path work = Partitions.root(runDir).resolve("driver");
-            CurateJob.Spec job = new CurateJob.Spec(
-                    StorageUri.parse(spec.source()),
-                    spec.queries().isEmpty() ? null : StorageUri.parse(spec.queries()),
-                    StorageUri.parse(spec.out()),
-                    work,
-                    spec.targetSize() > 0 ? spec.targetSize() : null,
-                    exclude,
-                    spec.excludeThreshold());
-            CurateJob.Outcome o = CurateJob.finish(
-                    storage,
-                    job,
-                    src,
-                    new IngestRun.Result(entries, merged, new IngestStats().snapshot()),
-                    merged,
-                    layout,
-                    vectors,
-                    cs,
-                    ss,
-                    line -> log.info("curation: {}", line),
-                    t0);
-            String table = o.curation().summary().table();
-            new CurationRecord(
-                            spec.source(),
-                            spec.out(),
-                            spec.dataset(),
-                            keys.size(),
-                            entries.size(),
-                            o.curation().curated().size(),
-                            Arrays.asList(finishedBy),
-                            (System.nanoTime() - t0) / 1e9)
-                    .write(runDir, table);
-            Path root = Partitions.root(runDir);
-            CurationWorker.deleteTree(root.resolve("work")); // scratch of attempts whose worker died
-            return table;
-        } catch (IOException e) {
-            throw new UncheckedIOException(Partitions.root(runDir) + ": cannot write the curation's record", e);
-        }
-    }
-
-    /**
-     * Opens the {@code exclude} sets of {@code spec} on this node (Fashion-MNIST from {@code
-     * dinoj.actors.data.fashion-mnist-dir}, a curated S3 set fetched into the data cache directory).
-     *
-     * @throws IllegalArgumentException naming the set that cannot be opened or holds no image
-     */
-    static List<CurateJob.ExcludeSet> excludeSets(CurateSpec spec, Config app) {
-        List<CurateJob.ExcludeSet> sets = new ArrayList<>();
-        if (spec.exclude().length == 0) {
-            return sets;
-        }
-        DataShard.Settings data = DataShard.Settings.fromConfig(app);
-        for (String name : spec.exclude()) {
-            ImageDataset images;
-            try {
-                images = DatasetSpec.parse(name, data.fashionMnistDir(), data.cacheDir())
-                        .open(StorageSettings.fromConfig(app), StorageSystem.config(app));
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException("curate.exclude " + name + ": " + e.getMessage(), e);
-            }
-            if (images.size() == 0) {
-                throw new IllegalArgumentException("curate.exclude " + name + ": holds no images");
-            }
-            sets.add(new CurateJob.ExcludeSet(name, images));
-        }
-        return sets;
     }
 
     private Behavior<Command> onMerged(Merged m) {
