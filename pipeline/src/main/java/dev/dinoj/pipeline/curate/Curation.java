@@ -303,7 +303,7 @@ public final class Curation {
 
         // ---- 3. near duplicates
         boolean aligned = alignedSide > 0;
-        float threshold = aligned ? AlignedCopyDetector.NORMALISED_THRESHOLD : s.nearDuplicateThreshold();
+        float threshold = aligned ? s.alignedThreshold() : s.nearDuplicateThreshold();
         CopyDetector.Result copies = aligned
                 ? AlignedCopyDetector.detect(
                         xCopy,

@@ -11,7 +11,9 @@ import java.util.Locale;
  *
  * @param ingest             listing, download, decode and embedding knobs
  * @param nearDuplicateK     neighbours per image in the copy-detection graph
- * @param nearDuplicateThreshold cosine similarity at or above which two images are copies
+ * @param nearDuplicateThreshold cosine similarity at or above which two images are copies (cosine copy embedders)
+ * @param alignedThreshold   normalised score at or above which two images are copies ({@code copy:SIDE}, {@link
+ *                           AlignedCopyDetector})
  * @param retrievalPerQuery  sample-based retrieval: nearest pool images per query image
  * @param retrievalPerCluster cluster-based retrieval: images taken from each query's cluster
  * @param retrievalClusters  k of the pool k-means for cluster-based retrieval (0 = 2·√pool)
@@ -30,6 +32,7 @@ public record CurationSettings(
         IngestSettings ingest,
         int nearDuplicateK,
         float nearDuplicateThreshold,
+        float alignedThreshold,
         int retrievalPerQuery,
         int retrievalPerCluster,
         int retrievalClusters,
@@ -51,6 +54,9 @@ public record CurationSettings(
         if (!(nearDuplicateThreshold > 0 && nearDuplicateThreshold <= 1)) {
             throw bad("near-duplicate.threshold", "must be in (0, 1]: " + nearDuplicateThreshold);
         }
+        if (!(alignedThreshold > -1 && alignedThreshold <= 1)) {
+            throw bad("near-duplicate.aligned-threshold", "must be in (-1, 1]: " + alignedThreshold);
+        }
         if (retrievalPerQuery < 0 || retrievalPerCluster < 0 || retrievalClusters < 0) {
             throw bad("retrieval", "counts must be >= 0");
         }
@@ -69,6 +75,7 @@ public record CurationSettings(
                 IngestSettings.defaults(),
                 16,
                 0.992f,
+                AlignedCopyDetector.NORMALISED_THRESHOLD,
                 20,
                 20,
                 0,
@@ -92,6 +99,7 @@ public record CurationSettings(
                 IngestSettings.fromConfig(root),
                 c.getInt("near-duplicate.k"),
                 (float) c.getDouble("near-duplicate.threshold"),
+                (float) c.getDouble("near-duplicate.aligned-threshold"),
                 c.getInt("retrieval.per-query"),
                 c.getInt("retrieval.per-cluster"),
                 c.getInt("retrieval.clusters"),
@@ -114,6 +122,7 @@ public record CurationSettings(
                 i,
                 nearDuplicateK,
                 nearDuplicateThreshold,
+                alignedThreshold,
                 retrievalPerQuery,
                 retrievalPerCluster,
                 retrievalClusters,
@@ -134,6 +143,7 @@ public record CurationSettings(
                 ingest,
                 nearDuplicateK,
                 t,
+                alignedThreshold,
                 retrievalPerQuery,
                 retrievalPerCluster,
                 retrievalClusters,
@@ -154,6 +164,7 @@ public record CurationSettings(
                 ingest,
                 nearDuplicateK,
                 nearDuplicateThreshold,
+                alignedThreshold,
                 perQuery,
                 perCluster,
                 clusters,
@@ -174,6 +185,7 @@ public record CurationSettings(
                 ingest,
                 nearDuplicateK,
                 nearDuplicateThreshold,
+                alignedThreshold,
                 retrievalPerQuery,
                 retrievalPerCluster,
                 retrievalClusters,
@@ -194,6 +206,7 @@ public record CurationSettings(
                 ingest,
                 nearDuplicateK,
                 nearDuplicateThreshold,
+                alignedThreshold,
                 retrievalPerQuery,
                 retrievalPerCluster,
                 retrievalClusters,
