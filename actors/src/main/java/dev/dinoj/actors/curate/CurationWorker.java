@@ -81,6 +81,25 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
             ActorRef<KMeansDriver.Command> replyTo)
             implements Command, ClusterMessage {}
 
+    /**
+     * One pass of the sharded aligned copy detection over partition {@code partition} of {@code partitions} of the
+     * curation root {@code root}: {@link dev.dinoj.pipeline.curate.ShardedCopyDetection#run} with the task's fields,
+     * answered as a {@link KMeansDriver.PassPartial} whose sums are the partition's answer (the pairs pass writes the
+     * partition's pairs beside it).
+     */
+    public record CopyPass(
+            String root,
+            int partition,
+            int partitions,
+            int pass,
+            int kind,
+            int side,
+            int candidates,
+            double[] whitening,
+            int blockRows,
+            ActorRef<KMeansDriver.Command> replyTo)
+            implements Command, ClusterMessage {}
+
     private record Finished(Runnable reply, String warning) implements Command {}
 
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "curation-worker");
@@ -115,6 +134,7 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
         return newReceiveBuilder()
                 .onMessage(IngestPartition.class, this::onIngest)
                 .onMessage(AssignPass.class, this::onAssign)
+                .onMessage(CopyPass.class, this::onCopy)
                 .onMessage(Finished.class, this::onFinished)
                 .onSignal(PostStop.class, s -> {
                     thread.shutdownNow();
@@ -133,12 +153,33 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
         return next();
     }
 
+    private Behavior<Command> onCopy(CopyPass m) {
+        queue.addLast(m);
+        return next();
+    }
+
     private Behavior<Command> next() {
         if (busy || queue.isEmpty()) {
             return this;
         }
         busy = true;
         Command next = queue.removeFirst();
+        if (next instanceof CopyPass pass) {
+            CompletableFuture<KMeansDriver.Command> f =
+                    CompletableFuture.supplyAsync(() -> KMeansPasses.runCopy(pass, node, app), thread);
+            getContext().pipeToSelf(f, (ok, err) -> {
+                KMeansDriver.Command r = err == null
+                        ? ok
+                        : new KMeansDriver.PassFailed(pass.pass(), pass.partition(), node, describe(err));
+                return new Finished(
+                        () -> pass.replyTo().tell(r),
+                        r instanceof KMeansDriver.PassFailed pf
+                                ? "copy-detection pass " + pf.pass() + " of partition " + pf.partition() + " failed: "
+                                        + pf.error()
+                                : null);
+            });
+            return this;
+        }
         if (next instanceof AssignPass pass) {
             CompletableFuture<KMeansDriver.Command> f =
                     CompletableFuture.supplyAsync(() -> KMeansPasses.run(pass, node, app), thread);

@@ -79,10 +79,12 @@ final class GlobalStages {
         StorageSettings ss = StorageSettings.fromConfig(app);
         akka.actor.ActorSystem storage = StorageSystem.get(app);
         CurateJob.Layout layout = Embedders.layout(spec, 64);
-        // the columns the driver holds with the distributed stages: the exclusion's and the copy detection's
-        int held = passes != null && layout.copyDims() > 0
-                ? layout.retrievalColumn()
-                : layout.embedder().dim();
+        // the columns the driver holds with the distributed stages: the exclusion's and the copy detection's; none
+        // (one, a placeholder) when the aligned copy detection runs on the shards too and nothing is excluded
+        boolean shardedCopies = passes != null && layout.alignedSide() > 0;
+        int held = passes == null || layout.copyDims() == 0
+                ? layout.embedder().dim()
+                : shardedCopies && spec.exclude().length == 0 ? 1 : layout.retrievalColumn();
         try (Embedder embedder = layout.embedder();
                 EmbeddingStore merged = EmbeddingStore.inMemory(held, embedder.id());
                 ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, storage)) {
@@ -95,7 +97,12 @@ final class GlobalStages {
                     entries.size(),
                     merged.size(),
                     merged.dim(),
-                    passes == null ? "" : " (retrieval and clustering on the shards and the curation workers)");
+                    passes == null
+                            ? ""
+                            : shardedCopies
+                                    ? " (copy detection, retrieval and clustering on the shards and the curation"
+                                            + " workers)"
+                                    : " (retrieval and clustering on the shards and the curation workers)");
             SelectionVectors.Source vectors = null;
             if (passes != null) {
                 ShardStore shards = ShardStore.local(Partitions.root(runDir));
@@ -105,7 +112,11 @@ final class GlobalStages {
                         entries,
                         selection -> KMeansDriver.backend(passes, shards, n, selection),
                         layout.retrievalColumn(),
-                        ShardedKMeans.DEFAULT_BLOCK_ROWS);
+                        ShardedKMeans.DEFAULT_BLOCK_ROWS,
+                        shardedCopies
+                                ? new ShardedSelection.Copies(
+                                        layout.excludeDims(), layout.copyDims(), KMeansDriver.copyBackend(passes))
+                                : null);
             }
             Path work = Partitions.root(runDir).resolve("driver");
             CurateJob.Spec job = new CurateJob.Spec(

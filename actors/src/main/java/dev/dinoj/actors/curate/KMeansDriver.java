@@ -10,6 +10,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
 import dev.dinoj.actors.ClusterMessage;
 import dev.dinoj.pipeline.curate.HierarchicalKMeans;
+import dev.dinoj.pipeline.curate.ShardedCopyDetection;
 import dev.dinoj.pipeline.curate.ShardedHierarchicalKMeans;
 import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.search.FloatMatrix;
@@ -87,6 +88,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
             int pass,
             boolean last,
             String selection,
+            ShardedCopyDetection.Task copy,
             CompletableFuture<ShardedKMeans.Partial> done)
             implements Command {}
 
@@ -146,21 +148,42 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
             @Override
             public ShardedKMeans.Partial pass(FloatMatrix centroids, int pass, boolean last) throws IOException {
                 CompletableFuture<ShardedKMeans.Partial> f = new CompletableFuture<>();
-                driver.tell(new StartPass(centroids, pass, last, selection, f));
-                try {
-                    return f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while waiting for k-means pass " + pass, e);
-                } catch (ExecutionException e) {
-                    Throwable c = e.getCause();
-                    if (c instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    throw new IOException(c.getMessage(), c);
-                }
+                driver.tell(new StartPass(centroids, pass, last, selection, null, f));
+                return await(f, "k-means pass " + pass);
             }
         };
+    }
+
+    /**
+     * The passes of a {@link ShardedCopyDetection} run by {@code driver} ({@link #passes}) on the curation workers
+     * ({@link CurationWorker.CopyPass}, answered as a {@link PassPartial} whose sums are the partition's answer); {@link
+     * ShardedCopyDetection.Backend#run} blocks until every partition has answered. The passes are numbered below 0, so
+     * that a late answer is never taken for a k-means pass's.
+     */
+    public static ShardedCopyDetection.Backend copyBackend(ActorRef<Command> driver) {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(-1);
+        return t -> {
+            int pass = next.getAndDecrement();
+            CompletableFuture<ShardedKMeans.Partial> f = new CompletableFuture<>();
+            driver.tell(new StartPass(null, pass, false, null, t, f));
+            return await(f, "copy-detection pass " + pass).sums();
+        };
+    }
+
+    private static ShardedKMeans.Partial await(CompletableFuture<ShardedKMeans.Partial> f, String what)
+            throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for " + what, e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(c.getMessage(), c);
+        }
     }
 
     private final String root;
@@ -300,6 +323,21 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
             }
             attempts[p]++;
             assigned.put(p, best);
+            ShardedCopyDetection.Task t = current.copy();
+            if (t != null) {
+                best.tell(new CurationWorker.CopyPass(
+                        root,
+                        p,
+                        partitions,
+                        current.pass(),
+                        t.kind(),
+                        t.side(),
+                        t.candidates(),
+                        t.whitening(),
+                        t.blockRows(),
+                        getContext().getSelf()));
+                continue;
+            }
             best.tell(new CurationWorker.AssignPass(
                     root,
                     p,

@@ -2,6 +2,7 @@ package dev.dinoj.actors.curate;
 
 import com.typesafe.config.Config;
 import dev.dinoj.actors.data.StorageSystem;
+import dev.dinoj.pipeline.curate.ShardedCopyDetection;
 import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.pipeline.shards.ShardStore;
@@ -44,11 +45,11 @@ final class KMeansPasses {
     /** Runs on the worker's curation thread. */
     static KMeansDriver.Command run(CurationWorker.AssignPass m, String node, Config app) {
         long t0 = System.nanoTime();
-        try (Opened o = open(m.root(), app)) {
+        return withStore(m.root(), app, store -> {
             FloatMatrix c = new FloatMatrix(m.k(), m.dim(), m.centroids());
             String selection = m.selection() == null || m.selection().isEmpty() ? null : m.selection();
             ShardedKMeans.Partial p =
-                    ShardedKMeans.assignPartition(o.store(), m.partition(), selection, c, m.last(), m.blockRows());
+                    ShardedKMeans.assignPartition(store, m.partition(), selection, c, m.last(), m.blockRows());
             return new KMeansDriver.PassPartial(
                     m.pass(),
                     m.partition(),
@@ -60,6 +61,42 @@ final class KMeansPasses {
                     p.inertia(),
                     (System.nanoTime() - t0) / 1e9,
                     peakHeapBytes());
+        });
+    }
+
+    /** Runs on the worker's curation thread: the partition's answer as the sums of a one-centroid partial. */
+    static KMeansDriver.Command runCopy(CurationWorker.CopyPass m, String node, Config app) {
+        long t0 = System.nanoTime();
+        return withStore(m.root(), app, store -> {
+            double[] r = ShardedCopyDetection.run(
+                    store,
+                    m.partitions(),
+                    m.partition(),
+                    new ShardedCopyDetection.Task(m.kind(), m.side(), m.candidates(), m.whitening(), m.blockRows()));
+            return new KMeansDriver.PassPartial(
+                    m.pass(),
+                    m.partition(),
+                    node,
+                    1,
+                    r.length,
+                    r,
+                    new long[1],
+                    0,
+                    (System.nanoTime() - t0) / 1e9,
+                    peakHeapBytes());
+        });
+    }
+
+    /** A job on the shards of a curation root. */
+    @FunctionalInterface
+    private interface StoreJob {
+        KMeansDriver.Command run(ShardStore store) throws IOException;
+    }
+
+    /** Opens the root, runs {@code job}, closes the root; I/O errors unchecked. */
+    private static KMeansDriver.Command withStore(String root, Config app, StoreJob job) {
+        try (Opened o = open(root, app)) {
+            return job.run(o.store());
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         } catch (RuntimeException e) {

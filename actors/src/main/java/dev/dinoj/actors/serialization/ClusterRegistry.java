@@ -78,7 +78,9 @@ public final class ClusterRegistry {
             float[].class,
             CurationWorker.AssignPass.class,
             KMeansDriver.PassPartial.class,
-            KMeansDriver.PassFailed.class);
+            KMeansDriver.PassFailed.class,
+            // the sharded copy detection of curation
+            CurationWorker.CopyPass.class);
 
     private final List<Class<?>> classes;
     private final Map<String, Class<?>> byName;

@@ -122,7 +122,15 @@ class ClusterPhotosTest {
                 logs.append(Files.readString(p.log()));
             }
             assertTrue(st != null && st.get("phase").asText().equals("finished"), "run did not finish: " + st);
-            assertEquals(0, st.get("restarts").asInt(), "no world re-formed: " + st);
+            assertEquals(
+                    0,
+                    st.get("restarts").asInt(),
+                    "no world re-formed: " + st + "\nwhy, from the node logs:\n"
+                            + logs.toString()
+                                    .lines()
+                                    .filter(l -> l.matches("(?i).*(re-?form|fail|timed out|timeout|unreachable).*"))
+                                    .limit(40)
+                                    .collect(java.util.stream.Collectors.joining("\n")));
             List<JsonNode> audit = ClusterTrainingTest.readAudit(run);
             assertEquals(2, audit.size(), audit.toString());
             // a batch of 6 of the 4 images spans a whole epoch: every image in every step

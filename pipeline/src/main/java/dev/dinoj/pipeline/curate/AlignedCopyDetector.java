@@ -98,22 +98,32 @@ public final class AlignedCopyDetector {
         if (n == 0) {
             return new CopyDetector.Result(new int[0], new float[0], 0, 0, 0);
         }
-        Scored sc = scorePairs(x, side, s);
-        boolean[] flat = flat(x, side);
+        CopyDetector.Result r = decide(n, scorePairs(x, side, s), flat(x, side), s.threshold());
+        if (progress != null) {
+            progress.accept(n);
+        }
+        return r;
+    }
+
+    /**
+     * The copy components of {@code n} images from their verified candidate pairs {@code sc} and which images are
+     * uniform ({@code flat}): the passes of {@link #normalised} scores, thresholds as {@link #detect}.
+     */
+    static CopyDetector.Result decide(int n, Scored sc, boolean[] flat, float threshold) {
+        if (n == 0) {
+            return new CopyDetector.Result(new int[0], new float[0], 0, 0, 0);
+        }
         // the first pass takes every candidate as background; each further pass leaves out the partners already
         // found to be copies, so that a group of several copies of one image does not mask itself. Components only
         // grow from pass to pass (a smaller background, more edges); stop when they no longer do
-        CopyDetector.Result r = components(n, sc, normalised(n, sc, null), s.threshold(), flat);
+        CopyDetector.Result r = components(n, sc, normalised(n, sc, null), threshold, flat);
         for (int pass = 1; pass < MAX_PASSES; pass++) {
-            CopyDetector.Result next = components(n, sc, normalised(n, sc, r.representative()), s.threshold(), flat);
+            CopyDetector.Result next = components(n, sc, normalised(n, sc, r.representative()), threshold, flat);
             boolean grew = next.duplicates() != r.duplicates();
             r = next;
             if (!grew) {
                 break;
             }
-        }
-        if (progress != null) {
-            progress.accept(n);
         }
         return r;
     }
@@ -248,7 +258,7 @@ public final class AlignedCopyDetector {
                         .add(h));
         long[] keys =
                 pairs.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
-        return new Scored(keys, verify(x, side, keys, pairs, flat(x, side)));
+        return new Scored(keys, verify(x.data(), side, keys, pairs, i -> i, flat(x, side)));
     }
 
     /**
@@ -300,7 +310,7 @@ public final class AlignedCopyDetector {
             joint[p] = (a << 32) | b;
             jointPairs.put(joint[p], pairs.get(keys[p]));
         }
-        float[] score = verify(both, side, joint, jointPairs, flat);
+        float[] score = verify(both.data(), side, joint, jointPairs, i -> i, flat);
         for (int p = 0; p < keys.length; p++) {
             int i = (int) (keys[p] >>> 32);
             if (score[p] >= s.threshold() && score[p] > best[i]) {
@@ -317,14 +327,14 @@ public final class AlignedCopyDetector {
      */
     public record Match(int[] refOf, float[] score) {}
 
-    private static void checkSide(FloatMatrix x, int side) {
+    static void checkSide(FloatMatrix x, int side) {
         if (x.cols() != side * side) {
             throw new IllegalArgumentException(
                     "copy thumbnails have " + x.cols() + " columns, not " + side + "² (embedded with another side?)");
         }
     }
 
-    private static long key(int a, int b) {
+    static long key(int a, int b) {
         return a < b ? ((long) a << 32) | b : ((long) b << 32) | a;
     }
 
@@ -350,6 +360,14 @@ public final class AlignedCopyDetector {
         void accept(int queryImage, int dbImage, Hint h);
     }
 
+    /** The {@code k} best indexed views of each query descriptor (ids: image · {@code VIEWS} + view). */
+    interface ViewSearch {
+        Neighbors search(FloatMatrix queries, int k);
+    }
+
+    /** Query images per block of window descriptors (about 4096 descriptors). */
+    static final int QUERY_BLOCK = Math.max(1, 4096 / Math.max(1, CopyDescriptors.WINDOWS / 16));
+
     /**
      * Searches the window descriptors of {@code qImages} images against the indexed views and reports, per query
      * image, its best {@code candidates} other images with the best window/view match as a hint ("window in first"
@@ -357,63 +375,92 @@ public final class AlignedCopyDetector {
      */
     private static void search(
             Windows windows, FloatMatrix views, int qImages, Settings s, boolean samePool, HintSink sink) {
-        int wPer = CopyDescriptors.WINDOWS;
-        int kRow = s.candidates() + (samePool ? CopyDescriptors.VIEWS : 0);
-        int block = Math.max(1, 4096 / Math.max(1, wPer / 16));
         boolean approximate = s.approximateAbove() > 0 && views.rows() / CopyDescriptors.VIEWS > s.approximateAbove();
         try (FlatIndex flat = approximate ? null : new FlatIndex(views);
                 IvfIndex ivf = approximate ? IvfIndex.build(views, 17) : null) {
-            for (int q0 = 0; q0 < qImages; q0 += block) {
-                int q1 = Math.min(qImages, q0 + block);
-                FloatMatrix qs = windows.of(q0, q1);
-                Neighbors nn = approximate
-                        ? ivf.search(qs, kRow, s.nprobe(), false, null)
-                        : flat.search(qs, kRow, false, null);
-                for (int qi = q0; qi < q1; qi++) {
-                    Map<Integer, float[]> bestOf = new HashMap<>();
-                    for (int w = 0; w < wPer; w++) {
-                        int row = (qi - q0) * wPer + w;
-                        for (int r = 0; r < nn.k(); r++) {
-                            int id = nn.id(row, r);
-                            if (id < 0) {
-                                break;
-                            }
-                            int j = id / CopyDescriptors.VIEWS;
-                            if (samePool && j == qi) {
-                                continue;
-                            }
-                            float sc = nn.score(row, r);
-                            float[] b = bestOf.get(j);
-                            if (b == null || sc > b[0]) {
-                                bestOf.put(j, new float[] {sc, w, id % CopyDescriptors.VIEWS});
-                            }
+            searchBlocks(
+                    windows,
+                    (qs, k) ->
+                            approximate ? ivf.search(qs, k, s.nprobe(), false, null) : flat.search(qs, k, false, null),
+                    qImages,
+                    0,
+                    s.candidates(),
+                    samePool,
+                    sink);
+        }
+    }
+
+    /**
+     * {@link #search} through {@code views}, the query images numbered from {@code qBase} in the pool (with {@code
+     * samePool}, the indexed images are the same pool, numbered from 0, and a query image is not its own candidate).
+     */
+    static void searchBlocks(
+            Windows windows,
+            ViewSearch views,
+            int qImages,
+            int qBase,
+            int candidates,
+            boolean samePool,
+            HintSink sink) {
+        int wPer = CopyDescriptors.WINDOWS;
+        int kRow = candidates + (samePool ? CopyDescriptors.VIEWS : 0);
+        for (int q0 = 0; q0 < qImages; q0 += QUERY_BLOCK) {
+            int q1 = Math.min(qImages, q0 + QUERY_BLOCK);
+            FloatMatrix qs = windows.of(q0, q1);
+            Neighbors nn = views.search(qs, kRow);
+            for (int qi = q0; qi < q1; qi++) {
+                int self = qBase + qi;
+                Map<Integer, float[]> bestOf = new HashMap<>();
+                for (int w = 0; w < wPer; w++) {
+                    int row = (qi - q0) * wPer + w;
+                    for (int r = 0; r < nn.k(); r++) {
+                        int id = nn.id(row, r);
+                        if (id < 0) {
+                            break;
+                        }
+                        int j = id / CopyDescriptors.VIEWS;
+                        if (samePool && j == self) {
+                            continue;
+                        }
+                        float sc = nn.score(row, r);
+                        float[] b = bestOf.get(j);
+                        if (b == null || sc > b[0]) {
+                            bestOf.put(j, new float[] {sc, w, id % CopyDescriptors.VIEWS});
                         }
                     }
-                    List<Map.Entry<Integer, float[]>> ranked = new ArrayList<>(bestOf.entrySet());
-                    ranked.sort((a, b) -> a.getValue()[0] != b.getValue()[0]
-                            ? Float.compare(b.getValue()[0], a.getValue()[0])
-                            : Integer.compare(a.getKey(), b.getKey()));
-                    for (int c = 0; c < Math.min(s.candidates(), ranked.size()); c++) {
-                        int j = ranked.get(c).getKey();
-                        float[] b = ranked.get(c).getValue();
-                        CopyVerifier.Start st = CopyDescriptors.start((int) b[1], (int) b[2]);
-                        // the window is in the query image; keys of the same pool put the smaller index first
-                        boolean windowInSecond = samePool && qi > j;
-                        sink.accept(qi, j, new Hint(windowInSecond, st, b[0]));
-                    }
+                }
+                List<Map.Entry<Integer, float[]>> ranked = new ArrayList<>(bestOf.entrySet());
+                ranked.sort((a, b) -> a.getValue()[0] != b.getValue()[0]
+                        ? Float.compare(b.getValue()[0], a.getValue()[0])
+                        : Integer.compare(a.getKey(), b.getKey()));
+                for (int c = 0; c < Math.min(candidates, ranked.size()); c++) {
+                    int j = ranked.get(c).getKey();
+                    float[] b = ranked.get(c).getValue();
+                    CopyVerifier.Start st = CopyDescriptors.start((int) b[1], (int) b[2]);
+                    // the window is in the query image; keys of the same pool put the smaller index first
+                    boolean windowInSecond = samePool && self > j;
+                    sink.accept(self, j, new Hint(windowInSecond, st, b[0]));
                 }
             }
         }
     }
 
-    /** Verifies every pair from each of its hints, both directions (all cores); the best score per pair. */
-    private static float[] verify(FloatMatrix x, int side, long[] keys, Map<Long, List<Hint>> pairs, boolean[] flat) {
-        float[] data = x.data();
+    /**
+     * Verifies every pair from each of its hints, both directions (all cores); the best score per pair. The images of
+     * the keys are rows {@code row.applyAsInt(image)} of {@code data}, uniform where {@code flat} (by row) says so.
+     */
+    static float[] verify(
+            float[] data,
+            int side,
+            long[] keys,
+            Map<Long, List<Hint>> pairs,
+            java.util.function.IntUnaryOperator row,
+            boolean[] flat) {
         float[] out = new float[keys.length];
         ThreadLocal<CopyVerifier> align = ThreadLocal.withInitial(() -> new CopyVerifier(side));
         IntStream.range(0, keys.length).parallel().forEach(p -> {
-            int a = (int) (keys[p] >>> 32);
-            int b = (int) keys[p];
+            int a = row.applyAsInt((int) (keys[p] >>> 32));
+            int b = row.applyAsInt((int) keys[p]);
             if (flat[a] || flat[b]) {
                 out[p] = flat[a] && flat[b] ? 1f : 0f;
                 return;
@@ -433,7 +480,7 @@ public final class AlignedCopyDetector {
     }
 
     /** Rows that are the uniform image's thumbnail (the first unit vector). */
-    private static boolean[] flat(FloatMatrix x, int side) {
+    static boolean[] flat(FloatMatrix x, int side) {
         boolean[] f = new boolean[x.rows()];
         int d = side * side;
         for (int i = 0; i < f.length; i++) {

@@ -190,7 +190,9 @@ public final class Curation {
      * gives.
      *
      * @param embeddings as above, or, with {@code vectors}, only the leading {@code copyDims} copy-detection columns
-     *                   (the exclusion's thumbnails before them)
+     *                   (the exclusion's thumbnails before them), or fewer still (one column is enough) when {@code
+     *                   vectors} also run the aligned copy detection ({@link SelectionVectors#alignedCopies}) and
+     *                   there is no exclusion
      * @param alignedSide the copy-detection columns are {@link dev.dinoj.pipeline.embed.CopyEmbedder} thumbnails of
      *                   this side, compared by {@link AlignedCopyDetector}; 0: by cosine ({@link CopyDetector})
      * @param vectors    the retrieval embeddings of the pool, or null for those of {@code embeddings}, in the heap
@@ -290,7 +292,11 @@ public final class Curation {
             pool = rest;
             all = all.select(restRows.stream().mapToInt(Integer::intValue).toArray());
         }
-        FloatMatrix xCopy = copyDims > 0 ? all.columns(off, off + copyDims) : all.columns(off, d);
+        FloatMatrix pooled = all;
+        int copyFrom = off;
+        // the copy-detection columns, read only where the detection runs in this heap
+        java.util.function.Supplier<FloatMatrix> xCopy =
+                () -> copyDims > 0 ? pooled.columns(copyFrom, copyFrom + copyDims) : pooled.columns(copyFrom, d);
         // null: the embeddings hold the copy-detection columns only, the retrieval ones are in {@code vectors}
         FloatMatrix x = off + copyDims < d ? all.columns(off + copyDims, d) : null;
         FloatMatrix qv =
@@ -304,17 +310,19 @@ public final class Curation {
         // ---- 3. near duplicates
         boolean aligned = alignedSide > 0;
         float threshold = aligned ? s.alignedThreshold() : s.nearDuplicateThreshold();
-        CopyDetector.Result copies = aligned
-                ? AlignedCopyDetector.detect(
-                        xCopy,
-                        alignedSide,
-                        new AlignedCopyDetector.Settings(
-                                s.nearDuplicateK(), threshold, s.approximateAbove(), s.nprobe()),
-                        null)
-                : CopyDetector.detect(
-                        xCopy,
-                        new CopyDetector.Settings(s.nearDuplicateK(), threshold, s.approximateAbove(), s.nprobe()),
-                        null);
+        AlignedCopyDetector.Settings alignedSettings =
+                new AlignedCopyDetector.Settings(s.nearDuplicateK(), threshold, s.approximateAbove(), s.nprobe());
+        java.util.Optional<CopyDetector.Result> elsewhere =
+                aligned ? sel.alignedCopies(alignedSide, alignedSettings) : java.util.Optional.empty();
+        CopyDetector.Result copies = elsewhere.isPresent()
+                ? elsewhere.get()
+                : aligned
+                        ? AlignedCopyDetector.detect(xCopy.get(), alignedSide, alignedSettings, null)
+                        : CopyDetector.detect(
+                                xCopy.get(),
+                                new CopyDetector.Settings(
+                                        s.nearDuplicateK(), threshold, s.approximateAbove(), s.nprobe()),
+                                null);
         List<Integer> keptIdx = new ArrayList<>();
         for (int i = 0; i < pool.size(); i++) {
             if (copies.isKept(i)) {

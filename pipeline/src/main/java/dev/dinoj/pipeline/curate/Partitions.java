@@ -65,6 +65,14 @@ public final class Partitions {
     }
 
     /**
+     * Partition {@code p}'s verified copy-detection candidate pairs ({@link ShardedCopyDetection}), relative to {@link
+     * #root}.
+     */
+    public static String copyPairs(int p) {
+        return relative(p) + "/copy-pairs.bin";
+    }
+
+    /**
      * Partition {@code p}'s row selection named {@code name} ({@link dev.dinoj.pipeline.shards.RowSelection}: the rows
      * of its shards a global stage works on), relative to {@link #root}.
      */

@@ -27,6 +27,17 @@ public interface SelectionVectors {
      */
     HierarchicalKMeans.Hierarchy cluster(int[] rows, HierarchicalKMeans.Settings s, Consumer<String> progress);
 
+    /**
+     * The aligned copy detection of the whole pool where its copy-detection thumbnails live ({@link
+     * ShardedCopyDetection} over the cluster's shards), or empty: the caller runs {@link AlignedCopyDetector#detect}
+     * on the copy-detection columns in its heap.
+     *
+     * @return as {@link AlignedCopyDetector#detect}, indexed by pool row
+     */
+    default java.util.Optional<CopyDetector.Result> alignedCopies(int side, AlignedCopyDetector.Settings s) {
+        return java.util.Optional.empty();
+    }
+
     /** The vectors of a pool, once {@link Curation} has built it (exact duplicates and excluded images out). */
     @FunctionalInterface
     interface Source {

@@ -5,6 +5,7 @@ import dev.dinoj.pipeline.search.FlatIndex;
 import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.pipeline.search.KMeans;
 import dev.dinoj.pipeline.search.Neighbors;
+import dev.dinoj.pipeline.search.RunningTopK;
 import dev.dinoj.pipeline.shards.EmbeddingShards;
 import dev.dinoj.pipeline.shards.EmbeddingSpill;
 import dev.dinoj.pipeline.shards.RowSelection;
@@ -56,12 +57,22 @@ public final class ShardedSelection implements SelectionVectors.Source {
         }
     }
 
+    /**
+     * The copy-detection thumbnails in the shards and where {@link ShardedCopyDetection}'s passes run: with them, the
+     * pool's aligned copy detection runs on the shards too ({@link SelectionVectors#alignedCopies}).
+     *
+     * @param firstColumn the thumbnails' first column in the shards
+     * @param columns     their number ({@code side²})
+     */
+    public record Copies(int firstColumn, int columns, ShardedCopyDetection.Backend backend) {}
+
     private final ShardStore store;
     private final int partitions;
     private final List<ManifestEntry> entries;
     private final Backends backends;
     private final int firstColumn;
     private final int blockRows;
+    private final Copies copies;
 
     /**
      * @param store      the curation root
@@ -79,6 +90,19 @@ public final class ShardedSelection implements SelectionVectors.Source {
             Backends backends,
             int firstColumn,
             int blockRows) {
+        this(store, partitions, entries, backends, firstColumn, blockRows, null);
+    }
+
+    /** As above; with {@code copies} (not null), the aligned copy detection runs on the shards as well. */
+    public ShardedSelection(
+            ShardStore store,
+            int partitions,
+            List<ManifestEntry> entries,
+            Backends backends,
+            int firstColumn,
+            int blockRows,
+            Copies copies) {
+        this.copies = copies;
         this.store = store;
         this.partitions = partitions;
         this.entries = entries;
@@ -151,6 +175,11 @@ public final class ShardedSelection implements SelectionVectors.Source {
          * order (partition, then row), its index in {@code rows}.
          */
         private int[] select(String name, int[] rows) throws IOException {
+            return select(name, rows, firstColumn, 0);
+        }
+
+        /** {@link #select(String, int[])} of the columns {@code [first, first + columns)} (0 = to the last). */
+        private int[] select(String name, int[] rows, int first, int columns) throws IOException {
             Integer[] order = new Integer[rows.length];
             for (int i = 0; i < rows.length; i++) {
                 order[i] = i;
@@ -170,9 +199,28 @@ public final class ShardedSelection implements SelectionVectors.Source {
                 }
                 long of = EmbeddingShards.Reader.open(store, Partitions.embeddings(p))
                         .rows();
-                new RowSelection(of, firstColumn, 0, local).write(store, Partitions.selection(p, name));
+                new RowSelection(of, first, columns, local).write(store, Partitions.selection(p, name));
             }
             return out;
+        }
+
+        @Override
+        public java.util.Optional<CopyDetector.Result> alignedCopies(int side, AlignedCopyDetector.Settings s) {
+            if (copies == null) {
+                return java.util.Optional.empty();
+            }
+            if (copies.columns() != side * side) {
+                throw new IllegalArgumentException(
+                        copies.columns() + " copy-detection columns in the shards are not copy:" + side + "'s");
+            }
+            try {
+                int[] all = java.util.stream.IntStream.range(0, at.length).toArray();
+                int[] poolOf = select(ShardedCopyDetection.SELECTION, all, copies.firstColumn(), copies.columns());
+                return java.util.Optional.of(
+                        ShardedCopyDetection.detect(copies.backend(), store, partitions, poolOf, side, s, blockRows));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
         }
 
         @Override
@@ -276,55 +324,18 @@ public final class ShardedSelection implements SelectionVectors.Source {
          * then lower row).
          */
         private Neighbors nearest(FloatMatrix queries, int k) throws IOException {
-            int m = queries.rows();
-            int[] ids = new int[m * k];
-            float[] scores = new float[m * k];
-            Arrays.fill(ids, -1);
-            Arrays.fill(scores, Float.NEGATIVE_INFINITY);
-            int[] mergedIds = new int[k];
-            float[] mergedScores = new float[k];
+            RunningTopK top = new RunningTopK(queries.rows(), k);
             long base = 0;
             for (EmbeddingShards.Reader r : ShardedKMeans.open(store, partitions, RETRIEVAL)) {
                 long offset = base;
                 r.forEachBlock(blockRows, (first, block) -> {
-                    int kb = Math.min(k, block.rows());
-                    Neighbors nb;
                     try (FlatIndex f = new FlatIndex(block)) {
-                        nb = f.search(queries, kb);
-                    }
-                    for (int q = 0; q < m; q++) {
-                        int a = 0;
-                        int b = 0;
-                        for (int t = 0; t < k; t++) {
-                            boolean haveA = a < k && ids[q * k + a] >= 0;
-                            boolean haveB = b < kb && nb.id(q, b) >= 0;
-                            if (!haveA && !haveB) {
-                                mergedIds[t] = -1;
-                                mergedScores[t] = Float.NEGATIVE_INFINITY;
-                                continue;
-                            }
-                            int idB = haveB ? (int) (offset + first + nb.id(q, b)) : -1;
-                            boolean takeA = haveA
-                                    && (!haveB
-                                            || scores[q * k + a] > nb.score(q, b)
-                                            || (scores[q * k + a] == nb.score(q, b) && ids[q * k + a] < idB));
-                            if (takeA) {
-                                mergedIds[t] = ids[q * k + a];
-                                mergedScores[t] = scores[q * k + a];
-                                a++;
-                            } else {
-                                mergedIds[t] = idB;
-                                mergedScores[t] = nb.score(q, b);
-                                b++;
-                            }
-                        }
-                        System.arraycopy(mergedIds, 0, ids, q * k, k);
-                        System.arraycopy(mergedScores, 0, scores, q * k, k);
+                        top.merge(f.search(queries, Math.min(k, block.rows())), offset + first);
                     }
                 });
                 base += r.rows();
             }
-            return new Neighbors(m, k, ids, scores);
+            return top.result();
         }
     }
 }

@@ -1,0 +1,175 @@
+package dev.dinoj.pipeline.curate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dinoj.pipeline.data.IdxDataset;
+import dev.dinoj.pipeline.data.RgbImage;
+import dev.dinoj.pipeline.embed.CopyEmbedder;
+import dev.dinoj.pipeline.search.FloatMatrix;
+import dev.dinoj.pipeline.shards.EmbeddingShards;
+import dev.dinoj.pipeline.shards.RowSelection;
+import dev.dinoj.pipeline.shards.ShardStore;
+import dev.dinoj.testkit.FashionMnist;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The aligned copy detection over a sharded pool ({@link ShardedCopyDetection}) against {@link AlignedCopyDetector}
+ * in one heap on the same float16 rows: the pool's rows spread over three partitions in another order than the pool's
+ * (the result is renumbered), the copy columns between other columns, rows outside the selection, several shards per
+ * partition and blocks smaller than a shard; planted copies of every edit kind, and uniform images.
+ */
+class ShardedCopyDetectionTest {
+    private static final int SIDE = CopyEmbedder.DEFAULT_SIDE;
+    private static final int BEFORE = 3;
+    private static final int AFTER = 5;
+
+    @Test
+    void shouldFindTheCopiesTheInHeapDetectorFinds(@TempDir Path dir) throws Exception {
+        IdxDataset train = IdxDataset.fashionMnist(FashionMnist.assumeInstalled(), true);
+        List<RgbImage> images = new ArrayList<>();
+        int originals = 300;
+        for (int i = 0; i < originals; i++) {
+            images.add(train.image(i));
+        }
+        SplittableRandom rnd = new SplittableRandom(3);
+        CopyEdits.Kind[] kinds = CopyEdits.Kind.values();
+        int copies = 35;
+        for (int c = 0; c < copies; c++) {
+            images.add(CopyEdits.make(images.get(c * 7), kinds[c % kinds.length], rnd)
+                    .image());
+        }
+        float[] grey = new float[3 * 28 * 28];
+        Arrays.fill(grey, 0.5f);
+        images.add(new RgbImage(28, 28, grey));
+        Arrays.fill(grey, 0.2f);
+        images.add(new RgbImage(28, 28, grey));
+        int n = images.size();
+        CopyEmbedder e = new CopyEmbedder(SIDE);
+        float[] thumbs = e.embed(images);
+        int d = e.dim();
+        int wide = BEFORE + d + AFTER;
+
+        // the pool's row i goes to partition part[i]; every partition also holds two rows outside the selection
+        ShardStore store = ShardStore.local(dir);
+        int partitions = 3;
+        int[] order = shuffled(n, new SplittableRandom(9));
+        List<List<Integer>> members = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            members.add(new ArrayList<>());
+        }
+        for (int t = 0; t < n; t++) {
+            members.get(t % partitions).add(order[t]);
+        }
+        int[] poolOf = new int[n];
+        int j = 0;
+        SplittableRandom junk = new SplittableRandom(1);
+        for (int p = 0; p < partitions; p++) {
+            List<Integer> rows = members.get(p);
+            int total = rows.size() + 2;
+            float[] data = new float[total * wide];
+            int[] selected = new int[rows.size()];
+            int s = 0;
+            for (int r = 0; r < total; r++) {
+                for (int c = 0; c < wide; c++) {
+                    data[r * wide + c] = (float) junk.nextDouble();
+                }
+                if (r == 1 || r == total - 1) {
+                    continue; // outside the selection: junk thumbnails
+                }
+                int i = rows.get(s);
+                System.arraycopy(thumbs, i * d, data, r * wide + BEFORE, d);
+                selected[s++] = r;
+                poolOf[j++] = i;
+            }
+            try (EmbeddingShards.Writer w = new EmbeddingShards.Writer(store, Partitions.embeddings(p), wide, 40)) {
+                w.add(new FloatMatrix(total, wide, data));
+            }
+            new RowSelection(total, BEFORE, d, selected)
+                    .write(store, Partitions.selection(p, ShardedCopyDetection.SELECTION));
+        }
+        // the in-heap detector on the same float16 values, in pool order
+        float[] x16 = new float[n * d];
+        int at = 0;
+        for (int p = 0; p < partitions; p++) {
+            FloatMatrix m = ShardedKMeans.openPartition(store, p, ShardedCopyDetection.SELECTION)
+                    .readAll();
+            for (int r = 0; r < m.rows(); r++, at++) {
+                System.arraycopy(m.data(), r * d, x16, poolOf[at] * d, d);
+            }
+        }
+        AlignedCopyDetector.Settings s =
+                new AlignedCopyDetector.Settings(16, AlignedCopyDetector.NORMALISED_THRESHOLD, 0, 16);
+        CopyDetector.Result heap = AlignedCopyDetector.detect(new FloatMatrix(n, d, x16), SIDE, s, null);
+
+        // the verified pairs: the same but for near-ties of the descriptor search
+        AlignedCopyDetector.Scored hs = AlignedCopyDetector.scorePairs(new FloatMatrix(n, d, x16), SIDE, s);
+        ShardedCopyDetection.Pairs found = ShardedCopyDetection.pairs(
+                ShardedCopyDetection.Backend.local(store, partitions), store, partitions, poolOf, SIDE, s, 64);
+        AlignedCopyDetector.Scored ss = found.scored();
+        int same = 0;
+        for (int q = 0; q < hs.keys().length; q++) {
+            int k = Arrays.binarySearch(ss.keys(), hs.keys()[q]);
+            same += k >= 0 && Math.abs(ss.scores()[k] - hs.scores()[q]) < 1e-4 ? 1 : 0;
+        }
+        System.out.println("pairs: " + hs.keys().length + " in heap, " + ss.keys().length + " sharded, " + same
+                + " the same with the same score");
+        assertTrue(same >= hs.keys().length * 0.99, same + " of " + hs.keys().length + " pairs the same");
+        CopyDetector.Result sharded = AlignedCopyDetector.decide(n, ss, found.flat(), s.threshold());
+        int caught = 0;
+        for (int c = 0; c < copies; c++) {
+            caught += sharded.representative()[originals + c] == sharded.representative()[c * 7] ? 1 : 0;
+        }
+        System.out.println("sharded: " + sharded.duplicates() + " duplicates in " + sharded.components() + " groups, "
+                + caught + " of " + copies + " planted copies joined; in heap: " + heap.duplicates());
+        assertArrayEquals(heap.representative(), sharded.representative(), "the same copy groups and keepers");
+        assertEquals(sharded.representative()[n - 2], sharded.representative()[n - 1], "uniform images are copies");
+        assertTrue(caught >= copies * 8 / 10, caught + " of " + copies + " planted copies joined");
+        for (int i = 0; i < heap.similarity().length; i++) {
+            assertEquals(heap.similarity()[i], sharded.similarity()[i], 2e-3, "similarity of " + i);
+        }
+
+        // a damaged pairs file is refused with its name
+        IllegalStateException bad = assertThrows(
+                IllegalStateException.class,
+                () -> ShardedCopyDetection.detect(
+                        p -> {
+                            double[] r = ShardedCopyDetection.Backend.local(store, partitions)
+                                    .run(p);
+                            if (p.kind() == ShardedCopyDetection.PAIRS) {
+                                store.write(Partitions.copyPairs(1), ByteBuffer.wrap("DJCPAIR1xxxxxxxxxx".getBytes()));
+                            }
+                            return r;
+                        },
+                        store,
+                        partitions,
+                        poolOf,
+                        SIDE,
+                        s,
+                        64));
+        assertTrue(bad.getMessage().contains("copy-pairs.bin"), bad.getMessage());
+    }
+
+    private static int[] shuffled(int n, SplittableRandom rnd) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int k = rnd.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[k];
+            a[k] = t;
+        }
+        return a;
+    }
+}
