@@ -257,6 +257,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     private Behavior<Command> onDriverEnded(DriverEnded m) {
+        // what was forwarded to the driver before this is answered by it; then it stops
+        driver.tell(new RunDriver.Release());
         driver = null;
         last = m.status();
         generation = Math.max(generation, m.status().generation());

@@ -6,7 +6,8 @@ import akka.actor.typed.javadsl.ReceiveBuilder;
 
 /**
  * The end of a run (finished, stopped or failed): the world leaves, {@code run-state.json} records the end, the
- * parent hears {@link RunDriver.Ended} and the driver stops.
+ * parent hears {@link RunDriver.Ended}; the driver answers as an ended run until the parent releases it
+ * ({@link RunDriver.Release}), then stops.
  */
 final class Finishing extends RunPhase {
 
@@ -33,7 +34,8 @@ final class Finishing extends RunPhase {
 
     @Override
     ReceiveBuilder<RunDriver.Command> handlers(ReceiveBuilder<RunDriver.Command> b) {
-        return b.onMessage(RunDriver.Saved.class, this::onSaved);
+        return b.onMessage(RunDriver.Saved.class, this::onSaved)
+                .onMessage(RunDriver.Release.class, m -> Behaviors.stopped());
     }
 
     @Override
@@ -58,6 +60,6 @@ final class Finishing extends RunPhase {
         RunStatus status = run.status(end, NO_QUEUE);
         run.log().info("Run {}: {}", end, status.message());
         run.parent.tell(new RunDriver.Ended(status));
-        return Behaviors.stopped();
+        return this;
     }
 }

@@ -86,8 +86,18 @@ public final class RunDriver {
     public record Queued(String config, Path dir, int position, ActorRef<Coordinator.Accepted> replyTo)
             implements Command {}
 
-    /** What the driver tells its parent when its run has ended (finished, stopped or failed); then it stops. */
+    /**
+     * What the driver tells its parent when its run has ended (finished, stopped or failed); it then answers as an
+     * ended run until the parent sends {@link Release}.
+     */
     public record Ended(RunStatus status) {}
+
+    /**
+     * The parent has taken the run's end ({@link Ended}): the driver stops. Until then a status request, stop or
+     * submission the parent forwarded before it heard {@link Ended} is still answered (a stopped driver would drop
+     * it, and the asker would time out).
+     */
+    public record Release() implements Command {}
 
     // ---- the driver's own ----
 

@@ -186,6 +186,11 @@ class RunDriverTest {
         assertFalse(state.toString().contains(Long.toString(fa.secret())), "the secret is not kept on disk");
         assertEquals(6, state.get("generation").asInt());
         assertEquals(4, state.get("committed_step").asInt());
+        // the ended driver still answers until its parent releases it, then stops
+        TestProbe<RunStatus> asked = kit.createTestProbe();
+        driver.tell(new RunDriver.GetStatus(new RunStatus.QueuedRun[0], asked.ref()));
+        assertEquals("finished", asked.receiveMessage(T).phase());
+        driver.tell(new RunDriver.Release());
         kit.createTestProbe().expectTerminated(driver, T);
     }
 
@@ -499,6 +504,7 @@ class RunDriverTest {
         assertEquals("finished", end.phase(), "a run that had ended is reported ended");
         assertEquals("finished 4 steps", end.message());
         assertEquals(3, end.imagesSkipped(), "an ended run's count as recorded");
+        again.tell(new RunDriver.Release());
         kit.createTestProbe().expectTerminated(again, T);
     }
 }
