@@ -158,6 +158,26 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
         return next();
     }
 
+    /** Runs one pass over one partition on the curation thread and answers {@code replyTo} (its partial, or why not). */
+    private Behavior<Command> runPass(
+            String what,
+            int pass,
+            int partition,
+            ActorRef<KMeansDriver.Command> replyTo,
+            java.util.function.Supplier<KMeansDriver.Command> work) {
+        CompletableFuture<KMeansDriver.Command> f = CompletableFuture.supplyAsync(work, thread);
+        getContext().pipeToSelf(f, (ok, err) -> {
+            KMeansDriver.Command r =
+                    err == null ? ok : new KMeansDriver.PassFailed(pass, partition, node, describe(err));
+            return new Finished(
+                    () -> replyTo.tell(r),
+                    r instanceof KMeansDriver.PassFailed pf
+                            ? what + " " + pf.pass() + " of partition " + pf.partition() + " failed: " + pf.error()
+                            : null);
+        });
+        return this;
+    }
+
     private Behavior<Command> next() {
         if (busy || queue.isEmpty()) {
             return this;
@@ -165,36 +185,20 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
         busy = true;
         Command next = queue.removeFirst();
         if (next instanceof CopyPass pass) {
-            CompletableFuture<KMeansDriver.Command> f =
-                    CompletableFuture.supplyAsync(() -> KMeansPasses.runCopy(pass, node, app), thread);
-            getContext().pipeToSelf(f, (ok, err) -> {
-                KMeansDriver.Command r = err == null
-                        ? ok
-                        : new KMeansDriver.PassFailed(pass.pass(), pass.partition(), node, describe(err));
-                return new Finished(
-                        () -> pass.replyTo().tell(r),
-                        r instanceof KMeansDriver.PassFailed pf
-                                ? "copy-detection pass " + pf.pass() + " of partition " + pf.partition() + " failed: "
-                                        + pf.error()
-                                : null);
-            });
-            return this;
+            return runPass(
+                    "copy-detection pass",
+                    pass.pass(),
+                    pass.partition(),
+                    pass.replyTo(),
+                    () -> KMeansPasses.runCopy(pass, node, app));
         }
         if (next instanceof AssignPass pass) {
-            CompletableFuture<KMeansDriver.Command> f =
-                    CompletableFuture.supplyAsync(() -> KMeansPasses.run(pass, node, app), thread);
-            getContext().pipeToSelf(f, (ok, err) -> {
-                KMeansDriver.Command r = err == null
-                        ? ok
-                        : new KMeansDriver.PassFailed(pass.pass(), pass.partition(), node, describe(err));
-                return new Finished(
-                        () -> pass.replyTo().tell(r),
-                        r instanceof KMeansDriver.PassFailed pf
-                                ? "k-means pass " + pf.pass() + " of partition " + pf.partition() + " failed: "
-                                        + pf.error()
-                                : null);
-            });
-            return this;
+            return runPass(
+                    "k-means pass",
+                    pass.pass(),
+                    pass.partition(),
+                    pass.replyTo(),
+                    () -> KMeansPasses.run(pass, node, app));
         }
         IngestPartition job = (IngestPartition) next;
         ActorRef<CurationDriver.Command> self = job.replyTo();

@@ -269,12 +269,11 @@ public final class ShardedCopyDetection {
             AlignedCopyDetector.Settings s,
             int blockRows)
             throws IOException {
-        int n = poolOf.length;
-        if (n == 0) {
-            return new CopyDetector.Result(new int[0], new float[0], 0, 0, 0);
+        if (poolOf.length == 0) {
+            return AlignedCopyDetector.decide(0, null, null, s.threshold());
         }
         Pairs pairs = pairs(backend, store, partitions, poolOf, side, s, blockRows);
-        return AlignedCopyDetector.decide(n, pairs.scored(), pairs.flat(), s.threshold());
+        return AlignedCopyDetector.decide(poolOf.length, pairs.scored(), pairs.flat(), s.threshold());
     }
 
     /** The verified pairs of the pool, in pool order, and its uniform images. */
