@@ -54,6 +54,10 @@ final class CopyVerifier {
     private final float[][] bLev;
     private final float[] tmp;
     private final float[] wA, wB, mask, bA, bB, bM, rawA, rawB, matchedA, matchedB, xs, ys;
+    /** The samples of the last {@link #map}: B's pixel, A's bilinear corner and weights, B's coordinates. */
+    private final int[] mapB, mapA;
+
+    private final double[] mapWx, mapWy, mapU, mapV;
     private final double[][] kernels;
     private final double[] m = new double[36];
     private final double[] r = new double[6];
@@ -82,6 +86,12 @@ final class CopyVerifier {
         matchedB = new float[plane];
         xs = new float[plane];
         ys = new float[plane];
+        mapB = new int[plane];
+        mapA = new int[plane];
+        mapWx = new double[plane];
+        mapWy = new double[plane];
+        mapU = new double[plane];
+        mapV = new double[plane];
 
         kernels = new double[levels][];
         for (int l = 0; l < levels; l++) {
@@ -179,53 +189,33 @@ final class CopyVerifier {
         float[] gys = aGy[l];
         float[] b = bLev[l];
         int s = side;
-        double lo = A_MARGIN;
-        double hi = s - 1 - A_MARGIN;
-        int count = 0;
-        double[] f = new double[6];
-        for (int j = BORDER; j < s - BORDER; j++) {
-            double v = (j + 0.5) / s;
-            double py = (p[2] * v + p[3]) * s - 0.5;
-            if (py < lo || py > hi) {
-                continue;
-            }
-            int iy = Math.min((int) py, s - 2);
-            double wy = py - iy;
-            for (int i = BORDER; i < s - BORDER; i++) {
-                double u = (i + 0.5) / s;
-                double uu = flip ? 1 - u : u;
-                double px = (p[0] * uu + p[1]) * s - 0.5;
-                if (px < lo || px > hi) {
-                    continue;
-                }
-                int ix = Math.min((int) px, s - 2);
-                double wx = px - ix;
-                int o = iy * s + ix;
-                double val = bilinear(a, o, s, wx, wy);
-                double gx = bilinear(gxs, o, s, wx, wy) * s;
-                double gy = bilinear(gys, o, s, wx, wy) * s;
-                f[0] = val;
-                f[1] = 1;
-                f[2] = gx * uu;
-                f[3] = gx;
-                f[4] = gy * v;
-                f[5] = gy;
-                double t = b[j * s + i];
-                for (int x = 0; x < 6; x++) {
-                    double fx = f[x];
-                    r[x] += fx * t;
-                    for (int y = 0; y <= x; y++) {
-                        m[x * 6 + y] += fx * f[y];
-                    }
-                }
-                count++;
-            }
-        }
-        int interior = (s - 2 * BORDER) * (s - 2 * BORDER);
-        if (count < MIN_COVERAGE * interior) {
+        int count = map(p, flip);
+        if (count < 0) {
             return false;
         }
-        double[] c = solve(m, r, 6);
+        double[] f = new double[6];
+        for (int k = 0; k < count; k++) {
+            int o = mapA[k];
+            double wx = mapWx[k];
+            double wy = mapWy[k];
+            double gx = bilinear(gxs, o, s, wx, wy) * s;
+            double gy = bilinear(gys, o, s, wx, wy) * s;
+            f[0] = bilinear(a, o, s, wx, wy);
+            f[1] = 1;
+            f[2] = gx * mapU[k];
+            f[3] = gx;
+            f[4] = gy * mapV[k];
+            f[5] = gy;
+            double t = b[mapB[k]];
+            for (int x = 0; x < 6; x++) {
+                double fx = f[x];
+                r[x] += fx * t;
+                for (int y = 0; y <= x; y++) {
+                    m[x * 6 + y] += fx * f[y];
+                }
+            }
+        }
+        double[] c = Cholesky.solve(m, r, 6);
         if (c == null || !(c[0] > 1e-3)) {
             return false;
         }
@@ -235,6 +225,43 @@ final class CopyVerifier {
             p[k] += Math.max(-0.1, Math.min(0.1, d));
         }
         return p[0] >= MIN_SCALE && p[0] <= MAX_SCALE && p[2] >= MIN_SCALE && p[2] <= MAX_SCALE;
+    }
+
+    /**
+     * Samples B's interior pixels whose map lands inside A's interior (the {@code map*} arrays); their count, or -1
+     * when fewer than {@link #MIN_COVERAGE} of the interior do.
+     */
+    private int map(double[] p, boolean flip) {
+        int s = side;
+        double lo = A_MARGIN;
+        double hi = s - 1 - A_MARGIN;
+        int n = 0;
+        for (int j = BORDER; j < s - BORDER; j++) {
+            double v = (j + 0.5) / s;
+            double py = (p[2] * v + p[3]) * s - 0.5;
+            if (py < lo || py > hi) {
+                continue;
+            }
+            int iy = Math.min((int) py, s - 2);
+            for (int i = BORDER; i < s - BORDER; i++) {
+                double u = (i + 0.5) / s;
+                double uu = flip ? 1 - u : u;
+                double px = (p[0] * uu + p[1]) * s - 0.5;
+                if (px < lo || px > hi) {
+                    continue;
+                }
+                int ix = Math.min((int) px, s - 2);
+                mapB[n] = j * s + i;
+                mapA[n] = iy * s + ix;
+                mapWx[n] = px - ix;
+                mapWy[n] = py - iy;
+                mapU[n] = uu;
+                mapV[n] = v;
+                n++;
+            }
+        }
+        int interior = (s - 2 * BORDER) * (s - 2 * BORDER);
+        return n < MIN_COVERAGE * interior ? -1 : n;
     }
 
     /** {@code 1 − rms / std(B)} after the closed-form gain/bias fit at level {@code l}. */
@@ -248,37 +275,18 @@ final class CopyVerifier {
      * tone-curve residual score.
      */
     private double warpedScore(float[] a, float[] b, double[] p, boolean flip) {
-        int s = side;
-        double lo = A_MARGIN;
-        double hi = s - 1 - A_MARGIN;
         Arrays.fill(wA, 0, plane, 0f);
         Arrays.fill(wB, 0, plane, 0f);
         Arrays.fill(mask, 0, plane, 0f);
-        int count = 0;
-        for (int j = BORDER; j < s - BORDER; j++) {
-            double py = (p[2] * (j + 0.5) / s + p[3]) * s - 0.5;
-            if (py < lo || py > hi) {
-                continue;
-            }
-            int iy = Math.min((int) py, s - 2);
-            double wy = py - iy;
-            for (int i = BORDER; i < s - BORDER; i++) {
-                double u = (i + 0.5) / s;
-                double px = (p[0] * (flip ? 1 - u : u) + p[1]) * s - 0.5;
-                if (px < lo || px > hi) {
-                    continue;
-                }
-                int ix = Math.min((int) px, s - 2);
-                int q = j * s + i;
-                wA[q] = (float) bilinear(a, iy * s + ix, s, px - ix, wy);
-                wB[q] = b[q];
-                mask[q] = 1f;
-                count++;
-            }
-        }
-        int interior = (s - 2 * BORDER) * (s - 2 * BORDER);
-        if (count < MIN_COVERAGE * interior) {
+        int count = map(p, flip);
+        if (count < 0) {
             return -1;
+        }
+        for (int k = 0; k < count; k++) {
+            int q = mapB[k];
+            wA[q] = (float) bilinear(a, mapA[k], side, mapWx[k], mapWy[k]);
+            wB[q] = b[q];
+            mask[q] = 1f;
         }
         double[] k = gaussian(SCORE_SIGMA);
         blur(wA, 0, bA, k);
@@ -306,38 +314,19 @@ final class CopyVerifier {
     }
 
     private double score(float[] a, float[] b, double[] p, boolean flip) {
-        int s = side;
-        double lo = A_MARGIN;
-        double hi = s - 1 - A_MARGIN;
-        double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-        int n = 0;
-        for (int j = BORDER; j < s - BORDER; j++) {
-            double py = (p[2] * (j + 0.5) / s + p[3]) * s - 0.5;
-            if (py < lo || py > hi) {
-                continue;
-            }
-            int iy = Math.min((int) py, s - 2);
-            double wy = py - iy;
-            for (int i = BORDER; i < s - BORDER; i++) {
-                double u = (i + 0.5) / s;
-                double px = (p[0] * (flip ? 1 - u : u) + p[1]) * s - 0.5;
-                if (px < lo || px > hi) {
-                    continue;
-                }
-                int ix = Math.min((int) px, s - 2);
-                double x = bilinear(a, iy * s + ix, s, px - ix, wy);
-                double y = b[j * s + i];
-                sa += x;
-                sb += y;
-                saa += x * x;
-                sbb += y * y;
-                sab += x * y;
-                n++;
-            }
-        }
-        int interior = (s - 2 * BORDER) * (s - 2 * BORDER);
-        if (n < MIN_COVERAGE * interior) {
+        int n = map(p, flip);
+        if (n < 0) {
             return -1;
+        }
+        double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+        for (int k = 0; k < n; k++) {
+            double x = bilinear(a, mapA[k], side, mapWx[k], mapWy[k]);
+            double y = b[mapB[k]];
+            sa += x;
+            sb += y;
+            saa += x * x;
+            sbb += y * y;
+            sab += x * y;
         }
         double va = saa - sa * sa / n;
         double vb = sbb - sb * sb / n;
@@ -377,7 +366,7 @@ final class CopyVerifier {
                 }
             }
         }
-        double[] c = solve(mm, rr, d);
+        double[] c = Cholesky.solve(mm, rr, d);
         if (c == null || !(c[1] > 0)) {
             return -1;
         }
@@ -463,49 +452,5 @@ final class CopyVerifier {
             k[t] /= sum;
         }
         return k;
-    }
-
-    /** Solves the symmetric system whose lower triangle is in {@code m} (Cholesky, small ridge); null if singular. */
-    private static double[] solve(double[] m, double[] r, int d) {
-        double[] l = new double[d * d];
-        double trace = 0;
-        for (int i = 0; i < d; i++) {
-            trace += m[i * d + i];
-        }
-        double ridge = 1e-9 * trace / d;
-        for (int j = 0; j < d; j++) {
-            double sum = m[j * d + j] + ridge;
-            for (int k = 0; k < j; k++) {
-                sum -= l[j * d + k] * l[j * d + k];
-            }
-            if (sum <= 0) {
-                return null;
-            }
-            double ljj = Math.sqrt(sum);
-            l[j * d + j] = ljj;
-            for (int i = j + 1; i < d; i++) {
-                double t = m[i * d + j];
-                for (int k = 0; k < j; k++) {
-                    t -= l[i * d + k] * l[j * d + k];
-                }
-                l[i * d + j] = t / ljj;
-            }
-        }
-        double[] z = new double[d];
-        for (int i = 0; i < d; i++) {
-            double t = r[i];
-            for (int k = 0; k < i; k++) {
-                t -= l[i * d + k] * z[k];
-            }
-            z[i] = t / l[i * d + i];
-        }
-        for (int i = d - 1; i >= 0; i--) {
-            double t = z[i];
-            for (int k = i + 1; k < d; k++) {
-                t -= l[k * d + i] * z[k];
-            }
-            z[i] = t / l[i * d + i];
-        }
-        return z;
     }
 }

@@ -120,22 +120,7 @@ final class CopyWhitening {
         for (int a = 0; a < d; a++) {
             cov[a * d + a] += ridge;
         }
-        // Cholesky of the lower triangle, in place
-        for (int j = 0; j < d; j++) {
-            double s = cov[j * d + j];
-            for (int k = 0; k < j; k++) {
-                s -= cov[j * d + k] * cov[j * d + k];
-            }
-            double ljj = Math.sqrt(Math.max(s, 1e-18));
-            cov[j * d + j] = ljj;
-            for (int i = j + 1; i < d; i++) {
-                double t = cov[i * d + j];
-                for (int k = 0; k < j; k++) {
-                    t -= cov[i * d + k] * cov[j * d + k];
-                }
-                cov[i * d + j] = t / ljj;
-            }
-        }
+        Cholesky.factor(cov, d, 1e-18);
         return new CopyWhitening(mean, cov, d);
     }
 
