@@ -97,6 +97,9 @@ public final class CurationWorker extends AbstractBehavior<CurationWorker.Comman
             int candidates,
             double[] whitening,
             int blockRows,
+            double sampleRate,
+            float[] centroids,
+            int nprobe,
             ActorRef<KMeansDriver.Command> replyTo)
             implements Command, ClusterMessage {}
 

@@ -122,7 +122,14 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
      * @param blockRows  rows per assignment block
      */
     public static Behavior<Command> passes(String root, int partitions, int blockRows, int maxAttempts) {
-        return Behaviors.setup(ctx -> new KMeansDriver(ctx, root, partitions, null, blockRows, 1, maxAttempts, null));
+        return passes(root, partitions, blockRows, 1, maxAttempts);
+    }
+
+    /** {@link #passes} that waits for {@code minWorkers} curation workers before the first pass. */
+    public static Behavior<Command> passes(
+            String root, int partitions, int blockRows, int minWorkers, int maxAttempts) {
+        return Behaviors.setup(
+                ctx -> new KMeansDriver(ctx, root, partitions, null, blockRows, minWorkers, maxAttempts, null));
     }
 
     /**
@@ -191,6 +198,10 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
     private final HierarchicalKMeans.Settings settings;
     private final int blockRows;
     private final int minWorkers;
+
+    /** Whether {@link #minWorkers} workers have been registered at some point. */
+    private boolean quorum;
+
     private final int maxAttempts;
     private final ActorRef<Result> replyTo;
     private final com.typesafe.config.Config app;
@@ -264,6 +275,8 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
                                 current == null ? -1 : current.pass());
             }
         }
+        // the first pass waits for minWorkers workers; later ones run on whoever is there
+        quorum |= workers.size() >= minWorkers;
         if (!started && settings != null && workers.size() >= minWorkers) {
             started = true;
             t0 = System.nanoTime();
@@ -304,7 +317,7 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
 
     /** Gives every pending partition to the worker with the fewest unanswered ones. */
     private Behavior<Command> assign() {
-        if (current == null || workers.isEmpty()) {
+        if (current == null || workers.isEmpty() || !quorum) {
             return this;
         }
         List<ActorRef<CurationWorker.Command>> sorted = new ArrayList<>(workers);
@@ -335,6 +348,9 @@ public final class KMeansDriver extends AbstractBehavior<KMeansDriver.Command> {
                         t.candidates(),
                         t.whitening(),
                         t.blockRows(),
+                        t.sampleRate(),
+                        t.centroids(),
+                        t.nprobe(),
                         getContext().getSelf()));
                 continue;
             }

@@ -72,7 +72,15 @@ final class KMeansPasses {
                     store,
                     m.partitions(),
                     m.partition(),
-                    new ShardedCopyDetection.Task(m.kind(), m.side(), m.candidates(), m.whitening(), m.blockRows()));
+                    new ShardedCopyDetection.Task(
+                            m.kind(),
+                            m.side(),
+                            m.candidates(),
+                            m.whitening(),
+                            m.blockRows(),
+                            m.sampleRate(),
+                            m.centroids(),
+                            m.nprobe()));
             return new KMeansDriver.PassPartial(
                     m.pass(),
                     m.partition(),

@@ -48,7 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The cluster's {@code curate} with the default copy embedder {@code copy:24} on three cluster nodes (three actor
  * systems over Artery on loopback): the aligned copy detection runs on the shards and the curation workers ({@link
- * ShardedCopyDetection}: each partition's pairs file beside it), the driver holding one placeholder column per image.
+ * ShardedCopyDetection}: each partition's inverted lists and pairs file beside it; the pool is over {@code
+ * approximate-above}), the driver holding one placeholder column per image.
  * Copies of every edit kind planted among Fashion-MNIST images end {@code near_duplicate}, and the manifest equals
  * the one the same stages give in one JVM ({@link ShardedCopyDetection.Backend#local}); against the detection in one
  * heap on the float32 embeddings ({@code dinoj curate}'s), the same planted copies are caught and at most two
@@ -61,7 +62,10 @@ class DistributedCopyDetectionTest {
             + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
             + "dinoj.actors.curation { partitions = 4, min-workers = 3, distributed-clustering = on }\n"
             + "dinoj.curate.retrieval { per-query = 30, per-cluster = 0 }\n"
-            + "dinoj.curate.hierarchy { levels = [4], resamples = 0, kmeans-iterations = 5 }\n";
+            + "dinoj.curate.hierarchy { levels = [4], resamples = 0, kmeans-iterations = 5 }\n"
+            // the pool's 164 images are over it: the copy search takes the approximate path (its sample, coarse
+            // quantizer and inverted lists on the shards), probing all of its 13 lists (nprobe 16), so exactly
+            + "dinoj.curate.search.approximate-above = 100\n";
 
     @Test
     void copiesShouldBeFoundOnTheWorkersAsInOneJvm(@TempDir Path dir) throws Exception {
@@ -127,6 +131,7 @@ class DistributedCopyDetectionTest {
         }
         for (int p = 0; p < 4; p++) { // the detection ran on the shards
             assertTrue(Files.exists(Partitions.root(run).resolve(Partitions.copyPairs(p))), "pairs of partition " + p);
+            assertTrue(Files.exists(Partitions.root(run).resolve(Partitions.copyLists(p))), "lists of partition " + p);
         }
         Set<String> distributed = nearDuplicates(Manifest.read(out.resolve("manifest.jsonl")));
         int caught = 0;

@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
             BenchCollectivesCommand.class,
             BenchCurationCommand.class,
             BenchCurationScaleCommand.class,
+            BenchCopyScaleCommand.class,
             BenchDataCommand.class
         })
 public final class BenchCommand implements Runnable {

@@ -242,6 +242,43 @@ class CurationCommandsTest {
     }
 
     @Test
+    void shouldBenchTheShardedCopyDetectionInThisJvm(@TempDir Path dir) {
+        FashionMnist.assumeInstalled();
+        Out b = run(
+                new BenchCopyScaleCommand(),
+                "--originals",
+                "400",
+                "--copies",
+                "40",
+                "--partitions",
+                "3",
+                "--approximate-above",
+                "100",
+                "--nprobe",
+                "4",
+                "--nodes",
+                "0",
+                "--dir",
+                dir.toString());
+        assertEquals(0, b.code(), b.out());
+        assertTrue(b.out().contains("\"bench\":\"copy-scale\",\"originals\":400,\"copies\":40"), b.out());
+        assertTrue(b.out().contains("\"search\":\"inverted lists\""), b.out());
+        assertTrue(Files.isRegularFile(dir.resolve("curation/parts/part-00002/copy-lists.bin")));
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("\"caught\":(\\d+)").matcher(b.out());
+        assertTrue(m.find(), b.out());
+        assertTrue(Integer.parseInt(m.group(1)) >= 32, "planted copies caught: " + m.group(1));
+
+        CliTestSupport.Run bad = CliTestSupport.main(
+                "bench",
+                "copy-scale",
+                "--fashion-mnist-dir",
+                dir.resolve("none").toString());
+        assertEquals(2, bad.code(), bad.toString());
+        assertTrue(bad.err().contains(dir.resolve("none").toString()), bad.toString());
+    }
+
+    @Test
     void shouldBenchSmallShapes() {
         Out b = run(
                 new BenchCurationCommand(),

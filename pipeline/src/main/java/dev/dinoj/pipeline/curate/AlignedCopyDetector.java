@@ -384,6 +384,7 @@ public final class AlignedCopyDetector {
                             approximate ? ivf.search(qs, k, s.nprobe(), false, null) : flat.search(qs, k, false, null),
                     qImages,
                     0,
+                    QUERY_BLOCK,
                     s.candidates(),
                     samePool,
                     sink);
@@ -391,21 +392,23 @@ public final class AlignedCopyDetector {
     }
 
     /**
-     * {@link #search} through {@code views}, the query images numbered from {@code qBase} in the pool (with {@code
-     * samePool}, the indexed images are the same pool, numbered from 0, and a query image is not its own candidate).
+     * {@link #search} through {@code views}, {@code blockImages} query images at a time, the query images numbered from
+     * {@code qBase} in the pool (with {@code samePool}, the indexed images are the same pool, numbered from 0, and a
+     * query image is not its own candidate).
      */
     static void searchBlocks(
             Windows windows,
             ViewSearch views,
             int qImages,
             int qBase,
+            int blockImages,
             int candidates,
             boolean samePool,
             HintSink sink) {
         int wPer = CopyDescriptors.WINDOWS;
         int kRow = candidates + (samePool ? CopyDescriptors.VIEWS : 0);
-        for (int q0 = 0; q0 < qImages; q0 += QUERY_BLOCK) {
-            int q1 = Math.min(qImages, q0 + QUERY_BLOCK);
+        for (int q0 = 0; q0 < qImages; q0 += blockImages) {
+            int q1 = Math.min(qImages, q0 + blockImages);
             FloatMatrix qs = windows.of(q0, q1);
             Neighbors nn = views.search(qs, kRow);
             for (int qi = q0; qi < q1; qi++) {

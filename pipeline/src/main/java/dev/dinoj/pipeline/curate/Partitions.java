@@ -73,6 +73,22 @@ public final class Partitions {
     }
 
     /**
+     * Partition {@code p}'s sample of copy-detection views for the coarse quantizer of the approximate search ({@link
+     * ShardedCopyDetection}), relative to {@link #root}.
+     */
+    public static String copySample(int p) {
+        return relative(p) + "/copy-sample.bin";
+    }
+
+    /**
+     * Partition {@code p}'s whitened copy-detection views in the approximate search's inverted lists ({@link
+     * ShardedCopyDetection}), relative to {@link #root}.
+     */
+    public static String copyLists(int p) {
+        return relative(p) + "/copy-lists.bin";
+    }
+
+    /**
      * Partition {@code p}'s row selection named {@code name} ({@link dev.dinoj.pipeline.shards.RowSelection}: the rows
      * of its shards a global stage works on), relative to {@link #root}.
      */

@@ -2,6 +2,9 @@ package dev.dinoj.pipeline.curate;
 
 import dev.dinoj.pipeline.search.FlatIndex;
 import dev.dinoj.pipeline.search.FloatMatrix;
+import dev.dinoj.pipeline.search.IvfIndex;
+import dev.dinoj.pipeline.search.KMeans;
+import dev.dinoj.pipeline.search.Neighbors;
 import dev.dinoj.pipeline.search.RunningTopK;
 import dev.dinoj.pipeline.shards.EmbeddingShards;
 import dev.dinoj.pipeline.shards.ShardStore;
@@ -36,8 +39,17 @@ import java.util.TreeMap;
  * The driver merges the partitions' pairs (a pair found from both ends keeps its better score, which is the score
  * {@link AlignedCopyDetector} gives it from both hints), renumbers them in pool order and runs {@link
  * AlignedCopyDetector#decide}. The result is the in-heap detector's on the same float16 rows, up to the whitening's
- * rounding (sums of moments instead of centred sums) and the exact search (the in-heap detector switches to IVF above
- * {@code approximate-above}).
+ * rounding (sums of moments instead of centred sums).
+ *
+ * <p>Pools larger than {@code approximate-above} images search approximately, as the in-heap detector does, with an
+ * inverted-file index ({@link IvfIndex}) spread over the partitions: the {@link #MOMENTS} pass also writes a sample of
+ * each partition's views ({@link Partitions#copySample}, about 64 per list over the pool); the driver whitens the
+ * samples and trains the global coarse quantizer ({@link IvfIndex#defaultLists} of the pool's views); a {@link #LISTS}
+ * pass writes each partition's whitened views grouped by their nearest centroid ({@link Partitions#copyLists}); and
+ * the {@link #PAIRS} pass searches a large block of query windows ({@link #IVF_QUERY_BYTES}) against every
+ * partition's lists, probing each window's {@code nprobe} nearest lists. With the coarse quantizer shared, that is
+ * the search of one index over the whole pool; the search cost falls from the pool's square to about {@code nprobe /
+ * lists} of it.
  */
 public final class ShardedCopyDetection {
     /** The row selection the passes read: the pool's rows and its copy-detection columns. */
@@ -49,25 +61,65 @@ public final class ShardedCopyDetection {
     /** Task kind: candidate search and verification, pairs written beside the partition. */
     public static final int PAIRS = 1;
 
+    /** Task kind: the partition's whitened views in the approximate search's inverted lists. */
+    public static final int LISTS = 2;
+
+    /** Bytes of query windows and their running top-k per block of the approximate search. */
+    static final long IVF_QUERY_BYTES = 256L << 20;
+
+    /** Seed of the views' sample and of the coarse quantizer's k-means. */
+    static final long SEED = 17;
+
     private static final byte[] MAGIC = "DJCPAIR1".getBytes(StandardCharsets.US_ASCII);
+
+    private static final byte[] SAMPLE_MAGIC = "DJCSAMP1".getBytes(StandardCharsets.US_ASCII);
+
+    private static final byte[] LISTS_MAGIC = "DJCLIST1".getBytes(StandardCharsets.US_ASCII);
+
+    /** Columns of a view descriptor. */
+    private static final int DIM = CopyDescriptors.CELLS * CopyDescriptors.CELLS;
 
     private ShardedCopyDetection() {}
 
     /**
      * One pass's work on a partition.
      *
-     * @param kind       {@link #MOMENTS} or {@link #PAIRS}
+     * @param kind       {@link #MOMENTS}, {@link #LISTS} or {@link #PAIRS}
      * @param side       the thumbnails' side
      * @param candidates other images verified per query image
-     * @param whitening  {@link CopyWhitening#toArray} for {@link #PAIRS}, empty for {@link #MOMENTS}
+     * @param whitening  {@link CopyWhitening#toArray} for {@link #LISTS} and {@link #PAIRS}, empty for {@link #MOMENTS}
      * @param blockRows  rows per block read from the shards
+     * @param sampleRate for {@link #MOMENTS}: the fraction of views written to the sample (0: none, exact search)
+     * @param centroids  the coarse quantizer's centroids, row-major (empty: exact search)
+     * @param nprobe     lists probed per query window by the approximate search
      */
-    public record Task(int kind, int side, int candidates, double[] whitening, int blockRows) {
+    public record Task(
+            int kind,
+            int side,
+            int candidates,
+            double[] whitening,
+            int blockRows,
+            double sampleRate,
+            float[] centroids,
+            int nprobe) {
         public Task {
-            if ((kind != MOMENTS && kind != PAIRS) || side < 2 || candidates < 1 || blockRows < 1) {
+            if ((kind != MOMENTS && kind != PAIRS && kind != LISTS)
+                    || side < 2
+                    || candidates < 1
+                    || blockRows < 1
+                    || !(sampleRate >= 0 && sampleRate <= 1)
+                    || centroids.length % DIM != 0
+                    || (kind == LISTS && centroids.length == 0)
+                    || nprobe < 1) {
                 throw new IllegalArgumentException("bad copy-detection task: kind " + kind + ", side " + side
-                        + ", candidates " + candidates + ", block rows " + blockRows);
+                        + ", candidates " + candidates + ", block rows " + blockRows + ", sample rate " + sampleRate
+                        + ", " + centroids.length + " centroid values, nprobe " + nprobe);
             }
+        }
+
+        /** An exact-search task. */
+        public Task(int kind, int side, int candidates, double[] whitening, int blockRows) {
+            this(kind, side, candidates, whitening, blockRows, 0, new float[0], 1);
         }
     }
 
@@ -104,7 +156,8 @@ public final class ShardedCopyDetection {
     }
 
     /**
-     * Partition {@code p}'s share of {@code t} (a curation worker runs this): {@link #MOMENTS} answers the moments,
+     * Partition {@code p}'s share of {@code t} (a curation worker runs this): {@link #MOMENTS} answers the moments (and
+     * writes the views' sample), {@link #LISTS} writes the partition's inverted lists and answers {@code [views]},
      * {@link #PAIRS} writes the partition's pairs and answers {@code [pairs, uniform images]}.
      */
     public static double[] run(ShardStore store, int partitions, int p, Task t) throws IOException {
@@ -115,16 +168,151 @@ public final class ShardedCopyDetection {
                     + " columns, not the " + side + "² of copy:" + side);
         }
         if (t.kind() == MOMENTS) {
-            double[][] total = {
-                CopyWhitening.moments(new FloatMatrix(0, CopyDescriptors.CELLS * CopyDescriptors.CELLS, new float[0]))
-            };
-            mine.forEachBlock(
-                    t.blockRows(),
-                    (first, block) ->
-                            total[0] = add(total[0], CopyWhitening.moments(CopyDescriptors.views(block, side))));
+            double[][] total = {CopyWhitening.moments(new FloatMatrix(0, DIM, new float[0]))};
+            FloatList sample = new FloatList();
+            mine.forEachBlock(t.blockRows(), (first, block) -> {
+                FloatMatrix views = CopyDescriptors.views(block, side);
+                total[0] = add(total[0], CopyWhitening.moments(views));
+                for (int v = 0; v < views.rows() && t.sampleRate() > 0; v++) {
+                    if (sampled(p, first * CopyDescriptors.VIEWS + v, t.sampleRate())) {
+                        sample.add(views.data(), v * DIM, DIM);
+                    }
+                }
+            });
+            if (t.sampleRate() > 0) {
+                ByteBuffer out = ByteBuffer.allocate(SAMPLE_MAGIC.length + 4 + sample.size * 4)
+                        .order(ByteOrder.LITTLE_ENDIAN);
+                out.put(SAMPLE_MAGIC).putInt(sample.size / DIM);
+                out.asFloatBuffer().put(sample.values, 0, sample.size);
+                store.write(Partitions.copySample(p), out.position(0));
+            }
             return total[0];
         }
+        if (t.kind() == LISTS) {
+            return lists(store, partitions, p, t, mine);
+        }
         return pairs(store, partitions, p, t, mine);
+    }
+
+    /** A growable float array. */
+    private static final class FloatList {
+        float[] values = new float[1024];
+        int size;
+
+        void add(float[] src, int from, int length) {
+            if (size + length > values.length) {
+                values = Arrays.copyOf(values, Math.max(size + length, values.length * 2));
+            }
+            System.arraycopy(src, from, values, size, length);
+            size += length;
+        }
+    }
+
+    /** Whether view {@code view} (numbered in its partition) of partition {@code p} is in the sample: a hash draw. */
+    static boolean sampled(int p, long view, double rate) {
+        long z = SEED * 0x9E3779B97F4A7C15L + ((long) p << 40) + view;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return (z >>> 11) * 0x1.0p-53 < rate;
+    }
+
+    /** The pool's global row offsets of the partitions ({@code partitions + 1} values). */
+    private static long[] offsets(List<EmbeddingShards.Reader> all) {
+        long[] offset = new long[all.size() + 1];
+        for (int q = 0; q < all.size(); q++) {
+            offset[q + 1] = offset[q] + all.get(q).rows();
+        }
+        return offset;
+    }
+
+    /**
+     * Writes partition {@code p}'s whitened views grouped by their nearest centroid ({@code "DJCLIST1"}, int32 lists,
+     * int32 views, int32 list offsets (lists + 1), int32 global view ids (global image · VIEWS + view), float32 views;
+     * little-endian).
+     */
+    private static double[] lists(ShardStore store, int partitions, int p, Task t, EmbeddingShards.Reader mine)
+            throws IOException {
+        CopyWhitening w = CopyWhitening.of(t.whitening());
+        FloatMatrix centroids = new FloatMatrix(t.centroids().length / DIM, DIM, t.centroids());
+        long firstView = offsets(ShardedKMeans.open(store, partitions, SELECTION))[p] * CopyDescriptors.VIEWS;
+        int rows = Math.toIntExact(mine.rows() * CopyDescriptors.VIEWS);
+        float[] views = new float[rows * DIM];
+        int[] assignment = new int[rows];
+        mine.forEachBlock(t.blockRows(), (first, block) -> {
+            FloatMatrix v = w.apply(CopyDescriptors.views(block, t.side()));
+            int at = Math.toIntExact(first * CopyDescriptors.VIEWS);
+            System.arraycopy(v.data(), 0, views, at * DIM, v.data().length);
+            int[] a = KMeans.assign(v, centroids, 64L << 20).assignment();
+            System.arraycopy(a, 0, assignment, at, a.length);
+        });
+        int lists = centroids.rows();
+        int[] starts = IvfIndex.listStarts(assignment, lists);
+        int[] order = IvfIndex.byList(assignment, starts);
+        ByteBuffer out = ByteBuffer.allocate(LISTS_MAGIC.length + 8 + (lists + 1) * 4 + rows * 4 + rows * DIM * 4)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        out.put(LISTS_MAGIC).putInt(lists).putInt(rows);
+        for (int s : starts) {
+            out.putInt(s);
+        }
+        for (int r : order) {
+            out.putInt(Math.toIntExact(firstView + r));
+        }
+        java.nio.FloatBuffer f = out.asFloatBuffer();
+        for (int r : order) {
+            f.put(views, r * DIM, DIM);
+        }
+        store.write(Partitions.copyLists(p), out.position(0));
+        return new double[] {rows};
+    }
+
+    /** Partition {@code q}'s inverted lists ({@link #lists}) as an index with {@code centroids}. */
+    private static IvfIndex readLists(ShardStore store, int q, FloatMatrix centroids) throws IOException {
+        String path = Partitions.copyLists(q);
+        ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] magic = new byte[LISTS_MAGIC.length];
+        int lists = -1;
+        int rows = -1;
+        if (b.remaining() >= magic.length + 8) {
+            b.get(magic);
+            lists = b.getInt();
+            rows = b.getInt();
+        }
+        if (!Arrays.equals(magic, LISTS_MAGIC)
+                || lists != centroids.rows()
+                || rows < 0
+                || b.remaining() != (lists + 1L) * 4 + rows * 4L + (long) rows * DIM * 4) {
+            throw new IllegalStateException(store.describe(path) + ": not inverted lists of " + centroids.rows()
+                    + " lists (magic, list count or length)");
+        }
+        int[] starts = new int[lists + 1];
+        b.asIntBuffer().get(starts);
+        b.position(b.position() + starts.length * 4);
+        int[] ids = new int[rows];
+        b.asIntBuffer().get(ids);
+        b.position(b.position() + rows * 4);
+        float[] v = new float[rows * DIM];
+        b.asFloatBuffer().get(v);
+        return IvfIndex.ofLists(centroids, starts, ids, new FloatMatrix(rows, DIM, v));
+    }
+
+    /**
+     * The {@code k} best indexed views of each query descriptor among its {@code nprobe} nearest lists over every
+     * partition's inverted lists.
+     */
+    private static Neighbors nearestInLists(
+            ShardStore store, int partitions, FloatMatrix centroids, FloatMatrix qs, int k, int nprobe) {
+        RunningTopK top = new RunningTopK(qs.rows(), k);
+        try {
+            for (int q = 0; q < partitions; q++) {
+                try (IvfIndex index = readLists(store, q, centroids)) {
+                    top.merge(index.search(qs, k, nprobe), 0);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+        return top.result();
     }
 
     private static double[] pairs(ShardStore store, int partitions, int p, Task t, EmbeddingShards.Reader mine)
@@ -132,19 +320,28 @@ public final class ShardedCopyDetection {
         int side = t.side();
         CopyWhitening w = CopyWhitening.of(t.whitening());
         List<EmbeddingShards.Reader> all = ShardedKMeans.open(store, partitions, SELECTION);
-        long[] offset = new long[partitions + 1];
-        for (int q = 0; q < partitions; q++) {
-            offset[q + 1] = offset[q] + all.get(q).rows();
-        }
+        long[] offset = offsets(all);
         int base = Math.toIntExact(offset[p]);
         FloatMatrix xp = mine.readAll();
         int np = xp.rows();
         Map<Long, List<AlignedCopyDetector.Hint>> hints = new HashMap<>();
+        boolean approximate = t.centroids().length > 0;
+        FloatMatrix centroids = new FloatMatrix(t.centroids().length / DIM, DIM, t.centroids());
+        int kRow = t.candidates() + CopyDescriptors.VIEWS;
+        // the approximate search reads every partition's lists per block of queries: large blocks
+        int block = approximate
+                ? (int) Math.max(
+                        AlignedCopyDetector.QUERY_BLOCK,
+                        IVF_QUERY_BYTES / ((long) CopyDescriptors.WINDOWS * (DIM * 4L + kRow * 8L)))
+                : AlignedCopyDetector.QUERY_BLOCK;
         AlignedCopyDetector.searchBlocks(
                 (from, to) -> w.apply(CopyDescriptors.windows(xp, side, from, to)),
-                (qs, k) -> nearestViews(all, w, side, qs, k, t.blockRows()),
+                approximate
+                        ? (qs, k) -> nearestInLists(store, partitions, centroids, qs, k, t.nprobe())
+                        : (qs, k) -> nearestViews(all, w, side, qs, k, t.blockRows()),
                 np,
                 base,
+                block,
                 t.candidates(),
                 true,
                 (qi, dj, h) -> hints.computeIfAbsent(AlignedCopyDetector.key(qi, dj), x -> new ArrayList<>(2))
@@ -289,10 +486,21 @@ public final class ShardedCopyDetection {
             int blockRows)
             throws IOException {
         int n = poolOf.length;
-        int d = CopyDescriptors.CELLS * CopyDescriptors.CELLS;
-        double[] m = backend.run(new Task(MOMENTS, side, s.candidates(), new double[0], blockRows));
-        CopyWhitening w = CopyWhitening.fromMoments(m, d);
-        backend.run(new Task(PAIRS, side, s.candidates(), w.toArray(), blockRows));
+        long views = (long) n * CopyDescriptors.VIEWS;
+        boolean approximate = s.approximateAbove() > 0 && n > s.approximateAbove();
+        int lists = approximate ? IvfIndex.defaultLists(Math.toIntExact(views)) : 0;
+        // about 64 sampled views per list, as IvfIndex.build trains on
+        double rate = approximate ? Math.min(1, 64.0 * lists / views) : 0;
+        double[] m = backend.run(
+                new Task(MOMENTS, side, s.candidates(), new double[0], blockRows, rate, new float[0], s.nprobe()));
+        CopyWhitening w = CopyWhitening.fromMoments(m, DIM);
+        float[] centroids = new float[0];
+        if (approximate) {
+            centroids = IvfIndex.coarse(w.apply(samples(store, partitions)), lists, 10, SEED)
+                    .data();
+            backend.run(new Task(LISTS, side, s.candidates(), w.toArray(), blockRows, 0, centroids, s.nprobe()));
+        }
+        backend.run(new Task(PAIRS, side, s.candidates(), w.toArray(), blockRows, 0, centroids, s.nprobe()));
         // merge the partitions' pairs in pool order; a pair found from both ends keeps its better score
         List<long[]> keyParts = new ArrayList<>();
         List<float[]> scoreParts = new ArrayList<>();
@@ -347,6 +555,29 @@ public final class ShardedCopyDetection {
             }
         }
         return new Pairs(new AlignedCopyDetector.Scored(keys, scores), flat);
+    }
+
+    /** The partitions' samples of views ({@link #MOMENTS} with a sample rate), in partition order. */
+    private static FloatMatrix samples(ShardStore store, int partitions) throws IOException {
+        FloatList all = new FloatList();
+        for (int p = 0; p < partitions; p++) {
+            String path = Partitions.copySample(p);
+            ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
+            byte[] magic = new byte[SAMPLE_MAGIC.length];
+            int rows = -1;
+            if (b.remaining() >= magic.length + 4) {
+                b.get(magic);
+                rows = b.getInt();
+            }
+            if (!Arrays.equals(magic, SAMPLE_MAGIC) || rows < 0 || b.remaining() != (long) rows * DIM * 4) {
+                throw new IllegalStateException(
+                        store.describe(path) + ": not a sample of copy views (magic or length)");
+            }
+            float[] v = new float[rows * DIM];
+            b.asFloatBuffer().get(v);
+            all.add(v, 0, v.length);
+        }
+        return new FloatMatrix(all.size / DIM, DIM, Arrays.copyOf(all.values, all.size));
     }
 
     private static long remap(long key, int[] poolOf, String path, ShardStore store) {

@@ -22,7 +22,7 @@ public final class IvfIndex implements AutoCloseable {
     private final int d;
     private final FloatMatrix centroids;
     private final int[] listStart; // [nlist + 1] offsets into the grouped rows
-    private final int[] rowIds; // grouped position → base row id
+    private final int[] rowIds; // grouped position → base row id (or the caller's id, ofLists)
     private final NDManager manager;
     private final NDArray grouped; // [n, d] base rows grouped by list
     private final NDArray centroidsT; // [d, nlist]
@@ -31,17 +31,17 @@ public final class IvfIndex implements AutoCloseable {
     /**
      * @param centroids coarse centroids
      * @param listStart list offsets
-     * @param rowIds    base row id at each grouped position
-     * @param base      the base rows
+     * @param rowIds    the id at each grouped position
+     * @param grouped   the rows grouped by list
      */
-    private IvfIndex(FloatMatrix centroids, int[] listStart, int[] rowIds, FloatMatrix base, double buildSeconds) {
-        this.n = base.rows();
-        this.d = base.cols();
+    private IvfIndex(FloatMatrix centroids, int[] listStart, int[] rowIds, FloatMatrix grouped, double buildSeconds) {
+        this.n = grouped.rows();
+        this.d = grouped.cols();
         this.centroids = centroids;
         this.listStart = listStart;
         this.rowIds = rowIds;
         this.manager = NDManager.newBaseManager();
-        this.grouped = base.select(rowIds).toNd(manager); // [n, d]
+        this.grouped = grouped.toNd(manager); // [n, d]
         this.centroidsT = centroids.toNd(manager).transpose(); // [d, nlist]
         this.buildSeconds = buildSeconds;
     }
@@ -57,28 +57,62 @@ public final class IvfIndex implements AutoCloseable {
      */
     public static IvfIndex build(FloatMatrix base, int nlist, int trainSample, int iterations, long seed) {
         long t0 = System.nanoTime();
-        int lists = Math.max(1, Math.min(nlist, base.rows()));
         FloatMatrix train = base;
         if (base.rows() > trainSample) {
             train = base.select(KMeans.sampleWithoutReplacement(base.rows(), trainSample, new SplittableRandom(seed)));
         }
-        KMeans.Result km =
-                KMeans.fit(train, KMeans.Settings.of(lists, iterations, seed).withInit(KMeans.Init.RANDOM));
-        FloatMatrix centroids = km.centroids();
+        FloatMatrix centroids = coarse(train, Math.min(nlist, base.rows()), iterations, seed);
         int[] assignment = KMeans.assign(base, centroids, 128L << 20).assignment();
-        int[] counts = new int[centroids.rows() + 1];
+        int[] counts = listStarts(assignment, centroids.rows());
+        int[] rowIds = byList(assignment, counts);
+        return new IvfIndex(centroids, counts, rowIds, base.select(rowIds), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The coarse quantizer: {@code nlist} (at least 1) centroids of k-means with random init on {@code train}. */
+    public static FloatMatrix coarse(FloatMatrix train, int nlist, int iterations, long seed) {
+        int lists = Math.max(1, Math.min(nlist, train.rows()));
+        return KMeans.fit(train, KMeans.Settings.of(lists, iterations, seed).withInit(KMeans.Init.RANDOM))
+                .centroids();
+    }
+
+    /** The offsets of {@code lists} lists ({@code lists + 1} values) holding rows assigned to them by list. */
+    public static int[] listStarts(int[] assignment, int lists) {
+        int[] counts = new int[lists + 1];
         for (int a : assignment) {
             counts[a + 1]++;
         }
         for (int i = 1; i < counts.length; i++) {
             counts[i] += counts[i - 1];
         }
-        int[] fill = counts.clone();
-        int[] rowIds = new int[base.rows()];
+        return counts;
+    }
+
+    /** The rows grouped by list (stable: ascending within a list), for offsets {@code starts} of {@link #listStarts}. */
+    public static int[] byList(int[] assignment, int[] starts) {
+        int[] fill = starts.clone();
+        int[] rows = new int[assignment.length];
         for (int i = 0; i < assignment.length; i++) {
-            rowIds[fill[assignment[i]]++] = i;
+            rows[fill[assignment[i]]++] = i;
         }
-        return new IvfIndex(centroids, counts, rowIds, base, (System.nanoTime() - t0) / 1e9);
+        return rows;
+    }
+
+    /**
+     * An index over lists already built (by another process, or a partition of a larger base): {@code grouped}'s rows
+     * in list order, list {@code l} at {@code [starts[l], starts[l + 1])}, {@code ids} what a search answers for each
+     * (any non-negative ints), {@code centroids} the coarse quantizer they were assigned with.
+     */
+    public static IvfIndex ofLists(FloatMatrix centroids, int[] starts, int[] ids, FloatMatrix grouped) {
+        if (starts.length != centroids.rows() + 1
+                || starts[0] != 0
+                || starts[centroids.rows()] != grouped.rows()
+                || ids.length != grouped.rows()
+                || centroids.cols() != grouped.cols()) {
+            throw new IllegalArgumentException("inverted lists of " + grouped.rows() + " rows × " + grouped.cols()
+                    + " with " + ids.length + " ids, " + starts.length + " offsets and " + centroids.rows() + " × "
+                    + centroids.cols() + " centroids");
+        }
+        return new IvfIndex(centroids, starts, ids, grouped, 0);
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.search.FloatMatrix;
+import dev.dinoj.pipeline.search.IvfIndex;
 import dev.dinoj.pipeline.shards.EmbeddingShards;
 import dev.dinoj.pipeline.shards.RowSelection;
 import dev.dinoj.pipeline.shards.ShardStore;
@@ -33,8 +34,10 @@ class ShardedCopyDetectionTest {
     private static final int BEFORE = 3;
     private static final int AFTER = 5;
 
-    @Test
-    void shouldFindTheCopiesTheInHeapDetectorFinds(@TempDir Path dir) throws Exception {
+    /** The pool spread over the partitions of {@code store}, and the same float16 rows in pool order. */
+    private record Pool(ShardStore store, int partitions, int[] poolOf, FloatMatrix rows, int originals, int copies) {}
+
+    private static Pool pool(Path dir) throws Exception {
         IdxDataset train = IdxDataset.fashionMnist(FashionMnist.assumeInstalled(), true);
         List<RgbImage> images = new ArrayList<>();
         int originals = 300;
@@ -107,6 +110,20 @@ class ShardedCopyDetectionTest {
                 System.arraycopy(m.data(), r * d, x16, poolOf[at] * d, d);
             }
         }
+        return new Pool(store, partitions, poolOf, new FloatMatrix(n, d, x16), originals, copies);
+    }
+
+    @Test
+    void shouldFindTheCopiesTheInHeapDetectorFinds(@TempDir Path dir) throws Exception {
+        Pool pool = pool(dir);
+        ShardStore store = pool.store();
+        int partitions = pool.partitions();
+        int[] poolOf = pool.poolOf();
+        int n = poolOf.length;
+        int d = pool.rows().cols();
+        float[] x16 = pool.rows().data();
+        int originals = pool.originals();
+        int copies = pool.copies();
         AlignedCopyDetector.Settings s =
                 new AlignedCopyDetector.Settings(16, AlignedCopyDetector.NORMALISED_THRESHOLD, 0, 16);
         CopyDetector.Result heap = AlignedCopyDetector.detect(new FloatMatrix(n, d, x16), SIDE, s, null);
@@ -157,6 +174,100 @@ class ShardedCopyDetectionTest {
                         s,
                         64));
         assertTrue(bad.getMessage().contains("copy-pairs.bin"), bad.getMessage());
+    }
+
+    @Test
+    void shouldSearchTheInvertedListsOfAllPartitionsAsOneIndex(@TempDir Path dir) throws Exception {
+        Pool pool = pool(dir);
+        int n = pool.poolOf().length;
+        ShardedCopyDetection.Backend local = ShardedCopyDetection.Backend.local(pool.store(), pool.partitions());
+        float t = AlignedCopyDetector.NORMALISED_THRESHOLD;
+        ShardedCopyDetection.Pairs exact = ShardedCopyDetection.pairs(
+                local,
+                pool.store(),
+                pool.partitions(),
+                pool.poolOf(),
+                SIDE,
+                new AlignedCopyDetector.Settings(16, t, 0, 1),
+                64);
+        CopyDetector.Result exactGroups = AlignedCopyDetector.decide(n, exact.scored(), exact.flat(), t);
+        int lists = IvfIndex.defaultLists(n * CopyDescriptors.VIEWS);
+
+        // probing every list is the exact search, through the sample, the coarse quantizer and the lists files
+        ShardedCopyDetection.Pairs all = ShardedCopyDetection.pairs(
+                local,
+                pool.store(),
+                pool.partitions(),
+                pool.poolOf(),
+                SIDE,
+                new AlignedCopyDetector.Settings(16, t, 100, lists),
+                64);
+        assertTrue(same(exact.scored(), all.scored()) >= exact.scored().keys().length * 0.99);
+        assertArrayEquals(
+                exactGroups.representative(),
+                AlignedCopyDetector.decide(n, all.scored(), all.flat(), t).representative());
+        int indexed = 0;
+        for (int p = 0; p < pool.partitions(); p++) {
+            ByteBuffer b = pool.store().read(Partitions.copyLists(p)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            assertEquals(lists, b.getInt(8), "lists of partition " + p);
+            indexed += b.getInt(12);
+            assertTrue(pool.store().read(Partitions.copySample(p)).remaining() > 12, "sample of partition " + p);
+        }
+        assertEquals(n * CopyDescriptors.VIEWS, indexed, "every image's views in the lists once");
+
+        // a few lists per window: most pairs and the planted copies still found
+        ShardedCopyDetection.Pairs few = ShardedCopyDetection.pairs(
+                local,
+                pool.store(),
+                pool.partitions(),
+                pool.poolOf(),
+                SIDE,
+                new AlignedCopyDetector.Settings(16, t, 100, 3),
+                64);
+        CopyDetector.Result fewGroups = AlignedCopyDetector.decide(n, few.scored(), few.flat(), t);
+        int caught = 0;
+        int caughtExact = 0;
+        for (int c = 0; c < pool.copies(); c++) {
+            int copy = pool.originals() + c;
+            caught += fewGroups.representative()[copy] == fewGroups.representative()[c * 7] ? 1 : 0;
+            caughtExact += exactGroups.representative()[copy] == exactGroups.representative()[c * 7] ? 1 : 0;
+        }
+        int sameFew = same(exact.scored(), few.scored());
+        System.out.println(lists + " lists, nprobe 3: " + sameFew + " of "
+                + exact.scored().keys().length + " exact pairs found; planted copies joined " + caught
+                + " (exact search " + caughtExact + ")");
+        assertTrue(sameFew >= exact.scored().keys().length * 0.85, sameFew + " exact pairs found");
+        assertTrue(caught >= caughtExact - 2, caught + " planted copies joined, exact " + caughtExact);
+
+        // a damaged lists file is refused with its name
+        pool.store().write(Partitions.copyLists(2), ByteBuffer.wrap("DJCLIST1xxxx".getBytes()));
+        IllegalStateException bad = assertThrows(
+                IllegalStateException.class,
+                () -> ShardedCopyDetection.run(
+                        pool.store(),
+                        pool.partitions(),
+                        0,
+                        new ShardedCopyDetection.Task(
+                                ShardedCopyDetection.PAIRS,
+                                SIDE,
+                                16,
+                                CopyWhitening.fit(CopyDescriptors.views(pool.rows(), SIDE))
+                                        .toArray(),
+                                64,
+                                0,
+                                new float[lists * CopyDescriptors.CELLS * CopyDescriptors.CELLS],
+                                3)));
+        assertTrue(bad.getMessage().contains("copy-lists.bin"), bad.getMessage());
+    }
+
+    /** Pairs of {@code ref} found in {@code got} with the same score. */
+    private static int same(AlignedCopyDetector.Scored ref, AlignedCopyDetector.Scored got) {
+        int same = 0;
+        for (int q = 0; q < ref.keys().length; q++) {
+            int k = Arrays.binarySearch(got.keys(), ref.keys()[q]);
+            same += k >= 0 && Math.abs(got.scores()[k] - ref.scores()[q]) < 1e-4 ? 1 : 0;
+        }
+        return same;
     }
 
     private static int[] shuffled(int n, SplittableRandom rnd) {
