@@ -86,6 +86,11 @@ public final class SearchKernels {
             "    ex = torch.matmul(cand, q.unsqueeze(2)).squeeze(2)",
             "    ev, ej = torch.topk(ex, min(k, c), 1)",
             "    return ev, torch.gather(i, 1, ej)",
+            // one inverted list: rows of q [., d] (int64 [m]) against rows [s0, s0 + ln) of base; p: [s0, ln];
+            // returns the scores [m, ln] (fp32)
+            "  def scores_list(self, q: Tensor, rows: Tensor, base: Tensor, p: Tensor) -> Tensor:",
+            "    bt = torch.t(torch.narrow(base, 0, int(p[0]), int(p[1])))",
+            "    return torch.matmul(torch.index_select(q, 0, rows), bt)",
             // p: [top, g, bf16, chunk]; x32 [b, d] rows, x16 their bf16 copy (or x32), c [k, d] centroids, half [k]
             // their halved squared norms; returns the best x·c − ‖c‖²/2 (fp32 [b]) and its centroid (int64 [b]).
             // Rows go through in chunks so the temporaries stay small (no page-faulting allocations).
@@ -181,6 +186,19 @@ public final class SearchKernels {
         NDArray p = queries.getManager().create(new long[] {n, kc, k, colBlock, group, bfloat16 ? 1 : 0});
         try {
             return module().call("knn", false, queries, searched, base32, p);
+        } finally {
+            p.close();
+        }
+    }
+
+    /**
+     * The inner products of rows {@code rows} (int64) of a query block with one inverted list, rows {@code [first,
+     * first + length)} of {@code base}: {@code [rows, length]} float32, attached to the queries' manager.
+     */
+    public static NDArray scoresList(NDArray queries, NDArray rows, NDArray base, int first, int length) {
+        NDArray p = queries.getManager().create(new long[] {first, length});
+        try {
+            return module().call1("scores_list", false, queries, rows, base, p);
         } finally {
             p.close();
         }

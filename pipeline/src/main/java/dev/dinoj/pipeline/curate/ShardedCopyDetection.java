@@ -158,7 +158,8 @@ public final class ShardedCopyDetection {
     /**
      * Partition {@code p}'s share of {@code t} (a curation worker runs this): {@link #MOMENTS} answers the moments (and
      * writes the views' sample), {@link #LISTS} writes the partition's inverted lists and answers {@code [views]},
-     * {@link #PAIRS} writes the partition's pairs and answers {@code [pairs, uniform images]}.
+     * {@link #PAIRS} writes the partition's pairs and answers {@code [pairs, uniform images, search seconds,
+     * verification seconds]}.
      */
     public static double[] run(ShardStore store, int partitions, int p, Task t) throws IOException {
         EmbeddingShards.Reader mine = ShardedKMeans.openPartition(store, p, SELECTION);
@@ -334,6 +335,7 @@ public final class ShardedCopyDetection {
                         AlignedCopyDetector.QUERY_BLOCK,
                         IVF_QUERY_BYTES / ((long) CopyDescriptors.WINDOWS * (DIM * 4L + kRow * 8L)))
                 : AlignedCopyDetector.QUERY_BLOCK;
+        long t0 = System.nanoTime();
         AlignedCopyDetector.searchBlocks(
                 (from, to) -> w.apply(CopyDescriptors.windows(xp, side, from, to)),
                 approximate
@@ -346,6 +348,7 @@ public final class ShardedCopyDetection {
                 true,
                 (qi, dj, h) -> hints.computeIfAbsent(AlignedCopyDetector.key(qi, dj), x -> new ArrayList<>(2))
                         .add(h));
+        long t1 = System.nanoTime();
         // verify the pairs grouped by the partition of their other end (both ends here: this partition)
         TreeMap<Integer, List<Long>> byPartition = new TreeMap<>();
         for (long key : hints.keySet()) {
@@ -387,6 +390,7 @@ public final class ShardedCopyDetection {
             System.arraycopy(s, 0, scores, filled, s.length);
             filled += qKeys.length;
         }
+        long t2 = System.nanoTime();
         boolean[] flat = AlignedCopyDetector.flat(xp, side);
         int flats = 0;
         for (boolean f : flat) {
@@ -412,7 +416,7 @@ public final class ShardedCopyDetection {
             }
         }
         store.write(Partitions.copyPairs(p), out.flip());
-        return new double[] {keys.length, flats};
+        return new double[] {keys.length, flats, (t1 - t0) / 1e9, (t2 - t1) / 1e9};
     }
 
     /** The partition of global row {@code g}. */

@@ -3,7 +3,7 @@ package dev.dinoj.pipeline.search;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
+import dev.dinoj.pipeline.compute.SearchKernels;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
@@ -13,7 +13,8 @@ import java.util.function.IntConsumer;
  * <p>Build: k-means ({@link KMeans}) on a sample gives {@code nlist} centroids; every base row goes to the list of its
  * nearest centroid; the rows are stored natively, grouped by list. Search: each query's {@code nprobe} best centroids
  * by inner product; then, list by list, the queries probing that list are gathered and scored against the whole list
- * with one GEMM, its top-k taken natively and merged. Queries are processed in blocks, so memory stays bounded.
+ * with one GEMM, and its scores inserted into those queries' running top k (one comparison with the current k-th for
+ * most scores). Queries are processed in blocks, so memory stays bounded.
  *
  * <p>Recall grows with {@code nprobe}; {@link Neighbors#recallAgainst} measures it against {@link FlatIndex}.
  */
@@ -134,6 +135,29 @@ public final class IvfIndex implements AutoCloseable {
         return n;
     }
 
+    /** Floats of one block's coarse scores, and of one list's scores for the queries that probe it (expected). */
+    static final long BLOCK_FLOATS = 16L << 20;
+
+    /**
+     * Queries per block of {@link #search}: as many as keep the coarse scores ({@code block × lists}) and the
+     * expected scores of one list ({@code block × probes / lists} queries × the longest list) within {@link
+     * #BLOCK_FLOATS}. Every block costs a few native calls per list, so short lists (an index over one partition's
+     * share of a pool, {@link #ofLists}) want large blocks.
+     */
+    static int queryBlock(int lists, int probes, int longest) {
+        long byCoarse = BLOCK_FLOATS / Math.max(1, lists);
+        long byList = BLOCK_FLOATS * Math.max(1, lists) / ((long) Math.max(1, probes) * Math.max(1, longest));
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.min(byCoarse, byList)));
+    }
+
+    private int longestList() {
+        int longest = 0;
+        for (int l = 0; l + 1 < listStart.length; l++) {
+            longest = Math.max(longest, listStart[l + 1] - listStart[l]);
+        }
+        return longest;
+    }
+
     public int lists() {
         return centroids.rows();
     }
@@ -160,12 +184,7 @@ public final class IvfIndex implements AutoCloseable {
         int m = queries.rows();
         int probes = Math.max(1, Math.min(nprobe, lists()));
         Neighbors out = Neighbors.empty(m, k);
-        int kk = excludeSelf ? k + 1 : k;
-        int qBlock = (int) Math.max(1, Math.min(16_384, (64L << 20) / Math.max(1, lists())));
-        int[] tmpIds = new int[k];
-        float[] tmpScores = new float[k];
-        float[] candScores = new float[kk];
-        int[] candIds = new int[kk];
+        int qBlock = queryBlock(lists(), probes, longestList());
         for (int qs = 0; qs < m; qs += qBlock) {
             int qc = Math.min(qBlock, m - qs);
             try (NDManager sub = manager.newSubManager()) {
@@ -201,35 +220,18 @@ public final class IvfIndex implements AutoCloseable {
                         qIdx[i] = byList[count[l] + i];
                         qRows[i] = qs + qIdx[i];
                     }
-                    int kb = Math.min(kk, len);
-                    float[] vals;
-                    long[] idx;
+                    float[] sims;
                     try (NDManager lm = sub.newSubManager()) {
-                        NDArray ql = queries.select(qRows).toNd(lm); // [qn, d]
-                        NDArray vl = grouped.get(new NDIndex("{}:{}", listStart[l], listStart[l + 1])); // [len, d] view
-                        vl.attach(lm);
-                        NDArray vt = vl.transpose();
-                        vt.attach(lm);
-                        NDArray sims = ql.matMul(vt); // [qn, len]
-                        NDList top = sims.topK(kb, 1, true, true); // 2 x [qn, kb]
-                        vals = top.get(0).toFloatArray();
-                        idx = top.get(1).toLongArray();
+                        long[] rows = new long[qn];
+                        for (int i = 0; i < qn; i++) {
+                            rows[i] = qIdx[i];
+                        }
+                        // the probing queries' rows in the block against the list: [qn, len]
+                        sims = SearchKernels.scoresList(q, lm.create(rows), grouped, listStart[l], len)
+                                .toFloatArray();
                     }
                     for (int i = 0; i < qn; i++) {
-                        int query = qRows[i];
-                        int c = 0;
-                        for (int j = 0; j < kb; j++) {
-                            int id = rowIds[listStart[l] + (int) idx[i * kb + j]];
-                            if (excludeSelf && id == query) {
-                                continue;
-                            }
-                            if (c < k) {
-                                candIds[c] = id;
-                                candScores[c] = vals[i * kb + j];
-                                c++;
-                            }
-                        }
-                        Neighbors.TopK.merge(out, query, candScores, candIds, 0, c, tmpIds, tmpScores);
+                        insert(out, qRows[i], sims, i * len, len, listStart[l], excludeSelf);
                     }
                 }
             }
@@ -238,6 +240,38 @@ public final class IvfIndex implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Inserts the scores {@code sims[from, from + len)} of list positions {@code first…} into query {@code query}'s
+     * sorted top k: a score enters only above the current k-th (so on ties the earlier entry stays), one comparison for
+     * most of them.
+     */
+    private void insert(Neighbors out, int query, float[] sims, int from, int len, int first, boolean excludeSelf) {
+        int k = out.k();
+        int[] ids = out.ids();
+        float[] scores = out.scores();
+        int base = query * k;
+        float kth = scores[base + k - 1];
+        for (int j = 0; j < len; j++) {
+            float v = sims[from + j];
+            if (!(v > kth)) {
+                continue;
+            }
+            int id = rowIds[first + j];
+            if (excludeSelf && id == query) {
+                continue;
+            }
+            int pos = k - 1;
+            while (pos > 0 && scores[base + pos - 1] < v) {
+                scores[base + pos] = scores[base + pos - 1];
+                ids[base + pos] = ids[base + pos - 1];
+                pos--;
+            }
+            scores[base + pos] = v;
+            ids[base + pos] = id;
+            kth = scores[base + k - 1];
+        }
     }
 
     @Override

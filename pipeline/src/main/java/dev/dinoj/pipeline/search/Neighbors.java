@@ -17,7 +17,7 @@ public record Neighbors(int queries, int k, int[] ids, float[] scores) {
         }
     }
 
-    /** Empty result lists to be filled by {@link TopK#merge}. */
+    /** Empty result lists (ids -1, scores −∞) to be filled by a search. */
     static Neighbors empty(int queries, int k) {
         int[] ids = new int[queries * k];
         float[] scores = new float[queries * k];
@@ -61,48 +61,5 @@ public record Neighbors(int queries, int k, int[] ids, float[] scores) {
             }
         }
         return total == 0 ? 1.0 : (double) found / total;
-    }
-
-    /** Merges sorted top-k candidate lists into a result. */
-    static final class TopK {
-        private TopK() {}
-
-        /**
-         * Merges {@code n} candidates (scores descending) into query {@code q}'s list of {@code out}, keeping the best k
-         * in descending order. {@code tmpIds}/{@code tmpScores} are scratch of length ≥ k.
-         */
-        static void merge(
-                Neighbors out,
-                int q,
-                float[] candScores,
-                int[] candIds,
-                int candOffset,
-                int n,
-                int[] tmpIds,
-                float[] tmpScores) {
-            int k = out.k;
-            int base = q * k;
-            int a = 0;
-            int b = 0;
-            for (int r = 0; r < k; r++) {
-                boolean takeA = a < k
-                        && out.ids[base + a] >= 0
-                        && (b >= n || out.scores[base + a] >= candScores[candOffset + b]);
-                if (takeA) {
-                    tmpIds[r] = out.ids[base + a];
-                    tmpScores[r] = out.scores[base + a];
-                    a++;
-                } else if (b < n) {
-                    tmpIds[r] = candIds[candOffset + b];
-                    tmpScores[r] = candScores[candOffset + b];
-                    b++;
-                } else {
-                    tmpIds[r] = -1;
-                    tmpScores[r] = Float.NEGATIVE_INFINITY;
-                }
-            }
-            System.arraycopy(tmpIds, 0, out.ids, base, k);
-            System.arraycopy(tmpScores, 0, out.scores, base, k);
-        }
     }
 }
