@@ -10,9 +10,6 @@ import dev.dinoj.pipeline.shards.EmbeddingShards;
 import dev.dinoj.pipeline.shards.ShardStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -70,14 +67,8 @@ public final class ShardedCopyDetection {
     /** Seed of the views' sample and of the coarse quantizer's k-means. */
     static final long SEED = 17;
 
-    private static final byte[] MAGIC = "DJCPAIR1".getBytes(StandardCharsets.US_ASCII);
-
-    private static final byte[] SAMPLE_MAGIC = "DJCSAMP1".getBytes(StandardCharsets.US_ASCII);
-
-    private static final byte[] LISTS_MAGIC = "DJCLIST1".getBytes(StandardCharsets.US_ASCII);
-
     /** Columns of a view descriptor. */
-    private static final int DIM = CopyDescriptors.CELLS * CopyDescriptors.CELLS;
+    private static final int DIM = CopyPassFiles.DIM;
 
     private ShardedCopyDetection() {}
 
@@ -170,7 +161,7 @@ public final class ShardedCopyDetection {
         }
         if (t.kind() == MOMENTS) {
             double[][] total = {CopyWhitening.moments(new FloatMatrix(0, DIM, new float[0]))};
-            FloatList sample = new FloatList();
+            CopyPassFiles.FloatList sample = new CopyPassFiles.FloatList();
             mine.forEachBlock(t.blockRows(), (first, block) -> {
                 FloatMatrix views = CopyDescriptors.views(block, side);
                 total[0] = add(total[0], CopyWhitening.moments(views));
@@ -181,11 +172,7 @@ public final class ShardedCopyDetection {
                 }
             });
             if (t.sampleRate() > 0) {
-                ByteBuffer out = ByteBuffer.allocate(SAMPLE_MAGIC.length + 4 + sample.size * 4)
-                        .order(ByteOrder.LITTLE_ENDIAN);
-                out.put(SAMPLE_MAGIC).putInt(sample.size / DIM);
-                out.asFloatBuffer().put(sample.values, 0, sample.size);
-                store.write(Partitions.copySample(p), out.position(0));
+                CopyPassFiles.writeSample(store, p, sample);
             }
             return total[0];
         }
@@ -193,20 +180,6 @@ public final class ShardedCopyDetection {
             return lists(store, partitions, p, t, mine);
         }
         return pairs(store, partitions, p, t, mine);
-    }
-
-    /** A growable float array. */
-    private static final class FloatList {
-        float[] values = new float[1024];
-        int size;
-
-        void add(float[] src, int from, int length) {
-            if (size + length > values.length) {
-                values = Arrays.copyOf(values, Math.max(size + length, values.length * 2));
-            }
-            System.arraycopy(src, from, values, size, length);
-            size += length;
-        }
     }
 
     /** Whether view {@code view} (numbered in its partition) of partition {@code p} is in the sample: a hash draw. */
@@ -227,11 +200,7 @@ public final class ShardedCopyDetection {
         return offset;
     }
 
-    /**
-     * Writes partition {@code p}'s whitened views grouped by their nearest centroid ({@code "DJCLIST1"}, int32 lists,
-     * int32 views, int32 list offsets (lists + 1), int32 global view ids (global image · VIEWS + view), float32 views;
-     * little-endian).
-     */
+    /** Writes partition {@code p}'s whitened views grouped by their nearest centroid ({@link CopyPassFiles#writeLists}). */
     private static double[] lists(ShardStore store, int partitions, int p, Task t, EmbeddingShards.Reader mine)
             throws IOException {
         CopyWhitening w = CopyWhitening.of(t.whitening());
@@ -247,54 +216,9 @@ public final class ShardedCopyDetection {
             int[] a = KMeans.assign(v, centroids, 64L << 20).assignment();
             System.arraycopy(a, 0, assignment, at, a.length);
         });
-        int lists = centroids.rows();
-        int[] starts = IvfIndex.listStarts(assignment, lists);
-        int[] order = IvfIndex.byList(assignment, starts);
-        ByteBuffer out = ByteBuffer.allocate(LISTS_MAGIC.length + 8 + (lists + 1) * 4 + rows * 4 + rows * DIM * 4)
-                .order(ByteOrder.LITTLE_ENDIAN);
-        out.put(LISTS_MAGIC).putInt(lists).putInt(rows);
-        for (int s : starts) {
-            out.putInt(s);
-        }
-        for (int r : order) {
-            out.putInt(Math.toIntExact(firstView + r));
-        }
-        java.nio.FloatBuffer f = out.asFloatBuffer();
-        for (int r : order) {
-            f.put(views, r * DIM, DIM);
-        }
-        store.write(Partitions.copyLists(p), out.position(0));
+        int[] starts = IvfIndex.listStarts(assignment, centroids.rows());
+        CopyPassFiles.writeLists(store, p, starts, IvfIndex.byList(assignment, starts), firstView, views);
         return new double[] {rows};
-    }
-
-    /** Partition {@code q}'s inverted lists ({@link #lists}) as an index with {@code centroids}. */
-    private static IvfIndex readLists(ShardStore store, int q, FloatMatrix centroids) throws IOException {
-        String path = Partitions.copyLists(q);
-        ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
-        byte[] magic = new byte[LISTS_MAGIC.length];
-        int lists = -1;
-        int rows = -1;
-        if (b.remaining() >= magic.length + 8) {
-            b.get(magic);
-            lists = b.getInt();
-            rows = b.getInt();
-        }
-        if (!Arrays.equals(magic, LISTS_MAGIC)
-                || lists != centroids.rows()
-                || rows < 0
-                || b.remaining() != (lists + 1L) * 4 + rows * 4L + (long) rows * DIM * 4) {
-            throw new IllegalStateException(store.describe(path) + ": not inverted lists of " + centroids.rows()
-                    + " lists (magic, list count or length)");
-        }
-        int[] starts = new int[lists + 1];
-        b.asIntBuffer().get(starts);
-        b.position(b.position() + starts.length * 4);
-        int[] ids = new int[rows];
-        b.asIntBuffer().get(ids);
-        b.position(b.position() + rows * 4);
-        float[] v = new float[rows * DIM];
-        b.asFloatBuffer().get(v);
-        return IvfIndex.ofLists(centroids, starts, ids, new FloatMatrix(rows, DIM, v));
     }
 
     /**
@@ -306,7 +230,7 @@ public final class ShardedCopyDetection {
         RunningTopK top = new RunningTopK(qs.rows(), k);
         try {
             for (int q = 0; q < partitions; q++) {
-                try (IvfIndex index = readLists(store, q, centroids)) {
+                try (IvfIndex index = CopyPassFiles.readLists(store, q, centroids)) {
                     top.merge(index.search(qs, k, nprobe), 0);
                 }
             }
@@ -396,26 +320,7 @@ public final class ShardedCopyDetection {
         for (boolean f : flat) {
             flats += f ? 1 : 0;
         }
-        Integer[] order = new Integer[keys.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (x, y) -> Long.compare(keys[x], keys[y]));
-        ByteBuffer out = ByteBuffer.allocate(MAGIC.length + 8 + keys.length * 12 + flats * 4)
-                .order(ByteOrder.LITTLE_ENDIAN);
-        out.put(MAGIC).putInt(keys.length).putInt(flats);
-        for (Integer i : order) {
-            out.putLong(keys[i]);
-        }
-        for (Integer i : order) {
-            out.putFloat(scores[i]);
-        }
-        for (int i = 0; i < np; i++) {
-            if (flat[i]) {
-                out.putInt(base + i);
-            }
-        }
-        store.write(Partitions.copyPairs(p), out.flip());
+        CopyPassFiles.writePairs(store, p, keys, scores, flat, base);
         return new double[] {keys.length, flats, (t1 - t0) / 1e9, (t2 - t1) / 1e9};
     }
 
@@ -500,7 +405,7 @@ public final class ShardedCopyDetection {
         CopyWhitening w = CopyWhitening.fromMoments(m, DIM);
         float[] centroids = new float[0];
         if (approximate) {
-            centroids = IvfIndex.coarse(w.apply(samples(store, partitions)), lists, 10, SEED)
+            centroids = IvfIndex.coarse(w.apply(CopyPassFiles.readSamples(store, partitions)), lists, 10, SEED)
                     .data();
             backend.run(new Task(LISTS, side, s.candidates(), w.toArray(), blockRows, 0, centroids, s.nprobe()));
         }
@@ -511,35 +416,12 @@ public final class ShardedCopyDetection {
         boolean[] flat = new boolean[n];
         long total = 0;
         for (int p = 0; p < partitions; p++) {
-            String path = Partitions.copyPairs(p);
-            ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
-            if (b.remaining() < MAGIC.length + 8) {
-                throw new IllegalStateException(store.describe(path) + ": not a copy-pairs file (too short)");
-            }
-            byte[] magic = new byte[MAGIC.length];
-            b.get(magic);
-            int pairs = b.getInt();
-            int flats = b.getInt();
-            if (!Arrays.equals(magic, MAGIC)
-                    || pairs < 0
-                    || flats < 0
-                    || b.remaining() != (long) pairs * 12 + (long) flats * 4) {
-                throw new IllegalStateException(store.describe(path) + ": not a copy-pairs file (magic or length)");
-            }
-            long[] keys = new long[pairs];
-            float[] scores = new float[pairs];
-            for (int i = 0; i < pairs; i++) {
-                keys[i] = remap(b.getLong(), poolOf, path, store);
-            }
-            for (int i = 0; i < pairs; i++) {
-                scores[i] = b.getFloat();
-            }
-            for (int i = 0; i < flats; i++) {
-                flat[poolOf[checkRow(b.getInt(), n, path, store)]] = true;
-            }
+            CopyPassFiles.Scored read = CopyPassFiles.readPairs(store, p, poolOf, flat);
+            long[] keys = read.keys();
+            float[] scores = read.scores();
             keyParts.add(keys);
             scoreParts.add(scores);
-            total += pairs;
+            total += keys.length;
         }
         long[] all = new long[Math.toIntExact(total)];
         int o = 0;
@@ -559,42 +441,5 @@ public final class ShardedCopyDetection {
             }
         }
         return new Pairs(new AlignedCopyDetector.Scored(keys, scores), flat);
-    }
-
-    /** The partitions' samples of views ({@link #MOMENTS} with a sample rate), in partition order. */
-    private static FloatMatrix samples(ShardStore store, int partitions) throws IOException {
-        FloatList all = new FloatList();
-        for (int p = 0; p < partitions; p++) {
-            String path = Partitions.copySample(p);
-            ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
-            byte[] magic = new byte[SAMPLE_MAGIC.length];
-            int rows = -1;
-            if (b.remaining() >= magic.length + 4) {
-                b.get(magic);
-                rows = b.getInt();
-            }
-            if (!Arrays.equals(magic, SAMPLE_MAGIC) || rows < 0 || b.remaining() != (long) rows * DIM * 4) {
-                throw new IllegalStateException(
-                        store.describe(path) + ": not a sample of copy views (magic or length)");
-            }
-            float[] v = new float[rows * DIM];
-            b.asFloatBuffer().get(v);
-            all.add(v, 0, v.length);
-        }
-        return new FloatMatrix(all.size / DIM, DIM, Arrays.copyOf(all.values, all.size));
-    }
-
-    private static long remap(long key, int[] poolOf, String path, ShardStore store) {
-        int a = checkRow((int) (key >>> 32), poolOf.length, path, store);
-        int b = checkRow((int) key, poolOf.length, path, store);
-        return AlignedCopyDetector.key(poolOf[a], poolOf[b]);
-    }
-
-    private static int checkRow(int row, int n, String path, ShardStore store) {
-        if (row < 0 || row >= n) {
-            throw new IllegalStateException(
-                    store.describe(path) + ": row " + row + " outside the selection's " + n + " rows");
-        }
-        return row;
     }
 }
