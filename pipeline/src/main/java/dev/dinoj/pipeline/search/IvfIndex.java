@@ -13,8 +13,10 @@ import java.util.function.IntConsumer;
  * <p>Build: k-means ({@link KMeans}) on a sample gives {@code nlist} centroids; every base row goes to the list of its
  * nearest centroid; the rows are stored natively, grouped by list. Search: each query's {@code nprobe} best centroids
  * by inner product; then, list by list, the queries probing that list are gathered and scored against the whole list
- * with one GEMM, and its scores inserted into those queries' running top k (one comparison with the current k-th for
- * most scores). Queries are processed in blocks, so memory stays bounded.
+ * with one GEMM; a long list's top k per query is taken natively, a short one's scores are scanned here (one
+ * comparison with the current k-th for most; torch's {@code topk} costs more than the GEMM on short rows, as in a
+ * partition's share of a list); either goes into the queries' running top k. Queries are processed in blocks, so
+ * memory stays bounded.
  *
  * <p>Recall grows with {@code nprobe}; {@link Neighbors#recallAgainst} measures it against {@link FlatIndex}.
  */
@@ -220,18 +222,35 @@ public final class IvfIndex implements AutoCloseable {
                         qIdx[i] = byList[count[l] + i];
                         qRows[i] = qs + qIdx[i];
                     }
-                    float[] sims;
+                    boolean scan = len < NATIVE_TOP_K_FROM;
+                    int kb = Math.min(excludeSelf ? k + 1 : k, len);
+                    float[] vals;
+                    long[] idx = null;
                     try (NDManager lm = sub.newSubManager()) {
                         long[] rows = new long[qn];
                         for (int i = 0; i < qn; i++) {
                             rows[i] = qIdx[i];
                         }
                         // the probing queries' rows in the block against the list: [qn, len]
-                        sims = SearchKernels.scoresList(q, lm.create(rows), grouped, listStart[l], len)
-                                .toFloatArray();
+                        NDArray sims = SearchKernels.scoresList(q, lm.create(rows), grouped, listStart[l], len);
+                        if (scan) {
+                            vals = sims.toFloatArray();
+                        } else {
+                            NDList top = sims.topK(kb, 1, true, true); // 2 x [qn, kb]
+                            vals = top.get(0).toFloatArray();
+                            idx = top.get(1).toLongArray();
+                        }
                     }
+                    int first = listStart[l];
+                    int w = scan ? len : kb;
                     for (int i = 0; i < qn; i++) {
-                        insert(out, qRows[i], sims, i * len, len, listStart[l], excludeSelf);
+                        int query = qRows[i];
+                        for (int j = 0; j < w; j++) {
+                            float v = vals[i * w + j];
+                            if (v > out.scores()[query * k + k - 1]) {
+                                insert(out, query, v, rowIds[first + (scan ? j : (int) idx[i * w + j])], excludeSelf);
+                            }
+                        }
                     }
                 }
             }
@@ -242,36 +261,29 @@ public final class IvfIndex implements AutoCloseable {
         return out;
     }
 
+    /** Lists at least this long take their top k natively (torch's {@code topk}); shorter ones are scanned here. */
+    static final int NATIVE_TOP_K_FROM = 512;
+
     /**
-     * Inserts the scores {@code sims[from, from + len)} of list positions {@code first…} into query {@code query}'s
-     * sorted top k: a score enters only above the current k-th (so on ties the earlier entry stays), one comparison for
-     * most of them.
+     * Inserts score {@code v} of base row {@code id}, above the current k-th, into query {@code query}'s sorted top k
+     * (on ties the earlier entry stays).
      */
-    private void insert(Neighbors out, int query, float[] sims, int from, int len, int first, boolean excludeSelf) {
+    private static void insert(Neighbors out, int query, float v, int id, boolean excludeSelf) {
+        if (excludeSelf && id == query) {
+            return;
+        }
         int k = out.k();
         int[] ids = out.ids();
         float[] scores = out.scores();
         int base = query * k;
-        float kth = scores[base + k - 1];
-        for (int j = 0; j < len; j++) {
-            float v = sims[from + j];
-            if (!(v > kth)) {
-                continue;
-            }
-            int id = rowIds[first + j];
-            if (excludeSelf && id == query) {
-                continue;
-            }
-            int pos = k - 1;
-            while (pos > 0 && scores[base + pos - 1] < v) {
-                scores[base + pos] = scores[base + pos - 1];
-                ids[base + pos] = ids[base + pos - 1];
-                pos--;
-            }
-            scores[base + pos] = v;
-            ids[base + pos] = id;
-            kth = scores[base + k - 1];
+        int pos = k - 1;
+        while (pos > 0 && scores[base + pos - 1] < v) {
+            scores[base + pos] = scores[base + pos - 1];
+            ids[base + pos] = ids[base + pos - 1];
+            pos--;
         }
+        scores[base + pos] = v;
+        ids[base + pos] = id;
     }
 
     @Override

@@ -26,6 +26,29 @@ class IvfIndexTest {
     }
 
     @Test
+    void longListsTakeTheirTopKNativelyAndShortOnesInJavaWithTheSameResult() {
+        FloatMatrix base = FloatMatrix.clustered(6_000, 24, 30, 0.1, 4);
+        FloatMatrix queries = base.slice(0, 200);
+        Neighbors exact;
+        try (FlatIndex flat = new FlatIndex(base)) {
+            exact = flat.search(queries, 10, true, null);
+        }
+        // 4 lists of about 1 500 rows (over NATIVE_TOP_K_FROM) and 60 lists of about 100 (under it)
+        for (int lists : new int[] {4, 60}) {
+            try (IvfIndex ivf = IvfIndex.build(base, lists, 6_000, 5, 5)) {
+                assertEquals(lists, ivf.lists());
+                Neighbors all = ivf.search(queries, 10, lists, true, null);
+                assertEquals(1.0, all.recallAgainst(exact, 10), 1e-9, lists + " lists probed: exact search");
+                for (int q = 0; q < queries.rows(); q++) {
+                    for (int r = 0; r < 10; r++) {
+                        assertEquals(exact.score(q, r), all.score(q, r), 1e-5f, lists + " lists, query " + q);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldExcludeSelfLikeTheFlatIndex() {
         FloatMatrix base = FloatMatrix.clustered(2_000, 16, 20, 0.1, 2);
         try (IvfIndex ivf = IvfIndex.build(base, 3);
