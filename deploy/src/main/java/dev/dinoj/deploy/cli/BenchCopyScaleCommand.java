@@ -5,8 +5,6 @@ import akka.actor.typed.ActorSystem;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.JoinSeedNodes;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import dev.dinoj.actors.ActorsConfig;
 import dev.dinoj.actors.curate.KMeansDriver;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.deploy.node.LocalCluster;
@@ -22,9 +20,6 @@ import dev.dinoj.pipeline.embed.CopyEmbedder;
 import dev.dinoj.pipeline.shards.EmbeddingShards;
 import dev.dinoj.pipeline.shards.RowSelection;
 import dev.dinoj.pipeline.shards.ShardStore;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -178,7 +173,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 n / detect,
                 caught,
                 dropped,
-                peakHeap() >> 20));
+                BenchCurationScaleCommand.peakHeap() >> 20));
         double inPasses = 0;
         for (var e : passes.entrySet()) {
             table.append(String.format(Locale.ROOT, "%-18s %10.1f%n", e.getKey(), e.getValue()));
@@ -209,7 +204,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 dropped,
                 originals,
                 100.0 * dropped / originals,
-                peakHeap() >> 20);
+                BenchCurationScaleCommand.peakHeap() >> 20);
         System.out.print(table);
         System.out.println(json);
         return 0;
@@ -305,12 +300,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
             throws Exception {
         try (LocalCluster cluster = LocalCluster.start(
                 nodes, run.resolve("cluster"), List.of("curation"), null, port, managementPort, nodeHeap, List.of())) {
-            Config config = ConfigFactory.parseString("akka.remote.artery.canonical.hostname = \"127.0.0.1\"\n"
-                            + "akka.remote.artery.canonical.port = 0\n"
-                            + "akka.cluster.roles = [bench]\n")
-                    .withFallback(ActorsConfig.runtimeDefaults())
-                    .withFallback(ConfigFactory.defaultReference())
-                    .resolve();
+            Config config = BenchCurationScaleCommand.driverConfig();
             ActorSystem<KMeansDriver.Command> system = ActorSystem.create(
                     KMeansDriver.passes(root.toString(), partitions, ShardedKMeans.DEFAULT_BLOCK_ROWS, nodes, 2),
                     "dinoj",
@@ -335,15 +325,5 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
             }
         }
-    }
-
-    private static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
-                sum += pool.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
     }
 }

@@ -221,15 +221,20 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
         return sum;
     }
 
+    /** The config of the bench's driver JVM, which joins the local curation nodes with the role {@code bench}. */
+    static Config driverConfig() {
+        return ConfigFactory.parseString("akka.remote.artery.canonical.hostname = \"127.0.0.1\"\n"
+                        + "akka.remote.artery.canonical.port = 0\n"
+                        + "akka.cluster.roles = [bench]\n")
+                .withFallback(ActorsConfig.runtimeDefaults())
+                .withFallback(ConfigFactory.defaultReference())
+                .resolve();
+    }
+
     private KMeansDriver.Result onCluster(Path run, Path root, HierarchicalKMeans.Settings s) throws Exception {
         try (LocalCluster cluster = LocalCluster.start(
                 nodes, run.resolve("cluster"), List.of("curation"), null, port, managementPort, nodeHeap, List.of())) {
-            Config config = ConfigFactory.parseString("akka.remote.artery.canonical.hostname = \"127.0.0.1\"\n"
-                            + "akka.remote.artery.canonical.port = 0\n"
-                            + "akka.cluster.roles = [bench]\n")
-                    .withFallback(ActorsConfig.runtimeDefaults())
-                    .withFallback(ConfigFactory.defaultReference())
-                    .resolve();
+            Config config = driverConfig();
             CompletableFuture<KMeansDriver.Result> done = new CompletableFuture<>();
             ActorSystem<Void> system = ActorSystem.create(
                     Behaviors.setup(ctx -> {
@@ -267,7 +272,8 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
         }
     }
 
-    private static long peakHeap() {
+    /** Sum of the heap pools' peaks of this JVM (an upper bound of its peak heap). */
+    static long peakHeap() {
         long sum = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {

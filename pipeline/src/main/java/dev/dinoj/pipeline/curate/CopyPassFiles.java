@@ -167,14 +167,12 @@ final class CopyPassFiles {
         store.write(Partitions.copyPairs(p), out.flip());
     }
 
-    /** A partition's pairs renumbered in pool order. */
-    record Scored(long[] keys, float[] scores) {}
-
     /**
      * Partition {@code p}'s pairs, renumbered in pool order ({@code poolOf}: the pool index of each global selection
      * row); its uniform images marked in {@code flat} (by pool index).
      */
-    static Scored readPairs(ShardStore store, int p, int[] poolOf, boolean[] flat) throws IOException {
+    static AlignedCopyDetector.Scored readPairs(ShardStore store, int p, int[] poolOf, boolean[] flat)
+            throws IOException {
         int n = poolOf.length;
         String path = Partitions.copyPairs(p);
         ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
@@ -202,7 +200,7 @@ final class CopyPassFiles {
         for (int i = 0; i < flats; i++) {
             flat[poolOf[checkRow(b.getInt(), n, path, store)]] = true;
         }
-        return new Scored(keys, scores);
+        return new AlignedCopyDetector.Scored(keys, scores);
     }
 
     private static long remap(long key, int[] poolOf, String path, ShardStore store) {

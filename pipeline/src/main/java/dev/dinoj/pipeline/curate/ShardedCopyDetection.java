@@ -403,20 +403,21 @@ public final class ShardedCopyDetection {
         double[] m = backend.run(
                 new Task(MOMENTS, side, s.candidates(), new double[0], blockRows, rate, new float[0], s.nprobe()));
         CopyWhitening w = CopyWhitening.fromMoments(m, DIM);
+        double[] whitening = w.toArray();
         float[] centroids = new float[0];
         if (approximate) {
             centroids = IvfIndex.coarse(w.apply(CopyPassFiles.readSamples(store, partitions)), lists, 10, SEED)
                     .data();
-            backend.run(new Task(LISTS, side, s.candidates(), w.toArray(), blockRows, 0, centroids, s.nprobe()));
+            backend.run(new Task(LISTS, side, s.candidates(), whitening, blockRows, 0, centroids, s.nprobe()));
         }
-        backend.run(new Task(PAIRS, side, s.candidates(), w.toArray(), blockRows, 0, centroids, s.nprobe()));
+        backend.run(new Task(PAIRS, side, s.candidates(), whitening, blockRows, 0, centroids, s.nprobe()));
         // merge the partitions' pairs in pool order; a pair found from both ends keeps its better score
         List<long[]> keyParts = new ArrayList<>();
         List<float[]> scoreParts = new ArrayList<>();
         boolean[] flat = new boolean[n];
         long total = 0;
         for (int p = 0; p < partitions; p++) {
-            CopyPassFiles.Scored read = CopyPassFiles.readPairs(store, p, poolOf, flat);
+            AlignedCopyDetector.Scored read = CopyPassFiles.readPairs(store, p, poolOf, flat);
             long[] keys = read.keys();
             float[] scores = read.scores();
             keyParts.add(keys);
