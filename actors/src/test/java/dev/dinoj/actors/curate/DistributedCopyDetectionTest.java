@@ -3,10 +3,6 @@ package dev.dinoj.actors.curate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
-import akka.actor.testkit.typed.javadsl.TestProbe;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.Join;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.dinoj.actors.data.StorageSystem;
@@ -33,7 +29,6 @@ import dev.dinoj.testkit.FashionMnist;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,14 +53,13 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(600)
 class DistributedCopyDetectionTest {
 
-    static final String SETTINGS = "akka.remote.artery.canonical.port = 0\n"
-            + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
-            + "dinoj.actors.curation { partitions = 4, min-workers = 3, distributed-clustering = on }\n"
-            + "dinoj.curate.retrieval { per-query = 30, per-cluster = 0 }\n"
-            + "dinoj.curate.hierarchy { levels = [4], resamples = 0, kmeans-iterations = 5 }\n"
-            // the pool's 164 images are over it: the copy search takes the approximate path (its sample, coarse
-            // quantizer and inverted lists on the shards), probing all of its 13 lists (nprobe 16), so exactly
-            + "dinoj.curate.search.approximate-above = 100\n";
+    static final String SETTINGS =
+            "dinoj.actors.curation { partitions = 4, min-workers = 3, distributed-clustering = on }\n"
+                    + "dinoj.curate.retrieval { per-query = 30, per-cluster = 0 }\n"
+                    + "dinoj.curate.hierarchy { levels = [4], resamples = 0, kmeans-iterations = 5 }\n"
+                    // the pool's 164 images are over it: the copy search takes the approximate path (its sample, coarse
+                    // quantizer and inverted lists on the shards), probing all of its 13 lists (nprobe 16), so exactly
+                    + "dinoj.curate.search.approximate-above = 100\n";
 
     @Test
     void copiesShouldBeFoundOnTheWorkersAsInOneJvm(@TempDir Path dir) throws Exception {
@@ -105,29 +99,8 @@ class DistributedCopyDetectionTest {
                 "pixels:28",
                 "copy:24",
                 0);
-        List<ActorTestKit> kits = new ArrayList<>();
-        try {
-            for (int i = 0; i < 3; i++) {
-                kits.add(ActorTestKit.create(
-                        "dinoj", ConfigFactory.parseString(SETTINGS).withFallback(ConfigFactory.load())));
-            }
-            akka.actor.Address seed =
-                    Cluster.get(kits.get(0).system()).selfMember().address();
-            for (ActorTestKit k : kits) {
-                Cluster.get(k.system()).manager().tell(Join.create(seed));
-                k.spawn(CurationWorker.create(), "curation-worker");
-            }
-            TestProbe<CurationDriver.Progress> listener = kits.get(0).createTestProbe();
-            kits.get(0).spawn(CurationDriver.create(spec, run, listener.ref()), "driver");
-            CurationDriver.Progress last;
-            do {
-                last = listener.receiveMessage(Duration.ofSeconds(400));
-            } while (!last.finished() && last.error().isEmpty());
-            assertTrue(last.error().isEmpty(), last.error());
-        } finally {
-            for (ActorTestKit k : kits) {
-                k.shutdownTestKit();
-            }
+        try (CurationNodes nodes = CurationNodes.start(3, SETTINGS)) {
+            nodes.curate(spec, run, Duration.ofSeconds(400));
         }
         for (int p = 0; p < 4; p++) { // the detection ran on the shards
             assertTrue(Files.exists(Partitions.root(run).resolve(Partitions.copyPairs(p))), "pairs of partition " + p);

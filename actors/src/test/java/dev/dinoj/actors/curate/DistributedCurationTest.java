@@ -3,10 +3,6 @@ package dev.dinoj.actors.curate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import akka.actor.testkit.typed.javadsl.ActorTestKit;
-import akka.actor.testkit.typed.javadsl.TestProbe;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.Join;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -51,12 +47,11 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(300)
 class DistributedCurationTest {
 
-    static final String SETTINGS = "akka.remote.artery.canonical.port = 0\n"
-            + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
-            + "dinoj.actors.curation { partitions = 4, min-workers = 3, distributed-clustering = on }\n"
-            + "dinoj.curate.retrieval { per-query = 40, per-cluster = 0 }\n"
-            + "dinoj.curate.hierarchy { levels = [5], resamples = 0, kmeans-iterations = 10 }\n"
-            + "dinoj.curate.near-duplicate.threshold = 0.9995\n";
+    static final String SETTINGS =
+            "dinoj.actors.curation { partitions = 4, min-workers = 3, distributed-clustering = on }\n"
+                    + "dinoj.curate.retrieval { per-query = 40, per-cluster = 0 }\n"
+                    + "dinoj.curate.hierarchy { levels = [5], resamples = 0, kmeans-iterations = 10 }\n"
+                    + "dinoj.curate.near-duplicate.threshold = 0.9995\n";
 
     @Test
     void shouldCurateAsTheOneJvmStagesWithTheClusteringOnTheWorkers(@TempDir Path dir) throws Exception {
@@ -87,7 +82,6 @@ class DistributedCurationTest {
             write(protos[2 * c], rnd, queries.resolve("q" + c + ".png"));
         }
 
-        List<ActorTestKit> kits = new ArrayList<>();
         Path run = dir.resolve("run");
         Path out = dir.resolve("out");
         CurateSpec spec = new CurateSpec(
@@ -98,28 +92,8 @@ class DistributedCurationTest {
                 "pixels:8",
                 "thumbnail:8",
                 0);
-        try {
-            for (int i = 0; i < 3; i++) {
-                kits.add(ActorTestKit.create(
-                        "dinoj", ConfigFactory.parseString(SETTINGS).withFallback(ConfigFactory.load())));
-            }
-            akka.actor.Address seed =
-                    Cluster.get(kits.get(0).system()).selfMember().address();
-            for (ActorTestKit k : kits) {
-                Cluster.get(k.system()).manager().tell(Join.create(seed));
-                k.spawn(CurationWorker.create(), "curation-worker");
-            }
-            TestProbe<CurationDriver.Progress> listener = kits.get(0).createTestProbe();
-            kits.get(0).spawn(CurationDriver.create(spec, run, listener.ref()), "driver");
-            CurationDriver.Progress last;
-            do {
-                last = listener.receiveMessage(Duration.ofSeconds(240));
-            } while (!last.finished() && last.error().isEmpty());
-            assertTrue(last.error().isEmpty(), last.error());
-        } finally {
-            for (ActorTestKit k : kits) {
-                k.shutdownTestKit();
-            }
+        try (CurationNodes nodes = CurationNodes.start(3, SETTINGS)) {
+            nodes.curate(spec, run, Duration.ofSeconds(240));
         }
         Set<String> curated = new TreeSet<>();
         ObjectMapper json = new ObjectMapper();

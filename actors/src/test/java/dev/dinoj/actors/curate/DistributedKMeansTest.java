@@ -8,9 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.receptionist.Receptionist;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.Join;
-import com.typesafe.config.ConfigFactory;
 import dev.dinoj.pipeline.curate.HierarchicalKMeans;
 import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.curate.ShardedHierarchicalKMeans;
@@ -19,8 +16,6 @@ import dev.dinoj.pipeline.shards.ShardStore;
 import dev.dinoj.pipeline.shards.SyntheticPool;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,26 +38,13 @@ class DistributedKMeansTest {
         HierarchicalKMeans.Hierarchy local =
                 ShardedHierarchicalKMeans.fit(new ShardedKMeans.Local(store, 6, 1024), store, 6, s, null);
 
-        List<ActorTestKit> kits = new ArrayList<>();
-        try {
-            for (int i = 0; i < 3; i++) {
-                kits.add(ActorTestKit.create(
-                        "dinoj",
-                        ConfigFactory.parseString("akka.remote.artery.canonical.port = 0\n"
-                                        + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n")
-                                .withFallback(ConfigFactory.load())));
-            }
-            akka.actor.Address seed =
-                    Cluster.get(kits.get(0).system()).selfMember().address();
-            for (ActorTestKit k : kits) {
-                Cluster.get(k.system()).manager().tell(Join.create(seed));
-                k.spawn(CurationWorker.create(), "curation-worker");
-            }
-            TestProbe<CurationWorker.Command> leaving = kits.get(0).createTestProbe();
-            kits.get(0).system().receptionist().tell(Receptionist.register(CurationWorker.KEY, leaving.ref()));
+        try (CurationNodes nodes = CurationNodes.start(3, "")) {
+            ActorTestKit first = nodes.first();
+            TestProbe<CurationWorker.Command> leaving = first.createTestProbe();
+            first.system().receptionist().tell(Receptionist.register(CurationWorker.KEY, leaving.ref()));
 
-            TestProbe<KMeansDriver.Result> result = kits.get(0).createTestProbe();
-            kits.get(0).spawn(KMeansDriver.create(dir.toString(), 6, s, 1024, 4, 2, result.ref()), "kmeans-driver");
+            TestProbe<KMeansDriver.Result> result = first.createTestProbe();
+            first.spawn(KMeansDriver.create(dir.toString(), 6, s, 1024, 4, 2, result.ref()), "kmeans-driver");
             CurationWorker.AssignPass taken =
                     leaving.expectMessageClass(CurationWorker.AssignPass.class, Duration.ofSeconds(60));
             assertEquals(0, taken.pass());
@@ -84,10 +66,6 @@ class DistributedKMeansTest {
                     r.nodes().stream().mapToLong(KMeansDriver.NodeStats::rows).sum();
             assertEquals(20_000L * 9, rows, "9 passes over 20 000 rows, each row once per pass");
             assertTrue(r.nodes().stream().allMatch(n -> n.peakHeapBytes() > 0));
-        } finally {
-            for (ActorTestKit k : kits) {
-                k.shutdownTestKit();
-            }
         }
     }
 }

@@ -1,13 +1,7 @@
 package dev.dinoj.deploy.cli;
 
-import akka.actor.typed.ActorRef;
-import akka.actor.typed.ActorSystem;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.JoinSeedNodes;
-import com.typesafe.config.Config;
 import dev.dinoj.actors.curate.KMeansDriver;
 import dev.dinoj.deploy.errors.UserError;
-import dev.dinoj.deploy.node.LocalCluster;
 import dev.dinoj.pipeline.curate.AlignedCopyDetector;
 import dev.dinoj.pipeline.curate.CopyDetector;
 import dev.dinoj.pipeline.curate.CopyEdits;
@@ -29,6 +23,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -70,20 +65,8 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
     @Option(names = "--nprobe", defaultValue = "16", description = "lists probed per window (default ${DEFAULT-VALUE})")
     int nprobe;
 
-    @Option(
-            names = "--nodes",
-            defaultValue = "3",
-            description = "curation nodes; 0 = this JVM (default ${DEFAULT-VALUE})")
-    int nodes;
-
-    @Option(names = "--node-heap", defaultValue = "2g", description = "heap of each node (default ${DEFAULT-VALUE})")
-    String nodeHeap;
-
-    @Option(names = "--port", defaultValue = "25640", description = "first Artery port of the nodes")
-    int port;
-
-    @Option(names = "--management-port", defaultValue = "25740", description = "first management port of the nodes")
-    int managementPort;
+    @Mixin
+    LocalCurationNodes cluster = new LocalCurationNodes();
 
     @Option(
             names = "--fashion-mnist-dir",
@@ -101,7 +84,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (originals < 1 || copies < 0 || copies > originals || partitions < 1 || nodes < 0 || nprobe < 1) {
+        if (originals < 1 || copies < 0 || copies > originals || partitions < 1 || cluster.nodes < 0 || nprobe < 1) {
             throw new UserError("bench copy-scale: --originals and --partitions must be >= 1, --copies between 0 and "
                     + "--originals, --nodes >= 0, --nprobe >= 1");
         }
@@ -135,7 +118,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 16, AlignedCopyDetector.NORMALISED_THRESHOLD, approximateAbove, nprobe);
         TreeMap<String, Double> passes = new TreeMap<>();
         long t1 = System.nanoTime();
-        CopyDetector.Result r = nodes == 0
+        CopyDetector.Result r = cluster.nodes == 0
                 ? ShardedCopyDetection.detect(
                         timed(ShardedCopyDetection.Backend.local(store, partitions), passes),
                         store,
@@ -165,7 +148,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 originals,
                 copies,
                 partitions,
-                nodes,
+                cluster.nodes,
                 approximate ? "inverted lists" : "exact",
                 nprobe,
                 generate,
@@ -173,7 +156,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 n / detect,
                 caught,
                 dropped,
-                BenchCurationScaleCommand.peakHeap() >> 20));
+                LocalCurationNodes.peakHeap() >> 20));
         double inPasses = 0;
         for (var e : passes.entrySet()) {
             table.append(String.format(Locale.ROOT, "%-18s %10.1f%n", e.getKey(), e.getValue()));
@@ -189,7 +172,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 n,
                 copies,
                 partitions,
-                nodes,
+                cluster.nodes,
                 approximate ? "inverted-list (nprobe " + nprobe + ")" : "exact");
         System.out.printf(
                 Locale.ROOT,
@@ -204,7 +187,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 dropped,
                 originals,
                 100.0 * dropped / originals,
-                BenchCurationScaleCommand.peakHeap() >> 20);
+                LocalCurationNodes.peakHeap() >> 20);
         System.out.print(table);
         System.out.println(json);
         return 0;
@@ -298,32 +281,16 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
             AlignedCopyDetector.Settings s,
             TreeMap<String, Double> passes)
             throws Exception {
-        try (LocalCluster cluster = LocalCluster.start(
-                nodes, run.resolve("cluster"), List.of("curation"), null, port, managementPort, nodeHeap, List.of())) {
-            Config config = BenchCurationScaleCommand.driverConfig();
-            ActorSystem<KMeansDriver.Command> system = ActorSystem.create(
-                    KMeansDriver.passes(root.toString(), partitions, ShardedKMeans.DEFAULT_BLOCK_ROWS, nodes, 2),
-                    "dinoj",
-                    config);
-            try {
-                Cluster.get(system)
-                        .manager()
-                        .tell(new JoinSeedNodes(List.of(new akka.actor.Address("akka", "dinoj", "127.0.0.1", port))));
-                System.err.printf(
-                        Locale.ROOT, "dinoj: %d curation nodes starting (logs in %s)%n", nodes, cluster.dir());
-                ActorRef<KMeansDriver.Command> driver = system;
-                return ShardedCopyDetection.detect(
-                        timed(KMeansDriver.copyBackend(driver), passes),
+        return cluster.run(
+                run,
+                KMeansDriver.passes(root.toString(), partitions, ShardedKMeans.DEFAULT_BLOCK_ROWS, cluster.nodes, 2),
+                system -> ShardedCopyDetection.detect(
+                        timed(KMeansDriver.copyBackend(system), passes),
                         store,
                         partitions,
                         poolOf,
                         SIDE,
                         s,
-                        ShardedKMeans.DEFAULT_BLOCK_ROWS);
-            } finally {
-                system.terminate();
-                system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
-            }
-        }
+                        ShardedKMeans.DEFAULT_BLOCK_ROWS));
     }
 }

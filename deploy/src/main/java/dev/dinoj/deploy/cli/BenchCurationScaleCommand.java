@@ -1,16 +1,9 @@
 package dev.dinoj.deploy.cli;
 
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.cluster.typed.Cluster;
-import akka.cluster.typed.JoinSeedNodes;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import dev.dinoj.actors.ActorsConfig;
 import dev.dinoj.actors.curate.KMeansDriver;
 import dev.dinoj.deploy.errors.UserError;
-import dev.dinoj.deploy.node.LocalCluster;
 import dev.dinoj.pipeline.curate.HierarchicalKMeans;
 import dev.dinoj.pipeline.curate.PartitionAssignments;
 import dev.dinoj.pipeline.curate.Partitions;
@@ -18,9 +11,6 @@ import dev.dinoj.pipeline.curate.ShardedHierarchicalKMeans;
 import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.shards.ShardStore;
 import dev.dinoj.pipeline.shards.SyntheticPool;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,6 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,20 +73,8 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
             description = "resampling steps of levels 2+ (default ${DEFAULT-VALUE})")
     int resamples;
 
-    @Option(
-            names = "--nodes",
-            defaultValue = "3",
-            description = "curation nodes; 0 = this JVM (default ${DEFAULT-VALUE})")
-    int nodes;
-
-    @Option(names = "--node-heap", defaultValue = "2g", description = "heap of each node (default ${DEFAULT-VALUE})")
-    String nodeHeap;
-
-    @Option(names = "--port", defaultValue = "25620", description = "first Artery port of the nodes")
-    int port;
-
-    @Option(names = "--management-port", defaultValue = "25720", description = "first management port of the nodes")
-    int managementPort;
+    @Mixin
+    LocalCurationNodes cluster = new LocalCurationNodes();
 
     @Option(names = "--dir", description = "run directory (default: a new one under the temp directory)")
     Path dir;
@@ -107,7 +86,7 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (n < 1 || dim < 1 || partitions < 1 || nodes < 0 || levels.length == 0 || iterations < 0) {
+        if (n < 1 || dim < 1 || partitions < 1 || cluster.nodes < 0 || levels.length == 0 || iterations < 0) {
             throw new UserError("bench curation-scale: --n, --dim, --partitions must be >= 1, --nodes >= 0");
         }
         Path run = dir != null ? dir : Files.createTempDirectory("dinoj-curation-scale-");
@@ -124,12 +103,13 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
         long t1 = System.nanoTime();
         List<KMeansDriver.NodeStats> stats;
         HierarchicalKMeans.Hierarchy h;
-        if (nodes == 0) {
+        if (cluster.nodes == 0) {
             ShardedKMeans.Local local = new ShardedKMeans.Local(store, partitions, ShardedKMeans.DEFAULT_BLOCK_ROWS);
             h = ShardedHierarchicalKMeans.fit(
                     local, store, partitions, s, line -> System.err.println("dinoj: " + line));
             double secs = (System.nanoTime() - t1) / 1e9;
-            stats = List.of(new KMeansDriver.NodeStats("this JVM", n * (iterations + 1L), secs, peakHeap()));
+            stats = List.of(
+                    new KMeansDriver.NodeStats("this JVM", n * (iterations + 1L), secs, LocalCurationNodes.peakHeap()));
         } else {
             KMeansDriver.Result r = onCluster(run, root, s);
             if (r.error() != null) {
@@ -139,7 +119,7 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
             stats = r.nodes();
             clusterSeconds = r.seconds();
         }
-        double kmeans = nodes == 0 ? (System.nanoTime() - t1) / 1e9 : clusterSeconds;
+        double kmeans = cluster.nodes == 0 ? (System.nanoTime() - t1) / 1e9 : clusterSeconds;
         double inertia = levelOneInertia(store);
         StringBuilder table = new StringBuilder();
         table.append(
@@ -153,7 +133,7 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
                 n,
                 dim,
                 partitions,
-                nodes,
+                cluster.nodes,
                 Arrays.toString(levels).replace(" ", ""),
                 iterations,
                 generate,
@@ -161,7 +141,7 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
                 (System.nanoTime() - t0) / 1e9,
                 n * (iterations + 1.0) / kmeans,
                 inertia,
-                peakHeap() >> 20));
+                LocalCurationNodes.peakHeap() >> 20));
         for (int i = 0; i < stats.size(); i++) {
             KMeansDriver.NodeStats st = stats.get(i);
             double perS = st.rows() / Math.max(1e-9, st.busySeconds());
@@ -190,7 +170,7 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
                 partitions,
                 Arrays.toString(levels),
                 iterations,
-                nodes);
+                cluster.nodes);
         System.out.printf(
                 Locale.ROOT,
                 "generate %.1f s, k-means %.1f s (from the first pass; nodes started before) (%.0f objects/s over %d passes), end to end %.1f s, "
@@ -201,7 +181,7 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
                 iterations + 1,
                 (System.nanoTime() - t0) / 1e9,
                 inertia,
-                peakHeap() >> 20);
+                LocalCurationNodes.peakHeap() >> 20);
         System.out.print(table);
         System.out.println(json);
         return 0;
@@ -221,65 +201,29 @@ public final class BenchCurationScaleCommand implements Callable<Integer> {
         return sum;
     }
 
-    /** The config of the bench's driver JVM, which joins the local curation nodes with the role {@code bench}. */
-    static Config driverConfig() {
-        return ConfigFactory.parseString("akka.remote.artery.canonical.hostname = \"127.0.0.1\"\n"
-                        + "akka.remote.artery.canonical.port = 0\n"
-                        + "akka.cluster.roles = [bench]\n")
-                .withFallback(ActorsConfig.runtimeDefaults())
-                .withFallback(ConfigFactory.defaultReference())
-                .resolve();
-    }
-
     private KMeansDriver.Result onCluster(Path run, Path root, HierarchicalKMeans.Settings s) throws Exception {
-        try (LocalCluster cluster = LocalCluster.start(
-                nodes, run.resolve("cluster"), List.of("curation"), null, port, managementPort, nodeHeap, List.of())) {
-            Config config = driverConfig();
-            CompletableFuture<KMeansDriver.Result> done = new CompletableFuture<>();
-            ActorSystem<Void> system = ActorSystem.create(
-                    Behaviors.setup(ctx -> {
-                        ActorRef<KMeansDriver.Result> listener = ctx.spawn(
-                                Behaviors.<KMeansDriver.Result>receiveMessage(r -> {
-                                    done.complete(r);
-                                    return Behaviors.stopped();
-                                }),
-                                "bench-listener");
-                        ctx.spawn(
-                                KMeansDriver.create(
-                                        root.toString(),
-                                        partitions,
-                                        s,
-                                        ShardedKMeans.DEFAULT_BLOCK_ROWS,
-                                        nodes,
-                                        2,
-                                        listener),
-                                "kmeans-driver");
-                        return Behaviors.empty();
-                    }),
-                    "dinoj",
-                    config);
-            try {
-                Cluster.get(system)
-                        .manager()
-                        .tell(new JoinSeedNodes(List.of(new akka.actor.Address("akka", "dinoj", "127.0.0.1", port))));
-                System.err.printf(
-                        Locale.ROOT, "dinoj: %d curation nodes starting (logs in %s)%n", nodes, cluster.dir());
-                return done.get(6, TimeUnit.HOURS);
-            } finally {
-                system.terminate();
-                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-            }
-        }
-    }
-
-    /** Sum of the heap pools' peaks of this JVM (an upper bound of its peak heap). */
-    static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
-                sum += pool.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
+        CompletableFuture<KMeansDriver.Result> done = new CompletableFuture<>();
+        return cluster.run(
+                run,
+                Behaviors.<Void>setup(ctx -> {
+                    ActorRef<KMeansDriver.Result> listener = ctx.spawn(
+                            Behaviors.<KMeansDriver.Result>receiveMessage(r -> {
+                                done.complete(r);
+                                return Behaviors.stopped();
+                            }),
+                            "bench-listener");
+                    ctx.spawn(
+                            KMeansDriver.create(
+                                    root.toString(),
+                                    partitions,
+                                    s,
+                                    ShardedKMeans.DEFAULT_BLOCK_ROWS,
+                                    cluster.nodes,
+                                    2,
+                                    listener),
+                            "kmeans-driver");
+                    return Behaviors.empty();
+                }),
+                system -> done.get(6, TimeUnit.HOURS));
     }
 }
