@@ -80,11 +80,11 @@ final class GlobalStages {
         akka.actor.ActorSystem storage = StorageSystem.get(app);
         CurateJob.Layout layout = Embedders.layout(spec, 64);
         // the columns the driver holds with the distributed stages: the exclusion's and the copy detection's; none
-        // (one, a placeholder) when the aligned copy detection runs on the shards too and nothing is excluded
+        // (one, a placeholder) when the aligned copy detection and the exclusion run on the shards too
         boolean shardedCopies = passes != null && layout.alignedSide() > 0;
         int held = passes == null || layout.copyDims() == 0
                 ? layout.embedder().dim()
-                : shardedCopies && spec.exclude().length == 0 ? 1 : layout.retrievalColumn();
+                : shardedCopies ? 1 : layout.retrievalColumn();
         try (Embedder embedder = layout.embedder();
                 EmbeddingStore merged = EmbeddingStore.inMemory(held, embedder.id());
                 ObjectStores.Location src = ObjectStores.open(StorageUri.parse(spec.source()), ss, storage)) {
@@ -100,8 +100,8 @@ final class GlobalStages {
                     passes == null
                             ? ""
                             : shardedCopies
-                                    ? " (copy detection, retrieval and clustering on the shards and the curation"
-                                            + " workers)"
+                                    ? " (exclusion, copy detection, retrieval and clustering on the shards and the"
+                                            + " curation workers)"
                                     : " (retrieval and clustering on the shards and the curation workers)");
             SelectionVectors.Source vectors = null;
             if (passes != null) {

@@ -38,8 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code curate.exclude} on the cluster (one JVM: a cluster of one node with a curation worker and the driver, the
  * distributed clustering on): copies of reference images planted in a pool of unrelated Fashion-MNIST images end
  * {@code excluded}, naming the reference image, and the summary the driver writes counts them. Once with the default
- * copy embedder {@code copy:24} (the exclusion reads the copy-detection columns, the driver holds only them), once
- * with {@code thumbnail:20} (the workers store the exclusion's thumbnails in front of it and the driver holds both).
+ * copy embedder {@code copy:24} (the exclusion reads the copy-detection columns in the shards, on the curation worker:
+ * {@link dev.dinoj.pipeline.curate.ShardedCopyDetection#exclude}), once with {@code thumbnail:20} (the workers store
+ * the exclusion's thumbnails in front of it and the driver holds both and matches them in its heap).
  * Queries and a target size run the sharded retrieval and k-means behind those columns.
  */
 @Timeout(300)
@@ -137,6 +138,11 @@ class CurationExcludeTest {
                     .get("embedder")
                     .asText();
             assertEquals(copyEmbedder.equals("copy:24"), stored.equals(plain), stored + " vs " + plain);
+
+            assertEquals(
+                    copyEmbedder.equals("copy:24"),
+                    Files.exists(Partitions.root(run).resolve(Partitions.excludeMatches(0))),
+                    copyEmbedder + ": the exclusion ran on the shards");
 
             Map<String, ManifestEntry> byKey = new HashMap<>();
             for (ManifestEntry e : Manifest.read(out.resolve("manifest.jsonl"))) {

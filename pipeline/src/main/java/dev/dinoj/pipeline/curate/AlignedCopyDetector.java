@@ -270,6 +270,28 @@ public final class AlignedCopyDetector {
     public static Match matchAgainst(FloatMatrix pool, FloatMatrix refs, int side, Settings s) {
         checkSide(pool, side);
         checkSide(refs, side);
+        return atThreshold(bestReferences(pool, refs, side, s, null), s.threshold());
+    }
+
+    /** {@code m} with the matches below {@code threshold} dropped (-1, score 0). */
+    static Match atThreshold(Match m, float threshold) {
+        int[] refOf = m.refOf().clone();
+        float[] score = m.score().clone();
+        for (int i = 0; i < refOf.length; i++) {
+            if (refOf[i] >= 0 && !(score[i] >= threshold)) {
+                refOf[i] = -1;
+                score[i] = 0;
+            }
+        }
+        return new Match(refOf, score);
+    }
+
+    /**
+     * For each row of {@code pool}, its best verified row of {@code refs} whatever the score (-1: no candidate pair),
+     * the descriptors whitened by {@code given} (null: fitted on the views of both; the sharded exclusion gives the
+     * one of the whole pool's moments and the references', {@link ShardedCopyDetection#exclude}).
+     */
+    static Match bestReferences(FloatMatrix pool, FloatMatrix refs, int side, Settings s, CopyWhitening given) {
         int n = pool.rows();
         int[] refOf = new int[n];
         float[] best = new float[n];
@@ -279,7 +301,7 @@ public final class AlignedCopyDetector {
         }
         FloatMatrix poolViews = CopyDescriptors.views(pool, side);
         FloatMatrix refViews = CopyDescriptors.views(refs, side);
-        CopyWhitening w = CopyWhitening.fit(concat(poolViews, refViews));
+        CopyWhitening w = given != null ? given : CopyWhitening.fit(concat(poolViews, refViews));
         // pair key (pool, ref); hints with A = first, B = second
         Map<Long, List<Hint>> pairs = new HashMap<>();
         search(
@@ -313,7 +335,7 @@ public final class AlignedCopyDetector {
         float[] score = verify(both.data(), side, joint, jointPairs, i -> i, flat);
         for (int p = 0; p < keys.length; p++) {
             int i = (int) (keys[p] >>> 32);
-            if (score[p] >= s.threshold() && score[p] > best[i]) {
+            if (refOf[i] < 0 || score[p] > best[i]) {
                 best[i] = score[p];
                 refOf[i] = (int) keys[p];
             }

@@ -19,6 +19,10 @@ import java.util.Arrays;
  *       int32 global view ids (global image · VIEWS + view), float32 whitened views, grouped by list;</li>
  *   <li>{@link Partitions#copyPairs}: {@code "DJCPAIR1"}, int32 pairs, int32 uniform images, int64 keys (ascending),
  *       float32 scores, int32 uniform rows (global rows of the selection).</li>
+ *   <li>{@link Partitions#excludeReferences} (one, at the root): {@code "DJXREFS1"}, int32 images, int32 columns,
+ *       float32 thumbnails;</li>
+ *   <li>{@link Partitions#excludeMatches}: {@code "DJXMTCH1"}, int32 rows, int32 best reference of each selected row
+ *       (-1: none), float32 its verification score.</li>
  * </ul>
  */
 final class CopyPassFiles {
@@ -30,6 +34,10 @@ final class CopyPassFiles {
     private static final byte[] SAMPLE_MAGIC = "DJCSAMP1".getBytes(StandardCharsets.US_ASCII);
 
     private static final byte[] LISTS_MAGIC = "DJCLIST1".getBytes(StandardCharsets.US_ASCII);
+
+    private static final byte[] REFERENCES_MAGIC = "DJXREFS1".getBytes(StandardCharsets.US_ASCII);
+
+    private static final byte[] MATCHES_MAGIC = "DJXMTCH1".getBytes(StandardCharsets.US_ASCII);
 
     private CopyPassFiles() {}
 
@@ -215,5 +223,81 @@ final class CopyPassFiles {
                     store.describe(path) + ": row " + row + " outside the selection's " + n + " rows");
         }
         return row;
+    }
+
+    /** Writes the references of the exclusion. */
+    static void writeReferences(ShardStore store, FloatMatrix refs) throws IOException {
+        ByteBuffer out = ByteBuffer.allocate(REFERENCES_MAGIC.length + 8 + refs.data().length * 4)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        out.put(REFERENCES_MAGIC).putInt(refs.rows()).putInt(refs.cols());
+        out.asFloatBuffer().put(refs.data());
+        store.write(Partitions.excludeReferences(), out.position(0));
+    }
+
+    /** The references of the exclusion, thumbnails of {@code side}. */
+    static FloatMatrix readReferences(ShardStore store, int side) throws IOException {
+        String path = Partitions.excludeReferences();
+        ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] magic = new byte[REFERENCES_MAGIC.length];
+        int rows = -1;
+        int cols = -1;
+        if (b.remaining() >= magic.length + 8) {
+            b.get(magic);
+            rows = b.getInt();
+            cols = b.getInt();
+        }
+        if (!Arrays.equals(magic, REFERENCES_MAGIC)
+                || rows < 0
+                || cols != side * side
+                || b.remaining() != (long) rows * cols * 4) {
+            throw new IllegalStateException(store.describe(path) + ": not the exclusion's copy:" + side
+                    + " reference thumbnails (magic, columns or length)");
+        }
+        float[] v = new float[rows * cols];
+        b.asFloatBuffer().get(v);
+        return new FloatMatrix(rows, cols, v);
+    }
+
+    /** Writes partition {@code p}'s best reference of each selected row. */
+    static void writeMatches(ShardStore store, int p, AlignedCopyDetector.Match m) throws IOException {
+        int rows = m.refOf().length;
+        ByteBuffer out =
+                ByteBuffer.allocate(MATCHES_MAGIC.length + 4 + rows * 8).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(MATCHES_MAGIC).putInt(rows);
+        for (int r : m.refOf()) {
+            out.putInt(r);
+        }
+        for (float f : m.score()) {
+            out.putFloat(f);
+        }
+        store.write(Partitions.excludeMatches(p), out.flip());
+    }
+
+    /** Partition {@code p}'s best reference of each selected row (references numbered below {@code refs}). */
+    static AlignedCopyDetector.Match readMatches(ShardStore store, int p, int refs) throws IOException {
+        String path = Partitions.excludeMatches(p);
+        ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] magic = new byte[MATCHES_MAGIC.length];
+        int rows = -1;
+        if (b.remaining() >= magic.length + 4) {
+            b.get(magic);
+            rows = b.getInt();
+        }
+        if (!Arrays.equals(magic, MATCHES_MAGIC) || rows < 0 || b.remaining() != (long) rows * 8) {
+            throw new IllegalStateException(store.describe(path) + ": not an exclusion matches file (magic or length)");
+        }
+        int[] refOf = new int[rows];
+        float[] score = new float[rows];
+        for (int i = 0; i < rows; i++) {
+            refOf[i] = b.getInt();
+            if (refOf[i] < -1 || refOf[i] >= refs) {
+                throw new IllegalStateException(
+                        store.describe(path) + ": reference " + refOf[i] + " outside the " + refs + " references");
+            }
+        }
+        for (int i = 0; i < rows; i++) {
+            score[i] = b.getFloat();
+        }
+        return new AlignedCopyDetector.Match(refOf, score);
     }
 }

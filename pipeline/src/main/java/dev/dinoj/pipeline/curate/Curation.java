@@ -258,8 +258,13 @@ public final class Curation {
                         + ", aligned side " + alignedSide + ") are not the exclusion's copy:" + exclusion.side()
                         + " thumbnails");
             }
-            AlignedCopyDetector.Match m = AlignedCopyDetector.matchAgainst(
-                    all.columns(0, cols), exclusion.thumbnails(), exclusion.side(), exclusion.settings());
+            // on the shards where the pool's thumbnails live there (the cluster's curation), else in this heap
+            FloatMatrix inHeap = all;
+            AlignedCopyDetector.Match m = (vectors == null
+                            ? java.util.Optional.<AlignedCopyDetector.Match>empty()
+                            : vectors.of(pool).excluded(exclusion.thumbnails(), exclusion.side(), exclusion.settings()))
+                    .orElseGet(() -> AlignedCopyDetector.matchAgainst(
+                            inHeap.columns(0, cols), exclusion.thumbnails(), exclusion.side(), exclusion.settings()));
             List<ManifestEntry> rest = new ArrayList<>();
             List<Integer> restRows = new ArrayList<>();
             for (int i = 0; i < pool.size(); i++) {

@@ -89,6 +89,22 @@ public final class Partitions {
     }
 
     /**
+     * The reference images of {@code curate --exclude} as copy thumbnails, for the sharded exclusion ({@link
+     * ShardedCopyDetection#exclude}), relative to {@link #root}.
+     */
+    public static String excludeReferences() {
+        return "exclude-references.bin";
+    }
+
+    /**
+     * Partition {@code p}'s best reference image of each selected row ({@link ShardedCopyDetection#exclude}), relative
+     * to {@link #root}.
+     */
+    public static String excludeMatches(int p) {
+        return relative(p) + "/exclude-matches.bin";
+    }
+
+    /**
      * Partition {@code p}'s row selection named {@code name} ({@link dev.dinoj.pipeline.shards.RowSelection}: the rows
      * of its shards a global stage works on), relative to {@link #root}.
      */

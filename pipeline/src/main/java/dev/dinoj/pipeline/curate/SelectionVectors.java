@@ -38,6 +38,18 @@ public interface SelectionVectors {
         return java.util.Optional.empty();
     }
 
+    /**
+     * {@code curate --exclude} where the pool's thumbnails live ({@link ShardedCopyDetection#exclude} over the
+     * cluster's shards, the {@code copy:side} thumbnails in the shards' first columns), or empty: the caller runs
+     * {@link AlignedCopyDetector#matchAgainst} in its heap.
+     *
+     * @return as {@link AlignedCopyDetector#matchAgainst}, indexed by pool row
+     */
+    default java.util.Optional<AlignedCopyDetector.Match> excluded(
+            FloatMatrix refs, int side, AlignedCopyDetector.Settings s) {
+        return java.util.Optional.empty();
+    }
+
     /** The vectors of a pool, once {@link Curation} has built it (exact duplicates and excluded images out). */
     @FunctionalInterface
     interface Source {

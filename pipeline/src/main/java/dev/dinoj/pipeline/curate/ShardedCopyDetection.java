@@ -47,6 +47,9 @@ import java.util.TreeMap;
  * partition's lists, probing each window's {@code nprobe} nearest lists. With the coarse quantizer shared, that is
  * the search of one index over the whole pool; the search cost falls from the pool's square to about {@code nprobe /
  * lists} of it.
+ *
+ * <p>{@code curate --exclude} runs over the same selection before the detection ({@link #exclude}: a {@link #MOMENTS}
+ * pass and an {@link #EXCLUDE} pass), so the driver never holds the pool's thumbnails.
  */
 public final class ShardedCopyDetection {
     /** The row selection the passes read: the pool's rows and its copy-detection columns. */
@@ -60,6 +63,12 @@ public final class ShardedCopyDetection {
 
     /** Task kind: the partition's whitened views in the approximate search's inverted lists. */
     public static final int LISTS = 2;
+
+    /**
+     * Task kind: the partition's images matched against the reference images of {@code curate --exclude} ({@link
+     * #exclude}), the best reference of each written beside the partition.
+     */
+    public static final int EXCLUDE = 3;
 
     /** Bytes of query windows and their running top-k per block of the approximate search. */
     static final long IVF_QUERY_BYTES = 256L << 20;
@@ -75,10 +84,11 @@ public final class ShardedCopyDetection {
     /**
      * One pass's work on a partition.
      *
-     * @param kind       {@link #MOMENTS}, {@link #LISTS} or {@link #PAIRS}
+     * @param kind       {@link #MOMENTS}, {@link #LISTS}, {@link #PAIRS} or {@link #EXCLUDE}
      * @param side       the thumbnails' side
      * @param candidates other images verified per query image
-     * @param whitening  {@link CopyWhitening#toArray} for {@link #LISTS} and {@link #PAIRS}, empty for {@link #MOMENTS}
+     * @param whitening  {@link CopyWhitening#toArray} for {@link #LISTS}, {@link #PAIRS} and {@link #EXCLUDE}, empty for
+     *                   {@link #MOMENTS}
      * @param blockRows  rows per block read from the shards
      * @param sampleRate for {@link #MOMENTS}: the fraction of views written to the sample (0: none, exact search)
      * @param centroids  the coarse quantizer's centroids, row-major (empty: exact search)
@@ -94,7 +104,8 @@ public final class ShardedCopyDetection {
             float[] centroids,
             int nprobe) {
         public Task {
-            if ((kind != MOMENTS && kind != PAIRS && kind != LISTS)
+            if (kind < MOMENTS
+                    || kind > EXCLUDE
                     || side < 2
                     || candidates < 1
                     || blockRows < 1
@@ -150,7 +161,7 @@ public final class ShardedCopyDetection {
      * Partition {@code p}'s share of {@code t} (a curation worker runs this): {@link #MOMENTS} answers the moments (and
      * writes the views' sample), {@link #LISTS} writes the partition's inverted lists and answers {@code [views]},
      * {@link #PAIRS} writes the partition's pairs and answers {@code [pairs, uniform images, search seconds,
-     * verification seconds]}.
+     * verification seconds]}, {@link #EXCLUDE} writes the partition's best references and answers {@code [rows]}.
      */
     public static double[] run(ShardStore store, int partitions, int p, Task t) throws IOException {
         EmbeddingShards.Reader mine = ShardedKMeans.openPartition(store, p, SELECTION);
@@ -178,6 +189,19 @@ public final class ShardedCopyDetection {
         }
         if (t.kind() == LISTS) {
             return lists(store, partitions, p, t, mine);
+        }
+        if (t.kind() == EXCLUDE) {
+            // the references are searched exactly, as in one heap (the in-heap exclusion goes approximate only
+            // above approximate-above references or pool images; a partition is matched whole)
+            FloatMatrix refs = CopyPassFiles.readReferences(store, side);
+            AlignedCopyDetector.Match m = AlignedCopyDetector.bestReferences(
+                    mine.readAll(),
+                    refs,
+                    side,
+                    new AlignedCopyDetector.Settings(t.candidates(), 0.5f, 0, 1),
+                    CopyWhitening.of(t.whitening()));
+            CopyPassFiles.writeMatches(store, p, m);
+            return new double[] {m.refOf().length};
         }
         return pairs(store, partitions, p, t, mine);
     }
@@ -357,6 +381,60 @@ public final class ShardedCopyDetection {
             throw new UncheckedIOException(e.getMessage(), e);
         }
         return top.result();
+    }
+
+    /**
+     * {@code curate --exclude} over the shards: for each pool image (the partitions' selection {@link #SELECTION},
+     * {@code poolOf} as in {@link #detect}), the reference image of {@code refs} (thumbnails of the same {@code side})
+     * it is a copy of, as {@link AlignedCopyDetector#matchAgainst} decides in one heap: a {@link #MOMENTS} pass, the
+     * whitening of the pool's moments plus the references' ({@link CopyWhitening#fromMoments}), the references written
+     * to the store ({@link Partitions#excludeReferences}), then an {@link #EXCLUDE} pass matching each partition's images
+     * against them (both directions: each pool image's best {@code candidates} references, and each reference's best
+     * {@code candidates} images of the partition, so a superset of the pairs one heap verifies when there are several
+     * partitions). The driver holds the references and two numbers per pool image.
+     *
+     * @return indexed by pool row; only matches at or above {@code s.threshold()}
+     */
+    public static AlignedCopyDetector.Match exclude(
+            Backend backend,
+            ShardStore store,
+            int partitions,
+            int[] poolOf,
+            FloatMatrix refs,
+            int side,
+            AlignedCopyDetector.Settings s,
+            int blockRows)
+            throws IOException {
+        AlignedCopyDetector.checkSide(refs, side);
+        int n = poolOf.length;
+        int[] refOf = new int[n];
+        float[] score = new float[n];
+        java.util.Arrays.fill(refOf, -1);
+        if (n == 0 || refs.rows() == 0) {
+            return new AlignedCopyDetector.Match(refOf, score);
+        }
+        double[] m = backend.run(new Task(MOMENTS, side, s.candidates(), new double[0], blockRows));
+        m = add(m, CopyWhitening.moments(CopyDescriptors.views(refs, side)));
+        double[] whitening = CopyWhitening.fromMoments(m, DIM).toArray();
+        CopyPassFiles.writeReferences(store, refs);
+        backend.run(new Task(EXCLUDE, side, s.candidates(), whitening, blockRows));
+        int row = 0;
+        for (int p = 0; p < partitions; p++) {
+            AlignedCopyDetector.Match part = CopyPassFiles.readMatches(store, p, refs.rows());
+            if (row + part.refOf().length > n) {
+                throw new IllegalStateException(store.describe(Partitions.excludeMatches(p)) + ": more rows than the "
+                        + n + " of the selection");
+            }
+            for (int i = 0; i < part.refOf().length; i++, row++) {
+                refOf[poolOf[row]] = part.refOf()[i];
+                score[poolOf[row]] = part.score()[i];
+            }
+        }
+        if (row != n) {
+            throw new IllegalStateException(store.describe(Partitions.excludeMatches(partitions - 1)) + ": " + row
+                    + " rows matched, the selection has " + n);
+        }
+        return AlignedCopyDetector.atThreshold(new AlignedCopyDetector.Match(refOf, score), s.threshold());
     }
 
     /**

@@ -205,6 +205,24 @@ public final class ShardedSelection implements SelectionVectors.Source {
         }
 
         @Override
+        public java.util.Optional<AlignedCopyDetector.Match> excluded(
+                FloatMatrix refs, int side, AlignedCopyDetector.Settings s) {
+            if (copies == null) {
+                return java.util.Optional.empty();
+            }
+            try {
+                int[] all = java.util.stream.IntStream.range(0, at.length).toArray();
+                // the exclusion's thumbnails lead the shards' columns (CurateJob.Layout: its own columns, or the
+                // copy-detection columns when they are copy:24 themselves)
+                int[] poolOf = select(ShardedCopyDetection.SELECTION, all, 0, side * side);
+                return java.util.Optional.of(ShardedCopyDetection.exclude(
+                        copies.backend(), store, partitions, poolOf, refs, side, s, blockRows));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+        }
+
+        @Override
         public java.util.Optional<CopyDetector.Result> alignedCopies(int side, AlignedCopyDetector.Settings s) {
             if (copies == null) {
                 return java.util.Optional.empty();

@@ -283,4 +283,80 @@ class ShardedCopyDetectionTest {
         }
         return a;
     }
+
+    @Test
+    void shouldExcludeThePoolImagesTheInHeapExclusionExcludes(@TempDir Path dir) throws Exception {
+        Pool pool = pool(dir);
+        ShardStore store = pool.store();
+        int partitions = pool.partitions();
+        int n = pool.poolOf().length;
+        // the references: 12 of the pool's originals that have a planted copy (so the original and its copy match
+        // them) and 20 Fashion-MNIST test images (look-alikes of pool images at most)
+        IdxDataset test = IdxDataset.fashionMnist(FashionMnist.assumeInstalled(), false);
+        IdxDataset train = IdxDataset.fashionMnist(FashionMnist.assumeInstalled(), true);
+        List<RgbImage> refImages = new ArrayList<>();
+        for (int c = 0; c < 12; c++) {
+            refImages.add(train.image(c * 7));
+        }
+        for (int i = 0; i < 20; i++) {
+            refImages.add(test.image(i));
+        }
+        CopyEmbedder e = new CopyEmbedder(SIDE);
+        FloatMatrix refs = new FloatMatrix(refImages.size(), e.dim(), e.embed(refImages));
+        AlignedCopyDetector.Settings s = new AlignedCopyDetector.Settings(16, AlignedCopyDetector.THRESHOLD, 0, 16);
+
+        AlignedCopyDetector.Match heap = AlignedCopyDetector.matchAgainst(pool.rows(), refs, SIDE, s);
+        AlignedCopyDetector.Match sharded = ShardedCopyDetection.exclude(
+                ShardedCopyDetection.Backend.local(store, partitions),
+                store,
+                partitions,
+                pool.poolOf(),
+                refs,
+                SIDE,
+                s,
+                64);
+        int differ = 0;
+        int excluded = 0;
+        for (int i = 0; i < n; i++) {
+            differ += heap.refOf()[i] != sharded.refOf()[i] ? 1 : 0;
+            excluded += sharded.refOf()[i] >= 0 ? 1 : 0;
+            if (sharded.refOf()[i] >= 0) {
+                assertTrue(sharded.score()[i] >= s.threshold(), "row " + i + ": score " + sharded.score()[i]);
+            }
+        }
+        System.out.println(
+                "excluded on the shards: " + excluded + " of " + n + ", " + differ + " differ from one heap");
+        // each reference's candidates are its best per partition, a superset of one heap's; the whitening of the
+        // moments rounds differently: a borderline look-alike may differ
+        assertTrue(differ <= 2, differ + " pool images matched differently");
+        for (int c = 0; c < 12; c++) {
+            assertEquals(c, sharded.refOf()[c * 7], "original " + (c * 7) + " is reference " + c);
+        }
+        int copiesFound = 0;
+        for (int c = 0; c < 12; c++) {
+            copiesFound += sharded.refOf()[pool.originals() + c] == c ? 1 : 0;
+        }
+        assertTrue(copiesFound >= 10, copiesFound + " of the 12 planted copies of references excluded");
+
+        // a damaged matches file is refused with its name
+        IllegalStateException bad = assertThrows(
+                IllegalStateException.class,
+                () -> ShardedCopyDetection.exclude(
+                        p -> {
+                            double[] r = ShardedCopyDetection.Backend.local(store, partitions)
+                                    .run(p);
+                            if (p.kind() == ShardedCopyDetection.EXCLUDE) {
+                                store.write(Partitions.excludeMatches(2), ByteBuffer.wrap("DJXMTCH1xxxx".getBytes()));
+                            }
+                            return r;
+                        },
+                        store,
+                        partitions,
+                        pool.poolOf(),
+                        refs,
+                        SIDE,
+                        s,
+                        64));
+        assertTrue(bad.getMessage().contains("exclude-matches.bin"), bad.getMessage());
+    }
 }
