@@ -11,9 +11,11 @@ import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
 import dev.dinoj.pipeline.embed.CopyEmbedder;
+import dev.dinoj.pipeline.search.FloatMatrix;
 import dev.dinoj.pipeline.shards.EmbeddingShards;
 import dev.dinoj.pipeline.shards.RowSelection;
 import dev.dinoj.pipeline.shards.ShardStore;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,6 +82,14 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "random seed of the copies (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(
+            names = "--references",
+            defaultValue = "0",
+            description = "after the detection, match the pool against the last R Fashion-MNIST test images as "
+                    + "curate --exclude does on the shards (none of them is in the pool: what it excludes are "
+                    + "look-alikes) (default ${DEFAULT-VALUE})")
+    int references;
+
     private static final int SIDE = CopyEmbedder.DEFAULT_SIDE;
 
     @Override
@@ -94,9 +104,13 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
         }
         IdxDataset train = IdxDataset.fashionMnist(fashionMnistDir, true);
         IdxDataset test = IdxDataset.fashionMnist(fashionMnistDir, false);
-        if (originals > train.size() + test.size()) {
+        if (references < 0 || references > test.size()) {
+            throw new UserError("bench copy-scale: --references " + references + " must be between 0 and the "
+                    + test.size() + " test images");
+        }
+        if (originals > train.size() + test.size() - references) {
             throw new UserError("bench copy-scale: --originals " + originals + " is over Fashion-MNIST's "
-                    + (train.size() + test.size()) + " images");
+                    + (train.size() + test.size()) + " images less the " + references + " references");
         }
         Path run = dir != null ? dir : Files.createTempDirectory("dinoj-copy-scale-");
         Path root = Partitions.root(run);
@@ -116,19 +130,25 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
 
         AlignedCopyDetector.Settings s = new AlignedCopyDetector.Settings(
                 16, AlignedCopyDetector.NORMALISED_THRESHOLD, approximateAbove, nprobe);
+        FloatMatrix refs = null;
+        if (references > 0) {
+            List<RgbImage> images = new ArrayList<>(references);
+            for (int i = test.size() - references; i < test.size(); i++) {
+                images.add(test.image(i));
+            }
+            refs = new FloatMatrix(references, SIDE * SIDE, new CopyEmbedder(SIDE).embed(images));
+        }
         TreeMap<String, Double> passes = new TreeMap<>();
-        long t1 = System.nanoTime();
-        CopyDetector.Result r = cluster.nodes == 0
-                ? ShardedCopyDetection.detect(
-                        timed(ShardedCopyDetection.Backend.local(store, partitions), passes),
-                        store,
-                        partitions,
-                        poolOf,
-                        SIDE,
-                        s,
-                        ShardedKMeans.DEFAULT_BLOCK_ROWS)
-                : onCluster(run, root, store, poolOf, s, passes);
-        double detect = (System.nanoTime() - t1) / 1e9;
+        FloatMatrix refThumbs = refs;
+        Outcome o = cluster.nodes == 0
+                ? measure(ShardedCopyDetection.Backend.local(store, partitions), store, poolOf, refThumbs, s, passes)
+                : cluster.run(
+                        run,
+                        KMeansDriver.passes(
+                                root.toString(), partitions, ShardedKMeans.DEFAULT_BLOCK_ROWS, cluster.nodes, 2),
+                        system -> measure(KMeansDriver.copyBackend(system), store, poolOf, refThumbs, s, passes));
+        CopyDetector.Result r = o.copies();
+        double detect = o.detectSeconds();
 
         int caught = 0;
         for (int c = 0; c < copies; c++) {
@@ -162,10 +182,23 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
             table.append(String.format(Locale.ROOT, "%-18s %10.1f%n", e.getKey(), e.getValue()));
             json.append(String.format(
                     Locale.ROOT, ",\"%s_seconds\":%.1f", e.getKey().replace('-', '_'), e.getValue()));
-            inPasses += e.getKey().endsWith("-busy") ? 0 : e.getValue();
+            inPasses += e.getKey().endsWith("-busy") || e.getKey().startsWith("exclude-") ? 0 : e.getValue();
         }
         table.append(String.format(Locale.ROOT, "%-18s %10.1f%n", "decide", detect - inPasses));
-        json.append(String.format(Locale.ROOT, ",\"decide_seconds\":%.1f}", detect - inPasses));
+        json.append(String.format(Locale.ROOT, ",\"decide_seconds\":%.1f", detect - inPasses));
+        int excluded = 0;
+        if (o.excluded() != null) {
+            for (int ref : o.excluded().refOf()) {
+                excluded += ref >= 0 ? 1 : 0;
+            }
+            json.append(String.format(
+                    Locale.ROOT,
+                    ",\"references\":%d,\"exclude_seconds\":%.1f,\"excluded\":%d",
+                    references,
+                    o.excludeSeconds(),
+                    excluded));
+        }
+        json.append('}');
         System.out.printf(
                 Locale.ROOT,
                 "sharded copy detection: %d images (%d planted copies), %d partitions, %d node(s), %s search%n",
@@ -188,6 +221,17 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 originals,
                 100.0 * dropped / originals,
                 LocalCurationNodes.peakHeap() >> 20);
+        if (o.excluded() != null) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "exclusion against %d test images (none in the pool) %.1f s: %d of %d pool images matched "
+                            + "(look-alikes at verification score >= %.3f)%n",
+                    references,
+                    o.excludeSeconds(),
+                    excluded,
+                    n,
+                    AlignedCopyDetector.THRESHOLD);
+        }
         System.out.print(table);
         System.out.println(json);
         return 0;
@@ -252,18 +296,19 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
                 .image();
     }
 
-    /** {@code backend}, each pass's seconds added under its kind's name. */
+    /** {@code backend}, each pass's seconds added under {@code prefix} and its kind's name. */
     private static ShardedCopyDetection.Backend timed(
-            ShardedCopyDetection.Backend backend, TreeMap<String, Double> at) {
+            ShardedCopyDetection.Backend backend, TreeMap<String, Double> at, String prefix) {
         return t -> {
             long t0 = System.nanoTime();
             double[] r = backend.run(t);
             String name = switch (t.kind()) {
                 case ShardedCopyDetection.MOMENTS -> "moments";
                 case ShardedCopyDetection.LISTS -> "lists";
+                case ShardedCopyDetection.EXCLUDE -> "match";
                 default -> "pairs";
             };
-            at.merge(name, (System.nanoTime() - t0) / 1e9, Double::sum);
+            at.merge(prefix + name, (System.nanoTime() - t0) / 1e9, Double::sum);
             if (t.kind() == ShardedCopyDetection.PAIRS) {
                 // the partitions' busy seconds, summed: search, then verification
                 at.put("pairs-search-busy", r[2]);
@@ -273,24 +318,39 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
         };
     }
 
-    private CopyDetector.Result onCluster(
-            Path run,
-            Path root,
+    /** The detection's result and seconds; the exclusion's matches and seconds (null and 0 without references). */
+    private record Outcome(
+            CopyDetector.Result copies,
+            double detectSeconds,
+            AlignedCopyDetector.Match excluded,
+            double excludeSeconds) {}
+
+    /** The detection through {@code backend}, then the exclusion against {@code refs} (when not null). */
+    private Outcome measure(
+            ShardedCopyDetection.Backend backend,
             ShardStore store,
             int[] poolOf,
+            FloatMatrix refs,
             AlignedCopyDetector.Settings s,
             TreeMap<String, Double> passes)
-            throws Exception {
-        return cluster.run(
-                run,
-                KMeansDriver.passes(root.toString(), partitions, ShardedKMeans.DEFAULT_BLOCK_ROWS, cluster.nodes, 2),
-                system -> ShardedCopyDetection.detect(
-                        timed(KMeansDriver.copyBackend(system), passes),
-                        store,
-                        partitions,
-                        poolOf,
-                        SIDE,
-                        s,
-                        ShardedKMeans.DEFAULT_BLOCK_ROWS));
+            throws IOException {
+        long t0 = System.nanoTime();
+        CopyDetector.Result r = ShardedCopyDetection.detect(
+                timed(backend, passes, ""), store, partitions, poolOf, SIDE, s, ShardedKMeans.DEFAULT_BLOCK_ROWS);
+        double detect = (System.nanoTime() - t0) / 1e9;
+        if (refs == null) {
+            return new Outcome(r, detect, null, 0);
+        }
+        long t1 = System.nanoTime();
+        AlignedCopyDetector.Match m = ShardedCopyDetection.exclude(
+                timed(backend, passes, "exclude-"),
+                store,
+                partitions,
+                poolOf,
+                refs,
+                SIDE,
+                new AlignedCopyDetector.Settings(16, AlignedCopyDetector.THRESHOLD, approximateAbove, nprobe),
+                ShardedKMeans.DEFAULT_BLOCK_ROWS);
+        return new Outcome(r, detect, m, (System.nanoTime() - t1) / 1e9);
     }
 }

@@ -258,10 +258,14 @@ class CurationCommandsTest {
                 "4",
                 "--nodes",
                 "0",
+                "--references",
+                "30",
                 "--dir",
                 dir.toString());
         assertEquals(0, b.code(), b.out());
         assertTrue(b.out().contains("\"bench\":\"copy-scale\",\"originals\":400,\"copies\":40"), b.out());
+        assertTrue(b.out().contains("\"references\":30,\"exclude_seconds\":"), b.out());
+        assertTrue(Files.isRegularFile(dir.resolve("curation/parts/part-00002/exclude-matches.bin")));
         assertTrue(b.out().contains("\"search\":\"inverted lists\""), b.out());
         assertTrue(Files.isRegularFile(dir.resolve("curation/parts/part-00002/copy-lists.bin")));
         java.util.regex.Matcher m =

@@ -270,7 +270,7 @@ public final class AlignedCopyDetector {
     public static Match matchAgainst(FloatMatrix pool, FloatMatrix refs, int side, Settings s) {
         checkSide(pool, side);
         checkSide(refs, side);
-        return atThreshold(bestReferences(pool, refs, side, s, null), s.threshold());
+        return atThreshold(bestReferences(pool, refs, side, s), s.threshold());
     }
 
     /** {@code m} with the matches below {@code threshold} dropped (-1, score 0). */
@@ -287,11 +287,10 @@ public final class AlignedCopyDetector {
     }
 
     /**
-     * For each row of {@code pool}, its best verified row of {@code refs} whatever the score (-1: no candidate pair),
-     * the descriptors whitened by {@code given} (null: fitted on the views of both; the sharded exclusion gives the
-     * one of the whole pool's moments and the references', {@link ShardedCopyDetection#exclude}).
+     * For each row of {@code pool}, its best verified row of {@code refs} whatever the score (-1: no candidate pair; on
+     * a tie the lower reference), the descriptors whitened with the views of both.
      */
-    static Match bestReferences(FloatMatrix pool, FloatMatrix refs, int side, Settings s, CopyWhitening given) {
+    private static Match bestReferences(FloatMatrix pool, FloatMatrix refs, int side, Settings s) {
         int n = pool.rows();
         int[] refOf = new int[n];
         float[] best = new float[n];
@@ -301,7 +300,7 @@ public final class AlignedCopyDetector {
         }
         FloatMatrix poolViews = CopyDescriptors.views(pool, side);
         FloatMatrix refViews = CopyDescriptors.views(refs, side);
-        CopyWhitening w = given != null ? given : CopyWhitening.fit(concat(poolViews, refViews));
+        CopyWhitening w = CopyWhitening.fit(concat(poolViews, refViews));
         // pair key (pool, ref); hints with A = first, B = second
         Map<Long, List<Hint>> pairs = new HashMap<>();
         search(

@@ -21,8 +21,8 @@ import java.util.Arrays;
  *       float32 scores, int32 uniform rows (global rows of the selection).</li>
  *   <li>{@link Partitions#excludeReferences} (one, at the root): {@code "DJXREFS1"}, int32 images, int32 columns,
  *       float32 thumbnails;</li>
- *   <li>{@link Partitions#excludeMatches}: {@code "DJXMTCH1"}, int32 rows, int32 best reference of each selected row
- *       (-1: none), float32 its verification score.</li>
+ *   <li>{@link Partitions#excludeMatches}: {@code "DJXMTCH1"}, int32 pairs, then per verified pair int32 global row of
+ *       the selection, int32 reference, float32 score.</li>
  * </ul>
  */
 final class CopyPassFiles {
@@ -258,46 +258,46 @@ final class CopyPassFiles {
         return new FloatMatrix(rows, cols, v);
     }
 
-    /** Writes partition {@code p}'s best reference of each selected row. */
-    static void writeMatches(ShardStore store, int p, AlignedCopyDetector.Match m) throws IOException {
-        int rows = m.refOf().length;
+    /**
+     * Writes partition {@code p}'s verified exclusion pairs: keys {@code (global row << 32) | (n + reference)} and
+     * their scores.
+     */
+    static void writeMatches(ShardStore store, int p, long[] keys, float[] scores, int n) throws IOException {
         ByteBuffer out =
-                ByteBuffer.allocate(MATCHES_MAGIC.length + 4 + rows * 8).order(ByteOrder.LITTLE_ENDIAN);
-        out.put(MATCHES_MAGIC).putInt(rows);
-        for (int r : m.refOf()) {
-            out.putInt(r);
-        }
-        for (float f : m.score()) {
-            out.putFloat(f);
+                ByteBuffer.allocate(MATCHES_MAGIC.length + 4 + keys.length * 12).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(MATCHES_MAGIC).putInt(keys.length);
+        for (int i = 0; i < keys.length; i++) {
+            out.putInt((int) (keys[i] >>> 32)).putInt((int) keys[i] - n).putFloat(scores[i]);
         }
         store.write(Partitions.excludeMatches(p), out.flip());
     }
 
-    /** Partition {@code p}'s best reference of each selected row (references numbered below {@code refs}). */
-    static AlignedCopyDetector.Match readMatches(ShardStore store, int p, int refs) throws IOException {
+    /** What {@link #readMatches} hands over: a verified pair of a selection row and a reference. */
+    interface MatchSink {
+        void accept(int row, int ref, float score);
+    }
+
+    /** Partition {@code p}'s verified exclusion pairs (rows below {@code n}, references below {@code refs}). */
+    static void readMatches(ShardStore store, int p, int n, int refs, MatchSink sink) throws IOException {
         String path = Partitions.excludeMatches(p);
         ByteBuffer b = store.read(path).order(ByteOrder.LITTLE_ENDIAN);
         byte[] magic = new byte[MATCHES_MAGIC.length];
-        int rows = -1;
+        int pairs = -1;
         if (b.remaining() >= magic.length + 4) {
             b.get(magic);
-            rows = b.getInt();
+            pairs = b.getInt();
         }
-        if (!Arrays.equals(magic, MATCHES_MAGIC) || rows < 0 || b.remaining() != (long) rows * 8) {
-            throw new IllegalStateException(store.describe(path) + ": not an exclusion matches file (magic or length)");
+        if (!Arrays.equals(magic, MATCHES_MAGIC) || pairs < 0 || b.remaining() != (long) pairs * 12) {
+            throw new IllegalStateException(store.describe(path) + ": not an exclusion pairs file (magic or length)");
         }
-        int[] refOf = new int[rows];
-        float[] score = new float[rows];
-        for (int i = 0; i < rows; i++) {
-            refOf[i] = b.getInt();
-            if (refOf[i] < -1 || refOf[i] >= refs) {
+        for (int i = 0; i < pairs; i++) {
+            int row = checkRow(b.getInt(), n, path, store);
+            int ref = b.getInt();
+            if (ref < 0 || ref >= refs) {
                 throw new IllegalStateException(
-                        store.describe(path) + ": reference " + refOf[i] + " outside the " + refs + " references");
+                        store.describe(path) + ": reference " + ref + " outside the " + refs + " references");
             }
+            sink.accept(row, ref, b.getFloat());
         }
-        for (int i = 0; i < rows; i++) {
-            score[i] = b.getFloat();
-        }
-        return new AlignedCopyDetector.Match(refOf, score);
     }
 }

@@ -191,17 +191,7 @@ public final class ShardedCopyDetection {
             return lists(store, partitions, p, t, mine);
         }
         if (t.kind() == EXCLUDE) {
-            // the references are searched exactly, as in one heap (the in-heap exclusion goes approximate only
-            // above approximate-above references or pool images; a partition is matched whole)
-            FloatMatrix refs = CopyPassFiles.readReferences(store, side);
-            AlignedCopyDetector.Match m = AlignedCopyDetector.bestReferences(
-                    mine.readAll(),
-                    refs,
-                    side,
-                    new AlignedCopyDetector.Settings(t.candidates(), 0.5f, 0, 1),
-                    CopyWhitening.of(t.whitening()));
-            CopyPassFiles.writeMatches(store, p, m);
-            return new double[] {m.refOf().length};
+            return excludePass(store, partitions, p, t, mine);
         }
         return pairs(store, partitions, p, t, mine);
     }
@@ -348,6 +338,92 @@ public final class ShardedCopyDetection {
         return new double[] {keys.length, flats, (t1 - t0) / 1e9, (t2 - t1) / 1e9};
     }
 
+    /**
+     * Partition {@code p}'s share of the exclusion, as {@link AlignedCopyDetector#matchAgainst} in one heap: its own
+     * images' windows against every reference's views (each image's best {@code candidates} references), and its share
+     * of the references ({@code [p·R/P, (p+1)·R/P)}) against every partition's views (each reference's best {@code
+     * candidates} pool images, the exact top k per window over the whole pool as in {@link #pairs}); every such pair
+     * verified from its hints, the pool image read from its partition. Writes the pairs' scores ({@link
+     * CopyPassFiles#writeMatches}) and answers {@code [pairs]}.
+     */
+    private static double[] excludePass(ShardStore store, int partitions, int p, Task t, EmbeddingShards.Reader mine)
+            throws IOException {
+        int side = t.side();
+        CopyWhitening w = CopyWhitening.of(t.whitening());
+        FloatMatrix refs = CopyPassFiles.readReferences(store, side);
+        List<EmbeddingShards.Reader> all = ShardedKMeans.open(store, partitions, SELECTION);
+        long[] offset = offsets(all);
+        int n = Math.toIntExact(offset[partitions]);
+        int base = Math.toIntExact(offset[p]);
+        FloatMatrix xp = mine.readAll();
+        int np = xp.rows();
+        int r0 = (int) ((long) p * refs.rows() / partitions);
+        int r1 = (int) ((long) (p + 1) * refs.rows() / partitions);
+        // keys (global row, n + reference): one id space for the verifier; hints with the pool image first
+        Map<Long, List<AlignedCopyDetector.Hint>> hints = new HashMap<>();
+        try (FlatIndex refViews = new FlatIndex(w.apply(CopyDescriptors.views(refs, side)))) {
+            AlignedCopyDetector.searchBlocks(
+                    (from, to) -> w.apply(CopyDescriptors.windows(xp, side, from, to)),
+                    (qs, k) -> refViews.search(qs, Math.min(k, refViews.size()), false, null),
+                    np,
+                    base,
+                    AlignedCopyDetector.QUERY_BLOCK,
+                    t.candidates(),
+                    false,
+                    (qi, ref, h) -> hints.computeIfAbsent(((long) qi << 32) | (n + ref), x -> new ArrayList<>(2))
+                            .add(h));
+        }
+        FloatMatrix mineRefs =
+                refs.select(java.util.stream.IntStream.range(r0, r1).toArray());
+        AlignedCopyDetector.searchBlocks(
+                (from, to) -> w.apply(CopyDescriptors.windows(mineRefs, side, from, to)),
+                (qs, k) -> nearestViews(all, w, side, qs, k, t.blockRows()),
+                r1 - r0,
+                r0,
+                AlignedCopyDetector.QUERY_BLOCK,
+                t.candidates(),
+                false,
+                (ref, row, h) -> hints.computeIfAbsent(((long) row << 32) | (n + ref), x -> new ArrayList<>(2))
+                        .add(h.swapped()));
+        // verify, the pool images grouped by partition
+        TreeMap<Integer, List<Long>> byPartition = new TreeMap<>();
+        for (long key : hints.keySet()) {
+            byPartition
+                    .computeIfAbsent(partitionOf(offset, key >>> 32), x -> new ArrayList<>())
+                    .add(key);
+        }
+        long[] keys = new long[hints.size()];
+        float[] scores = new float[keys.length];
+        int filled = 0;
+        for (Map.Entry<Integer, List<Long>> e : byPartition.entrySet()) {
+            int q = e.getKey();
+            long qBase = offset[q];
+            long[] qKeys =
+                    e.getValue().stream().mapToLong(Long::longValue).sorted().toArray();
+            long[] local =
+                    Arrays.stream(qKeys).map(k -> (k >>> 32) - qBase).distinct().toArray();
+            FloatMatrix rows = q == p
+                    ? xp.select(Arrays.stream(local).mapToInt(Math::toIntExact).toArray())
+                    : all.get(q).rows(local);
+            float[] data = Arrays.copyOf(rows.data(), rows.data().length + refs.data().length);
+            System.arraycopy(refs.data(), 0, data, rows.data().length, refs.data().length);
+            FloatMatrix both = new FloatMatrix(local.length + refs.rows(), side * side, data);
+            int nl = local.length;
+            float[] sc = AlignedCopyDetector.verify(
+                    data,
+                    side,
+                    qKeys,
+                    hints,
+                    g -> g >= n ? nl + (g - n) : Arrays.binarySearch(local, g - qBase),
+                    AlignedCopyDetector.flat(both, side));
+            System.arraycopy(qKeys, 0, keys, filled, qKeys.length);
+            System.arraycopy(sc, 0, scores, filled, sc.length);
+            filled += qKeys.length;
+        }
+        CopyPassFiles.writeMatches(store, p, keys, scores, n);
+        return new double[] {keys.length};
+    }
+
     /** The partition of global row {@code g}. */
     private static int partitionOf(long[] offset, long g) {
         int q = 0;
@@ -389,9 +465,10 @@ public final class ShardedCopyDetection {
      * it is a copy of, as {@link AlignedCopyDetector#matchAgainst} decides in one heap: a {@link #MOMENTS} pass, the
      * whitening of the pool's moments plus the references' ({@link CopyWhitening#fromMoments}), the references written
      * to the store ({@link Partitions#excludeReferences}), then an {@link #EXCLUDE} pass matching each partition's images
-     * against them (both directions: each pool image's best {@code candidates} references, and each reference's best
-     * {@code candidates} images of the partition, so a superset of the pairs one heap verifies when there are several
-     * partitions). The driver holds the references and two numbers per pool image.
+     * against them as one heap does (each pool image's best {@code candidates} references, by the partition of the
+     * image; each reference's best {@code candidates} pool images over every partition, by the partition that holds
+     * the reference's share; {@link #excludePass}). The driver holds the references and reads 12 bytes per verified
+     * pair.
      *
      * @return indexed by pool row; only matches at or above {@code s.threshold()}
      */
@@ -418,21 +495,18 @@ public final class ShardedCopyDetection {
         double[] whitening = CopyWhitening.fromMoments(m, DIM).toArray();
         CopyPassFiles.writeReferences(store, refs);
         backend.run(new Task(EXCLUDE, side, s.candidates(), whitening, blockRows));
-        int row = 0;
+        // each pool image's best reference over the partitions' verified pairs; on a tie the lower reference, as
+        // in one heap (a pair verified from both ends keeps its better score, the best of all its hints)
+        boolean[] any = new boolean[n];
         for (int p = 0; p < partitions; p++) {
-            AlignedCopyDetector.Match part = CopyPassFiles.readMatches(store, p, refs.rows());
-            if (row + part.refOf().length > n) {
-                throw new IllegalStateException(store.describe(Partitions.excludeMatches(p)) + ": more rows than the "
-                        + n + " of the selection");
-            }
-            for (int i = 0; i < part.refOf().length; i++, row++) {
-                refOf[poolOf[row]] = part.refOf()[i];
-                score[poolOf[row]] = part.score()[i];
-            }
-        }
-        if (row != n) {
-            throw new IllegalStateException(store.describe(Partitions.excludeMatches(partitions - 1)) + ": " + row
-                    + " rows matched, the selection has " + n);
+            CopyPassFiles.readMatches(store, p, n, refs.rows(), (row, ref, sc) -> {
+                int i = poolOf[row];
+                if (!any[i] || sc > score[i] || (sc == score[i] && ref < refOf[i])) {
+                    any[i] = true;
+                    refOf[i] = ref;
+                    score[i] = sc;
+                }
+            });
         }
         return AlignedCopyDetector.atThreshold(new AlignedCopyDetector.Match(refOf, score), s.threshold());
     }
