@@ -97,8 +97,8 @@ public final class Partitions {
     }
 
     /**
-     * Partition {@code p}'s best reference image of each selected row ({@link ShardedCopyDetection#exclude}), relative
-     * to {@link #root}.
+     * Partition {@code p}'s verified pairs of pool images and reference images ({@link ShardedCopyDetection#exclude}),
+     * relative to {@link #root}.
      */
     public static String excludeMatches(int p) {
         return relative(p) + "/exclude-matches.bin";

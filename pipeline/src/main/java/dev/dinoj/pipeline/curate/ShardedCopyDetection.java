@@ -65,8 +65,8 @@ public final class ShardedCopyDetection {
     public static final int LISTS = 2;
 
     /**
-     * Task kind: the partition's images matched against the reference images of {@code curate --exclude} ({@link
-     * #exclude}), the best reference of each written beside the partition.
+     * Task kind: the partition's share of the matching against the reference images of {@code curate --exclude}
+     * ({@link #exclude}), its verified pairs written beside the partition.
      */
     public static final int EXCLUDE = 3;
 
@@ -161,7 +161,7 @@ public final class ShardedCopyDetection {
      * Partition {@code p}'s share of {@code t} (a curation worker runs this): {@link #MOMENTS} answers the moments (and
      * writes the views' sample), {@link #LISTS} writes the partition's inverted lists and answers {@code [views]},
      * {@link #PAIRS} writes the partition's pairs and answers {@code [pairs, uniform images, search seconds,
-     * verification seconds]}, {@link #EXCLUDE} writes the partition's best references and answers {@code [rows]}.
+     * verification seconds]}, {@link #EXCLUDE} writes the partition's verified exclusion pairs and answers {@code [pairs]}.
      */
     public static double[] run(ShardStore store, int partitions, int p, Task t) throws IOException {
         EmbeddingShards.Reader mine = ShardedKMeans.openPartition(store, p, SELECTION);
