@@ -48,12 +48,22 @@ final class CopyVerifier {
 
     private final int side;
     private final int plane;
-    private final float[][] aLev;
-    private final float[][] aGx;
-    private final float[][] aGy;
-    private final float[][] bLev;
+    /**
+     * The prepared images of the last two rows verified (a pair's two images: each verification of a pair, in either
+     * direction and from each hint, reuses them): raw thumbnail, blurred levels and their gradients.
+     */
+    private final Prepared[] slots;
+    /** The slot prepared longest ago (replaced next). */
+    private int oldest;
+
+    private float[][] aLev;
+    private float[][] aGx;
+    private float[][] aGy;
+    private float[][] bLev;
+    private float[] rawA;
+    private float[] rawB;
     private final float[] tmp;
-    private final float[] wA, wB, mask, bA, bB, bM, rawA, rawB, matchedA, matchedB, xs, ys;
+    private final float[] wA, wB, mask, bA, bB, bM, matchedA, matchedB, xs, ys;
     /** The samples of the last {@link #map}: B's pixel, A's bilinear corner and weights, B's coordinates. */
     private final int[] mapB, mapA;
 
@@ -68,11 +78,8 @@ final class CopyVerifier {
     CopyVerifier(int side) {
         this.side = side;
         this.plane = side * side;
+        this.slots = new Prepared[] {new Prepared(), new Prepared()};
         int levels = SIGMAS.length;
-        aLev = new float[levels][plane];
-        aGx = new float[levels][plane];
-        aGy = new float[levels][plane];
-        bLev = new float[levels][plane];
         tmp = new float[plane];
         wA = new float[plane];
         wB = new float[plane];
@@ -80,8 +87,6 @@ final class CopyVerifier {
         bA = new float[plane];
         bB = new float[plane];
         bM = new float[plane];
-        rawA = new float[plane];
-        rawB = new float[plane];
         matchedA = new float[plane];
         matchedB = new float[plane];
         xs = new float[plane];
@@ -104,8 +109,14 @@ final class CopyVerifier {
      * an edit of A (row {@code ai}) from the starting alignment {@code start} (A's coordinate as a function of B's).
      */
     float verify(float[] data, int ai, int bi, Start start) {
-        prepare(data, ai * plane, aLev, true);
-        prepare(data, bi * plane, bLev, false);
+        Prepared a = prepared(data, ai);
+        Prepared b = prepared(data, bi);
+        aLev = a.lev;
+        aGx = a.gx;
+        aGy = a.gy;
+        rawA = a.raw;
+        bLev = b.lev;
+        rawB = b.raw;
         double[] p = {start.sx(), start.tx(), start.sy(), start.ty()};
         boolean flip = start.flip();
         // the coarsest level runs from both mirror states: a symmetric garment or object matches nearly as well
@@ -167,15 +178,36 @@ final class CopyVerifier {
         return new Start(sx, tx, 1 / s.sy(), -s.ty() / s.sy(), s.flip());
     }
 
-    private void prepare(float[] data, int off, float[][] lev, boolean gradients) {
-        float[] src = gradients ? rawA : rawB;
-        System.arraycopy(data, off, src, 0, plane);
-        for (int l = 0; l < lev.length; l++) {
-            blur(src, 0, lev[l], kernels[l]);
-            if (gradients) {
-                gradient(lev[l], aGx[l], aGy[l]);
+    /** One image prepared for {@link #verify}: its raw thumbnail, its blurred levels and their gradients. */
+    private final class Prepared {
+        /** The array the image came from, weakly: a verifier left in a thread-local does not keep a batch alive. */
+        java.lang.ref.WeakReference<float[]> data = new java.lang.ref.WeakReference<>(null);
+
+        int row = -1;
+        final float[] raw = new float[plane];
+        final float[][] lev = new float[SIGMAS.length][plane];
+        final float[][] gx = new float[SIGMAS.length][plane];
+        final float[][] gy = new float[SIGMAS.length][plane];
+    }
+
+    /** Row {@code row} of {@code data} prepared: one of the two slots, computed when it holds another image. */
+    private Prepared prepared(float[] data, int row) {
+        for (int k = 0; k < slots.length; k++) {
+            if (slots[k].row == row && slots[k].data.get() == data) {
+                oldest = 1 - k;
+                return slots[k];
             }
         }
+        Prepared p = slots[oldest];
+        oldest = 1 - oldest;
+        System.arraycopy(data, row * plane, p.raw, 0, plane);
+        for (int l = 0; l < SIGMAS.length; l++) {
+            blur(p.raw, 0, p.lev[l], kernels[l]);
+            gradient(p.lev[l], p.gx[l], p.gy[l]);
+        }
+        p.data = new java.lang.ref.WeakReference<>(data);
+        p.row = row;
+        return p;
     }
 
     /** One Gauss-Newton step at level {@code l}; false when too little of B maps into A or the fit degenerates. */
