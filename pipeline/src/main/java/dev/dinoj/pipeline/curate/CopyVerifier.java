@@ -107,6 +107,8 @@ final class CopyVerifier {
     /**
      * The score (higher is more alike; at most 1, -1 when the alignment fails) of B (row {@code bi} of {@code data}) as
      * an edit of A (row {@code ai}) from the starting alignment {@code start} (A's coordinate as a function of B's).
+     * The last two images' preparation is reused for the same array and row: a caller must not change the rows of an
+     * array between calls.
      */
     float verify(float[] data, int ai, int bi, Start start) {
         Prepared a = prepared(data, ai);
