@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * distributed clustering on): copies of reference images planted in a pool of unrelated Fashion-MNIST images end
  * {@code excluded}, naming the reference image, and the summary the driver writes counts them. Once with the default
  * copy embedder {@code copy:24} (the exclusion reads the copy-detection columns in the shards, on the curation worker:
- * {@link dev.dinoj.pipeline.curate.ShardedCopyDetection#exclude}), once with {@code thumbnail:20} (the workers store
+ * {@link dev.dinoj.pipeline.curate.ShardedExclusion#exclude}), once with {@code thumbnail:20} (the workers store
  * the exclusion's thumbnails in front of it and the driver holds both and matches them in its heap).
  * Queries and a target size run the sharded retrieval and k-means behind those columns.
  */

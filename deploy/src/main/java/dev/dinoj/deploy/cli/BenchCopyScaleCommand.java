@@ -3,10 +3,12 @@ package dev.dinoj.deploy.cli;
 import dev.dinoj.actors.curate.KMeansDriver;
 import dev.dinoj.deploy.errors.UserError;
 import dev.dinoj.pipeline.curate.AlignedCopyDetector;
+import dev.dinoj.pipeline.curate.AlignedCopyMatch;
 import dev.dinoj.pipeline.curate.CopyDetector;
 import dev.dinoj.pipeline.curate.CopyEdits;
 import dev.dinoj.pipeline.curate.Partitions;
 import dev.dinoj.pipeline.curate.ShardedCopyDetection;
+import dev.dinoj.pipeline.curate.ShardedExclusion;
 import dev.dinoj.pipeline.curate.ShardedKMeans;
 import dev.dinoj.pipeline.data.IdxDataset;
 import dev.dinoj.pipeline.data.RgbImage;
@@ -320,10 +322,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
 
     /** The detection's result and seconds; the exclusion's matches and seconds (null and 0 without references). */
     private record Outcome(
-            CopyDetector.Result copies,
-            double detectSeconds,
-            AlignedCopyDetector.Match excluded,
-            double excludeSeconds) {}
+            CopyDetector.Result copies, double detectSeconds, AlignedCopyMatch.Match excluded, double excludeSeconds) {}
 
     /** The detection through {@code backend}, then the exclusion against {@code refs} (when not null). */
     private Outcome measure(
@@ -342,7 +341,7 @@ public final class BenchCopyScaleCommand implements Callable<Integer> {
             return new Outcome(r, detect, null, 0);
         }
         long t1 = System.nanoTime();
-        AlignedCopyDetector.Match m = ShardedCopyDetection.exclude(
+        AlignedCopyMatch.Match m = ShardedExclusion.exclude(
                 timed(backend, passes, "exclude-"),
                 store,
                 partitions,

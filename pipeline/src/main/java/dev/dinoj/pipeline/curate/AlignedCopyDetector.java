@@ -37,7 +37,7 @@ public final class AlignedCopyDetector {
     private AlignedCopyDetector() {}
 
     /**
-     * The verification score at or above which {@link #matchAgainst} takes a pool image for a copy of a reference image
+     * The verification score at or above which {@link AlignedCopyMatch#matchAgainst} takes a pool image for a copy of a reference image
      * ({@code curate --exclude}), calibrated on generated copies of Fashion-MNIST (seed 1; docs/CURATION.md,
      * "Realistic copies"). Within a pool, {@link #detect} uses {@link #NORMALISED_THRESHOLD}.
      */
@@ -261,93 +261,6 @@ public final class AlignedCopyDetector {
         return new Scored(keys, verify(x.data(), side, keys, pairs, i -> i, flat(x, side)));
     }
 
-    /**
-     * For each row of {@code pool}, the best row of {@code refs} that it is a copy of (-1: none) and that pair's score
-     * ({@code curate --exclude}). Both are thumbnails of the same {@code side}; the whitening is fitted on both.
-     *
-     * @return {@code [refOf, score]} as an int array and a float array
-     */
-    public static Match matchAgainst(FloatMatrix pool, FloatMatrix refs, int side, Settings s) {
-        checkSide(pool, side);
-        checkSide(refs, side);
-        return atThreshold(bestReferences(pool, refs, side, s), s.threshold());
-    }
-
-    /** {@code m} with the matches below {@code threshold} dropped (-1, score 0). */
-    static Match atThreshold(Match m, float threshold) {
-        int[] refOf = m.refOf().clone();
-        float[] score = m.score().clone();
-        for (int i = 0; i < refOf.length; i++) {
-            if (refOf[i] >= 0 && !(score[i] >= threshold)) {
-                refOf[i] = -1;
-                score[i] = 0;
-            }
-        }
-        return new Match(refOf, score);
-    }
-
-    /**
-     * For each row of {@code pool}, its best verified row of {@code refs} whatever the score (-1: no candidate pair; on
-     * a tie the lower reference), the descriptors whitened with the views of both.
-     */
-    private static Match bestReferences(FloatMatrix pool, FloatMatrix refs, int side, Settings s) {
-        int n = pool.rows();
-        int[] refOf = new int[n];
-        float[] best = new float[n];
-        Arrays.fill(refOf, -1);
-        if (n == 0 || refs.rows() == 0) {
-            return new Match(refOf, best);
-        }
-        FloatMatrix poolViews = CopyDescriptors.views(pool, side);
-        FloatMatrix refViews = CopyDescriptors.views(refs, side);
-        CopyWhitening w = CopyWhitening.fit(concat(poolViews, refViews));
-        // pair key (pool, ref); hints with A = first, B = second
-        Map<Long, List<Hint>> pairs = new HashMap<>();
-        search(
-                (from, to) -> w.apply(CopyDescriptors.windows(pool, side, from, to)),
-                w.apply(refViews),
-                n,
-                s,
-                false,
-                (qi, dj, h) -> pairs.computeIfAbsent(((long) qi << 32) | dj, k -> new ArrayList<>(2))
-                        .add(h));
-        search(
-                (from, to) -> w.apply(CopyDescriptors.windows(refs, side, from, to)),
-                w.apply(poolViews),
-                refs.rows(),
-                s,
-                false,
-                (qi, dj, h) -> pairs.computeIfAbsent(((long) dj << 32) | qi, k -> new ArrayList<>(2))
-                        .add(h.swapped()));
-        FloatMatrix both = concat(pool, refs);
-        boolean[] flat = flat(both, side);
-        long[] keys =
-                pairs.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
-        long[] joint = new long[keys.length];
-        Map<Long, List<Hint>> jointPairs = new HashMap<>();
-        for (int p = 0; p < keys.length; p++) {
-            long a = keys[p] >>> 32;
-            long b = n + (keys[p] & 0xffffffffL);
-            joint[p] = (a << 32) | b;
-            jointPairs.put(joint[p], pairs.get(keys[p]));
-        }
-        float[] score = verify(both.data(), side, joint, jointPairs, i -> i, flat);
-        for (int p = 0; p < keys.length; p++) {
-            int i = (int) (keys[p] >>> 32);
-            if (refOf[i] < 0 || score[p] > best[i]) {
-                best[i] = score[p];
-                refOf[i] = (int) keys[p];
-            }
-        }
-        return new Match(refOf, best);
-    }
-
-    /**
-     * @param refOf for each pool image, the reference it copies, or -1
-     * @param score that pair's verification score (0 without one)
-     */
-    public record Match(int[] refOf, float[] score) {}
-
     static void checkSide(FloatMatrix x, int side) {
         if (x.cols() != side * side) {
             throw new IllegalArgumentException(
@@ -359,7 +272,7 @@ public final class AlignedCopyDetector {
         return a < b ? ((long) a << 32) | b : ((long) b << 32) | a;
     }
 
-    private static FloatMatrix concat(FloatMatrix a, FloatMatrix b) {
+    static FloatMatrix concat(FloatMatrix a, FloatMatrix b) {
         float[] d = Arrays.copyOf(a.data(), a.data().length + b.data().length);
         System.arraycopy(b.data(), 0, d, a.data().length, b.data().length);
         return new FloatMatrix(a.rows() + b.rows(), a.cols(), d);
@@ -394,8 +307,7 @@ public final class AlignedCopyDetector {
      * image, its best {@code candidates} other images with the best window/view match as a hint ("window in first"
      * relative to the key {@code (query, db)} order; the caller re-keys).
      */
-    private static void search(
-            Windows windows, FloatMatrix views, int qImages, Settings s, boolean samePool, HintSink sink) {
+    static void search(Windows windows, FloatMatrix views, int qImages, Settings s, boolean samePool, HintSink sink) {
         boolean approximate = s.approximateAbove() > 0 && views.rows() / CopyDescriptors.VIEWS > s.approximateAbove();
         try (FlatIndex flat = approximate ? null : new FlatIndex(views);
                 IvfIndex ivf = approximate ? IvfIndex.build(views, 17) : null) {

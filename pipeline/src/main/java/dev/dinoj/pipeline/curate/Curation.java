@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  *
  * <ol>
  *   <li>exact duplicates: one object per content hash is kept, the smallest key;</li>
- *   <li>exclusion (with an {@link Exclusion}): pool images that {@link AlignedCopyDetector#matchAgainst} finds to be
+ *   <li>exclusion (with an {@link Exclusion}): pool images that {@link AlignedCopyMatch#matchAgainst} finds to be
  *       copies of a reference image (a benchmark's test split, the query set) end {@link ObjectState#EXCLUDED};</li>
  *   <li>near duplicates: {@link CopyDetector} over the embeddings of the remaining images;</li>
  *   <li>selection: with queries, {@link Retrieval} (sample- and cluster-based, union); with a target size,
@@ -260,10 +260,10 @@ public final class Curation {
             }
             // on the shards where the pool's thumbnails live there (the cluster's curation), else in this heap
             FloatMatrix inHeap = all;
-            AlignedCopyDetector.Match m = (vectors == null
-                            ? java.util.Optional.<AlignedCopyDetector.Match>empty()
+            AlignedCopyMatch.Match m = (vectors == null
+                            ? java.util.Optional.<AlignedCopyMatch.Match>empty()
                             : vectors.of(pool).excluded(exclusion.thumbnails(), exclusion.side(), exclusion.settings()))
-                    .orElseGet(() -> AlignedCopyDetector.matchAgainst(
+                    .orElseGet(() -> AlignedCopyMatch.matchAgainst(
                             inHeap.columns(0, cols), exclusion.thumbnails(), exclusion.side(), exclusion.settings()));
             List<ManifestEntry> rest = new ArrayList<>();
             List<Integer> restRows = new ArrayList<>();

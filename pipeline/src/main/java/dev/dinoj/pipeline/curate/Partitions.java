@@ -90,14 +90,14 @@ public final class Partitions {
 
     /**
      * The reference images of {@code curate --exclude} as copy thumbnails, for the sharded exclusion ({@link
-     * ShardedCopyDetection#exclude}), relative to {@link #root}.
+     * ShardedExclusion#exclude}), relative to {@link #root}.
      */
     public static String excludeReferences() {
         return "exclude-references.bin";
     }
 
     /**
-     * Partition {@code p}'s verified pairs of pool images and reference images ({@link ShardedCopyDetection#exclude}),
+     * Partition {@code p}'s verified pairs of pool images and reference images ({@link ShardedExclusion#exclude}),
      * relative to {@link #root}.
      */
     public static String excludeMatches(int p) {

@@ -39,13 +39,13 @@ public interface SelectionVectors {
     }
 
     /**
-     * {@code curate --exclude} where the pool's thumbnails live ({@link ShardedCopyDetection#exclude} over the
+     * {@code curate --exclude} where the pool's thumbnails live ({@link ShardedExclusion#exclude} over the
      * cluster's shards, the {@code copy:side} thumbnails in the shards' first columns), or empty: the caller runs
-     * {@link AlignedCopyDetector#matchAgainst} in its heap.
+     * {@link AlignedCopyMatch#matchAgainst} in its heap.
      *
-     * @return as {@link AlignedCopyDetector#matchAgainst}, indexed by pool row
+     * @return as {@link AlignedCopyMatch#matchAgainst}, indexed by pool row
      */
-    default java.util.Optional<AlignedCopyDetector.Match> excluded(
+    default java.util.Optional<AlignedCopyMatch.Match> excluded(
             FloatMatrix refs, int side, AlignedCopyDetector.Settings s) {
         return java.util.Optional.empty();
     }

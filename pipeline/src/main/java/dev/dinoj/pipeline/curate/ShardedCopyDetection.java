@@ -48,7 +48,7 @@ import java.util.TreeMap;
  * the search of one index over the whole pool; the search cost falls from the pool's square to about {@code nprobe /
  * lists} of it.
  *
- * <p>{@code curate --exclude} runs over the same selection before the detection ({@link #exclude}: a {@link #MOMENTS}
+ * <p>{@code curate --exclude} runs over the same selection before the detection ({@link ShardedExclusion#exclude}: a {@link #MOMENTS}
  * pass and an {@link #EXCLUDE} pass), so the driver never holds the pool's thumbnails.
  */
 public final class ShardedCopyDetection {
@@ -191,7 +191,7 @@ public final class ShardedCopyDetection {
             return lists(store, partitions, p, t, mine);
         }
         if (t.kind() == EXCLUDE) {
-            return excludePass(store, partitions, p, t, mine);
+            return ShardedExclusion.pass(store, partitions, p, t, mine);
         }
         return pairs(store, partitions, p, t, mine);
     }
@@ -206,7 +206,7 @@ public final class ShardedCopyDetection {
     }
 
     /** The pool's global row offsets of the partitions ({@code partitions + 1} values). */
-    private static long[] offsets(List<EmbeddingShards.Reader> all) {
+    static long[] offsets(List<EmbeddingShards.Reader> all) {
         long[] offset = new long[all.size() + 1];
         for (int q = 0; q < all.size(); q++) {
             offset[q + 1] = offset[q] + all.get(q).rows();
@@ -287,47 +287,21 @@ public final class ShardedCopyDetection {
                 (qi, dj, h) -> hints.computeIfAbsent(AlignedCopyDetector.key(qi, dj), x -> new ArrayList<>(2))
                         .add(h));
         long t1 = System.nanoTime();
-        // verify the pairs grouped by the partition of their other end (both ends here: this partition)
-        TreeMap<Integer, List<Long>> byPartition = new TreeMap<>();
-        for (long key : hints.keySet()) {
-            int a = (int) (key >>> 32);
-            int b = (int) key;
-            int other = a >= base && a < base + np ? b : a;
-            byPartition
-                    .computeIfAbsent(partitionOf(offset, other), x -> new ArrayList<>())
-                    .add(key);
-        }
-        long[] keys = new long[hints.size()];
-        float[] scores = new float[keys.length];
-        int filled = 0;
-        for (Map.Entry<Integer, List<Long>> e : byPartition.entrySet()) {
-            int q = e.getKey();
-            long[] qKeys = e.getValue().stream().mapToLong(Long::longValue).toArray();
-            long[] local = Arrays.stream(qKeys)
-                    .map(k -> {
-                        int a = (int) (k >>> 32);
-                        int b = (int) k;
-                        return (a >= base && a < base + np ? b : a) - offset[q];
-                    })
-                    .distinct()
-                    .sorted()
-                    .toArray();
-            FloatMatrix others = all.get(q).rows(local);
-            float[] data = Arrays.copyOf(xp.data(), xp.data().length + others.data().length);
-            System.arraycopy(others.data(), 0, data, xp.data().length, others.data().length);
-            FloatMatrix both = new FloatMatrix(np + local.length, side * side, data);
-            long qBase = offset[q];
-            float[] s = AlignedCopyDetector.verify(
-                    data,
-                    side,
-                    qKeys,
-                    hints,
-                    g -> g >= base && g < base + np ? g - base : np + Arrays.binarySearch(local, g - qBase),
-                    AlignedCopyDetector.flat(both, side));
-            System.arraycopy(qKeys, 0, keys, filled, qKeys.length);
-            System.arraycopy(s, 0, scores, filled, s.length);
-            filled += qKeys.length;
-        }
+        // verify, the other end of each pair (the one outside this partition, or the second) read from its partition
+        long[] keys =
+                hints.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        float[] scores = verifyByPartition(
+                keys,
+                hints,
+                k -> {
+                    int a = (int) (k >>> 32);
+                    return a >= base && a < base + np ? (int) k : a;
+                },
+                xp,
+                g -> g >= base && g < base + np ? g - base : -1,
+                all,
+                offset,
+                side);
         long t2 = System.nanoTime();
         boolean[] flat = AlignedCopyDetector.flat(xp, side);
         int flats = 0;
@@ -339,93 +313,59 @@ public final class ShardedCopyDetection {
     }
 
     /**
-     * Partition {@code p}'s share of the exclusion, as {@link AlignedCopyDetector#matchAgainst} in one heap: its own
-     * images' windows against every reference's views (each image's best {@code candidates} references), and its share
-     * of the references ({@code [p·R/P, (p+1)·R/P)}) against every partition's views (each reference's best {@code
-     * candidates} pool images, the exact top k per window over the whole pool as in {@link #pairs}); every such pair
-     * verified from its hints, the pool image read from its partition. Writes the pairs' scores ({@link
-     * CopyPassFiles#writeMatches}) and answers {@code [pairs]}.
+     * Verifies the pairs {@code keys} (ascending) from their {@code hints}: one end of each pair is a row of {@code
+     * fixed} ({@code fixedRow}: the id's row there, or -1), the other ({@code other}: its global selection row) is read
+     * from its partition's shards, one partition at a time. The scores, in the order of {@code keys}.
      */
-    private static double[] excludePass(ShardStore store, int partitions, int p, Task t, EmbeddingShards.Reader mine)
+    static float[] verifyByPartition(
+            long[] keys,
+            Map<Long, List<AlignedCopyDetector.Hint>> hints,
+            java.util.function.LongUnaryOperator other,
+            FloatMatrix fixed,
+            java.util.function.IntUnaryOperator fixedRow,
+            List<EmbeddingShards.Reader> all,
+            long[] offset,
+            int side)
             throws IOException {
-        int side = t.side();
-        CopyWhitening w = CopyWhitening.of(t.whitening());
-        FloatMatrix refs = CopyPassFiles.readReferences(store, side);
-        List<EmbeddingShards.Reader> all = ShardedKMeans.open(store, partitions, SELECTION);
-        long[] offset = offsets(all);
-        int n = Math.toIntExact(offset[partitions]);
-        int base = Math.toIntExact(offset[p]);
-        FloatMatrix xp = mine.readAll();
-        int np = xp.rows();
-        int r0 = (int) ((long) p * refs.rows() / partitions);
-        int r1 = (int) ((long) (p + 1) * refs.rows() / partitions);
-        // keys (global row, n + reference): one id space for the verifier; hints with the pool image first
-        Map<Long, List<AlignedCopyDetector.Hint>> hints = new HashMap<>();
-        try (FlatIndex refViews = new FlatIndex(w.apply(CopyDescriptors.views(refs, side)))) {
-            AlignedCopyDetector.searchBlocks(
-                    (from, to) -> w.apply(CopyDescriptors.windows(xp, side, from, to)),
-                    (qs, k) -> refViews.search(qs, Math.min(k, refViews.size()), false, null),
-                    np,
-                    base,
-                    AlignedCopyDetector.QUERY_BLOCK,
-                    t.candidates(),
-                    false,
-                    (qi, ref, h) -> hints.computeIfAbsent(((long) qi << 32) | (n + ref), x -> new ArrayList<>(2))
-                            .add(h));
-        }
-        FloatMatrix mineRefs =
-                refs.select(java.util.stream.IntStream.range(r0, r1).toArray());
-        AlignedCopyDetector.searchBlocks(
-                (from, to) -> w.apply(CopyDescriptors.windows(mineRefs, side, from, to)),
-                (qs, k) -> nearestViews(all, w, side, qs, k, t.blockRows()),
-                r1 - r0,
-                r0,
-                AlignedCopyDetector.QUERY_BLOCK,
-                t.candidates(),
-                false,
-                (ref, row, h) -> hints.computeIfAbsent(((long) row << 32) | (n + ref), x -> new ArrayList<>(2))
-                        .add(h.swapped()));
-        // verify, the pool images grouped by partition
-        TreeMap<Integer, List<Long>> byPartition = new TreeMap<>();
-        for (long key : hints.keySet()) {
+        TreeMap<Integer, List<Integer>> byPartition = new TreeMap<>();
+        for (int i = 0; i < keys.length; i++) {
             byPartition
-                    .computeIfAbsent(partitionOf(offset, key >>> 32), x -> new ArrayList<>())
-                    .add(key);
+                    .computeIfAbsent(partitionOf(offset, other.applyAsLong(keys[i])), x -> new ArrayList<>())
+                    .add(i);
         }
-        long[] keys = new long[hints.size()];
         float[] scores = new float[keys.length];
-        int filled = 0;
-        for (Map.Entry<Integer, List<Long>> e : byPartition.entrySet()) {
-            int q = e.getKey();
-            long qBase = offset[q];
-            long[] qKeys =
-                    e.getValue().stream().mapToLong(Long::longValue).sorted().toArray();
-            long[] local =
-                    Arrays.stream(qKeys).map(k -> (k >>> 32) - qBase).distinct().toArray();
-            FloatMatrix rows = q == p
-                    ? xp.select(Arrays.stream(local).mapToInt(Math::toIntExact).toArray())
-                    : all.get(q).rows(local);
-            float[] data = Arrays.copyOf(rows.data(), rows.data().length + refs.data().length);
-            System.arraycopy(refs.data(), 0, data, rows.data().length, refs.data().length);
-            FloatMatrix both = new FloatMatrix(local.length + refs.rows(), side * side, data);
-            int nl = local.length;
-            float[] sc = AlignedCopyDetector.verify(
+        int nf = fixed.rows();
+        for (Map.Entry<Integer, List<Integer>> e : byPartition.entrySet()) {
+            long qBase = offset[e.getKey()];
+            int[] at = e.getValue().stream().mapToInt(Integer::intValue).toArray();
+            long[] qKeys = Arrays.stream(at).mapToLong(i -> keys[i]).toArray();
+            long[] local = Arrays.stream(qKeys)
+                    .map(k -> other.applyAsLong(k) - qBase)
+                    .distinct()
+                    .sorted()
+                    .toArray();
+            FloatMatrix others = all.get(e.getKey()).rows(local);
+            float[] data = Arrays.copyOf(fixed.data(), fixed.data().length + others.data().length);
+            System.arraycopy(others.data(), 0, data, fixed.data().length, others.data().length);
+            float[] s = AlignedCopyDetector.verify(
                     data,
                     side,
                     qKeys,
                     hints,
-                    g -> g >= n ? nl + (g - n) : Arrays.binarySearch(local, g - qBase),
-                    AlignedCopyDetector.flat(both, side));
-            System.arraycopy(qKeys, 0, keys, filled, qKeys.length);
-            System.arraycopy(sc, 0, scores, filled, sc.length);
-            filled += qKeys.length;
+                    g -> {
+                        int f = fixedRow.applyAsInt(g);
+                        return f >= 0 ? f : nf + Arrays.binarySearch(local, g - qBase);
+                    },
+                    AlignedCopyDetector.flat(new FloatMatrix(nf + local.length, side * side, data), side));
+            for (int j = 0; j < at.length; j++) {
+                scores[at[j]] = s[j];
+            }
         }
-        CopyPassFiles.writeMatches(store, p, keys, scores, n);
-        return new double[] {keys.length};
+        return scores;
     }
 
     /** The partition of global row {@code g}. */
-    private static int partitionOf(long[] offset, long g) {
+    static int partitionOf(long[] offset, long g) {
         int q = 0;
         while (offset[q + 1] <= g) {
             q++;
@@ -437,7 +377,7 @@ public final class ShardedCopyDetection {
      * The {@code k} best indexed views (ids: global image · VIEWS + view) of each query descriptor over every
      * partition's images, a block of rows at a time.
      */
-    private static dev.dinoj.pipeline.search.Neighbors nearestViews(
+    static dev.dinoj.pipeline.search.Neighbors nearestViews(
             List<EmbeddingShards.Reader> all, CopyWhitening w, int side, FloatMatrix qs, int k, int blockRows) {
         RunningTopK top = new RunningTopK(qs.rows(), k);
         long[] base = {0};
@@ -457,58 +397,6 @@ public final class ShardedCopyDetection {
             throw new UncheckedIOException(e.getMessage(), e);
         }
         return top.result();
-    }
-
-    /**
-     * {@code curate --exclude} over the shards: for each pool image (the partitions' selection {@link #SELECTION},
-     * {@code poolOf} as in {@link #detect}), the reference image of {@code refs} (thumbnails of the same {@code side})
-     * it is a copy of, as {@link AlignedCopyDetector#matchAgainst} decides in one heap: a {@link #MOMENTS} pass, the
-     * whitening of the pool's moments plus the references' ({@link CopyWhitening#fromMoments}), the references written
-     * to the store ({@link Partitions#excludeReferences}), then an {@link #EXCLUDE} pass matching each partition's images
-     * against them as one heap does (each pool image's best {@code candidates} references, by the partition of the
-     * image; each reference's best {@code candidates} pool images over every partition, by the partition that holds
-     * the reference's share; {@link #excludePass}). The driver holds the references and reads 12 bytes per verified
-     * pair.
-     *
-     * @return indexed by pool row; only matches at or above {@code s.threshold()}
-     */
-    public static AlignedCopyDetector.Match exclude(
-            Backend backend,
-            ShardStore store,
-            int partitions,
-            int[] poolOf,
-            FloatMatrix refs,
-            int side,
-            AlignedCopyDetector.Settings s,
-            int blockRows)
-            throws IOException {
-        AlignedCopyDetector.checkSide(refs, side);
-        int n = poolOf.length;
-        int[] refOf = new int[n];
-        float[] score = new float[n];
-        java.util.Arrays.fill(refOf, -1);
-        if (n == 0 || refs.rows() == 0) {
-            return new AlignedCopyDetector.Match(refOf, score);
-        }
-        double[] m = backend.run(new Task(MOMENTS, side, s.candidates(), new double[0], blockRows));
-        m = add(m, CopyWhitening.moments(CopyDescriptors.views(refs, side)));
-        double[] whitening = CopyWhitening.fromMoments(m, DIM).toArray();
-        CopyPassFiles.writeReferences(store, refs);
-        backend.run(new Task(EXCLUDE, side, s.candidates(), whitening, blockRows));
-        // each pool image's best reference over the partitions' verified pairs; on a tie the lower reference, as
-        // in one heap (a pair verified from both ends keeps its better score, the best of all its hints)
-        boolean[] any = new boolean[n];
-        for (int p = 0; p < partitions; p++) {
-            CopyPassFiles.readMatches(store, p, n, refs.rows(), (row, ref, sc) -> {
-                int i = poolOf[row];
-                if (!any[i] || sc > score[i] || (sc == score[i] && ref < refOf[i])) {
-                    any[i] = true;
-                    refOf[i] = ref;
-                    score[i] = sc;
-                }
-            });
-        }
-        return AlignedCopyDetector.atThreshold(new AlignedCopyDetector.Match(refOf, score), s.threshold());
     }
 
     /**

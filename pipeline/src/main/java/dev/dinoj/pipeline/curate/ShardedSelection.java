@@ -205,7 +205,7 @@ public final class ShardedSelection implements SelectionVectors.Source {
         }
 
         @Override
-        public java.util.Optional<AlignedCopyDetector.Match> excluded(
+        public java.util.Optional<AlignedCopyMatch.Match> excluded(
                 FloatMatrix refs, int side, AlignedCopyDetector.Settings s) {
             if (copies == null) {
                 return java.util.Optional.empty();
@@ -215,7 +215,7 @@ public final class ShardedSelection implements SelectionVectors.Source {
                 // the exclusion's thumbnails lead the shards' columns (CurateJob.Layout: its own columns, or the
                 // copy-detection columns when they are copy:24 themselves)
                 int[] poolOf = select(ShardedCopyDetection.SELECTION, all, 0, side * side);
-                return java.util.Optional.of(ShardedCopyDetection.exclude(
+                return java.util.Optional.of(ShardedExclusion.exclude(
                         copies.backend(), store, partitions, poolOf, refs, side, s, blockRows));
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e);

@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link AlignedCopyDetector#matchAgainst}, the building block of evaluation-set dedup: a pool of Fashion-MNIST
+ * {@link AlignedCopyMatch#matchAgainst}, the building block of evaluation-set dedup: a pool of Fashion-MNIST
  * training images plus edited copies of some test images, matched against the test images. The planted copies are
  * found with their source; the unrelated pool images are (nearly all) left alone.
  */
@@ -52,7 +52,7 @@ class AlignedCopyMatchTest {
         CopyEmbedder e = new CopyEmbedder(CopyEmbedder.DEFAULT_SIDE);
         FloatMatrix p = new FloatMatrix(pool.size(), e.dim(), e.embed(pool));
         FloatMatrix r = new FloatMatrix(refs.size(), e.dim(), e.embed(refs));
-        AlignedCopyDetector.Match m = AlignedCopyDetector.matchAgainst(
+        AlignedCopyMatch.Match m = AlignedCopyMatch.matchAgainst(
                 p, r, CopyEmbedder.DEFAULT_SIDE, new AlignedCopyDetector.Settings(16, 0.963f, 0, 16));
         int found = 0;
         for (int c = 0; c < source.size(); c++) {

@@ -305,8 +305,8 @@ class ShardedCopyDetectionTest {
         FloatMatrix refs = new FloatMatrix(refImages.size(), e.dim(), e.embed(refImages));
         AlignedCopyDetector.Settings s = new AlignedCopyDetector.Settings(16, AlignedCopyDetector.THRESHOLD, 0, 16);
 
-        AlignedCopyDetector.Match heap = AlignedCopyDetector.matchAgainst(pool.rows(), refs, SIDE, s);
-        AlignedCopyDetector.Match sharded = ShardedCopyDetection.exclude(
+        AlignedCopyMatch.Match heap = AlignedCopyMatch.matchAgainst(pool.rows(), refs, SIDE, s);
+        AlignedCopyMatch.Match sharded = ShardedExclusion.exclude(
                 ShardedCopyDetection.Backend.local(store, partitions),
                 store,
                 partitions,
@@ -341,7 +341,7 @@ class ShardedCopyDetectionTest {
         // a damaged matches file is refused with its name
         IllegalStateException bad = assertThrows(
                 IllegalStateException.class,
-                () -> ShardedCopyDetection.exclude(
+                () -> ShardedExclusion.exclude(
                         p -> {
                             double[] r = ShardedCopyDetection.Backend.local(store, partitions)
                                     .run(p);
